@@ -1,0 +1,157 @@
+/*
+ * api_users.c - /api/v0/accounts/{accountId}/users[/{userId}] (CONTRACT 5).
+ *
+ * Members see only themselves; the last admin of an account can be neither
+ * demoted nor removed (the store enforces it inside its transaction).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "body.h"
+#include "request.h"
+#include "rules.h"
+#include "views.h"
+
+static const char *const user_fields[] = {"email",    "group",      "firstName",
+					  "lastName", "idpSubject", NULL};
+
+static bool sees_only_self(const struct request *req)
+{
+	return auth_access(&req->principal, RES_USERS, OP_READ, false) == ACCESS_SELF;
+}
+
+/*
+ * Applies the body's fields onto u, checking each. Absent fields leave u as
+ * it is; null removes an optional field.
+ */
+static enum api_status apply_user_fields(struct request *req, struct store_user *u, bool creating)
+{
+	const char *email, *group, *first, *last, *subject, *problem;
+
+	if (body_string(req, "email", creating, false, &email) != API_OK ||
+	    body_string(req, "group", creating, false, &group) != API_OK ||
+	    body_string(req, "firstName", false, true, &first) != API_OK ||
+	    body_string(req, "lastName", false, true, &last) != API_OK ||
+	    body_string(req, "idpSubject", false, true, &subject) != API_OK)
+		return req->status;
+
+	if (email) {
+		if ((problem = rule_email(email)) != NULL)
+			return api_fail(req, API_BAD_REQUEST, "%s", problem);
+		str_copy(u->email, sizeof(u->email), email);
+	}
+	if (group && user_group_parse(group, &u->group) != 0)
+		return api_fail(req, API_BAD_REQUEST, "group must be one of admin, member, auditor");
+	if (first && (problem = rule_person_name(first)) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "firstName: %s", problem);
+	if (last && (problem = rule_person_name(last)) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "lastName: %s", problem);
+	if (subject && (problem = rule_idp_subject(subject)) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	/* Present means set (or, for null, clear); absent means keep. */
+	if (body_has(req, "firstName"))
+		str_copy(u->first_name, sizeof(u->first_name), first ? first : "");
+	if (body_has(req, "lastName"))
+		str_copy(u->last_name, sizeof(u->last_name), last ? last : "");
+	if (body_has(req, "idpSubject"))
+		str_copy(u->idp_subject, sizeof(u->idp_subject), subject ? subject : "");
+	return API_OK;
+}
+
+#define USER_CONFLICT "a user with this email or idpSubject already exists in the account"
+
+enum api_status api_user_list(struct request *req)
+{
+	struct store_user *users = NULL;
+	enum store_status st;
+	size_t n = 0;
+	json_t *list;
+	bool only_self = sees_only_self(req);
+
+	st = store_user_list(req->store, req->principal.account_id, &users, &n);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", NULL);
+	list = json_array();
+	for (size_t i = 0; list && i < n; i++) {
+		if (only_self && strcmp(users[i].id, req->principal.user_id) != 0)
+			continue;
+		if (json_array_append_new(list, view_user(&users[i])) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	free(users);
+	return api_ok(req, list);
+}
+
+enum api_status api_user_create(struct request *req)
+{
+	struct store_user user;
+	enum store_status st;
+
+	memset(&user, 0, sizeof(user));
+	if (body_check_fields(req, user_fields) != API_OK ||
+	    apply_user_fields(req, &user, true) != API_OK)
+		return req->status;
+	uuid_v4_generate(user.id);
+	str_copy(user.account_id, sizeof(user.account_id), req->principal.account_id);
+	user.created_at = req->now;
+	st = store_user_insert(req->store, &user);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", USER_CONFLICT);
+	return api_ok(req, view_user(&user));
+}
+
+/* Loads the user of the path, applying the members-see-only-themselves rule. */
+static enum api_status load_user(struct request *req, struct store_user *user)
+{
+	const char *id = request_param(req, "userId");
+	enum store_status st;
+
+	if (!uuid_is_valid(id))
+		return api_fail(req, API_NOT_FOUND, "user not found");
+	if (sees_only_self(req) && strcmp(id, req->principal.user_id) != 0)
+		return api_fail(req, API_FORBIDDEN, "member users may read only their own user");
+	st = store_user_get(req->store, req->principal.account_id, id, user);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", NULL);
+	return API_OK;
+}
+
+enum api_status api_user_get(struct request *req)
+{
+	struct store_user user;
+
+	if (load_user(req, &user) != API_OK)
+		return req->status;
+	return api_ok(req, view_user(&user));
+}
+
+enum api_status api_user_update(struct request *req)
+{
+	struct store_user user;
+	enum store_status st;
+
+	if (body_check_fields(req, user_fields) != API_OK ||
+	    body_require_any(req, user_fields) != API_OK || load_user(req, &user) != API_OK ||
+	    apply_user_fields(req, &user, false) != API_OK)
+		return req->status;
+	st = store_user_update(req->store, &user);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", USER_CONFLICT);
+	return api_ok(req, view_user(&user));
+}
+
+enum api_status api_user_delete(struct request *req)
+{
+	const char *id = request_param(req, "userId");
+	enum store_status st;
+
+	if (!uuid_is_valid(id))
+		return api_fail(req, API_NOT_FOUND, "user not found");
+	st = store_user_delete(req->store, req->principal.account_id, id);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", NULL);
+	return api_no_content(req);
+}

@@ -1,0 +1,193 @@
+/*
+ * auth.c - credentials to principals, and the rights table of CONTRACT 2.
+ */
+#include <sodium.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "idtoken.h"
+#include "log.h"
+#include "request.h"
+#include "token.h"
+
+enum principal_class { PC_ADMIN = 0, PC_MEMBER, PC_AUDITOR, PC_TOKEN, PC_COUNT };
+
+#define A ACCESS_ALLOW
+#define D ACCESS_DENY
+#define S ACCESS_SELF
+
+/* rights[class][resource][operation]; operations are read, create, update, delete. */
+static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] = {
+	[PC_ADMIN] =
+		{
+			[RES_MGMT_TOKENS] = {A, A, D, A},
+			[RES_USERS] = {A, A, A, A},
+			[RES_CLUSTERS] = {A, D, D, D},
+		},
+	[PC_MEMBER] =
+		{
+			[RES_MGMT_TOKENS] = {D, D, D, D},
+			[RES_USERS] = {S, D, D, D},
+			[RES_CLUSTERS] = {A, D, D, D},
+		},
+	[PC_AUDITOR] =
+		{
+			[RES_MGMT_TOKENS] = {A, D, D, D},
+			[RES_USERS] = {A, D, D, D},
+			[RES_CLUSTERS] = {A, D, D, D},
+		},
+	/* Creating management tokens with one is decided by [auth] tokens_may_mint. */
+	[PC_TOKEN] =
+		{
+			[RES_MGMT_TOKENS] = {A, D, D, A},
+			[RES_USERS] = {A, A, A, A},
+			[RES_CLUSTERS] = {A, D, D, D},
+		},
+};
+
+#undef A
+#undef D
+#undef S
+
+static int principal_class_of(const struct principal *p)
+{
+	if (p->kind == PRINCIPAL_MGMT_TOKEN)
+		return PC_TOKEN;
+	if (p->kind != PRINCIPAL_USER)
+		return -1;
+	switch (p->group) {
+	case GROUP_ADMIN:
+		return PC_ADMIN;
+	case GROUP_MEMBER:
+		return PC_MEMBER;
+	case GROUP_AUDITOR:
+		return PC_AUDITOR;
+	}
+	return -1;
+}
+
+enum access auth_access(const struct principal *p, enum resource res, enum operation op,
+			bool tokens_may_mint)
+{
+	int pc = principal_class_of(p);
+
+	if (res == RES_NONE)
+		return ACCESS_ALLOW;
+	if (pc < 0 || (unsigned)res >= RES_COUNT || (unsigned)op >= OP_COUNT)
+		return ACCESS_DENY;
+	if (pc == PC_TOKEN && res == RES_MGMT_TOKENS && op == OP_CREATE && tokens_may_mint)
+		return ACCESS_ALLOW;
+	return (enum access)rights[pc][res][op];
+}
+
+const char *auth_actor_id(const struct principal *p)
+{
+	switch (p->kind) {
+	case PRINCIPAL_USER:
+		return p->user_id;
+	case PRINCIPAL_MGMT_TOKEN:
+		return p->token_id;
+	case PRINCIPAL_NONE:
+		break;
+	}
+	return "";
+}
+
+static enum api_status authenticate_mgmt_token(struct request *req, const char *credential,
+					       const char *account_id)
+{
+	struct app *app = req->app;
+	unsigned char hash[TOKEN_HASH_LEN];
+	struct store_mgmt_token t;
+	enum store_status st;
+
+	/* The checksum turns typos and truncations away before any lookup. */
+	if (!token_mgmt_well_formed(credential))
+		return api_fail(req, API_UNAUTHORIZED,
+				"the management token is malformed (wrong length or checksum)");
+	token_hash(&app->token_key, credential, hash);
+	st = store_mgmt_token_by_hash(req->store, hash, &t);
+	sodium_memzero(hash, sizeof(hash));
+	if (st == STORE_NOT_FOUND)
+		return api_fail(req, API_UNAUTHORIZED, "the management token is not valid");
+	if (st != STORE_OK)
+		return api_from_store(req, st, "management token", NULL);
+	if (t.revoked_at != 0)
+		return api_fail(req, API_UNAUTHORIZED, "the management token has been revoked");
+	if (t.expires_at != 0 && t.expires_at <= req->now)
+		return api_fail(req, API_UNAUTHORIZED, "the management token has expired");
+	/* A token never reaches another account, nor learns whether it exists. */
+	if (account_id == NULL || strcmp(t.account_id, account_id) != 0)
+		return api_fail(req, API_NOT_FOUND, "account not found");
+
+	req->principal.kind = PRINCIPAL_MGMT_TOKEN;
+	str_copy(req->principal.account_id, sizeof(req->principal.account_id), t.account_id);
+	str_copy(req->principal.token_id, sizeof(req->principal.token_id), t.id);
+	str_copy(req->principal.token_created_by, sizeof(req->principal.token_created_by),
+		 t.created_by);
+
+	/* lastUsedAt is a hint, not a ledger: at most one write a minute per token. */
+	if (t.last_used_at == 0 || req->now - t.last_used_at >= AUTH_LAST_USED_INTERVAL_MS) {
+		st = store_mgmt_token_touch(req->store, t.id, req->now, AUTH_LAST_USED_INTERVAL_MS);
+		if (st != STORE_OK)
+			log_warn("could not record lastUsedAt of management token %s: %s", t.id,
+				 store_status_name(st));
+	}
+	return API_OK;
+}
+
+static enum api_status authenticate_jwt(struct request *req, const char *credential,
+					const char *account_id)
+{
+	struct app *app = req->app;
+	struct idtoken_claims claims;
+	struct store_user user;
+	enum idtoken_result r;
+	enum store_status st;
+
+	if (!app->idp_configured)
+		return api_fail(req, API_UNAUTHORIZED,
+				"this server accepts no JWTs: no identity provider is configured");
+	r = idtoken_verify(&app->verifier, credential, req->now / 1000, &claims);
+	if (r != IDTOKEN_OK)
+		return api_fail(req, API_UNAUTHORIZED, "%s", idtoken_result_message(r));
+	if (account_id == NULL)
+		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+	st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
+	if (st == STORE_NOT_FOUND)
+		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", NULL);
+
+	req->principal.kind = PRINCIPAL_USER;
+	str_copy(req->principal.account_id, sizeof(req->principal.account_id), user.account_id);
+	str_copy(req->principal.user_id, sizeof(req->principal.user_id), user.id);
+	req->principal.group = user.group;
+	return API_OK;
+}
+
+enum api_status auth_authenticate(struct request *req, const char *account_id)
+{
+	const char *header = req->authorization;
+	const char *credential;
+
+	memset(&req->principal, 0, sizeof(req->principal));
+	if (header == NULL || header[0] == '\0')
+		return api_fail(req, API_UNAUTHORIZED,
+				"an Authorization header with a Bearer credential is required");
+	if (strncasecmp(header, "Bearer ", 7) != 0)
+		return api_fail(req, API_UNAUTHORIZED,
+				"the Authorization header must use the Bearer scheme");
+	credential = header + 7;
+	while (*credential == ' ')
+		credential++;
+	if (*credential == '\0')
+		return api_fail(req, API_UNAUTHORIZED, "the Bearer credential is empty");
+	if (strncmp(credential, TOKEN_MGMT_MARK, strlen(TOKEN_MGMT_MARK)) == 0)
+		return authenticate_mgmt_token(req, credential, account_id);
+	if (idtoken_looks_like_jwt(credential))
+		return authenticate_jwt(req, credential, account_id);
+	return api_fail(req, API_UNAUTHORIZED,
+			"the credential is neither a management token nor a JWT");
+}

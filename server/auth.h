@@ -1,0 +1,50 @@
+/*
+ * auth.h - who is calling, and may they do this.
+ *
+ * A credential is a management token ("M.V1.", refused before any lookup when
+ * its checksum fails) or an IdP JWT mapped to a provisioned user of the
+ * account in the path. The rights table (CONTRACT 2) lives in auth.c.
+ */
+#ifndef MGMTD_AUTH_H
+#define MGMTD_AUTH_H
+
+#include <stdbool.h>
+
+#include "reply.h"
+#include "router.h"
+#include "store.h"
+#include "util.h"
+
+enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_USER, PRINCIPAL_MGMT_TOKEN };
+
+struct principal {
+	enum principal_kind kind;
+	char account_id[UUID_STR_SIZE];
+	/* PRINCIPAL_USER */
+	char user_id[UUID_STR_SIZE];
+	enum user_group group;
+	/* PRINCIPAL_MGMT_TOKEN */
+	char token_id[UUID_STR_SIZE];
+	char token_created_by[UUID_STR_SIZE];
+};
+
+/* Minimum time between two lastUsedAt writes of one token. */
+#define AUTH_LAST_USED_INTERVAL_MS 60000
+
+/*
+ * Authenticates req's Authorization header for the account in the path and
+ * fills req->principal. 401 for a missing or bad credential; 404 for a
+ * token of another account; 403 for a JWT of nobody provisioned in it.
+ */
+enum api_status auth_authenticate(struct request *req, const char *account_id);
+
+enum access { ACCESS_DENY = 0, ACCESS_ALLOW, ACCESS_SELF /* only the caller's own user */ };
+
+/* What the rights table says for the principal, resource and operation. */
+enum access auth_access(const struct principal *p, enum resource res, enum operation op,
+			bool tokens_may_mint);
+
+/* The principal's id as recorded in createdBy/revokedBy-style fields. */
+const char *auth_actor_id(const struct principal *p);
+
+#endif

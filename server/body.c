@@ -1,0 +1,99 @@
+/*
+ * body.c - JSON request bodies: parse once, then read typed fields.
+ */
+#include <string.h>
+
+#include "body.h"
+#include "request.h"
+#include "timeutil.h"
+
+enum api_status body_parse_object(struct request *req)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (req->body == NULL || req->body_len == 0)
+		return api_fail(req, API_BAD_REQUEST, "a JSON object body is required");
+	/* Duplicate keys are refused: which one wins would be a guess. */
+	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return api_fail(req, API_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
+				jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return api_fail(req, API_BAD_REQUEST, "the request body must be a JSON object");
+	}
+	json_decref(req->json);
+	req->json = root;
+	return API_OK;
+}
+
+static bool in_list(const char *key, const char *const list[])
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(list[i], key) == 0)
+			return true;
+	return false;
+}
+
+enum api_status body_check_fields(struct request *req, const char *const allowed[])
+{
+	const char *key;
+	json_t *value;
+
+	json_object_foreach(req->json, key, value)
+	{
+		(void)value;
+		if (!in_list(key, allowed))
+			return api_fail(req, API_BAD_REQUEST, "unknown field \"%.64s\" in the request body",
+					key);
+	}
+	return API_OK;
+}
+
+enum api_status body_require_any(struct request *req, const char *const fields[])
+{
+	for (size_t i = 0; fields[i]; i++)
+		if (json_object_get(req->json, fields[i]))
+			return API_OK;
+	return api_fail(req, API_BAD_REQUEST, "the request body changes nothing: give at least one field");
+}
+
+bool body_has(const struct request *req, const char *field)
+{
+	return json_object_get(req->json, field) != NULL;
+}
+
+enum api_status body_string(struct request *req, const char *field, bool required, bool nullable,
+			    const char **out)
+{
+	json_t *v = json_object_get(req->json, field);
+
+	*out = NULL;
+	if (v == NULL || (nullable && json_is_null(v))) {
+		if (required)
+			return api_fail(req, API_BAD_REQUEST, "the field \"%s\" is required", field);
+		return API_OK;
+	}
+	if (!json_is_string(v))
+		return api_fail(req, API_BAD_REQUEST, "the field \"%s\" must be a string", field);
+	*out = json_string_value(v);
+	return API_OK;
+}
+
+enum api_status body_time(struct request *req, const char *field, int64_t *out)
+{
+	const char *text;
+	enum api_status st;
+
+	*out = 0;
+	st = body_string(req, field, false, true, &text);
+	if (st != API_OK || text == NULL)
+		return st;
+	if (time_parse_rfc3339(text, out) != 0)
+		return api_fail(req, API_BAD_REQUEST,
+				"the field \"%s\" must be an RFC 3339 date-time such as "
+				"2026-11-28T18:00:00Z",
+				field);
+	return API_OK;
+}

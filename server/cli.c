@@ -1,0 +1,700 @@
+/*
+ * cli.c - offline subcommands and the option handling they share with serve.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jwks.h"
+#include "mgmt.h"
+#include "rules.h"
+#include "store.h"
+#include "timeutil.h"
+#include "token.h"
+#include "util.h"
+#include "views.h"
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: mgmtd COMMAND [OPTIONS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  serve          run the HTTP server\n"
+	      "  check-config   check a configuration file and exit\n"
+	      "  user           add or list users (offline, on the same store)\n"
+	      "  management     create, list or revoke management tokens (offline)\n"
+	      "\n"
+	      "Run 'mgmtd COMMAND --help' for a command's options.\n",
+	      out);
+}
+
+static void print_errors(const struct config_errors *errs)
+{
+	fputs(errs->text, stderr);
+	if (errs->count > 0 && errs->text[0] == '\0')
+		fprintf(stderr, "%d configuration errors\n", errs->count);
+}
+
+int cli_load_config(const struct cli_common *common, struct config *cfg)
+{
+	struct config_errors errs;
+
+	memset(&errs, 0, sizeof(errs));
+	config_defaults(cfg);
+	if (common->config_file)
+		config_load_file(cfg, common->config_file, &errs);
+	config_apply_env(cfg, &errs);
+	if (common->data_dir)
+		config_set(cfg, "server", "data_dir", common->data_dir, "--data-dir", &errs);
+	if (common->listen)
+		config_set(cfg, "server", "listen", common->listen, "--listen", &errs);
+	if (errs.count == 0)
+		config_validate(cfg, &errs);
+	if (errs.count > 0) {
+		print_errors(&errs);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_make_data_dir(const char *path)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (!str_copy(buf, sizeof(buf), path) || buf[0] == '\0') {
+		fprintf(stderr, "mgmtd: bad data directory \"%s\"\n", path);
+		return -1;
+	}
+	/* Create each missing component, 0700: the store holds hashes of secrets. */
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+				fprintf(stderr, "mgmtd: cannot create %s: %s\n", buf, strerror(errno));
+				return -1;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "mgmtd: data directory %s is not a directory\n", path);
+		return -1;
+	}
+	if (st.st_mode & 077)
+		fprintf(stderr,
+			"mgmtd: warning: data directory %s is accessible to other users "
+			"(chmod 700 it)\n",
+			path);
+	return 0;
+}
+
+/* ---- option parsing ---- */
+
+enum {
+	OPT_CONFIG = 256,
+	OPT_DATA_DIR,
+	OPT_ACCOUNT,
+	OPT_EMAIL,
+	OPT_GROUP,
+	OPT_SUBJECT,
+	OPT_FIRST,
+	OPT_LAST,
+	OPT_FORMAT,
+	OPT_AS,
+	OPT_DESCRIPTION,
+	OPT_EXPIRES_AT,
+	OPT_PRINT_DEFAULTS,
+	OPT_HELP,
+};
+
+struct cli_args {
+	struct cli_common common;
+	const char *account, *email, *group, *subject, *first, *last, *format, *as;
+	const char *description, *expires_at;
+	bool print_defaults, help;
+	int first_operand; /* index in argv of the first non-option */
+};
+
+static const struct option all_options[] = {
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"data-dir", required_argument, NULL, OPT_DATA_DIR},
+	{"account", required_argument, NULL, OPT_ACCOUNT},
+	{"email", required_argument, NULL, OPT_EMAIL},
+	{"group", required_argument, NULL, OPT_GROUP},
+	{"subject", required_argument, NULL, OPT_SUBJECT},
+	{"first-name", required_argument, NULL, OPT_FIRST},
+	{"last-name", required_argument, NULL, OPT_LAST},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"as", required_argument, NULL, OPT_AS},
+	{"description", required_argument, NULL, OPT_DESCRIPTION},
+	{"expires-at", required_argument, NULL, OPT_EXPIRES_AT},
+	{"print-defaults", no_argument, NULL, OPT_PRINT_DEFAULTS},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+/*
+ * Parses argv (argv[0] is the command's name) allowing only the options
+ * named in allowed (by value). Returns 0, or EXIT_USAGE after printing why.
+ */
+static int parse_args(int argc, char **argv, const int *allowed, const char *usage,
+		      struct cli_args *a)
+{
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0; /* GNU: restart scanning for each command */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", all_options, NULL)) != -1) {
+		bool ok = false;
+
+		if (opt == 'h')
+			opt = OPT_HELP;
+		for (const int *p = allowed; *p; p++)
+			ok |= (*p == opt);
+		if (opt == OPT_HELP) {
+			a->help = true;
+			continue;
+		}
+		if (opt == '?' || opt == ':' || !ok) {
+			const char *bad = argv[optind - 1];
+
+			if (opt == '?' && optopt)
+				fprintf(stderr, "mgmtd %s: option %s needs a value or is unknown\n",
+					argv[0], bad);
+			else
+				fprintf(stderr, "mgmtd %s: unknown option %s\n", argv[0], bad);
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+		switch (opt) {
+		case OPT_CONFIG: a->common.config_file = optarg; break;
+		case OPT_DATA_DIR: a->common.data_dir = optarg; break;
+		case OPT_ACCOUNT: a->account = optarg; break;
+		case OPT_EMAIL: a->email = optarg; break;
+		case OPT_GROUP: a->group = optarg; break;
+		case OPT_SUBJECT: a->subject = optarg; break;
+		case OPT_FIRST: a->first = optarg; break;
+		case OPT_LAST: a->last = optarg; break;
+		case OPT_FORMAT: a->format = optarg; break;
+		case OPT_AS: a->as = optarg; break;
+		case OPT_DESCRIPTION: a->description = optarg; break;
+		case OPT_EXPIRES_AT: a->expires_at = optarg; break;
+		case OPT_PRINT_DEFAULTS: a->print_defaults = true; break;
+		}
+	}
+	a->first_operand = optind;
+	return 0;
+}
+
+static int usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mgmtd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
+/* Checks --format: table unless json is asked for, as influxctl does. */
+static int parse_format(const char *usage, const char *format, bool *json)
+{
+	*json = false;
+	if (format == NULL || strcmp(format, "table") == 0)
+		return 0;
+	if (strcmp(format, "json") == 0) {
+		*json = true;
+		return 0;
+	}
+	return usage_error(usage, "--format must be table or json, not %s", format);
+}
+
+/* Opens the store of the configured data directory, creating it when new. */
+static struct store *open_store(const struct cli_common *common, struct config *cfg)
+{
+	char path[PATH_MAX], err[512];
+	struct store *s = NULL;
+
+	if (cli_load_config(common, cfg) != 0 || cli_make_data_dir(cfg->data_dir) != 0)
+		return NULL;
+	config_db_path(cfg, path);
+	if (store_open(path, &s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mgmtd: %s\n", err);
+		return NULL;
+	}
+	return s;
+}
+
+static int need_account(struct store *s, const char *account_id)
+{
+	struct store_account a;
+	enum store_status st;
+
+	if (!uuid_is_valid(account_id)) {
+		fprintf(stderr, "mgmtd: --account must be an account id (a UUID)\n");
+		return -1;
+	}
+	st = store_account_get(s, account_id, &a);
+	if (st == STORE_NOT_FOUND)
+		fprintf(stderr, "mgmtd: no account %s (accounts are created by the seed file)\n",
+			account_id);
+	else if (st != STORE_OK)
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+	return st == STORE_OK ? 0 : -1;
+}
+
+static int print_json(json_t *value)
+{
+	int rc;
+
+	if (value == NULL) {
+		fprintf(stderr, "mgmtd: out of memory\n");
+		return EXIT_FAILED;
+	}
+	rc = json_dumpf(value, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(value);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ---- check-config ---- */
+
+static const char check_config_usage[] =
+	"usage: mgmtd check-config [--config FILE] [--data-dir DIR] [--print-defaults]\n"
+	"  Reads the configuration (file, then MGMTD_* environment), reports every\n"
+	"  problem with FILE:LINE, and exits 0 when it is good, 1 when it is not.\n"
+	"  --print-defaults prints every option with its default and exits.\n";
+
+int cli_check_config(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_PRINT_DEFAULTS, 0};
+	struct cli_args a;
+	struct config cfg;
+	int rc = parse_args(argc, argv, allowed, check_config_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(check_config_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(check_config_usage, "unexpected argument %s",
+				   argv[a.first_operand]);
+	if (a.print_defaults) {
+		config_write_example(stdout);
+		return EXIT_OK;
+	}
+	if (cli_load_config(&a.common, &cfg) != 0)
+		return EXIT_FAILED;
+	if (cfg.idp.jwks_file[0]) {
+		struct jwks *keys = NULL;
+		char err[512];
+
+		if (jwks_load_file(cfg.idp.jwks_file, &keys, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", cfg.idp.jwks_file, err);
+			return EXIT_FAILED;
+		}
+		if (keys->count == 0)
+			fprintf(stderr, "warning: %s has no usable signing key\n",
+				cfg.idp.jwks_file);
+		jwks_free(keys);
+	}
+	printf("configuration OK%s%s\n", a.common.config_file ? ": " : "",
+	       a.common.config_file ? a.common.config_file : "");
+	return EXIT_OK;
+}
+
+/* ---- user ---- */
+
+static const char user_usage[] =
+	"usage: mgmtd user add --account ID --email EMAIL --group admin|member|auditor\n"
+	"                      [--subject SUB] [--first-name F] [--last-name L]\n"
+	"       mgmtd user list --account ID [--format table|json]\n"
+	"  Both take --config FILE and --data-dir DIR, and work while the server runs.\n";
+
+static int user_add(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_EMAIL, OPT_GROUP,
+				      OPT_SUBJECT, OPT_FIRST, OPT_LAST, 0};
+	struct store_user u;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	const char *problem;
+	enum store_status st;
+	int rc = parse_args(argc, argv, allowed, user_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(user_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(user_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.account || !a.email || !a.group)
+		return usage_error(user_usage, "%s", "--account, --email and --group are required");
+	memset(&u, 0, sizeof(u));
+	if (user_group_parse(a.group, &u.group) != 0)
+		return usage_error(user_usage, "--group must be admin, member or auditor, not %s",
+				   a.group);
+	if ((problem = rule_email(a.email)) || (a.subject && (problem = rule_idp_subject(a.subject))) ||
+	    (a.first && (problem = rule_person_name(a.first))) ||
+	    (a.last && (problem = rule_person_name(a.last))))
+		return usage_error(user_usage, "%s", problem);
+
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (need_account(s, a.account) != 0)
+		goto out;
+	uuid_v4_generate(u.id);
+	str_copy(u.account_id, sizeof(u.account_id), a.account);
+	str_copy(u.email, sizeof(u.email), a.email);
+	str_copy(u.idp_subject, sizeof(u.idp_subject), a.subject ? a.subject : "");
+	str_copy(u.first_name, sizeof(u.first_name), a.first ? a.first : "");
+	str_copy(u.last_name, sizeof(u.last_name), a.last ? a.last : "");
+	u.created_at = time_now_ms();
+	st = store_user_insert(s, &u);
+	if (st == STORE_CONFLICT) {
+		fprintf(stderr, "mgmtd: a user with email %s or subject %s already exists\n",
+			a.email, a.subject ? a.subject : "(none)");
+		goto out;
+	}
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	printf("added user %s (%s, %s)\n", u.id, u.email, user_group_name(u.group));
+	rc = EXIT_OK;
+out:
+	store_close(s);
+	return rc;
+}
+
+static int user_list(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_FORMAT, 0};
+	struct store_user *users = NULL;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	enum store_status st;
+	bool json;
+	size_t n = 0;
+	int rc = parse_args(argc, argv, allowed, user_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(user_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(user_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.account)
+		return usage_error(user_usage, "%s", "--account is required");
+	if ((rc = parse_format(user_usage, a.format, &json)) != 0)
+		return rc;
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (need_account(s, a.account) != 0)
+		goto out;
+	st = store_user_list(s, a.account, &users, &n);
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	if (json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; list && i < n; i++)
+			if (json_array_append_new(list, view_user(&users[i])) != 0) {
+				json_decref(list);
+				list = NULL;
+			}
+		rc = print_json(list);
+		goto out;
+	}
+	printf("%-36s  %-8s  %-32s  %s\n", "ID", "GROUP", "EMAIL", "IDP SUBJECT");
+	for (size_t i = 0; i < n; i++)
+		printf("%-36s  %-8s  %-32s  %s\n", users[i].id, user_group_name(users[i].group),
+		       users[i].email, users[i].idp_subject[0] ? users[i].idp_subject : "-");
+	rc = EXIT_OK;
+out:
+	free(users);
+	store_close(s);
+	return rc;
+}
+
+int cli_user(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(user_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "add") == 0)
+		return user_add(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return user_list(argc - 1, argv + 1);
+	return usage_error(user_usage, "unknown user command %s", argv[1]);
+}
+
+/* ---- management ---- */
+
+static const char management_usage[] =
+	"usage: mgmtd management create --account ID --as EMAIL --description TEXT\n"
+	"                               [--expires-at RFC3339] [--format table|json]\n"
+	"       mgmtd management list --account ID [--format table|json]\n"
+	"       mgmtd management revoke --account ID TOKEN_ID...\n"
+	"  All take --config FILE and --data-dir DIR, and work while the server runs.\n"
+	"  create prints the token's secret once; only its hash is stored.\n";
+
+static int management_create(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG,      OPT_DATA_DIR,   OPT_ACCOUNT, OPT_AS,
+				      OPT_DESCRIPTION, OPT_EXPIRES_AT, OPT_FORMAT,  0};
+	char secret[TOKEN_MGMT_SIZE], key_path[PATH_MAX], err[512];
+	struct store_mgmt_token t;
+	struct token_key key;
+	struct store_user creator;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	const char *problem;
+	enum store_status st;
+	int64_t expires_at = 0, now = time_now_ms();
+	long admins = 0;
+	bool json;
+	int rc = parse_args(argc, argv, allowed, management_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(management_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(management_usage, "unexpected argument %s",
+				   argv[a.first_operand]);
+	if (!a.account || !a.as || !a.description)
+		return usage_error(management_usage, "%s",
+				   "--account, --as and --description are required");
+	if ((rc = parse_format(management_usage, a.format, &json)) != 0)
+		return rc;
+	if ((problem = rule_description(a.description)) != NULL)
+		return usage_error(management_usage, "%s", problem);
+	if (a.expires_at && time_parse_rfc3339(a.expires_at, &expires_at) != 0)
+		return usage_error(management_usage,
+				   "--expires-at must be an RFC 3339 date-time, not %s", a.expires_at);
+	if (a.expires_at && (problem = rule_expiry(expires_at, now)) != NULL)
+		return usage_error(management_usage, "%s", problem);
+
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (need_account(s, a.account) != 0)
+		goto out;
+	st = store_admin_count(s, a.account, &admins);
+	if (st == STORE_OK && admins == 0) {
+		fprintf(stderr,
+			"mgmtd: account %s has no admin user. Add one first:\n"
+			"  mgmtd user add --account %s --email EMAIL --group admin\n",
+			a.account, a.account);
+		goto out;
+	}
+	st = st == STORE_OK ? store_user_by_email(s, a.account, a.as, &creator) : st;
+	if (st == STORE_NOT_FOUND || (st == STORE_OK && creator.group != GROUP_ADMIN)) {
+		fprintf(stderr,
+			"mgmtd: %s is not an admin user of account %s; only admins may create "
+			"management tokens.\n  See the admins with: mgmtd user list --account %s\n",
+			a.as, a.account, a.account);
+		goto out;
+	}
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	config_token_key_path(&cfg, key_path);
+	if (token_key_load_or_create(key_path, &key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mgmtd: %s\n", err);
+		goto out;
+	}
+	st = mgmt_token_issue(s, &key, a.account, a.description, expires_at, creator.id, now, &t,
+			      secret);
+	sodium_memzero(&key, sizeof(key));
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	if (json) {
+		json_t *o = view_mgmt_token(&t, now);
+
+		if (o && json_object_set_new(o, "accessToken", json_string(secret)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		rc = print_json(o);
+	} else {
+		printf("id:          %s\n", t.id);
+		printf("description: %s\n", t.description);
+		printf("token:       %s\n", secret);
+		printf("\nStore the token now: it is not shown again, only its prefix %s.\n",
+		       t.prefix);
+		rc = EXIT_OK;
+	}
+	sodium_memzero(secret, sizeof(secret));
+out:
+	store_close(s);
+	return rc;
+}
+
+static int management_list(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_FORMAT, 0};
+	struct store_mgmt_token *tokens = NULL;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	enum store_status st;
+	int64_t now = time_now_ms();
+	size_t n = 0;
+	bool json;
+	int rc = parse_args(argc, argv, allowed, management_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(management_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(management_usage, "unexpected argument %s",
+				   argv[a.first_operand]);
+	if (!a.account)
+		return usage_error(management_usage, "%s", "--account is required");
+	if ((rc = parse_format(management_usage, a.format, &json)) != 0)
+		return rc;
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (need_account(s, a.account) != 0)
+		goto out;
+	st = store_mgmt_token_list(s, a.account, TOKEN_FILTER_ALL, now, &tokens, &n);
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	if (json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; list && i < n; i++)
+			if (json_array_append_new(list, view_mgmt_token(&tokens[i], now)) != 0) {
+				json_decref(list);
+				list = NULL;
+			}
+		rc = print_json(list);
+		goto out;
+	}
+	printf("%-36s  %-9s  %-7s  %-24s  %s\n", "ID", "PREFIX", "STATUS", "EXPIRES", "DESCRIPTION");
+	for (size_t i = 0; i < n; i++) {
+		char expires[RFC3339_SIZE] = "never";
+
+		if (tokens[i].expires_at)
+			time_format_rfc3339(tokens[i].expires_at, expires);
+		printf("%-36s  %-9s  %-7s  %-24s  %s\n", tokens[i].id, tokens[i].prefix,
+		       mgmt_token_status(&tokens[i], now), expires, tokens[i].description);
+	}
+	rc = EXIT_OK;
+out:
+	free(tokens);
+	store_close(s);
+	return rc;
+}
+
+static int management_revoke(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, 0};
+	struct store_mgmt_token t;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	int failures = 0;
+	int rc = parse_args(argc, argv, allowed, management_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(management_usage, stdout);
+		return EXIT_OK;
+	}
+	if (!a.account)
+		return usage_error(management_usage, "%s", "--account is required");
+	if (a.first_operand >= argc)
+		return usage_error(management_usage, "%s", "give at least one TOKEN_ID to revoke");
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	if (need_account(s, a.account) != 0) {
+		store_close(s);
+		return EXIT_FAILED;
+	}
+	for (int i = a.first_operand; i < argc; i++) {
+		enum store_status st = uuid_is_valid(argv[i])
+					       ? store_mgmt_token_revoke(s, a.account, argv[i],
+									 time_now_ms(), "", &t)
+					       : STORE_NOT_FOUND;
+
+		if (st == STORE_OK) {
+			printf("revoked %s\n", argv[i]);
+		} else {
+			fprintf(stderr, "mgmtd: %s: %s\n", argv[i],
+				st == STORE_NOT_FOUND ? "no such management token in this account"
+						      : store_status_name(st));
+			failures++;
+		}
+	}
+	store_close(s);
+	return failures ? EXIT_FAILED : EXIT_OK;
+}
+
+int cli_management(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(management_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "create") == 0)
+		return management_create(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return management_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "revoke") == 0)
+		return management_revoke(argc - 1, argv + 1);
+	return usage_error(management_usage, "unknown management command %s", argv[1]);
+}

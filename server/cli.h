@@ -1,0 +1,40 @@
+/*
+ * cli.h - the command line: option parsing shared by every subcommand, and
+ * the offline subcommands (check-config, user, management) that work on the
+ * same store as a running server. Exit codes: 0 success, 1 failure of the
+ * operation, 2 bad usage (CONTRACT 7).
+ */
+#ifndef MGMTD_CLI_H
+#define MGMTD_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Options every command that touches the store takes. NULL = not given. */
+struct cli_common {
+	const char *config_file;
+	const char *data_dir;
+	const char *listen;
+	const char *seed;
+};
+
+/*
+ * Builds the configuration: defaults, then the file, then MGMTD_* variables,
+ * then the flags in common. Prints every problem to stderr. Returns 0 or -1.
+ */
+int cli_load_config(const struct cli_common *common, struct config *cfg);
+
+/* Creates the data directory (0700) and its missing parents. Returns 0 or -1 (printed). */
+int cli_make_data_dir(const char *path);
+
+/* Top-level usage text. */
+void cli_usage(FILE *out);
+
+int cli_check_config(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_management(int argc, char **argv);
+
+#endif

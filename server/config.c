@@ -1,0 +1,822 @@
+/*
+ * config.c - the configuration: one descriptor table drives the defaults, the
+ * INI file (libinih), the environment, flags, validation and the example file.
+ *
+ * Each setter validates before it stores, so a struct config filled only
+ * through this file always holds values within their documented bounds; a
+ * refused value leaves the field as it was.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <jwt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum opt_type { OPT_STRING, OPT_PATH, OPT_INT, OPT_BOOL, OPT_LISTEN, OPT_ALGORITHMS };
+
+struct option {
+	const char *section;
+	const char *key;
+	enum opt_type type;
+	size_t offset;       /* of the target field in struct config */
+	size_t size;         /* of the target field */
+	int min, max;        /* OPT_INT only */
+	const char *choices; /* OPT_STRING: NULL, or the allowed values, "a|b" */
+	const char *def;     /* default, as it would be written in the file */
+	const char *doc;
+};
+
+#define CFG_MEMBER(m) (((struct config *)0)->m)
+/*
+ * The _Generic has no default branch, so a descriptor whose type does not
+ * match its field's C type does not compile (char arrays decay to char *).
+ */
+#define TARGET(m, ctype)                                                                           \
+	.offset = offsetof(struct config, m),                                                      \
+	.size = sizeof(CFG_MEMBER(m)) * _Generic(CFG_MEMBER(m), ctype : 1)
+#define STRING(m)      .type = OPT_STRING, TARGET(m, char *)
+#define PATH(m)        .type = OPT_PATH, TARGET(m, char *)
+#define INT(m, lo, hi) .type = OPT_INT, TARGET(m, int), .min = (lo), .max = (hi)
+#define BOOL(m)        .type = OPT_BOOL, TARGET(m, bool)
+#define LISTEN(m)      .type = OPT_LISTEN, TARGET(m, char *)
+#define ALGS(m)        .type = OPT_ALGORITHMS, TARGET(m, char *)
+
+static const struct option options[] = {
+    {"server", "listen", LISTEN(listen), .def = "127.0.0.1:8080",
+     .doc = "HOST:PORT or [V6]:PORT; port 0 picks any free port"},
+    {"server", "data_dir", PATH(data_dir), .def = "var",
+     .doc = "the database (mgmtd.db) and token.key live here"},
+    {"server", "threads", INT(threads, 0, 1024), .def = "0",
+     .doc = "worker threads; 0 = number of CPUs"},
+    {"server", "max_connections", INT(max_connections, 1, 1000000), .def = "1024",
+     .doc = "connections served at once"},
+    {"server", "request_timeout", INT(request_timeout, 1, 3600), .def = "30",
+     .doc = "seconds a connection may stay idle"},
+    {"server", "tls_cert", PATH(tls_cert), .def = "",
+     .doc = "planned: PEM certificate; with tls_key, HTTPS only"},
+    {"server", "tls_key", PATH(tls_key), .def = "", .doc = "planned: PEM private key"},
+
+    {"store", "backend", STRING(store_backend), .choices = "sqlite|postgres", .def = "sqlite",
+     .doc = "sqlite (postgres is planned)"},
+    {"store", "postgres_url", STRING(postgres_url), .def = "",
+     .doc = "planned: postgresql://user@host:port/db"},
+    {"store", "token_key_file", PATH(token_key_file), .def = "",
+     .doc = "default <data_dir>/token.key; replicas share one key"},
+    {"store", "keep_expired_days", INT(keep_expired_days, 0, 36500), .def = "0",
+     .doc = "planned: 0 = keep expired tokens forever"},
+
+    {"idp", "issuer", STRING(idp.issuer), .def = "",
+     .doc = "expected \"iss\" of identity tokens; goes with jwks_file"},
+    {"idp", "audience", STRING(idp.audience), .def = "mgmtd",
+     .doc = "expected \"aud\" (the string, or one of an array)"},
+    {"idp", "jwks_file", PATH(idp.jwks_file), .def = "",
+     .doc = "the identity provider's JWKS on disk"},
+    {"idp", "jwks_url", STRING(idp.jwks_url), .def = "",
+     .doc = "planned: JWKS fetched, cached, refetched on an unknown kid"},
+    {"idp", "discovery", BOOL(idp.discovery), .def = "false",
+     .doc = "planned: find jwks_uri from issuer/.well-known/openid-configuration"},
+    {"idp", "algorithms", ALGS(idp.algorithms), .def = "RS256,ES256",
+     .doc = "allow-list from RS256 RS384 RS512 ES256 ES384; never none or HS*"},
+    {"idp", "leeway", INT(idp.leeway, 0, 3600), .def = "60",
+     .doc = "seconds of clock skew allowed for exp/nbf/iat"},
+
+    {"auth", "tokens_may_mint", BOOL(tokens_may_mint), .def = "false",
+     .doc = "true: a management token may create management tokens"},
+
+    {"dev_idp", "enabled", BOOL(dev_idp_enabled), .def = "false",
+     .doc = "planned: a built-in test identity provider"},
+
+    {"testing", "enabled", BOOL(testing_enabled), .def = "false",
+     .doc = "planned: reset and clock endpoints for test suites"},
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Room kept at the end of config_errors.text for this line, so a full buffer says so. */
+static const char errors_full[] = "... (further problems not shown)\n";
+
+/* Appends one message line; always counts it, stores it only while it fits. Returns 1. */
+__attribute__((format(printf, 2, 3))) static int add_error(struct config_errors *errs,
+                                                           const char *fmt, ...)
+{
+	char line[PATH_MAX + 1024];
+	va_list ap;
+	size_t used, len;
+
+	if (!errs)
+		return 1;
+	errs->count++;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return 1;
+	len = strlen(line);
+
+	used = strnlen(errs->text, sizeof(errs->text));
+	if (used >= sizeof(errs->text)) { /* not terminated: the caller did not zero it */
+		errs->text[0] = '\0';
+		used = 0;
+	}
+	if (used >= strlen(errors_full) &&
+	    strcmp(errs->text + used - strlen(errors_full), errors_full) == 0)
+		return 1; /* already full */
+	if (used + len + 1 + sizeof(errors_full) <= sizeof(errs->text)) {
+		memcpy(errs->text + used, line, len);
+		errs->text[used + len] = '\n';
+		errs->text[used + len + 1] = '\0';
+	} else {
+		/* sizeof(errors_full) bytes are always free for this */
+		memcpy(errs->text + used, errors_full, sizeof(errors_full));
+	}
+	return 1;
+}
+
+/*
+ * Copies at most a short, printable excerpt of untrusted text for a message:
+ * a config line may hold anything, and messages end up on terminals.
+ */
+static const char *excerpt(const char *s, char *out, size_t outsize)
+{
+	size_t i = 0, max = outsize - 4; /* room for "..." */
+
+	for (; *s && i < max; s++)
+		out[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	if (*s) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+	return out;
+}
+
+#define EXCERPT_SIZE 68
+
+static const struct option *option_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcmp(options[i].section, section) == 0 && strcmp(options[i].key, key) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* The table's own copy of a section name, or NULL for an unknown section. */
+static const char *section_find(const char *section)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcmp(options[i].section, section) == 0)
+			return options[i].section;
+	return NULL;
+}
+
+/* "MGMTD_" SECTION "_" KEY, upper-cased. */
+static void env_name(const struct option *o, char *out, size_t outsize)
+{
+	int n = snprintf(out, outsize, "MGMTD_%s_%s", o->section, o->key);
+
+	if (n < 0)
+		out[0] = '\0';
+	for (char *p = out; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+}
+
+static bool parse_int(const char *s, long min, long max, int *out)
+{
+	const char *p = s;
+	char *end;
+	long v;
+
+	/* strtol alone would take leading blanks and '+' */
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool choice_ok(const char *choices, const char *value)
+{
+	size_t len = strlen(value);
+
+	for (const char *c = choices; *c;) {
+		const char *bar = strchr(c, '|');
+		size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+
+		if (clen == len && strncmp(c, value, len) == 0)
+			return true;
+		if (!bar)
+			break;
+		c = bar + 1;
+	}
+	return false;
+}
+
+/* Why an algorithm name is refused, or NULL when it is allowed; *alg is set when allowed. */
+static const char *algorithm_refusal(const char *name, jwt_alg_t *alg)
+{
+	jwt_alg_t a;
+
+	if (*name == '\0')
+		return "empty item in the list";
+	a = jwt_str_alg(name);
+	switch (a) {
+	case JWT_ALG_RS256:
+	case JWT_ALG_RS384:
+	case JWT_ALG_RS512:
+	case JWT_ALG_ES256:
+	case JWT_ALG_ES384:
+		*alg = a;
+		return NULL;
+	case JWT_ALG_NONE:
+		return "would accept tokens without a signature";
+	case JWT_ALG_HS256:
+	case JWT_ALG_HS384:
+	case JWT_ALG_HS512:
+		return "HMAC would turn the identity provider's public key into a shared "
+		       "secret anyone can sign with";
+	default:
+		return "not one of RS256, RS384, RS512, ES256, ES384";
+	}
+}
+
+/*
+ * Parses the allow-list; on failure writes why into why (when given) and
+ * returns -1. An algorithm named twice is harmless and accepted.
+ */
+static int algorithms_parse(const char *list, unsigned *mask, char *why, size_t whysize)
+{
+	char item[64], ex[EXCERPT_SIZE];
+	const char *refusal = NULL;
+	unsigned m = 0;
+
+	if (!list) {
+		refusal = "no list";
+		ex[0] = '\0';
+		goto refuse;
+	}
+	for (const char *p = list;;) {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+		jwt_alg_t alg = JWT_ALG_INVAL;
+		size_t len;
+
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		len = (size_t)(end - p);
+		if (len >= sizeof(item))
+			len = sizeof(item) - 1; /* no algorithm name is this long: still refused */
+		memcpy(item, p, len);
+		item[len] = '\0';
+		excerpt(item, ex, sizeof(ex));
+		refusal = algorithm_refusal(item, &alg);
+		if (refusal)
+			goto refuse;
+		m |= 1u << alg;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (mask)
+		*mask = m;
+	return 0;
+
+refuse:
+	if (why && whysize > 0) {
+		if (ex[0])
+			snprintf(why, whysize, "'%s': %s", ex, refusal);
+		else
+			snprintf(why, whysize, "%s", refusal);
+	}
+	return -1;
+}
+
+int config_algorithm_mask(const char *list, unsigned *mask)
+{
+	return algorithms_parse(list, mask, NULL, 0);
+}
+
+int config_split_listen(const char *listen, char *host, size_t hostsize, unsigned *port)
+{
+	const char *h, *hend, *p;
+	unsigned long v = 0;
+	size_t hlen, digits = 0;
+
+	if (!listen || !host || hostsize == 0 || !port)
+		return -1;
+	if (listen[0] == '[') {
+		h = listen + 1;
+		hend = strchr(h, ']');
+		if (!hend || hend[1] != ':')
+			return -1;
+		p = hend + 2;
+	} else {
+		h = listen;
+		hend = strchr(h, ':');
+		/* a bare IPv6 address is ambiguous: it must be bracketed */
+		if (!hend || strchr(hend + 1, ':'))
+			return -1;
+		p = hend + 1;
+	}
+	hlen = (size_t)(hend - h);
+	if (hlen == 0 || hlen >= hostsize)
+		return -1;
+	for (const char *c = h; c < hend; c++)
+		if (*c <= 0x20 || *c >= 0x7f || *c == '[' || *c == ']' || *c == '/')
+			return -1;
+	for (; *p; p++, digits++) {
+		if (!isdigit((unsigned char)*p) || digits >= 5)
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (digits == 0 || v > 65535)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (unsigned)v;
+	return 0;
+}
+
+/*
+ * Validates value for o and stores it in cfg. where starts each message
+ * ("FILE:LINE: [server] threads", "environment MGMTD_SERVER_THREADS").
+ * Returns the number of problems reported (0 or 1); cfg is untouched on error.
+ * String values are never echoed: they may hold credentials (postgres_url).
+ */
+static int option_set(struct config *cfg, const struct option *o, const char *value,
+                      const char *where, struct config_errors *errs)
+{
+	char *field = (char *)cfg + o->offset;
+	char ex[EXCERPT_SIZE], why[256], host[CONFIG_STR_SIZE];
+	unsigned port;
+	size_t len = strlen(value);
+	int iv;
+	bool bv;
+
+	switch (o->type) {
+	case OPT_INT:
+		if (!parse_int(value, o->min, o->max, &iv))
+			return add_error(errs, "%s: not an integer between %d and %d: '%s'", where,
+			                 o->min, o->max, excerpt(value, ex, sizeof(ex)));
+		memcpy(field, &iv, sizeof(iv));
+		return 0;
+	case OPT_BOOL:
+		if (!parse_bool(value, &bv))
+			return add_error(
+			    errs, "%s: not a boolean (true/false, yes/no, on/off, 1/0): '%s'",
+			    where, excerpt(value, ex, sizeof(ex)));
+		memcpy(field, &bv, sizeof(bv));
+		return 0;
+	case OPT_LISTEN:
+		if (config_split_listen(value, host, sizeof(host), &port) != 0)
+			return add_error(errs,
+			                 "%s: not HOST:PORT or [V6]:PORT with a port from 0 to "
+			                 "65535: '%s'",
+			                 where, excerpt(value, ex, sizeof(ex)));
+		break;
+	case OPT_ALGORITHMS:
+		if (algorithms_parse(value, NULL, why, sizeof(why)) != 0)
+			return add_error(errs, "%s: %s", where, why);
+		break;
+	case OPT_STRING:
+		if (o->choices && !choice_ok(o->choices, value))
+			return add_error(errs, "%s: must be one of %s: '%s'", where, o->choices,
+			                 excerpt(value, ex, sizeof(ex)));
+		break;
+	case OPT_PATH:
+		break;
+	}
+	if (len >= o->size)
+		return add_error(errs, "%s: too long (at most %zu bytes)", where, o->size - 1);
+	/* the whole field is rewritten so no stale bytes stay behind the NUL */
+	memset(field, 0, o->size);
+	memcpy(field, value, len);
+	return 0;
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	/* every default passes its own check: the unit tests load the example file */
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		(void)option_set(cfg, &options[i], options[i].def, options[i].key, NULL);
+}
+
+/* ---- the INI file ---- */
+
+enum section_state { SECTION_NONE, SECTION_OK, SECTION_BAD };
+
+/*
+ * Shared by the reader and the handler: inih calls the reader once per line
+ * and the handler for that line before reading the next one, so lineno and
+ * long_value always describe the line the handler is looking at.
+ */
+struct file_ctx {
+	FILE *fp;
+	const char *path;
+	struct config *cfg;
+	struct config_errors *errs;
+	int problems;
+	int lineno;
+	int read_errno;
+	char *buf; /* getline's, freed by config_load_file */
+	size_t bufsize;
+	enum section_state state;
+	const char *section;    /* the table's name for it, when state is SECTION_OK */
+	const char *long_value; /* into buf: the value of a line too long for inih */
+};
+
+/* Cuts a comment (';' or '#' at the start or after a blank), then trims both ends. */
+static char *clean_line(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	for (char *p = s; *p; p++) {
+		if ((*p == ';' || *p == '#') && (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	}
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static void read_section_line(struct file_ctx *c, char *line, int num, char *out)
+{
+	char *close = strchr(line, ']');
+	char ex[EXCERPT_SIZE];
+
+	c->state = SECTION_BAD; /* keys below a broken header are not reported one by one */
+	if (!close) {
+		c->problems +=
+		    add_error(c->errs, "%s:%d: syntax error: missing ']'", c->path, c->lineno);
+		strcpy(out, "[]\n");
+		return;
+	}
+	if (close[1] != '\0') {
+		c->problems +=
+		    add_error(c->errs, "%s:%d: syntax error: text after ']'", c->path, c->lineno);
+		strcpy(out, "[]\n");
+		return;
+	}
+	*close = '\0';
+	c->section = section_find(line + 1);
+	if (!c->section) {
+		c->problems += add_error(c->errs, "%s:%d: unknown section [%s]", c->path, c->lineno,
+		                         excerpt(line + 1, ex, sizeof(ex)));
+		strcpy(out, "[]\n");
+		return;
+	}
+	c->state = SECTION_OK;
+	/* known names are short, num is at least a few dozen bytes */
+	snprintf(out, (size_t)num, "[%s]\n", line + 1);
+}
+
+/*
+ * inih's reader: hands over one line at a time, cleaned, so that comments,
+ * line numbers and errors are handled here the same whatever inih was built
+ * with. Lines inih would reject are reported here and replaced by a blank line
+ * (so each is reported, not only the first); a key line longer than inih's
+ * buffer goes over as "key=" with the value kept in long_value.
+ */
+static char *file_reader(char *out, int num, void *stream)
+{
+	struct file_ctx *c = stream;
+	ssize_t n;
+	char *line, *sep;
+	size_t len;
+
+	c->long_value = NULL;
+	errno = 0;
+	n = getline(&c->buf, &c->bufsize, c->fp);
+	if (n < 0) {
+		if (ferror(c->fp))
+			c->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	if (num < 8) { /* inih offers ini_max_line (200): this is only a guard */
+		c->read_errno = ENOBUFS;
+		return NULL;
+	}
+	c->lineno++;
+	line = c->buf;
+	if (c->lineno == 1 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+	    (unsigned char)line[2] == 0xBF)
+		line += 3;
+	if (strlen(c->buf) != (size_t)n) {
+		c->problems += add_error(c->errs, "%s:%d: syntax error: NUL byte in the line",
+		                         c->path, c->lineno);
+		strcpy(out, "\n");
+		return out;
+	}
+	line = clean_line(line);
+	len = strlen(line);
+
+	if (len == 0) {
+		strcpy(out, "\n");
+		return out;
+	}
+	if (line[0] == '[') {
+		read_section_line(c, line, num, out);
+		return out;
+	}
+	/* inih splits at the first '=' or ':' too */
+	sep = strpbrk(line, "=:");
+	if (!sep) {
+		c->problems += add_error(c->errs, "%s:%d: syntax error: expected key = value",
+		                         c->path, c->lineno);
+		strcpy(out, "\n");
+		return out;
+	}
+	if (len + 2 <= (size_t)num) {
+		memcpy(out, line, len);
+		memcpy(out + len, "\n", 2);
+		return out;
+	}
+	if ((size_t)(sep - line) + 3 > (size_t)num) {
+		/* no option has a name this long: report it as the handler would */
+		char ex[EXCERPT_SIZE];
+
+		*sep = '\0';
+		excerpt(clean_line(line), ex, sizeof(ex));
+		if (c->state == SECTION_NONE)
+			c->problems += add_error(c->errs, "%s:%d: key '%s' is outside any section",
+			                         c->path, c->lineno, ex);
+		else if (c->state == SECTION_OK)
+			c->problems += add_error(c->errs, "%s:%d: unknown key '%s' in [%s]",
+			                         c->path, c->lineno, ex, c->section);
+		strcpy(out, "\n");
+		return out;
+	}
+	memcpy(out, line, (size_t)(sep - line) + 1);
+	memcpy(out + (sep - line) + 1, "\n", 2);
+	c->long_value = sep + 1;
+	while (isspace((unsigned char)*c->long_value))
+		c->long_value++;
+	return out;
+}
+
+static int file_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct file_ctx *c = user;
+	const struct option *o;
+	char where[PATH_MAX + 128], ex[EXCERPT_SIZE];
+
+	if (c->long_value)
+		value = c->long_value;
+	switch (c->state) {
+	case SECTION_BAD:
+		return 1; /* its header was reported */
+	case SECTION_NONE:
+		c->problems += add_error(c->errs, "%s:%d: key '%s' is outside any section", c->path,
+		                         c->lineno, excerpt(name, ex, sizeof(ex)));
+		return 1;
+	case SECTION_OK:
+		break;
+	}
+	o = option_find(section, name);
+	if (!o) {
+		c->problems += add_error(c->errs, "%s:%d: unknown key '%s' in [%s]", c->path,
+		                         c->lineno, excerpt(name, ex, sizeof(ex)), section);
+		return 1;
+	}
+	snprintf(where, sizeof(where), "%s:%d: [%s] %s", c->path, c->lineno, o->section, o->key);
+	c->problems += option_set(c->cfg, o, value, where, c->errs);
+	return 1; /* keep going: every problem in the file is reported */
+}
+
+/* On errors, the values that were good are applied and the bad ones are not. */
+int config_load_file(struct config *cfg, const char *path, struct config_errors *errs)
+{
+	struct file_ctx c = {.path = path, .cfg = cfg, .errs = errs};
+	int rc;
+
+	if (!path)
+		return add_error(errs, "no configuration file given");
+	c.fp = fopen(path, "r");
+	if (!c.fp)
+		return add_error(errs, "%s: cannot open: %s", path, strerror(errno));
+
+	rc = ini_parse_stream(file_reader, &c, file_handler, &c);
+	if (c.read_errno != 0)
+		c.problems += add_error(errs, "%s: cannot read: %s", path, strerror(c.read_errno));
+	else if (rc == -2)
+		c.problems += add_error(errs, "%s: out of memory", path);
+	else if (rc != 0 && c.problems == 0)
+		/* the reader should have caught everything inih refuses */
+		c.problems += add_error(errs, "%s:%d: syntax error", path, rc);
+
+	free(c.buf);
+	fclose(c.fp);
+	return c.problems;
+}
+
+int config_apply_env(struct config *cfg, struct config_errors *errs)
+{
+	int problems = 0;
+
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		char name[128], where[160];
+		const char *value;
+
+		env_name(&options[i], name, sizeof(name));
+		value = getenv(name);
+		if (!value)
+			continue;
+		snprintf(where, sizeof(where), "environment %s", name);
+		problems += option_set(cfg, &options[i], value, where, errs);
+	}
+	return problems;
+}
+
+int config_set(struct config *cfg, const char *section, const char *key, const char *value,
+               const char *origin, struct config_errors *errs)
+{
+	const struct option *o;
+	char where[256], ex[EXCERPT_SIZE];
+
+	if (!section || !key)
+		return add_error(errs, "%s: no option named", origin ? origin : "config_set");
+	o = option_find(section, key);
+	if (!o)
+		return add_error(errs, "%s: unknown option [%s] %s", origin ? origin : "config_set",
+		                 section, excerpt(key, ex, sizeof(ex)));
+	if (origin)
+		snprintf(where, sizeof(where), "%s", origin);
+	else
+		snprintf(where, sizeof(where), "[%s] %s", o->section, o->key);
+	if (!value)
+		return add_error(errs, "%s: no value", where);
+	return option_set(cfg, o, value, where, errs);
+}
+
+/*
+ * Rechecks every field against its descriptor: callers may have written the
+ * struct directly, and a non-terminated string must never reach a strlen.
+ */
+static int recheck_fields(const struct config *cfg, struct config_errors *errs)
+{
+	int problems = 0;
+
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option *o = &options[i];
+		const char *field = (const char *)cfg + o->offset;
+		char host[CONFIG_STR_SIZE], why[256];
+		unsigned port;
+		int iv;
+
+		switch (o->type) {
+		case OPT_INT:
+			memcpy(&iv, field, sizeof(iv));
+			if (iv < o->min || iv > o->max)
+				problems += add_error(errs, "[%s] %s: not between %d and %d: %d",
+				                      o->section, o->key, o->min, o->max, iv);
+			continue;
+		case OPT_BOOL:
+			continue;
+		default:
+			break;
+		}
+		if (strnlen(field, o->size) >= o->size) {
+			problems +=
+			    add_error(errs, "[%s] %s: not a terminated string", o->section, o->key);
+			continue;
+		}
+		if (o->type == OPT_LISTEN &&
+		    config_split_listen(field, host, sizeof(host), &port) != 0)
+			problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT",
+			                      o->section, o->key);
+		if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
+			problems += add_error(errs, "[%s] %s: %s", o->section, o->key, why);
+		if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field))
+			problems += add_error(errs, "[%s] %s: must be one of %s", o->section,
+			                      o->key, o->choices);
+	}
+	return problems;
+}
+
+int config_validate(const struct config *cfg, struct config_errors *errs)
+{
+	int problems = recheck_fields(cfg, errs);
+
+	if (problems)
+		return problems; /* the checks below read the strings */
+
+	if (cfg->data_dir[0] == '\0')
+		problems += add_error(errs, "[server] data_dir: must not be empty");
+	else if (strlen(cfg->data_dir) + sizeof("/token.key") > PATH_MAX)
+		problems += add_error(errs, "[server] data_dir: too long for the files under it");
+	if (cfg->tls_cert[0] || cfg->tls_key[0])
+		problems += add_error(errs, "[server] tls_cert/tls_key: HTTPS is planned but not "
+		                            "built yet; put a TLS-terminating proxy in front");
+	if (strcmp(cfg->store_backend, "postgres") == 0 || cfg->postgres_url[0])
+		problems += add_error(errs, "[store] backend/postgres_url: the postgres backend "
+		                            "is planned but not built yet");
+	if (cfg->keep_expired_days != 0)
+		problems += add_error(errs, "[store] keep_expired_days: removing expired tokens "
+		                            "is planned but not built yet; use 0");
+	if (cfg->idp.jwks_url[0] || cfg->idp.discovery)
+		problems += add_error(errs, "[idp] jwks_url/discovery are planned (issue: real "
+		                            "identity providers); use jwks_file");
+	if ((cfg->idp.issuer[0] != '\0') != (cfg->idp.jwks_file[0] != '\0'))
+		problems += add_error(errs, "[idp] issuer and jwks_file go together: set both, "
+		                            "or neither to accept no identity tokens");
+	if (cfg->dev_idp_enabled)
+		problems += add_error(errs, "[dev_idp] enabled: the built-in test identity "
+		                            "provider is planned but not built yet");
+	if (cfg->testing_enabled)
+		problems += add_error(errs, "[testing] enabled: the reset and clock endpoints are "
+		                            "planned but not built yet");
+	return problems;
+}
+
+/* dir + "/" + name; an empty result when it does not fit, never a cut path. */
+static void path_under(const char *dir, const char *name, char out[PATH_MAX])
+{
+	size_t dlen = strnlen(dir, PATH_MAX);
+	const char *slash = (dlen > 0 && dir[dlen - 1] == '/') ? "" : "/";
+	int n = snprintf(out, PATH_MAX, "%.*s%s%s", (int)dlen, dir, slash, name);
+
+	if (n < 0 || n >= PATH_MAX)
+		out[0] = '\0';
+}
+
+void config_db_path(const struct config *cfg, char out[PATH_MAX])
+{
+	path_under(cfg->data_dir, "mgmtd.db", out);
+}
+
+void config_token_key_path(const struct config *cfg, char out[PATH_MAX])
+{
+	size_t len = strnlen(cfg->token_key_file, PATH_MAX);
+
+	if (len == 0)
+		path_under(cfg->data_dir, "token.key", out);
+	else if (len < PATH_MAX)
+		memcpy(out, cfg->token_key_file, len + 1);
+	else
+		out[0] = '\0';
+}
+
+void config_write_example(FILE *out)
+{
+	const char *section = NULL;
+
+	fputs("; mgmtd configuration: every option with its default.\n"
+	      "; Each can also be set in the environment as MGMTD_<SECTION>_<KEY>;\n"
+	      "; flags beat the environment, the environment beats this file.\n"
+	      "; Booleans: true/false, yes/no, on/off, 1/0.\n",
+	      out);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option *o = &options[i];
+		char env[128];
+
+		if (!section || strcmp(section, o->section) != 0) {
+			fprintf(out, "\n[%s]", o->section);
+			section = o->section;
+		}
+		env_name(o, env, sizeof(env));
+		fprintf(out, "\n; %s\n", o->doc);
+		if (o->type == OPT_INT)
+			fprintf(out, "; integer %d..%d, environment %s\n", o->min, o->max, env);
+		else
+			fprintf(out, "; environment %s\n", env);
+		fprintf(out, "%s =%s%s\n", o->key, o->def[0] ? " " : "", o->def);
+	}
+}

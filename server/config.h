@@ -1,0 +1,105 @@
+/*
+ * config.h - the configuration: defaults, INI file (libinih), environment, flags.
+ *
+ * One descriptor table in config.c drives parsing, validation and the
+ * environment names (MGMTD_<SECTION>_<KEY>), so they cannot drift apart.
+ * Precedence: flags beat environment, environment beats the file.
+ *
+ * Error reporting: functions that can fail append one line per problem to
+ * a struct config_errors and return the number of problems they added.
+ */
+#ifndef MGMTD_CONFIG_H
+#define MGMTD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_STR_SIZE  1024
+
+struct idp_config {
+	char issuer[CONFIG_STR_SIZE];
+	char audience[CONFIG_STR_SIZE];
+	char jwks_file[PATH_MAX];
+	char jwks_url[CONFIG_STR_SIZE];
+	bool discovery;
+	char algorithms[CONFIG_STR_SIZE]; /* comma-separated allow-list */
+	int leeway;                       /* seconds */
+};
+
+struct config {
+	/* [server] */
+	char listen[CONFIG_STR_SIZE];
+	char data_dir[PATH_MAX];
+	int threads; /* 0 = number of CPUs */
+	int max_connections;
+	int request_timeout; /* seconds */
+	char tls_cert[PATH_MAX];
+	char tls_key[PATH_MAX];
+	/* [store] */
+	char store_backend[CONFIG_STR_SIZE];
+	char postgres_url[CONFIG_STR_SIZE];
+	char token_key_file[PATH_MAX]; /* empty = <data_dir>/token.key */
+	int keep_expired_days;
+	/* [idp] */
+	struct idp_config idp;
+	/* [auth] */
+	bool tokens_may_mint;
+	/* [dev_idp] */
+	bool dev_idp_enabled;
+	/* [testing] */
+	bool testing_enabled;
+};
+
+struct config_errors {
+	char text[8192]; /* lines, each ending in '\n' */
+	int count;
+};
+
+/* Fills every field with its documented default. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Reads an INI file over cfg. Unknown sections and keys, bad values and syntax
+ * errors are reported as "FILE:LINE: message". A missing file is an error.
+ */
+int config_load_file(struct config *cfg, const char *path, struct config_errors *errs);
+
+/* Applies MGMTD_<SECTION>_<KEY> variables from the environment over cfg. */
+int config_apply_env(struct config *cfg, struct config_errors *errs);
+
+/*
+ * Sets one option by section and key, as a flag would ("server", "listen").
+ * origin names the source in messages ("--listen").
+ */
+int config_set(struct config *cfg, const char *section, const char *key, const char *value,
+	       const char *origin, struct config_errors *errs);
+
+/*
+ * Checks what no single key can: planned features that are not built yet,
+ * IdP settings that only make sense together. Call after every source is applied.
+ */
+int config_validate(const struct config *cfg, struct config_errors *errs);
+
+/* Resolved paths under data_dir. */
+void config_db_path(const struct config *cfg, char out[PATH_MAX]);
+void config_token_key_path(const struct config *cfg, char out[PATH_MAX]);
+
+/*
+ * Splits "HOST:PORT", "[V6]:PORT" into host (without brackets) and port.
+ * Returns 0, or -1 when the form or the port (0..65535) is bad.
+ */
+int config_split_listen(const char *listen, char *host, size_t hostsize, unsigned *port);
+
+/* Parses the algorithms allow-list into a bit mask of enum jwt_alg values (1u << alg). */
+int config_algorithm_mask(const char *list, unsigned *mask);
+
+/*
+ * Writes every option as an example INI file: sections in order, each key
+ * with its default and a comment saying what it does and its environment name.
+ * Loading the output with config_load_file gives config_defaults.
+ */
+void config_write_example(FILE *out);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * http.c - libmicrohttpd glue. Per-request state lives in *con_cls from the
+ * first callback until MHD_OPTION_NOTIFY_COMPLETED, which also runs for
+ * timeouts and clients that go away, so nothing leaks on those paths.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "dispatch.h"
+#include "http.h"
+#include "log.h"
+#include "request.h"
+#include "timeutil.h"
+
+/* Past the 413 limit we drain at most this much more before dropping the client. */
+#define DRAIN_LIMIT (1024 * 1024)
+
+struct http_server {
+	struct app *app;
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	unsigned port;
+};
+
+struct http_request {
+	struct request req;
+	char *body; /* owned */
+	size_t body_cap;
+	size_t discarded;
+	int64_t started_us;
+	unsigned http_status;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct request *req = cls;
+
+	(void)kind;
+	if (req->query_count == REQUEST_MAX_QUERY)
+		return MHD_NO; /* stop iterating; the rest is ignored */
+	req->query[req->query_count].key = key;
+	req->query[req->query_count].value = value ? value : "";
+	req->query_count++;
+	return MHD_YES;
+}
+
+/* Appends an upload chunk, or notes that the body went over the limit. */
+static bool accumulate(struct http_request *hr, const char *data, size_t size)
+{
+	struct request *req = &hr->req;
+	size_t need;
+
+	if (req->body_too_large) {
+		hr->discarded += size;
+		return hr->discarded <= DRAIN_LIMIT;
+	}
+	if (size > REQUEST_MAX_BODY - req->body_len) {
+		req->body_too_large = true;
+		hr->discarded = size;
+		return true;
+	}
+	need = req->body_len + size;
+	if (need > hr->body_cap) {
+		size_t cap = hr->body_cap ? hr->body_cap : 1024;
+		char *grown;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > REQUEST_MAX_BODY)
+			cap = REQUEST_MAX_BODY;
+		grown = realloc(hr->body, cap);
+		if (grown == NULL)
+			return false;
+		hr->body = grown;
+		hr->body_cap = cap;
+		req->body = grown;
+	}
+	memcpy(hr->body + req->body_len, data, size);
+	req->body_len = need;
+	return true;
+}
+
+static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_request *hr)
+{
+	struct request *req = &hr->req;
+	struct MHD_Response *resp;
+	const char *allow;
+	enum MHD_Result ret;
+	unsigned status;
+	size_t len;
+	char *body;
+
+	body = reply_render(req, &len, &status);
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (len > 0 && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					       "application/json") != MHD_YES)
+		goto fail;
+	/* Answers can carry secrets (a new token) and always describe live state. */
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES)
+		goto fail;
+	if (status == 401 &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+				    req->authorization ? "Bearer realm=\"mgmtd\", error=\"invalid_token\""
+						       : "Bearer realm=\"mgmtd\"") != MHD_YES)
+		goto fail;
+	allow = dispatch_allow_header(req);
+	if (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
+		goto fail;
+	hr->http_status = status;
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+fail:
+	MHD_destroy_response(resp);
+	return MHD_NO;
+}
+
+/* A Content-Length over the limit is answered before the body is read. */
+static bool declared_too_large(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	unsigned long long n;
+
+	if (cl == NULL)
+		return false;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	return errno == ERANGE || (end != cl && n > REQUEST_MAX_BODY);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_request *hr = *con_cls;
+
+	(void)version;
+	if (hr == NULL) {
+		hr = calloc(1, sizeof(*hr));
+		if (hr == NULL)
+			return MHD_NO;
+		request_init(&hr->req, srv->app);
+		hr->started_us = time_monotonic_us();
+		hr->req.method = method;
+		hr->req.path = url;
+		hr->req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								    MHD_HTTP_HEADER_AUTHORIZATION);
+		hr->req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								   MHD_HTTP_HEADER_CONTENT_TYPE);
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &hr->req);
+		*con_cls = hr;
+		atomic_fetch_add(&srv->app->in_flight, 1);
+		if (declared_too_large(conn)) {
+			hr->req.body_too_large = true;
+			dispatch_request(&hr->req);
+			return queue_answer(conn, hr);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		bool keep = accumulate(hr, upload_data, *upload_data_size);
+
+		*upload_data_size = 0;
+		return keep ? MHD_YES : MHD_NO;
+	}
+	if (hr->http_status != 0) /* already answered (413 on Content-Length) */
+		return MHD_YES;
+	dispatch_request(&hr->req);
+	return queue_answer(conn, hr);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct http_request *hr = *con_cls;
+	const struct principal *p;
+
+	(void)conn;
+	if (hr == NULL)
+		return;
+	p = &hr->req.principal;
+	if (hr->http_status != 0)
+		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
+			 (double)(time_monotonic_us() - hr->started_us) / 1000.0,
+			 p->kind != PRINCIPAL_NONE ? " by " : "",
+			 p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
+	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,
+			 hr->req.path, (int)toe);
+	request_release(&hr->req);
+	free(hr->body);
+	free(hr);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->app->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("libmicrohttpd: %s", line);
+}
+
+static int open_listener(const char *host, unsigned port, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char portstr[8];
+	int fd = -1, rc, saved = 0;
+	int one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve listen address %s: %s", host,
+			 gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+		    (ai->ai_family != AF_INET6 ||
+		     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0) &&
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot listen on %s:%u: %s", host, port, strerror(saved));
+	return fd;
+}
+
+static unsigned bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+int http_start(struct app *app, const char *host, unsigned port, struct http_server **out,
+	       char *err, size_t errlen)
+{
+	struct http_server *srv;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = app->cfg.threads > 0 ? (unsigned)app->cfg.threads
+						: (unsigned)(cpus > 0 ? cpus : 1);
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	srv->app = app;
+	srv->listen_fd = open_listener(host, port, err, errlen);
+	if (srv->listen_fd < 0)
+		goto fail;
+	srv->port = bound_port(srv->listen_fd);
+
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)app->cfg.request_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		srv, MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		snprintf(err, errlen, "libmicrohttpd could not start on %s:%u", host, srv->port);
+		goto fail;
+	}
+	*out = srv;
+	return 0;
+fail:
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	free(srv);
+	return -1;
+}
+
+unsigned http_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_stop(struct http_server *srv, int drain_ms)
+{
+	int64_t deadline;
+	MHD_socket fd;
+
+	if (srv == NULL)
+		return;
+	/* Stop accepting first; connections already open keep being served. */
+	fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	deadline = time_monotonic_us() + (int64_t)drain_ms * 1000;
+	while (atomic_load(&srv->app->in_flight) > 0 && time_monotonic_us() < deadline)
+		usleep(10 * 1000);
+	if (atomic_load(&srv->app->in_flight) > 0)
+		log_warn("stopping with %ld requests still in flight",
+			 atomic_load(&srv->app->in_flight));
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

@@ -1,0 +1,30 @@
+/*
+ * http.h - libmicrohttpd glue: the listening socket, per-request state,
+ * body accumulation with the size cap, and answers. Nothing else in the
+ * program includes microhttpd.h.
+ */
+#ifndef MGMTD_HTTP_H
+#define MGMTD_HTTP_H
+
+#include <stddef.h>
+
+struct app;
+struct http_server;
+
+/*
+ * Binds host:port (port 0 = any free port) and starts the worker threads.
+ * Returns 0, or -1 with a message in err.
+ */
+int http_start(struct app *app, const char *host, unsigned port, struct http_server **out,
+	       char *err, size_t errlen);
+
+/* The port actually bound. */
+unsigned http_port(const struct http_server *srv);
+
+/*
+ * Stops accepting, lets requests in flight finish (up to drain_ms), then
+ * stops the threads and frees srv.
+ */
+void http_stop(struct http_server *srv, int drain_ms);
+
+#endif

@@ -1,0 +1,387 @@
+/*
+ * idtoken.c - verification of IdP-issued JWTs.
+ *
+ * libjwt 1.10 verifies with whatever alg the token names, so the header is
+ * decoded and judged here first; libjwt only checks the signature. Claims are
+ * read from our own decoding of the payload, done after the signature has been
+ * verified over the exact bytes of the token. Nothing here logs.
+ */
+#include "idtoken.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <jwt.h>
+#include <openssl/err.h>
+#include <sodium.h>
+
+/* Claim times beyond this (about year 318857) are nonsense and could overflow sums. */
+#define TIME_LIMIT INT64_C(10000000000000)
+
+static bool is_b64url_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+bool idtoken_looks_like_jwt(const char *s)
+{
+	size_t part_len = 0;
+	int dots = 0;
+
+	if (!s)
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (part_len == 0 || ++dots > 2)
+				return false;
+			part_len = 0;
+		} else if (is_b64url_char(*s)) {
+			part_len++;
+		} else {
+			return false;
+		}
+	}
+	return dots == 2 && part_len > 0;
+}
+
+/*
+ * Decodes len bytes of base64url at s (padding tolerated) and parses them as
+ * a JSON object. Returns a reference the caller releases with json_decref, or
+ * NULL. Duplicate names are refused: two readers of one token must never see
+ * different values.
+ */
+static json_t *decode_json_part(const char *s, size_t len)
+{
+	unsigned char *buf;
+	size_t cap, binlen = 0;
+	const char *end = NULL;
+	json_t *obj = NULL;
+	int pad = 0;
+
+	while (len > 0 && s[len - 1] == '=' && pad < 2) {
+		len--;
+		pad++;
+	}
+	if (len == 0 || len > IDTOKEN_MAX_LEN)
+		return NULL;
+	cap = len / 4 * 3 + 3;
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	if (sodium_base642bin(buf, cap, s, len, NULL, &binlen, &end,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != s + len)
+		goto out;
+	obj = json_loadb((const char *)buf, binlen, JSON_REJECT_DUPLICATES, NULL);
+	if (obj && !json_is_object(obj)) {
+		json_decref(obj);
+		obj = NULL;
+	}
+out:
+	free(buf);
+	return obj;
+}
+
+/* A JSON string without embedded NUL bytes (which would shorten it for strcmp), or NULL. */
+static const char *plain_string(const json_t *v)
+{
+	const char *s;
+
+	if (!json_is_string(v))
+		return NULL;
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return NULL;
+	return s;
+}
+
+enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header *out)
+{
+	const char *dot;
+	json_t *hdr = NULL;
+	const json_t *v;
+	const char *alg, *typ, *kid;
+	enum idtoken_result r = IDTOKEN_MALFORMED;
+
+	if (!out)
+		return IDTOKEN_MALFORMED;
+	memset(out, 0, sizeof(*out));
+	if (!jwt)
+		return IDTOKEN_MALFORMED;
+	dot = memchr(jwt, '.', strnlen(jwt, IDTOKEN_MAX_LEN + 1));
+	if (!dot)
+		return IDTOKEN_MALFORMED;
+	hdr = decode_json_part(jwt, (size_t)(dot - jwt));
+	if (!hdr)
+		goto out;
+
+	/* We implement no JWS extension, so any critical one makes the token unusable. */
+	if (json_object_get(hdr, "crit"))
+		goto out;
+
+	alg = plain_string(json_object_get(hdr, "alg"));
+	if (!alg)
+		goto out;
+
+	/*
+	 * libjwt 1.10.2 refuses every typ but "JWT" (case-insensitively) after
+	 * reading it itself, so "at+jwt" (RFC 9068) cannot verify; saying so here
+	 * is better than a misleading bad-signature answer.
+	 */
+	v = json_object_get(hdr, "typ");
+	if (v) {
+		typ = plain_string(v);
+		if (!typ || strcasecmp(typ, "JWT") != 0)
+			goto out;
+	}
+
+	v = json_object_get(hdr, "kid");
+	if (v) {
+		kid = plain_string(v);
+		if (!kid || strlen(kid) >= sizeof(out->kid))
+			goto out;
+		memcpy(out->kid, kid, strlen(kid) + 1);
+	}
+
+	if (strlen(alg) >= sizeof(out->alg)) {
+		/* Longer than any alg name there is, so not one we allow. */
+		r = IDTOKEN_ALG_NOT_ALLOWED;
+		goto out;
+	}
+	memcpy(out->alg, alg, strlen(alg) + 1);
+	r = IDTOKEN_OK;
+out:
+	json_decref(hdr);
+	if (r != IDTOKEN_OK)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+/*
+ * Only asymmetric algs we can find a JWK for. HS* is refused whatever the mask
+ * says: with a public key as the HMAC secret anyone could sign; none needs no
+ * signature at all.
+ */
+static bool alg_allowed(const char *name, unsigned mask, jwt_alg_t *alg)
+{
+	*alg = jwt_str_alg(name);
+	switch (*alg) {
+	case JWT_ALG_RS256:
+	case JWT_ALG_RS384:
+	case JWT_ALG_RS512:
+	case JWT_ALG_ES256:
+	case JWT_ALG_ES384:
+		break;
+	default:
+		return false;
+	}
+	return (mask & (1u << (unsigned)*alg)) != 0;
+}
+
+/* Reads a NumericDate claim. Returns 0 when absent, 1 when read, -1 when not a sane number. */
+static int claim_time(const json_t *claims, const char *name, int64_t *out)
+{
+	const json_t *v = json_object_get(claims, name);
+	double d;
+	int64_t t;
+
+	if (!v)
+		return 0;
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i < -TIME_LIMIT || i > TIME_LIMIT)
+			return -1;
+		*out = (int64_t)i;
+		return 1;
+	}
+	if (!json_is_real(v))
+		return -1;
+	d = json_real_value(v);
+	if (!(d >= (double)-TIME_LIMIT && d <= (double)TIME_LIMIT))
+		return -1;
+	t = (int64_t)d;
+	if ((double)t > d)
+		t--; /* floor, also for negative times */
+	*out = t;
+	return 1;
+}
+
+/* True when v is a string equal to want, byte for byte. */
+static bool string_is(const json_t *v, const char *want)
+{
+	const char *s = plain_string(v);
+
+	return s && strcmp(s, want) == 0;
+}
+
+static bool audience_ok(const json_t *aud, const char *want)
+{
+	size_t i;
+	const json_t *item;
+
+	if (json_is_array(aud)) {
+		json_array_foreach(aud, i, item)
+		{
+			if (string_is(item, want))
+				return true;
+		}
+		return false;
+	}
+	return string_is(aud, want);
+}
+
+/* Checks the claims of a verified payload and fills out. */
+static enum idtoken_result check_claims(const struct idtoken_verifier *v, const json_t *claims,
+                                        int64_t now, struct idtoken_claims *out)
+{
+	int64_t leeway = v->leeway > 0 ? v->leeway : 0;
+	int64_t exp = 0, nbf = 0, iat = 0;
+	const json_t *sub, *email, *verified;
+	const char *s;
+	int got;
+
+	if (!v->issuer || !string_is(json_object_get(claims, "iss"), v->issuer))
+		return IDTOKEN_BAD_ISSUER;
+	if (!v->audience || !audience_ok(json_object_get(claims, "aud"), v->audience))
+		return IDTOKEN_BAD_AUDIENCE;
+
+	got = claim_time(claims, "exp", &exp);
+	if (got == 0)
+		return IDTOKEN_MISSING_CLAIM;
+	if (got < 0)
+		return IDTOKEN_MALFORMED;
+	if (now > exp + leeway)
+		return IDTOKEN_EXPIRED;
+
+	got = claim_time(claims, "nbf", &nbf);
+	if (got < 0)
+		return IDTOKEN_MALFORMED;
+	if (got > 0 && now + leeway < nbf)
+		return IDTOKEN_NOT_YET_VALID;
+
+	got = claim_time(claims, "iat", &iat);
+	if (got < 0)
+		return IDTOKEN_MALFORMED;
+	if (got > 0 && iat > now + leeway)
+		return IDTOKEN_ISSUED_IN_FUTURE;
+
+	sub = json_object_get(claims, "sub");
+	if (!json_is_string(sub) || json_string_length(sub) == 0)
+		return IDTOKEN_MISSING_CLAIM;
+	s = plain_string(sub);
+	if (!s || strlen(s) >= sizeof(out->sub))
+		return IDTOKEN_MALFORMED;
+	memcpy(out->sub, s, strlen(s) + 1);
+
+	email = json_object_get(claims, "email");
+	if (email) {
+		s = plain_string(email);
+		if (!s || strlen(s) >= sizeof(out->email))
+			return IDTOKEN_MALFORMED;
+		/*
+		 * Users are matched by email when they have no subject: an address
+		 * the IdP says it has not verified must not pick a user.
+		 */
+		verified = json_object_get(claims, "email_verified");
+		if (!json_is_false(verified))
+			memcpy(out->email, s, strlen(s) + 1);
+	}
+	out->exp = exp;
+	return IDTOKEN_OK;
+}
+
+enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,
+                                   struct idtoken_claims *out)
+{
+	struct idtoken_header hdr;
+	struct idtoken_claims claims;
+	const struct jwk *key;
+	const char *payload, *sig;
+	jwt_t *decoded = NULL;
+	json_t *body = NULL;
+	jwt_alg_t alg;
+	enum idtoken_result r;
+
+	memset(&claims, 0, sizeof(claims));
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!v || !jwt || !out)
+		return IDTOKEN_MALFORMED;
+	if (strnlen(jwt, IDTOKEN_MAX_LEN + 1) > IDTOKEN_MAX_LEN || !idtoken_looks_like_jwt(jwt))
+		return IDTOKEN_MALFORMED;
+
+	r = idtoken_parse_header(jwt, &hdr);
+	if (r != IDTOKEN_OK)
+		return r;
+	if (!alg_allowed(hdr.alg, v->alg_mask, &alg))
+		return IDTOKEN_ALG_NOT_ALLOWED;
+
+	if (!v->keys || v->keys->count == 0)
+		return IDTOKEN_NO_KEYS;
+	key = jwks_find(v->keys, hdr.kid, hdr.alg);
+	if (!key)
+		return IDTOKEN_UNKNOWN_KEY;
+
+	if (jwt_decode(&decoded, jwt, (const unsigned char *)key->pem, (int)key->pem_len) != 0 ||
+	    !decoded) {
+		/* libjwt leaves OpenSSL's reasons on this thread's queue; nobody reads them. */
+		ERR_clear_error();
+		r = IDTOKEN_BAD_SIGNATURE;
+		goto out;
+	}
+	/* libjwt read the header on its own; it must have verified with the alg we allowed. */
+	if (jwt_get_alg(decoded) != alg) {
+		r = IDTOKEN_BAD_SIGNATURE;
+		goto out;
+	}
+
+	payload = strchr(jwt, '.') + 1;
+	sig = strchr(payload, '.');
+	body = decode_json_part(payload, (size_t)(sig - payload));
+	if (!body) {
+		r = IDTOKEN_MALFORMED;
+		goto out;
+	}
+	r = check_claims(v, body, now, &claims);
+	if (r == IDTOKEN_OK)
+		*out = claims;
+out:
+	json_decref(body);
+	jwt_free(decoded);
+	return r;
+}
+
+const char *idtoken_result_message(enum idtoken_result r)
+{
+	switch (r) {
+	case IDTOKEN_OK:
+		return "the token is valid";
+	case IDTOKEN_MALFORMED:
+		return "the token is not a well-formed JWT";
+	case IDTOKEN_ALG_NOT_ALLOWED:
+		return "the token's signing algorithm is not allowed";
+	case IDTOKEN_UNKNOWN_KEY:
+		return "the token is signed with an unknown key";
+	case IDTOKEN_BAD_SIGNATURE:
+		return "the token's signature is not valid";
+	case IDTOKEN_BAD_ISSUER:
+		return "the token was not issued by the trusted identity provider";
+	case IDTOKEN_BAD_AUDIENCE:
+		return "the token is not meant for this service";
+	case IDTOKEN_EXPIRED:
+		return "the token has expired";
+	case IDTOKEN_NOT_YET_VALID:
+		return "the token is not valid yet";
+	case IDTOKEN_ISSUED_IN_FUTURE:
+		return "the token was issued in the future";
+	case IDTOKEN_MISSING_CLAIM:
+		return "the token lacks a required claim";
+	case IDTOKEN_NO_KEYS:
+		return "no signing keys are available to verify the token";
+	}
+	return "the token is not valid";
+}

@@ -1,0 +1,68 @@
+/*
+ * idtoken.h - verification of IdP-issued JWTs (libjwt 1.10 + our own checks).
+ *
+ * Order matters: the header is parsed and its "alg" checked against the
+ * allow-list before any key is touched, so a token naming HS256 or none is
+ * refused whatever it was made with. Then the key is chosen by kid, the
+ * signature verified by libjwt, and iss, aud (string or array), exp, nbf and
+ * iat checked with the leeway.
+ */
+#ifndef MGMTD_IDTOKEN_H
+#define MGMTD_IDTOKEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jwks.h"
+
+#define IDTOKEN_MAX_LEN 16384
+
+enum idtoken_result {
+	IDTOKEN_OK = 0,
+	IDTOKEN_MALFORMED,
+	IDTOKEN_ALG_NOT_ALLOWED,
+	IDTOKEN_UNKNOWN_KEY,
+	IDTOKEN_BAD_SIGNATURE,
+	IDTOKEN_BAD_ISSUER,
+	IDTOKEN_BAD_AUDIENCE,
+	IDTOKEN_EXPIRED,
+	IDTOKEN_NOT_YET_VALID,
+	IDTOKEN_ISSUED_IN_FUTURE,
+	IDTOKEN_MISSING_CLAIM,
+	IDTOKEN_NO_KEYS,
+};
+
+struct idtoken_verifier {
+	const struct jwks *keys; /* not owned */
+	const char *issuer;      /* not owned */
+	const char *audience;    /* not owned */
+	unsigned alg_mask;       /* 1u << jwt_alg_t for every allowed alg */
+	int leeway;              /* seconds */
+};
+
+struct idtoken_claims {
+	char sub[256];
+	char email[321]; /* empty when the token has none */
+	int64_t exp;     /* seconds since the epoch */
+};
+
+/* Parsed header of a compact JWS, before any verification. */
+struct idtoken_header {
+	char alg[16];
+	char kid[256];
+};
+
+/* True when s has the shape of a compact JWS: three base64url parts. */
+bool idtoken_looks_like_jwt(const char *s);
+
+/* Decodes and checks the header part (JSON object, "alg" a string). */
+enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header *out);
+
+/* Verifies jwt at time now (seconds since the epoch) and fills out on success. */
+enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,
+				   struct idtoken_claims *out);
+
+/* A plain sentence for the 401 message ("the token has expired"). */
+const char *idtoken_result_message(enum idtoken_result r);
+
+#endif

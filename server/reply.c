@@ -1,0 +1,158 @@
+/*
+ * reply.c - the single map from outcomes to HTTP statuses and error bodies.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "reply.h"
+#include "request.h"
+#include "timeutil.h"
+
+struct status_info {
+	unsigned http;
+	const char *default_message;
+};
+
+static const struct status_info status_table[API_STATUS_COUNT] = {
+	[API_OK] = {200, ""},
+	[API_NO_CONTENT] = {204, ""},
+	[API_BAD_REQUEST] = {400, "the request is not valid"},
+	[API_UNAUTHORIZED] = {401, "a valid credential is required"},
+	[API_FORBIDDEN] = {403, "this credential may not do that"},
+	[API_NOT_FOUND] = {404, "no such resource"},
+	[API_METHOD_NOT_ALLOWED] = {405, "this path does not take that method"},
+	[API_CONFLICT] = {409, "the request conflicts with the current state"},
+	[API_PAYLOAD_TOO_LARGE] = {413, "the request body is larger than 64 KiB"},
+	[API_UNSUPPORTED_MEDIA_TYPE] = {415, "the request body must be sent as application/json"},
+	[API_TOO_MANY_REQUESTS] = {429, "too many failed attempts; retry later"},
+	[API_INTERNAL] = {500, "internal error; the server log has the details"},
+	[API_UNAVAILABLE] = {503, "the service is unavailable; retry later"},
+};
+
+unsigned api_http_status(enum api_status st)
+{
+	if ((unsigned)st >= API_STATUS_COUNT)
+		return 500;
+	return status_table[st].http;
+}
+
+enum api_status api_fail(struct request *req, enum api_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->message, sizeof(req->message), fmt, ap);
+	va_end(ap);
+	req->status = st;
+	return st;
+}
+
+enum api_status api_ok(struct request *req, json_t *body)
+{
+	if (body == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	json_decref(req->reply);
+	req->reply = body;
+	req->status = API_OK;
+	return API_OK;
+}
+
+enum api_status api_no_content(struct request *req)
+{
+	req->status = API_NO_CONTENT;
+	return API_NO_CONTENT;
+}
+
+enum api_status api_from_store(struct request *req, enum store_status st, const char *what,
+			       const char *conflict)
+{
+	switch (st) {
+	case STORE_OK:
+		/* A caller bug: OK is not a failure. Say so rather than answer 200 empty. */
+		log_error("api_from_store called with STORE_OK for %s", what);
+		return api_fail(req, API_INTERNAL, "internal error");
+	case STORE_NOT_FOUND:
+		return api_fail(req, API_NOT_FOUND, "%s not found", what);
+	case STORE_CONFLICT:
+		return api_fail(req, API_CONFLICT, "%s",
+				conflict ? conflict : "it conflicts with an existing one");
+	case STORE_LAST_ADMIN:
+		return api_fail(req, API_CONFLICT,
+				"this would leave the account without an admin user; "
+				"make another user admin first");
+	case STORE_FULL:
+		return api_fail(req, API_UNAVAILABLE,
+				"the store is full: changes are refused until disk space is freed; "
+				"reads still work");
+	case STORE_BUSY:
+		return api_fail(req, API_UNAVAILABLE, "the store is busy; retry the request");
+	case STORE_READONLY:
+		return api_fail(req, API_UNAVAILABLE,
+				"the store is read-only: changes are refused; reads still work");
+	case STORE_ERROR:
+		break;
+	}
+	return api_fail(req, API_INTERNAL, "internal error in the store; the server log has details");
+}
+
+/* Used when even rendering the error fails: a fixed body needs no memory. */
+static char *fixed_internal_error(size_t *len, unsigned *http_status)
+{
+	static const char body[] = "{\"code\":500,\"message\":\"internal error\"}";
+	char *copy = strdup(body);
+
+	*http_status = 500;
+	*len = copy ? sizeof(body) - 1 : 0;
+	return copy;
+}
+
+char *reply_render(struct request *req, size_t *len, unsigned *http_status)
+{
+	json_t *err = NULL;
+	char *text = NULL;
+	const char *message;
+
+	*http_status = api_http_status(req->status);
+	*len = 0;
+	if (req->status == API_NO_CONTENT)
+		return NULL;
+	if (req->status == API_OK) {
+		if (req->reply == NULL)
+			return fixed_internal_error(len, http_status);
+		text = json_dumps(req->reply, JSON_COMPACT);
+		goto out;
+	}
+	message = req->message[0] ? req->message : status_table[req->status].default_message;
+	err = json_pack("{s:i, s:s}", "code", (int)*http_status, "message", message);
+	if (err == NULL) /* message was not valid UTF-8: it came from a client */
+		err = json_pack("{s:i, s:s}", "code", (int)*http_status, "message",
+				status_table[req->status].default_message);
+	if (err)
+		text = json_dumps(err, JSON_COMPACT);
+	json_decref(err);
+out:
+	if (text == NULL)
+		return fixed_internal_error(len, http_status);
+	*len = strlen(text);
+	return text;
+}
+
+int json_set_time(json_t *obj, const char *key, int64_t ms)
+{
+	char buf[RFC3339_SIZE];
+
+	if (ms == 0)
+		return 0;
+	time_format_rfc3339(ms, buf);
+	return json_object_set_new(obj, key, json_string(buf));
+}
+
+int json_set_text(json_t *obj, const char *key, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	return json_object_set_new(obj, key, json_string(s));
+}

@@ -1,0 +1,65 @@
+/*
+ * reply.h - how a handler's outcome becomes an HTTP answer.
+ *
+ * Handlers return an enum api_status. reply.c alone maps it to the HTTP
+ * status and renders {"code": N, "message": "..."} for errors: the single
+ * error->status map of the program. Store outcomes are mapped here too.
+ */
+#ifndef MGMTD_REPLY_H
+#define MGMTD_REPLY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store.h"
+
+struct request;
+
+enum api_status {
+	API_OK = 0,     /* 200 with req->reply */
+	API_NO_CONTENT, /* 204 */
+	API_BAD_REQUEST,
+	API_UNAUTHORIZED,
+	API_FORBIDDEN,
+	API_NOT_FOUND,
+	API_METHOD_NOT_ALLOWED,
+	API_CONFLICT,
+	API_PAYLOAD_TOO_LARGE,
+	API_UNSUPPORTED_MEDIA_TYPE,
+	API_TOO_MANY_REQUESTS,
+	API_INTERNAL,
+	API_UNAVAILABLE,
+	API_STATUS_COUNT
+};
+
+/* The HTTP status code of st. */
+unsigned api_http_status(enum api_status st);
+
+/* Records an error with a message for a person and returns st. */
+enum api_status api_fail(struct request *req, enum api_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records a 200 answer; takes ownership of body (NULL = out of memory -> 500). */
+enum api_status api_ok(struct request *req, json_t *body);
+
+/* Records a 204 answer. */
+enum api_status api_no_content(struct request *req);
+
+/*
+ * Maps a failed store call to an answer. what names the thing for a
+ * 404 ("management token"); conflict is the 409 message, NULL for a generic one.
+ */
+enum api_status api_from_store(struct request *req, enum store_status st, const char *what,
+			       const char *conflict);
+
+/*
+ * Renders the recorded outcome: returns a malloc'ed body (NULL with *len 0
+ * for 204) and sets *http_status. Out of memory yields a fixed 500 body.
+ */
+char *reply_render(struct request *req, size_t *len, unsigned *http_status);
+
+/* JSON helpers for handlers: set key only when the value applies. */
+int json_set_time(json_t *obj, const char *key, int64_t ms);     /* skips 0 */
+int json_set_text(json_t *obj, const char *key, const char *s);  /* skips "" */
+
+#endif

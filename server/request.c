@@ -1,0 +1,34 @@
+/*
+ * request.c - lifecycle and accessors of struct request.
+ */
+#include <string.h>
+
+#include "request.h"
+
+void request_init(struct request *req, struct app *app)
+{
+	memset(req, 0, sizeof(*req));
+	req->app = app;
+	req->status = API_INTERNAL; /* until something decides otherwise */
+}
+
+void request_release(struct request *req)
+{
+	json_decref(req->json);
+	req->json = NULL;
+	json_decref(req->reply);
+	req->reply = NULL;
+}
+
+const char *request_param(const struct request *req, const char *name)
+{
+	return route_param(&req->match, name);
+}
+
+const char *request_query(const struct request *req, const char *key)
+{
+	for (size_t i = 0; i < req->query_count; i++)
+		if (strcmp(req->query[i].key, key) == 0)
+			return req->query[i].value;
+	return NULL;
+}

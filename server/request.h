@@ -1,0 +1,68 @@
+/*
+ * request.h - one HTTP request as the handlers see it, free of any
+ * libmicrohttpd type. http.c fills the input half; dispatch.c, auth.c and
+ * the handlers fill the rest; reply.c renders the outcome.
+ */
+#ifndef MGMTD_REQUEST_H
+#define MGMTD_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "auth.h"
+#include "reply.h"
+#include "router.h"
+
+#define REQUEST_MAX_QUERY   16
+#define REQUEST_MESSAGE_SIZE 512
+/* Bodies larger than this are answered 413 (CONTRACT 1). */
+#define REQUEST_MAX_BODY    (64 * 1024)
+
+struct query_param {
+	const char *key;   /* not owned */
+	const char *value; /* not owned; "" for a bare key */
+};
+
+struct request {
+	struct app *app;
+
+	/* input, set by http.c; strings are not owned and live as long as the request */
+	const char *method;
+	const char *path;
+	const char *authorization;
+	const char *content_type;
+	struct query_param query[REQUEST_MAX_QUERY];
+	size_t query_count;
+	const char *body; /* NULL or body_len bytes (not NUL-terminated) */
+	size_t body_len;
+	bool body_too_large;
+
+	/* set by dispatch.c */
+	struct route_match match;
+	json_t *json; /* the parsed body of a JSON route; owned, freed by request_release */
+	struct store *store;
+	int64_t now; /* ms; one clock reading for the whole request */
+	struct principal principal;
+
+	/* outcome */
+	enum api_status status;
+	json_t *reply; /* owned */
+	char message[REQUEST_MESSAGE_SIZE];
+};
+
+/* Zeroes req and ties it to app. */
+void request_init(struct request *req, struct app *app);
+
+/* Frees what the request owns (json, reply). */
+void request_release(struct request *req);
+
+/* A path capture ("accountId") or NULL. */
+const char *request_param(const struct request *req, const char *name);
+
+/* A query parameter's value or NULL when absent. */
+const char *request_query(const struct request *req, const char *key);
+
+#endif

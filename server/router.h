@@ -1,0 +1,73 @@
+/*
+ * router.h - path matching over one table of routes (routes.c).
+ *
+ * A pattern is a path whose segments are literals or {name} captures; a
+ * capture matches one non-empty segment. Matching is pure and allocation-free.
+ */
+#ifndef MGMTD_ROUTER_H
+#define MGMTD_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "reply.h"
+
+struct request;
+
+/* What a route acts on and how: the rights table in auth.c is indexed by these. */
+enum resource {
+	RES_NONE = 0, /* public: no credential */
+	RES_MGMT_TOKENS,
+	RES_USERS,
+	RES_CLUSTERS,
+	RES_COUNT
+};
+
+enum operation { OP_READ = 0, OP_CREATE, OP_UPDATE, OP_DELETE, OP_COUNT };
+
+enum route_flags {
+	ROUTE_JSON_BODY = 1 << 0, /* takes a JSON object body */
+};
+
+typedef enum api_status (*route_handler)(struct request *req);
+
+struct route {
+	const char *method;
+	const char *pattern;
+	route_handler handler;
+	enum resource resource;
+	enum operation op;
+	unsigned flags;
+};
+
+#define ROUTER_MAX_PARAMS   4
+#define ROUTER_MAX_SEGMENTS 16
+#define ROUTER_MAX_PATH     1024
+#define ROUTER_ALLOW_SIZE   64
+
+struct route_match {
+	const struct route *route;
+	size_t param_count;
+	const char *param_names[ROUTER_MAX_PARAMS]; /* point into the pattern */
+	char param_values[ROUTER_MAX_PARAMS][256];
+	char allow[ROUTER_ALLOW_SIZE]; /* "GET, POST" when the path is known */
+};
+
+enum router_result { ROUTER_FOUND, ROUTER_WRONG_METHOD, ROUTER_NOT_FOUND };
+
+/*
+ * Finds the route for method and path in table. On ROUTER_WRONG_METHOD,
+ * m->allow lists the methods the path takes. A HEAD request matches GET
+ * routes.
+ */
+enum router_result router_match(const struct route *table, size_t count, const char *method,
+				const char *path, struct route_match *m);
+
+/* The value captured for name, or NULL. */
+const char *route_param(const struct route_match *m, const char *name);
+
+/* The program's route table (routes.c). */
+extern const struct route routes[];
+extern const size_t route_count;
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * seed.c - applying a seed file (CONTRACT 9) in one transaction.
+ *
+ * Each entry is either new (inserted), already there with the same content
+ * (left alone, so a restart with the same seed is a no-op), or in conflict
+ * (everything is rolled back and the entry is named).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgmt.h"
+#include "rules.h"
+#include "seed.h"
+#include "timeutil.h"
+#include "util.h"
+
+/* Where we are in the seed, for messages: "users[2] (a@b.c)". */
+struct seed_ctx {
+	struct store *store;
+	const struct token_key *key;
+	int64_t now;
+	char where[160];
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct seed_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct seed_ctx *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "seed %s: %s", c->where, msg);
+	return -1;
+}
+
+static int store_fail(struct seed_ctx *c, enum store_status st)
+{
+	return fail(c, "the store refused it (%s)", store_status_name(st));
+}
+
+static int check_fields(struct seed_ctx *c, json_t *entry, const char *const allowed[])
+{
+	const char *key;
+	json_t *value;
+
+	if (!json_is_object(entry))
+		return fail(c, "each entry must be a JSON object");
+	json_object_foreach(entry, key, value)
+	{
+		size_t i;
+
+		(void)value;
+		for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++)
+			;
+		if (allowed[i] == NULL)
+			return fail(c, "unknown field \"%.64s\"", key);
+	}
+	return 0;
+}
+
+/* A string field; *out stays NULL when the field is absent and optional. */
+static int get_string(struct seed_ctx *c, json_t *entry, const char *field, bool required,
+		      const char **out)
+{
+	json_t *v = json_object_get(entry, field);
+
+	*out = NULL;
+	if (v == NULL) {
+		if (required)
+			return fail(c, "\"%s\" is required", field);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fail(c, "\"%s\" must be a string", field);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int get_uuid(struct seed_ctx *c, json_t *entry, const char *field, bool required,
+		    const char **out)
+{
+	if (get_string(c, entry, field, required, out) != 0)
+		return -1;
+	if (*out && !uuid_is_valid(*out))
+		return fail(c, "\"%s\" must be a lower-case UUIDv4", field);
+	return 0;
+}
+
+static int need_account(struct seed_ctx *c, const char *account_id)
+{
+	struct store_account a;
+	enum store_status st = store_account_get(c->store, account_id, &a);
+
+	if (st == STORE_NOT_FOUND)
+		return fail(c, "no account %s (list it under \"accounts\")", account_id);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+static int seed_account(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {"id", "name", NULL};
+	struct store_account a;
+	const char *id, *name;
+	enum store_status st;
+
+	if (check_fields(c, e, fields) || get_uuid(c, e, "id", true, &id) ||
+	    get_string(c, e, "name", true, &name))
+		return -1;
+	memset(&a, 0, sizeof(a));
+	if (!str_copy(a.id, sizeof(a.id), id) || !str_copy(a.name, sizeof(a.name), name) ||
+	    name[0] == '\0')
+		return fail(c, "\"name\" must be 1 to 255 bytes");
+	a.created_at = c->now;
+	st = store_account_ensure(c->store, &a);
+	if (st == STORE_CONFLICT)
+		return fail(c, "account %s already exists with another name", id);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+static int seed_cluster(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {"id", "accountId", "name", "url", NULL};
+	struct store_cluster cl;
+	const char *id, *account_id, *name, *url;
+	enum store_status st;
+
+	if (check_fields(c, e, fields) || get_uuid(c, e, "id", true, &id) ||
+	    get_uuid(c, e, "accountId", true, &account_id) ||
+	    get_string(c, e, "name", true, &name) || get_string(c, e, "url", false, &url) ||
+	    need_account(c, account_id))
+		return -1;
+	memset(&cl, 0, sizeof(cl));
+	str_copy(cl.id, sizeof(cl.id), id);
+	str_copy(cl.account_id, sizeof(cl.account_id), account_id);
+	if (name[0] == '\0' || !str_copy(cl.name, sizeof(cl.name), name))
+		return fail(c, "\"name\" must be 1 to 255 bytes");
+	/* The real service's cluster URLs look like this; a seed may say otherwise. */
+	if (url == NULL)
+		snprintf(cl.url, sizeof(cl.url), "https://%s.a.influxdb.io", id);
+	else if (!str_copy(cl.url, sizeof(cl.url), url))
+		return fail(c, "\"url\" is too long");
+	cl.created_at = c->now;
+	st = store_cluster_ensure(c->store, &cl);
+	if (st == STORE_CONFLICT)
+		return fail(c, "cluster %s already exists with other content", id);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+static bool same_user(const struct store_user *a, const struct store_user *b)
+{
+	return a->group == b->group && strcmp(a->idp_subject, b->idp_subject) == 0 &&
+	       strcmp(a->first_name, b->first_name) == 0 &&
+	       strcmp(a->last_name, b->last_name) == 0 && (b->id[0] == '\0' || strcmp(a->id, b->id) == 0);
+}
+
+static int seed_user(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {"id",         "accountId", "email",    "group",
+					     "idpSubject", "firstName", "lastName", NULL};
+	const char *id, *account_id, *email, *group, *subject, *first, *last, *problem;
+	struct store_user u, existing;
+	enum store_status st;
+
+	if (check_fields(c, e, fields) || get_uuid(c, e, "id", false, &id) ||
+	    get_uuid(c, e, "accountId", true, &account_id) ||
+	    get_string(c, e, "email", true, &email) || get_string(c, e, "group", true, &group) ||
+	    get_string(c, e, "idpSubject", false, &subject) ||
+	    get_string(c, e, "firstName", false, &first) ||
+	    get_string(c, e, "lastName", false, &last) || need_account(c, account_id))
+		return -1;
+	if ((problem = rule_email(email)) || (subject && (problem = rule_idp_subject(subject))) ||
+	    (first && (problem = rule_person_name(first))) ||
+	    (last && (problem = rule_person_name(last))))
+		return fail(c, "%s", problem);
+	memset(&u, 0, sizeof(u));
+	if (user_group_parse(group, &u.group) != 0)
+		return fail(c, "\"group\" must be admin, member or auditor");
+	str_copy(u.account_id, sizeof(u.account_id), account_id);
+	str_copy(u.email, sizeof(u.email), email);
+	str_copy(u.idp_subject, sizeof(u.idp_subject), subject ? subject : "");
+	str_copy(u.first_name, sizeof(u.first_name), first ? first : "");
+	str_copy(u.last_name, sizeof(u.last_name), last ? last : "");
+	str_copy(u.id, sizeof(u.id), id ? id : "");
+
+	st = store_user_by_email(c->store, account_id, email, &existing);
+	if (st == STORE_OK)
+		return same_user(&existing, &u)
+			       ? 0
+			       : fail(c, "a user with this email exists with other content");
+	if (st != STORE_NOT_FOUND)
+		return store_fail(c, st);
+	if (u.id[0] == '\0')
+		uuid_v4_generate(u.id);
+	u.created_at = c->now;
+	st = store_user_insert(c->store, &u);
+	if (st == STORE_CONFLICT)
+		return fail(c, "its id or idpSubject is already taken by another user");
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+/* createdBy names a user of the account by email or by id. */
+static int find_creator(struct seed_ctx *c, const char *account_id, const char *who,
+			struct store_user *out)
+{
+	enum store_status st = uuid_is_valid(who)
+				       ? store_user_get(c->store, account_id, who, out)
+				       : store_user_by_email(c->store, account_id, who, out);
+
+	if (st == STORE_NOT_FOUND)
+		return fail(c, "createdBy \"%.64s\" is not a user of account %s", who, account_id);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {"accountId", "description", "accessToken",
+					     "createdBy", "expiresAt",   NULL};
+	const char *account_id, *description, *secret, *created_by, *expires, *problem;
+	struct store_mgmt_token t, existing;
+	unsigned char hash[TOKEN_HASH_LEN];
+	struct store_user creator;
+	int64_t expires_at = 0;
+	enum store_status st;
+
+	if (check_fields(c, e, fields) || get_uuid(c, e, "accountId", true, &account_id) ||
+	    get_string(c, e, "description", true, &description) ||
+	    get_string(c, e, "accessToken", true, &secret) ||
+	    get_string(c, e, "createdBy", true, &created_by) ||
+	    get_string(c, e, "expiresAt", false, &expires) || need_account(c, account_id))
+		return -1;
+	if (!token_mgmt_well_formed(secret))
+		return fail(c, "\"accessToken\" is not a well-formed management token "
+			       "(M.V1. + 49 characters with a valid checksum)");
+	if ((problem = rule_description(description)) != NULL)
+		return fail(c, "%s", problem);
+	/* A seed may hold an already expired token on purpose, to test expiry. */
+	if (expires && time_parse_rfc3339(expires, &expires_at) != 0)
+		return fail(c, "\"expiresAt\" must be an RFC 3339 date-time");
+	if (find_creator(c, account_id, created_by, &creator) != 0)
+		return -1;
+
+	token_hash(c->key, secret, hash);
+	st = store_mgmt_token_by_hash(c->store, hash, &existing);
+	sodium_memzero(hash, sizeof(hash));
+	if (st == STORE_OK) {
+		if (strcmp(existing.account_id, account_id) == 0 &&
+		    strcmp(existing.description, description) == 0 &&
+		    existing.expires_at == expires_at && strcmp(existing.created_by, creator.id) == 0)
+			return 0;
+		return fail(c, "this accessToken is already stored with other content");
+	}
+	if (st != STORE_NOT_FOUND)
+		return store_fail(c, st);
+	st = mgmt_token_store_secret(c->store, c->key, secret, account_id, description, expires_at,
+				     creator.id, c->now, &t);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+struct section {
+	const char *name;
+	int (*apply)(struct seed_ctx *c, json_t *entry);
+	const char *(*label)(json_t *entry);
+};
+
+static const char *label_id(json_t *e)
+{
+	return json_string_value(json_object_get(e, "id"));
+}
+
+static const char *label_email(json_t *e)
+{
+	return json_string_value(json_object_get(e, "email"));
+}
+
+static const char *label_description(json_t *e)
+{
+	return json_string_value(json_object_get(e, "description"));
+}
+
+/* Order matters: accounts before what belongs to them, users before tokens. */
+static const struct section sections[] = {
+	{"accounts", seed_account, label_id},
+	{"clusters", seed_cluster, label_id},
+	{"users", seed_user, label_email},
+	{"managementTokens", seed_mgmt_token, label_description},
+	{"databases", NULL, NULL},
+	{"databaseTokens", NULL, NULL},
+};
+
+static int apply_all(struct seed_ctx *c, json_t *root)
+{
+	const char *key;
+	json_t *value;
+
+	snprintf(c->where, sizeof(c->where), "file");
+	if (!json_is_object(root))
+		return fail(c, "the seed must be a JSON object");
+	json_object_foreach(root, key, value)
+	{
+		size_t i;
+
+		for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+			if (strcmp(sections[i].name, key) == 0)
+				break;
+		if (i == sizeof(sections) / sizeof(sections[0]))
+			return fail(c, "unknown section \"%.64s\"", key);
+		if (!json_is_array(value))
+			return fail(c, "\"%s\" must be an array", key);
+		if (sections[i].apply == NULL && json_array_size(value) > 0)
+			return fail(c, "\"%s\" is not supported by this version of mgmtd yet", key);
+	}
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		json_t *list = json_object_get(root, sections[i].name);
+		size_t idx;
+		json_t *entry;
+
+		if (list == NULL || sections[i].apply == NULL)
+			continue;
+		json_array_foreach(list, idx, entry)
+		{
+			const char *label = json_is_object(entry) ? sections[i].label(entry) : NULL;
+
+			if (label)
+				snprintf(c->where, sizeof(c->where), "%s[%zu] (%.64s)",
+					 sections[i].name, idx, label);
+			else
+				snprintf(c->where, sizeof(c->where), "%s[%zu]", sections[i].name,
+					 idx);
+			if (sections[i].apply(c, entry) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
+		    char *err, size_t errlen)
+{
+	struct seed_ctx c = {.store = s, .key = key, .now = time_now_ms(), .err = err,
+			     .errlen = errlen};
+	json_error_t jerr;
+	enum store_status st;
+	json_t *root;
+	int rc;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		snprintf(err, errlen, "seed: malformed JSON at line %d, column %d: %s", jerr.line,
+			 jerr.column, jerr.text);
+		return -1;
+	}
+	st = store_tx_begin(s);
+	if (st != STORE_OK) {
+		json_decref(root);
+		snprintf(err, errlen, "seed: cannot begin a transaction (%s)", store_status_name(st));
+		return -1;
+	}
+	rc = apply_all(&c, root);
+	if (rc == 0) {
+		st = store_tx_commit(s);
+		if (st != STORE_OK) {
+			snprintf(err, errlen, "seed: cannot commit (%s)", store_status_name(st));
+			rc = -1;
+		}
+	}
+	if (rc != 0)
+		store_tx_rollback(s);
+	json_decref(root);
+	return rc;
+}
+
+int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
+		    size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int rc = -1;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "seed %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t got;
+
+		if (cap - len < 4096) {
+			char *grown;
+
+			if (cap > 64u * 1024 * 1024) {
+				snprintf(err, errlen, "seed %s: larger than 64 MiB", path);
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			grown = realloc(text, cap);
+			if (grown == NULL) {
+				snprintf(err, errlen, "seed %s: out of memory", path);
+				goto out;
+			}
+			text = grown;
+		}
+		got = fread(text + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "seed %s: read error", path);
+		goto out;
+	}
+	rc = seed_apply_text(s, key, text, len, err, errlen);
+out:
+	/* A seed may hold secrets: wipe our copy. */
+	if (text)
+		sodium_memzero(text, cap);
+	free(text);
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/*
+ * seed.h - the seed file (CONTRACT 9): accounts, clusters, users and tokens
+ * applied at start, idempotently, in one transaction.
+ */
+#ifndef MGMTD_SEED_H
+#define MGMTD_SEED_H
+
+#include <stddef.h>
+
+#include "store.h"
+#include "token.h"
+
+/*
+ * Applies the seed at path. Entries that already exist with the same content
+ * are left alone; an entry that breaks a rule stops everything (nothing is
+ * written) and err names it ("users[2] (a@b.c): no account 1111...").
+ * Returns 0 or -1.
+ */
+int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
+		    size_t errlen);
+
+/* The same for seed text already in memory (used by tests and fuzzers). */
+int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1452 @@
+/*
+ * store.c - the SQLite implementation of store.h, and the only file with SQL.
+ *
+ * Every SQL text lives in stmt_sql[] below, indexed by enum stmt_id. A
+ * connection prepares each one on first use and keeps it; every use ends in
+ * stmt_done() (reset and clear bindings) on every path, because a statement
+ * left un-reset pins its WAL snapshot and blocks checkpoints.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "schema.h"
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_USER_VERSION,
+
+	S_ACCOUNT_INSERT,
+	S_ACCOUNT_GET,
+
+	S_CLUSTER_INSERT,
+	S_CLUSTER_BY_ID,
+	S_CLUSTER_GET,
+	S_CLUSTER_LIST,
+
+	S_USER_INSERT,
+	S_USER_GET,
+	S_USER_BY_EMAIL,
+	S_USER_BY_SUBJECT,
+	S_USER_BY_EMAIL_NO_SUBJECT,
+	S_USER_LIST,
+	S_USER_GROUP,
+	S_USER_UPDATE,
+	S_USER_DELETE,
+	S_ADMIN_COUNT,
+
+	S_TOKEN_INSERT,
+	S_TOKEN_GET,
+	S_TOKEN_BY_HASH,
+	S_TOKEN_LIST_ALL,
+	S_TOKEN_LIST_ACTIVE,
+	S_TOKEN_LIST_EXPIRED,
+	S_TOKEN_LIST_REVOKED,
+	S_TOKEN_REVOKE,
+	S_TOKEN_TOUCH,
+
+	STMT_COUNT
+};
+
+/* Column lists shared by the SELECTs whose rows the read_* functions decode. */
+#define CLUSTER_COLS "id, account_id, name, url, created_at"
+#define USER_COLS    "id, account_id, email, first_name, last_name, grp, idp_subject, created_at"
+#define TOKEN_COLS                                                                                 \
+	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
+	"revoked_by, last_used_at"
+#define TOKEN_ORDER " ORDER BY created_at, rowid"
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_USER_VERSION] = "PRAGMA user_version",
+
+    [S_ACCOUNT_INSERT] = "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)",
+    [S_ACCOUNT_GET] = "SELECT id, name, created_at FROM accounts WHERE id = ?1",
+
+    [S_CLUSTER_INSERT] = "INSERT INTO clusters (" CLUSTER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_CLUSTER_BY_ID] = "SELECT " CLUSTER_COLS " FROM clusters WHERE id = ?1",
+    [S_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1 AND id = ?2",
+    [S_CLUSTER_LIST] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1"
+                       " ORDER BY created_at, rowid",
+
+    [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1 AND id = ?2",
+    /* email has NOCASE collation in the schema, so = ignores ASCII case. */
+    [S_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1 AND email = ?2",
+    [S_USER_BY_SUBJECT] = "SELECT " USER_COLS " FROM users"
+                          " WHERE account_id = ?1 AND idp_subject = ?2",
+    [S_USER_BY_EMAIL_NO_SUBJECT] = "SELECT " USER_COLS " FROM users"
+                                   " WHERE account_id = ?1 AND email = ?2"
+                                   " AND idp_subject IS NULL",
+    [S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1"
+                    " ORDER BY created_at, rowid",
+    [S_USER_GROUP] = "SELECT grp FROM users WHERE account_id = ?1 AND id = ?2",
+    /* id, account_id and created_at never change. */
+    [S_USER_UPDATE] = "UPDATE users SET email = ?3, first_name = ?4, last_name = ?5, grp = ?6,"
+                      " idp_subject = ?7 WHERE account_id = ?1 AND id = ?2",
+    [S_USER_DELETE] = "DELETE FROM users WHERE account_id = ?1 AND id = ?2",
+    [S_ADMIN_COUNT] = "SELECT count(*) FROM users WHERE account_id = ?1 AND grp = 'admin'",
+
+    [S_TOKEN_INSERT] = "INSERT INTO management_tokens (id, account_id, description, prefix,"
+                       " hash, hash_scheme, created_at, created_by, expires_at, revoked_at,"
+                       " revoked_by, last_used_at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                    " WHERE account_id = ?1 AND id = ?2",
+    /* The hash comes last so that read_token sees the same columns as elsewhere. */
+    [S_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS ", hash FROM management_tokens WHERE hash = ?1",
+    /* ?2, where used, is now; the four filters partition the tokens. */
+    [S_TOKEN_LIST_ALL] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                         " WHERE account_id = ?1" TOKEN_ORDER,
+    [S_TOKEN_LIST_ACTIVE] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                            " WHERE account_id = ?1 AND revoked_at IS NULL"
+                            " AND (expires_at IS NULL OR expires_at > ?2)" TOKEN_ORDER,
+    [S_TOKEN_LIST_EXPIRED] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                             " WHERE account_id = ?1 AND revoked_at IS NULL"
+                             " AND expires_at IS NOT NULL AND expires_at <= ?2" TOKEN_ORDER,
+    [S_TOKEN_LIST_REVOKED] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                             " WHERE account_id = ?1 AND revoked_at IS NOT NULL" TOKEN_ORDER,
+    /* The first revocation wins: a second one changes nothing. */
+    [S_TOKEN_REVOKE] = "UPDATE management_tokens SET revoked_at = ?3, revoked_by = ?4"
+                       " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+    /* Skipping recent touches spares a write on every authenticated request. */
+    [S_TOKEN_TOUCH] = "UPDATE management_tokens SET last_used_at = ?2 WHERE id = ?1"
+                      " AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
+};
+
+struct store_pool {
+	char *path;
+	pthread_key_t key; /* the calling thread's struct store *; no destructor */
+	pthread_mutex_t lock;
+	struct store **all; /* every store opened through the pool, under lock */
+	size_t n, cap;
+};
+
+const char *store_status_name(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_CONFLICT:
+		return "conflict";
+	case STORE_LAST_ADMIN:
+		return "last admin";
+	case STORE_FULL:
+		return "store full";
+	case STORE_BUSY:
+		return "store busy";
+	case STORE_READONLY:
+		return "store read-only";
+	case STORE_ERROR:
+		break;
+	}
+	return "store error";
+}
+
+const char *user_group_name(enum user_group g)
+{
+	switch (g) {
+	case GROUP_ADMIN:
+		return "admin";
+	case GROUP_MEMBER:
+		return "member";
+	case GROUP_AUDITOR:
+		return "auditor";
+	}
+	return "unknown";
+}
+
+int user_group_parse(const char *name, enum user_group *out)
+{
+	static const enum user_group groups[] = {GROUP_ADMIN, GROUP_MEMBER, GROUP_AUDITOR};
+
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (strcmp(name, user_group_name(groups[i])) == 0) {
+			*out = groups[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- result codes, statements, bindings ---- */
+
+/*
+ * Turns a failed SQLite call into a status, logging what an operator needs.
+ * Must run before anything else touches the connection, which would replace
+ * the message.
+ */
+static enum store_status sql_fail(struct store *s, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return STORE_CONFLICT;
+		break;
+	case SQLITE_FULL:
+		log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+		return STORE_FULL;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_warn("store: %s: %s", what, sqlite3_errmsg(s->db));
+		return STORE_BUSY;
+	case SQLITE_READONLY:
+		log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+		return STORE_READONLY;
+	default:
+		break;
+	}
+	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(s->db), rc);
+	return STORE_ERROR;
+}
+
+/* The kept statement id, prepared on first use; NULL with *st set on failure. */
+static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id, enum store_status *st)
+{
+	int rc;
+
+	if (s->stmts[id] != NULL)
+		return s->stmts[id];
+	rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
+	                        NULL);
+	if (rc != SQLITE_OK) {
+		*st = sql_fail(s, rc, stmt_sql[id]);
+		sqlite3_finalize(s->stmts[id]);
+		s->stmts[id] = NULL;
+		return NULL;
+	}
+	return s->stmts[id];
+}
+
+/*
+ * Ends every use of a kept statement. The reset's return value repeats the
+ * step's error, which was already handled.
+ */
+static void stmt_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/*
+ * The bind helpers carry the first failure in *rc so that a run of bindings
+ * is checked once. SQLITE_STATIC is safe: stmt_done clears the bindings
+ * before the caller's strings can go away.
+ */
+static void bind_text(sqlite3_stmt *q, int i, const char *v, int *rc)
+{
+	if (*rc == SQLITE_OK)
+		*rc = sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+}
+
+/* "" is stored as NULL. */
+static void bind_opt_text(sqlite3_stmt *q, int i, const char *v, int *rc)
+{
+	if (*rc != SQLITE_OK)
+		return;
+	if (v == NULL || v[0] == '\0')
+		*rc = sqlite3_bind_null(q, i);
+	else
+		*rc = sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+}
+
+static void bind_int(sqlite3_stmt *q, int i, int64_t v, int *rc)
+{
+	if (*rc == SQLITE_OK)
+		*rc = sqlite3_bind_int64(q, i, v);
+}
+
+/* 0 is stored as NULL. */
+static void bind_opt_int(sqlite3_stmt *q, int i, int64_t v, int *rc)
+{
+	if (*rc != SQLITE_OK)
+		return;
+	if (v == 0)
+		*rc = sqlite3_bind_null(q, i);
+	else
+		*rc = sqlite3_bind_int64(q, i, v);
+}
+
+static void bind_blob(sqlite3_stmt *q, int i, const void *v, int len, int *rc)
+{
+	if (*rc == SQLITE_OK)
+		*rc = sqlite3_bind_blob(q, i, v, len, SQLITE_STATIC);
+}
+
+/*
+ * Copies a text column into a fixed-size field; NULL becomes "". False when
+ * the value does not fit (the API bounds lengths, so that means a damaged or
+ * foreign row) or SQLite ran out of memory converting it.
+ */
+static bool col_text(sqlite3_stmt *q, int col, char *dst, size_t size)
+{
+	const unsigned char *t;
+	int len;
+
+	/* The type must be asked before sqlite3_column_text converts the value. */
+	if (sqlite3_column_type(q, col) == SQLITE_NULL) {
+		dst[0] = '\0';
+		return true;
+	}
+	t = sqlite3_column_text(q, col);
+	if (t == NULL)
+		return false;
+	len = sqlite3_column_bytes(q, col);
+	if (len < 0 || (size_t)len >= size)
+		return false;
+	memcpy(dst, t, (size_t)len);
+	dst[len] = '\0';
+	return true;
+}
+
+/* NULL becomes 0. */
+static int64_t col_int(sqlite3_stmt *q, int col)
+{
+	return sqlite3_column_int64(q, col);
+}
+
+static enum store_status bad_row(const char *table, const char *column)
+{
+	log_error("store: a %s row has a %s that does not fit this build; refusing it", table,
+	          column);
+	return STORE_ERROR;
+}
+
+/* Runs a statement that takes no parameters and yields no rows. */
+static enum store_status exec_stmt(struct store *s, enum stmt_id id)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id, &st);
+	int rc;
+
+	if (q == NULL)
+		return st;
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, stmt_sql[id]);
+	stmt_done(q);
+	return st;
+}
+
+/* ---- row decoding ---- */
+
+typedef enum store_status (*row_reader)(sqlite3_stmt *q, void *out);
+
+static enum store_status read_account(sqlite3_stmt *q, void *out)
+{
+	struct store_account *a = out;
+
+	memset(a, 0, sizeof(*a));
+	if (!col_text(q, 0, a->id, sizeof(a->id)))
+		return bad_row("accounts", "id");
+	if (!col_text(q, 1, a->name, sizeof(a->name)))
+		return bad_row("accounts", "name");
+	a->created_at = col_int(q, 2);
+	return STORE_OK;
+}
+
+static enum store_status read_cluster(sqlite3_stmt *q, void *out)
+{
+	struct store_cluster *c = out;
+
+	memset(c, 0, sizeof(*c));
+	if (!col_text(q, 0, c->id, sizeof(c->id)))
+		return bad_row("clusters", "id");
+	if (!col_text(q, 1, c->account_id, sizeof(c->account_id)))
+		return bad_row("clusters", "account_id");
+	if (!col_text(q, 2, c->name, sizeof(c->name)))
+		return bad_row("clusters", "name");
+	if (!col_text(q, 3, c->url, sizeof(c->url)))
+		return bad_row("clusters", "url");
+	c->created_at = col_int(q, 4);
+	return STORE_OK;
+}
+
+static enum store_status read_user(sqlite3_stmt *q, void *out)
+{
+	struct store_user *u = out;
+	char grp[16];
+
+	memset(u, 0, sizeof(*u));
+	if (!col_text(q, 0, u->id, sizeof(u->id)))
+		return bad_row("users", "id");
+	if (!col_text(q, 1, u->account_id, sizeof(u->account_id)))
+		return bad_row("users", "account_id");
+	if (!col_text(q, 2, u->email, sizeof(u->email)))
+		return bad_row("users", "email");
+	if (!col_text(q, 3, u->first_name, sizeof(u->first_name)))
+		return bad_row("users", "first_name");
+	if (!col_text(q, 4, u->last_name, sizeof(u->last_name)))
+		return bad_row("users", "last_name");
+	if (!col_text(q, 5, grp, sizeof(grp)) || user_group_parse(grp, &u->group) != 0)
+		return bad_row("users", "grp");
+	if (!col_text(q, 6, u->idp_subject, sizeof(u->idp_subject)))
+		return bad_row("users", "idp_subject");
+	u->created_at = col_int(q, 7);
+	return STORE_OK;
+}
+
+static enum store_status read_token(sqlite3_stmt *q, void *out)
+{
+	struct store_mgmt_token *t = out;
+
+	memset(t, 0, sizeof(*t));
+	if (!col_text(q, 0, t->id, sizeof(t->id)))
+		return bad_row("management_tokens", "id");
+	if (!col_text(q, 1, t->account_id, sizeof(t->account_id)))
+		return bad_row("management_tokens", "account_id");
+	if (!col_text(q, 2, t->description, sizeof(t->description)))
+		return bad_row("management_tokens", "description");
+	if (!col_text(q, 3, t->prefix, sizeof(t->prefix)))
+		return bad_row("management_tokens", "prefix");
+	t->created_at = col_int(q, 4);
+	if (!col_text(q, 5, t->created_by, sizeof(t->created_by)))
+		return bad_row("management_tokens", "created_by");
+	t->expires_at = col_int(q, 6);
+	t->revoked_at = col_int(q, 7);
+	if (!col_text(q, 8, t->revoked_by, sizeof(t->revoked_by)))
+		return bad_row("management_tokens", "revoked_by");
+	t->last_used_at = col_int(q, 9);
+	return STORE_OK;
+}
+
+/* Room for any one row, so that fetch_one needs no allocation. */
+union any_row {
+	struct store_account account;
+	struct store_cluster cluster;
+	struct store_user user;
+	struct store_mgmt_token token;
+};
+
+/*
+ * Steps a bound statement for at most one row and decodes it into out
+ * (size bytes), which is written only on STORE_OK. Resets q in every case.
+ */
+static enum store_status fetch_one(struct store *s, sqlite3_stmt *q, row_reader read, void *out,
+                                   size_t size)
+{
+	union any_row tmp;
+	enum store_status st;
+	int rc;
+
+	if (size > sizeof(tmp)) {
+		log_error("store: row buffer too small");
+		stmt_done(q);
+		return STORE_ERROR;
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		st = read(q, &tmp);
+	else if (rc == SQLITE_DONE)
+		st = STORE_NOT_FOUND;
+	else
+		st = sql_fail(s, rc, sqlite3_sql(q));
+	stmt_done(q);
+	if (st == STORE_OK)
+		memcpy(out, &tmp, size);
+	return st;
+}
+
+/*
+ * Steps a bound statement to the end, decoding every row into a malloc'ed
+ * array of elements of size bytes. *out and *n are set only on STORE_OK
+ * (*out NULL when there is no row); the caller frees *out. Resets q.
+ */
+static enum store_status fetch_all(struct store *s, sqlite3_stmt *q, row_reader read, size_t size,
+                                   void **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	char *rows = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char *grown;
+
+			if (ncap > SIZE_MAX / size ||
+			    (grown = realloc(rows, ncap * size)) == NULL) {
+				log_error("store: out of memory listing rows");
+				st = STORE_ERROR;
+				goto out;
+			}
+			rows = grown;
+			cap = ncap;
+		}
+		st = read(q, rows + count * size);
+		if (st != STORE_OK)
+			goto out;
+		count++;
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, sqlite3_sql(q));
+out:
+	stmt_done(q);
+	if (st != STORE_OK) {
+		free(rows);
+		return st;
+	}
+	if (count == 0) {
+		free(rows);
+		rows = NULL;
+	}
+	*out = rows;
+	*n = count;
+	return STORE_OK;
+}
+
+/* Steps a bound statement that changes rows; *changes gets how many. Resets q. */
+static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *changes)
+{
+	enum store_status st = STORE_OK;
+	int rc = sqlite3_step(q);
+
+	if (rc == SQLITE_DONE) {
+		if (changes != NULL)
+			*changes = sqlite3_changes(s->db);
+	} else {
+		st = sql_fail(s, rc, sqlite3_sql(q));
+	}
+	stmt_done(q);
+	return st;
+}
+
+/* For a bind failure: the statement is reset and the failure mapped. */
+static enum store_status bind_failed(struct store *s, sqlite3_stmt *q, int rc)
+{
+	enum store_status st = sql_fail(s, rc, sqlite3_sql(q));
+
+	stmt_done(q);
+	return st;
+}
+
+/* ---- transactions ---- */
+
+void store_tx_rollback(struct store *s)
+{
+	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
+	if (s == NULL || sqlite3_get_autocommit(s->db))
+		return;
+	if (exec_stmt(s, S_ROLLBACK) != STORE_OK)
+		log_error("store: rollback failed");
+}
+
+enum store_status store_tx_begin(struct store *s)
+{
+	return exec_stmt(s, S_BEGIN);
+}
+
+enum store_status store_tx_commit(struct store *s)
+{
+	enum store_status st = exec_stmt(s, S_COMMIT);
+
+	if (st != STORE_OK)
+		store_tx_rollback(s);
+	return st;
+}
+
+/*
+ * For functions that must be atomic: begins a transaction unless the caller
+ * holds one, and says in *began whether it did, so that tx_leave ends only
+ * what tx_enter began.
+ */
+static enum store_status tx_enter(struct store *s, bool *began)
+{
+	enum store_status st;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(s->db))
+		return STORE_OK;
+	st = store_tx_begin(s);
+	if (st == STORE_OK)
+		*began = true;
+	return st;
+}
+
+/* Commits on STORE_OK, else rolls back; returns the final status. */
+static enum store_status tx_leave(struct store *s, bool began, enum store_status st)
+{
+	if (!began)
+		return st;
+	if (st == STORE_OK)
+		return store_tx_commit(s);
+	store_tx_rollback(s);
+	return st;
+}
+
+/* ---- open, migrate, close ---- */
+
+static int read_user_version(struct store *s, int *version)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_VERSION, &st);
+	int rc;
+
+	if (q == NULL)
+		return -1;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(q, 0);
+	else
+		sql_fail(s, rc, "PRAGMA user_version");
+	stmt_done(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_schema_version(struct store *s)
+{
+	int version;
+
+	return read_user_version(s, &version) == 0 ? version : -1;
+}
+
+/*
+ * Runs one PRAGMA and checks the text of its answer (expect NULL: no check).
+ * Returns 0, the failing SQLite result code, or -1 for an unexpected answer;
+ * err says which.
+ */
+static int pragma(struct store *s, const char *sql, const char *expect, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	int ret = -1;
+
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		ret = rc;
+		goto out;
+	}
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		ret = rc;
+		goto out;
+	}
+	if (expect != NULL) {
+		const unsigned char *got = rc == SQLITE_ROW ? sqlite3_column_text(q, 0) : NULL;
+
+		if (got == NULL || strcmp((const char *)got, expect) != 0) {
+			snprintf(err, errlen, "%s answered %s, not %s", sql,
+			         got ? (const char *)got : "nothing", expect);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/*
+ * Switching a fresh file to WAL needs an exclusive lock, and SQLite answers
+ * BUSY at once, without the busy handler, when another connection is doing
+ * the same (waiting could deadlock). So we wait here, as long as the busy
+ * timeout would.
+ */
+static int set_wal(struct store *s, char *err, size_t errlen)
+{
+	const int step_ms = 10;
+	int rc;
+
+	for (int waited = 0;; waited += step_ms) {
+		rc = pragma(s, "PRAGMA journal_mode = WAL", "wal", err, errlen);
+		if (rc == 0)
+			return 0;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    waited >= BUSY_TIMEOUT_MS)
+			return -1;
+		sqlite3_sleep(step_ms);
+	}
+}
+
+/*
+ * Applies one migration unless another process got there first: the version
+ * is read again under the write lock that BEGIN IMMEDIATE takes.
+ */
+static int apply_migration(struct store *s, const struct schema_migration *m, char *err,
+                           size_t errlen)
+{
+	char sql[64];
+	char *msg = NULL;
+	int version, rc;
+
+	if (store_tx_begin(s) != STORE_OK) {
+		snprintf(err, errlen, "migration %s: cannot begin: %s", m->name,
+		         sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (read_user_version(s, &version) != 0) {
+		snprintf(err, errlen, "migration %s: cannot read the schema version", m->name);
+		goto fail;
+	}
+	if (version >= m->version) {
+		store_tx_rollback(s);
+		return 0;
+	}
+	rc = sqlite3_exec(s->db, m->sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "migration %s failed: %s", m->name,
+		         msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	/* PRAGMA takes no parameters; the version is our own integer. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "migration %s: cannot record the version: %s", m->name,
+		         msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	if (store_tx_commit(s) != STORE_OK) {
+		snprintf(err, errlen, "migration %s: cannot commit: %s", m->name,
+		         sqlite3_errmsg(s->db));
+		return -1;
+	}
+	log_info("store: applied migration %s", m->name);
+	return 0;
+fail:
+	store_tx_rollback(s);
+	return -1;
+}
+
+static int migrate(struct store *s, const char *path, char *err, size_t errlen)
+{
+	int latest = 0, version;
+
+	/* Versions must rise strictly so that user_version orders them. */
+	for (size_t i = 0; i < schema_migration_count; i++) {
+		if (schema_migrations[i].version <= latest) {
+			snprintf(err, errlen, "embedded migration %s is out of order",
+			         schema_migrations[i].name);
+			return -1;
+		}
+		latest = schema_migrations[i].version;
+	}
+	if (read_user_version(s, &version) != 0) {
+		snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
+		         sqlite3_errmsg(s->db));
+		return -1;
+	}
+	for (size_t i = 0; i < schema_migration_count; i++) {
+		if (version > latest)
+			break;
+		if (schema_migrations[i].version <= version)
+			continue;
+		if (apply_migration(s, &schema_migrations[i], err, errlen) != 0)
+			return -1;
+		/* Another process may have gone further meanwhile. */
+		if (read_user_version(s, &version) != 0) {
+			snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
+			         sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	if (version > latest) {
+		snprintf(err, errlen,
+		         "%s has schema version %d, newer than this mgmtd knows (%d); "
+		         "run a newer mgmtd or restore a backup",
+		         path, version, latest);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *s;
+	int fd, rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/*
+	 * Create the file ourselves so that it is 0600 whatever the umask;
+	 * SQLite gives its -wal and -shm files the database file's mode.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+
+	rc = sqlite3_open_v2(
+	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	/* So that a UNIQUE violation can be told from a foreign-key one. */
+	sqlite3_extended_result_codes(s->db, 1);
+	rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot set the busy timeout: %s", path,
+		         sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	/*
+	 * synchronous=FULL: with NORMAL a revocation acknowledged just before a
+	 * power failure could be lost, and the token would work again.
+	 */
+	if (set_wal(s, err, errlen) != 0 ||
+	    pragma(s, "PRAGMA synchronous = FULL", NULL, err, errlen) != 0 ||
+	    pragma(s, "PRAGMA synchronous", "2", err, errlen) != 0 ||
+	    pragma(s, "PRAGMA foreign_keys = ON", NULL, err, errlen) != 0 ||
+	    pragma(s, "PRAGMA foreign_keys", "1", err, errlen) != 0)
+		goto fail;
+	if (migrate(s, path, err, errlen) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	/* Every statement is finalized, so close cannot be left busy. */
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		log_error("store: close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+/* ---- pool ---- */
+
+int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
+{
+	struct store_pool *p;
+	int rc;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail_alloc;
+	}
+	/* No destructor: store_pool_free closes every store, whatever thread opened it. */
+	rc = pthread_key_create(&p->key, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_key_create: %s", strerror(rc));
+		goto fail_alloc;
+	}
+	rc = pthread_mutex_init(&p->lock, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_mutex_init: %s", strerror(rc));
+		goto fail_key;
+	}
+	*out = p;
+	return 0;
+fail_key:
+	pthread_key_delete(p->key);
+fail_alloc:
+	if (p != NULL)
+		free(p->path);
+	free(p);
+	return -1;
+}
+
+struct store *store_pool_get(struct store_pool *pool)
+{
+	struct store *s = pthread_getspecific(pool->key);
+	char err[512];
+	int rc;
+
+	if (s != NULL)
+		return s;
+	if (store_open(pool->path, &s, err, sizeof(err)) != 0) {
+		log_error("store: %s", err);
+		return NULL;
+	}
+	pthread_mutex_lock(&pool->lock);
+	if (pool->n == pool->cap) {
+		size_t ncap = pool->cap ? pool->cap * 2 : 16;
+		struct store **grown = realloc(pool->all, ncap * sizeof(*grown));
+
+		if (grown == NULL) {
+			log_error("store: out of memory recording a connection");
+			goto fail;
+		}
+		pool->all = grown;
+		pool->cap = ncap;
+	}
+	rc = pthread_setspecific(pool->key, s);
+	if (rc != 0) {
+		log_error("store: pthread_setspecific: %s", strerror(rc));
+		goto fail;
+	}
+	pool->all[pool->n++] = s;
+	pthread_mutex_unlock(&pool->lock);
+	return s;
+fail:
+	pthread_mutex_unlock(&pool->lock);
+	store_close(s);
+	return NULL;
+}
+
+void store_pool_free(struct store_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (size_t i = 0; i < pool->n; i++)
+		store_close(pool->all[i]);
+	free(pool->all);
+	pthread_key_delete(pool->key);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->path);
+	free(pool);
+}
+
+/* ---- accounts and clusters ---- */
+
+static enum store_status account_get(struct store *s, const char *id, struct store_account *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_ACCOUNT_GET, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_account, out, sizeof(*out));
+}
+
+enum store_status store_account_get(struct store *s, const char *id, struct store_account *out)
+{
+	return account_get(s, id, out);
+}
+
+static enum store_status account_insert(struct store *s, const struct store_account *a)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_ACCOUNT_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, a->id, &rc);
+	bind_text(q, 2, a->name, &rc);
+	bind_int(q, 3, a->created_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+enum store_status store_account_ensure(struct store *s, const struct store_account *a)
+{
+	struct store_account existing;
+	enum store_status st;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = account_get(s, a->id, &existing);
+	if (st == STORE_OK)
+		st = strcmp(existing.name, a->name) == 0 ? STORE_OK : STORE_CONFLICT;
+	else if (st == STORE_NOT_FOUND)
+		st = account_insert(s, a);
+	return tx_leave(s, began, st);
+}
+
+static enum store_status cluster_insert(struct store *s, const struct store_cluster *c)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, c->id, &rc);
+	bind_text(q, 2, c->account_id, &rc);
+	bind_text(q, 3, c->name, &rc);
+	bind_text(q, 4, c->url, &rc);
+	bind_int(q, 5, c->created_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+enum store_status store_cluster_ensure(struct store *s, const struct store_cluster *c)
+{
+	struct store_cluster existing;
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	/* By id alone: the same id in another account is a conflict, not a new row. */
+	q = stmt_get(s, S_CLUSTER_BY_ID, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, c->id, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = fetch_one(s, q, read_cluster, &existing, sizeof(existing));
+	if (st == STORE_OK)
+		st = strcmp(existing.account_id, c->account_id) == 0 &&
+		             strcmp(existing.name, c->name) == 0 &&
+		             strcmp(existing.url, c->url) == 0
+		         ? STORE_OK
+		         : STORE_CONFLICT;
+	else if (st == STORE_NOT_FOUND)
+		st = cluster_insert(s, c);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_cluster_get(struct store *s, const char *account_id, const char *id,
+                                    struct store_cluster *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_GET, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_cluster, out, sizeof(*out));
+}
+
+enum store_status store_cluster_list(struct store *s, const char *account_id,
+                                     struct store_cluster **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_LIST, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_cluster, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+/* ---- users ---- */
+
+/* The user statements that take (account_id, key) and yield one user row. */
+static enum store_status user_lookup(struct store *s, enum stmt_id id, const char *account_id,
+                                     const char *key, struct store_user *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, key, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_user, out, sizeof(*out));
+}
+
+/* Binds ?3..?7 of the user INSERT and UPDATE, which share that layout. */
+static void bind_user_fields(sqlite3_stmt *q, const struct store_user *u, int *rc)
+{
+	bind_text(q, 3, u->email, rc);
+	bind_opt_text(q, 4, u->first_name, rc);
+	bind_opt_text(q, 5, u->last_name, rc);
+	bind_text(q, 6, user_group_name(u->group), rc);
+	bind_opt_text(q, 7, u->idp_subject, rc);
+}
+
+enum store_status store_user_insert(struct store *s, const struct store_user *u)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, u->id, &rc);
+	bind_text(q, 2, u->account_id, &rc);
+	bind_user_fields(q, u, &rc);
+	bind_int(q, 8, u->created_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
+                                 struct store_user *out)
+{
+	return user_lookup(s, S_USER_GET, account_id, id, out);
+}
+
+enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
+                                      struct store_user *out)
+{
+	return user_lookup(s, S_USER_BY_EMAIL, account_id, email, out);
+}
+
+enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
+                                     const char *email, struct store_user *out)
+{
+	enum store_status st = STORE_NOT_FOUND;
+
+	/* An empty subject is stored as NULL and so can match nobody. */
+	if (sub != NULL && sub[0] != '\0')
+		st = user_lookup(s, S_USER_BY_SUBJECT, account_id, sub, out);
+	if (st == STORE_NOT_FOUND && email != NULL && email[0] != '\0')
+		st = user_lookup(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, email, out);
+	return st;
+}
+
+enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
+                                  size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_LIST, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_user, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+enum store_status store_admin_count(struct store *s, const char *account_id, long *count)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_ADMIN_COUNT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*count = (long)sqlite3_column_int64(q, 0);
+	else
+		st = sql_fail(s, rc, stmt_sql[S_ADMIN_COUNT]);
+	stmt_done(q);
+	return st;
+}
+
+/*
+ * Inside the caller's transaction: NOT_FOUND when the user does not exist,
+ * LAST_ADMIN when it is an admin and would take the account's last admin
+ * with it (removes_admin), else OK.
+ */
+static enum store_status check_last_admin(struct store *s, const char *account_id, const char *id,
+                                          bool removes_admin_if_admin)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_GROUP, &st);
+	enum user_group g = GROUP_MEMBER;
+	char grp[16];
+	long admins;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		if (!col_text(q, 0, grp, sizeof(grp)) || user_group_parse(grp, &g) != 0)
+			st = bad_row("users", "grp");
+	} else if (rc == SQLITE_DONE) {
+		st = STORE_NOT_FOUND;
+	} else {
+		st = sql_fail(s, rc, stmt_sql[S_USER_GROUP]);
+	}
+	stmt_done(q);
+	if (st != STORE_OK || g != GROUP_ADMIN || !removes_admin_if_admin)
+		return st;
+	st = store_admin_count(s, account_id, &admins);
+	if (st == STORE_OK && admins <= 1)
+		st = STORE_LAST_ADMIN;
+	return st;
+}
+
+enum store_status store_user_update(struct store *s, const struct store_user *u)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK, changes = 0;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = check_last_admin(s, u->account_id, u->id, u->group != GROUP_ADMIN);
+	if (st != STORE_OK)
+		goto out;
+	q = stmt_get(s, S_USER_UPDATE, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, u->account_id, &rc);
+	bind_text(q, 2, u->id, &rc);
+	bind_user_fields(q, u, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = run_change(s, q, &changes);
+	if (st == STORE_OK && changes == 0)
+		st = STORE_NOT_FOUND;
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_user_delete(struct store *s, const char *account_id, const char *id)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK, changes = 0;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = check_last_admin(s, account_id, id, true);
+	if (st != STORE_OK)
+		goto out;
+	q = stmt_get(s, S_USER_DELETE, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = run_change(s, q, &changes);
+	if (st == STORE_OK && changes == 0)
+		st = STORE_NOT_FOUND;
+out:
+	return tx_leave(s, began, st);
+}
+
+/* ---- management tokens ---- */
+
+enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
+                                          const unsigned char hash[TOKEN_HASH_LEN])
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TOKEN_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, t->id, &rc);
+	bind_text(q, 2, t->account_id, &rc);
+	bind_text(q, 3, t->description, &rc);
+	bind_text(q, 4, t->prefix, &rc);
+	bind_blob(q, 5, hash, TOKEN_HASH_LEN, &rc);
+	bind_text(q, 6, TOKEN_HASH_SCHEME, &rc);
+	bind_int(q, 7, t->created_at, &rc);
+	bind_opt_text(q, 8, t->created_by, &rc);
+	bind_opt_int(q, 9, t->expires_at, &rc);
+	bind_opt_int(q, 10, t->revoked_at, &rc);
+	bind_opt_text(q, 11, t->revoked_by, &rc);
+	bind_opt_int(q, 12, t->last_used_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+enum store_status store_mgmt_token_get(struct store *s, const char *account_id, const char *id,
+                                       struct store_mgmt_token *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TOKEN_GET, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_token, out, sizeof(*out));
+}
+
+enum store_status store_mgmt_token_by_hash(struct store *s,
+                                           const unsigned char hash[TOKEN_HASH_LEN],
+                                           struct store_mgmt_token *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TOKEN_BY_HASH, &st);
+	struct store_mgmt_token t;
+	const void *got;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_blob(q, 1, hash, TOKEN_HASH_LEN, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		st = read_token(q, &t);
+		/*
+		 * The index lookup is not constant-time, but it only finds a
+		 * row for a hash that is already right; the final compare,
+		 * on which the answer rests, is.
+		 */
+		got = sqlite3_column_blob(q, 10);
+		if (st == STORE_OK &&
+		    (got == NULL || sqlite3_column_bytes(q, 10) != TOKEN_HASH_LEN ||
+		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
+			st = STORE_NOT_FOUND;
+	} else if (rc == SQLITE_DONE) {
+		st = STORE_NOT_FOUND;
+	} else {
+		st = sql_fail(s, rc, stmt_sql[S_TOKEN_BY_HASH]);
+	}
+	stmt_done(q);
+	if (st == STORE_OK)
+		*out = t;
+	return st;
+}
+
+enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
+                                        enum token_status_filter filter, int64_t now,
+                                        struct store_mgmt_token **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	enum stmt_id id;
+	sqlite3_stmt *q;
+	void *rows;
+	int rc = SQLITE_OK;
+
+	switch (filter) {
+	case TOKEN_FILTER_ALL:
+		id = S_TOKEN_LIST_ALL;
+		break;
+	case TOKEN_FILTER_ACTIVE:
+		id = S_TOKEN_LIST_ACTIVE;
+		break;
+	case TOKEN_FILTER_EXPIRED:
+		id = S_TOKEN_LIST_EXPIRED;
+		break;
+	case TOKEN_FILTER_REVOKED:
+		id = S_TOKEN_LIST_REVOKED;
+		break;
+	default:
+		log_error("store: unknown token filter %d", (int)filter);
+		return STORE_ERROR;
+	}
+	q = stmt_get(s, id, &st);
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	if (sqlite3_bind_parameter_count(q) >= 2)
+		bind_int(q, 2, now, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_token, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,
+                                          int64_t now, const char *revoked_by,
+                                          struct store_mgmt_token *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_TOKEN_REVOKE, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	bind_int(q, 3, now, &rc);
+	bind_opt_text(q, 4, revoked_by, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = run_change(s, q, NULL);
+	/* Read back: a token revoked before shows its first revocation. */
+	if (st == STORE_OK)
+		st = store_mgmt_token_get(s, account_id, id, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
+                                         int64_t min_interval_ms)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TOKEN_TOUCH, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, id, &rc);
+	bind_int(q, 2, now, &rc);
+	bind_int(q, 3, min_interval_ms, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}

@@ -1,0 +1,32 @@
+/*
+ * timeutil.h - the clock and RFC 3339 timestamps.
+ *
+ * All times inside mgmtd are int64 milliseconds since the Unix epoch (UTC);
+ * 0 means "absent" wherever a struct field is optional.
+ */
+#ifndef MGMTD_TIMEUTIL_H
+#define MGMTD_TIMEUTIL_H
+
+#include <stdint.h>
+
+/* "2023-12-21T17:32:28.000Z" plus NUL, with room for five-digit years. */
+#define RFC3339_SIZE 32
+
+/* Wall-clock now in milliseconds. Every expiry decision goes through here. */
+int64_t time_now_ms(void);
+
+/* Monotonic clock in microseconds, for durations only. */
+int64_t time_monotonic_us(void);
+
+/*
+ * Parses an RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS", optional fraction of any
+ * length (truncated to milliseconds), then "Z" or "+hh:mm"/"-hh:mm". Lower-case
+ * "t"/"z" are accepted as RFC 3339 allows. Range and calendar are checked
+ * (no February 30th; leap second 60 is refused). Returns 0 and sets *out_ms, or -1.
+ */
+int time_parse_rfc3339(const char *s, int64_t *out_ms);
+
+/* Formats ms as UTC with milliseconds: "2023-12-21T17:32:28.000Z". */
+void time_format_rfc3339(int64_t ms, char out[RFC3339_SIZE]);
+
+#endif

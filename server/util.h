@@ -1,0 +1,37 @@
+/*
+ * util.h - small pure helpers shared by every module: ids, strings, UTF-8.
+ *
+ * Nothing here allocates unless its comment says so; nothing here logs.
+ */
+#ifndef MGMTD_UTIL_H
+#define MGMTD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A lower-case UUID string, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", plus NUL. */
+#define UUID_STR_SIZE 37
+
+/* Writes a fresh random (libsodium) version 4 UUID into out. */
+void uuid_v4_generate(char out[UUID_STR_SIZE]);
+
+/* True when s is a lower-case canonical UUID of version 4 (the only ids we mint). */
+bool uuid_is_valid(const char *s);
+
+/*
+ * Copies src into dst of size dstsize, always NUL-terminating when dstsize > 0.
+ * Returns false when src did not fit (dst then holds a truncated copy).
+ */
+bool str_copy(char *dst, size_t dstsize, const char *src);
+
+/*
+ * Counts the Unicode code points of a NUL-terminated string.
+ * Returns -1 when s is not valid UTF-8 (overlongs, surrogates and bytes past
+ * U+10FFFF count as invalid).
+ */
+long utf8_length(const char *s);
+
+/* True when every byte of s is printable ASCII or valid UTF-8 without C0 controls. */
+bool str_is_clean_text(const char *s);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * views.h - the JSON shape of each stored object, shared by the REST
+ * handlers and the offline CLI so that both print the same fields.
+ * Every function returns a new reference (caller json_decref's) or NULL when
+ * out of memory. Fields that do not apply are left out, never null.
+ */
+#ifndef MGMTD_VIEWS_H
+#define MGMTD_VIEWS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* "active", "expired" or "revoked" at time now. */
+const char *mgmt_token_status(const struct store_mgmt_token *t, int64_t now);
+
+json_t *view_mgmt_token(const struct store_mgmt_token *t, int64_t now);
+json_t *view_user(const struct store_user *u);
+json_t *view_cluster(const struct store_cluster *c);
+
+#endif

@@ -1,0 +1,723 @@
+"""Black-box integration tests of mgmtd: fixtures, the daemon runner and helpers.
+
+The daemon under test is the binary named by $MGMTD_BIN (`make integration` sets it).
+Every daemon runs on 127.0.0.1 with a port chosen by the kernel, in its own temporary
+directory holding its config, JWKS, seed, data directory and log.
+
+Fixtures:
+  mgmtd_bin       path of the binary; fails (never skips) when it is missing
+  idp             the test identity provider: keys, JWKS, make_jwt(), jwt_for()
+  make_jwt        idp.make_jwt
+  daemon_factory  builds extra daemons (own seed/config); stops them at teardown
+  server          one daemon per test module, default seed (shared state)
+  fresh_server    one daemon for this test only, default seed
+"""
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import jwt as pyjwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+# ---------------------------------------------------------------------------
+# Fixed identities of the default seed
+
+ACCOUNT_A = "11111111-1111-4111-8111-111111111111"
+ACCOUNT_B = "22222222-2222-4222-8222-222222222222"
+CLUSTER_A = "33333333-3333-4333-8333-333333333333"
+CLUSTER_B = "44444444-4444-4444-8444-444444444444"
+
+ISSUER = "https://idp.test/"
+AUDIENCE = "mgmtd"
+
+# name -> (email, group, idpSubject or None, account)
+USERS = {
+    "admin": ("admin@example.com", "admin", "admin-1", ACCOUNT_A),
+    "member": ("member@example.com", "member", "member-1", ACCOUNT_A),
+    "auditor": ("auditor@example.com", "auditor", "auditor-1", ACCOUNT_A),
+    "emailonly": ("emailonly@example.com", "admin", None, ACCOUNT_A),
+    "admin_b": ("admin-b@example.com", "admin", "admin-b", ACCOUNT_B),
+}
+
+# ---------------------------------------------------------------------------
+# Formats
+
+RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+MGMT_TOKEN_RE = re.compile(r"M\.V1\.[A-Za-z0-9_-]{49}")
+B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+HTTP_TIMEOUT = 10.0
+CLI_TIMEOUT = 20.0
+
+
+def b64url(data: bytes) -> str:
+    """base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_json(obj) -> str:
+    return b64url(json.dumps(obj, separators=(",", ":")).encode())
+
+
+def mgmt_token_checksum(first48: str) -> str:
+    """The documented checksum: base64url(first 4 bytes of BLAKE2b-256(first 48 chars))."""
+    digest = hashlib.blake2b(first48.encode("ascii"), digest_size=32).digest()
+    return b64url(digest[:4])[:6]
+
+
+def make_mgmt_token(raw: bytes = None) -> str:
+    """A well-formed management token (good checksum) that no daemon has issued."""
+    if raw is None:
+        raw = os.urandom(32)
+    assert len(raw) == 32
+    head = "M.V1." + b64url(raw)
+    assert len(head) == 48
+    return head + mgmt_token_checksum(head)
+
+
+def mgmt_token_checksum_ok(token: str) -> bool:
+    return (
+        MGMT_TOKEN_RE.fullmatch(token) is not None
+        and mgmt_token_checksum(token[:48]) == token[48:]
+    )
+
+
+def flip_char(s: str, pos: int) -> str:
+    """s with the character at pos replaced by another base64url character."""
+    c = s[pos]
+    repl = "A" if c != "A" else "B"
+    return s[:pos] + repl + s[pos + 1 :]
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def rfc3339(t: dt.datetime) -> str:
+    """UTC, milliseconds, Z: the form mgmtd answers with."""
+    t = t.astimezone(dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+
+
+def parse_ts(s: str) -> dt.datetime:
+    assert RFC3339_MS.match(s), "not an RFC 3339 UTC millisecond timestamp: %r" % (s,)
+    return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+
+
+def assert_recent(ts: str, slack_s: float = 300.0):
+    delta = abs((parse_ts(ts) - now_utc()).total_seconds())
+    assert delta < slack_s, "timestamp %s is %.0f s away from now" % (ts, delta)
+
+
+# ---------------------------------------------------------------------------
+# Paths
+
+def tokens_path(account=ACCOUNT_A, token_id=None):
+    p = "/api/v0/accounts/%s/management/tokens" % account
+    return p if token_id is None else "%s/%s" % (p, token_id)
+
+
+def users_path(account=ACCOUNT_A, user_id=None):
+    p = "/api/v0/accounts/%s/users" % account
+    return p if user_id is None else "%s/%s" % (p, user_id)
+
+
+def clusters_path(account=ACCOUNT_A, cluster_id=None):
+    p = "/api/v0/accounts/%s/clusters" % account
+    return p if cluster_id is None else "%s/%s" % (p, cluster_id)
+
+
+# ---------------------------------------------------------------------------
+# Assertions on answers
+
+def describe(resp) -> str:
+    body = resp.text
+    if len(body) > 800:
+        body = body[:800] + "..."
+    return "%s %s -> %d %s" % (resp.request.method, resp.request.path_url, resp.status_code, body)
+
+
+def assert_status(resp, status: int):
+    assert resp.status_code == status, "expected %d: %s" % (status, describe(resp))
+
+
+def assert_json_ct(resp):
+    ct = resp.headers.get("Content-Type", "")
+    assert ct.split(";")[0].strip().lower() == "application/json", (
+        "Content-Type %r: %s" % (ct, describe(resp))
+    )
+
+
+def assert_error(resp, status: int, contains: str = None):
+    """An error answer: the status, JSON {"code": status, "message": "..."}, and for
+    401 a WWW-Authenticate: Bearer challenge."""
+    assert_status(resp, status)
+    assert_json_ct(resp)
+    try:
+        body = resp.json()
+    except ValueError:
+        pytest.fail("error body is not JSON: %s" % describe(resp))
+    assert isinstance(body, dict), describe(resp)
+    assert set(body) == {"code", "message"}, describe(resp)
+    assert body["code"] == status and type(body["code"]) is int, describe(resp)
+    assert isinstance(body["message"], str) and body["message"].strip(), describe(resp)
+    if status == 401:
+        challenge = resp.headers.get("WWW-Authenticate", "")
+        assert challenge.startswith("Bearer"), "WWW-Authenticate %r: %s" % (
+            challenge,
+            describe(resp),
+        )
+    if contains is not None:
+        assert contains.lower() in body["message"].lower(), describe(resp)
+    return body
+
+
+def ok_json(resp, status: int = 200):
+    assert_status(resp, status)
+    assert_json_ct(resp)
+    return resp.json()
+
+
+def assert_no_content(resp):
+    assert_status(resp, 204)
+    assert resp.content == b"", describe(resp)
+
+
+def assert_secret_absent(haystack, secret: str, where: str = "answer"):
+    """Neither the secret nor any 40-character piece of it appears in haystack."""
+    if isinstance(haystack, bytes):
+        needle = lambda s: s.encode("ascii")  # noqa: E731
+    else:
+        needle = lambda s: s  # noqa: E731
+    for i in range(0, len(secret) - 40 + 1):
+        assert needle(secret[i : i + 40]) not in haystack, "the secret appears in the %s" % where
+
+
+def allow_set(resp):
+    return {m.strip().upper() for m in resp.headers.get("Allow", "").split(",") if m.strip()}
+
+
+# ---------------------------------------------------------------------------
+# The test identity provider
+
+class Idp:
+    """Keys, their JWKS, and JWTs signed with them (PyJWT)."""
+
+    def __init__(self):
+        self.keys = {
+            "rsa-1": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            "ec-1": ec.generate_private_key(ec.SECP256R1()),
+        }
+        # Keys that are NOT in the JWKS.
+        self.rogue_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rogue_ec384 = ec.generate_private_key(ec.SECP384R1())
+        self.jwks = {"keys": [self._jwk("rsa-1"), self._jwk("ec-1")]}
+
+    def _jwk(self, kid):
+        pub = self.keys[kid].public_key()
+        if kid.startswith("rsa"):
+            nums = pub.public_numbers()
+            n = nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")
+            e = nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big")
+            return {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": b64url(n), "e": b64url(e)}
+        nums = pub.public_numbers()
+        return {
+            "kty": "EC",
+            "kid": kid,
+            "use": "sig",
+            "alg": "ES256",
+            "crv": "P-256",
+            "x": b64url(nums.x.to_bytes(32, "big")),
+            "y": b64url(nums.y.to_bytes(32, "big")),
+        }
+
+    def public_pem(self, kid="rsa-1") -> bytes:
+        return self.keys[kid].public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def claims(self, sub="admin-1", email=None, iss=ISSUER, aud=AUDIENCE, exp_offset=3600,
+               nbf=None, iat=None, omit=()):
+        now = int(time.time())
+        c = {"iss": iss, "aud": aud, "sub": sub, "iat": now if iat is None else iat,
+             "exp": now + exp_offset}
+        if email is not None:
+            c["email"] = email
+        if nbf is not None:
+            c["nbf"] = nbf
+        for name in omit:
+            c.pop(name, None)
+        return c
+
+    def make_jwt(self, sub="admin-1", email=None, key="rsa-1", alg="RS256", iss=ISSUER,
+                 aud=AUDIENCE, exp_offset=3600, nbf=None, iat=None, extra_headers=None,
+                 omit=(), kid=None):
+        """A signed JWT. key: "rsa-1" or "ec-1" (in the JWKS), "rogue-rsa" or
+        "rogue-ec384" (not in it). kid defaults to key for JWKS keys and to "rsa-1"
+        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds."""
+        signing = {
+            "rsa-1": self.keys["rsa-1"],
+            "ec-1": self.keys["ec-1"],
+            "rogue-rsa": self.rogue_rsa,
+            "rogue-ec384": self.rogue_ec384,
+        }[key]
+        if kid is None:
+            kid = {"rogue-rsa": "rsa-1", "rogue-ec384": "ec-1"}.get(key, key)
+        headers = {"kid": kid}
+        if extra_headers:
+            headers.update(extra_headers)
+        payload = self.claims(sub=sub, email=email, iss=iss, aud=aud, exp_offset=exp_offset,
+                              nbf=nbf, iat=iat, omit=omit)
+        token = pyjwt.encode(payload, signing, algorithm=alg, headers=headers)
+        return token if isinstance(token, str) else token.decode()
+
+    def unsigned_jwt(self, **claims_kw) -> str:
+        """alg "none", crafted by hand."""
+        header = b64url_json({"alg": "none", "typ": "JWT"})
+        return header + "." + b64url_json(self.claims(**claims_kw)) + "."
+
+    def hs256_with_public_pem(self, kid="rsa-1", **claims_kw) -> str:
+        """HS256 keyed with the RSA public key PEM: the classic alg-confusion attack."""
+        header = {"alg": "HS256", "typ": "JWT"}
+        if kid is not None:
+            header["kid"] = kid
+        signing_input = (
+            b64url_json(header)
+            + "."
+            + b64url_json(self.claims(**claims_kw))
+        )
+        mac = hmac.new(self.public_pem("rsa-1"), signing_input.encode(), hashlib.sha256).digest()
+        return signing_input + "." + b64url(mac)
+
+    def jwt_for(self, name: str, **kw) -> str:
+        """A good JWT of one of the seeded users (see USERS)."""
+        email, _group, subject, _account = USERS[name]
+        if subject is None:
+            return self.make_jwt(sub="sub-of-" + name, email=email, **kw)
+        return self.make_jwt(sub=subject, email=email, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Seed and config
+
+def default_seed() -> dict:
+    """The default seed (CONTRACT 9) as a fresh dict that a test may extend."""
+    users = []
+    for email, group, subject, account in USERS.values():
+        u = {"accountId": account, "email": email, "group": group}
+        if subject is not None:
+            u["idpSubject"] = subject
+        users.append(u)
+    return {
+        "accounts": [
+            {"id": ACCOUNT_A, "name": "Account A"},
+            {"id": ACCOUNT_B, "name": "Account B"},
+        ],
+        "clusters": [
+            {"id": CLUSTER_A, "accountId": ACCOUNT_A, "name": "cluster-a"},
+            {"id": CLUSTER_B, "accountId": ACCOUNT_B, "name": "cluster-b"},
+        ],
+        "users": users,
+    }
+
+
+def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "") -> str:
+    return (
+        "[idp]\n"
+        "issuer = %s\n"
+        "audience = %s\n"
+        "jwks_file = %s\n"
+        "algorithms = RS256,ES256,ES384\n"
+        "leeway = 60\n"
+        "\n"
+        "[auth]\n"
+        "tokens_may_mint = %s\n" % (ISSUER, AUDIENCE, jwks_path, "true" if tokens_may_mint else "false")
+    ) + extra
+
+
+# ---------------------------------------------------------------------------
+# The daemon
+
+_LIVE = []  # daemons whose fixture has not been torn down yet (for failure logs)
+_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+class Daemon:
+    """One mgmtd in its own directory. start()/stop() may be called repeatedly;
+    the data directory and the log (appended to) survive restarts."""
+
+    def __init__(self, bin_path: str, workdir: Path, idp: Idp, seed=None,
+                 tokens_may_mint=False, config_extra="", name="mgmtd"):
+        self.bin = bin_path
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.idp = idp
+        self.name = name
+        self.data_dir = self.workdir / "data"  # created by the daemon itself
+        self.config_path = self.workdir / "mgmtd.ini"
+        self.jwks_path = self.workdir / "jwks.json"
+        self.seed_path = self.workdir / "seed.json"
+        self.log_path = self.workdir / "mgmtd.log"
+        self.jwks_path.write_text(json.dumps(idp.jwks, indent=2))
+        self.config_path.write_text(config_text(self.jwks_path, tokens_may_mint, config_extra))
+        self.seed = default_seed() if seed is None else seed
+        self.write_seed()
+        self.env = child_env()
+        self.proc = None
+        self.port = None
+        self.session = None
+        self._log_offset = 0
+        self._user_ids = {}
+
+    # -- lifecycle --
+
+    def write_seed(self):
+        if self.seed is False:
+            return
+        self.seed_path.write_text(json.dumps(self.seed, indent=2))
+
+    def serve_argv(self, use_seed=True):
+        argv = [self.bin, "serve", "--config", str(self.config_path), "--data-dir",
+                str(self.data_dir), "--listen", "127.0.0.1:0"]
+        if use_seed and self.seed is not False:
+            argv += ["--seed", str(self.seed_path)]
+        return argv
+
+    def start(self, use_seed=True):
+        assert self.proc is None, "already running"
+        self._user_ids = {}
+        with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()
+            self.proc = subprocess.Popen(
+                self.serve_argv(use_seed),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=str(self.workdir),
+                env=self.env,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.port is None:
+            m = _LISTENING.search(self.log_since_start())
+            if m:
+                self.port = int(m.group(1))
+                break
+            rc = self.proc.poll()
+            if rc is not None:
+                self.proc = None
+                pytest.fail("mgmtd exited with status %d before listening; log:\n%s"
+                            % (rc, self.log_tail()))
+            if time.monotonic() > deadline:
+                self._kill()
+                pytest.fail("mgmtd did not log 'listening on http://127.0.0.1:PORT' within "
+                            "%.0f s; log:\n%s" % (START_TIMEOUT, self.log_tail()))
+            time.sleep(0.02)
+        self.session = requests.Session()
+        last = None
+        while True:
+            try:
+                r = self.session.get(self.url("/ready"), timeout=2)
+                if r.status_code == 200:
+                    return self
+                last = "status %d" % r.status_code
+            except requests.RequestException as e:
+                last = repr(e)
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                rc = self.proc.poll()
+                self._kill()
+                pytest.fail("mgmtd never answered GET /ready with 200 (last: %s, exit %s); log:\n%s"
+                            % (last, rc, self.log_tail()))
+            time.sleep(0.05)
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT) -> int:
+        """Sends sig, waits, returns the exit status (kills and fails on timeout)."""
+        assert self.proc is not None, "not running"
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            pytest.fail("mgmtd did not exit within %.0f s of %s; log:\n%s"
+                        % (timeout, signal.Signals(sig).name, self.log_tail()))
+        self.proc = None
+        self.port = None
+        return rc
+
+    def stop_ok(self, sig=signal.SIGTERM):
+        rc = self.stop(sig)
+        assert rc == 0, "mgmtd exited with %d after %s; log:\n%s" % (
+            rc, signal.Signals(sig).name, self.log_tail())
+
+    def restart(self):
+        self.stop_ok()
+        return self.start()
+
+    def _kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.proc = None
+        self.port = None
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- logs --
+
+    def log_bytes(self) -> bytes:
+        try:
+            return self.log_path.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    def log_since_start(self) -> str:
+        return self.log_bytes()[self._log_offset :].decode("utf-8", "replace")
+
+    def log_tail(self, lines=60) -> str:
+        text = self.log_bytes().decode("utf-8", "replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    # -- HTTP --
+
+    def url(self, path: str) -> str:
+        assert self.port is not None, "mgmtd is not running"
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def request(self, method, path, token=None, headers=None, **kw):
+        h = {}
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        if headers:
+            h.update(headers)
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        kw.setdefault("allow_redirects", False)
+        s = self.session if self.session is not None else requests
+        return s.request(method, self.url(path), headers=h, **kw)
+
+    def get(self, path, token=None, **kw):
+        return self.request("GET", path, token, **kw)
+
+    def post(self, path, token=None, **kw):
+        return self.request("POST", path, token, **kw)
+
+    def patch(self, path, token=None, **kw):
+        return self.request("PATCH", path, token, **kw)
+
+    def delete(self, path, token=None, **kw):
+        return self.request("DELETE", path, token, **kw)
+
+    # -- conveniences --
+
+    def jwt(self, name="admin", **kw) -> str:
+        return self.idp.jwt_for(name, **kw)
+
+    def make_jwt_for_subject(self, sub: str, email: str = None, **kw) -> str:
+        return self.idp.make_jwt(sub=sub, email=email, **kw)
+
+    def user_id(self, name_or_email: str) -> str:
+        """Id of a user, looked up with GET /users as an admin of its account."""
+        if name_or_email in USERS:
+            email, _g, _s, account = USERS[name_or_email]
+        else:
+            email, account = name_or_email, ACCOUNT_A
+        if email not in self._user_ids:
+            admin = "admin" if account == ACCOUNT_A else "admin_b"
+            users = ok_json(self.get(users_path(account), self.jwt(admin)))
+            for u in users:
+                self._user_ids[u["email"]] = u["id"]
+        assert email in self._user_ids, "no user %s" % email
+        return self._user_ids[email]
+
+    def create_token(self, description="test token", account=ACCOUNT_A, as_user=None, **fields):
+        """Creates a management token as an admin; returns the 200 body."""
+        if as_user is None:
+            as_user = "admin" if account == ACCOUNT_A else "admin_b"
+        body = {"description": description}
+        body.update(fields)
+        return ok_json(self.post(tokens_path(account), self.jwt(as_user), json=body))
+
+    def list_tokens(self, account=ACCOUNT_A, params=None):
+        admin = "admin" if account == ACCOUNT_A else "admin_b"
+        return ok_json(self.get(tokens_path(account), self.jwt(admin), params=params))
+
+    def get_token(self, token_id, account=ACCOUNT_A):
+        admin = "admin" if account == ACCOUNT_A else "admin_b"
+        return ok_json(self.get(tokens_path(account, token_id), self.jwt(admin)))
+
+    # -- offline CLI --
+
+    def cli(self, *args, timeout=CLI_TIMEOUT):
+        """Runs `mgmtd <command words> --config C --data-dir D <rest>` on this data dir.
+        The first arguments up to the first one starting with '-' are command words."""
+        args = list(args)
+        i = 0
+        while i < len(args) and not args[i].startswith("-"):
+            i += 1
+        argv = [self.bin] + args[:i] + ["--config", str(self.config_path), "--data-dir",
+                                         str(self.data_dir)] + args[i:]
+        return run_cli(argv, cwd=self.workdir, timeout=timeout, env=self.env)
+
+
+def child_env(**overrides):
+    """The environment for mgmtd processes: ours without any MGMTD_* variable (MGMTD_BIN
+    is ours, not the daemon's; whether mgmtd ignores unknown MGMTD_* names is not
+    fixed by the contract), plus overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MGMTD_")}
+    env.update(overrides)
+    return env
+
+
+def run_cli(argv, cwd=None, timeout=CLI_TIMEOUT, env=None):
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              cwd=None if cwd is None else str(cwd), timeout=timeout,
+                              env=child_env() if env is None else env)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail("%s did not finish within %.0f s (stdout %r, stderr %r)"
+                    % (" ".join(map(str, argv)), timeout, e.stdout, e.stderr))
+
+
+def describe_cli(res) -> str:
+    return "%s -> exit %d\nstdout:\n%s\nstderr:\n%s" % (
+        " ".join(map(str, res.args)), res.returncode, res.stdout, res.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+
+@pytest.fixture(scope="session")
+def mgmtd_bin():
+    path = os.environ.get("MGMTD_BIN")
+    if not path:
+        pytest.fail("MGMTD_BIN is not set: point it at the mgmtd binary "
+                    "(e.g. MGMTD_BIN=$PWD/build/mgmtd, or run `make integration`)",
+                    pytrace=False)
+    if not os.path.isfile(path):
+        pytest.fail("MGMTD_BIN=%s: no such file (build it with `make`)" % path, pytrace=False)
+    if not os.access(path, os.X_OK):
+        pytest.fail("MGMTD_BIN=%s is not executable" % path, pytrace=False)
+    return os.path.abspath(path)
+
+
+@pytest.fixture(scope="session")
+def idp():
+    return Idp()
+
+
+@pytest.fixture(scope="session")
+def make_jwt(idp):
+    return idp.make_jwt
+
+
+class _Factory:
+    def __init__(self, bin_path, base: Path, idp: Idp):
+        self.bin = bin_path
+        self.base = base
+        self.idp = idp
+        self.daemons = []
+
+    def __call__(self, seed=None, tokens_may_mint=False, config_extra="", start=True, env=None):
+        """A new daemon in a new directory; seed=None: default_seed(), False: no --seed;
+        env: extra environment variables (MGMTD_<SECTION>_<KEY>)."""
+        name = "mgmtd-%d" % len(self.daemons)
+        d = Daemon(self.bin, self.base / name, self.idp, seed=seed,
+                   tokens_may_mint=tokens_may_mint, config_extra=config_extra, name=name)
+        if env:
+            d.env.update(env)
+        self.daemons.append(d)
+        _LIVE.append(d)
+        if start:
+            try:
+                d.start()
+            except BaseException:
+                _LIVE.remove(d)
+                raise
+        return d
+
+
+def _stop_all(factory: _Factory):
+    failures = []
+    for d in factory.daemons:
+        if d in _LIVE:
+            _LIVE.remove(d)
+        if d.proc is None:
+            continue
+        if d.proc.poll() is not None:
+            failures.append("%s had exited by itself with status %d; log:\n%s"
+                            % (d.name, d.proc.returncode, d.log_tail()))
+            d.proc = None
+            continue
+        try:
+            rc = d.stop(signal.SIGTERM)
+        except pytest.fail.Exception as e:
+            failures.append(str(e))
+            continue
+        if rc != 0:
+            failures.append("%s exited with status %d after SIGTERM; log:\n%s"
+                            % (d.name, rc, d.log_tail()))
+    if failures:
+        pytest.fail("\n\n".join(failures))
+
+
+@pytest.fixture
+def daemon_factory(mgmtd_bin, idp, tmp_path):
+    f = _Factory(mgmtd_bin, tmp_path, idp)
+    yield f
+    _stop_all(f)
+
+
+@pytest.fixture(scope="module")
+def server(mgmtd_bin, idp, tmp_path_factory):
+    f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("server"), idp)
+    d = f()
+    yield d
+    _stop_all(f)
+
+
+@pytest.fixture
+def fresh_server(daemon_factory):
+    return daemon_factory()
+
+
+# ---------------------------------------------------------------------------
+# On a failed test, attach the tail of every live daemon's log to the report.
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and rep.when in ("setup", "call"):
+        for d in list(_LIVE):
+            rep.sections.append(("log of %s (%s)" % (d.name, d.log_path), d.log_tail()))
+
+
+def unique_email(prefix="user"):
+    return "%s-%s@example.com" % (prefix, uuid.uuid4().hex[:12])
+
+
+def deepcopy(x):
+    return copy.deepcopy(x)

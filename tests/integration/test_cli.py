@@ -1,0 +1,309 @@
+"""The command line: offline subcommands beside a running server, exit codes, help,
+check-config, environment overrides (CONTRACT 7, 8)."""
+
+import json
+
+import pytest
+
+from conftest import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    AUDIENCE,
+    MGMT_TOKEN_RE,
+    assert_error,
+    assert_status,
+    describe_cli,
+    mgmt_token_checksum_ok,
+    ok_json,
+    run_cli,
+    tokens_path,
+    unique_email,
+    users_path,
+)
+
+
+def cli_ok(d, *args):
+    res = d.cli(*args)
+    assert res.returncode == 0, describe_cli(res)
+    return res
+
+
+def cli_json(d, *args):
+    res = cli_ok(d, *args)
+    try:
+        return json.loads(res.stdout)
+    except ValueError:
+        pytest.fail("stdout is not JSON:\n" + describe_cli(res))
+
+
+# ---------------------------------------------------------------------------
+# user add / list
+
+def test_user_add_then_list_json_and_http(server):
+    email = unique_email("cli")
+    cli_ok(server, "user", "add", "--account", ACCOUNT_A, "--email", email, "--group", "member",
+           "--first-name", "Cli", "--last-name", "User")
+    users = cli_json(server, "user", "list", "--account", ACCOUNT_A, "--format", "json")
+    assert isinstance(users, list)
+    mine = [u for u in users if u.get("email") == email]
+    assert len(mine) == 1, users
+    u = mine[0]
+    # the running server sees it at once, with the same id
+    over_http = ok_json(server.get(users_path(), server.jwt("admin")))
+    same = [x for x in over_http if x["email"] == email]
+    assert len(same) == 1 and same[0]["id"] == u["id"]
+    assert same[0]["group"] == "member"
+    assert same[0]["accountId"] == ACCOUNT_A
+    assert same[0]["firstName"] == "Cli" and same[0]["lastName"] == "User"
+    for k in set(u) & set(same[0]):
+        assert u[k] == same[0][k], k
+    # the CLI list and the HTTP list agree
+    assert sorted(x["id"] for x in users) == sorted(x["id"] for x in over_http)
+
+
+def test_user_add_with_subject_signs_in(server):
+    email = unique_email("clisub")
+    sub = "cli-subject-" + email
+    cli_ok(server, "user", "add", "--account", ACCOUNT_A, "--email", email, "--group", "member",
+           "--subject", sub)
+    mine = ok_json(server.get(users_path(), server.make_jwt_for_subject(sub)))
+    assert [u["email"] for u in mine] == [email]
+    assert mine[0]["idpSubject"] == sub
+
+
+def test_user_list_table_mentions_the_users(server):
+    res = cli_ok(server, "user", "list", "--account", ACCOUNT_A)
+    assert "admin@example.com" in res.stdout
+    assert "member@example.com" in res.stdout
+    assert "admin-b@example.com" not in res.stdout
+
+
+def test_user_add_duplicate_exits_1(server):
+    res = server.cli("user", "add", "--account", ACCOUNT_A, "--email", "member@example.com",
+                     "--group", "member")
+    assert res.returncode == 1, describe_cli(res)
+    assert res.stderr.strip(), describe_cli(res)
+
+
+def test_user_add_to_unknown_account_exits_1(server):
+    res = server.cli("user", "add", "--account", "99999999-9999-4999-8999-999999999999",
+                     "--email", unique_email(), "--group", "member")
+    assert res.returncode == 1, describe_cli(res)
+
+
+# ---------------------------------------------------------------------------
+# management create / list / revoke
+
+def test_management_create_json_works_over_http(server):
+    body = cli_json(server, "management", "create", "--account", ACCOUNT_A, "--as", "admin@example.com",
+                    "--description", "ci", "--format", "json")
+    assert isinstance(body, dict)
+    secret = body["accessToken"]
+    assert MGMT_TOKEN_RE.fullmatch(secret) and mgmt_token_checksum_ok(secret)
+    assert body["description"] == "ci"
+    assert_status(server.get(tokens_path(), secret), 200)
+    got = server.get_token(body["id"])
+    assert got["description"] == "ci"
+    assert got["accountId"] == ACCOUNT_A
+    assert got["createdBy"] == server.user_id("admin")
+    assert got["tokenPrefix"] == secret[:9]
+    assert "accessToken" not in got
+    # whatever else the CLI prints agrees with the API
+    for k in set(body) & set(got):
+        if k not in ("status", "lastUsedAt"):
+            assert body[k] == got[k], k
+
+
+def test_management_create_with_expiry(server):
+    body = cli_json(server, "management", "create", "--account", ACCOUNT_A, "--as", "admin@example.com",
+                    "--description", "expiring", "--expires-at", "2030-01-01T01:00:00+01:00",
+                    "--format", "json")
+    assert server.get_token(body["id"])["expiresAt"] == "2030-01-01T00:00:00.000Z"
+
+
+def test_management_create_as_email_only_admin(server):
+    body = cli_json(server, "management", "create", "--account", ACCOUNT_A, "--as",
+                    "emailonly@example.com", "--description", "by email", "--format", "json")
+    assert server.get_token(body["id"])["createdBy"] == server.user_id("emailonly")
+
+
+@pytest.mark.parametrize("as_email", ["member@example.com", "auditor@example.com"])
+def test_management_create_as_non_admin_exits_1_and_says_admin(server, as_email):
+    before = server.list_tokens()
+    res = server.cli("management", "create", "--account", ACCOUNT_A, "--as", as_email,
+                     "--description", "nope", "--format", "json")
+    assert res.returncode == 1, describe_cli(res)
+    assert "admin" in (res.stderr + res.stdout).lower(), describe_cli(res)
+    assert not MGMT_TOKEN_RE.search(res.stdout + res.stderr)
+    assert server.list_tokens() == before
+
+
+@pytest.mark.parametrize("as_email", ["nobody@example.com", "admin-b@example.com"])
+def test_management_create_as_stranger_exits_1(server, as_email):
+    res = server.cli("management", "create", "--account", ACCOUNT_A, "--as", as_email,
+                     "--description", "nope", "--format", "json")
+    assert res.returncode == 1, describe_cli(res)
+    assert not MGMT_TOKEN_RE.search(res.stdout + res.stderr)
+
+
+def test_management_create_with_bad_expiry_exits_nonzero(server):
+    before = server.list_tokens()
+    res = server.cli("management", "create", "--account", ACCOUNT_A, "--as", "admin@example.com",
+                     "--description", "x", "--expires-at", "not-a-date")
+    assert res.returncode in (1, 2), describe_cli(res)
+    assert server.list_tokens() == before
+
+
+def test_management_list_json(server):
+    made = server.create_token("listed by cli")
+    tokens = cli_json(server, "management", "list", "--account", ACCOUNT_A, "--format", "json")
+    assert isinstance(tokens, list)
+    assert made["id"] in [t["id"] for t in tokens]
+    for t in tokens:
+        assert t["accountId"] == ACCOUNT_A
+        assert "accessToken" not in t
+    assert made["accessToken"][9:40] not in json.dumps(tokens)
+    # same tokens, same order as over HTTP
+    assert [t["id"] for t in tokens] == [t["id"] for t in server.list_tokens()]
+    # account B's tokens are not listed
+    b = server.create_token("b", account=ACCOUNT_B)
+    tokens = cli_json(server, "management", "list", "--account", ACCOUNT_A, "--format", "json")
+    assert b["id"] not in [t["id"] for t in tokens]
+
+
+def test_management_list_table(server):
+    made = server.create_token("table row")
+    res = cli_ok(server, "management", "list", "--account", ACCOUNT_A)
+    assert made["id"] in res.stdout or made["tokenPrefix"] in res.stdout
+    assert made["accessToken"][9:40] not in res.stdout
+
+
+def test_management_revoke_takes_effect_at_once(server):
+    t1 = server.create_token("cli revoke 1")
+    t2 = server.create_token("cli revoke 2")
+    keep = server.create_token("cli keep")
+    for t in (t1, t2, keep):
+        assert_status(server.get(tokens_path(), t["accessToken"]), 200)
+    cli_ok(server, "management", "revoke", "--account", ACCOUNT_A, t1["id"], t2["id"])
+    for t in (t1, t2):
+        assert_error(server.get(tokens_path(), t["accessToken"]), 401)
+        got = server.get_token(t["id"])
+        assert got["status"] == "revoked" and "revokedAt" in got
+    assert_status(server.get(tokens_path(), keep["accessToken"]), 200)
+    # again: still fine, revokedAt unchanged
+    first = server.get_token(t1["id"])["revokedAt"]
+    cli_ok(server, "management", "revoke", "--account", ACCOUNT_A, t1["id"])
+    assert server.get_token(t1["id"])["revokedAt"] == first
+
+
+def test_management_revoke_unknown_or_foreign_id_exits_1(server):
+    res = server.cli("management", "revoke", "--account", ACCOUNT_A, "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+    assert res.returncode == 1, describe_cli(res)
+    b = server.create_token("b side", account=ACCOUNT_B)
+    res = server.cli("management", "revoke", "--account", ACCOUNT_A, b["id"])
+    assert res.returncode == 1, describe_cli(res)
+    assert_status(server.get(tokens_path(ACCOUNT_B), b["accessToken"]), 200)
+
+
+# ---------------------------------------------------------------------------
+# Usage, help
+
+@pytest.mark.parametrize("args", [
+    ["user", "list"],
+    ["user", "list", "--account", ACCOUNT_A, "--bogus"],
+    ["user", "add", "--account", ACCOUNT_A, "--email", "x@example.com"],
+    ["user", "add", "--email", "x@example.com", "--group", "member"],
+    ["management", "create", "--account", ACCOUNT_A, "--description", "x"],
+    ["management", "create", "--account", ACCOUNT_A, "--as", "admin@example.com"],
+    ["management", "list"],
+    ["management", "revoke", "--account", ACCOUNT_A],
+    ["management", "frobnicate", "--account", ACCOUNT_A],
+    ["user", "frobnicate"],
+], ids=lambda a: " ".join(a))
+def test_bad_usage_exits_2(server, args):
+    res = server.cli(*args)
+    assert res.returncode == 2, describe_cli(res)
+    assert res.stderr.strip(), "bad usage should explain itself on stderr:\n" + describe_cli(res)
+
+
+@pytest.mark.parametrize("args", [[], ["frobnicate"], ["serve", "--bogus-flag"], ["--bogus-flag"]],
+                         ids=lambda a: " ".join(a) or "(nothing)")
+def test_bad_top_level_usage_exits_2(mgmtd_bin, args):
+    res = run_cli([mgmtd_bin] + args, timeout=10)
+    assert res.returncode == 2, describe_cli(res)
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["serve", "--help"],
+    ["check-config", "--help"],
+    ["user", "add", "--help"],
+    ["user", "list", "--help"],
+    ["management", "create", "--help"],
+    ["management", "list", "--help"],
+    ["management", "revoke", "--help"],
+], ids=lambda a: " ".join(a))
+def test_help_exits_0(mgmtd_bin, args):
+    res = run_cli([mgmtd_bin] + args, timeout=10)
+    assert res.returncode == 0, describe_cli(res)
+    assert res.stdout.strip(), "--help should print to stdout:\n" + describe_cli(res)
+
+
+def test_top_level_help_lists_the_commands(mgmtd_bin):
+    out = run_cli([mgmtd_bin, "--help"], timeout=10).stdout
+    for word in ("serve", "check-config", "user", "management"):
+        assert word in out
+
+
+def test_management_create_help_mentions_its_flags(mgmtd_bin):
+    out = run_cli([mgmtd_bin, "management", "create", "--help"], timeout=10).stdout
+    for flag in ("--account", "--as", "--description", "--expires-at", "--format"):
+        assert flag in out
+
+
+# ---------------------------------------------------------------------------
+# check-config and environment
+
+def test_check_config_good(daemon_factory, mgmtd_bin):
+    d = daemon_factory(start=False)
+    res = run_cli([mgmtd_bin, "check-config", "--config", str(d.config_path)], timeout=10)
+    assert res.returncode == 0, describe_cli(res)
+
+
+def test_check_config_unknown_key_names_file_and_line(daemon_factory, mgmtd_bin):
+    d = daemon_factory(start=False)
+    lines = d.config_path.read_text().splitlines()
+    lines.insert(3, "bogus_key = 1")  # inside [idp], becomes line 4
+    d.config_path.write_text("\n".join(lines) + "\n")
+    res = run_cli([mgmtd_bin, "check-config", "--config", str(d.config_path)], timeout=10)
+    assert res.returncode == 1, describe_cli(res)
+    assert "%s:4" % d.config_path in res.stderr, describe_cli(res)
+    assert "bogus_key" in res.stderr, describe_cli(res)
+
+
+def test_check_config_unknown_section_names_file(daemon_factory, mgmtd_bin):
+    d = daemon_factory(start=False)
+    d.config_path.write_text(d.config_path.read_text() + "\n[bogus]\nanything = 1\n")
+    res = run_cli([mgmtd_bin, "check-config", "--config", str(d.config_path)], timeout=10)
+    assert res.returncode == 1, describe_cli(res)
+    assert "%s:" % d.config_path in res.stderr, describe_cli(res)
+    assert "bogus" in res.stderr, describe_cli(res)
+
+
+def test_check_config_missing_file_exits_1(tmp_path, mgmtd_bin):
+    res = run_cli([mgmtd_bin, "check-config", "--config", str(tmp_path / "absent.ini")], timeout=10)
+    assert res.returncode == 1, describe_cli(res)
+
+
+def test_serve_refuses_a_config_with_an_unknown_key(daemon_factory):
+    d = daemon_factory(start=False)
+    d.config_path.write_text(d.config_path.read_text() + "bogus_key = 1\n")
+    res = run_cli(d.serve_argv(), cwd=d.workdir, timeout=10)
+    assert res.returncode != 0, describe_cli(res)
+    assert "%s:" % d.config_path in res.stdout + res.stderr, describe_cli(res)
+
+
+def test_environment_beats_the_file(daemon_factory):
+    d = daemon_factory(env={"MGMTD_IDP_AUDIENCE": "from-env"})
+    assert_status(d.get(users_path(), d.make_jwt_for_subject("admin-1", aud="from-env")), 200)
+    assert_error(d.get(users_path(), d.make_jwt_for_subject("admin-1", aud=AUDIENCE)), 401)

@@ -1,0 +1,716 @@
+/*
+ * test_config.c - defaults, the INI file, environment, flags, validation.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char tmpdir[] = "/tmp/mgmtd-test-config-XXXXXX";
+
+/* Every MGMTD_ variable a test may set, cleared around each test. */
+static const char *const env_vars[] = {"MGMTD_SERVER_LISTEN", "MGMTD_SERVER_THREADS",
+                                       "MGMTD_IDP_JWKS_FILE", "MGMTD_DEV_IDP_ENABLED",
+                                       "MGMTD_IDP_ALGORITHMS"};
+
+static void clear_env(void)
+{
+	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		unsetenv(env_vars[i]);
+}
+
+static int group_setup(void **state)
+{
+	clear_env();
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	clear_env();
+	return rmdir(tmpdir);
+}
+
+/* Writes text to a fresh file in tmpdir; path gets its name. The caller unlinks it. */
+static void write_file(const char *text, char path[PATH_MAX])
+{
+	int fd;
+	size_t len = strlen(text);
+
+	snprintf(path, PATH_MAX, "%s/cfg-XXXXXX", tmpdir);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Loads text as a file over cfg; path (optional) gets the name used in messages. */
+static int load_text(struct config *cfg, const char *text, struct config_errors *errs,
+                     char *path_out)
+{
+	char path[PATH_MAX];
+	int n;
+
+	write_file(text, path);
+	n = config_load_file(cfg, path, errs);
+	assert_int_equal(unlink(path), 0);
+	if (path_out)
+		strcpy(path_out, path);
+	return n;
+}
+
+/* Fails the test unless errs holds a line that starts with the text formatted from fmt. */
+__attribute__((format(printf, 2, 3))) static void assert_has_line(const struct config_errors *errs,
+                                                                  const char *fmt, ...)
+{
+	char want[PATH_MAX + 512];
+	va_list ap;
+	const char *p;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	for (p = errs->text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len >= strlen(want) && strncmp(p, want, strlen(want)) == 0)
+			return;
+		p += len + (nl ? 1 : 0);
+	}
+	fail_msg("no line starting with \"%s\" in:\n%s", want, errs->text);
+}
+
+static void test_defaults(void **state)
+{
+	struct config cfg;
+
+	memset(&cfg, 0x5a, sizeof(cfg));
+	config_defaults(&cfg);
+	assert_string_equal(cfg.listen, "127.0.0.1:8080");
+	assert_string_equal(cfg.data_dir, "var");
+	assert_int_equal(cfg.threads, 0);
+	assert_int_equal(cfg.max_connections, 1024);
+	assert_int_equal(cfg.request_timeout, 30);
+	assert_string_equal(cfg.tls_cert, "");
+	assert_string_equal(cfg.tls_key, "");
+	assert_string_equal(cfg.store_backend, "sqlite");
+	assert_string_equal(cfg.postgres_url, "");
+	assert_string_equal(cfg.token_key_file, "");
+	assert_int_equal(cfg.keep_expired_days, 0);
+	assert_string_equal(cfg.idp.issuer, "");
+	assert_string_equal(cfg.idp.audience, "mgmtd");
+	assert_string_equal(cfg.idp.jwks_file, "");
+	assert_string_equal(cfg.idp.jwks_url, "");
+	assert_false(cfg.idp.discovery);
+	assert_string_equal(cfg.idp.algorithms, "RS256,ES256");
+	assert_int_equal(cfg.idp.leeway, 60);
+	assert_false(cfg.tokens_may_mint);
+	assert_false(cfg.dev_idp_enabled);
+	assert_false(cfg.testing_enabled);
+
+	struct config_errors errs = {0};
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+	assert_int_equal(errs.count, 0);
+}
+
+/* The example file is the table printed: loading it must give the defaults exactly. */
+static void test_example_round_trip(void **state)
+{
+	struct config want, got;
+	struct config_errors errs = {0};
+	char path[PATH_MAX], *text = NULL;
+	size_t textsize = 0;
+	FILE *f = open_memstream(&text, &textsize);
+
+	assert_non_null(f);
+	config_write_example(f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "[server]\n"));
+	assert_non_null(strstr(text, "listen = 127.0.0.1:8080\n"));
+	assert_non_null(strstr(text, "MGMTD_DEV_IDP_ENABLED"));
+	assert_non_null(strstr(text, "[testing]\n"));
+
+	config_defaults(&want);
+	memset(&got, 0, sizeof(got));
+	config_defaults(&got);
+	/* start from other values so that the file must set every key */
+	assert_int_equal(load_text(&got,
+	                           "[server]\nlisten=h:1\nthreads=7\n[idp]\nalgorithms=ES384\n"
+	                           "audience=x\n[auth]\ntokens_may_mint=yes\n",
+	                           &errs, NULL),
+	                 0);
+	assert_int_not_equal(memcmp(&want, &got, sizeof(want)), 0);
+	write_file(text, path);
+	assert_int_equal(config_load_file(&got, path, &errs), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(errs.count, 0);
+	assert_memory_equal(&want, &got, sizeof(want));
+	free(text);
+}
+
+static void test_full_file(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	                           "; a full file\n"
+	                           "[server]\n"
+	                           "listen = [::1]:9090\n"
+	                           "data_dir = /srv/mgmtd\n"
+	                           "threads = 8\n"
+	                           "max_connections = 1000000\n"
+	                           "request_timeout = 3600\n"
+	                           "tls_cert = /etc/c.pem\n"
+	                           "tls_key = /etc/k.pem\n"
+	                           "[store]\n"
+	                           "backend = postgres\n"
+	                           "postgres_url = postgresql://u@h:5432/db\n"
+	                           "token_key_file = /etc/mgmtd/token.key\n"
+	                           "keep_expired_days = 36500\n"
+	                           "[idp]\n"
+	                           "issuer = https://idp.example.test/\n"
+	                           "audience = api://mgmtd\n"
+	                           "jwks_file = /etc/jwks.json\n"
+	                           "jwks_url = https://idp.example.test/jwks\n"
+	                           "discovery = TRUE\n"
+	                           "algorithms = RS384, RS512 ,ES384\n"
+	                           "leeway = 0\n"
+	                           "[auth]\n"
+	                           "tokens_may_mint = On\n"
+	                           "[dev_idp]\n"
+	                           "enabled = 1\n"
+	                           "[testing]\n"
+	                           "enabled = yes\n",
+	                           &errs, NULL),
+	                 0);
+	assert_int_equal(errs.count, 0);
+	assert_string_equal(errs.text, "");
+	assert_string_equal(cfg.listen, "[::1]:9090");
+	assert_string_equal(cfg.data_dir, "/srv/mgmtd");
+	assert_int_equal(cfg.threads, 8);
+	assert_int_equal(cfg.max_connections, 1000000);
+	assert_int_equal(cfg.request_timeout, 3600);
+	assert_string_equal(cfg.tls_cert, "/etc/c.pem");
+	assert_string_equal(cfg.tls_key, "/etc/k.pem");
+	assert_string_equal(cfg.store_backend, "postgres");
+	assert_string_equal(cfg.postgres_url, "postgresql://u@h:5432/db");
+	assert_string_equal(cfg.token_key_file, "/etc/mgmtd/token.key");
+	assert_int_equal(cfg.keep_expired_days, 36500);
+	assert_string_equal(cfg.idp.issuer, "https://idp.example.test/");
+	assert_string_equal(cfg.idp.audience, "api://mgmtd");
+	assert_string_equal(cfg.idp.jwks_file, "/etc/jwks.json");
+	assert_string_equal(cfg.idp.jwks_url, "https://idp.example.test/jwks");
+	assert_true(cfg.idp.discovery);
+	assert_string_equal(cfg.idp.algorithms, "RS384, RS512 ,ES384");
+	assert_int_equal(cfg.idp.leeway, 0);
+	assert_true(cfg.tokens_may_mint);
+	assert_true(cfg.dev_idp_enabled);
+	assert_true(cfg.testing_enabled);
+
+	/* false spellings, and a later duplicate key wins */
+	assert_int_equal(load_text(&cfg,
+	                           "[idp]\ndiscovery = off\n[auth]\ntokens_may_mint = No\n"
+	                           "[dev_idp]\nenabled = 0\n[testing]\nenabled = FALSE\n"
+	                           "[server]\nthreads = 1\nthreads = 2\n",
+	                           &errs, NULL),
+	                 0);
+	assert_false(cfg.idp.discovery);
+	assert_false(cfg.tokens_may_mint);
+	assert_false(cfg.dev_idp_enabled);
+	assert_false(cfg.testing_enabled);
+	assert_int_equal(cfg.threads, 2);
+	assert_int_equal(errs.count, 0);
+}
+
+static void test_inline_comments(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	                           "# a comment\n"
+	                           "   ; an indented comment\n"
+	                           "[server]                ; the section\n"
+	                           "listen = 127.0.0.1:9000        ; HOST:PORT\n"
+	                           "data_dir = /d#x;y     # kept: no blank before\n"
+	                           "threads = 4\t;tab before\r\n"
+	                           "tls_cert =                      ; planned\n"
+	                           "   max_connections = 5\n"
+	                           "[idp]\n"
+	                           "audience = a ; b ; c\n"
+	                           "issuer=https://i/;x\n"
+	                           "jwks_file=/j\n",
+	                           &errs, NULL),
+	                 0);
+	assert_int_equal(errs.count, 0);
+	assert_string_equal(cfg.listen, "127.0.0.1:9000");
+	assert_string_equal(cfg.data_dir, "/d#x;y");
+	assert_int_equal(cfg.threads, 4);
+	assert_string_equal(cfg.tls_cert, "");
+	assert_int_equal(cfg.max_connections, 5);
+	assert_string_equal(cfg.idp.audience, "a");
+	assert_string_equal(cfg.idp.issuer, "https://i/;x");
+
+	/* the CONTRACT 8 example, as printed there, loads without a problem */
+	assert_int_equal(
+	    load_text(&cfg,
+	              "[server]\n"
+	              "listen = 127.0.0.1:8080        ; HOST:PORT, [::1]:PORT\n"
+	              "data_dir = var                  ; database and token.key\n"
+	              "tls_cert =                      ; planned: PEM files\n"
+	              "tls_key =\n"
+	              "[store]\n"
+	              "backend = sqlite                ; sqlite (postgres is planned)\n"
+	              "postgres_url =                  ; planned: postgresql://u@h:p/db\n"
+	              "[idp]\n"
+	              "issuer = https://idp.example.test/   ; expected \"iss\"\n"
+	              "algorithms = RS256,ES256             ; allow-list\n"
+	              "[dev_idp]                ; a built-in test identity provider\n"
+	              "enabled = false\n",
+	              &errs, NULL),
+	    0);
+	assert_string_equal(cfg.listen, "127.0.0.1:8080");
+	assert_string_equal(cfg.postgres_url, "");
+	assert_string_equal(cfg.idp.issuer, "https://idp.example.test/");
+}
+
+static void test_bad_values(void **state)
+{
+	struct config cfg, before;
+	struct config_errors errs = {0};
+	char path[PATH_MAX];
+
+	config_defaults(&cfg);
+	before = cfg;
+	assert_int_equal(load_text(&cfg,
+	                           "[server]\n"
+	                           "threads = x\n"                      /* 2 */
+	                           "threads = 1025\n"                   /* 3 */
+	                           "threads = -1\n"                     /* 4 */
+	                           "max_connections = 0\n"              /* 5 */
+	                           "request_timeout = 99999999999999\n" /* 6 */
+	                           "request_timeout = 3x\n"             /* 7 */
+	                           "listen = 127.0.0.1\n"               /* 8 */
+	                           "listen = h:65536\n"                 /* 9 */
+	                           "threads =\n"                        /* 10 */
+	                           "threads = +5\n"                     /* 11 */
+	                           "[store]\n"                          /* 12 */
+	                           "backend = mysql\n"                  /* 13 */
+	                           "keep_expired_days = 36501\n"        /* 14 */
+	                           "[idp]\n"                            /* 15 */
+	                           "discovery = maybe\n"                /* 16 */
+	                           "algorithms = none\n"                /* 17 */
+	                           "algorithms = RS256,HS256\n"         /* 18 */
+	                           "algorithms = RS256,,ES256\n"        /* 19 */
+	                           "algorithms = XYZ\n"                 /* 20 */
+	                           "leeway = 3601\n"                    /* 21 */
+	                           "[auth]\n"                           /* 22 */
+	                           "tokens_may_mint = 2\n",             /* 23 */
+	                           &errs, path),
+	                 19);
+	assert_int_equal(errs.count, 19);
+	assert_has_line(&errs, "%s:2: [server] threads: not an integer between 0 and 1024: 'x'",
+	                path);
+	assert_has_line(&errs, "%s:3: [server] threads: not an integer between 0 and 1024: '1025'",
+	                path);
+	assert_has_line(&errs, "%s:4: [server] threads: not an integer", path);
+	assert_has_line(&errs,
+	                "%s:5: [server] max_connections: not an integer between 1 and 1000000: '0'",
+	                path);
+	assert_has_line(&errs, "%s:6: [server] request_timeout: not an integer between 1 and 3600",
+	                path);
+	assert_has_line(&errs, "%s:7: [server] request_timeout: not an integer", path);
+	assert_has_line(&errs, "%s:8: [server] listen: not HOST:PORT or [V6]:PORT", path);
+	assert_has_line(&errs, "%s:9: [server] listen: not HOST:PORT", path);
+	assert_has_line(&errs, "%s:10: [server] threads: not an integer between 0 and 1024: ''",
+	                path);
+	assert_has_line(&errs, "%s:11: [server] threads: not an integer", path);
+	assert_has_line(&errs, "%s:13: [store] backend: must be one of sqlite|postgres: 'mysql'",
+	                path);
+	assert_has_line(&errs, "%s:14: [store] keep_expired_days: not an integer between 0 and",
+	                path);
+	assert_has_line(&errs, "%s:16: [idp] discovery: not a boolean", path);
+	assert_has_line(&errs, "%s:17: [idp] algorithms: 'none': would accept tokens without",
+	                path);
+	assert_has_line(&errs, "%s:18: [idp] algorithms: 'HS256': HMAC would", path);
+	assert_has_line(&errs, "%s:19: [idp] algorithms: empty item in the list", path);
+	assert_has_line(&errs, "%s:20: [idp] algorithms: 'XYZ': not one of", path);
+	assert_has_line(&errs, "%s:21: [idp] leeway: not an integer between 0 and 3600", path);
+	assert_has_line(&errs, "%s:23: [auth] tokens_may_mint: not a boolean", path);
+	/* a refused value leaves the field as it was */
+	assert_memory_equal(&cfg, &before, sizeof(cfg));
+}
+
+static void test_value_too_long(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+	char path[PATH_MAX], *text = malloc(3 * PATH_MAX), longval[600];
+	size_t i;
+
+	assert_non_null(text);
+	config_defaults(&cfg);
+
+	/* longer than inih's line buffer, shorter than the field: accepted whole */
+	for (i = 0; i < sizeof(longval) - 1; i++)
+		longval[i] = (char)('a' + i % 26);
+	longval[0] = '/';
+	longval[sizeof(longval) - 1] = '\0';
+	snprintf(text, 3 * PATH_MAX, "[idp]\njwks_file = %s   ; c\nbogus = %s\n%s = 1\n", longval,
+	         longval, longval);
+	assert_int_equal(load_text(&cfg, text, &errs, path), 2);
+	assert_string_equal(cfg.idp.jwks_file, longval);
+	assert_has_line(&errs, "%s:3: unknown key 'bogus' in [idp]", path);
+	/* a key name longer than inih's line buffer */
+	assert_has_line(&errs, "%s:4: unknown key '/bcdefg", path);
+	assert_non_null(strstr(errs.text, "...' in [idp]\n"));
+
+	/* longer than the field: refused, and the value is not echoed */
+	memset(&errs, 0, sizeof(errs));
+	memset(longval, 'u', sizeof(longval) - 1);
+	longval[sizeof(longval) - 1] = '\0';
+	snprintf(text, 3 * PATH_MAX, "[idp]\n\naudience = %s%s\nleeway = x\n", longval, longval);
+	assert_int_equal(load_text(&cfg, text, &errs, path), 2);
+	assert_has_line(&errs, "%s:3: [idp] audience: too long (at most 1023 bytes)", path);
+	assert_has_line(&errs, "%s:4: [idp] leeway", path);
+	assert_string_equal(cfg.idp.audience, "mgmtd");
+	assert_null(strstr(errs.text, "uuuu"));
+	free(text);
+}
+
+static void test_unknown_and_syntax(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+	char path[PATH_MAX];
+
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	                           "stray = 1\n"           /* 1 */
+	                           "[server]\n"            /* 2 */
+	                           "bar = 1\n"             /* 3 */
+	                           "\n"                    /* 4 */
+	                           "[foo]\n"               /* 5 */
+	                           "listen = 1.2.3.4:5\n"  /* 6: not reported, [foo] was */
+	                           "[server]\n"            /* 7 */
+	                           "this is not a pair\n"  /* 8 */
+	                           "threads = 3\n"         /* 9 */
+	                           "[idp\n"                /* 10 */
+	                           "leeway = 1\n"          /* 11 */
+	                           "[idp] junk\n"          /* 12 */
+	                           "[idp NAME]\n"          /* 13 */
+	                           "[idp]\n"               /* 14 */
+	                           "LEEWAY = 2\n"          /* 15 */
+	                           "another bad line\n"    /* 16 */
+	                           "algorithms = ES384\n", /* 17 */
+	                           &errs, path),
+	                 9);
+	assert_int_equal(errs.count, 9);
+	assert_has_line(&errs, "%s:1: key 'stray' is outside any section", path);
+	assert_has_line(&errs, "%s:3: unknown key 'bar' in [server]", path);
+	assert_has_line(&errs, "%s:5: unknown section [foo]", path);
+	assert_has_line(&errs, "%s:8: syntax error", path);
+	assert_has_line(&errs, "%s:10: syntax error", path);
+	assert_has_line(&errs, "%s:12: syntax error", path);
+	assert_has_line(&errs, "%s:13: unknown section [idp NAME]", path);
+	assert_has_line(&errs, "%s:15: unknown key 'LEEWAY' in [idp]", path);
+	assert_has_line(&errs, "%s:16: syntax error", path);
+	/* good lines among bad ones still apply; keys under bad headers do not */
+	assert_int_equal(cfg.threads, 3);
+	assert_string_equal(cfg.listen, "127.0.0.1:8080");
+	assert_int_equal(cfg.idp.leeway, 60);
+	assert_string_equal(cfg.idp.algorithms, "ES384");
+	/* messages come in file order */
+	assert_true(strstr(errs.text, ":3: ") < strstr(errs.text, ":5: "));
+	assert_true(strstr(errs.text, ":12: ") < strstr(errs.text, ":16: "));
+}
+
+static void test_errors_bounded(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+	size_t size = 64 + 1000 * 16, len = 0;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len += (size_t)snprintf(text, size, "[server]\n");
+	for (int i = 0; i < 1000; i++)
+		len += (size_t)snprintf(text + len, size - len, "nokey%d = 1\n", i);
+	len += (size_t)snprintf(text + len, size - len, "threads = 9\n");
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, text, &errs, NULL), 1000);
+	assert_int_equal(errs.count, 1000);
+	assert_true(strlen(errs.text) < sizeof(errs.text));
+	assert_non_null(strstr(errs.text, "nokey0'"));
+	assert_null(strstr(errs.text, "nokey999'"));
+	len = strlen(errs.text);
+	assert_string_equal(errs.text + len - strlen("(further problems not shown)\n"),
+	                    "(further problems not shown)\n");
+	assert_int_equal(cfg.threads, 9);
+
+	/* a full buffer still counts */
+	assert_int_equal(config_set(&cfg, "server", "threads", "x", "--threads", &errs), 1);
+	assert_int_equal(errs.count, 1001);
+	assert_int_equal(strlen(errs.text), len);
+	free(text);
+}
+
+static void test_missing_file(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+	char path[PATH_MAX];
+
+	config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/does-not-exist.ini", tmpdir);
+	assert_int_equal(config_load_file(&cfg, path, &errs), 1);
+	assert_int_equal(errs.count, 1);
+	assert_has_line(&errs, "%s: cannot open: No such file or directory", path);
+
+	/* a directory opens but cannot be read */
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load_file(&cfg, tmpdir, &errs), 1);
+	assert_has_line(&errs, "%s: cannot read: ", tmpdir);
+
+	/* an empty file is fine */
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(load_text(&cfg, "", &errs, NULL), 0);
+	assert_int_equal(errs.count, 0);
+}
+
+static void test_env_and_flags(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	                           "[server]\nlisten = 127.0.0.1:1\nthreads = 2\n"
+	                           "[idp]\njwks_file = /file\n[dev_idp]\nenabled = false\n",
+	                           &errs, NULL),
+	                 0);
+
+	/* nothing set: nothing changes */
+	assert_int_equal(config_apply_env(&cfg, &errs), 0);
+	assert_string_equal(cfg.listen, "127.0.0.1:1");
+
+	assert_int_equal(setenv("MGMTD_SERVER_LISTEN", "127.0.0.1:2", 1), 0);
+	assert_int_equal(setenv("MGMTD_IDP_JWKS_FILE", "/env", 1), 0);
+	assert_int_equal(setenv("MGMTD_DEV_IDP_ENABLED", "true", 1), 0);
+	assert_int_equal(config_apply_env(&cfg, &errs), 0);
+	assert_string_equal(cfg.listen, "127.0.0.1:2");
+	assert_string_equal(cfg.idp.jwks_file, "/env");
+	assert_true(cfg.dev_idp_enabled);
+	assert_int_equal(cfg.threads, 2);
+
+	/* a flag beats the environment */
+	assert_int_equal(config_set(&cfg, "server", "listen", "[::1]:3", "--listen", &errs), 0);
+	assert_string_equal(cfg.listen, "[::1]:3");
+
+	/* bad values name their source (the listen variable would win over the flag again) */
+	assert_int_equal(unsetenv("MGMTD_SERVER_LISTEN"), 0);
+	assert_int_equal(setenv("MGMTD_SERVER_THREADS", "many", 1), 0);
+	assert_int_equal(setenv("MGMTD_IDP_ALGORITHMS", "HS256", 1), 0);
+	assert_int_equal(config_apply_env(&cfg, &errs), 2);
+	assert_has_line(
+	    &errs, "environment MGMTD_SERVER_THREADS: not an integer between 0 and 1024: 'many'");
+	assert_has_line(&errs, "environment MGMTD_IDP_ALGORITHMS: 'HS256': HMAC");
+	assert_int_equal(cfg.threads, 2);
+	assert_string_equal(cfg.idp.algorithms, "RS256,ES256");
+
+	assert_int_equal(config_set(&cfg, "server", "listen", "nope", "--listen", &errs), 1);
+	assert_has_line(&errs, "--listen: not HOST:PORT or [V6]:PORT with a port from 0 to 65535: "
+	                       "'nope'");
+	assert_string_equal(cfg.listen, "[::1]:3");
+	assert_int_equal(config_set(&cfg, "server", "nope", "1", "--nope", &errs), 1);
+	assert_has_line(&errs, "--nope: unknown option [server] nope");
+	assert_int_equal(config_set(&cfg, "server", "data_dir", "/x", "--data-dir", &errs), 0);
+	assert_string_equal(cfg.data_dir, "/x");
+	assert_int_equal(config_set(&cfg, "server", "threads", "-3", NULL, &errs), 1);
+	assert_has_line(&errs, "[server] threads: not an integer");
+	assert_int_equal(errs.count, 5);
+	clear_env();
+}
+
+static void test_validate(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+
+	config_defaults(&cfg);
+	strcpy(cfg.tls_key, "/k");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[server] tls_cert/tls_key: HTTPS is planned but not built yet; "
+	                       "put a TLS-terminating proxy in front");
+
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.store_backend, "postgres");
+	strcpy(cfg.idp.issuer, "https://i/");
+	assert_int_equal(config_validate(&cfg, &errs), 2);
+	assert_has_line(&errs, "[store] backend/postgres_url: the postgres backend is planned but "
+	                       "not built yet");
+	assert_has_line(&errs, "[idp] issuer and jwks_file go together");
+
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.postgres_url, "postgresql://u:secret@h/db");
+	strcpy(cfg.idp.jwks_file, "/j");
+	cfg.keep_expired_days = 7;
+	cfg.idp.discovery = true;
+	cfg.dev_idp_enabled = true;
+	cfg.testing_enabled = true;
+	cfg.data_dir[0] = '\0';
+	assert_int_equal(config_validate(&cfg, &errs), 7);
+	assert_has_line(&errs, "[server] data_dir: must not be empty");
+	assert_has_line(&errs, "[store] backend/postgres_url: the postgres backend is planned");
+	assert_has_line(&errs, "[store] keep_expired_days: ");
+	assert_has_line(&errs, "[idp] jwks_url/discovery are planned (issue: real identity "
+	                       "providers); use jwks_file");
+	assert_has_line(&errs, "[idp] issuer and jwks_file go together");
+	assert_has_line(&errs, "[dev_idp] enabled: ");
+	assert_has_line(&errs, "[testing] enabled: ");
+	assert_null(strstr(errs.text, "secret"));
+
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.idp.jwks_url, "https://i/jwks");
+	strcpy(cfg.idp.issuer, "https://i/");
+	strcpy(cfg.idp.jwks_file, "/j");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[idp] jwks_url/discovery are planned");
+
+	/* fields written directly are still checked against the table */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	cfg.threads = 5000;
+	strcpy(cfg.listen, "nope");
+	strcpy(cfg.idp.algorithms, "none");
+	strcpy(cfg.store_backend, "mysql");
+	assert_int_equal(config_validate(&cfg, &errs), 4);
+	assert_has_line(&errs, "[server] threads: not between 0 and 1024: 5000");
+	assert_has_line(&errs, "[server] listen: ");
+	assert_has_line(&errs, "[idp] algorithms: 'none'");
+	assert_has_line(&errs, "[store] backend: must be one of sqlite|postgres");
+
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	memset(cfg.idp.audience, 'a', sizeof(cfg.idp.audience));
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[idp] audience: not a terminated string");
+}
+
+static void test_paths(void **state)
+{
+	struct config cfg;
+	char out[PATH_MAX];
+
+	config_defaults(&cfg);
+	config_db_path(&cfg, out);
+	assert_string_equal(out, "var/mgmtd.db");
+	config_token_key_path(&cfg, out);
+	assert_string_equal(out, "var/token.key");
+	strcpy(cfg.data_dir, "/srv/m/");
+	config_db_path(&cfg, out);
+	assert_string_equal(out, "/srv/m/mgmtd.db");
+	strcpy(cfg.token_key_file, "/etc/k");
+	config_token_key_path(&cfg, out);
+	assert_string_equal(out, "/etc/k");
+
+	/* too long: no overflow, and no cut path that names another file */
+	memset(cfg.data_dir, 'd', PATH_MAX - 3);
+	cfg.data_dir[PATH_MAX - 3] = '\0';
+	config_db_path(&cfg, out);
+	assert_string_equal(out, "");
+	cfg.token_key_file[0] = '\0';
+	config_token_key_path(&cfg, out);
+	assert_string_equal(out, "");
+
+	struct config_errors errs = {0};
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[server] data_dir: too long");
+}
+
+static void test_split_listen(void **state)
+{
+	char host[64];
+	unsigned port = 1234;
+	static const char *const bad[] = {
+	    "127.0.0.1", ":80",    "[::1]80", "h:65536", "h:-1",   "h:8x",          "h:",
+	    "[]:80",     "::1:80", "[::1",    "h :80",   "h:+80",  "h:000080",      "",
+	    "[::1]:",    "a:b:c",  "h:80 ",   "[a]b]:1", "h/x:80", "h:99999999999",
+	};
+
+	assert_int_equal(config_split_listen("127.0.0.1:8080", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 8080);
+	assert_int_equal(config_split_listen("[::1]:9", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9);
+	assert_int_equal(config_split_listen("localhost:0", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "localhost");
+	assert_int_equal(port, 0);
+	assert_int_equal(config_split_listen("h:65535", host, sizeof(host), &port), 0);
+	assert_int_equal(port, 65535);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (config_split_listen(bad[i], host, sizeof(host), &port) == 0)
+			fail_msg("accepted \"%s\"", bad[i]);
+	}
+	/* the host must fit the caller's buffer */
+	assert_int_equal(config_split_listen("abcdefgh:1", host, 8, &port), -1);
+	assert_int_equal(config_split_listen("abcdefg:1", host, 8, &port), 0);
+	assert_string_equal(host, "abcdefg");
+}
+
+static void test_algorithm_mask(void **state)
+{
+	unsigned mask = 0;
+	static const char *const bad[] = {"none", "HS256", "HS384", "HS512",  "RS256,,ES256", "XYZ",
+	                                  "",     "ES512", " , ",   "RS256,", "RS256 ES256"};
+
+	assert_int_equal(config_algorithm_mask("RS256, ES256", &mask), 0);
+	assert_int_equal(mask, (1u << JWT_ALG_RS256) | (1u << JWT_ALG_ES256));
+	assert_int_equal(config_algorithm_mask("RS256,RS384,RS512,ES256,ES384", &mask), 0);
+	assert_int_equal(mask, (1u << JWT_ALG_RS256) | (1u << JWT_ALG_RS384) |
+	                           (1u << JWT_ALG_RS512) | (1u << JWT_ALG_ES256) |
+	                           (1u << JWT_ALG_ES384));
+	assert_false(mask & (1u << JWT_ALG_NONE));
+	assert_int_equal(config_algorithm_mask(" ES384 ", &mask), 0);
+	assert_int_equal(mask, 1u << JWT_ALG_ES384);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mask = 12345;
+		if (config_algorithm_mask(bad[i], &mask) == 0)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_int_equal(mask, 12345);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),           cmocka_unit_test(test_example_round_trip),
+	    cmocka_unit_test(test_full_file),          cmocka_unit_test(test_inline_comments),
+	    cmocka_unit_test(test_bad_values),         cmocka_unit_test(test_value_too_long),
+	    cmocka_unit_test(test_unknown_and_syntax), cmocka_unit_test(test_errors_bounded),
+	    cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_env_and_flags),
+	    cmocka_unit_test(test_validate),           cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_split_listen),       cmocka_unit_test(test_algorithm_mask),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,259 @@
+/*
+ * test_log.c - line format, sanitising, truncation and levels.
+ *
+ * stderr is pointed at a temporary file for each test and read back.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "log.h"
+
+struct capture {
+	int saved_stderr;
+	FILE *file;
+};
+
+static int capture_setup(void **state)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	c->file = tmpfile();
+	if (c->file == NULL)
+		goto fail;
+	c->saved_stderr = dup(STDERR_FILENO);
+	if (c->saved_stderr < 0)
+		goto fail_file;
+	if (dup2(fileno(c->file), STDERR_FILENO) < 0)
+		goto fail_dup;
+	*state = c;
+	return 0;
+
+fail_dup:
+	close(c->saved_stderr);
+fail_file:
+	fclose(c->file);
+fail:
+	free(c);
+	return -1;
+}
+
+/*
+ * cmocka reports a failed assertion on stderr, into the capture: hand on to the
+ * real stderr every captured line that is not a log line.
+ */
+static int capture_teardown(void **state)
+{
+	struct capture *c = *state;
+	char line[8192];
+
+	fflush(stderr);
+	dup2(c->saved_stderr, STDERR_FILENO);
+	rewind(c->file);
+	while (fgets(line, sizeof(line), c->file) != NULL)
+		if (line[0] < '0' || line[0] > '9')
+			fputs(line, stderr);
+	close(c->saved_stderr);
+	fclose(c->file);
+	free(c);
+	return 0;
+}
+
+/* Everything logged since setup, NUL-terminated, into buf. */
+static size_t captured(struct capture *c, char *buf, size_t size)
+{
+	ssize_t n = pread(fileno(c->file), buf, size - 1, 0);
+
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+static void assert_timestamp(const char *line)
+{
+	/* "2026-11-27T18:00:00.123Z " */
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ ";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'd')
+			assert_true(line[i] >= '0' && line[i] <= '9');
+		else
+			assert_int_equal(line[i], shape[i]);
+	}
+}
+
+/* Runs first: the environment is read once, on the first log call. */
+static void test_env_level(void **state)
+{
+	struct capture *c = *state;
+	char buf[256];
+
+	assert_int_equal(setenv("MGMTD_LOG_LEVEL", "WaRn", 1), 0);
+	log_info("quiet");
+	log_warn("loud");
+	captured(c, buf, sizeof(buf));
+	assert_null(strstr(buf, "quiet"));
+	assert_non_null(strstr(buf, " WARN loud\n"));
+
+	/* Read once: changing it later does nothing. */
+	assert_int_equal(setenv("MGMTD_LOG_LEVEL", "debug", 1), 0);
+	log_info("still quiet");
+	captured(c, buf, sizeof(buf));
+	assert_null(strstr(buf, "still quiet"));
+	unsetenv("MGMTD_LOG_LEVEL");
+
+	/* log_set_level wins over the environment. */
+	log_set_level(LOGL_INFO);
+	log_info("now heard");
+	captured(c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " INFO now heard\n"));
+}
+
+static void test_format(void **state)
+{
+	struct capture *c = *state;
+	char buf[256];
+	size_t n;
+
+	log_set_level(LOGL_DEBUG);
+	log_info("hello %d %s", 42, "world");
+	n = captured(c, buf, sizeof(buf));
+	assert_int_equal(n, 24 + 1 + 4 + 1 + 14 + 1);
+	assert_timestamp(buf);
+	assert_string_equal(buf + 25, "INFO hello 42 world\n");
+
+	log_debug("d");
+	log_warn("w");
+	log_error("e");
+	n = captured(c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "Z DEBUG d\n"));
+	assert_non_null(strstr(buf, "Z WARN w\n"));
+	assert_non_null(strstr(buf, "Z ERROR e\n"));
+	assert_int_equal(buf[n - 1], '\n');
+}
+
+static void test_threshold(void **state)
+{
+	struct capture *c = *state;
+	char buf[256];
+
+	log_set_level(LOGL_ERROR);
+	log_debug("no-debug");
+	log_info("no-info");
+	log_warn("no-warn");
+	assert_int_equal(captured(c, buf, sizeof(buf)), 0);
+	log_error("yes-error");
+	captured(c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " ERROR yes-error\n"));
+
+	log_set_level(LOGL_WARN);
+	log_info("no-info");
+	log_warn("yes-warn");
+	captured(c, buf, sizeof(buf));
+	assert_null(strstr(buf, "no-info"));
+	assert_non_null(strstr(buf, " WARN yes-warn\n"));
+	log_set_level(LOGL_INFO);
+}
+
+static void test_control_characters(void **state)
+{
+	struct capture *c = *state;
+	char buf[512];
+	const char *forged = "user\n2026-11-27T18:00:00.000Z ERROR forged\r\x1b[2K\ttab\x7f\x01";
+
+	log_set_level(LOGL_INFO);
+	log_info("login by %s", forged);
+	captured(c, buf, sizeof(buf));
+	/* One line only, with every control byte shown as '?'. */
+	assert_non_null(strchr(buf, '\n'));
+	assert_int_equal(strchr(buf, '\n') - buf, (long)strlen(buf) - 1);
+	assert_string_equal(buf + 25, "INFO login by user?2026-11-27T18:00:00.000Z ERROR "
+	                              "forged??[2K?tab??\n");
+}
+
+static void test_utf8_kept(void **state)
+{
+	struct capture *c = *state;
+	char buf[256];
+
+	log_info("caf\xc3\xa9 \xe2\x82\xac");
+	captured(c, buf, sizeof(buf));
+	assert_string_equal(buf + 25, "INFO caf\xc3\xa9 \xe2\x82\xac\n");
+}
+
+static void test_truncation(void **state)
+{
+	struct capture *c = *state;
+	static char big[20000];
+	static char buf[32768];
+	size_t n;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_info("start %s end", big);
+	n = captured(c, buf, sizeof(buf));
+	assert_true(n <= 4096);
+	assert_true(n > 4000);
+	assert_string_equal(buf + n - 4, "...\n");
+	assert_memory_equal(buf + 25, "INFO start xxx", 14);
+	assert_null(strstr(buf, "end"));
+	assert_int_equal(strchr(buf, '\n') - buf, (long)n - 1);
+}
+
+static void test_truncation_keeps_utf8_whole(void **state)
+{
+	struct capture *c = *state;
+	static char big[12000];
+	static char buf[32768];
+	size_t n;
+
+	/* Two-byte characters after an odd-length head: a naive cut would split one. */
+	for (size_t i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[sizeof(big) - 2] = '\0';
+	for (int shift = 0; shift < 2; shift++) {
+		assert_int_equal(ftruncate(fileno(c->file), 0), 0);
+		log_info("%.*s%s", shift, "a", big);
+		n = captured(c, buf, sizeof(buf));
+		assert_string_equal(buf + n - 4, "...\n");
+		/* The byte before "..." ends a whole "é". */
+		assert_int_equal((unsigned char)buf[n - 5], 0xa9);
+		assert_int_equal((unsigned char)buf[n - 6], 0xc3);
+	}
+}
+
+static void test_errno_preserved(void **state)
+{
+	errno = EACCES;
+	log_info("something");
+	assert_int_equal(errno, EACCES);
+	log_debug("filtered"); /* filtered out at INFO */
+	assert_int_equal(errno, EACCES);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_env_level, capture_setup, capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_format, capture_setup, capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_threshold, capture_setup, capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_control_characters, capture_setup,
+	                                    capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_utf8_kept, capture_setup, capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_truncation, capture_setup, capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_truncation_keeps_utf8_whole, capture_setup,
+	                                    capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_errno_preserved, capture_setup, capture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

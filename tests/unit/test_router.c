@@ -1,0 +1,174 @@
+/* Unit tests of router.c: matching, captures, 404 versus 405, Allow. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api.h"
+#include "router.h"
+
+static enum api_status h_list(struct request *req)
+{
+	(void)req;
+	return API_OK;
+}
+
+static enum api_status h_item(struct request *req)
+{
+	(void)req;
+	return API_NO_CONTENT;
+}
+
+static const struct route table[] = {
+	{"GET", "/health", h_list, RES_NONE, OP_READ, 0},
+	{"GET", "/a/{accountId}/things", h_list, RES_USERS, OP_READ, 0},
+	{"POST", "/a/{accountId}/things", h_list, RES_USERS, OP_CREATE, ROUTE_JSON_BODY},
+	{"GET", "/a/{accountId}/things/{thingId}", h_item, RES_USERS, OP_READ, 0},
+	{"DELETE", "/a/{accountId}/things/{thingId}", h_item, RES_USERS, OP_DELETE, 0},
+};
+static const size_t table_count = sizeof(table) / sizeof(table[0]);
+
+static void test_literal_match(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "GET", "/health", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[0]);
+	assert_int_equal(m.param_count, 0);
+}
+
+static void test_captures(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "DELETE", "/a/acc-1/things/t-9", &m),
+			 ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[4]);
+	assert_string_equal(route_param(&m, "accountId"), "acc-1");
+	assert_string_equal(route_param(&m, "thingId"), "t-9");
+	assert_null(route_param(&m, "thing"));
+	assert_null(route_param(&m, "nope"));
+}
+
+static void test_method_picks_route(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "POST", "/a/x/things", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[2]);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/x/things", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[1]);
+	assert_string_equal(m.allow, "GET, POST");
+}
+
+static void test_head_is_get(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "HEAD", "/health", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[0]);
+}
+
+static void test_wrong_method_lists_allow(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "PUT", "/a/x/things", &m),
+			 ROUTER_WRONG_METHOD);
+	assert_null(m.route);
+	assert_string_equal(m.allow, "GET, POST");
+	assert_int_equal(router_match(table, table_count, "PATCH", "/a/x/things/y", &m),
+			 ROUTER_WRONG_METHOD);
+	assert_string_equal(m.allow, "GET, DELETE");
+}
+
+static void test_not_found(void **state)
+{
+	static const char *const paths[] = {
+		"", "health", "/", "/healthz", "/health/", "//health", "/a/x/things/", "/a//things",
+		"/a/x/things/y/z", "/a/x", "/A/x/things", "/a/x/Things",
+	};
+	struct route_match m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int r = router_match(table, table_count, "GET", paths[i], &m);
+
+		if (r != ROUTER_NOT_FOUND)
+			fail_msg("path \"%s\" should be 404, got %d", paths[i], r);
+	}
+}
+
+static void test_long_and_deep_paths(void **state)
+{
+	char path[ROUTER_MAX_PATH * 2];
+	struct route_match m;
+
+	(void)state;
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(router_match(table, table_count, "GET", path, &m), ROUTER_NOT_FOUND);
+	strcpy(path, "");
+	for (int i = 0; i < ROUTER_MAX_SEGMENTS + 4; i++)
+		strcat(path, "/x");
+	assert_int_equal(router_match(table, table_count, "GET", path, &m), ROUTER_NOT_FOUND);
+
+	/* A capture longer than its buffer does not match rather than truncate. */
+	memset(path, 0, sizeof(path));
+	strcpy(path, "/a/");
+	memset(path + 3, 'b', 300);
+	strcat(path, "/things");
+	assert_int_equal(router_match(table, table_count, "GET", path, &m), ROUTER_NOT_FOUND);
+}
+
+/* The program's own table: every pattern well formed, no duplicate method+pattern. */
+static void test_program_routes(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_true(route_count > 10);
+	for (size_t i = 0; i < route_count; i++) {
+		assert_non_null(routes[i].handler);
+		assert_true(routes[i].pattern[0] == '/');
+		for (size_t j = i + 1; j < route_count; j++)
+			if (strcmp(routes[i].method, routes[j].method) == 0 &&
+			    strcmp(routes[i].pattern, routes[j].pattern) == 0)
+				fail_msg("duplicate route %s %s", routes[i].method,
+					 routes[i].pattern);
+	}
+	assert_int_equal(router_match(routes, route_count, "POST",
+				      "/api/v0/accounts/abc/management/tokens", &m),
+			 ROUTER_FOUND);
+	assert_ptr_equal(m.route->handler, api_mgmt_token_create);
+	assert_string_equal(route_param(&m, "accountId"), "abc");
+	assert_int_equal(router_match(routes, route_count, "PUT",
+				      "/api/v0/accounts/abc/management/tokens", &m),
+			 ROUTER_WRONG_METHOD);
+	assert_string_equal(m.allow, "GET, POST");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_literal_match),
+		cmocka_unit_test(test_captures),
+		cmocka_unit_test(test_method_picks_route),
+		cmocka_unit_test(test_head_is_get),
+		cmocka_unit_test(test_wrong_method_lists_allow),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_long_and_deep_paths),
+		cmocka_unit_test(test_program_routes),
+	};
+
+	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+}

@@ -1,0 +1,882 @@
+/*
+ * test_store.c - the SQLite store against a real file in a fresh directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "schema.h"
+#include "store.h"
+
+#define ACCT   "11111111-1111-4111-8111-111111111111"
+#define ACCT2  "22222222-2222-4222-8222-222222222222"
+#define NOACCT "99999999-9999-4999-8999-999999999999"
+#define CL1    "33333333-3333-4333-8333-333333333331"
+#define CL2    "33333333-3333-4333-8333-333333333332"
+#define U1     "44444444-4444-4444-8444-444444444441"
+#define U2     "44444444-4444-4444-8444-444444444442"
+#define U3     "44444444-4444-4444-8444-444444444443"
+#define T1     "55555555-5555-4555-8555-555555555551"
+#define T2     "55555555-5555-4555-8555-555555555552"
+#define T3     "55555555-5555-4555-8555-555555555553"
+#define T4     "55555555-5555-4555-8555-555555555554"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static void path_in(const struct fixture *f, const char *suffix, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s", f->path, suffix);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	if (f == NULL)
+		return -1;
+	strcpy(f->dir, "/tmp/test_store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/mgmtd.db", f->dir);
+	if (store_open(f->path, &f->s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+/* Removes the database at path, its companions, and the directory dir. */
+static void remove_db(const char *dir, const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	char p[160];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	remove_db(f->dir, f->path);
+	free(f);
+	return 0;
+}
+
+/* A plain SQLite connection beside the store, to look behind its back. */
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+	sqlite3_free(msg);
+	assert_int_equal(rc, SQLITE_OK);
+}
+
+/* The first column of the first row of sql, as text ("" for NULL or no row). */
+static void raw_text(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+	sqlite3_stmt *q = NULL;
+	const unsigned char *t;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	out[0] = '\0';
+	if (sqlite3_step(q) == SQLITE_ROW && (t = sqlite3_column_text(q, 0)) != NULL)
+		snprintf(out, size, "%s", (const char *)t);
+	sqlite3_finalize(q);
+}
+
+static void add_account(struct store *s, const char *id, const char *name)
+{
+	struct store_account a = {.created_at = 1000};
+
+	strcpy(a.id, id);
+	strcpy(a.name, name);
+	assert_int_equal(store_account_ensure(s, &a), STORE_OK);
+}
+
+static struct store_user make_user(const char *id, const char *email, enum user_group g,
+                                   const char *sub, int64_t created_at)
+{
+	struct store_user u;
+
+	memset(&u, 0, sizeof(u));
+	strcpy(u.id, id);
+	strcpy(u.account_id, ACCT);
+	strcpy(u.email, email);
+	u.group = g;
+	strcpy(u.idp_subject, sub);
+	u.created_at = created_at;
+	return u;
+}
+
+static struct store_mgmt_token make_token(const char *id, int64_t created_at, int64_t expires_at)
+{
+	struct store_mgmt_token t;
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.id, id);
+	strcpy(t.account_id, ACCT);
+	snprintf(t.description, sizeof(t.description), "token %s", id);
+	strcpy(t.prefix, "M.V1.abcd");
+	strcpy(t.created_by, U1);
+	t.created_at = created_at;
+	t.expires_at = expires_at;
+	return t;
+}
+
+static void fill_hash(unsigned char h[TOKEN_HASH_LEN], unsigned char seed)
+{
+	for (int i = 0; i < TOKEN_HASH_LEN; i++)
+		h[i] = (unsigned char)(seed * 31 + i);
+}
+
+/*
+ * Fails when any statement of the store was left un-reset: a kept read
+ * snapshot makes a TRUNCATE checkpoint from another connection busy.
+ */
+static void assert_no_open_snapshot(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	int log_frames = -1, done = -1;
+
+	assert_int_equal(
+	    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &done),
+	    SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* ---- open and migrations ---- */
+
+static void test_open_creates_private_wal_file(void **state)
+{
+	struct fixture f;
+	struct store *s = NULL;
+	struct stat st;
+	char err[256], p[160], mode[32];
+	mode_t old = umask(0);
+	sqlite3 *db;
+
+	strcpy(f.dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.path, sizeof(f.path), "%s/new.db", f.dir);
+	assert_int_equal(store_open(f.path, &s, err, sizeof(err)), 0);
+	umask(old);
+	assert_non_null(s);
+	add_account(s, ACCT, "Example"); /* so that -wal exists */
+
+	assert_int_equal(stat(f.path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	path_in(&f, "-wal", p, sizeof(p));
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	assert_int_equal(store_schema_version(s), (int)schema_migration_count);
+	assert_true(schema_migration_count >= 1);
+
+	db = raw_open(f.path);
+	raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+	raw_text(db, "PRAGMA user_version", mode, sizeof(mode));
+	assert_int_equal(atoi(mode), schema_migrations[schema_migration_count - 1].version);
+	sqlite3_close(db);
+
+	store_close(s);
+	remove_db(f.dir, f.path);
+}
+
+static void test_reopen_is_idempotent(void **state)
+{
+	struct fixture *f = *state;
+	struct store_account a;
+	char err[256];
+
+	add_account(f->s, ACCT, "Example");
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_schema_version(f->s), (int)schema_migration_count);
+	assert_int_equal(store_account_get(f->s, ACCT, &a), STORE_OK);
+	assert_string_equal(a.name, "Example");
+
+	/* A second connection at the same time migrates nothing either. */
+	struct store *s2 = NULL;
+
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)), 0);
+	assert_int_equal(store_schema_version(s2), (int)schema_migration_count);
+	store_close(s2);
+}
+
+static void test_newer_database_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s2 = (struct store *)1;
+	char err[256] = "";
+	sqlite3 *db;
+
+	db = raw_open(f->path);
+	raw_exec(db, "PRAGMA user_version = 999");
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)), -1);
+	assert_null(s2);
+	assert_non_null(strstr(err, "999"));
+	assert_non_null(strstr(err, "newer"));
+}
+
+#define RACERS 8
+#define ROUNDS 10
+
+struct race {
+	const char *path;
+	pthread_barrier_t *start;
+	int rc;
+	int version;
+	char err[256];
+};
+
+static void *race_open(void *arg)
+{
+	struct race *r = arg;
+	struct store *s = NULL;
+
+	pthread_barrier_wait(r->start);
+	r->rc = store_open(r->path, &s, r->err, sizeof(r->err));
+	r->version = r->rc == 0 ? store_schema_version(s) : -1;
+	store_close(s);
+	return NULL;
+}
+
+/*
+ * Several processes may start on a fresh file at once: each migration must
+ * run once (a second run would fail on CREATE TABLE), all must succeed.
+ */
+static void test_concurrent_first_open(void **state)
+{
+	char dir[64], path[128];
+	struct race r[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t start;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		strcpy(dir, "/tmp/test_store.XXXXXX");
+		assert_non_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/race.db", dir);
+		assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+		for (int i = 0; i < RACERS; i++) {
+			memset(&r[i], 0, sizeof(r[i]));
+			r[i].path = path;
+			r[i].start = &start;
+			assert_int_equal(pthread_create(&th[i], NULL, race_open, &r[i]), 0);
+		}
+		for (int i = 0; i < RACERS; i++)
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+		pthread_barrier_destroy(&start);
+		remove_db(dir, path);
+		for (int i = 0; i < RACERS; i++) {
+			if (r[i].rc != 0)
+				fprintf(stderr, "round %d, open %d: %s\n", round, i, r[i].err);
+			assert_int_equal(r[i].rc, 0);
+			assert_int_equal(r[i].version, (int)schema_migration_count);
+		}
+	}
+}
+
+static void test_names(void **state)
+{
+	enum user_group g;
+
+	assert_string_equal(store_status_name(STORE_OK), "ok");
+	assert_string_equal(store_status_name(STORE_CONFLICT), "conflict");
+	assert_string_equal(user_group_name(GROUP_ADMIN), "admin");
+	assert_string_equal(user_group_name(GROUP_MEMBER), "member");
+	assert_string_equal(user_group_name(GROUP_AUDITOR), "auditor");
+	assert_int_equal(user_group_parse("auditor", &g), 0);
+	assert_int_equal(g, GROUP_AUDITOR);
+	assert_int_equal(user_group_parse("member", &g), 0);
+	assert_int_equal(g, GROUP_MEMBER);
+	assert_int_equal(user_group_parse("admin", &g), 0);
+	assert_int_equal(g, GROUP_ADMIN);
+	assert_int_equal(user_group_parse("Admin", &g), -1);
+	assert_int_equal(user_group_parse("", &g), -1);
+	assert_int_equal(user_group_parse(NULL, &g), -1);
+}
+
+/* ---- accounts and clusters ---- */
+
+static void test_account_ensure(void **state)
+{
+	struct fixture *f = *state;
+	struct store_account a = {.id = ACCT, .name = "Example", .created_at = 1000}, got;
+
+	assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_account_ensure(f->s, &a), STORE_OK);
+	a.created_at = 2000; /* ignored by the comparison */
+	assert_int_equal(store_account_ensure(f->s, &a), STORE_OK);
+	strcpy(a.name, "Other");
+	assert_int_equal(store_account_ensure(f->s, &a), STORE_CONFLICT);
+
+	assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_OK);
+	assert_string_equal(got.id, ACCT);
+	assert_string_equal(got.name, "Example");
+	assert_int_equal(got.created_at, 1000);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_cluster_ensure_get_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_cluster c = {
+	    .id = CL1, .account_id = ACCT, .name = "b", .url = "https://b", .created_at = 200};
+	struct store_cluster got, *list = (struct store_cluster *)1;
+	size_t n = 99;
+
+	add_account(f->s, ACCT, "Example");
+	add_account(f->s, ACCT2, "Second");
+	assert_int_equal(store_cluster_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_null(list);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_OK);
+	c.created_at = 5;
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_OK);
+	strcpy(c.url, "https://other");
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_CONFLICT);
+	strcpy(c.url, "https://b");
+	strcpy(c.name, "renamed");
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_CONFLICT);
+	strcpy(c.name, "b");
+	strcpy(c.account_id, ACCT2);
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_CONFLICT);
+
+	/* Older but inserted later: listed first. */
+	struct store_cluster c1 = {
+	    .id = CL2, .account_id = ACCT, .name = "a", .url = "https://a", .created_at = 100};
+
+	assert_int_equal(store_cluster_ensure(f->s, &c1), STORE_OK);
+
+	assert_int_equal(store_cluster_get(f->s, ACCT, CL1, &got), STORE_OK);
+	assert_string_equal(got.name, "b");
+	assert_string_equal(got.url, "https://b");
+	assert_string_equal(got.account_id, ACCT);
+	assert_int_equal(got.created_at, 200);
+	assert_int_equal(store_cluster_get(f->s, ACCT2, CL1, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_cluster_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, CL2);
+	assert_string_equal(list[1].id, CL1);
+	free(list);
+	assert_int_equal(store_cluster_list(f->s, ACCT2, &list, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+	assert_no_open_snapshot(f->path);
+}
+
+/* ---- users ---- */
+
+static void test_users_crud(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u1 = make_user(U1, "Ann@Example.com", GROUP_ADMIN, "sub-ann", 300);
+	struct store_user u2 = make_user(U2, "bob@example.com", GROUP_MEMBER, "", 100);
+	struct store_user u3 = make_user(U3, "cy@example.com", GROUP_AUDITOR, "", 200);
+	struct store_user got, *list = NULL;
+	size_t n = 0;
+	char buf[64];
+	sqlite3 *db;
+
+	add_account(f->s, ACCT, "Example");
+	strcpy(u1.first_name, "Ann");
+	strcpy(u1.last_name, "Example");
+	assert_int_equal(store_user_insert(f->s, &u1), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &u2), STORE_OK);
+	/* Several users without a subject are fine. */
+	assert_int_equal(store_user_insert(f->s, &u3), STORE_OK);
+
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+	assert_string_equal(got.email, "Ann@Example.com");
+	assert_string_equal(got.first_name, "Ann");
+	assert_string_equal(got.last_name, "Example");
+	assert_string_equal(got.idp_subject, "sub-ann");
+	assert_int_equal(got.group, GROUP_ADMIN);
+	assert_int_equal(got.created_at, 300);
+	assert_int_equal(store_user_get(f->s, ACCT2, U1, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_user_get(f->s, ACCT, U2, &got), STORE_OK);
+	assert_string_equal(got.first_name, "");
+	assert_string_equal(got.idp_subject, "");
+	assert_int_equal(got.group, GROUP_MEMBER);
+
+	/* Absent optional values are NULL in the database. */
+	db = raw_open(f->path);
+	raw_text(db, "SELECT count(*) FROM users WHERE idp_subject IS NULL AND first_name IS NULL",
+	         buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+	sqlite3_close(db);
+
+	assert_int_equal(store_user_by_email(f->s, ACCT, "ann@example.COM", &got), STORE_OK);
+	assert_string_equal(got.id, U1);
+	assert_int_equal(store_user_by_email(f->s, ACCT, "nobody@example.com", &got),
+	                 STORE_NOT_FOUND);
+
+	/* Duplicates: email in any case, subject. */
+	struct store_user dup = make_user("44444444-4444-4444-8444-444444444449", "BOB@example.com",
+	                                  GROUP_MEMBER, "", 1);
+
+	assert_int_equal(store_user_insert(f->s, &dup), STORE_CONFLICT);
+	strcpy(dup.email, "new@example.com");
+	strcpy(dup.idp_subject, "sub-ann");
+	assert_int_equal(store_user_insert(f->s, &dup), STORE_CONFLICT);
+	strcpy(dup.id, U1);
+	strcpy(dup.idp_subject, "");
+	assert_int_equal(store_user_insert(f->s, &dup), STORE_CONFLICT);
+
+	assert_int_equal(store_user_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].id, U2);
+	assert_string_equal(list[1].id, U3);
+	assert_string_equal(list[2].id, U1);
+	free(list);
+
+	/* Update: new names, a subject, a group; id and created_at stay. */
+	u2 = make_user(U2, "Robert@example.com", GROUP_AUDITOR, "sub-bob", 999);
+	strcpy(u2.first_name, "Robert");
+	assert_int_equal(store_user_update(f->s, &u2), STORE_OK);
+	assert_int_equal(store_user_get(f->s, ACCT, U2, &got), STORE_OK);
+	assert_string_equal(got.email, "Robert@example.com");
+	assert_string_equal(got.first_name, "Robert");
+	assert_string_equal(got.idp_subject, "sub-bob");
+	assert_int_equal(got.group, GROUP_AUDITOR);
+	assert_int_equal(got.created_at, 100);
+
+	/* Taking another user's email or subject. */
+	strcpy(u2.email, "CY@example.com");
+	assert_int_equal(store_user_update(f->s, &u2), STORE_CONFLICT);
+	strcpy(u2.email, "robert@example.com");
+	strcpy(u2.idp_subject, "sub-ann");
+	assert_int_equal(store_user_update(f->s, &u2), STORE_CONFLICT);
+	assert_int_equal(store_user_get(f->s, ACCT, U2, &got), STORE_OK);
+	assert_string_equal(got.idp_subject, "sub-bob");
+
+	struct store_user ghost =
+	    make_user("44444444-4444-4444-8444-44444444444a", "g@example.com", GROUP_MEMBER, "", 1);
+
+	assert_int_equal(store_user_update(f->s, &ghost), STORE_NOT_FOUND);
+
+	assert_int_equal(store_user_delete(f->s, ACCT, U3), STORE_OK);
+	assert_int_equal(store_user_get(f->s, ACCT, U3, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_delete(f->s, ACCT, U3), STORE_NOT_FOUND);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_user_for_idp(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user with_sub = make_user(U1, "ann@example.com", GROUP_ADMIN, "sub-ann", 1);
+	struct store_user no_sub = make_user(U2, "Bob@Example.com", GROUP_MEMBER, "", 2);
+	struct store_user got;
+
+	add_account(f->s, ACCT, "Example");
+	add_account(f->s, ACCT2, "Second");
+	assert_int_equal(store_user_insert(f->s, &with_sub), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &no_sub), STORE_OK);
+
+	/* The subject decides, whatever the email claim says. */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-ann", "bob@example.com", &got),
+	                 STORE_OK);
+	assert_string_equal(got.id, U1);
+	/* Email fallback only for a user without a subject, case-insensitively. */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-unknown", "bob@example.com", &got),
+	                 STORE_OK);
+	assert_string_equal(got.id, U2);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-unknown", "ann@example.com", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-unknown", "", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "", "", &got), STORE_NOT_FOUND);
+	/* Never across accounts. */
+	assert_int_equal(store_user_for_idp(f->s, ACCT2, "sub-ann", "bob@example.com", &got),
+	                 STORE_NOT_FOUND);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_last_admin(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user admin = make_user(U1, "a@example.com", GROUP_ADMIN, "", 1);
+	struct store_user member = make_user(U2, "m@example.com", GROUP_MEMBER, "", 2);
+	struct store_user got, demoted;
+	long count = -1;
+
+	add_account(f->s, ACCT, "Example");
+	assert_int_equal(store_user_insert(f->s, &admin), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &member), STORE_OK);
+	assert_int_equal(store_admin_count(f->s, ACCT, &count), STORE_OK);
+	assert_int_equal(count, 1);
+
+	demoted = admin;
+	demoted.group = GROUP_MEMBER;
+	strcpy(demoted.first_name, "Changed");
+	assert_int_equal(store_user_update(f->s, &demoted), STORE_LAST_ADMIN);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+	assert_int_equal(got.group, GROUP_ADMIN);
+	assert_string_equal(got.first_name, "");
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_LAST_ADMIN);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+
+	/* The last admin may still change other things. */
+	strcpy(admin.first_name, "Still");
+	assert_int_equal(store_user_update(f->s, &admin), STORE_OK);
+	/* Members come and go freely. */
+	member.group = GROUP_AUDITOR;
+	assert_int_equal(store_user_update(f->s, &member), STORE_OK);
+
+	/* With two admins one may go, then the other is the last. */
+	member.group = GROUP_ADMIN;
+	assert_int_equal(store_user_update(f->s, &member), STORE_OK);
+	assert_int_equal(store_admin_count(f->s, ACCT, &count), STORE_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_OK);
+	assert_int_equal(store_user_delete(f->s, ACCT, U2), STORE_LAST_ADMIN);
+	member.group = GROUP_MEMBER;
+	assert_int_equal(store_user_update(f->s, &member), STORE_LAST_ADMIN);
+	assert_int_equal(store_admin_count(f->s, ACCT, &count), STORE_OK);
+	assert_int_equal(count, 1);
+	assert_no_open_snapshot(f->path);
+}
+
+/* Inside a caller's transaction the atomic functions neither commit nor end it. */
+static void test_caller_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user admin = make_user(U1, "a@example.com", GROUP_ADMIN, "", 1);
+	struct store_account got;
+
+	add_account(f->s, ACCT, "Example");
+	assert_int_equal(store_user_insert(f->s, &admin), STORE_OK);
+
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	add_account(f->s, ACCT2, "Second");
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_LAST_ADMIN);
+	store_tx_rollback(f->s);
+	assert_int_equal(store_account_get(f->s, ACCT2, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	add_account(f->s, ACCT2, "Second");
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_LAST_ADMIN);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(store_account_get(f->s, ACCT2, &got), STORE_OK);
+	/* Rolling back with nothing open is harmless. */
+	store_tx_rollback(f->s);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_foreign_key_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u = make_user(U1, "a@example.com", GROUP_ADMIN, "", 1);
+	struct store_cluster c = {.id = CL1, .account_id = NOACCT, .name = "x", .url = "u"};
+	struct store_mgmt_token t = make_token(T1, 1, 0);
+	unsigned char h[TOKEN_HASH_LEN];
+
+	strcpy(u.account_id, NOACCT);
+	assert_int_equal(store_user_insert(f->s, &u), STORE_ERROR);
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_ERROR);
+	strcpy(t.account_id, NOACCT);
+	fill_hash(h, 1);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t, h), STORE_ERROR);
+	assert_no_open_snapshot(f->path);
+}
+
+/* A value too long for its struct field is refused, not cut. */
+static void test_oversized_value_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u = make_user(U1, "a@example.com", GROUP_ADMIN, "", 1), got, *list;
+	size_t n;
+	sqlite3 *db;
+
+	add_account(f->s, ACCT, "Example");
+	assert_int_equal(store_user_insert(f->s, &u), STORE_OK);
+	db = raw_open(f->path);
+	raw_exec(db, "UPDATE users SET first_name = printf('%.2000c', 'x')");
+	sqlite3_close(db);
+
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_ERROR);
+	/* Output untouched on failure. */
+	assert_int_equal((unsigned char)got.id[0], 0x5a);
+	assert_int_equal(store_user_list(f->s, ACCT, &list, &n), STORE_ERROR);
+	assert_no_open_snapshot(f->path);
+}
+
+/* ---- management tokens ---- */
+
+static void test_tokens(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t now = 10000;
+	struct store_mgmt_token t1 = make_token(T1, 250, 0);          /* active, never expires */
+	struct store_mgmt_token t2 = make_token(T2, 200, now - 1);    /* expired */
+	struct store_mgmt_token t3 = make_token(T3, 300, now + 1000); /* active until later */
+	struct store_mgmt_token t4 = make_token(T4, 400, now);        /* expires exactly now */
+	struct store_mgmt_token got, *list = NULL;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN],
+	    h4[TOKEN_HASH_LEN], other[TOKEN_HASH_LEN];
+	size_t n = 0;
+	char buf[64];
+	sqlite3 *db;
+
+	add_account(f->s, ACCT, "Example");
+	add_account(f->s, ACCT2, "Second");
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(h3, 3);
+	fill_hash(h4, 4);
+	fill_hash(other, 9);
+	strcpy(t1.created_by, ""); /* e.g. minted by a management token */
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h2), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t3, h3), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t4, h4), STORE_OK);
+	/* Same hash, or same id: conflict. */
+	struct store_mgmt_token dup = make_token("55555555-5555-4555-8555-555555555559", 1, 0);
+
+	assert_int_equal(store_mgmt_token_insert(f->s, &dup, h1), STORE_CONFLICT);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, other), STORE_CONFLICT);
+
+	db = raw_open(f->path);
+	raw_text(db, "SELECT hash_scheme FROM management_tokens LIMIT 1", buf, sizeof(buf));
+	assert_string_equal(buf, TOKEN_HASH_SCHEME);
+	raw_text(db,
+	         "SELECT count(*) FROM management_tokens WHERE created_by IS NULL"
+	         " AND expires_at IS NULL AND revoked_at IS NULL AND last_used_at IS NULL",
+	         buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	sqlite3_close(db);
+
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T3, &got), STORE_OK);
+	assert_string_equal(got.description, "token " T3);
+	assert_string_equal(got.prefix, "M.V1.abcd");
+	assert_string_equal(got.created_by, U1);
+	assert_int_equal(got.created_at, 300);
+	assert_int_equal(got.expires_at, now + 1000);
+	assert_int_equal(got.revoked_at, 0);
+	assert_string_equal(got.revoked_by, "");
+	assert_int_equal(got.last_used_at, 0);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT2, T3, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
+	assert_string_equal(got.id, T2);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, other, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_ALL, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0].id, T2);
+	assert_string_equal(list[1].id, T1);
+	assert_string_equal(list[2].id, T3);
+	assert_string_equal(list[3].id, T4);
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_ACTIVE, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, T1);
+	assert_string_equal(list[1].id, T3);
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_EXPIRED, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, T2);
+	assert_string_equal(list[1].id, T4);
+	free(list);
+	list = (struct store_mgmt_token *)1;
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_REVOKED, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+
+	/* Revoke: the first revocation stays. An expired token becomes revoked. */
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T3, now + 5, U1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, now + 5);
+	assert_string_equal(got.revoked_by, U1);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T3, now + 99, T1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, now + 5);
+	assert_string_equal(got.revoked_by, U1);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T2, now, "", &got), STORE_OK);
+	assert_string_equal(got.revoked_by, "");
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT2, T1, now, U1, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, "nope", now, U1, &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 0);
+
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_REVOKED, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, T2);
+	assert_string_equal(list[1].id, T3);
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_EXPIRED, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T4);
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_ACTIVE, now, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T1);
+	free(list);
+	/* A revoked token is still found by hash: callers decide what state means. */
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h3, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, now + 5);
+
+	/* Touch: at most once per interval. */
+	assert_int_equal(store_mgmt_token_touch(f->s, T1, 1000, 500), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 1000);
+	assert_int_equal(store_mgmt_token_touch(f->s, T1, 1499, 500), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 1000);
+	assert_int_equal(store_mgmt_token_touch(f->s, T1, 1500, 500), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 1500);
+	assert_int_equal(store_mgmt_token_touch(f->s, "nope", 1500, 500), STORE_OK);
+	assert_no_open_snapshot(f->path);
+}
+
+/* ---- connections and the pool ---- */
+
+static void test_two_connections_see_commits(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s2 = NULL;
+	struct store_account a;
+	struct store_user u = make_user(U1, "a@example.com", GROUP_ADMIN, "", 1), got;
+	char err[256];
+
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)), 0);
+	/* s2 reads first, so that a stale snapshot would show. */
+	assert_int_equal(store_account_get(s2, ACCT, &a), STORE_NOT_FOUND);
+	add_account(f->s, ACCT, "Example");
+	assert_int_equal(store_account_get(s2, ACCT, &a), STORE_OK);
+
+	assert_int_equal(store_tx_begin(s2), STORE_OK);
+	assert_int_equal(store_user_insert(s2, &u), STORE_OK);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_tx_commit(s2), STORE_OK);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+	store_close(s2);
+}
+
+struct pool_arg {
+	struct store_pool *pool;
+	struct store *first, *second;
+};
+
+static void *pool_user(void *arg)
+{
+	struct pool_arg *p = arg;
+	struct store_account a;
+
+	p->first = store_pool_get(p->pool);
+	p->second = store_pool_get(p->pool);
+	if (p->first != NULL && store_account_get(p->first, ACCT, &a) != STORE_OK)
+		p->first = NULL;
+	return NULL;
+}
+
+static void test_pool_per_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct store_pool *pool = NULL;
+	struct pool_arg a = {0}, b = {0};
+	pthread_t ta, tb;
+	char err[256];
+
+	add_account(f->s, ACCT, "Example");
+	assert_int_equal(store_pool_new(f->path, &pool, err, sizeof(err)), 0);
+	a.pool = b.pool = pool;
+	assert_int_equal(pthread_create(&ta, NULL, pool_user, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, pool_user, &b), 0);
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_non_null(a.first);
+	assert_non_null(b.first);
+	assert_ptr_equal(a.first, a.second);
+	assert_ptr_equal(b.first, b.second);
+	assert_ptr_not_equal(a.first, b.first);
+	/* Both connections belong to threads that are gone: free must close them (valgrind). */
+	store_pool_free(pool);
+	store_pool_free(NULL);
+}
+
+static void test_pool_unopenable(void **state)
+{
+	struct store_pool *pool = NULL;
+	char err[256];
+
+	assert_int_equal(store_pool_new("/nonexistent-dir/x.db", &pool, err, sizeof(err)), 0);
+	assert_null(store_pool_get(pool));
+	store_pool_free(pool);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_open_creates_private_wal_file),
+	    cmocka_unit_test(test_concurrent_first_open),
+	    cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_database_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_account_ensure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cluster_ensure_get_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users_crud, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_for_idp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_caller_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_key_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_value_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_connections_see_commits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_per_thread, setup, teardown),
+	    cmocka_unit_test(test_pool_unopenable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,214 @@
+/*
+ * test_util.c - ids, bounded copies and UTF-8 checks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include "util.h"
+
+static int setup(void **state)
+{
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+static void test_uuid_generate_is_valid(void **state)
+{
+	char a[UUID_STR_SIZE], b[UUID_STR_SIZE];
+
+	for (int i = 0; i < 1000; i++) {
+		uuid_v4_generate(a);
+		assert_int_equal(strlen(a), 36);
+		assert_true(uuid_is_valid(a));
+		assert_int_equal(a[14], '4');
+		assert_non_null(strchr("89ab", a[19]));
+	}
+	uuid_v4_generate(b);
+	assert_string_not_equal(a, b);
+}
+
+static void test_uuid_generate_uses_all_bits(void **state)
+{
+	/* Over many ids, every free hex position takes many values; fixed ones do not. */
+	char seen[36][16];
+	char u[UUID_STR_SIZE];
+
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < 2000; i++) {
+		uuid_v4_generate(u);
+		for (int j = 0; j < 36; j++) {
+			const char *d = strchr("0123456789abcdef", u[j]);
+
+			if (d != NULL && *d != '\0')
+				seen[j][d - "0123456789abcdef"] = 1;
+		}
+	}
+	for (int j = 0; j < 36; j++) {
+		int distinct = 0;
+
+		for (int k = 0; k < 16; k++)
+			distinct += seen[j][k];
+		if (j == 8 || j == 13 || j == 18 || j == 23)
+			assert_int_equal(distinct, 0);
+		else if (j == 14)
+			assert_int_equal(distinct, 1);
+		else if (j == 19)
+			assert_int_equal(distinct, 4);
+		else
+			assert_int_equal(distinct, 16);
+	}
+}
+
+static void test_uuid_is_valid(void **state)
+{
+	assert_true(uuid_is_valid("123e4567-e89b-42d3-a456-426614174000"));
+	assert_true(uuid_is_valid("00000000-0000-4000-8000-000000000000"));
+	assert_true(uuid_is_valid("ffffffff-ffff-4fff-bfff-ffffffffffff"));
+	assert_true(uuid_is_valid("ffffffff-ffff-4fff-9fff-ffffffffffff"));
+
+	assert_false(uuid_is_valid(NULL));
+	assert_false(uuid_is_valid(""));
+	/* upper case */
+	assert_false(uuid_is_valid("123E4567-E89B-42D3-A456-426614174000"));
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-A456-426614174000"));
+	/* version 1, 5 */
+	assert_false(uuid_is_valid("123e4567-e89b-12d3-a456-426614174000"));
+	assert_false(uuid_is_valid("123e4567-e89b-52d3-a456-426614174000"));
+	/* variant */
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-c456-426614174000"));
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-7456-426614174000"));
+	/* length, dashes, characters */
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-a456-42661417400"));
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-a456-4266141740000"));
+	assert_false(uuid_is_valid("123e4567e89b-42d3-a456-4266141740000"));
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-a456_426614174000"));
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-a456-42661417400g"));
+	assert_false(uuid_is_valid("{123e4567-e89b-42d3-a456-426614174000}"));
+	assert_false(uuid_is_valid("123e4567-e89b-42d3-a456-426614174000\n"));
+	assert_false(uuid_is_valid(" 123e4567-e89b-42d3-a456-42661417400"));
+}
+
+static void test_str_copy(void **state)
+{
+	char buf[8];
+
+	memset(buf, 'x', sizeof(buf));
+	assert_true(str_copy(buf, sizeof(buf), "abc"));
+	assert_string_equal(buf, "abc");
+
+	assert_true(str_copy(buf, sizeof(buf), "1234567")); /* exactly fits */
+	assert_string_equal(buf, "1234567");
+
+	assert_false(str_copy(buf, sizeof(buf), "12345678"));
+	assert_string_equal(buf, "1234567");
+
+	assert_false(str_copy(buf, sizeof(buf), "a much longer string"));
+	assert_string_equal(buf, "a much ");
+
+	assert_true(str_copy(buf, sizeof(buf), ""));
+	assert_string_equal(buf, "");
+
+	assert_true(str_copy(buf, 1, ""));
+	assert_false(str_copy(buf, 1, "a"));
+	assert_string_equal(buf, "");
+
+	buf[0] = 'z';
+	assert_false(str_copy(buf, 0, ""));
+	assert_int_equal(buf[0], 'z'); /* size 0: nothing written */
+
+	strcpy(buf, "keep");
+	assert_false(str_copy(buf, sizeof(buf), NULL));
+	assert_string_equal(buf, "");
+}
+
+static void test_utf8_length_valid(void **state)
+{
+	assert_int_equal(utf8_length(""), 0);
+	assert_int_equal(utf8_length("hello"), 5);
+	assert_int_equal(utf8_length("h\xc3\xa9llo"), 5);     /* é */
+	assert_int_equal(utf8_length("\xe2\x82\xac"), 1);     /* € */
+	assert_int_equal(utf8_length("\xf0\x9f\x98\x80"), 1); /* U+1F600 */
+	assert_int_equal(utf8_length("\xc2\x80"), 1);         /* U+0080 smallest 2-byte */
+	assert_int_equal(utf8_length("\xdf\xbf"), 1);         /* U+07FF */
+	assert_int_equal(utf8_length("\xe0\xa0\x80"), 1);     /* U+0800 smallest 3-byte */
+	assert_int_equal(utf8_length("\xed\x9f\xbf"), 1);     /* U+D7FF below surrogates */
+	assert_int_equal(utf8_length("\xee\x80\x80"), 1);     /* U+E000 above surrogates */
+	assert_int_equal(utf8_length("\xef\xbf\xbf"), 1);     /* U+FFFF */
+	assert_int_equal(utf8_length("\xf0\x90\x80\x80"), 1); /* U+10000 */
+	assert_int_equal(utf8_length("\xf4\x8f\xbf\xbf"), 1); /* U+10FFFF */
+	assert_int_equal(utf8_length("a\xe2\x82\xac\xf0\x9f\x98\x80z"), 4);
+	assert_int_equal(utf8_length("\x01\x1f\x7f"), 3); /* controls are valid UTF-8 */
+}
+
+static void test_utf8_length_invalid(void **state)
+{
+	static const char *const bad[] = {
+	    "\x80",                 /* stray continuation */
+	    "a\xbf",                /* stray continuation */
+	    "\xc0\x80",             /* overlong NUL */
+	    "\xc1\xbf",             /* overlong 0x7f */
+	    "\xe0\x80\x80",         /* overlong 3-byte */
+	    "\xe0\x9f\xbf",         /* overlong U+07FF */
+	    "\xf0\x80\x80\x80",     /* overlong 4-byte */
+	    "\xf0\x8f\xbf\xbf",     /* overlong U+FFFF */
+	    "\xed\xa0\x80",         /* U+D800 */
+	    "\xed\xbf\xbf",         /* U+DFFF */
+	    "\xf4\x90\x80\x80",     /* U+110000 */
+	    "\xf5\x80\x80\x80",     /* lead byte past range */
+	    "\xf8\x88\x80\x80\x80", /* 5-byte form */
+	    "\xfe",
+	    "\xff",
+	    "\xc3",             /* truncated at end */
+	    "\xe2\x82",         /* truncated at end */
+	    "\xf0\x9f\x98",     /* truncated at end */
+	    "\xc3x",            /* continuation missing */
+	    "\xe2\x82x",        /* continuation missing */
+	    "\xf0\x9f\x98\xc3", /* lead byte where continuation expected */
+	    "ok\xe2\x82\xacok\xff",
+	};
+
+	assert_int_equal(utf8_length(NULL), -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (utf8_length(bad[i]) != -1)
+			fail_msg("accepted bad UTF-8 #%zu", i);
+	}
+}
+
+static void test_str_is_clean_text(void **state)
+{
+	assert_true(str_is_clean_text(""));
+	assert_true(str_is_clean_text("a plain description, with punctuation!?~"));
+	assert_true(str_is_clean_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+
+	assert_false(str_is_clean_text(NULL));
+	assert_false(str_is_clean_text("line\nbreak"));
+	assert_false(str_is_clean_text("carriage\rreturn"));
+	assert_false(str_is_clean_text("tab\there"));
+	assert_false(str_is_clean_text("escape\x1b[31m"));
+	assert_false(str_is_clean_text("\x01"));
+	assert_false(str_is_clean_text("\x1f"));
+	assert_false(str_is_clean_text("del\x7f"));
+	assert_false(str_is_clean_text("bad \xc0\x8a utf8"));
+	assert_false(str_is_clean_text("surrogate \xed\xa0\x80"));
+	assert_false(str_is_clean_text("truncated \xe2\x82"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_uuid_generate_is_valid),
+	    cmocka_unit_test(test_uuid_generate_uses_all_bits),
+	    cmocka_unit_test(test_uuid_is_valid),
+	    cmocka_unit_test(test_str_copy),
+	    cmocka_unit_test(test_utf8_length_valid),
+	    cmocka_unit_test(test_utf8_length_invalid),
+	    cmocka_unit_test(test_str_is_clean_text),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
