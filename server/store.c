@@ -66,7 +66,8 @@ enum stmt_id {
 #define TOKEN_COLS                                                                                 \
 	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
 	"revoked_by, last_used_at"
-#define TOKEN_ORDER " ORDER BY created_at, rowid"
+/* Oldest first; rowid breaks ties in insertion order. */
+#define OLDEST_FIRST " ORDER BY created_at, rowid"
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -80,8 +81,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_CLUSTER_INSERT] = "INSERT INTO clusters (" CLUSTER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_CLUSTER_BY_ID] = "SELECT " CLUSTER_COLS " FROM clusters WHERE id = ?1",
     [S_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1 AND id = ?2",
-    [S_CLUSTER_LIST] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1"
-                       " ORDER BY created_at, rowid",
+    [S_CLUSTER_LIST] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1" OLDEST_FIRST,
 
     [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1 AND id = ?2",
@@ -92,8 +92,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_USER_BY_EMAIL_NO_SUBJECT] = "SELECT " USER_COLS " FROM users"
                                    " WHERE account_id = ?1 AND email = ?2"
                                    " AND idp_subject IS NULL",
-    [S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1"
-                    " ORDER BY created_at, rowid",
+    [S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1" OLDEST_FIRST,
     [S_USER_GROUP] = "SELECT grp FROM users WHERE account_id = ?1 AND id = ?2",
     /* id, account_id and created_at never change. */
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, first_name = ?4, last_name = ?5, grp = ?6,"
@@ -111,15 +110,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS ", hash FROM management_tokens WHERE hash = ?1",
     /* ?2, where used, is now; the four filters partition the tokens. */
     [S_TOKEN_LIST_ALL] = "SELECT " TOKEN_COLS " FROM management_tokens"
-                         " WHERE account_id = ?1" TOKEN_ORDER,
+                         " WHERE account_id = ?1" OLDEST_FIRST,
     [S_TOKEN_LIST_ACTIVE] = "SELECT " TOKEN_COLS " FROM management_tokens"
                             " WHERE account_id = ?1 AND revoked_at IS NULL"
-                            " AND (expires_at IS NULL OR expires_at > ?2)" TOKEN_ORDER,
+                            " AND (expires_at IS NULL OR expires_at > ?2)" OLDEST_FIRST,
     [S_TOKEN_LIST_EXPIRED] = "SELECT " TOKEN_COLS " FROM management_tokens"
                              " WHERE account_id = ?1 AND revoked_at IS NULL"
-                             " AND expires_at IS NOT NULL AND expires_at <= ?2" TOKEN_ORDER,
+                             " AND expires_at IS NOT NULL AND expires_at <= ?2" OLDEST_FIRST,
     [S_TOKEN_LIST_REVOKED] = "SELECT " TOKEN_COLS " FROM management_tokens"
-                             " WHERE account_id = ?1 AND revoked_at IS NOT NULL" TOKEN_ORDER,
+                             " WHERE account_id = ?1 AND revoked_at IS NOT NULL" OLDEST_FIRST,
     /* The first revocation wins: a second one changes nothing. */
     [S_TOKEN_REVOKE] = "UPDATE management_tokens SET revoked_at = ?3, revoked_by = ?4"
                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL",
