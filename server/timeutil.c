@@ -176,12 +176,15 @@ int time_parse_rfc3339(const char *s, int64_t *out_ms)
 
 void time_format_rfc3339(int64_t ms, char out[RFC3339_SIZE])
 {
+	/* Not ms - days * MS_PER_DAY: that product overflows near INT64_MIN. */
 	int64_t days = floor_div(ms, MS_PER_DAY);
-	int64_t rem = ms - days * MS_PER_DAY; /* 0..MS_PER_DAY-1 */
+	int64_t rem = ms % MS_PER_DAY;
 	int64_t year;
 	int mon, day;
 	int n;
 
+	if (rem < 0)
+		rem += MS_PER_DAY; /* now 0..MS_PER_DAY-1 */
 	civil_from_days(days, &year, &mon, &day);
 	/*
 	 * Years outside 0000-9999 (only from absurd inputs) still print, just not as

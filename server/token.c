@@ -164,22 +164,16 @@ static enum load_result load_key(const char *path, struct token_key *key, char *
 		        path, (unsigned)(st.st_mode & 07777), path);
 		goto fail;
 	}
-	if (st.st_size < TOKEN_KEY_LEN) {
-		close(fd);
-		set_err(err, errlen,
-		        "token key file %s has %lld bytes, a key has %d; restore the original "
-		        "file, or delete it to create a new key (every stored token then stops "
-		        "working)",
-		        path, (long long)st.st_size, TOKEN_KEY_LEN);
-		return LOAD_SHORT;
-	}
 	if (st.st_size != TOKEN_KEY_LEN) {
 		set_err(err, errlen,
 		        "token key file %s has %lld bytes, a key has %d; restore the original "
 		        "file, or delete it to create a new key (every stored token then stops "
 		        "working)",
 		        path, (long long)st.st_size, TOKEN_KEY_LEN);
-		goto fail;
+		if (st.st_size > TOKEN_KEY_LEN)
+			goto fail;
+		close(fd);
+		return LOAD_SHORT;
 	}
 	if (read_full(fd, key->bytes, TOKEN_KEY_LEN) != 0) {
 		set_err(err, errlen, "cannot read token key file %s: %s", path,

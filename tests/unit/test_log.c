@@ -238,6 +238,12 @@ static void test_errno_preserved(void **state)
 	assert_int_equal(errno, EACCES);
 	log_debug("filtered"); /* filtered out at INFO */
 	assert_int_equal(errno, EACCES);
+
+	/* Even when the write itself fails (EBADF with stderr closed). */
+	assert_int_equal(close(STDERR_FILENO), 0);
+	errno = EACCES;
+	log_error("into the void");
+	assert_int_equal(errno, EACCES);
 }
 
 int main(void)
