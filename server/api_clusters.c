@@ -34,7 +34,7 @@ enum api_status api_cluster_get(struct request *req)
 	enum store_status st;
 
 	st = store_cluster_get(req->store, req->principal.account_id,
-			       request_param(req, "clusterId"), &cluster);
+	                       request_param(req, "clusterId"), &cluster);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "cluster", NULL);
 	return api_ok(req, view_cluster(&cluster));

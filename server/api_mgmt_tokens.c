@@ -18,9 +18,9 @@ static enum api_status parse_status_filter(struct request *req, enum token_statu
 		const char *name;
 		enum token_status_filter filter;
 	} filters[] = {
-		{"active", TOKEN_FILTER_ACTIVE},
-		{"expired", TOKEN_FILTER_EXPIRED},
-		{"revoked", TOKEN_FILTER_REVOKED},
+	    {"active", TOKEN_FILTER_ACTIVE},
+	    {"expired", TOKEN_FILTER_EXPIRED},
+	    {"revoked", TOKEN_FILTER_REVOKED},
 	};
 	const char *value = request_query(req, "status");
 
@@ -47,7 +47,7 @@ enum api_status api_mgmt_token_list(struct request *req)
 	if (parse_status_filter(req, &filter) != API_OK)
 		return req->status;
 	st = store_mgmt_token_list(req->store, req->principal.account_id, filter, req->now, &tokens,
-				   &n);
+	                           &n);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "management token", NULL);
 	list = json_array();
@@ -97,12 +97,12 @@ enum api_status api_mgmt_token_create(struct request *req)
 		return api_from_store(req, st, "account", NULL);
 	if (admins == 0)
 		return api_fail(req, API_CONFLICT,
-				"the account has no admin user; add one first (mgmtd user add "
-				"--account %s --email EMAIL --group admin)",
-				account_id);
+		                "the account has no admin user; add one first (mgmtd user add "
+		                "--account %s --email EMAIL --group admin)",
+		                account_id);
 
-	st = mgmt_token_issue(req->store, &req->app->token_key, account_id, description,
-			      expires_at, creator_of(&req->principal), req->now, &token, secret);
+	st = mgmt_token_issue(req->store, &req->app->token_key, account_id, description, expires_at,
+	                      creator_of(&req->principal), req->now, &token, secret);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "management token", NULL);
 
@@ -139,7 +139,7 @@ enum api_status api_mgmt_token_revoke(struct request *req)
 		return api_fail(req, API_NOT_FOUND, "management token not found");
 	/* Durable before the 204 leaves: the store commits with synchronous=FULL. */
 	st = store_mgmt_token_revoke(req->store, req->principal.account_id, id, req->now,
-				     auth_actor_id(&req->principal), &token);
+	                             auth_actor_id(&req->principal), &token);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "management token", NULL);
 	return api_no_content(req);

@@ -14,7 +14,7 @@
 #include "views.h"
 
 static const char *const user_fields[] = {"email",    "group",      "firstName",
-					  "lastName", "idpSubject", NULL};
+                                          "lastName", "idpSubject", NULL};
 
 static bool sees_only_self(const struct request *req)
 {
@@ -42,7 +42,8 @@ static enum api_status apply_user_fields(struct request *req, struct store_user 
 		str_copy(u->email, sizeof(u->email), email);
 	}
 	if (group && user_group_parse(group, &u->group) != 0)
-		return api_fail(req, API_BAD_REQUEST, "group must be one of admin, member, auditor");
+		return api_fail(req, API_BAD_REQUEST,
+		                "group must be one of admin, member, auditor");
 	if (first && (problem = rule_person_name(first)) != NULL)
 		return api_fail(req, API_BAD_REQUEST, "firstName: %s", problem);
 	if (last && (problem = rule_person_name(last)) != NULL)

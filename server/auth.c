@@ -19,31 +19,31 @@ enum principal_class { PC_ADMIN = 0, PC_MEMBER, PC_AUDITOR, PC_TOKEN, PC_COUNT }
 
 /* rights[class][resource][operation]; operations are read, create, update, delete. */
 static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] = {
-	[PC_ADMIN] =
-		{
-			[RES_MGMT_TOKENS] = {A, A, D, A},
-			[RES_USERS] = {A, A, A, A},
-			[RES_CLUSTERS] = {A, D, D, D},
-		},
-	[PC_MEMBER] =
-		{
-			[RES_MGMT_TOKENS] = {D, D, D, D},
-			[RES_USERS] = {S, D, D, D},
-			[RES_CLUSTERS] = {A, D, D, D},
-		},
-	[PC_AUDITOR] =
-		{
-			[RES_MGMT_TOKENS] = {A, D, D, D},
-			[RES_USERS] = {A, D, D, D},
-			[RES_CLUSTERS] = {A, D, D, D},
-		},
-	/* Creating management tokens with one is decided by [auth] tokens_may_mint. */
-	[PC_TOKEN] =
-		{
-			[RES_MGMT_TOKENS] = {A, D, D, A},
-			[RES_USERS] = {A, A, A, A},
-			[RES_CLUSTERS] = {A, D, D, D},
-		},
+    [PC_ADMIN] =
+        {
+            [RES_MGMT_TOKENS] = {A, A, D, A},
+            [RES_USERS] = {A, A, A, A},
+            [RES_CLUSTERS] = {A, D, D, D},
+        },
+    [PC_MEMBER] =
+        {
+            [RES_MGMT_TOKENS] = {D, D, D, D},
+            [RES_USERS] = {S, D, D, D},
+            [RES_CLUSTERS] = {A, D, D, D},
+        },
+    [PC_AUDITOR] =
+        {
+            [RES_MGMT_TOKENS] = {A, D, D, D},
+            [RES_USERS] = {A, D, D, D},
+            [RES_CLUSTERS] = {A, D, D, D},
+        },
+    /* Creating management tokens with one is decided by [auth] tokens_may_mint. */
+    [PC_TOKEN] =
+        {
+            [RES_MGMT_TOKENS] = {A, D, D, A},
+            [RES_USERS] = {A, A, A, A},
+            [RES_CLUSTERS] = {A, D, D, D},
+        },
 };
 
 #undef A
@@ -68,7 +68,7 @@ static int principal_class_of(const struct principal *p)
 }
 
 enum access auth_access(const struct principal *p, enum resource res, enum operation op,
-			bool tokens_may_mint)
+                        bool tokens_may_mint)
 {
 	int pc = principal_class_of(p);
 
@@ -95,7 +95,7 @@ const char *auth_actor_id(const struct principal *p)
 }
 
 static enum api_status authenticate_mgmt_token(struct request *req, const char *credential,
-					       const char *account_id)
+                                               const char *account_id)
 {
 	struct app *app = req->app;
 	unsigned char hash[TOKEN_HASH_LEN];
@@ -105,7 +105,7 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	/* The checksum turns typos and truncations away before any lookup. */
 	if (!token_mgmt_well_formed(credential))
 		return api_fail(req, API_UNAUTHORIZED,
-				"the management token is malformed (wrong length or checksum)");
+		                "the management token is malformed (wrong length or checksum)");
 	token_hash(&app->token_key, credential, hash);
 	st = store_mgmt_token_by_hash(req->store, hash, &t);
 	sodium_memzero(hash, sizeof(hash));
@@ -125,20 +125,20 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	str_copy(req->principal.account_id, sizeof(req->principal.account_id), t.account_id);
 	str_copy(req->principal.token_id, sizeof(req->principal.token_id), t.id);
 	str_copy(req->principal.token_created_by, sizeof(req->principal.token_created_by),
-		 t.created_by);
+	         t.created_by);
 
 	/* lastUsedAt is a hint, not a ledger: at most one write a minute per token. */
 	if (t.last_used_at == 0 || req->now - t.last_used_at >= AUTH_LAST_USED_INTERVAL_MS) {
 		st = store_mgmt_token_touch(req->store, t.id, req->now, AUTH_LAST_USED_INTERVAL_MS);
 		if (st != STORE_OK)
 			log_warn("could not record lastUsedAt of management token %s: %s", t.id,
-				 store_status_name(st));
+			         store_status_name(st));
 	}
 	return API_OK;
 }
 
 static enum api_status authenticate_jwt(struct request *req, const char *credential,
-					const char *account_id)
+                                        const char *account_id)
 {
 	struct app *app = req->app;
 	struct idtoken_claims claims;
@@ -148,7 +148,7 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 
 	if (!app->idp_configured)
 		return api_fail(req, API_UNAUTHORIZED,
-				"this server accepts no JWTs: no identity provider is configured");
+		                "this server accepts no JWTs: no identity provider is configured");
 	r = idtoken_verify(&app->verifier, credential, req->now / 1000, &claims);
 	if (r != IDTOKEN_OK)
 		return api_fail(req, API_UNAUTHORIZED, "%s", idtoken_result_message(r));
@@ -175,10 +175,10 @@ enum api_status auth_authenticate(struct request *req, const char *account_id)
 	memset(&req->principal, 0, sizeof(req->principal));
 	if (header == NULL || header[0] == '\0')
 		return api_fail(req, API_UNAUTHORIZED,
-				"an Authorization header with a Bearer credential is required");
+		                "an Authorization header with a Bearer credential is required");
 	if (strncasecmp(header, "Bearer ", 7) != 0)
 		return api_fail(req, API_UNAUTHORIZED,
-				"the Authorization header must use the Bearer scheme");
+		                "the Authorization header must use the Bearer scheme");
 	credential = header + 7;
 	while (*credential == ' ')
 		credential++;
@@ -189,5 +189,5 @@ enum api_status auth_authenticate(struct request *req, const char *account_id)
 	if (idtoken_looks_like_jwt(credential))
 		return authenticate_jwt(req, credential, account_id);
 	return api_fail(req, API_UNAUTHORIZED,
-			"the credential is neither a management token nor a JWT");
+	                "the credential is neither a management token nor a JWT");
 }

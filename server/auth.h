@@ -42,7 +42,7 @@ enum access { ACCESS_DENY = 0, ACCESS_ALLOW, ACCESS_SELF /* only the caller's ow
 
 /* What the rights table says for the principal, resource and operation. */
 enum access auth_access(const struct principal *p, enum resource res, enum operation op,
-			bool tokens_may_mint);
+                        bool tokens_may_mint);
 
 /* The principal's id as recorded in createdBy/revokedBy-style fields. */
 const char *auth_actor_id(const struct principal *p);

@@ -18,7 +18,7 @@ enum api_status body_parse_object(struct request *req)
 	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return api_fail(req, API_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
-				jerr.line, jerr.column, jerr.text);
+		                jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return api_fail(req, API_BAD_REQUEST, "the request body must be a JSON object");
@@ -45,8 +45,8 @@ enum api_status body_check_fields(struct request *req, const char *const allowed
 	{
 		(void)value;
 		if (!in_list(key, allowed))
-			return api_fail(req, API_BAD_REQUEST, "unknown field \"%.64s\" in the request body",
-					key);
+			return api_fail(req, API_BAD_REQUEST,
+			                "unknown field \"%.64s\" in the request body", key);
 	}
 	return API_OK;
 }
@@ -56,7 +56,8 @@ enum api_status body_require_any(struct request *req, const char *const fields[]
 	for (size_t i = 0; fields[i]; i++)
 		if (json_object_get(req->json, fields[i]))
 			return API_OK;
-	return api_fail(req, API_BAD_REQUEST, "the request body changes nothing: give at least one field");
+	return api_fail(req, API_BAD_REQUEST,
+	                "the request body changes nothing: give at least one field");
 }
 
 bool body_has(const struct request *req, const char *field)
@@ -65,14 +66,15 @@ bool body_has(const struct request *req, const char *field)
 }
 
 enum api_status body_string(struct request *req, const char *field, bool required, bool nullable,
-			    const char **out)
+                            const char **out)
 {
 	json_t *v = json_object_get(req->json, field);
 
 	*out = NULL;
 	if (v == NULL || (nullable && json_is_null(v))) {
 		if (required)
-			return api_fail(req, API_BAD_REQUEST, "the field \"%s\" is required", field);
+			return api_fail(req, API_BAD_REQUEST, "the field \"%s\" is required",
+			                field);
 		return API_OK;
 	}
 	if (!json_is_string(v))
@@ -92,8 +94,8 @@ enum api_status body_time(struct request *req, const char *field, int64_t *out)
 		return st;
 	if (time_parse_rfc3339(text, out) != 0)
 		return api_fail(req, API_BAD_REQUEST,
-				"the field \"%s\" must be an RFC 3339 date-time such as "
-				"2026-11-28T18:00:00Z",
-				field);
+		                "the field \"%s\" must be an RFC 3339 date-time such as "
+		                "2026-11-28T18:00:00Z",
+		                field);
 	return API_OK;
 }

@@ -30,7 +30,7 @@ enum api_status body_require_any(struct request *req, const char *const fields[]
  * req->json.
  */
 enum api_status body_string(struct request *req, const char *field, bool required, bool nullable,
-			    const char **out);
+                            const char **out);
 
 /* An RFC 3339 field as ms; absent or null leaves *out 0. */
 enum api_status body_time(struct request *req, const char *field, int64_t *out);

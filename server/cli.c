@@ -81,7 +81,8 @@ int cli_make_data_dir(const char *path)
 
 			*p = '\0';
 			if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-				fprintf(stderr, "mgmtd: cannot create %s: %s\n", buf, strerror(errno));
+				fprintf(stderr, "mgmtd: cannot create %s: %s\n", buf,
+				        strerror(errno));
 				return -1;
 			}
 			*p = saved;
@@ -95,9 +96,9 @@ int cli_make_data_dir(const char *path)
 	}
 	if (st.st_mode & 077)
 		fprintf(stderr,
-			"mgmtd: warning: data directory %s is accessible to other users "
-			"(chmod 700 it)\n",
-			path);
+		        "mgmtd: warning: data directory %s is accessible to other users "
+		        "(chmod 700 it)\n",
+		        path);
 	return 0;
 }
 
@@ -129,21 +130,21 @@ struct cli_args {
 };
 
 static const struct option all_options[] = {
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"data-dir", required_argument, NULL, OPT_DATA_DIR},
-	{"account", required_argument, NULL, OPT_ACCOUNT},
-	{"email", required_argument, NULL, OPT_EMAIL},
-	{"group", required_argument, NULL, OPT_GROUP},
-	{"subject", required_argument, NULL, OPT_SUBJECT},
-	{"first-name", required_argument, NULL, OPT_FIRST},
-	{"last-name", required_argument, NULL, OPT_LAST},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"as", required_argument, NULL, OPT_AS},
-	{"description", required_argument, NULL, OPT_DESCRIPTION},
-	{"expires-at", required_argument, NULL, OPT_EXPIRES_AT},
-	{"print-defaults", no_argument, NULL, OPT_PRINT_DEFAULTS},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"account", required_argument, NULL, OPT_ACCOUNT},
+    {"email", required_argument, NULL, OPT_EMAIL},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"subject", required_argument, NULL, OPT_SUBJECT},
+    {"first-name", required_argument, NULL, OPT_FIRST},
+    {"last-name", required_argument, NULL, OPT_LAST},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"as", required_argument, NULL, OPT_AS},
+    {"description", required_argument, NULL, OPT_DESCRIPTION},
+    {"expires-at", required_argument, NULL, OPT_EXPIRES_AT},
+    {"print-defaults", no_argument, NULL, OPT_PRINT_DEFAULTS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -151,7 +152,7 @@ static const struct option all_options[] = {
  * named in allowed (by value). Returns 0, or EXIT_USAGE after printing why.
  */
 static int parse_args(int argc, char **argv, const int *allowed, const char *usage,
-		      struct cli_args *a)
+                      struct cli_args *a)
 {
 	int opt;
 
@@ -174,26 +175,52 @@ static int parse_args(int argc, char **argv, const int *allowed, const char *usa
 
 			if (opt == '?' && optopt)
 				fprintf(stderr, "mgmtd %s: option %s needs a value or is unknown\n",
-					argv[0], bad);
+				        argv[0], bad);
 			else
 				fprintf(stderr, "mgmtd %s: unknown option %s\n", argv[0], bad);
 			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
 		switch (opt) {
-		case OPT_CONFIG: a->common.config_file = optarg; break;
-		case OPT_DATA_DIR: a->common.data_dir = optarg; break;
-		case OPT_ACCOUNT: a->account = optarg; break;
-		case OPT_EMAIL: a->email = optarg; break;
-		case OPT_GROUP: a->group = optarg; break;
-		case OPT_SUBJECT: a->subject = optarg; break;
-		case OPT_FIRST: a->first = optarg; break;
-		case OPT_LAST: a->last = optarg; break;
-		case OPT_FORMAT: a->format = optarg; break;
-		case OPT_AS: a->as = optarg; break;
-		case OPT_DESCRIPTION: a->description = optarg; break;
-		case OPT_EXPIRES_AT: a->expires_at = optarg; break;
-		case OPT_PRINT_DEFAULTS: a->print_defaults = true; break;
+		case OPT_CONFIG:
+			a->common.config_file = optarg;
+			break;
+		case OPT_DATA_DIR:
+			a->common.data_dir = optarg;
+			break;
+		case OPT_ACCOUNT:
+			a->account = optarg;
+			break;
+		case OPT_EMAIL:
+			a->email = optarg;
+			break;
+		case OPT_GROUP:
+			a->group = optarg;
+			break;
+		case OPT_SUBJECT:
+			a->subject = optarg;
+			break;
+		case OPT_FIRST:
+			a->first = optarg;
+			break;
+		case OPT_LAST:
+			a->last = optarg;
+			break;
+		case OPT_FORMAT:
+			a->format = optarg;
+			break;
+		case OPT_AS:
+			a->as = optarg;
+			break;
+		case OPT_DESCRIPTION:
+			a->description = optarg;
+			break;
+		case OPT_EXPIRES_AT:
+			a->expires_at = optarg;
+			break;
+		case OPT_PRINT_DEFAULTS:
+			a->print_defaults = true;
+			break;
 		}
 	}
 	a->first_operand = optind;
@@ -201,7 +228,7 @@ static int parse_args(int argc, char **argv, const int *allowed, const char *usa
 }
 
 static int usage_error(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const char *usage, const char *fmt, ...)
 {
@@ -257,7 +284,7 @@ static int need_account(struct store *s, const char *account_id)
 	st = store_account_get(s, account_id, &a);
 	if (st == STORE_NOT_FOUND)
 		fprintf(stderr, "mgmtd: no account %s (accounts are created by the seed file)\n",
-			account_id);
+		        account_id);
 	else if (st != STORE_OK)
 		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
 	return st == STORE_OK ? 0 : -1;
@@ -280,10 +307,10 @@ static int print_json(json_t *value)
 /* ---- check-config ---- */
 
 static const char check_config_usage[] =
-	"usage: mgmtd check-config [--config FILE] [--data-dir DIR] [--print-defaults]\n"
-	"  Reads the configuration (file, then MGMTD_* environment), reports every\n"
-	"  problem with FILE:LINE, and exits 0 when it is good, 1 when it is not.\n"
-	"  --print-defaults prints every option with its default and exits.\n";
+    "usage: mgmtd check-config [--config FILE] [--data-dir DIR] [--print-defaults]\n"
+    "  Reads the configuration (file, then MGMTD_* environment), reports every\n"
+    "  problem with FILE:LINE, and exits 0 when it is good, 1 when it is not.\n"
+    "  --print-defaults prints every option with its default and exits.\n";
 
 int cli_check_config(int argc, char **argv)
 {
@@ -300,7 +327,7 @@ int cli_check_config(int argc, char **argv)
 	}
 	if (a.first_operand < argc)
 		return usage_error(check_config_usage, "unexpected argument %s",
-				   argv[a.first_operand]);
+		                   argv[a.first_operand]);
 	if (a.print_defaults) {
 		config_write_example(stdout);
 		return EXIT_OK;
@@ -317,7 +344,7 @@ int cli_check_config(int argc, char **argv)
 		}
 		if (keys->count == 0)
 			fprintf(stderr, "warning: %s has no usable signing key\n",
-				cfg.idp.jwks_file);
+			        cfg.idp.jwks_file);
 		jwks_free(keys);
 	}
 	printf("configuration OK%s%s\n", a.common.config_file ? ": " : "",
@@ -328,15 +355,15 @@ int cli_check_config(int argc, char **argv)
 /* ---- user ---- */
 
 static const char user_usage[] =
-	"usage: mgmtd user add --account ID --email EMAIL --group admin|member|auditor\n"
-	"                      [--subject SUB] [--first-name F] [--last-name L]\n"
-	"       mgmtd user list --account ID [--format table|json]\n"
-	"  Both take --config FILE and --data-dir DIR, and work while the server runs.\n";
+    "usage: mgmtd user add --account ID --email EMAIL --group admin|member|auditor\n"
+    "                      [--subject SUB] [--first-name F] [--last-name L]\n"
+    "       mgmtd user list --account ID [--format table|json]\n"
+    "  Both take --config FILE and --data-dir DIR, and work while the server runs.\n";
 
 static int user_add(int argc, char **argv)
 {
-	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_EMAIL, OPT_GROUP,
-				      OPT_SUBJECT, OPT_FIRST, OPT_LAST, 0};
+	static const int allowed[] = {OPT_CONFIG,  OPT_DATA_DIR, OPT_ACCOUNT, OPT_EMAIL, OPT_GROUP,
+	                              OPT_SUBJECT, OPT_FIRST,    OPT_LAST,    0};
 	struct store_user u;
 	struct cli_args a;
 	struct config cfg;
@@ -358,8 +385,9 @@ static int user_add(int argc, char **argv)
 	memset(&u, 0, sizeof(u));
 	if (user_group_parse(a.group, &u.group) != 0)
 		return usage_error(user_usage, "--group must be admin, member or auditor, not %s",
-				   a.group);
-	if ((problem = rule_email(a.email)) || (a.subject && (problem = rule_idp_subject(a.subject))) ||
+		                   a.group);
+	if ((problem = rule_email(a.email)) ||
+	    (a.subject && (problem = rule_idp_subject(a.subject))) ||
 	    (a.first && (problem = rule_person_name(a.first))) ||
 	    (a.last && (problem = rule_person_name(a.last))))
 		return usage_error(user_usage, "%s", problem);
@@ -380,7 +408,7 @@ static int user_add(int argc, char **argv)
 	st = store_user_insert(s, &u);
 	if (st == STORE_CONFLICT) {
 		fprintf(stderr, "mgmtd: a user with email %s or subject %s already exists\n",
-			a.email, a.subject ? a.subject : "(none)");
+		        a.email, a.subject ? a.subject : "(none)");
 		goto out;
 	}
 	if (st != STORE_OK) {
@@ -467,17 +495,17 @@ int cli_user(int argc, char **argv)
 /* ---- management ---- */
 
 static const char management_usage[] =
-	"usage: mgmtd management create --account ID --as EMAIL --description TEXT\n"
-	"                               [--expires-at RFC3339] [--format table|json]\n"
-	"       mgmtd management list --account ID [--format table|json]\n"
-	"       mgmtd management revoke --account ID TOKEN_ID...\n"
-	"  All take --config FILE and --data-dir DIR, and work while the server runs.\n"
-	"  create prints the token's secret once; only its hash is stored.\n";
+    "usage: mgmtd management create --account ID --as EMAIL --description TEXT\n"
+    "                               [--expires-at RFC3339] [--format table|json]\n"
+    "       mgmtd management list --account ID [--format table|json]\n"
+    "       mgmtd management revoke --account ID TOKEN_ID...\n"
+    "  All take --config FILE and --data-dir DIR, and work while the server runs.\n"
+    "  create prints the token's secret once; only its hash is stored.\n";
 
 static int management_create(int argc, char **argv)
 {
 	static const int allowed[] = {OPT_CONFIG,      OPT_DATA_DIR,   OPT_ACCOUNT, OPT_AS,
-				      OPT_DESCRIPTION, OPT_EXPIRES_AT, OPT_FORMAT,  0};
+	                              OPT_DESCRIPTION, OPT_EXPIRES_AT, OPT_FORMAT,  0};
 	char secret[TOKEN_MGMT_SIZE], key_path[PATH_MAX], err[512];
 	struct store_mgmt_token t;
 	struct token_key key;
@@ -500,17 +528,18 @@ static int management_create(int argc, char **argv)
 	}
 	if (a.first_operand < argc)
 		return usage_error(management_usage, "unexpected argument %s",
-				   argv[a.first_operand]);
+		                   argv[a.first_operand]);
 	if (!a.account || !a.as || !a.description)
 		return usage_error(management_usage, "%s",
-				   "--account, --as and --description are required");
+		                   "--account, --as and --description are required");
 	if ((rc = parse_format(management_usage, a.format, &json)) != 0)
 		return rc;
 	if ((problem = rule_description(a.description)) != NULL)
 		return usage_error(management_usage, "%s", problem);
 	if (a.expires_at && time_parse_rfc3339(a.expires_at, &expires_at) != 0)
 		return usage_error(management_usage,
-				   "--expires-at must be an RFC 3339 date-time, not %s", a.expires_at);
+		                   "--expires-at must be an RFC 3339 date-time, not %s",
+		                   a.expires_at);
 	if (a.expires_at && (problem = rule_expiry(expires_at, now)) != NULL)
 		return usage_error(management_usage, "%s", problem);
 
@@ -523,17 +552,17 @@ static int management_create(int argc, char **argv)
 	st = store_admin_count(s, a.account, &admins);
 	if (st == STORE_OK && admins == 0) {
 		fprintf(stderr,
-			"mgmtd: account %s has no admin user. Add one first:\n"
-			"  mgmtd user add --account %s --email EMAIL --group admin\n",
-			a.account, a.account);
+		        "mgmtd: account %s has no admin user. Add one first:\n"
+		        "  mgmtd user add --account %s --email EMAIL --group admin\n",
+		        a.account, a.account);
 		goto out;
 	}
 	st = st == STORE_OK ? store_user_by_email(s, a.account, a.as, &creator) : st;
 	if (st == STORE_NOT_FOUND || (st == STORE_OK && creator.group != GROUP_ADMIN)) {
 		fprintf(stderr,
-			"mgmtd: %s is not an admin user of account %s; only admins may create "
-			"management tokens.\n  See the admins with: mgmtd user list --account %s\n",
-			a.as, a.account, a.account);
+		        "mgmtd: %s is not an admin user of account %s; only admins may create "
+		        "management tokens.\n  See the admins with: mgmtd user list --account %s\n",
+		        a.as, a.account, a.account);
 		goto out;
 	}
 	if (st != STORE_OK) {
@@ -546,7 +575,7 @@ static int management_create(int argc, char **argv)
 		goto out;
 	}
 	st = mgmt_token_issue(s, &key, a.account, a.description, expires_at, creator.id, now, &t,
-			      secret);
+	                      secret);
 	sodium_memzero(&key, sizeof(key));
 	if (st != STORE_OK) {
 		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
@@ -595,7 +624,7 @@ static int management_list(int argc, char **argv)
 	}
 	if (a.first_operand < argc)
 		return usage_error(management_usage, "unexpected argument %s",
-				   argv[a.first_operand]);
+		                   argv[a.first_operand]);
 	if (!a.account)
 		return usage_error(management_usage, "%s", "--account is required");
 	if ((rc = parse_format(management_usage, a.format, &json)) != 0)
@@ -622,7 +651,8 @@ static int management_list(int argc, char **argv)
 		rc = print_json(list);
 		goto out;
 	}
-	printf("%-36s  %-9s  %-7s  %-24s  %s\n", "ID", "PREFIX", "STATUS", "EXPIRES", "DESCRIPTION");
+	printf("%-36s  %-9s  %-7s  %-24s  %s\n", "ID", "PREFIX", "STATUS", "EXPIRES",
+	       "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		char expires[RFC3339_SIZE] = "never";
 
@@ -666,17 +696,17 @@ static int management_revoke(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	for (int i = a.first_operand; i < argc; i++) {
-		enum store_status st = uuid_is_valid(argv[i])
-					       ? store_mgmt_token_revoke(s, a.account, argv[i],
-									 time_now_ms(), "", &t)
-					       : STORE_NOT_FOUND;
+		enum store_status st =
+		    uuid_is_valid(argv[i])
+		        ? store_mgmt_token_revoke(s, a.account, argv[i], time_now_ms(), "", &t)
+		        : STORE_NOT_FOUND;
 
 		if (st == STORE_OK) {
 			printf("revoked %s\n", argv[i]);
 		} else {
 			fprintf(stderr, "mgmtd: %s: %s\n", argv[i],
-				st == STORE_NOT_FOUND ? "no such management token in this account"
-						      : store_status_name(st));
+			        st == STORE_NOT_FOUND ? "no such management token in this account"
+			                              : store_status_name(st));
 			failures++;
 		}
 	}

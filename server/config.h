@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CONFIG_STR_SIZE  1024
+#define CONFIG_STR_SIZE 1024
 
 struct idp_config {
 	char issuer[CONFIG_STR_SIZE];
@@ -74,7 +74,7 @@ int config_apply_env(struct config *cfg, struct config_errors *errs);
  * origin names the source in messages ("--listen").
  */
 int config_set(struct config *cfg, const char *section, const char *key, const char *value,
-	       const char *origin, struct config_errors *errs);
+               const char *origin, struct config_errors *errs);
 
 /*
  * Checks what no single key can: planned features that are not built yet,

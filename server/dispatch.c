@@ -17,17 +17,17 @@
 #include "timeutil.h"
 
 static const char *const resource_names[RES_COUNT] = {
-	[RES_NONE] = "this resource",
-	[RES_MGMT_TOKENS] = "management tokens",
-	[RES_USERS] = "users",
-	[RES_CLUSTERS] = "clusters",
+    [RES_NONE] = "this resource",
+    [RES_MGMT_TOKENS] = "management tokens",
+    [RES_USERS] = "users",
+    [RES_CLUSTERS] = "clusters",
 };
 
 static const char *const operation_verbs[OP_COUNT] = {
-	[OP_READ] = "read",
-	[OP_CREATE] = "create",
-	[OP_UPDATE] = "change",
-	[OP_DELETE] = "delete or revoke",
+    [OP_READ] = "read",
+    [OP_CREATE] = "create",
+    [OP_UPDATE] = "change",
+    [OP_DELETE] = "delete or revoke",
 };
 
 static const char *principal_name(const struct principal *p)
@@ -68,13 +68,13 @@ static enum api_status forbidden(struct request *req, const struct route *route)
 	if (route->resource == RES_MGMT_TOKENS && route->op == OP_CREATE &&
 	    req->principal.kind == PRINCIPAL_MGMT_TOKEN)
 		return api_fail(req, API_FORBIDDEN,
-				"management tokens may not create management tokens; an admin user "
-				"signed in through the identity provider must do it");
+		                "management tokens may not create management tokens; an admin user "
+		                "signed in through the identity provider must do it");
 	if (route->resource == RES_MGMT_TOKENS && route->op == OP_CREATE)
 		return api_fail(req, API_FORBIDDEN,
-				"only admin users may create management tokens");
+		                "only admin users may create management tokens");
 	return api_fail(req, API_FORBIDDEN, "%s may not %s %s", principal_name(&req->principal),
-			operation_verbs[route->op], resource_names[route->resource]);
+	                operation_verbs[route->op], resource_names[route->resource]);
 }
 
 static enum api_status run(struct request *req)
@@ -87,34 +87,35 @@ static enum api_status run(struct request *req)
 		return api_fail(req, API_NOT_FOUND, "no such path");
 	case ROUTER_WRONG_METHOD:
 		return api_fail(req, API_METHOD_NOT_ALLOWED, "this path takes %s, not %.16s",
-				req->match.allow, req->method);
+		                req->match.allow, req->method);
 	case ROUTER_FOUND:
 		break;
 	}
 	route = req->match.route;
 	if (req->body_too_large)
 		return api_fail(req, API_PAYLOAD_TOO_LARGE,
-				"the request body is larger than the limit of %d bytes",
-				REQUEST_MAX_BODY);
+		                "the request body is larger than the limit of %d bytes",
+		                REQUEST_MAX_BODY);
 	req->now = time_now_ms();
 
 	if (route->resource != RES_NONE) {
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
-			return api_fail(req, API_UNAVAILABLE, "the store cannot be opened; retry later");
+			return api_fail(req, API_UNAVAILABLE,
+			                "the store cannot be opened; retry later");
 		st = auth_authenticate(req, request_param(req, "accountId"));
 		if (st != API_OK)
 			return st;
 		if (auth_access(&req->principal, route->resource, route->op,
-				req->app->cfg.tokens_may_mint) == ACCESS_DENY)
+		                req->app->cfg.tokens_may_mint) == ACCESS_DENY)
 			return forbidden(req, route);
 	}
 
 	if (route->flags & ROUTE_JSON_BODY) {
 		if (req->body_len > 0 && !is_json_content_type(req->content_type))
 			return api_fail(req, API_UNSUPPORTED_MEDIA_TYPE,
-					"the request body must be sent with Content-Type: "
-					"application/json");
+			                "the request body must be sent with Content-Type: "
+			                "application/json");
 		st = body_parse_object(req);
 		if (st != API_OK)
 			return st;

@@ -42,7 +42,7 @@ struct http_request {
 };
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+                                     const char *value)
 {
 	struct request *req = cls;
 
@@ -108,15 +108,16 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 		return MHD_NO;
 	}
 	if (len > 0 && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					       "application/json") != MHD_YES)
+	                                       "application/json") != MHD_YES)
 		goto fail;
 	/* Answers can carry secrets (a new token) and always describe live state. */
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES)
 		goto fail;
 	if (status == 401 &&
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-				    req->authorization ? "Bearer realm=\"mgmtd\", error=\"invalid_token\""
-						       : "Bearer realm=\"mgmtd\"") != MHD_YES)
+	                            req->authorization
+	                                ? "Bearer realm=\"mgmtd\", error=\"invalid_token\""
+	                                : "Bearer realm=\"mgmtd\"") != MHD_YES)
 		goto fail;
 	allow = dispatch_allow_header(req);
 	if (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
@@ -133,8 +134,8 @@ fail:
 /* A Content-Length over the limit is answered before the body is read. */
 static bool declared_too_large(struct MHD_Connection *conn)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char *end;
 	unsigned long long n;
 
@@ -146,8 +147,8 @@ static bool declared_too_large(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *srv = cls;
 	struct http_request *hr = *con_cls;
@@ -162,9 +163,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		hr->req.method = method;
 		hr->req.path = url;
 		hr->req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								    MHD_HTTP_HEADER_AUTHORIZATION);
+		                                                    MHD_HTTP_HEADER_AUTHORIZATION);
 		hr->req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								   MHD_HTTP_HEADER_CONTENT_TYPE);
+		                                                   MHD_HTTP_HEADER_CONTENT_TYPE);
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &hr->req);
 		*con_cls = hr;
 		atomic_fetch_add(&srv->app->in_flight, 1);
@@ -188,7 +189,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct http_request *hr = *con_cls;
@@ -200,12 +201,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	p = &hr->req.principal;
 	if (hr->http_status != 0)
 		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
-			 (double)(time_monotonic_us() - hr->started_us) / 1000.0,
-			 p->kind != PRINCIPAL_NONE ? " by " : "",
-			 p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
+		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
+		         p->kind != PRINCIPAL_NONE ? " by " : "",
+		         p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
 	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,
-			 hr->req.path, (int)toe);
+		         hr->req.path, (int)toe);
 	request_release(&hr->req);
 	free(hr->body);
 	free(hr);
@@ -238,12 +239,12 @@ static int open_listener(const char *host, unsigned port, char *err, size_t errl
 	rc = getaddrinfo(host, portstr, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot resolve listen address %s: %s", host,
-			 gai_strerror(rc));
+		         gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			    ai->ai_protocol);
+		            ai->ai_protocol);
 		if (fd < 0) {
 			saved = errno;
 			continue;
@@ -278,12 +279,12 @@ static unsigned bound_port(int fd)
 }
 
 int http_start(struct app *app, const char *host, unsigned port, struct http_server **out,
-	       char *err, size_t errlen)
+               char *err, size_t errlen)
 {
 	struct http_server *srv;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = app->cfg.threads > 0 ? (unsigned)app->cfg.threads
-						: (unsigned)(cpus > 0 ? cpus : 1);
+	unsigned threads =
+	    app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(cpus > 0 ? cpus : 1);
 
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
@@ -297,13 +298,13 @@ int http_start(struct app *app, const char *host, unsigned port, struct http_ser
 	srv->port = bound_port(srv->listen_fd);
 
 	srv->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)app->cfg.request_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		srv, MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)app->cfg.request_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "libmicrohttpd could not start on %s:%u", host, srv->port);
 		goto fail;
@@ -338,7 +339,7 @@ void http_stop(struct http_server *srv, int drain_ms)
 		usleep(10 * 1000);
 	if (atomic_load(&srv->app->in_flight) > 0)
 		log_warn("stopping with %ld requests still in flight",
-			 atomic_load(&srv->app->in_flight));
+		         atomic_load(&srv->app->in_flight));
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
 }

@@ -16,7 +16,7 @@ struct http_server;
  * Returns 0, or -1 with a message in err.
  */
 int http_start(struct app *app, const char *host, unsigned port, struct http_server **out,
-	       char *err, size_t errlen);
+               char *err, size_t errlen);
 
 /* The port actually bound. */
 unsigned http_port(const struct http_server *srv);

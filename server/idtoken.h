@@ -60,7 +60,7 @@ enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header 
 
 /* Verifies jwt at time now (seconds since the epoch) and fills out on success. */
 enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,
-				   struct idtoken_claims *out);
+                                   struct idtoken_claims *out);
 
 /* A plain sentence for the 401 message ("the token has expired"). */
 const char *idtoken_result_message(enum idtoken_result r);

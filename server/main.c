@@ -18,11 +18,11 @@
 #include "store.h"
 
 static const char serve_usage[] =
-	"usage: mgmtd serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--seed FILE]\n"
-	"  Serves the management API. Flags beat MGMTD_* environment variables,\n"
-	"  which beat the file. --listen 127.0.0.1:0 picks a free port; the log\n"
-	"  says which (\"listening on http://...\"). SIGTERM or SIGINT stop it\n"
-	"  gracefully.\n";
+    "usage: mgmtd serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--seed FILE]\n"
+    "  Serves the management API. Flags beat MGMTD_* environment variables,\n"
+    "  which beat the file. --listen 127.0.0.1:0 picks a free port; the log\n"
+    "  says which (\"listening on http://...\"). SIGTERM or SIGINT stop it\n"
+    "  gracefully.\n";
 
 /* The HOST of listen without brackets, and the port. */
 static int listen_address(const struct config *cfg, char *host, size_t hostsize, unsigned *port)
@@ -72,7 +72,7 @@ static int load_idp(struct app *app)
 
 	if (idp->issuer[0] == '\0') {
 		log_warn("no identity provider configured ([idp] issuer): JWTs are refused, "
-			 "only management tokens work");
+		         "only management tokens work");
 		return 0;
 	}
 	if (config_algorithm_mask(idp->algorithms, &mask) != 0 ||
@@ -82,7 +82,7 @@ static int load_idp(struct app *app)
 	}
 	if (app->jwks->count == 0)
 		log_warn("%s holds no usable signing key: every JWT will be refused",
-			 idp->jwks_file);
+		         idp->jwks_file);
 	app->verifier.keys = app->jwks;
 	app->verifier.issuer = idp->issuer;
 	app->verifier.audience = idp->audience;
@@ -90,7 +90,7 @@ static int load_idp(struct app *app)
 	app->verifier.leeway = idp->leeway;
 	app->idp_configured = true;
 	log_info("identity provider %s: %zu keys from %s", idp->issuer, app->jwks->count,
-		 idp->jwks_file);
+	         idp->jwks_file);
 	return 0;
 }
 
@@ -138,7 +138,7 @@ static int serve(int argc, char **argv)
 			target = &common.seed;
 		if (target == NULL || i + 1 == argc) {
 			fprintf(stderr, "mgmtd serve: %s %s\n", argv[i],
-				target ? "needs a value" : "is not an option");
+			        target ? "needs a value" : "is not an option");
 			fputs(serve_usage, stderr);
 			return EXIT_USAGE;
 		}
@@ -181,7 +181,7 @@ static int serve(int argc, char **argv)
 	}
 	atomic_store(&app.ready, true);
 	log_info(strchr(host, ':') ? "listening on http://[%s]:%u" : "listening on http://%s:%u",
-		 host, http_port(http));
+	         host, http_port(http));
 
 	wait_for_stop(&stop_signals);
 	atomic_store(&app.ready, false);

@@ -8,10 +8,10 @@
 #include "util.h"
 
 enum store_status mgmt_token_store_secret(struct store *s, const struct token_key *key,
-					  const char *secret, const char *account_id,
-					  const char *description, int64_t expires_at,
-					  const char *created_by, int64_t now,
-					  struct store_mgmt_token *out)
+                                          const char *secret, const char *account_id,
+                                          const char *description, int64_t expires_at,
+                                          const char *created_by, int64_t now,
+                                          struct store_mgmt_token *out)
 {
 	unsigned char hash[TOKEN_HASH_LEN];
 	enum store_status st;
@@ -33,15 +33,15 @@ enum store_status mgmt_token_store_secret(struct store *s, const struct token_ke
 }
 
 enum store_status mgmt_token_issue(struct store *s, const struct token_key *key,
-				   const char *account_id, const char *description,
-				   int64_t expires_at, const char *created_by, int64_t now,
-				   struct store_mgmt_token *out, char secret[TOKEN_MGMT_SIZE])
+                                   const char *account_id, const char *description,
+                                   int64_t expires_at, const char *created_by, int64_t now,
+                                   struct store_mgmt_token *out, char secret[TOKEN_MGMT_SIZE])
 {
 	enum store_status st;
 
 	token_mgmt_generate(secret);
 	st = mgmt_token_store_secret(s, key, secret, account_id, description, expires_at,
-				     created_by, now, out);
+	                             created_by, now, out);
 	if (st != STORE_OK)
 		sodium_memzero(secret, TOKEN_MGMT_SIZE);
 	return st;

@@ -16,18 +16,18 @@
  * (sodium_memzero). description and expires_at must have passed rules.h.
  */
 enum store_status mgmt_token_issue(struct store *s, const struct token_key *key,
-				   const char *account_id, const char *description,
-				   int64_t expires_at, const char *created_by, int64_t now,
-				   struct store_mgmt_token *out, char secret[TOKEN_MGMT_SIZE]);
+                                   const char *account_id, const char *description,
+                                   int64_t expires_at, const char *created_by, int64_t now,
+                                   struct store_mgmt_token *out, char secret[TOKEN_MGMT_SIZE]);
 
 /*
  * Stores a token whose secret is given (the seed). Same as above otherwise;
  * CONFLICT when a token with this secret exists.
  */
 enum store_status mgmt_token_store_secret(struct store *s, const struct token_key *key,
-					  const char *secret, const char *account_id,
-					  const char *description, int64_t expires_at,
-					  const char *created_by, int64_t now,
-					  struct store_mgmt_token *out);
+                                          const char *secret, const char *account_id,
+                                          const char *description, int64_t expires_at,
+                                          const char *created_by, int64_t now,
+                                          struct store_mgmt_token *out);
 
 #endif

@@ -17,19 +17,19 @@ struct status_info {
 };
 
 static const struct status_info status_table[API_STATUS_COUNT] = {
-	[API_OK] = {200, ""},
-	[API_NO_CONTENT] = {204, ""},
-	[API_BAD_REQUEST] = {400, "the request is not valid"},
-	[API_UNAUTHORIZED] = {401, "a valid credential is required"},
-	[API_FORBIDDEN] = {403, "this credential may not do that"},
-	[API_NOT_FOUND] = {404, "no such resource"},
-	[API_METHOD_NOT_ALLOWED] = {405, "this path does not take that method"},
-	[API_CONFLICT] = {409, "the request conflicts with the current state"},
-	[API_PAYLOAD_TOO_LARGE] = {413, "the request body is larger than 64 KiB"},
-	[API_UNSUPPORTED_MEDIA_TYPE] = {415, "the request body must be sent as application/json"},
-	[API_TOO_MANY_REQUESTS] = {429, "too many failed attempts; retry later"},
-	[API_INTERNAL] = {500, "internal error; the server log has the details"},
-	[API_UNAVAILABLE] = {503, "the service is unavailable; retry later"},
+    [API_OK] = {200, ""},
+    [API_NO_CONTENT] = {204, ""},
+    [API_BAD_REQUEST] = {400, "the request is not valid"},
+    [API_UNAUTHORIZED] = {401, "a valid credential is required"},
+    [API_FORBIDDEN] = {403, "this credential may not do that"},
+    [API_NOT_FOUND] = {404, "no such resource"},
+    [API_METHOD_NOT_ALLOWED] = {405, "this path does not take that method"},
+    [API_CONFLICT] = {409, "the request conflicts with the current state"},
+    [API_PAYLOAD_TOO_LARGE] = {413, "the request body is larger than 64 KiB"},
+    [API_UNSUPPORTED_MEDIA_TYPE] = {415, "the request body must be sent as application/json"},
+    [API_TOO_MANY_REQUESTS] = {429, "too many failed attempts; retry later"},
+    [API_INTERNAL] = {500, "internal error; the server log has the details"},
+    [API_UNAVAILABLE] = {503, "the service is unavailable; retry later"},
 };
 
 unsigned api_http_status(enum api_status st)
@@ -67,7 +67,7 @@ enum api_status api_no_content(struct request *req)
 }
 
 enum api_status api_from_store(struct request *req, enum store_status st, const char *what,
-			       const char *conflict)
+                               const char *conflict)
 {
 	switch (st) {
 	case STORE_OK:
@@ -78,24 +78,25 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
 		return api_fail(req, API_NOT_FOUND, "%s not found", what);
 	case STORE_CONFLICT:
 		return api_fail(req, API_CONFLICT, "%s",
-				conflict ? conflict : "it conflicts with an existing one");
+		                conflict ? conflict : "it conflicts with an existing one");
 	case STORE_LAST_ADMIN:
 		return api_fail(req, API_CONFLICT,
-				"this would leave the account without an admin user; "
-				"make another user admin first");
+		                "this would leave the account without an admin user; "
+		                "make another user admin first");
 	case STORE_FULL:
 		return api_fail(req, API_UNAVAILABLE,
-				"the store is full: changes are refused until disk space is freed; "
-				"reads still work");
+		                "the store is full: changes are refused until disk space is freed; "
+		                "reads still work");
 	case STORE_BUSY:
 		return api_fail(req, API_UNAVAILABLE, "the store is busy; retry the request");
 	case STORE_READONLY:
 		return api_fail(req, API_UNAVAILABLE,
-				"the store is read-only: changes are refused; reads still work");
+		                "the store is read-only: changes are refused; reads still work");
 	case STORE_ERROR:
 		break;
 	}
-	return api_fail(req, API_INTERNAL, "internal error in the store; the server log has details");
+	return api_fail(req, API_INTERNAL,
+	                "internal error in the store; the server log has details");
 }
 
 /* Used when even rendering the error fails: a fixed body needs no memory. */
@@ -129,7 +130,7 @@ char *reply_render(struct request *req, size_t *len, unsigned *http_status)
 	err = json_pack("{s:i, s:s}", "code", (int)*http_status, "message", message);
 	if (err == NULL) /* message was not valid UTF-8: it came from a client */
 		err = json_pack("{s:i, s:s}", "code", (int)*http_status, "message",
-				status_table[req->status].default_message);
+		                status_table[req->status].default_message);
 	if (err)
 		text = json_dumps(err, JSON_COMPACT);
 	json_decref(err);

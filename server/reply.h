@@ -37,7 +37,7 @@ unsigned api_http_status(enum api_status st);
 
 /* Records an error with a message for a person and returns st. */
 enum api_status api_fail(struct request *req, enum api_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Records a 200 answer; takes ownership of body (NULL = out of memory -> 500). */
 enum api_status api_ok(struct request *req, json_t *body);
@@ -50,7 +50,7 @@ enum api_status api_no_content(struct request *req);
  * 404 ("management token"); conflict is the 409 message, NULL for a generic one.
  */
 enum api_status api_from_store(struct request *req, enum store_status st, const char *what,
-			       const char *conflict);
+                               const char *conflict);
 
 /*
  * Renders the recorded outcome: returns a malloc'ed body (NULL with *len 0
@@ -59,7 +59,7 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
 char *reply_render(struct request *req, size_t *len, unsigned *http_status);
 
 /* JSON helpers for handlers: set key only when the value applies. */
-int json_set_time(json_t *obj, const char *key, int64_t ms);     /* skips 0 */
-int json_set_text(json_t *obj, const char *key, const char *s);  /* skips "" */
+int json_set_time(json_t *obj, const char *key, int64_t ms);    /* skips 0 */
+int json_set_text(json_t *obj, const char *key, const char *s); /* skips "" */
 
 #endif

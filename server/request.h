@@ -16,10 +16,10 @@
 #include "reply.h"
 #include "router.h"
 
-#define REQUEST_MAX_QUERY   16
+#define REQUEST_MAX_QUERY    16
 #define REQUEST_MESSAGE_SIZE 512
 /* Bodies larger than this are answered 413 (CONTRACT 1). */
-#define REQUEST_MAX_BODY    (64 * 1024)
+#define REQUEST_MAX_BODY (64 * 1024)
 
 struct query_param {
 	const char *key;   /* not owned */

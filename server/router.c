@@ -41,7 +41,7 @@ static bool is_capture(const char *seg, size_t len)
  * The pattern is walked in place, without copying it.
  */
 static bool pattern_matches(const char *pattern, char *const segments[], int count,
-			    struct route_match *m)
+                            struct route_match *m)
 {
 	const char *p = pattern;
 	int i = 0;
@@ -59,7 +59,7 @@ static bool pattern_matches(const char *pattern, char *const segments[], int cou
 		if (is_capture(start, len)) {
 			if (params == ROUTER_MAX_PARAMS ||
 			    !str_copy(m->param_values[params], sizeof(m->param_values[params]),
-				      segments[i]))
+			              segments[i]))
 				return false;
 			m->param_names[params++] = start;
 		} else if (strlen(segments[i]) != len || memcmp(start, segments[i], len) != 0) {
@@ -93,7 +93,7 @@ static void allow_add(char allow[ROUTER_ALLOW_SIZE], const char *method)
 }
 
 enum router_result router_match(const struct route *table, size_t count, const char *method,
-				const char *path, struct route_match *m)
+                                const char *path, struct route_match *m)
 {
 	char copy[ROUTER_MAX_PATH];
 	char *segments[ROUTER_MAX_SEGMENTS];

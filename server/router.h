@@ -61,7 +61,7 @@ enum router_result { ROUTER_FOUND, ROUTER_WRONG_METHOD, ROUTER_NOT_FOUND };
  * routes.
  */
 enum router_result router_match(const struct route *table, size_t count, const char *method,
-				const char *path, struct route_match *m);
+                                const char *path, struct route_match *m);
 
 /* The value captured for name, or NULL. */
 const char *route_param(const struct route_match *m, const char *name);

@@ -8,26 +8,25 @@
 #define ACCOUNT "/api/v0/accounts/{accountId}"
 
 const struct route routes[] = {
-	{"GET", "/health", api_health, RES_NONE, OP_READ, 0},
-	{"GET", "/ready", api_ready, RES_NONE, OP_READ, 0},
+    {"GET", "/health", api_health, RES_NONE, OP_READ, 0},
+    {"GET", "/ready", api_ready, RES_NONE, OP_READ, 0},
 
-	{"GET", ACCOUNT "/management/tokens", api_mgmt_token_list, RES_MGMT_TOKENS, OP_READ, 0},
-	{"POST", ACCOUNT "/management/tokens", api_mgmt_token_create, RES_MGMT_TOKENS, OP_CREATE,
-	 ROUTE_JSON_BODY},
-	{"GET", ACCOUNT "/management/tokens/{tokenId}", api_mgmt_token_get, RES_MGMT_TOKENS,
-	 OP_READ, 0},
-	{"DELETE", ACCOUNT "/management/tokens/{tokenId}", api_mgmt_token_revoke, RES_MGMT_TOKENS,
-	 OP_DELETE, 0},
+    {"GET", ACCOUNT "/management/tokens", api_mgmt_token_list, RES_MGMT_TOKENS, OP_READ, 0},
+    {"POST", ACCOUNT "/management/tokens", api_mgmt_token_create, RES_MGMT_TOKENS, OP_CREATE,
+     ROUTE_JSON_BODY},
+    {"GET", ACCOUNT "/management/tokens/{tokenId}", api_mgmt_token_get, RES_MGMT_TOKENS, OP_READ,
+     0},
+    {"DELETE", ACCOUNT "/management/tokens/{tokenId}", api_mgmt_token_revoke, RES_MGMT_TOKENS,
+     OP_DELETE, 0},
 
-	{"GET", ACCOUNT "/users", api_user_list, RES_USERS, OP_READ, 0},
-	{"POST", ACCOUNT "/users", api_user_create, RES_USERS, OP_CREATE, ROUTE_JSON_BODY},
-	{"GET", ACCOUNT "/users/{userId}", api_user_get, RES_USERS, OP_READ, 0},
-	{"PATCH", ACCOUNT "/users/{userId}", api_user_update, RES_USERS, OP_UPDATE,
-	 ROUTE_JSON_BODY},
-	{"DELETE", ACCOUNT "/users/{userId}", api_user_delete, RES_USERS, OP_DELETE, 0},
+    {"GET", ACCOUNT "/users", api_user_list, RES_USERS, OP_READ, 0},
+    {"POST", ACCOUNT "/users", api_user_create, RES_USERS, OP_CREATE, ROUTE_JSON_BODY},
+    {"GET", ACCOUNT "/users/{userId}", api_user_get, RES_USERS, OP_READ, 0},
+    {"PATCH", ACCOUNT "/users/{userId}", api_user_update, RES_USERS, OP_UPDATE, ROUTE_JSON_BODY},
+    {"DELETE", ACCOUNT "/users/{userId}", api_user_delete, RES_USERS, OP_DELETE, 0},
 
-	{"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
-	{"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
+    {"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
+    {"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

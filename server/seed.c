@@ -70,7 +70,7 @@ static int check_fields(struct seed_ctx *c, json_t *entry, const char *const all
 
 /* A string field; *out stays NULL when the field is absent and optional. */
 static int get_string(struct seed_ctx *c, json_t *entry, const char *field, bool required,
-		      const char **out)
+                      const char **out)
 {
 	json_t *v = json_object_get(entry, field);
 
@@ -87,7 +87,7 @@ static int get_string(struct seed_ctx *c, json_t *entry, const char *field, bool
 }
 
 static int get_uuid(struct seed_ctx *c, json_t *entry, const char *field, bool required,
-		    const char **out)
+                    const char **out)
 {
 	if (get_string(c, entry, field, required, out) != 0)
 		return -1;
@@ -160,13 +160,14 @@ static bool same_user(const struct store_user *a, const struct store_user *b)
 {
 	return a->group == b->group && strcmp(a->idp_subject, b->idp_subject) == 0 &&
 	       strcmp(a->first_name, b->first_name) == 0 &&
-	       strcmp(a->last_name, b->last_name) == 0 && (b->id[0] == '\0' || strcmp(a->id, b->id) == 0);
+	       strcmp(a->last_name, b->last_name) == 0 &&
+	       (b->id[0] == '\0' || strcmp(a->id, b->id) == 0);
 }
 
 static int seed_user(struct seed_ctx *c, json_t *e)
 {
 	static const char *const fields[] = {"id",         "accountId", "email",    "group",
-					     "idpSubject", "firstName", "lastName", NULL};
+	                                     "idpSubject", "firstName", "lastName", NULL};
 	const char *id, *account_id, *email, *group, *subject, *first, *last, *problem;
 	struct store_user u, existing;
 	enum store_status st;
@@ -195,8 +196,8 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 	st = store_user_by_email(c->store, account_id, email, &existing);
 	if (st == STORE_OK)
 		return same_user(&existing, &u)
-			       ? 0
-			       : fail(c, "a user with this email exists with other content");
+		           ? 0
+		           : fail(c, "a user with this email exists with other content");
 	if (st != STORE_NOT_FOUND)
 		return store_fail(c, st);
 	if (u.id[0] == '\0')
@@ -210,11 +211,11 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 
 /* createdBy names a user of the account by email or by id. */
 static int find_creator(struct seed_ctx *c, const char *account_id, const char *who,
-			struct store_user *out)
+                        struct store_user *out)
 {
 	enum store_status st = uuid_is_valid(who)
-				       ? store_user_get(c->store, account_id, who, out)
-				       : store_user_by_email(c->store, account_id, who, out);
+	                           ? store_user_get(c->store, account_id, who, out)
+	                           : store_user_by_email(c->store, account_id, who, out);
 
 	if (st == STORE_NOT_FOUND)
 		return fail(c, "createdBy \"%.64s\" is not a user of account %s", who, account_id);
@@ -224,7 +225,7 @@ static int find_creator(struct seed_ctx *c, const char *account_id, const char *
 static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
 {
 	static const char *const fields[] = {"accountId", "description", "accessToken",
-					     "createdBy", "expiresAt",   NULL};
+	                                     "createdBy", "expiresAt",   NULL};
 	const char *account_id, *description, *secret, *created_by, *expires, *problem;
 	struct store_mgmt_token t, existing;
 	unsigned char hash[TOKEN_HASH_LEN];
@@ -240,7 +241,7 @@ static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
 		return -1;
 	if (!token_mgmt_well_formed(secret))
 		return fail(c, "\"accessToken\" is not a well-formed management token "
-			       "(M.V1. + 49 characters with a valid checksum)");
+		               "(M.V1. + 49 characters with a valid checksum)");
 	if ((problem = rule_description(description)) != NULL)
 		return fail(c, "%s", problem);
 	/* A seed may hold an already expired token on purpose, to test expiry. */
@@ -255,14 +256,15 @@ static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
 	if (st == STORE_OK) {
 		if (strcmp(existing.account_id, account_id) == 0 &&
 		    strcmp(existing.description, description) == 0 &&
-		    existing.expires_at == expires_at && strcmp(existing.created_by, creator.id) == 0)
+		    existing.expires_at == expires_at &&
+		    strcmp(existing.created_by, creator.id) == 0)
 			return 0;
 		return fail(c, "this accessToken is already stored with other content");
 	}
 	if (st != STORE_NOT_FOUND)
 		return store_fail(c, st);
 	st = mgmt_token_store_secret(c->store, c->key, secret, account_id, description, expires_at,
-				     creator.id, c->now, &t);
+	                             creator.id, c->now, &t);
 	return st == STORE_OK ? 0 : store_fail(c, st);
 }
 
@@ -289,12 +291,12 @@ static const char *label_description(json_t *e)
 
 /* Order matters: accounts before what belongs to them, users before tokens. */
 static const struct section sections[] = {
-	{"accounts", seed_account, label_id},
-	{"clusters", seed_cluster, label_id},
-	{"users", seed_user, label_email},
-	{"managementTokens", seed_mgmt_token, label_description},
-	{"databases", NULL, NULL},
-	{"databaseTokens", NULL, NULL},
+    {"accounts", seed_account, label_id},
+    {"clusters", seed_cluster, label_id},
+    {"users", seed_user, label_email},
+    {"managementTokens", seed_mgmt_token, label_description},
+    {"databases", NULL, NULL},
+    {"databaseTokens", NULL, NULL},
 };
 
 static int apply_all(struct seed_ctx *c, json_t *root)
@@ -332,10 +334,10 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 
 			if (label)
 				snprintf(c->where, sizeof(c->where), "%s[%zu] (%.64s)",
-					 sections[i].name, idx, label);
+				         sections[i].name, idx, label);
 			else
 				snprintf(c->where, sizeof(c->where), "%s[%zu]", sections[i].name,
-					 idx);
+				         idx);
 			if (sections[i].apply(c, entry) != 0)
 				return -1;
 		}
@@ -344,10 +346,10 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 }
 
 int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
-		    char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
-	struct seed_ctx c = {.store = s, .key = key, .now = time_now_ms(), .err = err,
-			     .errlen = errlen};
+	struct seed_ctx c = {
+	    .store = s, .key = key, .now = time_now_ms(), .err = err, .errlen = errlen};
 	json_error_t jerr;
 	enum store_status st;
 	json_t *root;
@@ -356,13 +358,14 @@ int seed_apply_text(struct store *s, const struct token_key *key, const char *te
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "seed: malformed JSON at line %d, column %d: %s", jerr.line,
-			 jerr.column, jerr.text);
+		         jerr.column, jerr.text);
 		return -1;
 	}
 	st = store_tx_begin(s);
 	if (st != STORE_OK) {
 		json_decref(root);
-		snprintf(err, errlen, "seed: cannot begin a transaction (%s)", store_status_name(st));
+		snprintf(err, errlen, "seed: cannot begin a transaction (%s)",
+		         store_status_name(st));
 		return -1;
 	}
 	rc = apply_all(&c, root);
@@ -380,7 +383,7 @@ int seed_apply_text(struct store *s, const struct token_key *key, const char *te
 }
 
 int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *text = NULL;

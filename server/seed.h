@@ -17,10 +17,10 @@
  * Returns 0 or -1.
  */
 int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 /* The same for seed text already in memory (used by tests and fuzzers). */
 int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
-		    char *err, size_t errlen);
+                    char *err, size_t errlen);
 
 #endif

@@ -93,10 +93,10 @@ enum store_status store_account_get(struct store *s, const char *id, struct stor
 
 enum store_status store_cluster_ensure(struct store *s, const struct store_cluster *c);
 enum store_status store_cluster_get(struct store *s, const char *account_id, const char *id,
-				    struct store_cluster *out);
+                                    struct store_cluster *out);
 /* Oldest first. *out is malloc'ed (NULL when *n is 0); the caller frees it. */
 enum store_status store_cluster_list(struct store *s, const char *account_id,
-				     struct store_cluster **out, size_t *n);
+                                     struct store_cluster **out, size_t *n);
 
 /* ---- users ---- */
 
@@ -119,19 +119,19 @@ struct store_user {
 /* CONFLICT when the email, or a non-empty idp_subject, is taken in the account. */
 enum store_status store_user_insert(struct store *s, const struct store_user *u);
 enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
-				 struct store_user *out);
+                                 struct store_user *out);
 enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
-				      struct store_user *out);
+                                      struct store_user *out);
 /*
  * The user a verified JWT stands for in an account: the one whose
  * idp_subject is sub, else the one without idp_subject whose email is email
  * (when email is non-empty).
  */
 enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
-				     const char *email, struct store_user *out);
+                                     const char *email, struct store_user *out);
 /* Oldest first; the caller frees *out. */
 enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
-				  size_t *n);
+                                  size_t *n);
 /*
  * Replaces the row with u (matched by account_id and id). LAST_ADMIN when u
  * demotes the account's last admin; CONFLICT on a taken email or subject.
@@ -165,25 +165,26 @@ enum token_status_filter {
 
 /* Stores t with the keyed hash of its secret. CONFLICT when id or hash exists. */
 enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
-					  const unsigned char hash[TOKEN_HASH_LEN]);
+                                          const unsigned char hash[TOKEN_HASH_LEN]);
 enum store_status store_mgmt_token_get(struct store *s, const char *account_id, const char *id,
-				       struct store_mgmt_token *out);
+                                       struct store_mgmt_token *out);
 /* The token with this keyed hash, in any account and any state. */
-enum store_status store_mgmt_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
-					   struct store_mgmt_token *out);
+enum store_status store_mgmt_token_by_hash(struct store *s,
+                                           const unsigned char hash[TOKEN_HASH_LEN],
+                                           struct store_mgmt_token *out);
 /* Oldest first, filtered by status at time now; the caller frees *out. */
 enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
-					enum token_status_filter filter, int64_t now,
-					struct store_mgmt_token **out, size_t *n);
+                                        enum token_status_filter filter, int64_t now,
+                                        struct store_mgmt_token **out, size_t *n);
 /*
  * Revokes at time now by revoked_by ("" for none). A token already revoked
  * keeps its first revoked_at and revoked_by. Fills out with the row after.
  */
 enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,
-					  int64_t now, const char *revoked_by,
-					  struct store_mgmt_token *out);
+                                          int64_t now, const char *revoked_by,
+                                          struct store_mgmt_token *out);
 /* Sets last_used_at = now unless it was set less than min_interval_ms ago. */
 enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
-					 int64_t min_interval_ms);
+                                         int64_t min_interval_ms);
 
 #endif

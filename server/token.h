@@ -19,25 +19,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TOKEN_MGMT_MARK       "M.V1."
-#define TOKEN_MGMT_BODY_LEN   43
-#define TOKEN_MGMT_CHECK_LEN  6
-#define TOKEN_MGMT_LEN        (5 + TOKEN_MGMT_BODY_LEN + TOKEN_MGMT_CHECK_LEN)
-#define TOKEN_MGMT_SIZE       (TOKEN_MGMT_LEN + 1)
+#define TOKEN_MGMT_MARK      "M.V1."
+#define TOKEN_MGMT_BODY_LEN  43
+#define TOKEN_MGMT_CHECK_LEN 6
+#define TOKEN_MGMT_LEN       (5 + TOKEN_MGMT_BODY_LEN + TOKEN_MGMT_CHECK_LEN)
+#define TOKEN_MGMT_SIZE      (TOKEN_MGMT_LEN + 1)
 
-#define TOKEN_DB_MARK         "apiv1_"
-#define TOKEN_DB_BODY_LEN     86
-#define TOKEN_DB_LEN          (6 + TOKEN_DB_BODY_LEN)
-#define TOKEN_DB_SIZE         (TOKEN_DB_LEN + 1)
+#define TOKEN_DB_MARK     "apiv1_"
+#define TOKEN_DB_BODY_LEN 86
+#define TOKEN_DB_LEN      (6 + TOKEN_DB_BODY_LEN)
+#define TOKEN_DB_SIZE     (TOKEN_DB_LEN + 1)
 
 /* tokenPrefix: the mark plus the next 4 characters ("M.V1.abcd"). */
-#define TOKEN_PREFIX_SIZE     16
+#define TOKEN_PREFIX_SIZE 16
 
-#define TOKEN_HASH_LEN        64
+#define TOKEN_HASH_LEN 64
 /* Stored beside every hash so that the scheme can change later. */
-#define TOKEN_HASH_SCHEME     "hmac-sha512-v1"
+#define TOKEN_HASH_SCHEME "hmac-sha512-v1"
 
-#define TOKEN_KEY_LEN         32
+#define TOKEN_KEY_LEN 32
 
 struct token_key {
 	unsigned char bytes[TOKEN_KEY_LEN];

@@ -49,7 +49,7 @@ static void check(const struct expect *e, enum resource res, const char *row, bo
 
 		if (got != letter(row[op]))
 			fail_msg("%s on resource %d op %d: got %d, want %c", e->who, res, op, got,
-				 row[op]);
+			         row[op]);
 	}
 }
 
@@ -57,10 +57,10 @@ static void test_contract_table(void **state)
 {
 	/* Ops in order: read, create, update, delete (revoke). */
 	const struct expect rows[] = {
-		{"admin", user(GROUP_ADMIN), "AADA", "AAAA", "ADDD"},
-		{"member", user(GROUP_MEMBER), "DDDD", "SDDD", "ADDD"},
-		{"auditor", user(GROUP_AUDITOR), "ADDD", "ADDD", "ADDD"},
-		{"token", token(), "ADDA", "AAAA", "ADDD"},
+	    {"admin", user(GROUP_ADMIN), "AADA", "AAAA", "ADDD"},
+	    {"member", user(GROUP_MEMBER), "DDDD", "SDDD", "ADDD"},
+	    {"auditor", user(GROUP_AUDITOR), "ADDD", "ADDD", "ADDD"},
+	    {"token", token(), "ADDA", "AAAA", "ADDD"},
 	};
 
 	(void)state;
@@ -106,10 +106,10 @@ static void test_actor_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_contract_table),
-		cmocka_unit_test(test_tokens_may_mint),
-		cmocka_unit_test(test_nobody_and_public),
-		cmocka_unit_test(test_actor_id),
+	    cmocka_unit_test(test_contract_table),
+	    cmocka_unit_test(test_tokens_may_mint),
+	    cmocka_unit_test(test_nobody_and_public),
+	    cmocka_unit_test(test_actor_id),
 	};
 
 	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);

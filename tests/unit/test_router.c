@@ -23,11 +23,11 @@ static enum api_status h_item(struct request *req)
 }
 
 static const struct route table[] = {
-	{"GET", "/health", h_list, RES_NONE, OP_READ, 0},
-	{"GET", "/a/{accountId}/things", h_list, RES_USERS, OP_READ, 0},
-	{"POST", "/a/{accountId}/things", h_list, RES_USERS, OP_CREATE, ROUTE_JSON_BODY},
-	{"GET", "/a/{accountId}/things/{thingId}", h_item, RES_USERS, OP_READ, 0},
-	{"DELETE", "/a/{accountId}/things/{thingId}", h_item, RES_USERS, OP_DELETE, 0},
+    {"GET", "/health", h_list, RES_NONE, OP_READ, 0},
+    {"GET", "/a/{accountId}/things", h_list, RES_USERS, OP_READ, 0},
+    {"POST", "/a/{accountId}/things", h_list, RES_USERS, OP_CREATE, ROUTE_JSON_BODY},
+    {"GET", "/a/{accountId}/things/{thingId}", h_item, RES_USERS, OP_READ, 0},
+    {"DELETE", "/a/{accountId}/things/{thingId}", h_item, RES_USERS, OP_DELETE, 0},
 };
 static const size_t table_count = sizeof(table) / sizeof(table[0]);
 
@@ -47,7 +47,7 @@ static void test_captures(void **state)
 
 	(void)state;
 	assert_int_equal(router_match(table, table_count, "DELETE", "/a/acc-1/things/t-9", &m),
-			 ROUTER_FOUND);
+	                 ROUTER_FOUND);
 	assert_ptr_equal(m.route, &table[4]);
 	assert_string_equal(route_param(&m, "accountId"), "acc-1");
 	assert_string_equal(route_param(&m, "thingId"), "t-9");
@@ -82,19 +82,29 @@ static void test_wrong_method_lists_allow(void **state)
 
 	(void)state;
 	assert_int_equal(router_match(table, table_count, "PUT", "/a/x/things", &m),
-			 ROUTER_WRONG_METHOD);
+	                 ROUTER_WRONG_METHOD);
 	assert_null(m.route);
 	assert_string_equal(m.allow, "GET, POST");
 	assert_int_equal(router_match(table, table_count, "PATCH", "/a/x/things/y", &m),
-			 ROUTER_WRONG_METHOD);
+	                 ROUTER_WRONG_METHOD);
 	assert_string_equal(m.allow, "GET, DELETE");
 }
 
 static void test_not_found(void **state)
 {
 	static const char *const paths[] = {
-		"", "health", "/", "/healthz", "/health/", "//health", "/a/x/things/", "/a//things",
-		"/a/x/things/y/z", "/a/x", "/A/x/things", "/a/x/Things",
+	    "",
+	    "health",
+	    "/",
+	    "/healthz",
+	    "/health/",
+	    "//health",
+	    "/a/x/things/",
+	    "/a//things",
+	    "/a/x/things/y/z",
+	    "/a/x",
+	    "/A/x/things",
+	    "/a/x/Things",
 	};
 	struct route_match m;
 
@@ -144,30 +154,30 @@ static void test_program_routes(void **state)
 			if (strcmp(routes[i].method, routes[j].method) == 0 &&
 			    strcmp(routes[i].pattern, routes[j].pattern) == 0)
 				fail_msg("duplicate route %s %s", routes[i].method,
-					 routes[i].pattern);
+				         routes[i].pattern);
 	}
-	assert_int_equal(router_match(routes, route_count, "POST",
-				      "/api/v0/accounts/abc/management/tokens", &m),
-			 ROUTER_FOUND);
+	assert_int_equal(
+	    router_match(routes, route_count, "POST", "/api/v0/accounts/abc/management/tokens", &m),
+	    ROUTER_FOUND);
 	assert_ptr_equal(m.route->handler, api_mgmt_token_create);
 	assert_string_equal(route_param(&m, "accountId"), "abc");
-	assert_int_equal(router_match(routes, route_count, "PUT",
-				      "/api/v0/accounts/abc/management/tokens", &m),
-			 ROUTER_WRONG_METHOD);
+	assert_int_equal(
+	    router_match(routes, route_count, "PUT", "/api/v0/accounts/abc/management/tokens", &m),
+	    ROUTER_WRONG_METHOD);
 	assert_string_equal(m.allow, "GET, POST");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_literal_match),
-		cmocka_unit_test(test_captures),
-		cmocka_unit_test(test_method_picks_route),
-		cmocka_unit_test(test_head_is_get),
-		cmocka_unit_test(test_wrong_method_lists_allow),
-		cmocka_unit_test(test_not_found),
-		cmocka_unit_test(test_long_and_deep_paths),
-		cmocka_unit_test(test_program_routes),
+	    cmocka_unit_test(test_literal_match),
+	    cmocka_unit_test(test_captures),
+	    cmocka_unit_test(test_method_picks_route),
+	    cmocka_unit_test(test_head_is_get),
+	    cmocka_unit_test(test_wrong_method_lists_allow),
+	    cmocka_unit_test(test_not_found),
+	    cmocka_unit_test(test_long_and_deep_paths),
+	    cmocka_unit_test(test_program_routes),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
