@@ -15,9 +15,6 @@
 #include "rules.h"
 #include "views.h"
 
-#define DB_DEFAULT_MAX_TABLES  500
-#define DB_DEFAULT_MAX_COLUMNS 250
-
 static const char *cluster_of(const struct request *req)
 {
 	return request_param(req, "clusterId");
@@ -97,8 +94,8 @@ enum api_status api_database_create(struct request *req)
 	bool present;
 
 	memset(&db, 0, sizeof(db));
-	db.max_tables = DB_DEFAULT_MAX_TABLES;
-	db.max_columns_per_table = DB_DEFAULT_MAX_COLUMNS;
+	db.max_tables = RULE_DB_DEFAULT_MAX_TABLES;
+	db.max_columns_per_table = RULE_DB_DEFAULT_MAX_COLUMNS;
 	if (api_require_cluster(req) != API_OK || body_check_fields(req, fields) != API_OK ||
 	    body_string(req, "name", true, false, &name) != API_OK ||
 	    body_int(req, "maxTables", 1, RULE_INT32_MAX, &db.max_tables, &present) != API_OK ||

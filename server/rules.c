@@ -110,9 +110,10 @@ const char *rule_database_name(const char *s)
 
 const char *rule_table_name(const char *s)
 {
-	if (!is_name(s, RULE_TABLE_NAME_MAX, "_-."))
+	/* A leading "." would let "." and ".." in: path segments no client sends as is. */
+	if (!is_name(s, RULE_TABLE_NAME_MAX, "_-.") || s[0] == '.')
 		return "table names are 1 to 255 characters of A-Z, a-z, 0-9, _, - and ., "
-		       "not starting with _";
+		       "not starting with _ or .";
 	return NULL;
 }
 

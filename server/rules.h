@@ -42,10 +42,14 @@ const char *rule_expiry(int64_t expires_at, int64_t now);
 #define RULE_INT32_MAX          2147483647
 #define RULE_WHY_SIZE           256
 
+/* A new database's limits when none are given (the real service's defaults). */
+#define RULE_DB_DEFAULT_MAX_TABLES  500
+#define RULE_DB_DEFAULT_MAX_COLUMNS 250
+
 /* A database name: 1 to 64 of A-Z a-z 0-9 _ - /, not starting with "_". */
 const char *rule_database_name(const char *s);
 
-/* A table name: 1 to 255 of A-Z a-z 0-9 _ - ., not starting with "_". */
+/* A table name: 1 to 255 of A-Z a-z 0-9 _ - ., not starting with "_" or ".". */
 const char *rule_table_name(const char *s);
 
 /*

@@ -308,8 +308,8 @@ static int seed_database(struct seed_ctx *c, json_t *e)
 	enum store_status st;
 
 	memset(&d, 0, sizeof(d));
-	d.max_tables = 500;
-	d.max_columns_per_table = 250;
+	d.max_tables = RULE_DB_DEFAULT_MAX_TABLES;
+	d.max_columns_per_table = RULE_DB_DEFAULT_MAX_COLUMNS;
 	if (check_fields(c, e, fields) || get_uuid(c, e, "accountId", true, &account_id) ||
 	    get_uuid(c, e, "clusterId", true, &cluster_id) ||
 	    get_string(c, e, "name", true, &name) || need_account(c, account_id) ||

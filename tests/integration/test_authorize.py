@@ -200,6 +200,10 @@ def test_expired_token_and_token_of_another_cluster_are_401(daemon_factory):
     secrets = [make_db_token_secret(), make_db_token_secret()]
     d = daemon_factory(seed=_seed_with_database_tokens(secrets))
     assert_error(d.authorize(secrets[0], "shared", "read"), 401, contains="expired")
+    # expired tokens are still listed (only revoked ones are left out)
+    listed = ok_json(d.get(db_tokens_path(), d.jwt("admin")))
+    assert [(t["description"], t["expiresAt"]) for t in listed] == [
+        ("expired", "2020-01-01T00:00:00.000Z")]
     assert_allowed(d.authorize(secrets[1], "shared", "read", cluster=CLUSTER_A2))
     r = d.authorize(secrets[1], "shared", "read", cluster=CLUSTER_A)
     assert_error(r, 401)

@@ -420,3 +420,34 @@ def test_deleted_database_ids_of_another_cluster_are_404(server):
     db_id = find(listed(server, admin_b, {"status": "deleted"}, ACCOUNT_B), name)["id"]
     assert_error(server.put(databases_path(name=db_id, suffix="undelete"), server.jwt("admin")), 404)
     ok_json(server.put(databases_path(ACCOUNT_B, name=db_id, suffix="undelete"), admin_b))
+
+
+# ---------------------------------------------------------------------------
+# The wire conventions (CONTRACT 1) on every JSON route of CONTRACT 4
+
+JSON_ROUTES = [
+    ("POST", databases_path()),
+    ("PATCH", databases_path(name="db")),
+    ("PUT", databases_path(name="db", suffix="rename")),
+    ("POST", databases_path(name="db", suffix="tables")),
+    ("PUT", databases_path(name="db", suffix="tables/t/rename")),
+    ("POST", databases_path(cluster=CLUSTER_A).replace("/databases", "/tokens")),
+    ("PATCH", databases_path(cluster=CLUSTER_A).replace(
+        "/databases", "/tokens/9b2f4c1e-7d3a-4f5b-8c6d-0e1f2a3b4c5d")),
+]
+
+
+@pytest.mark.parametrize("method, path", JSON_ROUTES)
+def test_body_conventions_on_every_json_route(server, method, path):
+    admin = server.jwt("admin")
+    assert_error(server.request(method, path, None, json={"name": "x"}), 401)
+    assert_error(server.request(method, path, admin, data='{"name": "x"}',
+                                headers={"Content-Type": "text/plain"}), 415)
+    assert_error(server.request(method, path, admin, data="{",
+                                headers={"Content-Type": "application/json"}), 400,
+                 contains="malformed")
+    assert_error(server.request(method, path, admin, json=[1]), 400, contains="object")
+    assert_error(server.request(method, path, admin, data="",
+                                headers={"Content-Type": "application/json"}), 400)
+    assert_error(server.request(method, path, admin, json={"pad": "x" * (65 * 1024)}), 413)
+    assert_error(server.request(method, path, server.jwt("auditor"), json={"name": "x"}), 403)

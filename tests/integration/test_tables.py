@@ -58,7 +58,7 @@ def test_create_errors(server):
     admin = server.jwt("admin")
     create_table(server, db, "cpu")
     assert_error(server.post(tables_path(db), admin, json={"name": "cpu"}), 409, contains="cpu")
-    for bad in ("", "_cpu", "a/b", "a b", "x" * 256, 3):
+    for bad in ("", "_cpu", "a/b", "a b", "x" * 256, 3, ".", "..", ".cpu"):
         assert_error(server.post(tables_path(db), admin, json={"name": bad}), 400)
     assert_error(server.post(tables_path(db), admin, json={}), 400, contains="name")
     assert_error(server.post(tables_path(db), admin, json={"name": "ok", "columns": []}), 400,

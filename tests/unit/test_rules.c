@@ -44,6 +44,10 @@ static void test_table_names(void **state)
 	assert_non_null(rule_table_name("_cpu"));
 	assert_non_null(rule_table_name("a/b"));
 	assert_non_null(rule_table_name("a b"));
+	assert_non_null(rule_table_name("."));
+	assert_non_null(rule_table_name(".."));
+	assert_non_null(rule_table_name(".hidden"));
+	assert_null(rule_table_name("a.."));
 	memset(max, 't', sizeof(max));
 	max[RULE_TABLE_NAME_MAX] = '\0';
 	assert_null(rule_table_name(max));
