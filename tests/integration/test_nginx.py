@@ -295,6 +295,22 @@ def test_every_write_path_needs_write(stack):
     assert len(stub.seen(db)) == 3
 
 
+def test_chunked_writes_are_checked_and_passed_whole(stack):
+    server, stub, proxy = stack
+    db = server.create_database(unique_name())["name"]
+    writer = server.create_db_token([("write", db)])["accessToken"]
+    reader = server.create_db_token([("read", db)])["accessToken"]
+    lines = [body_line(db), body_line(db + "-2")]
+    # a generator body goes out with Transfer-Encoding: chunked
+    r = proxy.request("POST", "/api/v3/write_lp?db=%s" % db, reader, data=iter(lines))
+    assert r.status_code == 403
+    r = proxy.request("POST", "/api/v3/write_lp?db=%s" % db, writer, data=iter(lines))
+    assert r.status_code == 204, r.text
+    seen = stub.seen(db)
+    assert len(seen) == 1
+    assert seen[0]["body"] == b"".join(lines)
+
+
 def test_every_query_path_needs_read(stack):
     server, stub, proxy = stack
     db = server.create_database(unique_name())["name"]
