@@ -6,7 +6,10 @@
 #ifndef MGMTD_API_H
 #define MGMTD_API_H
 
+#include <stdbool.h>
+
 #include "reply.h"
+#include "store.h"
 
 struct request;
 
@@ -30,5 +33,40 @@ enum api_status api_user_delete(struct request *req);
 /* api_clusters.c */
 enum api_status api_cluster_list(struct request *req);
 enum api_status api_cluster_get(struct request *req);
+/* For the cluster-scoped handlers: 404 unless {clusterId} is a cluster of the caller's account. */
+enum api_status api_require_cluster(struct request *req);
+
+/* api_databases.c */
+enum api_status api_database_list(struct request *req);
+enum api_status api_database_create(struct request *req);
+enum api_status api_database_update(struct request *req);
+enum api_status api_database_delete(struct request *req);
+enum api_status api_database_rename(struct request *req);
+enum api_status api_database_undelete(struct request *req);
+/* Shared with api_tables.c: */
+/* The live database named by the path capture param; 404 when there is none. */
+enum api_status api_load_database(struct request *req, const char *param,
+                                  struct store_database *out);
+/* Validates the body's "partitionTemplate" (absent or null: out is "") into compact JSON. */
+enum api_status api_partition_template(struct request *req, char out[STORE_TEMPLATE_SIZE]);
+/* ?status=active (the default) or deleted, for lists. */
+enum api_status api_list_status(struct request *req, bool *deleted);
+
+/* api_tables.c */
+enum api_status api_table_list(struct request *req);
+enum api_status api_table_create(struct request *req);
+enum api_status api_table_delete(struct request *req);
+enum api_status api_table_rename(struct request *req);
+enum api_status api_table_undelete(struct request *req);
+
+/* api_db_tokens.c */
+enum api_status api_db_token_list(struct request *req);
+enum api_status api_db_token_create(struct request *req);
+enum api_status api_db_token_get(struct request *req);
+enum api_status api_db_token_update(struct request *req);
+enum api_status api_db_token_revoke(struct request *req);
+
+/* api_authorize.c */
+enum api_status api_authorize(struct request *req);
 
 #endif

@@ -39,3 +39,16 @@ enum api_status api_cluster_get(struct request *req)
 		return api_from_store(req, st, "cluster", NULL);
 	return api_ok(req, view_cluster(&cluster));
 }
+
+enum api_status api_require_cluster(struct request *req)
+{
+	struct store_cluster cluster;
+	enum store_status st;
+
+	/* Only clusters of the caller's own account exist for it. */
+	st = store_cluster_get(req->store, req->principal.account_id,
+	                       request_param(req, "clusterId"), &cluster);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "cluster", NULL);
+	return API_OK;
+}

@@ -18,32 +18,46 @@ enum principal_class { PC_ADMIN = 0, PC_MEMBER, PC_AUDITOR, PC_TOKEN, PC_COUNT }
 #define S ACCESS_SELF
 
 /* rights[class][resource][operation]; operations are read, create, update, delete. */
-static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] = {
-    [PC_ADMIN] =
-        {
-            [RES_MGMT_TOKENS] = {A, A, D, A},
-            [RES_USERS] = {A, A, A, A},
-            [RES_CLUSTERS] = {A, D, D, D},
-        },
-    [PC_MEMBER] =
-        {
-            [RES_MGMT_TOKENS] = {D, D, D, D},
-            [RES_USERS] = {S, D, D, D},
-            [RES_CLUSTERS] = {A, D, D, D},
-        },
-    [PC_AUDITOR] =
-        {
-            [RES_MGMT_TOKENS] = {A, D, D, D},
-            [RES_USERS] = {A, D, D, D},
-            [RES_CLUSTERS] = {A, D, D, D},
-        },
-    /* Creating management tokens with one is decided by [auth] tokens_may_mint. */
-    [PC_TOKEN] =
-        {
-            [RES_MGMT_TOKENS] = {A, D, D, A},
-            [RES_USERS] = {A, A, A, A},
-            [RES_CLUSTERS] = {A, D, D, D},
-        },
+static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
+    {
+        [PC_ADMIN] =
+            {
+                [RES_MGMT_TOKENS] = {A, A, D, A},
+                [RES_USERS] = {A, A, A, A},
+                [RES_CLUSTERS] = {A, D, D, D},
+                [RES_DATABASES] = {A, A, A, A},
+                [RES_TABLES] = {A, A, A, A},
+                [RES_DB_TOKENS] = {A, A, A, A},
+            },
+        [PC_MEMBER] =
+            {
+                [RES_MGMT_TOKENS] = {D, D, D, D},
+                [RES_USERS] = {S, D, D, D},
+                [RES_CLUSTERS] = {A, D, D, D},
+                [RES_DATABASES] = {A, D, D, D},
+                [RES_TABLES] = {A, D, D, D},
+                /* Members may issue database tokens, but not change or revoke them. */
+                [RES_DB_TOKENS] = {A, A, D, D},
+            },
+        [PC_AUDITOR] =
+            {
+                [RES_MGMT_TOKENS] = {A, D, D, D},
+                [RES_USERS] = {A, D, D, D},
+                [RES_CLUSTERS] = {A, D, D, D},
+                [RES_DATABASES] = {A, D, D, D},
+                [RES_TABLES] = {A, D, D, D},
+                [RES_DB_TOKENS] = {A, D, D, D},
+            },
+        /* Creating management tokens with one is decided by [auth] tokens_may_mint. */
+        [PC_TOKEN] =
+            {
+                [RES_MGMT_TOKENS] = {A, D, D, A},
+                [RES_USERS] = {A, A, A, A},
+                [RES_CLUSTERS] = {A, D, D, D},
+                [RES_DATABASES] = {A, A, A, A},
+                [RES_TABLES] = {A, A, A, A},
+                [RES_DB_TOKENS] = {A, A, A, A},
+            },
 };
 
 #undef A
@@ -87,6 +101,7 @@ const char *auth_actor_id(const struct principal *p)
 	case PRINCIPAL_USER:
 		return p->user_id;
 	case PRINCIPAL_MGMT_TOKEN:
+	case PRINCIPAL_DB_TOKEN:
 		return p->token_id;
 	case PRINCIPAL_NONE:
 		break;
@@ -167,27 +182,52 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	return API_OK;
 }
 
-enum api_status auth_authenticate(struct request *req, const char *account_id)
+enum api_status auth_credential(struct request *req, bool token_scheme, const char **out)
 {
 	const char *header = req->authorization;
-	const char *credential;
+	const char *credential = NULL;
 
-	memset(&req->principal, 0, sizeof(req->principal));
+	*out = NULL;
 	if (header == NULL || header[0] == '\0')
 		return api_fail(req, API_UNAUTHORIZED,
-		                "an Authorization header with a Bearer credential is required");
-	if (strncasecmp(header, "Bearer ", 7) != 0)
+		                token_scheme ? "an Authorization header with a Bearer or Token "
+		                               "credential is required"
+		                             : "an Authorization header with a Bearer credential "
+		                               "is required");
+	if (strncasecmp(header, "Bearer ", 7) == 0)
+		credential = header + 7;
+	else if (token_scheme && strncasecmp(header, "Token ", 6) == 0)
+		credential = header + 6;
+	else
 		return api_fail(req, API_UNAUTHORIZED,
-		                "the Authorization header must use the Bearer scheme");
-	credential = header + 7;
+		                token_scheme
+		                    ? "the Authorization header must use the Bearer or "
+		                      "Token scheme"
+		                    : "the Authorization header must use the Bearer scheme");
 	while (*credential == ' ')
 		credential++;
 	if (*credential == '\0')
-		return api_fail(req, API_UNAUTHORIZED, "the Bearer credential is empty");
+		return api_fail(req, API_UNAUTHORIZED, "the credential is empty");
+	*out = credential;
+	return API_OK;
+}
+
+enum api_status auth_authenticate(struct request *req, const char *account_id)
+{
+	const char *credential;
+
+	memset(&req->principal, 0, sizeof(req->principal));
+	if (auth_credential(req, false, &credential) != API_OK)
+		return req->status;
 	if (strncmp(credential, TOKEN_MGMT_MARK, strlen(TOKEN_MGMT_MARK)) == 0)
 		return authenticate_mgmt_token(req, credential, account_id);
 	if (idtoken_looks_like_jwt(credential))
 		return authenticate_jwt(req, credential, account_id);
+	/* Never looked up: a database token is a data-plane credential only. */
+	if (strncmp(credential, TOKEN_DB_MARK, strlen(TOKEN_DB_MARK)) == 0)
+		return api_fail(req, API_UNAUTHORIZED,
+		                "database tokens (apiv1_...) only authorize reads and writes of "
+		                "databases; the Management API needs a management token or a JWT");
 	return api_fail(req, API_UNAUTHORIZED,
 	                "the credential is neither a management token nor a JWT");
 }

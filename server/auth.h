@@ -15,7 +15,17 @@
 #include "store.h"
 #include "util.h"
 
-enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_USER, PRINCIPAL_MGMT_TOKEN };
+/*
+ * PRINCIPAL_DB_TOKEN is set only by the data-plane check (api_authorize.c),
+ * for the access log; it has no row in the rights table, so it can never
+ * pass auth_access.
+ */
+enum principal_kind {
+	PRINCIPAL_NONE = 0,
+	PRINCIPAL_USER,
+	PRINCIPAL_MGMT_TOKEN,
+	PRINCIPAL_DB_TOKEN
+};
 
 struct principal {
 	enum principal_kind kind;
@@ -23,7 +33,7 @@ struct principal {
 	/* PRINCIPAL_USER */
 	char user_id[UUID_STR_SIZE];
 	enum user_group group;
-	/* PRINCIPAL_MGMT_TOKEN */
+	/* PRINCIPAL_MGMT_TOKEN, PRINCIPAL_DB_TOKEN */
 	char token_id[UUID_STR_SIZE];
 	char token_created_by[UUID_STR_SIZE];
 };
@@ -32,9 +42,17 @@ struct principal {
 #define AUTH_LAST_USED_INTERVAL_MS 60000
 
 /*
+ * The credential of req's Authorization header: "Bearer <credential>", and
+ * with token_scheme also "Token <credential>" (the InfluxDB data-plane
+ * form). *out points into the header. 401 when there is none.
+ */
+enum api_status auth_credential(struct request *req, bool token_scheme, const char **out);
+
+/*
  * Authenticates req's Authorization header for the account in the path and
- * fills req->principal. 401 for a missing or bad credential; 404 for a
- * token of another account; 403 for a JWT of nobody provisioned in it.
+ * fills req->principal. 401 for a missing or bad credential (database
+ * tokens included: they never reach the Management API); 404 for a token
+ * of another account; 403 for a JWT of nobody provisioned in it.
  */
 enum api_status auth_authenticate(struct request *req, const char *account_id);
 

@@ -99,3 +99,21 @@ enum api_status body_time(struct request *req, const char *field, int64_t *out)
 		                field);
 	return API_OK;
 }
+
+enum api_status body_int(struct request *req, const char *field, int64_t min, int64_t max,
+                         int64_t *out, bool *present)
+{
+	json_t *v = json_object_get(req->json, field);
+	json_int_t n;
+
+	*present = v != NULL;
+	if (v == NULL)
+		return API_OK;
+	/* jansson reads 500.0 and 5e2 as reals: only plain integers pass. */
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < min || n > max)
+		return api_fail(req, API_BAD_REQUEST,
+		                "the field \"%s\" must be an integer from %lld to %lld", field,
+		                (long long)min, (long long)max);
+	*out = (int64_t)n;
+	return API_OK;
+}

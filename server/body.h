@@ -35,6 +35,13 @@ enum api_status body_string(struct request *req, const char *field, bool require
 /* An RFC 3339 field as ms; absent or null leaves *out 0. */
 enum api_status body_time(struct request *req, const char *field, int64_t *out);
 
+/*
+ * An integer field from min to max. Absent leaves *out alone and *present
+ * false; null, a fraction, another type or a value out of range is 400.
+ */
+enum api_status body_int(struct request *req, const char *field, int64_t min, int64_t max,
+                         int64_t *out, bool *present);
+
 /* True when the body has this key (even with a null value). */
 bool body_has(const struct request *req, const char *field);
 

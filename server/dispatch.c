@@ -21,6 +21,9 @@ static const char *const resource_names[RES_COUNT] = {
     [RES_MGMT_TOKENS] = "management tokens",
     [RES_USERS] = "users",
     [RES_CLUSTERS] = "clusters",
+    [RES_DATABASES] = "databases",
+    [RES_TABLES] = "tables",
+    [RES_DB_TOKENS] = "database tokens",
 };
 
 static const char *const operation_verbs[OP_COUNT] = {
@@ -82,7 +85,8 @@ static enum api_status run(struct request *req)
 	const struct route *route;
 	enum api_status st;
 
-	switch (router_match(routes, route_count, req->method, req->path, &req->match)) {
+	switch (router_match(routes, route_count, req->method,
+	                     req->raw_path ? req->raw_path : req->path, &req->match)) {
 	case ROUTER_NOT_FOUND:
 		return api_fail(req, API_NOT_FOUND, "no such path");
 	case ROUTER_WRONG_METHOD:
@@ -98,7 +102,13 @@ static enum api_status run(struct request *req)
 		                REQUEST_MAX_BODY);
 	req->now = time_now_ms();
 
-	if (route->resource != RES_NONE) {
+	if (route->flags & ROUTE_DATA_PLANE) {
+		/* The database token is the credential; the handler checks it. */
+		req->store = store_pool_get(req->app->stores);
+		if (req->store == NULL)
+			return api_fail(req, API_UNAVAILABLE,
+			                "the store cannot be opened; retry later");
+	} else if (route->resource != RES_NONE) {
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
 			return api_fail(req, API_UNAVAILABLE,

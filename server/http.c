@@ -34,7 +34,9 @@ struct http_server {
 
 struct http_request {
 	struct request req;
-	char *body; /* owned */
+	bool started;   /* the first access-handler call has run */
+	char *raw_path; /* owned; the path as sent, before percent-decoding */
+	char *body;     /* owned */
 	size_t body_cap;
 	size_t discarded;
 	int64_t started_us;
@@ -146,6 +148,26 @@ static bool declared_too_large(struct MHD_Connection *conn)
 	return errno == ERANGE || (end != cl && n > REQUEST_MAX_BODY);
 }
 
+/*
+ * MHD_OPTION_URI_LOG_CALLBACK: runs once per request with the URI as sent,
+ * before libmicrohttpd decodes it in place. We keep the raw path (up to "?")
+ * so that the router can tell "a%2Fb" (one segment) from "a/b" (two). The
+ * per-request state starts life here; on_completed frees it.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_request *hr = calloc(1, sizeof(*hr));
+	size_t len;
+
+	(void)cls;
+	(void)conn;
+	if (hr == NULL)
+		return NULL; /* on_request allocates again and routes the decoded path */
+	len = strcspn(uri, "?#");
+	hr->raw_path = strndup(uri, len);
+	return hr;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -154,11 +176,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_request *hr = *con_cls;
 
 	(void)version;
-	if (hr == NULL) {
-		hr = calloc(1, sizeof(*hr));
-		if (hr == NULL)
+	if (hr == NULL || !hr->started) {
+		if (hr == NULL && (hr = calloc(1, sizeof(*hr))) == NULL)
 			return MHD_NO;
+		hr->started = true;
 		request_init(&hr->req, srv->app);
+		hr->req.raw_path = hr->raw_path;
 		hr->started_us = time_monotonic_us();
 		hr->req.method = method;
 		hr->req.path = url;
@@ -198,9 +221,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (hr == NULL)
 		return;
+	if (!hr->started) {
+		/* The URI arrived but no request followed (a malformed header, say). */
+		free(hr->raw_path);
+		free(hr);
+		*con_cls = NULL;
+		return;
+	}
 	p = &hr->req.principal;
 	if (hr->http_status != 0)
-		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
+		/* The path as sent: "a%2Fb" stays one segment in the log too. */
+		log_info("%s %s %u %.1fms%s%s", hr->req.method,
+		         hr->raw_path ? hr->raw_path : hr->req.path, hr->http_status,
 		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
 		         p->kind != PRINCIPAL_NONE ? " by " : "",
 		         p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
@@ -208,6 +240,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,
 		         hr->req.path, (int)toe);
 	request_release(&hr->req);
+	free(hr->raw_path);
 	free(hr->body);
 	free(hr);
 	*con_cls = NULL;
@@ -304,7 +337,7 @@ int http_start(struct app *app, const char *host, unsigned port, struct http_ser
 	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)app->cfg.request_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_END);
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)NULL, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "libmicrohttpd could not start on %s:%u", host, srv->port);
 		goto fail;

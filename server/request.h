@@ -31,7 +31,8 @@ struct request {
 
 	/* input, set by http.c; strings are not owned and live as long as the request */
 	const char *method;
-	const char *path;
+	const char *path;     /* percent-decoded */
+	const char *raw_path; /* as sent (for routing), or NULL: then path is routed */
 	const char *authorization;
 	const char *content_type;
 	struct query_param query[REQUEST_MAX_QUERY];

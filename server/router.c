@@ -31,6 +31,45 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 	}
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Copies a raw path segment into dst, decoding %XX escapes, so that a
+ * capture can hold a "/" sent as %2F (database names may contain "/").
+ * False for a malformed escape, an encoded NUL, or no room.
+ */
+static bool decode_segment(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+
+	for (; *src; src++) {
+		char c = *src;
+
+		if (c == '%') {
+			int hi = hex_value(src[1]), lo = hi < 0 ? -1 : hex_value(src[2]);
+
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return false;
+			c = (char)(hi * 16 + lo);
+			src += 2;
+		}
+		if (n + 1 >= size)
+			return false;
+		dst[n++] = c;
+	}
+	dst[n] = '\0';
+	return true;
+}
+
 static bool is_capture(const char *seg, size_t len)
 {
 	return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
@@ -58,8 +97,8 @@ static bool pattern_matches(const char *pattern, char *const segments[], int cou
 			return false;
 		if (is_capture(start, len)) {
 			if (params == ROUTER_MAX_PARAMS ||
-			    !str_copy(m->param_values[params], sizeof(m->param_values[params]),
-			              segments[i]))
+			    !decode_segment(m->param_values[params],
+			                    sizeof(m->param_values[params]), segments[i]))
 				return false;
 			m->param_names[params++] = start;
 		} else if (strlen(segments[i]) != len || memcmp(start, segments[i], len) != 0) {

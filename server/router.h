@@ -2,7 +2,11 @@
  * router.h - path matching over one table of routes (routes.c).
  *
  * A pattern is a path whose segments are literals or {name} captures; a
- * capture matches one non-empty segment. Matching is pure and allocation-free.
+ * capture matches one non-empty segment. The path is matched as sent, still
+ * percent-encoded: literals compare with the raw segment, and a capture's
+ * value is the segment with its %XX escapes decoded, so "a%2Fb" captures
+ * "a/b" (database names may contain "/"). A malformed escape or %00 matches
+ * nothing. Matching is pure and allocation-free.
  */
 #ifndef MGMTD_ROUTER_H
 #define MGMTD_ROUTER_H
@@ -20,6 +24,9 @@ enum resource {
 	RES_MGMT_TOKENS,
 	RES_USERS,
 	RES_CLUSTERS,
+	RES_DATABASES,
+	RES_TABLES,
+	RES_DB_TOKENS,
 	RES_COUNT
 };
 
@@ -27,6 +34,11 @@ enum operation { OP_READ = 0, OP_CREATE, OP_UPDATE, OP_DELETE, OP_COUNT };
 
 enum route_flags {
 	ROUTE_JSON_BODY = 1 << 0, /* takes a JSON object body */
+	/*
+	 * The data-plane check (RES_NONE): no management credential; the
+	 * handler gets the store and checks the database token itself.
+	 */
+	ROUTE_DATA_PLANE = 1 << 1,
 };
 
 typedef enum api_status (*route_handler)(struct request *req);

@@ -6,6 +6,7 @@
 #include "router.h"
 
 #define ACCOUNT "/api/v0/accounts/{accountId}"
+#define CLUSTER ACCOUNT "/clusters/{clusterId}"
 
 const struct route routes[] = {
     {"GET", "/health", api_health, RES_NONE, OP_READ, 0},
@@ -27,6 +28,37 @@ const struct route routes[] = {
 
     {"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
     {"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
+
+    {"GET", CLUSTER "/databases", api_database_list, RES_DATABASES, OP_READ, 0},
+    {"POST", CLUSTER "/databases", api_database_create, RES_DATABASES, OP_CREATE, ROUTE_JSON_BODY},
+    {"PATCH", CLUSTER "/databases/{databaseName}", api_database_update, RES_DATABASES, OP_UPDATE,
+     ROUTE_JSON_BODY},
+    {"DELETE", CLUSTER "/databases/{databaseName}", api_database_delete, RES_DATABASES, OP_DELETE,
+     0},
+    {"PUT", CLUSTER "/databases/{databaseName}/rename", api_database_rename, RES_DATABASES,
+     OP_UPDATE, ROUTE_JSON_BODY},
+    {"PUT", CLUSTER "/databases/{databaseId}/undelete", api_database_undelete, RES_DATABASES,
+     OP_UPDATE, 0},
+
+    {"GET", CLUSTER "/databases/{databaseName}/tables", api_table_list, RES_TABLES, OP_READ, 0},
+    {"POST", CLUSTER "/databases/{databaseName}/tables", api_table_create, RES_TABLES, OP_CREATE,
+     ROUTE_JSON_BODY},
+    {"DELETE", CLUSTER "/databases/{databaseName}/tables/{tableName}", api_table_delete, RES_TABLES,
+     OP_DELETE, 0},
+    {"PUT", CLUSTER "/databases/{databaseName}/tables/{tableName}/rename", api_table_rename,
+     RES_TABLES, OP_UPDATE, ROUTE_JSON_BODY},
+    {"PUT", CLUSTER "/databases/{databaseName}/tables/{tableId}/undelete", api_table_undelete,
+     RES_TABLES, OP_UPDATE, 0},
+
+    {"GET", CLUSTER "/tokens", api_db_token_list, RES_DB_TOKENS, OP_READ, 0},
+    {"POST", CLUSTER "/tokens", api_db_token_create, RES_DB_TOKENS, OP_CREATE, ROUTE_JSON_BODY},
+    {"GET", CLUSTER "/tokens/{tokenId}", api_db_token_get, RES_DB_TOKENS, OP_READ, 0},
+    {"PATCH", CLUSTER "/tokens/{tokenId}", api_db_token_update, RES_DB_TOKENS, OP_UPDATE,
+     ROUTE_JSON_BODY},
+    {"DELETE", CLUSTER "/tokens/{tokenId}", api_db_token_revoke, RES_DB_TOKENS, OP_DELETE, 0},
+
+    /* The data-plane check: a database token, not a management credential. */
+    {"GET", CLUSTER "/authorize", api_authorize, RES_NONE, OP_READ, ROUTE_DATA_PLANE},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbtoken.h"
 #include "mgmt.h"
 #include "rules.h"
 #include "seed.h"
@@ -268,6 +269,186 @@ static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
 	return st == STORE_OK ? 0 : store_fail(c, st);
 }
 
+/* The cluster must exist and belong to the account. */
+static int need_cluster(struct seed_ctx *c, const char *account_id, const char *cluster_id)
+{
+	struct store_cluster cl;
+	enum store_status st = store_cluster_get(c->store, account_id, cluster_id, &cl);
+
+	if (st == STORE_NOT_FOUND)
+		return fail(c, "no cluster %s in account %s (list it under \"clusters\")",
+		            cluster_id, account_id);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+/* An optional integer field from min to max; *out keeps its default when absent. */
+static int get_int(struct seed_ctx *c, json_t *entry, const char *field, int64_t min, int64_t max,
+                   int64_t *out)
+{
+	json_t *v = json_object_get(entry, field);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return fail(c, "\"%s\" must be an integer from %lld to %lld", field, (long long)min,
+		            (long long)max);
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+static int seed_database(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {
+	    "accountId",       "clusterId",         "name", "maxTables", "maxColumnsPerTable",
+	    "retentionPeriod", "partitionTemplate", NULL};
+	const char *account_id, *cluster_id, *name, *problem;
+	struct store_database d, existing;
+	char why[RULE_WHY_SIZE];
+	json_t *tpl;
+	enum store_status st;
+
+	memset(&d, 0, sizeof(d));
+	d.max_tables = RULE_DB_DEFAULT_MAX_TABLES;
+	d.max_columns_per_table = RULE_DB_DEFAULT_MAX_COLUMNS;
+	if (check_fields(c, e, fields) || get_uuid(c, e, "accountId", true, &account_id) ||
+	    get_uuid(c, e, "clusterId", true, &cluster_id) ||
+	    get_string(c, e, "name", true, &name) || need_account(c, account_id) ||
+	    need_cluster(c, account_id, cluster_id) ||
+	    get_int(c, e, "maxTables", 1, RULE_INT32_MAX, &d.max_tables) ||
+	    get_int(c, e, "maxColumnsPerTable", 1, RULE_INT32_MAX, &d.max_columns_per_table) ||
+	    get_int(c, e, "retentionPeriod", 0, INT64_MAX, &d.retention_period))
+		return -1;
+	if ((problem = rule_database_name(name)) != NULL)
+		return fail(c, "%s", problem);
+	tpl = json_object_get(e, "partitionTemplate");
+	if (tpl != NULL && !json_is_null(tpl)) {
+		char *text;
+		bool fits;
+
+		if (rule_partition_template(tpl, why) != NULL)
+			return fail(c, "%s", why);
+		text = json_dumps(tpl, JSON_COMPACT);
+		if (text == NULL)
+			return fail(c, "out of memory");
+		fits = str_copy(d.partition_template, sizeof(d.partition_template), text);
+		free(text);
+		if (!fits)
+			return fail(c, "\"partitionTemplate\" is too large");
+	}
+	str_copy(d.account_id, sizeof(d.account_id), account_id);
+	str_copy(d.cluster_id, sizeof(d.cluster_id), cluster_id);
+	str_copy(d.name, sizeof(d.name), name);
+
+	st = store_database_get(c->store, account_id, cluster_id, name, &existing);
+	if (st == STORE_OK)
+		return existing.max_tables == d.max_tables &&
+		               existing.max_columns_per_table == d.max_columns_per_table &&
+		               existing.retention_period == d.retention_period &&
+		               strcmp(existing.partition_template, d.partition_template) == 0
+		           ? 0
+		           : fail(c, "a database with this name exists with other content");
+	if (st != STORE_NOT_FOUND)
+		return store_fail(c, st);
+	d.created_at = c->now;
+	st = store_database_insert(c->store, &d);
+	return st == STORE_OK ? 0 : store_fail(c, st);
+}
+
+static bool same_db_token(const struct store_db_token *a, const struct store_db_token *b)
+{
+	if (strcmp(a->account_id, b->account_id) != 0 ||
+	    strcmp(a->cluster_id, b->cluster_id) != 0 ||
+	    strcmp(a->description, b->description) != 0 || a->expires_at != b->expires_at ||
+	    a->permission_count != b->permission_count)
+		return false;
+	for (size_t i = 0; i < a->permission_count; i++)
+		if (a->permissions[i].action != b->permissions[i].action ||
+		    strcmp(a->permissions[i].resource, b->permissions[i].resource) != 0)
+			return false;
+	return true;
+}
+
+static int seed_db_token(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {"accountId",   "clusterId",   "description",
+	                                     "accessToken", "permissions", "expiresAt",
+	                                     NULL};
+	const char *account_id, *cluster_id, *description, *secret, *expires, *problem;
+	struct store_db_token *t = NULL, *existing = NULL;
+	unsigned char hash[TOKEN_HASH_LEN];
+	char why[RULE_WHY_SIZE];
+	json_t *perms;
+	enum store_status st;
+	size_t missing = 0;
+	int rc = -1;
+
+	if (check_fields(c, e, fields) || get_uuid(c, e, "accountId", true, &account_id) ||
+	    get_uuid(c, e, "clusterId", true, &cluster_id) ||
+	    get_string(c, e, "description", true, &description) ||
+	    get_string(c, e, "accessToken", true, &secret) ||
+	    get_string(c, e, "expiresAt", false, &expires) || need_account(c, account_id) ||
+	    need_cluster(c, account_id, cluster_id))
+		return -1;
+	if (!token_db_well_formed(secret))
+		return fail(c, "\"accessToken\" is not a well-formed database token "
+		               "(apiv1_ + 86 base64url characters)");
+	if ((problem = rule_description(description)) != NULL)
+		return fail(c, "%s", problem);
+	t = calloc(1, sizeof(*t));
+	existing = calloc(1, sizeof(*existing));
+	if (t == NULL || existing == NULL) {
+		fail(c, "out of memory");
+		goto out;
+	}
+	/* A seed may hold an already expired token on purpose, to test expiry. */
+	if (expires && time_parse_rfc3339(expires, &t->expires_at) != 0) {
+		fail(c, "\"expiresAt\" must be an RFC 3339 date-time");
+		goto out;
+	}
+	str_copy(t->account_id, sizeof(t->account_id), account_id);
+	str_copy(t->cluster_id, sizeof(t->cluster_id), cluster_id);
+	str_copy(t->description, sizeof(t->description), description);
+	perms = json_object_get(e, "permissions");
+	if (perms != NULL && rule_permissions(perms, t->permissions, &t->permission_count, why)) {
+		fail(c, "%s", why);
+		goto out;
+	}
+	st = dbtoken_check_resources(c->store, t, &missing);
+	if (st == STORE_NOT_FOUND) {
+		fail(c,
+		     "permissions name the database \"%s\", which does not exist in cluster %s "
+		     "(list it under \"databases\")",
+		     t->permissions[missing].resource, cluster_id);
+		goto out;
+	}
+	if (st != STORE_OK) {
+		store_fail(c, st);
+		goto out;
+	}
+
+	token_hash(c->key, secret, hash);
+	st = store_db_token_by_hash(c->store, hash, existing);
+	sodium_memzero(hash, sizeof(hash));
+	if (st == STORE_OK) {
+		/* Already there (perhaps revoked since: it stays so). */
+		rc = same_db_token(existing, t)
+		         ? 0
+		         : fail(c, "this accessToken is already stored with other content");
+		goto out;
+	}
+	if (st != STORE_NOT_FOUND) {
+		store_fail(c, st);
+		goto out;
+	}
+	t->created_at = c->now;
+	st = dbtoken_store_secret(c->store, c->key, secret, t);
+	rc = st == STORE_OK ? 0 : store_fail(c, st);
+out:
+	free(t);
+	free(existing);
+	return rc;
+}
+
 struct section {
 	const char *name;
 	int (*apply)(struct seed_ctx *c, json_t *entry);
@@ -284,19 +465,27 @@ static const char *label_email(json_t *e)
 	return json_string_value(json_object_get(e, "email"));
 }
 
+static const char *label_name(json_t *e)
+{
+	return json_string_value(json_object_get(e, "name"));
+}
+
 static const char *label_description(json_t *e)
 {
 	return json_string_value(json_object_get(e, "description"));
 }
 
-/* Order matters: accounts before what belongs to them, users before tokens. */
+/*
+ * Order matters: accounts before what belongs to them, users before tokens,
+ * databases before the database tokens that name them.
+ */
 static const struct section sections[] = {
     {"accounts", seed_account, label_id},
     {"clusters", seed_cluster, label_id},
     {"users", seed_user, label_email},
     {"managementTokens", seed_mgmt_token, label_description},
-    {"databases", NULL, NULL},
-    {"databaseTokens", NULL, NULL},
+    {"databases", seed_database, label_name},
+    {"databaseTokens", seed_db_token, label_description},
 };
 
 static int apply_all(struct seed_ctx *c, json_t *root)

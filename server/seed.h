@@ -1,6 +1,7 @@
 /*
- * seed.h - the seed file (CONTRACT 9): accounts, clusters, users and tokens
- * applied at start, idempotently, in one transaction.
+ * seed.h - the seed file (CONTRACT 9): accounts, clusters, users, management
+ * tokens, databases and database tokens applied at start, idempotently, in
+ * one transaction.
  */
 #ifndef MGMTD_SEED_H
 #define MGMTD_SEED_H

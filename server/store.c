@@ -57,6 +57,39 @@ enum stmt_id {
 	S_TOKEN_REVOKE,
 	S_TOKEN_TOUCH,
 
+	S_BEGIN_READ,
+
+	S_DB_INSERT,
+	S_DB_GET,
+	S_DB_GET_ID,
+	S_DB_LIST_LIVE,
+	S_DB_LIST_DELETED,
+	S_DB_UPDATE,
+	S_DB_DELETE,
+	S_DB_RENAME,
+	S_DB_UNDELETE,
+
+	S_TABLE_INSERT,
+	S_TABLE_GET,
+	S_TABLE_GET_ID,
+	S_TABLE_LIST_LIVE,
+	S_TABLE_LIST_DELETED,
+	S_TABLE_DELETE,
+	S_TABLE_RENAME,
+	S_TABLE_UNDELETE,
+
+	S_DBTOKEN_INSERT,
+	S_DBTOKEN_GET,
+	S_DBTOKEN_BY_HASH,
+	S_DBTOKEN_LIST_ALL,
+	S_DBTOKEN_LIST_UNREVOKED,
+	S_DBTOKEN_UPDATE,
+	S_DBTOKEN_REVOKE,
+	S_DBPERM_INSERT,
+	S_DBPERM_DELETE,
+	S_DBPERM_LIST,
+	S_DB_AUTHORIZE,
+
 	STMT_COUNT
 };
 
@@ -66,6 +99,12 @@ enum stmt_id {
 #define TOKEN_COLS                                                                                 \
 	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
 	"revoked_by, last_used_at"
+#define DB_COLS                                                                                    \
+	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
+	"partition_template, created_at, deleted_at"
+#define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
+#define DBTOKEN_COLS                                                                               \
+	"id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at"
 /* Oldest first; rowid breaks ties in insertion order. */
 #define OLDEST_FIRST " ORDER BY created_at, rowid"
 
@@ -125,6 +164,85 @@ static const char *const stmt_sql[STMT_COUNT] = {
     /* Skipping recent touches spares a write on every authenticated request. */
     [S_TOKEN_TOUCH] = "UPDATE management_tokens SET last_used_at = ?2 WHERE id = ?1"
                       " AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+
+    /* Deferred: reads that span several statements see one snapshot. */
+    [S_BEGIN_READ] = "BEGIN",
+
+    [S_DB_INSERT] = "INSERT INTO databases (account_id, cluster_id, name, max_tables,"
+                    " max_columns_per_table, retention_period, partition_template, created_at)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* "deleted_at IS NULL" lets the planner use the partial unique index. */
+    [S_DB_GET] = "SELECT " DB_COLS " FROM databases WHERE account_id = ?1 AND cluster_id = ?2"
+                 " AND name = ?3 AND deleted_at IS NULL",
+    [S_DB_GET_ID] = "SELECT " DB_COLS " FROM databases WHERE account_id = ?1"
+                    " AND cluster_id = ?2 AND id = ?3",
+    [S_DB_LIST_LIVE] = "SELECT " DB_COLS " FROM databases WHERE account_id = ?1"
+                       " AND cluster_id = ?2 AND deleted_at IS NULL" OLDEST_FIRST,
+    [S_DB_LIST_DELETED] = "SELECT " DB_COLS " FROM databases WHERE account_id = ?1"
+                          " AND cluster_id = ?2 AND deleted_at IS NOT NULL" OLDEST_FIRST,
+    /* name, partition_template and the owners never change here. */
+    [S_DB_UPDATE] = "UPDATE databases SET max_tables = ?4, max_columns_per_table = ?5,"
+                    " retention_period = ?6 WHERE account_id = ?1 AND cluster_id = ?2"
+                    " AND id = ?3 AND deleted_at IS NULL",
+    [S_DB_DELETE] = "UPDATE databases SET deleted_at = ?4 WHERE account_id = ?1"
+                    " AND cluster_id = ?2 AND name = ?3 AND deleted_at IS NULL",
+    [S_DB_RENAME] = "UPDATE databases SET name = ?4 WHERE account_id = ?1 AND cluster_id = ?2"
+                    " AND name = ?3 AND deleted_at IS NULL",
+    [S_DB_UNDELETE] = "UPDATE databases SET deleted_at = NULL WHERE account_id = ?1"
+                      " AND cluster_id = ?2 AND id = ?3 AND deleted_at IS NOT NULL",
+
+    [S_TABLE_INSERT] = "INSERT INTO database_tables (database_id, name, partition_template,"
+                       " created_at) VALUES (?1, ?2, ?3, ?4)",
+    [S_TABLE_GET] = "SELECT " TABLE_COLS " FROM database_tables WHERE database_id = ?1"
+                    " AND name = ?2 AND deleted_at IS NULL",
+    [S_TABLE_GET_ID] = "SELECT " TABLE_COLS " FROM database_tables WHERE database_id = ?1"
+                       " AND id = ?2",
+    [S_TABLE_LIST_LIVE] = "SELECT " TABLE_COLS " FROM database_tables WHERE database_id = ?1"
+                          " AND deleted_at IS NULL" OLDEST_FIRST,
+    [S_TABLE_LIST_DELETED] = "SELECT " TABLE_COLS " FROM database_tables"
+                             " WHERE database_id = ?1 AND deleted_at IS NOT NULL" OLDEST_FIRST,
+    [S_TABLE_DELETE] = "UPDATE database_tables SET deleted_at = ?3 WHERE database_id = ?1"
+                       " AND name = ?2 AND deleted_at IS NULL",
+    [S_TABLE_RENAME] = "UPDATE database_tables SET name = ?3 WHERE database_id = ?1"
+                       " AND name = ?2 AND deleted_at IS NULL",
+    [S_TABLE_UNDELETE] = "UPDATE database_tables SET deleted_at = NULL WHERE database_id = ?1"
+                         " AND id = ?2 AND deleted_at IS NOT NULL",
+
+    [S_DBTOKEN_INSERT] = "INSERT INTO database_tokens (id, account_id, cluster_id, description,"
+                         " hash, hash_scheme, created_at, created_by, expires_at, revoked_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_DBTOKEN_GET] = "SELECT " DBTOKEN_COLS " FROM database_tokens WHERE account_id = ?1"
+                      " AND cluster_id = ?2 AND id = ?3",
+    /* The hash comes last so that read_db_token sees the same columns as elsewhere. */
+    [S_DBTOKEN_BY_HASH] = "SELECT " DBTOKEN_COLS ", hash FROM database_tokens WHERE hash = ?1",
+    [S_DBTOKEN_LIST_ALL] = "SELECT " DBTOKEN_COLS " FROM database_tokens WHERE account_id = ?1"
+                           " AND cluster_id = ?2" OLDEST_FIRST,
+    [S_DBTOKEN_LIST_UNREVOKED] = "SELECT " DBTOKEN_COLS " FROM database_tokens"
+                                 " WHERE account_id = ?1 AND cluster_id = ?2"
+                                 " AND revoked_at IS NULL" OLDEST_FIRST,
+    [S_DBTOKEN_UPDATE] = "UPDATE database_tokens SET description = ?4 WHERE account_id = ?1"
+                         " AND cluster_id = ?2 AND id = ?3",
+    /* The first revocation wins: a second one changes nothing. */
+    [S_DBTOKEN_REVOKE] = "UPDATE database_tokens SET revoked_at = ?4 WHERE account_id = ?1"
+                         " AND cluster_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+    [S_DBPERM_INSERT] = "INSERT INTO database_token_permissions (token_id, position, action,"
+                        " resource) VALUES (?1, ?2, ?3, ?4)",
+    [S_DBPERM_DELETE] = "DELETE FROM database_token_permissions WHERE token_id = ?1",
+    [S_DBPERM_LIST] = "SELECT action, resource FROM database_token_permissions"
+                      " WHERE token_id = ?1 ORDER BY position",
+    /*
+     * The data-plane check in one statement: the token by its unique hash,
+     * then two index lookups under it. Never a scan (store_db_authorize_plan
+     * checks that).
+     */
+    [S_DB_AUTHORIZE] = "SELECT t.id, t.account_id, t.cluster_id, t.expires_at, t.revoked_at,"
+                       " t.hash,"
+                       " EXISTS (SELECT 1 FROM database_token_permissions p"
+                       "  WHERE p.token_id = t.id AND p.action = ?2"
+                       "  AND p.resource IN (?3, '*')),"
+                       " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
+                       "  AND d.name = ?3 AND d.deleted_at IS NULL)"
+                       " FROM database_tokens t WHERE t.hash = ?1",
 };
 
 struct store {
@@ -174,6 +292,30 @@ const char *user_group_name(enum user_group g)
 		return "auditor";
 	}
 	return "unknown";
+}
+
+const char *db_action_name(enum db_action a)
+{
+	switch (a) {
+	case DB_ACTION_READ:
+		return "read";
+	case DB_ACTION_WRITE:
+		return "write";
+	}
+	return "unknown";
+}
+
+int db_action_parse(const char *name, enum db_action *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "read") == 0)
+		*out = DB_ACTION_READ;
+	else if (strcmp(name, "write") == 0)
+		*out = DB_ACTION_WRITE;
+	else
+		return -1;
+	return 0;
 }
 
 int user_group_parse(const char *name, enum user_group *out)
@@ -432,8 +574,71 @@ static enum store_status read_token(sqlite3_stmt *q, void *out)
 	return STORE_OK;
 }
 
+static enum store_status read_database(sqlite3_stmt *q, void *out)
+{
+	struct store_database *d = out;
+
+	memset(d, 0, sizeof(*d));
+	d->id = col_int(q, 0);
+	if (!col_text(q, 1, d->account_id, sizeof(d->account_id)))
+		return bad_row("databases", "account_id");
+	if (!col_text(q, 2, d->cluster_id, sizeof(d->cluster_id)))
+		return bad_row("databases", "cluster_id");
+	if (!col_text(q, 3, d->name, sizeof(d->name)))
+		return bad_row("databases", "name");
+	d->max_tables = col_int(q, 4);
+	d->max_columns_per_table = col_int(q, 5);
+	d->retention_period = col_int(q, 6);
+	if (!col_text(q, 7, d->partition_template, sizeof(d->partition_template)))
+		return bad_row("databases", "partition_template");
+	d->created_at = col_int(q, 8);
+	d->deleted_at = col_int(q, 9);
+	return STORE_OK;
+}
+
+static enum store_status read_table(sqlite3_stmt *q, void *out)
+{
+	struct store_table *t = out;
+
+	memset(t, 0, sizeof(*t));
+	t->id = col_int(q, 0);
+	t->database_id = col_int(q, 1);
+	if (!col_text(q, 2, t->name, sizeof(t->name)))
+		return bad_row("database_tables", "name");
+	if (!col_text(q, 3, t->partition_template, sizeof(t->partition_template)))
+		return bad_row("database_tables", "partition_template");
+	t->created_at = col_int(q, 4);
+	t->deleted_at = col_int(q, 5);
+	return STORE_OK;
+}
+
+/* The token's own columns; its permissions are read by load_permissions. */
+static enum store_status read_db_token(sqlite3_stmt *q, void *out)
+{
+	struct store_db_token *t = out;
+
+	memset(t, 0, sizeof(*t));
+	if (!col_text(q, 0, t->id, sizeof(t->id)))
+		return bad_row("database_tokens", "id");
+	if (!col_text(q, 1, t->account_id, sizeof(t->account_id)))
+		return bad_row("database_tokens", "account_id");
+	if (!col_text(q, 2, t->cluster_id, sizeof(t->cluster_id)))
+		return bad_row("database_tokens", "cluster_id");
+	if (!col_text(q, 3, t->description, sizeof(t->description)))
+		return bad_row("database_tokens", "description");
+	t->created_at = col_int(q, 4);
+	if (!col_text(q, 5, t->created_by, sizeof(t->created_by)))
+		return bad_row("database_tokens", "created_by");
+	t->expires_at = col_int(q, 6);
+	t->revoked_at = col_int(q, 7);
+	return STORE_OK;
+}
+
 /* Room for any one row, so that fetch_one needs no allocation. */
 union any_row {
+	struct store_database database;
+	struct store_table table;
+	struct store_db_token db_token;
 	struct store_account account;
 	struct store_cluster cluster;
 	struct store_user user;
@@ -1448,4 +1653,716 @@ enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	return run_change(s, q, NULL);
+}
+
+/*
+ * For reads that span several statements: a deferred transaction (no write
+ * lock) unless the caller holds one. Ended by tx_leave like the others.
+ */
+static enum store_status tx_enter_read(struct store *s, bool *began)
+{
+	enum store_status st;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(s->db))
+		return STORE_OK;
+	st = exec_stmt(s, S_BEGIN_READ);
+	if (st == STORE_OK)
+		*began = true;
+	return st;
+}
+
+/* Runs a bound UPDATE and maps "no row changed" to NOT_FOUND. Resets q. */
+static enum store_status change_one(struct store *s, sqlite3_stmt *q)
+{
+	int changes = 0;
+	enum store_status st = run_change(s, q, &changes);
+
+	if (st == STORE_OK && changes == 0)
+		st = STORE_NOT_FOUND;
+	return st;
+}
+
+/* ---- databases ---- */
+
+/* The statements that take (account_id, cluster_id, name) and change one live row. */
+static sqlite3_stmt *bind_db_key(struct store *s, enum stmt_id id, const char *account_id,
+                                 const char *cluster_id, enum store_status *st, int *rc)
+{
+	sqlite3_stmt *q = stmt_get(s, id, st);
+
+	if (q == NULL)
+		return NULL;
+	bind_text(q, 1, account_id, rc);
+	bind_text(q, 2, cluster_id, rc);
+	return q;
+}
+
+enum store_status store_database_insert(struct store *s, struct store_database *d)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_DB_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, d->account_id, &rc);
+	bind_text(q, 2, d->cluster_id, &rc);
+	bind_text(q, 3, d->name, &rc);
+	bind_int(q, 4, d->max_tables, &rc);
+	bind_int(q, 5, d->max_columns_per_table, &rc);
+	bind_int(q, 6, d->retention_period, &rc);
+	bind_opt_text(q, 7, d->partition_template, &rc);
+	bind_int(q, 8, d->created_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, NULL);
+	/* Our own connection's last insert: no other statement ran in between. */
+	if (st == STORE_OK) {
+		d->id = sqlite3_last_insert_rowid(s->db);
+		d->deleted_at = 0;
+	}
+	return st;
+}
+
+enum store_status store_database_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *name,
+                                     struct store_database *out)
+{
+	enum store_status st = STORE_OK;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *q = bind_db_key(s, S_DB_GET, account_id, cluster_id, &st, &rc);
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 3, name, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_database, out, sizeof(*out));
+}
+
+enum store_status store_database_get_id(struct store *s, const char *account_id,
+                                        const char *cluster_id, int64_t id,
+                                        struct store_database *out)
+{
+	enum store_status st = STORE_OK;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *q = bind_db_key(s, S_DB_GET_ID, account_id, cluster_id, &st, &rc);
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 3, id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_database, out, sizeof(*out));
+}
+
+enum store_status store_database_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool deleted,
+                                      struct store_database **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *q = bind_db_key(s, deleted ? S_DB_LIST_DELETED : S_DB_LIST_LIVE, account_id,
+	                              cluster_id, &st, &rc);
+	void *rows;
+
+	if (q == NULL)
+		return st;
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_database, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+enum store_status store_database_update(struct store *s, const struct store_database *d)
+{
+	enum store_status st = STORE_OK;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *q = bind_db_key(s, S_DB_UPDATE, d->account_id, d->cluster_id, &st, &rc);
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 3, d->id, &rc);
+	bind_int(q, 4, d->max_tables, &rc);
+	bind_int(q, 5, d->max_columns_per_table, &rc);
+	bind_int(q, 6, d->retention_period, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return change_one(s, q);
+}
+
+enum store_status store_database_delete(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name, int64_t now)
+{
+	enum store_status st = STORE_OK;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *q = bind_db_key(s, S_DB_DELETE, account_id, cluster_id, &st, &rc);
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 3, name, &rc);
+	bind_int(q, 4, now, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return change_one(s, q);
+}
+
+enum store_status store_database_rename(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name,
+                                        const char *new_name, struct store_database *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = bind_db_key(s, S_DB_RENAME, account_id, cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 3, name, &rc);
+	bind_text(q, 4, new_name, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = store_database_get(s, account_id, cluster_id, new_name, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_database_undelete(struct store *s, const char *account_id,
+                                          const char *cluster_id, int64_t id,
+                                          struct store_database *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = bind_db_key(s, S_DB_UNDELETE, account_id, cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out;
+	bind_int(q, 3, id, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	/* A live database with the same name makes the unique index refuse: CONFLICT. */
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = store_database_get_id(s, account_id, cluster_id, id, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+/* ---- tables ---- */
+
+enum store_status store_table_insert(struct store *s, struct store_table *t)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TABLE_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, t->database_id, &rc);
+	bind_text(q, 2, t->name, &rc);
+	bind_opt_text(q, 3, t->partition_template, &rc);
+	bind_int(q, 4, t->created_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, NULL);
+	if (st == STORE_OK) {
+		t->id = sqlite3_last_insert_rowid(s->db);
+		t->deleted_at = 0;
+	}
+	return st;
+}
+
+/* The table statements that take (database_id, name) and yield one row. */
+enum store_status store_table_get(struct store *s, int64_t database_id, const char *name,
+                                  struct store_table *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TABLE_GET, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, database_id, &rc);
+	bind_text(q, 2, name, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_table, out, sizeof(*out));
+}
+
+enum store_status store_table_get_id(struct store *s, int64_t database_id, int64_t id,
+                                     struct store_table *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TABLE_GET_ID, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, database_id, &rc);
+	bind_int(q, 2, id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_table, out, sizeof(*out));
+}
+
+enum store_status store_table_list(struct store *s, int64_t database_id, bool deleted,
+                                   struct store_table **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, deleted ? S_TABLE_LIST_DELETED : S_TABLE_LIST_LIVE, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, database_id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_table, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+enum store_status store_table_delete(struct store *s, int64_t database_id, const char *name,
+                                     int64_t now)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TABLE_DELETE, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, database_id, &rc);
+	bind_text(q, 2, name, &rc);
+	bind_int(q, 3, now, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return change_one(s, q);
+}
+
+enum store_status store_table_rename(struct store *s, int64_t database_id, const char *name,
+                                     const char *new_name, struct store_table *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_TABLE_RENAME, &st);
+	if (q == NULL)
+		goto out;
+	bind_int(q, 1, database_id, &rc);
+	bind_text(q, 2, name, &rc);
+	bind_text(q, 3, new_name, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = store_table_get(s, database_id, new_name, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
+                                       struct store_table *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_TABLE_UNDELETE, &st);
+	if (q == NULL)
+		goto out;
+	bind_int(q, 1, database_id, &rc);
+	bind_int(q, 2, id, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = store_table_get_id(s, database_id, id, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+/* ---- database tokens ---- */
+
+/* Reads the permissions of t->id into t, in their stored order. */
+static enum store_status load_permissions(struct store *s, struct store_db_token *t)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_DBPERM_LIST, &st);
+	char action[16];
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, t->id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	t->permission_count = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_db_permission *p = &t->permissions[t->permission_count];
+
+		if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS) {
+			st = bad_row("database_token_permissions", "count");
+			goto out;
+		}
+		if (!col_text(q, 0, action, sizeof(action)) ||
+		    db_action_parse(action, &p->action) != 0) {
+			st = bad_row("database_token_permissions", "action");
+			goto out;
+		}
+		if (!col_text(q, 1, p->resource, sizeof(p->resource))) {
+			st = bad_row("database_token_permissions", "resource");
+			goto out;
+		}
+		t->permission_count++;
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, stmt_sql[S_DBPERM_LIST]);
+out:
+	stmt_done(q);
+	return st;
+}
+
+/* Replaces the stored permissions of t->id with t's; inside the caller's transaction. */
+static enum store_status write_permissions(struct store *s, const struct store_db_token *t)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_DBPERM_DELETE, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, t->id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, NULL);
+	for (size_t i = 0; st == STORE_OK && i < t->permission_count; i++) {
+		q = stmt_get(s, S_DBPERM_INSERT, &st);
+		if (q == NULL)
+			break;
+		bind_text(q, 1, t->id, &rc);
+		bind_int(q, 2, (int64_t)i, &rc);
+		bind_text(q, 3, db_action_name(t->permissions[i].action), &rc);
+		bind_text(q, 4, t->permissions[i].resource, &rc);
+		if (rc != SQLITE_OK)
+			return bind_failed(s, q, rc);
+		st = run_change(s, q, NULL);
+	}
+	return st;
+}
+
+enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,
+                                        const unsigned char hash[TOKEN_HASH_LEN])
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return STORE_ERROR;
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_DBTOKEN_INSERT, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, t->id, &rc);
+	bind_text(q, 2, t->account_id, &rc);
+	bind_text(q, 3, t->cluster_id, &rc);
+	bind_text(q, 4, t->description, &rc);
+	bind_blob(q, 5, hash, TOKEN_HASH_LEN, &rc);
+	bind_text(q, 6, TOKEN_HASH_SCHEME, &rc);
+	bind_int(q, 7, t->created_at, &rc);
+	bind_opt_text(q, 8, t->created_by, &rc);
+	bind_opt_int(q, 9, t->expires_at, &rc);
+	bind_opt_int(q, 10, t->revoked_at, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = run_change(s, q, NULL);
+	if (st == STORE_OK)
+		st = write_permissions(s, t);
+out:
+	return tx_leave(s, began, st);
+}
+
+/* fetch_one of a token row, then its permissions, in one snapshot. */
+static enum store_status fetch_db_token(struct store *s, sqlite3_stmt *q,
+                                        struct store_db_token *out)
+{
+	enum store_status st = fetch_one(s, q, read_db_token, out, sizeof(*out));
+
+	if (st == STORE_OK)
+		st = load_permissions(s, out);
+	return st;
+}
+
+enum store_status store_db_token_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *id,
+                                     struct store_db_token *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter_read(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = bind_db_key(s, S_DBTOKEN_GET, account_id, cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 3, id, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = fetch_db_token(s, q, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_db_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                         struct store_db_token *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	const void *got;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter_read(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_DBTOKEN_BY_HASH, &st);
+	if (q == NULL)
+		goto out;
+	bind_blob(q, 1, hash, TOKEN_HASH_LEN, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		st = read_db_token(q, out);
+		/* As for management tokens: the answer rests on a constant-time compare. */
+		got = sqlite3_column_blob(q, 8);
+		if (st == STORE_OK &&
+		    (got == NULL || sqlite3_column_bytes(q, 8) != TOKEN_HASH_LEN ||
+		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
+			st = STORE_NOT_FOUND;
+	} else if (rc == SQLITE_DONE) {
+		st = STORE_NOT_FOUND;
+	} else {
+		st = sql_fail(s, rc, stmt_sql[S_DBTOKEN_BY_HASH]);
+	}
+	stmt_done(q);
+	if (st == STORE_OK)
+		st = load_permissions(s, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_db_token_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool include_revoked,
+                                      struct store_db_token **out, size_t *n)
+{
+	struct store_db_token *rows = NULL;
+	enum store_status st;
+	sqlite3_stmt *q;
+	void *raw = NULL;
+	size_t count = 0;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter_read(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = bind_db_key(s, include_revoked ? S_DBTOKEN_LIST_ALL : S_DBTOKEN_LIST_UNREVOKED,
+	                account_id, cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out;
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = fetch_all(s, q, read_db_token, sizeof(*rows), &raw, &count);
+	rows = raw;
+	/* One small indexed query per token: cheap in-process, and simple. */
+	for (size_t i = 0; st == STORE_OK && i < count; i++)
+		st = load_permissions(s, &rows[i]);
+out:
+	st = tx_leave(s, began, st);
+	if (st != STORE_OK) {
+		free(rows);
+		return st;
+	}
+	*out = rows;
+	*n = count;
+	return STORE_OK;
+}
+
+enum store_status store_db_token_update(struct store *s, const struct store_db_token *t)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return STORE_ERROR;
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = bind_db_key(s, S_DBTOKEN_UPDATE, t->account_id, t->cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 3, t->id, &rc);
+	bind_text(q, 4, t->description, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = write_permissions(s, t);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_db_token_revoke(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *id, int64_t now,
+                                        struct store_db_token *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = bind_db_key(s, S_DBTOKEN_REVOKE, account_id, cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 3, id, &rc);
+	bind_int(q, 4, now, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = run_change(s, q, NULL);
+	/* Read back: a token revoked before shows its first revocation; unknown is NOT_FOUND. */
+	if (st == STORE_OK)
+		st = store_db_token_get(s, account_id, cluster_id, id, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+enum store_status store_db_authorize(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                     enum db_action action, const char *database,
+                                     struct store_db_grant *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_DB_AUTHORIZE, &st);
+	struct store_db_grant g;
+	const void *got;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_blob(q, 1, hash, TOKEN_HASH_LEN, &rc);
+	bind_text(q, 2, db_action_name(action), &rc);
+	bind_text(q, 3, database, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	memset(&g, 0, sizeof(g));
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		if (!col_text(q, 0, g.token_id, sizeof(g.token_id)) ||
+		    !col_text(q, 1, g.account_id, sizeof(g.account_id)) ||
+		    !col_text(q, 2, g.cluster_id, sizeof(g.cluster_id)))
+			st = bad_row("database_tokens", "id");
+		g.expires_at = col_int(q, 3);
+		g.revoked_at = col_int(q, 4);
+		got = sqlite3_column_blob(q, 5);
+		if (st == STORE_OK &&
+		    (got == NULL || sqlite3_column_bytes(q, 5) != TOKEN_HASH_LEN ||
+		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
+			st = STORE_NOT_FOUND;
+		g.permitted = col_int(q, 6) != 0;
+		g.database_exists = col_int(q, 7) != 0;
+	} else if (rc == SQLITE_DONE) {
+		st = STORE_NOT_FOUND;
+	} else {
+		st = sql_fail(s, rc, stmt_sql[S_DB_AUTHORIZE]);
+	}
+	stmt_done(q);
+	if (st == STORE_OK)
+		*out = g;
+	return st;
+}
+
+enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
+{
+	sqlite3_stmt *q = NULL;
+	char *sql;
+	int rc;
+	enum store_status st = STORE_OK;
+
+	*indexed = true;
+	sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", stmt_sql[S_DB_AUTHORIZE]);
+	if (sql == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return sql_fail(s, rc, "EXPLAIN QUERY PLAN of the data-plane check");
+	/* Each row's fourth column describes one step: "SEARCH ..." or "SCAN ...". */
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const unsigned char *detail = sqlite3_column_text(q, 3);
+
+		if (detail != NULL && strncmp((const char *)detail, "SCAN", 4) == 0) {
+			log_error("store: the data-plane check scans: %s", detail);
+			*indexed = false;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, "EXPLAIN QUERY PLAN of the data-plane check");
+	sqlite3_finalize(q);
+	return st;
 }

@@ -187,4 +187,165 @@ enum store_status store_mgmt_token_revoke(struct store *s, const char *account_i
 enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
                                          int64_t min_interval_ms);
 
+/* ---- databases and tables (CONTRACT 4.1, 4.2) ---- */
+
+#define STORE_DB_NAME_SIZE    65   /* database names: 1 to 64 bytes */
+#define STORE_TABLE_NAME_SIZE 256  /* table names: 1 to 255 bytes */
+#define STORE_TEMPLATE_SIZE   4096 /* a partition template as compact JSON */
+
+struct store_database {
+	int64_t id; /* set by store_database_insert */
+	char account_id[UUID_STR_SIZE];
+	char cluster_id[UUID_STR_SIZE];
+	char name[STORE_DB_NAME_SIZE];
+	int64_t max_tables;
+	int64_t max_columns_per_table;
+	int64_t retention_period;                     /* nanoseconds; 0 = forever */
+	char partition_template[STORE_TEMPLATE_SIZE]; /* JSON array as given; "" = none */
+	int64_t created_at;
+	int64_t deleted_at; /* 0 = live */
+};
+
+/*
+ * Inserts d (live) and sets d->id. CONFLICT when a live database of the
+ * cluster has this name; deleted ones do not hold their names.
+ */
+enum store_status store_database_insert(struct store *s, struct store_database *d);
+/* The live database of the cluster with this name. */
+enum store_status store_database_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *name,
+                                     struct store_database *out);
+/* The database of the cluster with this id, live or deleted. */
+enum store_status store_database_get_id(struct store *s, const char *account_id,
+                                        const char *cluster_id, int64_t id,
+                                        struct store_database *out);
+/* Live (deleted false) or deleted databases, oldest first; the caller frees *out. */
+enum store_status store_database_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool deleted,
+                                      struct store_database **out, size_t *n);
+/* Writes the limits and retention period of the live database d->id. */
+enum store_status store_database_update(struct store *s, const struct store_database *d);
+/* Soft-deletes the live database with this name at time now. */
+enum store_status store_database_delete(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name, int64_t now);
+/*
+ * Renames the live database name to new_name and fills out with the row
+ * after. CONFLICT when another live database has new_name.
+ */
+enum store_status store_database_rename(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name,
+                                        const char *new_name, struct store_database *out);
+/*
+ * Makes the deleted database id live again and fills out. NOT_FOUND when no
+ * deleted database has this id; CONFLICT when a live one has its name.
+ */
+enum store_status store_database_undelete(struct store *s, const char *account_id,
+                                          const char *cluster_id, int64_t id,
+                                          struct store_database *out);
+
+struct store_table {
+	int64_t id; /* set by store_table_insert */
+	int64_t database_id;
+	char name[STORE_TABLE_NAME_SIZE];
+	char partition_template[STORE_TEMPLATE_SIZE]; /* "" = none */
+	int64_t created_at;
+	int64_t deleted_at; /* 0 = live */
+};
+
+/* Inserts t (live) and sets t->id. CONFLICT when a live table of the database has its name. */
+enum store_status store_table_insert(struct store *s, struct store_table *t);
+/* The live table of the database with this name. */
+enum store_status store_table_get(struct store *s, int64_t database_id, const char *name,
+                                  struct store_table *out);
+/* The table of the database with this id, live or deleted. */
+enum store_status store_table_get_id(struct store *s, int64_t database_id, int64_t id,
+                                     struct store_table *out);
+/* Live or deleted tables of a database, oldest first; the caller frees *out. */
+enum store_status store_table_list(struct store *s, int64_t database_id, bool deleted,
+                                   struct store_table **out, size_t *n);
+enum store_status store_table_delete(struct store *s, int64_t database_id, const char *name,
+                                     int64_t now);
+/* As store_database_rename, within one database. */
+enum store_status store_table_rename(struct store *s, int64_t database_id, const char *name,
+                                     const char *new_name, struct store_table *out);
+/* As store_database_undelete, within one database. */
+enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
+                                       struct store_table *out);
+
+/* ---- database tokens (CONTRACT 4.3, 4.4) ---- */
+
+/* Enough for every database of a cluster twice over in practice; "*" covers the rest. */
+#define STORE_DB_TOKEN_MAX_PERMISSIONS 64
+
+enum db_action { DB_ACTION_READ = 0, DB_ACTION_WRITE };
+
+const char *db_action_name(enum db_action a);
+int db_action_parse(const char *name, enum db_action *out); /* 0 or -1 */
+
+struct store_db_permission {
+	enum db_action action;
+	char resource[STORE_DB_NAME_SIZE]; /* a database name or "*" */
+};
+
+struct store_db_token {
+	char id[UUID_STR_SIZE];
+	char account_id[UUID_STR_SIZE];
+	char cluster_id[UUID_STR_SIZE];
+	char description[4097]; /* at most 1024 code points of UTF-8 */
+	size_t permission_count;
+	struct store_db_permission permissions[STORE_DB_TOKEN_MAX_PERMISSIONS];
+	int64_t created_at;
+	char created_by[UUID_STR_SIZE]; /* user or management-token id; "" when unknown */
+	int64_t expires_at;             /* 0 = never */
+	int64_t revoked_at;             /* 0 = not revoked */
+};
+
+/* Stores t, its permissions and the keyed hash of its secret. CONFLICT when id or hash exists. */
+enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,
+                                        const unsigned char hash[TOKEN_HASH_LEN]);
+enum store_status store_db_token_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *id,
+                                     struct store_db_token *out);
+/* The token with this keyed hash, in any account, cluster and state. */
+enum store_status store_db_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                         struct store_db_token *out);
+/* Oldest first; revoked ones only when include_revoked. The caller frees *out. */
+enum store_status store_db_token_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool include_revoked,
+                                      struct store_db_token **out, size_t *n);
+/* Replaces the description and the permissions of the token t->id. */
+enum store_status store_db_token_update(struct store *s, const struct store_db_token *t);
+/*
+ * Revokes at time now; a token already revoked keeps its first revoked_at.
+ * Fills out with the row after.
+ */
+enum store_status store_db_token_revoke(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *id, int64_t now,
+                                        struct store_db_token *out);
+
+/* What the data-plane check needs to know, from one indexed query. */
+struct store_db_grant {
+	char token_id[UUID_STR_SIZE];
+	char account_id[UUID_STR_SIZE];
+	char cluster_id[UUID_STR_SIZE];
+	int64_t expires_at;   /* 0 = never */
+	int64_t revoked_at;   /* 0 = not revoked */
+	bool permitted;       /* a permission names action on database or "*" */
+	bool database_exists; /* a live database of the token's cluster has this name */
+};
+
+/*
+ * Looks the token up by keyed hash and answers, in the same statement,
+ * whether it grants action on database. NOT_FOUND for an unknown hash.
+ */
+enum store_status store_db_authorize(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                     enum db_action action, const char *database,
+                                     struct store_db_grant *out);
+
+/*
+ * Asks SQLite how it runs store_db_authorize: *indexed is false when any step
+ * scans a table instead of searching an index (a test guards "never a scan").
+ */
+enum store_status store_db_authorize_plan(struct store *s, bool *indexed);
+
 #endif

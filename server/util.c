@@ -53,6 +53,21 @@ bool uuid_is_valid(const char *s)
 	return s[14] == '4' && (s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b');
 }
 
+bool id_parse(const char *s, int64_t *out)
+{
+	int64_t n = 0;
+
+	if (s == NULL || s[0] < '1' || s[0] > '9')
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > (INT64_MAX - (*s - '0')) / 10)
+			return false;
+		n = n * 10 + (*s - '0');
+	}
+	*out = n;
+	return true;
+}
+
 bool str_copy(char *dst, size_t dstsize, const char *src)
 {
 	size_t len;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A lower-case UUID string, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", plus NUL. */
 #define UUID_STR_SIZE 37
@@ -17,6 +18,12 @@ void uuid_v4_generate(char out[UUID_STR_SIZE]);
 
 /* True when s is a lower-case canonical UUID of version 4 (the only ids we mint). */
 bool uuid_is_valid(const char *s);
+
+/*
+ * Parses a database or table id: decimal digits only, no sign, no leading
+ * zero, from 1 to INT64_MAX. False for anything else.
+ */
+bool id_parse(const char *s, int64_t *out);
 
 /*
  * Copies src into dst of size dstsize, always NUL-terminating when dstsize > 0.

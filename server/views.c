@@ -78,3 +78,80 @@ json_t *view_cluster(const struct store_cluster *c)
 	bad |= json_set_time(o, "createdAt", c->created_at);
 	return finish(o, bad);
 }
+
+/* A stored partition template ("" = none) as JSON, under "partitionTemplate". */
+static int set_template(json_t *o, const char *stored)
+{
+	json_t *tpl;
+
+	if (stored[0] == '\0')
+		return 0;
+	/* Stored by us after validation: failing to parse it means a damaged row. */
+	tpl = json_loads(stored, JSON_REJECT_DUPLICATES, NULL);
+	if (tpl == NULL)
+		return -1;
+	return json_object_set_new(o, "partitionTemplate", tpl);
+}
+
+json_t *view_database(const struct store_database *d, bool with_id)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (o == NULL)
+		return NULL;
+	bad |= json_object_set_new(o, "accountId", json_string(d->account_id));
+	bad |= json_object_set_new(o, "clusterId", json_string(d->cluster_id));
+	if (with_id)
+		bad |= json_object_set_new(o, "id", json_integer(d->id));
+	bad |= json_object_set_new(o, "name", json_string(d->name));
+	bad |= json_object_set_new(o, "maxTables", json_integer(d->max_tables));
+	bad |= json_object_set_new(o, "maxColumnsPerTable", json_integer(d->max_columns_per_table));
+	bad |= json_object_set_new(o, "retentionPeriod", json_integer(d->retention_period));
+	bad |= set_template(o, d->partition_template);
+	return finish(o, bad);
+}
+
+json_t *view_table(const struct store_table *t, const struct store_database *db, bool with_id)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (o == NULL)
+		return NULL;
+	bad |= json_object_set_new(o, "accountId", json_string(db->account_id));
+	bad |= json_object_set_new(o, "clusterId", json_string(db->cluster_id));
+	bad |= json_object_set_new(o, "databaseName", json_string(db->name));
+	if (with_id)
+		bad |= json_object_set_new(o, "id", json_integer(t->id));
+	bad |= json_object_set_new(o, "name", json_string(t->name));
+	bad |= set_template(o, t->partition_template);
+	return finish(o, bad);
+}
+
+json_t *view_db_token(const struct store_db_token *t)
+{
+	json_t *o = json_object();
+	json_t *perms = json_array();
+	int bad = 0;
+
+	if (o == NULL || perms == NULL) {
+		json_decref(o);
+		json_decref(perms);
+		return NULL;
+	}
+	for (size_t i = 0; i < t->permission_count; i++)
+		bad |=
+		    json_array_append_new(perms, json_pack("{s:s, s:s}", "action",
+		                                           db_action_name(t->permissions[i].action),
+		                                           "resource", t->permissions[i].resource));
+	bad |= json_object_set_new(o, "accountId", json_string(t->account_id));
+	bad |= json_object_set_new(o, "clusterId", json_string(t->cluster_id));
+	bad |= json_object_set_new(o, "id", json_string(t->id));
+	bad |= json_object_set_new(o, "description", json_string(t->description));
+	bad |= json_object_set_new(o, "permissions", perms);
+	bad |= json_set_time(o, "createdAt", t->created_at);
+	bad |= json_set_time(o, "expiresAt", t->expires_at);
+	bad |= json_set_time(o, "revokedAt", t->revoked_at);
+	return finish(o, bad);
+}

@@ -8,6 +8,7 @@
 #define MGMTD_VIEWS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -18,5 +19,12 @@ const char *mgmt_token_status(const struct store_mgmt_token *t, int64_t now);
 json_t *view_mgmt_token(const struct store_mgmt_token *t, int64_t now);
 json_t *view_user(const struct store_user *u);
 json_t *view_cluster(const struct store_cluster *c);
+
+/* Database; with_id adds "id" (DatabaseWithId). */
+json_t *view_database(const struct store_database *d, bool with_id);
+/* Table of database db; with_id adds "id" (TableWithId). */
+json_t *view_table(const struct store_table *t, const struct store_database *db, bool with_id);
+/* DatabaseToken, without the secret. */
+json_t *view_db_token(const struct store_db_token *t);
 
 #endif

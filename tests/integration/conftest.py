@@ -59,6 +59,7 @@ USERS = {
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MGMT_TOKEN_RE = re.compile(r"M\.V1\.[A-Za-z0-9_-]{49}")
+DB_TOKEN_RE = re.compile(r"apiv1_[A-Za-z0-9_-]{86}")
 B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 START_TIMEOUT = 10.0
@@ -142,6 +143,48 @@ def users_path(account=ACCOUNT_A, user_id=None):
 def clusters_path(account=ACCOUNT_A, cluster_id=None):
     p = "/api/v0/accounts/%s/clusters" % account
     return p if cluster_id is None else "%s/%s" % (p, cluster_id)
+
+
+def default_cluster(account):
+    return {ACCOUNT_A: CLUSTER_A, ACCOUNT_B: CLUSTER_B}.get(account, CLUSTER_A)
+
+
+def path_segment(name) -> str:
+    """A name as one path segment: "/" (allowed in database names) becomes %2F."""
+    return requests.utils.quote(str(name), safe="")
+
+
+def databases_path(account=ACCOUNT_A, cluster=None, name=None, suffix=None):
+    """.../clusters/{cluster}/databases[/{name}[/{suffix}]]; name may be an id."""
+    p = "%s/databases" % clusters_path(account, cluster or default_cluster(account))
+    if name is not None:
+        p += "/" + path_segment(name)
+    if suffix is not None:
+        p += "/" + suffix
+    return p
+
+
+def tables_path(database, account=ACCOUNT_A, cluster=None, name=None, suffix=None):
+    p = databases_path(account, cluster, database, "tables")
+    if name is not None:
+        p += "/" + path_segment(name)
+    if suffix is not None:
+        p += "/" + suffix
+    return p
+
+
+def db_tokens_path(account=ACCOUNT_A, cluster=None, token_id=None):
+    p = "%s/tokens" % clusters_path(account, cluster or default_cluster(account))
+    return p if token_id is None else "%s/%s" % (p, token_id)
+
+
+def authorize_path(account=ACCOUNT_A, cluster=None):
+    return "%s/authorize" % clusters_path(account, cluster or default_cluster(account))
+
+
+def unique_name(prefix="db"):
+    """A fresh database or table name, so that tests sharing a daemon stay apart."""
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
 
 
 # ---------------------------------------------------------------------------
@@ -530,6 +573,9 @@ class Daemon:
     def delete(self, path, token=None, **kw):
         return self.request("DELETE", path, token, **kw)
 
+    def put(self, path, token=None, **kw):
+        return self.request("PUT", path, token, **kw)
+
     # -- conveniences --
 
     def jwt(self, name="admin", **kw) -> str:
@@ -567,6 +613,34 @@ class Daemon:
     def get_token(self, token_id, account=ACCOUNT_A):
         admin = "admin" if account == ACCOUNT_A else "admin_b"
         return ok_json(self.get(tokens_path(account, token_id), self.jwt(admin)))
+
+    def admin_of(self, account):
+        return self.jwt("admin" if account == ACCOUNT_A else "admin_b")
+
+    def create_database(self, name=None, account=ACCOUNT_A, cluster=None, cred=None, **fields):
+        """Creates a database (as the account's admin unless cred); returns the 200 body."""
+        body = {"name": name or unique_name()}
+        body.update(fields)
+        return ok_json(self.post(databases_path(account, cluster), cred or self.admin_of(account),
+                                 json=body))
+
+    def create_db_token(self, permissions=(), description="db token", account=ACCOUNT_A,
+                        cluster=None, cred=None, **fields):
+        """Creates a database token; permissions: [(action, resource), ...] or dicts.
+        Returns the 200 body (with accessToken)."""
+        perms = [p if isinstance(p, dict) else {"action": p[0], "resource": p[1]}
+                 for p in permissions]
+        body = {"description": description, "permissions": perms}
+        body.update(fields)
+        return ok_json(self.post(db_tokens_path(account, cluster), cred or self.admin_of(account),
+                                 json=body))
+
+    def authorize(self, token, database, action, account=ACCOUNT_A, cluster=None,
+                  scheme="Bearer"):
+        """GET .../authorize with a database token; returns the response."""
+        headers = {} if token is None else {"Authorization": "%s %s" % (scheme, token)}
+        return self.get(authorize_path(account, cluster),
+                        params={"database": database, "action": action}, headers=headers)
 
     # -- offline CLI --
 

@@ -34,7 +34,7 @@ static struct principal token(void)
 struct expect {
 	const char *who;
 	struct principal p;
-	const char *mgmt, *users, *clusters;
+	const char *mgmt, *users, *clusters, *databases, *tables, *db_tokens;
 };
 
 static enum access letter(char c)
@@ -57,10 +57,11 @@ static void test_contract_table(void **state)
 {
 	/* Ops in order: read, create, update, delete (revoke). */
 	const struct expect rows[] = {
-	    {"admin", user(GROUP_ADMIN), "AADA", "AAAA", "ADDD"},
-	    {"member", user(GROUP_MEMBER), "DDDD", "SDDD", "ADDD"},
-	    {"auditor", user(GROUP_AUDITOR), "ADDD", "ADDD", "ADDD"},
-	    {"token", token(), "ADDA", "AAAA", "ADDD"},
+	    /* who, principal: mgmt tokens, users, clusters, databases, tables, db tokens */
+	    {"admin", user(GROUP_ADMIN), "AADA", "AAAA", "ADDD", "AAAA", "AAAA", "AAAA"},
+	    {"member", user(GROUP_MEMBER), "DDDD", "SDDD", "ADDD", "ADDD", "ADDD", "AADD"},
+	    {"auditor", user(GROUP_AUDITOR), "ADDD", "ADDD", "ADDD", "ADDD", "ADDD", "ADDD"},
+	    {"token", token(), "ADDA", "AAAA", "ADDD", "AAAA", "AAAA", "AAAA"},
 	};
 
 	(void)state;
@@ -68,7 +69,27 @@ static void test_contract_table(void **state)
 		check(&rows[i], RES_MGMT_TOKENS, rows[i].mgmt, false);
 		check(&rows[i], RES_USERS, rows[i].users, false);
 		check(&rows[i], RES_CLUSTERS, rows[i].clusters, false);
+		check(&rows[i], RES_DATABASES, rows[i].databases, false);
+		check(&rows[i], RES_TABLES, rows[i].tables, false);
+		check(&rows[i], RES_DB_TOKENS, rows[i].db_tokens, false);
 	}
+}
+
+/* A database token is never a management principal: no right anywhere. */
+static void test_db_token_has_no_rights(void **state)
+{
+	struct principal p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.kind = PRINCIPAL_DB_TOKEN;
+	strcpy(p.token_id, "d");
+	for (int res = RES_NONE + 1; res < RES_COUNT; res++)
+		for (int op = 0; op < OP_COUNT; op++)
+			assert_int_equal(
+			    auth_access(&p, (enum resource)res, (enum operation)op, true),
+			    ACCESS_DENY);
+	assert_string_equal(auth_actor_id(&p), "d");
 }
 
 static void test_tokens_may_mint(void **state)
@@ -106,9 +127,8 @@ static void test_actor_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_contract_table),
-	    cmocka_unit_test(test_tokens_may_mint),
-	    cmocka_unit_test(test_nobody_and_public),
+	    cmocka_unit_test(test_contract_table),  cmocka_unit_test(test_db_token_has_no_rights),
+	    cmocka_unit_test(test_tokens_may_mint), cmocka_unit_test(test_nobody_and_public),
 	    cmocka_unit_test(test_actor_id),
 	};
 

@@ -140,6 +140,41 @@ static void test_long_and_deep_paths(void **state)
 	assert_int_equal(router_match(table, table_count, "GET", path, &m), ROUTER_NOT_FOUND);
 }
 
+/* Captures are percent-decoded after splitting, so %2F stays inside one segment. */
+static void test_captures_are_decoded(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(
+	    router_match(table, table_count, "GET", "/a/telegraf%2Fautogen/things/x%2fy%41", &m),
+	    ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[3]);
+	assert_string_equal(route_param(&m, "accountId"), "telegraf/autogen");
+	assert_string_equal(route_param(&m, "thingId"), "x/yA");
+	/* An unescaped slash is a separator, as before. */
+	assert_int_equal(router_match(table, table_count, "GET", "/a/b/c/things", &m),
+	                 ROUTER_NOT_FOUND);
+}
+
+static void test_bad_escapes_do_not_match(void **state)
+{
+	static const char *const paths[] = {
+	    "/a/%/things", "/a/%2/things", "/a/%zz/things", "/a/x%00y/things", "/a/%g1/things",
+	};
+	struct route_match m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (router_match(table, table_count, "GET", paths[i], &m) != ROUTER_NOT_FOUND)
+			fail_msg("path \"%s\" should not match", paths[i]);
+	/* Literals compare as sent: an escaped literal is another path. */
+	assert_int_equal(router_match(table, table_count, "GET", "/%61/x/things", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/he%6Clth", &m),
+	                 ROUTER_NOT_FOUND);
+}
+
 /* The program's own table: every pattern well formed, no duplicate method+pattern. */
 static void test_program_routes(void **state)
 {
@@ -165,6 +200,30 @@ static void test_program_routes(void **state)
 	    router_match(routes, route_count, "PUT", "/api/v0/accounts/abc/management/tokens", &m),
 	    ROUTER_WRONG_METHOD);
 	assert_string_equal(m.allow, "GET, POST");
+
+	/* Cluster-scoped routes: at most ROUTER_MAX_PARAMS captures, all found. */
+	assert_int_equal(
+	    router_match(routes, route_count, "PUT",
+	                 "/api/v0/accounts/a/clusters/c/databases/db%2Frp/tables/t/rename", &m),
+	    ROUTER_FOUND);
+	assert_ptr_equal(m.route->handler, api_table_rename);
+	assert_string_equal(route_param(&m, "databaseName"), "db/rp");
+	assert_string_equal(route_param(&m, "tableName"), "t");
+	assert_int_equal(router_match(routes, route_count, "PUT",
+	                              "/api/v0/accounts/a/clusters/c/databases/7/undelete", &m),
+	                 ROUTER_FOUND);
+	assert_ptr_equal(m.route->handler, api_database_undelete);
+	assert_string_equal(route_param(&m, "databaseId"), "7");
+	assert_int_equal(router_match(routes, route_count, "GET",
+	                              "/api/v0/accounts/a/clusters/c/databases/x", &m),
+	                 ROUTER_WRONG_METHOD);
+	assert_string_equal(m.allow, "PATCH, DELETE");
+	assert_int_equal(
+	    router_match(routes, route_count, "GET", "/api/v0/accounts/a/clusters/c/authorize", &m),
+	    ROUTER_FOUND);
+	assert_ptr_equal(m.route->handler, api_authorize);
+	assert_true(m.route->flags & ROUTE_DATA_PLANE);
+	assert_int_equal(m.route->resource, RES_NONE);
 }
 
 int main(void)
@@ -177,6 +236,8 @@ int main(void)
 	    cmocka_unit_test(test_wrong_method_lists_allow),
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_long_and_deep_paths),
+	    cmocka_unit_test(test_captures_are_decoded),
+	    cmocka_unit_test(test_bad_escapes_do_not_match),
 	    cmocka_unit_test(test_program_routes),
 	};
 

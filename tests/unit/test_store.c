@@ -856,6 +856,306 @@ static void test_pool_unopenable(void **state)
 	store_pool_free(pool);
 }
 
+/* ---- databases, tables, database tokens ---- */
+
+static void add_cluster(struct store *s, const char *id, const char *account)
+{
+	struct store_cluster c = {.created_at = 1000};
+
+	strcpy(c.id, id);
+	strcpy(c.account_id, account);
+	strcpy(c.name, "c");
+	strcpy(c.url, "https://c");
+	assert_int_equal(store_cluster_ensure(s, &c), STORE_OK);
+}
+
+static struct store_database make_db(const char *cluster, const char *name, int64_t created_at)
+{
+	struct store_database d;
+
+	memset(&d, 0, sizeof(d));
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, cluster);
+	strcpy(d.name, name);
+	d.max_tables = 500;
+	d.max_columns_per_table = 250;
+	d.created_at = created_at;
+	return d;
+}
+
+static void databases_fixture(struct store *s)
+{
+	add_account(s, ACCT, "Example");
+	add_account(s, ACCT2, "Second");
+	add_cluster(s, CL1, ACCT);
+	add_cluster(s, CL2, ACCT);
+}
+
+static void test_databases(void **state)
+{
+	struct fixture *f = *state;
+	struct store_database a = make_db(CL1, "alpha", 100), b = make_db(CL1, "beta", 200);
+	struct store_database other = make_db(CL2, "alpha", 300), got, *list = NULL;
+	size_t n = 0;
+
+	databases_fixture(f->s);
+	strcpy(a.partition_template, "[{\"type\":\"time\",\"value\":\"%Y\"}]");
+	a.retention_period = 3600000000000;
+	assert_int_equal(store_database_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_database_insert(f->s, &b), STORE_OK);
+	/* The same name in another cluster is another database. */
+	assert_int_equal(store_database_insert(f->s, &other), STORE_OK);
+	assert_true(a.id >= 1 && b.id > a.id && other.id > b.id);
+	struct store_database dup = make_db(CL1, "alpha", 400);
+
+	assert_int_equal(store_database_insert(f->s, &dup), STORE_CONFLICT);
+
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "alpha", &got), STORE_OK);
+	assert_int_equal(got.id, a.id);
+	assert_string_equal(got.partition_template, a.partition_template);
+	assert_int_equal(got.retention_period, 3600000000000);
+	assert_int_equal(got.deleted_at, 0);
+	/* Scoped: another account or cluster does not see it. */
+	assert_int_equal(store_database_get(f->s, ACCT2, CL1, "alpha", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_database_get_id(f->s, ACCT, CL2, a.id, &got), STORE_NOT_FOUND);
+
+	/* Update changes the limits only. */
+	got = b;
+	got.max_tables = 7;
+	got.retention_period = 5;
+	assert_int_equal(store_database_update(f->s, &got), STORE_OK);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "beta", &got), STORE_OK);
+	assert_int_equal(got.max_tables, 7);
+	assert_int_equal(got.max_columns_per_table, 250);
+	assert_int_equal(got.retention_period, 5);
+
+	/* Soft delete frees the name; the row stays, listed as deleted. */
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "alpha", 999), STORE_OK);
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "alpha", 999), STORE_NOT_FOUND);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "alpha", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_database_get_id(f->s, ACCT, CL1, a.id, &got), STORE_OK);
+	assert_int_equal(got.deleted_at, 999);
+	got.max_tables = 1;
+	assert_int_equal(store_database_update(f->s, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_database_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].name, "beta");
+	free(list);
+	assert_int_equal(store_database_list(f->s, ACCT, CL1, true, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, a.id);
+	free(list);
+
+	struct store_database again = make_db(CL1, "alpha", 1000);
+
+	assert_int_equal(store_database_insert(f->s, &again), STORE_OK);
+	assert_true(again.id != a.id);
+	/* Undelete while the name is taken: conflict, nothing changes. */
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, a.id, &got), STORE_CONFLICT);
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "alpha", "beta", &got),
+	                 STORE_CONFLICT);
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "alpha", "gamma", &got), STORE_OK);
+	assert_int_equal(got.id, again.id);
+	assert_string_equal(got.name, "gamma");
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "alpha", "delta", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, a.id, &got), STORE_OK);
+	assert_string_equal(got.name, "alpha");
+	assert_int_equal(got.deleted_at, 0);
+	assert_string_equal(got.partition_template, a.partition_template);
+	/* Only deleted databases can be undeleted. */
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, a.id, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_database_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 3); /* alpha (oldest), beta, gamma */
+	assert_string_equal(list[0].name, "alpha");
+	assert_string_equal(list[2].name, "gamma");
+	free(list);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_tables(void **state)
+{
+	struct fixture *f = *state;
+	struct store_database d1 = make_db(CL1, "one", 1), d2 = make_db(CL1, "two", 2);
+	struct store_table t, got, *list = NULL;
+	size_t n = 0;
+
+	databases_fixture(f->s);
+	assert_int_equal(store_database_insert(f->s, &d1), STORE_OK);
+	assert_int_equal(store_database_insert(f->s, &d2), STORE_OK);
+	memset(&t, 0, sizeof(t));
+	t.database_id = d1.id;
+	strcpy(t.name, "cpu");
+	t.created_at = 5;
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	assert_true(t.id >= 1);
+	int64_t cpu = t.id;
+
+	assert_int_equal(store_table_insert(f->s, &t), STORE_CONFLICT);
+	t.database_id = d2.id; /* same name, other database: fine */
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	assert_int_equal(store_table_get(f->s, d1.id, "cpu", &got), STORE_OK);
+	assert_int_equal(got.id, cpu);
+	assert_int_equal(store_table_get_id(f->s, d2.id, cpu, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_table_rename(f->s, d1.id, "cpu", "cpu2", &got), STORE_OK);
+	assert_int_equal(got.id, cpu);
+	assert_int_equal(store_table_delete(f->s, d1.id, "cpu2", 77), STORE_OK);
+	assert_int_equal(store_table_delete(f->s, d1.id, "cpu2", 77), STORE_NOT_FOUND);
+	assert_int_equal(store_table_list(f->s, d1.id, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+	assert_int_equal(store_table_list(f->s, d1.id, true, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].deleted_at, 77);
+	free(list);
+	t.database_id = d1.id;
+	strcpy(t.name, "cpu2");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	assert_int_equal(store_table_undelete(f->s, d1.id, cpu, &got), STORE_CONFLICT);
+	assert_int_equal(store_table_delete(f->s, d1.id, "cpu2", 78), STORE_OK);
+	/* Two deleted tables may share a name; undelete brings back the one asked for. */
+	assert_int_equal(store_table_undelete(f->s, d1.id, cpu, &got), STORE_OK);
+	assert_int_equal(got.id, cpu);
+	assert_string_equal(got.name, "cpu2");
+	/* Tables follow their database through a rename: they hang on its id. */
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "one", "uno", &d1), STORE_OK);
+	assert_int_equal(store_table_get(f->s, d1.id, "cpu2", &got), STORE_OK);
+	assert_no_open_snapshot(f->path);
+}
+
+static struct store_db_token make_db_token(const char *id, const char *cluster, int64_t created_at)
+{
+	struct store_db_token t;
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.id, id);
+	strcpy(t.account_id, ACCT);
+	strcpy(t.cluster_id, cluster);
+	snprintf(t.description, sizeof(t.description), "token %s", id);
+	t.created_at = created_at;
+	return t;
+}
+
+static void add_permission(struct store_db_token *t, enum db_action a, const char *resource)
+{
+	t->permissions[t->permission_count].action = a;
+	strcpy(t->permissions[t->permission_count].resource, resource);
+	t->permission_count++;
+}
+
+static void test_db_tokens(void **state)
+{
+	struct fixture *f = *state;
+	struct store_db_token t1 = make_db_token(T1, CL1, 10), t2 = make_db_token(T2, CL1, 20);
+	struct store_db_token t3 = make_db_token(T3, CL2, 30), *got, *list = NULL;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+	size_t n = 0;
+
+	databases_fixture(f->s);
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(h3, 3);
+	add_permission(&t1, DB_ACTION_WRITE, "db/rp");
+	add_permission(&t1, DB_ACTION_READ, "other");
+	add_permission(&t2, DB_ACTION_READ, "*");
+	t2.expires_at = 5000;
+	assert_int_equal(store_db_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_db_token_insert(f->s, &t2, h2), STORE_OK);
+	assert_int_equal(store_db_token_insert(f->s, &t3, h3), STORE_OK);
+	assert_int_equal(store_db_token_insert(f->s, &t1, h1), STORE_CONFLICT);
+
+	got = calloc(1, sizeof(*got));
+	assert_non_null(got);
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, got), STORE_OK);
+	assert_int_equal(got->permission_count, 2);
+	assert_int_equal(got->permissions[0].action, DB_ACTION_WRITE);
+	assert_string_equal(got->permissions[0].resource, "db/rp");
+	assert_string_equal(got->permissions[1].resource, "other");
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL2, T1, got), STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_by_hash(f->s, h2, got), STORE_OK);
+	assert_string_equal(got->id, T2);
+	assert_int_equal(got->expires_at, 5000);
+
+	/* Update replaces the permissions whole. */
+	*got = t1;
+	strcpy(got->description, "changed");
+	got->permission_count = 0;
+	add_permission(got, DB_ACTION_READ, "third");
+	assert_int_equal(store_db_token_update(f->s, got), STORE_OK);
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, got), STORE_OK);
+	assert_string_equal(got->description, "changed");
+	assert_int_equal(got->permission_count, 1);
+	assert_string_equal(got->permissions[0].resource, "third");
+
+	/* Revoke: first one wins; the list hides revoked tokens unless asked. */
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T2, 700, got), STORE_OK);
+	assert_int_equal(got->revoked_at, 700);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T2, 800, got), STORE_OK);
+	assert_int_equal(got->revoked_at, 700);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL2, T2, 800, got), STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T1);
+	assert_int_equal(list[0].permission_count, 1);
+	free(list);
+	assert_int_equal(store_db_token_list(f->s, ACCT, CL1, true, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[1].id, T2);
+	assert_string_equal(list[1].permissions[0].resource, "*");
+	free(list);
+	free(got);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_db_authorize(void **state)
+{
+	struct fixture *f = *state;
+	struct store_db_token t1 = make_db_token(T1, CL1, 10), t2 = make_db_token(T2, CL1, 20);
+	struct store_database live = make_db(CL1, "live", 1), gone = make_db(CL1, "gone", 2);
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], other[TOKEN_HASH_LEN];
+	struct store_db_grant g;
+	bool indexed = false;
+
+	databases_fixture(f->s);
+	assert_int_equal(store_database_insert(f->s, &live), STORE_OK);
+	assert_int_equal(store_database_insert(f->s, &gone), STORE_OK);
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "gone", 3), STORE_OK);
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(other, 9);
+	add_permission(&t1, DB_ACTION_WRITE, "live");
+	add_permission(&t1, DB_ACTION_READ, "gone");
+	add_permission(&t2, DB_ACTION_READ, "*");
+	assert_int_equal(store_db_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_db_token_insert(f->s, &t2, h2), STORE_OK);
+
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_WRITE, "live", &g), STORE_OK);
+	assert_string_equal(g.token_id, T1);
+	assert_string_equal(g.account_id, ACCT);
+	assert_string_equal(g.cluster_id, CL1);
+	assert_true(g.permitted && g.database_exists);
+	/* write does not imply read, nor the other way round */
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "live", &g), STORE_OK);
+	assert_false(g.permitted);
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "gone", &g), STORE_OK);
+	assert_true(g.permitted);
+	assert_false(g.database_exists);
+	/* "*" covers every name, and only that action */
+	assert_int_equal(store_db_authorize(f->s, h2, DB_ACTION_READ, "anything", &g), STORE_OK);
+	assert_true(g.permitted);
+	assert_false(g.database_exists);
+	assert_int_equal(store_db_authorize(f->s, h2, DB_ACTION_WRITE, "live", &g), STORE_OK);
+	assert_false(g.permitted);
+	assert_int_equal(store_db_authorize(f->s, other, DB_ACTION_READ, "live", &g),
+	                 STORE_NOT_FOUND);
+
+	/* Never a scan: hash, then index lookups under the token and the cluster. */
+	assert_int_equal(store_db_authorize_plan(f->s, &indexed), STORE_OK);
+	assert_true(indexed);
+	assert_no_open_snapshot(f->path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -873,6 +1173,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_foreign_key_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oversized_value_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_databases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_db_tokens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_db_authorize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_connections_see_commits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_per_thread, setup, teardown),
 	    cmocka_unit_test(test_pool_unopenable),

@@ -1,0 +1,239 @@
+/*
+ * api_databases.c - /api/v0/accounts/{accountId}/clusters/{clusterId}/databases
+ * (CONTRACT 4.1): list, create, update, soft delete, rename, undelete.
+ *
+ * Databases are addressed by name, except undelete, which takes the integer
+ * id (a deleted database's name may already belong to a new one). Deleted
+ * databases keep their id and settings; their names are free at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "body.h"
+#include "request.h"
+#include "rules.h"
+#include "views.h"
+
+static const char *cluster_of(const struct request *req)
+{
+	return request_param(req, "clusterId");
+}
+
+enum api_status api_partition_template(struct request *req, char out[STORE_TEMPLATE_SIZE])
+{
+	json_t *v = json_object_get(req->json, "partitionTemplate");
+	char why[RULE_WHY_SIZE];
+	char *text;
+	bool fits;
+
+	out[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return API_OK;
+	if (rule_partition_template(v, why) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", why);
+	/* Kept as given (same parts, same order), compact. */
+	text = json_dumps(v, JSON_COMPACT);
+	if (text == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	fits = str_copy(out, STORE_TEMPLATE_SIZE, text);
+	free(text);
+	if (!fits)
+		return api_fail(req, API_BAD_REQUEST, "partitionTemplate is too large");
+	return API_OK;
+}
+
+enum api_status api_list_status(struct request *req, bool *deleted)
+{
+	const char *status = request_query(req, "status");
+
+	*deleted = false;
+	if (status == NULL || strcmp(status, "active") == 0)
+		return API_OK;
+	if (strcmp(status, "deleted") == 0) {
+		*deleted = true;
+		return API_OK;
+	}
+	return api_fail(req, API_BAD_REQUEST, "status must be active or deleted");
+}
+
+enum api_status api_database_list(struct request *req)
+{
+	struct store_database *dbs = NULL;
+	enum store_status st;
+	bool deleted;
+	size_t n = 0;
+	json_t *list;
+
+	if (api_require_cluster(req) != API_OK || api_list_status(req, &deleted) != API_OK)
+		return req->status;
+	st = store_database_list(req->store, req->principal.account_id, cluster_of(req), deleted,
+	                         &dbs, &n);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	list = json_array();
+	for (size_t i = 0; list && i < n; i++) {
+		/* Deleted ones carry their id: undelete needs it. */
+		if (json_array_append_new(list, view_database(&dbs[i], deleted)) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	free(dbs);
+	return api_ok(req, list);
+}
+
+enum api_status api_database_create(struct request *req)
+{
+	static const char *const fields[] = {
+	    "name", "maxTables", "maxColumnsPerTable", "retentionPeriod", "partitionTemplate",
+	    NULL};
+	struct store_database db;
+	const char *name, *problem;
+	enum store_status st;
+	bool present;
+
+	memset(&db, 0, sizeof(db));
+	db.max_tables = RULE_DB_DEFAULT_MAX_TABLES;
+	db.max_columns_per_table = RULE_DB_DEFAULT_MAX_COLUMNS;
+	if (api_require_cluster(req) != API_OK || body_check_fields(req, fields) != API_OK ||
+	    body_string(req, "name", true, false, &name) != API_OK ||
+	    body_int(req, "maxTables", 1, RULE_INT32_MAX, &db.max_tables, &present) != API_OK ||
+	    body_int(req, "maxColumnsPerTable", 1, RULE_INT32_MAX, &db.max_columns_per_table,
+	             &present) != API_OK ||
+	    body_int(req, "retentionPeriod", 0, INT64_MAX, &db.retention_period, &present) !=
+	        API_OK ||
+	    api_partition_template(req, db.partition_template) != API_OK)
+		return req->status;
+	if ((problem = rule_database_name(name)) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	str_copy(db.name, sizeof(db.name), name);
+	str_copy(db.account_id, sizeof(db.account_id), req->principal.account_id);
+	str_copy(db.cluster_id, sizeof(db.cluster_id), cluster_of(req));
+	db.created_at = req->now;
+	st = store_database_insert(req->store, &db);
+	if (st == STORE_CONFLICT)
+		return api_fail(req, API_CONFLICT,
+		                "a database named \"%s\" already exists in this "
+		                "cluster",
+		                name);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	return api_ok(req, view_database(&db, false));
+}
+
+/* The live database named in the path; 404 for a name that cannot exist. */
+enum api_status api_load_database(struct request *req, const char *param,
+                                  struct store_database *out)
+{
+	const char *name = request_param(req, param);
+	enum store_status st;
+
+	if (name == NULL || rule_database_name(name) != NULL)
+		return api_fail(req, API_NOT_FOUND, "database not found");
+	st = store_database_get(req->store, req->principal.account_id, cluster_of(req), name, out);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	return API_OK;
+}
+
+enum api_status api_database_update(struct request *req)
+{
+	static const char *const fields[] = {"maxTables", "maxColumnsPerTable", "retentionPeriod",
+	                                     NULL};
+	struct store_database db;
+	enum store_status st;
+	bool present;
+
+	if (api_require_cluster(req) != API_OK)
+		return req->status;
+	/* Say why, rather than just "unknown field". */
+	if (body_has(req, "partitionTemplate"))
+		return api_fail(req, API_BAD_REQUEST,
+		                "the partition template of a database is fixed at creation and "
+		                "cannot be changed");
+	if (body_has(req, "name"))
+		return api_fail(req, API_BAD_REQUEST,
+		                "a database is renamed with PUT .../databases/{name}/rename");
+	if (body_check_fields(req, fields) != API_OK || body_require_any(req, fields) != API_OK ||
+	    api_load_database(req, "databaseName", &db) != API_OK ||
+	    body_int(req, "maxTables", 1, RULE_INT32_MAX, &db.max_tables, &present) != API_OK ||
+	    body_int(req, "maxColumnsPerTable", 1, RULE_INT32_MAX, &db.max_columns_per_table,
+	             &present) != API_OK ||
+	    body_int(req, "retentionPeriod", 0, INT64_MAX, &db.retention_period, &present) !=
+	        API_OK)
+		return req->status;
+	st = store_database_update(req->store, &db);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	return api_ok(req, view_database(&db, false));
+}
+
+enum api_status api_database_delete(struct request *req)
+{
+	const char *name = request_param(req, "databaseName");
+	enum store_status st;
+
+	if (api_require_cluster(req) != API_OK)
+		return req->status;
+	if (rule_database_name(name) != NULL)
+		return api_fail(req, API_NOT_FOUND, "database not found");
+	st = store_database_delete(req->store, req->principal.account_id, cluster_of(req), name,
+	                           req->now);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	return api_no_content(req);
+}
+
+enum api_status api_database_rename(struct request *req)
+{
+	static const char *const fields[] = {"name", NULL};
+	const char *name = request_param(req, "databaseName");
+	const char *new_name, *problem;
+	struct store_database db;
+	enum store_status st;
+
+	if (api_require_cluster(req) != API_OK || body_check_fields(req, fields) != API_OK ||
+	    body_string(req, "name", true, false, &new_name) != API_OK)
+		return req->status;
+	if ((problem = rule_database_name(new_name)) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	if (rule_database_name(name) != NULL)
+		return api_fail(req, API_NOT_FOUND, "database not found");
+	/* Database tokens name databases: they keep the old name (docs/api.md). */
+	st = store_database_rename(req->store, req->principal.account_id, cluster_of(req), name,
+	                           new_name, &db);
+	if (st == STORE_CONFLICT)
+		return api_fail(req, API_CONFLICT,
+		                "a database named \"%s\" already exists in this cluster", new_name);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	return api_ok(req, view_database(&db, true));
+}
+
+enum api_status api_database_undelete(struct request *req)
+{
+	struct store_database db;
+	enum store_status st;
+	int64_t id;
+
+	if (api_require_cluster(req) != API_OK)
+		return req->status;
+	if (!id_parse(request_param(req, "databaseId"), &id))
+		return api_fail(req, API_NOT_FOUND, "database not found");
+	st = store_database_get_id(req->store, req->principal.account_id, cluster_of(req), id, &db);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	if (db.deleted_at == 0)
+		return api_fail(req, API_CONFLICT, "database %lld is not deleted", (long long)id);
+	st = store_database_undelete(req->store, req->principal.account_id, cluster_of(req), id,
+	                             &db);
+	if (st == STORE_CONFLICT)
+		return api_fail(req, API_CONFLICT,
+		                "a database named \"%s\" already exists in this cluster; rename or "
+		                "delete it first",
+		                db.name);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	return api_ok(req, view_database(&db, true));
+}
