@@ -222,7 +222,7 @@ bench: deps
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
-		tests/bench/*.c
+		$(wildcard tests/bench/*.c)
 
 clean:
 	rm -rf build

@@ -6,7 +6,46 @@
 #include "router.h"
 #include "util.h"
 
-/* Splits path into segments in place; returns the count or -1 when malformed. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes one segment in place. Done after splitting, so "%2F" is a
+ * '/' inside a segment (a name may hold one), never a segment boundary.
+ * False for a broken escape or "%00", which would cut the value short.
+ */
+static bool decode_segment(char *seg)
+{
+	char *in = seg, *out = seg;
+
+	while (*in) {
+		if (*in == '%') {
+			int hi = hex_value(in[1]), lo = hi < 0 ? -1 : hex_value(in[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return false;
+			*out++ = (char)(hi * 16 + lo);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return true;
+}
+
+/*
+ * Splits a path as sent (still percent-encoded) into decoded segments in
+ * place; returns the count or -1 when malformed.
+ */
 static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 {
 	int count = 0;
@@ -23,6 +62,8 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 		if (slash)
 			*slash = '\0';
 		if (*p == '\0' || count == ROUTER_MAX_SEGMENTS) /* "//", trailing "/", too deep */
+			return -1;
+		if (!decode_segment(p) || *p == '\0')
 			return -1;
 		segments[count++] = p;
 		if (slash == NULL)

@@ -3,6 +3,10 @@
  *
  * A pattern is a path whose segments are literals or {name} captures; a
  * capture matches one non-empty segment. Matching is pure and allocation-free.
+ *
+ * Paths are given as sent, percent-encoded: they are split at '/' first and
+ * each segment is decoded afterwards, so "%2F" is a '/' inside a segment and
+ * never a boundary. A broken escape or "%00" matches nothing (404).
  */
 #ifndef MGMTD_ROUTER_H
 #define MGMTD_ROUTER_H

@@ -380,7 +380,9 @@ def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "")
         "leeway = 60\n"
         "\n"
         "[auth]\n"
-        "tokens_may_mint = %s\n" % (ISSUER, AUDIENCE, jwks_path, "true" if tokens_may_mint else "false")
+        "tokens_may_mint = %s\n"
+        "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
+        "failed_auth_burst = 0\n" % (ISSUER, AUDIENCE, jwks_path, "true" if tokens_may_mint else "false")
     ) + extra
 
 

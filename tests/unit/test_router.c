@@ -167,6 +167,39 @@ static void test_program_routes(void **state)
 	assert_string_equal(m.allow, "GET, POST");
 }
 
+/*
+ * Paths arrive as sent. Each segment is decoded after splitting: "%2F" stays
+ * inside its segment, "%00" (which would cut a C string short) and broken
+ * escapes match nothing. Regression: before, libmicrohttpd's decoding turned
+ * ".../users%00junk" into ".../users" and served it.
+ */
+static void test_percent_decoding_per_segment(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc%2D1/th%69ngs/t%2F9", &m),
+	                 ROUTER_FOUND);
+	assert_string_equal(route_param(&m, "accountId"), "acc-1");
+	assert_string_equal(route_param(&m, "thingId"), "t/9");
+	/* an encoded slash is not a boundary: this is one segment too many, not two */
+	assert_int_equal(router_match(table, table_count, "GET", "/a/x%2Fthings", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things%00junk", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/%00", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/%zz", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/%4", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/abc%", &m),
+	                 ROUTER_NOT_FOUND);
+	/* a segment that decodes to nothing is not a capture */
+	assert_int_equal(router_match(table, table_count, "GET", "/health%", &m), ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/%68ealth", &m), ROUTER_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_long_and_deep_paths),
 	    cmocka_unit_test(test_program_routes),
+	    cmocka_unit_test(test_percent_decoding_per_segment),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
