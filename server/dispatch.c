@@ -98,7 +98,7 @@ static enum api_status throttled(struct request *req)
 	                wait);
 }
 
-static enum api_status run(struct request *req)
+static enum api_status run(struct request *req, bool *read_began)
 {
 	const struct route *route;
 	enum api_status st;
@@ -128,6 +128,11 @@ static enum api_status run(struct request *req)
 		if (req->store == NULL)
 			return api_fail(req, API_UNAVAILABLE,
 			                "the store cannot be opened; retry later");
+		/* A read: authentication and handler share one snapshot (run_read). */
+		if (route->op == OP_READ && !*read_began &&
+		    store_read_begin(req->store, read_began) != STORE_OK)
+			return api_fail(req, API_UNAVAILABLE,
+			                "the store is busy; retry the request");
 		st = auth_authenticate(req, request_param(req, "accountId"));
 		if (st == API_UNAUTHORIZED)
 			return throttled(req);
@@ -152,7 +157,13 @@ static enum api_status run(struct request *req)
 
 void dispatch_request(struct request *req)
 {
-	req->status = run(req);
+	bool read_began = false;
+
+	req->status = run(req, &read_began);
+	if (req->store != NULL) {
+		store_read_end(req->store, read_began);
+		auth_after_request(req);
+	}
 }
 
 const char *dispatch_allow_header(const struct request *req)

@@ -24,6 +24,7 @@
 
 enum stmt_id {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_USER_VERSION,
@@ -71,6 +72,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    /* Deferred: a read snapshot that takes no write lock. */
+    [S_BEGIN_READ] = "BEGIN",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_USER_VERSION] = "PRAGMA user_version",
@@ -568,6 +571,27 @@ enum store_status store_tx_commit(struct store *s)
 	return st;
 }
 
+enum store_status store_read_begin(struct store *s, bool *began)
+{
+	enum store_status st;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(s->db))
+		return STORE_OK;
+	st = exec_stmt(s, S_BEGIN_READ);
+	*began = st == STORE_OK;
+	return st;
+}
+
+void store_read_end(struct store *s, bool began)
+{
+	if (!began || sqlite3_get_autocommit(s->db))
+		return;
+	/* Nothing was written: ending the snapshot cannot lose anything. */
+	if (exec_stmt(s, S_COMMIT) != STORE_OK)
+		store_tx_rollback(s);
+}
+
 /*
  * For functions that must be atomic: begins a transaction unless the caller
  * holds one, and says in *began whether it did, so that tx_leave ends only
@@ -776,12 +800,24 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Process-wide SQLite settings, before its first use. Memory statistics are
+ * off: they put a global mutex around every allocation, which every worker
+ * thread then queues on.
+ */
+static void configure_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s;
 	int fd, rc;
 
 	*out = NULL;
+	pthread_once(&once, configure_sqlite);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");

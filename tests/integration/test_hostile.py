@@ -141,7 +141,8 @@ def test_slow_loris_does_not_starve_others(hostile):
 
 def test_idle_connections_do_not_block_others_and_are_closed(hostile):
     d = hostile
-    socks = [connect(d) for _ in range(150)]
+    # from five addresses, each under max_connections_per_address
+    socks = [connect(d, source="127.0.0.%d" % (10 + i % 5)) for i in range(150)]
     try:
         serving(d)
         # request_timeout = 3: the server closes every one of them by itself
