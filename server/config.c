@@ -63,6 +63,9 @@ static const struct option options[] = {
             "limit"},
     {"server", "request_timeout", INT(request_timeout, 1, 3600), .def = "30",
      .doc = "seconds a connection may stay idle"},
+    {"server", "access_log", BOOL(access_log), .def = "true",
+     .doc = "one log line per request (method, path, status, time, who); false saves a "
+            "write per request"},
     {"server", "tls_cert", PATH(tls_cert), .def = "",
      .doc = "planned: PEM certificate; with tls_key, HTTPS only"},
     {"server", "tls_key", PATH(tls_key), .def = "", .doc = "planned: PEM private key"},

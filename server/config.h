@@ -36,6 +36,7 @@ struct config {
 	int max_connections;
 	int max_connections_per_address; /* 0 = no per-address limit */
 	int request_timeout;             /* seconds */
+	bool access_log;                 /* one INFO line per request */
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
 	/* [store] */

@@ -257,7 +257,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (hr == NULL)
 		return;
 	p = &hr->req.principal;
-	if (hr->http_status != 0)
+	if (!srv->app->cfg.access_log)
+		; /* [server] access_log = false */
+	else if (hr->http_status != 0)
 		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
 		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
 		         p->kind != PRINCIPAL_NONE ? " by " : "",

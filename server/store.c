@@ -133,7 +133,17 @@ static const char *const stmt_sql[STMT_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
+	bool writing;                    /* holds write_lock: in store_tx_begin's transaction */
 };
+
+/*
+ * One writer at a time within the process. SQLite alone would make the
+ * others poll with sleeps of 1 ms and more (its busy handler) while a commit
+ * takes a tenth of that: under concurrent creates most of the time went into
+ * those sleeps. A mutex hands the lock over as soon as it is free. Writers in
+ * other processes (the offline CLI) are still met by the busy timeout.
+ */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct store_pool {
 	char *path;
@@ -521,11 +531,22 @@ out:
 	return STORE_OK;
 }
 
-/* Steps a bound statement that changes rows; *changes gets how many. Resets q. */
+/*
+ * Steps a bound statement that changes rows; *changes gets how many. Resets q.
+ * Outside a transaction the statement is its own write transaction, and
+ * takes its turn at write_lock like the others.
+ */
 static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *changes)
 {
 	enum store_status st = STORE_OK;
-	int rc = sqlite3_step(q);
+	bool own = sqlite3_get_autocommit(s->db) && !s->writing;
+	int rc;
+
+	if (own)
+		pthread_mutex_lock(&write_lock);
+	rc = sqlite3_step(q);
+	if (own)
+		pthread_mutex_unlock(&write_lock);
 
 	if (rc == SQLITE_DONE) {
 		if (changes != NULL)
@@ -548,18 +569,34 @@ static enum store_status bind_failed(struct store *s, sqlite3_stmt *q, int rc)
 
 /* ---- transactions ---- */
 
+static void write_unlock(struct store *s)
+{
+	if (s->writing) {
+		s->writing = false;
+		pthread_mutex_unlock(&write_lock);
+	}
+}
+
 void store_tx_rollback(struct store *s)
 {
-	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
-	if (s == NULL || sqlite3_get_autocommit(s->db))
+	if (s == NULL)
 		return;
-	if (exec_stmt(s, S_ROLLBACK) != STORE_OK)
+	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
+	if (!sqlite3_get_autocommit(s->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: rollback failed");
+	write_unlock(s);
 }
 
 enum store_status store_tx_begin(struct store *s)
 {
-	return exec_stmt(s, S_BEGIN);
+	enum store_status st;
+
+	pthread_mutex_lock(&write_lock);
+	s->writing = true;
+	st = exec_stmt(s, S_BEGIN);
+	if (st != STORE_OK)
+		write_unlock(s);
+	return st;
 }
 
 enum store_status store_tx_commit(struct store *s)
@@ -568,6 +605,7 @@ enum store_status store_tx_commit(struct store *s)
 
 	if (st != STORE_OK)
 		store_tx_rollback(s);
+	write_unlock(s);
 	return st;
 }
 
@@ -588,8 +626,9 @@ void store_read_end(struct store *s, bool began)
 	if (!began || sqlite3_get_autocommit(s->db))
 		return;
 	/* Nothing was written: ending the snapshot cannot lose anything. */
-	if (exec_stmt(s, S_COMMIT) != STORE_OK)
-		store_tx_rollback(s);
+	if (exec_stmt(s, S_COMMIT) != STORE_OK && !sqlite3_get_autocommit(s->db) &&
+	    exec_stmt(s, S_ROLLBACK) != STORE_OK)
+		log_error("store: cannot end a read snapshot");
 }
 
 /*
@@ -872,6 +911,7 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	write_unlock(s); /* a transaction left open is rolled back by sqlite3_close */
 	for (size_t i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	/* Every statement is finalized, so close cannot be left busy. */
