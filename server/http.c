@@ -397,10 +397,13 @@ void http_stop(struct http_server *srv, int drain_ms)
 
 	if (srv == NULL)
 		return;
-	/* Stop accepting first; connections already open keep being served. */
+	/*
+	 * Stop accepting first; connections already open keep being served. The
+	 * socket may be closed only after MHD_stop_daemon: a worker thread may
+	 * still have it in its epoll set, and removing a closed one makes
+	 * libmicrohttpd abort ("Failed to remove listen FD from epoll set").
+	 */
 	fd = MHD_quiesce_daemon(srv->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	deadline = time_monotonic_us() + (int64_t)drain_ms * 1000;
 	while (atomic_load(&srv->app->in_flight) > 0 && time_monotonic_us() < deadline)
 		usleep(10 * 1000);
@@ -408,5 +411,7 @@ void http_stop(struct http_server *srv, int drain_ms)
 		log_warn("stopping with %ld requests still in flight",
 		         atomic_load(&srv->app->in_flight));
 	MHD_stop_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	free(srv);
 }
