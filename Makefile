@@ -5,11 +5,17 @@
 #   make test     install what is missing, build, run every suite
 #   make deps     install the Debian packages the build and the tests need
 #   make format   clang-format every C file in place
+#   make asan / make ubsan          sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
+#                                   runs the unit and integration suites against one
+#   make fuzz     every libFuzzer harness for FUZZ_SECONDS each (build/fuzz)
+#   make memcheck a short integration run of the daemon under valgrind memcheck
+#   make bench    the benchmark (tests/bench/): mgmtd against a bare libmicrohttpd server
 
 # Every Debian package the build, `make run` and `make test` use.
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcmocka-dev sqlite3 openssl curl \
-	python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx
+	python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
+	clang libclang-rt-14-dev valgrind wrk
 
 PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl
 
@@ -25,12 +31,21 @@ ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_FORTIFY_SOURCE=2 -fstack-protector-stron
 LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 ALL_LDFLAGS := $(LDFLAGS)
 
-# SANITIZE=address,undefined builds everything into its own directory.
+# SANITIZE=address,undefined builds everything into its own directory, one per
+# combination, so that objects of two kinds never mix.
+comma := ,
 ifneq ($(SANITIZE),)
-BUILD := build/sanitize
+BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+
+# What a sanitized process does on a report: stop at the first one, exit with a
+# status nobody else uses, and look for leaks at exit. The integration suite also
+# fails a test whose daemon log or CLI output holds a report (conftest.py).
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 \
+	LSAN_OPTIONS=exitcode=88
 
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
 LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o
@@ -38,7 +53,8 @@ MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration format clean
+.PHONY: all deps run test check unit integration format clean asan ubsan sanitize fuzz fuzz-ci \
+	fuzz-build memcheck bench
 
 all: $(BUILD)/mgmtd
 
@@ -57,7 +73,7 @@ $(BUILD)/libmgmtd.a: $(LIB_OBJS)
 $(BUILD)/mgmtd: $(BUILD)/obj/main.o $(BUILD)/libmgmtd.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmgmtd.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmgmtd.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmgmtd.a $(LIBS) -lcmocka
 
 $(BUILD)/obj $(BUILD)/tests:
@@ -83,19 +99,130 @@ run: deps
 
 unit: $(UNIT_BINS)
 	@pass=0; fail=0; for t in $(UNIT_BINS); do \
-		if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+		if $(SANITIZER_ENV) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 integration: $(BUILD)/mgmtd
-	MGMTD_BIN=$(abspath $(BUILD)/mgmtd) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	$(SANITIZER_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
-test: deps
-	$(MAKE) all
+# One build and its two suites.
+check: all
 	$(MAKE) unit
 	$(MAKE) integration
 
+# Everything CI runs: the plain suites, the same suites against an
+# address+undefined sanitized build, and every fuzzer for 30 s. With
+# SANITIZE given, only that build's suites.
+test: deps
+ifeq ($(SANITIZE),)
+	$(MAKE) check
+	$(MAKE) SANITIZE=address,undefined check
+	$(MAKE) fuzz-ci
+else
+	$(MAKE) check
+endif
+
+asan:
+	$(MAKE) SANITIZE=address all
+
+ubsan:
+	$(MAKE) SANITIZE=undefined all
+
+sanitize:
+	$(MAKE) SANITIZE=address,undefined check
+
+# ---- fuzzing (clang + libFuzzer) ----
+#
+# The server code is built again with clang into build/fuzz with ASan, UBSan
+# and libFuzzer's coverage; each tests/fuzz/fuzz_<name>.c becomes
+# build/fuzz/fuzz_<name> and runs over a copy of its committed corpus
+# tests/fuzz/corpus/<name>/ (new finds go to build/fuzz/corpus/<name>/, crashes
+# to tests/fuzz/artifacts/).
+
+FUZZ_CC := clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build/fuzz
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DMGMTD_FUZZING
+FUZZ_CFLAGS := -std=gnu11 $(WARNINGS) -O1 -g $(FUZZ_FLAGS) -Iserver -Itests/fuzz -I$(FUZZ_DIR) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
+	$(FUZZ_DIR)/obj/harness.o
+FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(FUZZ_DIR)/obj/%.o: server/%.c $(wildcard server/*.h) | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard server/*.h) | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmgmtd.a tests/fuzz/harness.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmgmtd.a $(LIBS)
+
+$(FUZZ_DIR)/obj:
+	mkdir -p $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# Runs every harness for FUZZ_SECONDS; the first crash stops everything.
+fuzz: fuzz-build
+	@mkdir -p tests/fuzz/artifacts
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$n; \
+		echo "fuzz_$$n: $(FUZZ_SECONDS) s"; \
+		$(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=tests/fuzz/artifacts/$$n- $(FUZZ_ARGS) \
+			$(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n 2>$(FUZZ_DIR)/$$n.log \
+			|| { tail -80 $(FUZZ_DIR)/$$n.log; echo "FAILED: fuzz_$$n"; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FUZZ_DIR)/$$n.log; \
+	done; echo "fuzz: $(words $(FUZZ_NAMES)) passed, 0 failed"
+
+# The CI form: 30 s each.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
+# ---- valgrind ----
+
+# A short integration run with the daemon (and the offline CLI) under
+# valgrind memcheck: any error or leak makes the process exit 99, which the
+# suite reports. tests/valgrind.supp holds the documented library noise.
+MEMCHECK_TESTS ?= tests/integration/test_mgmt_tokens.py tests/integration/test_users.py \
+	tests/integration/test_auth_jwt.py tests/integration/test_restart_seed.py
+memcheck: all
+	MGMTD_BIN=$(abspath $(BUILD)/mgmtd) \
+	MGMTD_WRAPPER="valgrind --tool=memcheck --quiet --error-exitcode=99 --leak-check=full \
+		--show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+		--track-origins=yes --suppressions=$(abspath tests/valgrind.supp)" \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(MEMCHECK_TESTS) $(PYTEST_ARGS)
+
+# ---- benchmark ----
+
+$(BUILD)/bench/bare: tests/bench/bare.c | $(BUILD)/obj
+	mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+$(BUILD)/bench/commits: tests/bench/commits.c | $(BUILD)/obj
+	mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+bench: deps
+	$(MAKE) all $(BUILD)/bench/bare $(BUILD)/bench/commits
+	$(PYTHON) tests/bench/run --build $(BUILD) $(BENCH_ARGS)
+
 format:
-	clang-format -i server/*.c server/*.h tests/unit/*.c
+	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
+		$(wildcard tests/bench/*.c)
 
 clean:
 	rm -rf build

@@ -12,6 +12,7 @@
 #include "idtoken.h"
 #include "jwks.h"
 #include "store.h"
+#include "throttle.h"
 #include "token.h"
 
 struct app {
@@ -21,6 +22,7 @@ struct app {
 	struct jwks *jwks; /* NULL when no IdP is configured */
 	struct idtoken_verifier verifier;
 	bool idp_configured;
+	struct throttle *throttle; /* NULL when [auth] failed_auth_burst is 0 */
 	atomic_bool ready;
 	atomic_long in_flight; /* requests between first callback and completion */
 };

@@ -95,6 +95,19 @@ enum access auth_access(const struct principal *p, enum resource res, enum opera
 	return (enum access)rights[pc][res][op];
 }
 
+void auth_after_request(struct request *req)
+{
+	const struct principal *p = &req->principal;
+	enum store_status st;
+
+	if (p->kind != PRINCIPAL_MGMT_TOKEN || !p->last_used_due || req->store == NULL)
+		return;
+	st = store_mgmt_token_touch(req->store, p->token_id, req->now, AUTH_LAST_USED_INTERVAL_MS);
+	if (st != STORE_OK)
+		log_warn("could not record lastUsedAt of management token %s: %s", p->token_id,
+		         store_status_name(st));
+}
+
 const char *auth_actor_id(const struct principal *p)
 {
 	switch (p->kind) {
@@ -143,12 +156,8 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	         t.created_by);
 
 	/* lastUsedAt is a hint, not a ledger: at most one write a minute per token. */
-	if (t.last_used_at == 0 || req->now - t.last_used_at >= AUTH_LAST_USED_INTERVAL_MS) {
-		st = store_mgmt_token_touch(req->store, t.id, req->now, AUTH_LAST_USED_INTERVAL_MS);
-		if (st != STORE_OK)
-			log_warn("could not record lastUsedAt of management token %s: %s", t.id,
-			         store_status_name(st));
-	}
+	req->principal.last_used_due =
+	    t.last_used_at == 0 || req->now - t.last_used_at >= AUTH_LAST_USED_INTERVAL_MS;
 	return API_OK;
 }
 

@@ -36,6 +36,7 @@ struct principal {
 	/* PRINCIPAL_MGMT_TOKEN, PRINCIPAL_DB_TOKEN */
 	char token_id[UUID_STR_SIZE];
 	char token_created_by[UUID_STR_SIZE];
+	bool last_used_due; /* lastUsedAt is to be written (auth_after_request) */
 };
 
 /* Minimum time between two lastUsedAt writes of one token. */
@@ -61,6 +62,13 @@ enum access { ACCESS_DENY = 0, ACCESS_ALLOW, ACCESS_SELF /* only the caller's ow
 /* What the rights table says for the principal, resource and operation. */
 enum access auth_access(const struct principal *p, enum resource res, enum operation op,
                         bool tokens_may_mint);
+
+/*
+ * Writes what authentication only noted (the token's lastUsedAt), once the
+ * request's reads are done and outside its read snapshot. Failures are
+ * logged, never answered: lastUsedAt is a hint.
+ */
+void auth_after_request(struct request *req);
 
 /* The principal's id as recorded in createdBy/revokedBy-style fields. */
 const char *auth_actor_id(const struct principal *p);

@@ -57,8 +57,15 @@ static const struct option options[] = {
      .doc = "worker threads; 0 = number of CPUs"},
     {"server", "max_connections", INT(max_connections, 1, 1000000), .def = "1024",
      .doc = "connections served at once"},
+    {"server", "max_connections_per_address", INT(max_connections_per_address, 0, 1000000),
+     .def = "256",
+     .doc = "connections one client address may hold at once (idle ones count); 0 = no "
+            "limit"},
     {"server", "request_timeout", INT(request_timeout, 1, 3600), .def = "30",
      .doc = "seconds a connection may stay idle"},
+    {"server", "access_log", BOOL(access_log), .def = "true",
+     .doc = "one log line per request (method, path, status, time, who); false saves a "
+            "write per request"},
     {"server", "tls_cert", PATH(tls_cert), .def = "",
      .doc = "planned: PEM certificate; with tls_key, HTTPS only"},
     {"server", "tls_key", PATH(tls_key), .def = "", .doc = "planned: PEM private key"},
@@ -89,6 +96,13 @@ static const struct option options[] = {
 
     {"auth", "tokens_may_mint", BOOL(tokens_may_mint), .def = "false",
      .doc = "true: a management token may create management tokens"},
+    {"auth", "failed_auth_burst", INT(failed_auth_burst, 0, 1000000), .def = "20",
+     .doc = "failed authentications a client address may make at once before 429; 0 = "
+            "no throttling"},
+    {"auth", "failed_auth_per_minute", INT(failed_auth_per_minute, 1, 1000000), .def = "30",
+     .doc = "failed authentications an address is allowed again each minute"},
+    {"auth", "failed_auth_addresses", INT(failed_auth_addresses, 1, 10000000), .def = "4096",
+     .doc = "addresses the throttle remembers at once (32 bytes each)"},
 
     {"dev_idp", "enabled", BOOL(dev_idp_enabled), .def = "false",
      .doc = "planned: a built-in test identity provider"},

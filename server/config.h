@@ -34,7 +34,9 @@ struct config {
 	char data_dir[PATH_MAX];
 	int threads; /* 0 = number of CPUs */
 	int max_connections;
-	int request_timeout; /* seconds */
+	int max_connections_per_address; /* 0 = no per-address limit */
+	int request_timeout;             /* seconds */
+	bool access_log;                 /* one INFO line per request */
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
 	/* [store] */
@@ -46,6 +48,9 @@ struct config {
 	struct idp_config idp;
 	/* [auth] */
 	bool tokens_may_mint;
+	int failed_auth_burst;      /* 0 = no throttling */
+	int failed_auth_per_minute; /* credits back a minute */
+	int failed_auth_addresses;  /* slots of the per-address table */
 	/* [dev_idp] */
 	bool dev_idp_enabled;
 	/* [testing] */

@@ -80,13 +80,37 @@ static enum api_status forbidden(struct request *req, const struct route *route)
 	                operation_verbs[route->op], resource_names[route->resource]);
 }
 
-static enum api_status run(struct request *req)
+/*
+ * A failed authentication spends one of the client address's credits; with
+ * none left the answer is 429 instead of 401 (throttle.h). Successful ones
+ * never get here.
+ */
+static enum api_status throttled(struct request *req)
+{
+	int wait;
+
+	if (req->app->throttle == NULL || !req->client_known)
+		return req->status;
+	wait = throttle_fail(req->app->throttle, req->client_addr, time_monotonic_us() / 1000);
+	if (wait == 0)
+		return req->status;
+	req->retry_after = wait;
+	return api_fail(req, API_TOO_MANY_REQUESTS,
+	                "too many failed authentication attempts from this address; retry in "
+	                "%d seconds",
+	                wait);
+}
+
+static enum api_status run(struct request *req, bool *read_began)
 {
 	const struct route *route;
 	enum api_status st;
 
-	switch (router_match(routes, route_count, req->method,
-	                     req->raw_path ? req->raw_path : req->path, &req->match)) {
+	/* An encoded NUL would silently cut the path or a query value short. */
+	if (req->url_has_nul)
+		return api_fail(req, API_BAD_REQUEST,
+		                "the URL must not hold an encoded NUL (%%00)");
+	switch (router_match(routes, route_count, req->method, req->path, &req->match)) {
 	case ROUTER_NOT_FOUND:
 		return api_fail(req, API_NOT_FOUND, "no such path");
 	case ROUTER_WRONG_METHOD:
@@ -113,7 +137,14 @@ static enum api_status run(struct request *req)
 		if (req->store == NULL)
 			return api_fail(req, API_UNAVAILABLE,
 			                "the store cannot be opened; retry later");
+		/* A read: authentication and handler share one snapshot (run_read). */
+		if (route->op == OP_READ && !*read_began &&
+		    store_read_begin(req->store, read_began) != STORE_OK)
+			return api_fail(req, API_UNAVAILABLE,
+			                "the store is busy; retry the request");
 		st = auth_authenticate(req, request_param(req, "accountId"));
+		if (st == API_UNAUTHORIZED)
+			return throttled(req);
 		if (st != API_OK)
 			return st;
 		if (auth_access(&req->principal, route->resource, route->op,
@@ -135,7 +166,13 @@ static enum api_status run(struct request *req)
 
 void dispatch_request(struct request *req)
 {
-	req->status = run(req);
+	bool read_began = false;
+
+	req->status = run(req, &read_began);
+	if (req->store != NULL) {
+		store_read_end(req->store, read_began);
+		auth_after_request(req);
+	}
 }
 
 const char *dispatch_allow_header(const struct request *req)

@@ -34,8 +34,8 @@ struct http_server {
 
 struct http_request {
 	struct request req;
-	bool started;   /* the first access-handler call has run */
-	char *raw_path; /* owned; the path as sent, before percent-decoding */
+	bool started;   /* req is filled in (the first access-handler call) */
+	char *raw_path; /* owned: the path as sent, before MHD's percent-decoding */
 	char *body;     /* owned */
 	size_t body_cap;
 	size_t discarded;
@@ -121,6 +121,13 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 	                                ? "Bearer realm=\"mgmtd\", error=\"invalid_token\""
 	                                : "Bearer realm=\"mgmtd\"") != MHD_YES)
 		goto fail;
+	if (status == 429 && req->retry_after > 0) {
+		char seconds[16];
+
+		snprintf(seconds, sizeof(seconds), "%d", req->retry_after);
+		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds) != MHD_YES)
+			goto fail;
+	}
 	allow = dispatch_allow_header(req);
 	if (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
 		goto fail;
@@ -131,6 +138,48 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 fail:
 	MHD_destroy_response(resp);
 	return MHD_NO;
+}
+
+/*
+ * Called by libmicrohttpd with the URI exactly as sent, before it decodes it;
+ * what it returns becomes *con_cls (and so is freed by on_completed). We keep
+ * the raw path: MHD's decoding would turn "%2F" into a segment boundary and
+ * "%00" into the end of the string, so router.c decodes each segment itself.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_request *hr = calloc(1, sizeof(*hr));
+	size_t path_len = strcspn(uri, "?");
+
+	(void)cls;
+	(void)conn;
+	if (hr == NULL)
+		return NULL;
+	hr->raw_path = strndup(uri, path_len);
+	hr->req.url_has_nul = strstr(uri, "%00") != NULL;
+	return hr; /* raw_path NULL (out of memory) falls back to MHD's decoded url */
+}
+
+/* The peer's address as 16 bytes (IPv4 mapped into IPv6), for the throttle. */
+static void client_address(struct MHD_Connection *conn, struct request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		memset(req->client_addr, 0, 10);
+		req->client_addr[10] = req->client_addr[11] = 0xff;
+		memcpy(req->client_addr + 12, &in->sin_addr, 4);
+		req->client_known = true;
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(req->client_addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		req->client_known = true;
+	}
 }
 
 /* A Content-Length over the limit is answered before the body is read. */
@@ -148,26 +197,6 @@ static bool declared_too_large(struct MHD_Connection *conn)
 	return errno == ERANGE || (end != cl && n > REQUEST_MAX_BODY);
 }
 
-/*
- * MHD_OPTION_URI_LOG_CALLBACK: runs once per request with the URI as sent,
- * before libmicrohttpd decodes it in place. We keep the raw path (up to "?")
- * so that the router can tell "a%2Fb" (one segment) from "a/b" (two). The
- * per-request state starts life here; on_completed frees it.
- */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-	struct http_request *hr = calloc(1, sizeof(*hr));
-	size_t len;
-
-	(void)cls;
-	(void)conn;
-	if (hr == NULL)
-		return NULL; /* on_request allocates again and routes the decoded path */
-	len = strcspn(uri, "?#");
-	hr->raw_path = strndup(uri, len);
-	return hr;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -177,14 +206,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	if (hr == NULL || !hr->started) {
-		if (hr == NULL && (hr = calloc(1, sizeof(*hr))) == NULL)
+		bool url_has_nul = false;
+
+		if (hr == NULL)
+			hr = calloc(1, sizeof(*hr));
+		if (hr == NULL)
 			return MHD_NO;
-		hr->started = true;
+		url_has_nul = hr->req.url_has_nul;
 		request_init(&hr->req, srv->app);
-		hr->req.raw_path = hr->raw_path;
+		hr->started = true;
+		hr->req.url_has_nul = url_has_nul;
 		hr->started_us = time_monotonic_us();
 		hr->req.method = method;
-		hr->req.path = url;
+		hr->req.path = hr->raw_path ? hr->raw_path : url;
+		client_address(conn, &hr->req);
 		hr->req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                                    MHD_HTTP_HEADER_AUTHORIZATION);
 		hr->req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -221,31 +256,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (hr == NULL)
 		return;
-	if (!hr->started) {
-		/* The URI arrived but no request followed (a malformed header, say). */
-		free(hr->raw_path);
-		free(hr);
-		*con_cls = NULL;
-		return;
-	}
 	p = &hr->req.principal;
-	if (hr->http_status != 0)
-		/* The path as sent: "a%2Fb" stays one segment in the log too. */
-		log_info("%s %s %u %.1fms%s%s", hr->req.method,
-		         hr->raw_path ? hr->raw_path : hr->req.path, hr->http_status,
+	if (!srv->app->cfg.access_log)
+		; /* [server] access_log = false */
+	else if (hr->http_status != 0)
+		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
 		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
 		         p->kind != PRINCIPAL_NONE ? " by " : "",
 		         p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
-	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+	else if (hr->started && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,
 		         hr->req.path, (int)toe);
 	request_release(&hr->req);
 	free(hr->raw_path);
 	free(hr->body);
+	if (hr->started)
+		atomic_fetch_sub(&srv->app->in_flight, 1);
 	free(hr);
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->app->in_flight, 1);
 }
+
+/* libmicrohttpd hands over printf-style formats of its own. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -337,7 +370,8 @@ int http_start(struct app *app, const char *host, unsigned port, struct http_ser
 	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)app->cfg.request_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)NULL, MHD_OPTION_END);
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)app->cfg.max_connections_per_address, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "libmicrohttpd could not start on %s:%u", host, srv->port);
 		goto fail;
@@ -363,10 +397,13 @@ void http_stop(struct http_server *srv, int drain_ms)
 
 	if (srv == NULL)
 		return;
-	/* Stop accepting first; connections already open keep being served. */
+	/*
+	 * Stop accepting first; connections already open keep being served. The
+	 * socket may be closed only after MHD_stop_daemon: a worker thread may
+	 * still have it in its epoll set, and removing a closed one makes
+	 * libmicrohttpd abort ("Failed to remove listen FD from epoll set").
+	 */
 	fd = MHD_quiesce_daemon(srv->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	deadline = time_monotonic_us() + (int64_t)drain_ms * 1000;
 	while (atomic_load(&srv->app->in_flight) > 0 && time_monotonic_us() < deadline)
 		usleep(10 * 1000);
@@ -374,5 +411,7 @@ void http_stop(struct http_server *srv, int drain_ms)
 		log_warn("stopping with %ld requests still in flight",
 		         atomic_load(&srv->app->in_flight));
 	MHD_stop_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	free(srv);
 }

@@ -171,6 +171,15 @@ static int serve(int argc, char **argv)
 		goto out;
 	if (load_idp(&app) != 0)
 		goto out;
+	if (app.cfg.failed_auth_burst > 0) {
+		app.throttle =
+		    throttle_new(app.cfg.failed_auth_burst, app.cfg.failed_auth_per_minute,
+		                 (size_t)app.cfg.failed_auth_addresses);
+		if (app.throttle == NULL) {
+			log_error("out of memory for the failed-authentication throttle");
+			goto out;
+		}
+	}
 	{
 		char err[512];
 
@@ -189,6 +198,7 @@ static int serve(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	store_pool_free(app.stores);
+	throttle_free(app.throttle);
 	jwks_free(app.jwks);
 	sodium_memzero(&app.token_key, sizeof(app.token_key));
 	log_info("stopped");

@@ -31,8 +31,7 @@ struct request {
 
 	/* input, set by http.c; strings are not owned and live as long as the request */
 	const char *method;
-	const char *path;     /* percent-decoded */
-	const char *raw_path; /* as sent (for routing), or NULL: then path is routed */
+	const char *path; /* as sent: percent-encoded (router.c decodes each segment) */
 	const char *authorization;
 	const char *content_type;
 	struct query_param query[REQUEST_MAX_QUERY];
@@ -40,6 +39,9 @@ struct request {
 	const char *body; /* NULL or body_len bytes (not NUL-terminated) */
 	size_t body_len;
 	bool body_too_large;
+	bool url_has_nul; /* the URL held %00, which would cut a string short */
+	bool client_known;
+	unsigned char client_addr[THROTTLE_ADDR_LEN]; /* IPv6, or IPv4 mapped */
 
 	/* set by dispatch.c */
 	struct route_match match;
@@ -52,6 +54,7 @@ struct request {
 	enum api_status status;
 	json_t *reply; /* owned */
 	char message[REQUEST_MESSAGE_SIZE];
+	int retry_after; /* seconds, for a 429; 0 = no Retry-After header */
 };
 
 /* Zeroes req and ties it to app. */

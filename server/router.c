@@ -6,7 +6,46 @@
 #include "router.h"
 #include "util.h"
 
-/* Splits path into segments in place; returns the count or -1 when malformed. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes one segment in place. Done after splitting, so "%2F" is a
+ * '/' inside a segment (a name may hold one), never a segment boundary.
+ * False for a broken escape or "%00", which would cut the value short.
+ */
+static bool decode_segment(char *seg)
+{
+	char *in = seg, *out = seg;
+
+	while (*in) {
+		if (*in == '%') {
+			int hi = hex_value(in[1]), lo = hi < 0 ? -1 : hex_value(in[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return false;
+			*out++ = (char)(hi * 16 + lo);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return true;
+}
+
+/*
+ * Splits a path as sent (still percent-encoded) into decoded segments in
+ * place; returns the count or -1 when malformed.
+ */
 static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 {
 	int count = 0;
@@ -24,6 +63,8 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 			*slash = '\0';
 		if (*p == '\0' || count == ROUTER_MAX_SEGMENTS) /* "//", trailing "/", too deep */
 			return -1;
+		if (!decode_segment(p) || *p == '\0')
+			return -1;
 		segments[count++] = p;
 		if (slash == NULL)
 			return count;
@@ -31,61 +72,29 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 	}
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Copies a raw path segment into dst, decoding %XX escapes, so that a
- * capture can hold a "/" sent as %2F (database names may contain "/").
- * False for a malformed escape, an encoded NUL, or no room.
- */
-static bool decode_segment(char *dst, size_t size, const char *src)
-{
-	size_t n = 0;
-
-	for (; *src; src++) {
-		char c = *src;
-
-		if (c == '%') {
-			int hi = hex_value(src[1]), lo = hi < 0 ? -1 : hex_value(src[2]);
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return false;
-			c = (char)(hi * 16 + lo);
-			src += 2;
-		}
-		if (n + 1 >= size)
-			return false;
-		dst[n++] = c;
-	}
-	dst[n] = '\0';
-	return true;
-}
-
 static bool is_capture(const char *seg, size_t len)
 {
 	return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
 }
 
+/* Where a pattern's captures are: their names (into the pattern) and segments. */
+struct captures {
+	size_t count;
+	const char *names[ROUTER_MAX_PARAMS];
+	int segment[ROUTER_MAX_PARAMS];
+};
+
 /*
- * Does pattern match the split path? Fills the captures of m when it does.
- * The pattern is walked in place, without copying it.
+ * Does pattern match the split path? Notes where its captures are; nothing
+ * is copied (most routes do not match, and this runs for every route).
  */
 static bool pattern_matches(const char *pattern, char *const segments[], int count,
-                            struct route_match *m)
+                            struct captures *c)
 {
 	const char *p = pattern;
 	int i = 0;
-	size_t params = 0;
 
+	c->count = 0;
 	while (*p == '/') {
 		const char *start = ++p;
 		size_t len;
@@ -96,20 +105,40 @@ static bool pattern_matches(const char *pattern, char *const segments[], int cou
 		if (i >= count)
 			return false;
 		if (is_capture(start, len)) {
-			if (params == ROUTER_MAX_PARAMS ||
-			    !decode_segment(m->param_values[params],
-			                    sizeof(m->param_values[params]), segments[i]))
+			if (c->count == ROUTER_MAX_PARAMS)
 				return false;
-			m->param_names[params++] = start;
-		} else if (strlen(segments[i]) != len || memcmp(start, segments[i], len) != 0) {
+			c->names[c->count] = start;
+			c->segment[c->count++] = i;
+		} else if (strncmp(start, segments[i], len) != 0 || segments[i][len] != '\0') {
 			return false;
 		}
 		i++;
 	}
-	if (i != count)
-		return false;
-	m->param_count = params;
+	return i == count;
+}
+
+/*
+ * A value too long for its capture field makes the route not match (404),
+ * rather than match with a cut id.
+ */
+static bool captures_fit(const struct captures *c, char *const segments[])
+{
+	for (size_t k = 0; k < c->count; k++)
+		if (strnlen(segments[c->segment[k]],
+		            sizeof(((struct route_match *)0)->param_values[0])) >=
+		    sizeof(((struct route_match *)0)->param_values[0]))
+			return false;
 	return true;
+}
+
+/* Copies the captured values, which fit, into m. */
+static void take_captures(const struct captures *c, char *const segments[], struct route_match *m)
+{
+	for (size_t k = 0; k < c->count; k++) {
+		str_copy(m->param_values[k], sizeof(m->param_values[k]), segments[c->segment[k]]);
+		m->param_names[k] = c->names[k];
+	}
+	m->param_count = c->count;
 }
 
 static void allow_add(char allow[ROUTER_ALLOW_SIZE], const char *method)
@@ -136,7 +165,7 @@ enum router_result router_match(const struct route *table, size_t count, const c
 {
 	char copy[ROUTER_MAX_PATH];
 	char *segments[ROUTER_MAX_SEGMENTS];
-	struct route_match candidate;
+	struct captures caps;
 	int nseg;
 	bool path_known = false;
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
@@ -150,16 +179,14 @@ enum router_result router_match(const struct route *table, size_t count, const c
 
 	/* One pass: the first route of the method wins; every matching route adds to Allow. */
 	for (size_t i = 0; i < count; i++) {
-		memset(&candidate, 0, sizeof(candidate));
-		if (!pattern_matches(table[i].pattern, segments, nseg, &candidate))
+		if (!pattern_matches(table[i].pattern, segments, nseg, &caps) ||
+		    !captures_fit(&caps, segments))
 			continue;
 		path_known = true;
 		allow_add(m->allow, table[i].method);
 		if (m->route == NULL && strcmp(table[i].method, want) == 0) {
+			take_captures(&caps, segments, m);
 			m->route = &table[i];
-			m->param_count = candidate.param_count;
-			memcpy(m->param_names, candidate.param_names, sizeof(m->param_names));
-			memcpy(m->param_values, candidate.param_values, sizeof(m->param_values));
 		}
 	}
 	if (m->route)

@@ -2,11 +2,12 @@
  * router.h - path matching over one table of routes (routes.c).
  *
  * A pattern is a path whose segments are literals or {name} captures; a
- * capture matches one non-empty segment. The path is matched as sent, still
- * percent-encoded: literals compare with the raw segment, and a capture's
- * value is the segment with its %XX escapes decoded, so "a%2Fb" captures
- * "a/b" (database names may contain "/"). A malformed escape or %00 matches
- * nothing. Matching is pure and allocation-free.
+ * capture matches one non-empty segment. Matching is pure and allocation-free.
+ *
+ * Paths are given as sent, percent-encoded: they are split at '/' first and
+ * each segment is decoded afterwards, so "%2F" is a '/' inside a segment and
+ * never a boundary ("a%2Fb" captures "a/b": database names may contain "/").
+ * A broken escape or "%00" matches nothing (404).
  */
 #ifndef MGMTD_ROUTER_H
 #define MGMTD_ROUTER_H

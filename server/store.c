@@ -24,6 +24,7 @@
 
 enum stmt_id {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_USER_VERSION,
@@ -56,8 +57,6 @@ enum stmt_id {
 	S_TOKEN_LIST_REVOKED,
 	S_TOKEN_REVOKE,
 	S_TOKEN_TOUCH,
-
-	S_BEGIN_READ,
 
 	S_DB_INSERT,
 	S_DB_GET,
@@ -110,6 +109,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    /* Deferred: a read snapshot that takes no write lock. */
+    [S_BEGIN_READ] = "BEGIN",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_USER_VERSION] = "PRAGMA user_version",
@@ -164,9 +165,6 @@ static const char *const stmt_sql[STMT_COUNT] = {
     /* Skipping recent touches spares a write on every authenticated request. */
     [S_TOKEN_TOUCH] = "UPDATE management_tokens SET last_used_at = ?2 WHERE id = ?1"
                       " AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
-
-    /* Deferred: reads that span several statements see one snapshot. */
-    [S_BEGIN_READ] = "BEGIN",
 
     [S_DB_INSERT] = "INSERT INTO databases (account_id, cluster_id, name, max_tables,"
                     " max_columns_per_table, retention_period, partition_template, created_at)"
@@ -248,7 +246,17 @@ static const char *const stmt_sql[STMT_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
+	bool writing;                    /* holds write_lock: in store_tx_begin's transaction */
 };
+
+/*
+ * One writer at a time within the process. SQLite alone would make the
+ * others poll with sleeps of 1 ms and more (its busy handler) while a commit
+ * takes a tenth of that: under concurrent creates most of the time went into
+ * those sleeps. A mutex hands the lock over as soon as it is free. Writers in
+ * other processes (the offline CLI) are still met by the busy timeout.
+ */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct store_pool {
 	char *path;
@@ -723,11 +731,22 @@ out:
 	return STORE_OK;
 }
 
-/* Steps a bound statement that changes rows; *changes gets how many. Resets q. */
+/*
+ * Steps a bound statement that changes rows; *changes gets how many. Resets q.
+ * Outside a transaction the statement is its own write transaction, and
+ * takes its turn at write_lock like the others.
+ */
 static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *changes)
 {
 	enum store_status st = STORE_OK;
-	int rc = sqlite3_step(q);
+	bool own = sqlite3_get_autocommit(s->db) && !s->writing;
+	int rc;
+
+	if (own)
+		pthread_mutex_lock(&write_lock);
+	rc = sqlite3_step(q);
+	if (own)
+		pthread_mutex_unlock(&write_lock);
 
 	if (rc == SQLITE_DONE) {
 		if (changes != NULL)
@@ -750,18 +769,34 @@ static enum store_status bind_failed(struct store *s, sqlite3_stmt *q, int rc)
 
 /* ---- transactions ---- */
 
+static void write_unlock(struct store *s)
+{
+	if (s->writing) {
+		s->writing = false;
+		pthread_mutex_unlock(&write_lock);
+	}
+}
+
 void store_tx_rollback(struct store *s)
 {
-	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
-	if (s == NULL || sqlite3_get_autocommit(s->db))
+	if (s == NULL)
 		return;
-	if (exec_stmt(s, S_ROLLBACK) != STORE_OK)
+	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
+	if (!sqlite3_get_autocommit(s->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: rollback failed");
+	write_unlock(s);
 }
 
 enum store_status store_tx_begin(struct store *s)
 {
-	return exec_stmt(s, S_BEGIN);
+	enum store_status st;
+
+	pthread_mutex_lock(&write_lock);
+	s->writing = true;
+	st = exec_stmt(s, S_BEGIN);
+	if (st != STORE_OK)
+		write_unlock(s);
+	return st;
 }
 
 enum store_status store_tx_commit(struct store *s)
@@ -770,7 +805,30 @@ enum store_status store_tx_commit(struct store *s)
 
 	if (st != STORE_OK)
 		store_tx_rollback(s);
+	write_unlock(s);
 	return st;
+}
+
+enum store_status store_read_begin(struct store *s, bool *began)
+{
+	enum store_status st;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(s->db))
+		return STORE_OK;
+	st = exec_stmt(s, S_BEGIN_READ);
+	*began = st == STORE_OK;
+	return st;
+}
+
+void store_read_end(struct store *s, bool began)
+{
+	if (!began || sqlite3_get_autocommit(s->db))
+		return;
+	/* Nothing was written: ending the snapshot cannot lose anything. */
+	if (exec_stmt(s, S_COMMIT) != STORE_OK && !sqlite3_get_autocommit(s->db) &&
+	    exec_stmt(s, S_ROLLBACK) != STORE_OK)
+		log_error("store: cannot end a read snapshot");
 }
 
 /*
@@ -981,12 +1039,24 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Process-wide SQLite settings, before its first use. Memory statistics are
+ * off: they put a global mutex around every allocation, which every worker
+ * thread then queues on.
+ */
+static void configure_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s;
 	int fd, rc;
 
 	*out = NULL;
+	pthread_once(&once, configure_sqlite);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1041,6 +1111,7 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	write_unlock(s); /* a transaction left open is rolled back by sqlite3_close */
 	for (size_t i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	/* Every statement is finalized, so close cannot be left busy. */

@@ -58,6 +58,15 @@ enum store_status store_tx_commit(struct store *s);
 void store_tx_rollback(struct store *s);
 
 /*
+ * A read snapshot: several reads see one state of the database and share one
+ * set of locks (each statement outside a transaction takes and drops its
+ * own). Begins nothing, and says so in *began, when a transaction is already
+ * open. Only reads belong inside; store_read_end(s, began) ends it.
+ */
+enum store_status store_read_begin(struct store *s, bool *began);
+void store_read_end(struct store *s, bool began);
+
+/*
  * One connection per thread for the server: store_pool_get opens the calling
  * thread's connection on first use. store_pool_free closes them all and must
  * run only after every thread that used the pool has stopped.

@@ -11,6 +11,14 @@ Fixtures:
   daemon_factory  builds extra daemons (own seed/config); stops them at teardown
   server          one daemon per test module, default seed (shared state)
   fresh_server    one daemon for this test only, default seed
+
+Instrumented runs (the Makefile sets these):
+  MGMTD_SANITIZED  non-empty when the binary is built with sanitizers (`make test
+                   SANITIZE=...`): start-up is given more time.
+  MGMTD_WRAPPER    a command put in front of every mgmtd process (`make memcheck`
+                   puts valgrind there): timeouts grow a lot.
+Whatever the build, a daemon log or CLI output holding a sanitizer or valgrind
+report fails the test (check_no_sanitizer_report), as does a non-zero exit.
 """
 
 import base64
@@ -21,6 +29,7 @@ import hmac
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import time
@@ -62,10 +71,33 @@ MGMT_TOKEN_RE = re.compile(r"M\.V1\.[A-Za-z0-9_-]{49}")
 DB_TOKEN_RE = re.compile(r"apiv1_[A-Za-z0-9_-]{86}")
 B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
-HTTP_TIMEOUT = 10.0
-CLI_TIMEOUT = 20.0
+WRAPPER = shlex.split(os.environ.get("MGMTD_WRAPPER", ""))
+SANITIZED = bool(os.environ.get("MGMTD_SANITIZED")) or bool(WRAPPER)
+# Instrumented daemons start and answer more slowly (valgrind about 20 times).
+SLOWDOWN = 8.0 if WRAPPER else (3.0 if SANITIZED else 1.0)
+
+START_TIMEOUT = 10.0 * SLOWDOWN
+STOP_TIMEOUT = 10.0 * SLOWDOWN
+HTTP_TIMEOUT = 10.0 * SLOWDOWN
+CLI_TIMEOUT = 20.0 * SLOWDOWN
+
+# What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and valgrind
+# print when they find something (valgrind runs with --quiet, so any line of
+# its own is a finding).
+SANITIZER_REPORT = re.compile(
+    r"ERROR: (?:AddressSanitizer|LeakSanitizer)|runtime error: |"
+    r"SUMMARY: (?:AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|"
+    r"^==\d+== ",
+    re.M,
+)
+
+
+def check_no_sanitizer_report(text: str, what: str):
+    """Fails the test when text (a daemon log, a CLI's output) holds a report."""
+    m = SANITIZER_REPORT.search(text)
+    if m:
+        start = max(0, text.rfind("\n", 0, max(0, m.start() - 2000)))
+        pytest.fail("%s holds a sanitizer/valgrind report:\n%s" % (what, text[start:start + 8000]))
 
 
 def b64url(data: bytes) -> str:
@@ -391,7 +423,9 @@ def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "")
         "leeway = 60\n"
         "\n"
         "[auth]\n"
-        "tokens_may_mint = %s\n" % (ISSUER, AUDIENCE, jwks_path, "true" if tokens_may_mint else "false")
+        "tokens_may_mint = %s\n"
+        "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
+        "failed_auth_burst = 0\n" % (ISSUER, AUDIENCE, jwks_path, "true" if tokens_may_mint else "false")
     ) + extra
 
 
@@ -449,7 +483,7 @@ class Daemon:
         with open(self.log_path, "ab") as log:
             self._log_offset = log.tell()
             self.proc = subprocess.Popen(
-                self.serve_argv(use_seed),
+                WRAPPER + self.serve_argv(use_seed),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -504,7 +538,23 @@ class Daemon:
                         % (timeout, signal.Signals(sig).name, self.log_tail()))
         self.proc = None
         self.port = None
+        self.check_log()
         return rc
+
+    def kill(self):
+        """SIGKILL, as a crash would: no shutdown, no leak check."""
+        assert self.proc is not None, "not running"
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self.proc.kill()
+        self.proc.wait(timeout=STOP_TIMEOUT)
+        self.proc = None
+        self.port = None
+        self.check_log()
+
+    def check_log(self):
+        check_no_sanitizer_report(self.log_since_start(), "the log of %s" % self.name)
 
     def stop_ok(self, sig=signal.SIGTERM):
         rc = self.stop(sig)
@@ -644,7 +694,7 @@ class Daemon:
 
     # -- offline CLI --
 
-    def cli(self, *args, timeout=CLI_TIMEOUT):
+    def cli(self, *args, timeout=None):
         """Runs `mgmtd <command words> --config C --data-dir D <rest>` on this data dir.
         The first arguments up to the first one starting with '-' are command words."""
         args = list(args)
@@ -665,14 +715,22 @@ def child_env(**overrides):
     return env
 
 
-def run_cli(argv, cwd=None, timeout=CLI_TIMEOUT, env=None):
+def run_cli(argv, cwd=None, timeout=None, env=None):
+    """Runs an mgmtd command (under MGMTD_WRAPPER when set); fails on a sanitizer report.
+    The answer's args are argv as given, without the wrapper. An explicit timeout is
+    stretched like the others for instrumented runs."""
+    timeout = CLI_TIMEOUT if timeout is None else timeout * SLOWDOWN
     try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              cwd=None if cwd is None else str(cwd), timeout=timeout,
-                              env=child_env() if env is None else env)
+        res = subprocess.run(WRAPPER + list(argv), stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True,
+                             cwd=None if cwd is None else str(cwd), timeout=timeout,
+                             env=child_env() if env is None else env)
     except subprocess.TimeoutExpired as e:
         pytest.fail("%s did not finish within %.0f s (stdout %r, stderr %r)"
                     % (" ".join(map(str, argv)), timeout, e.stdout, e.stderr))
+    check_no_sanitizer_report(res.stderr + res.stdout, " ".join(map(str, argv)))
+    res.args = list(argv)
+    return res
 
 
 def describe_cli(res) -> str:
@@ -742,7 +800,7 @@ def _stop_all(factory: _Factory):
             continue
         if d.proc.poll() is not None:
             failures.append("%s had exited by itself with status %d; log:\n%s"
-                            % (d.name, d.proc.returncode, d.log_tail()))
+                            % (d.name, d.proc.returncode, d.log_tail(200)))
             d.proc = None
             continue
         try:

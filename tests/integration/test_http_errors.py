@@ -102,3 +102,15 @@ def test_many_requests_on_one_connection(server):
     admin = server.jwt("admin")
     for _ in range(50):
         assert_status(server.get(clusters_path(), admin), 200)
+
+
+def test_access_log_can_be_turned_off(daemon_factory):
+    on = daemon_factory()
+    off = daemon_factory(config_extra="[server]\naccess_log = false\n")
+    for d in (on, off):
+        ok_json(d.get("/health"))
+        ok_json(d.get(clusters_path(), d.jwt("admin")))
+    assert "GET /health 200" in on.log_since_start()
+    text = off.log_since_start()
+    assert "GET /health" not in text and "/clusters" not in text
+    assert "listening on" in text  # the rest of the log is still there

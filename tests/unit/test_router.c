@@ -168,11 +168,11 @@ static void test_bad_escapes_do_not_match(void **state)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		if (router_match(table, table_count, "GET", paths[i], &m) != ROUTER_NOT_FOUND)
 			fail_msg("path \"%s\" should not match", paths[i]);
-	/* Literals compare as sent: an escaped literal is another path. */
+	/* Every segment is decoded, literals too: an escaped "a" is an "a" (RFC 3986 6.2.2.2). */
 	assert_int_equal(router_match(table, table_count, "GET", "/%61/x/things", &m),
-	                 ROUTER_NOT_FOUND);
-	assert_int_equal(router_match(table, table_count, "GET", "/he%6Clth", &m),
-	                 ROUTER_NOT_FOUND);
+	                 ROUTER_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/hea%6Cth", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[0]);
 }
 
 /* The program's own table: every pattern well formed, no duplicate method+pattern. */
@@ -226,6 +226,39 @@ static void test_program_routes(void **state)
 	assert_int_equal(m.route->resource, RES_NONE);
 }
 
+/*
+ * Paths arrive as sent. Each segment is decoded after splitting: "%2F" stays
+ * inside its segment, "%00" (which would cut a C string short) and broken
+ * escapes match nothing. Regression: before, libmicrohttpd's decoding turned
+ * ".../users%00junk" into ".../users" and served it.
+ */
+static void test_percent_decoding_per_segment(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc%2D1/th%69ngs/t%2F9", &m),
+	                 ROUTER_FOUND);
+	assert_string_equal(route_param(&m, "accountId"), "acc-1");
+	assert_string_equal(route_param(&m, "thingId"), "t/9");
+	/* an encoded slash is not a boundary: this is one segment too many, not two */
+	assert_int_equal(router_match(table, table_count, "GET", "/a/x%2Fthings", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things%00junk", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/%00", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/%zz", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/%4", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/acc/things/abc%", &m),
+	                 ROUTER_NOT_FOUND);
+	/* a segment that decodes to nothing is not a capture */
+	assert_int_equal(router_match(table, table_count, "GET", "/health%", &m), ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/%68ealth", &m), ROUTER_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +272,7 @@ int main(void)
 	    cmocka_unit_test(test_captures_are_decoded),
 	    cmocka_unit_test(test_bad_escapes_do_not_match),
 	    cmocka_unit_test(test_program_routes),
+	    cmocka_unit_test(test_percent_decoding_per_segment),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);

@@ -804,6 +804,91 @@ static void test_two_connections_see_commits(void **state)
 	store_close(s2);
 }
 
+/* A read snapshot sees one state of the database until it ends. */
+static void test_read_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s2 = NULL;
+	struct store_account a;
+	bool began = false, inner = true;
+	char err[256];
+
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)), 0);
+	assert_int_equal(store_read_begin(s2, &began), STORE_OK);
+	assert_true(began);
+	assert_int_equal(store_account_get(s2, ACCT, &a), STORE_NOT_FOUND);
+	add_account(f->s, ACCT, "Example"); /* another connection commits meanwhile */
+	assert_int_equal(store_account_get(s2, ACCT, &a), STORE_NOT_FOUND);
+	store_read_end(s2, began);
+	assert_int_equal(store_account_get(s2, ACCT, &a), STORE_OK);
+
+	/* Inside a caller's transaction it begins nothing and ends nothing. */
+	assert_int_equal(store_tx_begin(s2), STORE_OK);
+	assert_int_equal(store_read_begin(s2, &inner), STORE_OK);
+	assert_false(inner);
+	store_read_end(s2, inner);
+	assert_int_equal(store_tx_commit(s2), STORE_OK);
+	store_close(s2);
+	assert_no_open_snapshot(f->path);
+}
+
+#define WRITERS 4
+#define WRITES  40
+
+struct writer_arg {
+	const char *path;
+	int n;
+	int failures;
+};
+
+/* Each thread has its own connection, as the server's workers do. */
+static void *writer(void *arg)
+{
+	struct writer_arg *w = arg;
+	struct store *s = NULL;
+	char err[256];
+
+	if (store_open(w->path, &s, err, sizeof(err)) != 0) {
+		w->failures = WRITES;
+		return NULL;
+	}
+	for (int i = 0; i < WRITES; i++) {
+		struct store_account a = {.created_at = 1};
+
+		snprintf(a.id, sizeof(a.id), "%08x-0000-4000-8000-%012x", (unsigned)w->n,
+		         (unsigned)i);
+		snprintf(a.name, sizeof(a.name), "w%d-%d", w->n, i);
+		if (store_account_ensure(s, &a) != STORE_OK) /* a write transaction */
+			w->failures++;
+	}
+	store_close(s);
+	return NULL;
+}
+
+/*
+ * Writers of one process queue on the store's write mutex instead of SQLite's
+ * sleeping busy handler: every write succeeds, none is refused as busy.
+ */
+static void test_concurrent_writers(void **state)
+{
+	struct fixture *f = *state;
+	struct writer_arg w[WRITERS];
+	pthread_t th[WRITERS];
+	struct store_account a;
+
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer_arg){.path = f->path, .n = i};
+		assert_int_equal(pthread_create(&th[i], NULL, writer, &w[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].failures, 0);
+	}
+	assert_int_equal(store_account_get(f->s, "00000003-0000-4000-8000-000000000027", &a),
+	                 STORE_OK);
+	assert_string_equal(a.name, "w3-39");
+}
+
 struct pool_arg {
 	struct store_pool *pool;
 	struct store *first, *second;
@@ -1178,6 +1263,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_db_tokens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_db_authorize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_connections_see_commits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_per_thread, setup, teardown),
 	    cmocka_unit_test(test_pool_unopenable),
 	};

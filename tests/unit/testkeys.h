@@ -144,8 +144,11 @@ static TK_UNUSED char *tk_public_pem(EVP_PKEY *pk)
 	assert_int_equal(PEM_write_bio_PUBKEY(bio, pk), 1);
 	n = BIO_get_mem_data(bio, &data);
 	assert_true(n > 0);
-	s = strndup(data, (size_t)n);
+	/* BIO memory is not NUL-terminated: copy exactly n bytes (strndup may read past). */
+	s = malloc((size_t)n + 1);
 	assert_non_null(s);
+	memcpy(s, data, (size_t)n);
+	s[n] = '\0';
 	BIO_free(bio);
 	return s;
 }
@@ -161,8 +164,11 @@ static TK_UNUSED char *tk_private_pem(EVP_PKEY *pk)
 	assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
 	n = BIO_get_mem_data(bio, &data);
 	assert_true(n > 0);
-	s = strndup(data, (size_t)n);
+	/* BIO memory is not NUL-terminated: copy exactly n bytes (strndup may read past). */
+	s = malloc((size_t)n + 1);
 	assert_non_null(s);
+	memcpy(s, data, (size_t)n);
+	s[n] = '\0';
 	BIO_free(bio);
 	return s;
 }
