@@ -13,11 +13,11 @@
 
 # Every Debian package the build, `make run` and `make test` use.
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-	libsodium-dev libjwt-dev libinih-dev libssl-dev libcmocka-dev sqlite3 openssl curl \
-	python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
+	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
+	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl
+PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl
 
 CC ?= cc
 PYTHON := /usr/bin/python3

@@ -69,4 +69,15 @@ enum api_status api_db_token_revoke(struct request *req);
 /* api_authorize.c */
 enum api_status api_authorize(struct request *req);
 
+/* api_devidp.c: only while [dev_idp] is enabled */
+enum api_status api_dev_idp_discovery(struct request *req);
+enum api_status api_dev_idp_jwks(struct request *req);
+enum api_status api_dev_idp_token(struct request *req);
+
+/* api_testing.c: only while [testing] is enabled */
+enum api_status api_test_reset(struct request *req);
+enum api_status api_test_clock_get(struct request *req);
+enum api_status api_test_clock_set(struct request *req);
+enum api_status api_test_clock_clear(struct request *req);
+
 #endif

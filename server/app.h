@@ -1,16 +1,18 @@
 /*
  * app.h - the state the server shares with every request. Built by main.c
- * before the HTTP server starts and read-only afterwards, except the atomics.
+ * before the HTTP server starts and read-only afterwards, except the atomics
+ * and what the modules behind the pointers guard themselves (issuers.h).
  */
 #ifndef MGMTD_APP_H
 #define MGMTD_APP_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
-#include "idtoken.h"
-#include "jwks.h"
+#include "devidp.h"
+#include "issuers.h"
 #include "store.h"
 #include "throttle.h"
 #include "token.h"
@@ -18,10 +20,12 @@
 struct app {
 	struct config cfg;
 	struct store_pool *stores;
+	struct store *anchor; /* data_dir = :memory:: keeps the in-memory database alive */
 	struct token_key token_key;
-	struct jwks *jwks; /* NULL when no IdP is configured */
-	struct idtoken_verifier verifier;
-	bool idp_configured;
+	struct issuers *issuers; /* the trusted identity providers; may hold none */
+	struct dev_idp *dev_idp; /* NULL unless [dev_idp] enabled */
+	char *seed_text;         /* the --seed given at start, for POST /_test/reset; may be NULL */
+	size_t seed_len;
 	struct throttle *throttle; /* NULL when [auth] failed_auth_burst is 0 */
 	atomic_bool ready;
 	atomic_long in_flight; /* requests between first callback and completion */

@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "idtoken.h"
+#include "issuers.h"
 #include "log.h"
 #include "request.h"
 #include "token.h"
@@ -170,10 +171,14 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	enum idtoken_result r;
 	enum store_status st;
 
-	if (!app->idp_configured)
+	if (issuers_count(app->issuers) == 0)
 		return api_fail(req, API_UNAUTHORIZED,
 		                "this server accepts no JWTs: no identity provider is configured");
-	r = idtoken_verify(&app->verifier, credential, req->now / 1000, &claims);
+	/* Through the verified-JWT cache; the user is looked up afresh below all the same. */
+	r = issuers_verify(app->issuers, credential, req->now / 1000, &claims);
+	/* Not the caller's fault: the keys have not arrived yet. */
+	if (r == IDTOKEN_KEYS_NOT_LOADED)
+		return api_fail(req, API_UNAVAILABLE, "%s", idtoken_result_message(r));
 	if (r != IDTOKEN_OK)
 		return api_fail(req, API_UNAUTHORIZED, "%s", idtoken_result_message(r));
 	if (account_id == NULL)

@@ -1,6 +1,7 @@
 /*
  * body.c - JSON request bodies: parse once, then read typed fields.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "body.h"
@@ -26,6 +27,105 @@ enum api_status body_parse_object(struct request *req)
 	json_decref(req->json);
 	req->json = root;
 	return API_OK;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes len bytes of a form key or value into out (at least len bytes); -1 when malformed. */
+static long form_decode(const char *s, size_t len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (s[i] == '+') {
+			out[n++] = ' ';
+		} else if (s[i] == '%') {
+			if (i + 2 >= len)
+				return -1;
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -1; /* a NUL would cut the value short */
+			out[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[n++] = s[i];
+		}
+	}
+	return (long)n;
+}
+
+enum api_status body_parse_form(struct request *req)
+{
+	json_t *root;
+	char *buf;
+	const char *p, *end;
+
+	if (req->body == NULL || req->body_len == 0)
+		return api_fail(req, API_BAD_REQUEST,
+		                "a body is required: a form (email=...) or a JSON object");
+	root = json_object();
+	buf = malloc(req->body_len + 1);
+	if (!root || !buf) {
+		json_decref(root);
+		free(buf);
+		return api_fail(req, API_INTERNAL, "out of memory");
+	}
+	p = req->body;
+	end = req->body + req->body_len;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		const char *kend = eq ? eq : stop;
+		long klen, vlen;
+		json_t *value;
+
+		if (stop == p) { /* "a=1&&b=2": an empty pair is nothing */
+			p = stop + 1;
+			continue;
+		}
+		klen = form_decode(p, (size_t)(kend - p), buf);
+		if (klen <= 0)
+			goto malformed;
+		buf[klen] = '\0';
+		if (json_object_get(root, buf)) {
+			json_decref(root);
+			api_fail(req, API_BAD_REQUEST, "the form field \"%.64s\" is given twice",
+			         buf);
+			free(buf);
+			return API_BAD_REQUEST;
+		}
+		/* the key is done with buf: decode the value behind it */
+		vlen = eq ? form_decode(eq + 1, (size_t)(stop - eq - 1), buf + klen + 1) : 0;
+		if (vlen < 0)
+			goto malformed;
+		value = json_stringn(buf + klen + 1, (size_t)vlen);
+		if (!value || json_object_set_new(root, buf, value) != 0)
+			goto malformed; /* not UTF-8 */
+		p = amp ? amp + 1 : end;
+	}
+	free(buf);
+	json_decref(req->json);
+	req->json = root;
+	req->form = true;
+	return API_OK;
+malformed:
+	free(buf);
+	json_decref(root);
+	return api_fail(req, API_BAD_REQUEST,
+	                "malformed form body: bad %%-escape, NUL byte, empty key or invalid UTF-8");
 }
 
 static bool in_list(const char *key, const char *const list[])

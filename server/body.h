@@ -18,6 +18,13 @@ struct request;
  */
 enum api_status body_parse_object(struct request *req);
 
+/*
+ * Parses req->body as application/x-www-form-urlencoded into req->json, an
+ * object of string values, and sets req->form. '+' is a space, %XX a byte;
+ * a bad escape, a NUL, invalid UTF-8 or a key given twice is 400.
+ */
+enum api_status body_parse_form(struct request *req);
+
 /* 400 naming the first key of req->json not in allowed (NULL-terminated). */
 enum api_status body_check_fields(struct request *req, const char *const allowed[]);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "devidp.h"
 #include "jwks.h"
 #include "mgmt.h"
 #include "rules.h"
@@ -31,6 +32,7 @@ void cli_usage(FILE *out)
 	      "  check-config   check a configuration file and exit\n"
 	      "  user           add or list users (offline, on the same store)\n"
 	      "  management     create, list or revoke management tokens (offline)\n"
+	      "  token          mint a JWT with the built-in dev identity provider (offline)\n"
 	      "\n"
 	      "Run 'mgmtd COMMAND --help' for a command's options.\n",
 	      out);
@@ -262,7 +264,15 @@ static struct store *open_store(const struct cli_common *common, struct config *
 	char path[PATH_MAX], err[512];
 	struct store *s = NULL;
 
-	if (cli_load_config(common, cfg) != 0 || cli_make_data_dir(cfg->data_dir) != 0)
+	if (cli_load_config(common, cfg) != 0)
+		return NULL;
+	if (config_in_memory(cfg)) {
+		fprintf(stderr,
+		        "mgmtd: data_dir is :memory:: that data lives only inside the running "
+		        "server; offline commands need a data directory\n");
+		return NULL;
+	}
+	if (cli_make_data_dir(cfg->data_dir) != 0)
 		return NULL;
 	config_db_path(cfg, path);
 	if (store_open(path, &s, err, sizeof(err)) != 0) {
@@ -309,14 +319,18 @@ static int print_json(json_t *value)
 static const char check_config_usage[] =
     "usage: mgmtd check-config [--config FILE] [--data-dir DIR] [--print-defaults]\n"
     "  Reads the configuration (file, then MGMTD_* environment), reports every\n"
-    "  problem with FILE:LINE, and exits 0 when it is good, 1 when it is not.\n"
+    "  problem with FILE:LINE, loads every jwks_file, and exits 0 when it is\n"
+    "  good, 1 when it is not. It does not fetch jwks_url or discovery.\n"
     "  --print-defaults prints every option with its default and exits.\n";
 
 int cli_check_config(int argc, char **argv)
 {
 	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_PRINT_DEFAULTS, 0};
+	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
+	static struct config cfg; /* about 150 KiB with every [idp NAME] */
 	struct cli_args a;
-	struct config cfg;
+	bool failed = false;
+	size_t n;
 	int rc = parse_args(argc, argv, allowed, check_config_usage, &a);
 
 	if (rc != 0)
@@ -334,19 +348,30 @@ int cli_check_config(int argc, char **argv)
 	}
 	if (cli_load_config(&a.common, &cfg) != 0)
 		return EXIT_FAILED;
-	if (cfg.idp.jwks_file[0]) {
+	n = config_idps(&cfg, idps, CONFIG_MAX_IDPS + 1);
+	for (size_t i = 0; i < n; i++) {
 		struct jwks *keys = NULL;
-		char err[512];
+		char err[512], label[64];
 
-		if (jwks_load_file(cfg.idp.jwks_file, &keys, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: %s\n", cfg.idp.jwks_file, err);
-			return EXIT_FAILED;
+		config_idp_label(idps[i], label, sizeof(label));
+		if (!idps[i]->jwks_file[0]) {
+			/* check-config stays offline: it does not contact identity providers */
+			printf("%s: keys are fetched when the server runs (%s)\n", label,
+			       idps[i]->discovery ? "discovery" : idps[i]->jwks_url);
+			continue;
+		}
+		if (jwks_load_file(idps[i]->jwks_file, &keys, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s jwks_file %s: %s\n", label, idps[i]->jwks_file, err);
+			failed = true;
+			continue;
 		}
 		if (keys->count == 0)
-			fprintf(stderr, "warning: %s has no usable signing key\n",
-			        cfg.idp.jwks_file);
+			fprintf(stderr, "warning: %s: %s has no usable signing key\n", label,
+			        idps[i]->jwks_file);
 		jwks_free(keys);
 	}
+	if (failed)
+		return EXIT_FAILED;
 	printf("configuration OK%s%s\n", a.common.config_file ? ": " : "",
 	       a.common.config_file ? a.common.config_file : "");
 	return EXIT_OK;
@@ -727,4 +752,86 @@ int cli_management(int argc, char **argv)
 	if (strcmp(argv[1], "revoke") == 0)
 		return management_revoke(argc - 1, argv + 1);
 	return usage_error(management_usage, "unknown management command %s", argv[1]);
+}
+
+/* ---- token ---- */
+
+static const char token_usage[] =
+    "usage: mgmtd token mint --email EMAIL [--account ID]\n"
+    "  Prints a JWT signed by the built-in dev identity provider ([dev_idp],\n"
+    "  which must be enabled) for the provisioned user with this email, valid\n"
+    "  for an hour. --account picks the account when users of several accounts\n"
+    "  share the email. Takes --config FILE and --data-dir DIR; uses the same\n"
+    "  key (dev-idp.key) as the server. A test device, for scripts.\n";
+
+static int token_mint(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_EMAIL, OPT_ACCOUNT, 0};
+	char issuer[CONFIG_STR_SIZE], key_path[PATH_MAX], err[512], why[256];
+	static struct config cfg;
+	struct dev_idp *d = NULL;
+	struct cli_args a;
+	struct store *s;
+	enum dev_idp_result r;
+	enum store_status st;
+	char *jwt = NULL;
+	int rc = parse_args(argc, argv, allowed, token_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(token_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(token_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.email)
+		return usage_error(token_usage, "%s", "--email is required");
+	if (a.account && !uuid_is_valid(a.account))
+		return usage_error(token_usage, "%s", "--account must be an account id (a UUID)");
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (!cfg.dev_idp_enabled) {
+		fprintf(stderr, "mgmtd: [dev_idp] is not enabled in this configuration, so the "
+		                "server would not trust the JWT\n");
+		goto out;
+	}
+	if (config_dev_idp_issuer(&cfg, 0, issuer, sizeof(issuer)) != 0) {
+		fprintf(stderr, "mgmtd: [server] listen has port 0, so the dev IdP's issuer is not "
+		                "known offline; set [dev_idp] issuer\n");
+		goto out;
+	}
+	config_dev_idp_key_path(&cfg, key_path);
+	if (dev_idp_open(key_path, issuer, cfg.dev_idp_audience, &d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mgmtd: %s\n", err);
+		goto out;
+	}
+	r = dev_idp_mint(d, s, a.email, a.account, NULL, time_now_ms() / 1000, DEV_IDP_LIFETIME,
+	                 &jwt, &st, why, sizeof(why));
+	if (r == DEV_IDP_STORE)
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+	else if (r != DEV_IDP_OK)
+		fprintf(stderr, "mgmtd: %s\n", why);
+	else {
+		printf("%s\n", jwt);
+		rc = EXIT_OK;
+	}
+	free(jwt);
+out:
+	dev_idp_free(d);
+	store_close(s);
+	return rc;
+}
+
+int cli_token(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(token_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "mint") == 0)
+		return token_mint(argc - 1, argv + 1);
+	return usage_error(token_usage, "unknown token command %s", argv[1]);
 }

@@ -1,6 +1,6 @@
 /*
  * cli.h - the command line: option parsing shared by every subcommand, and
- * the offline subcommands (check-config, user, management) that work on the
+ * the offline subcommands (check-config, user, management, token) that work on the
  * same store as a running server. Exit codes: 0 success, 1 failure of the
  * operation, 2 bad usage (CONTRACT 7).
  */
@@ -36,5 +36,6 @@ void cli_usage(FILE *out);
 int cli_check_config(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_management(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif

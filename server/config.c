@@ -21,11 +21,19 @@
 
 enum opt_type { OPT_STRING, OPT_PATH, OPT_INT, OPT_BOOL, OPT_LISTEN, OPT_ALGORITHMS };
 
+/*
+ * What an offset is relative to: struct config, or the struct idp_config of
+ * the identity provider section being read ([idp] or [idp NAME]), so that the
+ * named sections share the [idp] rows of the table instead of copying them.
+ */
+enum opt_scope { SCOPE_CONFIG, SCOPE_IDP };
+
 struct option {
 	const char *section;
 	const char *key;
 	enum opt_type type;
-	size_t offset;       /* of the target field in struct config */
+	enum opt_scope scope;
+	size_t offset;       /* of the target field in struct config or struct idp_config */
 	size_t size;         /* of the target field */
 	int min, max;        /* OPT_INT only */
 	const char *choices; /* OPT_STRING: NULL, or the allowed values, "a|b" */
@@ -33,26 +41,33 @@ struct option {
 	const char *doc;
 };
 
-#define CFG_MEMBER(m) (((struct config *)0)->m)
+#define MEMBER_OF(type, m) (((type *)0)->m)
 /*
  * The _Generic has no default branch, so a descriptor whose type does not
  * match its field's C type does not compile (char arrays decay to char *).
  */
-#define TARGET(m, ctype)                                                                           \
-	.offset = offsetof(struct config, m),                                                      \
-	.size = sizeof(CFG_MEMBER(m)) * _Generic(CFG_MEMBER(m), ctype : 1)
-#define STRING(m)      .type = OPT_STRING, TARGET(m, char *)
-#define PATH(m)        .type = OPT_PATH, TARGET(m, char *)
-#define INT(m, lo, hi) .type = OPT_INT, TARGET(m, int), .min = (lo), .max = (hi)
-#define BOOL(m)        .type = OPT_BOOL, TARGET(m, bool)
-#define LISTEN(m)      .type = OPT_LISTEN, TARGET(m, char *)
-#define ALGS(m)        .type = OPT_ALGORITHMS, TARGET(m, char *)
+#define TARGET_IN(type, sc, m, ctype)                                                              \
+	.scope = (sc), .offset = offsetof(type, m),                                                \
+	.size = sizeof(MEMBER_OF(type, m)) * _Generic(MEMBER_OF(type, m), ctype : 1)
+#define TARGET(m, ctype)     TARGET_IN(struct config, SCOPE_CONFIG, m, ctype)
+#define IDP_TARGET(m, ctype) TARGET_IN(struct idp_config, SCOPE_IDP, m, ctype)
+#define STRING(m)            .type = OPT_STRING, TARGET(m, char *)
+#define PATH(m)              .type = OPT_PATH, TARGET(m, char *)
+#define INT(m, lo, hi)       .type = OPT_INT, TARGET(m, int), .min = (lo), .max = (hi)
+#define BOOL(m)              .type = OPT_BOOL, TARGET(m, bool)
+#define LISTEN(m)            .type = OPT_LISTEN, TARGET(m, char *)
+#define IDP_STRING(m)        .type = OPT_STRING, IDP_TARGET(m, char *)
+#define IDP_PATH(m)          .type = OPT_PATH, IDP_TARGET(m, char *)
+#define IDP_INT(m, lo, hi)   .type = OPT_INT, IDP_TARGET(m, int), .min = (lo), .max = (hi)
+#define IDP_BOOL(m)          .type = OPT_BOOL, IDP_TARGET(m, bool)
+#define IDP_ALGS(m)          .type = OPT_ALGORITHMS, IDP_TARGET(m, char *)
 
 static const struct option options[] = {
     {"server", "listen", LISTEN(listen), .def = "127.0.0.1:8080",
      .doc = "HOST:PORT or [V6]:PORT; port 0 picks any free port"},
     {"server", "data_dir", PATH(data_dir), .def = "var",
-     .doc = "the database (mgmtd.db) and token.key live here"},
+     .doc = "the database (mgmtd.db), token.key and dev-idp.key live here; "
+            ":memory: keeps everything in memory, writing no file"},
     {"server", "threads", INT(threads, 0, 1024), .def = "0",
      .doc = "worker threads; 0 = number of CPUs"},
     {"server", "max_connections", INT(max_connections, 1, 1000000), .def = "1024",
@@ -79,19 +94,20 @@ static const struct option options[] = {
     {"store", "keep_expired_days", INT(keep_expired_days, 0, 36500), .def = "0",
      .doc = "planned: 0 = keep expired tokens forever"},
 
-    {"idp", "issuer", STRING(idp.issuer), .def = "",
-     .doc = "expected \"iss\" of identity tokens; goes with jwks_file"},
-    {"idp", "audience", STRING(idp.audience), .def = "mgmtd",
+    {"idp", "issuer", IDP_STRING(issuer), .def = "",
+     .doc = "expected \"iss\" of identity tokens; empty = no identity provider"},
+    {"idp", "audience", IDP_STRING(audience), .def = "mgmtd",
      .doc = "expected \"aud\" (the string, or one of an array)"},
-    {"idp", "jwks_file", PATH(idp.jwks_file), .def = "",
-     .doc = "the identity provider's JWKS on disk"},
-    {"idp", "jwks_url", STRING(idp.jwks_url), .def = "",
-     .doc = "planned: JWKS fetched, cached, refetched on an unknown kid"},
-    {"idp", "discovery", BOOL(idp.discovery), .def = "false",
-     .doc = "planned: find jwks_uri from issuer/.well-known/openid-configuration"},
-    {"idp", "algorithms", ALGS(idp.algorithms), .def = "RS256,ES256",
+    {"idp", "jwks_file", IDP_PATH(jwks_file), .def = "",
+     .doc = "keys, one of three: the identity provider's JWKS on disk (reread on SIGHUP)"},
+    {"idp", "jwks_url", IDP_STRING(jwks_url), .def = "",
+     .doc = "keys, one of three: JWKS fetched over HTTPS, cached, refetched on an unknown kid"},
+    {"idp", "discovery", IDP_BOOL(discovery), .def = "false",
+     .doc = "keys, one of three: true finds jwks_uri in "
+            "issuer/.well-known/openid-configuration"},
+    {"idp", "algorithms", IDP_ALGS(algorithms), .def = "RS256,ES256",
      .doc = "allow-list from RS256 RS384 RS512 ES256 ES384; never none or HS*"},
-    {"idp", "leeway", INT(idp.leeway, 0, 3600), .def = "60",
+    {"idp", "leeway", IDP_INT(leeway, 0, 3600), .def = "60",
      .doc = "seconds of clock skew allowed for exp/nbf/iat"},
 
     {"auth", "tokens_may_mint", BOOL(tokens_may_mint), .def = "false",
@@ -105,10 +121,16 @@ static const struct option options[] = {
      .doc = "addresses the throttle remembers at once (32 bytes each)"},
 
     {"dev_idp", "enabled", BOOL(dev_idp_enabled), .def = "false",
-     .doc = "planned: a built-in test identity provider"},
+     .doc = "TEST DEVICE: a built-in IdP whose POST /oauth/token signs a JWT for any "
+            "provisioned user; never on a network"},
+    {"dev_idp", "issuer", STRING(dev_idp_issuer), .def = "",
+     .doc = "its \"iss\"; empty = this server's own URL, http://LISTEN-HOST:PORT"},
+    {"dev_idp", "audience", STRING(dev_idp_audience), .def = "mgmtd",
+     .doc = "the \"aud\" of the JWTs it signs"},
 
     {"testing", "enabled", BOOL(testing_enabled), .def = "false",
-     .doc = "planned: reset and clock endpoints for test suites"},
+     .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; "
+            "never on a network"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -191,15 +213,19 @@ static const char *section_find(const char *section)
 	return NULL;
 }
 
-/* "MGMTD_" SECTION "_" KEY, upper-cased. */
-static void env_name(const struct option *o, char *out, size_t outsize)
+/*
+ * "MGMTD_" SECTION ["_" NAME] "_" KEY, upper-cased, '-' as '_'; idp_name is
+ * the NAME of an [idp NAME] section, or NULL.
+ */
+static void env_name(const struct option *o, const char *idp_name, char *out, size_t outsize)
 {
-	int n = snprintf(out, outsize, "MGMTD_%s_%s", o->section, o->key);
+	int n = idp_name ? snprintf(out, outsize, "MGMTD_%s_%s_%s", o->section, idp_name, o->key)
+	                 : snprintf(out, outsize, "MGMTD_%s_%s", o->section, o->key);
 
 	if (n < 0)
 		out[0] = '\0';
 	for (char *p = out; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
+		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
 }
 
 static bool parse_int(const char *s, long min, long max, int *out)
@@ -383,16 +409,40 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
 	return 0;
 }
 
-/*
- * Validates value for o and stores it in cfg. where starts each message
- * ("FILE:LINE: [server] threads", "environment MGMTD_SERVER_THREADS").
- * Returns the number of problems reported (0 or 1); cfg is untouched on error.
- * String values are never echoed: they may hold credentials (postgres_url).
- */
-static int option_set(struct config *cfg, const struct option *o, const char *value,
-                      const char *where, struct config_errors *errs)
+/* The struct an option's offset is relative to: cfg, or idp for the [idp] rows. */
+static char *option_base(struct config *cfg, struct idp_config *idp, const struct option *o)
 {
-	char *field = (char *)cfg + o->offset;
+	return o->scope == SCOPE_IDP ? (char *)idp : (char *)cfg;
+}
+
+int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *out, size_t outsize)
+{
+	char host[CONFIG_STR_SIZE];
+	unsigned port;
+	int n;
+
+	if (cfg->dev_idp_issuer[0])
+		n = snprintf(out, outsize, "%s", cfg->dev_idp_issuer);
+	else if (config_split_listen(cfg->listen, host, sizeof(host), &port) != 0 ||
+	         (port == 0 && bound_port == 0))
+		return -1;
+	else
+		n = snprintf(out, outsize, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+		             host, port ? port : bound_port);
+	return n < 0 || (size_t)n >= outsize ? -1 : 0;
+}
+
+/*
+ * Validates value for o and stores it in the struct at base (option_base).
+ * where starts each message ("FILE:LINE: [server] threads", "environment
+ * MGMTD_SERVER_THREADS"). Returns the number of problems reported (0 or 1);
+ * the field is untouched on error. String values are never echoed: they may
+ * hold credentials (postgres_url).
+ */
+static int option_set(char *base, const struct option *o, const char *value, const char *where,
+                      struct config_errors *errs)
+{
+	char *field = base + o->offset;
 	char ex[EXCERPT_SIZE], why[256], host[CONFIG_STR_SIZE];
 	unsigned port;
 	size_t len = strlen(value);
@@ -440,12 +490,61 @@ static int option_set(struct config *cfg, const struct option *o, const char *va
 	return 0;
 }
 
+/* Fills an identity provider section with the defaults of the [idp] rows. */
+static void idp_defaults(struct idp_config *idp)
+{
+	memset(idp, 0, sizeof(*idp));
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (options[i].scope == SCOPE_IDP)
+			(void)option_set((char *)idp, &options[i], options[i].def, options[i].key,
+			                 NULL);
+}
+
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	/* every default passes its own check: the unit tests load the example file */
 	for (size_t i = 0; i < N_OPTIONS; i++)
-		(void)option_set(cfg, &options[i], options[i].def, options[i].key, NULL);
+		if (options[i].scope == SCOPE_CONFIG)
+			(void)option_set((char *)cfg, &options[i], options[i].def, options[i].key,
+			                 NULL);
+	idp_defaults(&cfg->idp);
+}
+
+void config_idp_label(const struct idp_config *idp, char *out, size_t outsize)
+{
+	if (idp->name[0])
+		snprintf(out, outsize, "[idp %.*s]", (int)sizeof(idp->name) - 1, idp->name);
+	else
+		snprintf(out, outsize, "[idp]");
+}
+
+/* Why NAME cannot name an [idp NAME] section, or NULL when it can. */
+static const char *idp_name_refusal(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return "the section name is empty";
+	if (len >= CONFIG_IDP_NAME_SIZE)
+		return "the section name is longer than 32 characters";
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-'))
+			return "a section name takes only a-z, 0-9, '_' and '-'";
+	return NULL;
+}
+
+/* Two names whose environment variables would be the same ("a-b", "a_b"). */
+static bool idp_names_clash(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
+
+		if (ca != cb)
+			return false;
+	}
+	return *a == *b;
 }
 
 /* ---- the INI file ---- */
@@ -469,6 +568,8 @@ struct file_ctx {
 	size_t bufsize;
 	enum section_state state;
 	const char *section;    /* the table's name for it, when state is SECTION_OK */
+	struct idp_config *idp; /* the target of [idp] rows: cfg->idp or an [idp NAME] */
+	char label[48];         /* the section as written in messages: "idp", "idp okta" */
 	const char *long_value; /* into buf: the value of a line too long for inih */
 };
 
@@ -491,35 +592,90 @@ static char *clean_line(char *s)
 	return s;
 }
 
+/*
+ * The [idp NAME] section called name: the one already read, or a new one
+ * with the defaults. NULL (reported) when the name is bad or there are too many.
+ */
+static struct idp_config *named_idp(struct file_ctx *c, const char *name)
+{
+	struct config *cfg = c->cfg;
+	const char *refusal = idp_name_refusal(name);
+	char ex[EXCERPT_SIZE];
+	struct idp_config *idp;
+
+	if (refusal) {
+		c->problems += add_error(c->errs, "%s:%d: [idp %s]: %s", c->path, c->lineno,
+		                         excerpt(name, ex, sizeof(ex)), refusal);
+		return NULL;
+	}
+	for (int i = 0; i < cfg->idp_count; i++) {
+		if (strcmp(cfg->idps[i].name, name) == 0)
+			return &cfg->idps[i];
+		if (idp_names_clash(cfg->idps[i].name, name)) {
+			c->problems += add_error(
+			    c->errs,
+			    "%s:%d: [idp %s]: too like [idp %s]: both would read the same "
+			    "MGMTD_IDP_* environment variables",
+			    c->path, c->lineno, name, cfg->idps[i].name);
+			return NULL;
+		}
+	}
+	if (cfg->idp_count < 0 || cfg->idp_count >= CONFIG_MAX_IDPS) {
+		c->problems += add_error(c->errs, "%s:%d: more than %d [idp NAME] sections",
+		                         c->path, c->lineno, CONFIG_MAX_IDPS);
+		return NULL;
+	}
+	idp = &cfg->idps[cfg->idp_count++];
+	idp_defaults(idp);
+	memcpy(idp->name, name, strlen(name) + 1);
+	return idp;
+}
+
 static void read_section_line(struct file_ctx *c, char *line, int num, char *out)
 {
 	char *close = strchr(line, ']');
+	char *name = line + 1;
 	char ex[EXCERPT_SIZE];
 
 	c->state = SECTION_BAD; /* keys below a broken header are not reported one by one */
+	c->idp = NULL;
+	strcpy(out, "[]\n");
 	if (!close) {
 		c->problems +=
 		    add_error(c->errs, "%s:%d: syntax error: missing ']'", c->path, c->lineno);
-		strcpy(out, "[]\n");
 		return;
 	}
 	if (close[1] != '\0') {
 		c->problems +=
 		    add_error(c->errs, "%s:%d: syntax error: text after ']'", c->path, c->lineno);
-		strcpy(out, "[]\n");
 		return;
 	}
 	*close = '\0';
-	c->section = section_find(line + 1);
-	if (!c->section) {
-		c->problems += add_error(c->errs, "%s:%d: unknown section [%s]", c->path, c->lineno,
-		                         excerpt(line + 1, ex, sizeof(ex)));
-		strcpy(out, "[]\n");
+	/* "[idp NAME]": the same keys as [idp], for one more identity provider */
+	if (strncmp(name, "idp", 3) == 0 && isspace((unsigned char)name[3])) {
+		char *n = clean_line(name + 3);
+
+		c->idp = named_idp(c, n);
+		if (!c->idp)
+			return;
+		c->section = section_find("idp");
+		snprintf(c->label, sizeof(c->label), "idp %s", c->idp->name);
+		c->state = SECTION_OK;
+		snprintf(out, (size_t)num, "[idp]\n");
 		return;
 	}
+	c->section = section_find(name);
+	if (!c->section) {
+		c->problems += add_error(c->errs, "%s:%d: unknown section [%s]", c->path, c->lineno,
+		                         excerpt(name, ex, sizeof(ex)));
+		return;
+	}
+	if (strcmp(c->section, "idp") == 0)
+		c->idp = &c->cfg->idp;
+	snprintf(c->label, sizeof(c->label), "%s", c->section);
 	c->state = SECTION_OK;
 	/* known names are short, num is at least a few dozen bytes */
-	snprintf(out, (size_t)num, "[%s]\n", line + 1);
+	snprintf(out, (size_t)num, "[%s]\n", c->section);
 }
 
 /*
@@ -594,7 +750,7 @@ static char *file_reader(char *out, int num, void *stream)
 			                         c->path, c->lineno, ex);
 		else if (c->state == SECTION_OK)
 			c->problems += add_error(c->errs, "%s:%d: unknown key '%s' in [%s]",
-			                         c->path, c->lineno, ex, c->section);
+			                         c->path, c->lineno, ex, c->label);
 		strcpy(out, "\n");
 		return out;
 	}
@@ -624,14 +780,15 @@ static int file_handler(void *user, const char *section, const char *name, const
 	case SECTION_OK:
 		break;
 	}
-	o = option_find(section, name);
+	(void)section; /* inih's copy may be cut short; c->section is the table's own */
+	o = option_find(c->section, name);
 	if (!o) {
 		c->problems += add_error(c->errs, "%s:%d: unknown key '%s' in [%s]", c->path,
-		                         c->lineno, excerpt(name, ex, sizeof(ex)), section);
+		                         c->lineno, excerpt(name, ex, sizeof(ex)), c->label);
 		return 1;
 	}
-	snprintf(where, sizeof(where), "%s:%d: [%s] %s", c->path, c->lineno, o->section, o->key);
-	c->problems += option_set(c->cfg, o, value, where, c->errs);
+	snprintf(where, sizeof(where), "%s:%d: [%s] %s", c->path, c->lineno, c->label, o->key);
+	c->problems += option_set(option_base(c->cfg, c->idp, o), o, value, where, c->errs);
 	return 1; /* keep going: every problem in the file is reported */
 }
 
@@ -661,21 +818,33 @@ int config_load_file(struct config *cfg, const char *path, struct config_errors 
 	return c.problems;
 }
 
+/* Applies one option's environment variable, when it is set. */
+static int env_apply(char *base, const struct option *o, const char *idp_name,
+                     struct config_errors *errs)
+{
+	char name[160], where[192];
+	const char *value;
+
+	env_name(o, idp_name, name, sizeof(name));
+	value = getenv(name);
+	if (!value)
+		return 0;
+	snprintf(where, sizeof(where), "environment %s", name);
+	return option_set(base, o, value, where, errs);
+}
+
 int config_apply_env(struct config *cfg, struct config_errors *errs)
 {
 	int problems = 0;
 
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		char name[128], where[160];
-		const char *value;
-
-		env_name(&options[i], name, sizeof(name));
-		value = getenv(name);
-		if (!value)
-			continue;
-		snprintf(where, sizeof(where), "environment %s", name);
-		problems += option_set(cfg, &options[i], value, where, errs);
-	}
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		problems +=
+		    env_apply(option_base(cfg, &cfg->idp, &options[i]), &options[i], NULL, errs);
+	for (int n = 0; n < cfg->idp_count && n < CONFIG_MAX_IDPS; n++)
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			if (options[i].scope == SCOPE_IDP)
+				problems += env_apply((char *)&cfg->idps[n], &options[i],
+				                      cfg->idps[n].name, errs);
 	return problems;
 }
 
@@ -697,7 +866,40 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		snprintf(where, sizeof(where), "[%s] %s", o->section, o->key);
 	if (!value)
 		return add_error(errs, "%s: no value", where);
-	return option_set(cfg, o, value, where, errs);
+	return option_set(option_base(cfg, &cfg->idp, o), o, value, where, errs);
+}
+
+/* Rechecks one field against its descriptor; label names the section in messages. */
+static int recheck_field(const char *base, const struct option *o, const char *label,
+                         struct config_errors *errs)
+{
+	const char *field = base + o->offset;
+	char host[CONFIG_STR_SIZE], why[256];
+	unsigned port;
+	int iv, problems = 0;
+
+	switch (o->type) {
+	case OPT_INT:
+		memcpy(&iv, field, sizeof(iv));
+		if (iv < o->min || iv > o->max)
+			problems += add_error(errs, "[%s] %s: not between %d and %d: %d", label,
+			                      o->key, o->min, o->max, iv);
+		return problems;
+	case OPT_BOOL:
+		return 0;
+	default:
+		break;
+	}
+	if (strnlen(field, o->size) >= o->size)
+		return add_error(errs, "[%s] %s: not a terminated string", label, o->key);
+	if (o->type == OPT_LISTEN && config_split_listen(field, host, sizeof(host), &port) != 0)
+		problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT", label, o->key);
+	if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
+		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
+	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field))
+		problems +=
+		    add_error(errs, "[%s] %s: must be one of %s", label, o->key, o->choices);
+	return problems;
 }
 
 /*
@@ -708,45 +910,131 @@ static int recheck_fields(const struct config *cfg, struct config_errors *errs)
 {
 	int problems = 0;
 
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		const struct option *o = &options[i];
-		const char *field = (const char *)cfg + o->offset;
-		char host[CONFIG_STR_SIZE], why[256];
-		unsigned port;
-		int iv;
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		problems += recheck_field(options[i].scope == SCOPE_IDP ? (const char *)&cfg->idp
+		                                                        : (const char *)cfg,
+		                          &options[i], options[i].section, errs);
+	if (cfg->idp_count < 0 || cfg->idp_count > CONFIG_MAX_IDPS)
+		return problems + add_error(errs,
+		                            "[idp NAME]: the section count %d is not between "
+		                            "0 and %d",
+		                            cfg->idp_count, CONFIG_MAX_IDPS);
+	for (int n = 0; n < cfg->idp_count; n++) {
+		const struct idp_config *idp = &cfg->idps[n];
+		char label[64];
 
-		switch (o->type) {
-		case OPT_INT:
-			memcpy(&iv, field, sizeof(iv));
-			if (iv < o->min || iv > o->max)
-				problems += add_error(errs, "[%s] %s: not between %d and %d: %d",
-				                      o->section, o->key, o->min, o->max, iv);
-			continue;
-		case OPT_BOOL:
-			continue;
-		default:
-			break;
-		}
-		if (strnlen(field, o->size) >= o->size) {
+		if (strnlen(idp->name, sizeof(idp->name)) >= sizeof(idp->name) ||
+		    idp_name_refusal(idp->name)) {
 			problems +=
-			    add_error(errs, "[%s] %s: not a terminated string", o->section, o->key);
+			    add_error(errs, "[idp NAME] number %d: not a good section name", n + 1);
 			continue;
 		}
-		if (o->type == OPT_LISTEN &&
-		    config_split_listen(field, host, sizeof(host), &port) != 0)
-			problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT",
-			                      o->section, o->key);
-		if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
-			problems += add_error(errs, "[%s] %s: %s", o->section, o->key, why);
-		if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field))
-			problems += add_error(errs, "[%s] %s: must be one of %s", o->section,
-			                      o->key, o->choices);
+		snprintf(label, sizeof(label), "idp %s", idp->name);
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			if (options[i].scope == SCOPE_IDP)
+				problems +=
+				    recheck_field((const char *)idp, &options[i], label, errs);
 	}
 	return problems;
 }
 
+/* Is host (len bytes, brackets removed) a name for this machine's loopback? */
+static bool loopback_host(const char *host, size_t len)
+{
+	static const char *const names[] = {"127.0.0.1", "::1", "localhost"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncasecmp(host, names[i], len) == 0)
+			return true;
+	return false;
+}
+
+bool config_url_allowed(const char *url)
+{
+	const char *host, *end, *close, *colon;
+
+	if (!url)
+		return false;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	if (strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return false;
+	end = host + strcspn(host, "/?#");
+	if (end == host || memchr(host, '@', (size_t)(end - host)))
+		return false; /* no host, or credentials in the URL */
+	if (host == url + 8)
+		return true;
+	/* plain HTTP: only where nobody can change the keys on the way */
+	if (*host == '[') {
+		close = memchr(host, ']', (size_t)(end - host));
+		return close && loopback_host(host + 1, (size_t)(close - host - 1)) &&
+		       (close + 1 == end || close[1] == ':');
+	}
+	colon = memchr(host, ':', (size_t)(end - host));
+	return loopback_host(host, (size_t)((colon ? colon : end) - host));
+}
+
+size_t config_idps(const struct config *cfg, const struct idp_config *out[], size_t max)
+{
+	size_t n = 0;
+
+	if (cfg->idp.issuer[0] && n < max)
+		out[n++] = &cfg->idp;
+	for (int i = 0; i < cfg->idp_count && i < CONFIG_MAX_IDPS && n < max; i++)
+		out[n++] = &cfg->idps[i];
+	return n;
+}
+
+/* One identity provider section: an issuer and exactly one source of keys. */
+static int validate_idp(const struct idp_config *idp, struct config_errors *errs)
+{
+	int sources = (idp->jwks_file[0] != '\0') + (idp->jwks_url[0] != '\0') + idp->discovery;
+	char label[64];
+	int problems = 0;
+
+	config_idp_label(idp, label, sizeof(label));
+	if (!idp->name[0] && !idp->issuer[0] && sources == 0)
+		return 0; /* no [idp] at all: JWTs are refused */
+	if (!idp->issuer[0])
+		return add_error(errs, "%s issuer: required%s", label,
+		                 idp->name[0] ? "" : " with jwks_file, jwks_url or discovery");
+	if (sources == 0)
+		problems += add_error(errs,
+		                      "%s: no keys for issuer; set one of jwks_file, jwks_url "
+		                      "or discovery = true",
+		                      label);
+	else if (sources > 1)
+		problems += add_error(errs,
+		                      "%s: jwks_file, jwks_url and discovery exclude each other; "
+		                      "set exactly one",
+		                      label);
+	if (idp->jwks_url[0] && !config_url_allowed(idp->jwks_url))
+		problems += add_error(errs,
+		                      "%s jwks_url: must be an https:// URL (http:// only to "
+		                      "127.0.0.1, [::1] or localhost)",
+		                      label);
+	if (idp->discovery && !config_url_allowed(idp->issuer))
+		problems += add_error(errs,
+		                      "%s discovery: the issuer must be an https:// URL (http:// "
+		                      "only to 127.0.0.1, [::1] or localhost)",
+		                      label);
+	return problems;
+}
+
+bool config_in_memory(const struct config *cfg)
+{
+	return strcmp(cfg->data_dir, CONFIG_MEMORY_DIR) == 0;
+}
+
 int config_validate(const struct config *cfg, struct config_errors *errs)
 {
+	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
+	size_t n;
 	int problems = recheck_fields(cfg, errs);
 
 	if (problems)
@@ -754,8 +1042,11 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 
 	if (cfg->data_dir[0] == '\0')
 		problems += add_error(errs, "[server] data_dir: must not be empty");
-	else if (strlen(cfg->data_dir) + sizeof("/token.key") > PATH_MAX)
+	else if (strlen(cfg->data_dir) + sizeof("/dev-idp.key") > PATH_MAX)
 		problems += add_error(errs, "[server] data_dir: too long for the files under it");
+	if (config_in_memory(cfg) && cfg->token_key_file[0])
+		problems += add_error(errs, "[store] token_key_file: not with data_dir = :memory:, "
+		                            "which writes no file and keeps its key in memory");
 	if (cfg->tls_cert[0] || cfg->tls_key[0])
 		problems += add_error(errs, "[server] tls_cert/tls_key: HTTPS is planned but not "
 		                            "built yet; put a TLS-terminating proxy in front");
@@ -765,18 +1056,41 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	if (cfg->keep_expired_days != 0)
 		problems += add_error(errs, "[store] keep_expired_days: removing expired tokens "
 		                            "is planned but not built yet; use 0");
-	if (cfg->idp.jwks_url[0] || cfg->idp.discovery)
-		problems += add_error(errs, "[idp] jwks_url/discovery are planned (issue: real "
-		                            "identity providers); use jwks_file");
-	if ((cfg->idp.issuer[0] != '\0') != (cfg->idp.jwks_file[0] != '\0'))
-		problems += add_error(errs, "[idp] issuer and jwks_file go together: set both, "
-		                            "or neither to accept no identity tokens");
-	if (cfg->dev_idp_enabled)
-		problems += add_error(errs, "[dev_idp] enabled: the built-in test identity "
-		                            "provider is planned but not built yet");
-	if (cfg->testing_enabled)
-		problems += add_error(errs, "[testing] enabled: the reset and clock endpoints are "
-		                            "planned but not built yet");
+
+	problems += validate_idp(&cfg->idp, errs);
+	for (int i = 0; i < cfg->idp_count; i++)
+		problems += validate_idp(&cfg->idps[i], errs);
+	n = config_idps(cfg, idps, CONFIG_MAX_IDPS + 1);
+	for (size_t i = 0; i < n; i++) {
+		char a[64], b[64];
+
+		if (idps[i]->issuer[0] == '\0')
+			continue; /* reported above */
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(idps[i]->issuer, idps[j]->issuer) != 0)
+				continue;
+			config_idp_label(idps[j], a, sizeof(a));
+			config_idp_label(idps[i], b, sizeof(b));
+			problems += add_error(errs,
+			                      "%s issuer: the same as in %s; the JWT's iss picks "
+			                      "the section, so each issuer takes one section",
+			                      b, a);
+			break;
+		}
+		if (cfg->dev_idp_enabled && strcmp(idps[i]->issuer, cfg->dev_idp_issuer) == 0) {
+			config_idp_label(idps[i], b, sizeof(b));
+			problems +=
+			    add_error(errs,
+			              "%s issuer: the same as [dev_idp] issuer, which mgmtd "
+			              "trusts by itself",
+			              b);
+		}
+	}
+	if (cfg->dev_idp_issuer[0] && strncmp(cfg->dev_idp_issuer, "http://", 7) != 0 &&
+	    strncmp(cfg->dev_idp_issuer, "https://", 8) != 0)
+		problems += add_error(errs, "[dev_idp] issuer: must be an http:// or https:// URL");
+	if (cfg->dev_idp_audience[0] == '\0')
+		problems += add_error(errs, "[dev_idp] audience: must not be empty");
 	return problems;
 }
 
@@ -793,19 +1107,46 @@ static void path_under(const char *dir, const char *name, char out[PATH_MAX])
 
 void config_db_path(const struct config *cfg, char out[PATH_MAX])
 {
-	path_under(cfg->data_dir, "mgmtd.db", out);
+	if (config_in_memory(cfg))
+		out[0] = '\0';
+	else
+		path_under(cfg->data_dir, "mgmtd.db", out);
+}
+
+void config_dev_idp_key_path(const struct config *cfg, char out[PATH_MAX])
+{
+	if (config_in_memory(cfg))
+		out[0] = '\0';
+	else
+		path_under(cfg->data_dir, "dev-idp.key", out);
 }
 
 void config_token_key_path(const struct config *cfg, char out[PATH_MAX])
 {
 	size_t len = strnlen(cfg->token_key_file, PATH_MAX);
 
-	if (len == 0)
+	if (config_in_memory(cfg))
+		out[0] = '\0';
+	else if (len == 0)
 		path_under(cfg->data_dir, "token.key", out);
 	else if (len < PATH_MAX)
 		memcpy(out, cfg->token_key_file, len + 1);
 	else
 		out[0] = '\0';
+}
+
+/* Writes one option as the example file shows it. */
+static void write_option(FILE *out, const struct option *o)
+{
+	char env[128];
+
+	env_name(o, NULL, env, sizeof(env));
+	fprintf(out, "\n; %s\n", o->doc);
+	if (o->type == OPT_INT)
+		fprintf(out, "; integer %d..%d, environment %s\n", o->min, o->max, env);
+	else
+		fprintf(out, "; environment %s\n", env);
+	fprintf(out, "%s =%s%s\n", o->key, o->def[0] ? " " : "", o->def);
 }
 
 void config_write_example(FILE *out)
@@ -819,18 +1160,23 @@ void config_write_example(FILE *out)
 	      out);
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option *o = &options[i];
-		char env[128];
 
 		if (!section || strcmp(section, o->section) != 0) {
+			if (section && strcmp(section, "idp") == 0)
+				fprintf(out,
+				        "\n; More identity providers: one [idp NAME] section each "
+				        "(NAME: 1-32 of a-z 0-9 _ -),\n"
+				        "; with the keys of [idp]; the JWT's \"iss\" picks the "
+				        "section. Environment:\n"
+				        "; MGMTD_IDP_<NAME>_<KEY>, for sections the file has. "
+				        "For example:\n"
+				        ";   [idp okta]\n"
+				        ";   issuer = https://example.okta.com/oauth2/default\n"
+				        ";   audience = api://mgmtd\n"
+				        ";   discovery = true\n");
 			fprintf(out, "\n[%s]", o->section);
 			section = o->section;
 		}
-		env_name(o, env, sizeof(env));
-		fprintf(out, "\n; %s\n", o->doc);
-		if (o->type == OPT_INT)
-			fprintf(out, "; integer %d..%d, environment %s\n", o->min, o->max, env);
-		else
-			fprintf(out, "; environment %s\n", env);
-		fprintf(out, "%s =%s%s\n", o->key, o->def[0] ? " " : "", o->def);
+		write_option(out, o);
 	}
 }

@@ -18,7 +18,16 @@
 
 #define CONFIG_STR_SIZE 1024
 
+/* [idp NAME] sections beside the plain [idp]; NAME is 1-32 of a-z 0-9 _ - */
+#define CONFIG_MAX_IDPS      16
+#define CONFIG_IDP_NAME_SIZE 33
+
+/* data_dir value that keeps everything in memory: no file is ever written. */
+#define CONFIG_MEMORY_DIR ":memory:"
+
+/* One identity provider: the plain [idp] section or an [idp NAME] section. */
 struct idp_config {
+	char name[CONFIG_IDP_NAME_SIZE]; /* "" for [idp] */
 	char issuer[CONFIG_STR_SIZE];
 	char audience[CONFIG_STR_SIZE];
 	char jwks_file[PATH_MAX];
@@ -46,6 +55,9 @@ struct config {
 	int keep_expired_days;
 	/* [idp] */
 	struct idp_config idp;
+	/* [idp NAME], in the order they first appear */
+	struct idp_config idps[CONFIG_MAX_IDPS];
+	int idp_count;
 	/* [auth] */
 	bool tokens_may_mint;
 	int failed_auth_burst;      /* 0 = no throttling */
@@ -53,6 +65,8 @@ struct config {
 	int failed_auth_addresses;  /* slots of the per-address table */
 	/* [dev_idp] */
 	bool dev_idp_enabled;
+	char dev_idp_issuer[CONFIG_STR_SIZE]; /* "" = http://LISTEN-HOST:PORT */
+	char dev_idp_audience[CONFIG_STR_SIZE];
 	/* [testing] */
 	bool testing_enabled;
 };
@@ -68,10 +82,16 @@ void config_defaults(struct config *cfg);
 /*
  * Reads an INI file over cfg. Unknown sections and keys, bad values and syntax
  * errors are reported as "FILE:LINE: message". A missing file is an error.
+ * "[idp NAME]" opens (or reopens) a named identity provider section, which
+ * takes the keys of [idp] and starts from their defaults.
  */
 int config_load_file(struct config *cfg, const char *path, struct config_errors *errs);
 
-/* Applies MGMTD_<SECTION>_<KEY> variables from the environment over cfg. */
+/*
+ * Applies MGMTD_<SECTION>_<KEY> variables from the environment over cfg; for
+ * the [idp NAME] sections cfg already has, MGMTD_IDP_<NAME>_<KEY> (NAME
+ * upper-cased, '-' as '_'). Environment variables cannot create a section.
+ */
 int config_apply_env(struct config *cfg, struct config_errors *errs);
 
 /*
@@ -83,19 +103,49 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 
 /*
  * Checks what no single key can: planned features that are not built yet,
- * IdP settings that only make sense together. Call after every source is applied.
+ * IdP settings that only make sense together (an issuer and exactly one key
+ * source; no issuer trusted by two sections). Call after every source is applied.
  */
 int config_validate(const struct config *cfg, struct config_errors *errs);
 
-/* Resolved paths under data_dir. */
+/*
+ * The identity provider sections that are in use, plain [idp] first (when
+ * it names an issuer), then the [idp NAME] sections. Returns how many were
+ * written to out (at most max).
+ */
+size_t config_idps(const struct config *cfg, const struct idp_config *out[], size_t max);
+
+/* "[idp]" or "[idp NAME]", for messages. */
+void config_idp_label(const struct idp_config *idp, char *out, size_t outsize);
+
+/* True when data_dir is ":memory:": no data directory, no files. */
+bool config_in_memory(const struct config *cfg);
+
+/* Resolved paths under data_dir; "" when the data lives in memory. */
 void config_db_path(const struct config *cfg, char out[PATH_MAX]);
 void config_token_key_path(const struct config *cfg, char out[PATH_MAX]);
+void config_dev_idp_key_path(const struct config *cfg, char out[PATH_MAX]);
+
+/*
+ * True for a URL mgmtd may fetch keys from: https://, or http:// to a
+ * loopback host (127.0.0.1, [::1], localhost), where nobody can tamper
+ * with the answer on the way.
+ */
+bool config_url_allowed(const char *url);
 
 /*
  * Splits "HOST:PORT", "[V6]:PORT" into host (without brackets) and port.
  * Returns 0, or -1 when the form or the port (0..65535) is bad.
  */
 int config_split_listen(const char *listen, char *host, size_t hostsize, unsigned *port);
+
+/*
+ * The dev IdP's issuer: [dev_idp] issuer, or else this server's own URL,
+ * "http://HOST:PORT" (IPv6 hosts bracketed) from [server] listen, with port
+ * the bound port when listen says 0. Returns 0, or -1 when the port is
+ * unknown (listen port 0 and bound_port 0) or the result does not fit.
+ */
+int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *out, size_t outsize);
 
 /* Parses the algorithms allow-list into a bit mask of enum jwt_alg values (1u << alg). */
 int config_algorithm_mask(const char *list, unsigned *mask);

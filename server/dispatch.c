@@ -66,6 +66,30 @@ static bool is_json_content_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
+/* "application/x-www-form-urlencoded", any case, optionally followed by parameters. */
+static bool is_form_content_type(const char *ct)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, form, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* The optional features this server has enabled, as route flags. */
+static unsigned enabled_features(const struct app *app)
+{
+	return (app->dev_idp ? ROUTE_DEV_IDP : 0) | (app->cfg.testing_enabled ? ROUTE_TESTING : 0);
+}
+
 static enum api_status forbidden(struct request *req, const struct route *route)
 {
 	if (route->resource == RES_MGMT_TOKENS && route->op == OP_CREATE &&
@@ -110,7 +134,8 @@ static enum api_status run(struct request *req, bool *read_began)
 	if (req->url_has_nul)
 		return api_fail(req, API_BAD_REQUEST,
 		                "the URL must not hold an encoded NUL (%%00)");
-	switch (router_match(routes, route_count, req->method, req->path, &req->match)) {
+	switch (router_match_features(routes, route_count, enabled_features(req->app), req->method,
+	                              req->path, &req->match)) {
 	case ROUTER_NOT_FOUND:
 		return api_fail(req, API_NOT_FOUND, "no such path");
 	case ROUTER_WRONG_METHOD:
@@ -158,6 +183,19 @@ static enum api_status run(struct request *req, bool *read_began)
 			                "the request body must be sent with Content-Type: "
 			                "application/json");
 		st = body_parse_object(req);
+		if (st != API_OK)
+			return st;
+	}
+	if (route->flags & ROUTE_FORM_BODY) {
+		/* nothing sent: say what is missing rather than which type it lacks */
+		if (req->body_len == 0 || is_form_content_type(req->content_type))
+			st = body_parse_form(req);
+		else if (is_json_content_type(req->content_type))
+			st = body_parse_object(req);
+		else
+			st = api_fail(req, API_UNSUPPORTED_MEDIA_TYPE,
+			              "the request body must be sent with Content-Type: "
+			              "application/x-www-form-urlencoded or application/json");
 		if (st != API_OK)
 			return st;
 	}

@@ -344,25 +344,32 @@ static unsigned bound_port(int fd)
 	return 0;
 }
 
-int http_start(struct app *app, const char *host, unsigned port, struct http_server **out,
-               char *err, size_t errlen)
+int http_bind(const char *host, unsigned port, struct http_server **out, char *err, size_t errlen)
 {
-	struct http_server *srv;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads =
-	    app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(cpus > 0 ? cpus : 1);
+	struct http_server *srv = calloc(1, sizeof(*srv));
 
-	srv = calloc(1, sizeof(*srv));
+	*out = NULL;
 	if (srv == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	srv->app = app;
 	srv->listen_fd = open_listener(host, port, err, errlen);
-	if (srv->listen_fd < 0)
-		goto fail;
+	if (srv->listen_fd < 0) {
+		free(srv);
+		return -1;
+	}
 	srv->port = bound_port(srv->listen_fd);
+	*out = srv;
+	return 0;
+}
 
+int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads =
+	    app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(cpus > 0 ? cpus : 1);
+
+	srv->app = app;
 	srv->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
 	    NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
@@ -373,16 +380,10 @@ int http_start(struct app *app, const char *host, unsigned port, struct http_ser
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections_per_address, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
-		snprintf(err, errlen, "libmicrohttpd could not start on %s:%u", host, srv->port);
-		goto fail;
+		snprintf(err, errlen, "libmicrohttpd could not start on port %u", srv->port);
+		return -1;
 	}
-	*out = srv;
 	return 0;
-fail:
-	if (srv->listen_fd >= 0)
-		close(srv->listen_fd);
-	free(srv);
-	return -1;
 }
 
 unsigned http_port(const struct http_server *srv)
@@ -397,6 +398,11 @@ void http_stop(struct http_server *srv, int drain_ms)
 
 	if (srv == NULL)
 		return;
+	if (srv->daemon == NULL) { /* bound, never run */
+		close(srv->listen_fd);
+		free(srv);
+		return;
+	}
 	/*
 	 * Stop accepting first; connections already open keep being served. The
 	 * socket may be closed only after MHD_stop_daemon: a worker thread may

@@ -12,18 +12,22 @@ struct app;
 struct http_server;
 
 /*
- * Binds host:port (port 0 = any free port) and starts the worker threads.
+ * Binds host:port (port 0 = any free port); nothing is served yet, so the
+ * caller can learn the port (http_port) before the first request.
  * Returns 0, or -1 with a message in err.
  */
-int http_start(struct app *app, const char *host, unsigned port, struct http_server **out,
-               char *err, size_t errlen);
+int http_bind(const char *host, unsigned port, struct http_server **out, char *err, size_t errlen);
+
+/* Starts the worker threads on a bound server. Returns 0, or -1 with a message in err. */
+int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen);
 
 /* The port actually bound. */
 unsigned http_port(const struct http_server *srv);
 
 /*
  * Stops accepting, lets requests in flight finish (up to drain_ms), then
- * stops the threads and frees srv.
+ * stops the threads and frees srv. A server that was bound but never run
+ * is just closed. NULL is fine.
  */
 void http_stop(struct http_server *srv, int drain_ms);
 

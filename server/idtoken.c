@@ -244,6 +244,7 @@ static enum idtoken_result check_claims(const struct idtoken_verifier *v, const 
 	const char *s;
 	int got;
 
+	out->not_before = INT64_MIN;
 	if (!v->issuer || !string_is(json_object_get(claims, "iss"), v->issuer))
 		return IDTOKEN_BAD_ISSUER;
 	if (!v->audience || !audience_ok(json_object_get(claims, "aud"), v->audience))
@@ -263,11 +264,16 @@ static enum idtoken_result check_claims(const struct idtoken_verifier *v, const 
 	if (got > 0 && now + leeway < nbf)
 		return IDTOKEN_NOT_YET_VALID;
 
+	if (got > 0)
+		out->not_before = nbf;
+
 	got = claim_time(claims, "iat", &iat);
 	if (got < 0)
 		return IDTOKEN_MALFORMED;
 	if (got > 0 && iat > now + leeway)
 		return IDTOKEN_ISSUED_IN_FUTURE;
+	if (got > 0 && iat > out->not_before)
+		out->not_before = iat;
 
 	sub = json_object_get(claims, "sub");
 	if (!json_is_string(sub) || json_string_length(sub) == 0)
@@ -292,6 +298,33 @@ static enum idtoken_result check_claims(const struct idtoken_verifier *v, const 
 	}
 	out->exp = exp;
 	return IDTOKEN_OK;
+}
+
+enum idtoken_result idtoken_peek_issuer(const char *jwt, char *out, size_t outsize)
+{
+	const char *payload, *sig;
+	const char *iss;
+	json_t *body;
+	enum idtoken_result r = IDTOKEN_BAD_ISSUER;
+
+	if (!out || outsize == 0)
+		return IDTOKEN_MALFORMED;
+	out[0] = '\0';
+	if (!jwt || strnlen(jwt, IDTOKEN_MAX_LEN + 1) > IDTOKEN_MAX_LEN ||
+	    !idtoken_looks_like_jwt(jwt))
+		return IDTOKEN_MALFORMED;
+	payload = strchr(jwt, '.') + 1;
+	sig = strchr(payload, '.');
+	body = decode_json_part(payload, (size_t)(sig - payload));
+	if (!body)
+		return IDTOKEN_MALFORMED;
+	iss = plain_string(json_object_get(body, "iss"));
+	if (iss && strlen(iss) < outsize) {
+		memcpy(out, iss, strlen(iss) + 1);
+		r = IDTOKEN_OK;
+	}
+	json_decref(body);
+	return r;
 }
 
 enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,
@@ -369,7 +402,7 @@ const char *idtoken_result_message(enum idtoken_result r)
 	case IDTOKEN_BAD_SIGNATURE:
 		return "the token's signature is not valid";
 	case IDTOKEN_BAD_ISSUER:
-		return "the token was not issued by the trusted identity provider";
+		return "the token was not issued by a trusted identity provider";
 	case IDTOKEN_BAD_AUDIENCE:
 		return "the token is not meant for this service";
 	case IDTOKEN_EXPIRED:
@@ -382,6 +415,8 @@ const char *idtoken_result_message(enum idtoken_result r)
 		return "the token lacks a required claim";
 	case IDTOKEN_NO_KEYS:
 		return "no signing keys are available to verify the token";
+	case IDTOKEN_KEYS_NOT_LOADED:
+		return "the identity provider's keys are not loaded yet; retry later";
 	}
 	return "the token is not valid";
 }

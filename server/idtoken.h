@@ -11,6 +11,7 @@
 #define MGMTD_IDTOKEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jwks.h"
@@ -30,6 +31,7 @@ enum idtoken_result {
 	IDTOKEN_ISSUED_IN_FUTURE,
 	IDTOKEN_MISSING_CLAIM,
 	IDTOKEN_NO_KEYS,
+	IDTOKEN_KEYS_NOT_LOADED, /* the issuer's keys have not been fetched yet: retry later */
 };
 
 struct idtoken_verifier {
@@ -42,8 +44,9 @@ struct idtoken_verifier {
 
 struct idtoken_claims {
 	char sub[256];
-	char email[321]; /* empty when the token has none */
-	int64_t exp;     /* seconds since the epoch */
+	char email[321];    /* empty when the token has none */
+	int64_t exp;        /* seconds since the epoch */
+	int64_t not_before; /* the later of nbf and iat; INT64_MIN when neither is given */
 };
 
 /* Parsed header of a compact JWS, before any verification. */
@@ -57,6 +60,13 @@ bool idtoken_looks_like_jwt(const char *s);
 
 /* Decodes and checks the header part (JSON object, "alg" a string). */
 enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header *out);
+
+/*
+ * The "iss" of an unverified token, only to choose which identity provider's
+ * keys and rules verify it; never trust it for anything else. IDTOKEN_OK,
+ * IDTOKEN_MALFORMED, or IDTOKEN_BAD_ISSUER when there is no usable "iss".
+ */
+enum idtoken_result idtoken_peek_issuer(const char *jwt, char *out, size_t outsize);
 
 /* Verifies jwt at time now (seconds since the epoch) and fills out on success. */
 enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,

@@ -52,7 +52,8 @@ static void emit(enum log_level level, const char *fmt, va_list ap)
 
 	word = (unsigned)level < sizeof(level_words) / sizeof(level_words[0]) ? level_words[level]
 	                                                                      : "ERROR";
-	time_format_rfc3339(time_now_ms(), ts);
+	/* The real time even under a fake clock: logs are read against other logs. */
+	time_format_rfc3339(time_real_ms(), ts);
 	n = snprintf(line, sizeof(line), "%s %s ", ts, word);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;

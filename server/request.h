@@ -46,6 +46,7 @@ struct request {
 	/* set by dispatch.c */
 	struct route_match match;
 	json_t *json; /* the parsed body of a JSON route; owned, freed by request_release */
+	bool form;    /* json came from a form body: every value is a string */
 	struct store *store;
 	int64_t now; /* ms; one clock reading for the whole request */
 	struct principal principal;

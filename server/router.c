@@ -163,6 +163,13 @@ static void allow_add(char allow[ROUTER_ALLOW_SIZE], const char *method)
 enum router_result router_match(const struct route *table, size_t count, const char *method,
                                 const char *path, struct route_match *m)
 {
+	return router_match_features(table, count, ROUTE_FEATURES, method, path, m);
+}
+
+enum router_result router_match_features(const struct route *table, size_t count, unsigned features,
+                                         const char *method, const char *path,
+                                         struct route_match *m)
+{
 	char copy[ROUTER_MAX_PATH];
 	char *segments[ROUTER_MAX_SEGMENTS];
 	struct captures caps;
@@ -179,6 +186,8 @@ enum router_result router_match(const struct route *table, size_t count, const c
 
 	/* One pass: the first route of the method wins; every matching route adds to Allow. */
 	for (size_t i = 0; i < count; i++) {
+		if (table[i].flags & ROUTE_FEATURES & ~features)
+			continue;
 		if (!pattern_matches(table[i].pattern, segments, nseg, &caps) ||
 		    !captures_fit(&caps, segments))
 			continue;

@@ -40,7 +40,13 @@ enum route_flags {
 	 * handler gets the store and checks the database token itself.
 	 */
 	ROUTE_DATA_PLANE = 1 << 1,
+	ROUTE_FORM_BODY = 1 << 2, /* takes a form (x-www-form-urlencoded) or JSON object body */
+	/* Features: a route exists only while its feature is enabled (router_match_features). */
+	ROUTE_DEV_IDP = 1 << 3, /* [dev_idp] enabled */
+	ROUTE_TESTING = 1 << 4, /* [testing] enabled */
 };
+
+#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING)
 
 typedef enum api_status (*route_handler)(struct request *req);
 
@@ -69,12 +75,21 @@ struct route_match {
 enum router_result { ROUTER_FOUND, ROUTER_WRONG_METHOD, ROUTER_NOT_FOUND };
 
 /*
- * Finds the route for method and path in table. On ROUTER_WRONG_METHOD,
- * m->allow lists the methods the path takes. A HEAD request matches GET
- * routes.
+ * Finds the route for method and path in table, every feature enabled. On
+ * ROUTER_WRONG_METHOD, m->allow lists the methods the path takes. A HEAD
+ * request matches GET routes.
  */
 enum router_result router_match(const struct route *table, size_t count, const char *method,
                                 const char *path, struct route_match *m);
+
+/*
+ * router_match over the routes whose feature flags (ROUTE_FEATURES) are all
+ * in features: a disabled feature's paths answer 404, not 405, and leave no
+ * trace in Allow.
+ */
+enum router_result router_match_features(const struct route *table, size_t count, unsigned features,
+                                         const char *method, const char *path,
+                                         struct route_match *m);
 
 /* The value captured for name, or NULL. */
 const char *route_param(const struct route_match *m, const char *name);

@@ -59,6 +59,19 @@ const struct route routes[] = {
 
     /* The data-plane check: a database token, not a management credential. */
     {"GET", CLUSTER "/authorize", api_authorize, RES_NONE, OP_READ, ROUTE_DATA_PLANE},
+    /* The built-in dev identity provider: a test device, no credential. */
+    {"GET", "/.well-known/openid-configuration", api_dev_idp_discovery, RES_NONE, OP_READ,
+     ROUTE_DEV_IDP},
+    {"GET", "/.well-known/jwks.json", api_dev_idp_jwks, RES_NONE, OP_READ, ROUTE_DEV_IDP},
+    {"POST", "/oauth/token", api_dev_idp_token, RES_NONE, OP_CREATE,
+     ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+
+    /* The test harness: a test device, no credential. */
+    {"POST", "/_test/reset", api_test_reset, RES_NONE, OP_UPDATE, ROUTE_TESTING},
+    {"GET", "/_test/clock", api_test_clock_get, RES_NONE, OP_READ, ROUTE_TESTING},
+    {"PUT", "/_test/clock", api_test_clock_set, RES_NONE, OP_UPDATE,
+     ROUTE_TESTING | ROUTE_JSON_BODY},
+    {"DELETE", "/_test/clock", api_test_clock_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

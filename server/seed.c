@@ -534,21 +534,24 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 	return 0;
 }
 
-int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
-                    char *err, size_t errlen)
+/* Parses and applies text in one transaction, after emptying the store when clear is set. */
+static int apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
+                      bool clear, char *err, size_t errlen)
 {
 	struct seed_ctx c = {
 	    .store = s, .key = key, .now = time_now_ms(), .err = err, .errlen = errlen};
 	json_error_t jerr;
 	enum store_status st;
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		snprintf(err, errlen, "seed: malformed JSON at line %d, column %d: %s", jerr.line,
-		         jerr.column, jerr.text);
-		return -1;
+	if (text) {
+		root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL) {
+			snprintf(err, errlen, "seed: malformed JSON at line %d, column %d: %s",
+			         jerr.line, jerr.column, jerr.text);
+			return -1;
+		}
 	}
 	st = store_tx_begin(s);
 	if (st != STORE_OK) {
@@ -557,7 +560,13 @@ int seed_apply_text(struct store *s, const struct token_key *key, const char *te
 		         store_status_name(st));
 		return -1;
 	}
-	rc = apply_all(&c, root);
+	rc = 0;
+	if (clear && (st = store_clear_all(s)) != STORE_OK) {
+		snprintf(err, errlen, "seed: cannot empty the store (%s)", store_status_name(st));
+		rc = -1;
+	}
+	if (rc == 0 && root)
+		rc = apply_all(&c, root);
 	if (rc == 0) {
 		st = store_tx_commit(s);
 		if (st != STORE_OK) {
@@ -571,14 +580,30 @@ int seed_apply_text(struct store *s, const struct token_key *key, const char *te
 	return rc;
 }
 
-int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
-                    size_t errlen)
+int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
+                    char *err, size_t errlen)
+{
+	if (!text) {
+		snprintf(err, errlen, "seed: no text");
+		return -1;
+	}
+	return apply_text(s, key, text, len, false, err, errlen);
+}
+
+int seed_reset_text(struct store *s, const struct token_key *key, const char *text, size_t len,
+                    char *err, size_t errlen)
+{
+	return apply_text(s, key, text, len, true, err, errlen);
+}
+
+int seed_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	int rc = -1;
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
 
+	*text = NULL;
+	*len = 0;
 	if (f == NULL) {
 		snprintf(err, errlen, "seed %s: %s", path, strerror(errno));
 		return -1;
@@ -586,36 +611,68 @@ int seed_apply_file(struct store *s, const struct token_key *key, const char *pa
 	for (;;) {
 		size_t got;
 
-		if (cap - len < 4096) {
+		if (cap - used < 4096) {
 			char *grown;
 
 			if (cap > 64u * 1024 * 1024) {
 				snprintf(err, errlen, "seed %s: larger than 64 MiB", path);
-				goto out;
+				goto fail;
 			}
 			cap = cap ? cap * 2 : 8192;
-			grown = realloc(text, cap);
+			/* not realloc: the old buffer may hold secrets and must be wiped */
+			grown = malloc(cap);
 			if (grown == NULL) {
 				snprintf(err, errlen, "seed %s: out of memory", path);
-				goto out;
+				goto fail;
 			}
-			text = grown;
+			if (buf) {
+				memcpy(grown, buf, used);
+				sodium_memzero(buf, used);
+				free(buf);
+			}
+			buf = grown;
 		}
-		got = fread(text + len, 1, cap - len, f);
-		len += got;
+		got = fread(buf + used, 1, cap - used - 1, f);
+		used += got;
 		if (got == 0)
 			break;
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "seed %s: read error", path);
-		goto out;
+		goto fail;
 	}
-	rc = seed_apply_text(s, key, text, len, err, errlen);
-out:
-	/* A seed may hold secrets: wipe our copy. */
-	if (text)
-		sodium_memzero(text, cap);
-	free(text);
 	fclose(f);
+	buf[used] = '\0';
+	*text = buf;
+	*len = used;
+	return 0;
+fail:
+	if (buf) {
+		sodium_memzero(buf, used);
+		free(buf);
+	}
+	fclose(f);
+	return -1;
+}
+
+void seed_text_free(char *text, size_t len)
+{
+	if (!text)
+		return;
+	sodium_memzero(text, len);
+	free(text);
+}
+
+int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
+                    size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (seed_read_file(path, &text, &len, err, errlen) != 0)
+		return -1;
+	rc = seed_apply_text(s, key, text, len, err, errlen);
+	seed_text_free(text, len);
 	return rc;
 }

@@ -24,4 +24,19 @@ int seed_apply_file(struct store *s, const struct token_key *key, const char *pa
 int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
                     char *err, size_t errlen);
 
+/*
+ * [testing] reset: in one transaction, empties every table and applies the
+ * seed text (NULL: none), so other connections see the state before or
+ * after, never between. Returns 0, or -1 (nothing changed) with err set.
+ */
+int seed_reset_text(struct store *s, const struct token_key *key, const char *text, size_t len,
+                    char *err, size_t errlen);
+
+/*
+ * Reads a seed file into *text (NUL-terminated, *len bytes without the NUL),
+ * to be freed with seed_text_free, which wipes it: a seed may hold secrets.
+ */
+int seed_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
+void seed_text_free(char *text, size_t len);
+
 #endif

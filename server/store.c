@@ -43,6 +43,7 @@ enum stmt_id {
 	S_USER_BY_SUBJECT,
 	S_USER_BY_EMAIL_NO_SUBJECT,
 	S_USER_LIST,
+	S_USER_BY_EMAIL_ANY,
 	S_USER_GROUP,
 	S_USER_UPDATE,
 	S_USER_DELETE,
@@ -88,6 +89,7 @@ enum stmt_id {
 	S_DBPERM_DELETE,
 	S_DBPERM_LIST,
 	S_DB_AUTHORIZE,
+	S_TABLE_NAMES,
 
 	STMT_COUNT
 };
@@ -133,6 +135,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                    " WHERE account_id = ?1 AND email = ?2"
                                    " AND idp_subject IS NULL",
     [S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1" OLDEST_FIRST,
+    [S_USER_BY_EMAIL_ANY] = "SELECT " USER_COLS " FROM users WHERE email = ?1" OLDEST_FIRST,
     [S_USER_GROUP] = "SELECT grp FROM users WHERE account_id = ?1 AND id = ?2",
     /* id, account_id and created_at never change. */
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, first_name = ?4, last_name = ?5, grp = ?6,"
@@ -241,6 +244,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
                        "  AND d.name = ?3 AND d.deleted_at IS NULL)"
                        " FROM database_tokens t WHERE t.hash = ?1",
+    /* Every table of ours and SQLite's AUTOINCREMENT counters: what store_clear_all empties. */
+    [S_TABLE_NAMES] = "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                      " AND (name NOT LIKE 'sqlite!_%' ESCAPE '!' OR name = 'sqlite_sequence')",
 };
 
 struct store {
@@ -1039,6 +1045,25 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The memdb VFS shares a database among the connections of a process that name it alike. */
+#define MEMORY_PREFIX "file:/mgmtd-"
+#define MEMORY_SUFFIX "?vfs=memdb"
+
+void store_memory_path(char out[STORE_MEMORY_PATH_SIZE])
+{
+	unsigned char r[12];
+	char hex[sizeof(r) * 2 + 1];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+	snprintf(out, STORE_MEMORY_PATH_SIZE, MEMORY_PREFIX "%s" MEMORY_SUFFIX, hex);
+}
+
+static bool is_memory_path(const char *path)
+{
+	return strncmp(path, MEMORY_PREFIX, strlen(MEMORY_PREFIX)) == 0;
+}
+
 /*
  * Process-wide SQLite settings, before its first use. Memory statistics are
  * off: they put a global mutex around every allocation, which every worker
@@ -1052,6 +1077,7 @@ static void configure_sqlite(void)
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	bool memory = is_memory_path(path);
 	struct store *s;
 	int fd, rc;
 
@@ -1066,15 +1092,19 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	 * Create the file ourselves so that it is 0600 whatever the umask;
 	 * SQLite gives its -wal and -shm files the database file's mode.
 	 */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		goto fail;
+	if (!memory) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
 	}
-	close(fd);
 
-	rc = sqlite3_open_v2(
-	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &s->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+	                         (memory ? SQLITE_OPEN_URI : 0),
+	                     NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
 		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -1092,7 +1122,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	 * synchronous=FULL: with NORMAL a revocation acknowledged just before a
 	 * power failure could be lost, and the token would work again.
 	 */
-	if (set_wal(s, err, errlen) != 0 ||
+	/*
+	 * A memdb database cannot use WAL; its rollback journal is in memory and
+	 * the busy timeout still serialises writers. Nothing to make durable.
+	 */
+	if ((!memory && set_wal(s, err, errlen) != 0) ||
 	    pragma(s, "PRAGMA synchronous = FULL", NULL, err, errlen) != 0 ||
 	    pragma(s, "PRAGMA synchronous", "2", err, errlen) != 0 ||
 	    pragma(s, "PRAGMA foreign_keys = ON", NULL, err, errlen) != 0 ||
@@ -1428,6 +1462,25 @@ enum store_status store_user_list(struct store *s, const char *account_id, struc
 	if (q == NULL)
 		return st;
 	bind_text(q, 1, account_id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_user, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
+                                       size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_BY_EMAIL_ANY, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, email, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	st = fetch_all(s, q, read_user, sizeof(**out), &rows, n);
@@ -2435,5 +2488,68 @@ enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
 	if (rc != SQLITE_DONE)
 		st = sql_fail(s, rc, "EXPLAIN QUERY PLAN of the data-plane check");
 	sqlite3_finalize(q);
+	return st;
+}
+
+/* ---- test harness ---- */
+
+/* A table name from our own schema, safe to put between double quotes. */
+static bool plain_name(const char *name)
+{
+	if (name[0] == '\0')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+enum store_status store_clear_all(struct store *s)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q;
+	char names[64][64];
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_get_autocommit(s->db)) {
+		log_error("store: store_clear_all outside a transaction");
+		return STORE_ERROR;
+	}
+	/*
+	 * Foreign keys are checked at COMMIT instead of at each DELETE, so the
+	 * tables can be emptied in any order, including tables that later
+	 * migrations add. The pragma ends with the transaction by itself.
+	 */
+	rc = sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(s, rc, "PRAGMA defer_foreign_keys");
+	q = stmt_get(s, S_TABLE_NAMES, &st);
+	if (q == NULL)
+		return st;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+
+		if (n == sizeof(names) / sizeof(names[0]) || !name ||
+		    strlen(name) >= sizeof(names[0]) || !plain_name(name)) {
+			stmt_done(q);
+			log_error("store: a table name this build cannot clear");
+			return STORE_ERROR;
+		}
+		memcpy(names[n++], name, strlen(name) + 1);
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, stmt_sql[S_TABLE_NAMES]);
+	stmt_done(q);
+	for (size_t i = 0; i < n && st == STORE_OK; i++) {
+		char sql[96];
+
+		/* names come from our schema and passed plain_name: no quoting issue */
+		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"", names[i]);
+		rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			st = sql_fail(s, rc, sql);
+	}
 	return st;
 }

@@ -42,9 +42,19 @@ struct store;
  * synchronous=FULL, foreign_keys, busy_timeout, and applies pending
  * migrations (schema.h) in order, each in its own transaction, recording
  * the version in PRAGMA user_version. A database newer than this build is
- * refused. Returns 0, or -1 with a message in err.
+ * refused. path may also come from store_memory_path: then nothing touches
+ * the disk. Returns 0, or -1 with a message in err.
  */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
+
+#define STORE_MEMORY_PATH_SIZE 64
+
+/*
+ * A fresh name for an in-memory database ([server] data_dir = :memory:),
+ * shared by every connection of this process that opens it, and gone when
+ * the last of them closes: keep one open for the life of the server.
+ */
+void store_memory_path(char out[STORE_MEMORY_PATH_SIZE]);
 
 /* Finalizes every kept statement and closes the connection. NULL is fine. */
 void store_close(struct store *s);
@@ -138,6 +148,9 @@ enum store_status store_user_by_email(struct store *s, const char *account_id, c
  */
 enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
                                      const char *email, struct store_user *out);
+/* Users of every account with this email (ASCII case-insensitive), oldest first; caller frees. */
+enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
+                                       size_t *n);
 /* Oldest first; the caller frees *out. */
 enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
                                   size_t *n);
@@ -356,5 +369,13 @@ enum store_status store_db_authorize(struct store *s, const unsigned char hash[T
  * scans a table instead of searching an index (a test guards "never a scan").
  */
 enum store_status store_db_authorize_plan(struct store *s, bool *indexed);
+/* ---- test harness ([testing] POST /_test/reset) ---- */
+
+/*
+ * Deletes every row of every table (and AUTOINCREMENT counters), inside the
+ * caller's transaction, so that the caller can put the seed back before it
+ * commits: other connections see the old state or the new, never between.
+ */
+enum store_status store_clear_all(struct store *s);
 
 #endif

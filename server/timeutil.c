@@ -5,6 +5,7 @@
  * 1970-01-01) rather than with timegm/gmtime_r, so that parsing and formatting
  * depend on neither TZ, the locale nor the range of time_t.
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -13,7 +14,38 @@
 
 #define MS_PER_DAY 86400000LL
 
+/* INT64_MIN is no fake time: every real instant is a valid fake one. */
+#define NO_FAKE INT64_MIN
+
+/*
+ * The fake time, NO_FAKE when none. One atomic word: a request reads either
+ * the old or the new value, never a torn one, and needs no lock.
+ */
+static _Atomic int64_t fake_now_ms = NO_FAKE;
+
+void time_fake_set(int64_t ms)
+{
+	atomic_store(&fake_now_ms, ms == NO_FAKE ? NO_FAKE + 1 : ms);
+}
+
+void time_fake_clear(void)
+{
+	atomic_store(&fake_now_ms, NO_FAKE);
+}
+
+int time_fake_active(void)
+{
+	return atomic_load(&fake_now_ms) != NO_FAKE;
+}
+
 int64_t time_now_ms(void)
+{
+	int64_t fake = atomic_load(&fake_now_ms);
+
+	return fake != NO_FAKE ? fake : time_real_ms();
+}
+
+int64_t time_real_ms(void)
 {
 	struct timespec ts;
 

@@ -12,8 +12,25 @@
 /* "2023-12-21T17:32:28.000Z" plus NUL, with room for five-digit years. */
 #define RFC3339_SIZE 32
 
-/* Wall-clock now in milliseconds. Every expiry decision goes through here. */
+/*
+ * Now in milliseconds: the single clock of every expiry decision (tokens,
+ * JWTs). It is the wall clock, unless a test harness has set a fake time
+ * with time_fake_set ([testing] PUT /_test/clock): then it is that instant,
+ * frozen until the next set or clear. Safe from any thread.
+ */
 int64_t time_now_ms(void);
+
+/* The wall clock in milliseconds, never faked: for log lines and operators' messages. */
+int64_t time_real_ms(void);
+
+/* Freezes time_now_ms at ms, for every thread at once. */
+void time_fake_set(int64_t ms);
+
+/* Back to the wall clock. */
+void time_fake_clear(void);
+
+/* True while a fake time is set. */
+int time_fake_active(void);
 
 /* Monotonic clock in microseconds, for durations only. */
 int64_t time_monotonic_us(void);

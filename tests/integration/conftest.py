@@ -11,6 +11,9 @@ Fixtures:
   daemon_factory  builds extra daemons (own seed/config); stops them at teardown
   server          one daemon per test module, default seed (shared state)
   fresh_server    one daemon for this test only, default seed
+  jwks_server     an identity provider served over HTTP on 127.0.0.1 (JwksServer):
+                  a JWKS and an OpenID discovery document that a test rotates,
+                  breaks and mends; stopped at teardown
 
 Instrumented runs (the Makefile sets these):
   MGMTD_SANITIZED  non-empty when the binary is built with sanitizers (`make test
@@ -22,16 +25,19 @@ report fails the test (check_no_sanitizer_report), as does a non-zero exit.
 """
 
 import base64
+import collections
 import copy
 import datetime as dt
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import re
 import shlex
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -39,8 +45,10 @@ from pathlib import Path
 import jwt as pyjwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 # ---------------------------------------------------------------------------
 # Fixed identities of the default seed
@@ -413,19 +421,24 @@ def default_seed() -> dict:
     }
 
 
-def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "") -> str:
-    return (
+def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
+                idp_section: bool = True) -> str:
+    """The daemon's config: [idp] trusting the test IdP's JWKS file (unless idp_section
+    is False), [auth], then extra (more sections)."""
+    idp = (
         "[idp]\n"
         "issuer = %s\n"
         "audience = %s\n"
         "jwks_file = %s\n"
         "algorithms = RS256,ES256,ES384\n"
         "leeway = 60\n"
-        "\n"
+        "\n" % (ISSUER, AUDIENCE, jwks_path)
+    )
+    return (idp if idp_section else "") + (
         "[auth]\n"
         "tokens_may_mint = %s\n"
         "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
-        "failed_auth_burst = 0\n" % (ISSUER, AUDIENCE, jwks_path, "true" if tokens_may_mint else "false")
+        "failed_auth_burst = 0\n" % ("true" if tokens_may_mint else "false")
     ) + extra
 
 
@@ -441,19 +454,22 @@ class Daemon:
     the data directory and the log (appended to) survive restarts."""
 
     def __init__(self, bin_path: str, workdir: Path, idp: Idp, seed=None,
-                 tokens_may_mint=False, config_extra="", name="mgmtd"):
+                 tokens_may_mint=False, config_extra="", name="mgmtd", idp_section=True,
+                 data_dir=None):
         self.bin = bin_path
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.idp = idp
         self.name = name
-        self.data_dir = self.workdir / "data"  # created by the daemon itself
+        # created by the daemon itself; data_dir=":memory:" writes nothing
+        self.data_dir = self.workdir / "data" if data_dir is None else data_dir
         self.config_path = self.workdir / "mgmtd.ini"
         self.jwks_path = self.workdir / "jwks.json"
         self.seed_path = self.workdir / "seed.json"
         self.log_path = self.workdir / "mgmtd.log"
         self.jwks_path.write_text(json.dumps(idp.jwks, indent=2))
-        self.config_path.write_text(config_text(self.jwks_path, tokens_may_mint, config_extra))
+        self.config_path.write_text(config_text(self.jwks_path, tokens_may_mint, config_extra,
+                                                idp_section))
         self.seed = default_seed() if seed is None else seed
         self.write_seed()
         self.env = child_env()
@@ -477,7 +493,9 @@ class Daemon:
             argv += ["--seed", str(self.seed_path)]
         return argv
 
-    def start(self, use_seed=True):
+    def start(self, use_seed=True, wait_ready=True):
+        """Starts mgmtd and waits for its "listening on" line, then (wait_ready) for
+        GET /ready to answer 200."""
         assert self.proc is None, "already running"
         self._user_ids = {}
         with open(self.log_path, "ab") as log:
@@ -507,6 +525,8 @@ class Daemon:
                             "%.0f s; log:\n%s" % (START_TIMEOUT, self.log_tail()))
             time.sleep(0.02)
         self.session = requests.Session()
+        if not wait_ready:
+            return self
         last = None
         while True:
             try:
@@ -564,6 +584,14 @@ class Daemon:
     def restart(self):
         self.stop_ok()
         return self.start()
+
+    def reload(self, timeout=START_TIMEOUT):
+        """Sends SIGHUP and waits until mgmtd logs that the reload is done."""
+        done = "SIGHUP: reload done"
+        before = self.log_since_start().count(done)
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.log_since_start().count(done) > before, timeout,
+                 "mgmtd to finish reloading after SIGHUP", self)
 
     def _kill(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -706,6 +734,18 @@ class Daemon:
         return run_cli(argv, cwd=self.workdir, timeout=timeout, env=self.env)
 
 
+def wait_for(predicate, timeout, what, daemon=None):
+    """Polls predicate until it is true; fails after timeout seconds saying what it waited
+    for. Only for things that happen by themselves soon (a log line, a retry), never to
+    assert how fast they happen."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("waited %.0f s for %s%s" % (
+                timeout, what, "; log:\n" + daemon.log_tail() if daemon else ""))
+        time.sleep(0.02)
+
+
 def child_env(**overrides):
     """The environment for mgmtd processes: ours without any MGMTD_* variable (MGMTD_BIN
     is ours, not the daemon's; whether mgmtd ignores unknown MGMTD_* names is not
@@ -736,6 +776,185 @@ def run_cli(argv, cwd=None, timeout=None, env=None):
 def describe_cli(res) -> str:
     return "%s -> exit %d\nstdout:\n%s\nstderr:\n%s" % (
         " ".join(map(str, res.args)), res.returncode, res.stdout, res.stderr)
+
+
+# ---------------------------------------------------------------------------
+# An identity provider over HTTP
+
+def _self_signed_der(private_key) -> bytes:
+    """A self-signed certificate of the key, as an IdP puts in x5c."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mgmtd test idp")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(private_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .sign(private_key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+class JwksServer:
+    """The suite's own identity provider on 127.0.0.1, port chosen by the kernel: it
+    serves its JWKS at /keys and an OpenID discovery document at
+    /.well-known/openid-configuration, and signs JWTs with its keys. Its issuer is
+    its URL. A test adds, publishes and withdraws keys (rotation), makes it answer
+    errors (status), or stops and restarts it on the same port (down)."""
+
+    JWKS_PATH = "/keys"
+    DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+    def __init__(self):
+        self.keys = {}  # kid -> (private key, alg)
+        self.forms = {}  # kid -> "params" | "x5c" | "both"
+        self.published = []  # kids in the JWKS, in order
+        self.status = 200  # answered to every GET when not 200
+        self.cache_control = "max-age=3600"
+        self.discovery_issuer = None  # None: the real issuer
+        self.hits = collections.Counter()  # path -> GETs served
+        self.lock = threading.Lock()
+        self.port = 0
+        self._httpd = None
+        self._thread = None
+        self.start()
+
+    # -- keys --
+
+    def add_key(self, kid, kind="rsa", form="params", publish=True):
+        """kind: rsa (RS256), rsa384, rsa512, ec256 (ES256), ec384 (ES384)."""
+        if kind.startswith("rsa"):
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            alg = {"rsa": "RS256", "rsa384": "RS384", "rsa512": "RS512"}[kind]
+        else:
+            key = ec.generate_private_key(ec.SECP256R1() if kind == "ec256" else ec.SECP384R1())
+            alg = "ES256" if kind == "ec256" else "ES384"
+        with self.lock:
+            self.keys[kid] = (key, alg)
+            self.forms[kid] = form
+            if publish:
+                self.published.append(kid)
+        return kid
+
+    def publish_only(self, *kids):
+        """Rotation: the JWKS holds exactly these keys from now on."""
+        with self.lock:
+            self.published = list(kids)
+
+    def jwk(self, kid):
+        key, alg = self.keys[kid]
+        form = self.forms[kid]
+        pub = key.public_key()
+        nums = pub.public_numbers()
+        k = {"kid": kid, "use": "sig", "alg": alg}
+        if isinstance(key, rsa.RSAPrivateKey):
+            k["kty"] = "RSA"
+            params = {"n": b64url(nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")),
+                      "e": b64url(nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big"))}
+        else:
+            size = 32 if alg == "ES256" else 48
+            k["kty"] = "EC"
+            k["crv"] = "P-256" if size == 32 else "P-384"
+            params = {"x": b64url(nums.x.to_bytes(size, "big")),
+                      "y": b64url(nums.y.to_bytes(size, "big"))}
+        if form in ("params", "both"):
+            k.update(params)
+        if form in ("x5c", "both"):
+            if form == "x5c":
+                k.pop("crv", None)
+            k["x5c"] = [base64.b64encode(_self_signed_der(key)).decode("ascii")]
+        return k
+
+    def jwks(self):
+        with self.lock:
+            kids = list(self.published)
+        return {"keys": [self.jwk(kid) for kid in kids]}
+
+    def make_jwt(self, kid, sub="admin-1", aud=AUDIENCE, iss=None, exp_offset=3600, now=None,
+                 **claims):
+        key, alg = self.keys[kid]
+        t = int(time.time()) if now is None else int(now)
+        payload = {"iss": self.issuer if iss is None else iss, "aud": aud, "sub": sub,
+                   "iat": t, "exp": t + exp_offset}
+        payload.update(claims)
+        token = pyjwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
+        return token if isinstance(token, str) else token.decode()
+
+    # -- serving --
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def issuer(self):
+        return self.url
+
+    @property
+    def jwks_url(self):
+        return self.url + self.JWKS_PATH
+
+    def fetches(self, path=JWKS_PATH):
+        with self.lock:
+            return self.hits[path]
+
+    def _answer(self, path):
+        """(status, headers, body) for a GET of path."""
+        with self.lock:
+            self.hits[path] += 1
+            status, cache_control = self.status, self.cache_control
+            issuer = self.discovery_issuer or self.issuer
+        if status != 200:
+            return status, {}, b"unavailable"
+        if path == self.JWKS_PATH:
+            body = self.jwks()
+        elif path == self.DISCOVERY_PATH:
+            body = {"issuer": issuer, "jwks_uri": self.jwks_url,
+                    "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
+        else:
+            return 404, {}, b"not found"
+        headers = {"Content-Type": "application/json"}
+        if cache_control:
+            headers["Cache-Control"] = cache_control
+        return 200, headers, json.dumps(body).encode()
+
+    def start(self):
+        """Serves (again, on the same port when it served before)."""
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, headers, body = server._answer(self.path)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        """Down: the port refuses connections until start()."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(timeout=5)
+            self._httpd = None
+
+
+def remote_idp_config(srv: JwksServer, source="url", name=None, audience=AUDIENCE,
+                      algorithms="RS256,RS384,RS512,ES256,ES384") -> str:
+    """An [idp] (or [idp NAME]) section trusting srv by jwks_url or by discovery."""
+    keys = ("jwks_url = %s\n" % srv.jwks_url) if source == "url" else "discovery = true\n"
+    return ("[idp%s]\nissuer = %s\naudience = %s\n%salgorithms = %s\n\n"
+            % (" " + name if name else "", srv.issuer, audience, keys, algorithms))
 
 
 # ---------------------------------------------------------------------------
@@ -772,19 +991,23 @@ class _Factory:
         self.idp = idp
         self.daemons = []
 
-    def __call__(self, seed=None, tokens_may_mint=False, config_extra="", start=True, env=None):
+    def __call__(self, seed=None, tokens_may_mint=False, config_extra="", start=True, env=None,
+                 idp_section=True, data_dir=None, wait_ready=True):
         """A new daemon in a new directory; seed=None: default_seed(), False: no --seed;
-        env: extra environment variables (MGMTD_<SECTION>_<KEY>)."""
+        env: extra environment variables (MGMTD_<SECTION>_<KEY>); idp_section=False leaves
+        the default [idp] out of the config; data_dir=":memory:" writes no data files;
+        wait_ready=False returns once it listens, before /ready says 200."""
         name = "mgmtd-%d" % len(self.daemons)
         d = Daemon(self.bin, self.base / name, self.idp, seed=seed,
-                   tokens_may_mint=tokens_may_mint, config_extra=config_extra, name=name)
+                   tokens_may_mint=tokens_may_mint, config_extra=config_extra, name=name,
+                   idp_section=idp_section, data_dir=data_dir)
         if env:
             d.env.update(env)
         self.daemons.append(d)
         _LIVE.append(d)
         if start:
             try:
-                d.start()
+                d.start(wait_ready=wait_ready)
             except BaseException:
                 _LIVE.remove(d)
                 raise
@@ -833,6 +1056,13 @@ def server(mgmtd_bin, idp, tmp_path_factory):
 @pytest.fixture
 def fresh_server(daemon_factory):
     return daemon_factory()
+
+
+@pytest.fixture
+def jwks_server():
+    srv = JwksServer()
+    yield srv
+    srv.stop()
 
 
 # ---------------------------------------------------------------------------

@@ -18,9 +18,10 @@
 static char tmpdir[] = "/tmp/mgmtd-test-config-XXXXXX";
 
 /* Every MGMTD_ variable a test may set, cleared around each test. */
-static const char *const env_vars[] = {"MGMTD_SERVER_LISTEN", "MGMTD_SERVER_THREADS",
-                                       "MGMTD_IDP_JWKS_FILE", "MGMTD_DEV_IDP_ENABLED",
-                                       "MGMTD_IDP_ALGORITHMS"};
+static const char *const env_vars[] = {
+    "MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",      "MGMTD_IDP_JWKS_FILE",
+    "MGMTD_DEV_IDP_ENABLED",        "MGMTD_IDP_ALGORITHMS",      "MGMTD_IDP_AUTH0_LEEWAY",
+    "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY"};
 
 static void clear_env(void)
 {
@@ -425,7 +426,7 @@ static void test_unknown_and_syntax(void **state)
 	assert_has_line(&errs, "%s:8: syntax error", path);
 	assert_has_line(&errs, "%s:10: syntax error", path);
 	assert_has_line(&errs, "%s:12: syntax error", path);
-	assert_has_line(&errs, "%s:13: unknown section [idp NAME]", path);
+	assert_has_line(&errs, "%s:13: [idp NAME]: a section name takes only a-z, 0-9", path);
 	assert_has_line(&errs, "%s:15: unknown key 'LEEWAY' in [idp]", path);
 	assert_has_line(&errs, "%s:16: syntax error", path);
 	/* good lines among bad ones still apply; keys under bad headers do not */
@@ -563,35 +564,81 @@ static void test_validate(void **state)
 	assert_int_equal(config_validate(&cfg, &errs), 2);
 	assert_has_line(&errs, "[store] backend/postgres_url: the postgres backend is planned but "
 	                       "not built yet");
-	assert_has_line(&errs, "[idp] issuer and jwks_file go together");
+	assert_has_line(&errs, "[idp]: no keys for issuer; set one of jwks_file, jwks_url or "
+	                       "discovery = true");
 
 	config_defaults(&cfg);
 	memset(&errs, 0, sizeof(errs));
 	strcpy(cfg.postgres_url, "postgresql://u:secret@h/db");
 	strcpy(cfg.idp.jwks_file, "/j");
 	cfg.keep_expired_days = 7;
-	cfg.idp.discovery = true;
-	cfg.dev_idp_enabled = true;
-	cfg.testing_enabled = true;
 	cfg.data_dir[0] = '\0';
-	assert_int_equal(config_validate(&cfg, &errs), 7);
+	assert_int_equal(config_validate(&cfg, &errs), 4);
 	assert_has_line(&errs, "[server] data_dir: must not be empty");
 	assert_has_line(&errs, "[store] backend/postgres_url: the postgres backend is planned");
 	assert_has_line(&errs, "[store] keep_expired_days: ");
-	assert_has_line(&errs, "[idp] jwks_url/discovery are planned (issue: real identity "
-	                       "providers); use jwks_file");
-	assert_has_line(&errs, "[idp] issuer and jwks_file go together");
-	assert_has_line(&errs, "[dev_idp] enabled: ");
-	assert_has_line(&errs, "[testing] enabled: ");
+	assert_has_line(&errs, "[idp] issuer: required with jwks_file, jwks_url or discovery");
 	assert_null(strstr(errs.text, "secret"));
 
+	/* what used to be planned is built: jwks_url, discovery, [dev_idp], [testing] */
 	config_defaults(&cfg);
 	memset(&errs, 0, sizeof(errs));
-	strcpy(cfg.idp.jwks_url, "https://i/jwks");
 	strcpy(cfg.idp.issuer, "https://i/");
+	strcpy(cfg.idp.jwks_url, "https://i/jwks");
+	cfg.dev_idp_enabled = true;
+	cfg.testing_enabled = true;
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+	strcpy(cfg.idp.jwks_url, "");
+	cfg.idp.discovery = true;
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+
+	/* exactly one source of keys */
 	strcpy(cfg.idp.jwks_file, "/j");
+	strcpy(cfg.idp.jwks_url, "https://i/jwks");
 	assert_int_equal(config_validate(&cfg, &errs), 1);
-	assert_has_line(&errs, "[idp] jwks_url/discovery are planned");
+	assert_has_line(&errs, "[idp]: jwks_file, jwks_url and discovery exclude each other");
+
+	/* keys over plain HTTP only from this machine */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.idp.issuer, "http://idp.example.test/");
+	strcpy(cfg.idp.jwks_url, "http://idp.example.test/jwks");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[idp] jwks_url: must be an https:// URL (http:// only to "
+	                       "127.0.0.1, [::1] or localhost)");
+	strcpy(cfg.idp.jwks_url, "");
+	cfg.idp.discovery = true;
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[idp] discovery: the issuer must be an https:// URL");
+	strcpy(cfg.idp.issuer, "http://127.0.0.1:9999");
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+
+	/* :memory: writes no file, so no key file either */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.data_dir, ":memory:");
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+	strcpy(cfg.token_key_file, "/k");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[store] token_key_file: not with data_dir = :memory:");
+
+	/* the dev IdP */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	cfg.dev_idp_enabled = true;
+	strcpy(cfg.dev_idp_issuer, "dev-idp");
+	cfg.dev_idp_audience[0] = '\0';
+	assert_int_equal(config_validate(&cfg, &errs), 2);
+	assert_has_line(&errs, "[dev_idp] issuer: must be an http:// or https:// URL");
+	assert_has_line(&errs, "[dev_idp] audience: must not be empty");
+	strcpy(cfg.dev_idp_issuer, "http://dev.test");
+	strcpy(cfg.dev_idp_audience, "mgmtd");
+	strcpy(cfg.idp.issuer, "http://dev.test");
+	strcpy(cfg.idp.jwks_file, "/j");
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[idp] issuer: the same as [dev_idp] issuer");
 
 	/* fields written directly are still checked against the table */
 	config_defaults(&cfg);
@@ -611,6 +658,210 @@ static void test_validate(void **state)
 	memset(cfg.idp.audience, 'a', sizeof(cfg.idp.audience));
 	assert_int_equal(config_validate(&cfg, &errs), 1);
 	assert_has_line(&errs, "[idp] audience: not a terminated string");
+
+	/* and so are the named sections' */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	cfg.idp_count = 1;
+	strcpy(cfg.idps[0].name, "x");
+	strcpy(cfg.idps[0].algorithms, "HS256");
+	assert_true(config_validate(&cfg, &errs) >= 1);
+	assert_has_line(&errs, "[idp x] algorithms: 'HS256'");
+	cfg.idp_count = CONFIG_MAX_IDPS + 1;
+	assert_true(config_validate(&cfg, &errs) >= 1);
+	assert_has_line(&errs, "[idp NAME]: the section count");
+}
+
+static void test_named_sections(void **state)
+{
+	static struct config cfg;
+	struct config_errors errs = {0};
+	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
+	char path[PATH_MAX];
+
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	                           "[idp]\n"                                  /* 1 */
+	                           "issuer = https://plain.test/\n"           /* 2 */
+	                           "jwks_file = /plain.json\n"                /* 3 */
+	                           "[idp auth0]\n"                            /* 4 */
+	                           "issuer = https://tenant.auth0.test/\n"    /* 5 */
+	                           "jwks_url = https://tenant.auth0.test/k\n" /* 6 */
+	                           "leeway = 5\n"                             /* 7 */
+	                           "[idp  key-cloak ]\n"                      /* 8 */
+	                           "issuer = https://kc.test/realms/r\n"      /* 9 */
+	                           "discovery = yes\n"                        /* 10 */
+	                           "algorithms = RS512\n"                     /* 11 */
+	                           "[server]\n"                               /* 12 */
+	                           "threads = 4\n"                            /* 13 */
+	                           "[idp auth0]\n"                            /* 14: reopened */
+	                           "audience = api://mgmtd\n",                /* 15 */
+	                           &errs, path),
+	                 0);
+	assert_int_equal(cfg.idp_count, 2);
+	/* each section starts from the [idp] defaults, not from [idp] */
+	assert_string_equal(cfg.idps[0].name, "auth0");
+	assert_string_equal(cfg.idps[0].issuer, "https://tenant.auth0.test/");
+	assert_string_equal(cfg.idps[0].jwks_url, "https://tenant.auth0.test/k");
+	assert_string_equal(cfg.idps[0].jwks_file, "");
+	assert_string_equal(cfg.idps[0].audience, "api://mgmtd");
+	assert_string_equal(cfg.idps[0].algorithms, "RS256,ES256");
+	assert_int_equal(cfg.idps[0].leeway, 5);
+	assert_string_equal(cfg.idps[1].name, "key-cloak");
+	assert_true(cfg.idps[1].discovery);
+	assert_string_equal(cfg.idps[1].algorithms, "RS512");
+	assert_int_equal(cfg.idps[1].leeway, 60);
+	assert_string_equal(cfg.idp.issuer, "https://plain.test/");
+	assert_string_equal(cfg.idp.audience, "mgmtd");
+	assert_int_equal(cfg.idp.leeway, 60);
+	assert_int_equal(cfg.threads, 4);
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+
+	/* the plain section first, then the named ones in file order */
+	assert_int_equal(config_idps(&cfg, idps, CONFIG_MAX_IDPS + 1), 3);
+	assert_ptr_equal(idps[0], &cfg.idp);
+	assert_ptr_equal(idps[1], &cfg.idps[0]);
+	assert_ptr_equal(idps[2], &cfg.idps[1]);
+	assert_int_equal(config_idps(&cfg, idps, 1), 1);
+
+	/* the environment reaches the named sections the file has */
+	assert_int_equal(setenv("MGMTD_IDP_AUTH0_LEEWAY", "7", 1), 0);
+	assert_int_equal(setenv("MGMTD_IDP_KEY_CLOAK_AUDIENCE", "kc-aud", 1), 0);
+	assert_int_equal(setenv("MGMTD_IDP_KEY_CLOAK_LEEWAY", "x", 1), 0);
+	assert_int_equal(config_apply_env(&cfg, &errs), 1);
+	assert_has_line(&errs, "environment MGMTD_IDP_KEY_CLOAK_LEEWAY: not an integer");
+	assert_int_equal(cfg.idps[0].leeway, 7);
+	assert_string_equal(cfg.idps[1].audience, "kc-aud");
+	assert_int_equal(cfg.idp.leeway, 60);
+	clear_env();
+
+	/* messages name the section */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(load_text(&cfg,
+	                           "[idp a]\n"       /* 1 */
+	                           "leeway = -1\n"   /* 2 */
+	                           "tls_cert = x\n"  /* 3 */
+	                           "[idp Upper]\n"   /* 4 */
+	                           "issuer = lost\n" /* 5: under a refused header */
+	                           "[idp a_b]\n"     /* 6 */
+	                           "[idp a-b]\n"     /* 7: same environment names */
+	                           "[idp ]\n"        /* 8 */
+	                           "[idp 123456789012345678901234567890123]\n", /* 9 */
+	                           &errs, path),
+	                 6);
+	assert_has_line(&errs, "%s:2: [idp a] leeway: not an integer between 0 and 3600", path);
+	assert_has_line(&errs, "%s:3: unknown key 'tls_cert' in [idp a]", path);
+	assert_has_line(&errs, "%s:4: [idp Upper]: a section name takes only", path);
+	assert_has_line(&errs, "%s:7: [idp a-b]: too like [idp a_b]", path);
+	assert_has_line(&errs, "%s:8: [idp ]: the section name is empty", path);
+	assert_has_line(&errs, "%s:9: [idp 1234", path);
+	assert_int_equal(cfg.idp_count, 2);
+
+	/* a named section needs an issuer and exactly one source; issuers are unique */
+	memset(&errs, 0, sizeof(errs));
+	if (config_validate(&cfg, &errs) != 2)
+		fail_msg("%s", errs.text);
+	assert_has_line(&errs, "[idp a] issuer: required");
+	assert_has_line(&errs, "[idp a_b] issuer: required");
+	strcpy(cfg.idps[0].issuer, "https://same/");
+	strcpy(cfg.idps[1].issuer, "https://same/");
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_validate(&cfg, &errs), 3);
+	assert_has_line(&errs, "[idp a]: no keys for issuer");
+	assert_has_line(&errs, "[idp a_b] issuer: the same as in [idp a]");
+	strcpy(cfg.idps[0].jwks_file, "/a");
+	strcpy(cfg.idps[1].jwks_file, "/b");
+	strcpy(cfg.idps[1].issuer, "https://other/");
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+
+	/* at most CONFIG_MAX_IDPS */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	{
+		char text[4096] = "";
+
+		for (int i = 0; i <= CONFIG_MAX_IDPS; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			         "[idp n%d]\nleeway = 1\n", i);
+		assert_int_equal(load_text(&cfg, text, &errs, path), 1);
+		assert_has_line(&errs, "%s:%d: more than %d [idp NAME] sections", path,
+		                2 * CONFIG_MAX_IDPS + 1, CONFIG_MAX_IDPS);
+		assert_int_equal(cfg.idp_count, CONFIG_MAX_IDPS);
+	}
+}
+
+static void test_url_allowed(void **state)
+{
+	static const char *const good[] = {
+	    "https://idp.example.test/.well-known/jwks.json",
+	    "https://idp.example.test",
+	    "HTTPS://idp:8443/x?y#z",
+	    "http://127.0.0.1:8080/jwks",
+	    "http://localhost/jwks",
+	    "http://LOCALHOST:1",
+	    "http://[::1]:8080/jwks",
+	    "http://127.0.0.1",
+	};
+	static const char *const bad[] = {
+	    "",
+	    "ftp://idp/",
+	    "file:///etc/passwd",
+	    "http://idp.example.test/jwks",
+	    "http://127.0.0.2/jwks",
+	    "http://127.0.0.1.evil.test/jwks",
+	    "http://localhost.evil.test/",
+	    "http://[::2]/",
+	    "http://[::1/",
+	    "http://user@127.0.0.1/",
+	    "https://user:pw@idp.example.test/",
+	    "https://",
+	    "https:///path",
+	    "https://idp.example.test/a b",
+	    "idp.example.test/jwks",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!config_url_allowed(good[i]))
+			fail_msg("refused: %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_url_allowed(bad[i]))
+			fail_msg("allowed: %s", bad[i]);
+	assert_false(config_url_allowed(NULL));
+}
+
+static void test_memory_and_dev_idp(void **state)
+{
+	struct config cfg;
+	char out[PATH_MAX], issuer[256];
+
+	config_defaults(&cfg);
+	assert_false(config_in_memory(&cfg));
+	config_dev_idp_key_path(&cfg, out);
+	assert_string_equal(out, "var/dev-idp.key");
+	strcpy(cfg.data_dir, ":memory:");
+	assert_true(config_in_memory(&cfg));
+	config_db_path(&cfg, out);
+	assert_string_equal(out, "");
+	config_token_key_path(&cfg, out);
+	assert_string_equal(out, "");
+	config_dev_idp_key_path(&cfg, out);
+	assert_string_equal(out, "");
+
+	/* the dev IdP's issuer: this server's URL unless set */
+	assert_int_equal(config_dev_idp_issuer(&cfg, 0, issuer, sizeof(issuer)), 0);
+	assert_string_equal(issuer, "http://127.0.0.1:8080");
+	strcpy(cfg.listen, "127.0.0.1:0");
+	assert_int_equal(config_dev_idp_issuer(&cfg, 0, issuer, sizeof(issuer)), -1);
+	assert_int_equal(config_dev_idp_issuer(&cfg, 4321, issuer, sizeof(issuer)), 0);
+	assert_string_equal(issuer, "http://127.0.0.1:4321");
+	strcpy(cfg.listen, "[::1]:0");
+	assert_int_equal(config_dev_idp_issuer(&cfg, 9, issuer, sizeof(issuer)), 0);
+	assert_string_equal(issuer, "http://[::1]:9");
+	assert_int_equal(config_dev_idp_issuer(&cfg, 9, issuer, 10), -1);
+	strcpy(cfg.dev_idp_issuer, "https://dev.test");
+	assert_int_equal(config_dev_idp_issuer(&cfg, 0, issuer, sizeof(issuer)), 0);
+	assert_string_equal(issuer, "https://dev.test");
 }
 
 static void test_paths(void **state)
@@ -710,6 +961,8 @@ int main(void)
 	    cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_env_and_flags),
 	    cmocka_unit_test(test_validate),           cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_split_listen),       cmocka_unit_test(test_algorithm_mask),
+	    cmocka_unit_test(test_named_sections),     cmocka_unit_test(test_url_allowed),
+	    cmocka_unit_test(test_memory_and_dev_idp),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -624,7 +624,7 @@ static void test_parse_header(void **state)
 
 static void test_messages(void **state)
 {
-	for (int i = IDTOKEN_OK; i <= IDTOKEN_NO_KEYS; i++) {
+	for (int i = IDTOKEN_OK; i <= IDTOKEN_KEYS_NOT_LOADED; i++) {
 		const char *m = idtoken_result_message((enum idtoken_result)i);
 
 		assert_non_null(m);
@@ -635,6 +635,80 @@ static void test_messages(void **state)
 	assert_string_equal(idtoken_result_message(IDTOKEN_EXPIRED), "the token has expired");
 	assert_string_equal(idtoken_result_message(IDTOKEN_ALG_NOT_ALLOWED),
 	                    "the token's signing algorithm is not allowed");
+}
+
+/* RS384 and RS512 with the same RSA key, when the allow-list has them. */
+static void test_rsa_sha2_family(void **state)
+{
+	X.v.alg_mask |= BIT(JWT_ALG_RS384) | BIT(JWT_ALG_RS512);
+	expect(sign(X.rsa_priv, JWT_ALG_RS384, "rsa1", good_claims()), IDTOKEN_OK);
+	expect(sign(X.rsa_priv, JWT_ALG_RS512, "rsa1", good_claims()), IDTOKEN_OK);
+	expect(craft_claims(X.rsa, "SHA512", "{\"alg\":\"RS512\",\"kid\":\"rsa1\"}", good_claims()),
+	       IDTOKEN_OK);
+	/* the header says RS512, the signature is RS256's */
+	expect(craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS512\",\"kid\":\"rsa1\"}", good_claims()),
+	       IDTOKEN_BAD_SIGNATURE);
+}
+
+/* not_before: what the verified-JWT cache needs to serve a token no earlier than verification
+ * would. */
+static void test_not_before_claim(void **state)
+{
+	struct idtoken_claims c;
+	json_t *claims;
+	char *tok;
+
+	tok = token_with("iat", NULL);
+	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
+	assert_true(c.not_before == INT64_MIN);
+	free(tok);
+
+	tok = token_with("iat", json_integer(NOW - 5));
+	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
+	assert_int_equal(c.not_before, NOW - 5);
+	free(tok);
+
+	/* the later of nbf and iat */
+	claims = good_claims();
+	json_object_set_new(claims, "nbf", json_integer(NOW + 10));
+	tok = sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", claims);
+	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
+	assert_int_equal(c.not_before, NOW + 10);
+	free(tok);
+	claims = good_claims();
+	json_object_set_new(claims, "nbf", json_integer(NOW - 100));
+	tok = sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", claims);
+	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
+	assert_int_equal(c.not_before, NOW);
+	free(tok);
+}
+
+static void test_peek_issuer(void **state)
+{
+	char iss[64];
+	char *tok = sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", good_claims());
+	json_t *c;
+
+	assert_int_equal(idtoken_peek_issuer(tok, iss, sizeof(iss)), IDTOKEN_OK);
+	assert_string_equal(iss, ISSUER);
+	/* too long for the buffer: no issuer, not a cut one */
+	assert_int_equal(idtoken_peek_issuer(tok, iss, 5), IDTOKEN_BAD_ISSUER);
+	assert_string_equal(iss, "");
+	free(tok);
+	tok = token_with("iss", NULL);
+	assert_int_equal(idtoken_peek_issuer(tok, iss, sizeof(iss)), IDTOKEN_BAD_ISSUER);
+	free(tok);
+	tok = token_with("iss", json_integer(3));
+	assert_int_equal(idtoken_peek_issuer(tok, iss, sizeof(iss)), IDTOKEN_BAD_ISSUER);
+	free(tok);
+	/* unverified: a forged signature still shows its iss, which is all it is for */
+	c = good_claims();
+	tok = craft_claims(X.rsa_other, "SHA256", "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", c);
+	assert_int_equal(idtoken_peek_issuer(tok, iss, sizeof(iss)), IDTOKEN_OK);
+	expect(tok, IDTOKEN_BAD_SIGNATURE);
+	assert_int_equal(idtoken_peek_issuer("a.b.c", iss, sizeof(iss)), IDTOKEN_MALFORMED);
+	assert_int_equal(idtoken_peek_issuer("not a jwt", iss, sizeof(iss)), IDTOKEN_MALFORMED);
+	assert_int_equal(idtoken_peek_issuer(NULL, iss, sizeof(iss)), IDTOKEN_MALFORMED);
 }
 
 #define T(f) cmocka_unit_test_setup(f, reset)
@@ -665,6 +739,9 @@ int main(void)
 	    T(test_looks_like_jwt),
 	    T(test_parse_header),
 	    T(test_messages),
+	    T(test_rsa_sha2_family),
+	    T(test_not_before_claim),
+	    T(test_peek_issuer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

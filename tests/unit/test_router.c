@@ -259,9 +259,56 @@ static void test_percent_decoding_per_segment(void **state)
 	assert_int_equal(router_match(table, table_count, "GET", "/%68ealth", &m), ROUTER_FOUND);
 }
 
+static const struct route feature_table[] = {
+    {"GET", "/health", h_list, RES_NONE, OP_READ, 0},
+    {"POST", "/_test/reset", h_item, RES_NONE, OP_UPDATE, ROUTE_TESTING},
+    {"PUT", "/_test/clock", h_item, RES_NONE, OP_UPDATE, ROUTE_TESTING | ROUTE_JSON_BODY},
+    {"GET", "/_test/clock", h_item, RES_NONE, OP_READ, ROUTE_TESTING},
+    {"POST", "/oauth/token", h_item, RES_NONE, OP_CREATE, ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+};
+static const size_t feature_count = sizeof(feature_table) / sizeof(feature_table[0]);
+
+static void test_features(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	/* disabled: the paths do not exist, so 404, never 405, and Allow says nothing */
+	assert_int_equal(
+	    router_match_features(feature_table, feature_count, 0, "POST", "/_test/reset", &m),
+	    ROUTER_NOT_FOUND);
+	assert_int_equal(
+	    router_match_features(feature_table, feature_count, 0, "DELETE", "/_test/clock", &m),
+	    ROUTER_NOT_FOUND);
+	assert_string_equal(m.allow, "");
+	assert_int_equal(router_match_features(feature_table, feature_count, ROUTE_TESTING, "POST",
+	                                       "/oauth/token", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(
+	    router_match_features(feature_table, feature_count, 0, "GET", "/health", &m),
+	    ROUTER_FOUND);
+
+	/* enabled: there, with the usual 405 */
+	assert_int_equal(router_match_features(feature_table, feature_count, ROUTE_TESTING, "PUT",
+	                                       "/_test/clock", &m),
+	                 ROUTER_FOUND);
+	assert_ptr_equal(m.route, &feature_table[2]);
+	assert_int_equal(router_match_features(feature_table, feature_count, ROUTE_TESTING,
+	                                       "DELETE", "/_test/clock", &m),
+	                 ROUTER_WRONG_METHOD);
+	assert_string_equal(m.allow, "PUT, GET");
+	assert_int_equal(router_match_features(feature_table, feature_count, ROUTE_DEV_IDP, "POST",
+	                                       "/oauth/token", &m),
+	                 ROUTER_FOUND);
+	/* router_match sees every feature */
+	assert_int_equal(router_match(feature_table, feature_count, "POST", "/_test/reset", &m),
+	                 ROUTER_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_features),
 	    cmocka_unit_test(test_literal_match),
 	    cmocka_unit_test(test_captures),
 	    cmocka_unit_test(test_method_picks_route),

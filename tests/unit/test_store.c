@@ -1241,6 +1241,119 @@ static void test_db_authorize(void **state)
 	assert_no_open_snapshot(f->path);
 }
 
+/* ---- test harness support ---- */
+
+static void test_users_by_email(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user(U1, "Same@example.com", GROUP_ADMIN, "", 2);
+	struct store_user b = make_user(U2, "same@EXAMPLE.com", GROUP_MEMBER, "s", 1);
+	struct store_user *list = NULL;
+	size_t n = 9;
+
+	add_account(f->s, ACCT, "A");
+	add_account(f->s, ACCT2, "B");
+	strcpy(b.account_id, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	/* every account, any ASCII case, oldest first */
+	assert_int_equal(store_users_by_email(f->s, "SAME@example.com", &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, U2);
+	assert_string_equal(list[1].id, U1);
+	free(list);
+	assert_int_equal(store_users_by_email(f->s, "other@example.com", &list, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_clear_all(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u = make_user(U1, "a@example.com", GROUP_ADMIN, "", 1);
+	struct store_mgmt_token t = make_token(T1, 1, 0), got_t;
+	unsigned char h[TOKEN_HASH_LEN];
+	struct store_account got_a;
+	struct store_user got_u;
+	char buf[64];
+	sqlite3 *db;
+
+	add_account(f->s, ACCT, "A");
+	assert_int_equal(store_user_insert(f->s, &u), STORE_OK);
+	fill_hash(h, 1);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t, h), STORE_OK);
+	/* a table a later migration might add, with a foreign key and AUTOINCREMENT */
+	db = raw_open(f->path);
+	raw_exec(db, "CREATE TABLE extra (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+	             "account_id TEXT NOT NULL REFERENCES accounts (id))");
+	raw_exec(db, "INSERT INTO extra (account_id) VALUES ('" ACCT "')");
+
+	/* only inside the caller's transaction */
+	assert_int_equal(store_clear_all(f->s), STORE_ERROR);
+
+	/* rolled back: nothing happened */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	assert_int_equal(store_account_get(f->s, ACCT, &got_a), STORE_NOT_FOUND);
+	store_tx_rollback(f->s);
+	assert_int_equal(store_account_get(f->s, ACCT, &got_a), STORE_OK);
+
+	/* committed: every table is empty, whatever the order of foreign keys */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	/* the caller puts a seed back in the same transaction */
+	add_account(f->s, ACCT2, "B");
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(store_account_get(f->s, ACCT, &got_a), STORE_NOT_FOUND);
+	assert_int_equal(store_account_get(f->s, ACCT2, &got_a), STORE_OK);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got_u), STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h, &got_t), STORE_NOT_FOUND);
+	raw_text(db, "SELECT count(*) FROM extra", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	raw_text(db, "SELECT count(*) FROM sqlite_sequence", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	/* the schema stays */
+	raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
+	assert_int_equal(atoi(buf), store_schema_version(f->s));
+	/* and foreign keys are enforced again after the transaction */
+	assert_int_equal(store_user_insert(f->s, &u), STORE_ERROR);
+	sqlite3_close(db);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_memory(void **state)
+{
+	char path[STORE_MEMORY_PATH_SIZE], other[STORE_MEMORY_PATH_SIZE], err[256];
+	struct store *a = NULL, *b = NULL, *c = NULL;
+	struct store_account got;
+
+	store_memory_path(path);
+	store_memory_path(other);
+	assert_string_not_equal(path, other);
+	assert_int_equal(store_open(path, &a, err, sizeof(err)), 0);
+	assert_int_equal(store_open(path, &b, err, sizeof(err)), 0);
+	assert_int_equal(store_open(other, &c, err, sizeof(err)), 0);
+	/* one database for every connection of the same name: migrated once */
+	assert_int_equal(store_schema_version(b), store_schema_version(a));
+	add_account(a, ACCT, "A");
+	assert_int_equal(store_account_get(b, ACCT, &got), STORE_OK);
+	/* and none shared with another name */
+	assert_int_equal(store_account_get(c, ACCT, &got), STORE_NOT_FOUND);
+	/* a writer makes the others wait, not fail */
+	assert_int_equal(store_tx_begin(a), STORE_OK);
+	add_account(a, ACCT2, "B");
+	assert_int_equal(store_tx_commit(a), STORE_OK);
+	assert_int_equal(store_account_get(b, ACCT2, &got), STORE_OK);
+	store_close(a);
+	store_close(b);
+	store_close(c);
+	/* gone with its last connection */
+	assert_int_equal(store_open(path, &a, err, sizeof(err)), 0);
+	assert_int_equal(store_account_get(a, ACCT, &got), STORE_NOT_FOUND);
+	store_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1267,6 +1380,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pool_per_thread, setup, teardown),
 	    cmocka_unit_test(test_pool_unopenable),
+	    cmocka_unit_test_setup_teardown(test_users_by_email, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clear_all, setup, teardown),
+	    cmocka_unit_test(test_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

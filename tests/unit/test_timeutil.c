@@ -218,6 +218,30 @@ static void test_clocks(void **state)
 	assert_true(m2 >= m1);
 }
 
+static void test_fake_clock(void **state)
+{
+	int64_t real = time_real_ms();
+
+	assert_false(time_fake_active());
+	time_fake_set(INT64_C(1893456000000)); /* 2030-01-01 */
+	assert_true(time_fake_active());
+	/* frozen: every reading is the same instant */
+	assert_int_equal(time_now_ms(), INT64_C(1893456000000));
+	assert_int_equal(time_now_ms(), INT64_C(1893456000000));
+	/* the real clock is untouched */
+	assert_true(time_real_ms() >= real);
+	assert_true(time_real_ms() < INT64_C(1893456000000));
+	/* any instant may be faked, the epoch and before included */
+	time_fake_set(0);
+	assert_true(time_fake_active());
+	assert_int_equal(time_now_ms(), 0);
+	time_fake_set(-1000);
+	assert_int_equal(time_now_ms(), -1000);
+	time_fake_clear();
+	assert_false(time_fake_active());
+	assert_true(time_now_ms() >= real);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_round_trip_every_day_near_epoch),
 	    cmocka_unit_test(test_clocks),
+	    cmocka_unit_test(test_fake_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
