@@ -2,14 +2,16 @@
 #
 #   make          build build/mgmtd (and the static library the tests link)
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
-#   make test     install what is missing, build, run every suite
+#   make test     install what is missing, build, run every suite: unit and integration,
+#                 the same against an ASan+UBSan build, every fuzzer for 30 s
+#   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one)
 #   make deps     install the Debian packages the build and the tests need
 #   make format   clang-format every C file in place
-#   make asan / make ubsan          sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
-#                                   runs the unit and integration suites against one
-#   make fuzz     every libFuzzer harness for FUZZ_SECONDS each (build/fuzz)
-#   make memcheck a short integration run of the daemon under valgrind memcheck
-#   make bench    the benchmark (tests/bench/): mgmtd against a bare libmicrohttpd server
+#   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
+#                 runs the unit and integration suites against one
+#   make fuzz     every libFuzzer harness for FUZZ_SECONDS (60) each (build/fuzz)
+#   make memcheck a short integration run with mgmtd under valgrind memcheck
+#   make bench    mgmtd against a bare libmicrohttpd server (tests/bench/, docs/benchmarks.md)
 
 # Every Debian package the build, `make run` and `make test` use.
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \

@@ -162,7 +162,7 @@ static enum api_status run(struct request *req, bool *read_began)
 		if (req->store == NULL)
 			return api_fail(req, API_UNAVAILABLE,
 			                "the store cannot be opened; retry later");
-		/* A read: authentication and handler share one snapshot (run_read). */
+		/* A read: authentication and handler share one snapshot (store.h). */
 		if (route->op == OP_READ && !*read_began &&
 		    store_read_begin(req->store, read_began) != STORE_OK)
 			return api_fail(req, API_UNAVAILABLE,

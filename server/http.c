@@ -30,6 +30,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	unsigned port;
+	atomic_bool stopping; /* new connections are closed at once (on_accept) */
 };
 
 struct http_request {
@@ -257,14 +258,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (hr == NULL)
 		return;
 	p = &hr->req.principal;
-	if (!srv->app->cfg.access_log)
-		; /* [server] access_log = false */
-	else if (hr->http_status != 0)
+	if (srv->app->cfg.access_log && hr->http_status != 0)
 		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
 		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
 		         p->kind != PRINCIPAL_NONE ? " by " : "",
 		         p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
-	else if (hr->started && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+	else if (srv->app->cfg.access_log && hr->started &&
+	         toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,
 		         hr->req.path, (int)toe);
 	request_release(&hr->req);
@@ -274,6 +274,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		atomic_fetch_sub(&srv->app->in_flight, 1);
 	free(hr);
 	*con_cls = NULL;
+}
+
+/* Once stopping, a new connection is closed as soon as it is accepted. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
 }
 
 /* libmicrohttpd hands over printf-style formats of its own. */
@@ -372,7 +382,7 @@ int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
 	srv->app = app;
 	srv->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-	    NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
+	    on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -394,7 +404,6 @@ unsigned http_port(const struct http_server *srv)
 void http_stop(struct http_server *srv, int drain_ms)
 {
 	int64_t deadline;
-	MHD_socket fd;
 
 	if (srv == NULL)
 		return;
@@ -404,12 +413,14 @@ void http_stop(struct http_server *srv, int drain_ms)
 		return;
 	}
 	/*
-	 * Stop accepting first; connections already open keep being served. The
-	 * socket may be closed only after MHD_stop_daemon: a worker thread may
-	 * still have it in its epoll set, and removing a closed one makes
-	 * libmicrohttpd abort ("Failed to remove listen FD from epoll set").
+	 * Stop taking connections first; those already open keep being served.
+	 * Not with MHD_quiesce_daemon: with epoll and worker threads it races
+	 * the workers' own removal of the listening socket from their epoll sets
+	 * and aborts the process ("Failed to remove listen FD from epoll set",
+	 * libmicrohttpd 0.9.75; seen under load at SIGTERM). The accept policy
+	 * closes new connections instead, and MHD_stop_daemon closes the socket.
 	 */
-	fd = MHD_quiesce_daemon(srv->daemon);
+	atomic_store(&srv->stopping, true);
 	deadline = time_monotonic_us() + (int64_t)drain_ms * 1000;
 	while (atomic_load(&srv->app->in_flight) > 0 && time_monotonic_us() < deadline)
 		usleep(10 * 1000);
@@ -417,7 +428,5 @@ void http_stop(struct http_server *srv, int drain_ms)
 		log_warn("stopping with %ld requests still in flight",
 		         atomic_load(&srv->app->in_flight));
 	MHD_stop_daemon(srv->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	free(srv);
 }

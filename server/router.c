@@ -123,14 +123,13 @@ static bool pattern_matches(const char *pattern, char *const segments[], int cou
  */
 static bool captures_fit(const struct captures *c, char *const segments[])
 {
+	const size_t room = sizeof(((struct route_match *)0)->param_values[0]);
+
 	for (size_t k = 0; k < c->count; k++)
-		if (strnlen(segments[c->segment[k]],
-		            sizeof(((struct route_match *)0)->param_values[0])) >=
-		    sizeof(((struct route_match *)0)->param_values[0]))
+		if (strnlen(segments[c->segment[k]], room) >= room)
 			return false;
 	return true;
 }
-
 /* Copies the captured values, which fit, into m. */
 static void take_captures(const struct captures *c, char *const segments[], struct route_match *m)
 {
