@@ -15,9 +15,9 @@
 #include "harness.h"
 
 /*
- * Every route with ROUTE_JSON_BODY, with its path in the harness's seed. The
- * v0 API (databases, tables, database tokens) adds its own rows here, with
- * whatever it needs added to the seed in harness.c.
+ * Every route with ROUTE_JSON_BODY, with its path in the harness's seed
+ * (harness.c: database fuzzdb with table t1, a database token). A new JSON
+ * route adds its row here; test_fuzz_endpoints.py checks that none is missing.
  */
 static const struct {
 	const char *method;
@@ -28,6 +28,13 @@ static const struct {
     {"PATCH", "/api/v0/accounts/{accountId}/users/{memberId}"},
     /* the account's only admin: the last-admin rule */
     {"PATCH", "/api/v0/accounts/{accountId}/users/{adminId}"},
+    {"POST", "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases"},
+    {"PATCH", "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases/fuzzdb"},
+    {"PUT", "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases/fuzzdb/rename"},
+    {"POST", "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases/fuzzdb/tables"},
+    {"PUT", "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases/fuzzdb/tables/t1/rename"},
+    {"POST", "/api/v0/accounts/{accountId}/clusters/{clusterId}/tokens"},
+    {"PATCH", "/api/v0/accounts/{accountId}/clusters/{clusterId}/tokens/{dbTokenId}"},
 };
 
 #define N_ENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))

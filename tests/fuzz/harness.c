@@ -17,14 +17,15 @@
 #include "log.h"
 #include "mgmt.h"
 #include "reply.h"
+#include "dbtoken.h"
 #include "request.h"
 #include "seed.h"
 #include "store.h"
 #include "timeutil.h"
 
 /*
- * Two accounts, one cluster, an admin and a member in A, an admin in B. Add
- * what new endpoints need (databases, database tokens) here.
+ * Two accounts, one cluster, an admin and a member in A, an admin in B, one
+ * database in A's cluster; build() adds a table and a database token.
  */
 static const char seed_text[] =
     "{\"accounts\": ["
@@ -39,7 +40,10 @@ static const char seed_text[] =
     "  {\"accountId\": \"" FUZZ_ACCOUNT_A "\", \"email\": \"member@example.com\","
     "   \"group\": \"member\"},"
     "  {\"accountId\": \"" FUZZ_ACCOUNT_B "\", \"email\": \"admin-b@example.com\","
-    "   \"group\": \"admin\"}]}";
+    "   \"group\": \"admin\"}],"
+    " \"databases\": ["
+    "  {\"accountId\": \"" FUZZ_ACCOUNT_A "\", \"clusterId\": \"" FUZZ_CLUSTER_A "\","
+    "   \"name\": \"fuzzdb\"}]}";
 
 static char tempdirs[8][PATH_MAX];
 static size_t tempdir_count;
@@ -100,6 +104,37 @@ static void user_id(struct store *s, const char *email, char out[UUID_STR_SIZE])
 	memcpy(out, u.id, UUID_STR_SIZE);
 }
 
+/* A table "t1" in fuzzdb and a database token reading it, for the v0 API's rows. */
+static void add_table_and_db_token(struct store *s, struct fuzz_server *fs)
+{
+	struct store_database db;
+	struct store_table table;
+	struct store_db_token t;
+	char secret[TOKEN_DB_SIZE];
+
+	if (store_database_get(s, FUZZ_ACCOUNT_A, FUZZ_CLUSTER_A, "fuzzdb", &db) != STORE_OK)
+		die("seeded database missing");
+	memset(&table, 0, sizeof(table));
+	table.database_id = db.id;
+	snprintf(table.name, sizeof(table.name), "t1");
+	table.created_at = time_now_ms();
+	if (store_table_insert(s, &table) != STORE_OK)
+		die("cannot add the harness table");
+	memset(&t, 0, sizeof(t));
+	snprintf(t.account_id, sizeof(t.account_id), "%s", FUZZ_ACCOUNT_A);
+	snprintf(t.cluster_id, sizeof(t.cluster_id), "%s", FUZZ_CLUSTER_A);
+	snprintf(t.description, sizeof(t.description), "fuzz reader");
+	t.permission_count = 1;
+	t.permissions[0].action = DB_ACTION_READ;
+	snprintf(t.permissions[0].resource, sizeof(t.permissions[0].resource), "fuzzdb");
+	snprintf(t.created_by, sizeof(t.created_by), "%s", fs->admin_id);
+	t.created_at = time_now_ms();
+	if (dbtoken_issue(s, &fs->app.token_key, &t, secret) != STORE_OK)
+		die("cannot issue the harness database token");
+	sodium_memzero(secret, sizeof(secret));
+	memcpy(fs->db_token_id, t.id, UUID_STR_SIZE);
+}
+
 static struct fuzz_server *build(void)
 {
 	static struct fuzz_server fs;
@@ -131,6 +166,7 @@ static struct fuzz_server *build(void)
 	                     time_now_ms(), &t, fs.token) != STORE_OK)
 		die("cannot issue the harness token");
 	memcpy(fs.token_id, t.id, UUID_STR_SIZE);
+	add_table_and_db_token(s, &fs);
 	snprintf(fs.bearer, sizeof(fs.bearer), "Bearer %s", fs.token);
 	store_close(s);
 	if (store_pool_new(fs.db_path, &fs.app.stores, err, sizeof(err)) != 0)
@@ -154,9 +190,10 @@ void fuzz_expand_path(const struct fuzz_server *fs, const char *tmpl, char *out,
 		const char *name;
 		const char *value;
 	} vars[] = {
-	    {"{accountId}", FUZZ_ACCOUNT_A}, {"{otherAccountId}", FUZZ_ACCOUNT_B},
-	    {"{clusterId}", FUZZ_CLUSTER_A}, {"{tokenId}", fs->token_id},
-	    {"{adminId}", fs->admin_id},     {"{memberId}", fs->member_id},
+	    {"{accountId}", FUZZ_ACCOUNT_A},  {"{otherAccountId}", FUZZ_ACCOUNT_B},
+	    {"{clusterId}", FUZZ_CLUSTER_A},  {"{tokenId}", fs->token_id},
+	    {"{adminId}", fs->admin_id},      {"{memberId}", fs->member_id},
+	    {"{dbTokenId}", fs->db_token_id},
 	};
 	size_t used = 0;
 

@@ -38,8 +38,9 @@ struct fuzz_server {
 	char db_path[PATH_MAX];
 	char token[TOKEN_MGMT_SIZE]; /* a management token of account A */
 	char token_id[UUID_STR_SIZE];
-	char admin_id[UUID_STR_SIZE];  /* admin@example.com, the account's only admin */
-	char member_id[UUID_STR_SIZE]; /* member@example.com */
+	char admin_id[UUID_STR_SIZE];    /* admin@example.com, the account's only admin */
+	char member_id[UUID_STR_SIZE];   /* member@example.com */
+	char db_token_id[UUID_STR_SIZE]; /* a database token reading fuzzdb */
 	char bearer[TOKEN_MGMT_SIZE + 8];
 };
 
@@ -55,7 +56,7 @@ struct fuzz_server *fuzz_server(void);
 
 /*
  * Expands the placeholders {accountId}, {otherAccountId}, {clusterId},
- * {tokenId}, {adminId} and {memberId} of a path template. Aborts when the
+ * {tokenId}, {adminId}, {memberId} and {dbTokenId} of a path template. Aborts when the
  * result does not fit.
  */
 void fuzz_expand_path(const struct fuzz_server *fs, const char *tmpl, char *out, size_t size);
