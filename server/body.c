@@ -7,6 +7,7 @@
 #include "body.h"
 #include "request.h"
 #include "timeutil.h"
+#include "util.h"
 
 enum api_status body_parse_object(struct request *req)
 {
@@ -29,17 +30,6 @@ enum api_status body_parse_object(struct request *req)
 	return API_OK;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes len bytes of a form key or value into out (at least len bytes); -1 when malformed. */
 static long form_decode(const char *s, size_t len, char *out)
 {
@@ -53,8 +43,8 @@ static long form_decode(const char *s, size_t len, char *out)
 		} else if (s[i] == '%') {
 			if (i + 2 >= len)
 				return -1;
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
+			hi = hex_digit_value(s[i + 1]);
+			lo = hex_digit_value(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -1; /* a NUL would cut the value short */
 			out[n++] = (char)(hi * 16 + lo);

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "idtoken.h"
+#include "util.h"
 
 #define KEY_FILE_MAX 16384
 #define COORD_LEN    32 /* P-256 */
@@ -39,20 +40,6 @@ struct dev_idp {
 	char issuer[CONFIG_STR_SIZE];
 	char audience[CONFIG_STR_SIZE];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A P-256 private key, nothing else: the JWKS and the alg say ES256. */
 static bool is_p256(EVP_PKEY *pkey)

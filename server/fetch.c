@@ -4,6 +4,7 @@
  * apart), so connection reuse is not worth shared state between threads.
  */
 #include "fetch.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -23,20 +24,6 @@ struct sink {
 	long max_age;
 	const atomic_bool *cancel;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int fetch_global_init(void)
 {

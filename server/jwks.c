@@ -7,6 +7,7 @@
  * to do with err.
  */
 #include "jwks.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -39,20 +40,6 @@
 #define RSA_MAX_BITS 16384
 
 enum key_verdict { KEY_OK, KEY_SKIP, KEY_FAIL };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A JSON string without embedded NUL bytes, or NULL. */
 static const char *plain_string(const json_t *v)

@@ -6,17 +6,6 @@
 #include "router.h"
 #include "util.h"
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes one segment in place. Done after splitting, so "%2F" is a
  * '/' inside a segment (a name may hold one), never a segment boundary.
@@ -28,7 +17,7 @@ static bool decode_segment(char *seg)
 
 	while (*in) {
 		if (*in == '%') {
-			int hi = hex_value(in[1]), lo = hi < 0 ? -1 : hex_value(in[2]);
+			int hi = hex_digit_value(in[1]), lo = hi < 0 ? -1 : hex_digit_value(in[2]);
 
 			if (lo < 0 || (hi == 0 && lo == 0))
 				return false;

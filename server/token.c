@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "token.h"
+#include "util.h"
 
 _Static_assert(crypto_auth_hmacsha512_KEYBYTES == TOKEN_KEY_LEN, "token key is the HMAC key");
 _Static_assert(crypto_auth_hmacsha512_BYTES == TOKEN_HASH_LEN, "stored hash is the HMAC");
@@ -44,20 +45,6 @@ _Static_assert(sodium_base64_ENCODED_LEN(DB_RANDOM_BYTES,
                "database body length");
 
 /* ---- the key file ---- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Reads exactly len bytes; returns 0, or -1 with errno set (0 for an early end of file). */
 static int read_full(int fd, unsigned char *buf, size_t len)

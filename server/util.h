@@ -41,4 +41,14 @@ long utf8_length(const char *s);
 /* True when every byte of s is printable ASCII or valid UTF-8 without C0 controls. */
 bool str_is_clean_text(const char *s);
 
+/*
+ * Formats a message into err (of errlen bytes) for the "char *err, size_t
+ * errlen" out-parameters used across the modules. Does nothing when err is
+ * NULL or errlen is 0.
+ */
+void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int hex_digit_value(char c);
+
 #endif
