@@ -19,36 +19,35 @@ enum api_status api_cluster_list(struct request *req)
 		return api_from_store(req, st, "cluster", NULL);
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
-		if (json_array_append_new(list, view_cluster(&clusters[i])) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		view_list_append(&list, view_cluster(&clusters[i]));
 	}
 	free(clusters);
 	return api_ok(req, list);
 }
 
+/* The cluster of the path: only clusters of the caller's own account exist for it. */
+static enum api_status load_cluster(struct request *req, struct store_cluster *out)
+{
+	enum store_status st = store_cluster_get(req->store, req->principal.account_id,
+	                                         request_param(req, "clusterId"), out);
+
+	if (st != STORE_OK)
+		return api_from_store(req, st, "cluster", NULL);
+	return API_OK;
+}
+
 enum api_status api_cluster_get(struct request *req)
 {
 	struct store_cluster cluster;
-	enum store_status st;
 
-	st = store_cluster_get(req->store, req->principal.account_id,
-	                       request_param(req, "clusterId"), &cluster);
-	if (st != STORE_OK)
-		return api_from_store(req, st, "cluster", NULL);
+	if (load_cluster(req, &cluster) != API_OK)
+		return req->status;
 	return api_ok(req, view_cluster(&cluster));
 }
 
 enum api_status api_require_cluster(struct request *req)
 {
 	struct store_cluster cluster;
-	enum store_status st;
 
-	/* Only clusters of the caller's own account exist for it. */
-	st = store_cluster_get(req->store, req->principal.account_id,
-	                       request_param(req, "clusterId"), &cluster);
-	if (st != STORE_OK)
-		return api_from_store(req, st, "cluster", NULL);
-	return API_OK;
+	return load_cluster(req, &cluster);
 }

@@ -74,10 +74,7 @@ enum api_status api_database_list(struct request *req)
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
 		/* Deleted ones carry their id: undelete needs it. */
-		if (json_array_append_new(list, view_database(&dbs[i], deleted)) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		view_list_append(&list, view_database(&dbs[i], deleted));
 	}
 	free(dbs);
 	return api_ok(req, list);

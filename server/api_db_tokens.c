@@ -47,10 +47,7 @@ enum api_status api_db_token_list(struct request *req)
 		return api_from_store(req, st, "database token", NULL);
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
-		if (json_array_append_new(list, view_db_token(&tokens[i])) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		view_list_append(&list, view_db_token(&tokens[i]));
 	}
 	free(tokens);
 	return api_ok(req, list);

@@ -52,10 +52,7 @@ enum api_status api_mgmt_token_list(struct request *req)
 		return api_from_store(req, st, "management token", NULL);
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
-		if (json_array_append_new(list, view_mgmt_token(&tokens[i], req->now)) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		view_list_append(&list, view_mgmt_token(&tokens[i], req->now));
 	}
 	free(tokens);
 	return api_ok(req, list);

@@ -37,10 +37,7 @@ enum api_status api_table_list(struct request *req)
 		return api_from_store(req, st, "table", NULL);
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
-		if (json_array_append_new(list, view_table(&tables[i], &db, true)) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		view_list_append(&list, view_table(&tables[i], &db, true));
 	}
 	free(tables);
 	return api_ok(req, list);

@@ -77,10 +77,7 @@ enum api_status api_user_list(struct request *req)
 	for (size_t i = 0; list && i < n; i++) {
 		if (only_self && strcmp(users[i].id, req->principal.user_id) != 0)
 			continue;
-		if (json_array_append_new(list, view_user(&users[i])) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		view_list_append(&list, view_user(&users[i]));
 	}
 	free(users);
 	return api_ok(req, list);

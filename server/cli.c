@@ -486,10 +486,7 @@ static int user_list(int argc, char **argv)
 		json_t *list = json_array();
 
 		for (size_t i = 0; list && i < n; i++)
-			if (json_array_append_new(list, view_user(&users[i])) != 0) {
-				json_decref(list);
-				list = NULL;
-			}
+			view_list_append(&list, view_user(&users[i]));
 		rc = print_json(list);
 		goto out;
 	}
@@ -669,10 +666,7 @@ static int management_list(int argc, char **argv)
 		json_t *list = json_array();
 
 		for (size_t i = 0; list && i < n; i++)
-			if (json_array_append_new(list, view_mgmt_token(&tokens[i], now)) != 0) {
-				json_decref(list);
-				list = NULL;
-			}
+			view_list_append(&list, view_mgmt_token(&tokens[i], now));
 		rc = print_json(list);
 		goto out;
 	}

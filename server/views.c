@@ -155,3 +155,16 @@ json_t *view_db_token(const struct store_db_token *t)
 	bad |= json_set_time(o, "revokedAt", t->revoked_at);
 	return finish(o, bad);
 }
+
+void view_list_append(json_t **list, json_t *item)
+{
+	if (*list == NULL) {
+		json_decref(item);
+		return;
+	}
+	/* json_array_append_new releases item itself, also when it fails. */
+	if (item == NULL || json_array_append_new(*list, item) != 0) {
+		json_decref(*list);
+		*list = NULL;
+	}
+}

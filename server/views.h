@@ -27,4 +27,12 @@ json_t *view_table(const struct store_table *t, const struct store_database *db,
 /* DatabaseToken, without the secret. */
 json_t *view_db_token(const struct store_db_token *t);
 
+/*
+ * Appends item (a new reference, or NULL when building it failed) to *list,
+ * taking ownership of it. On any failure frees *list and sets it to NULL, so
+ * a loop "for (...; list && i < n; ...) view_list_append(&list, view(...))"
+ * ends with a whole list or NULL (out of memory).
+ */
+void view_list_append(json_t **list, json_t *item);
+
 #endif
