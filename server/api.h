@@ -30,6 +30,12 @@ enum api_status api_user_get(struct request *req);
 enum api_status api_user_update(struct request *req);
 enum api_status api_user_delete(struct request *req);
 
+/* api_invites.c */
+enum api_status api_invite_list(struct request *req);
+enum api_status api_invite_create(struct request *req);
+enum api_status api_invite_get(struct request *req);
+enum api_status api_invite_revoke(struct request *req);
+
 /* api_clusters.c */
 enum api_status api_cluster_list(struct request *req);
 enum api_status api_cluster_get(struct request *req);

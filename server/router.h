@@ -28,6 +28,7 @@ enum resource {
 	RES_DATABASES,
 	RES_TABLES,
 	RES_DB_TOKENS,
+	RES_INVITES,
 	RES_COUNT
 };
 

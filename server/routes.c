@@ -26,6 +26,11 @@ const struct route routes[] = {
     {"PATCH", ACCOUNT "/users/{userId}", api_user_update, RES_USERS, OP_UPDATE, ROUTE_JSON_BODY},
     {"DELETE", ACCOUNT "/users/{userId}", api_user_delete, RES_USERS, OP_DELETE, 0},
 
+    {"GET", ACCOUNT "/invites", api_invite_list, RES_INVITES, OP_READ, 0},
+    {"POST", ACCOUNT "/invites", api_invite_create, RES_INVITES, OP_CREATE, ROUTE_JSON_BODY},
+    {"GET", ACCOUNT "/invites/{inviteId}", api_invite_get, RES_INVITES, OP_READ, 0},
+    {"DELETE", ACCOUNT "/invites/{inviteId}", api_invite_revoke, RES_INVITES, OP_DELETE, 0},
+
     {"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
     {"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
 
