@@ -80,6 +80,12 @@ enum api_status api_dev_idp_discovery(struct request *req);
 enum api_status api_dev_idp_jwks(struct request *req);
 enum api_status api_dev_idp_token(struct request *req);
 
+/* api_devidp_authorize.c: the authorization-code grant, only while [dev_idp] is enabled */
+enum api_status api_dev_idp_authorize_page(struct request *req);
+enum api_status api_dev_idp_authorize_pick(struct request *req);
+/* POST /oauth/token with grant_type=authorization_code */
+enum api_status api_dev_idp_code_grant(struct request *req);
+
 /* api_testing.c: only while [testing] is enabled */
 enum api_status api_test_reset(struct request *req);
 enum api_status api_test_clock_get(struct request *req);

@@ -70,6 +70,9 @@ const struct route routes[] = {
     {"GET", "/.well-known/jwks.json", api_dev_idp_jwks, RES_NONE, OP_READ, ROUTE_DEV_IDP},
     {"POST", "/oauth/token", api_dev_idp_token, RES_NONE, OP_CREATE,
      ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+    {"GET", "/oauth/authorize", api_dev_idp_authorize_page, RES_NONE, OP_READ, ROUTE_DEV_IDP},
+    {"POST", "/oauth/authorize", api_dev_idp_authorize_pick, RES_NONE, OP_CREATE,
+     ROUTE_DEV_IDP | ROUTE_FORM_BODY},
 
     /* The test harness: a test device, no credential. */
     {"POST", "/_test/reset", api_test_reset, RES_NONE, OP_UPDATE, ROUTE_TESTING},
