@@ -50,8 +50,10 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_o
 	LSAN_OPTIONS=exitcode=88
 
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
-LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o
+LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o \
+	$(BUILD)/obj/ui_files.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
+UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -67,6 +69,13 @@ $(BUILD)/schema.c: $(MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
 	sh tests/tools/embed-schema.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c server/schema.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Admin UI's files, embedded like the migrations (server/ui.h).
+$(BUILD)/ui_files.c: $(UI_FILES) tests/tools/embed-ui.sh | $(BUILD)/obj
+	sh tests/tools/embed-ui.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmgmtd.a: $(LIB_OBJS)
@@ -153,7 +162,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/harness.o
+	$(FUZZ_DIR)/obj/ui_files.o $(FUZZ_DIR)/obj/harness.o
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -164,6 +173,9 @@ $(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard 
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)

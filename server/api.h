@@ -86,6 +86,12 @@ enum api_status api_dev_idp_authorize_pick(struct request *req);
 /* POST /oauth/token with grant_type=authorization_code */
 enum api_status api_dev_idp_code_grant(struct request *req);
 
+/* api_ui.c: the Admin UI, only while [ui] is enabled */
+enum api_status api_ui_redirect(struct request *req);
+enum api_status api_ui_index(struct request *req);
+enum api_status api_ui_file(struct request *req);
+enum api_status api_ui_config(struct request *req);
+
 /* api_testing.c: only while [testing] is enabled */
 enum api_status api_test_reset(struct request *req);
 enum api_status api_test_clock_get(struct request *req);

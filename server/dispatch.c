@@ -88,7 +88,8 @@ static bool is_form_content_type(const char *ct)
 /* The optional features this server has enabled, as route flags. */
 static unsigned enabled_features(const struct app *app)
 {
-	return (app->dev_idp ? ROUTE_DEV_IDP : 0) | (app->cfg.testing_enabled ? ROUTE_TESTING : 0);
+	return (app->dev_idp ? ROUTE_DEV_IDP : 0) | (app->cfg.testing_enabled ? ROUTE_TESTING : 0) |
+	       (app->cfg.ui_enabled ? ROUTE_UI : 0);
 }
 
 static enum api_status forbidden(struct request *req, const struct route *route)

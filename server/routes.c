@@ -74,6 +74,12 @@ const struct route routes[] = {
     {"POST", "/oauth/authorize", api_dev_idp_authorize_pick, RES_NONE, OP_CREATE,
      ROUTE_DEV_IDP | ROUTE_FORM_BODY},
 
+    /* The Admin UI: static files; the page signs in and calls the API itself. */
+    {"GET", "/ui", api_ui_redirect, RES_NONE, OP_READ, ROUTE_UI},
+    {"GET", "/ui/", api_ui_index, RES_NONE, OP_READ, ROUTE_UI},
+    {"GET", "/ui/config.json", api_ui_config, RES_NONE, OP_READ, ROUTE_UI},
+    {"GET", "/ui/{file}", api_ui_file, RES_NONE, OP_READ, ROUTE_UI},
+
     /* The test harness: a test device, no credential. */
     {"POST", "/_test/reset", api_test_reset, RES_NONE, OP_UPDATE, ROUTE_TESTING},
     {"GET", "/_test/clock", api_test_clock_get, RES_NONE, OP_READ, ROUTE_TESTING},

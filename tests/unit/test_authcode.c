@@ -88,7 +88,8 @@ static void test_pkce(void **state)
 	assert_true(authcode_pkce_well_formed(challenge));
 	assert_true(authcode_pkce_matches(verifier, challenge));
 	assert_false(authcode_pkce_matches(challenge, challenge));
-	assert_false(authcode_pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
+	assert_false(
+	    authcode_pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
 	assert_false(authcode_pkce_matches(verifier, "short"));
 	assert_false(authcode_pkce_well_formed("too-short"));
 	assert_false(authcode_pkce_well_formed("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX+"));
