@@ -171,22 +171,25 @@ function renderHeader() {
     saveCluster(ctx.cluster);
     route();
   });
-  who.replaceChildren(
-    h("span", { class: "account" }, "Account ", h("code", null, ctx.account)),
-    ctx.clusters.length ? h("span", null, h("label", { for: "cluster-select" }, "Cluster "), select) : null,
-    h("span", { id: "signed-in-as" }, `Signed in as ${ctx.me.label}`),
-    h(
-      "button",
-      {
-        type: "button",
-        id: "sign-out",
-        onclick: () => {
-          signOut();
-          showSignIn("You are signed out.");
-        },
+  const signOutButton = h(
+    "button",
+    {
+      type: "button",
+      id: "sign-out",
+      onclick: () => {
+        signOut();
+        showSignIn("You are signed out.");
       },
-      "Sign out"
-    )
+    },
+    "Sign out"
+  );
+  who.replaceChildren(
+    ...[
+      h("span", { class: "account" }, "Account ", h("code", null, ctx.account)),
+      ctx.clusters.length && h("span", null, h("label", { for: "cluster-select" }, "Cluster "), select),
+      h("span", { id: "signed-in-as" }, `Signed in as ${ctx.me.label}`),
+      signOutButton,
+    ].filter(Boolean)
   );
   who.hidden = false;
 }
@@ -258,6 +261,7 @@ async function route() {
   }
   const found = ROUTES.map(([re, f, res]) => [hash.match(re), f, res]).find(([m]) => m);
   say(problem, "");
+  say(notice, "");
   if (!found || !ctx.can(found[2], "r")) {
     markNav("");
     main.replaceChildren(h("h1", { tabindex: "-1" }, "Not here"), h("p", null, found ? `As ${ctx.who()}, you cannot see this page.` : "No such page."));

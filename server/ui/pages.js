@@ -30,7 +30,7 @@ export const ROLES = {
 function page(ctx, title, intro) {
   const heading = h("h1", { tabindex: "-1" }, title);
   const body = h("div", { class: "page" });
-  ctx.main.replaceChildren(heading, intro ? h("p", { class: "intro" }, intro) : null, body);
+  ctx.main.replaceChildren(...[heading, intro && h("p", { class: "intro" }, intro), body].filter(Boolean));
   heading.focus();
   document.title = `${title} - mgmtd Admin`;
   return body;
