@@ -5,7 +5,8 @@
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same against an ASan+UBSan build, every fuzzer for 30 s
 #   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one)
-#   make deps     install the Debian packages the build and the tests need
+#   make deps     install the Debian packages the build and the tests need, and the npm
+#                 package the UI's browser tests inject (tests/browser: axe-core)
 #   make format   clang-format every C file in place
 #   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
 #                 runs the unit and integration suites against one
@@ -17,7 +18,7 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk
+	clang libclang-rt-14-dev valgrind wrk chromium chromium-driver python3-selenium
 
 PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl
 
@@ -101,6 +102,11 @@ deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -q && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@# What the UI's browser tests inject into pages (axe-core), from the lock file.
+	@if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then \
+		echo "installing tests/browser (npm ci)"; \
+		npm ci --prefix tests/browser --no-audit --no-fund; \
 	fi
 
 run: deps
