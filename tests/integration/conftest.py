@@ -354,7 +354,8 @@ class Idp:
                  omit=(), kid=None):
         """A signed JWT. key: "rsa-1" or "ec-1" (in the JWKS), "rogue-rsa" or
         "rogue-ec384" (not in it). kid defaults to key for JWKS keys and to "rsa-1"
-        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds."""
+        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds. The header
+        says typ JWT unless extra_headers sets "typ" (None: no typ at all)."""
         signing = {
             "rsa-1": self.keys["rsa-1"],
             "ec-1": self.keys["ec-1"],
@@ -371,14 +372,18 @@ class Idp:
         token = pyjwt.encode(payload, signing, algorithm=alg, headers=headers)
         return token if isinstance(token, str) else token.decode()
 
-    def unsigned_jwt(self, **claims_kw) -> str:
-        """alg "none", crafted by hand."""
-        header = b64url_json({"alg": "none", "typ": "JWT"})
-        return header + "." + b64url_json(self.claims(**claims_kw)) + "."
+    def unsigned_jwt(self, typ="JWT", **claims_kw) -> str:
+        """alg "none", crafted by hand; typ None leaves typ out."""
+        header = {"alg": "none"}
+        if typ is not None:
+            header["typ"] = typ
+        return b64url_json(header) + "." + b64url_json(self.claims(**claims_kw)) + "."
 
-    def hs256_with_public_pem(self, kid="rsa-1", **claims_kw) -> str:
+    def hs256_with_public_pem(self, kid="rsa-1", typ="JWT", **claims_kw) -> str:
         """HS256 keyed with the RSA public key PEM: the classic alg-confusion attack."""
-        header = {"alg": "HS256", "typ": "JWT"}
+        header = {"alg": "HS256"}
+        if typ is not None:
+            header["typ"] = typ
         if kid is not None:
             header["kid"] = kid
         signing_input = (
