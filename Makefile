@@ -5,7 +5,7 @@
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same against an ASan+UBSan build, every fuzzer for 30 s
 #   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one)
-#   make deps     install the Debian packages the build and the tests need
+#   make deps     install the Debian and npm packages the build and the tests need
 #   make format   clang-format every C file in place
 #   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
 #                 runs the unit and integration suites against one
@@ -18,6 +18,10 @@ DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libs
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk
+
+# npm packages of the tests, pinned by tests/node/package-lock.json and installed
+# into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
+NODE_DIR := tests/node
 
 PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl
 
@@ -92,6 +96,12 @@ deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -q && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@if ! cmp -s $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; then \
+		command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ with npm"; exit 1; }; \
+		echo "installing npm packages in $(NODE_DIR)"; \
+		(cd $(NODE_DIR) && npm ci --no-audit --no-fund) && \
+		cp $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; \
 	fi
 
 run: deps
