@@ -135,13 +135,11 @@ static char *join3(const char *a, const char *b, const char *c)
 	return s;
 }
 
-/*
- * A compact JWS made without libjwt, following RFC 7515/7518 (ECDSA as the
- * raw r||s pair; as OpenSSL's DER when der_ecdsa, which RFC 7518 forbids),
- * over exactly the header and payload texts given. Caller frees.
- */
-static char *craft_form(EVP_PKEY *pk, const char *md, const char *header, const char *payload,
-                        bool der_ecdsa)
+/* Signs input into out (at most cap bytes); returns the signature's length. */
+typedef size_t (*sign_fn)(const void *how, const char *input, unsigned char *out, size_t cap);
+
+/* A compact JWS over exactly the header and payload texts given, signed by fn. Caller frees. */
+static char *compose(const char *header, const char *payload, sign_fn fn, const void *how)
 {
 	char *h = tk_b64url(header, strlen(header));
 	char *p = tk_b64url(payload, strlen(payload));
@@ -151,7 +149,7 @@ static char *craft_form(EVP_PKEY *pk, const char *md, const char *header, const 
 	char *sig, *tok;
 
 	input[strlen(input) - 1] = '\0'; /* "h.p" */
-	siglen = tk_sign(pk, md, input, strlen(input), !der_ecdsa, sigbin, sizeof(sigbin));
+	siglen = fn(how, input, sigbin, sizeof(sigbin));
 	sig = tk_b64url(sigbin, siglen);
 	tok = join3(h, p, sig);
 	free(h);
@@ -159,6 +157,32 @@ static char *craft_form(EVP_PKEY *pk, const char *md, const char *header, const 
 	free(input);
 	free(sig);
 	return tok;
+}
+
+struct evp_signer {
+	EVP_PKEY *pk;
+	const char *md;
+	bool raw_ec;
+};
+
+static size_t evp_sign(const void *how, const char *input, unsigned char *out, size_t cap)
+{
+	const struct evp_signer *e = how;
+
+	return tk_sign(e->pk, e->md, input, strlen(input), e->raw_ec, out, cap);
+}
+
+/*
+ * A compact JWS made without libjwt, following RFC 7515/7518 (ECDSA as the
+ * raw r||s pair; as OpenSSL's DER when der_ecdsa, which RFC 7518 forbids),
+ * over exactly the header and payload texts given. Caller frees.
+ */
+static char *craft_form(EVP_PKEY *pk, const char *md, const char *header, const char *payload,
+                        bool der_ecdsa)
+{
+	const struct evp_signer e = {pk, md, !der_ecdsa};
+
+	return compose(header, payload, evp_sign, &e);
 }
 
 static char *craft(EVP_PKEY *pk, const char *md, const char *header, const char *payload)
@@ -320,25 +344,33 @@ static char *with_sig(const char *tok, const unsigned char *sig, size_t len)
 	return out;
 }
 
+struct hmac_signer {
+	const char *key;
+	size_t len;
+};
+
+static size_t hmac_sign(const void *how, const char *input, unsigned char *out, size_t cap)
+{
+	const struct hmac_signer *k = how;
+	crypto_auth_hmacsha256_state st;
+
+	assert_true(cap >= crypto_auth_hmacsha256_BYTES);
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)k->key, k->len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)input, strlen(input));
+	crypto_auth_hmacsha256_final(&st, out);
+	return crypto_auth_hmacsha256_BYTES;
+}
+
 /* HS256 keyed with key (the classic confusion: a public key PEM as the secret). Caller frees. */
 static char *hs256_token(const char *key, size_t keylen, const char *header, json_t *claims)
 {
-	char *h = tk_b64url(header, strlen(header));
-	char *p = claims_part(claims);
-	char *input = join3(h, p, "x"), *sig, *tok;
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	crypto_auth_hmacsha256_state st;
+	const struct hmac_signer k = {key, keylen};
+	char *payload = json_dumps(claims, JSON_COMPACT), *tok;
 
-	input[strlen(input) - 2] = '\0'; /* "h.p" */
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, keylen);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)input, strlen(input));
-	crypto_auth_hmacsha256_final(&st, mac);
-	sig = tk_b64url(mac, sizeof(mac));
-	tok = join3(h, p, sig);
-	free(h);
-	free(p);
-	free(input);
-	free(sig);
+	assert_non_null(payload);
+	tok = compose(header, payload, hmac_sign, &k);
+	free(payload);
+	json_decref(claims);
 	return tok;
 }
 
