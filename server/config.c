@@ -129,8 +129,9 @@ static const struct option options[] = {
      .doc = "the \"aud\" of the JWTs it signs"},
 
     {"testing", "enabled", BOOL(testing_enabled), .def = "false",
-     .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; "
-            "never on a network"},
+     .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; failed "
+            "authentications are not throttled unless [auth] failed_auth_* is set; never "
+            "on a network"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -157,6 +157,29 @@ def rfc3339(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
 
 
+def future_year(years: int = 2) -> int:
+    """A calendar year that lies `years` ahead of today, whatever today is: no test may
+    use a fixed date as the future or the past (the suite also runs with the clock
+    decades ahead, `make integration-ahead`)."""
+    return now_utc().year + years
+
+
+def dated(template: str, years: int = 2) -> str:
+    """template with {y} replaced by future_year(years) and {y1} by the year after it."""
+    y = future_year(years)
+    return template.format(y=y, y1=y + 1)
+
+
+def future_rfc3339(**delta) -> str:
+    """Now plus a timedelta (days=7, ...), as mgmtd answers timestamps."""
+    return rfc3339(now_utc() + dt.timedelta(**delta))
+
+
+def past_rfc3339(**delta) -> str:
+    """Now minus a timedelta (days=400, ...)."""
+    return rfc3339(now_utc() - dt.timedelta(**delta))
+
+
 def parse_ts(s: str) -> dt.datetime:
     assert RFC3339_MS.match(s), "not an RFC 3339 UTC millisecond timestamp: %r" % (s,)
     return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
@@ -974,6 +997,21 @@ def mgmtd_bin():
     if not os.access(path, os.X_OK):
         pytest.fail("MGMTD_BIN=%s is not executable" % path, pytrace=False)
     return os.path.abspath(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clock_ahead():
+    """`make clock-ahead` runs the suite under libfaketime with the clock decades ahead
+    and says which year it must be at least; a preload that moved nothing fails here
+    instead of passing for the wrong reason. Returns that year, or None."""
+    want = os.environ.get("MGMTD_CLOCK_AHEAD_MIN_YEAR")
+    if not want:
+        return None
+    if now_utc().year < int(want):
+        pytest.fail("MGMTD_CLOCK_AHEAD_MIN_YEAR=%s but this process's clock says %s: "
+                    "libfaketime did not take effect" % (want, now_utc().isoformat()),
+                    pytrace=False)
+    return int(want)
 
 
 @pytest.fixture(scope="session")
