@@ -1,6 +1,11 @@
-"""The documentation files that mirror the code stay equal to it."""
+"""The documentation files that mirror the code stay equal to it, and read as written."""
+import difflib
+import glob
 import os
+import re
 import subprocess
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -70,12 +75,6 @@ def test_fuzzer_covers_every_json_route():
 # Markdown structure of README.md and docs/*.md: no heading repeated next to
 # itself (a merge that kept both sides), no ordered list that counts wrong
 # (a step listed twice, a step lost, a paragraph that Markdown takes for a list).
-
-import difflib  # noqa: E402
-import glob  # noqa: E402
-import re  # noqa: E402
-
-import pytest  # noqa: E402
 
 MARKDOWN_FILES = ["README.md"] + sorted(
     os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
