@@ -9,7 +9,7 @@
 #   make clock-ahead  unit and integration suites with the wall clock of the tests and of
 #                 every daemon CLOCK_AHEAD_YEARS (25) years ahead (libfaketime)
 #   make deps     install the Debian packages the build and the tests need
-#   make format   clang-format every C file in place
+#   make format   clang-format every C (and C++) file in place
 #   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
 #                 runs the unit and integration suites against one
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (60) each (build/fuzz)
@@ -20,7 +20,7 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk faketime
+	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev
 
 PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl
 
@@ -110,8 +110,16 @@ unit: $(UNIT_BINS)
 		if $(SANITIZER_ENV) $(TEST_ENV) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
-integration: $(BUILD)/mgmtd
+# The suite's window on RE2 (the engine of Go secret scanners), for the
+# scanner expressions of docs/tokens.md (test_token_regex.py).
+RE2FIND := build/tools/re2find
+$(RE2FIND): tests/tools/re2find.cc
+	mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -O2 -g -o $@ $< $(shell pkg-config --cflags --libs re2)
+
+integration: $(BUILD)/mgmtd $(RE2FIND)
 	$(SANITIZER_ENV) $(TEST_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
+		MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
 # One build and its two suites.
@@ -245,7 +253,7 @@ bench: deps
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
-		$(wildcard tests/bench/*.c)
+		$(wildcard tests/bench/*.c) tests/tools/re2find.cc
 
 clean:
 	rm -rf build
