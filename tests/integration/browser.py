@@ -1,5 +1,5 @@
 """A real headless Chromium driving the Admin UI (Debian's chromium, chromedriver and
-python3-selenium; never a downloaded browser), with axe-core (npm, tests/browser/)
+python3-selenium; never a downloaded browser), with axe-core (npm, tests/node/)
 injected into the page, screenshots, and a record of every URL the browser asked for.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from conftest import SLOWDOWN
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT = 10.0 * SLOWDOWN
@@ -34,7 +34,7 @@ def start_driver(profile_dir: Path):
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.fail("chromium and chromium-driver are missing: run `make deps`")
     if not AXE.exists():
-        pytest.fail("%s is missing: run `make deps` (npm install in tests/browser)" % AXE)
+        pytest.fail("%s is missing: run `make deps` (npm ci in tests/node)" % AXE)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
