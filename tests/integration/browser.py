@@ -232,7 +232,7 @@ class Browser:
         self.axe("secret-dialog")
         self.press("Close", d)
         self.no_dialog()
-        assert not self.css("#secret-value")
+        self.wait(lambda: not self.css("#secret-value"), "the secret to leave the page")
         return value
 
     # -- checks --

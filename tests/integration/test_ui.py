@@ -213,6 +213,99 @@ def test_admin_creates_a_database_and_a_write_token(ui):
     assert_status(ui.d.authorize(secret, "telemetry", "write"), 403)
 
 
+def test_admin_edits_renames_deletes_and_undeletes(ui):
+    d = ui.d
+    name = unique_name("edit")
+    d.create_database(name)
+    ok_json(d.post("/api/v0/accounts/%s/clusters/%s/databases/%s/tables" % (ACCOUNT_A, CLUSTER_A, name),
+                   d.jwt("admin"), json={"name": "mem"}))
+    tok = d.create_db_token([("read", name)], description="reader " + name)
+    user = ok_json(d.post(users_path(), d.jwt("admin"),
+                          json={"email": unique_email("mover"), "group": "member"}))
+    admin(ui)
+
+    ui.go("#/databases", "Databases")
+    ui.press("Edit", ui.row(name))
+    dlg = ui.dialog()
+    ui.fill("Retention period", "1d12h", dlg)
+    ui.press("Save", dlg)
+    ui.no_dialog()
+    ui.wait(lambda: "1d12h" in ui.row(name).text, "the new retention period")
+    new = name + "-b"
+    ui.press("Rename", ui.row(name))
+    dlg = ui.dialog()
+    ui.fill("New name", new, dlg)
+    ui.press("Rename", dlg)
+    ui.no_dialog()
+    ui.row(new)
+
+    # tables of the renamed database
+    ui.drv.find_element("link text", new).click()
+    ui.wait_h1("Tables of %s" % new)
+    ui.press("Rename", ui.row("mem"))
+    dlg = ui.dialog()
+    ui.fill("New name", "memory", dlg)
+    ui.press("Rename", dlg)
+    ui.no_dialog()
+    ui.press("Delete", ui.row("memory"))
+    dlg = ui.dialog()
+    assert "memory" in dlg.text
+    ui.press("Delete table", dlg)
+    ui.no_dialog()
+    ui.wait(lambda: "No table." in ui.one("table").text, "the table to go")
+    ui.choose("Show deleted tables")
+    ui.press("Undelete", ui.row("memory"))
+    ui.wait(lambda: "undeleted" in ui.notice(), "the undelete notice")
+
+    ui.go("#/databases", "Databases")
+    ui.press("Delete", ui.row(new))
+    dlg = ui.dialog()
+    assert new in dlg.text
+    ui.press("Delete database", dlg)
+    ui.no_dialog()
+    ui.wait(lambda: new not in ui.one("table").text, "the database to go")
+    ui.choose("Show deleted databases")
+    ui.press("Undelete", ui.row(new))
+    ui.wait(lambda: "undeleted" in ui.notice(), "the undelete notice")
+    live = ok_json(d.get("/api/v0/accounts/%s/clusters/%s/databases" % (ACCOUNT_A, CLUSTER_A), d.jwt("admin")))
+    assert new in [x["name"] for x in live]
+
+    # a database token's description and permissions
+    ui.go("#/database-tokens", "Database tokens")
+    ui.press("Edit", ui.row("reader " + name))
+    dlg = ui.dialog()
+    ui.fill("Description", "reader and writer", dlg)
+    ui.one('input[aria-label="write %s"]' % new, dlg).click()
+    ui.one('input[aria-label="read All databases"]', dlg).click()
+    ui.press("Save", dlg)
+    ui.no_dialog()
+    got = ok_json(d.get("/api/v0/accounts/%s/clusters/%s/tokens/%s" % (ACCOUNT_A, CLUSTER_A, tok["id"]),
+                        d.jwt("admin")))
+    assert got["description"] == "reader and writer"
+    assert sorted((p["action"], p["resource"]) for p in got["permissions"]) == [
+        ("read", "*"), ("write", new)]
+    ui.press("Revoke", ui.row("reader and writer"))
+    ui.press("Revoke token", ui.dialog())
+    ui.no_dialog()
+    assert_status(d.authorize(tok["accessToken"], new, "write"), 401)
+
+    # a user's group, and removing the user
+    ui.go("#/users", "Users")
+    ui.press("Change group", ui.row(user["email"]))
+    dlg = ui.dialog()
+    ui.choose("auditor", dlg)
+    ui.press("Save", dlg)
+    ui.no_dialog()
+    ui.wait(lambda: "auditor" in ui.row(user["email"]).text, "the new group")
+    ui.press("Remove", ui.row(user["email"]))
+    dlg = ui.dialog()
+    assert user["email"] in dlg.text
+    ui.press("Remove user", dlg)
+    ui.no_dialog()
+    ui.wait(lambda: user["email"] not in ui.one("table").text, "the user to go")
+    assert_error(d.get(users_path(user_id=user["id"]), d.jwt("admin")), 404)
+
+
 def test_invite_turns_into_a_member_who_is_offered_less(ui):
     email = unique_email("joiner")
     admin(ui)
