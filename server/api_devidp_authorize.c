@@ -193,6 +193,24 @@ static void page_account_name(struct page *p, struct store *s, const char *accou
 	page_text(p, store_account_get(s, account_id, &a) == STORE_OK ? a.name : account_id);
 }
 
+/* One button: "EMAIL <before>GROUP<between>ACCOUNT", picking that email in that account. */
+static void page_choice(struct page *p, struct store *s, const char *account_id, const char *email,
+                        const char *before, enum user_group group, const char *between)
+{
+	page_raw(p, "<li><button type=\"submit\" name=\"login\" value=\"");
+	page_text(p, account_id);
+	page_raw(p, " ");
+	page_text(p, email);
+	page_raw(p, "\">");
+	page_text(p, email);
+	page_raw(p, "</button> ");
+	page_raw(p, before);
+	page_raw(p, user_group_name(group));
+	page_raw(p, between);
+	page_account_name(p, s, account_id);
+	page_raw(p, "</li>\n");
+}
+
 /* One button per user and per pending invite (the first PAGE_MAX_CHOICES of each). */
 static void page_choices(struct page *p, struct request *req, struct store *s)
 {
@@ -206,32 +224,11 @@ static void page_choices(struct page *p, struct request *req, struct store *s)
 	page_raw(p, "<form method=\"post\" action=\"authorize\">\n");
 	page_hidden_fields(p, req);
 	page_raw(p, "<h2 id=\"pick\">Choose who you are</h2>\n<ul aria-labelledby=\"pick\">\n");
-	for (size_t i = 0; i < nu; i++) {
-		page_raw(p, "<li><button type=\"submit\" name=\"login\" value=\"");
-		page_text(p, users[i].account_id);
-		page_raw(p, " ");
-		page_text(p, users[i].email);
-		page_raw(p, "\">");
-		page_text(p, users[i].email);
-		page_raw(p, "</button> ");
-		page_raw(p, user_group_name(users[i].group));
-		page_raw(p, " in ");
-		page_account_name(p, s, users[i].account_id);
-		page_raw(p, "</li>\n");
-	}
-	for (size_t i = 0; i < ni; i++) {
-		page_raw(p, "<li><button type=\"submit\" name=\"login\" value=\"");
-		page_text(p, invites[i].account_id);
-		page_raw(p, " ");
-		page_text(p, invites[i].email);
-		page_raw(p, "\">");
-		page_text(p, invites[i].email);
-		page_raw(p, "</button> invited as ");
-		page_raw(p, user_group_name(invites[i].group));
-		page_raw(p, " to ");
-		page_account_name(p, s, invites[i].account_id);
-		page_raw(p, "</li>\n");
-	}
+	for (size_t i = 0; i < nu; i++)
+		page_choice(p, s, users[i].account_id, users[i].email, "", users[i].group, " in ");
+	for (size_t i = 0; i < ni; i++)
+		page_choice(p, s, invites[i].account_id, invites[i].email, "invited as ",
+		            invites[i].group, " to ");
 	if (nu + ni == 0)
 		page_raw(p, "<li>Nobody is provisioned yet.</li>\n");
 	page_raw(p, "</ul>\n</form>\n");

@@ -63,8 +63,7 @@ static void ui_csp(const struct app *app, char out[UI_CSP_SIZE])
 	         origin[0] ? " " : "", origin);
 }
 
-/* True when an If-None-Match header value names etag (weak comparison, RFC 9110 13.1.2). */
-static bool etag_listed(const char *header, const char *etag)
+bool ui_etag_listed(const char *header, const char *etag)
 {
 	size_t n = strlen(etag);
 
@@ -99,7 +98,7 @@ static enum api_status serve_file(struct request *req, const char *name)
 	if (f == NULL)
 		return api_raw(req, API_NOT_FOUND, "text/plain; charset=utf-8", "no such file\n",
 		               13, false, csp);
-	if (etag_listed(req->if_none_match, f->etag))
+	if (ui_etag_listed(req->if_none_match, f->etag))
 		st = api_raw(req, API_NOT_MODIFIED, NULL, NULL, 0, false, csp);
 	else
 		st = api_raw(req, API_OK, f->content_type, f->data, f->len, false, csp);

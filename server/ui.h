@@ -6,6 +6,7 @@
 #ifndef MGMTD_UI_H
 #define MGMTD_UI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ui_file {
@@ -18,5 +19,12 @@ struct ui_file {
 
 extern const struct ui_file ui_files[];
 extern const size_t ui_file_count;
+
+/*
+ * True when an If-None-Match header value (NULL: none) names etag: "*", or
+ * a comma-separated list holding it, with or without W/ (the weak
+ * comparison of RFC 9110 13.1.2). api_ui.c.
+ */
+bool ui_etag_listed(const char *if_none_match, const char *etag);
 
 #endif
