@@ -65,7 +65,7 @@ UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test check unit integration clock-ahead format clean asan ubsan sanitize \
+.PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan ubsan sanitize \
 	fuzz fuzz-ci fuzz-build memcheck bench
 
 all: $(BUILD)/mgmtd
@@ -122,6 +122,8 @@ run: deps
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
+# INTEGRATION_TESTS: which integration tests `make integration` runs (all by default).
+INTEGRATION_TESTS ?= tests/integration
 # TEST_ENV: more environment for every test process (clock-ahead sets libfaketime there).
 TEST_ENV ?=
 
@@ -140,7 +142,13 @@ $(RE2FIND): tests/tools/re2find.cc
 integration: $(BUILD)/mgmtd $(RE2FIND)
 	$(SANITIZER_ENV) $(TEST_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
 		MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(INTEGRATION_TESTS) $(PYTEST_ARGS)
+
+# The browser tests again, writing their screenshots into docs/ui/ (docs/ui.md
+# shows them); a plain run writes them under build/ui-shots/.
+ui-screenshots: $(BUILD)/mgmtd $(RE2FIND)
+	$(MAKE) integration INTEGRATION_TESTS=tests/integration/test_ui.py \
+		TEST_ENV="MGMTD_UI_SHOTS=$(abspath docs/ui)"
 
 # One build and its two suites.
 check: all
