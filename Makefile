@@ -17,9 +17,13 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk
+	clang libclang-rt-14-dev valgrind wrk \
+	libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base man-db
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl
+PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl gnutls libsystemd
+
+# The release this tree is; `mgmtd version` prints it with the libraries' versions.
+VERSION := 0.11.0
 
 CC ?= cc
 PYTHON := /usr/bin/python3
@@ -65,6 +69,11 @@ $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h) | $(BUILD)/obj
 
 $(BUILD)/schema.c: $(MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
 	sh tests/tools/embed-schema.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# version.o alone knows the version and what it was built against.
+$(BUILD)/obj/version.o: ALL_CFLAGS += -DMGMTD_VERSION='"$(VERSION)"' \
+	-DMGMTD_BUILT_WITH='"$(foreach p,$(PKGS),$(p)=$(shell pkg-config --modversion $(p) 2>/dev/null))"'
+$(BUILD)/obj/version.o: Makefile
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c server/schema.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -15,12 +15,14 @@
 #include "cli.h"
 #include "devidp.h"
 #include "jwks.h"
+#include "log.h"
 #include "mgmt.h"
 #include "rules.h"
 #include "store.h"
 #include "timeutil.h"
 #include "token.h"
 #include "util.h"
+#include "version.h"
 #include "views.h"
 
 void cli_usage(FILE *out)
@@ -33,6 +35,7 @@ void cli_usage(FILE *out)
 	      "  user           add or list users (offline, on the same store)\n"
 	      "  management     create, list or revoke management tokens (offline)\n"
 	      "  token          mint a JWT with the built-in dev identity provider (offline)\n"
+	      "  version        print the version and the libraries' versions (also --version)\n"
 	      "\n"
 	      "Run 'mgmtd COMMAND --help' for a command's options.\n",
 	      out);
@@ -43,6 +46,16 @@ static void print_errors(const struct config_errors *errs)
 	fputs(errs->text, stderr);
 	if (errs->count > 0 && errs->text[0] == '\0')
 		fprintf(stderr, "%d configuration errors\n", errs->count);
+}
+
+/* [log] format and level, for every line from here on. */
+static void apply_log_settings(const struct config *cfg)
+{
+	enum log_level level;
+
+	log_set_format(strcmp(cfg->log_format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	if (log_level_parse(cfg->log_level, &level) == 0)
+		log_set_level(level);
 }
 
 int cli_load_config(const struct cli_common *common, struct config *cfg)
@@ -64,6 +77,7 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 		print_errors(&errs);
 		return -1;
 	}
+	apply_log_settings(cfg);
 	return 0;
 }
 
@@ -828,4 +842,22 @@ int cli_token(int argc, char **argv)
 	if (strcmp(argv[1], "mint") == 0)
 		return token_mint(argc - 1, argv + 1);
 	return usage_error(token_usage, "unknown token command %s", argv[1]);
+}
+
+/* ---- version ---- */
+
+static const char version_usage[] = "usage: mgmtd version\n"
+                                    "  Prints mgmtd's version and the versions of the libraries it\n"
+                                    "  runs with and was built with. Also: mgmtd --version.\n";
+
+int cli_version(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(version_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return usage_error(version_usage, "unexpected argument %s", argv[1]);
+	version_print(stdout);
+	return EXIT_OK;
 }

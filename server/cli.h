@@ -37,5 +37,6 @@ int cli_check_config(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_management(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_version(int argc, char **argv);
 
 #endif

@@ -300,6 +300,8 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0)
+		return cli_version(argc - 1, argv + 1);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "mgmtd: libsodium cannot initialise\n");
 		return EXIT_FAILED;
