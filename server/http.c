@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "audit.h"
 #include "dispatch.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "timeutil.h"
 
@@ -30,6 +32,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	unsigned port;
+	bool metrics_only;    /* [metrics] listen: serves /metrics and nothing else */
 	atomic_bool stopping; /* new connections are closed at once (on_accept) */
 };
 
@@ -98,20 +101,20 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 {
 	struct request *req = &hr->req;
 	struct MHD_Response *resp;
-	const char *allow;
+	const char *allow, *content_type;
 	enum MHD_Result ret;
 	unsigned status;
 	size_t len;
 	char *body;
 
-	body = reply_render(req, &len, &status);
+	body = reply_render(req, &len, &status, &content_type);
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(body);
 		return MHD_NO;
 	}
-	if (len > 0 && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                                       "application/json") != MHD_YES)
+	if (len > 0 &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES)
 		goto fail;
 	/* Answers can carry secrets (a new token) and always describe live state. */
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES)
@@ -220,6 +223,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		hr->started_us = time_monotonic_us();
 		hr->req.method = method;
 		hr->req.path = hr->raw_path ? hr->raw_path : url;
+		hr->req.metrics_listener = srv->metrics_only;
 		client_address(conn, &hr->req);
 		hr->req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                                    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -247,22 +251,79 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return queue_answer(conn, hr);
 }
 
+/* Who the request acted as, for the access log: an id, or what was refused. */
+static void principal_text(const struct request *req, char *out, size_t outsize)
+{
+	const struct principal *p = &req->principal;
+
+	switch (p->kind) {
+	case PRINCIPAL_USER:
+		snprintf(out, outsize, "user %s", p->user_id);
+		return;
+	case PRINCIPAL_MGMT_TOKEN:
+		snprintf(out, outsize, "token %s (%s)", p->token_id, p->token_prefix);
+		return;
+	case PRINCIPAL_DB_TOKEN:
+		snprintf(out, outsize, "database token %s", p->token_id);
+		return;
+	case PRINCIPAL_NONE:
+		break;
+	}
+	if (req->status == API_UNAUTHORIZED || req->auth_refused) {
+		char hint[STORE_AUDIT_CREDENTIAL_SIZE];
+
+		/* the credential itself never: its public prefix or its JWT's sub */
+		audit_request_hint(req, hint, sizeof(hint));
+		snprintf(out, outsize, "refused %s", hint);
+		return;
+	}
+	out[0] = '\0';
+}
+
+/* One access-log line: method, route pattern, status, duration, who, from where. */
+static void log_access(const struct http_request *hr, double ms)
+{
+	const struct request *req = &hr->req;
+	const struct route *route = req->match.route;
+	char who[STORE_AUDIT_CREDENTIAL_SIZE + 64], client[STORE_AUDIT_CLIENT_SIZE];
+	const char *pattern = route ? route->pattern : NULL;
+
+	principal_text(req, who, sizeof(who));
+	request_client_text(req, client, sizeof(client));
+	{
+		const struct log_field f[] = {
+		    LOG_TEXT("event", "access"),
+		    LOG_TEXT("method", req->method),
+		    LOG_TEXT("route", pattern),
+		    LOG_TEXT("path", req->path),
+		    LOG_INT("status", hr->http_status),
+		    LOG_REAL("duration_ms", ms),
+		    LOG_TEXT("principal", who[0] ? who : NULL),
+		    LOG_TEXT("client", client[0] ? client : NULL),
+		};
+
+		/* an unknown path has no pattern: the path as sent stands in its place */
+		log_event(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "%s %s %u %.1fms%s%s%s%s",
+		          req->method, pattern ? pattern : req->path, hr->http_status, ms,
+		          who[0] ? " by " : "", who, client[0] ? " from " : "", client);
+	}
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct http_request *hr = *con_cls;
-	const struct principal *p;
+	int64_t us;
 
 	(void)conn;
 	if (hr == NULL)
 		return;
-	p = &hr->req.principal;
+	us = time_monotonic_us() - hr->started_us;
+	if (hr->http_status != 0)
+		metrics_request(hr->req.match.route, hr->http_status, us);
 	if (srv->app->cfg.access_log && hr->http_status != 0)
-		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
-		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
-		         p->kind != PRINCIPAL_NONE ? " by " : "",
-		         p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
+		log_access(hr, (double)us / 1000.0);
 	else if (srv->app->cfg.access_log && hr->started &&
 	         toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,

@@ -60,6 +60,18 @@ enum api_status api_ok(struct request *req, json_t *body)
 	return API_OK;
 }
 
+enum api_status api_ok_text(struct request *req, char *text, size_t len, const char *content_type)
+{
+	if (text == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	free(req->reply_text);
+	req->reply_text = text;
+	req->reply_text_len = len;
+	req->reply_type = content_type;
+	req->status = API_OK;
+	return API_OK;
+}
+
 enum api_status api_no_content(struct request *req)
 {
 	req->status = API_NO_CONTENT;
@@ -110,7 +122,8 @@ static char *fixed_internal_error(size_t *len, unsigned *http_status)
 	return copy;
 }
 
-char *reply_render(struct request *req, size_t *len, unsigned *http_status)
+char *reply_render(struct request *req, size_t *len, unsigned *http_status,
+                   const char **content_type)
 {
 	json_t *err = NULL;
 	char *text = NULL;
@@ -118,8 +131,16 @@ char *reply_render(struct request *req, size_t *len, unsigned *http_status)
 
 	*http_status = api_http_status(req->status);
 	*len = 0;
+	*content_type = "application/json";
 	if (req->status == API_NO_CONTENT)
 		return NULL;
+	if (req->status == API_OK && req->reply_text != NULL) {
+		text = req->reply_text;
+		*len = req->reply_text_len;
+		*content_type = req->reply_type ? req->reply_type : "text/plain";
+		req->reply_text = NULL;
+		return text;
+	}
 	if (req->status == API_OK) {
 		if (req->reply == NULL)
 			return fixed_internal_error(len, http_status);

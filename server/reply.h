@@ -42,6 +42,13 @@ enum api_status api_fail(struct request *req, enum api_status st, const char *fm
 /* Records a 200 answer; takes ownership of body (NULL = out of memory -> 500). */
 enum api_status api_ok(struct request *req, json_t *body);
 
+/*
+ * Records a 200 answer that is not JSON (/metrics); takes ownership of text
+ * (malloc'ed, len bytes; NULL = out of memory -> 500). content_type must
+ * outlive the request (a string literal).
+ */
+enum api_status api_ok_text(struct request *req, char *text, size_t len, const char *content_type);
+
 /* Records a 204 answer. */
 enum api_status api_no_content(struct request *req);
 
@@ -54,9 +61,11 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
 
 /*
  * Renders the recorded outcome: returns a malloc'ed body (NULL with *len 0
- * for 204) and sets *http_status. Out of memory yields a fixed 500 body.
+ * for 204) and sets *http_status; *content_type is the body's type. Out of
+ * memory yields a fixed 500 body.
  */
-char *reply_render(struct request *req, size_t *len, unsigned *http_status);
+char *reply_render(struct request *req, size_t *len, unsigned *http_status,
+                   const char **content_type);
 
 /* JSON helpers for handlers: set key only when the value applies. */
 int json_set_time(json_t *obj, const char *key, int64_t ms);    /* skips 0 */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "reply.h"
 #include "router.h"
@@ -41,6 +42,7 @@ struct request {
 	bool body_too_large;
 	bool url_has_nul; /* the URL held %00, which would cut a string short */
 	bool client_known;
+	bool metrics_listener; /* came in on [metrics] listen, which serves /metrics only */
 	unsigned char client_addr[THROTTLE_ADDR_LEN]; /* IPv6, or IPv4 mapped */
 
 	/* set by dispatch.c */
@@ -50,10 +52,19 @@ struct request {
 	struct store *store;
 	int64_t now; /* ms; one clock reading for the whole request */
 	struct principal principal;
+	bool auth_refused; /* the credential was refused (401, or 403/404 of authentication) */
+	bool write_tx;     /* a change runs in a write transaction (audit_begin) */
+	bool write_tx_own; /* ... which audit_begin began (else the caller's: the fuzzers') */
+
+	/* set by the handler of a change: what it changed (audit.h) */
+	struct audit_note audit;
 
 	/* outcome */
 	enum api_status status;
 	json_t *reply; /* owned */
+	char *reply_text;         /* owned; a non-JSON 200 body (api_ok_text) */
+	size_t reply_text_len;
+	const char *reply_type;   /* its Content-Type; NULL = application/json */
 	char message[REQUEST_MESSAGE_SIZE];
 	int retry_after; /* seconds, for a 429; 0 = no Retry-After header */
 };
@@ -69,5 +80,8 @@ const char *request_param(const struct request *req, const char *name);
 
 /* A query parameter's value or NULL when absent. */
 const char *request_query(const struct request *req, const char *key);
+
+/* The client's address as text ("127.0.0.1", "::1"); "" when unknown. */
+void request_client_text(const struct request *req, char *out, size_t outsize);
 
 #endif

@@ -28,6 +28,7 @@ enum resource {
 	RES_DATABASES,
 	RES_TABLES,
 	RES_DB_TOKENS,
+	RES_AUDIT, /* the audit trail: read only */
 	RES_COUNT
 };
 
@@ -44,9 +45,10 @@ enum route_flags {
 	/* Features: a route exists only while its feature is enabled (router_match_features). */
 	ROUTE_DEV_IDP = 1 << 3, /* [dev_idp] enabled */
 	ROUTE_TESTING = 1 << 4, /* [testing] enabled */
+	ROUTE_METRICS = 1 << 5, /* [metrics] enabled (on its own listener when it has one) */
 };
 
-#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING)
+#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING | ROUTE_METRICS)
 
 typedef enum api_status (*route_handler)(struct request *req);
 

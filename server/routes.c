@@ -26,6 +26,8 @@ const struct route routes[] = {
     {"PATCH", ACCOUNT "/users/{userId}", api_user_update, RES_USERS, OP_UPDATE, ROUTE_JSON_BODY},
     {"DELETE", ACCOUNT "/users/{userId}", api_user_delete, RES_USERS, OP_DELETE, 0},
 
+    {"GET", ACCOUNT "/audit", api_audit_list, RES_AUDIT, OP_READ, 0},
+
     {"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
     {"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
 
@@ -65,6 +67,9 @@ const struct route routes[] = {
     {"GET", "/.well-known/jwks.json", api_dev_idp_jwks, RES_NONE, OP_READ, ROUTE_DEV_IDP},
     {"POST", "/oauth/token", api_dev_idp_token, RES_NONE, OP_CREATE,
      ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+
+    /* Prometheus scrapes, without a credential ([metrics] enabled). */
+    {"GET", "/metrics", api_metrics, RES_NONE, OP_READ, ROUTE_METRICS},
 
     /* The test harness: a test device, no credential. */
     {"POST", "/_test/reset", api_test_reset, RES_NONE, OP_UPDATE, ROUTE_TESTING},

@@ -916,6 +916,16 @@ static enum store_status tx_leave(struct store *s, bool began, enum store_status
 	return st;
 }
 
+enum store_status store_tx_enter(struct store *s, bool *began)
+{
+	return tx_enter(s, began);
+}
+
+enum store_status store_tx_leave(struct store *s, bool began, enum store_status st)
+{
+	return tx_leave(s, began, st);
+}
+
 /* ---- open, migrate, close ---- */
 
 static int read_user_version(struct store *s, int *version)

@@ -68,6 +68,15 @@ enum store_status store_tx_commit(struct store *s);
 void store_tx_rollback(struct store *s);
 
 /*
+ * For work that must be atomic whoever calls it: begins a transaction unless
+ * the caller already holds one (then joins it), and says in *began which.
+ * store_tx_leave(s, began, st) then commits on STORE_OK or rolls back, but
+ * only what store_tx_enter began; it returns the final status.
+ */
+enum store_status store_tx_enter(struct store *s, bool *began);
+enum store_status store_tx_leave(struct store *s, bool began, enum store_status st);
+
+/*
  * A read snapshot: several reads see one state of the database and share one
  * set of locks (each statement outside a transaction takes and drops its
  * own). Begins nothing, and says so in *began, when a transaction is already

@@ -27,6 +27,9 @@ json_t *view_table(const struct store_table *t, const struct store_database *db,
 /* DatabaseToken, without the secret. */
 json_t *view_db_token(const struct store_db_token *t);
 
+/* One event of the audit trail (GET .../audit, mgmtd audit list). */
+json_t *view_audit_event(const struct store_audit_event *e);
+
 /*
  * Appends item (a new reference, or NULL when building it failed) to *list,
  * taking ownership of it. On any failure frees *list and sets it to NULL, so
