@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "request.h"
 #include "timeutil.h"
+#include "tls.h"
 
 /* Past the 413 limit we drain at most this much more before dropping the client. */
 #define DRAIN_LIMIT (1024 * 1024)
@@ -33,6 +34,7 @@ struct http_server {
 	int listen_fd;
 	unsigned port;
 	bool metrics_only;    /* [metrics] listen: serves /metrics and nothing else */
+	struct tls_holder *tls; /* not owned; NULL = plain HTTP */
 	atomic_bool stopping; /* new connections are closed at once (on_accept) */
 };
 
@@ -361,6 +363,60 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("libmicrohttpd: %s", line);
 }
 
+/*
+ * TLS: a connection takes a reference to the certificate set in use when it
+ * is accepted and drops it when it closes (tls.h). The reference lives in
+ * the connection's socket context, where the certificate callback, which
+ * GnuTLS calls during the handshake, finds it.
+ */
+struct tls_slot {
+	struct tls_creds *creds;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct tls_slot *slot = *socket_context;
+
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		slot = calloc(1, sizeof(*slot));
+		if (slot != NULL)
+			slot->creds = tls_acquire(srv->tls);
+		*socket_context = slot; /* NULL: the handshake fails, the connection closes */
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && slot != NULL) {
+		tls_release(slot->creds);
+		free(slot);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * GnuTLS's certificate callback. libmicrohttpd 0.9.75 sets the session's
+ * pointer to its connection (daemon.c, new_connection_prepare_), which is how
+ * the connection's slot is found.
+ */
+static int on_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                          const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                          gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                          gnutls_privkey_t *privkey)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci =
+	    conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct tls_slot *slot = ci ? ci->socket_context : NULL;
+
+	(void)req_ca_dn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (slot == NULL || slot->creds == NULL)
+		return -1;
+	tls_creds_use(slot->creds, pcert, pcert_length, privkey);
+	return 0;
+}
+
 static int open_listener(const char *host, unsigned port, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
@@ -434,16 +490,57 @@ int http_bind(const char *host, unsigned port, struct http_server **out, char *e
 	return 0;
 }
 
+int http_adopt(int fd, struct http_server **out, char *err, size_t errlen)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	int flags = fcntl(fd, F_GETFL);
+
+	*out = NULL;
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* libmicrohttpd's epoll threads expect what open_listener makes */
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		snprintf(err, errlen, "the passed socket %d: %s", fd, strerror(errno));
+		free(srv);
+		return -1;
+	}
+	srv->listen_fd = fd;
+	srv->port = bound_port(fd);
+	*out = srv;
+	return 0;
+}
+
+void http_serve_metrics_only(struct http_server *srv)
+{
+	srv->metrics_only = true;
+}
+
 int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads =
 	    app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(cpus > 0 ? cpus : 1);
+	/* HTTPS only when [server] tls_cert and tls_key are set (main.c loads them). */
+	struct MHD_OptionItem tls_options[] = {
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)on_certificate},
+	    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities()},
+	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 
 	srv->app = app;
+	srv->tls = app->tls;
+	if (srv->metrics_only)
+		threads = 1; /* a scrape now and then */
 	srv->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-	    on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	        (srv->tls ? MHD_USE_TLS : 0),
+	    0, on_accept, srv, on_request, srv, MHD_OPTION_ARRAY,
+	    srv->tls ? tls_options : no_options, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
