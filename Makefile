@@ -12,6 +12,9 @@
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (60) each (build/fuzz)
 #   make memcheck a short integration run with mgmtd under valgrind memcheck
 #   make bench    mgmtd against a bare libmicrohttpd server (tests/bench/, docs/benchmarks.md)
+#   make install  binaries, man pages, example config, systemd units, sysusers.d and
+#                 tmpfiles.d snippets under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
+#   make uninstall  removes them again (the configuration in SYSCONFDIR stays)
 
 # Every Debian package the build, `make run` and `make test` use.
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
@@ -60,7 +63,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test check unit integration format clean asan ubsan sanitize fuzz fuzz-ci \
-	fuzz-build memcheck bench
+	fuzz-build memcheck bench install uninstall
 
 all: $(BUILD)/mgmtd
 
@@ -230,6 +233,55 @@ $(BUILD)/bench/commits: tests/bench/commits.c | $(BUILD)/obj
 bench: deps
 	$(MAKE) all $(BUILD)/bench/bare $(BUILD)/bench/commits
 	$(PYTHON) tests/bench/run --build $(BUILD) $(BENCH_ARGS)
+
+# ---- install ----
+#
+# PREFIX (/usr/local) and DESTDIR (a staging root, for packages and tests) as
+# usual. The configuration goes to SYSCONFDIR: /etc for PREFIX=/usr, else
+# PREFIX/etc; an existing mgmtd.ini is never overwritten. systemd reads units,
+# sysusers.d and tmpfiles.d from PREFIX/lib too (/usr/local/lib/systemd/...).
+
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/mgmtd
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL ?= install
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+install: all
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 0755 $(BUILD)/mgmtd $(DESTDIR)$(BINDIR)/mgmtd
+	if [ -x $(BUILD)/mgmtctl ]; then $(INSTALL) -m 0755 $(BUILD)/mgmtctl $(DESTDIR)$(BINDIR)/mgmtctl; fi
+	$(INSTALL) -m 0644 man/mgmtd.8 $(DESTDIR)$(MANDIR)/man8/mgmtd.8
+	$(INSTALL) -m 0644 man/mgmtd.conf.5 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5
+	$(INSTALL) -m 0644 config/mgmtd.ini $(DESTDIR)$(DOCDIR)/mgmtd.ini.example
+	$(INSTALL) -m 0644 config/nginx-data-plane.conf README.md $(DESTDIR)$(DOCDIR)/
+	$(SUBST) systemd/mgmtd.service.in > $(DESTDIR)$(SYSTEMDDIR)/mgmtd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/mgmtd.service
+	$(INSTALL) -m 0644 systemd/mgmtd.socket $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket
+	$(INSTALL) -m 0644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/mgmtd.conf
+	$(SUBST) systemd/tmpfiles.conf.in > $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/mgmtd
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/mgmtd/mgmtd.ini ]; then \
+		sed -e 's|^data_dir = var$$|data_dir = /var/lib/mgmtd|' config/mgmtd.ini \
+			> $(DESTDIR)$(SYSCONFDIR)/mgmtd/mgmtd.ini && \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/mgmtd/mgmtd.ini; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mgmtd $(DESTDIR)$(BINDIR)/mgmtctl \
+		$(DESTDIR)$(MANDIR)/man8/mgmtd.8 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5 \
+		$(DESTDIR)$(SYSTEMDDIR)/mgmtd.service $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/mgmtd.conf $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/mgmtd (configuration) and /var/lib/mgmtd (data)"
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
