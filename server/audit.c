@@ -277,6 +277,8 @@ static void finish_refused(struct request *req)
 		           database ? database : "", STORE_DB_NAME_SIZE);
 	}
 	event_from_request(req, &e);
+	/* 403 and 404 of authentication refuse the credential too (an unknown user, another account) */
+	str_copy(e.outcome, sizeof(e.outcome), "refused");
 	if (!uuid_is_valid(e.account_id))
 		return; /* no account to file it under; the access log has it */
 	write_alone(req->store, &e);
