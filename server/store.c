@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "store.h"
 
@@ -403,7 +404,7 @@ int user_group_parse(const char *name, enum user_group *out)
  * Must run before anything else touches the connection, which would replace
  * the message.
  */
-static enum store_status sql_fail(struct store *s, int rc, const char *what)
+static enum store_status sql_status(struct store *s, int rc, const char *what)
 {
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
@@ -425,6 +426,42 @@ static enum store_status sql_fail(struct store *s, int rc, const char *what)
 	}
 	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(s->db), rc);
 	return STORE_ERROR;
+}
+
+/* sql_status, counted for /metrics (which ignores conflicts: they are answers). */
+static enum store_status sql_fail(struct store *s, int rc, const char *what)
+{
+	enum store_status st = sql_status(s, rc, what);
+
+	metrics_store_error(st);
+	return st;
+}
+
+/*
+ * SQLite's busy handler: waits for a lock another connection or process
+ * holds, as sqlite3_busy_timeout would (the same schedule of sleeps, up to
+ * BUSY_TIMEOUT_MS), and counts every wait for /metrics.
+ */
+static int busy_wait(void *arg, int count)
+{
+	static const int delays_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+	const int n = (int)(sizeof(delays_ms) / sizeof(delays_ms[0]));
+	int waited = 0, delay;
+
+	(void)arg;
+	for (int i = 0; i < count && i < n; i++)
+		waited += delays_ms[i];
+	if (count >= n)
+		waited += (count - n) * delays_ms[n - 1];
+	delay = count < n ? delays_ms[count] : delays_ms[n - 1];
+	if (waited + delay > BUSY_TIMEOUT_MS) {
+		delay = BUSY_TIMEOUT_MS - waited;
+		if (delay <= 0)
+			return 0; /* give up: SQLITE_BUSY */
+	}
+	metrics_store_busy_retry();
+	sqlite3_sleep(delay);
+	return 1;
 }
 
 /* The kept statement id, prepared on first use; NULL with *st set on failure. */
@@ -1172,9 +1209,9 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	}
 	/* So that a UNIQUE violation can be told from a foreign-key one. */
 	sqlite3_extended_result_codes(s->db, 1);
-	rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	rc = sqlite3_busy_handler(s->db, busy_wait, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot set the busy timeout: %s", path,
+		snprintf(err, errlen, "%s: cannot set the busy handler: %s", path,
 		         sqlite3_errmsg(s->db));
 		goto fail;
 	}
