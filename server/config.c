@@ -7,7 +7,6 @@
  * refused value leaves the field as it was.
  */
 #include "config.h"
-#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,6 +37,7 @@ struct option {
 	size_t size;         /* of the target field */
 	int min, max;        /* OPT_INT only */
 	const char *choices; /* OPT_STRING: NULL, or the allowed values, "a|b" */
+	bool nocase;         /* choices match in any case */
 	const char *def;     /* default, as it would be written in the file */
 	const char *doc;
 };
@@ -141,7 +141,8 @@ static const struct option options[] = {
 
     {"log", "format", STRING(log_format), .choices = "text|json", .def = "text",
      .doc = "text: \"TIME LEVEL message\" lines; json: one JSON object per line"},
-    {"log", "level", STRING(log_level), .def = "info",
+    {"log", "level", STRING(log_level), .choices = "debug|info|warn|error", .nocase = true,
+     .def = "info",
      .doc = "debug, info, warn or error: lines below it are not written"},
 
     {"metrics", "enabled", BOOL(metrics_enabled), .def = "false",
@@ -284,7 +285,7 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
-static bool choice_ok(const char *choices, const char *value)
+static bool choice_ok(const char *choices, const char *value, bool nocase)
 {
 	size_t len = strlen(value);
 
@@ -292,7 +293,8 @@ static bool choice_ok(const char *choices, const char *value)
 		const char *bar = strchr(c, '|');
 		size_t clen = bar ? (size_t)(bar - c) : strlen(c);
 
-		if (clen == len && strncmp(c, value, len) == 0)
+		if (clen == len &&
+		    (nocase ? strncasecmp(c, value, len) : strncmp(c, value, len)) == 0)
 			return true;
 		if (!bar)
 			break;
@@ -494,7 +496,7 @@ static int option_set(char *base, const struct option *o, const char *value, con
 			return add_error(errs, "%s: %s", where, why);
 		break;
 	case OPT_STRING:
-		if (o->choices && !choice_ok(o->choices, value))
+		if (o->choices && !choice_ok(o->choices, value, o->nocase))
 			return add_error(errs, "%s: must be one of %s: '%s'", where, o->choices,
 			                 excerpt(value, ex, sizeof(ex)));
 		break;
@@ -915,7 +917,7 @@ static int recheck_field(const char *base, const struct option *o, const char *l
 		problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT", label, o->key);
 	if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
 		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
-	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field))
+	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field, o->nocase))
 		problems +=
 		    add_error(errs, "[%s] %s: must be one of %s", label, o->key, o->choices);
 	return problems;
@@ -1077,13 +1079,6 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	if (strcmp(cfg->store_backend, "postgres") == 0 || cfg->postgres_url[0])
 		problems += add_error(errs, "[store] backend/postgres_url: the postgres backend "
 		                            "is planned but not built yet");
-	{
-		enum log_level level;
-
-		if (log_level_parse(cfg->log_level, &level) != 0)
-			problems += add_error(errs, "[log] level: must be one of debug, info, warn, "
-			                            "error");
-	}
 	if (cfg->metrics_listen[0]) {
 		char host[CONFIG_STR_SIZE];
 		unsigned port;

@@ -40,6 +40,7 @@ static const char *const level_words[] = {
     [LOGL_INFO] = "INFO",
     [LOGL_WARN] = "WARN",
     [LOGL_ERROR] = "ERROR",
+    [LOGL_NOTICE] = "NOTICE",
 };
 
 static const char *const level_names[] = {
@@ -47,6 +48,7 @@ static const char *const level_names[] = {
     [LOGL_INFO] = "info",
     [LOGL_WARN] = "warn",
     [LOGL_ERROR] = "error",
+    [LOGL_NOTICE] = "notice",
 };
 
 #define N_LEVELS (sizeof(level_names) / sizeof(level_names[0]))
@@ -304,7 +306,8 @@ int log_level_parse(const char *name, enum log_level *out)
 {
 	if (name == NULL)
 		return -1;
-	for (size_t i = 0; i < N_LEVELS; i++) {
+	/* notice is no threshold: it would hide errors */
+	for (size_t i = 0; i <= LOGL_ERROR; i++) {
 		if (strcasecmp(name, level_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;

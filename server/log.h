@@ -12,7 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
+/*
+ * LOGL_NOTICE is for the few lines about the server's own life (starting,
+ * listening on, stopping, stopped): written whatever the level, since an
+ * operator or a supervisor reads the address from them.
+ */
+enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR, LOGL_NOTICE };
 
 enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 
@@ -56,5 +61,6 @@ void log_event(enum log_level level, const struct log_field *fields, size_t nfie
 #define log_info(...)  log_msg(LOGL_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOGL_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOGL_ERROR, __VA_ARGS__)
+#define log_notice(...) log_msg(LOGL_NOTICE, __VA_ARGS__)
 
 #endif

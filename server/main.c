@@ -233,7 +233,7 @@ static int next_signal(const sigset_t *set, int timeout_ms)
 static bool handle_signal(struct app *app, int sig)
 {
 	if (sig == SIGTERM || sig == SIGINT) {
-		log_info("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		log_notice("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return true;
 	}
 	if (sig == SIGHUP)
@@ -354,8 +354,8 @@ static void log_listening(const char *what, const char *host, const struct app *
 {
 	const char *scheme = app->tls ? "https" : "http";
 
-	log_info(strchr(host, ':') ? "%s on %s://[%s]:%u" : "%s on %s://%s:%u", what, scheme, host,
-	         http_port(srv));
+	log_notice(strchr(host, ':') ? "%s on %s://[%s]:%u" : "%s on %s://%s:%u", what, scheme,
+	           host, http_port(srv));
 }
 
 static int serve(int argc, char **argv)
@@ -408,7 +408,7 @@ static int serve(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
-	log_info("mgmtd %s starting", version_string());
+	log_notice("mgmtd %s starting", version_string());
 	notify_status("opening the store");
 	if (!config_in_memory(&app.cfg) && cli_make_data_dir(app.cfg.data_dir) != 0)
 		goto out;
@@ -488,7 +488,7 @@ out:
 	seed_text_free(app.seed_text, app.seed_len);
 	sodium_memzero(&app.token_key, sizeof(app.token_key));
 	fetch_global_cleanup();
-	log_info("stopped");
+	log_notice("stopped");
 	return rc;
 }
 

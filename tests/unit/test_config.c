@@ -571,7 +571,7 @@ static void test_validate(void **state)
 	strcpy(cfg.log_level, "loud");
 	memset(&errs, 0, sizeof(errs));
 	assert_int_equal(config_validate(&cfg, &errs), 1);
-	assert_has_line(&errs, "[log] level: must be one of debug, info, warn, error");
+	assert_has_line(&errs, "[log] level: must be one of debug|info|warn|error");
 	strcpy(cfg.log_level, "debug");
 	strcpy(cfg.metrics_listen, "nope");
 	memset(&errs, 0, sizeof(errs));

@@ -156,6 +156,10 @@ static void test_threshold(void **state)
 	log_error("yes-error");
 	captured(c, buf, sizeof(buf));
 	assert_non_null(strstr(buf, " ERROR yes-error\n"));
+	/* the server's own life is told at every level */
+	log_notice("listening");
+	captured(c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " NOTICE listening\n"));
 
 	log_set_level(LOGL_WARN);
 	log_info("no-info");
@@ -319,6 +323,7 @@ static void test_level_parse(void **state)
 	assert_int_equal(l, LOGL_ERROR);
 	assert_int_equal(log_level_parse("verbose", &l), -1);
 	assert_int_equal(log_level_parse(NULL, &l), -1);
+	assert_int_equal(log_level_parse("notice", &l), -1); /* not a threshold */
 }
 
 static void test_errno_preserved(void **state)
