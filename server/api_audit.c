@@ -49,7 +49,8 @@ static enum api_status time_param(struct request *req, const char *name, int64_t
 		return API_OK;
 	if (time_parse_rfc3339(v, out) != 0 || *out <= 0)
 		return api_fail(req, API_BAD_REQUEST,
-		                "%s must be an RFC 3339 date-time such as 2026-11-28T18:00:00Z", name);
+		                "%s must be an RFC 3339 date-time such as 2026-11-28T18:00:00Z",
+		                name);
 	return API_OK;
 }
 
@@ -80,8 +81,8 @@ static enum api_status read_filter(struct request *req, struct store_audit_filte
 		                "the trail shows it");
 	if (limit) {
 		if (!id_parse(limit, &n) || n > AUDIT_MAX_LIMIT)
-			return api_fail(req, API_BAD_REQUEST, "limit must be an integer from 1 to %d",
-			                AUDIT_MAX_LIMIT);
+			return api_fail(req, API_BAD_REQUEST,
+			                "limit must be an integer from 1 to %d", AUDIT_MAX_LIMIT);
 		f->limit = (size_t)n;
 	}
 	if (cursor) {

@@ -170,7 +170,8 @@ static void event_from_request(const struct request *req, struct store_audit_eve
 	const char *account = request_param(req, "accountId");
 	unsigned res = route ? (unsigned)route->resource : RES_NONE;
 	unsigned op = route ? (unsigned)route->op : OP_READ;
-	const char *type = res < RES_COUNT && resource_types[res] ? resource_types[res] : "resource";
+	const char *type =
+	    res < RES_COUNT && resource_types[res] ? resource_types[res] : "resource";
 	const char *dot;
 
 	memset(e, 0, sizeof(*e));
@@ -246,8 +247,8 @@ static void write_alone(struct store *s, struct store_audit_event *e)
 
 	if (st != STORE_OK) {
 		metrics_audit_write_failed();
-		log_error("audit: could not record %s (%s) in account %s: %s", e->action, e->outcome,
-		          e->account_id, store_status_name(st));
+		log_error("audit: could not record %s (%s) in account %s: %s", e->action,
+		          e->outcome, e->account_id, store_status_name(st));
 	}
 }
 
@@ -277,7 +278,7 @@ static void finish_refused(struct request *req)
 		           database ? database : "", STORE_DB_NAME_SIZE);
 	}
 	event_from_request(req, &e);
-	/* 403 and 404 of authentication refuse the credential too (an unknown user, another account) */
+	/* the 403 and 404 of authentication refuse the credential too */
 	str_copy(e.outcome, sizeof(e.outcome), "refused");
 	if (!uuid_is_valid(e.account_id))
 		return; /* no account to file it under; the access log has it */
@@ -347,7 +348,8 @@ void audit_finish(struct request *req)
 		finish_refused(req);
 		return;
 	}
-	if (route->resource != RES_NONE && route->op != OP_READ && req->principal.kind != PRINCIPAL_NONE)
+	if (route->resource != RES_NONE && route->op != OP_READ &&
+	    req->principal.kind != PRINCIPAL_NONE)
 		finish_change(req);
 }
 

@@ -158,7 +158,7 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	/* The checksum turns typos and truncations away before any lookup. */
 	if (!token_mgmt_well_formed(credential))
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "malformed", API_UNAUTHORIZED,
-		                "the management token is malformed (wrong length or checksum)");
+		              "the management token is malformed (wrong length or checksum)");
 	token_hash(&app->token_key, credential, hash);
 	st = store_mgmt_token_by_hash(req->store, hash, &t);
 	sodium_memzero(hash, sizeof(hash));
@@ -281,8 +281,8 @@ enum api_status auth_authenticate(struct request *req, const char *account_id)
 	/* Never looked up: a database token is a data-plane credential only. */
 	if (strncmp(credential, TOKEN_DB_MARK, strlen(TOKEN_DB_MARK)) == 0)
 		return refuse(req, METRICS_CRED_DB_TOKEN, "invalid", API_UNAUTHORIZED,
-		                "database tokens (apiv1_...) only authorize reads and writes of "
-		                "databases; the Management API needs a management token or a JWT");
+		              "database tokens (apiv1_...) only authorize reads and writes of "
+		              "databases; the Management API needs a management token or a JWT");
 	return refuse(req, METRICS_CRED_OTHER, "malformed", API_UNAUTHORIZED,
 	              "the credential is neither a management token nor a JWT");
 }

@@ -37,7 +37,7 @@ struct principal {
 	char token_id[UUID_STR_SIZE];
 	char token_created_by[UUID_STR_SIZE];
 	char token_prefix[TOKEN_PREFIX_SIZE]; /* PRINCIPAL_MGMT_TOKEN: its public prefix */
-	bool last_used_due; /* lastUsedAt is to be written (auth_after_request) */
+	bool last_used_due;                   /* lastUsedAt is to be written (auth_after_request) */
 };
 
 /* Minimum time between two lastUsedAt writes of one token. */

@@ -77,8 +77,9 @@ int backup_hold_data_dir(const char *data_dir, char *err, size_t errlen)
 static int store_paths(const struct config *cfg, char db[PATH_MAX], char key[PATH_MAX])
 {
 	if (config_in_memory(cfg)) {
-		fprintf(stderr, "mgmtd: data_dir is :memory:: there is no store on disk to back up, "
-		                "restore or verify\n");
+		fprintf(stderr,
+		        "mgmtd: data_dir is :memory:: there is no store on disk to back up, "
+		        "restore or verify\n");
 		return -1;
 	}
 	config_db_path(cfg, db);
@@ -128,8 +129,9 @@ int backup_to(const struct config *cfg, const char *dest, FILE *out)
 	        "database tokens, %lld audit events\n",
 	        db, dest, r.schema_version, (long long)r.management_tokens,
 	        (long long)r.database_tokens, (long long)r.audit_events);
-	fprintf(out, "It holds hashes only: restoring it needs the same token.key (%s), which is "
-	             "not in it. Keep a copy of that key apart from the backup.\n",
+	fprintf(out,
+	        "It holds hashes only: restoring it needs the same token.key (%s), which is "
+	        "not in it. Keep a copy of that key apart from the backup.\n",
 	        r.key_fingerprint[0] ? r.key_fingerprint : "no fingerprint recorded");
 	return EXIT_OK;
 }
@@ -145,27 +147,30 @@ static bool report(FILE *out, const char *what, const struct store_file_report *
 	ok &= r->integrity_ok;
 	fprintf(out, "  schema version:  %d (this mgmtd knows up to %d)%s\n", r->schema_version,
 	        r->schema_latest,
-	        r->schema_version > r->schema_latest ? ": NEWER than this mgmtd, which refuses it"
+	        r->schema_version > r->schema_latest   ? ": NEWER than this mgmtd, which refuses it"
 	        : r->schema_version < r->schema_latest ? ": older, migrated at the next start"
 	                                               : "");
 	ok &= r->schema_version <= r->schema_latest && r->schema_version > 0;
 	fprintf(out, "  key fingerprint: %s\n",
 	        r->key_fingerprint[0] ? r->key_fingerprint : "(none recorded)");
 	if (!have_key) {
-		fprintf(out, "  token.key:       missing: no stored token can be verified without the "
-		             "key the store was made with\n");
+		fprintf(out,
+		        "  token.key:       missing: no stored token can be verified without the "
+		        "key the store was made with\n");
 		ok = false;
 	} else if (r->key_fingerprint[0] && strcmp(r->key_fingerprint, key_fp) != 0) {
-		fprintf(out, "  token.key:       MISMATCH (%s): every stored token is invalid with "
-		             "this key\n",
+		fprintf(out,
+		        "  token.key:       MISMATCH (%s): every stored token is invalid with "
+		        "this key\n",
 		        key_fp);
 		ok = false;
 	} else {
 		fprintf(out, "  token.key:       %s\n",
 		        r->key_fingerprint[0] ? "matches" : "present (no fingerprint to compare)");
 	}
-	fprintf(out, "  rows:            %lld accounts, %lld management tokens, %lld database "
-	             "tokens, %lld audit events\n",
+	fprintf(out,
+	        "  rows:            %lld accounts, %lld management tokens, %lld database "
+	        "tokens, %lld audit events\n",
 	        (long long)r->accounts, (long long)r->management_tokens,
 	        (long long)r->database_tokens, (long long)r->audit_events);
 	return ok;
@@ -212,17 +217,19 @@ int backup_restore(const struct config *cfg, const char *src, bool force, FILE *
 	}
 	have_key = key_file_fingerprint(key, fp);
 	if (!report(out, src, &r, fp, have_key)) {
-		if (!r.integrity_ok || r.schema_version > r.schema_latest || r.schema_version <= 0) {
+		if (!r.integrity_ok || r.schema_version > r.schema_latest ||
+		    r.schema_version <= 0) {
 			fprintf(stderr, "mgmtd restore: %s is not fit to restore\n", src);
 			return EXIT_FAILED;
 		}
 		if (!force) {
-			fprintf(stderr,
-			        "mgmtd restore: the backup's hashes were made with another token.key "
-			        "than %s%s. Put the key the backup was made with in place (see "
-			        "docs/operations.md), or add --force to restore anyway: then every "
-			        "stored token is invalid.\n",
-			        key, have_key ? "" : " (missing)");
+			fprintf(
+			    stderr,
+			    "mgmtd restore: the backup's hashes were made with another token.key "
+			    "than %s%s. Put the key the backup was made with in place (see "
+			    "docs/operations.md), or add --force to restore anyway: then every "
+			    "stored token is invalid.\n",
+			    key, have_key ? "" : " (missing)");
 			return EXIT_FAILED;
 		}
 		fprintf(stderr, "mgmtd restore: --force: restoring although the key does not "

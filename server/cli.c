@@ -666,8 +666,8 @@ static int management_create(int argc, char **argv)
 	}
 	st = store_tx_begin(s);
 	if (st == STORE_OK) {
-		st = mgmt_token_issue(s, &key, a.account, a.description, expires_at, creator.id, now,
-		                      &t, secret);
+		st = mgmt_token_issue(s, &key, a.account, a.description, expires_at, creator.id,
+		                      now, &t, secret);
 		if (st == STORE_OK)
 			st = audit_local(s, a.account, creator.id, "management_token.create", t.id,
 			                 NULL);
@@ -797,8 +797,8 @@ static int management_revoke(int argc, char **argv)
 		if (uuid_is_valid(argv[i]) && st == STORE_OK) {
 			st = store_mgmt_token_revoke(s, a.account, argv[i], time_now_ms(), "", &t);
 			if (st == STORE_OK)
-				st = audit_local(s, a.account, NULL, "management_token.revoke", argv[i],
-				                 NULL);
+				st = audit_local(s, a.account, NULL, "management_token.revoke",
+				                 argv[i], NULL);
 			st = store_tx_leave(s, true, st);
 		}
 
@@ -914,9 +914,10 @@ int cli_token(int argc, char **argv)
 
 /* ---- version ---- */
 
-static const char version_usage[] = "usage: mgmtd version\n"
-                                    "  Prints mgmtd's version and the versions of the libraries it\n"
-                                    "  runs with and was built with. Also: mgmtd --version.\n";
+static const char version_usage[] =
+    "usage: mgmtd version\n"
+    "  Prints mgmtd's version and the versions of the libraries it\n"
+    "  runs with and was built with. Also: mgmtd --version.\n";
 
 int cli_version(int argc, char **argv)
 {
@@ -944,7 +945,7 @@ static const char audit_usage[] =
 
 static int audit_list(int argc, char **argv)
 {
-	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_SINCE, OPT_UNTIL,
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_SINCE,  OPT_UNTIL,
 	                              OPT_ACTION, OPT_ACTOR,    OPT_LIMIT,   OPT_FORMAT, 0};
 	struct store_audit_filter f = {.limit = 100};
 	struct store_audit_event *events = NULL;
@@ -977,7 +978,8 @@ static int audit_list(int argc, char **argv)
 		                   a.until);
 	if (a.limit) {
 		if (!id_parse(a.limit, &limit) || limit > 1000000)
-			return usage_error(audit_usage, "--limit must be an integer from 1 to 1000000");
+			return usage_error(audit_usage,
+			                   "--limit must be an integer from 1 to 1000000");
 		f.limit = (size_t)limit;
 	}
 	f.action = a.action;

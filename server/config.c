@@ -142,8 +142,7 @@ static const struct option options[] = {
     {"log", "format", STRING(log_format), .choices = "text|json", .def = "text",
      .doc = "text: \"TIME LEVEL message\" lines; json: one JSON object per line"},
     {"log", "level", STRING(log_level), .choices = "debug|info|warn|error", .nocase = true,
-     .def = "info",
-     .doc = "debug, info, warn or error: lines below it are not written"},
+     .def = "info", .doc = "debug, info, warn or error: lines below it are not written"},
 
     {"metrics", "enabled", BOOL(metrics_enabled), .def = "false",
      .doc = "true: GET /metrics answers in the Prometheus text format, without a "
@@ -1087,7 +1086,8 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 			problems += add_error(errs, "[metrics] listen: not HOST:PORT or [V6]:PORT "
 			                            "with a port from 0 to 65535");
 		else if (!cfg->metrics_enabled)
-			problems += add_error(errs, "[metrics] listen: set only with enabled = true");
+			problems +=
+			    add_error(errs, "[metrics] listen: set only with enabled = true");
 	}
 
 	problems += validate_idp(&cfg->idp, errs);

@@ -52,8 +52,8 @@ struct config {
 	char store_backend[CONFIG_STR_SIZE];
 	char postgres_url[CONFIG_STR_SIZE];
 	char token_key_file[PATH_MAX]; /* empty = <data_dir>/token.key */
-	int keep_expired_days; /* 0 = keep expired and revoked tokens forever */
-	int keep_audit_days;   /* 0 = keep the audit trail forever */
+	int keep_expired_days;         /* 0 = keep expired and revoked tokens forever */
+	int keep_audit_days;           /* 0 = keep the audit trail forever */
 	/* [idp] */
 	struct idp_config idp;
 	/* [idp NAME], in the order they first appear */

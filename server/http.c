@@ -33,9 +33,9 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	unsigned port;
-	bool metrics_only;    /* [metrics] listen: serves /metrics and nothing else */
+	bool metrics_only;      /* [metrics] listen: serves /metrics and nothing else */
 	struct tls_holder *tls; /* not owned; NULL = plain HTTP */
-	atomic_bool stopping; /* new connections are closed at once (on_accept) */
+	atomic_bool stopping;   /* new connections are closed at once (on_accept) */
 };
 
 struct http_request {
@@ -539,8 +539,8 @@ int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
 	srv->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	        (srv->tls ? MHD_USE_TLS : 0),
-	    0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
-	    MHD_OPTION_ARRAY, srv->tls ? tls_options : no_options,
+	    0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    (void *)NULL, MHD_OPTION_ARRAY, srv->tls ? tls_options : no_options,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,

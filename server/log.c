@@ -36,19 +36,13 @@
 #define JSON_FIELDS_ROOM 1024
 
 static const char *const level_words[] = {
-    [LOGL_DEBUG] = "DEBUG",
-    [LOGL_INFO] = "INFO",
-    [LOGL_WARN] = "WARN",
-    [LOGL_ERROR] = "ERROR",
-    [LOGL_NOTICE] = "NOTICE",
+    [LOGL_DEBUG] = "DEBUG", [LOGL_INFO] = "INFO",     [LOGL_WARN] = "WARN",
+    [LOGL_ERROR] = "ERROR", [LOGL_NOTICE] = "NOTICE",
 };
 
 static const char *const level_names[] = {
-    [LOGL_DEBUG] = "debug",
-    [LOGL_INFO] = "info",
-    [LOGL_WARN] = "warn",
-    [LOGL_ERROR] = "error",
-    [LOGL_NOTICE] = "notice",
+    [LOGL_DEBUG] = "debug", [LOGL_INFO] = "info",     [LOGL_WARN] = "warn",
+    [LOGL_ERROR] = "error", [LOGL_NOTICE] = "notice",
 };
 
 #define N_LEVELS (sizeof(level_names) / sizeof(level_names[0]))

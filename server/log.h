@@ -57,10 +57,10 @@ struct log_field {
 void log_event(enum log_level level, const struct log_field *fields, size_t nfields,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#define log_debug(...) log_msg(LOGL_DEBUG, __VA_ARGS__)
-#define log_info(...)  log_msg(LOGL_INFO, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOGL_WARN, __VA_ARGS__)
-#define log_error(...) log_msg(LOGL_ERROR, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOGL_DEBUG, __VA_ARGS__)
+#define log_info(...)   log_msg(LOGL_INFO, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOGL_WARN, __VA_ARGS__)
+#define log_error(...)  log_msg(LOGL_ERROR, __VA_ARGS__)
 #define log_notice(...) log_msg(LOGL_NOTICE, __VA_ARGS__)
 
 #endif

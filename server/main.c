@@ -77,10 +77,13 @@ static int prepare_store(struct app *app, const char *seed)
 	case 0:
 		break;
 	case 1:
-		log_warn("%s was made with another token.key than %s: no stored token will "
-		         "authenticate (restore the key the store was made with; docs/operations.md)",
-		         path, app->cfg.token_key_file[0] ? app->cfg.token_key_file : "the data "
-		                                                                    "directory's");
+		log_warn(
+		    "%s was made with another token.key than %s: no stored token will "
+		    "authenticate (restore the key the store was made with; docs/operations.md)",
+		    path,
+		    app->cfg.token_key_file[0] ? app->cfg.token_key_file
+		                               : "the data "
+		                                 "directory's");
 		break;
 	default:
 		log_error("cannot record the token key's fingerprint in the store");
@@ -201,8 +204,9 @@ static void reload(struct app *app)
 	if (app->tls) {
 		/* A bad file keeps the certificate in use: HTTPS never stops for a typo. */
 		if (tls_holder_reload(app->tls, err, sizeof(err)) != 0) {
-			log_error("SIGHUP: TLS certificate not reloaded, the old one stays in use: %s",
-			          err);
+			log_error(
+			    "SIGHUP: TLS certificate not reloaded, the old one stays in use: %s",
+			    err);
 			metrics_tls_reload(0);
 		} else {
 			tls_holder_describe(app->tls, what, sizeof(what));
@@ -316,8 +320,9 @@ static int open_listeners(struct app *app, const char *host, unsigned port,
 		return -1;
 	}
 	if (metrics_fd >= 0 && !app->cfg.metrics_enabled) {
-		log_error("socket activation: a \"metrics\" socket was passed but [metrics] enabled "
-		          "is false");
+		log_error(
+		    "socket activation: a \"metrics\" socket was passed but [metrics] enabled "
+		    "is false");
 		return -1;
 	}
 	if (metrics_fd >= 0) {
@@ -326,7 +331,8 @@ static int open_listeners(struct app *app, const char *host, unsigned port,
 			return -1;
 		}
 	} else if (app->cfg.metrics_enabled && app->cfg.metrics_listen[0]) {
-		if (config_split_listen(app->cfg.metrics_listen, mhost, sizeof(mhost), &mport) != 0 ||
+		if (config_split_listen(app->cfg.metrics_listen, mhost, sizeof(mhost), &mport) !=
+		        0 ||
 		    http_bind(mhost, mport, metrics, err, sizeof(err)) != 0) {
 			log_error("[metrics] listen: %s", err);
 			return -1;

@@ -33,7 +33,8 @@ int maintenance_pass(struct app *app, struct store *s, long long now_ms)
 	int rc = 0;
 
 	if (app->cfg.keep_expired_days > 0) {
-		st = store_tokens_prune(s, now_ms - app->cfg.keep_expired_days * DAY_MS, &mgmt, &db);
+		st =
+		    store_tokens_prune(s, now_ms - app->cfg.keep_expired_days * DAY_MS, &mgmt, &db);
 		if (st != STORE_OK) {
 			log_error("retention: cannot delete old tokens: %s", store_status_name(st));
 			rc = -1;

@@ -20,27 +20,25 @@
 #define MAX_ROUTES 128
 
 /* The statuses mgmtd answers (reply.c), and one slot for anything else. */
-static const unsigned statuses[] = {200, 204, 400, 401, 403, 404, 405,
-                                    409, 413, 414, 415, 429, 431, 500, 503};
+static const unsigned statuses[] = {200, 204, 400, 401, 403, 404, 405, 409,
+                                    413, 414, 415, 429, 431, 500, 503};
 #define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]) + 1)
 
 /* Upper bounds of the latency buckets, in microseconds (then +Inf). */
-static const int64_t bucket_us[] = {500,    1000,   2500,   5000,    10000,   25000,  50000,
+static const int64_t bucket_us[] = {500,    1000,   2500,   5000,    10000,   25000,   50000,
                                     100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 #define N_BUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
 
 static const char *const cred_names[METRICS_CRED_COUNT] = {
-    [METRICS_CRED_NONE] = "none",
-    [METRICS_CRED_MGMT_TOKEN] = "management_token",
-    [METRICS_CRED_JWT] = "jwt",
-    [METRICS_CRED_DB_TOKEN] = "database_token",
+    [METRICS_CRED_NONE] = "none",   [METRICS_CRED_MGMT_TOKEN] = "management_token",
+    [METRICS_CRED_JWT] = "jwt",     [METRICS_CRED_DB_TOKEN] = "database_token",
     [METRICS_CRED_OTHER] = "other",
 };
 
 static const char *const reasons[] = {
-    "ok",      "missing",       "wrong_scheme", "malformed",       "unknown",
-    "revoked", "expired",       "other_account", "invalid",        "not_provisioned",
-    "no_idp",  "keys_not_loaded", "unavailable", "other",
+    "ok",      "missing",         "wrong_scheme",  "malformed", "unknown",
+    "revoked", "expired",         "other_account", "invalid",   "not_provisioned",
+    "no_idp",  "keys_not_loaded", "unavailable",   "other",
 };
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
@@ -279,10 +277,12 @@ static void render_requests(struct out *o)
 		count = get(&m.latency_count[r]);
 		for (size_t b = 0; b < N_BUCKETS; b++) {
 			cumulative += get(&m.latency[r][b]);
-			outf(o,
-			     "mgmtd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
-			     "le=\"%g\"} %llu\n",
-			     route_method(r), route_label(r), (double)bucket_us[b] / 1e6, cumulative);
+			outf(
+			    o,
+			    "mgmtd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
+			    "le=\"%g\"} %llu\n",
+			    route_method(r), route_label(r), (double)bucket_us[b] / 1e6,
+			    cumulative);
 		}
 		/* count is read after the buckets: +Inf is never below the last bucket */
 		if (count < cumulative)
@@ -294,7 +294,8 @@ static void render_requests(struct out *o)
 		outf(o,
 		     "mgmtd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n",
 		     route_method(r), route_label(r), (double)get(&m.latency_sum_us[r]) / 1e6);
-		outf(o, "mgmtd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+		outf(o,
+		     "mgmtd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
 		     route_method(r), route_label(r), count);
 	}
 }
@@ -308,8 +309,10 @@ static void render_auth(struct out *o)
 			unsigned long long v = get(&m.auth[k][r]);
 
 			if (v > 0 || (r == 0 && k != METRICS_CRED_NONE && k != METRICS_CRED_OTHER))
-				outf(o, "mgmtd_authentications_total{kind=\"%s\",result=\"%s\"} %llu\n",
-				     cred_names[k], reasons[r], v);
+				outf(
+				    o,
+				    "mgmtd_authentications_total{kind=\"%s\",result=\"%s\"} %llu\n",
+				    cred_names[k], reasons[r], v);
 		}
 }
 
@@ -320,7 +323,8 @@ static void render_tokens(struct out *o, struct store *s)
 
 	if (s == NULL || store_token_counts(s, time_now_ms(), &c) != STORE_OK)
 		return; /* a scrape without the gauge rather than a failed scrape */
-	family(o, "mgmtd_tokens", "gauge", "Management and database tokens by state, all accounts.");
+	family(o, "mgmtd_tokens", "gauge",
+	       "Management and database tokens by state, all accounts.");
 	for (size_t i = 0; i < TOKEN_STATE_COUNT; i++)
 		outf(o, "mgmtd_tokens{kind=\"management\",state=\"%s\"} %lld\n", states[i],
 		     (long long)c.mgmt[i]);
@@ -335,8 +339,9 @@ static void render_rest(struct out *o, struct app *app)
 	       "Fetches of identity providers' keys (jwks_url, discovery) by result.");
 	outf(o, "mgmtd_jwks_fetches_total{result=\"ok\"} %llu\n", get(&m.jwks[1]));
 	outf(o, "mgmtd_jwks_fetches_total{result=\"error\"} %llu\n", get(&m.jwks[0]));
-	family(o, "mgmtd_store_errors_total", "counter",
-	       "Store calls that failed, by kind (full disk, lock held too long, read-only, other).");
+	family(
+	    o, "mgmtd_store_errors_total", "counter",
+	    "Store calls that failed, by kind (full disk, lock held too long, read-only, other).");
 	for (size_t i = 0; i < N_STORE_ERRORS; i++)
 		outf(o, "mgmtd_store_errors_total{kind=\"%s\"} %llu\n", store_error_names[i],
 		     get(&m.store_errors[i]));

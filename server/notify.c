@@ -69,9 +69,11 @@ void notify_reloading(void)
 
 	/* MONOTONIC_USEC lets newer managers tell this reload from the next one. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(msg, sizeof(msg), "RELOADING=1\nSTATUS=reloading keys and certificates\n"
-	                           "MONOTONIC_USEC=%llu",
-	         (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+	snprintf(msg, sizeof(msg),
+	         "RELOADING=1\nSTATUS=reloading keys and certificates\n"
+	         "MONOTONIC_USEC=%llu",
+	         (unsigned long long)ts.tv_sec * 1000000ull +
+	             (unsigned long long)ts.tv_nsec / 1000);
 	send_state(msg);
 }
 
@@ -171,7 +173,8 @@ int notify_listen_fds(int *main_fd, int *metrics_fd, char *err, size_t errlen)
 
 		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
 			set_err(err, errlen,
-			        "socket activation: descriptor %d (%s) is not a listening stream socket",
+			        "socket activation: descriptor %d (%s) is not a listening stream "
+			        "socket",
 			        fd, name[0] ? name : "unnamed");
 			rc = -1;
 			continue;
@@ -179,8 +182,8 @@ int notify_listen_fds(int *main_fd, int *metrics_fd, char *err, size_t errlen)
 		if (strcmp(name, "metrics") == 0 && *metrics_fd < 0) {
 			*metrics_fd = fd;
 			used++;
-		} else if (*main_fd < 0 && (strcmp(name, "http") == 0 || i == 0 || name[0] == '\0' ||
-		                            strcmp(name, "unknown") == 0)) {
+		} else if (*main_fd < 0 && (strcmp(name, "http") == 0 || i == 0 ||
+		                            name[0] == '\0' || strcmp(name, "unknown") == 0)) {
 			*main_fd = fd;
 			used++;
 		}

@@ -61,10 +61,10 @@ struct request {
 
 	/* outcome */
 	enum api_status status;
-	json_t *reply; /* owned */
-	char *reply_text;         /* owned; a non-JSON 200 body (api_ok_text) */
+	json_t *reply;    /* owned */
+	char *reply_text; /* owned; a non-JSON 200 body (api_ok_text) */
 	size_t reply_text_len;
-	const char *reply_type;   /* its Content-Type; NULL = application/json */
+	const char *reply_type; /* its Content-Type; NULL = application/json */
 	char message[REQUEST_MESSAGE_SIZE];
 	int retry_after; /* seconds, for a 429; 0 = no Retry-After header */
 };

@@ -415,12 +415,12 @@ struct store_audit_event {
 
 /* What store_audit_list returns: every given condition holds. */
 struct store_audit_filter {
-	int64_t since;         /* at >= since; 0 = no bound */
-	int64_t until;         /* at < until; 0 = no bound */
-	const char *action;    /* NULL = any; "database.*" matches by prefix */
-	const char *actor;     /* NULL = any; an actor id, or a credential as recorded */
-	int64_t before_id;     /* id < before_id (the cursor); 0 = from the newest */
-	size_t limit;          /* rows at most, >= 1 */
+	int64_t since;      /* at >= since; 0 = no bound */
+	int64_t until;      /* at < until; 0 = no bound */
+	const char *action; /* NULL = any; "database.*" matches by prefix */
+	const char *actor;  /* NULL = any; an actor id, or a credential as recorded */
+	int64_t before_id;  /* id < before_id (the cursor); 0 = from the newest */
+	size_t limit;       /* rows at most, >= 1 */
 };
 
 /*
@@ -469,10 +469,10 @@ enum store_status store_meta_set(struct store *s, const char *name, const char *
 int store_backup(const char *db_path, const char *dest, char *err, size_t errlen);
 
 struct store_file_report {
-	bool integrity_ok;      /* PRAGMA integrity_check said ok */
-	char integrity[256];    /* its first complaint otherwise */
-	int schema_version;     /* PRAGMA user_version */
-	int schema_latest;      /* the newest this build knows */
+	bool integrity_ok;        /* PRAGMA integrity_check said ok */
+	char integrity[256];      /* its first complaint otherwise */
+	int schema_version;       /* PRAGMA user_version */
+	int schema_latest;        /* the newest this build knows */
 	char key_fingerprint[80]; /* as recorded; "" when none is */
 	int64_t accounts, management_tokens, database_tokens, audit_events;
 };

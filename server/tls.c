@@ -130,10 +130,11 @@ static int creds_load(const char *cert_path, const char *key_path, struct tls_cr
 	rc = gnutls_pcert_list_import_x509_raw(c->chain, &n, &cert, GNUTLS_X509_FMT_PEM,
 	                                       GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
 	if (rc < 0 || n == 0) {
-		set_err(err, errlen,
-		        "[server] tls_cert %s: not a PEM certificate chain, leaf first (at most %d): "
-		        "%s",
-		        cert_path, TLS_MAX_CHAIN, rc < 0 ? gnutls_strerror(rc) : "no certificate");
+		set_err(
+		    err, errlen,
+		    "[server] tls_cert %s: not a PEM certificate chain, leaf first (at most %d): "
+		    "%s",
+		    cert_path, TLS_MAX_CHAIN, rc < 0 ? gnutls_strerror(rc) : "no certificate");
 		goto fail;
 	}
 	c->chain_len = n;
@@ -144,8 +145,8 @@ static int creds_load(const char *cert_path, const char *key_path, struct tls_cr
 		goto fail;
 	}
 	if (!key_matches(&c->chain[0], c->key, &why)) {
-		set_err(err, errlen, "[server] tls_key %s does not go with tls_cert %s: %s", key_path,
-		        cert_path, why);
+		set_err(err, errlen, "[server] tls_key %s does not go with tls_cert %s: %s",
+		        key_path, cert_path, why);
 		goto fail;
 	}
 	describe(c);
@@ -163,8 +164,8 @@ fail:
 	return -1;
 }
 
-int tls_holder_new(const char *cert_path, const char *key_path, struct tls_holder **out,
-                   char *err, size_t errlen)
+int tls_holder_new(const char *cert_path, const char *key_path, struct tls_holder **out, char *err,
+                   size_t errlen)
 {
 	struct tls_holder *h = calloc(1, sizeof(*h));
 

@@ -25,8 +25,8 @@ struct tls_holder;
  * and checks that the key is the certificate's. Returns 0, or -1 with a
  * message naming the file and the problem in err.
  */
-int tls_holder_new(const char *cert_path, const char *key_path, struct tls_holder **out,
-                   char *err, size_t errlen);
+int tls_holder_new(const char *cert_path, const char *key_path, struct tls_holder **out, char *err,
+                   size_t errlen);
 
 /* Rereads both files; on failure the current set stays in use. 0 or -1 with err. */
 int tls_holder_reload(struct tls_holder *h, char *err, size_t errlen);

@@ -55,9 +55,15 @@ void version_print(FILE *out)
 	static const struct {
 		const char *label, *module;
 	} libs[] = {
-	    {"libmicrohttpd", "libmicrohttpd"}, {"GnuTLS", "gnutls"},   {"jansson", "jansson"},
-	    {"SQLite", "sqlite3"},              {"libsodium", "libsodium"}, {"libjwt", "libjwt"},
-	    {"OpenSSL", "openssl"},             {"libcurl", "libcurl"}, {"inih", "inih"},
+	    {"libmicrohttpd", "libmicrohttpd"},
+	    {"GnuTLS", "gnutls"},
+	    {"jansson", "jansson"},
+	    {"SQLite", "sqlite3"},
+	    {"libsodium", "libsodium"},
+	    {"libjwt", "libjwt"},
+	    {"OpenSSL", "openssl"},
+	    {"libcurl", "libcurl"},
+	    {"inih", "inih"},
 	    {"libsystemd", "libsystemd"},
 	};
 	const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
@@ -80,7 +86,8 @@ void version_print(FILE *out)
 
 		built_with(libs[i].module, built, sizeof(built));
 		if (running[i])
-			fprintf(out, "  %-14s %s (built with %s)\n", libs[i].label, running[i], built);
+			fprintf(out, "  %-14s %s (built with %s)\n", libs[i].label, running[i],
+			        built);
 		else
 			fprintf(out, "  %-14s %s (built with; no run-time version call)\n",
 			        libs[i].label, built);

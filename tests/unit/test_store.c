@@ -1484,10 +1484,10 @@ static void test_retention_and_counts(void **state)
 {
 	struct fixture *f = *state;
 	const int64_t day = 86400000, now = 100 * day;
-	struct store_mgmt_token t1 = make_token(T1, 1, 0);         /* active */
+	struct store_mgmt_token t1 = make_token(T1, 1, 0);              /* active */
 	struct store_mgmt_token t2 = make_token(T2, 1, now - 40 * day); /* expired long ago */
-	struct store_mgmt_token t3 = make_token(T3, 1, now - day); /* expired yesterday */
-	struct store_mgmt_token t4 = make_token(T4, 1, 0);         /* revoked below */
+	struct store_mgmt_token t3 = make_token(T3, 1, now - day);      /* expired yesterday */
+	struct store_mgmt_token t4 = make_token(T4, 1, 0);              /* revoked below */
 	struct store_db_token d1 = make_db_token(T1, CL1, 10), d2 = make_db_token(T2, CL1, 20);
 	struct store_mgmt_token got;
 	struct store_token_counts c;
@@ -1513,8 +1513,7 @@ static void test_retention_and_counts(void **state)
 	assert_int_equal(store_db_token_insert(f->s, &d1, h), STORE_OK);
 	fill_hash(h, 6);
 	assert_int_equal(store_db_token_insert(f->s, &d2, h), STORE_OK);
-	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T2, now - 31 * day, &d2),
-	                 STORE_OK);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T2, now - 31 * day, &d2), STORE_OK);
 
 	assert_int_equal(store_token_counts(f->s, now, &c), STORE_OK);
 	assert_int_equal(c.mgmt[TOKEN_STATE_ACTIVE], 1);
