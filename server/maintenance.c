@@ -1,16 +1,13 @@
 /*
  * maintenance.c - the retention task.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "log.h"
 #include "maintenance.h"
 #include "metrics.h"
+#include "periodic.h"
 #include "store.h"
 #include "timeutil.h"
 #include "util.h"
@@ -18,13 +15,7 @@
 #define PASS_INTERVAL_S (10 * 60)
 #define DAY_MS          (24LL * 60 * 60 * 1000)
 
-static struct {
-	pthread_t thread;
-	bool running, stop, kicked;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct app *app;
-} task = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+static struct periodic task;
 
 int maintenance_pass(struct app *app, struct store *s, long long now_ms)
 {
@@ -56,30 +47,15 @@ int maintenance_pass(struct app *app, struct store *s, long long now_ms)
 	return rc;
 }
 
-static void *task_main(void *arg)
+static void task_run(void *arg)
 {
-	(void)arg;
-	pthread_mutex_lock(&task.lock);
-	while (!task.stop) {
-		struct timespec until;
-		struct store *s;
+	struct app *app = arg;
+	struct store *s = store_pool_get(app->stores);
 
-		task.kicked = false;
-		pthread_mutex_unlock(&task.lock);
-		s = store_pool_get(task.app->stores);
-		if (s != NULL)
-			maintenance_pass(task.app, s, time_now_ms());
-		else
-			log_error("retention: the store cannot be opened; next pass later");
-		pthread_mutex_lock(&task.lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += PASS_INTERVAL_S;
-		while (!task.stop && !task.kicked &&
-		       pthread_cond_timedwait(&task.wake, &task.lock, &until) != ETIMEDOUT)
-			;
-	}
-	pthread_mutex_unlock(&task.lock);
-	return NULL;
+	if (s != NULL)
+		maintenance_pass(app, s, time_now_ms());
+	else
+		log_error("retention: the store cannot be opened; next pass later");
 }
 
 int maintenance_start(struct app *app, char *err, size_t errlen)
@@ -88,33 +64,20 @@ int maintenance_start(struct app *app, char *err, size_t errlen)
 
 	if (app->cfg.keep_expired_days == 0 && app->cfg.keep_audit_days == 0)
 		return 0;
-	task.app = app;
-	task.stop = task.kicked = false;
-	rc = pthread_create(&task.thread, NULL, task_main, NULL);
+	rc = periodic_start(&task, PASS_INTERVAL_S * 1000000LL, task_run, app);
 	if (rc != 0) {
 		set_err(err, errlen, "cannot start the retention task: %s", strerror(rc));
 		return -1;
 	}
-	task.running = true;
 	return 0;
 }
 
 void maintenance_kick(void)
 {
-	pthread_mutex_lock(&task.lock);
-	task.kicked = true;
-	pthread_cond_signal(&task.wake);
-	pthread_mutex_unlock(&task.lock);
+	periodic_kick(&task);
 }
 
 void maintenance_stop(void)
 {
-	if (!task.running)
-		return;
-	pthread_mutex_lock(&task.lock);
-	task.stop = true;
-	pthread_cond_signal(&task.wake);
-	pthread_mutex_unlock(&task.lock);
-	pthread_join(task.thread, NULL);
-	task.running = false;
+	periodic_stop(&task);
 }

@@ -2,7 +2,6 @@
  * notify.c - sd_notify, the watchdog thread and socket activation.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,18 +14,11 @@
 #include "app.h"
 #include "log.h"
 #include "notify.h"
+#include "periodic.h"
 #include "store.h"
 #include "util.h"
 
-static struct {
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stop;
-	uint64_t interval_us;
-	struct app *app;
-} watchdog = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+static struct periodic watchdog;
 
 /* Sends one message; a failure to reach the manager is logged, never fatal. */
 static void send_state(const char *state)
@@ -95,34 +87,13 @@ static bool healthy(struct app *app)
 	return s != NULL && store_schema_version(s) > 0;
 }
 
-static void *watchdog_main(void *arg)
+static void watchdog_run(void *arg)
 {
-	(void)arg;
-	pthread_mutex_lock(&watchdog.lock);
-	while (!watchdog.stop) {
-		struct timespec until;
-		uint64_t half = watchdog.interval_us / 2;
-
-		pthread_mutex_unlock(&watchdog.lock);
-		if (healthy(watchdog.app))
-			send_state("WATCHDOG=1");
-		else
-			log_error("watchdog: the store does not answer; not reassuring the service "
-			          "manager");
-		pthread_mutex_lock(&watchdog.lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)(half / 1000000);
-		until.tv_nsec += (long)(half % 1000000) * 1000;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!watchdog.stop &&
-		       pthread_cond_timedwait(&watchdog.wake, &watchdog.lock, &until) != ETIMEDOUT)
-			;
-	}
-	pthread_mutex_unlock(&watchdog.lock);
-	return NULL;
+	if (healthy(arg))
+		send_state("WATCHDOG=1");
+	else
+		log_error(
+		    "watchdog: the store does not answer; not reassuring the service manager");
 }
 
 int notify_watchdog_start(struct app *app, char *err, size_t errlen)
@@ -132,29 +103,19 @@ int notify_watchdog_start(struct app *app, char *err, size_t errlen)
 
 	if (rc <= 0 || usec == 0)
 		return 0;
-	watchdog.app = app;
-	watchdog.interval_us = usec;
-	watchdog.stop = false;
-	rc = pthread_create(&watchdog.thread, NULL, watchdog_main, NULL);
+	/* twice per interval: one late ping is no restart */
+	rc = periodic_start(&watchdog, (int64_t)(usec / 2), watchdog_run, app);
 	if (rc != 0) {
 		set_err(err, errlen, "cannot start the watchdog thread: %s", strerror(rc));
 		return -1;
 	}
-	watchdog.running = true;
 	log_info("watchdog: WATCHDOG=1 every %llu ms", (unsigned long long)usec / 2000);
 	return 0;
 }
 
 void notify_watchdog_stop(void)
 {
-	if (!watchdog.running)
-		return;
-	pthread_mutex_lock(&watchdog.lock);
-	watchdog.stop = true;
-	pthread_cond_signal(&watchdog.wake);
-	pthread_mutex_unlock(&watchdog.lock);
-	pthread_join(watchdog.thread, NULL);
-	watchdog.running = false;
+	periodic_stop(&watchdog);
 }
 
 int notify_listen_fds(int *main_fd, int *metrics_fd, char *err, size_t errlen)
