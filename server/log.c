@@ -152,6 +152,9 @@ static void put_json_string(struct line *l, const char *s, size_t limit)
  * cut before "..." without splitting a UTF-8 sequence. Returns its length.
  */
 static size_t format_message(char *msg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static size_t format_message(char *msg, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(msg, LOG_LINE_MAX, fmt, ap);
 	size_t len;

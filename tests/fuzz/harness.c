@@ -273,7 +273,7 @@ unsigned fuzz_request(struct fuzz_server *fs, const char *method, const char *pa
 {
 	struct request req;
 	struct store *s;
-	const char *content_type;
+	const char *answer_type;
 	unsigned status;
 	size_t len;
 	char *out;
@@ -290,7 +290,7 @@ unsigned fuzz_request(struct fuzz_server *fs, const char *method, const char *pa
 	req.body_len = body_len;
 	req.body_too_large = body_len > REQUEST_MAX_BODY;
 	dispatch_request(&req);
-	out = reply_render(&req, &len, &status, &content_type);
+	out = reply_render(&req, &len, &status, &answer_type);
 	store_tx_rollback(s);
 	check_answer(fs, &req, status, out, len);
 	free(out);
