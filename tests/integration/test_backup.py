@@ -14,10 +14,12 @@ import pytest
 from conftest import (
     ACCOUNT_A,
     HTTP_TIMEOUT,
+    SLOWDOWN,
     assert_error,
     describe_cli,
     ok_json,
     tokens_path,
+    wait_for,
 )
 
 
@@ -98,11 +100,14 @@ def test_backup_under_load_restores_every_acknowledged_token(daemon_factory, tmp
     d = daemon_factory()
     dest = tmp_path / "backup.db"
     with Load(d) as load:
-        time.sleep(1.0)
+        # enough acknowledged before the backup, some after it (slow under valgrind)
+        wait_for(lambda: len(load.created) >= 15 and len(load.revoked) >= 3, 60 * SLOWDOWN,
+                 "the load to get going", d)
         t0 = time.monotonic()
         backup(d, dest)
         t1 = time.monotonic()
-        time.sleep(0.5)
+        wait_for(lambda: sum(1 for v in list(load.created.values()) if v[1] > t1) >= 3,
+                 60 * SLOWDOWN, "creates after the backup", d)
     assert not load.errors, load.errors[:3]
     before = {i: v for i, v in load.created.items() if v[2] < t0}
     after = {i: v for i, v in load.created.items() if v[1] > t1}

@@ -8,6 +8,7 @@ import subprocess
 
 from conftest import (
     ACCOUNT_A,
+    SLOWDOWN,
     assert_error,
     assert_secret_absent,
     databases_path,
@@ -15,6 +16,7 @@ from conftest import (
     ok_json,
     tokens_path,
     unique_name,
+    wait_for,
 )
 
 
@@ -29,6 +31,8 @@ def test_text_access_and_admin_action_lines(daemon_factory):
     d.create_database(name, cred=tok["accessToken"])
     bad = make_mgmt_token()
     assert_error(d.get(tokens_path(), bad), 401)
+    # the access line is written once the answer has gone out: wait for the last one
+    wait_for(lambda: " 401 " in d.log_since_start(), 10 * SLOWDOWN, "the access line", d)
     log = d.log_since_start()
     # the route pattern, not the path; who; from where
     pattern = "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases"
@@ -78,6 +82,7 @@ def test_level_drops_lower_lines(daemon_factory):
     d = daemon_factory(config_extra="[log]\nlevel = warn\n")
     ok_json(d.get(tokens_path(), d.jwt()))
     assert_error(d.get(tokens_path(), make_mgmt_token()), 401)  # its audit line is a WARN
+    d.stop_ok()  # every line is out
     lines = lines_of(d)
     assert not [l for l in lines if " INFO " in l], lines[:5]
     assert [l for l in lines if " WARN audit: management_token.read" in l]
