@@ -212,9 +212,12 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	if (r == IDTOKEN_KEYS_NOT_LOADED)
 		return refuse(req, METRICS_CRED_JWT, "keys_not_loaded", API_UNAVAILABLE, "%s",
 		              idtoken_result_message(r));
-	if (r != IDTOKEN_OK)
+	if (r != IDTOKEN_OK) {
+		char why[128];
+
 		return refuse(req, METRICS_CRED_JWT, r == IDTOKEN_EXPIRED ? "expired" : "invalid",
-		              API_UNAUTHORIZED, "%s", idtoken_result_message(r));
+		              API_UNAUTHORIZED, "%s", idtoken_describe(r, credential, why, sizeof(why)));
+	}
 	if (account_id == NULL)
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
 		              "user is not provisioned in this account");
