@@ -363,3 +363,41 @@ def test_without_retention_nothing_is_ever_deleted(daemon_factory):
     assert {keeper["id"], revoked["id"]} <= ids
     assert ok_json(d.get(audit_path(), keeper["accessToken"]))["events"]
     assert "retention: pass" not in d.log_since_start()
+
+
+def test_invites_leave_their_rows(audited):
+    """Invite create and revoke (API and CLI), and a first sign-in's acceptance, whose
+    row names the new user and commits with it."""
+    d = audited
+    admin = d.jwt()
+    admin_id = d.user_id("admin")
+    start = newest_id(d, admin)
+    invites = "/api/v0/accounts/%s/invites" % ACCOUNT_A
+
+    kept = ok_json(d.post(invites, admin, json={"email": unique_email("kept"), "group": "auditor"}))
+    dropped = ok_json(d.post(invites, admin, json={"email": unique_email("drop"), "group": "member"}))
+    assert_no_content(d.delete(invites + "/" + dropped["id"], admin))
+    # a second invite while one is pending: a refused change, recorded as failed
+    assert_error(d.post(invites, admin, json={"email": kept["email"], "group": "member"}), 409)
+
+    joiner = d.idp.make_jwt(sub="sub-" + kept["id"], email=kept["email"])
+    ok_json(d.get(users_path(), joiner))
+    new_user = next(u for u in ok_json(d.get(users_path(), admin)) if u["email"] == kept["email"])
+
+    email = unique_email("cli")
+    res = d.cli("user", "invite", "--account", ACCOUNT_A, "--email", email, "--group", "member")
+    assert res.returncode == 0, describe_cli(res)
+    cli_invite = next(i for i in ok_json(d.get(invites, admin)) if i["email"] == email)
+
+    rows = [(e["action"], e.get("objectId"), e["actorType"], e.get("actorId"), e["outcome"])
+            for e in events_since(d, admin, start)]
+    assert rows == [
+        ("invite.create", kept["id"], "user", admin_id, "success"),
+        ("invite.create", dropped["id"], "user", admin_id, "success"),
+        ("invite.revoke", dropped["id"], "user", admin_id, "success"),
+        ("invite.create", None, "user", admin_id, "failed"),
+        ("invite.accept", kept["id"], "user", new_user["id"], "success"),
+        ("invite.create", cli_invite["id"], "local", None, "success"),
+    ], rows
+    accept = next(e for e in events_since(d, admin, start) if e["action"] == "invite.accept")
+    assert new_user["id"] in accept["detail"] and "auditor" in accept["detail"]
