@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "devdevice.h"
 #include "idtoken.h"
 #include "util.h"
 
@@ -39,6 +40,7 @@ struct dev_idp {
 	size_t jwks_len;
 	char issuer[CONFIG_STR_SIZE];
 	char audience[CONFIG_STR_SIZE];
+	struct dev_devices *devices; /* the device authorization grant (devdevice.h) */
 };
 
 /* A P-256 private key, nothing else: the JWKS and the alg say ES256. */
@@ -271,7 +273,8 @@ int dev_idp_open(const char *key_path, const char *issuer, const char *audience,
 	if (!pkey)
 		goto fail;
 	d->priv_pem = private_pem(pkey, &d->priv_len);
-	if (!d->priv_pem || publish(d, pkey) != 0) {
+	d->devices = dev_devices_new();
+	if (!d->priv_pem || !d->devices || publish(d, pkey) != 0) {
 		set_err(err, errlen, "out of memory preparing the dev IdP key");
 		goto fail;
 	}
@@ -295,6 +298,7 @@ void dev_idp_free(struct dev_idp *d)
 		free(d->priv_pem);
 	}
 	free(d->jwks);
+	dev_devices_free(d->devices);
 	free(d);
 }
 
@@ -313,6 +317,11 @@ const char *dev_idp_jwks(const struct dev_idp *d, size_t *len)
 	if (len)
 		*len = d->jwks_len;
 	return d->jwks;
+}
+
+struct dev_devices *dev_idp_devices(const struct dev_idp *d)
+{
+	return d->devices;
 }
 
 json_t *dev_idp_discovery(const struct dev_idp *d)

@@ -111,7 +111,15 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 		return MHD_NO;
 	}
 	if (len > 0 && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                                       "application/json") != MHD_YES)
+	                                       reply_content_type(req)) != MHD_YES)
+		goto fail;
+	/* A page is a form a person fills in: never framed, nothing loaded, no referrer. */
+	if (req->reply_page &&
+	    (MHD_add_response_header(resp, "Content-Security-Policy",
+	                             "default-src 'none'; style-src 'unsafe-inline'; "
+	                             "form-action 'self'; frame-ancestors 'none'") != MHD_YES ||
+	     MHD_add_response_header(resp, "X-Frame-Options", "DENY") != MHD_YES ||
+	     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES))
 		goto fail;
 	/* Answers can carry secrets (a new token) and always describe live state. */
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES)

@@ -99,6 +99,34 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
 	                "internal error in the store; the server log has details");
 }
 
+enum api_status api_page(struct request *req, enum api_status st, char *html)
+{
+	if (html == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	free(req->reply_page);
+	req->reply_page = html;
+	req->status = st;
+	return st;
+}
+
+enum api_status api_oauth_error(struct request *req, const char *error, const char *description)
+{
+	json_t *body = json_pack("{s:s, s:s}", "error", error, "error_description", description);
+
+	if (body == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	json_decref(req->reply);
+	req->reply = body;
+	req->reply_error_body = true;
+	req->status = API_BAD_REQUEST;
+	return API_BAD_REQUEST;
+}
+
+const char *reply_content_type(const struct request *req)
+{
+	return req->reply_page ? "text/html; charset=utf-8" : "application/json";
+}
+
 /* Used when even rendering the error fails: a fixed body needs no memory. */
 static char *fixed_internal_error(size_t *len, unsigned *http_status)
 {
@@ -120,7 +148,11 @@ char *reply_render(struct request *req, size_t *len, unsigned *http_status)
 	*len = 0;
 	if (req->status == API_NO_CONTENT)
 		return NULL;
-	if (req->status == API_OK) {
+	if (req->reply_page) {
+		text = strdup(req->reply_page);
+		goto out;
+	}
+	if (req->status == API_OK || (req->reply_error_body && req->reply)) {
 		if (req->reply == NULL)
 			return fixed_internal_error(len, http_status);
 		text = json_dumps(req->reply, JSON_COMPACT);

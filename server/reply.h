@@ -53,6 +53,21 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
                                const char *conflict);
 
 /*
+ * Records an HTML page (a test device's form) answered with st's status;
+ * takes ownership of html (NULL = out of memory -> 500).
+ */
+enum api_status api_page(struct request *req, enum api_status st, char *html);
+
+/*
+ * Records a 400 in the shape OAuth 2.0 clients read (RFC 6749 5.2):
+ * {"error": error, "error_description": description}.
+ */
+enum api_status api_oauth_error(struct request *req, const char *error, const char *description);
+
+/* The Content-Type of the rendered answer: "application/json" or an HTML page's. */
+const char *reply_content_type(const struct request *req);
+
+/*
  * Renders the recorded outcome: returns a malloc'ed body (NULL with *len 0
  * for 204) and sets *http_status. Out of memory yields a fixed 500 body.
  */

@@ -1,6 +1,7 @@
 /*
  * request.c - lifecycle and accessors of struct request.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "request.h"
@@ -18,6 +19,8 @@ void request_release(struct request *req)
 	req->json = NULL;
 	json_decref(req->reply);
 	req->reply = NULL;
+	free(req->reply_page);
+	req->reply_page = NULL;
 }
 
 const char *request_param(const struct request *req, const char *name)

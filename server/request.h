@@ -53,7 +53,9 @@ struct request {
 
 	/* outcome */
 	enum api_status status;
-	json_t *reply; /* owned */
+	json_t *reply;         /* owned */
+	char *reply_page;      /* owned: an HTML page answered instead of JSON (api_page) */
+	bool reply_error_body; /* an error whose body is reply, not {code, message} */
 	char message[REQUEST_MESSAGE_SIZE];
 	int retry_after; /* seconds, for a 429; 0 = no Retry-After header */
 };
