@@ -1,6 +1,6 @@
 # mgmtd - build, run and test.
 #
-#   make          build build/mgmtd (and the static library the tests link)
+#   make          build build/mgmtd and build/mgmtctl (and the static libraries the tests link)
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same against an ASan+UBSan build, every fuzzer for 30 s
@@ -52,13 +52,19 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_o
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
 LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
+# mgmtctl, the influxctl look-alike client (server/ctl/): its own modules in
+# build/libmgmtctl.a, plus the few server modules it shares, linked by name.
+CTL_SRCS := $(filter-out server/ctl/main.c,$(wildcard server/ctl/*.c))
+CTL_OBJS := $(patsubst server/ctl/%.c,$(BUILD)/obj/ctl/%.o,$(CTL_SRCS))
+CTL_SHARED_OBJS := $(BUILD)/obj/util.o $(BUILD)/obj/timeutil.o
+CTL_LIBS := $(shell pkg-config --libs jansson libcurl libsodium 2>/dev/null)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test check unit integration format clean asan ubsan sanitize fuzz fuzz-ci \
 	fuzz-build memcheck bench
 
-all: $(BUILD)/mgmtd
+all: $(BUILD)/mgmtd $(BUILD)/mgmtctl
 
 $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -75,10 +81,19 @@ $(BUILD)/libmgmtd.a: $(LIB_OBJS)
 $(BUILD)/mgmtd: $(BUILD)/obj/main.o $(BUILD)/libmgmtd.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmgmtd.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmgmtd.a $(LIBS) -lcmocka
+$(BUILD)/obj/ctl/%.o: server/ctl/%.c $(wildcard server/ctl/*.h) $(wildcard server/*.h) | $(BUILD)/obj/ctl
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/libmgmtctl.a: $(CTL_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/mgmtctl: $(BUILD)/obj/ctl/main.o $(BUILD)/libmgmtctl.a $(CTL_SHARED_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS) -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmgmtctl.a $(BUILD)/libmgmtd.a | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmgmtctl.a $(BUILD)/libmgmtd.a $(LIBS) -lcmocka
+
+$(BUILD)/obj $(BUILD)/obj/ctl $(BUILD)/tests:
 	mkdir -p $@
 
 # Checks first and does nothing when every package is there; apt-get update
@@ -104,8 +119,9 @@ unit: $(UNIT_BINS)
 		if $(SANITIZER_ENV) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
-integration: $(BUILD)/mgmtd
-	$(SANITIZER_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
+integration: $(BUILD)/mgmtd $(BUILD)/mgmtctl
+	$(SANITIZER_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTCTL_BIN=$(abspath $(BUILD)/mgmtctl) \
+		MGMTD_SANITIZED=$(SANITIZE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
 # One build and its two suites.
@@ -153,11 +169,14 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/harness.o
+	$(FUZZ_DIR)/obj/harness.o $(patsubst server/ctl/%.c,$(FUZZ_DIR)/obj/ctl/%.o,$(CTL_SRCS))
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 $(FUZZ_DIR)/obj/%.o: server/%.c $(wildcard server/*.h) | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/ctl/%.o: server/ctl/%.c $(wildcard server/ctl/*.h) $(wildcard server/*.h) | $(FUZZ_DIR)/obj/ctl
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard server/*.h) | $(FUZZ_DIR)/obj
@@ -172,7 +191,7 @@ $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmgmtd.a tests/fuzz/harness.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmgmtd.a $(LIBS)
 
-$(FUZZ_DIR)/obj:
+$(FUZZ_DIR)/obj $(FUZZ_DIR)/obj/ctl:
 	mkdir -p $@
 
 fuzz-build: $(FUZZ_BINS)
@@ -223,7 +242,7 @@ bench: deps
 	$(PYTHON) tests/bench/run --build $(BUILD) $(BENCH_ARGS)
 
 format:
-	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
+	clang-format -i server/*.c server/*.h server/ctl/*.c server/ctl/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
 		$(wildcard tests/bench/*.c)
 
 clean:

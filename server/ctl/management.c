@@ -1,0 +1,191 @@
+/*
+ * management.c - `management create|list|revoke`: management tokens.
+ *
+ * influxctl's shapes (INFLUXCTL.md 8): the list table has ID, DESCRIPTION,
+ * PREFIX, CREATED AT, EXPIRES AT, REVOKED AT, where "never" and "not
+ * revoked" print as the Unix epoch (a nil protobuf Timestamp); the JSON keys
+ * come in the order id, account_id, token_prefix, expires_at, revoked_at,
+ * created_at, description, created_by. A create prints a key/value table,
+ * two warn lines on stderr, and the secret alone on the last line of stdout.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ctl.h"
+#include "duration.h"
+#include "output.h"
+#include "timeutil.h"
+
+static json_t *json(const json_t *t)
+{
+	json_t *o = json_object();
+
+	if (!o || out_set_string(o, "id", out_str(t, "id")) ||
+	    out_set_string(o, "account_id", out_str(t, "accountId")) ||
+	    out_set_string(o, "token_prefix", out_str(t, "tokenPrefix")) ||
+	    out_set_timestamp(o, "expires_at", out_str(t, "expiresAt")) ||
+	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt")) ||
+	    out_set_timestamp(o, "created_at", out_str(t, "createdAt")) ||
+	    out_set_string(o, "description", out_str(t, "description")) ||
+	    out_set_string(o, "created_by", out_str(t, "createdBy"))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int row(struct out_table *t, const json_t *m)
+{
+	char created[OUT_TIME_SIZE], expires[OUT_TIME_SIZE], revoked[OUT_TIME_SIZE];
+	const char *cells[] = {out_str(m, "id"), out_str(m, "description"), out_str(m, "tokenPrefix"),
+	                       created, expires, revoked};
+
+	out_table_time(out_str(m, "createdAt"), OUT_EPOCH, created);
+	out_table_time(out_str(m, "expiresAt"), OUT_EPOCH, expires);
+	out_table_time(out_str(m, "revokedAt"), OUT_EPOCH, revoked);
+	return out_table_row(t, cells);
+}
+
+int management_print_created(struct ctl *c, const json_t *rest, json_t *json_out,
+                             const char *secret)
+{
+	char expires[OUT_TIME_SIZE], revoked[OUT_TIME_SIZE];
+	struct out_table *t;
+
+	if (c->json) {
+		if (!json_out || json_object_set_new(json_out, "access_token", json_string(secret))) {
+			out_error("out of memory");
+			return CTL_FAILED;
+		}
+		out_json_print(stdout, json_out);
+	} else {
+		t = out_kv_new();
+		out_table_time(out_str(rest, "expiresAt"), "", expires);
+		out_table_time(out_str(rest, "revokedAt"), "", revoked);
+		if (!t || out_kv(t, "id", out_str(rest, "id")) ||
+		    out_kv(t, "description", out_str(rest, "description")) ||
+		    out_kv(t, "expires at", expires) || out_kv(t, "revoked at", revoked)) {
+			out_table_free(t);
+			out_error("out of memory");
+			return CTL_FAILED;
+		}
+		out_table_print(stdout, t);
+		out_table_free(t);
+	}
+	out_warn("please copy the token and store in a safe place");
+	out_warn("this is the *only time* you will see the token");
+	if (!c->json) {
+		printf("%s\n", secret);
+		fflush(stdout);
+	}
+	return CTL_OK;
+}
+
+/* --expires-at into the API's form; CTL_USAGE (printed) when it is not a date-time. */
+static int expires_at(const struct ctl_args *a, char out[RFC3339_SIZE])
+{
+	const char *v = args_value(a, "expires-at");
+	int64_t ms;
+
+	out[0] = '\0';
+	if (!v)
+		return CTL_OK;
+	if (instant_parse(v, &ms) != 0)
+		return args_usage_error(a,
+		                        "--expires-at must be an RFC 3339 date-time such as "
+		                        "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
+		                        v);
+	time_format_rfc3339(ms, out);
+	return CTL_OK;
+}
+
+int ctl_management_create(struct ctl *c, const struct ctl_args *a)
+{
+	const char *description = args_value(a, "description"), *secret;
+	char path[512], expires[RFC3339_SIZE];
+	json_t *body = NULL, *created = NULL;
+	int rc = args_format(c, a);
+
+	if (rc != CTL_OK)
+		return rc;
+	if (!description || !description[0])
+		return args_usage_error(a, "--description is required: say what the token is for");
+	if ((rc = expires_at(a, expires)) != CTL_OK)
+		return rc;
+	body = json_pack("{s:s}", "description", description);
+	if (!body || (expires[0] && json_object_set_new(body, "expiresAt", json_string(expires)))) {
+		json_decref(body);
+		out_error("out of memory (or a description that is not UTF-8 text)");
+		return CTL_FAILED;
+	}
+	rc = CTL_FAILED;
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0 ||
+	    ctl_api(c, "POST", path, body, &created) != CTL_OK)
+		goto out;
+	secret = out_str(created, "accessToken");
+	if (!secret) {
+		out_error("mgmtd's answer holds no token");
+		goto out;
+	}
+	client_add_secret(c, secret);
+	rc = management_print_created(c, created, json(created), secret);
+out:
+	json_decref(body);
+	if (created) {
+		json_t *s = json_object_get(created, "accessToken");
+
+		if (json_is_string(s))
+			sodium_memzero((char *)json_string_value(s), json_string_length(s));
+	}
+	json_decref(created);
+	return rc;
+}
+
+/* ---- list ---- */
+
+int ctl_management_list(struct ctl *c, const struct ctl_args *a)
+{
+	static const char *const headers[] = {"ID",         "DESCRIPTION", "PREFIX",
+	                                      "CREATED AT", "EXPIRES AT",  "REVOKED AT"};
+	static const char *const sorts[][2] = {
+	    {"created", "createdAt"}, {"id", "id"},           {"description", "description"},
+	    {"prefix", "tokenPrefix"}, {"expires", "expiresAt"}, {"revoked", "revokedAt"},
+	};
+	const char *sort = args_value(a, "sort");
+	char path[512];
+	json_t *list;
+	int rc = args_format(c, a);
+
+	if (rc != CTL_OK)
+		return rc;
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0 ||
+	    ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
+		return CTL_FAILED;
+	for (size_t i = 0; sort && json_is_array(list) && i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+		if (strcmp(sort, sorts[i][0]) == 0 && ctl_sort_list(list, sorts[i][1]) != 0) {
+			json_decref(list);
+			out_error("out of memory");
+			return CTL_FAILED;
+		}
+	}
+	rc = ctl_print_list(c, list, out_table_new(6, headers, NULL), row, json);
+	json_decref(list);
+	return rc;
+}
+
+static int revoke_one(struct ctl *c, const char *id)
+{
+	char path[512];
+
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", id, NULL) != 0)
+		return CTL_FAILED;
+	return ctl_api(c, "DELETE", path, NULL, NULL);
+}
+
+int ctl_management_revoke(struct ctl *c, const struct ctl_args *a)
+{
+	return ctl_for_each(c, a, "Revoke", "revoked", "management token",
+	                    "It stops working at once; this cannot be undone.", revoke_one);
+}
