@@ -169,7 +169,10 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/harness.o $(patsubst server/ctl/%.c,$(FUZZ_DIR)/obj/ctl/%.o,$(CTL_SRCS))
+	$(FUZZ_DIR)/obj/harness.o
+# mgmtctl's modules in their own archive: ctl/config.o and config.o would be
+# one member of a single one.
+FUZZ_CTL_OBJS := $(patsubst server/ctl/%.c,$(FUZZ_DIR)/obj/ctl/%.o,$(CTL_SRCS))
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -188,8 +191,12 @@ $(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
 $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmgmtd.a tests/fuzz/harness.h
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmgmtd.a $(LIBS)
+$(FUZZ_DIR)/libmgmtctl.a: $(FUZZ_CTL_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmgmtctl.a $(FUZZ_DIR)/libmgmtd.a tests/fuzz/harness.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmgmtctl.a \
+		$(FUZZ_DIR)/libmgmtd.a $(LIBS)
 
 $(FUZZ_DIR)/obj $(FUZZ_DIR)/obj/ctl:
 	mkdir -p $@

@@ -56,8 +56,8 @@ static int store(struct ctl_args *a, int i, const char *value, const char *shown
 		if (!value)
 			value = "true";
 		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
-			return args_usage_error(a, "%s takes no value (or =true, =false), not \"%s\"",
-			                        shown, value);
+			return args_usage_error(
+			    a, "%s takes no value (or =true, =false), not \"%s\"", shown, value);
 	}
 	if (f->choices && f->kind != FLAG_BOOL) {
 		size_t n = strlen(value);
@@ -142,9 +142,10 @@ int args_parse(const struct ctl_command *cmd, const struct ctl_flag *flags, int 
 			return CTL_USAGE;
 	}
 	if (cmd && (int)out->npos < cmd->min_args)
-		return args_usage_error(out, "%s", cmd->min_args == 1 && cmd->max_args == 1
-		                                       ? "one argument is required"
-		                                       : "not enough arguments");
+		return args_usage_error(out, "%s",
+		                        cmd->min_args == 1 && cmd->max_args == 1
+		                            ? "one argument is required"
+		                            : "not enough arguments");
 	if (cmd && cmd->max_args >= 0 && (int)out->npos > cmd->max_args)
 		return args_usage_error(out, "too many arguments (\"%s\" is one too many)",
 		                        out->pos[cmd->max_args]);
@@ -212,7 +213,8 @@ int args_int(const struct ctl_args *a, const char *name, long long min, long lon
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (v[0] == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
-		return args_usage_error(a, "--%s must be a whole number from %lld to %lld, not \"%s\"",
+		return args_usage_error(a,
+		                        "--%s must be a whole number from %lld to %lld, not \"%s\"",
 		                        name, min, max, v);
 	*out = n;
 	return CTL_OK;

@@ -49,8 +49,8 @@ static char *read_token_file(const char *path)
 	buf[n] = '\0';
 	doc = json_loadb(buf, (size_t)n, 0, NULL);
 	if (doc) {
-		const char *t = out_str(doc, "token") ? out_str(doc, "token")
-		                                       : out_str(doc, "access_token");
+		const char *t =
+		    out_str(doc, "token") ? out_str(doc, "token") : out_str(doc, "access_token");
 
 		token = t ? strdup(t) : NULL;
 		json_decref(doc);
@@ -132,11 +132,12 @@ void auth_refused(struct ctl *c)
 		out_warn("mgmtd refused the cached sign-in: it is removed, and the next command "
 		         "signs in again");
 	else if (c->credential_kind == CRED_MGMT_TOKEN)
-		out_warn("mgmtd refused the management token from %s (revoked, expired or mistyped)",
-		         c->settings.mgmt_token_from && strcmp(c->settings.mgmt_token_from,
-		                                                "profile") != 0
-		             ? c->settings.mgmt_token_from
-		             : "the profile's mgmt_token");
+		out_warn(
+		    "mgmtd refused the management token from %s (revoked, expired or mistyped)",
+		    c->settings.mgmt_token_from &&
+		            strcmp(c->settings.mgmt_token_from, "profile") != 0
+		        ? c->settings.mgmt_token_from
+		        : "the profile's mgmt_token");
 }
 
 int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
@@ -179,7 +180,8 @@ int ctl_auth_logout(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	}
 	if (removed)
-		printf("signed out: removed %zu cached sign-in%s\n", removed, removed == 1 ? "" : "s");
+		printf("signed out: removed %zu cached sign-in%s\n", removed,
+		       removed == 1 ? "" : "s");
 	else
 		printf("signed out: there was no cached sign-in\n");
 	return CTL_OK;

@@ -20,7 +20,7 @@
 #include "timeutil.h"
 #include "util.h"
 
-#define CACHE_FILE_MAX (64 * 1024)
+#define CACHE_FILE_MAX      (64 * 1024)
 #define DEFAULT_LIFETIME_MS (3600 * 1000LL)
 
 static const char *env(const char *name)
@@ -58,7 +58,7 @@ char *cache_file_for(const struct ctl_settings *s)
 #define FEED(str)                                                                                  \
 	do {                                                                                       \
 		const char *v_ = (str) ? (str) : "";                                               \
-		crypto_generichash_update(&st, (const unsigned char *)v_, strlen(v_) + 1);        \
+		crypto_generichash_update(&st, (const unsigned char *)v_, strlen(v_) + 1);         \
 	} while (0)
 	if (!dir)
 		return NULL;
@@ -328,7 +328,8 @@ static json_t *jwt_payload(const char *token)
 
 int64_t cache_expiry(const char *access_token, long expires_in, int64_t now_ms)
 {
-	int64_t expiry = now_ms + (expires_in > 0 ? (int64_t)expires_in * 1000 : DEFAULT_LIFETIME_MS);
+	int64_t expiry =
+	    now_ms + (expires_in > 0 ? (int64_t)expires_in * 1000 : DEFAULT_LIFETIME_MS);
 	json_t *claims = jwt_payload(access_token);
 	json_t *exp = claims ? json_object_get(claims, "exp") : NULL;
 

@@ -59,8 +59,8 @@ static void sb_str(struct sbuf *b, const char *s)
 /* ---- redaction ---- */
 
 static const char *const secret_fields[] = {
-    "accessToken", "access_token", "device_code", "id_token",  "refresh_token", "mgmt_token",
-    "token",       "client_secret", "csrf_token", "code_verifier", "password",  NULL,
+    "accessToken", "access_token",  "device_code", "id_token",      "refresh_token", "mgmt_token",
+    "token",       "client_secret", "csrf_token",  "code_verifier", "password",      NULL,
 };
 
 static bool is_secret_field(const char *key)
@@ -87,8 +87,7 @@ static void redact_json(json_t *v)
 				redact_json(item);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item)
-			redact_json(item);
+		json_array_foreach(v, i, item) redact_json(item);
 	}
 }
 
@@ -167,7 +166,8 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 			sb_add(&out, p, n);
 			p += n;
 			if (p[-1] == ':') {
-				/* "Authorization: Bearer x": keep the scheme, hide the rest of the line */
+				/* "Authorization: Bearer x": keep the scheme, hide the rest of the
+				 * line */
 				while (*p == ' ')
 					sb_add(&out, p++, 1);
 				while (*p && *p != ' ' && *p != '\r' && *p != '\n')
@@ -205,7 +205,8 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 
 void client_add_secret(struct ctl *c, const char *secret)
 {
-	if (!secret || strlen(secret) < 8 || c->secret_count == sizeof(c->secrets) / sizeof(c->secrets[0]))
+	if (!secret || strlen(secret) < 8 ||
+	    c->secret_count == sizeof(c->secrets) / sizeof(c->secrets[0]))
 		return;
 	c->secrets[c->secret_count] = strdup(secret);
 	if (c->secrets[c->secret_count])
@@ -373,8 +374,8 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		if (x.too_large)
-			set_err(err, errlen, "%s %s: the answer is larger than %d bytes", method, url,
-			        MAX_ANSWER);
+			set_err(err, errlen, "%s %s: the answer is larger than %d bytes", method,
+			        url, MAX_ANSWER);
 		else
 			set_err(err, errlen, "cannot reach %s: %s", url,
 			        curl_err[0] ? curl_err : curl_easy_strerror(rc));
@@ -484,7 +485,8 @@ int ctl_path(const struct ctl *c, bool with_cluster, char *out, size_t size, ...
 		memcpy(out, b.data, b.len + 1);
 		rc = 0;
 	} else {
-		out_error("the names and ids given make a request path longer than %zu bytes", size);
+		out_error("the names and ids given make a request path longer than %zu bytes",
+		          size);
 	}
 	free(b.data);
 	return rc;

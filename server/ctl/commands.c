@@ -11,40 +11,53 @@
 
 /* ---- flags ---- */
 
-#define F_END {NULL, 0, NULL, NULL, NULL}
+#define F_END                                                                                      \
+	{                                                                                          \
+		NULL, 0, NULL, NULL, NULL                                                          \
+	}
 #define F_FORMAT                                                                                   \
-	{"format", FLAG_VALUE, "FORMAT", "table json", "output format: table (the default) or json"}
-#define F_FORCE(what) {"force", FLAG_BOOL, NULL, NULL, "do not ask for confirmation before " what}
+	{                                                                                          \
+		"format", FLAG_VALUE, "FORMAT", "table json",                                      \
+		    "output format: table (the default) or json"                                   \
+	}
+#define F_FORCE(what)                                                                              \
+	{                                                                                          \
+		"force", FLAG_BOOL, NULL, NULL, "do not ask for confirmation before " what         \
+	}
 #define F_STATUS(what)                                                                             \
-	{"filter-status", FLAG_VALUE, "STATUS", "active deleted",                                  \
-	 "list only " what " of this status: active (the default) or deleted"}
+	{                                                                                          \
+		"filter-status", FLAG_VALUE, "STATUS", "active deleted",                           \
+		    "list only " what " of this status: active (the default) or deleted"           \
+	}
 #define F_LIMITS                                                                                   \
 	{"retention-period", FLAG_VALUE, "DURATION", NULL,                                         \
-	 "how long data is kept, such as 30d, 1mo or 1y; 0 keeps it forever"},                    \
-	    {"max-tables", FLAG_VALUE, "N", NULL, "maximum tables in the database (0: the default, 500)"}, \
+	 "how long data is kept, such as 30d, 1mo or 1y; 0 keeps it forever"},                     \
+	    {"max-tables", FLAG_VALUE, "N", NULL,                                                  \
+	     "maximum tables in the database (0: the default, 500)"},                              \
 	{                                                                                          \
 		"max-columns", FLAG_VALUE, "N", NULL,                                              \
 		    "maximum columns per table (0: the default, 250)"                              \
 	}
 #define F_TEMPLATE                                                                                 \
-	{"template-tag", FLAG_LIST, "TAG", NULL,                                                   \
-	 "partition by this tag's values; repeatable"},                                            \
+	{"template-tag", FLAG_LIST, "TAG", NULL, "partition by this tag's values; repeatable"},    \
 	    {"template-tag-bucket", FLAG_LIST, "TAG,N", NULL,                                      \
-	     "partition this tag's values into N buckets, such as customerID,100; repeatable"},   \
+	     "partition this tag's values into N buckets, such as customerID,100; repeatable"},    \
 	{                                                                                          \
 		"template-timeformat", FLAG_VALUE, "FORMAT", "%Y-%m-%d %Y-%m %Y",                  \
 		    "partition by time: %Y-%m-%d, %Y-%m or %Y (required with the tag flags)"       \
 	}
 #define F_PERMISSIONS                                                                              \
-	{"read-database", FLAG_LIST, "DATABASE_NAME", NULL,                                       \
+	{"read-database", FLAG_LIST, "DATABASE_NAME", NULL,                                        \
 	 "grant read permission on a database (\"*\" for every one); repeatable"},                 \
 	{                                                                                          \
 		"write-database", FLAG_LIST, "DATABASE_NAME", NULL,                                \
 		    "grant write permission on a database (\"*\" for every one); repeatable"       \
 	}
 #define F_EXPIRES                                                                                  \
-	{"expires-at", FLAG_VALUE, "RFC3339", NULL,                                                \
-	 "when the token expires, such as 2030-01-01T00:00:00Z (default: never)"}
+	{                                                                                          \
+		"expires-at", FLAG_VALUE, "RFC3339", NULL,                                         \
+		    "when the token expires, such as 2030-01-01T00:00:00Z (default: never)"        \
+	}
 
 const struct ctl_flag ctl_global_flags[] = {
     {"account", FLAG_VALUE, "ID", NULL, "the account ID, over the profile's account_id"},
@@ -82,8 +95,8 @@ const size_t ctl_noun_count = sizeof(ctl_nouns) / sizeof(ctl_nouns[0]);
 const struct ctl_command ctl_commands[] = {
     {"auth", "login", NULL, "", "Sign in through the identity provider and cache the sign-in",
      (const struct ctl_flag[]){F_END}, 0, 0, 0, ctl_auth_login},
-    {"auth", "logout", NULL, "", "Remove the cached sign-ins", (const struct ctl_flag[]){F_END},
-     0, 0, 0, ctl_auth_logout},
+    {"auth", "logout", NULL, "", "Remove the cached sign-ins", (const struct ctl_flag[]){F_END}, 0,
+     0, 0, ctl_auth_logout},
 
     {"cluster", "list", NULL, "", "List every cluster of the account",
      (const struct ctl_flag[]){F_FORMAT, F_END}, 0, 0, ACCOUNT, ctl_cluster_list},
@@ -108,11 +121,11 @@ const struct ctl_command ctl_commands[] = {
      (const struct ctl_flag[]){F_FORMAT, F_END}, 1, 1, CLUSTER, ctl_database_undelete},
 
     {"management", "create", NULL, "", "Create a management token",
-     (const struct ctl_flag[]){{"description", FLAG_VALUE, "TEXT", NULL,
-                                "what the token is for (required)"},
-                               F_EXPIRES,
-                               F_FORMAT,
-                               F_END},
+     (const struct ctl_flag[]){
+         {"description", FLAG_VALUE, "TEXT", NULL, "what the token is for (required)"},
+         F_EXPIRES,
+         F_FORMAT,
+         F_END},
      0, 0, ACCOUNT, ctl_management_create},
     {"management", "list", NULL, "", "List every management token, revoked ones too",
      (const struct ctl_flag[]){F_FORMAT,
@@ -123,20 +136,17 @@ const struct ctl_command ctl_commands[] = {
                                F_END},
      0, 0, ACCOUNT, ctl_management_list},
     {"management", "revoke", NULL, "<TOKEN_ID> [<TOKEN_ID_N>...]", "Revoke management tokens",
-     (const struct ctl_flag[]){F_FORCE("revoking"), F_END}, 1, -1, ACCOUNT,
-     ctl_management_revoke},
+     (const struct ctl_flag[]){F_FORCE("revoking"), F_END}, 1, -1, ACCOUNT, ctl_management_revoke},
 
     {"table", "create", NULL, "<DATABASE_NAME> <TABLE_NAME>", "Create a table",
      (const struct ctl_flag[]){F_TEMPLATE, F_FORMAT, F_END}, 2, 2, CLUSTER, ctl_table_create},
     {"table", "list", NULL, "<DATABASE_NAME>", "List the tables of a database",
-     (const struct ctl_flag[]){F_STATUS("tables"), F_FORMAT, F_END}, 1, 1, CLUSTER,
-     ctl_table_list},
+     (const struct ctl_flag[]){F_STATUS("tables"), F_FORMAT, F_END}, 1, 1, CLUSTER, ctl_table_list},
     {"table", "delete", NULL, "<DATABASE_NAME> <TABLE_NAME>",
-     "Delete a table (it can be undeleted)",
-     (const struct ctl_flag[]){F_FORCE("deleting"), F_END}, 2, 2, CLUSTER, ctl_table_delete},
+     "Delete a table (it can be undeleted)", (const struct ctl_flag[]){F_FORCE("deleting"), F_END},
+     2, 2, CLUSTER, ctl_table_delete},
     {"table", "rename", NULL, "<DATABASE_NAME> <CURRENT_TABLE_NAME> <NEW_TABLE_NAME>",
-     "Rename a table", (const struct ctl_flag[]){F_FORMAT, F_END}, 3, 3, CLUSTER,
-     ctl_table_rename},
+     "Rename a table", (const struct ctl_flag[]){F_FORMAT, F_END}, 3, 3, CLUSTER, ctl_table_rename},
     {"table", "undelete", NULL, "<DATABASE_NAME> <TABLE_ID>", "Restore a deleted table by its ID",
      (const struct ctl_flag[]){F_FORMAT, F_END}, 2, 2, CLUSTER, ctl_table_undelete},
 
@@ -144,18 +154,18 @@ const struct ctl_command ctl_commands[] = {
      (const struct ctl_flag[]){F_PERMISSIONS, F_EXPIRES, F_FORMAT, F_END}, 1, 1, CLUSTER,
      ctl_token_create},
     {"token", "list", NULL, "", "List the database tokens of the cluster",
-     (const struct ctl_flag[]){F_FORMAT,
-                               {"sort", FLAG_VALUE, "COLUMN", "id description",
-                                "sort by id (the default) or description"},
-                               {"include-revoked", FLAG_BOOL, NULL, NULL,
-                                "list revoked tokens too"},
-                               F_END},
+     (const struct ctl_flag[]){
+         F_FORMAT,
+         {"sort", FLAG_VALUE, "COLUMN", "id description",
+          "sort by id (the default) or description"},
+         {"include-revoked", FLAG_BOOL, NULL, NULL, "list revoked tokens too"},
+         F_END},
      0, 0, CLUSTER, ctl_token_list},
     {"token", "get", NULL, "<TOKEN_ID>", "Show one database token",
-     (const struct ctl_flag[]){F_FORMAT,
-                               {"include-revoked", FLAG_BOOL, NULL, NULL,
-                                "show the token even when it is revoked"},
-                               F_END},
+     (const struct ctl_flag[]){
+         F_FORMAT,
+         {"include-revoked", FLAG_BOOL, NULL, NULL, "show the token even when it is revoked"},
+         F_END},
      1, 1, CLUSTER, ctl_token_get},
     {"token", "update", NULL, "<TOKEN_ID>",
      "Change a database token's description or replace its permissions",
@@ -173,8 +183,8 @@ const struct ctl_command ctl_commands[] = {
     {"config", "show", NULL, "", "Show the settings in use (secrets masked) and their sources",
      (const struct ctl_flag[]){F_FORMAT, F_END}, 0, 0, 0, ctl_config_show},
 
-    {"version", NULL, NULL, "", "Print mgmtctl's version", (const struct ctl_flag[]){F_END}, 0,
-     0, NO_SETTINGS, ctl_version},
+    {"version", NULL, NULL, "", "Print mgmtctl's version", (const struct ctl_flag[]){F_END}, 0, 0,
+     NO_SETTINGS, ctl_version},
     {"completion", NULL, NULL, "bash", "Print the bash completion script",
      (const struct ctl_flag[]){F_END}, 1, 1, NO_SETTINGS, ctl_completion},
 };
@@ -187,8 +197,8 @@ const struct ctl_command *commands_find(const char *noun, const char *verb)
 
 		if (strcmp(cmd->noun, noun) != 0)
 			continue;
-		if (!cmd->verb ||
-		    (verb && (strcmp(cmd->verb, verb) == 0 || (cmd->alias && strcmp(cmd->alias, verb) == 0))))
+		if (!cmd->verb || (verb && (strcmp(cmd->verb, verb) == 0 ||
+		                            (cmd->alias && strcmp(cmd->alias, verb) == 0))))
 			return cmd;
 	}
 	return NULL;
@@ -237,9 +247,10 @@ void commands_usage_line(FILE *f, const struct ctl_command *cmd)
 {
 	bool has_flags = cmd->flags[0].name != NULL;
 
-	fprintf(f, "usage: mgmtctl [global options] %s%s%s%s%s%s\n", cmd->noun, cmd->verb ? " " : "",
-	        cmd->verb ? cmd->verb : "", has_flags ? " [command options]" : "",
-	        cmd->arguments[0] ? " " : "", cmd->arguments);
+	fprintf(f, "usage: mgmtctl [global options] %s%s%s%s%s%s\n", cmd->noun,
+	        cmd->verb ? " " : "", cmd->verb ? cmd->verb : "",
+	        has_flags ? " [command options]" : "", cmd->arguments[0] ? " " : "",
+	        cmd->arguments);
 }
 
 void commands_help_command(FILE *f, const struct ctl_command *cmd)
@@ -270,8 +281,9 @@ void commands_help_noun(FILE *f, const char *noun)
 		if (n > width)
 			width = n;
 	}
-	fprintf(f, "NAME:\n   mgmtctl %s - %s\n\nUSAGE:\n   mgmtctl [global options] %s command "
-	           "[command options] [arguments...]\n\nCOMMANDS:\n",
+	fprintf(f,
+	        "NAME:\n   mgmtctl %s - %s\n\nUSAGE:\n   mgmtctl [global options] %s command "
+	        "[command options] [arguments...]\n\nCOMMANDS:\n",
 	        noun, noun_summary(noun), noun);
 	for (size_t i = 0; i < ctl_command_count; i++) {
 		const struct ctl_command *cmd = &ctl_commands[i];
@@ -310,22 +322,24 @@ static void words_of_flags(FILE *f, const struct ctl_flag *flags)
 
 void commands_bash_completion(FILE *f)
 {
-	fprintf(f, "# bash completion for mgmtctl; generated by `mgmtctl completion bash`.\n"
-	           "# Install: copy to /usr/share/bash-completion/completions/mgmtctl, or\n"
-	           "# source it from ~/.bashrc.\n\n"
-	           "_mgmtctl()\n{\n"
-	           "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-	           "    local noun=\"\" verb=\"\" i w words\n"
-	           "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
-	           "        w=\"${COMP_WORDS[i]}\"\n"
-	           "        case \"$w\" in\n"
-	           "            --account|--cluster|--config|--profile|--timeout) ((i++)); continue ;;\n"
-	           "            -*) continue ;;\n"
-	           "        esac\n"
-	           "        if [[ -z $noun ]]; then noun=$w; elif [[ -z $verb ]]; then verb=$w; fi\n"
-	           "    done\n"
-	           "    case \"$prev\" in\n"
-	           "        --config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
+	fprintf(
+	    f,
+	    "# bash completion for mgmtctl; generated by `mgmtctl completion bash`.\n"
+	    "# Install: copy to /usr/share/bash-completion/completions/mgmtctl, or\n"
+	    "# source it from ~/.bashrc.\n\n"
+	    "_mgmtctl()\n{\n"
+	    "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+	    "    local noun=\"\" verb=\"\" i w words\n"
+	    "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+	    "        w=\"${COMP_WORDS[i]}\"\n"
+	    "        case \"$w\" in\n"
+	    "            --account|--cluster|--config|--profile|--timeout) ((i++)); continue ;;\n"
+	    "            -*) continue ;;\n"
+	    "        esac\n"
+	    "        if [[ -z $noun ]]; then noun=$w; elif [[ -z $verb ]]; then verb=$w; fi\n"
+	    "    done\n"
+	    "    case \"$prev\" in\n"
+	    "        --config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
 	/* flags with a fixed set of values, per command */
 	for (size_t i = 0; i < ctl_command_count; i++) {
 		const struct ctl_command *cmd = &ctl_commands[i];
@@ -474,17 +488,18 @@ int ctl_print_object(struct ctl *c, const json_t *obj, ctl_rows_fn kv, ctl_json_
 }
 
 int ctl_for_each(struct ctl *c, const struct ctl_args *a, const char *verb, const char *done,
-                 const char *what, const char *warning,
-                 int (*one)(struct ctl *c, const char *item))
+                 const char *what, const char *warning, int (*one)(struct ctl *c, const char *item))
 {
 	char question[1024];
 	size_t n = 0;
 	int rc = CTL_OK;
 
 	if (a->npos == 1) {
-		n = (size_t)snprintf(question, sizeof(question), "%s %s %s?", verb, what, a->pos[0]);
+		n = (size_t)snprintf(question, sizeof(question), "%s %s %s?", verb, what,
+		                     a->pos[0]);
 	} else {
-		n = (size_t)snprintf(question, sizeof(question), "%s %zu %ss (", verb, a->npos, what);
+		n = (size_t)snprintf(question, sizeof(question), "%s %zu %ss (", verb, a->npos,
+		                     what);
 		for (size_t i = 0; i < a->npos && n < sizeof(question); i++)
 			n += (size_t)snprintf(question + n, sizeof(question) - n, "%s%s",
 			                      i ? ", " : "", a->pos[i]);

@@ -60,7 +60,7 @@ int ctl_config_show(struct ctl *c, const struct ctl_args *a)
 {
 	const struct ctl_settings *s = &c->settings;
 	char token_masked[32] = "", data_token_masked[32] = "", credential[512], *scopes = NULL,
-	                      *params = NULL, *file = NULL;
+	     *params = NULL, *file = NULL;
 	size_t len = 1;
 	struct out_table *t = NULL;
 	json_t *j = NULL;
@@ -145,8 +145,8 @@ int ctl_config_show(struct ctl *c, const struct ctl_args *a)
 			if (!rows[i].value && i >= 6)
 				continue;
 			if (rows[i].from && strcmp(rows[i].from, "profile") != 0) {
-				if (asprintf(&cell, "%s (from %s)", rows[i].value ? rows[i].value : "",
-				             rows[i].from) < 0)
+				if (asprintf(&cell, "%s (from %s)",
+				             rows[i].value ? rows[i].value : "", rows[i].from) < 0)
 					goto oom;
 			}
 			bad = out_kv(t, rows[i].key, cell ? cell : rows[i].value);
@@ -193,7 +193,8 @@ int ctl_completion(struct ctl *c, const struct ctl_args *a)
 {
 	(void)c;
 	if (strcmp(a->pos[0], "bash") != 0)
-		return args_usage_error(a, "only bash completion is offered, not \"%s\"", a->pos[0]);
+		return args_usage_error(a, "only bash completion is offered, not \"%s\"",
+		                        a->pos[0]);
 	commands_bash_completion(stdout);
 	return CTL_OK;
 }

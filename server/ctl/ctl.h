@@ -211,7 +211,8 @@ bool ctl_confirm(bool force, const char *question);
 
 /* ---- auth.c: credentials and `auth` ---- */
 
-/* Finds the credential: mgmt_token, token_file, cached login, or a new login. CTL_OK or printed CTL_FAILED. */
+/* Finds the credential: mgmt_token, token_file, cached login, or a new login. CTL_OK or printed
+ * CTL_FAILED. */
 int auth_ensure(struct ctl *c);
 /* mgmtd answered 401: a cached login is removed (said on stderr). */
 void auth_refused(struct ctl *c);

@@ -35,13 +35,14 @@ int database_template_flags(const struct ctl_args *a, json_t **out)
 	if (!timeformat && ntags + nbuckets == 0)
 		return CTL_OK;
 	if (!timeformat)
-		return args_usage_error(a, "--template-timeformat is required with --template-tag and "
-		                           "--template-tag-bucket: without a time part nothing is "
-		                           "partitioned by time");
+		return args_usage_error(a,
+		                        "--template-timeformat is required with --template-tag and "
+		                        "--template-tag-bucket: without a time part nothing is "
+		                        "partitioned by time");
 	parts = json_array();
 	for (size_t i = 0; parts && i < ntags; i++) {
-		if (json_array_append_new(parts, json_pack("{s:s, s:s}", "type", "tag", "value",
-		                                           tags[i])) != 0)
+		if (json_array_append_new(
+		        parts, json_pack("{s:s, s:s}", "type", "tag", "value", tags[i])) != 0)
 			goto oom;
 	}
 	for (size_t i = 0; parts && i < nbuckets; i++) {
@@ -54,22 +55,24 @@ int database_template_flags(const struct ctl_args *a, json_t **out)
 		if (!comma || comma == buckets[i] || comma[1] == '\0' || *end != '\0' || errno ||
 		    n < 1 || n > INT32_MAX) {
 			json_decref(parts);
-			return args_usage_error(a,
-			                        "--template-tag-bucket takes a tag, a comma and a number "
-			                        "of buckets, such as customerID,100; not \"%s\"",
-			                        buckets[i]);
+			return args_usage_error(
+			    a,
+			    "--template-tag-bucket takes a tag, a comma and a number "
+			    "of buckets, such as customerID,100; not \"%s\"",
+			    buckets[i]);
 		}
 		tag = strndup(buckets[i], (size_t)(comma - buckets[i]));
-		if (!tag || json_array_append_new(
-		                parts, json_pack("{s:s, s:{s:s, s:I}}", "type", "bucket", "value",
-		                                 "tagName", tag, "numberOfBuckets", (json_int_t)n)) != 0) {
+		if (!tag ||
+		    json_array_append_new(
+		        parts, json_pack("{s:s, s:{s:s, s:I}}", "type", "bucket", "value",
+		                         "tagName", tag, "numberOfBuckets", (json_int_t)n)) != 0) {
 			free(tag);
 			goto oom;
 		}
 		free(tag);
 	}
-	if (!parts || json_array_append_new(parts, json_pack("{s:s, s:s}", "type", "time", "value",
-	                                                     timeformat)) != 0)
+	if (!parts || json_array_append_new(
+	                  parts, json_pack("{s:s, s:s}", "type", "time", "value", timeformat)) != 0)
 		goto oom;
 	*out = parts;
 	return CTL_OK;
@@ -96,7 +99,8 @@ char *database_template_text(const json_t *template)
 		if (type && strcmp(type, "bucket") == 0)
 			n = asprintf(&grown, "%s%sbucket(%s,%lld)", text, i ? " " : "",
 			             out_str(value, "tagName") ? out_str(value, "tagName") : "",
-			             (long long)json_integer_value(json_object_get(value, "numberOfBuckets")));
+			             (long long)json_integer_value(
+			                 json_object_get(value, "numberOfBuckets")));
 		else
 			n = asprintf(&grown, "%s%s%s(%s)", text, i ? " " : "", type ? type : "?",
 			             json_is_string(value) ? json_string_value(value) : "");
@@ -119,11 +123,13 @@ json_t *database_template_json(const json_t *template)
 		json_t *value = json_object_get(part, "value"), *o;
 
 		if (json_is_object(value))
-			o = json_pack("{s:s?, s:{s:s?, s:I}}", "type", out_str(part, "type"), "value",
-			              "tag_name", out_str(value, "tagName"), "number_of_buckets",
-			              json_integer_value(json_object_get(value, "numberOfBuckets")));
+			o = json_pack(
+			    "{s:s?, s:{s:s?, s:I}}", "type", out_str(part, "type"), "value",
+			    "tag_name", out_str(value, "tagName"), "number_of_buckets",
+			    json_integer_value(json_object_get(value, "numberOfBuckets")));
 		else
-			o = json_pack("{s:s?, s:O?}", "type", out_str(part, "type"), "value", value);
+			o = json_pack("{s:s?, s:O?}", "type", out_str(part, "type"), "value",
+			              value);
 		if (!out || json_array_append_new(out, o) != 0) {
 			json_decref(out);
 			return NULL;
@@ -173,13 +179,14 @@ static json_t *json(const json_t *d)
 	    out_set_string(o, "cluster_id", out_str(d, "clusterId")) ||
 	    out_set_int(o, "id", json_integer_value(json_object_get(d, "id"))) ||
 	    out_set_string(o, "database_name", out_str(d, "name")) ||
-	    json_object_set_new(o, "retention_period_ns",
-	                        json_integer(json_integer_value(json_object_get(d, "retentionPeriod")))) ||
+	    json_object_set_new(
+	        o, "retention_period_ns",
+	        json_integer(json_integer_value(json_object_get(d, "retentionPeriod")))) ||
 	    out_set_int(o, "max_tables", json_integer_value(json_object_get(d, "maxTables"))) ||
 	    out_set_int(o, "max_columns_per_table",
 	                json_integer_value(json_object_get(d, "maxColumnsPerTable"))) ||
-	    (template && json_object_set_new(o, "partition_template",
-	                                     database_template_json(template)))) {
+	    (template &&
+	     json_object_set_new(o, "partition_template", database_template_json(template)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -254,7 +261,8 @@ static int limit_flags(const struct ctl_args *a, json_t *body, bool update, bool
 		return rc;
 	/* 0 means the default: left to mgmtd on create, set back to it on update */
 	if (tables_given && (tables > 0 || update)) {
-		if (json_object_set_new(body, "maxTables", json_integer(tables ? tables : 500)) != 0)
+		if (json_object_set_new(body, "maxTables", json_integer(tables ? tables : 500)) !=
+		    0)
 			return CTL_FAILED;
 	}
 	if (columns_given && (columns > 0 || update)) {
@@ -349,8 +357,9 @@ int ctl_database_update(struct ctl *c, const struct ctl_args *a)
 	if ((rc = limit_flags(a, body, true, &any)) != CTL_OK)
 		goto out;
 	if (!any) {
-		rc = args_usage_error(a, "nothing to update: give --retention-period, --max-tables or "
-		                         "--max-columns");
+		rc = args_usage_error(a,
+		                      "nothing to update: give --retention-period, --max-tables or "
+		                      "--max-columns");
 		goto out;
 	}
 	rc = CTL_FAILED;

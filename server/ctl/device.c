@@ -89,19 +89,21 @@ static int find_endpoints(struct ctl *c, struct endpoints *e)
 	if (!doc)
 		goto out;
 	if (status != 200) {
-		out_error("%s answered HTTP %ld: no OpenID discovery document there; set device_url "
-		          "and token_url in [profile.auth.oauth2]",
-		          url, status);
+		out_error(
+		    "%s answered HTTP %ld: no OpenID discovery document there; set device_url "
+		    "and token_url in [profile.auth.oauth2]",
+		    url, status);
 		goto out;
 	}
 	device = s->oauth2.device_url ? s->oauth2.device_url
 	                              : out_str(doc, "device_authorization_endpoint");
 	token = s->oauth2.token_url ? s->oauth2.token_url : out_str(doc, "token_endpoint");
 	if (!device || !token) {
-		out_error("the identity provider of %s offers no device authorization grant (no %s in "
-		          "its discovery document); set device_url and token_url in "
-		          "[profile.auth.oauth2]",
-		          url, device ? "token_endpoint" : "device_authorization_endpoint");
+		out_error(
+		    "the identity provider of %s offers no device authorization grant (no %s in "
+		    "its discovery document); set device_url and token_url in "
+		    "[profile.auth.oauth2]",
+		    url, device ? "token_endpoint" : "device_authorization_endpoint");
 		goto out;
 	}
 	e->device_url = strdup(device);
@@ -229,8 +231,8 @@ static void oauth_error_text(const json_t *doc, long status, char *out, size_t s
 static int poll_token(struct ctl *c, const struct endpoints *e, const char *device_code,
                       long interval, long expires_in, struct device_token *out)
 {
-	const char *kv[] = {"grant_type", GRANT_TYPE, "device_code", device_code, "client_id",
-	                    client_id(c), NULL};
+	const char *kv[] = {"grant_type", GRANT_TYPE,   "device_code", device_code,
+	                    "client_id",  client_id(c), NULL};
 	int64_t deadline = time_monotonic_us() + (int64_t)expires_in * 1000000;
 	char *form = client_form(kv);
 	char why[512];
@@ -246,8 +248,9 @@ static int poll_token(struct ctl *c, const struct endpoints *e, const char *devi
 		long status = 0;
 
 		if (time_monotonic_us() + (int64_t)interval * 1000000 > deadline) {
-			out_error("the code expired before the sign-in was approved; run the command "
-			          "again to get a new one");
+			out_error(
+			    "the code expired before the sign-in was approved; run the command "
+			    "again to get a new one");
 			break;
 		}
 		sleep_seconds(interval);
@@ -258,8 +261,8 @@ static int poll_token(struct ctl *c, const struct endpoints *e, const char *devi
 		error = out_str(doc, "error");
 		if (status == 200 && token && token[0]) {
 			out->access_token = strdup(token);
-			out->token_type = strdup(out_str(doc, "token_type") ? out_str(doc, "token_type")
-			                                                    : "Bearer");
+			out->token_type = strdup(
+			    out_str(doc, "token_type") ? out_str(doc, "token_type") : "Bearer");
 			out->expires_in = json_long(doc, "expires_in", 0);
 			client_add_secret(c, token);
 			sodium_memzero((char *)token, strlen(token));
@@ -322,9 +325,10 @@ int device_sign_in(struct ctl *c, struct device_token *out)
 	if (status != 200 || !device_code || !user_code || !uri) {
 		oauth_error_text(doc, status, why, sizeof(why));
 		out_error("the identity provider at %s did not start a device sign-in: %s",
-		          e.device_url, status == 200 ? "its answer lacks device_code, user_code or "
-		                                        "verification_uri"
-		                                      : why);
+		          e.device_url,
+		          status == 200 ? "its answer lacks device_code, user_code or "
+		                          "verification_uri"
+		                        : why);
 		goto out;
 	}
 	client_add_secret(c, device_code);

@@ -84,7 +84,8 @@ int duration_parse(const char *s, int64_t *ns, char *err, size_t errlen)
 		if (*p == '.') {
 			p++;
 			while (*p >= '0' && *p <= '9') {
-				/* 18 digits are below a nanosecond of any unit; the rest truncate */
+				/* 18 digits are below a nanosecond of any unit; the rest truncate
+				 */
 				if (scale < 1000000000000000000ULL) {
 					frac = frac * 10 + (unsigned)(*p - '0');
 					scale *= 10;
@@ -101,7 +102,7 @@ int duration_parse(const char *s, int64_t *ns, char *err, size_t errlen)
 		u = match_unit(p, &ulen);
 		if (!u)
 			return fail(err, errlen, s,
-			            *p == '\0'               ? "a unit is missing"
+			            *p == '\0'                ? "a unit is missing"
 			            : *p == ' ' || *p == '\t' ? "it holds a space"
 			                                      : "the unit is unknown");
 		p += ulen;

@@ -97,8 +97,8 @@ static int apply_globals(struct ctl *c, const struct ctl_args *g)
 		client_add_secret(c, c->settings.token);
 	if (c->verbosity >= 1)
 		out_debug("profile \"%s\" of %s%s; mgmtd at %s", c->settings.profile_name,
-		          c->settings.config_path, c->settings.config_found ? "" : " (no such file)",
-		          c->settings.url);
+		          c->settings.config_path,
+		          c->settings.config_found ? "" : " (no such file)", c->settings.url);
 	return CTL_OK;
 }
 

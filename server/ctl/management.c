@@ -39,8 +39,12 @@ static json_t *json(const json_t *t)
 static int row(struct out_table *t, const json_t *m)
 {
 	char created[OUT_TIME_SIZE], expires[OUT_TIME_SIZE], revoked[OUT_TIME_SIZE];
-	const char *cells[] = {out_str(m, "id"), out_str(m, "description"), out_str(m, "tokenPrefix"),
-	                       created, expires, revoked};
+	const char *cells[] = {out_str(m, "id"),
+	                       out_str(m, "description"),
+	                       out_str(m, "tokenPrefix"),
+	                       created,
+	                       expires,
+	                       revoked};
 
 	out_table_time(out_str(m, "createdAt"), OUT_EPOCH, created);
 	out_table_time(out_str(m, "expiresAt"), OUT_EPOCH, expires);
@@ -55,7 +59,8 @@ int management_print_created(struct ctl *c, const json_t *rest, json_t *json_out
 	struct out_table *t;
 
 	if (c->json) {
-		if (!json_out || json_object_set_new(json_out, "access_token", json_string(secret))) {
+		if (!json_out ||
+		    json_object_set_new(json_out, "access_token", json_string(secret))) {
 			out_error("out of memory");
 			return CTL_FAILED;
 		}
@@ -93,10 +98,11 @@ static int expires_at(const struct ctl_args *a, char out[RFC3339_SIZE])
 	if (!v)
 		return CTL_OK;
 	if (instant_parse(v, &ms) != 0)
-		return args_usage_error(a,
-		                        "--expires-at must be an RFC 3339 date-time such as "
-		                        "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
-		                        v);
+		return args_usage_error(
+		    a,
+		    "--expires-at must be an RFC 3339 date-time such as "
+		    "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
+		    v);
 	time_format_rfc3339(ms, out);
 	return CTL_OK;
 }
@@ -150,8 +156,9 @@ int ctl_management_list(struct ctl *c, const struct ctl_args *a)
 	static const char *const headers[] = {"ID",         "DESCRIPTION", "PREFIX",
 	                                      "CREATED AT", "EXPIRES AT",  "REVOKED AT"};
 	static const char *const sorts[][2] = {
-	    {"created", "createdAt"}, {"id", "id"},           {"description", "description"},
-	    {"prefix", "tokenPrefix"}, {"expires", "expiresAt"}, {"revoked", "revokedAt"},
+	    {"created", "createdAt"},       {"id", "id"},
+	    {"description", "description"}, {"prefix", "tokenPrefix"},
+	    {"expires", "expiresAt"},       {"revoked", "revokedAt"},
 	};
 	const char *sort = args_value(a, "sort");
 	char path[512];
@@ -163,7 +170,8 @@ int ctl_management_list(struct ctl *c, const struct ctl_args *a)
 	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0 ||
 	    ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
 		return CTL_FAILED;
-	for (size_t i = 0; sort && json_is_array(list) && i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+	for (size_t i = 0; sort && json_is_array(list) && i < sizeof(sorts) / sizeof(sorts[0]);
+	     i++) {
 		if (strcmp(sort, sorts[i][0]) == 0 && ctl_sort_list(list, sorts[i][1]) != 0) {
 			json_decref(list);
 			out_error("out of memory");

@@ -33,7 +33,8 @@ static size_t utf8_next(const unsigned char *s, uint32_t *cp)
 		return 2;
 	}
 	if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+		*cp = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
+		      (s[2] & 0x3f);
 		return 3;
 	}
 	if ((s[0] & 0xf8) == 0xf0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
@@ -413,7 +414,8 @@ int out_set_timestamp(json_t *obj, const char *key, const char *rest_time)
 		nanos += 1000000000;
 	}
 	ts = json_object();
-	if (!ts || out_set_int(ts, "seconds", seconds) != 0 || out_set_int(ts, "nanos", nanos) != 0) {
+	if (!ts || out_set_int(ts, "seconds", seconds) != 0 ||
+	    out_set_int(ts, "nanos", nanos) != 0) {
 		json_decref(ts);
 		return -1;
 	}

@@ -81,8 +81,8 @@ static const char *retired_hint(const char *key)
 	return "";
 }
 
-static int line_error(char *err, size_t errlen, const char *path, int line, const char *fmt,
-                      ...) __attribute__((format(printf, 5, 6)));
+static int line_error(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static int line_error(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
 {
@@ -99,7 +99,8 @@ static int line_error(char *err, size_t errlen, const char *path, int line, cons
 	return -1;
 }
 
-/* "[[profile]]" + "tls" -> "[profile.tls]"; "[profile.auth]" + "oauth2" -> "[profile.auth.oauth2]" */
+/* "[[profile]]" + "tls" -> "[profile.tls]"; "[profile.auth]" + "oauth2" -> "[profile.auth.oauth2]"
+ */
 static void subtable_name(const char *where, const char *key, char *out, size_t size)
 {
 	const char *b = where;
@@ -120,15 +121,14 @@ static int check_keys(const struct toml_value *table, const struct key_rule *rul
 		while (r->key && strcmp(r->key, e->key) != 0)
 			r++;
 		if (!r->key)
-			return line_error(err, errlen, path, e->line, "unknown key %s in %s%s", e->key,
-			                  where, retired_hint(e->key));
+			return line_error(err, errlen, path, e->line, "unknown key %s in %s%s",
+			                  e->key, where, retired_hint(e->key));
 		if (e->value->type != r->type || (r->type == TOML_ARRAY && e->value->of_tables))
-			return line_error(err, errlen, path, e->line, "%s must be %s, not %s %s",
-			                  e->key, r->hint,
-			                  e->value->type == TOML_INTEGER || e->value->type == TOML_ARRAY
-			                      ? "an"
-			                      : "a",
-			                  toml_type_name(e->value));
+			return line_error(
+			    err, errlen, path, e->line, "%s must be %s, not %s %s", e->key, r->hint,
+			    e->value->type == TOML_INTEGER || e->value->type == TOML_ARRAY ? "an"
+			                                                                   : "a",
+			    toml_type_name(e->value));
 		if (r->type == TOML_ARRAY) {
 			for (size_t k = 0; k < e->value->count; k++) {
 				if (e->value->items[k]->type != TOML_STRING)
@@ -145,7 +145,8 @@ static int check_keys(const struct toml_value *table, const struct key_rule *rul
 			/* parameters: strings only */
 			for (size_t k = 0; k < e->value->entry_count; k++) {
 				if (e->value->entries[k].value->type != TOML_STRING)
-					return line_error(err, errlen, path, e->value->entries[k].line,
+					return line_error(err, errlen, path,
+					                  e->value->entries[k].line,
 					                  "%s must be %s", e->key, r->hint);
 			}
 		}
@@ -283,7 +284,8 @@ static int read_profiles(const char *text, size_t len, struct ctl_settings *s, c
 		if (check_keys(p, profile_keys, "[[profile]]", s->config_path, err, errlen) != 0)
 			goto out;
 		product = string_at(p, "product");
-		if (product && strcmp(product, "dedicated") != 0 && strcmp(product, "clustered") != 0) {
+		if (product && strcmp(product, "dedicated") != 0 &&
+		    strcmp(product, "clustered") != 0) {
 			line_error(err, errlen, s->config_path, toml_get(p, "product")->line,
 			           "product must be \"dedicated\" or \"clustered\", not \"%s\"",
 			           product);
@@ -295,9 +297,10 @@ static int read_profiles(const char *text, size_t len, struct ctl_settings *s, c
 			const char *other = string_at(profiles->items[k], "name");
 
 			if (other && strcmp(other, name) == 0) {
-				line_error(err, errlen, s->config_path, toml_get(p, "name")->line,
-				           "a second profile named \"%s\" (the first is at line %d)",
-				           name, profiles->items[k]->line);
+				line_error(
+				    err, errlen, s->config_path, toml_get(p, "name")->line,
+				    "a second profile named \"%s\" (the first is at line %d)", name,
+				    profiles->items[k]->line);
 				goto out;
 			}
 		}
@@ -466,7 +469,8 @@ static char *read_file(const char *path, size_t *len, bool *absent, char *err, s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			set_err(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) : "short read");
+			set_err(err, errlen, "%s: %s", path,
+			        n < 0 ? strerror(errno) : "short read");
 			goto fail;
 		}
 		got += (size_t)n;

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* mgmtd's address when nothing sets one: where `make run` serves. */
-#define PROFILE_DEFAULT_URL "http://127.0.0.1:8080"
+#define PROFILE_DEFAULT_URL  "http://127.0.0.1:8080"
 #define PROFILE_DEFAULT_NAME "default"
 
 struct profile_param {
@@ -91,7 +91,8 @@ int profile_load_text(const char *text, size_t len, const char *config_path,
 /* Wipes the secrets and frees. */
 void profile_release(struct ctl_settings *s);
 
-/* The default file: $XDG_CONFIG_HOME/mgmtctl/config.toml or ~/.config/mgmtctl/config.toml; malloc'ed. */
+/* The default file: $XDG_CONFIG_HOME/mgmtctl/config.toml or ~/.config/mgmtctl/config.toml;
+ * malloc'ed. */
 char *profile_default_path(void);
 
 #endif

@@ -32,8 +32,8 @@ static json_t *json(const json_t *t)
 	    out_set_string(o, "database_name", out_str(t, "databaseName")) ||
 	    out_set_int(o, "id", json_integer_value(json_object_get(t, "id"))) ||
 	    out_set_string(o, "table_name", out_str(t, "name")) ||
-	    (template && json_object_set_new(o, "partition_template",
-	                                     database_template_json(template)))) {
+	    (template &&
+	     json_object_set_new(o, "partition_template", database_template_json(template)))) {
 		json_decref(o);
 		return NULL;
 	}

@@ -124,8 +124,8 @@ static json_t *permission_flags(const struct ctl_args *a, bool *given)
 		const char *const *names = args_list(a, actions[k][0], &n);
 
 		for (size_t i = 0; i < n; i++) {
-			json_t *p = json_pack("{s:s, s:s}", "action", actions[k][1], "resource",
-			                      names[i]);
+			json_t *p =
+			    json_pack("{s:s, s:s}", "action", actions[k][1], "resource", names[i]);
 
 			*given = true;
 			if (!p || json_array_append_new(perms, p)) {
@@ -154,14 +154,16 @@ int ctl_token_create(struct ctl *c, const struct ctl_args *a)
 	if (rc != CTL_OK)
 		return rc;
 	if (v && instant_parse(v, &ms) != 0)
-		return args_usage_error(a,
-		                        "--expires-at must be an RFC 3339 date-time such as "
-		                        "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
-		                        v);
+		return args_usage_error(
+		    a,
+		    "--expires-at must be an RFC 3339 date-time such as "
+		    "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
+		    v);
 	if (v)
 		time_format_rfc3339(ms, expires);
 	perms = permission_flags(a, &given);
-	body = perms ? json_pack("{s:s, s:o}", "description", a->pos[0], "permissions", perms) : NULL;
+	body =
+	    perms ? json_pack("{s:s, s:o}", "description", a->pos[0], "permissions", perms) : NULL;
 	if (!body || (expires[0] && json_object_set_new(body, "expiresAt", json_string(expires)))) {
 		json_decref(body);
 		out_error("out of memory (or a description that is not UTF-8 text)");
@@ -256,8 +258,8 @@ int ctl_token_update(struct ctl *c, const struct ctl_args *a)
 		                           "permissions");
 	}
 	body = json_object();
-	if (!perms || !body || (description && json_object_set_new(body, "description",
-	                                                           json_string(description))) ||
+	if (!perms || !body ||
+	    (description && json_object_set_new(body, "description", json_string(description))) ||
 	    (given && json_object_set(body, "permissions", perms))) {
 		json_decref(perms);
 		json_decref(body);

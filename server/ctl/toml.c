@@ -199,8 +199,8 @@ static bool read_unicode_escape(struct parser *p, int ndigits, struct buf *b)
 		int d = hex_digit_value((char)peek(p));
 
 		if (peek(p) == -1 || d < 0) {
-			fail(p, "a \\%c escape needs %d hexadecimal digits", ndigits == 4 ? 'u' : 'U',
-			     ndigits);
+			fail(p, "a \\%c escape needs %d hexadecimal digits",
+			     ndigits == 4 ? 'u' : 'U', ndigits);
 			return false;
 		}
 		cp = cp * 16 + (unsigned long)d;
@@ -225,8 +225,9 @@ static char *read_string(struct parser *p)
 	struct buf b = {0};
 
 	if (peek_at(p, 1) == quote && peek_at(p, 2) == quote) {
-		fail(p, "multi-line strings (%c%c%c) are not supported here; keep the value on one "
-		        "line",
+		fail(p,
+		     "multi-line strings (%c%c%c) are not supported here; keep the value on one "
+		     "line",
 		     quote, quote, quote);
 		return NULL;
 	}
@@ -324,7 +325,8 @@ static struct toml_value *read_number(struct parser *p)
 
 	if (peek(p) == '+' || peek(p) == '-')
 		digits[n++] = (char)p->s[p->pos++];
-	if (peek(p) == '0' && (peek_at(p, 1) == 'x' || peek_at(p, 1) == 'o' || peek_at(p, 1) == 'b')) {
+	if (peek(p) == '0' &&
+	    (peek_at(p, 1) == 'x' || peek_at(p, 1) == 'o' || peek_at(p, 1) == 'b')) {
 		fail(p, "hexadecimal, octal and binary integers are not supported here");
 		return NULL;
 	}
@@ -406,7 +408,8 @@ static struct toml_value *read_array(struct parser *p)
 		}
 		if (peek(p) != '"' && peek(p) != '\'') {
 			if (peek(p) == -1)
-				fail(p, "the array is not closed");
+				fail(p, "the array is not closed (it begins at line %d)",
+				     arr->line);
 			else
 				fail(p, "arrays hold strings only here");
 			goto fail;
@@ -417,7 +420,8 @@ static struct toml_value *read_array(struct parser *p)
 		if (arr->count >= MAX_ITEMS ||
 		    !(grown = realloc(arr->items, (arr->count + 1) * sizeof(*grown)))) {
 			toml_free(item);
-			fail(p, arr->count >= MAX_ITEMS ? "the array is too long" : "out of memory");
+			fail(p,
+			     arr->count >= MAX_ITEMS ? "the array is too long" : "out of memory");
 			goto fail;
 		}
 		arr->items = grown;
@@ -430,7 +434,11 @@ static struct toml_value *read_array(struct parser *p)
 			continue;
 		}
 		if (peek(p) != ']') {
-			fail(p, "a comma or ] is expected in the array");
+			if (peek(p) == -1)
+				fail(p, "the array is not closed (it begins at line %d)",
+				     arr->line);
+			else
+				fail(p, "a comma or ] is expected in the array");
 			goto fail;
 		}
 	}
@@ -733,8 +741,7 @@ out:
 	return t;
 }
 
-struct toml_value *toml_parse(const char *text, size_t len, int *err_line, char *err,
-                              size_t errlen)
+struct toml_value *toml_parse(const char *text, size_t len, int *err_line, char *err, size_t errlen)
 {
 	struct parser p = {text, len, 0, 1, err_line, err, errlen, false};
 	struct toml_value *root, *current;
@@ -786,7 +793,8 @@ struct toml_value *toml_parse(const char *text, size_t len, int *err_line, char 
 			skip_blanks(&p);
 			if (peek(&p) == '.') {
 				free(key);
-				fail(&p, "dotted keys are not supported here; use a [table] header");
+				fail(&p,
+				     "dotted keys are not supported here; use a [table] header");
 				break;
 			}
 			if (peek(&p) != '=') {
