@@ -340,17 +340,33 @@ void commands_bash_completion(FILE *f)
 	    "    done\n"
 	    "    case \"$prev\" in\n"
 	    "        --config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
-	/* flags with a fixed set of values, per command */
+	/* flags with a fixed set of values, per command; one arm per flag name */
 	for (size_t i = 0; i < ctl_command_count; i++) {
-		const struct ctl_command *cmd = &ctl_commands[i];
+		for (const struct ctl_flag *fl = ctl_commands[i].flags; fl->name; fl++) {
+			bool seen = false;
 
-		for (const struct ctl_flag *fl = cmd->flags; fl->name; fl++) {
 			if (!fl->choices || strcmp(fl->name, "format") == 0)
 				continue;
-			fprintf(f,
-			        "        --%s) [[ \"$noun $verb\" == \"%s %s\" ]] && "
-			        "{ COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); return; } ;;\n",
-			        fl->name, cmd->noun, cmd->verb ? cmd->verb : "", fl->choices);
+			for (size_t k = 0; k < i && !seen; k++) {
+				for (const struct ctl_flag *g = ctl_commands[k].flags; g->name; g++)
+					seen = seen || (g->choices && strcmp(g->name, fl->name) == 0);
+			}
+			for (const struct ctl_flag *g = ctl_commands[i].flags; g < fl; g++)
+				seen = seen || (g->choices && strcmp(g->name, fl->name) == 0);
+			if (seen)
+				continue;
+			fprintf(f, "        --%s)\n            case \"$noun $verb\" in\n", fl->name);
+			for (size_t k = i; k < ctl_command_count; k++) {
+				const struct ctl_command *cmd = &ctl_commands[k];
+
+				for (const struct ctl_flag *g = cmd->flags; g->name; g++) {
+					if (g->choices && strcmp(g->name, fl->name) == 0)
+						fprintf(f, "                \"%s %s\") words=\"%s\" ;;\n",
+						        cmd->noun, cmd->verb ? cmd->verb : "", g->choices);
+				}
+			}
+			fprintf(f, "            esac\n"
+			           "            COMPREPLY=($(compgen -W \"$words\" -- \"$cur\")); return ;;\n");
 		}
 	}
 	fprintf(f, "        --format) COMPREPLY=($(compgen -W \"table json\" -- \"$cur\")); return "
