@@ -127,7 +127,7 @@ def describe(res):
         " ".join(map(str, res.args)), res.returncode, res.stdout, res.stderr)
 
 
-VERIFY_URL = re.compile(r"(https?://\S+/activate\?user_code=[A-Z]{4}-[A-Z]{4})")
+VERIFY_URL = re.compile(r"(https?://[^\s\"]+/activate\?user_code=[A-Z]{4}-[A-Z]{4})")
 
 
 class SignIn:
@@ -179,13 +179,22 @@ class SignIn:
         return url
 
     def finish(self, timeout=None):
+        # stdout is read here, stderr by the reader thread (communicate() would race it)
+        out = []
+        stdout_reader = threading.Thread(target=lambda: out.append(self.proc.stdout.read()),
+                                         daemon=True)
+        stdout_reader.start()
         try:
-            out, _ = self.proc.communicate(timeout=timeout or CLI_TIMEOUT)
+            self.proc.wait(timeout=timeout or CLI_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, _ = self.proc.communicate()
-            pytest.fail("%s did not finish:\n%s\n%s" % (self.argv, out, self.stderr))
-        self.reader.join(timeout=5)
+            self.proc.wait()
+            pytest.fail("%s did not finish:\n%s" % (self.argv, self.stderr))
+        stdout_reader.join(timeout=10)
+        self.reader.join(timeout=10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        out = out[0] if out else ""
         res = subprocess.CompletedProcess(self.argv, self.proc.returncode, out, self.stderr)
         check_no_sanitizer_report(res.stdout + res.stderr, " ".join(self.argv))
         return res
