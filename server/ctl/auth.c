@@ -142,7 +142,7 @@ void auth_refused(struct ctl *c)
 
 int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
 {
-	char when[RFC3339_SIZE], *email;
+	char when[OUT_TIME_SIZE], iso[RFC3339_SIZE], *email;
 	int64_t expiry = 0;
 
 	(void)a;
@@ -160,7 +160,8 @@ int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
 		             : c->settings.mgmt_token_from);
 	if (sign_in(c, &expiry) != CTL_OK)
 		return CTL_FAILED;
-	time_format_rfc3339(expiry, when);
+	time_format_rfc3339(expiry, iso);
+	out_table_time(iso, "", when);
 	email = cache_jwt_claim(c->credential, "email");
 	printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
 	       email ? email : "", when);

@@ -320,6 +320,34 @@ static void words_of_flags(FILE *f, const struct ctl_flag *flags)
 		fprintf(f, " --%s", fl->name);
 }
 
+/* True when a flag of this name with choices comes before fl in the table. */
+static bool choice_flag_seen(size_t i, const struct ctl_flag *fl)
+{
+	for (size_t k = 0; k <= i; k++) {
+		for (const struct ctl_flag *g = ctl_commands[k].flags; g->name; g++) {
+			if (k == i && g == fl)
+				return false;
+			if (g->choices && strcmp(g->name, fl->name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* One case arm per command, from the i-th on, whose flag `name` has choices. */
+static void choice_arms(FILE *f, size_t i, const char *name)
+{
+	for (size_t k = i; k < ctl_command_count; k++) {
+		const struct ctl_command *cmd = &ctl_commands[k];
+
+		for (const struct ctl_flag *g = cmd->flags; g->name; g++) {
+			if (g->choices && strcmp(g->name, name) == 0)
+				fprintf(f, "                \"%s %s\") words=\"%s\" ;;\n",
+				        cmd->noun, cmd->verb ? cmd->verb : "", g->choices);
+		}
+	}
+}
+
 void commands_bash_completion(FILE *f)
 {
 	fprintf(
@@ -343,30 +371,16 @@ void commands_bash_completion(FILE *f)
 	/* flags with a fixed set of values, per command; one arm per flag name */
 	for (size_t i = 0; i < ctl_command_count; i++) {
 		for (const struct ctl_flag *fl = ctl_commands[i].flags; fl->name; fl++) {
-			bool seen = false;
-
-			if (!fl->choices || strcmp(fl->name, "format") == 0)
+			if (!fl->choices || strcmp(fl->name, "format") == 0 ||
+			    choice_flag_seen(i, fl))
 				continue;
-			for (size_t k = 0; k < i && !seen; k++) {
-				for (const struct ctl_flag *g = ctl_commands[k].flags; g->name; g++)
-					seen = seen || (g->choices && strcmp(g->name, fl->name) == 0);
-			}
-			for (const struct ctl_flag *g = ctl_commands[i].flags; g < fl; g++)
-				seen = seen || (g->choices && strcmp(g->name, fl->name) == 0);
-			if (seen)
-				continue;
-			fprintf(f, "        --%s)\n            case \"$noun $verb\" in\n", fl->name);
-			for (size_t k = i; k < ctl_command_count; k++) {
-				const struct ctl_command *cmd = &ctl_commands[k];
-
-				for (const struct ctl_flag *g = cmd->flags; g->name; g++) {
-					if (g->choices && strcmp(g->name, fl->name) == 0)
-						fprintf(f, "                \"%s %s\") words=\"%s\" ;;\n",
-						        cmd->noun, cmd->verb ? cmd->verb : "", g->choices);
-				}
-			}
-			fprintf(f, "            esac\n"
-			           "            COMPREPLY=($(compgen -W \"$words\" -- \"$cur\")); return ;;\n");
+			fprintf(f, "        --%s)\n            case \"$noun $verb\" in\n",
+			        fl->name);
+			choice_arms(f, i, fl->name);
+			fprintf(
+			    f,
+			    "            esac\n            COMPREPLY=($(compgen -W \"$words\" -- "
+			    "\"$cur\")); return ;;\n");
 		}
 	}
 	fprintf(f, "        --format) COMPREPLY=($(compgen -W \"table json\" -- \"$cur\")); return "

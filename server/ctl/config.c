@@ -35,7 +35,7 @@ struct shown {
 static void credential_text(const struct ctl_settings *s, char *out, size_t size)
 {
 	struct cache_entry e;
-	char *path, when[RFC3339_SIZE];
+	char *path, iso[RFC3339_SIZE], when[OUT_TIME_SIZE];
 
 	if (s->mgmt_token) {
 		snprintf(out, size, "management token");
@@ -47,7 +47,8 @@ static void credential_text(const struct ctl_settings *s, char *out, size_t size
 	}
 	path = cache_file_for(s);
 	if (path && cache_load(path, time_real_ms(), &e, NULL, 0) == 0) {
-		time_format_rfc3339(e.expiry_ms, when);
+		time_format_rfc3339(e.expiry_ms, iso);
+		out_table_time(iso, "", when);
 		snprintf(out, size, "cached sign-in until %s", when);
 		cache_entry_release(&e);
 	} else {

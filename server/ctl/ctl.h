@@ -266,6 +266,7 @@ int ctl_management_revoke(struct ctl *c, const struct ctl_args *a);
  * description, expires at, revoked at) on stdout, the two warn lines on
  * stderr, then the secret alone on stdout; with --format json, the JSON of
  * json (which then holds access_token) instead of the table and the secret.
+ * Takes ownership of json (may be NULL: out of memory).
  */
 int management_print_created(struct ctl *c, const json_t *rest, json_t *json, const char *secret);
 

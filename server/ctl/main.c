@@ -46,7 +46,7 @@ static int help(int argc, char **argv)
 {
 	const struct ctl_command *cmd;
 
-	if (argc == 0) {
+	if (argc == 0 || is_help_word(argv[0])) {
 		commands_help_top(stdout);
 		return CTL_OK;
 	}

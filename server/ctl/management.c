@@ -56,28 +56,26 @@ int management_print_created(struct ctl *c, const json_t *rest, json_t *json_out
                              const char *secret)
 {
 	char expires[OUT_TIME_SIZE], revoked[OUT_TIME_SIZE];
-	struct out_table *t;
+	struct out_table *t = NULL;
+	int rc = CTL_FAILED;
 
 	if (c->json) {
-		if (!json_out ||
-		    json_object_set_new(json_out, "access_token", json_string(secret))) {
-			out_error("out of memory");
-			return CTL_FAILED;
-		}
+		json_t *copy = json_string(secret);
+
+		if (!json_out || json_object_set_new(json_out, "access_token", copy))
+			goto oom;
 		out_json_print(stdout, json_out);
+		/* printed: wiped from memory */
+		sodium_memzero((char *)json_string_value(copy), json_string_length(copy));
 	} else {
 		t = out_kv_new();
 		out_table_time(out_str(rest, "expiresAt"), "", expires);
 		out_table_time(out_str(rest, "revokedAt"), "", revoked);
 		if (!t || out_kv(t, "id", out_str(rest, "id")) ||
 		    out_kv(t, "description", out_str(rest, "description")) ||
-		    out_kv(t, "expires at", expires) || out_kv(t, "revoked at", revoked)) {
-			out_table_free(t);
-			out_error("out of memory");
-			return CTL_FAILED;
-		}
+		    out_kv(t, "expires at", expires) || out_kv(t, "revoked at", revoked))
+			goto oom;
 		out_table_print(stdout, t);
-		out_table_free(t);
 	}
 	out_warn("please copy the token and store in a safe place");
 	out_warn("this is the *only time* you will see the token");
@@ -85,7 +83,14 @@ int management_print_created(struct ctl *c, const json_t *rest, json_t *json_out
 		printf("%s\n", secret);
 		fflush(stdout);
 	}
-	return CTL_OK;
+	rc = CTL_OK;
+	goto out;
+oom:
+	out_error("out of memory");
+out:
+	out_table_free(t);
+	json_decref(json_out);
+	return rc;
 }
 
 /* --expires-at into the API's form; CTL_USAGE (printed) when it is not a date-time. */
