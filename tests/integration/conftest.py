@@ -157,6 +157,29 @@ def rfc3339(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
 
 
+def future_year(years: int = 2) -> int:
+    """A calendar year that lies `years` ahead of today, whatever today is: no test may
+    use a fixed date as the future or the past (the suite also runs with the clock
+    decades ahead, `make integration-ahead`)."""
+    return now_utc().year + years
+
+
+def dated(template: str, years: int = 2) -> str:
+    """template with {y} replaced by future_year(years) and {y1} by the year after it."""
+    y = future_year(years)
+    return template.format(y=y, y1=y + 1)
+
+
+def future_rfc3339(**delta) -> str:
+    """Now plus a timedelta (days=7, ...), as mgmtd answers timestamps."""
+    return rfc3339(now_utc() + dt.timedelta(**delta))
+
+
+def past_rfc3339(**delta) -> str:
+    """Now minus a timedelta (days=400, ...)."""
+    return rfc3339(now_utc() - dt.timedelta(**delta))
+
+
 def parse_ts(s: str) -> dt.datetime:
     assert RFC3339_MS.match(s), "not an RFC 3339 UTC millisecond timestamp: %r" % (s,)
     return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
@@ -354,7 +377,8 @@ class Idp:
                  omit=(), kid=None):
         """A signed JWT. key: "rsa-1" or "ec-1" (in the JWKS), "rogue-rsa" or
         "rogue-ec384" (not in it). kid defaults to key for JWKS keys and to "rsa-1"
-        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds."""
+        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds. The header
+        says typ JWT unless extra_headers sets "typ" (None: no typ at all)."""
         signing = {
             "rsa-1": self.keys["rsa-1"],
             "ec-1": self.keys["ec-1"],
@@ -371,14 +395,18 @@ class Idp:
         token = pyjwt.encode(payload, signing, algorithm=alg, headers=headers)
         return token if isinstance(token, str) else token.decode()
 
-    def unsigned_jwt(self, **claims_kw) -> str:
-        """alg "none", crafted by hand."""
-        header = b64url_json({"alg": "none", "typ": "JWT"})
-        return header + "." + b64url_json(self.claims(**claims_kw)) + "."
+    def unsigned_jwt(self, typ="JWT", **claims_kw) -> str:
+        """alg "none", crafted by hand; typ None leaves typ out."""
+        header = {"alg": "none"}
+        if typ is not None:
+            header["typ"] = typ
+        return b64url_json(header) + "." + b64url_json(self.claims(**claims_kw)) + "."
 
-    def hs256_with_public_pem(self, kid="rsa-1", **claims_kw) -> str:
+    def hs256_with_public_pem(self, kid="rsa-1", typ="JWT", **claims_kw) -> str:
         """HS256 keyed with the RSA public key PEM: the classic alg-confusion attack."""
-        header = {"alg": "HS256", "typ": "JWT"}
+        header = {"alg": "HS256"}
+        if typ is not None:
+            header["typ"] = typ
         if kid is not None:
             header["kid"] = kid
         signing_input = (
@@ -422,9 +450,10 @@ def default_seed() -> dict:
 
 
 def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
-                idp_section: bool = True) -> str:
+                idp_section: bool = True, throttle_off: bool = True) -> str:
     """The daemon's config: [idp] trusting the test IdP's JWKS file (unless idp_section
-    is False), [auth], then extra (more sections)."""
+    is False), [auth], then extra (more sections). throttle_off=False leaves the
+    failed_auth_* keys unset, so that the daemon's own defaults decide."""
     idp = (
         "[idp]\n"
         "issuer = %s\n"
@@ -434,12 +463,13 @@ def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
         "leeway = 60\n"
         "\n" % (ISSUER, AUDIENCE, jwks_path)
     )
+    throttle = (
+        "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
+        "failed_auth_burst = 0\n" if throttle_off else "")
     return (idp if idp_section else "") + (
         "[auth]\n"
-        "tokens_may_mint = %s\n"
-        "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
-        "failed_auth_burst = 0\n" % ("true" if tokens_may_mint else "false")
-    ) + extra
+        "tokens_may_mint = %s\n" % ("true" if tokens_may_mint else "false")
+    ) + throttle + extra
 
 
 # ---------------------------------------------------------------------------
@@ -455,7 +485,7 @@ class Daemon:
 
     def __init__(self, bin_path: str, workdir: Path, idp: Idp, seed=None,
                  tokens_may_mint=False, config_extra="", name="mgmtd", idp_section=True,
-                 data_dir=None):
+                 data_dir=None, throttle_off=True):
         self.bin = bin_path
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -469,7 +499,7 @@ class Daemon:
         self.log_path = self.workdir / "mgmtd.log"
         self.jwks_path.write_text(json.dumps(idp.jwks, indent=2))
         self.config_path.write_text(config_text(self.jwks_path, tokens_may_mint, config_extra,
-                                                idp_section))
+                                                idp_section, throttle_off))
         self.seed = default_seed() if seed is None else seed
         self.write_seed()
         self.env = child_env()
@@ -974,6 +1004,21 @@ def mgmtd_bin():
     return os.path.abspath(path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def clock_ahead():
+    """`make clock-ahead` runs the suite under libfaketime with the clock decades ahead
+    and says which year it must be at least; a preload that moved nothing fails here
+    instead of passing for the wrong reason. Returns that year, or None."""
+    want = os.environ.get("MGMTD_CLOCK_AHEAD_MIN_YEAR")
+    if not want:
+        return None
+    if now_utc().year < int(want):
+        pytest.fail("MGMTD_CLOCK_AHEAD_MIN_YEAR=%s but this process's clock says %s: "
+                    "libfaketime did not take effect" % (want, now_utc().isoformat()),
+                    pytrace=False)
+    return int(want)
+
+
 @pytest.fixture(scope="session")
 def idp():
     return Idp()
@@ -992,15 +1037,16 @@ class _Factory:
         self.daemons = []
 
     def __call__(self, seed=None, tokens_may_mint=False, config_extra="", start=True, env=None,
-                 idp_section=True, data_dir=None, wait_ready=True):
+                 idp_section=True, data_dir=None, wait_ready=True, throttle_off=True):
         """A new daemon in a new directory; seed=None: default_seed(), False: no --seed;
         env: extra environment variables (MGMTD_<SECTION>_<KEY>); idp_section=False leaves
         the default [idp] out of the config; data_dir=":memory:" writes no data files;
-        wait_ready=False returns once it listens, before /ready says 200."""
+        wait_ready=False returns once it listens, before /ready says 200;
+        throttle_off=False leaves failed-auth throttling to the daemon's defaults."""
         name = "mgmtd-%d" % len(self.daemons)
         d = Daemon(self.bin, self.base / name, self.idp, seed=seed,
                    tokens_may_mint=tokens_may_mint, config_extra=config_extra, name=name,
-                   idp_section=idp_section, data_dir=data_dir)
+                   idp_section=idp_section, data_dir=data_dir, throttle_off=throttle_off)
         if env:
             d.env.update(env)
         self.daemons.append(d)
