@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "duration.h"
 #include "output.h"
+#include "timeutil.h"
 
 static int flag_index(const struct ctl_flag *flags, const char *name, size_t len)
 {
@@ -217,5 +219,23 @@ int args_int(const struct ctl_args *a, const char *name, long long min, long lon
 		                        "--%s must be a whole number from %lld to %lld, not \"%s\"",
 		                        name, min, max, v);
 	*out = n;
+	return CTL_OK;
+}
+
+int args_instant(const struct ctl_args *a, const char *name, char out[RFC3339_SIZE])
+{
+	const char *v = args_value(a, name);
+	int64_t ms;
+
+	out[0] = '\0';
+	if (!v)
+		return CTL_OK;
+	if (instant_parse(v, &ms) != 0)
+		return args_usage_error(
+		    a,
+		    "--%s must be an RFC 3339 date-time such as "
+		    "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
+		    name, v);
+	time_format_rfc3339(ms, out);
 	return CTL_OK;
 }

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +22,9 @@
 #define CACHE_FILE_MAX      (64 * 1024)
 #define DEFAULT_LIFETIME_MS (3600 * 1000LL)
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : NULL;
-}
-
 char *cache_dir(void)
 {
-	const char *base = env("XDG_CACHE_HOME"), *home = env("HOME");
-	char *dir = NULL;
-
-	if (!home) {
-		struct passwd *pw = getpwuid(getuid());
-
-		home = pw ? pw->pw_dir : "/";
-	}
-	if (base && base[0] == '/') {
-		if (asprintf(&dir, "%s/mgmtctl", base) < 0)
-			dir = NULL;
-	} else if (asprintf(&dir, "%s/.cache/mgmtctl", home) < 0) {
-		dir = NULL;
-	}
-	return dir;
+	return profile_xdg_dir("XDG_CACHE_HOME", ".cache");
 }
 
 char *cache_file_for(const struct ctl_settings *s)

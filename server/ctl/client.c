@@ -14,47 +14,12 @@
 
 #include "ctl.h"
 #include "output.h"
+#include "strbuf.h"
 #include "timeutil.h"
 #include "util.h"
 
 /* An answer larger than this is no answer of mgmtd's or of an IdP's. */
 #define MAX_ANSWER (16 * 1024 * 1024)
-
-/* ---- a growing string ---- */
-
-struct sbuf {
-	char *data;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		char *grown;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		grown = realloc(b->data, cap);
-		if (!grown) {
-			b->failed = true;
-			return;
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
 
 /* ---- redaction ---- */
 
@@ -132,7 +97,7 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 {
 	json_t *doc = NULL;
 	char *copy = NULL, *work;
-	struct sbuf out = {0};
+	struct strbuf out = STRBUF_INIT;
 	const char *p;
 
 	doc = len > 0 && (text[0] == '{' || text[0] == '[') ? json_loadb(text, len, 0, NULL) : NULL;
@@ -161,37 +126,37 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 		if (*p == '\x01') {
 			while (*p == '\x01')
 				p++;
-			sb_str(&out, "[REDACTED]");
+			strbuf_addstr(&out, "[REDACTED]");
 		} else if ((n = secret_assignment(p, work)) > 0) {
-			sb_add(&out, p, n);
+			strbuf_add(&out, p, n);
 			p += n;
 			if (p[-1] == ':') {
 				/* "Authorization: Bearer x": keep the scheme, hide the rest of the
 				 * line */
 				while (*p == ' ')
-					sb_add(&out, p++, 1);
+					strbuf_add(&out, p++, 1);
 				while (*p && *p != ' ' && *p != '\r' && *p != '\n')
-					sb_add(&out, p++, 1);
+					strbuf_add(&out, p++, 1);
 				while (*p && *p != '\r' && *p != '\n')
 					p++;
-				sb_str(&out, " [REDACTED]");
+				strbuf_addstr(&out, " [REDACTED]");
 			} else {
 				while (*p && *p != '&' && *p != ' ' && *p != '\r' && *p != '\n')
 					p++;
-				sb_str(&out, "[REDACTED]");
+				strbuf_addstr(&out, "[REDACTED]");
 			}
 		} else if (strncmp(p, "M.V1.", 5) == 0 || strncmp(p, "apiv1_", 6) == 0) {
 			n = p[0] == 'M' ? 5 : 6;
-			sb_add(&out, p, n);
+			strbuf_add(&out, p, n);
 			p += n;
 			while (b64url_char(*p))
 				p++;
-			sb_str(&out, "[REDACTED]");
+			strbuf_addstr(&out, "[REDACTED]");
 		} else if ((n = jwt_at(p)) > 0) {
 			p += n;
-			sb_str(&out, "[REDACTED JWT]");
+			strbuf_addstr(&out, "[REDACTED JWT]");
 		} else {
-			sb_add(&out, p++, 1);
+			strbuf_add(&out, p++, 1);
 		}
 	}
 	sodium_memzero(copy, strlen(copy));
@@ -249,7 +214,7 @@ void client_cleanup(void)
 
 struct exchange {
 	struct ctl *c;
-	struct sbuf body;
+	struct strbuf body;
 	bool too_large;
 };
 
@@ -262,7 +227,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 		x->too_large = true;
 		return 0;
 	}
-	sb_add(&x->body, ptr, n);
+	strbuf_add(&x->body, ptr, n);
 	return x->body.failed ? 0 : n;
 }
 
@@ -296,7 +261,7 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
                     struct ctl_response *out, char *err, size_t errlen)
 {
 	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL;
-	struct exchange x = {c, {0}, false};
+	struct exchange x = {c, STRBUF_INIT, false};
 	struct curl_slist *headers = NULL, *grown;
 	const char *got_type = NULL;
 	int64_t started = time_monotonic_us();
@@ -426,7 +391,7 @@ void client_response_release(struct ctl_response *r)
 
 /* ---- the API ---- */
 
-static void percent_encode(struct sbuf *b, const char *s)
+static void percent_encode(struct strbuf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -434,25 +399,25 @@ static void percent_encode(struct sbuf *b, const char *s)
 		unsigned char ch = (unsigned char)*s;
 
 		if (b64url_char((char)ch) || ch == '.' || ch == '~') {
-			sb_add(b, s, 1);
+			strbuf_add(b, s, 1);
 		} else {
 			char esc[3] = {'%', hex[ch >> 4], hex[ch & 15]};
 
-			sb_add(b, esc, 3);
+			strbuf_add(b, esc, 3);
 		}
 	}
 }
 
 char *client_form(const char *const kv[])
 {
-	struct sbuf b = {0};
+	struct strbuf b = STRBUF_INIT;
 
-	sb_str(&b, "");
+	strbuf_addstr(&b, "");
 	for (size_t i = 0; kv[i] && kv[i + 1]; i += 2) {
 		if (i)
-			sb_str(&b, "&");
+			strbuf_addstr(&b, "&");
 		percent_encode(&b, kv[i]);
-		sb_str(&b, "=");
+		strbuf_addstr(&b, "=");
 		percent_encode(&b, kv[i + 1]);
 	}
 	if (b.failed) {
@@ -464,20 +429,20 @@ char *client_form(const char *const kv[])
 
 int ctl_path(const struct ctl *c, bool with_cluster, char *out, size_t size, ...)
 {
-	struct sbuf b = {0};
+	struct strbuf b = STRBUF_INIT;
 	const char *seg;
 	va_list ap;
 	int rc = -1;
 
-	sb_str(&b, "/api/v0/accounts/");
+	strbuf_addstr(&b, "/api/v0/accounts/");
 	percent_encode(&b, c->settings.account_id ? c->settings.account_id : "");
 	if (with_cluster) {
-		sb_str(&b, "/clusters/");
+		strbuf_addstr(&b, "/clusters/");
 		percent_encode(&b, c->settings.cluster_id ? c->settings.cluster_id : "");
 	}
 	va_start(ap, size);
 	while ((seg = va_arg(ap, const char *)) != NULL) {
-		sb_str(&b, "/");
+		strbuf_addstr(&b, "/");
 		percent_encode(&b, seg);
 	}
 	va_end(ap);

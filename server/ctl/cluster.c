@@ -53,31 +53,23 @@ int ctl_cluster_list(struct ctl *c, const struct ctl_args *a)
 {
 	static const char *const headers[] = {"ID", "NAME", "STATE", "URL"};
 	char path[512];
-	json_t *list;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	if (ctl_path(c, false, path, sizeof(path), "clusters", NULL) != 0 ||
-	    ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
+	if (ctl_path(c, false, path, sizeof(path), "clusters", NULL) != 0)
 		return CTL_FAILED;
-	rc = ctl_print_list(c, list, out_table_new(4, headers, NULL), row, json);
-	json_decref(list);
-	return rc;
+	return ctl_show_list(c, path, out_table_new(4, headers, NULL), row, json, NULL);
 }
 
 int ctl_cluster_get(struct ctl *c, const struct ctl_args *a)
 {
 	char path[512];
-	json_t *cluster;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	if (ctl_path(c, false, path, sizeof(path), "clusters", a->pos[0], NULL) != 0 ||
-	    ctl_api(c, "GET", path, NULL, &cluster) != CTL_OK)
+	if (ctl_path(c, false, path, sizeof(path), "clusters", a->pos[0], NULL) != 0)
 		return CTL_FAILED;
-	rc = ctl_print_object(c, cluster, kv, json);
-	json_decref(cluster);
-	return rc;
+	return ctl_show_object(c, "GET", path, NULL, kv, json);
 }

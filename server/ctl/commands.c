@@ -439,8 +439,8 @@ void commands_bash_completion(FILE *f)
 
 /* ---- printing, shared by the nouns ---- */
 
-int ctl_print_list(struct ctl *c, const json_t *list, struct out_table *t, ctl_rows_fn row,
-                   ctl_json_fn json)
+static int print_list(struct ctl *c, const json_t *list, struct out_table *t, ctl_rows_fn row,
+                      ctl_json_fn json)
 {
 	size_t i;
 	json_t *item;
@@ -585,6 +585,53 @@ int ctl_sort_list(json_t *list, const char *rest_key)
 		json_array_append_new(list, items[i].item);
 	free(items);
 	return 0;
+}
+
+int ctl_show_list(struct ctl *c, const char *path, struct out_table *t, ctl_rows_fn row,
+                  ctl_json_fn json, const char *sort_key)
+{
+	json_t *list;
+	int rc;
+
+	if (ctl_api(c, "GET", path, NULL, &list) != CTL_OK) {
+		out_table_free(t);
+		return CTL_FAILED;
+	}
+	if (sort_key && json_is_array(list) && ctl_sort_list(list, sort_key) != 0) {
+		out_table_free(t);
+		json_decref(list);
+		out_error("out of memory");
+		return CTL_FAILED;
+	}
+	rc = print_list(c, list, t, row, json);
+	json_decref(list);
+	return rc;
+}
+
+int ctl_show_object(struct ctl *c, const char *method, const char *path, const json_t *body,
+                    ctl_rows_fn kv, ctl_json_fn json)
+{
+	json_t *obj = NULL;
+	int rc = CTL_FAILED;
+
+	if (ctl_api(c, method, path, body, &obj) == CTL_OK)
+		rc = ctl_print_object(c, obj, kv, json);
+	json_decref(obj);
+	return rc;
+}
+
+int ctl_rename(struct ctl *c, const char *path, const char *name, ctl_rows_fn kv, ctl_json_fn json)
+{
+	json_t *body = json_pack("{s:s}", "name", name);
+	int rc;
+
+	if (!body) {
+		out_error("the new name is not UTF-8 text");
+		return CTL_FAILED;
+	}
+	rc = ctl_show_object(c, "PUT", path, body, kv, json);
+	json_decref(body);
+	return rc;
 }
 
 void ctl_say_done(const char *done, const char *what, const char *id)

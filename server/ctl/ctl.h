@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "profile.h"
+#include "timeutil.h"
 
 #define MGMTCTL_VERSION "0.1.0"
 
@@ -127,6 +128,12 @@ int args_usage_error(const struct ctl_args *a, const char *fmt, ...)
 
 /* --format: sets c->json; CTL_USAGE (printed) for anything but table or json. */
 int args_format(struct ctl *c, const struct ctl_args *a);
+
+/*
+ * An --expires-at flag (RFC 3339, or an offset without colon) as the API's
+ * RFC 3339 into out; "" when not given. CTL_OK or CTL_USAGE (printed).
+ */
+int args_instant(const struct ctl_args *a, const char *name, char out[RFC3339_SIZE]);
 
 /* An integer flag of at least min, when given. CTL_OK or CTL_USAGE (printed). */
 int args_int(const struct ctl_args *a, const char *name, long long min, long long max,
@@ -261,14 +268,6 @@ int ctl_token_revoke(struct ctl *c, const struct ctl_args *a);
 int ctl_management_create(struct ctl *c, const struct ctl_args *a);
 int ctl_management_list(struct ctl *c, const struct ctl_args *a);
 int ctl_management_revoke(struct ctl *c, const struct ctl_args *a);
-/*
- * What both creates print (shared with token.c): the key/value table (id,
- * description, expires at, revoked at) on stdout, the two warn lines on
- * stderr, then the secret alone on stdout; with --format json, the JSON of
- * json (which then holds access_token) instead of the table and the secret.
- * Takes ownership of json (may be NULL: out of memory).
- */
-int management_print_created(struct ctl *c, const json_t *rest, json_t *json, const char *secret);
 
 /* user.c */
 int ctl_user_list(struct ctl *c, const struct ctl_args *a);
@@ -288,14 +287,33 @@ typedef int (*ctl_rows_fn)(struct out_table *t, const json_t *rest);
 typedef json_t *(*ctl_json_fn)(const json_t *rest);
 
 /*
- * Prints a REST list: as the table t (taken; its rows from row()) or, with
- * --format json, as the array of json() of each item. CTL_OK or CTL_FAILED.
+ * GETs the REST list at path and prints it: as the table t (taken; a row per
+ * item from row()) or, with --format json, as the array of json() of each
+ * item; sorted first by the field sort_key when not NULL. CTL_OK or
+ * CTL_FAILED (printed).
  */
-int ctl_print_list(struct ctl *c, const json_t *list, struct out_table *t, ctl_rows_fn row,
-                   ctl_json_fn json);
+int ctl_show_list(struct ctl *c, const char *path, struct out_table *t, ctl_rows_fn row,
+                  ctl_json_fn json, const char *sort_key);
 
-/* Prints one REST object: a key/value table from kv() or json(). */
+/* Calls method path with body (may be NULL) and prints the answer, one object, with kv() or json().
+ */
+int ctl_show_object(struct ctl *c, const char *method, const char *path, const json_t *body,
+                    ctl_rows_fn kv, ctl_json_fn json);
+
+/* The renames: PUT {"name": name} to path, then the answer as ctl_show_object prints it. */
+int ctl_rename(struct ctl *c, const char *path, const char *name, ctl_rows_fn kv, ctl_json_fn json);
+
+/* Prints one REST object already fetched: a key/value table from kv() or json(). */
 int ctl_print_object(struct ctl *c, const json_t *obj, ctl_rows_fn kv, ctl_json_fn json);
+
+/*
+ * Both creates of a token with a secret (shared with token.c): POSTs body to
+ * path, then prints the key/value table (id, description, expires at,
+ * revoked at) on stdout, the two warn lines on stderr, and the secret alone
+ * on stdout; with --format json, json() of the answer plus access_token
+ * instead of the table and the secret. CTL_OK or CTL_FAILED (printed).
+ */
+int management_create_secret(struct ctl *c, const char *path, const json_t *body, ctl_json_fn json);
 
 /*
  * Sorts a REST list in place by the string field rest_key (absent sorts

@@ -150,27 +150,6 @@ static void retention_text(const json_t *d, char out[DURATION_TEXT_SIZE])
 		duration_format(ns, out);
 }
 
-/* A limit in a cell: empty when not set (influxctl 2.4.3). */
-static void limit_text(const json_t *d, const char *key, char out[24])
-{
-	json_int_t n = json_integer_value(json_object_get(d, key));
-
-	if (n > 0)
-		snprintf(out, 24, "%lld", (long long)n);
-	else
-		out[0] = '\0';
-}
-
-static void id_text(const json_t *d, char out[24])
-{
-	json_t *id = json_object_get(d, "id");
-
-	if (json_is_integer(id))
-		snprintf(out, 24, "%lld", (long long)json_integer_value(id));
-	else
-		out[0] = '\0';
-}
-
 static json_t *json(const json_t *d)
 {
 	json_t *o = json_object(), *template = json_object_get(d, "partitionTemplate");
@@ -195,13 +174,14 @@ static json_t *json(const json_t *d)
 
 static int row_cells(struct out_table *t, const json_t *d, bool with_id)
 {
-	char id[24], retention[DURATION_TEXT_SIZE], tables[24], columns[24];
+	char id[OUT_INT_SIZE], retention[DURATION_TEXT_SIZE], tables[OUT_INT_SIZE],
+	    columns[OUT_INT_SIZE];
 	const char *cells[] = {id, out_str(d, "name"), retention, tables, columns};
 
-	id_text(d, id);
+	out_int_cell(d, "id", id);
 	retention_text(d, retention);
-	limit_text(d, "maxTables", tables);
-	limit_text(d, "maxColumnsPerTable", columns);
+	out_int_cell(d, "maxTables", tables); /* empty when unset (2.4.3) */
+	out_int_cell(d, "maxColumnsPerTable", columns);
 	return out_table_row(t, with_id ? cells : cells + 1);
 }
 
@@ -217,14 +197,15 @@ static int row_with_id(struct out_table *t, const json_t *d)
 
 static int kv(struct out_table *t, const json_t *d)
 {
-	char id[24], retention[DURATION_TEXT_SIZE], tables[24], columns[24], *template = NULL;
+	char id[OUT_INT_SIZE], retention[DURATION_TEXT_SIZE], tables[OUT_INT_SIZE],
+	    columns[OUT_INT_SIZE], *template = NULL;
 	json_t *parts = json_object_get(d, "partitionTemplate");
 	int rc;
 
-	id_text(d, id);
+	out_int_cell(d, "id", id);
 	retention_text(d, retention);
-	limit_text(d, "maxTables", tables);
-	limit_text(d, "maxColumnsPerTable", columns);
+	out_int_cell(d, "maxTables", tables); /* empty when unset (2.4.3) */
+	out_int_cell(d, "maxColumnsPerTable", columns);
 	if (parts && !(template = database_template_text(parts)))
 		return -1;
 	rc = (id[0] && out_kv(t, "id", id)) || out_kv(t, "database name", out_str(d, "name")) ||
@@ -276,17 +257,6 @@ static int limit_flags(const struct ctl_args *a, json_t *body, bool update, bool
 
 /* ---- commands ---- */
 
-static int send_and_print(struct ctl *c, const char *method, const char *path, json_t *body)
-{
-	json_t *d = NULL;
-	int rc = CTL_FAILED;
-
-	if (ctl_api(c, method, path, body, &d) == CTL_OK)
-		rc = ctl_print_object(c, d, kv, json);
-	json_decref(d);
-	return rc;
-}
-
 int ctl_database_create(struct ctl *c, const struct ctl_args *a)
 {
 	char path[512];
@@ -310,7 +280,7 @@ int ctl_database_create(struct ctl *c, const struct ctl_args *a)
 	}
 	rc = CTL_FAILED;
 	if (ctl_path(c, true, path, sizeof(path), "databases", NULL) == 0)
-		rc = send_and_print(c, "POST", path, body);
+		rc = ctl_show_object(c, "POST", path, body, kv, json);
 out:
 	json_decref(body);
 	return rc;
@@ -324,7 +294,6 @@ int ctl_database_list(struct ctl *c, const struct ctl_args *a)
 	const char *status = args_value(a, "filter-status");
 	bool deleted = status && strcmp(status, "deleted") == 0;
 	char path[512 + 32];
-	json_t *list;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
@@ -333,14 +302,10 @@ int ctl_database_list(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	if (deleted)
 		strcat(path, "?status=deleted");
-	if (ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
-		return CTL_FAILED;
-	rc = ctl_print_list(c, list,
-	                    deleted ? out_table_new(5, headers, right)
-	                            : out_table_new(4, headers + 1, right + 1),
-	                    deleted ? row_with_id : row, json);
-	json_decref(list);
-	return rc;
+	return ctl_show_list(c, path,
+	                     deleted ? out_table_new(5, headers, right)
+	                             : out_table_new(4, headers + 1, right + 1),
+	                     deleted ? row_with_id : row, json, NULL);
 }
 
 int ctl_database_update(struct ctl *c, const struct ctl_args *a)
@@ -364,7 +329,7 @@ int ctl_database_update(struct ctl *c, const struct ctl_args *a)
 	}
 	rc = CTL_FAILED;
 	if (ctl_path(c, true, path, sizeof(path), "databases", a->pos[0], NULL) == 0)
-		rc = send_and_print(c, "PATCH", path, body);
+		rc = ctl_show_object(c, "PATCH", path, body, kv, json);
 out:
 	json_decref(body);
 	return rc;
@@ -389,21 +354,13 @@ int ctl_database_delete(struct ctl *c, const struct ctl_args *a)
 int ctl_database_rename(struct ctl *c, const struct ctl_args *a)
 {
 	char path[512];
-	json_t *body;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	body = json_pack("{s:s}", "name", a->pos[1]);
-	if (!body) {
-		out_error("the new name is not UTF-8 text");
+	if (ctl_path(c, true, path, sizeof(path), "databases", a->pos[0], "rename", NULL) != 0)
 		return CTL_FAILED;
-	}
-	rc = CTL_FAILED;
-	if (ctl_path(c, true, path, sizeof(path), "databases", a->pos[0], "rename", NULL) == 0)
-		rc = send_and_print(c, "PUT", path, body);
-	json_decref(body);
-	return rc;
+	return ctl_rename(c, path, a->pos[1], kv, json);
 }
 
 int ctl_database_undelete(struct ctl *c, const struct ctl_args *a)
@@ -439,5 +396,5 @@ int ctl_database_undelete(struct ctl *c, const struct ctl_args *a)
 	snprintf(id, sizeof(id), "%lld", (long long)newest);
 	if (ctl_path(c, true, path, sizeof(path), "databases", id, "undelete", NULL) != 0)
 		return CTL_FAILED;
-	return send_and_print(c, "PUT", path, NULL);
+	return ctl_show_object(c, "PUT", path, NULL, kv, json);
 }

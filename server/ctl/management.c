@@ -52,8 +52,8 @@ static int row(struct out_table *t, const json_t *m)
 	return out_table_row(t, cells);
 }
 
-int management_print_created(struct ctl *c, const json_t *rest, json_t *json_out,
-                             const char *secret)
+/* The table or JSON of a created token, the warnings, then the secret; takes json_out. */
+static int print_created(struct ctl *c, const json_t *rest, json_t *json_out, const char *secret)
 {
 	char expires[OUT_TIME_SIZE], revoked[OUT_TIME_SIZE];
 	struct out_table *t = NULL;
@@ -93,37 +93,38 @@ out:
 	return rc;
 }
 
-/* --expires-at into the API's form; CTL_USAGE (printed) when it is not a date-time. */
-static int expires_at(const struct ctl_args *a, char out[RFC3339_SIZE])
+int management_create_secret(struct ctl *c, const char *path, const json_t *body,
+                             ctl_json_fn json_of)
 {
-	const char *v = args_value(a, "expires-at");
-	int64_t ms;
+	json_t *created = NULL, *secret;
+	int rc = CTL_FAILED;
 
-	out[0] = '\0';
-	if (!v)
-		return CTL_OK;
-	if (instant_parse(v, &ms) != 0)
-		return args_usage_error(
-		    a,
-		    "--expires-at must be an RFC 3339 date-time such as "
-		    "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
-		    v);
-	time_format_rfc3339(ms, out);
-	return CTL_OK;
+	if (ctl_api(c, "POST", path, body, &created) != CTL_OK)
+		return CTL_FAILED;
+	secret = json_object_get(created, "accessToken");
+	if (!json_is_string(secret)) {
+		out_error("mgmtd's answer holds no token");
+	} else {
+		client_add_secret(c, json_string_value(secret));
+		rc = print_created(c, created, json_of(created), json_string_value(secret));
+		sodium_memzero((char *)json_string_value(secret), json_string_length(secret));
+	}
+	json_decref(created);
+	return rc;
 }
 
 int ctl_management_create(struct ctl *c, const struct ctl_args *a)
 {
-	const char *description = args_value(a, "description"), *secret;
+	const char *description = args_value(a, "description");
 	char path[512], expires[RFC3339_SIZE];
-	json_t *body = NULL, *created = NULL;
+	json_t *body;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
 	if (!description || !description[0])
 		return args_usage_error(a, "--description is required: say what the token is for");
-	if ((rc = expires_at(a, expires)) != CTL_OK)
+	if ((rc = args_instant(a, "expires-at", expires)) != CTL_OK)
 		return rc;
 	body = json_pack("{s:s}", "description", description);
 	if (!body || (expires[0] && json_object_set_new(body, "expiresAt", json_string(expires)))) {
@@ -132,25 +133,9 @@ int ctl_management_create(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	}
 	rc = CTL_FAILED;
-	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0 ||
-	    ctl_api(c, "POST", path, body, &created) != CTL_OK)
-		goto out;
-	secret = out_str(created, "accessToken");
-	if (!secret) {
-		out_error("mgmtd's answer holds no token");
-		goto out;
-	}
-	client_add_secret(c, secret);
-	rc = management_print_created(c, created, json(created), secret);
-out:
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) == 0)
+		rc = management_create_secret(c, path, body, json);
 	json_decref(body);
-	if (created) {
-		json_t *s = json_object_get(created, "accessToken");
-
-		if (json_is_string(s))
-			sodium_memzero((char *)json_string_value(s), json_string_length(s));
-	}
-	json_decref(created);
 	return rc;
 }
 
@@ -165,27 +150,20 @@ int ctl_management_list(struct ctl *c, const struct ctl_args *a)
 	    {"description", "description"}, {"prefix", "tokenPrefix"},
 	    {"expires", "expiresAt"},       {"revoked", "revokedAt"},
 	};
-	const char *sort = args_value(a, "sort");
+	const char *sort = args_value(a, "sort"), *key = NULL;
 	char path[512];
-	json_t *list;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0 ||
-	    ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
-		return CTL_FAILED;
-	for (size_t i = 0; sort && json_is_array(list) && i < sizeof(sorts) / sizeof(sorts[0]);
-	     i++) {
-		if (strcmp(sort, sorts[i][0]) == 0 && ctl_sort_list(list, sorts[i][1]) != 0) {
-			json_decref(list);
-			out_error("out of memory");
-			return CTL_FAILED;
-		}
+	for (size_t i = 0; sort && i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+		if (strcmp(sort, sorts[i][0]) == 0)
+			key = sorts[i][1];
 	}
-	rc = ctl_print_list(c, list, out_table_new(6, headers, NULL), row, json);
-	json_decref(list);
-	return rc;
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0)
+		return CTL_FAILED;
+	/* the API lists oldest first: "created", the default, needs no sorting */
+	return ctl_show_list(c, path, out_table_new(6, headers, NULL), row, json, key);
 }
 
 static int revoke_one(struct ctl *c, const char *id)

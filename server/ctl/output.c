@@ -441,6 +441,16 @@ void out_table_time(const char *rest_time, const char *absent, char out[OUT_TIME
 	}
 }
 
+void out_int_cell(const json_t *obj, const char *key, char out[OUT_INT_SIZE])
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		snprintf(out, OUT_INT_SIZE, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else
+		out[0] = '\0';
+}
+
 const char *out_str(const json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);

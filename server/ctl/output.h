@@ -75,6 +75,10 @@ void out_table_time(const char *rest_time, const char *absent, char out[OUT_TIME
 /* The "no expiry" and "not revoked" of management list: the Unix epoch. */
 #define OUT_EPOCH "1970-01-01T00:00:00Z"
 
+/* obj[key], a positive integer, as a table cell; "" when absent or not positive. */
+#define OUT_INT_SIZE 24
+void out_int_cell(const json_t *obj, const char *key, char out[OUT_INT_SIZE]);
+
 /* The string of obj[key], or NULL when absent or not a string. */
 const char *out_str(const json_t *obj, const char *key);
 

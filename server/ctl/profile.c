@@ -356,10 +356,10 @@ static int override(char **slot, const char **from, const char *value, const cha
 	return 0;
 }
 
-char *profile_default_path(void)
+char *profile_xdg_dir(const char *xdg_variable, const char *under_home)
 {
-	const char *base = env("XDG_CONFIG_HOME"), *home = env("HOME");
-	char *path = NULL;
+	const char *base = env(xdg_variable), *home = env("HOME");
+	char *dir = NULL;
 
 	if (!home) {
 		struct passwd *pw = getpwuid(getuid());
@@ -367,11 +367,21 @@ char *profile_default_path(void)
 		home = pw ? pw->pw_dir : "/";
 	}
 	if (base && base[0] == '/') {
-		if (asprintf(&path, "%s/mgmtctl/config.toml", base) < 0)
-			path = NULL;
-	} else if (asprintf(&path, "%s/.config/mgmtctl/config.toml", home) < 0) {
-		path = NULL;
+		if (asprintf(&dir, "%s/mgmtctl", base) < 0)
+			dir = NULL;
+	} else if (asprintf(&dir, "%s/%s/mgmtctl", home, under_home) < 0) {
+		dir = NULL;
 	}
+	return dir;
+}
+
+char *profile_default_path(void)
+{
+	char *dir = profile_xdg_dir("XDG_CONFIG_HOME", ".config"), *path = NULL;
+
+	if (dir && asprintf(&path, "%s/config.toml", dir) < 0)
+		path = NULL;
+	free(dir);
 	return path;
 }
 

@@ -95,4 +95,11 @@ void profile_release(struct ctl_settings *s);
  * malloc'ed. */
 char *profile_default_path(void);
 
+/*
+ * mgmtctl's directory of an XDG kind: $<xdg_variable>/mgmtctl when that is an
+ * absolute path, else ~/<under_home>/mgmtctl (HOME, or the password entry's
+ * home). malloc'ed; NULL when out of memory. cache.c uses it too.
+ */
+char *profile_xdg_dir(const char *xdg_variable, const char *under_home);
+
 #endif

@@ -13,16 +13,6 @@
 #include "ctl.h"
 #include "output.h"
 
-static void id_text(const json_t *t, char out[24])
-{
-	json_t *id = json_object_get(t, "id");
-
-	if (json_is_integer(id))
-		snprintf(out, 24, "%lld", (long long)json_integer_value(id));
-	else
-		out[0] = '\0';
-}
-
 static json_t *json(const json_t *t)
 {
 	json_t *o = json_object(), *template = json_object_get(t, "partitionTemplate");
@@ -42,20 +32,20 @@ static json_t *json(const json_t *t)
 
 static int row(struct out_table *t, const json_t *tab)
 {
-	char id[24];
+	char id[OUT_INT_SIZE];
 	const char *cells[] = {id, out_str(tab, "name")};
 
-	id_text(tab, id);
+	out_int_cell(tab, "id", id);
 	return out_table_row(t, cells);
 }
 
 static int kv(struct out_table *t, const json_t *tab)
 {
 	json_t *parts = json_object_get(tab, "partitionTemplate");
-	char id[24], *template = NULL;
+	char id[OUT_INT_SIZE], *template = NULL;
 	int rc;
 
-	id_text(tab, id);
+	out_int_cell(tab, "id", id);
 	if (parts && !(template = database_template_text(parts)))
 		return -1;
 	rc = (id[0] && out_kv(t, "id", id)) || out_kv(t, "table name", out_str(tab, "name")) ||
@@ -63,17 +53,6 @@ static int kv(struct out_table *t, const json_t *tab)
 	     (template && out_kv(t, "partition template", template));
 	free(template);
 	return rc ? -1 : 0;
-}
-
-static int send_and_print(struct ctl *c, const char *method, const char *path, json_t *body)
-{
-	json_t *t = NULL;
-	int rc = CTL_FAILED;
-
-	if (ctl_api(c, method, path, body, &t) == CTL_OK)
-		rc = ctl_print_object(c, t, kv, json);
-	json_decref(t);
-	return rc;
 }
 
 int ctl_table_create(struct ctl *c, const struct ctl_args *a)
@@ -96,7 +75,7 @@ int ctl_table_create(struct ctl *c, const struct ctl_args *a)
 	json_decref(template);
 	rc = CTL_FAILED;
 	if (ctl_path(c, true, path, sizeof(path), "databases", a->pos[0], "tables", NULL) == 0)
-		rc = send_and_print(c, "POST", path, body);
+		rc = ctl_show_object(c, "POST", path, body, kv, json);
 	json_decref(body);
 	return rc;
 }
@@ -107,7 +86,6 @@ int ctl_table_list(struct ctl *c, const struct ctl_args *a)
 	static const bool right[] = {true, false};
 	const char *status = args_value(a, "filter-status");
 	char path[512 + 32];
-	json_t *list;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
@@ -116,11 +94,7 @@ int ctl_table_list(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	if (status && strcmp(status, "deleted") == 0)
 		strcat(path, "?status=deleted");
-	if (ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
-		return CTL_FAILED;
-	rc = ctl_print_list(c, list, out_table_new(2, headers, right), row, json);
-	json_decref(list);
-	return rc;
+	return ctl_show_list(c, path, out_table_new(2, headers, right), row, json, NULL);
 }
 
 int ctl_table_delete(struct ctl *c, const struct ctl_args *a)
@@ -143,22 +117,14 @@ int ctl_table_delete(struct ctl *c, const struct ctl_args *a)
 int ctl_table_rename(struct ctl *c, const struct ctl_args *a)
 {
 	char path[512];
-	json_t *body;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	body = json_pack("{s:s}", "name", a->pos[2]);
-	if (!body) {
-		out_error("the new name is not UTF-8 text");
-		return CTL_FAILED;
-	}
-	rc = CTL_FAILED;
 	if (ctl_path(c, true, path, sizeof(path), "databases", a->pos[0], "tables", a->pos[1],
-	             "rename", NULL) == 0)
-		rc = send_and_print(c, "PUT", path, body);
-	json_decref(body);
-	return rc;
+	             "rename", NULL) != 0)
+		return CTL_FAILED;
+	return ctl_rename(c, path, a->pos[2], kv, json);
 }
 
 int ctl_table_undelete(struct ctl *c, const struct ctl_args *a)
@@ -171,5 +137,5 @@ int ctl_table_undelete(struct ctl *c, const struct ctl_args *a)
 	if (ctl_path(c, true, path, sizeof(path), "databases", a->pos[0], "tables", a->pos[1],
 	             "undelete", NULL) != 0)
 		return CTL_FAILED;
-	return send_and_print(c, "PUT", path, NULL);
+	return ctl_show_object(c, "PUT", path, NULL, kv, json);
 }

@@ -144,23 +144,13 @@ static int path_of(struct ctl *c, const char *id, char path[512])
 
 int ctl_token_create(struct ctl *c, const struct ctl_args *a)
 {
-	const char *v = args_value(a, "expires-at"), *secret;
-	char path[512], expires[RFC3339_SIZE] = "";
-	json_t *body = NULL, *created = NULL, *perms;
+	char path[512], expires[RFC3339_SIZE];
+	json_t *body, *perms;
 	bool given;
-	int64_t ms;
 	int rc = args_format(c, a);
 
-	if (rc != CTL_OK)
+	if (rc != CTL_OK || (rc = args_instant(a, "expires-at", expires)) != CTL_OK)
 		return rc;
-	if (v && instant_parse(v, &ms) != 0)
-		return args_usage_error(
-		    a,
-		    "--expires-at must be an RFC 3339 date-time such as "
-		    "2030-01-01T00:00:00Z or 2030-01-01T00:00:00+0000, not \"%s\"",
-		    v);
-	if (v)
-		time_format_rfc3339(ms, expires);
 	perms = permission_flags(a, &given);
 	body =
 	    perms ? json_pack("{s:s, s:o}", "description", a->pos[0], "permissions", perms) : NULL;
@@ -170,24 +160,9 @@ int ctl_token_create(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	}
 	rc = CTL_FAILED;
-	if (path_of(c, NULL, path) != 0 || ctl_api(c, "POST", path, body, &created) != CTL_OK)
-		goto out;
-	secret = out_str(created, "accessToken");
-	if (!secret) {
-		out_error("mgmtd's answer holds no token");
-		goto out;
-	}
-	client_add_secret(c, secret);
-	rc = management_print_created(c, created, json(created), secret);
-out:
+	if (path_of(c, NULL, path) == 0)
+		rc = management_create_secret(c, path, body, json);
 	json_decref(body);
-	if (created) {
-		json_t *s = json_object_get(created, "accessToken");
-
-		if (json_is_string(s))
-			sodium_memzero((char *)json_string_value(s), json_string_length(s));
-	}
-	json_decref(created);
 	return rc;
 }
 
@@ -196,7 +171,6 @@ int ctl_token_list(struct ctl *c, const struct ctl_args *a)
 	static const char *const headers[] = {"ID", "DESCRIPTION"};
 	const char *sort = args_value(a, "sort");
 	char path[512 + 32];
-	json_t *list;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
@@ -205,18 +179,9 @@ int ctl_token_list(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	if (args_bool(a, "include-revoked"))
 		strcat(path, "?includeRevoked=true");
-	if (ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
-		return CTL_FAILED;
 	/* sorted by id unless told otherwise, as influxctl's --sort default */
-	if (json_is_array(list) &&
-	    ctl_sort_list(list, sort && strcmp(sort, "description") == 0 ? "description" : "id")) {
-		json_decref(list);
-		out_error("out of memory");
-		return CTL_FAILED;
-	}
-	rc = ctl_print_list(c, list, out_table_new(2, headers, NULL), row, json);
-	json_decref(list);
-	return rc;
+	return ctl_show_list(c, path, out_table_new(2, headers, NULL), row, json,
+	                     sort && strcmp(sort, "description") == 0 ? "description" : "id");
 }
 
 int ctl_token_get(struct ctl *c, const struct ctl_args *a)
@@ -244,7 +209,7 @@ int ctl_token_update(struct ctl *c, const struct ctl_args *a)
 {
 	const char *description = args_value(a, "description");
 	char path[512];
-	json_t *body, *perms, *tok = NULL;
+	json_t *body, *perms;
 	bool given;
 	int rc = args_format(c, a);
 
@@ -268,10 +233,9 @@ int ctl_token_update(struct ctl *c, const struct ctl_args *a)
 	}
 	json_decref(perms);
 	rc = CTL_FAILED;
-	if (path_of(c, a->pos[0], path) == 0 && ctl_api(c, "PATCH", path, body, &tok) == CTL_OK)
-		rc = ctl_print_object(c, tok, kv, json);
+	if (path_of(c, a->pos[0], path) == 0)
+		rc = ctl_show_object(c, "PATCH", path, body, kv, json);
 	json_decref(body);
-	json_decref(tok);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "util.h"
 
 #define MAX_PATH_KEYS 16
@@ -75,38 +76,34 @@ static void skip_comment(struct parser *p)
 	}
 }
 
+/* Consumes one line end ("\n" or "\r\n"); false when there is none here. */
+static bool eat_line_end(struct parser *p)
+{
+	if (peek(p) == '\r' && peek_at(p, 1) == '\n')
+		p->pos++;
+	if (peek(p) != '\n')
+		return false;
+	p->pos++;
+	p->line++;
+	return true;
+}
+
 /* After a value or header: blanks, a comment, then the end of the line. */
 static void end_of_line(struct parser *p)
 {
 	skip_blanks(p);
 	skip_comment(p);
-	if (p->failed)
-		return;
-	if (peek(p) == '\r' && peek_at(p, 1) == '\n')
-		p->pos++;
-	if (peek(p) == '\n') {
-		p->pos++;
-		p->line++;
-	} else if (peek(p) != -1) {
+	if (!p->failed && !eat_line_end(p) && peek(p) != -1)
 		fail(p, "unexpected text after the value; one key = value per line");
-	}
 }
 
 /* Blanks, comments and line ends, as allowed inside an array. */
 static void skip_space_and_lines(struct parser *p)
 {
-	for (;;) {
+	do {
 		skip_blanks(p);
 		skip_comment(p);
-		if (p->failed)
-			return;
-		if (peek(p) == '\r' && peek_at(p, 1) == '\n')
-			p->pos++;
-		if (peek(p) != '\n')
-			return;
-		p->pos++;
-		p->line++;
-	}
+	} while (!p->failed && eat_line_end(p));
 }
 
 /* ---- values ---- */
@@ -140,31 +137,6 @@ void toml_free(struct toml_value *v)
 	free(v);
 }
 
-struct buf {
-	char *data;
-	size_t len, cap;
-};
-
-static bool buf_add(struct buf *b, const char *bytes, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-		char *grown;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		grown = realloc(b->data, cap);
-		if (!grown)
-			return false;
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, bytes, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return true;
-}
-
 static size_t utf8_encode(unsigned long cp, char out[4])
 {
 	if (cp < 0x80) {
@@ -190,7 +162,7 @@ static size_t utf8_encode(unsigned long cp, char out[4])
 }
 
 /* The \uXXXX or \UXXXXXXXX escape after the 'u'/'U'; ndigits is 4 or 8. */
-static bool read_unicode_escape(struct parser *p, int ndigits, struct buf *b)
+static bool read_unicode_escape(struct parser *p, int ndigits, struct strbuf *b)
 {
 	unsigned long cp = 0;
 	char enc[4];
@@ -211,7 +183,7 @@ static bool read_unicode_escape(struct parser *p, int ndigits, struct buf *b)
 		     ndigits == 4 ? 'u' : 'U', ndigits, cp);
 		return false;
 	}
-	if (!buf_add(b, enc, utf8_encode(cp, enc))) {
+	if (!strbuf_add(b, enc, utf8_encode(cp, enc))) {
 		fail(p, "out of memory");
 		return false;
 	}
@@ -222,7 +194,7 @@ static bool read_unicode_escape(struct parser *p, int ndigits, struct buf *b)
 static char *read_string(struct parser *p)
 {
 	char quote = (char)peek(p);
-	struct buf b = {0};
+	struct strbuf b = STRBUF_INIT;
 
 	if (peek_at(p, 1) == quote && peek_at(p, 2) == quote) {
 		fail(p,
@@ -232,7 +204,7 @@ static char *read_string(struct parser *p)
 		return NULL;
 	}
 	p->pos++;
-	if (!buf_add(&b, "", 0))
+	if (!strbuf_add(&b, "", 0))
 		goto oom;
 	for (;;) {
 		int c = peek(p);
@@ -266,11 +238,11 @@ static char *read_string(struct parser *p)
 				fail(p, "unknown escape \\%c in a string", e > 0x20 ? e : '?');
 				goto fail;
 			}
-			if (!buf_add(&b, &to[hit - from], 1))
+			if (!strbuf_add(&b, &to[hit - from], 1))
 				goto oom;
 			continue;
 		}
-		if (!buf_add(&b, &p->s[p->pos], 1))
+		if (!strbuf_add(&b, &p->s[p->pos], 1))
 			goto oom;
 		p->pos++;
 	}

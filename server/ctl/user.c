@@ -38,15 +38,11 @@ int ctl_user_list(struct ctl *c, const struct ctl_args *a)
 {
 	static const char *const headers[] = {"ID", "FIRST NAME", "LAST NAME", "EMAIL", "GROUP"};
 	char path[512];
-	json_t *list;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	if (ctl_path(c, false, path, sizeof(path), "users", NULL) != 0 ||
-	    ctl_api(c, "GET", path, NULL, &list) != CTL_OK)
+	if (ctl_path(c, false, path, sizeof(path), "users", NULL) != 0)
 		return CTL_FAILED;
-	rc = ctl_print_list(c, list, out_table_new(5, headers, NULL), row, json);
-	json_decref(list);
-	return rc;
+	return ctl_show_list(c, path, out_table_new(5, headers, NULL), row, json, NULL);
 }

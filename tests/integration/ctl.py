@@ -38,6 +38,17 @@ def mgmtctl_bin():
     return os.path.abspath(path)
 
 
+def module_daemon(mgmtd_bin, idp, tmp_path_factory, name, **kw):
+    """A generator for a module-scoped daemon fixture (`yield from module_daemon(...)`):
+    one daemon in its own directory, stopped (and its log checked) at the end."""
+    from conftest import _Factory, _stop_all
+
+    f = _Factory(mgmtd_bin, tmp_path_factory.mktemp(name), idp)
+    d = f(**kw)
+    yield d
+    _stop_all(f)
+
+
 def clean_env(home: Path, **extra):
     """Only what a program needs (PATH, a UTF-8 locale, the sanitizers' options) and HOME:
     no display (no browser opens), no XDG_* or MGMTCTL_* of the user running the tests."""

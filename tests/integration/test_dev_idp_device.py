@@ -18,6 +18,7 @@ from conftest import (
     tokens_path,
     users_path,
 )
+from ctl import module_daemon
 from verifypage import approve, deny, open_page, parse, submit
 
 DEV = "[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
@@ -27,8 +28,6 @@ USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 
 @pytest.fixture(scope="module")
 def dev(mgmtd_bin, idp, tmp_path_factory):
-    from conftest import _Factory, _stop_all
-
     seed = default_seed()
     seed["users"] += [
         {"accountId": ACCOUNT_A, "email": "both@example.com", "group": "member",
@@ -36,10 +35,8 @@ def dev(mgmtd_bin, idp, tmp_path_factory):
         {"accountId": ACCOUNT_B, "email": "both@example.com", "group": "admin",
          "idpSubject": "both-b"},
     ]
-    f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("devgrant"), idp)
-    d = f(seed=seed, config_extra=DEV)
-    yield d
-    _stop_all(f)
+    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "devgrant", seed=seed,
+                             config_extra=DEV)
 
 
 @pytest.fixture(autouse=True)

@@ -15,20 +15,18 @@ import pytest
 
 from conftest import (ACCOUNT_A, ACCOUNT_B, CLUSTER_A, CLUSTER_B, DB_TOKEN_RE, MGMT_TOKEN_RE,
                       assert_status, ok_json, tokens_path)
-from ctl import Ctl, check_golden, describe, freeze_clock, mgmtctl_bin  # noqa: F401
+from ctl import Ctl, check_golden, describe, freeze_clock, mgmtctl_bin, module_daemon  # noqa: F401
 
 KEEP = (ACCOUNT_A, CLUSTER_A, ACCOUNT_B, CLUSTER_B)
 TESTING = "[testing]\nenabled = true\n"
+# what both creates say on stderr, influxctl's two lines
+WARNINGS = ("warn\tplease copy the token and store in a safe place\n"
+            "warn\tthis is the *only time* you will see the token\n")
 
 
 @pytest.fixture(scope="module")
 def daemon(mgmtd_bin, idp, tmp_path_factory):
-    from conftest import _Factory, _stop_all
-
-    f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("mgmtctl"), idp)
-    d = f(config_extra=TESTING)
-    yield d
-    _stop_all(f)
+    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "mgmtctl", config_extra=TESTING)
 
 
 @pytest.fixture
@@ -247,8 +245,7 @@ def test_token_create_prints_table_warnings_then_the_secret(ctl, daemon, now):
                  "DATABASE_NAME", "--expires-at", expires,
                  "Read/write token for DATABASE_NAME with 7d expiration")
     golden("token_create.txt", res.stdout)
-    assert res.stderr == ("warn\tplease copy the token and store in a safe place\n"
-                          "warn\tthis is the *only time* you will see the token\n")
+    assert res.stderr == WARNINGS
     # what `... 2>/dev/null | tail -1` captures is the secret alone, and it works
     secret = res.stdout.splitlines()[-1]
     assert DB_TOKEN_RE.fullmatch(secret)
@@ -333,8 +330,7 @@ def test_management_create_list_revoke(ctl, daemon, now):
     res = ctl.ok("management", "create", "--expires-at", local, "--description",
                  "Example token description")
     golden("management_create.txt", res.stdout)
-    assert res.stderr == ("warn\tplease copy the token and store in a safe place\n"
-                          "warn\tthis is the *only time* you will see the token\n")
+    assert res.stderr == WARNINGS
     secret = res.stdout.splitlines()[-1]
     assert MGMT_TOKEN_RE.fullmatch(secret)
     assert "|  expires at | %s " % ts(expires) in res.stdout

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import (ACCOUNT_A, CLUSTER_A, MGMT_TOKEN_RE, assert_secret_absent, ok_json,
                       tokens_path)
-from ctl import Ctl, describe, freeze_clock, mgmtctl_bin, sign_in  # noqa: F401
+from ctl import Ctl, describe, freeze_clock, mgmtctl_bin, module_daemon, sign_in  # noqa: F401
 from verifypage import deny
 
 DEV = "[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
@@ -26,12 +26,7 @@ DEV = "[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
 
 @pytest.fixture(scope="module")
 def dev(mgmtd_bin, idp, tmp_path_factory):
-    from conftest import _Factory, _stop_all
-
-    f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("login"), idp)
-    d = f(config_extra=DEV)
-    yield d
-    _stop_all(f)
+    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "login", config_extra=DEV)
 
 
 @pytest.fixture
