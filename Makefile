@@ -123,7 +123,7 @@ deps:
 	fi
 
 run: deps
-	$(MAKE) $(BUILD)/mgmtd
+	$(MAKE) $(BUILD)/mgmtd $(BUILD)/mgmtctl
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
