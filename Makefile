@@ -20,7 +20,8 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev
+	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
+	python3-selenium
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
@@ -57,7 +58,8 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_o
 	LSAN_OPTIONS=exitcode=88
 
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
-LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o
+LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o \
+	$(BUILD)/obj/ui_files.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
 # mgmtctl, the influxctl look-alike client (server/ctl/): its own modules in
 # build/libmgmtctl.a, plus the few server modules it shares, linked by name.
@@ -65,10 +67,12 @@ CTL_SRCS := $(filter-out server/ctl/main.c,$(wildcard server/ctl/*.c))
 CTL_OBJS := $(patsubst server/ctl/%.c,$(BUILD)/obj/ctl/%.o,$(CTL_SRCS))
 CTL_SHARED_OBJS := $(BUILD)/obj/util.o $(BUILD)/obj/timeutil.o
 CTL_LIBS := $(shell pkg-config --libs jansson libcurl libsodium 2>/dev/null)
+
+UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test check unit integration clock-ahead format clean asan ubsan sanitize \
+.PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan ubsan sanitize \
 	fuzz fuzz-ci fuzz-build memcheck bench
 
 all: $(BUILD)/mgmtd $(BUILD)/mgmtctl
@@ -80,6 +84,13 @@ $(BUILD)/schema.c: $(MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
 	sh tests/tools/embed-schema.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c server/schema.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Admin UI's files, embedded like the migrations (server/ui.h).
+$(BUILD)/ui_files.c: $(UI_FILES) tests/tools/embed-ui.sh | $(BUILD)/obj
+	sh tests/tools/embed-ui.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmgmtd.a: $(LIB_OBJS)
@@ -127,6 +138,8 @@ run: deps
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
+# INTEGRATION_TESTS: which integration tests `make integration` runs (all by default).
+INTEGRATION_TESTS ?= tests/integration
 # TEST_ENV: more environment for every test process (clock-ahead sets libfaketime there).
 TEST_ENV ?=
 
@@ -145,7 +158,13 @@ $(RE2FIND): tests/tools/re2find.cc
 integration: $(BUILD)/mgmtd $(BUILD)/mgmtctl $(RE2FIND)
 	$(SANITIZER_ENV) $(TEST_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
 		MGMTCTL_BIN=$(abspath $(BUILD)/mgmtctl) MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(INTEGRATION_TESTS) $(PYTEST_ARGS)
+
+# The browser tests again, writing their screenshots into docs/ui/ (docs/ui.md
+# shows them); a plain run writes them under build/ui-shots/.
+ui-screenshots: $(BUILD)/mgmtd $(RE2FIND)
+	$(MAKE) integration INTEGRATION_TESTS=tests/integration/test_ui.py \
+		TEST_ENV="MGMTD_UI_SHOTS=$(abspath docs/ui)"
 
 # One build and its two suites.
 check: all
@@ -207,7 +226,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/harness.o
+	$(FUZZ_DIR)/obj/ui_files.o $(FUZZ_DIR)/obj/harness.o
 # mgmtctl's modules in their own archive: ctl/config.o and config.o would be
 # one member of a single one.
 FUZZ_CTL_OBJS := $(patsubst server/ctl/%.c,$(FUZZ_DIR)/obj/ctl/%.o,$(CTL_SRCS))
@@ -224,6 +243,9 @@ $(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard 
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)

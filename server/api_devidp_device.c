@@ -25,6 +25,26 @@
 #include "timeutil.h"
 #include "util.h"
 
+/* The pages are forms: no script, nothing loaded, posted only here, never framed. */
+#define PAGE_CSP                                                                                   \
+	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "                      \
+	"frame-ancestors 'none'; base-uri 'none'"
+
+/*
+ * A 400 in the shape OAuth 2.0 clients read (RFC 6749 5.2), not mgmtd's
+ * {code, message}: a device polls on "authorization_pending" and "slow_down".
+ */
+static enum api_status oauth_error(struct request *req, const char *error, const char *description)
+{
+	json_t *body = json_pack("{s:s, s:s}", "error", error, "error_description", description);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	if (!text)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	return api_raw(req, API_BAD_REQUEST, "application/json", text, strlen(text), true, NULL);
+}
+
 /* A string field of a form or JSON body; NULL when absent or not a string. */
 static const char *field(const struct request *req, const char *name)
 {
@@ -91,12 +111,11 @@ enum api_status api_dev_idp_device_token(struct request *req)
 	json_t *answer;
 
 	if (!device_code || !device_code[0])
-		return api_oauth_error(req, "invalid_request",
-		                       "the field \"device_code\" is required");
+		return oauth_error(req, "invalid_request", "the field \"device_code\" is required");
 	p = dev_devices_poll(dev_idp_devices(req->app->dev_idp), device_code, req->now,
 	                     time_monotonic_us() / 1000, &jwt, &expires_in);
 	if (p != DEV_DEVICE_GRANTED)
-		return api_oauth_error(req, dev_devices_poll_error(p), why[p]);
+		return oauth_error(req, dev_devices_poll_error(p), why[p]);
 	answer = json_pack("{s:s, s:s, s:I}", "access_token", jwt, "token_type", "Bearer",
 	                   "expires_in", (json_int_t)expires_in);
 	sodium_memzero(jwt, strlen(jwt));
@@ -184,9 +203,49 @@ static void page_code_form(struct page *p)
 	      p->f);
 }
 
-/* The decision form for one pending authorization. */
-static void page_decision_form(struct page *p, const struct dev_device_view *v, const char *email,
-                               const char *account_id)
+/* Users listed on the page to pick from; more can be typed in. */
+#define PAGE_MAX_USERS 100
+
+/* One radio button per provisioned user (the first PAGE_MAX_USERS): "ACCOUNT EMAIL". */
+static void page_users(struct page *p, struct request *req)
+{
+	struct store *s = store_pool_get(req->app->stores);
+	struct store_user *users = NULL;
+	size_t n = 0;
+
+	if (!s || store_user_list_all(s, PAGE_MAX_USERS, &users, &n) != STORE_OK) {
+		fputs("<p class=\"error\">The store could not list the users: type an email.</p>\n",
+		      p->f);
+		return;
+	}
+	fputs("<fieldset><legend>Sign in as</legend>\n", p->f);
+	for (size_t i = 0; i < n; i++) {
+		struct store_account a;
+
+		fputs("<label><input type=\"radio\" name=\"login\" value=\"", p->f);
+		html_text(p->f, users[i].account_id);
+		fputc(' ', p->f);
+		html_text(p->f, users[i].email);
+		fputs("\"> ", p->f);
+		html_text(p->f, users[i].email);
+		fprintf(p->f, " (%s in ", user_group_name(users[i].group));
+		html_text(p->f, store_account_get(s, users[i].account_id, &a) == STORE_OK
+		                    ? a.name
+		                    : users[i].account_id);
+		fputs(")</label>\n", p->f);
+	}
+	if (n == 0)
+		fputs("<p>Nobody is provisioned yet (mgmtd user add).</p>\n", p->f);
+	fputs("</fieldset>\n", p->f);
+	free(users);
+}
+
+/*
+ * The decision form for one pending authorization: the code to compare, the
+ * provisioned users to pick from, or an email to type. What the person typed
+ * is not echoed back after a refusal: a page repeats nothing a request sent.
+ */
+static void page_decision_form(struct page *p, struct request *req, const struct dev_device_view *v)
 {
 	fputs("<p>A device", p->f);
 	if (v->client_id[0]) {
@@ -203,23 +262,25 @@ static void page_decision_form(struct page *p, const struct dev_device_view *v, 
 	html_text(p->f, v->user_code);
 	fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", p->f);
 	html_text(p->f, v->csrf_token);
-	fputs("\">\n<label>Sign in as (the email of a provisioned user) <input type=\"email\" "
-	      "name=\"email\" autocomplete=\"email\" value=\"",
-	      p->f);
-	html_text(p->f, email ? email : "");
-	fputs("\"></label>\n<label>Account id (only when users of several accounts have this "
-	      "email) <input name=\"account_id\" autocomplete=\"off\" value=\"",
-	      p->f);
-	html_text(p->f, account_id ? account_id : "");
-	fputs("\"></label>\n<button type=\"submit\" name=\"action\" value=\"approve\">Approve"
-	      "</button>\n<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\n"
+	fputs("\">\n", p->f);
+	page_users(p, req);
+	fputs("<label>Or type the email of a provisioned user <input type=\"email\" "
+	      "name=\"email\" autocomplete=\"email\"></label>\n"
+	      "<label>and the account id, when users of several accounts have it "
+	      "<input name=\"account_id\" autocomplete=\"off\"></label>\n"
+	      "<button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\n"
+	      "<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\n"
 	      "</form>\n",
 	      p->f);
 }
 
 static enum api_status page_answer(struct request *req, struct page *p, enum api_status st)
 {
-	return api_page(req, st, page_end(p));
+	char *html = page_end(p);
+
+	if (!html)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	return api_raw(req, st, "text/html; charset=utf-8", html, strlen(html), true, PAGE_CSP);
 }
 
 enum api_status api_dev_idp_verify_page(struct request *req)
@@ -240,7 +301,7 @@ enum api_status api_dev_idp_verify_page(struct request *req)
 		page_code_form(&p);
 		return page_answer(req, &p, API_NOT_FOUND);
 	}
-	page_decision_form(&p, &view, NULL, NULL);
+	page_decision_form(&p, req, &view);
 	sodium_memzero(&view, sizeof(view));
 	return page_answer(req, &p, API_OK);
 }
@@ -283,15 +344,22 @@ enum api_status api_dev_idp_verify(struct request *req)
 	struct dev_devices *devices = dev_idp_devices(req->app->dev_idp);
 	const char *code = field(req, "user_code"), *csrf = field(req, "csrf_token");
 	const char *action = field(req, "action"), *email = field(req, "email");
-	const char *account_id = field(req, "account_id");
+	const char *account_id = field(req, "account_id"), *login = field(req, "login");
+	char why[256], picked_account[UUID_STR_SIZE];
 	struct dev_device_view view;
 	enum api_status st = API_OK;
 	bool approve;
-	char why[256];
 	char *jwt = NULL;
 	int64_t exp = 0;
 	struct page p;
 
+	/* a picked user ("ACCOUNT EMAIL") wins over what was typed */
+	if (login && strlen(login) > UUID_STR_SIZE && login[UUID_STR_SIZE - 1] == ' ') {
+		memcpy(picked_account, login, UUID_STR_SIZE - 1);
+		picked_account[UUID_STR_SIZE - 1] = '\0';
+		account_id = picked_account;
+		email = login + UUID_STR_SIZE;
+	}
 	if (account_id && !account_id[0])
 		account_id = NULL;
 	if (!page_begin(&p))
@@ -312,7 +380,7 @@ enum api_status api_dev_idp_verify(struct request *req)
 	}
 	if (!action || (strcmp(action, "approve") != 0 && strcmp(action, "deny") != 0)) {
 		page_error(&p, "Choose Approve or Deny.");
-		page_decision_form(&p, &view, email, account_id);
+		page_decision_form(&p, req, &view);
 		st = API_BAD_REQUEST;
 		goto out;
 	}
@@ -320,7 +388,7 @@ enum api_status api_dev_idp_verify(struct request *req)
 	if (approve &&
 	    !(jwt = mint_for(req, email ? email : "", account_id, &exp, why, sizeof(why)))) {
 		page_error(&p, why);
-		page_decision_form(&p, &view, email, account_id);
+		page_decision_form(&p, req, &view);
 		st = API_BAD_REQUEST;
 		goto out;
 	}

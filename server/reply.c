@@ -30,6 +30,8 @@ static const struct status_info status_table[API_STATUS_COUNT] = {
     [API_TOO_MANY_REQUESTS] = {429, "too many failed attempts; retry later"},
     [API_INTERNAL] = {500, "internal error; the server log has the details"},
     [API_UNAVAILABLE] = {503, "the service is unavailable; retry later"},
+    [API_SEE_OTHER] = {303, ""},
+    [API_NOT_MODIFIED] = {304, ""},
 };
 
 unsigned api_http_status(enum api_status st)
@@ -46,6 +48,7 @@ enum api_status api_fail(struct request *req, enum api_status st, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(req->message, sizeof(req->message), fmt, ap);
 	va_end(ap);
+	request_drop_raw(req);
 	req->status = st;
 	return st;
 }
@@ -56,8 +59,45 @@ enum api_status api_ok(struct request *req, json_t *body)
 		return api_fail(req, API_INTERNAL, "out of memory");
 	json_decref(req->reply);
 	req->reply = body;
+	request_drop_raw(req);
 	req->status = API_OK;
 	return API_OK;
+}
+
+enum api_status api_raw(struct request *req, enum api_status st, const char *content_type,
+                        const char *body, size_t len, bool owned, const char *csp)
+{
+	struct raw_answer *raw;
+
+	request_drop_raw(req);
+	raw = calloc(1, sizeof(*raw));
+	if (raw == NULL || (csp && !(csp = strdup(csp)))) {
+		if (owned)
+			free((char *)body);
+		free(raw);
+		return api_fail(req, API_INTERNAL, "out of memory");
+	}
+	req->raw = raw;
+	raw->body = body;
+	raw->len = len;
+	raw->body_owned = owned;
+	raw->content_type = content_type;
+	raw->csp = (char *)csp;
+	req->status = st;
+	return st;
+}
+
+enum api_status api_redirect(struct request *req, const char *location)
+{
+	char *copy = strdup(location);
+
+	if (copy == NULL ||
+	    api_raw(req, API_SEE_OTHER, NULL, NULL, 0, false, NULL) != API_SEE_OTHER) {
+		free(copy);
+		return api_fail(req, API_INTERNAL, "out of memory");
+	}
+	req->raw->location = copy;
+	return API_SEE_OTHER;
 }
 
 enum api_status api_no_content(struct request *req)
@@ -99,34 +139,6 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
 	                "internal error in the store; the server log has details");
 }
 
-enum api_status api_page(struct request *req, enum api_status st, char *html)
-{
-	if (html == NULL)
-		return api_fail(req, API_INTERNAL, "out of memory");
-	free(req->reply_page);
-	req->reply_page = html;
-	req->status = st;
-	return st;
-}
-
-enum api_status api_oauth_error(struct request *req, const char *error, const char *description)
-{
-	json_t *body = json_pack("{s:s, s:s}", "error", error, "error_description", description);
-
-	if (body == NULL)
-		return api_fail(req, API_INTERNAL, "out of memory");
-	json_decref(req->reply);
-	req->reply = body;
-	req->reply_error_body = true;
-	req->status = API_BAD_REQUEST;
-	return API_BAD_REQUEST;
-}
-
-const char *reply_content_type(const struct request *req)
-{
-	return req->reply_page ? "text/html; charset=utf-8" : "application/json";
-}
-
 /* Used when even rendering the error fails: a fixed body needs no memory. */
 static char *fixed_internal_error(size_t *len, unsigned *http_status)
 {
@@ -148,11 +160,7 @@ char *reply_render(struct request *req, size_t *len, unsigned *http_status)
 	*len = 0;
 	if (req->status == API_NO_CONTENT)
 		return NULL;
-	if (req->reply_page) {
-		text = strdup(req->reply_page);
-		goto out;
-	}
-	if (req->status == API_OK || (req->reply_error_body && req->reply)) {
+	if (req->status == API_OK) {
 		if (req->reply == NULL)
 			return fixed_internal_error(len, http_status);
 		text = json_dumps(req->reply, JSON_COMPACT);

@@ -9,6 +9,7 @@
 #define MGMTD_REPLY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -29,6 +30,8 @@ enum api_status {
 	API_TOO_MANY_REQUESTS,
 	API_INTERNAL,
 	API_UNAVAILABLE,
+	API_SEE_OTHER,    /* 303 with a raw answer's Location */
+	API_NOT_MODIFIED, /* 304 to a conditional GET */
 	API_STATUS_COUNT
 };
 
@@ -42,6 +45,18 @@ enum api_status api_fail(struct request *req, enum api_status st, const char *fm
 /* Records a 200 answer; takes ownership of body (NULL = out of memory -> 500). */
 enum api_status api_ok(struct request *req, json_t *body);
 
+/*
+ * Records a non-JSON answer (struct raw_answer in request.h) with status st
+ * and returns st. body is static (owned false) or malloc'ed and taken over
+ * (owned true, freed also when this fails); content_type is static. csp is
+ * copied (NULL: the JSON answers' policy). Out of memory answers 500.
+ */
+enum api_status api_raw(struct request *req, enum api_status st, const char *content_type,
+                        const char *body, size_t len, bool owned, const char *csp);
+
+/* Records a 303 See Other to location (copied). */
+enum api_status api_redirect(struct request *req, const char *location);
+
 /* Records a 204 answer. */
 enum api_status api_no_content(struct request *req);
 
@@ -51,21 +66,6 @@ enum api_status api_no_content(struct request *req);
  */
 enum api_status api_from_store(struct request *req, enum store_status st, const char *what,
                                const char *conflict);
-
-/*
- * Records an HTML page (a test device's form) answered with st's status;
- * takes ownership of html (NULL = out of memory -> 500).
- */
-enum api_status api_page(struct request *req, enum api_status st, char *html);
-
-/*
- * Records a 400 in the shape OAuth 2.0 clients read (RFC 6749 5.2):
- * {"error": error, "error_description": description}.
- */
-enum api_status api_oauth_error(struct request *req, const char *error, const char *description);
-
-/* The Content-Type of the rendered answer: "application/json" or an HTML page's. */
-const char *reply_content_type(const struct request *req);
 
 /*
  * Renders the recorded outcome: returns a malloc'ed body (NULL with *len 0

@@ -185,8 +185,12 @@ class SignIn:
 
     def approve(self, email="admin@example.com", account_id=None):
         url = self.verification_url()
-        r = approve(url, email, account_id)
-        assert r.status_code == 200, r.text
+        try:
+            r = approve(url, email, account_id)
+            assert r.status_code == 200, r.text
+        except BaseException:
+            self.proc.kill()  # not left waiting for the code to expire
+            raise
         return url
 
     def finish(self, timeout=None):

@@ -19,7 +19,7 @@ from conftest import (
     users_path,
 )
 from ctl import module_daemon
-from verifypage import approve, deny, open_page, parse, submit
+from verifypage import approve, deny, offered_users, open_page, parse, submit
 
 DEV = "[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -177,6 +177,30 @@ def test_a_forged_or_foreign_form_is_refused(dev):
     oauth_error(poll(dev, b["device_code"]), "authorization_pending")
 
 
+def test_the_page_lists_the_provisioned_users_to_pick_from(dev):
+    g = start(dev)
+    r, page = open_page(g["verification_uri_complete"])
+    offered = offered_users(page)
+    assert (ACCOUNT_A, "admin@example.com") in offered
+    assert (ACCOUNT_B, "both@example.com") in offered and (ACCOUNT_A, "both@example.com") in offered
+    # picking one of the two both@example.com decides which account
+    r = submit(g["verification_uri_complete"], page, "Approve", None,
+               pick={"login": "%s both@example.com" % ACCOUNT_B})
+    assert r.status_code == 200, r.text
+    wait_interval(g)
+    jwt = ok_json(poll(dev, g["device_code"]))["access_token"]
+    assert pyjwt.decode(jwt, options={"verify_signature": False})["sub"] == "both-b"
+
+
+def test_a_typed_email_works_too(dev):
+    g = start(dev)
+    r = approve(g["verification_uri_complete"], "member@example.com", typed=True)
+    assert r.status_code == 200, r.text
+    wait_interval(g)
+    jwt = ok_json(poll(dev, g["device_code"]))["access_token"]
+    assert pyjwt.decode(jwt, options={"verify_signature": False})["sub"] == "member-1"
+
+
 def test_unknown_user_keeps_the_authorization_pending(dev):
     g = start(dev)
     r = approve(g["verification_uri_complete"], "nobody@example.com")
@@ -191,9 +215,10 @@ def test_unknown_user_keeps_the_authorization_pending(dev):
 
 def test_the_account_picks_among_users_of_several_accounts(dev):
     g = start(dev)
-    r = approve(g["verification_uri_complete"], "both@example.com")
+    r = approve(g["verification_uri_complete"], "both@example.com", typed=True)
     assert r.status_code == 400 and "account" in r.text.lower()
-    r = approve(g["verification_uri_complete"], "both@example.com", account_id=ACCOUNT_B)
+    r = approve(g["verification_uri_complete"], "both@example.com", account_id=ACCOUNT_B,
+                typed=True)
     assert r.status_code == 200, r.text
     wait_interval(g)
     jwt = ok_json(poll(dev, g["device_code"]))["access_token"]

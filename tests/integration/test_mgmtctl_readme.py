@@ -3,6 +3,7 @@ MGMTCTL_URL, the sign-in approved on the verification page as a person would).""
 
 import os
 import re
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -32,15 +33,20 @@ def test_the_quickstart_runs_as_written(mgmtctl_bin, daemon_factory, tmp_path):
     env = clean_env(home, MGMTCTL_URL=d.url(""))
     proc = subprocess.Popen(["bash", "-c", script], cwd=work, env=env, text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    err = []
+                            stderr=subprocess.PIPE, start_new_session=True)
+    err, failures = [], []
 
     def watch():
         for line in proc.stderr:
             err.append(line)
             m = VERIFY_URL.search(line)
             if m:
-                assert approve(m.group(1), "admin@example.com").status_code == 200
+                try:
+                    r = approve(m.group(1), "admin@example.com")
+                    assert r.status_code == 200, r.text
+                except Exception as e:  # noqa: BLE001 - told below, not lost in the thread
+                    failures.append(repr(e))
+                    os.killpg(proc.pid, signal.SIGKILL)  # the script and its mgmtctl
 
     t = threading.Thread(target=watch, daemon=True)
     t.start()
@@ -48,6 +54,7 @@ def test_the_quickstart_runs_as_written(mgmtctl_bin, daemon_factory, tmp_path):
     proc.wait(timeout=CLI_TIMEOUT * 3)
     t.join(timeout=10)
     stderr = "".join(err)
+    assert not failures, failures
     assert proc.returncode == 0, out + stderr
     # signed in, created, used, listed, revoked, refused
     assert "signed in as admin@example.com" in out, out + stderr

@@ -15,7 +15,8 @@ class Form:
     def __init__(self, action, method):
         self.action = action
         self.method = method.lower()
-        self.inputs = {}  # name -> (type, value)
+        self.inputs = {}  # name -> (type, value), radio buttons left out
+        self.radios = {}  # name -> [(value, checked)]
         self.buttons = []  # (name, value, label)
 
 
@@ -30,6 +31,9 @@ class PageParser(HTMLParser):
         a = dict(attrs)
         if tag == "form":
             self.forms.append(Form(a.get("action", ""), a.get("method", "get")))
+        elif tag == "input" and self.forms and a.get("name") and a.get("type") == "radio":
+            self.forms[-1].radios.setdefault(a["name"], []).append(
+                (a.get("value", ""), "checked" in a))
         elif tag == "input" and self.forms and a.get("name"):
             self.forms[-1].inputs[a["name"]] = (a.get("type", "text"), a.get("value", ""))
         elif tag == "button" and self.forms:
@@ -59,15 +63,22 @@ def open_page(url: str, session=None):
     return r, parse(r.text)
 
 
-def submit(url: str, page: PageParser, button_label: str, fill=None, session=None):
+def submit(url: str, page: PageParser, button_label: str, fill=None, session=None, pick=None):
     """Submits the page's form that has a button labelled button_label (as a person
-    pressing it), after typing fill (name -> text) into its visible fields."""
+    pressing it), after typing fill (name -> text) into its visible fields and choosing
+    pick (name -> value) among its radio buttons (which must offer it)."""
     s = session or requests
     for form in page.forms:
         for name, value, label in form.buttons:
             if label.strip().lower() != button_label.lower():
                 continue
             data = {k: v for k, (_t, v) in form.inputs.items()}
+            for radio, options in form.radios.items():
+                data.update({radio: v for v, checked in options if checked})
+            for radio, choice in (pick or {}).items():
+                assert choice in [v for v, _c in form.radios.get(radio, [])], \
+                    "the page offers no %s %r: %r" % (radio, choice, form.radios)
+                data[radio] = choice
             data.update(fill or {})
             if name:
                 data[name] = value
@@ -79,10 +90,27 @@ def submit(url: str, page: PageParser, button_label: str, fill=None, session=Non
                          % (button_label, "".join(page.text)[:500]))
 
 
-def approve(url: str, email: str, account_id: str = None, session=None):
-    """Opens the verification link and approves as the user with this email."""
+def offered_users(page: PageParser):
+    """The (account id, email) pairs the page lists to pick from."""
+    out = []
+    for form in page.forms:
+        for value, _checked in form.radios.get("login", []):
+            account, _, email = value.partition(" ")
+            out.append((account, email))
+    return out
+
+
+def approve(url: str, email: str, account_id: str = None, session=None, typed=False):
+    """Opens the verification link and approves as the user with this email: picked
+    from the page's list when it offers that user once (or in account_id), else (or
+    with typed=True) typed into the email field, as a person would."""
     r, page = open_page(url, session)
     assert r.status_code == 200, "verification page %s: %d %s" % (url, r.status_code, r.text)
+    matches = [(a, e) for a, e in offered_users(page)
+               if e == email and (account_id is None or a == account_id)]
+    if len(matches) == 1 and not typed:
+        return submit(url, page, "Approve", None, session,
+                      pick={"login": "%s %s" % matches[0]})
     fill = {"email": email}
     if account_id:
         fill["account_id"] = account_id
