@@ -335,6 +335,7 @@ DOCDIR ?= $(PREFIX)/share/doc/mgmtd
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
@@ -344,6 +345,9 @@ install: all
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)
 	$(INSTALL) -m 0755 $(BUILD)/mgmtd $(DESTDIR)$(BINDIR)/mgmtd
 	if [ -x $(BUILD)/mgmtctl ]; then $(INSTALL) -m 0755 $(BUILD)/mgmtctl $(DESTDIR)$(BINDIR)/mgmtctl; fi
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	$(INSTALL) -m 0644 docs/mgmtctl.1 $(DESTDIR)$(MANDIR)/man1/mgmtctl.1
+	$(INSTALL) -m 0644 config/mgmtctl.bash $(DESTDIR)$(COMPLETIONDIR)/mgmtctl
 	$(INSTALL) -m 0644 man/mgmtd.8 $(DESTDIR)$(MANDIR)/man8/mgmtd.8
 	$(INSTALL) -m 0644 man/mgmtd.conf.5 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5
 	$(INSTALL) -m 0644 config/mgmtd.ini $(DESTDIR)$(DOCDIR)/mgmtd.ini.example
@@ -364,6 +368,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mgmtd $(DESTDIR)$(BINDIR)/mgmtctl \
 		$(DESTDIR)$(MANDIR)/man8/mgmtd.8 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man1/mgmtctl.1 $(DESTDIR)$(COMPLETIONDIR)/mgmtctl \
 		$(DESTDIR)$(SYSTEMDDIR)/mgmtd.service $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/mgmtd.conf $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
