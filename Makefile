@@ -1,6 +1,6 @@
 # mgmtd - build, run and test.
 #
-#   make          build build/mgmtd (and the static library the tests link)
+#   make          build build/mgmtd and build/mgmtctl (and the static libraries the tests link)
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same with the clock decades ahead, the same against an ASan+UBSan
@@ -68,6 +68,13 @@ LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
 LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o \
 	$(BUILD)/obj/ui_files.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
+# mgmtctl, the influxctl look-alike client (server/ctl/): its own modules in
+# build/libmgmtctl.a, plus the few server modules it shares, linked by name.
+CTL_SRCS := $(filter-out server/ctl/main.c,$(wildcard server/ctl/*.c))
+CTL_OBJS := $(patsubst server/ctl/%.c,$(BUILD)/obj/ctl/%.o,$(CTL_SRCS))
+CTL_SHARED_OBJS := $(BUILD)/obj/util.o $(BUILD)/obj/timeutil.o
+CTL_LIBS := $(shell pkg-config --libs jansson libcurl libsodium 2>/dev/null)
+
 UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -75,7 +82,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 .PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan \
 	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall
 
-all: $(BUILD)/mgmtd
+all: $(BUILD)/mgmtd $(BUILD)/mgmtctl
 
 $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -104,10 +111,19 @@ $(BUILD)/libmgmtd.a: $(LIB_OBJS)
 $(BUILD)/mgmtd: $(BUILD)/obj/main.o $(BUILD)/libmgmtd.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmgmtd.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmgmtd.a $(LIBS) -lcmocka
+$(BUILD)/obj/ctl/%.o: server/ctl/%.c $(wildcard server/ctl/*.h) $(wildcard server/*.h) | $(BUILD)/obj/ctl
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/libmgmtctl.a: $(CTL_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/mgmtctl: $(BUILD)/obj/ctl/main.o $(BUILD)/libmgmtctl.a $(CTL_SHARED_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS) -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmgmtctl.a $(BUILD)/libmgmtd.a | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libmgmtctl.a $(BUILD)/libmgmtd.a $(LIBS) -lcmocka
+
+$(BUILD)/obj $(BUILD)/obj/ctl $(BUILD)/tests:
 	mkdir -p $@
 
 # Checks first and does nothing when every package is there; apt-get update
@@ -130,7 +146,7 @@ deps:
 	fi
 
 run: deps
-	$(MAKE) $(BUILD)/mgmtd
+	$(MAKE) $(BUILD)/mgmtd $(BUILD)/mgmtctl
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
@@ -151,9 +167,9 @@ $(RE2FIND): tests/tools/re2find.cc
 	mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -O2 -g -o $@ $< $(shell pkg-config --cflags --libs re2)
 
-integration: $(BUILD)/mgmtd $(RE2FIND)
+integration: $(BUILD)/mgmtd $(BUILD)/mgmtctl $(RE2FIND)
 	$(SANITIZER_ENV) $(TEST_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
-		MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
+		MGMTCTL_BIN=$(abspath $(BUILD)/mgmtctl) MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(INTEGRATION_TESTS) $(PYTEST_ARGS)
 
 # The browser tests again, writing their screenshots into docs/ui/ (docs/ui.md
@@ -223,10 +239,16 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
 	$(FUZZ_DIR)/obj/ui_files.o $(FUZZ_DIR)/obj/harness.o
+# mgmtctl's modules in their own archive: ctl/config.o and config.o would be
+# one member of a single one.
+FUZZ_CTL_OBJS := $(patsubst server/ctl/%.c,$(FUZZ_DIR)/obj/ctl/%.o,$(CTL_SRCS))
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 $(FUZZ_DIR)/obj/%.o: server/%.c $(wildcard server/*.h) | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/ctl/%.o: server/ctl/%.c $(wildcard server/ctl/*.h) $(wildcard server/*.h) | $(FUZZ_DIR)/obj/ctl
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard server/*.h) | $(FUZZ_DIR)/obj
@@ -241,10 +263,14 @@ $(FUZZ_DIR)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h | $(FUZZ_DIR)/obj
 $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmgmtd.a tests/fuzz/harness.h
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmgmtd.a $(LIBS)
+$(FUZZ_DIR)/libmgmtctl.a: $(FUZZ_CTL_OBJS)
+	rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_DIR)/obj:
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmgmtctl.a $(FUZZ_DIR)/libmgmtd.a tests/fuzz/harness.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmgmtctl.a \
+		$(FUZZ_DIR)/libmgmtd.a $(LIBS)
+
+$(FUZZ_DIR)/obj $(FUZZ_DIR)/obj/ctl:
 	mkdir -p $@
 
 fuzz-build: $(FUZZ_BINS)
@@ -309,6 +335,7 @@ DOCDIR ?= $(PREFIX)/share/doc/mgmtd
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
@@ -318,6 +345,9 @@ install: all
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)
 	$(INSTALL) -m 0755 $(BUILD)/mgmtd $(DESTDIR)$(BINDIR)/mgmtd
 	if [ -x $(BUILD)/mgmtctl ]; then $(INSTALL) -m 0755 $(BUILD)/mgmtctl $(DESTDIR)$(BINDIR)/mgmtctl; fi
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	$(INSTALL) -m 0644 docs/mgmtctl.1 $(DESTDIR)$(MANDIR)/man1/mgmtctl.1
+	$(INSTALL) -m 0644 config/mgmtctl.bash $(DESTDIR)$(COMPLETIONDIR)/mgmtctl
 	$(INSTALL) -m 0644 man/mgmtd.8 $(DESTDIR)$(MANDIR)/man8/mgmtd.8
 	$(INSTALL) -m 0644 man/mgmtd.conf.5 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5
 	$(INSTALL) -m 0644 config/mgmtd.ini $(DESTDIR)$(DOCDIR)/mgmtd.ini.example
@@ -338,14 +368,15 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mgmtd $(DESTDIR)$(BINDIR)/mgmtctl \
 		$(DESTDIR)$(MANDIR)/man8/mgmtd.8 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man1/mgmtctl.1 $(DESTDIR)$(COMPLETIONDIR)/mgmtctl \
 		$(DESTDIR)$(SYSTEMDDIR)/mgmtd.service $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/mgmtd.conf $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/mgmtd (configuration) and /var/lib/mgmtd (data)"
 
 format:
-	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
-		$(wildcard tests/bench/*.c) tests/tools/re2find.cc
+	clang-format -i server/*.c server/*.h server/ctl/*.c server/ctl/*.h tests/unit/*.c \
+		tests/fuzz/*.c tests/fuzz/*.h $(wildcard tests/bench/*.c) tests/tools/re2find.cc
 
 clean:
 	rm -rf build

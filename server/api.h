@@ -98,6 +98,14 @@ enum api_status api_ui_index(struct request *req);
 enum api_status api_ui_file(struct request *req);
 enum api_status api_ui_config(struct request *req);
 
+/* api_devidp_device.c: the device authorization grant of the dev IdP */
+enum api_status api_dev_idp_device_code(struct request *req);
+/* True when a POST /oauth/token asks for the device_code grant. */
+bool api_dev_idp_is_device_grant(const struct request *req);
+enum api_status api_dev_idp_device_token(struct request *req);
+enum api_status api_dev_idp_verify_page(struct request *req);
+enum api_status api_dev_idp_verify(struct request *req);
+
 /* api_testing.c: only while [testing] is enabled */
 enum api_status api_test_reset(struct request *req);
 enum api_status api_test_clock_get(struct request *req);

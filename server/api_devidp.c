@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "body.h"
+#include "devdevice.h"
 #include "devidp.h"
 #include "log.h"
 #include "request.h"
@@ -18,7 +19,14 @@
 
 enum api_status api_dev_idp_discovery(struct request *req)
 {
-	return api_ok(req, dev_idp_discovery(req->app->dev_idp));
+	json_t *doc = dev_idp_discovery(req->app->dev_idp);
+
+	/* the device authorization grant's fields (devdevice.h) */
+	if (doc && dev_devices_describe(doc, dev_idp_issuer(req->app->dev_idp)) != 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return api_ok(req, doc);
 }
 
 enum api_status api_dev_idp_jwks(struct request *req)
@@ -83,6 +91,8 @@ enum api_status api_dev_idp_token(struct request *req)
 
 	if (grant_type_is(req, "authorization_code"))
 		return api_dev_idp_code_grant(req);
+	if (api_dev_idp_is_device_grant(req))
+		return api_dev_idp_device_token(req);
 	if (body_check_fields(req, req->form ? form_fields : json_fields) != API_OK ||
 	    body_string(req, "email", true, false, &email) != API_OK ||
 	    body_string(req, "accountId", false, true, &account_id) != API_OK ||

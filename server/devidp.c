@@ -26,6 +26,7 @@
 
 #include "authcode.h"
 #include "config.h"
+#include "devdevice.h"
 #include "idtoken.h"
 #include "util.h"
 
@@ -40,7 +41,8 @@ struct dev_idp {
 	size_t jwks_len;
 	char issuer[CONFIG_STR_SIZE];
 	char audience[CONFIG_STR_SIZE];
-	struct authcodes *codes; /* the authorization-code grant's (authcode.h) */
+	struct authcodes *codes;     /* the authorization-code grant's (authcode.h) */
+	struct dev_devices *devices; /* the device authorization grant (devdevice.h) */
 };
 
 /* A P-256 private key, nothing else: the JWKS and the alg say ES256. */
@@ -274,7 +276,8 @@ int dev_idp_open(const char *key_path, const char *issuer, const char *audience,
 		goto fail;
 	d->priv_pem = private_pem(pkey, &d->priv_len);
 	d->codes = authcodes_new();
-	if (!d->priv_pem || publish(d, pkey) != 0 || !d->codes) {
+	d->devices = dev_devices_new();
+	if (!d->priv_pem || publish(d, pkey) != 0 || !d->codes || !d->devices) {
 		set_err(err, errlen, "out of memory preparing the dev IdP key");
 		goto fail;
 	}
@@ -299,6 +302,7 @@ void dev_idp_free(struct dev_idp *d)
 	}
 	free(d->jwks);
 	authcodes_free(d->codes);
+	dev_devices_free(d->devices);
 	free(d);
 }
 
@@ -322,6 +326,11 @@ const char *dev_idp_jwks(const struct dev_idp *d, size_t *len)
 	if (len)
 		*len = d->jwks_len;
 	return d->jwks;
+}
+
+struct dev_devices *dev_idp_devices(const struct dev_idp *d)
+{
+	return d->devices;
 }
 
 /*

@@ -20,6 +20,8 @@
 
 #include "store.h"
 
+struct dev_devices;
+
 /* Lifetime of a minted JWT unless asked otherwise (like a real login), and its bounds. */
 #define DEV_IDP_LIFETIME     3600
 #define DEV_IDP_MAX_LIFETIME 86400
@@ -42,6 +44,9 @@ const char *dev_idp_audience(const struct dev_idp *d);
 
 /* The public JWKS, as JSON text (owned by d), and its length. */
 const char *dev_idp_jwks(const struct dev_idp *d, size_t *len);
+
+/* The device authorization grant's state (devdevice.h), owned by d. */
+struct dev_devices *dev_idp_devices(const struct dev_idp *d);
 
 /* The OpenID discovery document; a new reference, NULL when out of memory. */
 json_t *dev_idp_discovery(const struct dev_idp *d);

@@ -3,6 +3,7 @@
  * and what it acts on (the rights table in auth.c decides who may).
  */
 #include "api.h"
+#include "devdevice.h"
 #include "router.h"
 
 #define ACCOUNT "/api/v0/accounts/{accountId}"
@@ -70,6 +71,12 @@ const struct route routes[] = {
      ROUTE_DEV_IDP},
     {"GET", "/.well-known/jwks.json", api_dev_idp_jwks, RES_NONE, OP_READ, ROUTE_DEV_IDP},
     {"POST", "/oauth/token", api_dev_idp_token, RES_NONE, OP_CREATE,
+     ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+    /* its device authorization grant (RFC 8628) and verification page */
+    {"POST", DEV_DEVICE_CODE_PATH, api_dev_idp_device_code, RES_NONE, OP_CREATE,
+     ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+    {"GET", DEV_DEVICE_VERIFY_PATH, api_dev_idp_verify_page, RES_NONE, OP_READ, ROUTE_DEV_IDP},
+    {"POST", DEV_DEVICE_VERIFY_PATH, api_dev_idp_verify, RES_NONE, OP_UPDATE,
      ROUTE_DEV_IDP | ROUTE_FORM_BODY},
     {"GET", "/oauth/authorize", api_dev_idp_authorize_page, RES_NONE, OP_READ, ROUTE_DEV_IDP},
     {"POST", "/oauth/authorize", api_dev_idp_authorize_pick, RES_NONE, OP_CREATE,

@@ -1,0 +1,189 @@
+/*
+ * auth.c - the credential a command sends to mgmtd, and `auth login|logout`.
+ *
+ * In order: the profile's mgmt_token (or MGMTCTL_TOKEN), the file of
+ * [profile.auth.token] token_file, a cached sign-in, and else a new sign-in
+ * through the identity provider (device.h), cached for the next commands.
+ * A cached sign-in that mgmtd refuses (401) is removed, as influxctl does.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cache.h"
+#include "ctl.h"
+#include "device.h"
+#include "output.h"
+#include "timeutil.h"
+
+static void set_credential(struct ctl *c, char *credential, enum ctl_credential_kind kind)
+{
+	c->credential = credential;
+	c->credential_kind = kind;
+	client_add_secret(c, credential);
+}
+
+/* The token of a token_file: the text trimmed, or its "token"/"access_token" when JSON. */
+static char *read_token_file(const char *path)
+{
+	char buf[16384], *token = NULL;
+	ssize_t n;
+	json_t *doc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		out_error("cannot read the token_file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		out_error("the token_file %s is empty", path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	doc = json_loadb(buf, (size_t)n, 0, NULL);
+	if (doc) {
+		const char *t =
+		    out_str(doc, "token") ? out_str(doc, "token") : out_str(doc, "access_token");
+
+		token = t ? strdup(t) : NULL;
+		json_decref(doc);
+	} else {
+		size_t start = strspn(buf, " \t\r\n"), len = strcspn(buf + start, " \t\r\n");
+
+		token = len ? strndup(buf + start, len) : NULL;
+	}
+	sodium_memzero(buf, sizeof(buf));
+	if (!token)
+		out_error("the token_file %s holds no token", path);
+	return token;
+}
+
+/* Signs in anew and caches the token at c->cache_path. */
+static int sign_in(struct ctl *c, int64_t *expiry)
+{
+	struct device_token t;
+	struct cache_entry e;
+	char err[512];
+
+	if (device_sign_in(c, &t) != CTL_OK)
+		return CTL_FAILED;
+	e.access_token = t.access_token;
+	e.token_type = t.token_type;
+	e.expiry_ms = cache_expiry(t.access_token, t.expires_in, time_real_ms());
+	*expiry = e.expiry_ms;
+	if (cache_store(c->cache_path, &e, err, sizeof(err)) != 0)
+		out_warn("the sign-in is not cached (%s): the next command signs in again", err);
+	free(c->credential);
+	set_credential(c, t.access_token, CRED_IDP);
+	t.access_token = NULL;
+	device_token_release(&t);
+	return CTL_OK;
+}
+
+int auth_ensure(struct ctl *c)
+{
+	struct ctl_settings *s = &c->settings;
+	struct cache_entry e;
+	char why[512];
+	int64_t expiry;
+	char *token;
+
+	if (c->credential)
+		return CTL_OK;
+	if (s->mgmt_token) {
+		token = strdup(s->mgmt_token);
+		if (!token)
+			return CTL_FAILED;
+		set_credential(c, token, CRED_MGMT_TOKEN);
+		return CTL_OK;
+	}
+	if (s->token_file) {
+		token = read_token_file(s->token_file);
+		if (!token)
+			return CTL_FAILED;
+		set_credential(c, token, CRED_TOKEN_FILE);
+		return CTL_OK;
+	}
+	if (!c->cache_path && !(c->cache_path = cache_file_for(s))) {
+		out_error("out of memory");
+		return CTL_FAILED;
+	}
+	if (cache_load(c->cache_path, time_real_ms(), &e, why, sizeof(why)) == 0) {
+		set_credential(c, e.access_token, CRED_IDP);
+		e.access_token = NULL;
+		cache_entry_release(&e);
+		return CTL_OK;
+	}
+	if (why[0] && c->verbosity >= 1)
+		out_debug("%s", why);
+	return sign_in(c, &expiry);
+}
+
+void auth_refused(struct ctl *c)
+{
+	if (c->credential_kind == CRED_IDP && c->cache_path && cache_remove(c->cache_path) == 0)
+		out_warn("mgmtd refused the cached sign-in: it is removed, and the next command "
+		         "signs in again");
+	else if (c->credential_kind == CRED_MGMT_TOKEN)
+		out_warn(
+		    "mgmtd refused the management token from %s (revoked, expired or mistyped)",
+		    c->settings.mgmt_token_from &&
+		            strcmp(c->settings.mgmt_token_from, "profile") != 0
+		        ? c->settings.mgmt_token_from
+		        : "the profile's mgmt_token");
+}
+
+int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
+{
+	char when[OUT_TIME_SIZE], iso[RFC3339_SIZE], *email;
+	int64_t expiry = 0;
+
+	(void)a;
+	c->cache_path = cache_file_for(&c->settings);
+	if (!c->cache_path) {
+		out_error("out of memory");
+		return CTL_FAILED;
+	}
+	if (c->settings.mgmt_token)
+		out_warn("profile \"%s\" has a management token (%s): the other commands use it, "
+		         "not this sign-in",
+		         c->settings.profile_name,
+		         strcmp(c->settings.mgmt_token_from, "profile") == 0
+		             ? "mgmt_token"
+		             : c->settings.mgmt_token_from);
+	if (sign_in(c, &expiry) != CTL_OK)
+		return CTL_FAILED;
+	time_format_rfc3339(expiry, iso);
+	out_table_time(iso, "", when);
+	email = cache_jwt_claim(c->credential, "email");
+	printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
+	       email ? email : "", when);
+	free(email);
+	return CTL_OK;
+}
+
+int ctl_auth_logout(struct ctl *c, const struct ctl_args *a)
+{
+	char err[512];
+	size_t removed;
+
+	(void)c;
+	(void)a;
+	if (cache_remove_all(&removed, err, sizeof(err)) != 0) {
+		out_error("%s", err);
+		return CTL_FAILED;
+	}
+	if (removed)
+		printf("signed out: removed %zu cached sign-in%s\n", removed,
+		       removed == 1 ? "" : "s");
+	else
+		printf("signed out: there was no cached sign-in\n");
+	return CTL_OK;
+}

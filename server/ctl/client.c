@@ -1,0 +1,523 @@
+/*
+ * client.c - HTTP with libcurl: every exchange with mgmtd and the identity
+ * provider, the --debug/--trace log with secrets redacted, and the API call
+ * the nouns use.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "ctl.h"
+#include "output.h"
+#include "strbuf.h"
+#include "timeutil.h"
+#include "util.h"
+
+/* An answer larger than this is no answer of mgmtd's or of an IdP's. */
+#define MAX_ANSWER (16 * 1024 * 1024)
+
+/* ---- redaction ---- */
+
+static const char *const secret_fields[] = {
+    "accessToken", "access_token",  "device_code", "id_token",      "refresh_token", "mgmt_token",
+    "token",       "client_secret", "csrf_token",  "code_verifier", "password",      NULL,
+};
+
+static bool is_secret_field(const char *key)
+{
+	for (size_t i = 0; secret_fields[i]; i++) {
+		if (strcmp(key, secret_fields[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void redact_json(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+		{
+			if (json_is_string(item) && is_secret_field(key))
+				json_object_set_new(v, key, json_string("[REDACTED]"));
+			else
+				redact_json(item);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) redact_json(item);
+	}
+}
+
+static bool b64url_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '_';
+}
+
+/* Length of a JWT (three base64url parts, the first starting "eyJ") at s, or 0. */
+static size_t jwt_at(const char *s)
+{
+	size_t n = 0;
+	int dots = 0;
+
+	if (strncmp(s, "eyJ", 3) != 0)
+		return 0;
+	while (b64url_char(s[n]) || (s[n] == '.' && dots < 2 && (dots++, true)))
+		n++;
+	return dots == 2 ? n : 0;
+}
+
+/* Field names followed by '=' (a form) or ": " (a header) that carry secrets. */
+static size_t secret_assignment(const char *s, const char *start)
+{
+	bool at_boundary = s == start || s[-1] == '&' || s[-1] == '?' || s[-1] == '\n';
+
+	if (!at_boundary)
+		return 0;
+	for (size_t i = 0; secret_fields[i]; i++) {
+		size_t n = strlen(secret_fields[i]);
+
+		if (strncmp(s, secret_fields[i], n) == 0 && s[n] == '=')
+			return n + 1;
+	}
+	if (strncasecmp(s, "Authorization:", 14) == 0)
+		return 14;
+	return 0;
+}
+
+char *client_redact(const struct ctl *c, const char *text, size_t len)
+{
+	json_t *doc = NULL;
+	char *copy = NULL, *work;
+	struct strbuf out = STRBUF_INIT;
+	const char *p;
+
+	doc = len > 0 && (text[0] == '{' || text[0] == '[') ? json_loadb(text, len, 0, NULL) : NULL;
+	if (doc) {
+		redact_json(doc);
+		copy = json_dumps(doc, JSON_COMPACT);
+		json_decref(doc);
+	} else {
+		copy = strndup(text, len);
+	}
+	if (!copy)
+		return NULL;
+	work = copy;
+	/* the secrets of this run, wherever they are */
+	for (size_t i = 0; i < c->secret_count; i++) {
+		size_t n = strlen(c->secrets[i]);
+		char *hit;
+
+		while (n >= 8 && (hit = strstr(work, c->secrets[i])) != NULL) {
+			memset(hit, '\x01', n); /* marked, collapsed below */
+		}
+	}
+	for (p = work; *p && !out.failed;) {
+		size_t n;
+
+		if (*p == '\x01') {
+			while (*p == '\x01')
+				p++;
+			strbuf_addstr(&out, "[REDACTED]");
+		} else if ((n = secret_assignment(p, work)) > 0) {
+			strbuf_add(&out, p, n);
+			p += n;
+			if (p[-1] == ':') {
+				/* "Authorization: Bearer x": keep the scheme, hide the rest of the
+				 * line */
+				while (*p == ' ')
+					strbuf_add(&out, p++, 1);
+				while (*p && *p != ' ' && *p != '\r' && *p != '\n')
+					strbuf_add(&out, p++, 1);
+				while (*p && *p != '\r' && *p != '\n')
+					p++;
+				strbuf_addstr(&out, " [REDACTED]");
+			} else {
+				while (*p && *p != '&' && *p != ' ' && *p != '\r' && *p != '\n')
+					p++;
+				strbuf_addstr(&out, "[REDACTED]");
+			}
+		} else if (strncmp(p, "M.V1.", 5) == 0 || strncmp(p, "apiv1_", 6) == 0) {
+			n = p[0] == 'M' ? 5 : 6;
+			strbuf_add(&out, p, n);
+			p += n;
+			while (b64url_char(*p))
+				p++;
+			strbuf_addstr(&out, "[REDACTED]");
+		} else if ((n = jwt_at(p)) > 0) {
+			p += n;
+			strbuf_addstr(&out, "[REDACTED JWT]");
+		} else {
+			strbuf_add(&out, p++, 1);
+		}
+	}
+	sodium_memzero(copy, strlen(copy));
+	free(copy);
+	if (out.failed || !out.data) {
+		free(out.data);
+		return strdup("[unprintable]");
+	}
+	return out.data;
+}
+
+void client_add_secret(struct ctl *c, const char *secret)
+{
+	if (!secret || strlen(secret) < 8 ||
+	    c->secret_count == sizeof(c->secrets) / sizeof(c->secrets[0]))
+		return;
+	c->secrets[c->secret_count] = strdup(secret);
+	if (c->secrets[c->secret_count])
+		c->secret_count++;
+}
+
+void client_forget_secrets(struct ctl *c)
+{
+	for (size_t i = 0; i < c->secret_count; i++) {
+		sodium_memzero(c->secrets[i], strlen(c->secrets[i]));
+		free(c->secrets[i]);
+	}
+	c->secret_count = 0;
+}
+
+/* Prints text (redacted) as debug lines, each prefixed. */
+static void trace_lines(const struct ctl *c, const char *prefix, const char *text, size_t len)
+{
+	char *safe = client_redact(c, text, len);
+	char *line, *save = NULL;
+
+	if (!safe)
+		return;
+	for (line = strtok_r(safe, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
+		out_debug("%s%s", prefix, line);
+	free(safe);
+}
+
+/* ---- libcurl ---- */
+
+int client_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void client_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+struct exchange {
+	struct ctl *c;
+	struct strbuf body;
+	bool too_large;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct exchange *x = userdata;
+	size_t n = size * nmemb;
+
+	if (x->body.len + n > MAX_ANSWER) {
+		x->too_large = true;
+		return 0;
+	}
+	strbuf_add(&x->body, ptr, n);
+	return x->body.failed ? 0 : n;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
+{
+	struct exchange *x = userdata;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT)
+		trace_lines(x->c, "> ", data, size);
+	else if (type == CURLINFO_HEADER_IN)
+		trace_lines(x->c, "< ", data, size);
+	else if (type == CURLINFO_TEXT)
+		trace_lines(x->c, "* ", data, size);
+	return 0;
+}
+
+/* True when url is below mgmtd's base URL (the profile's TLS settings are for it). */
+static bool is_mgmtd(const struct ctl *c, const char *url)
+{
+	const char *base = c->settings.url;
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	return strncmp(url, base, n) == 0 && (url[n] == '/' || url[n] == '\0' || url[n] == '?');
+}
+
+int client_exchange(struct ctl *c, const char *method, const char *url, const char *bearer,
+                    const char *content_type, const char *body, size_t body_len,
+                    struct ctl_response *out, char *err, size_t errlen)
+{
+	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL;
+	struct exchange x = {c, STRBUF_INIT, false};
+	struct curl_slist *headers = NULL, *grown;
+	const char *got_type = NULL;
+	int64_t started = time_monotonic_us();
+	CURL *h = curl_easy_init();
+	CURLcode rc;
+	int result = -1;
+
+	memset(out, 0, sizeof(out[0]));
+	if (!h) {
+		set_err(err, errlen, "cannot start an HTTP request");
+		return -1;
+	}
+	if (bearer && asprintf(&auth, "Authorization: Bearer %s", bearer) < 0)
+		auth = NULL;
+	if (content_type && asprintf(&ct, "Content-Type: %s", content_type) < 0)
+		ct = NULL;
+	if ((bearer && !auth) || (content_type && !ct)) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	grown = curl_slist_append(headers, "Accept: application/json");
+	headers = grown ? grown : headers;
+	grown = grown ? curl_slist_append(headers, "User-Agent: mgmtctl/" MGMTCTL_VERSION) : NULL;
+	headers = grown ? grown : headers;
+	if (grown && auth)
+		headers = (grown = curl_slist_append(headers, auth)) ? grown : headers;
+	if (grown && ct)
+		headers = (grown = curl_slist_append(headers, ct)) ? grown : headers;
+	/* no "Expect: 100-continue" round trip for small bodies */
+	if (grown)
+		headers = (grown = curl_slist_append(headers, "Expect:")) ? grown : headers;
+	if (!grown) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "GET") == 0)
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	if (c->timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	if (is_mgmtd(c, url)) {
+		if (c->settings.tls.ca)
+			curl_easy_setopt(h, CURLOPT_CAINFO, c->settings.tls.ca);
+		if (c->settings.tls.cert)
+			curl_easy_setopt(h, CURLOPT_SSLCERT, c->settings.tls.cert);
+		if (c->settings.tls.key)
+			curl_easy_setopt(h, CURLOPT_SSLKEY, c->settings.tls.key);
+		if (c->settings.tls.insecure) {
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+	}
+	if (c->verbosity >= 2) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, &x);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
+	if (c->verbosity >= 1)
+		out_debug("%s %s", method, url);
+	if (c->verbosity >= 2 && body && body_len)
+		trace_lines(c, "> ", body, body_len);
+
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		if (x.too_large)
+			set_err(err, errlen, "%s %s: the answer is larger than %d bytes", method,
+			        url, MAX_ANSWER);
+		else
+			set_err(err, errlen, "cannot reach %s: %s", url,
+			        curl_err[0] ? curl_err : curl_easy_strerror(rc));
+		if (c->verbosity >= 1)
+			out_debug("%s %s failed after %lld ms", method, url,
+			          (long long)((time_monotonic_us() - started) / 1000));
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &got_type);
+	out->content_type = got_type ? strdup(got_type) : NULL;
+	out->body = x.body.data ? x.body.data : strdup("");
+	out->len = x.body.len;
+	x.body.data = NULL;
+	if (!out->body) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	if (c->verbosity >= 1)
+		out_debug("HTTP %ld from %s %s in %lld ms", out->status, method, url,
+		          (long long)((time_monotonic_us() - started) / 1000));
+	if (c->verbosity >= 2 && out->len)
+		trace_lines(c, "< ", out->body, out->len);
+	result = 0;
+out:
+	curl_easy_cleanup(h);
+	curl_slist_free_all(headers);
+	if (auth) {
+		sodium_memzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(ct);
+	free(x.body.data);
+	if (result != 0)
+		client_response_release(out);
+	return result;
+}
+
+void client_response_release(struct ctl_response *r)
+{
+	if (r->body) {
+		sodium_memzero(r->body, r->len);
+		free(r->body);
+	}
+	free(r->content_type);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- the API ---- */
+
+static void percent_encode(struct strbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (b64url_char((char)ch) || ch == '.' || ch == '~') {
+			strbuf_add(b, s, 1);
+		} else {
+			char esc[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+
+			strbuf_add(b, esc, 3);
+		}
+	}
+}
+
+char *client_form(const char *const kv[])
+{
+	struct strbuf b = STRBUF_INIT;
+
+	strbuf_addstr(&b, "");
+	for (size_t i = 0; kv[i] && kv[i + 1]; i += 2) {
+		if (i)
+			strbuf_addstr(&b, "&");
+		percent_encode(&b, kv[i]);
+		strbuf_addstr(&b, "=");
+		percent_encode(&b, kv[i + 1]);
+	}
+	if (b.failed) {
+		free(b.data);
+		return NULL;
+	}
+	return b.data;
+}
+
+int ctl_path(const struct ctl *c, bool with_cluster, char *out, size_t size, ...)
+{
+	struct strbuf b = STRBUF_INIT;
+	const char *seg;
+	va_list ap;
+	int rc = -1;
+
+	strbuf_addstr(&b, "/api/v0/accounts/");
+	percent_encode(&b, c->settings.account_id ? c->settings.account_id : "");
+	if (with_cluster) {
+		strbuf_addstr(&b, "/clusters/");
+		percent_encode(&b, c->settings.cluster_id ? c->settings.cluster_id : "");
+	}
+	va_start(ap, size);
+	while ((seg = va_arg(ap, const char *)) != NULL) {
+		strbuf_addstr(&b, "/");
+		percent_encode(&b, seg);
+	}
+	va_end(ap);
+	if (!b.failed && b.data && b.len < size) {
+		memcpy(out, b.data, b.len + 1);
+		rc = 0;
+	} else {
+		out_error("the names and ids given make a request path longer than %zu bytes",
+		          size);
+	}
+	free(b.data);
+	return rc;
+}
+
+/* The sentence of an error answer: the API's message, or what the answer was. */
+static void answer_message(const struct ctl_response *r, const char *url, char *out, size_t size)
+{
+	json_t *doc = json_loadb(r->body, r->len, 0, NULL);
+	const char *msg = doc ? out_str(doc, "message") : NULL;
+
+	if (msg && msg[0])
+		snprintf(out, size, "%s", msg);
+	else
+		snprintf(out, size, "%s answered HTTP %ld%s", url, r->status,
+		         r->len ? " with a body that is not an error of mgmtd's" : "");
+	json_decref(doc);
+}
+
+int ctl_api(struct ctl *c, const char *method, const char *path, const json_t *body,
+            json_t **answer)
+{
+	struct ctl_response r;
+	char *url = NULL, *text = NULL, err[1024];
+	size_t n = strlen(c->settings.url);
+	int rc = CTL_FAILED;
+
+	if (answer)
+		*answer = NULL;
+	if (auth_ensure(c) != CTL_OK)
+		return CTL_FAILED;
+	while (n > 0 && c->settings.url[n - 1] == '/')
+		n--;
+	if (asprintf(&url, "%.*s%s", (int)n, c->settings.url, path) < 0 ||
+	    (body && !(text = json_dumps(body, JSON_COMPACT)))) {
+		free(url);
+		out_error("out of memory");
+		return CTL_FAILED;
+	}
+	if (client_exchange(c, method, url, c->credential, body ? "application/json" : NULL, text,
+	                    text ? strlen(text) : 0, &r, err, sizeof(err)) != 0) {
+		out_error("%s", err);
+		goto out;
+	}
+	if (r.status >= 200 && r.status < 300) {
+		rc = CTL_OK;
+		if (answer && r.status != 204 && r.len > 0) {
+			*answer = json_loadb(r.body, r.len, 0, NULL);
+			if (!*answer) {
+				out_error("%s answered HTTP %ld with a body that is not JSON", url,
+				          r.status);
+				rc = CTL_FAILED;
+			}
+		}
+	} else {
+		answer_message(&r, url, err, sizeof(err));
+		out_error("%s", err);
+		if (r.status == 401)
+			auth_refused(c);
+	}
+	client_response_release(&r);
+out:
+	if (text) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	free(url);
+	return rc;
+}
