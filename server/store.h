@@ -1,6 +1,8 @@
 /*
- * store.h - durable state. The only module that knows SQL; a second backend
- * (PostgreSQL is planned) implements this same interface.
+ * store.h - durable state, the only contract of the store. Each database
+ * has its own backend behind it (store_sqlite.c; store_backend.h says how
+ * one plugs in); what they share lives in store_common.c. Nothing above the store
+ * knows SQL or can tell the backends apart.
  *
  * A struct store is one connection and belongs to one thread at a time. The
  * server gets its thread's connection from a store_pool. Every function

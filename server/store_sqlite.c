@@ -1,5 +1,6 @@
 /*
- * store.c - the SQLite implementation of store.h, and the only file with SQL.
+ * store_sqlite.c - the SQLite backend of store.h (store_backend.h says how
+ * backends plug in), and with store_pg.c the only files with SQL.
  *
  * Every SQL text lives in stmt_sql[] below, indexed by enum stmt_id. A
  * connection prepares each one on first use and keeps it; every use ends in
@@ -18,7 +19,7 @@
 
 #include "log.h"
 #include "schema.h"
-#include "store.h"
+#include "store_backend.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -249,11 +250,28 @@ static const char *const stmt_sql[STMT_COUNT] = {
                       " AND (name NOT LIKE 'sqlite!_%' ESCAPE '!' OR name = 'sqlite_sequence')",
 };
 
-struct store {
+/* A connection; base comes first, so a struct store * of ours is one of these. */
+struct sqlite_store {
+	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
 	bool writing;                    /* holds write_lock: in store_tx_begin's transaction */
 };
+
+static const struct store_ops sqlite_ops;
+
+/*
+ * Our connection behind a struct store. A store of another backend here is
+ * a bug that would read its memory as ours: stop at once instead.
+ */
+static struct sqlite_store *sq(struct store *s)
+{
+	if (s->ops != &sqlite_ops) {
+		log_error("store: a %s store was passed to the SQLite backend", s->ops->name);
+		abort();
+	}
+	return (struct sqlite_store *)s;
+}
 
 /*
  * One writer at a time within the process. SQLite alone would make the
@@ -263,89 +281,6 @@ struct store {
  * other processes (the offline CLI) are still met by the busy timeout.
  */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-
-struct store_pool {
-	char *path;
-	pthread_key_t key; /* the calling thread's struct store *; no destructor */
-	pthread_mutex_t lock;
-	struct store **all; /* every store opened through the pool, under lock */
-	size_t n, cap;
-};
-
-const char *store_status_name(enum store_status st)
-{
-	switch (st) {
-	case STORE_OK:
-		return "ok";
-	case STORE_NOT_FOUND:
-		return "not found";
-	case STORE_CONFLICT:
-		return "conflict";
-	case STORE_LAST_ADMIN:
-		return "last admin";
-	case STORE_FULL:
-		return "store full";
-	case STORE_BUSY:
-		return "store busy";
-	case STORE_READONLY:
-		return "store read-only";
-	case STORE_ERROR:
-		break;
-	}
-	return "store error";
-}
-
-const char *user_group_name(enum user_group g)
-{
-	switch (g) {
-	case GROUP_ADMIN:
-		return "admin";
-	case GROUP_MEMBER:
-		return "member";
-	case GROUP_AUDITOR:
-		return "auditor";
-	}
-	return "unknown";
-}
-
-const char *db_action_name(enum db_action a)
-{
-	switch (a) {
-	case DB_ACTION_READ:
-		return "read";
-	case DB_ACTION_WRITE:
-		return "write";
-	}
-	return "unknown";
-}
-
-int db_action_parse(const char *name, enum db_action *out)
-{
-	if (name == NULL)
-		return -1;
-	if (strcmp(name, "read") == 0)
-		*out = DB_ACTION_READ;
-	else if (strcmp(name, "write") == 0)
-		*out = DB_ACTION_WRITE;
-	else
-		return -1;
-	return 0;
-}
-
-int user_group_parse(const char *name, enum user_group *out)
-{
-	static const enum user_group groups[] = {GROUP_ADMIN, GROUP_MEMBER, GROUP_AUDITOR};
-
-	if (name == NULL)
-		return -1;
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-		if (strcmp(name, user_group_name(groups[i])) == 0) {
-			*out = groups[i];
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* ---- result codes, statements, bindings ---- */
 
@@ -362,19 +297,19 @@ static enum store_status sql_fail(struct store *s, int rc, const char *what)
 			return STORE_CONFLICT;
 		break;
 	case SQLITE_FULL:
-		log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+		log_error("store: %s: %s", what, sqlite3_errmsg(sq(s)->db));
 		return STORE_FULL;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		log_warn("store: %s: %s", what, sqlite3_errmsg(s->db));
+		log_warn("store: %s: %s", what, sqlite3_errmsg(sq(s)->db));
 		return STORE_BUSY;
 	case SQLITE_READONLY:
-		log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+		log_error("store: %s: %s", what, sqlite3_errmsg(sq(s)->db));
 		return STORE_READONLY;
 	default:
 		break;
 	}
-	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(s->db), rc);
+	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(sq(s)->db), rc);
 	return STORE_ERROR;
 }
 
@@ -383,17 +318,17 @@ static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id, enum store_statu
 {
 	int rc;
 
-	if (s->stmts[id] != NULL)
-		return s->stmts[id];
-	rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-	                        NULL);
+	if (sq(s)->stmts[id] != NULL)
+		return sq(s)->stmts[id];
+	rc = sqlite3_prepare_v3(sq(s)->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+	                        &sq(s)->stmts[id], NULL);
 	if (rc != SQLITE_OK) {
 		*st = sql_fail(s, rc, stmt_sql[id]);
-		sqlite3_finalize(s->stmts[id]);
-		s->stmts[id] = NULL;
+		sqlite3_finalize(sq(s)->stmts[id]);
+		sq(s)->stmts[id] = NULL;
 		return NULL;
 	}
-	return s->stmts[id];
+	return sq(s)->stmts[id];
 }
 
 /*
@@ -745,7 +680,7 @@ out:
 static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *changes)
 {
 	enum store_status st = STORE_OK;
-	bool own = sqlite3_get_autocommit(s->db) && !s->writing;
+	bool own = sqlite3_get_autocommit(sq(s)->db) && !sq(s)->writing;
 	int rc;
 
 	if (own)
@@ -756,7 +691,7 @@ static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *chang
 
 	if (rc == SQLITE_DONE) {
 		if (changes != NULL)
-			*changes = sqlite3_changes(s->db);
+			*changes = sqlite3_changes(sq(s)->db);
 	} else {
 		st = sql_fail(s, rc, sqlite3_sql(q));
 	}
@@ -777,35 +712,35 @@ static enum store_status bind_failed(struct store *s, sqlite3_stmt *q, int rc)
 
 static void write_unlock(struct store *s)
 {
-	if (s->writing) {
-		s->writing = false;
+	if (sq(s)->writing) {
+		sq(s)->writing = false;
 		pthread_mutex_unlock(&write_lock);
 	}
 }
 
-void store_tx_rollback(struct store *s)
+static void sqlite_tx_rollback(struct store *s)
 {
 	if (s == NULL)
 		return;
 	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
-	if (!sqlite3_get_autocommit(s->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
+	if (!sqlite3_get_autocommit(sq(s)->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: rollback failed");
 	write_unlock(s);
 }
 
-enum store_status store_tx_begin(struct store *s)
+static enum store_status sqlite_tx_begin(struct store *s)
 {
 	enum store_status st;
 
 	pthread_mutex_lock(&write_lock);
-	s->writing = true;
+	sq(s)->writing = true;
 	st = exec_stmt(s, S_BEGIN);
 	if (st != STORE_OK)
 		write_unlock(s);
 	return st;
 }
 
-enum store_status store_tx_commit(struct store *s)
+static enum store_status sqlite_tx_commit(struct store *s)
 {
 	enum store_status st = exec_stmt(s, S_COMMIT);
 
@@ -815,24 +750,24 @@ enum store_status store_tx_commit(struct store *s)
 	return st;
 }
 
-enum store_status store_read_begin(struct store *s, bool *began)
+static enum store_status sqlite_read_begin(struct store *s, bool *began)
 {
 	enum store_status st;
 
 	*began = false;
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(sq(s)->db))
 		return STORE_OK;
 	st = exec_stmt(s, S_BEGIN_READ);
 	*began = st == STORE_OK;
 	return st;
 }
 
-void store_read_end(struct store *s, bool began)
+static void sqlite_read_end(struct store *s, bool began)
 {
-	if (!began || sqlite3_get_autocommit(s->db))
+	if (!began || sqlite3_get_autocommit(sq(s)->db))
 		return;
 	/* Nothing was written: ending the snapshot cannot lose anything. */
-	if (exec_stmt(s, S_COMMIT) != STORE_OK && !sqlite3_get_autocommit(s->db) &&
+	if (exec_stmt(s, S_COMMIT) != STORE_OK && !sqlite3_get_autocommit(sq(s)->db) &&
 	    exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: cannot end a read snapshot");
 }
@@ -847,7 +782,7 @@ static enum store_status tx_enter(struct store *s, bool *began)
 	enum store_status st;
 
 	*began = false;
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(sq(s)->db))
 		return STORE_OK;
 	st = store_tx_begin(s);
 	if (st == STORE_OK)
@@ -885,7 +820,7 @@ static int read_user_version(struct store *s, int *version)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int store_schema_version(struct store *s)
+static int sqlite_schema_version(struct store *s)
 {
 	int version;
 
@@ -900,17 +835,17 @@ int store_schema_version(struct store *s)
 static int pragma(struct store *s, const char *sql, const char *expect, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	int rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
 	int ret = -1;
 
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(sq(s)->db));
 		ret = rc;
 		goto out;
 	}
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(sq(s)->db));
 		ret = rc;
 		goto out;
 	}
@@ -964,7 +899,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 
 	if (store_tx_begin(s) != STORE_OK) {
 		snprintf(err, errlen, "migration %s: cannot begin: %s", m->name,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		return -1;
 	}
 	if (read_user_version(s, &version) != 0) {
@@ -975,7 +910,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 		store_tx_rollback(s);
 		return 0;
 	}
-	rc = sqlite3_exec(s->db, m->sql, NULL, NULL, &msg);
+	rc = sqlite3_exec(sq(s)->db, m->sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "migration %s failed: %s", m->name,
 		         msg ? msg : sqlite3_errstr(rc));
@@ -984,7 +919,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 	}
 	/* PRAGMA takes no parameters; the version is our own integer. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
-	rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	rc = sqlite3_exec(sq(s)->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "migration %s: cannot record the version: %s", m->name,
 		         msg ? msg : sqlite3_errstr(rc));
@@ -993,7 +928,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 	}
 	if (store_tx_commit(s) != STORE_OK) {
 		snprintf(err, errlen, "migration %s: cannot commit: %s", m->name,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		return -1;
 	}
 	log_info("store: applied migration %s", m->name);
@@ -1018,7 +953,7 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 	}
 	if (read_user_version(s, &version) != 0) {
 		snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		return -1;
 	}
 	for (size_t i = 0; i < schema_migration_count; i++) {
@@ -1031,7 +966,7 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 		/* Another process may have gone further meanwhile. */
 		if (read_user_version(s, &version) != 0) {
 			snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
-			         sqlite3_errmsg(s->db));
+			         sqlite3_errmsg(sq(s)->db));
 			return -1;
 		}
 	}
@@ -1074,20 +1009,23 @@ static void configure_sqlite(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-int store_open(const char *path, struct store **out, char *err, size_t errlen)
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	bool memory = is_memory_path(path);
+	struct sqlite_store *conn;
 	struct store *s;
 	int fd, rc;
 
 	*out = NULL;
 	pthread_once(&once, configure_sqlite);
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	conn->base.ops = &sqlite_ops;
+	s = &conn->base;
 	/*
 	 * Create the file ourselves so that it is 0600 whatever the umask;
 	 * SQLite gives its -wal and -shm files the database file's mode.
@@ -1101,21 +1039,21 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		close(fd);
 	}
 
-	rc = sqlite3_open_v2(path, &s->db,
+	rc = sqlite3_open_v2(path, &sq(s)->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	                         (memory ? SQLITE_OPEN_URI : 0),
 	                     NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
-		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		         sq(s)->db ? sqlite3_errmsg(sq(s)->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	/* So that a UNIQUE violation can be told from a foreign-key one. */
-	sqlite3_extended_result_codes(s->db, 1);
-	rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(sq(s)->db, 1);
+	rc = sqlite3_busy_timeout(sq(s)->db, BUSY_TIMEOUT_MS);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot set the busy timeout: %s", path,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		goto fail;
 	}
 	/*
@@ -1141,103 +1079,17 @@ fail:
 	return -1;
 }
 
-void store_close(struct store *s)
+static void sqlite_close(struct store *s)
 {
 	if (s == NULL)
 		return;
 	write_unlock(s); /* a transaction left open is rolled back by sqlite3_close */
 	for (size_t i = 0; i < STMT_COUNT; i++)
-		sqlite3_finalize(s->stmts[i]);
+		sqlite3_finalize(sq(s)->stmts[i]);
 	/* Every statement is finalized, so close cannot be left busy. */
-	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
-		log_error("store: close: %s", sqlite3_errmsg(s->db));
-	free(s);
-}
-
-/* ---- pool ---- */
-
-int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
-{
-	struct store_pool *p;
-	int rc;
-
-	*out = NULL;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail_alloc;
-	}
-	/* No destructor: store_pool_free closes every store, whatever thread opened it. */
-	rc = pthread_key_create(&p->key, NULL);
-	if (rc != 0) {
-		snprintf(err, errlen, "pthread_key_create: %s", strerror(rc));
-		goto fail_alloc;
-	}
-	rc = pthread_mutex_init(&p->lock, NULL);
-	if (rc != 0) {
-		snprintf(err, errlen, "pthread_mutex_init: %s", strerror(rc));
-		goto fail_key;
-	}
-	*out = p;
-	return 0;
-fail_key:
-	pthread_key_delete(p->key);
-fail_alloc:
-	if (p != NULL)
-		free(p->path);
-	free(p);
-	return -1;
-}
-
-struct store *store_pool_get(struct store_pool *pool)
-{
-	struct store *s = pthread_getspecific(pool->key);
-	char err[512];
-	int rc;
-
-	if (s != NULL)
-		return s;
-	if (store_open(pool->path, &s, err, sizeof(err)) != 0) {
-		log_error("store: %s", err);
-		return NULL;
-	}
-	pthread_mutex_lock(&pool->lock);
-	if (pool->n == pool->cap) {
-		size_t ncap = pool->cap ? pool->cap * 2 : 16;
-		struct store **grown = realloc(pool->all, ncap * sizeof(*grown));
-
-		if (grown == NULL) {
-			log_error("store: out of memory recording a connection");
-			goto fail;
-		}
-		pool->all = grown;
-		pool->cap = ncap;
-	}
-	rc = pthread_setspecific(pool->key, s);
-	if (rc != 0) {
-		log_error("store: pthread_setspecific: %s", strerror(rc));
-		goto fail;
-	}
-	pool->all[pool->n++] = s;
-	pthread_mutex_unlock(&pool->lock);
-	return s;
-fail:
-	pthread_mutex_unlock(&pool->lock);
-	store_close(s);
-	return NULL;
-}
-
-void store_pool_free(struct store_pool *pool)
-{
-	if (pool == NULL)
-		return;
-	for (size_t i = 0; i < pool->n; i++)
-		store_close(pool->all[i]);
-	free(pool->all);
-	pthread_key_delete(pool->key);
-	pthread_mutex_destroy(&pool->lock);
-	free(pool->path);
-	free(pool);
+	if (sq(s)->db != NULL && sqlite3_close(sq(s)->db) != SQLITE_OK)
+		log_error("store: close: %s", sqlite3_errmsg(sq(s)->db));
+	free(sq(s));
 }
 
 /* ---- accounts and clusters ---- */
@@ -1256,7 +1108,8 @@ static enum store_status account_get(struct store *s, const char *id, struct sto
 	return fetch_one(s, q, read_account, out, sizeof(*out));
 }
 
-enum store_status store_account_get(struct store *s, const char *id, struct store_account *out)
+static enum store_status sqlite_account_get(struct store *s, const char *id,
+                                            struct store_account *out)
 {
 	return account_get(s, id, out);
 }
@@ -1277,7 +1130,7 @@ static enum store_status account_insert(struct store *s, const struct store_acco
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_account_ensure(struct store *s, const struct store_account *a)
+static enum store_status sqlite_account_ensure(struct store *s, const struct store_account *a)
 {
 	struct store_account existing;
 	enum store_status st;
@@ -1312,7 +1165,7 @@ static enum store_status cluster_insert(struct store *s, const struct store_clus
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_cluster_ensure(struct store *s, const struct store_cluster *c)
+static enum store_status sqlite_cluster_ensure(struct store *s, const struct store_cluster *c)
 {
 	struct store_cluster existing;
 	enum store_status st;
@@ -1345,8 +1198,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_cluster_get(struct store *s, const char *account_id, const char *id,
-                                    struct store_cluster *out)
+static enum store_status sqlite_cluster_get(struct store *s, const char *account_id, const char *id,
+                                            struct store_cluster *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_GET, &st);
@@ -1361,8 +1214,8 @@ enum store_status store_cluster_get(struct store *s, const char *account_id, con
 	return fetch_one(s, q, read_cluster, out, sizeof(*out));
 }
 
-enum store_status store_cluster_list(struct store *s, const char *account_id,
-                                     struct store_cluster **out, size_t *n)
+static enum store_status sqlite_cluster_list(struct store *s, const char *account_id,
+                                             struct store_cluster **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_LIST, &st);
@@ -1409,7 +1262,7 @@ static void bind_user_fields(sqlite3_stmt *q, const struct store_user *u, int *r
 	bind_opt_text(q, 7, u->idp_subject, rc);
 }
 
-enum store_status store_user_insert(struct store *s, const struct store_user *u)
+static enum store_status sqlite_user_insert(struct store *s, const struct store_user *u)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_INSERT, &st);
@@ -1426,33 +1279,32 @@ enum store_status store_user_insert(struct store *s, const struct store_user *u)
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
-                                 struct store_user *out)
+static enum store_status sqlite_user_get(struct store *s, const char *account_id, const char *id,
+                                         struct store_user *out)
 {
 	return user_lookup(s, S_USER_GET, account_id, id, out);
 }
 
-enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
-                                      struct store_user *out)
+static enum store_status sqlite_user_by_email(struct store *s, const char *account_id,
+                                              const char *email, struct store_user *out)
 {
 	return user_lookup(s, S_USER_BY_EMAIL, account_id, email, out);
 }
 
-enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
-                                     const char *email, struct store_user *out)
+static enum store_status sqlite_user_by_subject(struct store *s, const char *account_id,
+                                                const char *sub, struct store_user *out)
 {
-	enum store_status st = STORE_NOT_FOUND;
-
-	/* An empty subject is stored as NULL and so can match nobody. */
-	if (sub != NULL && sub[0] != '\0')
-		st = user_lookup(s, S_USER_BY_SUBJECT, account_id, sub, out);
-	if (st == STORE_NOT_FOUND && email != NULL && email[0] != '\0')
-		st = user_lookup(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, email, out);
-	return st;
+	return user_lookup(s, S_USER_BY_SUBJECT, account_id, sub, out);
 }
 
-enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
-                                  size_t *n)
+static enum store_status sqlite_user_by_email_unlinked(struct store *s, const char *account_id,
+                                                       const char *email, struct store_user *out)
+{
+	return user_lookup(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, email, out);
+}
+
+static enum store_status sqlite_user_list(struct store *s, const char *account_id,
+                                          struct store_user **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_LIST, &st);
@@ -1470,8 +1322,8 @@ enum store_status store_user_list(struct store *s, const char *account_id, struc
 	return st;
 }
 
-enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
-                                       size_t *n)
+static enum store_status sqlite_users_by_email(struct store *s, const char *email,
+                                               struct store_user **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_BY_EMAIL_ANY, &st);
@@ -1489,7 +1341,7 @@ enum store_status store_users_by_email(struct store *s, const char *email, struc
 	return st;
 }
 
-enum store_status store_admin_count(struct store *s, const char *account_id, long *count)
+static enum store_status sqlite_admin_count(struct store *s, const char *account_id, long *count)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_ADMIN_COUNT, &st);
@@ -1548,7 +1400,7 @@ static enum store_status check_last_admin(struct store *s, const char *account_i
 	return st;
 }
 
-enum store_status store_user_update(struct store *s, const struct store_user *u)
+static enum store_status sqlite_user_update(struct store *s, const struct store_user *u)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1578,7 +1430,7 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_user_delete(struct store *s, const char *account_id, const char *id)
+static enum store_status sqlite_user_delete(struct store *s, const char *account_id, const char *id)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1609,8 +1461,8 @@ out:
 
 /* ---- management tokens ---- */
 
-enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
-                                          const unsigned char hash[TOKEN_HASH_LEN])
+static enum store_status sqlite_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
+                                                  const unsigned char hash[TOKEN_HASH_LEN])
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_INSERT, &st);
@@ -1635,8 +1487,8 @@ enum store_status store_mgmt_token_insert(struct store *s, const struct store_mg
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_mgmt_token_get(struct store *s, const char *account_id, const char *id,
-                                       struct store_mgmt_token *out)
+static enum store_status sqlite_mgmt_token_get(struct store *s, const char *account_id,
+                                               const char *id, struct store_mgmt_token *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_GET, &st);
@@ -1651,9 +1503,9 @@ enum store_status store_mgmt_token_get(struct store *s, const char *account_id, 
 	return fetch_one(s, q, read_token, out, sizeof(*out));
 }
 
-enum store_status store_mgmt_token_by_hash(struct store *s,
-                                           const unsigned char hash[TOKEN_HASH_LEN],
-                                           struct store_mgmt_token *out)
+static enum store_status sqlite_mgmt_token_by_hash(struct store *s,
+                                                   const unsigned char hash[TOKEN_HASH_LEN],
+                                                   struct store_mgmt_token *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_BY_HASH, &st);
@@ -1690,9 +1542,9 @@ enum store_status store_mgmt_token_by_hash(struct store *s,
 	return st;
 }
 
-enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
-                                        enum token_status_filter filter, int64_t now,
-                                        struct store_mgmt_token **out, size_t *n)
+static enum store_status sqlite_mgmt_token_list(struct store *s, const char *account_id,
+                                                enum token_status_filter filter, int64_t now,
+                                                struct store_mgmt_token **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	enum stmt_id id;
@@ -1731,9 +1583,10 @@ enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
 	return st;
 }
 
-enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,
-                                          int64_t now, const char *revoked_by,
-                                          struct store_mgmt_token *out)
+static enum store_status sqlite_mgmt_token_revoke(struct store *s, const char *account_id,
+                                                  const char *id, int64_t now,
+                                                  const char *revoked_by,
+                                                  struct store_mgmt_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1762,8 +1615,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
-                                         int64_t min_interval_ms)
+static enum store_status sqlite_mgmt_token_touch(struct store *s, const char *id, int64_t now,
+                                                 int64_t min_interval_ms)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_TOUCH, &st);
@@ -1788,7 +1641,7 @@ static enum store_status tx_enter_read(struct store *s, bool *began)
 	enum store_status st;
 
 	*began = false;
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(sq(s)->db))
 		return STORE_OK;
 	st = exec_stmt(s, S_BEGIN_READ);
 	if (st == STORE_OK)
@@ -1822,7 +1675,7 @@ static sqlite3_stmt *bind_db_key(struct store *s, enum stmt_id id, const char *a
 	return q;
 }
 
-enum store_status store_database_insert(struct store *s, struct store_database *d)
+static enum store_status sqlite_database_insert(struct store *s, struct store_database *d)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_DB_INSERT, &st);
@@ -1843,15 +1696,15 @@ enum store_status store_database_insert(struct store *s, struct store_database *
 	st = run_change(s, q, NULL);
 	/* Our own connection's last insert: no other statement ran in between. */
 	if (st == STORE_OK) {
-		d->id = sqlite3_last_insert_rowid(s->db);
+		d->id = sqlite3_last_insert_rowid(sq(s)->db);
 		d->deleted_at = 0;
 	}
 	return st;
 }
 
-enum store_status store_database_get(struct store *s, const char *account_id,
-                                     const char *cluster_id, const char *name,
-                                     struct store_database *out)
+static enum store_status sqlite_database_get(struct store *s, const char *account_id,
+                                             const char *cluster_id, const char *name,
+                                             struct store_database *out)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -1865,9 +1718,9 @@ enum store_status store_database_get(struct store *s, const char *account_id,
 	return fetch_one(s, q, read_database, out, sizeof(*out));
 }
 
-enum store_status store_database_get_id(struct store *s, const char *account_id,
-                                        const char *cluster_id, int64_t id,
-                                        struct store_database *out)
+static enum store_status sqlite_database_get_id(struct store *s, const char *account_id,
+                                                const char *cluster_id, int64_t id,
+                                                struct store_database *out)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -1881,9 +1734,9 @@ enum store_status store_database_get_id(struct store *s, const char *account_id,
 	return fetch_one(s, q, read_database, out, sizeof(*out));
 }
 
-enum store_status store_database_list(struct store *s, const char *account_id,
-                                      const char *cluster_id, bool deleted,
-                                      struct store_database **out, size_t *n)
+static enum store_status sqlite_database_list(struct store *s, const char *account_id,
+                                              const char *cluster_id, bool deleted,
+                                              struct store_database **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -1901,7 +1754,7 @@ enum store_status store_database_list(struct store *s, const char *account_id,
 	return st;
 }
 
-enum store_status store_database_update(struct store *s, const struct store_database *d)
+static enum store_status sqlite_database_update(struct store *s, const struct store_database *d)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -1918,8 +1771,9 @@ enum store_status store_database_update(struct store *s, const struct store_data
 	return change_one(s, q);
 }
 
-enum store_status store_database_delete(struct store *s, const char *account_id,
-                                        const char *cluster_id, const char *name, int64_t now)
+static enum store_status sqlite_database_delete(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *name,
+                                                int64_t now)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -1934,9 +1788,9 @@ enum store_status store_database_delete(struct store *s, const char *account_id,
 	return change_one(s, q);
 }
 
-enum store_status store_database_rename(struct store *s, const char *account_id,
-                                        const char *cluster_id, const char *name,
-                                        const char *new_name, struct store_database *out)
+static enum store_status sqlite_database_rename(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *name,
+                                                const char *new_name, struct store_database *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1962,9 +1816,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_database_undelete(struct store *s, const char *account_id,
-                                          const char *cluster_id, int64_t id,
-                                          struct store_database *out)
+static enum store_status sqlite_database_undelete(struct store *s, const char *account_id,
+                                                  const char *cluster_id, int64_t id,
+                                                  struct store_database *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1992,7 +1846,7 @@ out:
 
 /* ---- tables ---- */
 
-enum store_status store_table_insert(struct store *s, struct store_table *t)
+static enum store_status sqlite_table_insert(struct store *s, struct store_table *t)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_INSERT, &st);
@@ -2008,15 +1862,15 @@ enum store_status store_table_insert(struct store *s, struct store_table *t)
 		return bind_failed(s, q, rc);
 	st = run_change(s, q, NULL);
 	if (st == STORE_OK) {
-		t->id = sqlite3_last_insert_rowid(s->db);
+		t->id = sqlite3_last_insert_rowid(sq(s)->db);
 		t->deleted_at = 0;
 	}
 	return st;
 }
 
 /* The table statements that take (database_id, name) and yield one row. */
-enum store_status store_table_get(struct store *s, int64_t database_id, const char *name,
-                                  struct store_table *out)
+static enum store_status sqlite_table_get(struct store *s, int64_t database_id, const char *name,
+                                          struct store_table *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_GET, &st);
@@ -2031,8 +1885,8 @@ enum store_status store_table_get(struct store *s, int64_t database_id, const ch
 	return fetch_one(s, q, read_table, out, sizeof(*out));
 }
 
-enum store_status store_table_get_id(struct store *s, int64_t database_id, int64_t id,
-                                     struct store_table *out)
+static enum store_status sqlite_table_get_id(struct store *s, int64_t database_id, int64_t id,
+                                             struct store_table *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_GET_ID, &st);
@@ -2047,8 +1901,8 @@ enum store_status store_table_get_id(struct store *s, int64_t database_id, int64
 	return fetch_one(s, q, read_table, out, sizeof(*out));
 }
 
-enum store_status store_table_list(struct store *s, int64_t database_id, bool deleted,
-                                   struct store_table **out, size_t *n)
+static enum store_status sqlite_table_list(struct store *s, int64_t database_id, bool deleted,
+                                           struct store_table **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, deleted ? S_TABLE_LIST_DELETED : S_TABLE_LIST_LIVE, &st);
@@ -2066,8 +1920,8 @@ enum store_status store_table_list(struct store *s, int64_t database_id, bool de
 	return st;
 }
 
-enum store_status store_table_delete(struct store *s, int64_t database_id, const char *name,
-                                     int64_t now)
+static enum store_status sqlite_table_delete(struct store *s, int64_t database_id, const char *name,
+                                             int64_t now)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_DELETE, &st);
@@ -2083,8 +1937,8 @@ enum store_status store_table_delete(struct store *s, int64_t database_id, const
 	return change_one(s, q);
 }
 
-enum store_status store_table_rename(struct store *s, int64_t database_id, const char *name,
-                                     const char *new_name, struct store_table *out)
+static enum store_status sqlite_table_rename(struct store *s, int64_t database_id, const char *name,
+                                             const char *new_name, struct store_table *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2111,8 +1965,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
-                                       struct store_table *out)
+static enum store_status sqlite_table_undelete(struct store *s, int64_t database_id, int64_t id,
+                                               struct store_table *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2207,16 +2061,14 @@ static enum store_status write_permissions(struct store *s, const struct store_d
 	return st;
 }
 
-enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,
-                                        const unsigned char hash[TOKEN_HASH_LEN])
+static enum store_status sqlite_db_token_insert(struct store *s, const struct store_db_token *t,
+                                                const unsigned char hash[TOKEN_HASH_LEN])
 {
 	enum store_status st;
 	sqlite3_stmt *q;
 	bool began;
 	int rc = SQLITE_OK;
 
-	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
-		return STORE_ERROR;
 	st = tx_enter(s, &began);
 	if (st != STORE_OK)
 		return st;
@@ -2255,9 +2107,9 @@ static enum store_status fetch_db_token(struct store *s, sqlite3_stmt *q,
 	return st;
 }
 
-enum store_status store_db_token_get(struct store *s, const char *account_id,
-                                     const char *cluster_id, const char *id,
-                                     struct store_db_token *out)
+static enum store_status sqlite_db_token_get(struct store *s, const char *account_id,
+                                             const char *cluster_id, const char *id,
+                                             struct store_db_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2280,8 +2132,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
-                                         struct store_db_token *out)
+static enum store_status sqlite_db_token_by_hash(struct store *s,
+                                                 const unsigned char hash[TOKEN_HASH_LEN],
+                                                 struct store_db_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2321,9 +2174,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_token_list(struct store *s, const char *account_id,
-                                      const char *cluster_id, bool include_revoked,
-                                      struct store_db_token **out, size_t *n)
+static enum store_status sqlite_db_token_list(struct store *s, const char *account_id,
+                                              const char *cluster_id, bool include_revoked,
+                                              struct store_db_token **out, size_t *n)
 {
 	struct store_db_token *rows = NULL;
 	enum store_status st;
@@ -2360,15 +2213,13 @@ out:
 	return STORE_OK;
 }
 
-enum store_status store_db_token_update(struct store *s, const struct store_db_token *t)
+static enum store_status sqlite_db_token_update(struct store *s, const struct store_db_token *t)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
 	bool began;
 	int rc = SQLITE_OK;
 
-	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
-		return STORE_ERROR;
 	st = tx_enter(s, &began);
 	if (st != STORE_OK)
 		return st;
@@ -2388,9 +2239,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_token_revoke(struct store *s, const char *account_id,
-                                        const char *cluster_id, const char *id, int64_t now,
-                                        struct store_db_token *out)
+static enum store_status sqlite_db_token_revoke(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *id, int64_t now,
+                                                struct store_db_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2417,9 +2268,10 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_authorize(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
-                                     enum db_action action, const char *database,
-                                     struct store_db_grant *out)
+static enum store_status sqlite_db_authorize(struct store *s,
+                                             const unsigned char hash[TOKEN_HASH_LEN],
+                                             enum db_action action, const char *database,
+                                             struct store_db_grant *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_DB_AUTHORIZE, &st);
@@ -2461,7 +2313,7 @@ enum store_status store_db_authorize(struct store *s, const unsigned char hash[T
 	return st;
 }
 
-enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
+static enum store_status sqlite_db_authorize_plan(struct store *s, bool *indexed)
 {
 	sqlite3_stmt *q = NULL;
 	char *sql;
@@ -2472,7 +2324,7 @@ enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
 	sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", stmt_sql[S_DB_AUTHORIZE]);
 	if (sql == NULL)
 		return STORE_ERROR;
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK)
 		return sql_fail(s, rc, "EXPLAIN QUERY PLAN of the data-plane check");
@@ -2505,7 +2357,7 @@ static bool plain_name(const char *name)
 	return true;
 }
 
-enum store_status store_clear_all(struct store *s)
+static enum store_status sqlite_clear_all(struct store *s)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q;
@@ -2513,7 +2365,7 @@ enum store_status store_clear_all(struct store *s)
 	size_t n = 0;
 	int rc;
 
-	if (sqlite3_get_autocommit(s->db)) {
+	if (sqlite3_get_autocommit(sq(s)->db)) {
 		log_error("store: store_clear_all outside a transaction");
 		return STORE_ERROR;
 	}
@@ -2522,7 +2374,7 @@ enum store_status store_clear_all(struct store *s)
 	 * tables can be emptied in any order, including tables that later
 	 * migrations add. The pragma ends with the transaction by itself.
 	 */
-	rc = sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
+	rc = sqlite3_exec(sq(s)->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(s, rc, "PRAGMA defer_foreign_keys");
 	q = stmt_get(s, S_TABLE_NAMES, &st);
@@ -2547,9 +2399,67 @@ enum store_status store_clear_all(struct store *s)
 
 		/* names come from our schema and passed plain_name: no quoting issue */
 		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"", names[i]);
-		rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		rc = sqlite3_exec(sq(s)->db, sql, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			st = sql_fail(s, rc, sql);
 	}
 	return st;
 }
+
+/* ---- the table store_common.c calls through ---- */
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .tx_begin = sqlite_tx_begin,
+    .tx_commit = sqlite_tx_commit,
+    .tx_rollback = sqlite_tx_rollback,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
+    .account_ensure = sqlite_account_ensure,
+    .account_get = sqlite_account_get,
+    .cluster_ensure = sqlite_cluster_ensure,
+    .cluster_get = sqlite_cluster_get,
+    .cluster_list = sqlite_cluster_list,
+    .user_insert = sqlite_user_insert,
+    .user_get = sqlite_user_get,
+    .user_by_email = sqlite_user_by_email,
+    .user_by_subject = sqlite_user_by_subject,
+    .user_by_email_unlinked = sqlite_user_by_email_unlinked,
+    .users_by_email = sqlite_users_by_email,
+    .user_list = sqlite_user_list,
+    .user_update = sqlite_user_update,
+    .user_delete = sqlite_user_delete,
+    .admin_count = sqlite_admin_count,
+    .mgmt_token_insert = sqlite_mgmt_token_insert,
+    .mgmt_token_get = sqlite_mgmt_token_get,
+    .mgmt_token_by_hash = sqlite_mgmt_token_by_hash,
+    .mgmt_token_list = sqlite_mgmt_token_list,
+    .mgmt_token_revoke = sqlite_mgmt_token_revoke,
+    .mgmt_token_touch = sqlite_mgmt_token_touch,
+    .database_insert = sqlite_database_insert,
+    .database_get = sqlite_database_get,
+    .database_get_id = sqlite_database_get_id,
+    .database_list = sqlite_database_list,
+    .database_update = sqlite_database_update,
+    .database_delete = sqlite_database_delete,
+    .database_rename = sqlite_database_rename,
+    .database_undelete = sqlite_database_undelete,
+    .table_insert = sqlite_table_insert,
+    .table_get = sqlite_table_get,
+    .table_get_id = sqlite_table_get_id,
+    .table_list = sqlite_table_list,
+    .table_delete = sqlite_table_delete,
+    .table_rename = sqlite_table_rename,
+    .table_undelete = sqlite_table_undelete,
+    .db_token_insert = sqlite_db_token_insert,
+    .db_token_get = sqlite_db_token_get,
+    .db_token_by_hash = sqlite_db_token_by_hash,
+    .db_token_list = sqlite_db_token_list,
+    .db_token_update = sqlite_db_token_update,
+    .db_token_revoke = sqlite_db_token_revoke,
+    .db_authorize = sqlite_db_authorize,
+    .db_authorize_plan = sqlite_db_authorize_plan,
+    .clear_all = sqlite_clear_all,
+};

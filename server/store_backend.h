@@ -1,0 +1,141 @@
+/*
+ * store_backend.h - what a store backend provides to store_common.c. Only store_common.c
+ * and the backends (store_sqlite.c, ...) include it; everything else sees
+ * store.h alone and cannot tell the backends apart.
+ *
+ * A backend's connection struct begins with a struct store whose ops point
+ * at the backend's table; store_common.c calls through it. Each operation has the
+ * meaning and the ownership rules of the store.h function of the same name
+ * and is called only with arguments store_common.c has checked (non-NULL store,
+ * permission counts within bounds). What the backends share (status and
+ * group names, row shapes, the pool, the checks) lives in store_common.c.
+ */
+#ifndef MGMTD_STORE_BACKEND_H
+#define MGMTD_STORE_BACKEND_H
+
+#include "store.h"
+
+struct store_ops;
+
+struct store {
+	const struct store_ops *ops;
+};
+
+struct store_ops {
+	const char *name; /* "sqlite", for messages */
+
+	void (*close)(struct store *s);
+	int (*schema_version)(struct store *s);
+	enum store_status (*tx_begin)(struct store *s);
+	enum store_status (*tx_commit)(struct store *s);
+	void (*tx_rollback)(struct store *s);
+	enum store_status (*read_begin)(struct store *s, bool *began);
+	void (*read_end)(struct store *s, bool began);
+
+	enum store_status (*account_ensure)(struct store *s, const struct store_account *a);
+	enum store_status (*account_get)(struct store *s, const char *id,
+	                                 struct store_account *out);
+	enum store_status (*cluster_ensure)(struct store *s, const struct store_cluster *c);
+	enum store_status (*cluster_get)(struct store *s, const char *account_id, const char *id,
+	                                 struct store_cluster *out);
+	enum store_status (*cluster_list)(struct store *s, const char *account_id,
+	                                  struct store_cluster **out, size_t *n);
+
+	enum store_status (*user_insert)(struct store *s, const struct store_user *u);
+	enum store_status (*user_get)(struct store *s, const char *account_id, const char *id,
+	                              struct store_user *out);
+	enum store_status (*user_by_email)(struct store *s, const char *account_id,
+	                                   const char *email, struct store_user *out);
+	/* The user whose idp_subject is sub (never empty here). */
+	enum store_status (*user_by_subject)(struct store *s, const char *account_id,
+	                                     const char *sub, struct store_user *out);
+	/* The user without an idp_subject whose email is email (never empty here). */
+	enum store_status (*user_by_email_unlinked)(struct store *s, const char *account_id,
+	                                            const char *email, struct store_user *out);
+	enum store_status (*users_by_email)(struct store *s, const char *email,
+	                                    struct store_user **out, size_t *n);
+	enum store_status (*user_list)(struct store *s, const char *account_id,
+	                               struct store_user **out, size_t *n);
+	enum store_status (*user_update)(struct store *s, const struct store_user *u);
+	enum store_status (*user_delete)(struct store *s, const char *account_id, const char *id);
+	enum store_status (*admin_count)(struct store *s, const char *account_id, long *count);
+
+	enum store_status (*mgmt_token_insert)(struct store *s, const struct store_mgmt_token *t,
+	                                       const unsigned char hash[TOKEN_HASH_LEN]);
+	enum store_status (*mgmt_token_get)(struct store *s, const char *account_id, const char *id,
+	                                    struct store_mgmt_token *out);
+	enum store_status (*mgmt_token_by_hash)(struct store *s,
+	                                        const unsigned char hash[TOKEN_HASH_LEN],
+	                                        struct store_mgmt_token *out);
+	enum store_status (*mgmt_token_list)(struct store *s, const char *account_id,
+	                                     enum token_status_filter filter, int64_t now,
+	                                     struct store_mgmt_token **out, size_t *n);
+	enum store_status (*mgmt_token_revoke)(struct store *s, const char *account_id,
+	                                       const char *id, int64_t now, const char *revoked_by,
+	                                       struct store_mgmt_token *out);
+	enum store_status (*mgmt_token_touch)(struct store *s, const char *id, int64_t now,
+	                                      int64_t min_interval_ms);
+
+	enum store_status (*database_insert)(struct store *s, struct store_database *d);
+	enum store_status (*database_get)(struct store *s, const char *account_id,
+	                                  const char *cluster_id, const char *name,
+	                                  struct store_database *out);
+	enum store_status (*database_get_id)(struct store *s, const char *account_id,
+	                                     const char *cluster_id, int64_t id,
+	                                     struct store_database *out);
+	enum store_status (*database_list)(struct store *s, const char *account_id,
+	                                   const char *cluster_id, bool deleted,
+	                                   struct store_database **out, size_t *n);
+	enum store_status (*database_update)(struct store *s, const struct store_database *d);
+	enum store_status (*database_delete)(struct store *s, const char *account_id,
+	                                     const char *cluster_id, const char *name, int64_t now);
+	enum store_status (*database_rename)(struct store *s, const char *account_id,
+	                                     const char *cluster_id, const char *name,
+	                                     const char *new_name, struct store_database *out);
+	enum store_status (*database_undelete)(struct store *s, const char *account_id,
+	                                       const char *cluster_id, int64_t id,
+	                                       struct store_database *out);
+
+	enum store_status (*table_insert)(struct store *s, struct store_table *t);
+	enum store_status (*table_get)(struct store *s, int64_t database_id, const char *name,
+	                               struct store_table *out);
+	enum store_status (*table_get_id)(struct store *s, int64_t database_id, int64_t id,
+	                                  struct store_table *out);
+	enum store_status (*table_list)(struct store *s, int64_t database_id, bool deleted,
+	                                struct store_table **out, size_t *n);
+	enum store_status (*table_delete)(struct store *s, int64_t database_id, const char *name,
+	                                  int64_t now);
+	enum store_status (*table_rename)(struct store *s, int64_t database_id, const char *name,
+	                                  const char *new_name, struct store_table *out);
+	enum store_status (*table_undelete)(struct store *s, int64_t database_id, int64_t id,
+	                                    struct store_table *out);
+
+	enum store_status (*db_token_insert)(struct store *s, const struct store_db_token *t,
+	                                     const unsigned char hash[TOKEN_HASH_LEN]);
+	enum store_status (*db_token_get)(struct store *s, const char *account_id,
+	                                  const char *cluster_id, const char *id,
+	                                  struct store_db_token *out);
+	enum store_status (*db_token_by_hash)(struct store *s,
+	                                      const unsigned char hash[TOKEN_HASH_LEN],
+	                                      struct store_db_token *out);
+	enum store_status (*db_token_list)(struct store *s, const char *account_id,
+	                                   const char *cluster_id, bool include_revoked,
+	                                   struct store_db_token **out, size_t *n);
+	enum store_status (*db_token_update)(struct store *s, const struct store_db_token *t);
+	enum store_status (*db_token_revoke)(struct store *s, const char *account_id,
+	                                     const char *cluster_id, const char *id, int64_t now,
+	                                     struct store_db_token *out);
+	enum store_status (*db_authorize)(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+	                                  enum db_action action, const char *database,
+	                                  struct store_db_grant *out);
+	enum store_status (*db_authorize_plan)(struct store *s, bool *indexed);
+
+	enum store_status (*clear_all)(struct store *s);
+};
+
+/* ---- the backends' constructors (store_common.c picks one by the target's backend) ---- */
+
+/* store_sqlite.c: store_open's work for the SQLite file (or memdb name) at path. */
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
+
+#endif

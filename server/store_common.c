@@ -1,0 +1,502 @@
+/*
+ * store_common.c - the backend-neutral half of the store: what every backend
+ * shares (status, group and action names, the checks made before a backend
+ * is called, the per-thread pool) and the store.h functions, which call the
+ * backend of the connection through its table (store_backend.h). No SQL.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_backend.h"
+
+struct store_pool {
+	char *path;
+	pthread_key_t key; /* the calling thread's struct store *; no destructor */
+	pthread_mutex_t lock;
+	struct store **all; /* every store opened through the pool, under lock */
+	size_t n, cap;
+};
+
+const char *store_status_name(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_CONFLICT:
+		return "conflict";
+	case STORE_LAST_ADMIN:
+		return "last admin";
+	case STORE_FULL:
+		return "store full";
+	case STORE_BUSY:
+		return "store busy";
+	case STORE_READONLY:
+		return "store read-only";
+	case STORE_ERROR:
+		break;
+	}
+	return "store error";
+}
+
+const char *user_group_name(enum user_group g)
+{
+	switch (g) {
+	case GROUP_ADMIN:
+		return "admin";
+	case GROUP_MEMBER:
+		return "member";
+	case GROUP_AUDITOR:
+		return "auditor";
+	}
+	return "unknown";
+}
+
+const char *db_action_name(enum db_action a)
+{
+	switch (a) {
+	case DB_ACTION_READ:
+		return "read";
+	case DB_ACTION_WRITE:
+		return "write";
+	}
+	return "unknown";
+}
+
+int db_action_parse(const char *name, enum db_action *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "read") == 0)
+		*out = DB_ACTION_READ;
+	else if (strcmp(name, "write") == 0)
+		*out = DB_ACTION_WRITE;
+	else
+		return -1;
+	return 0;
+}
+
+int user_group_parse(const char *name, enum user_group *out)
+{
+	static const enum user_group groups[] = {GROUP_ADMIN, GROUP_MEMBER, GROUP_AUDITOR};
+
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (strcmp(name, user_group_name(groups[i])) == 0) {
+			*out = groups[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- open and close ---- */
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	return store_sqlite_open(path, out, err, errlen);
+}
+
+void store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+void store_tx_rollback(struct store *s)
+{
+	if (s != NULL)
+		s->ops->tx_rollback(s);
+}
+
+void store_read_end(struct store *s, bool began)
+{
+	s->ops->read_end(s, began);
+}
+
+/* ---- through the backend ---- */
+
+int store_schema_version(struct store *s)
+{
+	return s->ops->schema_version(s);
+}
+
+enum store_status store_tx_begin(struct store *s)
+{
+	return s->ops->tx_begin(s);
+}
+
+enum store_status store_tx_commit(struct store *s)
+{
+	return s->ops->tx_commit(s);
+}
+
+enum store_status store_read_begin(struct store *s, bool *began)
+{
+	return s->ops->read_begin(s, began);
+}
+
+enum store_status store_account_ensure(struct store *s, const struct store_account *a)
+{
+	return s->ops->account_ensure(s, a);
+}
+
+enum store_status store_account_get(struct store *s, const char *id, struct store_account *out)
+{
+	return s->ops->account_get(s, id, out);
+}
+
+enum store_status store_cluster_ensure(struct store *s, const struct store_cluster *c)
+{
+	return s->ops->cluster_ensure(s, c);
+}
+
+enum store_status store_cluster_get(struct store *s, const char *account_id, const char *id,
+                                    struct store_cluster *out)
+{
+	return s->ops->cluster_get(s, account_id, id, out);
+}
+
+enum store_status store_cluster_list(struct store *s, const char *account_id,
+                                     struct store_cluster **out, size_t *n)
+{
+	return s->ops->cluster_list(s, account_id, out, n);
+}
+
+enum store_status store_user_insert(struct store *s, const struct store_user *u)
+{
+	return s->ops->user_insert(s, u);
+}
+
+enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
+                                 struct store_user *out)
+{
+	return s->ops->user_get(s, account_id, id, out);
+}
+
+enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
+                                      struct store_user *out)
+{
+	return s->ops->user_by_email(s, account_id, email, out);
+}
+
+enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
+                                       size_t *n)
+{
+	return s->ops->users_by_email(s, email, out, n);
+}
+
+enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
+                                  size_t *n)
+{
+	return s->ops->user_list(s, account_id, out, n);
+}
+
+enum store_status store_user_update(struct store *s, const struct store_user *u)
+{
+	return s->ops->user_update(s, u);
+}
+
+enum store_status store_user_delete(struct store *s, const char *account_id, const char *id)
+{
+	return s->ops->user_delete(s, account_id, id);
+}
+
+enum store_status store_admin_count(struct store *s, const char *account_id, long *count)
+{
+	return s->ops->admin_count(s, account_id, count);
+}
+
+enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
+                                          const unsigned char hash[TOKEN_HASH_LEN])
+{
+	return s->ops->mgmt_token_insert(s, t, hash);
+}
+
+enum store_status store_mgmt_token_get(struct store *s, const char *account_id, const char *id,
+                                       struct store_mgmt_token *out)
+{
+	return s->ops->mgmt_token_get(s, account_id, id, out);
+}
+
+enum store_status store_mgmt_token_by_hash(struct store *s,
+                                           const unsigned char hash[TOKEN_HASH_LEN],
+                                           struct store_mgmt_token *out)
+{
+	return s->ops->mgmt_token_by_hash(s, hash, out);
+}
+
+enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
+                                        enum token_status_filter filter, int64_t now,
+                                        struct store_mgmt_token **out, size_t *n)
+{
+	return s->ops->mgmt_token_list(s, account_id, filter, now, out, n);
+}
+
+enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,
+                                          int64_t now, const char *revoked_by,
+                                          struct store_mgmt_token *out)
+{
+	return s->ops->mgmt_token_revoke(s, account_id, id, now, revoked_by, out);
+}
+
+enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
+                                         int64_t min_interval_ms)
+{
+	return s->ops->mgmt_token_touch(s, id, now, min_interval_ms);
+}
+
+enum store_status store_database_insert(struct store *s, struct store_database *d)
+{
+	return s->ops->database_insert(s, d);
+}
+
+enum store_status store_database_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *name,
+                                     struct store_database *out)
+{
+	return s->ops->database_get(s, account_id, cluster_id, name, out);
+}
+
+enum store_status store_database_get_id(struct store *s, const char *account_id,
+                                        const char *cluster_id, int64_t id,
+                                        struct store_database *out)
+{
+	return s->ops->database_get_id(s, account_id, cluster_id, id, out);
+}
+
+enum store_status store_database_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool deleted,
+                                      struct store_database **out, size_t *n)
+{
+	return s->ops->database_list(s, account_id, cluster_id, deleted, out, n);
+}
+
+enum store_status store_database_update(struct store *s, const struct store_database *d)
+{
+	return s->ops->database_update(s, d);
+}
+
+enum store_status store_database_delete(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name, int64_t now)
+{
+	return s->ops->database_delete(s, account_id, cluster_id, name, now);
+}
+
+enum store_status store_database_rename(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name,
+                                        const char *new_name, struct store_database *out)
+{
+	return s->ops->database_rename(s, account_id, cluster_id, name, new_name, out);
+}
+
+enum store_status store_database_undelete(struct store *s, const char *account_id,
+                                          const char *cluster_id, int64_t id,
+                                          struct store_database *out)
+{
+	return s->ops->database_undelete(s, account_id, cluster_id, id, out);
+}
+
+enum store_status store_table_insert(struct store *s, struct store_table *t)
+{
+	return s->ops->table_insert(s, t);
+}
+
+enum store_status store_table_get(struct store *s, int64_t database_id, const char *name,
+                                  struct store_table *out)
+{
+	return s->ops->table_get(s, database_id, name, out);
+}
+
+enum store_status store_table_get_id(struct store *s, int64_t database_id, int64_t id,
+                                     struct store_table *out)
+{
+	return s->ops->table_get_id(s, database_id, id, out);
+}
+
+enum store_status store_table_list(struct store *s, int64_t database_id, bool deleted,
+                                   struct store_table **out, size_t *n)
+{
+	return s->ops->table_list(s, database_id, deleted, out, n);
+}
+
+enum store_status store_table_delete(struct store *s, int64_t database_id, const char *name,
+                                     int64_t now)
+{
+	return s->ops->table_delete(s, database_id, name, now);
+}
+
+enum store_status store_table_rename(struct store *s, int64_t database_id, const char *name,
+                                     const char *new_name, struct store_table *out)
+{
+	return s->ops->table_rename(s, database_id, name, new_name, out);
+}
+
+enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
+                                       struct store_table *out)
+{
+	return s->ops->table_undelete(s, database_id, id, out);
+}
+
+enum store_status store_db_token_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *id,
+                                     struct store_db_token *out)
+{
+	return s->ops->db_token_get(s, account_id, cluster_id, id, out);
+}
+
+enum store_status store_db_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                         struct store_db_token *out)
+{
+	return s->ops->db_token_by_hash(s, hash, out);
+}
+
+enum store_status store_db_token_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool include_revoked,
+                                      struct store_db_token **out, size_t *n)
+{
+	return s->ops->db_token_list(s, account_id, cluster_id, include_revoked, out, n);
+}
+
+enum store_status store_db_token_revoke(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *id, int64_t now,
+                                        struct store_db_token *out)
+{
+	return s->ops->db_token_revoke(s, account_id, cluster_id, id, now, out);
+}
+
+enum store_status store_db_authorize(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                     enum db_action action, const char *database,
+                                     struct store_db_grant *out)
+{
+	return s->ops->db_authorize(s, hash, action, database, out);
+}
+
+enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
+{
+	return s->ops->db_authorize_plan(s, indexed);
+}
+
+enum store_status store_clear_all(struct store *s)
+{
+	return s->ops->clear_all(s);
+}
+
+enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
+                                     const char *email, struct store_user *out)
+{
+	enum store_status st = STORE_NOT_FOUND;
+
+	/* An empty subject is stored as NULL and so can match nobody. */
+	if (sub != NULL && sub[0] != '\0')
+		st = s->ops->user_by_subject(s, account_id, sub, out);
+	if (st == STORE_NOT_FOUND && email != NULL && email[0] != '\0')
+		st = s->ops->user_by_email_unlinked(s, account_id, email, out);
+	return st;
+}
+
+enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,
+                                        const unsigned char hash[TOKEN_HASH_LEN])
+{
+	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return STORE_ERROR;
+	return s->ops->db_token_insert(s, t, hash);
+}
+
+enum store_status store_db_token_update(struct store *s, const struct store_db_token *t)
+{
+	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return STORE_ERROR;
+	return s->ops->db_token_update(s, t);
+}
+
+/* ---- pool ---- */
+
+int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
+{
+	struct store_pool *p;
+	int rc;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail_alloc;
+	}
+	/* No destructor: store_pool_free closes every store, whatever thread opened it. */
+	rc = pthread_key_create(&p->key, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_key_create: %s", strerror(rc));
+		goto fail_alloc;
+	}
+	rc = pthread_mutex_init(&p->lock, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_mutex_init: %s", strerror(rc));
+		goto fail_key;
+	}
+	*out = p;
+	return 0;
+fail_key:
+	pthread_key_delete(p->key);
+fail_alloc:
+	if (p != NULL)
+		free(p->path);
+	free(p);
+	return -1;
+}
+
+struct store *store_pool_get(struct store_pool *pool)
+{
+	struct store *s = pthread_getspecific(pool->key);
+	char err[512];
+	int rc;
+
+	if (s != NULL)
+		return s;
+	if (store_open(pool->path, &s, err, sizeof(err)) != 0) {
+		log_error("store: %s", err);
+		return NULL;
+	}
+	pthread_mutex_lock(&pool->lock);
+	if (pool->n == pool->cap) {
+		size_t ncap = pool->cap ? pool->cap * 2 : 16;
+		struct store **grown = realloc(pool->all, ncap * sizeof(*grown));
+
+		if (grown == NULL) {
+			log_error("store: out of memory recording a connection");
+			goto fail;
+		}
+		pool->all = grown;
+		pool->cap = ncap;
+	}
+	rc = pthread_setspecific(pool->key, s);
+	if (rc != 0) {
+		log_error("store: pthread_setspecific: %s", strerror(rc));
+		goto fail;
+	}
+	pool->all[pool->n++] = s;
+	pthread_mutex_unlock(&pool->lock);
+	return s;
+fail:
+	pthread_mutex_unlock(&pool->lock);
+	store_close(s);
+	return NULL;
+}
+
+void store_pool_free(struct store_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (size_t i = 0; i < pool->n; i++)
+		store_close(pool->all[i]);
+	free(pool->all);
+	pthread_key_delete(pool->key);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->path);
+	free(pool);
+}
