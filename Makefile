@@ -4,7 +4,8 @@
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same against an ASan+UBSan build, every fuzzer for 30 s
-#   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one)
+#   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one);
+#                 the integration suite runs twice, on SQLite and on PostgreSQL (BACKENDS=)
 #   make deps     install the Debian packages the build and the tests need
 #   make format   clang-format every C file in place
 #   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
@@ -17,9 +18,9 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk
+	clang libclang-rt-14-dev valgrind wrk libpq-dev postgresql
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl
+PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl libpq
 
 CC ?= cc
 PYTHON := /usr/bin/python3
@@ -50,8 +51,10 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_o
 	LSAN_OPTIONS=exitcode=88
 
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
-LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o
+LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o \
+	$(BUILD)/obj/schema_pg.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
+PG_MIGRATIONS := $(sort $(wildcard schema/postgres/[0-9][0-9][0-9][0-9]_*.sql))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -67,6 +70,12 @@ $(BUILD)/schema.c: $(MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
 	sh tests/tools/embed-schema.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c server/schema.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/schema_pg.c: $(PG_MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
+	sh tests/tools/embed-schema.sh --prefix postgres_schema $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/schema_pg.o: $(BUILD)/schema_pg.c server/schema.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmgmtd.a: $(LIB_OBJS)
@@ -99,14 +108,22 @@ run: deps
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
+# test_store_contract runs once per backend: beside a PostgreSQL server of its own.
 unit: $(UNIT_BINS)
 	@pass=0; fail=0; for t in $(UNIT_BINS); do \
-		if $(SANITIZER_ENV) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+		case $$t in *test_store_contract) run="$(PYTHON) tests/tools/pgserver.py --";; *) run=;; esac; \
+		if $(SANITIZER_ENV) $$run $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
+# The integration suite once per store backend (BACKENDS=postgres for one):
+# the PostgreSQL pass starts a server of its own (tests/tools/pgserver.py)
+# and removes it. Both passes run even when the first fails.
+BACKENDS ?= sqlite postgres
 integration: $(BUILD)/mgmtd
-	$(SANITIZER_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+	@rc=0; for b in $(BACKENDS); do echo "== integration suite, $$b store"; \
+		$(SANITIZER_ENV) MGMTD_TEST_BACKEND=$$b MGMTD_BIN=$(abspath $(BUILD)/mgmtd) \
+		MGMTD_SANITIZED=$(SANITIZE) $(PYTHON) -m pytest -q -p no:cacheprovider \
+		tests/integration $(PYTEST_ARGS) || rc=1; done; exit $$rc
 
 # One build and its two suites.
 check: all
@@ -153,7 +170,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/harness.o
+	$(FUZZ_DIR)/obj/schema_pg.o $(FUZZ_DIR)/obj/harness.o
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -164,6 +181,9 @@ $(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard 
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/schema_pg.o: $(BUILD)/schema_pg.c server/schema.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)

@@ -22,10 +22,13 @@ struct store {
 };
 
 struct store_ops {
-	const char *name; /* "sqlite", for messages */
+	const char *name; /* "sqlite", "postgres": for messages */
 
 	void (*close)(struct store *s);
 	int (*schema_version)(struct store *s);
+	enum store_status (*ping)(struct store *s);
+	/* fingerprint: token_key_fingerprint's hex text of the key in use */
+	enum store_status (*token_key_check)(struct store *s, const char *fingerprint);
 	enum store_status (*tx_begin)(struct store *s);
 	enum store_status (*tx_commit)(struct store *s);
 	void (*tx_rollback)(struct store *s);
@@ -137,5 +140,12 @@ struct store_ops {
 
 /* store_sqlite.c: store_open's work for the SQLite file (or memdb name) at path. */
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
+
+/*
+ * store_pg.c: a connection to the PostgreSQL database conninfo names (a URL,
+ * key=value pairs, or "" for libpq's environment); with migrate, the checks
+ * and migrations store_connect promises, else the connection alone.
+ */
+int store_pg_open(const char *conninfo, bool migrate, struct store **out, char *err, size_t errlen);
 
 #endif

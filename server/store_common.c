@@ -8,16 +8,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store_backend.h"
 
+/* How long store_pool_get waits for a connection when all of a bounded pool are lent. */
+#define POOL_WAIT_MS 5000
+
 struct store_pool {
-	char *path;
-	pthread_key_t key; /* the calling thread's struct store *; no destructor */
+	enum store_backend backend;
+	char *location;
+	size_t size; /* 0: one connection per thread */
+	/* size 0: the thread's own store; size N: the store lent to the thread, if any */
+	pthread_key_t key;
 	pthread_mutex_t lock;
-	struct store **all; /* every store opened through the pool, under lock */
+	pthread_cond_t returned; /* size N: a store came back, or a slot freed */
+	struct store **all;      /* every store opened through the pool, under lock */
 	size_t n, cap;
+	struct store **idle; /* size N: the stores not lent, under lock */
+	size_t nidle;
+	size_t opening; /* size N: opens under way, which count against size */
 };
 
 const char *store_status_name(enum store_status st)
@@ -37,6 +48,8 @@ const char *store_status_name(enum store_status st)
 		return "store busy";
 	case STORE_READONLY:
 		return "store read-only";
+	case STORE_UNAVAILABLE:
+		return "store unavailable";
 	case STORE_ERROR:
 		break;
 	}
@@ -95,11 +108,53 @@ int user_group_parse(const char *name, enum user_group *out)
 	return -1;
 }
 
+int store_backend_parse(const char *name, enum store_backend *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "sqlite") == 0)
+		*out = STORE_BACKEND_SQLITE;
+	else if (strcmp(name, "postgres") == 0)
+		*out = STORE_BACKEND_POSTGRES;
+	else
+		return -1;
+	return 0;
+}
+
 /* ---- open and close ---- */
+
+/* A connection of the backend at location; migrated too unless connect_only. */
+static int open_location(enum store_backend backend, const char *location, bool connect_only,
+                         struct store **out, char *err, size_t errlen)
+{
+	switch (backend) {
+	case STORE_BACKEND_SQLITE:
+		/* A check of user_version is all a migrated SQLite file costs. */
+		return store_sqlite_open(location, out, err, errlen);
+	case STORE_BACKEND_POSTGRES:
+		return store_pg_open(location, !connect_only, out, err, errlen);
+	}
+	*out = NULL;
+	snprintf(err, errlen, "unknown store backend %d", (int)backend);
+	return -1;
+}
+
+int store_connect(const struct store_target *t, struct store **out, char *err, size_t errlen)
+{
+	return open_location(t->backend, t->location ? t->location : "", false, out, err, errlen);
+}
 
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	return store_sqlite_open(path, out, err, errlen);
+}
+
+enum store_status store_token_key_check(struct store *s, const struct token_key *key)
+{
+	char fingerprint[TOKEN_KEY_FINGERPRINT_SIZE];
+
+	token_key_fingerprint(key, fingerprint);
+	return s->ops->token_key_check(s, fingerprint);
 }
 
 void store_close(struct store *s)
@@ -124,6 +179,11 @@ void store_read_end(struct store *s, bool began)
 int store_schema_version(struct store *s)
 {
 	return s->ops->schema_version(s);
+}
+
+enum store_status store_ping(struct store *s)
+{
+	return s->ops->ping(s);
 }
 
 enum store_status store_tx_begin(struct store *s)
@@ -417,14 +477,25 @@ enum store_status store_db_token_update(struct store *s, const struct store_db_t
 
 /* ---- pool ---- */
 
-int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
+int store_pool_new_target(const struct store_target *t, struct store_pool **out, char *err,
+                          size_t errlen)
 {
 	struct store_pool *p;
 	int rc;
 
 	*out = NULL;
+	if (t->pool_size < 0) {
+		snprintf(err, errlen, "a pool of %d connections", t->pool_size);
+		return -1;
+	}
 	p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->path = strdup(path)) == NULL) {
+	if (p == NULL || (p->location = strdup(t->location ? t->location : "")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail_alloc;
+	}
+	p->backend = t->backend;
+	p->size = (size_t)t->pool_size;
+	if (p->size > 0 && (p->idle = calloc(p->size, sizeof(*p->idle))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail_alloc;
 	}
@@ -439,53 +510,165 @@ int store_pool_new(const char *path, struct store_pool **out, char *err, size_t 
 		snprintf(err, errlen, "pthread_mutex_init: %s", strerror(rc));
 		goto fail_key;
 	}
+	rc = pthread_cond_init(&p->returned, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_cond_init: %s", strerror(rc));
+		goto fail_lock;
+	}
 	*out = p;
 	return 0;
+fail_lock:
+	pthread_mutex_destroy(&p->lock);
 fail_key:
 	pthread_key_delete(p->key);
 fail_alloc:
-	if (p != NULL)
-		free(p->path);
+	if (p != NULL) {
+		free(p->idle);
+		free(p->location);
+	}
 	free(p);
 	return -1;
 }
 
-struct store *store_pool_get(struct store_pool *pool)
+int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
 {
-	struct store *s = pthread_getspecific(pool->key);
-	char err[512];
-	int rc;
+	struct store_target t = {.backend = STORE_BACKEND_SQLITE, .location = path};
 
-	if (s != NULL)
-		return s;
-	if (store_open(pool->path, &s, err, sizeof(err)) != 0) {
-		log_error("store: %s", err);
-		return NULL;
-	}
-	pthread_mutex_lock(&pool->lock);
+	return store_pool_new_target(&t, out, err, errlen);
+}
+
+/* Under pool->lock: remembers s for store_pool_free. False when out of memory. */
+static bool pool_record(struct store_pool *pool, struct store *s)
+{
 	if (pool->n == pool->cap) {
 		size_t ncap = pool->cap ? pool->cap * 2 : 16;
 		struct store **grown = realloc(pool->all, ncap * sizeof(*grown));
 
 		if (grown == NULL) {
 			log_error("store: out of memory recording a connection");
-			goto fail;
+			return false;
 		}
 		pool->all = grown;
 		pool->cap = ncap;
 	}
+	pool->all[pool->n++] = s;
+	return true;
+}
+
+/* Under pool->lock: forgets s, which the caller closes. */
+static void pool_forget(struct store_pool *pool, struct store *s)
+{
+	for (size_t i = 0; i < pool->n; i++) {
+		if (pool->all[i] == s) {
+			pool->all[i] = pool->all[--pool->n];
+			return;
+		}
+	}
+}
+
+static struct store *pool_open(struct store_pool *pool)
+{
+	struct store *s;
+	char err[512];
+
+	if (open_location(pool->backend, pool->location, true, &s, err, sizeof(err)) != 0) {
+		log_error("store: %s", err);
+		return NULL;
+	}
+	return s;
+}
+
+/* size 0: the calling thread's own connection, opened on first use. */
+static struct store *pool_get_own(struct store_pool *pool)
+{
+	struct store *s = pthread_getspecific(pool->key);
+	int rc;
+
+	if (s != NULL)
+		return s;
+	s = pool_open(pool);
+	if (s == NULL)
+		return NULL;
+	pthread_mutex_lock(&pool->lock);
+	if (!pool_record(pool, s))
+		goto fail;
 	rc = pthread_setspecific(pool->key, s);
 	if (rc != 0) {
 		log_error("store: pthread_setspecific: %s", strerror(rc));
+		pool_forget(pool, s);
 		goto fail;
 	}
-	pool->all[pool->n++] = s;
 	pthread_mutex_unlock(&pool->lock);
 	return s;
 fail:
 	pthread_mutex_unlock(&pool->lock);
 	store_close(s);
 	return NULL;
+}
+
+/* size N: an idle connection, or a new one while fewer than N exist, or wait. */
+static struct store *pool_lend(struct store_pool *pool)
+{
+	struct store *s = pthread_getspecific(pool->key);
+	struct timespec deadline;
+	int rc = 0;
+
+	if (s != NULL)
+		return s; /* already lent to this thread: the same one again */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += POOL_WAIT_MS / 1000;
+	deadline.tv_nsec += (long)(POOL_WAIT_MS % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pool->lock);
+	while (pool->nidle == 0 && pool->n + pool->opening >= pool->size && rc == 0)
+		rc = pthread_cond_timedwait(&pool->returned, &pool->lock, &deadline);
+	if (pool->nidle > 0) {
+		s = pool->idle[--pool->nidle];
+	} else if (pool->n + pool->opening < pool->size) {
+		/* Open outside the lock: a slow connect must not hold up the others. */
+		pool->opening++;
+		pthread_mutex_unlock(&pool->lock);
+		s = pool_open(pool);
+		pthread_mutex_lock(&pool->lock);
+		pool->opening--;
+		if (s != NULL && !pool_record(pool, s)) {
+			store_close(s);
+			s = NULL;
+		}
+		if (s == NULL)
+			pthread_cond_signal(&pool->returned); /* the slot is free again */
+	} else {
+		log_warn("store: all %zu connections of the pool stayed busy for %d ms", pool->size,
+		         POOL_WAIT_MS);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (s != NULL && (rc = pthread_setspecific(pool->key, s)) != 0) {
+		log_error("store: pthread_setspecific: %s", strerror(rc));
+		store_pool_put(pool, s);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *store_pool_get(struct store_pool *pool)
+{
+	return pool->size == 0 ? pool_get_own(pool) : pool_lend(pool);
+}
+
+void store_pool_put(struct store_pool *pool, struct store *s)
+{
+	if (pool == NULL || s == NULL || pool->size == 0)
+		return;
+	/* A transaction left open by an error path must not travel to the next borrower. */
+	store_tx_rollback(s);
+	pthread_setspecific(pool->key, NULL);
+	pthread_mutex_lock(&pool->lock);
+	pool->idle[pool->nidle++] = s;
+	pthread_cond_signal(&pool->returned);
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void store_pool_free(struct store_pool *pool)
@@ -495,8 +678,10 @@ void store_pool_free(struct store_pool *pool)
 	for (size_t i = 0; i < pool->n; i++)
 		store_close(pool->all[i]);
 	free(pool->all);
+	free(pool->idle);
 	pthread_key_delete(pool->key);
+	pthread_cond_destroy(&pool->returned);
 	pthread_mutex_destroy(&pool->lock);
-	free(pool->path);
+	free(pool->location);
 	free(pool);
 }
