@@ -47,19 +47,32 @@ static int listen_address(const struct config *cfg, char *host, size_t hostsize,
  */
 static int prepare_store(struct app *app, const char *seed)
 {
-	char path[PATH_MAX], err[1024];
+	char path[PATH_MAX], key_path[PATH_MAX], err[1024];
+	struct store_target target;
 	struct store *s = NULL;
+	enum store_status st;
 	int rc = -1;
 
-	if (config_in_memory(&app->cfg))
-		store_memory_path(path);
-	else
-		config_db_path(&app->cfg, path);
-	if (store_open(path, &s, err, sizeof(err)) != 0) {
+	if (cli_store_target(&app->cfg, path, &target) != 0)
+		return -1;
+	if (store_connect(&target, &s, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	log_info("store %s at schema version %d", config_in_memory(&app->cfg) ? "in memory" : path,
+	st = store_token_key_check(s, &app->token_key);
+	if (st != STORE_OK) {
+		config_token_key_path(&app->cfg, key_path);
+		if (st == STORE_CONFLICT)
+			log_error("%s: %s", key_path, cli_key_mismatch);
+		else
+			log_error("cannot check the token key against the store: %s",
+			          store_status_name(st));
+		goto out;
+	}
+	log_info("store %s at schema version %d",
+	         target.backend == STORE_BACKEND_POSTGRES ? "on PostgreSQL"
+	         : config_in_memory(&app->cfg)            ? "in memory"
+	                                                  : path,
 	         store_schema_version(s));
 	if (seed) {
 		/* kept for POST /_test/reset only; a seed may hold secrets */
@@ -76,7 +89,7 @@ static int prepare_store(struct app *app, const char *seed)
 		}
 		log_info("seed %s applied", seed);
 	}
-	if (store_pool_new(path, &app->stores, err, sizeof(err)) != 0) {
+	if (store_pool_new_target(&target, &app->stores, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
