@@ -1,0 +1,606 @@
+/*
+ * test_store_contract.c - store.h's promises, run against every backend:
+ * SQLite in a fresh file, and PostgreSQL when MGMTD_TEST_POSTGRES_URL names
+ * a database (`make unit` runs this binary under tests/tools/pgserver.py, so
+ * both always run there). Only store.h is used: what holds here holds for
+ * whichever backend a server is given. SQLite's own details (files, WAL,
+ * pragmas) are in test_store.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define ACCT  "11111111-1111-4111-8111-111111111111"
+#define ACCT2 "22222222-2222-4222-8222-222222222222"
+#define CL1   "33333333-3333-4333-8333-333333333331"
+#define U1    "44444444-4444-4444-8444-444444444441"
+#define U2    "44444444-4444-4444-8444-444444444442"
+#define U3    "44444444-4444-4444-8444-444444444443"
+#define T1    "55555555-5555-4555-8555-555555555551"
+#define T2    "55555555-5555-4555-8555-555555555552"
+
+/* The backend under test, chosen by main() for each run of the group. */
+static struct store_target target;
+static char sqlite_dir[64], sqlite_path[128];
+
+struct fixture {
+	struct store *s;
+};
+
+static struct store *open_target(void)
+{
+	struct store *s = NULL;
+	char err[512];
+
+	if (store_connect(&target, &s, err, sizeof(err)) != 0)
+		fail_msg("store_connect: %s", err);
+	return s;
+}
+
+/* Every test starts from an empty store (and an unbound token key). */
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	if (target.backend == STORE_BACKEND_SQLITE)
+		unlink(sqlite_path);
+	f->s = open_target();
+	if (store_tx_begin(f->s) != STORE_OK || store_clear_all(f->s) != STORE_OK ||
+	    store_tx_commit(f->s) != STORE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char wal[160], shm[160];
+
+	store_close(f->s);
+	free(f);
+	if (target.backend == STORE_BACKEND_SQLITE) {
+		snprintf(wal, sizeof(wal), "%s-wal", sqlite_path);
+		snprintf(shm, sizeof(shm), "%s-shm", sqlite_path);
+		unlink(sqlite_path);
+		unlink(wal);
+		unlink(shm);
+	}
+	return 0;
+}
+
+static void add_account(struct store *s, const char *id)
+{
+	struct store_account a = {.created_at = 1000};
+
+	strcpy(a.id, id);
+	strcpy(a.name, "Account");
+	assert_int_equal(store_account_ensure(s, &a), STORE_OK);
+}
+
+static void add_cluster(struct store *s)
+{
+	struct store_cluster c = {.created_at = 1000};
+
+	strcpy(c.id, CL1);
+	strcpy(c.account_id, ACCT);
+	strcpy(c.name, "c1");
+	strcpy(c.url, "https://c1.example");
+	assert_int_equal(store_cluster_ensure(s, &c), STORE_OK);
+}
+
+static struct store_user make_user(const char *id, const char *email, enum user_group g,
+                                   const char *sub)
+{
+	struct store_user u;
+
+	memset(&u, 0, sizeof(u));
+	strcpy(u.id, id);
+	strcpy(u.account_id, ACCT);
+	strcpy(u.email, email);
+	u.group = g;
+	strcpy(u.idp_subject, sub);
+	u.created_at = 5000; /* one instant for all: ties keep insertion order */
+	return u;
+}
+
+static void fill_hash(unsigned char h[TOKEN_HASH_LEN], unsigned char seed)
+{
+	for (int i = 0; i < TOKEN_HASH_LEN; i++)
+		h[i] = (unsigned char)(seed * 31 + i);
+}
+
+static struct store_mgmt_token make_token(const char *id, int64_t expires_at)
+{
+	struct store_mgmt_token t;
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.id, id);
+	strcpy(t.account_id, ACCT);
+	strcpy(t.description, "a token");
+	strcpy(t.prefix, "M.V1.abcd");
+	strcpy(t.created_by, U1);
+	t.created_at = 7000;
+	t.expires_at = expires_at;
+	return t;
+}
+
+/* ---- the tests ---- */
+
+static void test_accounts_and_clusters(void **state)
+{
+	struct fixture *f = *state;
+	struct store_account a = {.created_at = 1}, got;
+	struct store_cluster *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT); /* the same again: fine */
+	strcpy(a.id, ACCT);
+	strcpy(a.name, "Another name");
+	assert_int_equal(store_account_ensure(f->s, &a), STORE_CONFLICT);
+	assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_OK);
+	assert_string_equal(got.name, "Account");
+	assert_int_equal(store_account_get(f->s, ACCT2, &got), STORE_NOT_FOUND);
+	add_cluster(f->s);
+	add_cluster(f->s);
+	assert_int_equal(store_cluster_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].url, "https://c1.example");
+	free(list);
+}
+
+static void test_users_and_emails(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user(U1, "Ann@Example.com", GROUP_ADMIN, "sub-a");
+	struct store_user b = make_user(U2, "ann@example.COM", GROUP_MEMBER, "");
+	struct store_user c = make_user(U3, "\xc3\x89le@example.com", GROUP_MEMBER, ""); /* Éle */
+	struct store_user got, *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	/* ASCII case is ignored... */
+	assert_int_equal(store_user_insert(f->s, &b), STORE_CONFLICT);
+	assert_int_equal(store_user_by_email(f->s, ACCT, "ANN@example.com", &got), STORE_OK);
+	assert_string_equal(got.id, U1);
+	assert_string_equal(got.email, "Ann@Example.com"); /* stored as given */
+	/* ...but only ASCII case: \xc3\xa9 (é) is another address than \xc3\x89 (É) */
+	assert_int_equal(store_user_insert(f->s, &c), STORE_OK);
+	strcpy(b.email, "\xc3\xa9le@example.com");
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	/* a subject is unique in the account */
+	strcpy(c.id, "44444444-4444-4444-8444-444444444449");
+	strcpy(c.email, "other@example.com");
+	strcpy(c.idp_subject, "sub-a");
+	assert_int_equal(store_user_insert(f->s, &c), STORE_CONFLICT);
+
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-a", "", &got), STORE_OK);
+	assert_string_equal(got.id, U1);
+	/* by email only for a user without a subject */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "nobody", "ann@example.com", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "nobody", "\xc3\xa9le@example.com", &got),
+	                 STORE_OK);
+	assert_string_equal(got.id, U2);
+
+	/* one instant for all three: oldest first means insertion order */
+	assert_int_equal(store_user_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].id, U1);
+	assert_string_equal(list[1].id, U3);
+	assert_string_equal(list[2].id, U2);
+	free(list);
+	assert_int_equal(store_users_by_email(f->s, "ann@EXAMPLE.com", &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	/* keys that are not UTF-8 (a URL's %ff) find nothing, and fail nothing */
+	assert_int_equal(store_user_get(f->s, ACCT, "\xff\xfe", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_by_email(f->s, ACCT, "\xff@x", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+
+	strcpy(a.id, "44444444-4444-4444-8444-444444444448");
+	assert_int_equal(store_user_update(f->s, &a), STORE_NOT_FOUND);
+	assert_int_equal(store_user_delete(f->s, ACCT, a.id), STORE_NOT_FOUND);
+}
+
+static void test_last_admin(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user(U1, "a@example.com", GROUP_ADMIN, "");
+	struct store_user b = make_user(U2, "b@example.com", GROUP_ADMIN, "");
+	long admins = 0;
+
+	add_account(f->s, ACCT);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	a.group = GROUP_MEMBER;
+	assert_int_equal(store_user_update(f->s, &a), STORE_OK);
+	b.group = GROUP_AUDITOR;
+	assert_int_equal(store_user_update(f->s, &b), STORE_LAST_ADMIN);
+	assert_int_equal(store_user_delete(f->s, ACCT, U2), STORE_LAST_ADMIN);
+	assert_int_equal(store_admin_count(f->s, ACCT, &admins), STORE_OK);
+	assert_int_equal(admins, 1);
+	/* LAST_ADMIN inside a caller's transaction leaves it usable */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_user_delete(f->s, ACCT, U2), STORE_LAST_ADMIN);
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_OK);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_NOT_FOUND);
+}
+
+static void test_management_tokens(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], other[TOKEN_HASH_LEN];
+	struct store_mgmt_token t1 = make_token(T1, 0), t2 = make_token(T2, 9000), got, *list;
+	size_t n = 0;
+
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(other, 3);
+	add_account(f->s, ACCT);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h2), STORE_CONFLICT); /* id */
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h1), STORE_CONFLICT); /* hash */
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h2), STORE_OK);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
+	assert_string_equal(got.id, T2);
+	assert_int_equal(got.expires_at, 9000);
+	assert_int_equal(got.revoked_at, 0);
+	assert_string_equal(got.revoked_by, "");
+	assert_int_equal(store_mgmt_token_by_hash(f->s, other, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_ACTIVE, 9000, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1); /* t2 expires at 9000: not active at 9000 */
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_EXPIRED, 9000, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T2);
+	free(list);
+
+	/* the first revocation stays, whoever revokes again */
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T1, 10000, U1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 10000);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T1, 20000, U2, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 10000);
+	assert_string_equal(got.revoked_by, U1);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT2, T1, 30000, "", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_REVOKED, 0, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	assert_int_equal(store_mgmt_token_touch(f->s, T2, 50000, 60000), STORE_OK);
+	assert_int_equal(store_mgmt_token_touch(f->s, T2, 80000, 60000), STORE_OK); /* too soon */
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T2, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 50000);
+}
+
+static void test_databases_and_tables(void **state)
+{
+	struct fixture *f = *state;
+	struct store_database d = {.max_tables = 5, .max_columns_per_table = 7, .created_at = 100},
+	                      d2, got, *list = NULL;
+	struct store_table t = {.created_at = 100}, tgot;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "a/db");
+	strcpy(d.partition_template, "[{\"type\":\"time\",\"value\":\"%Y\"}]");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	assert_true(d.id > 0);
+	d2 = d;
+	assert_int_equal(store_database_insert(f->s, &d2), STORE_CONFLICT);
+	strcpy(d2.name, "b");
+	assert_int_equal(store_database_insert(f->s, &d2), STORE_OK);
+	assert_true(d2.id > d.id);
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "b", "a/db", &got), STORE_CONFLICT);
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "a/db", 200), STORE_OK);
+	/* a deleted database frees its name, and cannot come back while it is taken */
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "b", "a/db", &got), STORE_OK);
+	assert_int_equal(got.id, d2.id);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, d.id, &got), STORE_CONFLICT);
+	assert_int_equal(store_database_list(f->s, ACCT, CL1, true, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].deleted_at, 200);
+	assert_string_equal(list[0].partition_template, d.partition_template);
+	free(list);
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "a/db", "b", &got), STORE_OK);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, d.id, &got), STORE_OK);
+	assert_int_equal(got.deleted_at, 0);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, d.id, &got), STORE_NOT_FOUND);
+	d.max_tables = 9;
+	assert_int_equal(store_database_update(f->s, &d), STORE_OK);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "a/db", &got), STORE_OK);
+	assert_int_equal(got.max_tables, 9);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "\xff", &got), STORE_NOT_FOUND);
+
+	t.database_id = d.id;
+	strcpy(t.name, "t1");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	assert_int_equal(store_table_insert(f->s, &t), STORE_CONFLICT);
+	assert_int_equal(store_table_delete(f->s, d.id, "t1", 300), STORE_OK);
+	assert_int_equal(store_table_delete(f->s, d.id, "t1", 300), STORE_NOT_FOUND);
+	assert_int_equal(store_table_undelete(f->s, d.id, t.id, &tgot), STORE_OK);
+	assert_int_equal(store_table_rename(f->s, d.id, "t1", "t2", &tgot), STORE_OK);
+	assert_string_equal(tgot.name, "t2");
+}
+
+static void test_database_tokens(void **state)
+{
+	struct fixture *f = *state;
+	/* names with the characters a text[] literal must escape, and a comma */
+	static const char *const names[] = {"plain", "with \"quotes\"", "back\\slash", "a,b {c}"};
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
+	struct store_db_token t, got, *list = NULL;
+	struct store_database d = {.max_tables = 1, .max_columns_per_table = 1, .created_at = 1};
+	struct store_db_grant g;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "a,b {c}");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	memset(&t, 0, sizeof(t));
+	strcpy(t.id, T1);
+	strcpy(t.account_id, ACCT);
+	strcpy(t.cluster_id, CL1);
+	strcpy(t.description, "reader");
+	t.created_at = 10;
+	for (size_t i = 0; i < 4; i++) {
+		t.permissions[i].action = i % 2 ? DB_ACTION_WRITE : DB_ACTION_READ;
+		strcpy(t.permissions[i].resource, names[i]);
+	}
+	t.permission_count = 4;
+	fill_hash(h1, 7);
+	fill_hash(h2, 8);
+	assert_int_equal(store_db_token_insert(f->s, &t, h1), STORE_OK);
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &got), STORE_OK);
+	assert_int_equal(got.permission_count, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(got.permissions[i].resource, names[i]);
+		assert_int_equal(got.permissions[i].action, t.permissions[i].action);
+	}
+	/* a token without permissions, and the list */
+	strcpy(t.id, T2);
+	t.permission_count = 0;
+	assert_int_equal(store_db_token_insert(f->s, &t, h2), STORE_OK);
+	assert_int_equal(store_db_token_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, T1);
+	assert_int_equal(list[0].permission_count, 4);
+	assert_int_equal(list[1].permission_count, 0);
+	free(list);
+
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "a,b {c}", &g), STORE_OK);
+	assert_false(g.permitted); /* that one is write */
+	assert_true(g.database_exists);
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_WRITE, "a,b {c}", &g), STORE_OK);
+	assert_true(g.permitted);
+
+	/* update replaces the permissions */
+	strcpy(t.id, T1);
+	t.permission_count = 1;
+	t.permissions[0].action = DB_ACTION_READ;
+	strcpy(t.permissions[0].resource, "*");
+	strcpy(t.description, "changed");
+	assert_int_equal(store_db_token_update(f->s, &t), STORE_OK);
+	assert_int_equal(store_db_token_by_hash(f->s, h1, &got), STORE_OK);
+	assert_int_equal(got.permission_count, 1);
+	assert_string_equal(got.description, "changed");
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "anything", &g), STORE_OK);
+	assert_true(g.permitted);
+	assert_false(g.database_exists);
+
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, 500, &got), STORE_OK);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, 900, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 500);
+	assert_int_equal(got.permission_count, 1);
+	assert_int_equal(store_db_token_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	strcpy(t.id, "55555555-5555-4555-8555-555555555559");
+	assert_int_equal(store_db_token_update(f->s, &t), STORE_NOT_FOUND);
+	t.permission_count = STORE_DB_TOKEN_MAX_PERMISSIONS + 1;
+	assert_int_equal(store_db_token_update(f->s, &t), STORE_ERROR);
+}
+
+static void test_transactions_and_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = open_target();
+	struct store_account got;
+	bool began = false;
+
+	assert_int_equal(store_clear_all(f->s), STORE_ERROR); /* only inside a transaction */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	add_account(f->s, ACCT);
+	store_tx_rollback(f->s);
+	assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_NOT_FOUND);
+
+	/* a snapshot keeps seeing what was there when it began */
+	assert_int_equal(store_read_begin(other, &began), STORE_OK);
+	assert_true(began);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_NOT_FOUND);
+	add_account(f->s, ACCT);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_NOT_FOUND);
+	store_read_end(other, began);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_OK);
+
+	/* a reset empties everything at one commit */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_OK);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_ping(other), STORE_OK);
+	store_close(other);
+}
+
+static void test_token_key_binding(void **state)
+{
+	struct fixture *f = *state;
+	struct token_key k1, k2;
+	char fp1[TOKEN_KEY_FINGERPRINT_SIZE], fp2[TOKEN_KEY_FINGERPRINT_SIZE];
+
+	memset(&k1, 1, sizeof(k1));
+	memset(&k2, 2, sizeof(k2));
+	token_key_fingerprint(&k1, fp1);
+	token_key_fingerprint(&k2, fp2);
+	assert_true(strncmp(fp1, "blake2b-v1:", 11) == 0);
+	assert_int_equal(strlen(fp1), 11 + 64);
+	assert_string_not_equal(fp1, fp2);
+	assert_int_equal(store_token_key_check(f->s, &k1), STORE_OK);
+	assert_int_equal(store_token_key_check(f->s, &k1), STORE_OK);
+	/* PostgreSQL is shared by replicas and keeps the first key's fingerprint */
+	assert_int_equal(store_token_key_check(f->s, &k2),
+	                 target.backend == STORE_BACKEND_POSTGRES ? STORE_CONFLICT : STORE_OK);
+}
+
+/* Two connections race to demote the last two admins, many times: one always stays. */
+struct racer {
+	struct store *s;
+	struct store_user user; /* demoted */
+	pthread_barrier_t *start;
+	enum store_status st;
+};
+
+static void *demote(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->start);
+	r->st = store_user_update(r->s, &r->user);
+	return NULL;
+}
+
+static void test_last_admin_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = open_target();
+	pthread_barrier_t start;
+
+	for (int round = 0; round < 30; round++) {
+		struct store_user a = make_user(U1, "a@x.com", GROUP_ADMIN, "");
+		struct store_user b = make_user(U2, "b@x.com", GROUP_ADMIN, "");
+		struct racer r1 = {f->s, a, &start, STORE_ERROR},
+		             r2 = {other, b, &start, STORE_ERROR};
+		pthread_t t1, t2;
+		long admins = -1;
+
+		/* a fresh account and users each round */
+		snprintf(a.account_id, sizeof(a.account_id),
+		         "11111111-1111-4111-8111-1111111111%02d", round);
+		strcpy(b.account_id, a.account_id);
+		snprintf(a.id, sizeof(a.id), "44444444-4444-4444-8444-4444444444%02d", round);
+		snprintf(b.id, sizeof(b.id), "44444444-4444-4444-8444-4444444445%02d", round);
+		add_account(f->s, a.account_id);
+		assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+		assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+		r1.user = a;
+		r2.user = b;
+		r1.user.group = r2.user.group = GROUP_MEMBER;
+		assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+		assert_int_equal(pthread_create(&t1, NULL, demote, &r1), 0);
+		assert_int_equal(pthread_create(&t2, NULL, demote, &r2), 0);
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		pthread_barrier_destroy(&start);
+		assert_true((r1.st == STORE_OK && r2.st == STORE_LAST_ADMIN) ||
+		            (r1.st == STORE_LAST_ADMIN && r2.st == STORE_OK));
+		assert_int_equal(store_admin_count(f->s, a.account_id, &admins), STORE_OK);
+		assert_int_equal(admins, 1);
+	}
+	store_close(other);
+}
+
+/* A bounded pool lends at most its size, the same store again to the same thread. */
+static void test_bounded_pool(void **state)
+{
+	struct store_target t = target;
+	struct store_pool *pool = NULL;
+	struct store *a, *b;
+	char err[256];
+
+	(void)state;
+	t.pool_size = 1;
+	assert_int_equal(store_pool_new_target(&t, &pool, err, sizeof(err)), 0);
+	a = store_pool_get(pool);
+	assert_non_null(a);
+	b = store_pool_get(pool);
+	assert_ptr_equal(a, b);
+	assert_int_equal(store_ping(a), STORE_OK);
+	store_pool_put(pool, a);
+	b = store_pool_get(pool);
+	assert_ptr_equal(a, b); /* the one connection, lent again */
+	/* a transaction left open does not travel to the next borrower */
+	assert_int_equal(store_tx_begin(b), STORE_OK);
+	store_pool_put(pool, b);
+	b = store_pool_get(pool);
+	assert_int_equal(store_tx_begin(b), STORE_OK);
+	store_tx_rollback(b);
+	store_pool_put(pool, b);
+	store_pool_free(pool);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_accounts_and_clusters, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_users_and_emails, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_management_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_database_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_transactions_and_snapshots, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_token_key_binding, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bounded_pool, setup, teardown),
+};
+
+int main(void)
+{
+	const char *pg_url = getenv("MGMTD_TEST_POSTGRES_URL");
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	strcpy(sqlite_dir, "/tmp/test_store_contract.XXXXXX");
+	if (mkdtemp(sqlite_dir) == NULL)
+		return 1;
+	snprintf(sqlite_path, sizeof(sqlite_path), "%s/mgmtd.db", sqlite_dir);
+	target.backend = STORE_BACKEND_SQLITE;
+	target.location = sqlite_path;
+	failed = cmocka_run_group_tests_name("store contract, sqlite", tests, NULL, NULL);
+	rmdir(sqlite_dir);
+	if (pg_url == NULL) {
+		printf("store contract, postgres: not run here (no MGMTD_TEST_POSTGRES_URL); `make "
+		       "unit` runs it\n");
+		return failed;
+	}
+	target.backend = STORE_BACKEND_POSTGRES;
+	target.location = pg_url;
+	return failed + cmocka_run_group_tests_name("store contract, postgres", tests, NULL, NULL);
+}
