@@ -311,6 +311,8 @@ struct pg_store {
 	PGconn *conn;
 	bool prepared[PQ_COUNT]; /* on this connection; cleared by a reconnect */
 	bool in_tx;              /* between our BEGIN and its COMMIT or ROLLBACK */
+	bool begin_pending;      /* in_tx, but its BEGIN goes out with the first statement */
+	bool commit_pending;     /* a snapshot's COMMIT was sent; its answer is still to read */
 	bool down;               /* the loss was logged; the recovery will be too */
 };
 
@@ -524,14 +526,35 @@ static bool server_hung_up(struct pg_store *s)
 }
 
 /*
+ * Reads the answer to a read snapshot's COMMIT that pg_read_end sent without
+ * waiting for it (the server ended the snapshot at once; only our reading of
+ * its answer was put off). Nothing was written, so a failure is only logged.
+ */
+static void settle(struct pg_store *s)
+{
+	PGresult *r;
+
+	if (!s->commit_pending)
+		return;
+	s->commit_pending = false;
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			pq_fail(s, r, "COMMIT of a read snapshot");
+		PQclear(r);
+	}
+}
+
+/*
  * Makes the connection usable: as it is, or reset when it was lost. A
- * transaction dies with its connection, so none is resumed on a new one.
+ * transaction dies with its connection, so none is resumed on a new one
+ * (one whose BEGIN has not gone out yet has nothing to lose).
  */
 static enum store_status pq_usable(struct pg_store *s)
 {
+	settle(s);
 	if (PQstatus(s->conn) == CONNECTION_OK && !server_hung_up(s))
 		return STORE_OK;
-	if (s->in_tx)
+	if (s->in_tx && !s->begin_pending)
 		return STORE_UNAVAILABLE; /* the caller rolls back, which ends it here */
 	PQreset(s->conn);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
@@ -543,6 +566,101 @@ static enum store_status pq_usable(struct pg_store *s)
 		log_info("store: the PostgreSQL connection is back");
 	s->down = false;
 	return STORE_OK;
+}
+
+/* Prepares statement id on this connection unless it is; its name goes to name. */
+static enum store_status pq_prepare(struct pg_store *s, enum pq_id id, int nparams, char name[16])
+{
+	enum store_status st = STORE_OK;
+	PGresult *r;
+
+	snprintf(name, 16, "mgmtd_%d", (int)id);
+	if (s->prepared[id])
+		return STORE_OK;
+	r = PQprepare(s->conn, name, pq_sql[id], nparams, NULL);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		s->prepared[id] = true;
+	else
+		st = pq_fail(s, r, pq_sql[id]);
+	PQclear(r);
+	return st;
+}
+
+/*
+ * The first statement of a read snapshot, sent in one pipeline behind the
+ * snapshot's BEGIN: one round trip for both. Returns the statement's result
+ * or NULL with *st set; the snapshot is open afterwards only if BEGIN worked.
+ */
+static PGresult *run_with_begin(struct pg_store *s, const char *name, const struct pq_params *p,
+                                enum store_status *st)
+{
+	char begin[16];
+	PGresult *r, *out = NULL;
+	bool begun = false, synced = false;
+	int n = p ? p->n : 0, query = 0, nulls = 0;
+
+	s->begin_pending = false;
+	s->in_tx = false;
+	*st = pq_prepare(s, P_BEGIN_READ, 0, begin);
+	if (*st != STORE_OK)
+		return NULL;
+	if (!PQenterPipelineMode(s->conn) ||
+	    !PQsendQueryPrepared(s->conn, begin, 0, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(s->conn, name, n, p ? p->values : NULL, p ? p->lengths : NULL,
+	                         p ? p->formats : NULL, 0) ||
+	    !PQpipelineSync(s->conn)) {
+		*st = pq_fail(s, NULL, "sending a read snapshot");
+		PQexitPipelineMode(s->conn);
+		return NULL;
+	}
+	/* BEGIN's result and a NULL, the statement's and a NULL, then the sync. */
+	*st = STORE_ERROR;
+	while (!synced && nulls < 4) {
+		r = PQgetResult(s->conn);
+		if (r == NULL) {
+			if (PQstatus(s->conn) != CONNECTION_OK)
+				break;
+			query++;
+			nulls++;
+			continue;
+		}
+		switch (PQresultStatus(r)) {
+		case PGRES_PIPELINE_SYNC:
+			synced = true;
+			PQclear(r);
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+			if (query == 0) {
+				begun = true;
+				PQclear(r);
+			} else {
+				PQclear(out);
+				out = r;
+				*st = STORE_OK;
+			}
+			break;
+		case PGRES_PIPELINE_ABORTED: /* after a failed BEGIN, already reported */
+			PQclear(r);
+			break;
+		default:
+			*st = pq_fail(s, r, query == 0 ? pq_sql[P_BEGIN_READ] : "a statement");
+			PQclear(r);
+			break;
+		}
+	}
+	if (!PQexitPipelineMode(s->conn) && PQstatus(s->conn) == CONNECTION_OK)
+		log_error("store: cannot leave pipeline mode: %s", PQerrorMessage(s->conn));
+	if (!synced && PQstatus(s->conn) != CONNECTION_OK) {
+		report_down(s, PQerrorMessage(s->conn));
+		*st = STORE_UNAVAILABLE;
+	}
+	s->in_tx = begun && PQstatus(s->conn) == CONNECTION_OK;
+	if (*st != STORE_OK) {
+		PQclear(out);
+		return NULL;
+	}
+	return out;
 }
 
 /*
@@ -570,17 +688,11 @@ static PGresult *pq_run(struct pg_store *s, enum pq_id id, const struct pq_param
 	*st = pq_usable(s);
 	if (*st != STORE_OK)
 		return NULL;
-	snprintf(name, sizeof(name), "mgmtd_%d", (int)id);
-	if (!s->prepared[id]) {
-		r = PQprepare(s->conn, name, pq_sql[id], n, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			*st = pq_fail(s, r, pq_sql[id]);
-			PQclear(r);
-			return NULL;
-		}
-		PQclear(r);
-		s->prepared[id] = true;
-	}
+	*st = pq_prepare(s, id, n, name);
+	if (*st != STORE_OK)
+		return NULL;
+	if (s->begin_pending)
+		return run_with_begin(s, name, p, st);
 	r = PQexecPrepared(s->conn, name, n, p ? p->values : NULL, p ? p->lengths : NULL,
 	                   p ? p->formats : NULL, 0);
 	es = PQresultStatus(r);
@@ -913,6 +1025,11 @@ static void pg_tx_rollback(struct store *base)
 
 	if (!s->in_tx)
 		return;
+	if (s->begin_pending) { /* nothing went out */
+		s->begin_pending = false;
+		s->in_tx = false;
+		return;
+	}
 	/* A lost connection took the transaction with it: nothing to send. */
 	if (PQstatus(s->conn) == CONNECTION_OK && (st = pq_exec(s, P_ROLLBACK, NULL)) != STORE_OK &&
 	    st != STORE_UNAVAILABLE)
@@ -924,8 +1041,14 @@ static void pg_tx_rollback(struct store *base)
 static enum store_status commit(struct pg_store *s)
 {
 	enum store_status st;
-	PGresult *r = pq_run(s, P_COMMIT, NULL, &st);
+	PGresult *r;
 
+	if (s->begin_pending) { /* nothing went out */
+		s->begin_pending = false;
+		s->in_tx = false;
+		return STORE_OK;
+	}
+	r = pq_run(s, P_COMMIT, NULL, &st);
 	s->in_tx = false;
 	if (r == NULL)
 		return st; /* the connection broke: whether it committed is unknown */
@@ -959,28 +1082,48 @@ static enum store_status pg_tx_commit(struct store *base)
 	return commit(s);
 }
 
+/*
+ * A read snapshot costs no round trip of its own: its BEGIN goes out in one
+ * pipeline with its first statement (run_with_begin), and its COMMIT is sent
+ * without waiting for the answer, which the next use of the connection reads.
+ */
 static enum store_status pg_read_begin(struct store *base, bool *began)
 {
 	struct pg_store *s = pg(base);
-	enum store_status st;
 
 	*began = false;
 	if (s->in_tx)
 		return STORE_OK;
-	st = pg_tx_begin_plain(s, P_BEGIN_READ);
-	*began = st == STORE_OK;
-	return st;
+	s->in_tx = true;
+	s->begin_pending = true;
+	*began = true;
+	return STORE_OK;
 }
 
 static void pg_read_end(struct store *base, bool began)
 {
 	struct pg_store *s = pg(base);
+	char name[16];
 
 	if (!began || !s->in_tx)
 		return;
+	if (s->begin_pending) { /* no statement ran: no snapshot was opened */
+		s->begin_pending = false;
+		s->in_tx = false;
+		return;
+	}
 	/* Nothing was written: ending the snapshot cannot lose anything. */
-	if (commit(s) != STORE_OK)
-		pg_tx_rollback(base);
+	if (!s->prepared[P_COMMIT] || PQstatus(s->conn) != CONNECTION_OK) {
+		if (commit(s) != STORE_OK)
+			pg_tx_rollback(base);
+		return;
+	}
+	snprintf(name, sizeof(name), "mgmtd_%d", (int)P_COMMIT);
+	s->in_tx = false;
+	if (PQsendQueryPrepared(s->conn, name, 0, NULL, NULL, NULL, 0))
+		s->commit_pending = true;
+	else
+		report_down(s, PQerrorMessage(s->conn));
 }
 
 /*
