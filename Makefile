@@ -3,11 +3,14 @@
 #   make          build build/mgmtd (and the static library the tests link)
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
 #   make test     install what is missing, build, run every suite: unit and integration,
-#                 the same against an ASan+UBSan build, every fuzzer for 30 s
+#                 the same with the clock decades ahead, the same against an ASan+UBSan
+#                 build, every fuzzer for 30 s
 #   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one);
 #                 the integration suite runs twice, on SQLite and on PostgreSQL (BACKENDS=)
-#   make deps     install the Debian packages the build and the tests need
-#   make format   clang-format every C file in place
+#   make clock-ahead  unit and integration suites with the wall clock of the tests and of
+#                 every daemon CLOCK_AHEAD_YEARS (25) years ahead (libfaketime)
+#   make deps     install the Debian and npm packages the build and the tests need
+#   make format   clang-format every C (and C++) file in place
 #   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
 #                 runs the unit and integration suites against one
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (60) each (build/fuzz)
@@ -18,7 +21,11 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk libpq-dev postgresql
+	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev libpq-dev postgresql
+
+# npm packages of the tests, pinned by tests/node/package-lock.json and installed
+# into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
+NODE_DIR := tests/node
 
 PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl libpq
 
@@ -58,8 +65,8 @@ PG_MIGRATIONS := $(sort $(wildcard schema/postgres/[0-9][0-9][0-9][0-9]_*.sql))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test check unit integration format clean asan ubsan sanitize fuzz fuzz-ci \
-	fuzz-build memcheck bench
+.PHONY: all deps run test check unit integration clock-ahead format clean asan ubsan sanitize \
+	fuzz fuzz-ci fuzz-build memcheck bench
 
 all: $(BUILD)/mgmtd
 
@@ -102,40 +109,73 @@ deps:
 		$$SUDO apt-get update -q && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+	@if ! cmp -s $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; then \
+		command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ with npm"; exit 1; }; \
+		echo "installing npm packages in $(NODE_DIR)"; \
+		(cd $(NODE_DIR) && npm ci --no-audit --no-fund) && \
+		cp $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; \
+	fi
 
 run: deps
 	$(MAKE) $(BUILD)/mgmtd
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
+# TEST_ENV: more environment for every test process (clock-ahead sets libfaketime there).
+TEST_ENV ?=
+
 # test_store_contract runs once per backend: beside a PostgreSQL server of its own.
 unit: $(UNIT_BINS)
 	@pass=0; fail=0; for t in $(UNIT_BINS); do \
 		case $$t in *test_store_contract) run="$(PYTHON) tests/tools/pgserver.py --";; *) run=;; esac; \
-		if $(SANITIZER_ENV) $$run $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+		if $(SANITIZER_ENV) $(TEST_ENV) $$run $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
+# The suite's window on RE2 (the engine of Go secret scanners), for the
+# scanner expressions of docs/tokens.md (test_token_regex.py).
+RE2FIND := build/tools/re2find
+$(RE2FIND): tests/tools/re2find.cc
+	mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -O2 -g -o $@ $< $(shell pkg-config --cflags --libs re2)
+
 # The integration suite once per store backend (BACKENDS=postgres for one):
-# the PostgreSQL pass starts a server of its own (tests/tools/pgserver.py)
-# and removes it. Both passes run even when the first fails.
+# the PostgreSQL pass starts a server of its own (tests/tools/pgserver.py;
+# the server itself runs on the real clock, whatever TEST_ENV says) and
+# removes it. Both passes run even when the first fails.
 BACKENDS ?= sqlite postgres
-integration: $(BUILD)/mgmtd
+integration: $(BUILD)/mgmtd $(RE2FIND)
 	@rc=0; for b in $(BACKENDS); do echo "== integration suite, $$b store"; \
-		$(SANITIZER_ENV) MGMTD_TEST_BACKEND=$$b MGMTD_BIN=$(abspath $(BUILD)/mgmtd) \
-		MGMTD_SANITIZED=$(SANITIZE) $(PYTHON) -m pytest -q -p no:cacheprovider \
-		tests/integration $(PYTEST_ARGS) || rc=1; done; exit $$rc
+		$(SANITIZER_ENV) $(TEST_ENV) MGMTD_TEST_BACKEND=$$b MGMTD_BIN=$(abspath $(BUILD)/mgmtd) \
+		MGMTD_SANITIZED=$(SANITIZE) MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS) || rc=1; \
+	done; exit $$rc
 
 # One build and its two suites.
 check: all
 	$(MAKE) unit
 	$(MAKE) integration
 
-# Everything CI runs: the plain suites, the same suites against an
-# address+undefined sanitized build, and every fuzzer for 30 s. With
-# SANITIZE given, only that build's suites.
+# The guard against tests that pass only near today: the unit and integration
+# suites with the wall clock of the test processes and of every daemon they
+# start CLOCK_AHEAD_YEARS years ahead. libfaketime fakes the monotonic clock
+# by the same offset (with it real, Python's sleeps fail under 0.9.10);
+# durations stay right. The suite checks that the clock really moved
+# (MGMTD_CLOCK_AHEAD_MIN_YEAR), so a preload that did nothing cannot pass.
+CLOCK_AHEAD_YEARS ?= 25
+FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
+
+clock-ahead: all $(UNIT_BINS)
+	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime is missing: run make deps"; exit 1; }
+	$(MAKE) unit integration TEST_ENV="LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+$(CLOCK_AHEAD_YEARS)y \
+		MGMTD_CLOCK_AHEAD_MIN_YEAR=$$(( $$(date -u +%Y) + $(CLOCK_AHEAD_YEARS) - 1 ))"
+
+# Everything CI runs: the plain suites, the same with the clock decades
+# ahead, the same suites against an address+undefined sanitized build, and
+# every fuzzer for 30 s. With SANITIZE given, only that build's suites.
 test: deps
 ifeq ($(SANITIZE),)
 	$(MAKE) check
+	$(MAKE) clock-ahead
 	$(MAKE) SANITIZE=address,undefined check
 	$(MAKE) fuzz-ci
 else
@@ -244,7 +284,7 @@ bench: deps
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
-		$(wildcard tests/bench/*.c)
+		$(wildcard tests/bench/*.c) tests/tools/re2find.cc
 
 clean:
 	rm -rf build

@@ -179,8 +179,12 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	/* Not the caller's fault: the keys have not arrived yet. */
 	if (r == IDTOKEN_KEYS_NOT_LOADED)
 		return api_fail(req, API_UNAVAILABLE, "%s", idtoken_result_message(r));
-	if (r != IDTOKEN_OK)
-		return api_fail(req, API_UNAUTHORIZED, "%s", idtoken_result_message(r));
+	if (r != IDTOKEN_OK) {
+		char why[128];
+
+		return api_fail(req, API_UNAUTHORIZED, "%s",
+		                idtoken_describe(r, credential, why, sizeof(why)));
+	}
 	if (account_id == NULL)
 		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
 	st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);

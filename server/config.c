@@ -132,11 +132,23 @@ static const struct option options[] = {
      .doc = "the \"aud\" of the JWTs it signs"},
 
     {"testing", "enabled", BOOL(testing_enabled), .def = "false",
-     .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; "
-            "never on a network"},
+     .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; failed "
+            "authentications are not throttled unless [auth] failed_auth_* is set; never "
+            "on a network"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(N_OPTIONS <= CONFIG_MAX_OPTIONS, "raise CONFIG_MAX_OPTIONS");
+
+/* Remembers that o was set from outside (file, environment, flag); [idp NAME] rows are not tracked.
+ */
+static void note_given(struct config *cfg, const struct option *o)
+{
+	size_t i = (size_t)(o - options);
+
+	if (o->scope == SCOPE_CONFIG)
+		cfg->given[i / 8] |= (unsigned char)(1u << (i % 8));
+}
 
 /* Room kept at the end of config_errors.text for this line, so a full buffer says so. */
 static const char errors_full[] = "... (further problems not shown)\n";
@@ -791,7 +803,10 @@ static int file_handler(void *user, const char *section, const char *name, const
 		return 1;
 	}
 	snprintf(where, sizeof(where), "%s:%d: [%s] %s", c->path, c->lineno, c->label, o->key);
-	c->problems += option_set(option_base(c->cfg, c->idp, o), o, value, where, c->errs);
+	if (option_set(option_base(c->cfg, c->idp, o), o, value, where, c->errs) != 0)
+		c->problems++;
+	else if (!c->idp || !c->idp->name[0])
+		note_given(c->cfg, o);
 	return 1; /* keep going: every problem in the file is reported */
 }
 
@@ -821,33 +836,41 @@ int config_load_file(struct config *cfg, const char *path, struct config_errors 
 	return c.problems;
 }
 
-/* Applies one option's environment variable, when it is set. */
-static int env_apply(char *base, const struct option *o, const char *idp_name,
+/* Applies one option's environment variable, when it is set; *set says whether it was. */
+static int env_apply(char *base, const struct option *o, const char *idp_name, bool *set,
                      struct config_errors *errs)
 {
 	char name[160], where[192];
 	const char *value;
 
+	*set = false;
 	env_name(o, idp_name, name, sizeof(name));
 	value = getenv(name);
 	if (!value)
 		return 0;
 	snprintf(where, sizeof(where), "environment %s", name);
-	return option_set(base, o, value, where, errs);
+	if (option_set(base, o, value, where, errs) != 0)
+		return 1;
+	*set = true;
+	return 0;
 }
 
 int config_apply_env(struct config *cfg, struct config_errors *errs)
 {
 	int problems = 0;
+	bool set;
 
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		problems +=
-		    env_apply(option_base(cfg, &cfg->idp, &options[i]), &options[i], NULL, errs);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		problems += env_apply(option_base(cfg, &cfg->idp, &options[i]), &options[i], NULL,
+		                      &set, errs);
+		if (set)
+			note_given(cfg, &options[i]);
+	}
 	for (int n = 0; n < cfg->idp_count && n < CONFIG_MAX_IDPS; n++)
 		for (size_t i = 0; i < N_OPTIONS; i++)
 			if (options[i].scope == SCOPE_IDP)
 				problems += env_apply((char *)&cfg->idps[n], &options[i],
-				                      cfg->idps[n].name, errs);
+				                      cfg->idps[n].name, &set, errs);
 	return problems;
 }
 
@@ -869,7 +892,30 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		snprintf(where, sizeof(where), "[%s] %s", o->section, o->key);
 	if (!value)
 		return add_error(errs, "%s: no value", where);
-	return option_set(option_base(cfg, &cfg->idp, o), o, value, where, errs);
+	if (option_set(option_base(cfg, &cfg->idp, o), o, value, where, errs) != 0)
+		return 1;
+	note_given(cfg, o);
+	return 0;
+}
+
+bool config_given(const struct config *cfg, const char *section, const char *key)
+{
+	const struct option *o = option_find(section, key);
+	size_t i;
+
+	if (!o || o->scope != SCOPE_CONFIG)
+		return false;
+	i = (size_t)(o - options);
+	return (cfg->given[i / 8] & (1u << (i % 8))) != 0;
+}
+
+int config_failed_auth_burst(const struct config *cfg)
+{
+	if (cfg->testing_enabled && !config_given(cfg, "auth", "failed_auth_burst") &&
+	    !config_given(cfg, "auth", "failed_auth_per_minute") &&
+	    !config_given(cfg, "auth", "failed_auth_addresses"))
+		return 0;
+	return cfg->failed_auth_burst;
 }
 
 /* Rechecks one field against its descriptor; label names the section in messages. */

@@ -22,6 +22,9 @@
 #define CONFIG_MAX_IDPS      16
 #define CONFIG_IDP_NAME_SIZE 33
 
+/* Room in the descriptor table (config.c checks it at compile time). */
+#define CONFIG_MAX_OPTIONS 256
+
 /* data_dir value that keeps everything in memory: no file is ever written. */
 #define CONFIG_MEMORY_DIR ":memory:"
 
@@ -70,6 +73,9 @@ struct config {
 	char dev_idp_audience[CONFIG_STR_SIZE];
 	/* [testing] */
 	bool testing_enabled;
+	/* Which options a file, the environment or a flag set (by descriptor index), not defaults.
+	 */
+	unsigned char given[CONFIG_MAX_OPTIONS / 8];
 };
 
 struct config_errors {
@@ -147,6 +153,16 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
  * unknown (listen port 0 and bound_port 0) or the result does not fit.
  */
 int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *out, size_t outsize);
+
+/* True when a file, the environment or a flag set [section] key (not its default). */
+bool config_given(const struct config *cfg, const char *section, const char *key);
+
+/*
+ * The failed-authentication burst in force: [auth] failed_auth_burst, except
+ * that with [testing] enabled throttling is off (0) unless some [auth]
+ * failed_auth_* option was set: test suites send bad credentials on purpose.
+ */
+int config_failed_auth_burst(const struct config *cfg);
 
 /* Parses the algorithms allow-list into a bit mask of enum jwt_alg values (1u << alg). */
 int config_algorithm_mask(const char *list, unsigned *mask);

@@ -1,21 +1,22 @@
 /*
  * idtoken.c - verification of IdP-issued JWTs.
  *
- * libjwt 1.10 verifies with whatever alg the token names, so the header is
- * decoded and judged here first; libjwt only checks the signature. Claims are
- * read from our own decoding of the payload, done after the signature has been
- * verified over the exact bytes of the token. Nothing here logs.
+ * The header is decoded and judged here first (typ, alg allow-list, kid);
+ * the signature is checked by jws_verify over the exact bytes of the token,
+ * the same way for every accepted typ; claims are read from our own decoding
+ * of the payload only after that. Nothing here logs.
  */
 #include "idtoken.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <jansson.h>
-#include <jwt.h>
-#include <openssl/err.h>
 #include <sodium.h>
+
+#include "jws.h"
 
 /* Claim times beyond this (about year 318857) are nonsense and could overflow sums. */
 #define TIME_LIMIT INT64_C(10000000000000)
@@ -48,17 +49,16 @@ bool idtoken_looks_like_jwt(const char *s)
 }
 
 /*
- * Decodes len bytes of base64url at s (padding tolerated) and parses them as
- * a JSON object. Returns a reference the caller releases with json_decref, or
- * NULL. Duplicate names are refused: two readers of one token must never see
- * different values.
+ * Decodes len bytes of base64url at s (padding tolerated). Returns a buffer
+ * the caller frees and sets *outlen, or NULL when it is empty, too long or
+ * not base64url (libsodium also refuses non-zero trailing bits, so one
+ * signature has one spelling).
  */
-static json_t *decode_json_part(const char *s, size_t len)
+static unsigned char *decode_part(const char *s, size_t len, size_t *outlen)
 {
 	unsigned char *buf;
-	size_t cap, binlen = 0;
+	size_t cap;
 	const char *end = NULL;
-	json_t *obj = NULL;
 	int pad = 0;
 
 	while (len > 0 && s[len - 1] == '=' && pad < 2) {
@@ -71,16 +71,33 @@ static json_t *decode_json_part(const char *s, size_t len)
 	buf = malloc(cap);
 	if (!buf)
 		return NULL;
-	if (sodium_base642bin(buf, cap, s, len, NULL, &binlen, &end,
+	if (sodium_base642bin(buf, cap, s, len, NULL, outlen, &end,
 	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    end != s + len)
-		goto out;
+	    end != s + len) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Decodes a base64url part and parses it as a JSON object. Returns a
+ * reference the caller releases with json_decref, or NULL. Duplicate names are
+ * refused: two readers of one token must never see different values.
+ */
+static json_t *decode_json_part(const char *s, size_t len)
+{
+	size_t binlen = 0;
+	unsigned char *buf = decode_part(s, len, &binlen);
+	json_t *obj;
+
+	if (!buf)
+		return NULL;
 	obj = json_loadb((const char *)buf, binlen, JSON_REJECT_DUPLICATES, NULL);
 	if (obj && !json_is_object(obj)) {
 		json_decref(obj);
 		obj = NULL;
 	}
-out:
 	free(buf);
 	return obj;
 }
@@ -96,6 +113,42 @@ static const char *plain_string(const json_t *v)
 	if (strlen(s) != json_string_length(v))
 		return NULL;
 	return s;
+}
+
+/*
+ * RFC 7515 4.1.9: a typ without '/' stands for "application/" + typ, and
+ * media types compare case-insensitively. JWT is RFC 7519's type, at+jwt
+ * RFC 9068's for access tokens; any other explicit type (logout+jwt,
+ * secevent+jwt...) is a token meant for something else (RFC 8725 3.11).
+ */
+static bool typ_accepted(const char *typ)
+{
+	static const char prefix[] = "application/";
+	const char *subtype = typ;
+
+	if (strncasecmp(typ, prefix, sizeof(prefix) - 1) == 0)
+		subtype = typ + sizeof(prefix) - 1;
+	else if (strchr(typ, '/'))
+		return false;
+	return strcasecmp(subtype, "jwt") == 0 || strcasecmp(subtype, "at+jwt") == 0;
+}
+
+/* typ as it may be shown in a message: bounded, printable ASCII, no quotes or backslashes. */
+static void typ_for_message(const char *typ, char *out, size_t outsize)
+{
+	size_t shown = strlen(typ), i;
+	bool cut = shown > IDTOKEN_TYP_SHOWN;
+
+	if (cut)
+		shown = IDTOKEN_TYP_SHOWN;
+	for (i = 0; i < shown && i + 4 < outsize; i++) {
+		unsigned char c = (unsigned char)typ[i];
+
+		out[i] = c > 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
+	}
+	out[i] = '\0';
+	if (cut)
+		memcpy(out + i, "...", 4);
 }
 
 enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header *out)
@@ -126,16 +179,18 @@ enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header 
 	if (!alg)
 		goto out;
 
-	/*
-	 * libjwt 1.10.2 refuses every typ but "JWT" (case-insensitively) after
-	 * reading it itself, so "at+jwt" (RFC 9068) cannot verify; saying so here
-	 * is better than a misleading bad-signature answer.
-	 */
 	v = json_object_get(hdr, "typ");
 	if (v) {
 		typ = plain_string(v);
-		if (!typ || strcasecmp(typ, "JWT") != 0)
+		if (!typ)
 			goto out;
+		if (!typ_accepted(typ)) {
+			r = IDTOKEN_TYPE_NOT_ACCEPTED;
+			typ_for_message(typ, out->typ, sizeof(out->typ));
+			goto out;
+		}
+		/* An accepted typ is at most "application/at+jwt": it fits. */
+		memcpy(out->typ, typ, strlen(typ) + 1);
 	}
 
 	v = json_object_get(hdr, "kid");
@@ -155,30 +210,28 @@ enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header 
 	r = IDTOKEN_OK;
 out:
 	json_decref(hdr);
-	if (r != IDTOKEN_OK)
+	if (r != IDTOKEN_OK) {
+		char shown[sizeof(out->typ)];
+
+		/* A refused typ stays, for the message that names it; nothing else does. */
+		memcpy(shown, out->typ, sizeof(shown));
 		memset(out, 0, sizeof(*out));
+		if (r == IDTOKEN_TYPE_NOT_ACCEPTED)
+			memcpy(out->typ, shown, sizeof(shown));
+	}
 	return r;
 }
 
 /*
- * Only asymmetric algs we can find a JWK for. HS* is refused whatever the mask
- * says: with a public key as the HMAC secret anyone could sign; none needs no
- * signature at all.
+ * Only asymmetric algs we can find a JWK for (jws_alg_find knows no others).
+ * HS* is refused whatever the mask says: with a public key as the HMAC secret
+ * anyone could sign; none needs no signature at all.
  */
-static bool alg_allowed(const char *name, unsigned mask, jwt_alg_t *alg)
+static const struct jws_alg *alg_allowed(const char *name, unsigned mask)
 {
-	*alg = jwt_str_alg(name);
-	switch (*alg) {
-	case JWT_ALG_RS256:
-	case JWT_ALG_RS384:
-	case JWT_ALG_RS512:
-	case JWT_ALG_ES256:
-	case JWT_ALG_ES384:
-		break;
-	default:
-		return false;
-	}
-	return (mask & (1u << (unsigned)*alg)) != 0;
+	const struct jws_alg *alg = jws_alg_find(name);
+
+	return alg && (mask & (1u << alg->mask_bit)) ? alg : NULL;
 }
 
 /* Reads a NumericDate claim. Returns 0 when absent, 1 when read, -1 when not a sane number. */
@@ -332,11 +385,12 @@ enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char 
 {
 	struct idtoken_header hdr;
 	struct idtoken_claims claims;
+	const struct jws_alg *alg;
 	const struct jwk *key;
 	const char *payload, *sig;
-	jwt_t *decoded = NULL;
+	unsigned char *sigbin = NULL;
+	size_t siglen = 0;
 	json_t *body = NULL;
-	jwt_alg_t alg;
 	enum idtoken_result r;
 
 	memset(&claims, 0, sizeof(claims));
@@ -350,7 +404,8 @@ enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char 
 	r = idtoken_parse_header(jwt, &hdr);
 	if (r != IDTOKEN_OK)
 		return r;
-	if (!alg_allowed(hdr.alg, v->alg_mask, &alg))
+	alg = alg_allowed(hdr.alg, v->alg_mask);
+	if (!alg)
 		return IDTOKEN_ALG_NOT_ALLOWED;
 
 	if (!v->keys || v->keys->count == 0)
@@ -359,21 +414,19 @@ enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char 
 	if (!key)
 		return IDTOKEN_UNKNOWN_KEY;
 
-	if (jwt_decode(&decoded, jwt, (const unsigned char *)key->pem, (int)key->pem_len) != 0 ||
-	    !decoded) {
-		/* libjwt leaves OpenSSL's reasons on this thread's queue; nobody reads them. */
-		ERR_clear_error();
-		r = IDTOKEN_BAD_SIGNATURE;
+	payload = strchr(jwt, '.') + 1;
+	sig = strchr(payload, '.');
+	sigbin = decode_part(sig + 1, strlen(sig + 1), &siglen);
+	if (!sigbin) {
+		r = IDTOKEN_MALFORMED;
 		goto out;
 	}
-	/* libjwt read the header on its own; it must have verified with the alg we allowed. */
-	if (jwt_get_alg(decoded) != alg) {
+	/* The signing input is header.payload exactly as sent. */
+	if (!jws_verify(alg, key, jwt, (size_t)(sig - jwt), sigbin, siglen)) {
 		r = IDTOKEN_BAD_SIGNATURE;
 		goto out;
 	}
 
-	payload = strchr(jwt, '.') + 1;
-	sig = strchr(payload, '.');
 	body = decode_json_part(payload, (size_t)(sig - payload));
 	if (!body) {
 		r = IDTOKEN_MALFORMED;
@@ -384,7 +437,7 @@ enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char 
 		*out = claims;
 out:
 	json_decref(body);
-	jwt_free(decoded);
+	free(sigbin);
 	return r;
 }
 
@@ -417,6 +470,23 @@ const char *idtoken_result_message(enum idtoken_result r)
 		return "no signing keys are available to verify the token";
 	case IDTOKEN_KEYS_NOT_LOADED:
 		return "the identity provider's keys are not loaded yet; retry later";
+	case IDTOKEN_TYPE_NOT_ACCEPTED:
+		return "the token's header type is not accepted here";
 	}
 	return "the token is not valid";
+}
+
+const char *idtoken_describe(enum idtoken_result r, const char *jwt, char *buf, size_t bufsize)
+{
+	struct idtoken_header hdr;
+
+	if (!buf || bufsize == 0)
+		return idtoken_result_message(r);
+	if (r == IDTOKEN_TYPE_NOT_ACCEPTED &&
+	    idtoken_parse_header(jwt, &hdr) == IDTOKEN_TYPE_NOT_ACCEPTED) {
+		snprintf(buf, bufsize, "the token's type \"%s\" is not accepted here", hdr.typ);
+		return buf;
+	}
+	snprintf(buf, bufsize, "%s", idtoken_result_message(r));
+	return buf;
 }

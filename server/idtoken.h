@@ -1,11 +1,13 @@
 /*
- * idtoken.h - verification of IdP-issued JWTs (libjwt 1.10 + our own checks).
+ * idtoken.h - verification of IdP-issued JWTs.
  *
- * Order matters: the header is parsed and its "alg" checked against the
- * allow-list before any key is touched, so a token naming HS256 or none is
- * refused whatever it was made with. Then the key is chosen by kid, the
- * signature verified by libjwt, and iss, aud (string or array), exp, nbf and
- * iat checked with the leeway.
+ * Order matters: the header is parsed, its "typ" checked (JWT or RFC 9068's
+ * at+jwt, with or without "application/", any case) and its "alg" against
+ * the allow-list before any key is touched, so a token naming HS256 or none
+ * is refused whatever it was made with. Then the key is chosen by kid, the
+ * signature verified over the bytes as sent (jws.h, OpenSSL; the same path
+ * for every accepted typ), and iss, aud (string or array), exp, nbf and iat
+ * checked with the leeway.
  */
 #ifndef MGMTD_IDTOKEN_H
 #define MGMTD_IDTOKEN_H
@@ -31,8 +33,12 @@ enum idtoken_result {
 	IDTOKEN_ISSUED_IN_FUTURE,
 	IDTOKEN_MISSING_CLAIM,
 	IDTOKEN_NO_KEYS,
-	IDTOKEN_KEYS_NOT_LOADED, /* the issuer's keys have not been fetched yet: retry later */
+	IDTOKEN_KEYS_NOT_LOADED,   /* the issuer's keys have not been fetched yet: retry later */
+	IDTOKEN_TYPE_NOT_ACCEPTED, /* an explicit "typ" other than JWT / at+jwt (logout+jwt...) */
 };
+
+/* At most this many bytes of a refused typ are named in a message. */
+#define IDTOKEN_TYP_SHOWN 32
 
 struct idtoken_verifier {
 	const struct jwks *keys; /* not owned */
@@ -53,12 +59,18 @@ struct idtoken_claims {
 struct idtoken_header {
 	char alg[16];
 	char kid[256];
+	char typ[IDTOKEN_TYP_SHOWN + 4]; /* as given; empty when absent (see parse_header) */
 };
 
 /* True when s has the shape of a compact JWS: three base64url parts. */
 bool idtoken_looks_like_jwt(const char *s);
 
-/* Decodes and checks the header part (JSON object, "alg" a string). */
+/*
+ * Decodes and checks the header part (JSON object, "alg" a string, "typ"
+ * accepted). On IDTOKEN_TYPE_NOT_ACCEPTED only out->typ is filled, cut to
+ * IDTOKEN_TYP_SHOWN bytes ("..." after) with everything but printable ASCII,
+ * '"' and backslash turned into '?': safe to name in a message.
+ */
 enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header *out);
 
 /*
@@ -74,5 +86,12 @@ enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char 
 
 /* A plain sentence for the 401 message ("the token has expired"). */
 const char *idtoken_result_message(enum idtoken_result r);
+
+/*
+ * The 401 message for r about jwt, written into buf: idtoken_result_message's
+ * sentence, except that a refused typ is named (sanitised, see
+ * idtoken_parse_header). Returns buf (or the plain sentence when buf is NULL).
+ */
+const char *idtoken_describe(enum idtoken_result r, const char *jwt, char *buf, size_t bufsize);
 
 #endif

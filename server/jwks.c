@@ -1,12 +1,13 @@
 /*
- * jwks.c - JSON Web Key Set to PEM public keys (OpenSSL 3).
+ * jwks.c - JSON Web Key Set to OpenSSL public keys.
  *
  * Every key is rebuilt as an EVP_PKEY from its JWK parameters, checked with
- * EVP_PKEY_public_check and written out as a SubjectPublicKeyInfo PEM, the
- * only key form libjwt 1.10 takes. Nothing here logs: the caller decides what
- * to do with err.
+ * EVP_PKEY_public_check, kept for jws_verify, and written out as a
+ * SubjectPublicKeyInfo PEM (what set digests compare). Nothing here logs: the
+ * caller decides what to do with err.
  */
 #include "jwks.h"
+#include "jws.h"
 #include "util.h"
 
 #include <errno.h>
@@ -489,6 +490,8 @@ static enum key_verdict parse_key(const json_t *k, struct jwk *key, char *why, s
 		snprintf(why, whylen, "cannot write the key as PEM");
 		goto out;
 	}
+	key->pkey = pkey;
+	pkey = NULL;
 	v = KEY_OK;
 out:
 	EVP_PKEY_CTX_free(ctx);
@@ -500,8 +503,10 @@ void jwks_free(struct jwks *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->count; i++)
+	for (size_t i = 0; i < set->count; i++) {
 		free(set->keys[i].pem);
+		EVP_PKEY_free(set->keys[i].pkey);
+	}
 	free(set->keys);
 	free(set);
 }
@@ -555,6 +560,7 @@ int jwks_parse(const char *json, size_t len, struct jwks **out, char *err, size_
 		}
 		if (v == KEY_SKIP) {
 			free(key->pem);
+			EVP_PKEY_free(key->pkey);
 			memset(key, 0, sizeof(*key));
 			continue;
 		}
@@ -622,20 +628,6 @@ out:
 	return rc;
 }
 
-/* The key type an alg needs; false for algs we never verify with a JWK. */
-static bool alg_type(const char *alg, enum jwk_type *type)
-{
-	if (strcmp(alg, "RS256") == 0 || strcmp(alg, "RS384") == 0 || strcmp(alg, "RS512") == 0)
-		*type = JWK_RSA;
-	else if (strcmp(alg, "ES256") == 0)
-		*type = JWK_EC_P256;
-	else if (strcmp(alg, "ES384") == 0)
-		*type = JWK_EC_P384;
-	else
-		return false;
-	return true;
-}
-
 /* A key fits when its type is the alg's and its own "alg", if any, is this alg. */
 static bool key_fits(const struct jwk *key, enum jwk_type type, const char *alg)
 {
@@ -644,12 +636,14 @@ static bool key_fits(const struct jwk *key, enum jwk_type type, const char *alg)
 
 const struct jwk *jwks_find(const struct jwks *set, const char *kid, const char *alg)
 {
+	const struct jws_alg *a = jws_alg_find(alg);
 	const struct jwk *found = NULL;
 	enum jwk_type type;
 	size_t fits = 0;
 
-	if (!set || !alg || !alg_type(alg, &type))
+	if (!set || !a)
 		return NULL;
+	type = a->key;
 	if (kid && kid[0]) {
 		for (size_t i = 0; i < set->count; i++)
 			if (strcmp(set->keys[i].kid, kid) == 0 &&

@@ -1,8 +1,9 @@
 /*
- * jwks.h - a JSON Web Key Set turned into PEM public keys libjwt can use.
+ * jwks.h - a JSON Web Key Set turned into OpenSSL public keys.
  *
  * RSA keys (n/e) and EC keys on P-256/P-384 (crv/x/y) are converted with
  * OpenSSL 3; a key that carries only x5c is read from its first certificate.
+ * Each key is kept parsed (for jws_verify) and as PEM (its stable identity).
  * Keys that are not for signatures ("use" other than "sig") or of other types
  * are skipped, not errors. A loaded set is immutable and may be shared by
  * threads without locks.
@@ -12,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 enum jwk_type { JWK_RSA, JWK_EC_P256, JWK_EC_P384 };
 
 struct jwk {
@@ -20,6 +23,7 @@ struct jwk {
 	char alg[16]; /* the JWK's own "alg", empty when absent */
 	char *pem;    /* SubjectPublicKeyInfo PEM, owned by the set */
 	size_t pem_len;
+	EVP_PKEY *pkey; /* the same key parsed, owned by the set; only read after loading */
 };
 
 struct jwks {

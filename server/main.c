@@ -255,7 +255,7 @@ static int serve(int argc, char **argv)
 		goto out;
 	if (load_token_key(&app) != 0 || prepare_store(&app, common.seed) != 0)
 		goto out;
-	if (app.cfg.failed_auth_burst > 0) {
+	if (config_failed_auth_burst(&app.cfg) > 0) {
 		app.throttle =
 		    throttle_new(app.cfg.failed_auth_burst, app.cfg.failed_auth_per_minute,
 		                 (size_t)app.cfg.failed_auth_addresses);
@@ -279,6 +279,9 @@ static int serve(int argc, char **argv)
 		log_warn("[testing] is enabled: TEST DEVICE. /_test/reset and /_test/clock answer "
 		         "anyone, without a credential; never let this server face a network%s",
 		         loopback_listen(host) ? "" : " (it listens on a non-loopback address)");
+	if (app.cfg.testing_enabled && app.throttle == NULL && app.cfg.failed_auth_burst > 0)
+		log_info("failed-authentication throttling is off in testing mode; set [auth] "
+		         "failed_auth_burst to turn it on");
 	log_info(strchr(host, ':') ? "listening on http://[%s]:%u" : "listening on http://%s:%u",
 	         host, http_port(http));
 

@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sodium_init() < 0)
 			abort();
 		log_set_level(LOGL_ERROR);
+		fuzz_freeze_clock();
 		fuzz_tempdir(dir, sizeof(dir));
 		memset(key.bytes, 0x42, sizeof(key.bytes));
 	}

@@ -135,6 +135,11 @@ static void add_table_and_db_token(struct store *s, struct fuzz_server *fs)
 	memcpy(fs->db_token_id, t.id, UUID_STR_SIZE);
 }
 
+void fuzz_freeze_clock(void)
+{
+	time_fake_set(FUZZ_NOW_MS);
+}
+
 static struct fuzz_server *build(void)
 {
 	static struct fuzz_server fs;
@@ -144,6 +149,7 @@ static struct fuzz_server *build(void)
 
 	if (sodium_init() < 0)
 		die("sodium_init");
+	fuzz_freeze_clock();
 	/* Expected refusals (constraint failures...) must not flood the fuzzer's output. */
 	log_set_level(LOGL_ERROR);
 	fuzz_tempdir(fs.dir, sizeof(fs.dir));

@@ -29,6 +29,13 @@
 #define FUZZ_ACCOUNT_B "22222222-2222-4222-8222-222222222222"
 #define FUZZ_CLUSTER_A "33333333-3333-4333-8333-333333333333"
 
+/*
+ * The instant the harnesses freeze the clock at (2026-01-01T00:00:00Z), so
+ * that an input is judged the same on any day: the committed corpora's
+ * expiresAt values lie after it, and "now" never catches up with them.
+ */
+#define FUZZ_NOW_MS INT64_C(1767225600000)
+
 /* What every harness defines (libFuzzer's entry point). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,6 +57,9 @@ struct fuzz_server {
  * on failure.
  */
 void fuzz_tempdir(char *out, size_t size);
+
+/* Freezes time_now_ms at FUZZ_NOW_MS (timeutil.h); fuzz_server does it too. */
+void fuzz_freeze_clock(void);
 
 /* The process's server, built on first call. Aborts when it cannot be built. */
 struct fuzz_server *fuzz_server(void);

@@ -174,6 +174,29 @@ def rfc3339(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
 
 
+def future_year(years: int = 2) -> int:
+    """A calendar year that lies `years` ahead of today, whatever today is: no test may
+    use a fixed date as the future or the past (the suite also runs with the clock
+    decades ahead, `make integration-ahead`)."""
+    return now_utc().year + years
+
+
+def dated(template: str, years: int = 2) -> str:
+    """template with {y} replaced by future_year(years) and {y1} by the year after it."""
+    y = future_year(years)
+    return template.format(y=y, y1=y + 1)
+
+
+def future_rfc3339(**delta) -> str:
+    """Now plus a timedelta (days=7, ...), as mgmtd answers timestamps."""
+    return rfc3339(now_utc() + dt.timedelta(**delta))
+
+
+def past_rfc3339(**delta) -> str:
+    """Now minus a timedelta (days=400, ...)."""
+    return rfc3339(now_utc() - dt.timedelta(**delta))
+
+
 def parse_ts(s: str) -> dt.datetime:
     assert RFC3339_MS.match(s), "not an RFC 3339 UTC millisecond timestamp: %r" % (s,)
     return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
@@ -371,7 +394,8 @@ class Idp:
                  omit=(), kid=None):
         """A signed JWT. key: "rsa-1" or "ec-1" (in the JWKS), "rogue-rsa" or
         "rogue-ec384" (not in it). kid defaults to key for JWKS keys and to "rsa-1"
-        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds."""
+        / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds. The header
+        says typ JWT unless extra_headers sets "typ" (None: no typ at all)."""
         signing = {
             "rsa-1": self.keys["rsa-1"],
             "ec-1": self.keys["ec-1"],
@@ -388,14 +412,18 @@ class Idp:
         token = pyjwt.encode(payload, signing, algorithm=alg, headers=headers)
         return token if isinstance(token, str) else token.decode()
 
-    def unsigned_jwt(self, **claims_kw) -> str:
-        """alg "none", crafted by hand."""
-        header = b64url_json({"alg": "none", "typ": "JWT"})
-        return header + "." + b64url_json(self.claims(**claims_kw)) + "."
+    def unsigned_jwt(self, typ="JWT", **claims_kw) -> str:
+        """alg "none", crafted by hand; typ None leaves typ out."""
+        header = {"alg": "none"}
+        if typ is not None:
+            header["typ"] = typ
+        return b64url_json(header) + "." + b64url_json(self.claims(**claims_kw)) + "."
 
-    def hs256_with_public_pem(self, kid="rsa-1", **claims_kw) -> str:
+    def hs256_with_public_pem(self, kid="rsa-1", typ="JWT", **claims_kw) -> str:
         """HS256 keyed with the RSA public key PEM: the classic alg-confusion attack."""
-        header = {"alg": "HS256", "typ": "JWT"}
+        header = {"alg": "HS256"}
+        if typ is not None:
+            header["typ"] = typ
         if kid is not None:
             header["kid"] = kid
         signing_input = (
@@ -439,9 +467,11 @@ def default_seed() -> dict:
 
 
 def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
-                idp_section: bool = True, store: str = "") -> str:
+                idp_section: bool = True, throttle_off: bool = True, store: str = "") -> str:
     """The daemon's config: [idp] trusting the test IdP's JWKS file (unless idp_section
-    is False), [auth], store (a [store] section, or ""), then extra (more sections)."""
+    is False), [auth], store (a [store] section, or ""), then extra (more sections).
+    throttle_off=False leaves the failed_auth_* keys unset, so that the daemon's own
+    defaults decide."""
     idp = (
         "[idp]\n"
         "issuer = %s\n"
@@ -451,12 +481,13 @@ def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
         "leeway = 60\n"
         "\n" % (ISSUER, AUDIENCE, jwks_path)
     )
+    throttle = (
+        "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
+        "failed_auth_burst = 0\n" if throttle_off else "")
     return (idp if idp_section else "") + (
         "[auth]\n"
-        "tokens_may_mint = %s\n"
-        "; most tests make many failed attempts on purpose; test_throttle.py turns it on\n"
-        "failed_auth_burst = 0\n\n" % ("true" if tokens_may_mint else "false")
-    ) + store + extra
+        "tokens_may_mint = %s\n" % ("true" if tokens_may_mint else "false")
+    ) + throttle + "\n" + store + extra
 
 
 # ---------------------------------------------------------------------------
@@ -555,7 +586,8 @@ class Daemon:
 
     def __init__(self, bin_path: str, workdir: Path, idp: Idp, seed=None,
                  tokens_may_mint=False, config_extra="", name="mgmtd", idp_section=True,
-                 data_dir=None, backend=None, pg_store=None, token_key_file=None):
+                 data_dir=None, throttle_off=True, backend=None, pg_store=None,
+                 token_key_file=None):
         """backend: "sqlite" or "postgres"; None = the pass's (SQLite for :memory:).
         pg_store: the PgStore to use (a replica's); None = a new one when on postgres."""
         self.bin = bin_path
@@ -578,7 +610,7 @@ class Daemon:
         self.pg_store = (pg_store or PgStore()) if backend == "postgres" else None
         self.token_key_file = token_key_file
         self.config_path.write_text(config_text(self.jwks_path, tokens_may_mint, config_extra,
-                                                idp_section,
+                                                idp_section, throttle_off,
                                                 store_section(self.pg_store, token_key_file)))
         self.seed = default_seed() if seed is None else seed
         self.write_seed()
@@ -1100,6 +1132,21 @@ def mgmtd_bin():
     return os.path.abspath(path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def clock_ahead():
+    """`make clock-ahead` runs the suite under libfaketime with the clock decades ahead
+    and says which year it must be at least; a preload that moved nothing fails here
+    instead of passing for the wrong reason. Returns that year, or None."""
+    want = os.environ.get("MGMTD_CLOCK_AHEAD_MIN_YEAR")
+    if not want:
+        return None
+    if now_utc().year < int(want):
+        pytest.fail("MGMTD_CLOCK_AHEAD_MIN_YEAR=%s but this process's clock says %s: "
+                    "libfaketime did not take effect" % (want, now_utc().isoformat()),
+                    pytrace=False)
+    return int(want)
+
+
 @pytest.fixture(scope="session")
 def idp():
     return Idp()
@@ -1118,12 +1165,13 @@ class _Factory:
         self.daemons = []
 
     def __call__(self, seed=None, tokens_may_mint=False, config_extra="", start=True, env=None,
-                 idp_section=True, data_dir=None, wait_ready=True, replica_of=None,
-                 backend=None, pg_store=None, token_key_file=None):
+                 idp_section=True, data_dir=None, wait_ready=True, throttle_off=True,
+                 replica_of=None, backend=None, pg_store=None, token_key_file=None):
         """A new daemon in a new directory; seed=None: default_seed(), False: no --seed;
         env: extra environment variables (MGMTD_<SECTION>_<KEY>); idp_section=False leaves
         the default [idp] out of the config; data_dir=":memory:" writes no data files;
-        wait_ready=False returns once it listens, before /ready says 200.
+        wait_ready=False returns once it listens, before /ready says 200;
+        throttle_off=False leaves failed-auth throttling to the daemon's defaults.
         replica_of=d: d's PostgreSQL database and d's token key file (d has started
         once, so the key exists); backend/pg_store/token_key_file as Daemon takes them."""
         name = "mgmtd-%d" % len(self.daemons)
@@ -1133,8 +1181,8 @@ class _Factory:
             token_key_file = replica_of.token_key_file or (replica_of.data_dir / "token.key")
         d = Daemon(self.bin, self.base / name, self.idp, seed=seed,
                    tokens_may_mint=tokens_may_mint, config_extra=config_extra, name=name,
-                   idp_section=idp_section, data_dir=data_dir, backend=backend,
-                   pg_store=pg_store, token_key_file=token_key_file)
+                   idp_section=idp_section, data_dir=data_dir, throttle_off=throttle_off,
+                   backend=backend, pg_store=pg_store, token_key_file=token_key_file)
         if env:
             d.env.update(env)
         self.daemons.append(d)

@@ -1,5 +1,6 @@
 """IdP JWTs: signature, algorithm allow-list, claims, leeway, user matching (CONTRACT 1, 2, 8)."""
 
+import base64
 import time
 
 import pytest
@@ -153,3 +154,152 @@ def test_bearer_credential_with_surrounding_garbage_is_401(server, make_jwt):
 def test_b64url_helper_sanity():
     # guards the hand-crafted tokens above against a broken helper
     assert b64url(b"\xfb\xff") == "-_8"
+
+
+# ---------------------------------------------------------------------------
+# Header types: RFC 9068 access tokens (typ at+jwt) authenticate exactly as
+# typ JWT ones do, and the same attack corpus is refused the same way for each.
+
+# None: no typ in the header at all
+TYPES = [None, "JWT", "at+jwt", "application/at+jwt", "AT+JWT", "application/jwt"]
+KEYS = [("rsa-1", "RS256"), ("ec-1", "ES256")]
+
+
+def _typed(idp, typ, key="rsa-1", alg="RS256", **kw):
+    return idp.make_jwt(key=key, alg=alg, extra_headers={"typ": typ}, **kw)
+
+
+def _header(token):
+    import json
+
+    h = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+
+
+def _with_sig(token, sig: bytes):
+    h, p, _s = token.split(".")
+    return h + "." + p + "." + b64url(sig)
+
+
+def _sig(token) -> bytes:
+    s = token.split(".")[2]
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _es256_der(idp, typ, **claims_kw):
+    """ES256 signed right, but with the signature as DER, not the raw r||s JWS wants."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    header = {"alg": "ES256", "kid": "ec-1"}
+    if typ is not None:
+        header["typ"] = typ
+    signing_input = b64url_json(header) + "." + b64url_json(idp.claims(**claims_kw))
+    der = idp.keys["ec-1"].sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
+    assert len(der) != 64
+    return signing_input + "." + b64url(der)
+
+
+def _flip(data: bytes, i: int) -> bytes:
+    return data[:i] + bytes([data[i] ^ 1]) + data[i + 1:]
+
+
+@pytest.mark.parametrize("key, alg", KEYS)
+@pytest.mark.parametrize("typ", TYPES)
+def test_good_token_of_every_type_authenticates_like_typ_jwt(server, idp, typ, key, alg):
+    baseline = _typed(idp, "JWT", key, alg)
+    token = _typed(idp, typ, key, alg)
+    assert _header(token).get("typ") == typ
+    # the same principal: the admin sees every user, the member only itself
+    assert ok_json(server.get(PATH, token)) == ok_json(server.get(PATH, baseline))
+    member = ok_json(server.get(PATH, _typed(idp, typ, key, alg, sub="member-1")))
+    assert [u["email"] for u in member] == ["member@example.com"]
+    # and what the principal creates is recorded as the admin's
+    made = ok_json(server.post(tokens_path(), token, json={"description": "typ %s" % typ}))
+    ref = ok_json(server.post(tokens_path(), baseline, json={"description": "t"}))
+    assert made["createdBy"] == ref["createdBy"]
+
+
+def _resigned(builder):
+    """builder(token) of a good token of that type and key."""
+    return lambda idp, typ, key, alg: builder(_typed(idp, typ, key, alg))
+
+
+# label -> builder(idp, typ, key, alg): the same attacks under each header type, for
+# RS256 by rsa-1 and ES256 by ec-1
+KEYED_REFUSALS = {
+    "tampered payload": lambda idp, typ, key, alg: (
+        lambda t: t.split(".")[0] + "." + b64url_json(idp.claims(sub="admin-1", exp_offset=7200))
+        + "." + t.split(".")[2])(_typed(idp, typ, key, alg, sub="member-1")),
+    "tampered signature": _resigned(lambda t: _with_sig(t, _flip(_sig(t), 5))),
+    "signature one byte short": _resigned(lambda t: _with_sig(t, _sig(t)[:-1])),
+    "signature one zero byte longer": _resigned(lambda t: _with_sig(t, b"\0" + _sig(t))),
+    "expired": lambda idp, typ, key, alg: _typed(idp, typ, key, alg, exp_offset=-300),
+    "wrong audience": lambda idp, typ, key, alg: _typed(idp, typ, key, alg, aud="other-api"),
+    "wrong issuer": lambda idp, typ, key, alg: _typed(idp, typ, key, alg,
+                                                      iss="https://evil.test/"),
+    "kid of the other key type": lambda idp, typ, key, alg: _typed(
+        idp, typ, key, alg, kid={"rsa-1": "ec-1", "ec-1": "rsa-1"}[key]),
+}
+
+# label -> (key, alg, builder) for attacks that concern one kind of key only
+FIXED_REFUSALS = {
+    "RS256 by a key not in the JWKS": ("rsa-1", "RS256", lambda idp, typ, key, alg:
+                                       _typed(idp, typ, "rogue-rsa", "RS256")),
+    "HS256 keyed with the RSA public key": ("rsa-1", "RS256", lambda idp, typ, key, alg:
+                                            idp.hs256_with_public_pem(typ=typ)),
+    "HS256 keyed with the RSA public key, no kid": ("rsa-1", "RS256", lambda idp, typ, key, alg:
+                                                    idp.hs256_with_public_pem(kid=None, typ=typ)),
+    "alg none": ("rsa-1", "RS256", lambda idp, typ, key, alg: idp.unsigned_jwt(typ=typ)),
+    "alg none with a signature part": ("rsa-1", "RS256", lambda idp, typ, key, alg:
+                                       idp.unsigned_jwt(typ=typ) + "c2lnbmF0dXJl"),
+    # the raw r||s of ES256 is exactly 64 bytes
+    "ES256 signature as DER": ("ec-1", "ES256", lambda idp, typ, key, alg: _es256_der(idp, typ)),
+    "ES256 signature of 63 bytes": ("ec-1", "ES256", _resigned(lambda t: _with_sig(t, _sig(t)[:63]))),
+    "ES256 signature of 65 bytes": ("ec-1", "ES256",
+                                    _resigned(lambda t: _with_sig(t, _sig(t) + b"\0"))),
+    "ES256 signature of 96 bytes": ("ec-1", "ES256",
+                                    _resigned(lambda t: _with_sig(t, _sig(t) + _sig(t)[:32]))),
+    "ES256 signature all zero": ("ec-1", "ES256", _resigned(lambda t: _with_sig(t, bytes(64)))),
+}
+
+ATTACKS = [(label, key, alg, build) for label, build in KEYED_REFUSALS.items()
+           for key, alg in KEYS] + [(label, key, alg, build)
+                                    for label, (key, alg, build) in FIXED_REFUSALS.items()]
+
+
+@pytest.mark.parametrize("label, key, alg, build", ATTACKS,
+                         ids=["%s-%s" % (a[0], a[2]) for a in ATTACKS])
+def test_attack_is_refused_the_same_under_every_type(server, idp, label, key, alg, build):
+    messages = {}
+    for typ in TYPES:
+        token = build(idp, typ, key, alg)
+        assert _header(token).get("typ") == typ
+        messages[typ] = assert_error(server.get(PATH, token), 401)["message"]
+    # refused identically: the one answer the typ JWT token gets
+    assert set(messages.values()) == {messages["JWT"]}, messages
+    assert "type" not in messages["JWT"], messages
+
+
+@pytest.mark.parametrize("typ", ["logout+jwt", "application/logout+jwt", "secevent+jwt",
+                                 "JOSE", "text/jwt", "at+jwt "])
+def test_other_explicit_type_is_refused_naming_it(server, idp, typ):
+    for key, alg in KEYS:
+        r = server.get(PATH, _typed(idp, typ, key, alg))
+        body = assert_error(r, 401)
+        assert body["message"] == 'the token\'s type "%s" is not accepted here' % (
+            typ.replace(" ", "?")), body
+        assert "well-formed" not in body["message"]
+
+
+def test_refused_type_is_named_bounded_and_sanitised(server, idp):
+    body = assert_error(server.get(PATH, _typed(idp, "x" * 5000)), 401)
+    assert body["message"] == 'the token\'s type "%s..." is not accepted here' % ("x" * 32)
+    body = assert_error(server.get(PATH, _typed(idp, 'a"b\\c\n\u00e9<')), 401)
+    assert body["message"] == 'the token\'s type "a?b?c???<" is not accepted here'
+
+
+def test_typ_that_is_not_a_string_is_malformed(server, idp):
+    for typ in (1, ["at+jwt"], {"t": "JWT"}):
+        token = idp.make_jwt(extra_headers={"typ": typ})
+        assert_error(server.get(PATH, token), 401, contains="not a well-formed JWT")

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from conftest import (
+    past_rfc3339,
     ACCOUNT_A,
     ACCOUNT_B,
     CLUSTER_A,
@@ -179,6 +180,10 @@ def test_token_of_another_account_is_unknown_here(server):
     assert_error(server.authorize(t_b, db_b, "write", account=ACCOUNT_A, cluster=CLUSTER_A), 401)
 
 
+# When the seeded "expired" token expired: a year before the test runs.
+EXPIRED_AT = past_rfc3339(days=365)
+
+
 def _seed_with_database_tokens(secrets):
     seed = default_seed()
     seed["clusters"].append({"id": CLUSTER_A2, "accountId": ACCOUNT_A, "name": "cluster-a2"})
@@ -188,7 +193,7 @@ def _seed_with_database_tokens(secrets):
     ]
     seed["databaseTokens"] = [
         {"accountId": ACCOUNT_A, "clusterId": CLUSTER_A, "description": "expired",
-         "accessToken": secrets[0], "expiresAt": "2020-01-01T00:00:00Z",
+         "accessToken": secrets[0], "expiresAt": EXPIRED_AT,
          "permissions": [{"action": "read", "resource": "shared"}]},
         {"accountId": ACCOUNT_A, "clusterId": CLUSTER_A2, "description": "other cluster",
          "accessToken": secrets[1], "permissions": [{"action": "read", "resource": "*"}]},
@@ -203,7 +208,7 @@ def test_expired_token_and_token_of_another_cluster_are_401(daemon_factory):
     # expired tokens are still listed (only revoked ones are left out)
     listed = ok_json(d.get(db_tokens_path(), d.jwt("admin")))
     assert [(t["description"], t["expiresAt"]) for t in listed] == [
-        ("expired", "2020-01-01T00:00:00.000Z")]
+        ("expired", EXPIRED_AT)]
     assert_allowed(d.authorize(secrets[1], "shared", "read", cluster=CLUSTER_A2))
     r = d.authorize(secrets[1], "shared", "read", cluster=CLUSTER_A)
     assert_error(r, 401)

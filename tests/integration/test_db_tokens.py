@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from conftest import (
+    dated, future_rfc3339, past_rfc3339,
     ACCOUNT_A,
     ACCOUNT_B,
     CLUSTER_A,
@@ -141,26 +142,30 @@ def test_unknown_fields_are_400(server):
 
 
 def test_expires_at_is_normalised(server):
-    body = server.create_db_token(expiresAt="2030-01-01T01:00:00+01:00")
-    assert body["expiresAt"] == "2030-01-01T00:00:00.000Z"
+    body = server.create_db_token(expiresAt=dated("{y}-12-31T23:30:00-01:00"))
+    assert body["expiresAt"] == dated("{y1}-01-01T00:30:00.000Z")
     assert set(body) == TOKEN_KEYS | {"accessToken", "expiresAt"}
-    assert get_token(server, body["id"])["expiresAt"] == "2030-01-01T00:00:00.000Z"
+    assert get_token(server, body["id"])["expiresAt"] == dated("{y1}-01-01T00:30:00.000Z")
 
 
+# FUTURE and PAST stand for dates computed when the test runs, never fixed ones.
 @pytest.mark.parametrize("fields, status_ok", [
-    ({"expirationType": "datetime", "expiresAt": "2031-01-01T00:00:00Z"}, True),
+    ({"expirationType": "datetime", "expiresAt": "FUTURE"}, True),
     ({"expirationType": "noExpiration"}, True),
     ({"expirationType": "datetime"}, False),
-    ({"expirationType": "noExpiration", "expiresAt": "2031-01-01T00:00:00Z"}, False),
+    ({"expirationType": "noExpiration", "expiresAt": "FUTURE"}, False),
     ({"expirationType": "never"}, False),
     ({"expirationType": 1}, False),
-    ({"expiresAt": "2001-01-01T00:00:00Z"}, False),
+    ({"expiresAt": "PAST"}, False),
     ({"expiresAt": "tomorrow"}, False),
     ({"expiresAt": None}, True),
 ])
 def test_expiration_type_and_expires_at(server, fields, status_ok):
     body = {"description": "exp"}
     body.update(fields)
+    when = {"FUTURE": future_rfc3339(days=400), "PAST": past_rfc3339(days=400)}
+    if body.get("expiresAt") in when:
+        body["expiresAt"] = when[body["expiresAt"]]
     r = server.post(db_tokens_path(), server.jwt("admin"), json=body)
     if not status_ok:
         assert_error(r, 400)
@@ -259,7 +264,7 @@ def test_update_errors(server):
     p = db_tokens_path(token_id=t["id"])
     assert_error(server.patch(p, admin, json={}), 400)
     assert_error(server.patch(p, admin, json={"permissions": [perm("read", unique_name())]}), 400)
-    assert_error(server.patch(p, admin, json={"expiresAt": "2031-01-01T00:00:00Z"}), 400,
+    assert_error(server.patch(p, admin, json={"expiresAt": future_rfc3339(days=30)}), 400,
                  contains="expiry")
     assert_error(server.patch(p, admin, json={"accessToken": "x"}), 400, contains="accessToken")
     assert_error(server.patch(p, admin, json={"description": ""}), 400)

@@ -1,6 +1,11 @@
-"""The documentation files that mirror the code stay equal to it."""
+"""The documentation files that mirror the code stay equal to it, and read as written."""
+import difflib
+import glob
 import os
+import re
 import subprocess
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -64,3 +69,145 @@ def test_fuzzer_covers_every_json_route():
     assert len(routes) >= 10
     missing = routes - fuzzed
     assert not missing, "JSON routes tests/fuzz/fuzz_request.c does not fuzz: %s" % sorted(missing)
+
+
+# ---------------------------------------------------------------------------
+# Markdown structure of README.md and docs/*.md: no heading repeated next to
+# itself (a merge that kept both sides), no ordered list that counts wrong
+# (a step listed twice, a step lost, a paragraph that Markdown takes for a list).
+
+MARKDOWN_FILES = ["README.md"] + sorted(
+    os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")
+_ORDERED = re.compile(r"^( *)(\d{1,9})[.)](?:\s+|$)")
+_BULLET = re.compile(r"^( *)[-*+](?:\s+|$)")
+# How alike two adjacent headings may be. The most alike adjacent pair in the
+# docs today ("Configuration" / "Checking a configuration") scores 0.70.
+NEAR_DUPLICATE_RATIO = 0.85
+
+
+def _outside_fences(text):
+    """(line number, line, is_fence_opening) of every line that is not inside a
+    fenced code block: the opening fence line is given (it ends or continues a
+    list like any block), its contents and closing fence are not."""
+    fence = None
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
+                    and not line.strip()[len(m.group(1)):].strip():
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+        yield n, line, bool(m)
+
+
+def _headings(text):
+    return [(n, len(m.group(1)), m.group(2) or "")
+            for n, line, fence in _outside_fences(text)
+            if not fence and (m := _HEADING.match(line))]
+
+
+def _heading_words(title):
+    """The words of a heading, lower-cased, a plural s dropped: "Identity
+    providers" and "identity provider" are the same heading."""
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w
+                    for w in re.findall(r"[a-z0-9]+", title.lower()))
+
+
+def heading_problems(text):
+    """Headings that repeat the one before them (same or nearly the same words),
+    and headings that repeat a sibling (same level, same parent)."""
+    problems = []
+    hs = _headings(text)
+    for (n1, _l1, t1), (n2, _l2, t2) in zip(hs, hs[1:]):
+        w1, w2 = _heading_words(t1), _heading_words(t2)
+        if w1 == w2 or difflib.SequenceMatcher(None, w1, w2).ratio() >= NEAR_DUPLICATE_RATIO:
+            problems.append("line %d: heading %r repeats the heading %r of line %d"
+                            % (n2, t2, t1, n1))
+    seen = {}  # (parent line, level, words) -> line
+    parents = []  # (level, line) of the open headings
+    for n, level, title in hs:
+        while parents and parents[-1][0] >= level:
+            parents.pop()
+        key = (parents[-1][1] if parents else 0, level, _heading_words(title))
+        if key in seen and not any(p.startswith("line %d:" % n) for p in problems):
+            problems.append("line %d: heading %r repeats the sibling heading of line %d"
+                            % (n, title, seen[key]))
+        seen.setdefault(key, n)
+        parents.append((level, n))
+    return problems
+
+
+def ordered_list_problems(text):
+    """Ordered lists that do not count 1, 2, 3…: an item whose number is not the
+    one before plus one, and a list that starts past 1 (which is also what a
+    paragraph beginning with "204." becomes)."""
+    problems = []
+    lists = []  # open ordered lists: [marker indent, content column, last number]
+    previous = "blank"  # the line before: blank, text (a paragraph goes on) or block
+    for n, line, fence in _outside_fences(text):
+        if not line.strip():
+            previous = "blank"
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        item = None if fence else _ORDERED.match(line)
+        block_start = fence or item or _HEADING.match(line) or _BULLET.match(line) \
+            or line.lstrip().startswith((">", "|"))
+        if previous == "text" and not block_start:
+            continue  # a paragraph's lazy continuation line
+        sibling = False
+        while lists and indent < lists[-1][1]:
+            if item and indent >= lists[-1][0]:
+                sibling = True
+                break
+            lists.pop()
+        if item:
+            number = int(item.group(2))
+            if sibling:
+                if number != lists[-1][2] + 1:
+                    problems.append("line %d: item %d follows item %d" % (n, number, lists[-1][2]))
+                lists[-1][2] = number
+            elif previous == "text" and number != 1:
+                continue  # only a 1. interrupts a paragraph: this is its text
+            else:
+                if number != 1:
+                    problems.append("line %d: an ordered list starts at %d (a paragraph that "
+                                    "begins with a number and a dot is a list to Markdown)"
+                                    % (n, number))
+                lists.append([indent, len(item.group(0)), number])
+        previous = "block" if (fence or _HEADING.match(line)) else "text"
+    return problems
+
+
+@pytest.mark.parametrize("name", MARKDOWN_FILES)
+def test_no_heading_repeats_its_neighbour(name):
+    with open(os.path.join(ROOT, name)) as f:
+        problems = heading_problems(f.read())
+    assert not problems, "%s:\n%s" % (name, "\n".join(problems))
+
+
+@pytest.mark.parametrize("name", MARKDOWN_FILES)
+def test_ordered_lists_count_one_two_three(name):
+    with open(os.path.join(ROOT, name)) as f:
+        problems = ordered_list_problems(f.read())
+    assert not problems, "%s:\n%s" % (name, "\n".join(problems))
+
+
+def test_markdown_checks_find_what_they_are_for():
+    """The two checks above, on the texts that slipped through before they existed."""
+    assert heading_problems("## Failed\n\ntext\n\n## Identity provider\n## Identity providers\n\n"
+                            "text\n") != []
+    assert heading_problems("# T\n\n## Object\n\nx\n\n## List\n\n## Object\n") != []
+    assert heading_problems("# T\n\n## A\n\n### Object\n\n## B\n\n### Object\n") == []
+    assert heading_problems("# Configuration\n\n## Checking a configuration\n") == []
+    step = "1. `http.c` allocates the\n   per-request state.\n"
+    assert ordered_list_problems(step + step + "2. dispatch\n3. handler\n") != []
+    assert ordered_list_problems("1. a\n3. c\n") != []
+    assert ordered_list_problems("### Revoke\n\n204. Revoking again is 204.\n") != []
+    assert ordered_list_problems("1. a\n\n   ```ini\n   2. x\n   ```\n2. b\n   - sub\n"
+                                 "3. c\ncontinued lazily\n4. d\n\ntext\n\n1. again\n") == []
+    assert ordered_list_problems("The answer is\n204. Revoking again.\n") == []

@@ -2,11 +2,13 @@
 
 import datetime as dt
 import json
+import subprocess
 import time
 
 import pytest
 
 from conftest import (
+    dated, future_rfc3339, past_rfc3339,
     ACCOUNT_A,
     ACCOUNT_B,
     MGMT_TOKEN_RE,
@@ -71,24 +73,37 @@ def test_two_tokens_have_different_ids_and_secrets(server):
     assert a["accessToken"] != b["accessToken"]
 
 
+# {y} is a year ahead of today and {y1} the one after (conftest.dated): never a fixed
+# date, so that the test passes on any day.
 @pytest.mark.parametrize(
     "given, answered",
     [
-        ("2030-01-01T01:00:00+01:00", "2030-01-01T00:00:00.000Z"),
-        ("2030-01-01T00:00:00Z", "2030-01-01T00:00:00.000Z"),
-        ("2030-06-15T12:30:45.500Z", "2030-06-15T12:30:45.500Z"),
-        ("2030-06-15T12:30:45-02:30", "2030-06-15T15:00:45.000Z"),
-        # as `date -Iseconds` prints it
-        ("2026-11-28T18:00:00+00:00", "2026-11-28T18:00:00.000Z"),
+        ("{y}-01-01T01:00:00+01:00", "{y}-01-01T00:00:00.000Z"),
+        ("{y}-01-01T00:00:00Z", "{y}-01-01T00:00:00.000Z"),
+        ("{y}-06-15T12:30:45.500Z", "{y}-06-15T12:30:45.500Z"),
+        ("{y}-06-15T12:30:45-02:30", "{y}-06-15T15:00:45.000Z"),
+        ("{y}-12-31T23:30:00-01:00", "{y1}-01-01T00:30:00.000Z"),
+        ("{y}-07-01t00:00:00.999999+14:00", "{y}-06-30T10:00:00.999Z"),
     ],
 )
 def test_create_with_expires_at_is_normalised_to_utc_ms(server, given, answered):
+    given, answered = dated(given, years=3), dated(answered, years=3)
     body = server.create_token("expiring", expiresAt=given)
     assert body["expiresAt"] == answered
     assert set(body) == BASE_KEYS | {"accessToken", "expiresAt"}
     assert body["status"] == "active"
     again = server.get_token(body["id"])
     assert again["expiresAt"] == answered
+
+
+def test_create_with_expires_at_as_date_prints_it(server):
+    """`date -Iseconds` output, as the docs' examples make it (run here, a week ahead)."""
+    given = subprocess.run(["date", "-u", "-d", "+7 days", "-Iseconds"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert given.endswith("+00:00"), given
+    body = server.create_token("expiring", expiresAt=given)
+    assert body["expiresAt"] == given[:-len("+00:00")] + ".000Z"
+    assert server.get_token(body["id"])["expiresAt"] == body["expiresAt"]
 
 
 def test_fresh_token_has_no_optional_fields(server):
@@ -101,7 +116,7 @@ def test_fresh_token_has_no_optional_fields(server):
 
 
 def test_get_one_equals_create_answer_without_secret(server):
-    created = server.create_token("compare me", expiresAt="2031-02-03T04:05:06.789Z")
+    created = server.create_token("compare me", expiresAt=dated("{y}-02-03T04:05:06.789Z"))
     got = server.get_token(created["id"])
     expected = dict(created)
     del expected["accessToken"]
@@ -172,15 +187,15 @@ BAD_JSON_BODIES = [
     ("description is null", {"description": None}, None),
     ("description is a list", {"description": ["x"]}, None),
     ("description is an object", {"description": {"x": 1}}, None),
-    ("expiresAt in the past", {"description": "x", "expiresAt": "2020-01-01T00:00:00Z"}, None),
+    ("expiresAt in the past", {"description": "x", "expiresAt": past_rfc3339(days=400)}, None),
     ("expiresAt a minute ago", {"description": "x",
                                 "expiresAt": rfc3339(now_utc() - dt.timedelta(minutes=1))}, None),
     ("expiresAt words", {"description": "x", "expiresAt": "tomorrow"}, None),
-    ("expiresAt date only", {"description": "x", "expiresAt": "2030-01-01"}, None),
-    ("expiresAt without offset", {"description": "x", "expiresAt": "2030-01-01T00:00:00"}, None),
-    ("expiresAt month 13", {"description": "x", "expiresAt": "2030-13-01T00:00:00Z"}, None),
-    ("expiresAt February 30", {"description": "x", "expiresAt": "2030-02-30T00:00:00Z"}, None),
-    ("expiresAt hour 25", {"description": "x", "expiresAt": "2030-01-01T25:00:00Z"}, None),
+    ("expiresAt date only", {"description": "x", "expiresAt": dated("{y}-01-01")}, None),
+    ("expiresAt without offset", {"description": "x", "expiresAt": dated("{y}-01-01T00:00:00")}, None),
+    ("expiresAt month 13", {"description": "x", "expiresAt": dated("{y}-13-01T00:00:00Z")}, None),
+    ("expiresAt February 30", {"description": "x", "expiresAt": dated("{y}-02-30T00:00:00Z")}, None),
+    ("expiresAt hour 25", {"description": "x", "expiresAt": dated("{y}-01-01T25:00:00Z")}, None),
     ("expiresAt is a number", {"description": "x", "expiresAt": 1893456000}, None),
     ("expiresAt empty", {"description": "x", "expiresAt": ""}, None),
     ("unknown field", {"description": "x", "bogusField": 1}, "bogusField"),

@@ -5,6 +5,7 @@ import signal
 import pytest
 
 from conftest import (
+    dated,
     ACCOUNT_A,
     ACCOUNT_B,
     CLUSTER_A,
@@ -29,7 +30,7 @@ def test_restart_keeps_tokens_and_revocations(fresh_server):
     admin = d.jwt("admin")
     t1 = d.create_token("one")
     t2 = d.create_token("two")
-    t3 = d.create_token("three", expiresAt="2031-05-06T07:08:09.010Z")
+    t3 = d.create_token("three", expiresAt=dated("{y}-05-06T07:08:09.010Z"))
     assert_status(d.delete(tokens_path(token_id=t2["id"]), admin), 204)
     tokens_before = d.list_tokens()
     users_before = ok_json(d.get(users_path(), admin))
@@ -89,7 +90,7 @@ def _seed_with_tokens(secret_a, secret_b):
         {"accountId": ACCOUNT_A, "description": "seeded ci", "accessToken": secret_a,
          "createdBy": "admin@example.com"},
         {"accountId": ACCOUNT_A, "description": "seeded expiring", "accessToken": secret_b,
-         "createdBy": "emailonly@example.com", "expiresAt": "2031-01-01T00:00:00+00:00"},
+         "createdBy": "emailonly@example.com", "expiresAt": dated("{y}-01-01T00:00:00+00:00")},
     ]
     return seed
 
@@ -107,7 +108,7 @@ def test_seeded_token_authenticates_and_seed_is_idempotent(daemon_factory):
     assert b["createdBy"] == d.user_id("emailonly")
     assert a["status"] == "active" and b["status"] == "active"
     assert "expiresAt" not in a
-    assert b["expiresAt"] == "2031-01-01T00:00:00.000Z"
+    assert b["expiresAt"] == dated("{y}-01-01T00:00:00.000Z")
     assert a["accountId"] == ACCOUNT_A
     for t in tokens:
         assert "accessToken" not in t

@@ -1,5 +1,7 @@
 """Failed-authentication throttling per client address ([auth] failed_auth_*)."""
+import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +97,50 @@ def test_bad_throttle_config_is_refused(daemon_factory):
     res = d.cli("check-config")
     assert res.returncode == 1, res.stderr
     assert "failed_auth_per_minute" in res.stderr
+
+
+# Defaults: production throttles after 20 refusals; testing mode does not
+# throttle unless [auth] failed_auth_* is set (docs/configuration.md).
+
+TESTING = "[testing]\nenabled = true\n"
+
+
+def test_production_default_throttles_after_20(daemon_factory):
+    d = daemon_factory(throttle_off=False)
+    for _ in range(20):
+        assert_error(bad(d), 401)
+    assert_error(bad(d), 429)
+
+
+def test_testing_mode_default_never_throttles(daemon_factory):
+    d = daemon_factory(config_extra=TESTING, throttle_off=False)
+    for _ in range(100):
+        assert_error(bad(d), 401)
+    assert "throttling is off in testing mode" in d.log_since_start()
+
+
+def test_testing_mode_with_explicit_burst_throttles(daemon_factory):
+    d = daemon_factory(config_extra=TESTING + THROTTLED, throttle_off=False)
+    for _ in range(3):
+        assert_error(bad(d), 401)
+    assert_error(bad(d), 429)
+
+
+def test_testing_mode_explicit_burst_from_environment(daemon_factory):
+    d = daemon_factory(config_extra=TESTING, throttle_off=False,
+                       env={"MGMTD_AUTH_FAILED_AUTH_BURST": "2"})
+    for _ in range(2):
+        assert_error(bad(d), 401)
+    assert_error(bad(d), 429)
+
+
+def test_make_run_config_never_throttles(daemon_factory):
+    """config/dev.ini, as `make run` uses it, answers every bad credential with 401."""
+    root = Path(__file__).resolve().parents[2]
+    d = daemon_factory(start=False, data_dir=":memory:")
+    d.config_path.write_text((root / "config" / "dev.ini").read_text())
+    d.seed = json.loads((root / "config" / "dev-seed.json").read_text())
+    d.write_seed()
+    d.start()
+    for _ in range(50):
+        assert_error(bad(d), 401)

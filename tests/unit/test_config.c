@@ -18,10 +18,11 @@
 static char tmpdir[] = "/tmp/mgmtd-test-config-XXXXXX";
 
 /* Every MGMTD_ variable a test may set, cleared around each test. */
-static const char *const env_vars[] = {
-    "MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",      "MGMTD_IDP_JWKS_FILE",
-    "MGMTD_DEV_IDP_ENABLED",        "MGMTD_IDP_ALGORITHMS",      "MGMTD_IDP_AUTH0_LEEWAY",
-    "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY"};
+static const char *const env_vars[] = {"MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",
+                                       "MGMTD_IDP_JWKS_FILE",          "MGMTD_DEV_IDP_ENABLED",
+                                       "MGMTD_IDP_ALGORITHMS",         "MGMTD_IDP_AUTH0_LEEWAY",
+                                       "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY",
+                                       "MGMTD_AUTH_FAILED_AUTH_BURST", "MGMTD_TESTING_ENABLED"};
 
 static void clear_env(void)
 {
@@ -156,6 +157,10 @@ static void test_example_round_trip(void **state)
 	assert_int_equal(config_load_file(&got, path, &errs), 0);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(errs.count, 0);
+	/* the file names every key, so each counts as given; the values are the defaults */
+	assert_true(config_given(&got, "server", "listen"));
+	assert_true(config_given(&got, "auth", "failed_auth_burst"));
+	memset(got.given, 0, sizeof(got.given));
 	assert_memory_equal(&want, &got, sizeof(want));
 	free(text);
 }
@@ -971,6 +976,60 @@ static void test_algorithm_mask(void **state)
 	}
 }
 
+/*
+ * Testing mode turns throttling off unless a failed_auth_* option was given,
+ * by the file, the environment or a flag; a default never counts as given.
+ */
+static void test_testing_mode_throttle(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+
+	config_defaults(&cfg);
+	assert_false(config_given(&cfg, "auth", "failed_auth_burst"));
+	assert_int_equal(config_failed_auth_burst(&cfg), 20); /* production default */
+
+	assert_int_equal(load_text(&cfg, "[testing]\nenabled = true\n", &errs, NULL), 0);
+	assert_true(config_given(&cfg, "testing", "enabled"));
+	assert_int_equal(config_failed_auth_burst(&cfg), 0);
+
+	/* an explicit burst, even the default value, keeps throttling on */
+	assert_int_equal(load_text(&cfg, "[auth]\nfailed_auth_burst = 20\n", &errs, NULL), 0);
+	assert_int_equal(config_failed_auth_burst(&cfg), 20);
+
+	/* any of the three keys counts */
+	config_defaults(&cfg);
+	assert_int_equal(
+	    load_text(&cfg, "[testing]\nenabled = true\n[auth]\nfailed_auth_per_minute = 5\n",
+	              &errs, NULL),
+	    0);
+	assert_int_equal(config_failed_auth_burst(&cfg), 20);
+
+	/* the environment and flags count too */
+	config_defaults(&cfg);
+	setenv("MGMTD_TESTING_ENABLED", "true", 1);
+	assert_int_equal(config_apply_env(&cfg, &errs), 0);
+	assert_int_equal(config_failed_auth_burst(&cfg), 0);
+	setenv("MGMTD_AUTH_FAILED_AUTH_BURST", "7", 1);
+	assert_int_equal(config_apply_env(&cfg, &errs), 0);
+	assert_int_equal(config_failed_auth_burst(&cfg), 7);
+	clear_env();
+
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "testing", "enabled", "true", "--flag", &errs), 0);
+	assert_int_equal(config_failed_auth_burst(&cfg), 0);
+	assert_int_equal(config_set(&cfg, "auth", "failed_auth_burst", "3", "--flag", &errs), 0);
+	assert_int_equal(config_failed_auth_burst(&cfg), 3);
+
+	/* a refused value is not "given" */
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "testing", "enabled", "true", "--flag", &errs), 0);
+	assert_int_equal(config_set(&cfg, "auth", "failed_auth_burst", "-1", "--flag", &errs), 1);
+	assert_false(config_given(&cfg, "auth", "failed_auth_burst"));
+	assert_int_equal(config_failed_auth_burst(&cfg), 0);
+	assert_false(config_given(&cfg, "no", "such"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -982,7 +1041,7 @@ int main(void)
 	    cmocka_unit_test(test_validate),           cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_split_listen),       cmocka_unit_test(test_algorithm_mask),
 	    cmocka_unit_test(test_named_sections),     cmocka_unit_test(test_url_allowed),
-	    cmocka_unit_test(test_memory_and_dev_idp),
+	    cmocka_unit_test(test_memory_and_dev_idp), cmocka_unit_test(test_testing_mode_throttle),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,6 +1,8 @@
 /*
- * test_idtoken.c - IdP JWT verification: header checks, alg allow-list, key
- * choice, signatures (libjwt-made and independently made) and claims.
+ * test_idtoken.c - IdP JWT verification: header checks (typ JWT and RFC 9068's
+ * at+jwt), alg allow-list, key choice, signatures (libjwt-made and
+ * independently made) and claims, and one attack corpus run under every
+ * accepted header type.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +13,6 @@
 #include <stdio.h>
 
 #include <jwt.h>
-#include <openssl/ecdsa.h>
 
 #include "idtoken.h"
 #include "testkeys.h"
@@ -27,6 +28,7 @@ struct fixture {
 	char *rsa_priv, *rsa_other_priv, *p256_priv, *p384_priv, *p256_cert_priv;
 	struct jwks *set;
 	struct idtoken_verifier v;
+	const char *label; /* what a failure message names: the corpus's signer and typ */
 };
 
 static struct fixture X;
@@ -133,46 +135,59 @@ static char *join3(const char *a, const char *b, const char *c)
 	return s;
 }
 
-/*
- * A compact JWS made without libjwt, following RFC 7515/7518 (ECDSA as the
- * raw r||s pair), over exactly the header and payload texts given. Caller frees.
- */
-static char *craft(EVP_PKEY *pk, const char *md, const char *header, const char *payload)
+/* Signs input into out (at most cap bytes); returns the signature's length. */
+typedef size_t (*sign_fn)(const void *how, const char *input, unsigned char *out, size_t cap);
+
+/* A compact JWS over exactly the header and payload texts given, signed by fn. Caller frees. */
+static char *compose(const char *header, const char *payload, sign_fn fn, const void *how)
 {
 	char *h = tk_b64url(header, strlen(header));
 	char *p = tk_b64url(payload, strlen(payload));
 	char *input = join3(h, p, "");
-	unsigned char der[1024], raw[2 * 66];
-	const unsigned char *dp = der;
-	size_t derlen = sizeof(der), rawlen;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char sigbin[1024];
+	size_t siglen;
 	char *sig, *tok;
 
 	input[strlen(input) - 1] = '\0'; /* "h.p" */
-	assert_non_null(ctx);
-	assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, pk, NULL), 1);
-	assert_int_equal(
-	    EVP_DigestSign(ctx, der, &derlen, (const unsigned char *)input, strlen(input)), 1);
-	if (EVP_PKEY_is_a(pk, "EC")) {
-		ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)derlen);
-		int fs = (EVP_PKEY_get_bits(pk) + 7) / 8;
-
-		assert_non_null(es);
-		assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, fs), fs);
-		assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + fs, fs), fs);
-		rawlen = 2 * (size_t)fs;
-		ECDSA_SIG_free(es);
-		sig = tk_b64url(raw, rawlen);
-	} else {
-		sig = tk_b64url(der, derlen);
-	}
+	siglen = fn(how, input, sigbin, sizeof(sigbin));
+	sig = tk_b64url(sigbin, siglen);
 	tok = join3(h, p, sig);
-	EVP_MD_CTX_free(ctx);
 	free(h);
 	free(p);
 	free(input);
 	free(sig);
 	return tok;
+}
+
+struct evp_signer {
+	EVP_PKEY *pk;
+	const char *md;
+	bool raw_ec;
+};
+
+static size_t evp_sign(const void *how, const char *input, unsigned char *out, size_t cap)
+{
+	const struct evp_signer *e = how;
+
+	return tk_sign(e->pk, e->md, input, strlen(input), e->raw_ec, out, cap);
+}
+
+/*
+ * A compact JWS made without libjwt, following RFC 7515/7518 (ECDSA as the
+ * raw r||s pair; as OpenSSL's DER when der_ecdsa, which RFC 7518 forbids),
+ * over exactly the header and payload texts given. Caller frees.
+ */
+static char *craft_form(EVP_PKEY *pk, const char *md, const char *header, const char *payload,
+                        bool der_ecdsa)
+{
+	const struct evp_signer e = {pk, md, !der_ecdsa};
+
+	return compose(header, payload, evp_sign, &e);
+}
+
+static char *craft(EVP_PKEY *pk, const char *md, const char *header, const char *payload)
+{
+	return craft_form(pk, md, header, payload, false);
 }
 
 static char *craft_claims(EVP_PKEY *pk, const char *md, const char *header, json_t *claims)
@@ -187,6 +202,19 @@ static char *craft_claims(EVP_PKEY *pk, const char *md, const char *header, json
 	return tok;
 }
 
+/* The claims as a base64url payload part. Takes the reference. Caller frees. */
+static char *claims_part(json_t *claims)
+{
+	char *cj = json_dumps(claims, JSON_COMPACT);
+	char *p;
+
+	assert_non_null(cj);
+	p = tk_b64url(cj, strlen(cj));
+	free(cj);
+	json_decref(claims);
+	return p;
+}
+
 /* Verifies tok (and frees it), expecting want. */
 static void expect(char *tok, enum idtoken_result want)
 {
@@ -194,8 +222,8 @@ static void expect(char *tok, enum idtoken_result want)
 	enum idtoken_result got = idtoken_verify(&X.v, tok, NOW, &c);
 
 	if (got != want)
-		fail_msg("got %d (%s), want %d (%s)", got, idtoken_result_message(got), want,
-		         idtoken_result_message(want));
+		fail_msg("%sgot %d (%s), want %d (%s)", X.label ? X.label : "", got,
+		         idtoken_result_message(got), want, idtoken_result_message(want));
 	if (got != IDTOKEN_OK)
 		assert_string_equal(c.sub, "");
 	free(tok);
@@ -243,35 +271,460 @@ static void test_good_independent_signatures(void **state)
 	}
 }
 
-static void test_typ(void **state)
+/* A header with alg, and kid and typ when not NULL, as JSON text (escaped). Caller frees. */
+static char *header_text(const char *alg, const char *kid, const char *typ)
 {
-	char *tok;
-	jwt_t *j = NULL;
+	json_t *h = json_pack("{s:s}", "alg", alg);
+	char *s;
 
-	expect(craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS256\",\"typ\":\"jwt\",\"kid\":\"rsa1\"}",
-	                    good_claims()),
-	       IDTOKEN_OK);
-	expect(craft_claims(X.rsa, "SHA256",
-	                    "{\"alg\":\"RS256\",\"typ\":\"logout+jwt\",\"kid\":\"rsa1\"}",
-	                    good_claims()),
-	       IDTOKEN_MALFORMED);
+	assert_non_null(h);
+	if (kid)
+		assert_int_equal(json_object_set_new(h, "kid", json_string(kid)), 0);
+	if (typ)
+		assert_int_equal(json_object_set_new(h, "typ", json_string(typ)), 0);
+	s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_non_null(s);
+	json_decref(h);
+	return s;
+}
+
+/* Who signs a corpus token: a key in the set, its alg and kid, and a kid of the other type. */
+struct signer {
+	EVP_PKEY *pk;
+	const char *md, *alg, *kid, *other_kid;
+};
+
+/* A token signed by sg under header type typ (NULL: no typ). Takes the claims. Caller frees. */
+static char *typed_token(const struct signer *sg, const char *typ, json_t *claims)
+{
+	char *h = header_text(sg->alg, sg->kid, typ);
+	char *tok = craft_claims(sg->pk, sg->md, h, claims);
+
+	free(h);
+	return tok;
+}
+
+/* tok with part idx (0 header, 1 payload, 2 signature) replaced by part. Caller frees. */
+static char *with_part(const char *tok, int idx, const char *part)
+{
+	const char *p1 = strchr(tok, '.') + 1, *p2 = strchr(p1, '.') + 1;
+	char *h = strndup(tok, (size_t)(p1 - 1 - tok));
+	char *p = strndup(p1, (size_t)(p2 - 1 - p1));
+	char *sig = strdup(p2), *out;
+
+	assert_non_null(h);
+	assert_non_null(p);
+	assert_non_null(sig);
+	out = join3(idx == 0 ? part : h, idx == 1 ? part : p, idx == 2 ? part : sig);
+	free(h);
+	free(p);
+	free(sig);
+	return out;
+}
+
+/* The decoded signature of tok, in buf; returns its length. */
+static size_t sig_bytes(const char *tok, unsigned char *buf, size_t cap)
+{
+	const char *sig = strrchr(tok, '.') + 1;
+	size_t len = 0;
+
+	assert_int_equal(sodium_base642bin(buf, cap, sig, strlen(sig), NULL, &len, NULL,
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	                 0);
+	return len;
+}
+
+/* tok with its signature bytes replaced by sig. Caller frees. */
+static char *with_sig(const char *tok, const unsigned char *sig, size_t len)
+{
+	char *b64 = tk_b64url(sig, len);
+	char *out = with_part(tok, 2, b64);
+
+	free(b64);
+	return out;
+}
+
+struct hmac_signer {
+	const char *key;
+	size_t len;
+};
+
+static size_t hmac_sign(const void *how, const char *input, unsigned char *out, size_t cap)
+{
+	const struct hmac_signer *k = how;
+	crypto_auth_hmacsha256_state st;
+
+	assert_true(cap >= crypto_auth_hmacsha256_BYTES);
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)k->key, k->len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)input, strlen(input));
+	crypto_auth_hmacsha256_final(&st, out);
+	return crypto_auth_hmacsha256_BYTES;
+}
+
+/* HS256 keyed with key (the classic confusion: a public key PEM as the secret). Caller frees. */
+static char *hs256_token(const char *key, size_t keylen, const char *header, json_t *claims)
+{
+	const struct hmac_signer k = {key, keylen};
+	char *payload = json_dumps(claims, JSON_COMPACT), *tok;
+
+	assert_non_null(payload);
+	tok = compose(header, payload, hmac_sign, &k);
+	free(payload);
+	json_decref(claims);
+	return tok;
+}
+
+/* Good claims with name set to value (taken). Caller decrefs. */
+static json_t *claims_with(const char *name, json_t *value)
+{
+	json_t *c = good_claims();
+
+	assert_int_equal(json_object_set_new(c, name, value), 0);
+	return c;
+}
+
+/* Verifies tok (and frees it), expecting OK and the claims of want. */
+static void expect_same_principal(char *tok, const struct idtoken_claims *want)
+{
+	struct idtoken_claims c;
+
+	expect(strdup(tok), IDTOKEN_OK);
+	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
+	assert_string_equal(c.sub, want->sub);
+	assert_string_equal(c.email, want->email);
+	assert_int_equal(c.exp, want->exp);
+	assert_int_equal(c.not_before, want->not_before);
+	free(tok);
+}
+
+/* Every spelling RFC 7515 4.1.9, RFC 7519 5.1 and RFC 9068 2.1 allow for the two types. */
+static void test_typ_accepted(void **state)
+{
+	static const char *const typs[] = {
+	    "JWT",    "jwt",    "Jwt",    "application/jwt",    "APPLICATION/JWT",
+	    "at+jwt", "AT+JWT", "At+Jwt", "application/at+jwt", "Application/AT+JWT",
+	};
+	const struct signer sg = {X.rsa, "SHA256", "RS256", "rsa1", "ec256"};
+	struct idtoken_claims base;
+	struct idtoken_header h;
+	char *tok;
+
+	tok = typed_token(&sg, NULL, good_claims());
+	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &base), IDTOKEN_OK);
+	assert_string_equal(base.sub, "user-1");
+	free(tok);
+	for (size_t i = 0; i < sizeof(typs) / sizeof(typs[0]); i++) {
+		tok = typed_token(&sg, typs[i], good_claims());
+		assert_int_equal(idtoken_parse_header(tok, &h), IDTOKEN_OK);
+		assert_string_equal(h.typ, typs[i]);
+		expect_same_principal(tok, &base);
+	}
+}
+
+static void test_typ_refused(void **state)
+{
+	/* Other explicit types: tokens meant for something else (RFC 8725 3.11). */
+	static const char *const typs[] = {
+	    "logout+jwt",
+	    "application/logout+jwt",
+	    "secevent+jwt",
+	    "JWS",
+	    "jose",
+	    "application/jose",
+	    "text/jwt",
+	    "application/application/jwt",
+	    "at+jwt ",
+	    " JWT",
+	    "at+jwt; q=1",
+	    "application/at+jwt/x",
+	    "",
+	    "at-jwt",
+	    "atjwt",
+	    "id_token+jwt",
+	};
+	const struct signer signers[] = {
+	    {X.rsa, "SHA256", "RS256", "rsa1", "ec256"},
+	    {X.p256, "SHA256", "ES256", "ec256", "rsa1"},
+	};
+	char msg[128], want[128];
+	struct idtoken_header h;
+	char *tok;
+
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t i = 0; i < sizeof(typs) / sizeof(typs[0]); i++) {
+			tok = typed_token(&signers[s], typs[i], good_claims());
+			assert_int_equal(idtoken_parse_header(tok, &h), IDTOKEN_TYPE_NOT_ACCEPTED);
+			assert_string_equal(h.alg, "");
+			assert_string_equal(h.kid, "");
+			snprintf(want, sizeof(want), "the token's type \"%s\" is not accepted here",
+			         h.typ);
+			assert_string_equal(
+			    idtoken_describe(IDTOKEN_TYPE_NOT_ACCEPTED, tok, msg, sizeof(msg)),
+			    want);
+			/* a good signature by a known key does not make it acceptable */
+			expect(tok, IDTOKEN_TYPE_NOT_ACCEPTED);
+		}
+	}
+	tok = typed_token(&signers[0], "logout+jwt", good_claims());
+	assert_string_equal(idtoken_describe(IDTOKEN_TYPE_NOT_ACCEPTED, tok, msg, sizeof(msg)),
+	                    "the token's type \"logout+jwt\" is not accepted here");
+	free(tok);
+
+	/* A typ that is not a string is a malformed header, not a type. */
 	expect(craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS256\",\"typ\":1,\"kid\":\"rsa1\"}",
 	                    good_claims()),
 	       IDTOKEN_MALFORMED);
+	expect(craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS256\",\"typ\":null,\"kid\":\"rsa1\"}",
+	                    good_claims()),
+	       IDTOKEN_MALFORMED);
+	expect(craft_claims(X.rsa, "SHA256",
+	                    "{\"alg\":\"RS256\",\"typ\":[\"at+jwt\"],\"kid\":\"rsa1\"}",
+	                    good_claims()),
+	       IDTOKEN_MALFORMED);
+	expect(craft_claims(X.rsa, "SHA256",
+	                    "{\"alg\":\"RS256\",\"typ\":\"at+jwt\\u0000\",\"kid\":\"rsa1\"}",
+	                    good_claims()),
+	       IDTOKEN_MALFORMED);
+	/* Two typs: one reader might take either. */
+	expect(craft_claims(X.rsa, "SHA256",
+	                    "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"typ\":\"logout+jwt\","
+	                    "\"kid\":\"rsa1\"}",
+	                    good_claims()),
+	       IDTOKEN_MALFORMED);
+}
 
-	/*
-	 * at+jwt (RFC 9068) is refused because libjwt 1.10.2 cannot verify it:
-	 * should a libjwt update accept it, this control fails and the refusal
-	 * in idtoken_parse_header can go.
-	 */
-	tok =
-	    craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rsa1\"}",
-	                 good_claims());
-	assert_int_not_equal(jwt_decode(&j, tok, (const unsigned char *)X.set->keys[0].pem,
-	                                (int)X.set->keys[0].pem_len),
-	                     0);
-	assert_null(j);
-	expect(tok, IDTOKEN_MALFORMED);
+/* What a refused typ's message names is bounded and printable, whatever the token says. */
+static void test_typ_refused_message_is_bounded(void **state)
+{
+	const struct signer sg = {X.rsa, "SHA256", "RS256", "rsa1", "ec256"};
+	char long_typ[301], msg[128], tiny[8];
+	char *tok;
+
+	memset(long_typ, 'a', sizeof(long_typ) - 1);
+	long_typ[sizeof(long_typ) - 1] = '\0';
+	tok = typed_token(&sg, long_typ, good_claims());
+	assert_string_equal(idtoken_describe(IDTOKEN_TYPE_NOT_ACCEPTED, tok, msg, sizeof(msg)),
+	                    "the token's type \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not "
+	                    "accepted here");
+	free(tok);
+
+	/* quotes, backslashes, controls, spaces and non-ASCII bytes become '?' */
+	tok = typed_token(&sg, "a\"b\\c\nd e\x01\xc3\xa9", good_claims());
+	assert_string_equal(idtoken_describe(IDTOKEN_TYPE_NOT_ACCEPTED, tok, msg, sizeof(msg)),
+	                    "the token's type \"a?b?c?d?e???\" is not accepted here");
+	/* a buffer too small cuts the sentence, never overruns */
+	assert_string_equal(idtoken_describe(IDTOKEN_TYPE_NOT_ACCEPTED, tok, tiny, sizeof(tiny)),
+	                    "the tok");
+	free(tok);
+
+	/* Other results are described by their plain sentence. */
+	assert_string_equal(idtoken_describe(IDTOKEN_EXPIRED, "a.b.c", msg, sizeof(msg)),
+	                    "the token has expired");
+	assert_string_equal(idtoken_describe(IDTOKEN_TYPE_NOT_ACCEPTED, NULL, msg, sizeof(msg)),
+	                    idtoken_result_message(IDTOKEN_TYPE_NOT_ACCEPTED));
+	assert_string_equal(idtoken_describe(IDTOKEN_MALFORMED, NULL, NULL, 0),
+	                    idtoken_result_message(IDTOKEN_MALFORMED));
+	assert_non_null(strstr(idtoken_result_message(IDTOKEN_TYPE_NOT_ACCEPTED), "type"));
+}
+
+/*
+ * The attack corpus for one signer under one header type: every answer must
+ * be what it is under the other types (the caller runs each).
+ */
+static void attack_corpus(const struct signer *sg, const char *typ,
+                          const struct idtoken_claims *base)
+{
+	const struct jwk *rsa_key = jwks_find(X.set, "rsa1", "RS256");
+	unsigned char sig[1024], bad[1024];
+	char *good = typed_token(sg, typ, good_claims());
+	char *hdr, *part, *tok;
+	char label[64];
+	size_t len;
+	bool ec = strcmp(sg->alg, "ES256") == 0;
+
+	snprintf(label, sizeof(label), "%s, typ %s: ", sg->alg, typ ? typ : "absent");
+	X.label = label;
+
+	expect_same_principal(strdup(good), base);
+
+	/* tampered payload: the admin's claims under the user's signature */
+	part = claims_part(claims_with("sub", json_string("admin-1")));
+	expect(with_part(good, 1, part), IDTOKEN_BAD_SIGNATURE);
+	free(part);
+
+	/* tampered signature: one bit of the first and of the last byte */
+	len = sig_bytes(good, sig, sizeof(sig));
+	memcpy(bad, sig, len);
+	bad[0] ^= 0x01;
+	expect(with_sig(good, bad, len), IDTOKEN_BAD_SIGNATURE);
+	memcpy(bad, sig, len);
+	bad[len - 1] ^= 0x80;
+	expect(with_sig(good, bad, len), IDTOKEN_BAD_SIGNATURE);
+
+	/* signatures of another length: cut, grown, zero-prefixed */
+	expect(with_sig(good, sig, len - 1), IDTOKEN_BAD_SIGNATURE);
+	memcpy(bad, sig, len);
+	bad[len] = 0;
+	expect(with_sig(good, bad, len + 1), IDTOKEN_BAD_SIGNATURE);
+	bad[0] = 0;
+	memcpy(bad + 1, sig, len);
+	expect(with_sig(good, bad, len + 1), IDTOKEN_BAD_SIGNATURE);
+
+	if (ec) {
+		/* the DER ECDSA-Sig OpenSSL makes, instead of the raw r||s JWS wants */
+		json_t *c = good_claims();
+		char *payload = json_dumps(c, JSON_COMPACT);
+
+		assert_non_null(payload);
+		hdr = header_text(sg->alg, sg->kid, typ);
+		tok = craft_form(sg->pk, sg->md, hdr, payload, true);
+		assert_true(sig_bytes(tok, bad, sizeof(bad)) != 64);
+		expect(tok, IDTOKEN_BAD_SIGNATURE);
+		free(hdr);
+		free(payload);
+		json_decref(c);
+		/* r = s = 0, and r beyond the group order */
+		memset(bad, 0, 64);
+		expect(with_sig(good, bad, 64), IDTOKEN_BAD_SIGNATURE);
+		memcpy(bad, sig, 64);
+		memset(bad, 0xff, 32);
+		expect(with_sig(good, bad, 64), IDTOKEN_BAD_SIGNATURE);
+		/* a P-384-sized signature under ES256 */
+		memset(bad, 0x11, 96);
+		expect(with_sig(good, bad, 96), IDTOKEN_BAD_SIGNATURE);
+	}
+
+	/* signed by a key that is not in the set, under a kid that is */
+	{
+		struct signer rogue = *sg;
+
+		rogue.pk = ec ? X.p256_cert : X.rsa_other;
+		expect(typed_token(&rogue, typ, good_claims()), IDTOKEN_BAD_SIGNATURE);
+	}
+
+	/* the claims */
+	expect(typed_token(sg, typ, claims_with("exp", json_integer(NOW - 120))), IDTOKEN_EXPIRED);
+	expect(typed_token(sg, typ, claims_with("aud", json_string("other-api"))),
+	       IDTOKEN_BAD_AUDIENCE);
+	expect(typed_token(sg, typ, claims_with("iss", json_string("https://evil.example.test/"))),
+	       IDTOKEN_BAD_ISSUER);
+	expect(typed_token(sg, typ, claims_with("nbf", json_integer(NOW + 300))),
+	       IDTOKEN_NOT_YET_VALID);
+
+	/* kid of the other key type */
+	{
+		struct signer other = *sg;
+
+		other.kid = sg->other_kid;
+		expect(typed_token(&other, typ, good_claims()), IDTOKEN_UNKNOWN_KEY);
+	}
+
+	/* alg confusion: HS256 keyed with the RSA public PEM, even when the mask names HS256 */
+	X.v.alg_mask |= BIT(JWT_ALG_HS256) | BIT(JWT_ALG_NONE);
+	hdr = header_text("HS256", "rsa1", typ);
+	expect(hs256_token(rsa_key->pem, rsa_key->pem_len, hdr, good_claims()),
+	       IDTOKEN_ALG_NOT_ALLOWED);
+	free(hdr);
+	hdr = header_text("HS256", NULL, typ);
+	expect(hs256_token(rsa_key->pem, rsa_key->pem_len, hdr, good_claims()),
+	       IDTOKEN_ALG_NOT_ALLOWED);
+	free(hdr);
+
+	/* alg none, with an empty and with a made-up signature part */
+	hdr = header_text("none", sg->kid, typ);
+	{
+		char *h = tk_b64url(hdr, strlen(hdr));
+
+		part = claims_part(good_claims());
+		expect(join3(h, part, ""), IDTOKEN_MALFORMED);
+		expect(join3(h, part, "AAAA"), IDTOKEN_ALG_NOT_ALLOWED);
+		free(h);
+		free(part);
+	}
+	free(hdr);
+	X.v.alg_mask &= ~(BIT(JWT_ALG_HS256) | BIT(JWT_ALG_NONE));
+	X.label = NULL;
+	free(good);
+}
+
+/* RS256 and ES256 tokens and their attack corpus, with no typ and each accepted typ. */
+static void test_attack_corpus_under_every_typ(void **state)
+{
+	static const char *const typs[] = {NULL, "JWT", "at+jwt", "application/at+jwt"};
+	const struct signer signers[] = {
+	    {X.rsa, "SHA256", "RS256", "rsa1", "ec256"},
+	    {X.p256, "SHA256", "ES256", "ec256", "rsa1"},
+	};
+	struct idtoken_claims base;
+	char *tok;
+
+	for (size_t s = 0; s < 2; s++) {
+		/* the principal every good token must name, whatever its typ or key */
+		tok = typed_token(&signers[s], NULL, good_claims());
+		assert_int_equal(idtoken_verify(&X.v, tok, NOW, &base), IDTOKEN_OK);
+		assert_string_equal(base.sub, "user-1");
+		assert_string_equal(base.email, "ada@example.com");
+		assert_int_equal(base.exp, NOW + 600);
+		assert_int_equal(base.not_before, NOW);
+		free(tok);
+		for (size_t t = 0; t < sizeof(typs) / sizeof(typs[0]); t++)
+			attack_corpus(&signers[s], typs[t], &base);
+	}
+}
+
+/* ES384's raw signature is 96 bytes; neighbouring lengths and DER are refused. */
+static void test_es_signature_forms(void **state)
+{
+	const struct signer sg = {X.p384, "SHA384", "ES384", "ec384", "rsa1"};
+	unsigned char sig[256], bad[256];
+	char *good = typed_token(&sg, "at+jwt", good_claims());
+	char *hdr = header_text("ES384", "ec384", "at+jwt");
+	size_t len = sig_bytes(good, sig, sizeof(sig));
+	char *tok;
+
+	assert_int_equal(len, 96);
+	expect(strdup(good), IDTOKEN_OK);
+	expect(with_sig(good, sig, 95), IDTOKEN_BAD_SIGNATURE);
+	expect(with_sig(good, sig, 64), IDTOKEN_BAD_SIGNATURE);
+	memcpy(bad, sig, len);
+	bad[96] = 0;
+	expect(with_sig(good, bad, 97), IDTOKEN_BAD_SIGNATURE);
+	tok = craft_form(X.p384, "SHA384", hdr,
+	                 "{\"iss\":\"" ISSUER "\",\"aud\":\"" AUD
+	                 "\",\"sub\":\"user-1\",\"exp\":1700000600}",
+	                 true);
+	expect(tok, IDTOKEN_BAD_SIGNATURE);
+	/* the same token with its raw signature: the DER one failed for its form alone */
+	tok = craft_form(X.p384, "SHA384", hdr,
+	                 "{\"iss\":\"" ISSUER "\",\"aud\":\"" AUD
+	                 "\",\"sub\":\"user-1\",\"exp\":1700000600}",
+	                 false);
+	expect(tok, IDTOKEN_OK);
+	free(hdr);
+	free(good);
+}
+
+/* An RS256 signature is exactly the modulus size. */
+static void test_rsa_signature_length(void **state)
+{
+	const struct signer sg = {X.rsa, "SHA256", "RS256", "rsa1", "ec256"};
+	unsigned char sig[600], bad[600];
+	char *good = typed_token(&sg, "application/at+jwt", good_claims());
+	size_t len = sig_bytes(good, sig, sizeof(sig));
+
+	assert_int_equal(len, 256);
+	expect(strdup(good), IDTOKEN_OK);
+	expect(with_sig(good, sig, 255), IDTOKEN_BAD_SIGNATURE);
+	expect(with_sig(good, sig, 1), IDTOKEN_BAD_SIGNATURE);
+	bad[0] = 0;
+	memcpy(bad + 1, sig, len);
+	expect(with_sig(good, bad, 257), IDTOKEN_BAD_SIGNATURE);
+	memcpy(bad, sig, len);
+	memcpy(bad + len, sig, len);
+	expect(with_sig(good, bad, 512), IDTOKEN_BAD_SIGNATURE);
+	/* a signature part that is not base64url at all */
+	expect(with_part(good, 2, "AAAAA"), IDTOKEN_MALFORMED);
+	free(good);
 }
 
 static void test_header_tricks(void **state)
@@ -338,19 +791,6 @@ static void test_no_keys(void **state)
 	X.v.keys = empty;
 	expect(sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", good_claims()), IDTOKEN_NO_KEYS);
 	jwks_free(empty);
-}
-
-/* The claims as a base64url payload part. Takes the reference. Caller frees. */
-static char *claims_part(json_t *claims)
-{
-	char *cj = json_dumps(claims, JSON_COMPACT);
-	char *p;
-
-	assert_non_null(cj);
-	p = tk_b64url(cj, strlen(cj));
-	free(cj);
-	json_decref(claims);
-	return p;
 }
 
 static void test_alg_none(void **state)
@@ -428,16 +868,16 @@ static void test_issuer(void **state)
 	expect(token_with("iss", json_integer(1)), IDTOKEN_BAD_ISSUER);
 	expect(token_with("iss", NULL), IDTOKEN_BAD_ISSUER);
 	/*
-	 * A NUL byte must not cut the comparison short. libjwt 1.10.2 already
-	 * refuses to read such a payload (its answer counts as a bad signature);
-	 * our own length-checked comparison is the second line.
+	 * A NUL byte must not cut the comparison short. The payload reader
+	 * refuses \u0000 outright (jansson without JSON_ALLOW_NUL), under a good
+	 * signature; our own length-checked comparison is the second line.
 	 */
 	{
 		json_t *c = good_claims();
 
 		json_object_set_new(c, "iss", json_stringn(ISSUER "\0evil", strlen(ISSUER) + 5));
 		expect(craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", c),
-		       IDTOKEN_BAD_SIGNATURE);
+		       IDTOKEN_MALFORMED);
 	}
 	X.v.issuer = NULL;
 	expect(token_with("iss", json_string(ISSUER)), IDTOKEN_BAD_ISSUER);
@@ -497,13 +937,13 @@ static void test_subject(void **state)
 	memset(longsub, 'a', sizeof(longsub) - 1);
 	longsub[sizeof(longsub) - 1] = '\0';
 	expect(token_with("sub", json_string(longsub)), IDTOKEN_MALFORMED);
-	/* Refused by libjwt already, see test_issuer. */
+	/* Refused by the payload reader, see test_issuer. */
 	{
 		json_t *c = good_claims();
 
 		json_object_set_new(c, "sub", json_stringn("ab\0c", 4));
 		expect(craft_claims(X.rsa, "SHA256", "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", c),
-		       IDTOKEN_BAD_SIGNATURE);
+		       IDTOKEN_MALFORMED);
 	}
 }
 
@@ -624,7 +1064,7 @@ static void test_parse_header(void **state)
 
 static void test_messages(void **state)
 {
-	for (int i = IDTOKEN_OK; i <= IDTOKEN_KEYS_NOT_LOADED; i++) {
+	for (int i = IDTOKEN_OK; i <= IDTOKEN_TYPE_NOT_ACCEPTED; i++) {
 		const char *m = idtoken_result_message((enum idtoken_result)i);
 
 		assert_non_null(m);
@@ -719,7 +1159,12 @@ int main(void)
 	    T(test_good_rs256),
 	    T(test_good_es256_es384),
 	    T(test_good_independent_signatures),
-	    T(test_typ),
+	    T(test_typ_accepted),
+	    T(test_typ_refused),
+	    T(test_typ_refused_message_is_bounded),
+	    T(test_attack_corpus_under_every_typ),
+	    T(test_es_signature_forms),
+	    T(test_rsa_signature_length),
 	    T(test_header_tricks),
 	    T(test_wrong_key),
 	    T(test_unknown_kid),

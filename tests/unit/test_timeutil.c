@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "timeutil.h"
@@ -206,12 +207,13 @@ static void test_round_trip_every_day_near_epoch(void **state)
 
 static void test_clocks(void **state)
 {
+	int64_t before = (int64_t)time(NULL) * 1000;
 	int64_t now = time_now_ms();
+	int64_t after = ((int64_t)time(NULL) + 1) * 1000;
 	int64_t m1, m2;
 
-	/* After 2024-01-01 and before 2100: the wall clock is in milliseconds. */
-	assert_true(now > 1704067200000LL);
-	assert_true(now < 4102444800000LL);
+	/* The wall clock in milliseconds, whatever the date is. */
+	assert_true(now >= before && now < after);
 	m1 = time_monotonic_us();
 	m2 = time_monotonic_us();
 	assert_true(m1 > 0);
@@ -221,16 +223,17 @@ static void test_clocks(void **state)
 static void test_fake_clock(void **state)
 {
 	int64_t real = time_real_ms();
+	int64_t ahead = real + INT64_C(10) * 365 * 86400 * 1000; /* ten years from now */
 
 	assert_false(time_fake_active());
-	time_fake_set(INT64_C(1893456000000)); /* 2030-01-01 */
+	time_fake_set(ahead);
 	assert_true(time_fake_active());
 	/* frozen: every reading is the same instant */
-	assert_int_equal(time_now_ms(), INT64_C(1893456000000));
-	assert_int_equal(time_now_ms(), INT64_C(1893456000000));
+	assert_int_equal(time_now_ms(), ahead);
+	assert_int_equal(time_now_ms(), ahead);
 	/* the real clock is untouched */
 	assert_true(time_real_ms() >= real);
-	assert_true(time_real_ms() < INT64_C(1893456000000));
+	assert_true(time_real_ms() < ahead);
 	/* any instant may be faked, the epoch and before included */
 	time_fake_set(0);
 	assert_true(time_fake_active());

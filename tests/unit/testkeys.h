@@ -8,6 +8,7 @@
 #ifndef MGMTD_TESTKEYS_H
 #define MGMTD_TESTKEYS_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -171,6 +173,40 @@ static TK_UNUSED char *tk_private_pem(EVP_PKEY *pk)
 	s[n] = '\0';
 	BIO_free(bio);
 	return s;
+}
+
+/*
+ * pk's signature over in with digest md (an OpenSSL name), into out; returns
+ * its length. EC signatures come as OpenSSL's DER, or with raw_ec as JWS's
+ * fixed-size r||s (RFC 7518 3.4).
+ */
+static TK_UNUSED size_t tk_sign(EVP_PKEY *pk, const char *md, const void *in, size_t inlen,
+                                bool raw_ec, unsigned char *out, size_t cap)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char der[1024];
+	const unsigned char *dp = der;
+	size_t derlen = sizeof(der);
+	ECDSA_SIG *es;
+	int fs;
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, pk, NULL), 1);
+	assert_int_equal(EVP_DigestSign(ctx, der, &derlen, in, inlen), 1);
+	EVP_MD_CTX_free(ctx);
+	if (!raw_ec || !EVP_PKEY_is_a(pk, "EC")) {
+		assert_true(derlen <= cap);
+		memcpy(out, der, derlen);
+		return derlen;
+	}
+	es = d2i_ECDSA_SIG(NULL, &dp, (long)derlen);
+	fs = (EVP_PKEY_get_bits(pk) + 7) / 8;
+	assert_non_null(es);
+	assert_true(2 * (size_t)fs <= cap);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), out, fs), fs);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), out + fs, fs), fs);
+	ECDSA_SIG_free(es);
+	return 2 * (size_t)fs;
 }
 
 /* {"keys": [jwks...]} as text; takes the references of the NULL-terminated jwks. Caller frees. */
