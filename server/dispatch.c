@@ -156,13 +156,15 @@ static enum api_status run(struct request *req, bool *read_began)
 		/* The database token is the credential; the handler checks it. */
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
-			return api_fail(req, API_UNAVAILABLE,
-			                "the store cannot be opened or reached; retry later");
+			return api_fail(
+			    req, API_UNAVAILABLE,
+			    "the store's database cannot be opened or reached; retry later");
 	} else if (route->resource != RES_NONE) {
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
-			return api_fail(req, API_UNAVAILABLE,
-			                "the store cannot be opened or reached; retry later");
+			return api_fail(
+			    req, API_UNAVAILABLE,
+			    "the store's database cannot be opened or reached; retry later");
 		/* A read: authentication and handler share one snapshot (store.h). */
 		if (route->op == OP_READ && !*read_began &&
 		    (sst = store_read_begin(req->store, read_began)) != STORE_OK)

@@ -339,8 +339,18 @@ struct pq_params {
 	char numbers[MAX_PARAMS][24];
 };
 
+/* A statement with more parameters than MAX_PARAMS is a bug of this file: stop. */
+static void p_room(const struct pq_params *p)
+{
+	if (p->n >= MAX_PARAMS) {
+		log_error("store: more than %d parameters for one statement", MAX_PARAMS);
+		abort();
+	}
+}
+
 static void p_text(struct pq_params *p, const char *v)
 {
+	p_room(p);
 	if (v != NULL && utf8_length(v) < 0)
 		p->not_utf8 = true;
 	p->values[p->n] = v;
@@ -357,6 +367,7 @@ static void p_opt_text(struct pq_params *p, const char *v)
 
 static void p_int(struct pq_params *p, int64_t v)
 {
+	p_room(p);
 	snprintf(p->numbers[p->n], sizeof(p->numbers[p->n]), "%lld", (long long)v);
 	p_text(p, p->numbers[p->n]);
 }
@@ -372,6 +383,7 @@ static void p_opt_int(struct pq_params *p, int64_t v)
 
 static void p_hash(struct pq_params *p, const unsigned char hash[TOKEN_HASH_LEN])
 {
+	p_room(p);
 	p->values[p->n] = (const char *)hash;
 	p->lengths[p->n] = TOKEN_HASH_LEN;
 	p->formats[p->n] = 1; /* binary: bytea as is */
@@ -1774,11 +1786,24 @@ static enum store_status pg_mgmt_token_touch(struct store *base, const char *id,
 
 /* ---- databases ---- */
 
+/* Runs an INSERT ... RETURNING id; *id gets the new row's id. */
+static enum store_status insert_returning_id(struct pg_store *s, enum pq_id id,
+                                             const struct pq_params *p, int64_t *out)
+{
+	enum store_status st;
+	PGresult *r = pq_run(s, id, p, &st);
+
+	if (r == NULL)
+		return st;
+	*out = get_int(r, 0, 0);
+	PQclear(r);
+	return STORE_OK;
+}
+
 static enum store_status pg_database_insert(struct store *base, struct store_database *d)
 {
 	struct pq_params p = {0};
 	enum store_status st;
-	PGresult *r;
 
 	p_text(&p, d->account_id);
 	p_text(&p, d->cluster_id);
@@ -1788,13 +1813,10 @@ static enum store_status pg_database_insert(struct store *base, struct store_dat
 	p_int(&p, d->retention_period);
 	p_opt_text(&p, d->partition_template);
 	p_int(&p, d->created_at);
-	r = pq_run(pg(base), P_DB_INSERT, &p, &st);
-	if (r == NULL)
-		return st;
-	d->id = get_int(r, 0, 0);
-	d->deleted_at = 0;
-	PQclear(r);
-	return STORE_OK;
+	st = insert_returning_id(pg(base), P_DB_INSERT, &p, &d->id);
+	if (st == STORE_OK)
+		d->deleted_at = 0;
+	return st;
 }
 
 static void db_key(struct pq_params *p, const char *account_id, const char *cluster_id)
@@ -1888,19 +1910,15 @@ static enum store_status pg_table_insert(struct store *base, struct store_table 
 {
 	struct pq_params p = {0};
 	enum store_status st;
-	PGresult *r;
 
 	p_int(&p, t->database_id);
 	p_text(&p, t->name);
 	p_opt_text(&p, t->partition_template);
 	p_int(&p, t->created_at);
-	r = pq_run(pg(base), P_TABLE_INSERT, &p, &st);
-	if (r == NULL)
-		return st;
-	t->id = get_int(r, 0, 0);
-	t->deleted_at = 0;
-	PQclear(r);
-	return STORE_OK;
+	st = insert_returning_id(pg(base), P_TABLE_INSERT, &p, &t->id);
+	if (st == STORE_OK)
+		t->deleted_at = 0;
+	return st;
 }
 
 static enum store_status pg_table_get(struct store *base, int64_t database_id, const char *name,

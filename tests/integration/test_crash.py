@@ -115,8 +115,10 @@ def check(d, ledger, old_sample=None):
     return len(created), len(revoked)
 
 
-def test_acknowledged_creates_and_revokes_survive_sigkill(daemon_factory):
-    d = daemon_factory()
+def rounds_of_traffic(d, crash, recover):
+    """ROUNDS times: create/revoke traffic, crash() at a random moment in it, then
+    recover() and check the round's tokens (and a sample of older ones); at the end,
+    all of them. Returns nothing; fails on a lost acknowledged write."""
     jwt = d.jwt("admin")
     ledger = Ledger()
     rng = random.Random()
@@ -129,16 +131,21 @@ def test_acknowledged_creates_and_revokes_survive_sigkill(daemon_factory):
         for t in threads:
             t.start()
         time.sleep(rng.uniform(0.05, 1.0))
-        d.kill()
+        crash(rng)
         stop.set()
         for t in threads:
             t.join(timeout=HTTP_TIMEOUT * 2)
             assert not t.is_alive()
-        d.start()
+        recover()
         check(d, ledger, old_sample=50)
     created, revoked = check(d, ledger)
     assert created > 0 and revoked > 0, "the traffic did nothing: %d created, %d revoked" % (
         created, revoked)
+
+
+def test_acknowledged_creates_and_revokes_survive_sigkill(daemon_factory):
+    d = daemon_factory()
+    rounds_of_traffic(d, lambda rng: d.kill(), d.start)
     d.stop_ok()
     if d.backend == "sqlite":
         db = sqlite3.connect(str(d.data_dir / "mgmtd.db"))
@@ -153,31 +160,17 @@ def test_acknowledged_writes_survive_an_immediate_database_stop(daemon_factory):
     srv = pgserver.PgServer().start()  # its own: the suite's server stays up
     try:
         d = daemon_factory(pg_store=PgStore(srv))
-        jwt = d.jwt("admin")
-        ledger = Ledger()
-        rng = random.Random()
-        url = "http://127.0.0.1:%d" % d.port
-        for _ in range(ROUNDS):
-            stop = threading.Event()
-            threads = [threading.Thread(target=creator, args=(url, jwt, ledger, stop, n))
-                       for n in range(CREATORS)]
-            threads.append(threading.Thread(target=revoker, args=(url, jwt, ledger, stop)))
-            for t in threads:
-                t.start()
-            time.sleep(rng.uniform(0.05, 1.0))
+
+        def crash(rng):
             srv.stop("immediate")
-            time.sleep(rng.uniform(0.0, 0.2))
-            stop.set()
-            for t in threads:
-                t.join(timeout=HTTP_TIMEOUT * 2)
-                assert not t.is_alive()
+            time.sleep(rng.uniform(0.0, 0.2))  # the traffic meets the outage
+
+        def recover():
             srv.start()
             # the same mgmtd, never restarted, reconnects by itself
             wait_for(lambda: d.get("/ready").status_code == 200, 30, "/ready again", d)
-            check(d, ledger, old_sample=50)
-        created, revoked = check(d, ledger)
-        assert created > 0 and revoked > 0, "the traffic did nothing: %d created, %d revoked" % (
-            created, revoked)
+
+        rounds_of_traffic(d, crash, recover)
         assert d.running
         d.stop_ok()
     finally:

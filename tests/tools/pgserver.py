@@ -67,6 +67,11 @@ class PgServer:
     # -- running commands as the server's user --
 
     def _run(self, argv, check=True, timeout=120, **kw):
+        # The server is not under test: it runs on the real clock even when the tests
+        # run under libfaketime (make clock-ahead), and without the tests' sanitizers.
+        kw.setdefault("env", {k: v for k, v in os.environ.items()
+                              if k != "LD_PRELOAD" and not k.startswith("FAKETIME")
+                              and not k.endswith("SAN_OPTIONS")})
         if self.root:
             kw.setdefault("user", self.user)
             kw.setdefault("group", pwd.getpwnam(self.user).pw_gid)
