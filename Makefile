@@ -21,7 +21,8 @@
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
-	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev libpq-dev postgresql
+	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
+	python3-selenium libpq-dev postgresql
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
@@ -59,9 +60,10 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_o
 
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
 LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o \
-	$(BUILD)/obj/schema_pg.o
+	$(BUILD)/obj/schema_pg.o $(BUILD)/obj/ui_files.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
 PG_MIGRATIONS := $(sort $(wildcard schema/postgres/[0-9][0-9][0-9][0-9]_*.sql))
+UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -83,6 +85,13 @@ $(BUILD)/schema_pg.c: $(PG_MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/ob
 	sh tests/tools/embed-schema.sh --prefix postgres_schema $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/schema_pg.o: $(BUILD)/schema_pg.c server/schema.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Admin UI's files, embedded like the migrations (server/ui.h).
+$(BUILD)/ui_files.c: $(UI_FILES) tests/tools/embed-ui.sh | $(BUILD)/obj
+	sh tests/tools/embed-ui.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmgmtd.a: $(LIB_OBJS)
@@ -210,7 +219,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/schema_pg.o $(FUZZ_DIR)/obj/harness.o
+	$(FUZZ_DIR)/obj/schema_pg.o $(FUZZ_DIR)/obj/ui_files.o $(FUZZ_DIR)/obj/harness.o
 FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -224,6 +233,9 @@ $(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/obj/schema_pg.o: $(BUILD)/schema_pg.c server/schema.h | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/libmgmtd.a: $(FUZZ_LIB_OBJS)

@@ -30,6 +30,12 @@ enum api_status api_user_get(struct request *req);
 enum api_status api_user_update(struct request *req);
 enum api_status api_user_delete(struct request *req);
 
+/* api_invites.c */
+enum api_status api_invite_list(struct request *req);
+enum api_status api_invite_create(struct request *req);
+enum api_status api_invite_get(struct request *req);
+enum api_status api_invite_revoke(struct request *req);
+
 /* api_clusters.c */
 enum api_status api_cluster_list(struct request *req);
 enum api_status api_cluster_get(struct request *req);
@@ -73,6 +79,18 @@ enum api_status api_authorize(struct request *req);
 enum api_status api_dev_idp_discovery(struct request *req);
 enum api_status api_dev_idp_jwks(struct request *req);
 enum api_status api_dev_idp_token(struct request *req);
+
+/* api_devidp_authorize.c: the authorization-code grant, only while [dev_idp] is enabled */
+enum api_status api_dev_idp_authorize_page(struct request *req);
+enum api_status api_dev_idp_authorize_pick(struct request *req);
+/* POST /oauth/token with grant_type=authorization_code */
+enum api_status api_dev_idp_code_grant(struct request *req);
+
+/* api_ui.c: the Admin UI, only while [ui] is enabled */
+enum api_status api_ui_redirect(struct request *req);
+enum api_status api_ui_index(struct request *req);
+enum api_status api_ui_file(struct request *req);
+enum api_status api_ui_config(struct request *req);
 
 /* api_testing.c: only while [testing] is enabled */
 enum api_status api_test_reset(struct request *req);

@@ -58,6 +58,14 @@ static enum api_status read_lifetime(struct request *req, long *out)
 	return API_OK;
 }
 
+/* True when the body's grant_type is grant (the email grant sends none or any other). */
+static bool grant_type_is(struct request *req, const char *grant)
+{
+	const char *given = json_string_value(json_object_get(req->json, "grant_type"));
+
+	return given != NULL && strcmp(given, grant) == 0;
+}
+
 enum api_status api_dev_idp_token(struct request *req)
 {
 	/* grant_type, scope and client_id: what OAuth clients send anyway; ignored */
@@ -73,6 +81,8 @@ enum api_status api_dev_idp_token(struct request *req)
 	long lifetime;
 	json_t *answer;
 
+	if (grant_type_is(req, "authorization_code"))
+		return api_dev_idp_code_grant(req);
 	if (body_check_fields(req, req->form ? form_fields : json_fields) != API_OK ||
 	    body_string(req, "email", true, false, &email) != API_OK ||
 	    body_string(req, "accountId", false, true, &account_id) != API_OK ||

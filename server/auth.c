@@ -29,6 +29,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_DATABASES] = {A, A, A, A},
                 [RES_TABLES] = {A, A, A, A},
                 [RES_DB_TOKENS] = {A, A, A, A},
+                [RES_INVITES] = {A, A, D, A},
             },
         [PC_MEMBER] =
             {
@@ -39,6 +40,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_TABLES] = {A, D, D, D},
                 /* Members may issue database tokens, but not change or revoke them. */
                 [RES_DB_TOKENS] = {A, A, D, D},
+                [RES_INVITES] = {D, D, D, D},
             },
         [PC_AUDITOR] =
             {
@@ -48,6 +50,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_DATABASES] = {A, D, D, D},
                 [RES_TABLES] = {A, D, D, D},
                 [RES_DB_TOKENS] = {A, D, D, D},
+                [RES_INVITES] = {A, D, D, D},
             },
         /* Creating management tokens with one is decided by [auth] tokens_may_mint. */
         [PC_TOKEN] =
@@ -58,6 +61,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_DATABASES] = {A, A, A, A},
                 [RES_TABLES] = {A, A, A, A},
                 [RES_DB_TOKENS] = {A, A, A, A},
+                [RES_INVITES] = {A, A, D, A},
             },
 };
 
@@ -162,6 +166,14 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	return API_OK;
 }
 
+static void set_user_principal(struct request *req, const struct store_user *user)
+{
+	req->principal.kind = PRINCIPAL_USER;
+	str_copy(req->principal.account_id, sizeof(req->principal.account_id), user->account_id);
+	str_copy(req->principal.user_id, sizeof(req->principal.user_id), user->id);
+	req->principal.group = user->group;
+}
+
 static enum api_status authenticate_jwt(struct request *req, const char *credential,
                                         const char *account_id)
 {
@@ -188,15 +200,49 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	if (account_id == NULL)
 		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
 	st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
-	if (st == STORE_NOT_FOUND)
+	if (st == STORE_NOT_FOUND) {
+		req->principal.invite_due = claims.email[0] != '\0';
 		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+	}
 	if (st != STORE_OK)
 		return api_from_store(req, st, "user", NULL);
+	set_user_principal(req, &user);
+	return API_OK;
+}
 
-	req->principal.kind = PRINCIPAL_USER;
-	str_copy(req->principal.account_id, sizeof(req->principal.account_id), user.account_id);
-	str_copy(req->principal.user_id, sizeof(req->principal.user_id), user.id);
-	req->principal.group = user.group;
+enum api_status auth_accept_invite(struct request *req, const char *account_id)
+{
+	struct idtoken_claims claims;
+	struct store_invite invite;
+	struct store_user user;
+	const char *credential;
+	enum store_status st;
+
+	memset(&req->principal, 0, sizeof(req->principal));
+	if (account_id == NULL || auth_credential(req, false, &credential) != API_OK ||
+	    issuers_verify(req->app->issuers, credential, req->now / 1000, &claims) != IDTOKEN_OK ||
+	    claims.email[0] == '\0')
+		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+	memset(&user, 0, sizeof(user));
+	uuid_v4_generate(user.id);
+	str_copy(user.account_id, sizeof(user.account_id), account_id);
+	str_copy(user.email, sizeof(user.email), claims.email);
+	str_copy(user.idp_subject, sizeof(user.idp_subject), claims.sub);
+	user.created_at = req->now;
+	st = store_invite_accept(req->store, &user, req->now, &invite);
+	if (st == STORE_OK) {
+		log_info("invite %s accepted: user %s (%s) joined account %s as %s", invite.id,
+		         user.id, user.email, account_id, user_group_name(user.group));
+	} else if (st == STORE_NOT_FOUND || st == STORE_CONFLICT) {
+		/* A request of the same person may have accepted it a moment ago. */
+		st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
+		if (st == STORE_NOT_FOUND)
+			return api_fail(req, API_FORBIDDEN,
+			                "user is not provisioned in this account");
+	}
+	if (st != STORE_OK)
+		return api_from_store(req, st, "user", NULL);
+	set_user_principal(req, &user);
 	return API_OK;
 }
 

@@ -37,6 +37,8 @@ struct principal {
 	char token_id[UUID_STR_SIZE];
 	char token_created_by[UUID_STR_SIZE];
 	bool last_used_due; /* lastUsedAt is to be written (auth_after_request) */
+	/* A good JWT of nobody in the account, with an email: an invite may be pending for it. */
+	bool invite_due;
 };
 
 /* Minimum time between two lastUsedAt writes of one token. */
@@ -56,6 +58,15 @@ enum api_status auth_credential(struct request *req, bool token_scheme, const ch
  * of another account; 403 for a JWT of nobody provisioned in it.
  */
 enum api_status auth_authenticate(struct request *req, const char *account_id);
+
+/*
+ * After auth_authenticate answered 403 with principal.invite_due set: the
+ * first sign-in of an invited person. Accepts the invite pending for the
+ * JWT's email in the account, creating the user in the invite's group (one
+ * store transaction, so call it outside any read snapshot), and fills
+ * req->principal. 403 as before when no invite is pending.
+ */
+enum api_status auth_accept_invite(struct request *req, const char *account_id);
 
 enum access { ACCESS_DENY = 0, ACCESS_ALLOW, ACCESS_SELF /* only the caller's own user */ };
 

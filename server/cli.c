@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "devidp.h"
+#include "invite.h"
 #include "jwks.h"
 #include "mgmt.h"
 #include "rules.h"
@@ -30,7 +31,7 @@ void cli_usage(FILE *out)
 	      "commands:\n"
 	      "  serve          run the HTTP server\n"
 	      "  check-config   check a configuration file and exit\n"
-	      "  user           add or list users (offline, on the same store)\n"
+	      "  user           add, list or invite users (offline, on the same store)\n"
 	      "  management     create, list or revoke management tokens (offline)\n"
 	      "  token          mint a JWT with the built-in dev identity provider (offline)\n"
 	      "\n"
@@ -409,7 +410,10 @@ static const char user_usage[] =
     "usage: mgmtd user add --account ID --email EMAIL --group admin|member|auditor\n"
     "                      [--subject SUB] [--first-name F] [--last-name L]\n"
     "       mgmtd user list --account ID [--format table|json]\n"
-    "  Both take --config FILE and --data-dir DIR, and work while the server runs.\n";
+    "       mgmtd user invite --account ID --email EMAIL --group admin|member|auditor\n"
+    "  All take --config FILE and --data-dir DIR, and work while the server runs.\n"
+    "  An invite stays pending for [auth] invite_days; the person's first sign-in\n"
+    "  with a JWT of that email makes the user.\n";
 
 static int user_add(int argc, char **argv)
 {
@@ -527,6 +531,56 @@ out:
 	return rc;
 }
 
+static int user_invite(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT,
+	                              OPT_EMAIL,  OPT_GROUP,    0};
+	struct store_invite inv;
+	enum user_group group;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	enum store_status st;
+	char why[512], expires[RFC3339_SIZE];
+	const char *problem;
+	int rc = parse_args(argc, argv, allowed, user_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(user_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(user_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.account || !a.email || !a.group)
+		return usage_error(user_usage, "%s", "--account, --email and --group are required");
+	if (user_group_parse(a.group, &group) != 0)
+		return usage_error(user_usage, "--group must be admin, member or auditor, not %s",
+		                   a.group);
+	if ((problem = rule_email(a.email)) != NULL)
+		return usage_error(user_usage, "%s", problem);
+
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (need_account(s, a.account) != 0)
+		goto out;
+	if (invite_create(s, a.account, a.email, group, "", time_now_ms(), cfg.invite_days, &inv,
+	                  &st, why, sizeof(why)) != 0) {
+		fprintf(stderr, "mgmtd: %s\n", why);
+		goto out;
+	}
+	time_format_rfc3339(inv.expires_at, expires);
+	printf("invited %s as %s: invite %s, pending until %s\n", inv.email,
+	       user_group_name(inv.group), inv.id, expires);
+	rc = EXIT_OK;
+out:
+	store_close(s);
+	return rc;
+}
+
 int cli_user(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -537,6 +591,8 @@ int cli_user(int argc, char **argv)
 		return user_add(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return user_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "invite") == 0)
+		return user_invite(argc - 1, argv + 1);
 	return usage_error(user_usage, "unknown user command %s", argv[1]);
 }
 

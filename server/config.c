@@ -122,6 +122,8 @@ static const struct option options[] = {
      .doc = "failed authentications an address is allowed again each minute"},
     {"auth", "failed_auth_addresses", INT(failed_auth_addresses, 1, 10000000), .def = "4096",
      .doc = "addresses the throttle remembers at once (32 bytes each)"},
+    {"auth", "invite_days", INT(invite_days, 1, 3650), .def = "7",
+     .doc = "days an invite stays pending before it expires"},
 
     {"dev_idp", "enabled", BOOL(dev_idp_enabled), .def = "false",
      .doc = "TEST DEVICE: a built-in IdP whose POST /oauth/token signs a JWT for any "
@@ -135,6 +137,17 @@ static const struct option options[] = {
      .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; failed "
             "authentications are not throttled unless [auth] failed_auth_* is set; never "
             "on a network"},
+
+    {"ui", "enabled", BOOL(ui_enabled), .def = "false",
+     .doc = "the Admin UI at /ui/, signing in through the identity provider (authorization "
+            "code + PKCE) or with a management token"},
+    {"ui", "client_id", STRING(ui_client_id), .def = "",
+     .doc = "the UI's OAuth client id at the identity provider (a public client, no secret)"},
+    {"ui", "scopes", STRING(ui_scopes), .def = "openid email",
+     .doc = "scopes the UI asks for, space-separated"},
+    {"ui", "audience", STRING(ui_audience), .def = "",
+     .doc = "sent as the audience parameter of the authorization request when set "
+            "(some identity providers need it to issue a JWT for mgmtd)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -1075,6 +1088,30 @@ static int validate_idp(const struct idp_config *idp, struct config_errors *errs
 	return problems;
 }
 
+/* Printable ASCII without quotes, angle brackets or backslashes: it goes into URLs and pages. */
+static bool plain_ui_text(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || strchr("\"'<>\\", *s))
+			return false;
+	return true;
+}
+
+static int validate_ui(const struct config *cfg, bool has_idp, struct config_errors *errs)
+{
+	int problems = 0;
+
+	if (!plain_ui_text(cfg->ui_client_id) || !plain_ui_text(cfg->ui_scopes) ||
+	    !plain_ui_text(cfg->ui_audience))
+		problems += add_error(errs, "[ui] client_id, scopes, audience: printable ASCII "
+		                            "without quotes, angle brackets or backslashes");
+	if (cfg->ui_enabled && !cfg->ui_client_id[0] && (has_idp || cfg->dev_idp_enabled))
+		problems += add_error(errs, "[ui] client_id: required when [ui] is enabled and an "
+		                            "identity provider is configured (the UI signs in "
+		                            "through it)");
+	return problems;
+}
+
 bool config_in_memory(const struct config *cfg)
 {
 	return strcmp(cfg->data_dir, CONFIG_MEMORY_DIR) == 0;
@@ -1153,6 +1190,7 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 		problems += add_error(errs, "[dev_idp] issuer: must be an http:// or https:// URL");
 	if (cfg->dev_idp_audience[0] == '\0')
 		problems += add_error(errs, "[dev_idp] audience: must not be empty");
+	problems += validate_ui(cfg, n > 0, errs);
 	return problems;
 }
 

@@ -67,12 +67,18 @@ struct config {
 	int failed_auth_burst;      /* 0 = no throttling */
 	int failed_auth_per_minute; /* credits back a minute */
 	int failed_auth_addresses;  /* slots of the per-address table */
+	int invite_days;            /* how long an invite stays pending */
 	/* [dev_idp] */
 	bool dev_idp_enabled;
 	char dev_idp_issuer[CONFIG_STR_SIZE]; /* "" = http://LISTEN-HOST:PORT */
 	char dev_idp_audience[CONFIG_STR_SIZE];
 	/* [testing] */
 	bool testing_enabled;
+	/* [ui] */
+	bool ui_enabled;
+	char ui_client_id[CONFIG_STR_SIZE];
+	char ui_scopes[CONFIG_STR_SIZE];
+	char ui_audience[CONFIG_STR_SIZE];
 	/* Which options a file, the environment or a flag set (by descriptor index), not defaults.
 	 */
 	unsigned char given[CONFIG_MAX_OPTIONS / 8];

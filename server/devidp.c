@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <sodium.h>
 
+#include "authcode.h"
 #include "config.h"
 #include "idtoken.h"
 #include "util.h"
@@ -39,6 +40,7 @@ struct dev_idp {
 	size_t jwks_len;
 	char issuer[CONFIG_STR_SIZE];
 	char audience[CONFIG_STR_SIZE];
+	struct authcodes *codes; /* the authorization-code grant's (authcode.h) */
 };
 
 /* A P-256 private key, nothing else: the JWKS and the alg say ES256. */
@@ -271,7 +273,8 @@ int dev_idp_open(const char *key_path, const char *issuer, const char *audience,
 	if (!pkey)
 		goto fail;
 	d->priv_pem = private_pem(pkey, &d->priv_len);
-	if (!d->priv_pem || publish(d, pkey) != 0) {
+	d->codes = authcodes_new();
+	if (!d->priv_pem || publish(d, pkey) != 0 || !d->codes) {
 		set_err(err, errlen, "out of memory preparing the dev IdP key");
 		goto fail;
 	}
@@ -295,7 +298,13 @@ void dev_idp_free(struct dev_idp *d)
 		free(d->priv_pem);
 	}
 	free(d->jwks);
+	authcodes_free(d->codes);
 	free(d);
+}
+
+struct authcodes *dev_idp_codes(const struct dev_idp *d)
+{
+	return d->codes;
 }
 
 const char *dev_idp_issuer(const struct dev_idp *d)
@@ -315,6 +324,37 @@ const char *dev_idp_jwks(const struct dev_idp *d, size_t *len)
 	return d->jwks;
 }
 
+/*
+ * The authorization-code grant with PKCE (api_devidp_authorize.c): its
+ * endpoint and what it supports, added to the discovery document doc.
+ * Returns doc, or NULL (doc released) when out of memory.
+ */
+static json_t *announce_code_flow(json_t *doc, const char *base, int baselen)
+{
+	char authorize[CONFIG_STR_SIZE + 64];
+	json_t *grants, *responses;
+
+	if (!doc)
+		return NULL;
+	snprintf(authorize, sizeof(authorize), "%.*s/oauth/authorize", baselen, base);
+	grants = json_object_get(doc, "grant_types_supported");
+	if (!grants && json_object_set_new(doc, "grant_types_supported", json_array()) == 0)
+		grants = json_object_get(doc, "grant_types_supported");
+	responses = json_object_get(doc, "response_types_supported");
+	if (!grants || !responses ||
+	    json_object_set_new(doc, "authorization_endpoint", json_string(authorize)) != 0 ||
+	    json_array_append_new(grants, json_string("authorization_code")) != 0 ||
+	    json_array_append_new(responses, json_string("code")) != 0 ||
+	    json_object_set_new(doc, "code_challenge_methods_supported",
+	                        json_pack("[s]", "S256")) != 0 ||
+	    json_object_set_new(doc, "scopes_supported", json_pack("[s,s]", "openid", "email")) !=
+	        0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 json_t *dev_idp_discovery(const struct dev_idp *d)
 {
 	char jwks_uri[CONFIG_STR_SIZE + 64], token[CONFIG_STR_SIZE + 64];
@@ -324,18 +364,52 @@ json_t *dev_idp_discovery(const struct dev_idp *d)
 		len--;
 	snprintf(jwks_uri, sizeof(jwks_uri), "%.*s/.well-known/jwks.json", (int)len, d->issuer);
 	snprintf(token, sizeof(token), "%.*s/oauth/token", (int)len, d->issuer);
-	return json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s], s:[s,s,s,s,s,s,s]}", "issuer",
-	                 d->issuer, "jwks_uri", jwks_uri, "token_endpoint", token,
-	                 "response_types_supported", "token", "subject_types_supported", "public",
-	                 "id_token_signing_alg_values_supported", "ES256",
-	                 "token_endpoint_auth_methods_supported", "none", "claims_supported", "iss",
-	                 "sub", "aud", "exp", "iat", "email", "email_verified");
+	return announce_code_flow(
+	    json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s], s:[s,s,s,s,s,s,s]}", "issuer",
+	              d->issuer, "jwks_uri", jwks_uri, "token_endpoint", token,
+	              "response_types_supported", "token", "subject_types_supported", "public",
+	              "id_token_signing_alg_values_supported", "ES256",
+	              "token_endpoint_auth_methods_supported", "none", "claims_supported", "iss",
+	              "sub", "aud", "exp", "iat", "email", "email_verified"),
+	    d->issuer, (int)len);
+}
+
+/*
+ * An invited person has no user yet: the JWT stands for the invite pending
+ * for email (in account_id, or the oldest anywhere), with the invite's id as
+ * its subject, so that the first sign-in makes the user (auth.c) and later
+ * JWTs find it by that subject. NOT_FOUND in *st when none is pending.
+ */
+static enum dev_idp_result find_invitee(struct store *s, const char *email, const char *account_id,
+                                        int64_t now, struct store_user *user, enum store_status *st)
+{
+	struct store_invite *invites = NULL;
+	size_t n = 0, pick;
+
+	*st = store_invites_pending(s, email, now * 1000, 1000, &invites, &n);
+	if (*st != STORE_OK)
+		return DEV_IDP_STORE;
+	for (pick = 0; pick < n && account_id && strcmp(invites[pick].account_id, account_id);
+	     pick++)
+		;
+	if (pick == n) {
+		free(invites);
+		*st = STORE_NOT_FOUND;
+		return DEV_IDP_UNKNOWN_USER;
+	}
+	memset(user, 0, sizeof(*user));
+	str_copy(user->id, sizeof(user->id), invites[pick].id);
+	str_copy(user->account_id, sizeof(user->account_id), invites[pick].account_id);
+	str_copy(user->email, sizeof(user->email), invites[pick].email);
+	user->group = invites[pick].group;
+	free(invites);
+	return DEV_IDP_OK;
 }
 
 /* Picks the user the JWT is for. */
 static enum dev_idp_result find_user(struct store *s, const char *email, const char *account_id,
-                                     struct store_user *user, enum store_status *st, char *why,
-                                     size_t whylen)
+                                     int64_t now, struct store_user *user, enum store_status *st,
+                                     char *why, size_t whylen)
 {
 	struct store_user *users = NULL;
 	enum dev_idp_result r = DEV_IDP_OK;
@@ -343,6 +417,9 @@ static enum dev_idp_result find_user(struct store *s, const char *email, const c
 
 	if (account_id) {
 		*st = store_user_by_email(s, account_id, email, user);
+		if (*st == STORE_NOT_FOUND &&
+		    find_invitee(s, email, account_id, now, user, st) != DEV_IDP_UNKNOWN_USER)
+			return *st == STORE_OK ? DEV_IDP_OK : DEV_IDP_STORE;
 		if (*st == STORE_NOT_FOUND) {
 			set_err(why, whylen, "no user with this email in account %s", account_id);
 			return DEV_IDP_UNKNOWN_USER;
@@ -353,8 +430,13 @@ static enum dev_idp_result find_user(struct store *s, const char *email, const c
 	if (*st != STORE_OK)
 		return DEV_IDP_STORE;
 	if (n == 0) {
-		set_err(why, whylen, "no user has this email; add one first (mgmtd user add)");
-		r = DEV_IDP_UNKNOWN_USER;
+		r = find_invitee(s, email, NULL, now, user, st);
+		if (r == DEV_IDP_UNKNOWN_USER) {
+			*st = STORE_OK;
+			set_err(why, whylen,
+			        "no user has this email and no invite for it is pending; add one "
+			        "first (mgmtd user add, mgmtd user invite)");
+		}
 		goto out;
 	}
 	/* Users of several accounts: one JWT serves them all only if they match alike. */
@@ -396,7 +478,7 @@ enum dev_idp_result dev_idp_mint(const struct dev_idp *d, struct store *s, const
 			return DEV_IDP_BAD_CLAIMS;
 		}
 	}
-	r = find_user(s, email, account_id, &user, st, why, whylen);
+	r = find_user(s, email, account_id, now, &user, st, why, whylen);
 	if (r != DEV_IDP_OK)
 		return r;
 

@@ -46,6 +46,9 @@ const char *dev_idp_jwks(const struct dev_idp *d, size_t *len);
 /* The OpenID discovery document; a new reference, NULL when out of memory. */
 json_t *dev_idp_discovery(const struct dev_idp *d);
 
+/* The authorization codes of the authorization-code grant (authcode.h), owned by d. */
+struct authcodes *dev_idp_codes(const struct dev_idp *d);
+
 enum dev_idp_result {
 	DEV_IDP_OK = 0,
 	DEV_IDP_UNKNOWN_USER, /* no user has this email (in this account) */
@@ -59,7 +62,9 @@ enum dev_idp_result {
  * Signs a JWT for the user with this email (in account_id, or in the only
  * account that has such a user when account_id is NULL): "sub" is the user's
  * idpSubject, or the user's id when it has none (then the "email" claim,
- * which is always set, picks the user). Claims: iss, aud, sub, email,
+ * which is always set, picks the user). A person with no user but a pending
+ * invite gets a JWT whose "sub" is the invite's id: its first use makes the
+ * user, with that subject. Claims: iss, aud, sub, email,
  * email_verified, iat, exp = now + lifetime, then extra (a JSON object or
  * NULL), which may not set iss, sub, email, iat or exp. now is in seconds.
  * *jwt is malloc'ed; the caller frees it. why gets a sentence on failure.

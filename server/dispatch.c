@@ -24,6 +24,7 @@ static const char *const resource_names[RES_COUNT] = {
     [RES_DATABASES] = "databases",
     [RES_TABLES] = "tables",
     [RES_DB_TOKENS] = "database tokens",
+    [RES_INVITES] = "invites",
 };
 
 static const char *const operation_verbs[OP_COUNT] = {
@@ -87,7 +88,8 @@ static bool is_form_content_type(const char *ct)
 /* The optional features this server has enabled, as route flags. */
 static unsigned enabled_features(const struct app *app)
 {
-	return (app->dev_idp ? ROUTE_DEV_IDP : 0) | (app->cfg.testing_enabled ? ROUTE_TESTING : 0);
+	return (app->dev_idp ? ROUTE_DEV_IDP : 0) | (app->cfg.testing_enabled ? ROUTE_TESTING : 0) |
+	       (app->cfg.ui_enabled ? ROUTE_UI : 0);
 }
 
 static enum api_status forbidden(struct request *req, const struct route *route)
@@ -173,6 +175,17 @@ static enum api_status run(struct request *req, bool *read_began)
 			           : api_fail(req, API_UNAVAILABLE,
 			                      "the store is busy; retry the request");
 		st = auth_authenticate(req, request_param(req, "accountId"));
+		if (st == API_FORBIDDEN && req->principal.invite_due) {
+			/* A first sign-in may accept an invite: a write, so outside the snapshot.
+			 */
+			store_read_end(req->store, *read_began);
+			*read_began = false;
+			st = auth_accept_invite(req, request_param(req, "accountId"));
+			if (st == API_OK && route->op == OP_READ &&
+			    store_read_begin(req->store, read_began) != STORE_OK)
+				return api_fail(req, API_UNAVAILABLE,
+				                "the store is busy; retry the request");
+		}
 		if (st == API_UNAUTHORIZED)
 			return throttled(req);
 		if (st != API_OK)

@@ -94,6 +94,53 @@ static bool accumulate(struct http_request *hr, const char *data, size_t size)
 	return true;
 }
 
+/*
+ * What every answer carries: JSON must never be sniffed into something a
+ * browser runs, framed, or leak its URL onward; pages set their own policy.
+ */
+static bool add_safety_headers(struct MHD_Response *resp, const char *csp)
+{
+	return MHD_add_response_header(resp, "Content-Security-Policy",
+	                               csp ? csp : "default-src 'none'; frame-ancestors 'none'") ==
+	           MHD_YES &&
+	       MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+	       MHD_add_response_header(resp, "X-Frame-Options", "DENY") == MHD_YES &&
+	       MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") == MHD_YES;
+}
+
+/* A raw answer (request.h): a page, a file, a redirect, a 304. */
+static enum MHD_Result queue_raw(struct MHD_Connection *conn, struct http_request *hr)
+{
+	struct raw_answer *raw = hr->req.raw;
+	unsigned status = api_http_status(hr->req.status);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(raw->len, (void *)raw->body,
+	                                       raw->body_owned ? MHD_RESPMEM_MUST_FREE
+	                                                       : MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	raw->body_owned = false; /* the response frees it now */
+	if ((raw->content_type && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                                                  raw->content_type) != MHD_YES) ||
+	    (raw->etag &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, raw->etag) != MHD_YES) ||
+	    (raw->location &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, raw->location) != MHD_YES) ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	                            raw->cache_control ? raw->cache_control : "no-store") !=
+	        MHD_YES ||
+	    !add_safety_headers(resp, raw->csp)) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	hr->http_status = status;
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_request *hr)
 {
 	struct request *req = &hr->req;
@@ -104,6 +151,8 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 	size_t len;
 	char *body;
 
+	if (req->raw)
+		return queue_raw(conn, hr);
 	body = reply_render(req, &len, &status);
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
@@ -114,7 +163,8 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 	                                       "application/json") != MHD_YES)
 		goto fail;
 	/* Answers can carry secrets (a new token) and always describe live state. */
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES)
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+	    !add_safety_headers(resp, NULL))
 		goto fail;
 	if (status == 401 &&
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -225,6 +275,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		                                                    MHD_HTTP_HEADER_AUTHORIZATION);
 		hr->req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                                   MHD_HTTP_HEADER_CONTENT_TYPE);
+		hr->req.if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                                    MHD_HTTP_HEADER_IF_NONE_MATCH);
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &hr->req);
 		*con_cls = hr;
 		atomic_fetch_add(&srv->app->in_flight, 1);

@@ -77,8 +77,8 @@ static int prepare_store(struct app *app, const char *seed)
 	if (seed) {
 		/* kept for POST /_test/reset only; a seed may hold secrets */
 		if (seed_read_file(seed, &app->seed_text, &app->seed_len, err, sizeof(err)) != 0 ||
-		    seed_apply_text(s, &app->token_key, app->seed_text, app->seed_len, err,
-		                    sizeof(err)) != 0) {
+		    seed_apply_text(s, &app->token_key, app->cfg.invite_days, app->seed_text,
+		                    app->seed_len, err, sizeof(err)) != 0) {
 			log_error("%s", err);
 			goto out;
 		}

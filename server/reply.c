@@ -30,6 +30,8 @@ static const struct status_info status_table[API_STATUS_COUNT] = {
     [API_TOO_MANY_REQUESTS] = {429, "too many failed attempts; retry later"},
     [API_INTERNAL] = {500, "internal error; the server log has the details"},
     [API_UNAVAILABLE] = {503, "the service is unavailable; retry later"},
+    [API_SEE_OTHER] = {303, ""},
+    [API_NOT_MODIFIED] = {304, ""},
 };
 
 unsigned api_http_status(enum api_status st)
@@ -46,6 +48,7 @@ enum api_status api_fail(struct request *req, enum api_status st, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(req->message, sizeof(req->message), fmt, ap);
 	va_end(ap);
+	request_drop_raw(req);
 	req->status = st;
 	return st;
 }
@@ -56,8 +59,45 @@ enum api_status api_ok(struct request *req, json_t *body)
 		return api_fail(req, API_INTERNAL, "out of memory");
 	json_decref(req->reply);
 	req->reply = body;
+	request_drop_raw(req);
 	req->status = API_OK;
 	return API_OK;
+}
+
+enum api_status api_raw(struct request *req, enum api_status st, const char *content_type,
+                        const char *body, size_t len, bool owned, const char *csp)
+{
+	struct raw_answer *raw;
+
+	request_drop_raw(req);
+	raw = calloc(1, sizeof(*raw));
+	if (raw == NULL || (csp && !(csp = strdup(csp)))) {
+		if (owned)
+			free((char *)body);
+		free(raw);
+		return api_fail(req, API_INTERNAL, "out of memory");
+	}
+	req->raw = raw;
+	raw->body = body;
+	raw->len = len;
+	raw->body_owned = owned;
+	raw->content_type = content_type;
+	raw->csp = (char *)csp;
+	req->status = st;
+	return st;
+}
+
+enum api_status api_redirect(struct request *req, const char *location)
+{
+	char *copy = strdup(location);
+
+	if (copy == NULL ||
+	    api_raw(req, API_SEE_OTHER, NULL, NULL, 0, false, NULL) != API_SEE_OTHER) {
+		free(copy);
+		return api_fail(req, API_INTERNAL, "out of memory");
+	}
+	req->raw->location = copy;
+	return API_SEE_OTHER;
 }
 
 enum api_status api_no_content(struct request *req)

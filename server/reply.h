@@ -9,6 +9,7 @@
 #define MGMTD_REPLY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -29,6 +30,8 @@ enum api_status {
 	API_TOO_MANY_REQUESTS,
 	API_INTERNAL,
 	API_UNAVAILABLE,
+	API_SEE_OTHER,    /* 303 with a raw answer's Location */
+	API_NOT_MODIFIED, /* 304 to a conditional GET */
 	API_STATUS_COUNT
 };
 
@@ -41,6 +44,18 @@ enum api_status api_fail(struct request *req, enum api_status st, const char *fm
 
 /* Records a 200 answer; takes ownership of body (NULL = out of memory -> 500). */
 enum api_status api_ok(struct request *req, json_t *body);
+
+/*
+ * Records a non-JSON answer (struct raw_answer in request.h) with status st
+ * and returns st. body is static (owned false) or malloc'ed and taken over
+ * (owned true, freed also when this fails); content_type is static. csp is
+ * copied (NULL: the JSON answers' policy). Out of memory answers 500.
+ */
+enum api_status api_raw(struct request *req, enum api_status st, const char *content_type,
+                        const char *body, size_t len, bool owned, const char *csp);
+
+/* Records a 303 See Other to location (copied). */
+enum api_status api_redirect(struct request *req, const char *location);
 
 /* Records a 204 answer. */
 enum api_status api_no_content(struct request *req);

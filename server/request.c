@@ -1,6 +1,7 @@
 /*
  * request.c - lifecycle and accessors of struct request.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "request.h"
@@ -18,6 +19,19 @@ void request_release(struct request *req)
 	req->json = NULL;
 	json_decref(req->reply);
 	req->reply = NULL;
+	request_drop_raw(req);
+}
+
+void request_drop_raw(struct request *req)
+{
+	if (req->raw == NULL)
+		return;
+	if (req->raw->body_owned)
+		free((char *)req->raw->body);
+	free(req->raw->csp);
+	free(req->raw->location);
+	free(req->raw);
+	req->raw = NULL;
 }
 
 const char *request_param(const struct request *req, const char *name)

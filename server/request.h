@@ -21,6 +21,22 @@
 /* Bodies larger than this are answered 413 (CONTRACT 1). */
 #define REQUEST_MAX_BODY (64 * 1024)
 
+/*
+ * An answer that is not JSON: the Admin UI's files, the dev IdP's page, a
+ * redirect (reply.h api_raw, api_redirect). http.c sends it with the status
+ * of the request. Owned pointers are freed by request_release.
+ */
+struct raw_answer {
+	const char *body; /* NULL for none; body_owned says whether it is malloc'ed */
+	size_t len;
+	bool body_owned;
+	const char *content_type;  /* static */
+	const char *etag;          /* static, a quoted strong validator; NULL = none */
+	const char *cache_control; /* static; NULL = no-store */
+	char *csp;                 /* owned; NULL = the JSON answers' policy */
+	char *location;            /* owned; a redirect's target */
+};
+
 struct query_param {
 	const char *key;   /* not owned */
 	const char *value; /* not owned; "" for a bare key */
@@ -34,6 +50,7 @@ struct request {
 	const char *path; /* as sent: percent-encoded (router.c decodes each segment) */
 	const char *authorization;
 	const char *content_type;
+	const char *if_none_match;
 	struct query_param query[REQUEST_MAX_QUERY];
 	size_t query_count;
 	const char *body; /* NULL or body_len bytes (not NUL-terminated) */
@@ -53,7 +70,8 @@ struct request {
 
 	/* outcome */
 	enum api_status status;
-	json_t *reply; /* owned */
+	json_t *reply;          /* owned */
+	struct raw_answer *raw; /* owned; NULL for a JSON answer */
 	char message[REQUEST_MESSAGE_SIZE];
 	int retry_after; /* seconds, for a 429; 0 = no Retry-After header */
 };
@@ -63,6 +81,9 @@ void request_init(struct request *req, struct app *app);
 
 /* Frees what the request owns (json, reply). */
 void request_release(struct request *req);
+
+/* Frees req->raw (a JSON answer or an error replaces it). */
+void request_drop_raw(struct request *req);
 
 /* A path capture ("accountId") or NULL. */
 const char *request_param(const struct request *req, const char *name);

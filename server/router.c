@@ -50,7 +50,15 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 
 		if (slash)
 			*slash = '\0';
-		if (*p == '\0' || count == ROUTER_MAX_SEGMENTS) /* "//", trailing "/", too deep */
+		if (count == ROUTER_MAX_SEGMENTS) /* too deep */
+			return -1;
+		/* A trailing "/" is an empty last segment, which only a pattern ending in "/"
+		 * takes. */
+		if (*p == '\0' && slash == NULL && count > 0) {
+			segments[count++] = p;
+			return count;
+		}
+		if (*p == '\0') /* "//" */
 			return -1;
 		if (!decode_segment(p) || *p == '\0')
 			return -1;
@@ -94,7 +102,7 @@ static bool pattern_matches(const char *pattern, char *const segments[], int cou
 		if (i >= count)
 			return false;
 		if (is_capture(start, len)) {
-			if (c->count == ROUTER_MAX_PARAMS)
+			if (c->count == ROUTER_MAX_PARAMS || segments[i][0] == '\0')
 				return false;
 			c->names[c->count] = start;
 			c->segment[c->count++] = i;

@@ -2,7 +2,8 @@
  * router.h - path matching over one table of routes (routes.c).
  *
  * A pattern is a path whose segments are literals or {name} captures; a
- * capture matches one non-empty segment. Matching is pure and allocation-free.
+ * capture matches one non-empty segment. A path ending in "/" matches only a
+ * pattern ending in "/" ("/ui/"). Matching is pure and allocation-free.
  *
  * Paths are given as sent, percent-encoded: they are split at '/' first and
  * each segment is decoded afterwards, so "%2F" is a '/' inside a segment and
@@ -28,6 +29,7 @@ enum resource {
 	RES_DATABASES,
 	RES_TABLES,
 	RES_DB_TOKENS,
+	RES_INVITES,
 	RES_COUNT
 };
 
@@ -44,9 +46,10 @@ enum route_flags {
 	/* Features: a route exists only while its feature is enabled (router_match_features). */
 	ROUTE_DEV_IDP = 1 << 3, /* [dev_idp] enabled */
 	ROUTE_TESTING = 1 << 4, /* [testing] enabled */
+	ROUTE_UI = 1 << 5,      /* [ui] enabled */
 };
 
-#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING)
+#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING | ROUTE_UI)
 
 typedef enum api_status (*route_handler)(struct request *req);
 

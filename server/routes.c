@@ -26,6 +26,11 @@ const struct route routes[] = {
     {"PATCH", ACCOUNT "/users/{userId}", api_user_update, RES_USERS, OP_UPDATE, ROUTE_JSON_BODY},
     {"DELETE", ACCOUNT "/users/{userId}", api_user_delete, RES_USERS, OP_DELETE, 0},
 
+    {"GET", ACCOUNT "/invites", api_invite_list, RES_INVITES, OP_READ, 0},
+    {"POST", ACCOUNT "/invites", api_invite_create, RES_INVITES, OP_CREATE, ROUTE_JSON_BODY},
+    {"GET", ACCOUNT "/invites/{inviteId}", api_invite_get, RES_INVITES, OP_READ, 0},
+    {"DELETE", ACCOUNT "/invites/{inviteId}", api_invite_revoke, RES_INVITES, OP_DELETE, 0},
+
     {"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
     {"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
 
@@ -65,6 +70,15 @@ const struct route routes[] = {
     {"GET", "/.well-known/jwks.json", api_dev_idp_jwks, RES_NONE, OP_READ, ROUTE_DEV_IDP},
     {"POST", "/oauth/token", api_dev_idp_token, RES_NONE, OP_CREATE,
      ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+    {"GET", "/oauth/authorize", api_dev_idp_authorize_page, RES_NONE, OP_READ, ROUTE_DEV_IDP},
+    {"POST", "/oauth/authorize", api_dev_idp_authorize_pick, RES_NONE, OP_CREATE,
+     ROUTE_DEV_IDP | ROUTE_FORM_BODY},
+
+    /* The Admin UI: static files; the page signs in and calls the API itself. */
+    {"GET", "/ui", api_ui_redirect, RES_NONE, OP_READ, ROUTE_UI},
+    {"GET", "/ui/", api_ui_index, RES_NONE, OP_READ, ROUTE_UI},
+    {"GET", "/ui/config.json", api_ui_config, RES_NONE, OP_READ, ROUTE_UI},
+    {"GET", "/ui/{file}", api_ui_file, RES_NONE, OP_READ, ROUTE_UI},
 
     /* The test harness: a test device, no credential. */
     {"POST", "/_test/reset", api_test_reset, RES_NONE, OP_UPDATE, ROUTE_TESTING},

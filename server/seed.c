@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dbtoken.h"
+#include "invite.h"
 #include "mgmt.h"
 #include "rules.h"
 #include "seed.h"
@@ -24,6 +25,7 @@
 struct seed_ctx {
 	struct store *store;
 	const struct token_key *key;
+	int invite_days;
 	int64_t now;
 	char where[160];
 	char *err;
@@ -449,6 +451,39 @@ out:
 	return rc;
 }
 
+/*
+ * An invite is made once: when the account already has one for the email
+ * with the same group, in whatever state (pending, accepted since, expired),
+ * the entry is done; a restart does not invite again.
+ */
+static int seed_invite(struct seed_ctx *c, json_t *e)
+{
+	static const char *const fields[] = {"accountId", "email", "group", NULL};
+	const char *account_id, *email, *group_name;
+	struct store_invite existing, made;
+	enum user_group group;
+	enum store_status st;
+	char why[256];
+
+	if (check_fields(c, e, fields) || get_uuid(c, e, "accountId", true, &account_id) ||
+	    get_string(c, e, "email", true, &email) ||
+	    get_string(c, e, "group", true, &group_name) || need_account(c, account_id))
+		return -1;
+	if (user_group_parse(group_name, &group) != 0)
+		return fail(c, "\"group\" must be admin, member or auditor");
+	st = store_invite_by_email(c->store, account_id, email, &existing);
+	if (st == STORE_OK)
+		return existing.group == group
+		           ? 0
+		           : fail(c, "an invite for this email exists with another group");
+	if (st != STORE_NOT_FOUND)
+		return store_fail(c, st);
+	if (invite_create(c->store, account_id, email, group, "", c->now, c->invite_days, &made,
+	                  &st, why, sizeof(why)) != 0)
+		return fail(c, "%s", why);
+	return 0;
+}
+
 struct section {
 	const char *name;
 	int (*apply)(struct seed_ctx *c, json_t *entry);
@@ -486,6 +521,7 @@ static const struct section sections[] = {
     {"managementTokens", seed_mgmt_token, label_description},
     {"databases", seed_database, label_name},
     {"databaseTokens", seed_db_token, label_description},
+    {"invites", seed_invite, label_email},
 };
 
 static int apply_all(struct seed_ctx *c, json_t *root)
@@ -535,11 +571,15 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 }
 
 /* Parses and applies text in one transaction, after emptying the store when clear is set. */
-static int apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
-                      bool clear, char *err, size_t errlen)
+static int apply_text(struct store *s, const struct token_key *key, int invite_days,
+                      const char *text, size_t len, bool clear, char *err, size_t errlen)
 {
-	struct seed_ctx c = {
-	    .store = s, .key = key, .now = time_now_ms(), .err = err, .errlen = errlen};
+	struct seed_ctx c = {.store = s,
+	                     .key = key,
+	                     .invite_days = invite_days,
+	                     .now = time_now_ms(),
+	                     .err = err,
+	                     .errlen = errlen};
 	json_error_t jerr;
 	enum store_status st;
 	json_t *root = NULL;
@@ -580,20 +620,20 @@ static int apply_text(struct store *s, const struct token_key *key, const char *
 	return rc;
 }
 
-int seed_apply_text(struct store *s, const struct token_key *key, const char *text, size_t len,
-                    char *err, size_t errlen)
+int seed_apply_text(struct store *s, const struct token_key *key, int invite_days, const char *text,
+                    size_t len, char *err, size_t errlen)
 {
 	if (!text) {
 		snprintf(err, errlen, "seed: no text");
 		return -1;
 	}
-	return apply_text(s, key, text, len, false, err, errlen);
+	return apply_text(s, key, invite_days, text, len, false, err, errlen);
 }
 
-int seed_reset_text(struct store *s, const struct token_key *key, const char *text, size_t len,
-                    char *err, size_t errlen)
+int seed_reset_text(struct store *s, const struct token_key *key, int invite_days, const char *text,
+                    size_t len, char *err, size_t errlen)
 {
-	return apply_text(s, key, text, len, true, err, errlen);
+	return apply_text(s, key, invite_days, text, len, true, err, errlen);
 }
 
 int seed_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
@@ -663,8 +703,8 @@ void seed_text_free(char *text, size_t len)
 	free(text);
 }
 
-int seed_apply_file(struct store *s, const struct token_key *key, const char *path, char *err,
-                    size_t errlen)
+int seed_apply_file(struct store *s, const struct token_key *key, int invite_days, const char *path,
+                    char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
@@ -672,7 +712,7 @@ int seed_apply_file(struct store *s, const struct token_key *key, const char *pa
 
 	if (seed_read_file(path, &text, &len, err, errlen) != 0)
 		return -1;
-	rc = seed_apply_text(s, key, text, len, err, errlen);
+	rc = seed_apply_text(s, key, invite_days, text, len, err, errlen);
 	seed_text_free(text, len);
 	return rc;
 }

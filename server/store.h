@@ -438,6 +438,77 @@ enum store_status store_db_authorize(struct store *s, const unsigned char hash[T
  * its planner rightly scans tables of a few rows).
  */
 enum store_status store_db_authorize_plan(struct store *s, bool *indexed);
+/* ---- invites (CONTRACT 5) ---- */
+
+struct store_invite {
+	char id[UUID_STR_SIZE];
+	char account_id[UUID_STR_SIZE];
+	char email[321]; /* matched without regard to ASCII case, like users' */
+	enum user_group group;
+	int64_t invited_at;
+	char invited_by[UUID_STR_SIZE]; /* user or management-token id; "" when made offline */
+	int64_t expires_at;
+	int64_t accepted_at;                  /* 0 = not accepted */
+	char accepted_user_id[UUID_STR_SIZE]; /* the user the acceptance created */
+	int64_t revoked_at;                   /* 0 = not revoked */
+	char revoked_by[UUID_STR_SIZE];       /* "" when unknown */
+	int64_t replaced_at; /* 0, or when a new invite for the email closed this expired one */
+};
+
+/* Why store_invite_insert answered CONFLICT. */
+enum invite_conflict {
+	INVITE_CONFLICT_NONE = 0,
+	INVITE_CONFLICT_USER,    /* a user of the account has the email */
+	INVITE_CONFLICT_PENDING, /* an invite for the email is pending */
+	INVITE_CONFLICT_ID,      /* the id is taken */
+};
+
+/*
+ * Inserts i (open; its accepted, revoked and replaced fields are ignored) in
+ * one transaction: CONFLICT, with *why saying which, when a user of the
+ * account has i->email or an invite for it is pending at time now. Open
+ * invites for the email that expired by now are closed first (replaced_at).
+ */
+enum store_status store_invite_insert(struct store *s, const struct store_invite *i, int64_t now,
+                                      enum invite_conflict *why);
+enum store_status store_invite_get(struct store *s, const char *account_id, const char *id,
+                                   struct store_invite *out);
+/* The most recent invite for email in the account, in any state. */
+enum store_status store_invite_by_email(struct store *s, const char *account_id, const char *email,
+                                        struct store_invite *out);
+/* Oldest first, in every state; the caller frees *out. */
+enum store_status store_invite_list(struct store *s, const char *account_id,
+                                    struct store_invite **out, size_t *n);
+/*
+ * Invites pending at time now for email (any ASCII case) in every account,
+ * oldest first (email NULL: every pending invite, at most max); the caller
+ * frees *out.
+ */
+enum store_status store_invites_pending(struct store *s, const char *email, int64_t now, size_t max,
+                                        struct store_invite **out, size_t *n);
+/*
+ * Revokes at time now by revoked_by ("" for none) and fills out with the row
+ * after. An invite already revoked keeps its first revocation; an accepted
+ * one cannot be revoked (CONFLICT: remove the user instead).
+ */
+enum store_status store_invite_revoke(struct store *s, const char *account_id, const char *id,
+                                      int64_t now, const char *revoked_by,
+                                      struct store_invite *out);
+/*
+ * A first sign-in: in one transaction, the invite for u->email pending at
+ * time now in u->account_id is accepted and u is inserted in the invite's
+ * group (u->group is set from it; u->id, idp_subject and created_at are the
+ * caller's). NOT_FOUND when no invite is pending; CONFLICT when the user
+ * cannot be inserted (its email or subject is taken). Fills out with the
+ * invite after.
+ */
+enum store_status store_invite_accept(struct store *s, struct store_user *u, int64_t now,
+                                      struct store_invite *out);
+
+/* Users of every account, oldest first, at most max; the caller frees *out. */
+enum store_status store_user_list_all(struct store *s, size_t max, struct store_user **out,
+                                      size_t *n);
+
 /* ---- test harness ([testing] POST /_test/reset) ---- */
 
 /*

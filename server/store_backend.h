@@ -134,6 +134,24 @@ struct store_ops {
 	enum store_status (*db_authorize_plan)(struct store *s, bool *indexed);
 
 	enum store_status (*clear_all)(struct store *s);
+
+	enum store_status (*invite_insert)(struct store *s, const struct store_invite *i,
+	                                   int64_t now, enum invite_conflict *why);
+	enum store_status (*invite_get)(struct store *s, const char *account_id, const char *id,
+	                                struct store_invite *out);
+	enum store_status (*invite_by_email)(struct store *s, const char *account_id,
+	                                     const char *email, struct store_invite *out);
+	enum store_status (*invite_list)(struct store *s, const char *account_id,
+	                                 struct store_invite **out, size_t *n);
+	enum store_status (*invites_pending)(struct store *s, const char *email, int64_t now,
+	                                     size_t max, struct store_invite **out, size_t *n);
+	enum store_status (*invite_revoke)(struct store *s, const char *account_id, const char *id,
+	                                   int64_t now, const char *revoked_by,
+	                                   struct store_invite *out);
+	enum store_status (*invite_accept)(struct store *s, struct store_user *u, int64_t now,
+	                                   struct store_invite *out);
+	enum store_status (*user_list_all)(struct store *s, size_t max, struct store_user **out,
+	                                   size_t *n);
 };
 
 /* ---- the backends' constructors (store_common.c picks one by the target's backend) ---- */

@@ -475,6 +475,55 @@ enum store_status store_db_token_update(struct store *s, const struct store_db_t
 	return s->ops->db_token_update(s, t);
 }
 
+enum store_status store_invite_insert(struct store *s, const struct store_invite *i, int64_t now,
+                                      enum invite_conflict *why)
+{
+	*why = INVITE_CONFLICT_NONE;
+	return s->ops->invite_insert(s, i, now, why);
+}
+
+enum store_status store_invite_get(struct store *s, const char *account_id, const char *id,
+                                   struct store_invite *out)
+{
+	return s->ops->invite_get(s, account_id, id, out);
+}
+
+enum store_status store_invite_by_email(struct store *s, const char *account_id, const char *email,
+                                        struct store_invite *out)
+{
+	return s->ops->invite_by_email(s, account_id, email, out);
+}
+
+enum store_status store_invite_list(struct store *s, const char *account_id,
+                                    struct store_invite **out, size_t *n)
+{
+	return s->ops->invite_list(s, account_id, out, n);
+}
+
+enum store_status store_invites_pending(struct store *s, const char *email, int64_t now, size_t max,
+                                        struct store_invite **out, size_t *n)
+{
+	return s->ops->invites_pending(s, email, now, max, out, n);
+}
+
+enum store_status store_invite_revoke(struct store *s, const char *account_id, const char *id,
+                                      int64_t now, const char *revoked_by, struct store_invite *out)
+{
+	return s->ops->invite_revoke(s, account_id, id, now, revoked_by, out);
+}
+
+enum store_status store_invite_accept(struct store *s, struct store_user *u, int64_t now,
+                                      struct store_invite *out)
+{
+	return s->ops->invite_accept(s, u, now, out);
+}
+
+enum store_status store_user_list_all(struct store *s, size_t max, struct store_user **out,
+                                      size_t *n)
+{
+	return s->ops->user_list_all(s, max, out, n);
+}
+
 /* ---- pool ---- */
 
 int store_pool_new_target(const struct store_target *t, struct store_pool **out, char *err,

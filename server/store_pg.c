@@ -109,6 +109,18 @@ enum pq_id {
 	P_DBPERM_INSERT,
 	P_DB_AUTHORIZE,
 
+	P_INVITE_INSERT,
+	P_INVITE_GET,
+	P_INVITE_BY_EMAIL,
+	P_INVITE_LIST,
+	P_INVITE_PENDING_ONE,
+	P_INVITE_PENDING_EMAIL,
+	P_INVITE_PENDING_ALL,
+	P_INVITE_REPLACE_EXPIRED,
+	P_INVITE_REVOKE,
+	P_INVITE_ACCEPT,
+	P_USER_LIST_ALL,
+
 	P_TABLE_NAMES,
 
 	PQ_COUNT
@@ -129,6 +141,11 @@ enum pq_id {
 	"t.id, t.account_id, t.cluster_id, t.description, t.created_at, t.created_by, "            \
 	"t.expires_at, t.revoked_at, p.action, p.resource"
 #define DBTOKEN_JOIN " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
+#define INVITE_COLS                                                                                \
+	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
+	"accepted_user_id, revoked_at, revoked_by, replaced_at"
+/* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
+#define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
 /* ASCII case folding only, as SQLite's NOCASE: lower() under the C collation. */
 #define EMAIL_IS(param) "lower(email COLLATE \"C\") = lower(" param "::text COLLATE \"C\")"
 /* Oldest first; seq (an identity) breaks ties in insertion order. */
@@ -299,6 +316,45 @@ static const char *const pq_sql[PQ_COUNT] = {
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
                        "  AND d.name = $3::text AND d.deleted_at IS NULL)"
                        " FROM database_tokens t WHERE t.hash = $1",
+
+    /* Any conflict (the id, or a second open invite of the email) inserts nothing. */
+    [P_INVITE_INSERT] = "INSERT INTO invites (id, account_id, email, grp, invited_at, invited_by,"
+                        " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                        " ON CONFLICT DO NOTHING RETURNING id",
+    [P_INVITE_GET] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = $1 AND id = $2",
+    [P_INVITE_BY_EMAIL] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = $1"
+                          " AND " EMAIL_IS("$2") " ORDER BY invited_at DESC, seq DESC LIMIT 1",
+    [P_INVITE_LIST] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = $1"
+                      " ORDER BY invited_at, seq",
+    /* $3 is now; the open condition lets the planner use the partial unique index. */
+    [P_INVITE_PENDING_ONE] =
+        "SELECT " INVITE_COLS " FROM invites WHERE account_id = $1"
+        " AND " EMAIL_IS("$2") " AND " INVITE_OPEN " AND expires_at > $3::bigint",
+    [P_INVITE_PENDING_EMAIL] =
+        "SELECT " INVITE_COLS
+        " FROM invites WHERE " EMAIL_IS("$1") " AND " INVITE_OPEN " AND expires_at > $2::bigint"
+                                              " ORDER BY invited_at, seq LIMIT $3::bigint",
+    [P_INVITE_PENDING_ALL] = "SELECT " INVITE_COLS " FROM invites WHERE " INVITE_OPEN
+                             " AND expires_at > $1::bigint ORDER BY invited_at, seq"
+                             " LIMIT $2::bigint",
+    /* $3 is now: expired open invites of the email are closed before a new one opens. */
+    [P_INVITE_REPLACE_EXPIRED] =
+        "UPDATE invites SET replaced_at = $3::bigint"
+        " WHERE account_id = $1 AND " EMAIL_IS("$2") " AND " INVITE_OPEN
+                                                     " AND expires_at <= $3::bigint",
+    /*
+     * The first revocation wins and an accepted invite stays accepted,
+     * decided on the row: the row after comes back either way.
+     */
+    [P_INVITE_REVOKE] = "UPDATE invites SET revoked_by = CASE WHEN revoked_at IS NULL"
+                        " AND accepted_at IS NULL THEN $4::text ELSE revoked_by END,"
+                        " revoked_at = CASE WHEN accepted_at IS NULL"
+                        " THEN coalesce(revoked_at, $3::bigint) END"
+                        " WHERE account_id = $1 AND id = $2 RETURNING " INVITE_COLS,
+    [P_INVITE_ACCEPT] = "UPDATE invites SET accepted_at = $3::bigint, accepted_user_id = $4"
+                        " WHERE account_id = $1 AND id = $2 AND " INVITE_OPEN
+                        " AND expires_at > $3::bigint RETURNING " INVITE_COLS,
+    [P_USER_LIST_ALL] = "SELECT " USER_COLS " FROM users" OLDEST_FIRST " LIMIT $1::bigint",
 
     /* Every table of ours but the bookkeeping (mgmtd_*): what store_clear_all empties. */
     [P_TABLE_NAMES] = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
@@ -914,6 +970,34 @@ static enum store_status read_table(const PGresult *r, int row, void *out)
 		return bad_row("database_tables", "partition_template");
 	t->created_at = get_int(r, row, 4);
 	t->deleted_at = get_int(r, row, 5);
+	return STORE_OK;
+}
+
+static enum store_status read_invite(const PGresult *r, int row, void *out)
+{
+	struct store_invite *i = out;
+	char grp[16];
+
+	memset(i, 0, sizeof(*i));
+	if (!get_text(r, row, 0, i->id, sizeof(i->id)))
+		return bad_row("invites", "id");
+	if (!get_text(r, row, 1, i->account_id, sizeof(i->account_id)))
+		return bad_row("invites", "account_id");
+	if (!get_text(r, row, 2, i->email, sizeof(i->email)))
+		return bad_row("invites", "email");
+	if (!get_text(r, row, 3, grp, sizeof(grp)) || user_group_parse(grp, &i->group) != 0)
+		return bad_row("invites", "grp");
+	i->invited_at = get_int(r, row, 4);
+	if (!get_text(r, row, 5, i->invited_by, sizeof(i->invited_by)))
+		return bad_row("invites", "invited_by");
+	i->expires_at = get_int(r, row, 6);
+	i->accepted_at = get_int(r, row, 7);
+	if (!get_text(r, row, 8, i->accepted_user_id, sizeof(i->accepted_user_id)))
+		return bad_row("invites", "accepted_user_id");
+	i->revoked_at = get_int(r, row, 9);
+	if (!get_text(r, row, 10, i->revoked_by, sizeof(i->revoked_by)))
+		return bad_row("invites", "revoked_by");
+	i->replaced_at = get_int(r, row, 11);
 	return STORE_OK;
 }
 
@@ -2229,6 +2313,179 @@ static enum store_status pg_db_authorize_plan(struct store *base, bool *indexed)
 	return st;
 }
 
+/* ---- invites ---- */
+
+/* The invite statements that take (account_id, key) and yield one invite row. */
+static enum store_status invite_lookup(struct pg_store *s, enum pq_id id, const char *account_id,
+                                       const char *key, struct store_invite *out)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_text(&p, key);
+	return fetch_one(s, id, &p, read_invite, out);
+}
+
+/* The invite of email pending at now in the account. */
+static enum store_status invite_pending_one(struct pg_store *s, const char *account_id,
+                                            const char *email, int64_t now,
+                                            struct store_invite *out)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_text(&p, email);
+	p_int(&p, now);
+	return fetch_one(s, P_INVITE_PENDING_ONE, &p, read_invite, out);
+}
+
+static enum store_status pg_invite_insert(struct store *base, const struct store_invite *i,
+                                          int64_t now, enum invite_conflict *why)
+{
+	struct pg_store *s = pg(base);
+	struct store_invite pending;
+	struct store_user user;
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = user_lookup(base, P_USER_BY_EMAIL, i->account_id, i->email, &user);
+	if (st == STORE_OK) {
+		*why = INVITE_CONFLICT_USER;
+		st = STORE_CONFLICT;
+		goto out;
+	}
+	if (st != STORE_NOT_FOUND)
+		goto out;
+	p_text(&p, i->account_id);
+	p_text(&p, i->email);
+	p_int(&p, now);
+	st = pq_exec(s, P_INVITE_REPLACE_EXPIRED, &p);
+	if (st != STORE_OK)
+		goto out;
+	memset(&p, 0, sizeof(p));
+	p_text(&p, i->id);
+	p_text(&p, i->account_id);
+	p_text(&p, i->email);
+	p_text(&p, user_group_name(i->group));
+	p_int(&p, i->invited_at);
+	p_opt_text(&p, i->invited_by);
+	p_int(&p, i->expires_at);
+	/*
+	 * The unique index decides, also against another replica's insert (this
+	 * one waits for it); nothing inserted means a conflict, and the
+	 * transaction goes on, so a read can tell which.
+	 */
+	r = pq_run(s, P_INVITE_INSERT, &p, &st);
+	if (r != NULL) {
+		if (PQntuples(r) == 0) {
+			st = STORE_CONFLICT;
+			*why = invite_pending_one(s, i->account_id, i->email, now, &pending) ==
+			               STORE_OK
+			           ? INVITE_CONFLICT_PENDING
+			           : INVITE_CONFLICT_ID;
+		}
+		PQclear(r);
+	}
+out:
+	return tx_leave(s, began, st);
+}
+
+static enum store_status pg_invite_get(struct store *base, const char *account_id, const char *id,
+                                       struct store_invite *out)
+{
+	return invite_lookup(pg(base), P_INVITE_GET, account_id, id, out);
+}
+
+static enum store_status pg_invite_by_email(struct store *base, const char *account_id,
+                                            const char *email, struct store_invite *out)
+{
+	return invite_lookup(pg(base), P_INVITE_BY_EMAIL, account_id, email, out);
+}
+
+static enum store_status pg_invite_list(struct store *base, const char *account_id,
+                                        struct store_invite **out, size_t *n)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	return fetch_list(pg(base), P_INVITE_LIST, &p, read_invite, sizeof(**out), (void *)out, n);
+}
+
+static enum store_status pg_invites_pending(struct store *base, const char *email, int64_t now,
+                                            size_t max, struct store_invite **out, size_t *n)
+{
+	int64_t limit = max > INT64_MAX ? INT64_MAX : (int64_t)max;
+	struct pq_params p = {0};
+
+	if (email)
+		p_text(&p, email);
+	p_int(&p, now);
+	p_int(&p, limit);
+	return fetch_list(pg(base), email ? P_INVITE_PENDING_EMAIL : P_INVITE_PENDING_ALL, &p,
+	                  read_invite, sizeof(**out), (void *)out, n);
+}
+
+static enum store_status pg_invite_revoke(struct store *base, const char *account_id,
+                                          const char *id, int64_t now, const char *revoked_by,
+                                          struct store_invite *out)
+{
+	struct pq_params p = {0};
+	enum store_status st;
+
+	p_text(&p, account_id);
+	p_text(&p, id);
+	p_int(&p, now);
+	p_opt_text(&p, revoked_by);
+	st = fetch_one(pg(base), P_INVITE_REVOKE, &p, read_invite, out);
+	/* An accepted invite is not revoked: remove the user instead. */
+	if (st == STORE_OK && out->accepted_at != 0)
+		st = STORE_CONFLICT;
+	return st;
+}
+
+static enum store_status pg_invite_accept(struct store *base, struct store_user *u, int64_t now,
+                                          struct store_invite *out)
+{
+	struct pg_store *s = pg(base);
+	struct store_invite inv;
+	struct pq_params p = {0};
+	enum store_status st;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = invite_pending_one(s, u->account_id, u->email, now, &inv);
+	if (st != STORE_OK)
+		goto out;
+	u->group = inv.group;
+	/* The user's unique email decides between two first sign-ins at once. */
+	st = pg_user_insert(base, u);
+	if (st != STORE_OK)
+		goto out;
+	p_text(&p, inv.account_id);
+	p_text(&p, inv.id);
+	p_int(&p, now);
+	p_text(&p, u->id);
+	st = fetch_one(s, P_INVITE_ACCEPT, &p, read_invite, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+static enum store_status pg_user_list_all(struct store *base, size_t max, struct store_user **out,
+                                          size_t *n)
+{
+	struct pq_params p = {0};
+
+	p_int(&p, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	return fetch_list(pg(base), P_USER_LIST_ALL, &p, read_user, sizeof(**out), (void *)out, n);
+}
+
 /* ---- test harness ---- */
 
 /* A table or column name from our own schema, safe to put between double quotes. */
@@ -2346,4 +2603,12 @@ static const struct store_ops pg_ops = {
     .db_authorize = pg_db_authorize,
     .db_authorize_plan = pg_db_authorize_plan,
     .clear_all = pg_clear_all,
+    .invite_insert = pg_invite_insert,
+    .invite_get = pg_invite_get,
+    .invite_by_email = pg_invite_by_email,
+    .invite_list = pg_invite_list,
+    .invites_pending = pg_invites_pending,
+    .invite_revoke = pg_invite_revoke,
+    .invite_accept = pg_invite_accept,
+    .user_list_all = pg_user_list_all,
 };

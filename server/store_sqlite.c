@@ -92,6 +92,18 @@ enum stmt_id {
 	S_DB_AUTHORIZE,
 	S_TABLE_NAMES,
 
+	S_INVITE_INSERT,
+	S_INVITE_GET,
+	S_INVITE_BY_EMAIL,
+	S_INVITE_LIST,
+	S_INVITE_PENDING_ONE,
+	S_INVITE_PENDING_EMAIL,
+	S_INVITE_PENDING_ALL,
+	S_INVITE_REPLACE_EXPIRED,
+	S_INVITE_REVOKE,
+	S_INVITE_ACCEPT,
+	S_USER_LIST_ALL,
+
 	STMT_COUNT
 };
 
@@ -107,6 +119,11 @@ enum stmt_id {
 #define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
 #define DBTOKEN_COLS                                                                               \
 	"id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at"
+#define INVITE_COLS                                                                                \
+	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
+	"accepted_user_id, revoked_at, revoked_by, replaced_at"
+/* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
+#define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
 /* Oldest first; rowid breaks ties in insertion order. */
 #define OLDEST_FIRST " ORDER BY created_at, rowid"
 
@@ -248,6 +265,34 @@ static const char *const stmt_sql[STMT_COUNT] = {
     /* Every table of ours and SQLite's AUTOINCREMENT counters: what store_clear_all empties. */
     [S_TABLE_NAMES] = "SELECT name FROM sqlite_schema WHERE type = 'table'"
                       " AND (name NOT LIKE 'sqlite!_%' ESCAPE '!' OR name = 'sqlite_sequence')",
+
+    [S_INVITE_INSERT] = "INSERT INTO invites (id, account_id, email, grp, invited_at, invited_by,"
+                        " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_INVITE_GET] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = ?1 AND id = ?2",
+    /* email has NOCASE collation in the schema, so = ignores ASCII case. */
+    [S_INVITE_BY_EMAIL] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = ?1"
+                          " AND email = ?2 ORDER BY invited_at DESC, rowid DESC LIMIT 1",
+    [S_INVITE_LIST] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = ?1"
+                      " ORDER BY invited_at, rowid",
+    /* ?3 is now. The open condition lets the planner use the partial unique index. */
+    [S_INVITE_PENDING_ONE] = "SELECT " INVITE_COLS " FROM invites WHERE account_id = ?1"
+                             " AND email = ?2 AND " INVITE_OPEN " AND expires_at > ?3",
+    [S_INVITE_PENDING_EMAIL] = "SELECT " INVITE_COLS " FROM invites WHERE email = ?1"
+                               " AND " INVITE_OPEN " AND expires_at > ?2"
+                               " ORDER BY invited_at, rowid LIMIT ?3",
+    [S_INVITE_PENDING_ALL] = "SELECT " INVITE_COLS " FROM invites WHERE " INVITE_OPEN
+                             " AND expires_at > ?1 ORDER BY invited_at, rowid LIMIT ?2",
+    /* ?3 is now: expired open invites of the email are closed before a new one opens. */
+    [S_INVITE_REPLACE_EXPIRED] = "UPDATE invites SET replaced_at = ?3 WHERE account_id = ?1"
+                                 " AND email = ?2 AND " INVITE_OPEN " AND expires_at <= ?3",
+    /* The first revocation wins; an accepted invite stays accepted. */
+    [S_INVITE_REVOKE] = "UPDATE invites SET revoked_at = ?3, revoked_by = ?4"
+                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL"
+                        " AND accepted_at IS NULL",
+    [S_INVITE_ACCEPT] =
+        "UPDATE invites SET accepted_at = ?3, accepted_user_id = ?4"
+        " WHERE account_id = ?1 AND id = ?2 AND " INVITE_OPEN " AND expires_at > ?3",
+    [S_USER_LIST_ALL] = "SELECT " USER_COLS " FROM users" OLDEST_FIRST " LIMIT ?1",
 };
 
 /* A connection; base comes first, so a struct store * of ours is one of these. */
@@ -583,8 +628,37 @@ static enum store_status read_db_token(sqlite3_stmt *q, void *out)
 	return STORE_OK;
 }
 
+static enum store_status read_invite(sqlite3_stmt *q, void *out)
+{
+	struct store_invite *i = out;
+	char grp[16];
+
+	memset(i, 0, sizeof(*i));
+	if (!col_text(q, 0, i->id, sizeof(i->id)))
+		return bad_row("invites", "id");
+	if (!col_text(q, 1, i->account_id, sizeof(i->account_id)))
+		return bad_row("invites", "account_id");
+	if (!col_text(q, 2, i->email, sizeof(i->email)))
+		return bad_row("invites", "email");
+	if (!col_text(q, 3, grp, sizeof(grp)) || user_group_parse(grp, &i->group) != 0)
+		return bad_row("invites", "grp");
+	i->invited_at = col_int(q, 4);
+	if (!col_text(q, 5, i->invited_by, sizeof(i->invited_by)))
+		return bad_row("invites", "invited_by");
+	i->expires_at = col_int(q, 6);
+	i->accepted_at = col_int(q, 7);
+	if (!col_text(q, 8, i->accepted_user_id, sizeof(i->accepted_user_id)))
+		return bad_row("invites", "accepted_user_id");
+	i->revoked_at = col_int(q, 9);
+	if (!col_text(q, 10, i->revoked_by, sizeof(i->revoked_by)))
+		return bad_row("invites", "revoked_by");
+	i->replaced_at = col_int(q, 11);
+	return STORE_OK;
+}
+
 /* Room for any one row, so that fetch_one needs no allocation. */
 union any_row {
+	struct store_invite invite;
 	struct store_database database;
 	struct store_table table;
 	struct store_db_token db_token;
@@ -2358,6 +2432,263 @@ static enum store_status sqlite_db_authorize_plan(struct store *s, bool *indexed
 	return st;
 }
 
+/* ---- invites ---- */
+
+/* The invite statements that take (account_id, key) and yield one invite row. */
+static enum store_status invite_lookup(struct store *s, enum stmt_id id, const char *account_id,
+                                       const char *key, struct store_invite *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, key, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_invite, out, sizeof(*out));
+}
+
+/* The invite of email pending at now in the account. */
+static enum store_status invite_pending_one(struct store *s, const char *account_id,
+                                            const char *email, int64_t now,
+                                            struct store_invite *out)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_INVITE_PENDING_ONE, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, email, &rc);
+	bind_int(q, 3, now, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return fetch_one(s, q, read_invite, out, sizeof(*out));
+}
+
+/* Inside the caller's transaction: closes the open invites of email that expired by now. */
+static enum store_status invite_replace_expired(struct store *s, const char *account_id,
+                                                const char *email, int64_t now)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_INVITE_REPLACE_EXPIRED, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, email, &rc);
+	bind_int(q, 3, now, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+static enum store_status invite_row_insert(struct store *s, const struct store_invite *i)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_INVITE_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, i->id, &rc);
+	bind_text(q, 2, i->account_id, &rc);
+	bind_text(q, 3, i->email, &rc);
+	bind_text(q, 4, user_group_name(i->group), &rc);
+	bind_int(q, 5, i->invited_at, &rc);
+	bind_opt_text(q, 6, i->invited_by, &rc);
+	bind_int(q, 7, i->expires_at, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+static enum store_status sqlite_invite_insert(struct store *s, const struct store_invite *i,
+                                              int64_t now, enum invite_conflict *why)
+{
+	struct store_invite pending;
+	struct store_user user;
+	enum store_status st;
+	bool began;
+
+	*why = INVITE_CONFLICT_NONE;
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = user_lookup(s, S_USER_BY_EMAIL, i->account_id, i->email, &user);
+	if (st == STORE_OK) {
+		*why = INVITE_CONFLICT_USER;
+		st = STORE_CONFLICT;
+		goto out;
+	}
+	if (st != STORE_NOT_FOUND)
+		goto out;
+	st = invite_replace_expired(s, i->account_id, i->email, now);
+	if (st != STORE_OK)
+		goto out;
+	/* The unique index refuses a second open invite; this only tells the two conflicts apart.
+	 */
+	st = invite_row_insert(s, i);
+	if (st == STORE_CONFLICT)
+		*why = invite_pending_one(s, i->account_id, i->email, now, &pending) == STORE_OK
+		           ? INVITE_CONFLICT_PENDING
+		           : INVITE_CONFLICT_ID;
+out:
+	return tx_leave(s, began, st);
+}
+
+static enum store_status sqlite_invite_get(struct store *s, const char *account_id, const char *id,
+                                           struct store_invite *out)
+{
+	return invite_lookup(s, S_INVITE_GET, account_id, id, out);
+}
+
+static enum store_status sqlite_invite_by_email(struct store *s, const char *account_id,
+                                                const char *email, struct store_invite *out)
+{
+	return invite_lookup(s, S_INVITE_BY_EMAIL, account_id, email, out);
+}
+
+static enum store_status sqlite_invite_list(struct store *s, const char *account_id,
+                                            struct store_invite **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_INVITE_LIST, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_invite, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+static enum store_status sqlite_invites_pending(struct store *s, const char *email, int64_t now,
+                                                size_t max, struct store_invite **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, email ? S_INVITE_PENDING_EMAIL : S_INVITE_PENDING_ALL, &st);
+	int64_t limit = max > INT64_MAX ? INT64_MAX : (int64_t)max;
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	if (email) {
+		bind_text(q, 1, email, &rc);
+		bind_int(q, 2, now, &rc);
+		bind_int(q, 3, limit, &rc);
+	} else {
+		bind_int(q, 1, now, &rc);
+		bind_int(q, 2, limit, &rc);
+	}
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_invite, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+static enum store_status sqlite_invite_revoke(struct store *s, const char *account_id,
+                                              const char *id, int64_t now, const char *revoked_by,
+                                              struct store_invite *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_INVITE_REVOKE, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	bind_int(q, 3, now, &rc);
+	bind_opt_text(q, 4, revoked_by, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = run_change(s, q, NULL);
+	/* Read back: unknown is NOT_FOUND, accepted is CONFLICT, revoked before keeps its time. */
+	if (st == STORE_OK)
+		st = store_invite_get(s, account_id, id, out);
+	if (st == STORE_OK && out->accepted_at != 0)
+		st = STORE_CONFLICT;
+out:
+	return tx_leave(s, began, st);
+}
+
+static enum store_status sqlite_invite_accept(struct store *s, struct store_user *u, int64_t now,
+                                              struct store_invite *out)
+{
+	struct store_invite inv;
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = invite_pending_one(s, u->account_id, u->email, now, &inv);
+	if (st != STORE_OK)
+		goto out;
+	u->group = inv.group;
+	st = store_user_insert(s, u);
+	if (st != STORE_OK)
+		goto out;
+	q = stmt_get(s, S_INVITE_ACCEPT, &st);
+	if (q == NULL)
+		goto out;
+	bind_text(q, 1, inv.account_id, &rc);
+	bind_text(q, 2, inv.id, &rc);
+	bind_int(q, 3, now, &rc);
+	bind_text(q, 4, u->id, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = store_invite_get(s, inv.account_id, inv.id, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+static enum store_status sqlite_user_list_all(struct store *s, size_t max, struct store_user **out,
+                                              size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_LIST_ALL, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_user, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
 /* ---- test harness ---- */
 
 /* A table name from our own schema, safe to put between double quotes. */
@@ -2479,4 +2810,12 @@ static const struct store_ops sqlite_ops = {
     .db_authorize = sqlite_db_authorize,
     .db_authorize_plan = sqlite_db_authorize_plan,
     .clear_all = sqlite_clear_all,
+    .invite_insert = sqlite_invite_insert,
+    .invite_get = sqlite_invite_get,
+    .invite_by_email = sqlite_invite_by_email,
+    .invite_list = sqlite_invite_list,
+    .invites_pending = sqlite_invites_pending,
+    .invite_revoke = sqlite_invite_revoke,
+    .invite_accept = sqlite_invite_accept,
+    .user_list_all = sqlite_user_list_all,
 };

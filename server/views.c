@@ -156,6 +156,38 @@ json_t *view_db_token(const struct store_db_token *t)
 	return finish(o, bad);
 }
 
+const char *invite_status(const struct store_invite *i, int64_t now)
+{
+	if (i->accepted_at != 0)
+		return "accepted";
+	if (i->revoked_at != 0)
+		return "revoked";
+	/* A replaced invite had expired when the new one closed it, whatever the clock says now. */
+	if (i->replaced_at != 0 || i->expires_at <= now)
+		return "expired";
+	return "pending";
+}
+
+json_t *view_invite(const struct store_invite *i, int64_t now)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (o == NULL)
+		return NULL;
+	bad |= json_object_set_new(o, "id", json_string(i->id));
+	bad |= json_object_set_new(o, "accountId", json_string(i->account_id));
+	bad |= json_object_set_new(o, "email", json_string(i->email));
+	bad |= json_object_set_new(o, "group", json_string(user_group_name(i->group)));
+	bad |= json_object_set_new(o, "status", json_string(invite_status(i, now)));
+	bad |= json_set_time(o, "invitedAt", i->invited_at);
+	bad |= json_set_text(o, "invitedBy", i->invited_by);
+	bad |= json_set_time(o, "expiresAt", i->expires_at);
+	bad |= json_set_time(o, "acceptedAt", i->accepted_at);
+	bad |= json_set_time(o, "revokedAt", i->revoked_at);
+	return finish(o, bad);
+}
+
 void view_list_append(json_t **list, json_t *item)
 {
 	if (*list == NULL) {

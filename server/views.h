@@ -27,6 +27,11 @@ json_t *view_table(const struct store_table *t, const struct store_database *db,
 /* DatabaseToken, without the secret. */
 json_t *view_db_token(const struct store_db_token *t);
 
+/* "pending", "accepted", "expired" or "revoked" at time now. */
+const char *invite_status(const struct store_invite *i, int64_t now);
+/* Invite (CONTRACT 5) at time now. */
+json_t *view_invite(const struct store_invite *i, int64_t now);
+
 /*
  * Appends item (a new reference, or NULL when building it failed) to *list,
  * taking ownership of it. On any failure frees *list and sets it to NULL, so

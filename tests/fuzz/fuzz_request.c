@@ -35,6 +35,7 @@ static const struct {
     {"PUT", "/api/v0/accounts/{accountId}/clusters/{clusterId}/databases/fuzzdb/tables/t1/rename"},
     {"POST", "/api/v0/accounts/{accountId}/clusters/{clusterId}/tokens"},
     {"PATCH", "/api/v0/accounts/{accountId}/clusters/{clusterId}/tokens/{dbTokenId}"},
+    {"POST", "/api/v0/accounts/{accountId}/invites"},
 };
 
 #define N_ENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))

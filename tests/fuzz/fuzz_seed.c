@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	err[0] = err2[0] = '\0';
-	first = seed_apply_text(s, &key, (const char *)data, size, err, sizeof(err));
-	second = seed_apply_text(s, &key, (const char *)data, size, err2, sizeof(err2));
+	first = seed_apply_text(s, &key, 7, (const char *)data, size, err, sizeof(err));
+	second = seed_apply_text(s, &key, 7, (const char *)data, size, err2, sizeof(err2));
 	if (first != second) {
 		fprintf(stderr, "seed applied %d then %d: '%s' / '%s'\n", first, second, err, err2);
 		abort();

@@ -163,7 +163,7 @@ static struct fuzz_server *build(void)
 	config_db_path(&fs.app.cfg, fs.db_path);
 	if (store_open(fs.db_path, &s, err, sizeof(err)) != 0)
 		die(err);
-	if (seed_apply_text(s, &fs.app.token_key, seed_text, sizeof(seed_text) - 1, err,
+	if (seed_apply_text(s, &fs.app.token_key, 7, seed_text, sizeof(seed_text) - 1, err,
 	                    sizeof(err)) != 0)
 		die(err);
 	user_id(s, "admin@example.com", fs.admin_id);
@@ -273,6 +273,31 @@ static void check_answer(struct fuzz_server *fs, struct request *req, unsigned s
 	json_decref(doc);
 }
 
+/*
+ * A raw answer: no 500; a redirect goes to an http(s) URL; a page never holds
+ * markup that came from the request (everything is escaped), nor the secret.
+ */
+static void check_raw_answer(struct fuzz_server *fs, struct request *req, unsigned status)
+{
+	const struct raw_answer *raw = req->raw;
+	const char *body = raw->body;
+	size_t len = raw->len;
+
+	if (status == 500)
+		violated("a client's request caused a 500", req, status, body, len);
+	if (status == 303 &&
+	    (raw->location == NULL ||
+	     (strncmp(raw->location, "http://", 7) != 0 &&
+	      strncmp(raw->location, "https://", 8) != 0 && raw->location[0] != '/')))
+		violated("a redirect elsewhere than an http(s) URL", req, status, body, len);
+	if (status != 303 && status != 304 && (body == NULL || raw->content_type == NULL))
+		violated("a raw answer without a body or a type", req, status, body, len);
+	if (body && (memmem(body, len, "<script", 7) || memmem(body, len, "<x", 2) ||
+	             memmem(body, len, fs->token, TOKEN_MGMT_LEN)))
+		violated("the page holds markup or a secret from the request", req, status, body,
+		         len);
+}
+
 unsigned fuzz_request(struct fuzz_server *fs, const char *method, const char *path,
                       const char *authorization, const char *content_type, const char *body,
                       size_t body_len)
@@ -295,6 +320,14 @@ unsigned fuzz_request(struct fuzz_server *fs, const char *method, const char *pa
 	req.body_len = body_len;
 	req.body_too_large = body_len > REQUEST_MAX_BODY;
 	dispatch_request(&req);
+	if (req.raw) {
+		/* A page, a file or a redirect (request.h): http.c sends it as it is. */
+		status = api_http_status(req.status);
+		store_tx_rollback(s);
+		check_raw_answer(fs, &req, status);
+		request_release(&req);
+		return status;
+	}
 	out = reply_render(&req, &len, &status);
 	store_tx_rollback(s);
 	check_answer(fs, &req, status, out, len);

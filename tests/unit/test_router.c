@@ -117,6 +117,29 @@ static void test_not_found(void **state)
 	}
 }
 
+static void test_trailing_slash_pattern(void **state)
+{
+	static const struct route dir[] = {
+	    {"GET", "/ui", h_list, RES_NONE, OP_READ, 0},
+	    {"GET", "/ui/", h_item, RES_NONE, OP_READ, 0},
+	    {"GET", "/ui/{file}", h_list, RES_NONE, OP_READ, 0},
+	};
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(dir, 3, "GET", "/ui/", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &dir[1]);
+	assert_int_equal(router_match(dir, 3, "GET", "/ui", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &dir[0]);
+	assert_int_equal(router_match(dir, 3, "GET", "/ui/app.js", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &dir[2]);
+	assert_string_equal(route_param(&m, "file"), "app.js");
+	/* the empty last segment is no capture, and goes nowhere else */
+	assert_int_equal(router_match(dir, 3, "GET", "/ui/app.js/", &m), ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(dir, 3, "GET", "/ui//", &m), ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(dir, 3, "GET", "/", &m), ROUTER_NOT_FOUND);
+}
+
 static void test_long_and_deep_paths(void **state)
 {
 	char path[ROUTER_MAX_PATH * 2];
@@ -315,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(test_head_is_get),
 	    cmocka_unit_test(test_wrong_method_lists_allow),
 	    cmocka_unit_test(test_not_found),
+	    cmocka_unit_test(test_trailing_slash_pattern),
 	    cmocka_unit_test(test_long_and_deep_paths),
 	    cmocka_unit_test(test_captures_are_decoded),
 	    cmocka_unit_test(test_bad_escapes_do_not_match),

@@ -1268,6 +1268,8 @@ static void test_users_by_email(void **state)
 	assert_no_open_snapshot(f->path);
 }
 
+/* ---- invites ---- */
+
 static void test_clear_all(void **state)
 {
 	struct fixture *f = *state;

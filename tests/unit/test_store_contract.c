@@ -117,6 +117,15 @@ static struct store_user make_user(const char *id, const char *email, enum user_
 	return u;
 }
 
+static struct store_user make_user_at(const char *id, const char *email, enum user_group g,
+                                      const char *sub, int64_t created_at)
+{
+	struct store_user u = make_user(id, email, g, sub);
+
+	u.created_at = created_at;
+	return u;
+}
+
 static void fill_hash(unsigned char h[TOKEN_HASH_LEN], unsigned char seed)
 {
 	for (int i = 0; i < TOKEN_HASH_LEN; i++)
@@ -538,6 +547,177 @@ static void test_last_admin_race(void **state)
 	store_close(other);
 }
 
+#define I1 "66666666-6666-4666-8666-666666666661"
+#define I2 "66666666-6666-4666-8666-666666666662"
+#define I3 "66666666-6666-4666-8666-666666666663"
+#define I4 "66666666-6666-4666-8666-666666666664"
+
+static struct store_invite make_invite(const char *id, const char *email, enum user_group g,
+                                       int64_t invited_at, int64_t expires_at)
+{
+	struct store_invite i;
+
+	memset(&i, 0, sizeof(i));
+	strcpy(i.id, id);
+	strcpy(i.account_id, ACCT);
+	strcpy(i.email, email);
+	i.group = g;
+	strcpy(i.invited_by, U1);
+	i.invited_at = invited_at;
+	i.expires_at = expires_at;
+	return i;
+}
+
+/* ---- invites (moved here from test_store.c: they hold for every backend) ---- */
+
+static void test_invites(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user admin = make_user_at(U1, "admin@example.com", GROUP_ADMIN, "a", 1);
+	struct store_invite a = make_invite(I1, "New@example.com", GROUP_MEMBER, 100, 200);
+	struct store_invite b = make_invite(I2, "new@EXAMPLE.com", GROUP_AUDITOR, 150, 300);
+	struct store_invite c = make_invite(I3, "admin@EXAMPLE.com", GROUP_MEMBER, 100, 200);
+	struct store_invite got, *list = NULL;
+	enum invite_conflict why = INVITE_CONFLICT_ID;
+	size_t n = 9;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &admin), STORE_OK);
+
+	assert_int_equal(store_invite_insert(f->s, &a, 100, &why), STORE_OK);
+	assert_int_equal(why, INVITE_CONFLICT_NONE);
+	assert_int_equal(store_invite_get(f->s, ACCT, I1, &got), STORE_OK);
+	assert_string_equal(got.email, "New@example.com");
+	assert_int_equal(got.group, GROUP_MEMBER);
+	assert_string_equal(got.invited_by, U1);
+	assert_int_equal(got.expires_at, 200);
+	assert_int_equal(got.accepted_at + got.revoked_at + got.replaced_at, 0);
+	assert_int_equal(store_invite_get(f->s, ACCT2, I1, &got), STORE_NOT_FOUND);
+
+	/* an existing user's email, in any case */
+	assert_int_equal(store_invite_insert(f->s, &c, 100, &why), STORE_CONFLICT);
+	assert_int_equal(why, INVITE_CONFLICT_USER);
+	/* a second invite while the first is pending, in any case */
+	assert_int_equal(store_invite_insert(f->s, &b, 199, &why), STORE_CONFLICT);
+	assert_int_equal(why, INVITE_CONFLICT_PENDING);
+	/* the same id */
+	strcpy(c.email, "other@example.com");
+	strcpy(c.id, I1);
+	assert_int_equal(store_invite_insert(f->s, &c, 100, &why), STORE_CONFLICT);
+	assert_int_equal(why, INVITE_CONFLICT_ID);
+	/* in another account the email is free */
+	strcpy(b.account_id, ACCT2);
+	assert_int_equal(store_invite_insert(f->s, &b, 150, &why), STORE_OK);
+	strcpy(b.account_id, ACCT);
+	strcpy(b.id, I4);
+
+	/* once the first expired, a new invite closes it and opens */
+	assert_int_equal(store_invite_insert(f->s, &b, 200, &why), STORE_OK);
+	assert_int_equal(store_invite_get(f->s, ACCT, I1, &got), STORE_OK);
+	assert_int_equal(got.replaced_at, 200);
+	assert_int_equal(store_invite_by_email(f->s, ACCT, "NEW@example.com", &got), STORE_OK);
+	assert_string_equal(got.id, I4);
+	assert_int_equal(store_invite_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, I1);
+	assert_string_equal(list[1].id, I4);
+	free(list);
+
+	/* pending ones by email across accounts, and all of them */
+	assert_int_equal(store_invites_pending(f->s, "new@example.com", 250, 10, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].account_id, ACCT2);
+	assert_string_equal(list[1].id, I4);
+	free(list);
+	assert_int_equal(store_invites_pending(f->s, NULL, 250, 1, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	assert_int_equal(store_invites_pending(f->s, "new@example.com", 300, 10, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+}
+
+static void test_invite_accept_and_revoke(void **state)
+{
+	struct fixture *f = *state;
+	struct store_invite a = make_invite(I1, "new@example.com", GROUP_AUDITOR, 100, 200);
+	struct store_invite b = make_invite(I2, "late@example.com", GROUP_MEMBER, 100, 200);
+	struct store_user u = make_user_at(U2, "NEW@example.com", GROUP_MEMBER, "sub-new", 150);
+	struct store_user late = make_user_at(U3, "late@example.com", GROUP_ADMIN, "sub-late", 250);
+	struct store_invite got;
+	struct store_user user;
+	enum invite_conflict why;
+
+	add_account(f->s, ACCT);
+	assert_int_equal(store_invite_insert(f->s, &a, 100, &why), STORE_OK);
+	assert_int_equal(store_invite_insert(f->s, &b, 100, &why), STORE_OK);
+
+	/* accepted in one transaction: the user is made in the invite's group */
+	assert_int_equal(store_invite_accept(f->s, &u, 150, &got), STORE_OK);
+	assert_int_equal(u.group, GROUP_AUDITOR);
+	assert_int_equal(got.accepted_at, 150);
+	assert_string_equal(got.accepted_user_id, U2);
+	assert_int_equal(store_user_get(f->s, ACCT, U2, &user), STORE_OK);
+	assert_int_equal(user.group, GROUP_AUDITOR);
+	assert_string_equal(user.idp_subject, "sub-new");
+	/* only once */
+	strcpy(u.id, U3);
+	assert_int_equal(store_invite_accept(f->s, &u, 160, &got), STORE_NOT_FOUND);
+	/* an accepted invite cannot be revoked */
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I1, 170, U1, &got), STORE_CONFLICT);
+	assert_int_equal(got.revoked_at, 0);
+
+	/* an expired invite is not accepted, and nothing is written */
+	assert_int_equal(store_invite_accept(f->s, &late, 250, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->s, ACCT, U3, &user), STORE_NOT_FOUND);
+
+	/* revoking keeps the first revocation; a revoked invite is not accepted */
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I2, 180, U1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 180);
+	assert_string_equal(got.revoked_by, U1);
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I2, 190, "", &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 180);
+	assert_string_equal(got.revoked_by, U1);
+	late.created_at = 185;
+	assert_int_equal(store_invite_accept(f->s, &late, 185, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I3, 190, "", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_invite_revoke(f->s, ACCT2, I2, 190, "", &got), STORE_NOT_FOUND);
+
+	/* a user already holding the email makes the acceptance fail whole */
+	b = make_invite(I3, "taken@example.com", GROUP_ADMIN, 200, 400);
+	assert_int_equal(store_invite_insert(f->s, &b, 200, &why), STORE_OK);
+	late = make_user_at(U3, "taken@example.com", GROUP_MEMBER, "sub-new", 300);
+	assert_int_equal(store_invite_accept(f->s, &late, 300, &got), STORE_CONFLICT);
+	assert_int_equal(store_invite_get(f->s, ACCT, I3, &got), STORE_OK);
+	assert_int_equal(got.accepted_at, 0);
+	assert_int_equal(store_user_get(f->s, ACCT, U3, &user), STORE_NOT_FOUND);
+}
+
+static void test_user_list_all(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user_at(U1, "a@example.com", GROUP_ADMIN, "", 2);
+	struct store_user b = make_user_at(U2, "b@example.com", GROUP_MEMBER, "", 1);
+	struct store_user *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT2);
+	strcpy(b.account_id, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	assert_int_equal(store_user_list_all(f->s, 10, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, U2);
+	free(list);
+	assert_int_equal(store_user_list_all(f->s, 1, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+}
+
 /* A bounded pool lends at most its size, the same store again to the same thread. */
 static void test_bounded_pool(void **state)
 {
@@ -578,6 +758,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_token_key_binding, setup, teardown),
     cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bounded_pool, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_invite_accept_and_revoke, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
 };
 
 int main(void)

@@ -1,0 +1,310 @@
+// dom.js - building the page without innerHTML: elements, tables that sort,
+// dialogs, and the formats the pages show (times, retention periods).
+
+// h("button", {class: "x", onclick: f}, "text", child...) -> element.
+// Attributes set to false, null or undefined are left out; children that are
+// strings become text nodes, so no value from the API is ever parsed as HTML.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "value") el.value = v;
+    else if (k === "checked") el.checked = !!v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+let uid = 0;
+export function newId(prefix) {
+  uid += 1;
+  return `${prefix}-${uid}`;
+}
+
+// ---- formats ----
+
+// "2024-01-02 03:04:05 UTC" in a <time>; "-" when absent.
+export function when(iso) {
+  if (!iso) return h("span", { class: "muted" }, "-");
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const text = d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  return h("time", { datetime: iso }, text);
+}
+
+const UNITS = [
+  ["y", 365 * 86400],
+  ["d", 86400],
+  ["h", 3600],
+  ["m", 60],
+  ["s", 1],
+];
+
+// A retention period in nanoseconds as influxctl prints it: 0 is "infinite",
+// else days, hours, minutes, seconds ("30d", "1d12h").
+export function formatRetention(ns) {
+  if (!ns) return "infinite";
+  if (ns % 1e9 !== 0) return `${ns}ns`;
+  let s = ns / 1e9;
+  let out = "";
+  for (const [u, size] of UNITS.slice(1)) {
+    if (s >= size) {
+      out += `${Math.floor(s / size)}${u}`;
+      s %= size;
+    }
+  }
+  return out;
+}
+
+const PARSE_UNITS = { y: 365 * 86400, mo: 30 * 86400, w: 7 * 86400, d: 86400, h: 3600, m: 60, s: 1 };
+
+// influxctl's duration syntax ("30d", "1mo", "2.5d", "30d30d", "infinite" or
+// empty for forever) into nanoseconds; throws Error with a sentence when bad.
+export function parseRetention(text) {
+  const t = text.trim();
+  if (t === "" || t === "infinite" || /^0+[a-z]*$/.test(t)) return 0;
+  const re = /(\d+(?:\.\d+)?)(mo|y|w|d|h|m|s)/g;
+  let total = 0;
+  let used = 0;
+  for (const m of t.matchAll(re)) {
+    if (m.index !== used) break;
+    total += parseFloat(m[1]) * PARSE_UNITS[m[2]];
+    used += m[0].length;
+  }
+  if (used !== t.length || total <= 0)
+    throw new Error(
+      'Retention period: a duration such as 30d, 12h, 1mo, 1y or 2.5d, or "infinite".'
+    );
+  return Math.round(total) * 1e9;
+}
+
+export function formatTemplate(parts) {
+  if (!parts || !parts.length) return h("span", { class: "muted" }, "none");
+  return parts
+    .map((p) =>
+      p.type === "bucket"
+        ? `bucket: ${p.value.tagName} (${p.value.numberOfBuckets} buckets)`
+        : `${p.type}: ${p.value}`
+    )
+    .join(", ");
+}
+
+// ---- tables ----
+
+// A table of rows with one button per column header that sorts by it.
+//   columns: [{key, label, render(row) -> node|string, sort(row) -> value}]
+//   actions(row) -> [nodes]: a last column of buttons, when given
+// Returns {el, update(rows)}.
+export function dataTable({ caption, columns, actions, empty, sortKey, sortDir }) {
+  let rows = [];
+  let key = sortKey || null;
+  let dir = sortDir || "ascending";
+  const table = h("table");
+  const wrap = h("div", { class: "table-wrap", role: "region", tabindex: "0", "aria-label": caption }, table);
+
+  function value(col, row) {
+    if (col.sort) return col.sort(row);
+    const v = row[col.key];
+    return v === undefined || v === null ? "" : v;
+  }
+
+  function render() {
+    const ths = columns.map((c) => {
+      const sorted = key === c.key;
+      return h(
+        "th",
+        { scope: "col", "aria-sort": sorted ? dir : "none" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "sort",
+            onclick: () => {
+              if (key === c.key) dir = dir === "ascending" ? "descending" : "ascending";
+              else {
+                key = c.key;
+                dir = "ascending";
+              }
+              render();
+            },
+          },
+          c.label,
+          h("span", { class: "sort-mark", "aria-hidden": "true" }, sorted ? (dir === "ascending" ? " ▲" : " ▼") : "")
+        )
+      );
+    });
+    if (actions) ths.push(h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")));
+    const col = columns.find((c) => c.key === key);
+    const list = col
+      ? [...rows].sort((a, b) => {
+          const x = value(col, a);
+          const y = value(col, b);
+          const r = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+          return dir === "ascending" ? r : -r;
+        })
+      : rows;
+    const body = list.map((r) =>
+      h(
+        "tr",
+        null,
+        columns.map((c) => h("td", { "data-label": c.label }, c.render ? c.render(r) : String(r[c.key] ?? ""))),
+        actions ? h("td", { class: "actions" }, actions(r)) : null
+      )
+    );
+    if (!list.length)
+      body.push(h("tr", null, h("td", { colspan: columns.length + (actions ? 1 : 0), class: "muted" }, empty || "Nothing to show.")));
+    table.replaceChildren(h("caption", null, caption), h("thead", null, h("tr", null, ths)), h("tbody", null, body));
+  }
+
+  render();
+  return {
+    el: wrap,
+    update(next) {
+      rows = next;
+      render();
+    },
+  };
+}
+
+// ---- dialogs ----
+
+// A modal <dialog> with a title; content is built by body(dialog).
+// Returns the dialog, shown; it removes itself when closed.
+export function dialog(title, body, { onclose } = {}) {
+  const titleId = newId("dialog-title");
+  const d = h("dialog", { "aria-labelledby": titleId }, h("h2", { id: titleId }, title));
+  append(d, [body(d)]);
+  d.addEventListener("close", () => {
+    if (onclose) onclose();
+    d.remove();
+  });
+  document.body.append(d);
+  d.showModal();
+  return d;
+}
+
+export function alertBox() {
+  return h("p", { class: "error", role: "alert", hidden: true });
+}
+
+export function showError(box, message) {
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+// Asks a yes/no question; resolves true when confirmed. action(d) may run
+// the change and throw: its message is shown and the dialog stays open.
+export function confirmAction(title, message, confirmLabel, action) {
+  return new Promise((resolve) => {
+    let done = false;
+    dialog(
+      title,
+      (d) => {
+        const err = alertBox();
+        const yes = h("button", { type: "button", class: "danger" }, confirmLabel);
+        yes.addEventListener("click", async () => {
+          yes.disabled = true;
+          try {
+            await action();
+            done = true;
+            d.close();
+          } catch (e) {
+            showError(err, e.message);
+            yes.disabled = false;
+          }
+        });
+        return [
+          h("p", null, message),
+          err,
+          h("div", { class: "buttons" }, h("button", { type: "button", onclick: () => d.close() }, "Cancel"), yes),
+        ];
+      },
+      { onclose: () => resolve(done) }
+    );
+  });
+}
+
+// A dialog holding a form: fields(form) builds its inputs; submit(form)
+// runs on submit and may throw, whose message is shown in the dialog.
+export function formDialog(title, submitLabel, fields, submit) {
+  return new Promise((resolve) => {
+    let result;
+    dialog(
+      title,
+      (d) => {
+        const err = alertBox();
+        const ok = h("button", { type: "submit" }, submitLabel);
+        const form = h("form", { novalidate: true });
+        append(form, [
+          fields(form),
+          err,
+          h("div", { class: "buttons" }, h("button", { type: "button", onclick: () => d.close() }, "Cancel"), ok),
+        ]);
+        form.addEventListener("submit", async (ev) => {
+          ev.preventDefault();
+          showError(err, "");
+          ok.disabled = true;
+          try {
+            result = await submit(form);
+            d.close();
+          } catch (e) {
+            showError(err, e.message);
+            ok.disabled = false;
+          }
+        });
+        return form;
+      },
+      { onclose: () => resolve(result) }
+    );
+  });
+}
+
+// A labelled input: {label, name, type, value, required, hint, attrs}.
+export function field({ label, name, type = "text", value, required, hint, attrs }) {
+  const id = newId(name);
+  const hintId = hint ? `${id}-hint` : null;
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+    h("input", { id, name, type, value, required, "aria-describedby": hintId, ...(attrs || {}) })
+  );
+}
+
+// Expiry: "never" or a date and time, as radio buttons and a datetime-local input.
+export function expiryField() {
+  const id = newId("expires");
+  const never = h("input", { type: "radio", name: "expiry", value: "never", id: `${id}-never`, checked: true });
+  const at = h("input", { type: "radio", name: "expiry", value: "at", id: `${id}-at` });
+  const input = h("input", { type: "datetime-local", name: "expiresAt", id: `${id}-when`, "aria-label": "Expires at (your local time)" });
+  input.addEventListener("input", () => {
+    at.checked = true;
+  });
+  return h(
+    "fieldset",
+    { class: "field" },
+    h("legend", null, "Expires"),
+    h("div", null, never, h("label", { for: `${id}-never` }, "Never")),
+    h("div", null, at, h("label", { for: `${id}-at` }, "At"), " ", input)
+  );
+}
+
+// The RFC 3339 instant of an expiryField, or null for never.
+export function expiryValue(form) {
+  if (form.elements.expiry.value !== "at") return null;
+  const v = form.elements.expiresAt.value;
+  const d = new Date(v);
+  if (!v || Number.isNaN(d.getTime())) throw new Error("Expires: choose a date and time, or Never.");
+  return d.toISOString();
+}
