@@ -154,6 +154,66 @@ struct store_ops {
 	                                   size_t *n);
 };
 
+/* ---- row shapes: what both backends' SELECTs yield, decoded once ---- */
+
+/*
+ * The column lists of the rows store.h returns, in the order of the shapes
+ * below, for both backends' SELECTs (their tables have the same columns).
+ */
+#define CLUSTER_COLS "id, account_id, name, url, created_at"
+#define USER_COLS    "id, account_id, email, first_name, last_name, grp, idp_subject, created_at"
+#define TOKEN_COLS                                                                                 \
+	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
+	"revoked_by, last_used_at"
+#define DB_COLS                                                                                    \
+	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
+	"partition_template, created_at, deleted_at"
+#define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
+#define INVITE_COLS                                                                                \
+	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
+	"accepted_user_id, revoked_at, revoked_by, replaced_at"
+/* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
+#define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
+
+enum store_col_kind {
+	STORE_COL_TEXT,  /* char[size]; NULL reads as "" */
+	STORE_COL_INT,   /* int64_t; NULL reads as 0 */
+	STORE_COL_GROUP, /* enum user_group, stored as its name */
+};
+
+struct store_col {
+	enum store_col_kind kind;
+	size_t offset, size; /* of the field in the row's struct */
+	const char *name;    /* the column, for messages */
+};
+
+struct store_row_shape {
+	const char *table;
+	size_t size; /* of the row's struct */
+	size_t ncols;
+	const struct store_col *cols; /* columns 0..ncols-1 of a result row, in order */
+};
+
+/* accounts (id, name, created_at) and the *_COLS lists above; db tokens: their own columns */
+extern const struct store_row_shape store_account_row, store_cluster_row, store_user_row,
+    store_mgmt_token_row, store_database_row, store_table_row, store_db_token_row, store_invite_row;
+
+/* A backend's view of one result row, for store_row_read. */
+struct store_row_source {
+	void *row; /* the backend's handle of the row */
+	/* Copies column col into dst (size bytes); NULL becomes "". False when it does not fit. */
+	bool (*text)(void *row, int col, char *dst, size_t size);
+	int64_t (*integer)(void *row, int col); /* NULL becomes 0 */
+};
+
+/*
+ * Decodes the shape's columns of a row into out (shape->size bytes, zeroed
+ * first). A value that does not fit the struct (a damaged or foreign row) is
+ * logged and answers STORE_ERROR.
+ */
+enum store_status store_row_read(const struct store_row_shape *shape,
+                                 const struct store_row_source *src, void *out);
+
 /* ---- the backends' constructors (store_common.c picks one by the target's backend) ---- */
 
 /* store_sqlite.c: store_open's work for the SQLite file (or memdb name) at path. */

@@ -5,6 +5,7 @@
  * backend of the connection through its table (store_backend.h). No SQL.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,143 @@ int store_backend_parse(const char *name, enum store_backend *out)
 	else
 		return -1;
 	return 0;
+}
+
+/* ---- row shapes ---- */
+
+#define FIELD_OF(type, f) (((type *)0)->f)
+/* The _Generic has no default: a column whose field has another C type does not compile. */
+#define TEXT_COL(type, f)                                                                          \
+	{                                                                                          \
+		STORE_COL_TEXT, offsetof(type, f),                                                 \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), char * : 1), #f        \
+	}
+#define INT_COL(type, f)                                                                           \
+	{                                                                                          \
+		STORE_COL_INT, offsetof(type, f),                                                  \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), int64_t : 1), #f       \
+	}
+#define GROUP_COL(type, f)                                                                         \
+	{                                                                                          \
+		STORE_COL_GROUP, offsetof(type, f),                                                \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), enum user_group : 1),  \
+		    "grp"                                                                          \
+	}
+#define SHAPE(name, table, type, cols)                                                             \
+	const struct store_row_shape name = {table, sizeof(type), sizeof(cols) / sizeof(cols[0]),  \
+	                                     cols}
+
+static const struct store_col account_cols[] = {
+    TEXT_COL(struct store_account, id),
+    TEXT_COL(struct store_account, name),
+    INT_COL(struct store_account, created_at),
+};
+SHAPE(store_account_row, "accounts", struct store_account, account_cols);
+
+static const struct store_col cluster_cols[] = {
+    TEXT_COL(struct store_cluster, id),        TEXT_COL(struct store_cluster, account_id),
+    TEXT_COL(struct store_cluster, name),      TEXT_COL(struct store_cluster, url),
+    INT_COL(struct store_cluster, created_at),
+};
+SHAPE(store_cluster_row, "clusters", struct store_cluster, cluster_cols);
+
+static const struct store_col user_cols[] = {
+    TEXT_COL(struct store_user, id),          TEXT_COL(struct store_user, account_id),
+    TEXT_COL(struct store_user, email),       TEXT_COL(struct store_user, first_name),
+    TEXT_COL(struct store_user, last_name),   GROUP_COL(struct store_user, group),
+    TEXT_COL(struct store_user, idp_subject), INT_COL(struct store_user, created_at),
+};
+SHAPE(store_user_row, "users", struct store_user, user_cols);
+
+static const struct store_col token_cols[] = {
+    TEXT_COL(struct store_mgmt_token, id),          TEXT_COL(struct store_mgmt_token, account_id),
+    TEXT_COL(struct store_mgmt_token, description), TEXT_COL(struct store_mgmt_token, prefix),
+    INT_COL(struct store_mgmt_token, created_at),   TEXT_COL(struct store_mgmt_token, created_by),
+    INT_COL(struct store_mgmt_token, expires_at),   INT_COL(struct store_mgmt_token, revoked_at),
+    TEXT_COL(struct store_mgmt_token, revoked_by),  INT_COL(struct store_mgmt_token, last_used_at),
+};
+SHAPE(store_mgmt_token_row, "management_tokens", struct store_mgmt_token, token_cols);
+
+static const struct store_col database_cols[] = {
+    INT_COL(struct store_database, id),
+    TEXT_COL(struct store_database, account_id),
+    TEXT_COL(struct store_database, cluster_id),
+    TEXT_COL(struct store_database, name),
+    INT_COL(struct store_database, max_tables),
+    INT_COL(struct store_database, max_columns_per_table),
+    INT_COL(struct store_database, retention_period),
+    TEXT_COL(struct store_database, partition_template),
+    INT_COL(struct store_database, created_at),
+    INT_COL(struct store_database, deleted_at),
+};
+SHAPE(store_database_row, "databases", struct store_database, database_cols);
+
+static const struct store_col table_cols[] = {
+    INT_COL(struct store_table, id),         INT_COL(struct store_table, database_id),
+    TEXT_COL(struct store_table, name),      TEXT_COL(struct store_table, partition_template),
+    INT_COL(struct store_table, created_at), INT_COL(struct store_table, deleted_at),
+};
+SHAPE(store_table_row, "database_tables", struct store_table, table_cols);
+
+/* id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at */
+static const struct store_col db_token_cols[] = {
+    TEXT_COL(struct store_db_token, id),         TEXT_COL(struct store_db_token, account_id),
+    TEXT_COL(struct store_db_token, cluster_id), TEXT_COL(struct store_db_token, description),
+    INT_COL(struct store_db_token, created_at),  TEXT_COL(struct store_db_token, created_by),
+    INT_COL(struct store_db_token, expires_at),  INT_COL(struct store_db_token, revoked_at),
+};
+SHAPE(store_db_token_row, "database_tokens", struct store_db_token, db_token_cols);
+
+static const struct store_col invite_cols[] = {
+    TEXT_COL(struct store_invite, id),
+    TEXT_COL(struct store_invite, account_id),
+    TEXT_COL(struct store_invite, email),
+    GROUP_COL(struct store_invite, group),
+    INT_COL(struct store_invite, invited_at),
+    TEXT_COL(struct store_invite, invited_by),
+    INT_COL(struct store_invite, expires_at),
+    INT_COL(struct store_invite, accepted_at),
+    TEXT_COL(struct store_invite, accepted_user_id),
+    INT_COL(struct store_invite, revoked_at),
+    TEXT_COL(struct store_invite, revoked_by),
+    INT_COL(struct store_invite, replaced_at),
+};
+SHAPE(store_invite_row, "invites", struct store_invite, invite_cols);
+
+enum store_status store_row_read(const struct store_row_shape *shape,
+                                 const struct store_row_source *src, void *out)
+{
+	memset(out, 0, shape->size);
+	for (size_t i = 0; i < shape->ncols; i++) {
+		const struct store_col *c = &shape->cols[i];
+		char *field = (char *)out + c->offset;
+		enum user_group g;
+		char name[16];
+		int64_t v;
+
+		switch (c->kind) {
+		case STORE_COL_TEXT:
+			if (!src->text(src->row, (int)i, field, c->size))
+				goto bad;
+			break;
+		case STORE_COL_INT:
+			v = src->integer(src->row, (int)i);
+			memcpy(field, &v, sizeof(v));
+			break;
+		case STORE_COL_GROUP:
+			if (!src->text(src->row, (int)i, name, sizeof(name)) ||
+			    user_group_parse(name, &g) != 0)
+				goto bad;
+			memcpy(field, &g, sizeof(g));
+			break;
+		}
+		continue;
+	bad:
+		log_error("store: a %s row has a %s that does not fit this build; refusing it",
+		          shape->table, c->name);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
 }
 
 /* ---- open and close ---- */

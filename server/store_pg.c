@@ -126,26 +126,12 @@ enum pq_id {
 	PQ_COUNT
 };
 
-/* Column lists shared by the SELECTs whose rows the read_* functions decode. */
-#define CLUSTER_COLS "id, account_id, name, url, created_at"
-#define USER_COLS    "id, account_id, email, first_name, last_name, grp, idp_subject, created_at"
-#define TOKEN_COLS                                                                                 \
-	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
-	"revoked_by, last_used_at"
-#define DB_COLS                                                                                    \
-	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
-	"partition_template, created_at, deleted_at"
-#define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
+/* The column lists of the shared row shapes are in store_backend.h; these are ours. */
 /* A database token row and one of its permissions (NULL when it has none). */
 #define DBTOKEN_COLS                                                                               \
 	"t.id, t.account_id, t.cluster_id, t.description, t.created_at, t.created_by, "            \
 	"t.expires_at, t.revoked_at, p.action, p.resource"
 #define DBTOKEN_JOIN " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
-#define INVITE_COLS                                                                                \
-	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
-	"accepted_user_id, revoked_at, revoked_by, replaced_at"
-/* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
-#define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
 /* ASCII case folding only, as SQLite's NOCASE: lower() under the C collation. */
 #define EMAIL_IS(param) "lower(email COLLATE \"C\") = lower(" param "::text COLLATE \"C\")"
 /* Oldest first; seq (an identity) breaks ties in insertion order. */
@@ -857,148 +843,69 @@ static enum store_status bad_row(const char *table, const char *column)
 
 typedef enum store_status (*row_reader)(const PGresult *r, int row, void *out);
 
+/* A row of a result, as store_row_read sees it. */
+struct result_row {
+	const PGresult *r;
+	int row;
+};
+
+static bool source_text(void *row, int col, char *dst, size_t size)
+{
+	const struct result_row *rr = row;
+
+	return get_text(rr->r, rr->row, col, dst, size);
+}
+
+static int64_t source_int(void *row, int col)
+{
+	const struct result_row *rr = row;
+
+	return get_int(rr->r, rr->row, col);
+}
+
+/* Row row of r through the shared decoder (store_backend.h). */
+static enum store_status read_shape(const struct store_row_shape *shape, const PGresult *r, int row,
+                                    void *out)
+{
+	struct result_row rr = {r, row};
+	struct store_row_source src = {&rr, source_text, source_int};
+
+	return store_row_read(shape, &src, out);
+}
+
 static enum store_status read_account(const PGresult *r, int row, void *out)
 {
-	struct store_account *a = out;
-
-	memset(a, 0, sizeof(*a));
-	if (!get_text(r, row, 0, a->id, sizeof(a->id)))
-		return bad_row("accounts", "id");
-	if (!get_text(r, row, 1, a->name, sizeof(a->name)))
-		return bad_row("accounts", "name");
-	a->created_at = get_int(r, row, 2);
-	return STORE_OK;
+	return read_shape(&store_account_row, r, row, out);
 }
 
 static enum store_status read_cluster(const PGresult *r, int row, void *out)
 {
-	struct store_cluster *c = out;
-
-	memset(c, 0, sizeof(*c));
-	if (!get_text(r, row, 0, c->id, sizeof(c->id)))
-		return bad_row("clusters", "id");
-	if (!get_text(r, row, 1, c->account_id, sizeof(c->account_id)))
-		return bad_row("clusters", "account_id");
-	if (!get_text(r, row, 2, c->name, sizeof(c->name)))
-		return bad_row("clusters", "name");
-	if (!get_text(r, row, 3, c->url, sizeof(c->url)))
-		return bad_row("clusters", "url");
-	c->created_at = get_int(r, row, 4);
-	return STORE_OK;
+	return read_shape(&store_cluster_row, r, row, out);
 }
 
 static enum store_status read_user(const PGresult *r, int row, void *out)
 {
-	struct store_user *u = out;
-	char grp[16];
-
-	memset(u, 0, sizeof(*u));
-	if (!get_text(r, row, 0, u->id, sizeof(u->id)))
-		return bad_row("users", "id");
-	if (!get_text(r, row, 1, u->account_id, sizeof(u->account_id)))
-		return bad_row("users", "account_id");
-	if (!get_text(r, row, 2, u->email, sizeof(u->email)))
-		return bad_row("users", "email");
-	if (!get_text(r, row, 3, u->first_name, sizeof(u->first_name)))
-		return bad_row("users", "first_name");
-	if (!get_text(r, row, 4, u->last_name, sizeof(u->last_name)))
-		return bad_row("users", "last_name");
-	if (!get_text(r, row, 5, grp, sizeof(grp)) || user_group_parse(grp, &u->group) != 0)
-		return bad_row("users", "grp");
-	if (!get_text(r, row, 6, u->idp_subject, sizeof(u->idp_subject)))
-		return bad_row("users", "idp_subject");
-	u->created_at = get_int(r, row, 7);
-	return STORE_OK;
+	return read_shape(&store_user_row, r, row, out);
 }
 
 static enum store_status read_token(const PGresult *r, int row, void *out)
 {
-	struct store_mgmt_token *t = out;
-
-	memset(t, 0, sizeof(*t));
-	if (!get_text(r, row, 0, t->id, sizeof(t->id)))
-		return bad_row("management_tokens", "id");
-	if (!get_text(r, row, 1, t->account_id, sizeof(t->account_id)))
-		return bad_row("management_tokens", "account_id");
-	if (!get_text(r, row, 2, t->description, sizeof(t->description)))
-		return bad_row("management_tokens", "description");
-	if (!get_text(r, row, 3, t->prefix, sizeof(t->prefix)))
-		return bad_row("management_tokens", "prefix");
-	t->created_at = get_int(r, row, 4);
-	if (!get_text(r, row, 5, t->created_by, sizeof(t->created_by)))
-		return bad_row("management_tokens", "created_by");
-	t->expires_at = get_int(r, row, 6);
-	t->revoked_at = get_int(r, row, 7);
-	if (!get_text(r, row, 8, t->revoked_by, sizeof(t->revoked_by)))
-		return bad_row("management_tokens", "revoked_by");
-	t->last_used_at = get_int(r, row, 9);
-	return STORE_OK;
+	return read_shape(&store_mgmt_token_row, r, row, out);
 }
 
 static enum store_status read_database(const PGresult *r, int row, void *out)
 {
-	struct store_database *d = out;
-
-	memset(d, 0, sizeof(*d));
-	d->id = get_int(r, row, 0);
-	if (!get_text(r, row, 1, d->account_id, sizeof(d->account_id)))
-		return bad_row("databases", "account_id");
-	if (!get_text(r, row, 2, d->cluster_id, sizeof(d->cluster_id)))
-		return bad_row("databases", "cluster_id");
-	if (!get_text(r, row, 3, d->name, sizeof(d->name)))
-		return bad_row("databases", "name");
-	d->max_tables = get_int(r, row, 4);
-	d->max_columns_per_table = get_int(r, row, 5);
-	d->retention_period = get_int(r, row, 6);
-	if (!get_text(r, row, 7, d->partition_template, sizeof(d->partition_template)))
-		return bad_row("databases", "partition_template");
-	d->created_at = get_int(r, row, 8);
-	d->deleted_at = get_int(r, row, 9);
-	return STORE_OK;
+	return read_shape(&store_database_row, r, row, out);
 }
 
 static enum store_status read_table(const PGresult *r, int row, void *out)
 {
-	struct store_table *t = out;
-
-	memset(t, 0, sizeof(*t));
-	t->id = get_int(r, row, 0);
-	t->database_id = get_int(r, row, 1);
-	if (!get_text(r, row, 2, t->name, sizeof(t->name)))
-		return bad_row("database_tables", "name");
-	if (!get_text(r, row, 3, t->partition_template, sizeof(t->partition_template)))
-		return bad_row("database_tables", "partition_template");
-	t->created_at = get_int(r, row, 4);
-	t->deleted_at = get_int(r, row, 5);
-	return STORE_OK;
+	return read_shape(&store_table_row, r, row, out);
 }
 
 static enum store_status read_invite(const PGresult *r, int row, void *out)
 {
-	struct store_invite *i = out;
-	char grp[16];
-
-	memset(i, 0, sizeof(*i));
-	if (!get_text(r, row, 0, i->id, sizeof(i->id)))
-		return bad_row("invites", "id");
-	if (!get_text(r, row, 1, i->account_id, sizeof(i->account_id)))
-		return bad_row("invites", "account_id");
-	if (!get_text(r, row, 2, i->email, sizeof(i->email)))
-		return bad_row("invites", "email");
-	if (!get_text(r, row, 3, grp, sizeof(grp)) || user_group_parse(grp, &i->group) != 0)
-		return bad_row("invites", "grp");
-	i->invited_at = get_int(r, row, 4);
-	if (!get_text(r, row, 5, i->invited_by, sizeof(i->invited_by)))
-		return bad_row("invites", "invited_by");
-	i->expires_at = get_int(r, row, 6);
-	i->accepted_at = get_int(r, row, 7);
-	if (!get_text(r, row, 8, i->accepted_user_id, sizeof(i->accepted_user_id)))
-		return bad_row("invites", "accepted_user_id");
-	i->revoked_at = get_int(r, row, 9);
-	if (!get_text(r, row, 10, i->revoked_by, sizeof(i->revoked_by)))
-		return bad_row("invites", "revoked_by");
-	i->replaced_at = get_int(r, row, 11);
-	return STORE_OK;
+	return read_shape(&store_invite_row, r, row, out);
 }
 
 /*
@@ -1008,22 +915,11 @@ static enum store_status read_invite(const PGresult *r, int row, void *out)
 static enum store_status read_db_token_rows(const PGresult *r, int *row, struct store_db_token *t)
 {
 	int nrows = PQntuples(r);
+	enum store_status st = read_shape(&store_db_token_row, r, *row, t);
 	char action[16];
 
-	memset(t, 0, sizeof(*t));
-	if (!get_text(r, *row, 0, t->id, sizeof(t->id)))
-		return bad_row("database_tokens", "id");
-	if (!get_text(r, *row, 1, t->account_id, sizeof(t->account_id)))
-		return bad_row("database_tokens", "account_id");
-	if (!get_text(r, *row, 2, t->cluster_id, sizeof(t->cluster_id)))
-		return bad_row("database_tokens", "cluster_id");
-	if (!get_text(r, *row, 3, t->description, sizeof(t->description)))
-		return bad_row("database_tokens", "description");
-	t->created_at = get_int(r, *row, 4);
-	if (!get_text(r, *row, 5, t->created_by, sizeof(t->created_by)))
-		return bad_row("database_tokens", "created_by");
-	t->expires_at = get_int(r, *row, 6);
-	t->revoked_at = get_int(r, *row, 7);
+	if (st != STORE_OK)
+		return st;
 	for (; *row < nrows && strcmp(PQgetvalue(r, *row, 0), t->id) == 0; (*row)++) {
 		struct store_db_permission *p = &t->permissions[t->permission_count];
 

@@ -107,23 +107,9 @@ enum stmt_id {
 	STMT_COUNT
 };
 
-/* Column lists shared by the SELECTs whose rows the read_* functions decode. */
-#define CLUSTER_COLS "id, account_id, name, url, created_at"
-#define USER_COLS    "id, account_id, email, first_name, last_name, grp, idp_subject, created_at"
-#define TOKEN_COLS                                                                                 \
-	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
-	"revoked_by, last_used_at"
-#define DB_COLS                                                                                    \
-	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
-	"partition_template, created_at, deleted_at"
-#define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
+/* The column lists of the shared row shapes are in store_backend.h; this one is ours. */
 #define DBTOKEN_COLS                                                                               \
 	"id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at"
-#define INVITE_COLS                                                                                \
-	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
-	"accepted_user_id, revoked_at, revoked_by, replaced_at"
-/* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
-#define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
 /* Oldest first; rowid breaks ties in insertion order. */
 #define OLDEST_FIRST " ORDER BY created_at, rowid"
 
@@ -490,170 +476,63 @@ static enum store_status exec_stmt(struct store *s, enum stmt_id id)
 
 typedef enum store_status (*row_reader)(sqlite3_stmt *q, void *out);
 
+static bool source_text(void *row, int col, char *dst, size_t size)
+{
+	return col_text(row, col, dst, size);
+}
+
+static int64_t source_int(void *row, int col)
+{
+	return col_int(row, col);
+}
+
+/* A row of q through the shared decoder (store_backend.h). */
+static enum store_status read_shape(const struct store_row_shape *shape, sqlite3_stmt *q, void *out)
+{
+	struct store_row_source src = {q, source_text, source_int};
+
+	return store_row_read(shape, &src, out);
+}
+
 static enum store_status read_account(sqlite3_stmt *q, void *out)
 {
-	struct store_account *a = out;
-
-	memset(a, 0, sizeof(*a));
-	if (!col_text(q, 0, a->id, sizeof(a->id)))
-		return bad_row("accounts", "id");
-	if (!col_text(q, 1, a->name, sizeof(a->name)))
-		return bad_row("accounts", "name");
-	a->created_at = col_int(q, 2);
-	return STORE_OK;
+	return read_shape(&store_account_row, q, out);
 }
 
 static enum store_status read_cluster(sqlite3_stmt *q, void *out)
 {
-	struct store_cluster *c = out;
-
-	memset(c, 0, sizeof(*c));
-	if (!col_text(q, 0, c->id, sizeof(c->id)))
-		return bad_row("clusters", "id");
-	if (!col_text(q, 1, c->account_id, sizeof(c->account_id)))
-		return bad_row("clusters", "account_id");
-	if (!col_text(q, 2, c->name, sizeof(c->name)))
-		return bad_row("clusters", "name");
-	if (!col_text(q, 3, c->url, sizeof(c->url)))
-		return bad_row("clusters", "url");
-	c->created_at = col_int(q, 4);
-	return STORE_OK;
+	return read_shape(&store_cluster_row, q, out);
 }
 
 static enum store_status read_user(sqlite3_stmt *q, void *out)
 {
-	struct store_user *u = out;
-	char grp[16];
-
-	memset(u, 0, sizeof(*u));
-	if (!col_text(q, 0, u->id, sizeof(u->id)))
-		return bad_row("users", "id");
-	if (!col_text(q, 1, u->account_id, sizeof(u->account_id)))
-		return bad_row("users", "account_id");
-	if (!col_text(q, 2, u->email, sizeof(u->email)))
-		return bad_row("users", "email");
-	if (!col_text(q, 3, u->first_name, sizeof(u->first_name)))
-		return bad_row("users", "first_name");
-	if (!col_text(q, 4, u->last_name, sizeof(u->last_name)))
-		return bad_row("users", "last_name");
-	if (!col_text(q, 5, grp, sizeof(grp)) || user_group_parse(grp, &u->group) != 0)
-		return bad_row("users", "grp");
-	if (!col_text(q, 6, u->idp_subject, sizeof(u->idp_subject)))
-		return bad_row("users", "idp_subject");
-	u->created_at = col_int(q, 7);
-	return STORE_OK;
+	return read_shape(&store_user_row, q, out);
 }
 
 static enum store_status read_token(sqlite3_stmt *q, void *out)
 {
-	struct store_mgmt_token *t = out;
-
-	memset(t, 0, sizeof(*t));
-	if (!col_text(q, 0, t->id, sizeof(t->id)))
-		return bad_row("management_tokens", "id");
-	if (!col_text(q, 1, t->account_id, sizeof(t->account_id)))
-		return bad_row("management_tokens", "account_id");
-	if (!col_text(q, 2, t->description, sizeof(t->description)))
-		return bad_row("management_tokens", "description");
-	if (!col_text(q, 3, t->prefix, sizeof(t->prefix)))
-		return bad_row("management_tokens", "prefix");
-	t->created_at = col_int(q, 4);
-	if (!col_text(q, 5, t->created_by, sizeof(t->created_by)))
-		return bad_row("management_tokens", "created_by");
-	t->expires_at = col_int(q, 6);
-	t->revoked_at = col_int(q, 7);
-	if (!col_text(q, 8, t->revoked_by, sizeof(t->revoked_by)))
-		return bad_row("management_tokens", "revoked_by");
-	t->last_used_at = col_int(q, 9);
-	return STORE_OK;
+	return read_shape(&store_mgmt_token_row, q, out);
 }
 
 static enum store_status read_database(sqlite3_stmt *q, void *out)
 {
-	struct store_database *d = out;
-
-	memset(d, 0, sizeof(*d));
-	d->id = col_int(q, 0);
-	if (!col_text(q, 1, d->account_id, sizeof(d->account_id)))
-		return bad_row("databases", "account_id");
-	if (!col_text(q, 2, d->cluster_id, sizeof(d->cluster_id)))
-		return bad_row("databases", "cluster_id");
-	if (!col_text(q, 3, d->name, sizeof(d->name)))
-		return bad_row("databases", "name");
-	d->max_tables = col_int(q, 4);
-	d->max_columns_per_table = col_int(q, 5);
-	d->retention_period = col_int(q, 6);
-	if (!col_text(q, 7, d->partition_template, sizeof(d->partition_template)))
-		return bad_row("databases", "partition_template");
-	d->created_at = col_int(q, 8);
-	d->deleted_at = col_int(q, 9);
-	return STORE_OK;
+	return read_shape(&store_database_row, q, out);
 }
 
 static enum store_status read_table(sqlite3_stmt *q, void *out)
 {
-	struct store_table *t = out;
-
-	memset(t, 0, sizeof(*t));
-	t->id = col_int(q, 0);
-	t->database_id = col_int(q, 1);
-	if (!col_text(q, 2, t->name, sizeof(t->name)))
-		return bad_row("database_tables", "name");
-	if (!col_text(q, 3, t->partition_template, sizeof(t->partition_template)))
-		return bad_row("database_tables", "partition_template");
-	t->created_at = col_int(q, 4);
-	t->deleted_at = col_int(q, 5);
-	return STORE_OK;
+	return read_shape(&store_table_row, q, out);
 }
 
 /* The token's own columns; its permissions are read by load_permissions. */
 static enum store_status read_db_token(sqlite3_stmt *q, void *out)
 {
-	struct store_db_token *t = out;
-
-	memset(t, 0, sizeof(*t));
-	if (!col_text(q, 0, t->id, sizeof(t->id)))
-		return bad_row("database_tokens", "id");
-	if (!col_text(q, 1, t->account_id, sizeof(t->account_id)))
-		return bad_row("database_tokens", "account_id");
-	if (!col_text(q, 2, t->cluster_id, sizeof(t->cluster_id)))
-		return bad_row("database_tokens", "cluster_id");
-	if (!col_text(q, 3, t->description, sizeof(t->description)))
-		return bad_row("database_tokens", "description");
-	t->created_at = col_int(q, 4);
-	if (!col_text(q, 5, t->created_by, sizeof(t->created_by)))
-		return bad_row("database_tokens", "created_by");
-	t->expires_at = col_int(q, 6);
-	t->revoked_at = col_int(q, 7);
-	return STORE_OK;
+	return read_shape(&store_db_token_row, q, out);
 }
 
 static enum store_status read_invite(sqlite3_stmt *q, void *out)
 {
-	struct store_invite *i = out;
-	char grp[16];
-
-	memset(i, 0, sizeof(*i));
-	if (!col_text(q, 0, i->id, sizeof(i->id)))
-		return bad_row("invites", "id");
-	if (!col_text(q, 1, i->account_id, sizeof(i->account_id)))
-		return bad_row("invites", "account_id");
-	if (!col_text(q, 2, i->email, sizeof(i->email)))
-		return bad_row("invites", "email");
-	if (!col_text(q, 3, grp, sizeof(grp)) || user_group_parse(grp, &i->group) != 0)
-		return bad_row("invites", "grp");
-	i->invited_at = col_int(q, 4);
-	if (!col_text(q, 5, i->invited_by, sizeof(i->invited_by)))
-		return bad_row("invites", "invited_by");
-	i->expires_at = col_int(q, 6);
-	i->accepted_at = col_int(q, 7);
-	if (!col_text(q, 8, i->accepted_user_id, sizeof(i->accepted_user_id)))
-		return bad_row("invites", "accepted_user_id");
-	i->revoked_at = col_int(q, 9);
-	if (!col_text(q, 10, i->revoked_by, sizeof(i->revoked_by)))
-		return bad_row("invites", "revoked_by");
-	i->replaced_at = col_int(q, 11);
-	return STORE_OK;
+	return read_shape(&store_invite_row, q, out);
 }
 
 /* Room for any one row, so that fetch_one needs no allocation. */
