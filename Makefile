@@ -16,19 +16,26 @@
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (60) each (build/fuzz)
 #   make memcheck a short integration run with mgmtd under valgrind memcheck
 #   make bench    mgmtd against a bare libmicrohttpd server (tests/bench/, docs/benchmarks.md)
+#   make install  binaries, man pages, example config, systemd units, sysusers.d and
+#                 tmpfiles.d snippets under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
+#   make uninstall  removes them again (the configuration in SYSCONFDIR stays)
 
 # Every Debian package the build, `make run` and `make test` use.
 DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
-	python3-selenium libpq-dev postgresql
+	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
+	man-db libpq-dev postgresql
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
 NODE_DIR := tests/node
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl libpq
+PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl gnutls libsystemd libpq
+
+# The release this tree is; `mgmtd version` prints it with the libraries' versions.
+VERSION := 0.11.0
 
 CC ?= cc
 PYTHON := /usr/bin/python3
@@ -67,8 +74,8 @@ UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test check unit integration clock-ahead format clean asan ubsan sanitize \
-	fuzz fuzz-ci fuzz-build memcheck bench
+.PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan \
+	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall
 
 all: $(BUILD)/mgmtd
 
@@ -77,6 +84,11 @@ $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h) | $(BUILD)/obj
 
 $(BUILD)/schema.c: $(MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
 	sh tests/tools/embed-schema.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# version.o alone knows the version and what it was built against.
+$(BUILD)/obj/version.o: ALL_CFLAGS += -DMGMTD_VERSION='"$(VERSION)"' \
+	-DMGMTD_BUILT_WITH='"$(foreach p,$(PKGS),$(p)=$(shell pkg-config --modversion $(p) 2>/dev/null))"'
+$(BUILD)/obj/version.o: Makefile
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c server/schema.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -130,6 +142,8 @@ run: deps
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json
 
+# INTEGRATION_TESTS: which integration tests `make integration` runs (all by default).
+INTEGRATION_TESTS ?= tests/integration
 # TEST_ENV: more environment for every test process (clock-ahead sets libfaketime there).
 TEST_ENV ?=
 
@@ -156,8 +170,14 @@ integration: $(BUILD)/mgmtd $(RE2FIND)
 	@rc=0; for b in $(BACKENDS); do echo "== integration suite, $$b store"; \
 		$(SANITIZER_ENV) $(TEST_ENV) MGMTD_TEST_BACKEND=$$b MGMTD_BIN=$(abspath $(BUILD)/mgmtd) \
 		MGMTD_SANITIZED=$(SANITIZE) MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS) || rc=1; \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(INTEGRATION_TESTS) $(PYTEST_ARGS) || rc=1; \
 	done; exit $$rc
+
+# The browser tests again, writing their screenshots into docs/ui/ (docs/ui.md
+# shows them); a plain run writes them under build/ui-shots/.
+ui-screenshots: $(BUILD)/mgmtd $(RE2FIND)
+	$(MAKE) integration INTEGRATION_TESTS=tests/integration/test_ui.py BACKENDS=sqlite \
+		TEST_ENV="MGMTD_UI_SHOTS=$(abspath docs/ui)"
 
 # One build and its two suites.
 check: all
@@ -293,6 +313,55 @@ $(BUILD)/bench/commits: tests/bench/commits.c | $(BUILD)/obj
 bench: deps
 	$(MAKE) all $(BUILD)/bench/bare $(BUILD)/bench/commits
 	$(PYTHON) tests/bench/run --build $(BUILD) $(BENCH_ARGS)
+
+# ---- install ----
+#
+# PREFIX (/usr/local) and DESTDIR (a staging root, for packages and tests) as
+# usual. The configuration goes to SYSCONFDIR: /etc for PREFIX=/usr, else
+# PREFIX/etc; an existing mgmtd.ini is never overwritten. systemd reads units,
+# sysusers.d and tmpfiles.d from PREFIX/lib too (/usr/local/lib/systemd/...).
+
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/mgmtd
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL ?= install
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+install: all
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 0755 $(BUILD)/mgmtd $(DESTDIR)$(BINDIR)/mgmtd
+	if [ -x $(BUILD)/mgmtctl ]; then $(INSTALL) -m 0755 $(BUILD)/mgmtctl $(DESTDIR)$(BINDIR)/mgmtctl; fi
+	$(INSTALL) -m 0644 man/mgmtd.8 $(DESTDIR)$(MANDIR)/man8/mgmtd.8
+	$(INSTALL) -m 0644 man/mgmtd.conf.5 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5
+	$(INSTALL) -m 0644 config/mgmtd.ini $(DESTDIR)$(DOCDIR)/mgmtd.ini.example
+	$(INSTALL) -m 0644 config/nginx-data-plane.conf README.md $(DESTDIR)$(DOCDIR)/
+	$(SUBST) systemd/mgmtd.service.in > $(DESTDIR)$(SYSTEMDDIR)/mgmtd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/mgmtd.service
+	$(INSTALL) -m 0644 systemd/mgmtd.socket $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket
+	$(INSTALL) -m 0644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/mgmtd.conf
+	$(SUBST) systemd/tmpfiles.conf.in > $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/mgmtd
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/mgmtd/mgmtd.ini ]; then \
+		sed -e 's|^data_dir = var$$|data_dir = /var/lib/mgmtd|' config/mgmtd.ini \
+			> $(DESTDIR)$(SYSCONFDIR)/mgmtd/mgmtd.ini && \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/mgmtd/mgmtd.ini; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mgmtd $(DESTDIR)$(BINDIR)/mgmtctl \
+		$(DESTDIR)$(MANDIR)/man8/mgmtd.8 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5 \
+		$(DESTDIR)$(SYSTEMDDIR)/mgmtd.service $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/mgmtd.conf $(DESTDIR)$(TMPFILESDIR)/mgmtd.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/mgmtd (configuration) and /var/lib/mgmtd (data)"
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \

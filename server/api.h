@@ -72,6 +72,12 @@ enum api_status api_db_token_get(struct request *req);
 enum api_status api_db_token_update(struct request *req);
 enum api_status api_db_token_revoke(struct request *req);
 
+/* api_audit.c */
+enum api_status api_audit_list(struct request *req);
+
+/* api_metrics.c: only while [metrics] is enabled */
+enum api_status api_metrics(struct request *req);
+
 /* api_authorize.c */
 enum api_status api_authorize(struct request *req);
 

@@ -16,9 +16,17 @@
 #include <string.h>
 
 #include "api.h"
+#include "metrics.h"
 #include "request.h"
 #include "rules.h"
 #include "token.h"
+
+/* 401 for a database token that is refused, counted by reason (metrics.h). */
+static enum api_status refused(struct request *req, const char *reason, const char *message)
+{
+	metrics_auth(METRICS_CRED_DB_TOKEN, reason);
+	return api_fail(req, API_UNAUTHORIZED, "%s", message);
+}
 
 enum api_status api_authorize(struct request *req)
 {
@@ -28,13 +36,14 @@ enum api_status api_authorize(struct request *req)
 	enum db_action action;
 	enum store_status st;
 
-	if (auth_credential(req, true, &credential) != API_OK)
+	if (auth_credential(req, true, &credential) != API_OK) {
+		metrics_auth(METRICS_CRED_NONE, req->authorization ? "wrong_scheme" : "missing");
 		return req->status;
+	}
 	/* Cheap refusals first: no lookup for something that is no database token. */
 	if (!token_db_well_formed(credential))
-		return api_fail(
-		    req, API_UNAUTHORIZED,
-		    "the credential is not a database token (apiv1_ and 86 characters)");
+		return refused(req, "malformed",
+		               "the credential is not a database token (apiv1_ and 86 characters)");
 	database = request_query(req, "database");
 	action_name = request_query(req, "action");
 	if (database == NULL || database[0] == '\0')
@@ -53,16 +62,19 @@ enum api_status api_authorize(struct request *req)
 	if (st == STORE_NOT_FOUND ||
 	    (st == STORE_OK && (strcmp(g.account_id, request_param(req, "accountId")) != 0 ||
 	                        strcmp(g.cluster_id, request_param(req, "clusterId")) != 0)))
-		return api_fail(req, API_UNAUTHORIZED, "the database token is not valid");
-	if (st != STORE_OK)
+		return refused(req, "unknown", "the database token is not valid");
+	if (st != STORE_OK) {
+		metrics_auth(METRICS_CRED_DB_TOKEN, "unavailable");
 		return api_from_store(req, st, "database token", NULL);
+	}
 
 	req->principal.kind = PRINCIPAL_DB_TOKEN;
 	str_copy(req->principal.token_id, sizeof(req->principal.token_id), g.token_id);
 	if (g.revoked_at != 0)
-		return api_fail(req, API_UNAUTHORIZED, "the database token has been revoked");
+		return refused(req, "revoked", "the database token has been revoked");
 	if (g.expires_at != 0 && g.expires_at <= req->now)
-		return api_fail(req, API_UNAUTHORIZED, "the database token has expired");
+		return refused(req, "expired", "the database token has expired");
+	metrics_auth(METRICS_CRED_DB_TOKEN, "ok");
 	if (!g.permitted)
 		return api_fail(req, API_FORBIDDEN, "the database token may not %s database \"%s\"",
 		                action == DB_ACTION_WRITE ? "write to" : "read", database);

@@ -108,6 +108,7 @@ enum api_status api_database_create(struct request *req)
 	str_copy(db.account_id, sizeof(db.account_id), req->principal.account_id);
 	str_copy(db.cluster_id, sizeof(db.cluster_id), cluster_of(req));
 	db.created_at = req->now;
+	audit_note(req, "database.create", db.name);
 	st = store_database_insert(req->store, &db);
 	if (st == STORE_CONFLICT)
 		return api_fail(req, API_CONFLICT,
@@ -160,6 +161,7 @@ enum api_status api_database_update(struct request *req)
 	    body_int(req, "retentionPeriod", 0, INT64_MAX, &db.retention_period, &present) !=
 	        API_OK)
 		return req->status;
+	audit_note(req, "database.update", db.name);
 	st = store_database_update(req->store, &db);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "database", NULL);
@@ -171,6 +173,7 @@ enum api_status api_database_delete(struct request *req)
 	const char *name = request_param(req, "databaseName");
 	enum store_status st;
 
+	audit_note(req, "database.delete", name);
 	if (api_require_cluster(req) != API_OK)
 		return req->status;
 	if (rule_database_name(name) != NULL)
@@ -190,9 +193,11 @@ enum api_status api_database_rename(struct request *req)
 	struct store_database db;
 	enum store_status st;
 
+	audit_note(req, "database.rename", name);
 	if (api_require_cluster(req) != API_OK || body_check_fields(req, fields) != API_OK ||
 	    body_string(req, "name", true, false, &new_name) != API_OK)
 		return req->status;
+	audit_detail(req, "renamed to %s", new_name);
 	if ((problem = rule_database_name(new_name)) != NULL)
 		return api_fail(req, API_BAD_REQUEST, "%s", problem);
 	if (rule_database_name(name) != NULL)
@@ -214,6 +219,7 @@ enum api_status api_database_undelete(struct request *req)
 	enum store_status st;
 	int64_t id;
 
+	audit_note(req, "database.undelete", request_param(req, "databaseId"));
 	if (api_require_cluster(req) != API_OK)
 		return req->status;
 	if (!id_parse(request_param(req, "databaseId"), &id))

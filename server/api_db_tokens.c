@@ -150,6 +150,7 @@ enum api_status api_db_token_create(struct request *req)
 		api_from_store(req, st, "database token", NULL);
 		goto out;
 	}
+	audit_note(req, "database_token.create", t->id);
 	answer = view_db_token(t);
 	if (answer && json_object_set_new(answer, "accessToken", json_string(secret)) != 0) {
 		json_decref(answer);
@@ -194,6 +195,7 @@ enum api_status api_db_token_update(struct request *req)
 	struct store_db_token *t;
 	enum store_status st;
 
+	audit_note(req, "database_token.update", request_param(req, "tokenId"));
 	if (api_require_cluster(req) != API_OK)
 		return req->status;
 	if (body_has(req, "expiresAt") || body_has(req, "expirationType"))
@@ -231,6 +233,7 @@ enum api_status api_db_token_revoke(struct request *req)
 	struct store_db_token *t;
 	enum store_status st;
 
+	audit_note(req, "database_token.revoke", id);
 	if (api_require_cluster(req) != API_OK)
 		return req->status;
 	if (!uuid_is_valid(id))

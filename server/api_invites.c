@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "audit.h"
 #include "body.h"
 #include "invite.h"
 #include "request.h"
@@ -48,6 +49,8 @@ enum api_status api_invite_create(struct request *req)
 	if (user_group_parse(group_name, &group) != 0)
 		return api_fail(req, API_BAD_REQUEST,
 		                "group must be one of admin, member, auditor");
+	audit_note(req, "invite.create", NULL);
+	audit_detail(req, "invited as %s", user_group_name(group));
 	if (invite_create(req->store, req->principal.account_id, email, group,
 	                  auth_actor_id(&req->principal), req->now, req->app->cfg.invite_days,
 	                  &invite, &st, why, sizeof(why)) != 0) {
@@ -55,6 +58,7 @@ enum api_status api_invite_create(struct request *req)
 			return api_fail(req, API_BAD_REQUEST, "%s", why);
 		return api_from_store(req, st, "invite", why);
 	}
+	audit_note(req, "invite.create", invite.id);
 	return api_ok(req, view_invite(&invite, req->now));
 }
 
@@ -78,6 +82,7 @@ enum api_status api_invite_revoke(struct request *req)
 	struct store_invite invite;
 	enum store_status st;
 
+	audit_note(req, "invite.revoke", uuid_is_valid(id) ? id : NULL);
 	if (!uuid_is_valid(id))
 		return api_fail(req, API_NOT_FOUND, "invite not found");
 	st = store_invite_revoke(req->store, req->principal.account_id, id, req->now,

@@ -102,6 +102,7 @@ enum api_status api_mgmt_token_create(struct request *req)
 	                      creator_of(&req->principal), req->now, &token, secret);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "management token", NULL);
+	audit_note(req, "management_token.create", token.id);
 
 	answer = view_mgmt_token(&token, req->now);
 	if (answer && json_object_set_new(answer, "accessToken", json_string(secret)) != 0) {
@@ -132,6 +133,7 @@ enum api_status api_mgmt_token_revoke(struct request *req)
 	struct store_mgmt_token token;
 	enum store_status st;
 
+	audit_note(req, "management_token.revoke", id);
 	if (!uuid_is_valid(id))
 		return api_fail(req, API_NOT_FOUND, "management token not found");
 	/* Durable before the 204 leaves: the store commits with synchronous=FULL. */

@@ -61,6 +61,8 @@ enum api_status api_table_create(struct request *req)
 	str_copy(t.name, sizeof(t.name), name);
 	t.database_id = db.id;
 	t.created_at = req->now;
+	audit_note(req, "table.create", NULL);
+	snprintf(req->audit.object_id, sizeof(req->audit.object_id), "%s/%s", db.name, name);
 	st = store_table_insert(req->store, &t);
 	if (st == STORE_CONFLICT)
 		return api_fail(req, API_CONFLICT,
@@ -81,6 +83,8 @@ enum api_status api_table_delete(struct request *req)
 		return req->status;
 	if (rule_table_name(name) != NULL)
 		return api_fail(req, API_NOT_FOUND, "table not found");
+	audit_note(req, "table.delete", NULL);
+	snprintf(req->audit.object_id, sizeof(req->audit.object_id), "%s/%s", db.name, name);
 	st = store_table_delete(req->store, db.id, name, req->now);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "table", NULL);
@@ -103,6 +107,9 @@ enum api_status api_table_rename(struct request *req)
 		return api_fail(req, API_BAD_REQUEST, "%s", problem);
 	if (rule_table_name(name) != NULL)
 		return api_fail(req, API_NOT_FOUND, "table not found");
+	audit_note(req, "table.rename", NULL);
+	snprintf(req->audit.object_id, sizeof(req->audit.object_id), "%s/%s", db.name, name);
+	audit_detail(req, "renamed to %s", new_name);
 	st = store_table_rename(req->store, db.id, name, new_name, &t);
 	if (st == STORE_CONFLICT)
 		return api_fail(req, API_CONFLICT,
@@ -129,6 +136,8 @@ enum api_status api_table_undelete(struct request *req)
 		return api_from_store(req, st, "table", NULL);
 	if (t.deleted_at == 0)
 		return api_fail(req, API_CONFLICT, "table %lld is not deleted", (long long)id);
+	audit_note(req, "table.undelete", NULL);
+	snprintf(req->audit.object_id, sizeof(req->audit.object_id), "%s/%s", db.name, t.name);
 	st = store_table_undelete(req->store, db.id, id, &t);
 	if (st == STORE_CONFLICT)
 		return api_fail(req, API_CONFLICT,

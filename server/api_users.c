@@ -93,6 +93,7 @@ enum api_status api_user_create(struct request *req)
 	    apply_user_fields(req, &user, true) != API_OK)
 		return req->status;
 	uuid_v4_generate(user.id);
+	audit_note(req, "user.create", user.id);
 	str_copy(user.account_id, sizeof(user.account_id), req->principal.account_id);
 	user.created_at = req->now;
 	st = store_user_insert(req->store, &user);
@@ -131,6 +132,7 @@ enum api_status api_user_update(struct request *req)
 	struct store_user user;
 	enum store_status st;
 
+	audit_note(req, "user.update", request_param(req, "userId"));
 	if (body_check_fields(req, user_fields) != API_OK ||
 	    body_require_any(req, user_fields) != API_OK || load_user(req, &user) != API_OK ||
 	    apply_user_fields(req, &user, false) != API_OK)
@@ -146,6 +148,7 @@ enum api_status api_user_delete(struct request *req)
 	const char *id = request_param(req, "userId");
 	enum store_status st;
 
+	audit_note(req, "user.delete", id);
 	if (!uuid_is_valid(id))
 		return api_fail(req, API_NOT_FOUND, "user not found");
 	st = store_user_delete(req->store, req->principal.account_id, id);

@@ -17,6 +17,8 @@
 #include "throttle.h"
 #include "token.h"
 
+struct tls_holder;
+
 struct app {
 	struct config cfg;
 	struct store_pool *stores;
@@ -27,6 +29,7 @@ struct app {
 	char *seed_text;         /* the --seed given at start, for POST /_test/reset; may be NULL */
 	size_t seed_len;
 	struct throttle *throttle; /* NULL when [auth] failed_auth_burst is 0 */
+	struct tls_holder *tls;    /* NULL unless [server] tls_cert and tls_key are set */
 	atomic_bool ready;
 	atomic_long in_flight; /* requests between first callback and completion */
 };

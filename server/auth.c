@@ -2,13 +2,17 @@
  * auth.c - credentials to principals, and the rights table of CONTRACT 2.
  */
 #include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "idtoken.h"
 #include "issuers.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "token.h"
 
@@ -30,6 +34,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_TABLES] = {A, A, A, A},
                 [RES_DB_TOKENS] = {A, A, A, A},
                 [RES_INVITES] = {A, A, D, A},
+                [RES_AUDIT] = {A, D, D, D},
             },
         [PC_MEMBER] =
             {
@@ -41,6 +46,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 /* Members may issue database tokens, but not change or revoke them. */
                 [RES_DB_TOKENS] = {A, A, D, D},
                 [RES_INVITES] = {D, D, D, D},
+                [RES_AUDIT] = {D, D, D, D},
             },
         [PC_AUDITOR] =
             {
@@ -51,6 +57,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_TABLES] = {A, D, D, D},
                 [RES_DB_TOKENS] = {A, D, D, D},
                 [RES_INVITES] = {A, D, D, D},
+                [RES_AUDIT] = {A, D, D, D},
             },
         /* Creating management tokens with one is decided by [auth] tokens_may_mint. */
         [PC_TOKEN] =
@@ -62,6 +69,7 @@ static const unsigned char rights[PC_COUNT][RES_COUNT][OP_COUNT] =
                 [RES_TABLES] = {A, A, A, A},
                 [RES_DB_TOKENS] = {A, A, A, A},
                 [RES_INVITES] = {A, A, D, A},
+                [RES_AUDIT] = {A, D, D, D},
             },
 };
 
@@ -127,6 +135,24 @@ const char *auth_actor_id(const struct principal *p)
 	return "";
 }
 
+/* A refused credential: counted (metrics.h), then answered like api_fail. */
+static enum api_status refuse(struct request *req, enum metrics_cred kind, const char *reason,
+                              enum api_status st, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static enum api_status refuse(struct request *req, enum metrics_cred kind, const char *reason,
+                              enum api_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	metrics_auth(kind, reason);
+	va_start(ap, fmt);
+	vsnprintf(req->message, sizeof(req->message), fmt, ap);
+	va_end(ap);
+	req->status = st;
+	return st;
+}
+
 static enum api_status authenticate_mgmt_token(struct request *req, const char *credential,
                                                const char *account_id)
 {
@@ -137,28 +163,36 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 
 	/* The checksum turns typos and truncations away before any lookup. */
 	if (!token_mgmt_well_formed(credential))
-		return api_fail(req, API_UNAUTHORIZED,
-		                "the management token is malformed (wrong length or checksum)");
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "malformed", API_UNAUTHORIZED,
+		              "the management token is malformed (wrong length or checksum)");
 	token_hash(&app->token_key, credential, hash);
 	st = store_mgmt_token_by_hash(req->store, hash, &t);
 	sodium_memzero(hash, sizeof(hash));
 	if (st == STORE_NOT_FOUND)
-		return api_fail(req, API_UNAUTHORIZED, "the management token is not valid");
-	if (st != STORE_OK)
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "unknown", API_UNAUTHORIZED,
+		              "the management token is not valid");
+	if (st != STORE_OK) {
+		metrics_auth(METRICS_CRED_MGMT_TOKEN, "unavailable");
 		return api_from_store(req, st, "management token", NULL);
+	}
 	if (t.revoked_at != 0)
-		return api_fail(req, API_UNAUTHORIZED, "the management token has been revoked");
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "revoked", API_UNAUTHORIZED,
+		              "the management token has been revoked");
 	if (t.expires_at != 0 && t.expires_at <= req->now)
-		return api_fail(req, API_UNAUTHORIZED, "the management token has expired");
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "expired", API_UNAUTHORIZED,
+		              "the management token has expired");
 	/* A token never reaches another account, nor learns whether it exists. */
 	if (account_id == NULL || strcmp(t.account_id, account_id) != 0)
-		return api_fail(req, API_NOT_FOUND, "account not found");
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "other_account", API_NOT_FOUND,
+		              "account not found");
+	metrics_auth(METRICS_CRED_MGMT_TOKEN, "ok");
 
 	req->principal.kind = PRINCIPAL_MGMT_TOKEN;
 	str_copy(req->principal.account_id, sizeof(req->principal.account_id), t.account_id);
 	str_copy(req->principal.token_id, sizeof(req->principal.token_id), t.id);
 	str_copy(req->principal.token_created_by, sizeof(req->principal.token_created_by),
 	         t.created_by);
+	str_copy(req->principal.token_prefix, sizeof(req->principal.token_prefix), t.prefix);
 
 	/* lastUsedAt is a hint, not a ledger: at most one write a minute per token. */
 	req->principal.last_used_due =
@@ -184,28 +218,36 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	enum store_status st;
 
 	if (issuers_count(app->issuers) == 0)
-		return api_fail(req, API_UNAUTHORIZED,
-		                "this server accepts no JWTs: no identity provider is configured");
+		return refuse(req, METRICS_CRED_JWT, "no_idp", API_UNAUTHORIZED,
+		              "this server accepts no JWTs: no identity provider is configured");
 	/* Through the verified-JWT cache; the user is looked up afresh below all the same. */
 	r = issuers_verify(app->issuers, credential, req->now / 1000, &claims);
 	/* Not the caller's fault: the keys have not arrived yet. */
 	if (r == IDTOKEN_KEYS_NOT_LOADED)
-		return api_fail(req, API_UNAVAILABLE, "%s", idtoken_result_message(r));
+		return refuse(req, METRICS_CRED_JWT, "keys_not_loaded", API_UNAVAILABLE, "%s",
+		              idtoken_result_message(r));
 	if (r != IDTOKEN_OK) {
 		char why[128];
 
-		return api_fail(req, API_UNAUTHORIZED, "%s",
-		                idtoken_describe(r, credential, why, sizeof(why)));
+		return refuse(req, METRICS_CRED_JWT, r == IDTOKEN_EXPIRED ? "expired" : "invalid",
+		              API_UNAUTHORIZED, "%s",
+		              idtoken_describe(r, credential, why, sizeof(why)));
 	}
 	if (account_id == NULL)
-		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
+		              "user is not provisioned in this account");
 	st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
 	if (st == STORE_NOT_FOUND) {
+		/* a first sign-in may still accept an invite (dispatch.c) */
 		req->principal.invite_due = claims.email[0] != '\0';
-		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
+		              "user is not provisioned in this account");
 	}
-	if (st != STORE_OK)
+	if (st != STORE_OK) {
+		metrics_auth(METRICS_CRED_JWT, "unavailable");
 		return api_from_store(req, st, "user", NULL);
+	}
+	metrics_auth(METRICS_CRED_JWT, "ok");
 	set_user_principal(req, &user);
 	return API_OK;
 }
@@ -217,6 +259,7 @@ enum api_status auth_accept_invite(struct request *req, const char *account_id)
 	struct store_user user;
 	const char *credential;
 	enum store_status st;
+	bool began = false;
 
 	memset(&req->principal, 0, sizeof(req->principal));
 	if (account_id == NULL || auth_credential(req, false, &credential) != API_OK ||
@@ -229,11 +272,24 @@ enum api_status auth_accept_invite(struct request *req, const char *account_id)
 	str_copy(user.email, sizeof(user.email), claims.email);
 	str_copy(user.idp_subject, sizeof(user.idp_subject), claims.sub);
 	user.created_at = req->now;
-	st = store_invite_accept(req->store, &user, req->now, &invite);
+	/* The user, the accepted invite and their audit row commit together. */
+	st = store_tx_enter(req->store, &began);
+	if (st == STORE_OK)
+		st = store_invite_accept(req->store, &user, req->now, &invite);
 	if (st == STORE_OK) {
-		log_info("invite %s accepted: user %s (%s) joined account %s as %s", invite.id,
-		         user.id, user.email, account_id, user_group_name(user.group));
-	} else if (st == STORE_NOT_FOUND || st == STORE_CONFLICT) {
+		set_user_principal(req, &user);
+		st = audit_invite_accepted(req, invite.id);
+		st = store_tx_leave(req->store, began, st);
+		if (st != STORE_OK)
+			memset(&req->principal, 0, sizeof(req->principal));
+		else
+			log_info("invite %s accepted: user %s (%s) joined account %s as %s",
+			         invite.id, user.id, user.email, account_id,
+			         user_group_name(user.group));
+	} else {
+		(void)store_tx_leave(req->store, began, st);
+	}
+	if (st == STORE_NOT_FOUND || st == STORE_CONFLICT) {
 		/* A request of the same person may have accepted it a moment ago. */
 		st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
 		if (st == STORE_NOT_FOUND)
@@ -281,17 +337,19 @@ enum api_status auth_authenticate(struct request *req, const char *account_id)
 	const char *credential;
 
 	memset(&req->principal, 0, sizeof(req->principal));
-	if (auth_credential(req, false, &credential) != API_OK)
+	if (auth_credential(req, false, &credential) != API_OK) {
+		metrics_auth(METRICS_CRED_NONE, req->authorization ? "wrong_scheme" : "missing");
 		return req->status;
+	}
 	if (strncmp(credential, TOKEN_MGMT_MARK, strlen(TOKEN_MGMT_MARK)) == 0)
 		return authenticate_mgmt_token(req, credential, account_id);
 	if (idtoken_looks_like_jwt(credential))
 		return authenticate_jwt(req, credential, account_id);
 	/* Never looked up: a database token is a data-plane credential only. */
 	if (strncmp(credential, TOKEN_DB_MARK, strlen(TOKEN_DB_MARK)) == 0)
-		return api_fail(req, API_UNAUTHORIZED,
-		                "database tokens (apiv1_...) only authorize reads and writes of "
-		                "databases; the Management API needs a management token or a JWT");
-	return api_fail(req, API_UNAUTHORIZED,
-	                "the credential is neither a management token nor a JWT");
+		return refuse(req, METRICS_CRED_DB_TOKEN, "invalid", API_UNAUTHORIZED,
+		              "database tokens (apiv1_...) only authorize reads and writes of "
+		              "databases; the Management API needs a management token or a JWT");
+	return refuse(req, METRICS_CRED_OTHER, "malformed", API_UNAUTHORIZED,
+	              "the credential is neither a management token nor a JWT");
 }

@@ -36,7 +36,8 @@ struct principal {
 	/* PRINCIPAL_MGMT_TOKEN, PRINCIPAL_DB_TOKEN */
 	char token_id[UUID_STR_SIZE];
 	char token_created_by[UUID_STR_SIZE];
-	bool last_used_due; /* lastUsedAt is to be written (auth_after_request) */
+	char token_prefix[TOKEN_PREFIX_SIZE]; /* PRINCIPAL_MGMT_TOKEN: its public prefix */
+	bool last_used_due;                   /* lastUsedAt is to be written (auth_after_request) */
 	/* A good JWT of nobody in the account, with an email: an invite may be pending for it. */
 	bool invite_due;
 };

@@ -12,16 +12,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "backup.h"
 #include "cli.h"
 #include "devidp.h"
 #include "invite.h"
 #include "jwks.h"
+#include "log.h"
 #include "mgmt.h"
 #include "rules.h"
 #include "store.h"
 #include "timeutil.h"
 #include "token.h"
 #include "util.h"
+#include "version.h"
 #include "views.h"
 
 void cli_usage(FILE *out)
@@ -34,6 +38,11 @@ void cli_usage(FILE *out)
 	      "  user           add, list or invite users (offline, on the same store)\n"
 	      "  management     create, list or revoke management tokens (offline)\n"
 	      "  token          mint a JWT with the built-in dev identity provider (offline)\n"
+	      "  audit          list the audit trail of an account (offline)\n"
+	      "  backup         copy the store while the server runs (--to FILE)\n"
+	      "  restore        put a backup in place of a stopped server's store (--from FILE)\n"
+	      "  verify         check a data directory's store or a backup file\n"
+	      "  version        print the version and the libraries' versions (also --version)\n"
 	      "\n"
 	      "Run 'mgmtd COMMAND --help' for a command's options.\n",
 	      out);
@@ -44,6 +53,16 @@ static void print_errors(const struct config_errors *errs)
 	fputs(errs->text, stderr);
 	if (errs->count > 0 && errs->text[0] == '\0')
 		fprintf(stderr, "%d configuration errors\n", errs->count);
+}
+
+/* [log] format and level, for every line from here on. */
+static void apply_log_settings(const struct config *cfg)
+{
+	enum log_level level;
+
+	log_set_format(strcmp(cfg->log_format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	if (log_level_parse(cfg->log_level, &level) == 0)
+		log_set_level(level);
 }
 
 int cli_load_config(const struct cli_common *common, struct config *cfg)
@@ -65,6 +84,7 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 		print_errors(&errs);
 		return -1;
 	}
+	apply_log_settings(cfg);
 	return 0;
 }
 
@@ -122,13 +142,22 @@ enum {
 	OPT_EXPIRES_AT,
 	OPT_PRINT_DEFAULTS,
 	OPT_HELP,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_ACTION,
+	OPT_ACTOR,
+	OPT_LIMIT,
+	OPT_TO,
+	OPT_FROM,
+	OPT_FORCE,
 };
 
 struct cli_args {
 	struct cli_common common;
 	const char *account, *email, *group, *subject, *first, *last, *format, *as;
 	const char *description, *expires_at;
-	bool print_defaults, help;
+	const char *since, *until, *action, *actor, *limit, *to, *from;
+	bool print_defaults, help, force;
 	int first_operand; /* index in argv of the first non-option */
 };
 
@@ -147,6 +176,14 @@ static const struct option all_options[] = {
     {"expires-at", required_argument, NULL, OPT_EXPIRES_AT},
     {"print-defaults", no_argument, NULL, OPT_PRINT_DEFAULTS},
     {"help", no_argument, NULL, OPT_HELP},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"action", required_argument, NULL, OPT_ACTION},
+    {"actor", required_argument, NULL, OPT_ACTOR},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"to", required_argument, NULL, OPT_TO},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"force", no_argument, NULL, OPT_FORCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -223,6 +260,30 @@ static int parse_args(int argc, char **argv, const int *allowed, const char *usa
 			break;
 		case OPT_PRINT_DEFAULTS:
 			a->print_defaults = true;
+			break;
+		case OPT_SINCE:
+			a->since = optarg;
+			break;
+		case OPT_UNTIL:
+			a->until = optarg;
+			break;
+		case OPT_ACTION:
+			a->action = optarg;
+			break;
+		case OPT_ACTOR:
+			a->actor = optarg;
+			break;
+		case OPT_LIMIT:
+			a->limit = optarg;
+			break;
+		case OPT_TO:
+			a->to = optarg;
+			break;
+		case OPT_FROM:
+			a->from = optarg;
+			break;
+		case OPT_FORCE:
+			a->force = true;
 			break;
 		}
 	}
@@ -460,7 +521,14 @@ static int user_add(int argc, char **argv)
 	str_copy(u.first_name, sizeof(u.first_name), a.first ? a.first : "");
 	str_copy(u.last_name, sizeof(u.last_name), a.last ? a.last : "");
 	u.created_at = time_now_ms();
-	st = store_user_insert(s, &u);
+	/* The change and its audit row commit together. */
+	st = store_tx_begin(s);
+	if (st == STORE_OK) {
+		st = store_user_insert(s, &u);
+		if (st == STORE_OK)
+			st = audit_local(s, a.account, NULL, "user.create", u.id, NULL);
+		st = store_tx_leave(s, true, st);
+	}
 	if (st == STORE_CONFLICT) {
 		fprintf(stderr, "mgmtd: a user with email %s or subject %s already exists\n",
 		        a.email, a.subject ? a.subject : "(none)");
@@ -567,9 +635,22 @@ static int user_invite(int argc, char **argv)
 	rc = EXIT_FAILED;
 	if (need_account(s, a.account) != 0)
 		goto out;
+	/* The invite and its audit row commit together. */
+	st = store_tx_begin(s);
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
 	if (invite_create(s, a.account, a.email, group, "", time_now_ms(), cfg.invite_days, &inv,
 	                  &st, why, sizeof(why)) != 0) {
+		store_tx_rollback(s);
 		fprintf(stderr, "mgmtd: %s\n", why);
+		goto out;
+	}
+	st =
+	    store_tx_leave(s, true, audit_local(s, a.account, NULL, "invite.create", inv.id, NULL));
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
 		goto out;
 	}
 	time_format_rfc3339(inv.expires_at, expires);
@@ -678,15 +759,23 @@ static int management_create(int argc, char **argv)
 		fprintf(stderr, "mgmtd: %s\n", err);
 		goto out;
 	}
-	st = store_token_key_check(s, &key);
-	if (st == STORE_CONFLICT) {
+	/* On a database replicas share, only the key it records may issue tokens (main.c). */
+	if (strcmp(cfg.store_backend, "postgres") == 0 && backup_check_store_key(s, &key) != 0) {
 		fprintf(stderr, "mgmtd: %s: %s\n", key_path, cli_key_mismatch);
 		sodium_memzero(&key, sizeof(key));
 		goto out;
 	}
-	if (st == STORE_OK)
+	st = store_tx_begin(s);
+	if (st == STORE_OK) {
 		st = mgmt_token_issue(s, &key, a.account, a.description, expires_at, creator.id,
 		                      now, &t, secret);
+		if (st == STORE_OK)
+			st = audit_local(s, a.account, creator.id, "management_token.create", t.id,
+			                 NULL);
+		st = store_tx_leave(s, true, st);
+		if (st != STORE_OK)
+			sodium_memzero(secret, sizeof(secret));
+	}
 	sodium_memzero(&key, sizeof(key));
 	if (st != STORE_OK) {
 		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
@@ -804,10 +893,15 @@ static int management_revoke(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	for (int i = a.first_operand; i < argc; i++) {
-		enum store_status st =
-		    uuid_is_valid(argv[i])
-		        ? store_mgmt_token_revoke(s, a.account, argv[i], time_now_ms(), "", &t)
-		        : STORE_NOT_FOUND;
+		enum store_status st = uuid_is_valid(argv[i]) ? store_tx_begin(s) : STORE_NOT_FOUND;
+
+		if (uuid_is_valid(argv[i]) && st == STORE_OK) {
+			st = store_mgmt_token_revoke(s, a.account, argv[i], time_now_ms(), "", &t);
+			if (st == STORE_OK)
+				st = audit_local(s, a.account, NULL, "management_token.revoke",
+				                 argv[i], NULL);
+			st = store_tx_leave(s, true, st);
+		}
 
 		if (st == STORE_OK) {
 			printf("revoked %s\n", argv[i]);
@@ -917,4 +1011,219 @@ int cli_token(int argc, char **argv)
 	if (strcmp(argv[1], "mint") == 0)
 		return token_mint(argc - 1, argv + 1);
 	return usage_error(token_usage, "unknown token command %s", argv[1]);
+}
+
+/* ---- version ---- */
+
+static const char version_usage[] =
+    "usage: mgmtd version\n"
+    "  Prints mgmtd's version and the versions of the libraries it\n"
+    "  runs with and was built with. Also: mgmtd --version.\n";
+
+int cli_version(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(version_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return usage_error(version_usage, "unexpected argument %s", argv[1]);
+	version_print(stdout);
+	return EXIT_OK;
+}
+
+/* ---- audit ---- */
+
+static const char audit_usage[] =
+    "usage: mgmtd audit list --account ID [--since T] [--until T] [--action A] [--actor X]\n"
+    "                        [--limit N] [--format table|json]\n"
+    "  The account's audit trail, newest first: every change made through the API or\n"
+    "  these commands, every refused change and every refused credential. --since and\n"
+    "  --until are RFC 3339 (since inclusive, until exclusive); --action is an action\n"
+    "  (database.create) or a prefix ending in * (database.*); --actor is a user or\n"
+    "  management-token id, or a credential as shown (M.V1.abcd); --limit defaults to\n"
+    "  100. Takes --config FILE and --data-dir DIR, and works while the server runs.\n";
+
+static int audit_list(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT, OPT_SINCE,  OPT_UNTIL,
+	                              OPT_ACTION, OPT_ACTOR,    OPT_LIMIT,   OPT_FORMAT, 0};
+	struct store_audit_filter f = {.limit = 100};
+	struct store_audit_event *events = NULL;
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	enum store_status st;
+	int64_t limit;
+	size_t n = 0;
+	bool json;
+	int rc = parse_args(argc, argv, allowed, audit_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(audit_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(audit_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.account)
+		return usage_error(audit_usage, "%s", "--account is required");
+	if ((rc = parse_format(audit_usage, a.format, &json)) != 0)
+		return rc;
+	if (a.since && time_parse_rfc3339(a.since, &f.since) != 0)
+		return usage_error(audit_usage, "--since must be an RFC 3339 date-time, not %s",
+		                   a.since);
+	if (a.until && time_parse_rfc3339(a.until, &f.until) != 0)
+		return usage_error(audit_usage, "--until must be an RFC 3339 date-time, not %s",
+		                   a.until);
+	if (a.limit) {
+		if (!id_parse(a.limit, &limit) || limit > 1000000)
+			return usage_error(audit_usage,
+			                   "--limit must be an integer from 1 to 1000000");
+		f.limit = (size_t)limit;
+	}
+	f.action = a.action;
+	f.actor = a.actor;
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	if (need_account(s, a.account) != 0)
+		goto out;
+	st = store_audit_list(s, a.account, &f, &events, &n);
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	if (json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; list && i < n; i++)
+			view_list_append(&list, view_audit_event(&events[i]));
+		rc = print_json(list);
+		goto out;
+	}
+	printf("%-24s  %-26s  %-7s  %-52s  %s\n", "TIME", "ACTION", "OUTCOME", "ACTOR", "OBJECT");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_audit_event *e = &events[i];
+		char when[RFC3339_SIZE], who[STORE_AUDIT_CREDENTIAL_SIZE + 64];
+
+		time_format_rfc3339(e->at, when);
+		snprintf(who, sizeof(who), "%s %s", e->actor_type,
+		         e->actor_id[0] ? e->actor_id : e->credential);
+		printf("%-24s  %-26s  %-7s  %-52s  %s\n", when, e->action, e->outcome, who,
+		       e->object_id[0] ? e->object_id : "-");
+	}
+	rc = EXIT_OK;
+out:
+	free(events);
+	store_close(s);
+	return rc;
+}
+
+int cli_audit(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(audit_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "list") == 0)
+		return audit_list(argc - 1, argv + 1);
+	return usage_error(audit_usage, "unknown audit command %s", argv[1]);
+}
+
+/* ---- backup, restore, verify ---- */
+
+static const char backup_usage[] =
+    "usage: mgmtd backup --to FILE [--config FILE] [--data-dir DIR]\n"
+    "  Copies the store (mgmtd.db) to FILE, which must not exist, as one consistent\n"
+    "  state, while servers keep running and writing. FILE holds keyed hashes only:\n"
+    "  token.key is not in it, and a restore needs the same key.\n";
+
+static const char restore_usage[] =
+    "usage: mgmtd restore --from FILE [--force] [--config FILE] [--data-dir DIR]\n"
+    "  Puts the backup FILE in place of the data directory's store. Refused while a\n"
+    "  server runs on the directory, when FILE does not check out or is newer than\n"
+    "  this mgmtd, and when the directory's token.key is not the key the backup was\n"
+    "  made with (--force restores anyway: every stored token is then invalid).\n";
+
+static const char verify_usage[] =
+    "usage: mgmtd verify [FILE] [--config FILE] [--data-dir DIR]\n"
+    "  Checks the data directory's store, or the backup FILE: integrity, schema\n"
+    "  version, and the fingerprint of the token.key it was made with against the\n"
+    "  data directory's key. Changes nothing. Exit 0 when all is well, 1 when not.\n";
+
+/* Reads the common options of backup, restore and verify; cfg is loaded. */
+static int store_file_command(int argc, char **argv, const int *allowed, const char *usage,
+                              struct cli_args *a, struct config *cfg)
+{
+	int rc = parse_args(argc, argv, allowed, usage, a);
+
+	if (rc != 0)
+		return rc;
+	if (a->help) {
+		fputs(usage, stdout);
+		return -1;
+	}
+	if (cli_load_config(&a->common, cfg) != 0)
+		return EXIT_FAILED;
+	return 0;
+}
+
+int cli_backup(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_TO, 0};
+	static struct config cfg;
+	struct cli_args a;
+	int rc = store_file_command(argc, argv, allowed, backup_usage, &a, &cfg);
+
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.first_operand < argc)
+		return usage_error(backup_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.to)
+		return usage_error(backup_usage, "%s", "--to FILE is required");
+	return backup_to(&cfg, a.to, stdout);
+}
+
+int cli_restore(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_FROM, OPT_FORCE, 0};
+	static struct config cfg;
+	struct cli_args a;
+	int rc = store_file_command(argc, argv, allowed, restore_usage, &a, &cfg);
+
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.first_operand < argc)
+		return usage_error(restore_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.from)
+		return usage_error(restore_usage, "%s", "--from FILE is required");
+	return backup_restore(&cfg, a.from, a.force, stdout);
+}
+
+int cli_verify(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, 0};
+	static struct config cfg;
+	const char *file = NULL;
+	struct cli_args a;
+	int rc;
+
+	/* FILE may come first or after the options. */
+	if (argc > 1 && argv[1][0] != '-') {
+		file = argv[1];
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	rc = store_file_command(argc, argv, allowed, verify_usage, &a, &cfg);
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.first_operand < argc && file == NULL)
+		file = argv[a.first_operand++];
+	if (a.first_operand < argc)
+		return usage_error(verify_usage, "unexpected argument %s", argv[a.first_operand]);
+	return backup_verify(&cfg, file, stdout);
 }

@@ -1,6 +1,7 @@
 /*
  * cli.h - the command line: option parsing shared by every subcommand, and
- * the offline subcommands (check-config, user, management, token) that work on the
+ * the offline subcommands (check-config, user, management, token, audit,
+ * backup, restore, verify) that work on the
  * same store as a running server. Exit codes: 0 success, 1 failure of the
  * operation, 2 bad usage (CONTRACT 7).
  */
@@ -49,5 +50,10 @@ int cli_check_config(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_management(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_version(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
+int cli_verify(int argc, char **argv);
 
 #endif

@@ -37,6 +37,7 @@ struct option {
 	size_t size;         /* of the target field */
 	int min, max;        /* OPT_INT only */
 	const char *choices; /* OPT_STRING: NULL, or the allowed values, "a|b" */
+	bool nocase;         /* choices match in any case */
 	const char *def;     /* default, as it would be written in the file */
 	const char *doc;
 };
@@ -82,8 +83,10 @@ static const struct option options[] = {
      .doc = "one log line per request (method, path, status, time, who); false saves a "
             "write per request"},
     {"server", "tls_cert", PATH(tls_cert), .def = "",
-     .doc = "planned: PEM certificate; with tls_key, HTTPS only"},
-    {"server", "tls_key", PATH(tls_key), .def = "", .doc = "planned: PEM private key"},
+     .doc = "PEM certificate chain (leaf first); with tls_key, HTTPS only (TLS 1.2 and "
+            "1.3); SIGHUP rereads both"},
+    {"server", "tls_key", PATH(tls_key), .def = "",
+     .doc = "PEM private key of tls_cert (unencrypted; keep it 0600)"},
 
     {"store", "backend", STRING(store_backend), .choices = "sqlite|postgres", .def = "sqlite",
      .doc = "sqlite (one file in data_dir) or postgres (replicas may share one database)"},
@@ -95,7 +98,11 @@ static const struct option options[] = {
     {"store", "token_key_file", PATH(token_key_file), .def = "",
      .doc = "default <data_dir>/token.key; replicas share one key"},
     {"store", "keep_expired_days", INT(keep_expired_days, 0, 36500), .def = "0",
-     .doc = "planned: 0 = keep expired tokens forever"},
+     .doc = "delete management and database tokens this many days after they expired or "
+            "were revoked; 0 = keep them forever"},
+    {"store", "keep_audit_days", INT(keep_audit_days, 0, 36500), .def = "0",
+     .doc = "delete audit events older than this many days; 0 = keep the audit trail "
+            "forever"},
 
     {"idp", "issuer", IDP_STRING(issuer), .def = "",
      .doc = "expected \"iss\" of identity tokens; empty = no identity provider"},
@@ -148,6 +155,17 @@ static const struct option options[] = {
     {"ui", "audience", STRING(ui_audience), .def = "",
      .doc = "sent as the audience parameter of the authorization request when set "
             "(some identity providers need it to issue a JWT for mgmtd)"},
+    {"log", "format", STRING(log_format), .choices = "text|json", .def = "text",
+     .doc = "text: \"TIME LEVEL message\" lines; json: one JSON object per line"},
+    {"log", "level", STRING(log_level), .choices = "debug|info|warn|error", .nocase = true,
+     .def = "info", .doc = "debug, info, warn or error: lines below it are not written"},
+
+    {"metrics", "enabled", BOOL(metrics_enabled), .def = "false",
+     .doc = "true: GET /metrics answers in the Prometheus text format, without a "
+            "credential"},
+    {"metrics", "listen", STRING(metrics_listen), .def = "",
+     .doc = "HOST:PORT of a listener of its own for /metrics (then the main one has "
+            "none); empty = the main listener"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -293,7 +311,7 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
-static bool choice_ok(const char *choices, const char *value)
+static bool choice_ok(const char *choices, const char *value, bool nocase)
 {
 	size_t len = strlen(value);
 
@@ -301,7 +319,8 @@ static bool choice_ok(const char *choices, const char *value)
 		const char *bar = strchr(c, '|');
 		size_t clen = bar ? (size_t)(bar - c) : strlen(c);
 
-		if (clen == len && strncmp(c, value, len) == 0)
+		if (clen == len &&
+		    (nocase ? strncasecmp(c, value, len) : strncmp(c, value, len)) == 0)
 			return true;
 		if (!bar)
 			break;
@@ -455,8 +474,8 @@ int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *o
 	         (port == 0 && bound_port == 0))
 		return -1;
 	else
-		n = snprintf(out, outsize, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u",
-		             host, port ? port : bound_port);
+		n = snprintf(out, outsize, strchr(host, ':') ? "%s://[%s]:%u" : "%s://%s:%u",
+		             config_tls(cfg) ? "https" : "http", host, port ? port : bound_port);
 	return n < 0 || (size_t)n >= outsize ? -1 : 0;
 }
 
@@ -503,7 +522,7 @@ static int option_set(char *base, const struct option *o, const char *value, con
 			return add_error(errs, "%s: %s", where, why);
 		break;
 	case OPT_STRING:
-		if (o->choices && !choice_ok(o->choices, value))
+		if (o->choices && !choice_ok(o->choices, value, o->nocase))
 			return add_error(errs, "%s: must be one of %s: '%s'", where, o->choices,
 			                 excerpt(value, ex, sizeof(ex)));
 		break;
@@ -958,7 +977,7 @@ static int recheck_field(const char *base, const struct option *o, const char *l
 		problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT", label, o->key);
 	if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
 		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
-	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field))
+	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field, o->nocase))
 		problems +=
 		    add_error(errs, "[%s] %s: must be one of %s", label, o->key, o->choices);
 	return problems;
@@ -1112,6 +1131,11 @@ static int validate_ui(const struct config *cfg, bool has_idp, struct config_err
 	return problems;
 }
 
+bool config_tls(const struct config *cfg)
+{
+	return cfg->tls_cert[0] != '\0' && cfg->tls_key[0] != '\0';
+}
+
 bool config_in_memory(const struct config *cfg)
 {
 	return strcmp(cfg->data_dir, CONFIG_MEMORY_DIR) == 0;
@@ -1133,9 +1157,9 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	if (config_in_memory(cfg) && cfg->token_key_file[0])
 		problems += add_error(errs, "[store] token_key_file: not with data_dir = :memory:, "
 		                            "which writes no file and keeps its key in memory");
-	if (cfg->tls_cert[0] || cfg->tls_key[0])
-		problems += add_error(errs, "[server] tls_cert/tls_key: HTTPS is planned but not "
-		                            "built yet; put a TLS-terminating proxy in front");
+	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
+		problems += add_error(errs, "[server] tls_cert and tls_key: set both (HTTPS) or "
+		                            "neither (HTTP)");
 	if (strcmp(cfg->store_backend, "postgres") == 0) {
 		if (config_in_memory(cfg))
 			problems += add_error(
@@ -1152,9 +1176,17 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 			problems += add_error(errs, "[store] postgres_pool: set, but backend is "
 			                            "sqlite; set backend = postgres (or use 0)");
 	}
-	if (cfg->keep_expired_days != 0)
-		problems += add_error(errs, "[store] keep_expired_days: removing expired tokens "
-		                            "is planned but not built yet; use 0");
+	if (cfg->metrics_listen[0]) {
+		char host[CONFIG_STR_SIZE];
+		unsigned port;
+
+		if (config_split_listen(cfg->metrics_listen, host, sizeof(host), &port) != 0)
+			problems += add_error(errs, "[metrics] listen: not HOST:PORT or [V6]:PORT "
+			                            "with a port from 0 to 65535");
+		else if (!cfg->metrics_enabled)
+			problems +=
+			    add_error(errs, "[metrics] listen: set only with enabled = true");
+	}
 
 	problems += validate_idp(&cfg->idp, errs);
 	for (int i = 0; i < cfg->idp_count; i++)

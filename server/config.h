@@ -56,7 +56,8 @@ struct config {
 	char postgres_url[CONFIG_STR_SIZE];  /* "" = libpq's PG* variables and service file */
 	int postgres_pool;                   /* connections per replica; 0 = one per thread */
 	char token_key_file[PATH_MAX];       /* empty = <data_dir>/token.key */
-	int keep_expired_days;
+	int keep_expired_days;               /* 0 = keep expired and revoked tokens forever */
+	int keep_audit_days;                 /* 0 = keep the audit trail forever */
 	/* [idp] */
 	struct idp_config idp;
 	/* [idp NAME], in the order they first appear */
@@ -79,6 +80,12 @@ struct config {
 	char ui_client_id[CONFIG_STR_SIZE];
 	char ui_scopes[CONFIG_STR_SIZE];
 	char ui_audience[CONFIG_STR_SIZE];
+	/* [log] */
+	char log_format[16]; /* text | json */
+	char log_level[16];  /* debug | info | warn | error, any case */
+	/* [metrics] */
+	bool metrics_enabled;
+	char metrics_listen[CONFIG_STR_SIZE]; /* "" = the main listener */
 	/* Which options a file, the environment or a flag set (by descriptor index), not defaults.
 	 */
 	unsigned char given[CONFIG_MAX_OPTIONS / 8];
@@ -113,6 +120,9 @@ int config_apply_env(struct config *cfg, struct config_errors *errs);
  */
 int config_set(struct config *cfg, const char *section, const char *key, const char *value,
                const char *origin, struct config_errors *errs);
+
+/* True when [server] tls_cert and tls_key are set: HTTPS only. */
+bool config_tls(const struct config *cfg);
 
 /*
  * Checks what no single key can: planned features that are not built yet,
@@ -155,7 +165,7 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
 /*
  * The dev IdP's issuer: [dev_idp] issuer, or else this server's own URL,
  * "http://HOST:PORT" (IPv6 hosts bracketed) from [server] listen, with port
- * the bound port when listen says 0. Returns 0, or -1 when the port is
+ * the bound port when listen says 0 (https:// when TLS is on). Returns 0, or -1 when the port is
  * unknown (listen port 0 and bound_port 0) or the result does not fit.
  */
 int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *out, size_t outsize);

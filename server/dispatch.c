@@ -8,10 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "body.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 #include "timeutil.h"
@@ -25,6 +27,7 @@ static const char *const resource_names[RES_COUNT] = {
     [RES_TABLES] = "tables",
     [RES_DB_TOKENS] = "database tokens",
     [RES_INVITES] = "invites",
+    [RES_AUDIT] = "the audit trail",
 };
 
 static const char *const operation_verbs[OP_COUNT] = {
@@ -85,11 +88,18 @@ static bool is_form_content_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* The optional features this server has enabled, as route flags. */
-static unsigned enabled_features(const struct app *app)
+/*
+ * The optional features this server has enabled, as route flags. /metrics
+ * is on the main listener unless it has one of its own.
+ */
+static unsigned enabled_features(const struct request *req)
 {
+	const struct app *app = req->app;
+	bool metrics = app->cfg.metrics_enabled &&
+	               (req->metrics_listener || app->cfg.metrics_listen[0] == '\0');
+
 	return (app->dev_idp ? ROUTE_DEV_IDP : 0) | (app->cfg.testing_enabled ? ROUTE_TESTING : 0) |
-	       (app->cfg.ui_enabled ? ROUTE_UI : 0);
+	       (app->cfg.ui_enabled ? ROUTE_UI : 0) | (metrics ? ROUTE_METRICS : 0);
 }
 
 static enum api_status forbidden(struct request *req, const struct route *route)
@@ -120,6 +130,7 @@ static enum api_status throttled(struct request *req)
 	wait = throttle_fail(req->app->throttle, req->client_addr, time_monotonic_us() / 1000);
 	if (wait == 0)
 		return req->status;
+	metrics_throttled();
 	req->retry_after = wait;
 	return api_fail(req, API_TOO_MANY_REQUESTS,
 	                "too many failed authentication attempts from this address; retry in "
@@ -137,17 +148,26 @@ static enum api_status run(struct request *req, bool *read_began)
 	if (req->url_has_nul)
 		return api_fail(req, API_BAD_REQUEST,
 		                "the URL must not hold an encoded NUL (%%00)");
-	switch (router_match_features(routes, route_count, enabled_features(req->app), req->method,
+	switch (router_match_features(routes, route_count, enabled_features(req), req->method,
 	                              req->path, &req->match)) {
 	case ROUTER_NOT_FOUND:
 		return api_fail(req, API_NOT_FOUND, "no such path");
 	case ROUTER_WRONG_METHOD:
+		if (req->metrics_listener) {
+			req->match.allow[0] = '\0';
+			return api_fail(req, API_NOT_FOUND, "no such path");
+		}
 		return api_fail(req, API_METHOD_NOT_ALLOWED, "this path takes %s, not %.16s",
 		                req->match.allow, req->method);
 	case ROUTER_FOUND:
 		break;
 	}
 	route = req->match.route;
+	/* A listener of its own for /metrics serves nothing else. */
+	if (req->metrics_listener && !(route->flags & ROUTE_METRICS)) {
+		req->match.route = NULL;
+		return api_fail(req, API_NOT_FOUND, "no such path");
+	}
 	if (req->body_too_large)
 		return api_fail(req, API_PAYLOAD_TOO_LARGE,
 		                "the request body is larger than the limit of %d bytes",
@@ -186,6 +206,8 @@ static enum api_status run(struct request *req, bool *read_began)
 				return api_fail(req, API_UNAVAILABLE,
 				                "the store is busy; retry the request");
 		}
+		/* 503 (keys not loaded, store busy) is no verdict on the credential */
+		req->auth_refused = st != API_OK && st != API_UNAVAILABLE;
 		if (st == API_UNAUTHORIZED)
 			return throttled(req);
 		if (st != API_OK)
@@ -193,6 +215,9 @@ static enum api_status run(struct request *req, bool *read_began)
 		if (auth_access(&req->principal, route->resource, route->op,
 		                req->app->cfg.tokens_may_mint) == ACCESS_DENY)
 			return forbidden(req, route);
+		/* A change: its handler and its audit row share one transaction (audit.h). */
+		if (route->op != OP_READ && (st = audit_begin(req)) != API_OK)
+			return st;
 	}
 
 	if (route->flags & ROUTE_JSON_BODY) {
@@ -227,6 +252,7 @@ void dispatch_request(struct request *req)
 	req->status = run(req, &read_began);
 	if (req->store != NULL) {
 		store_read_end(req->store, read_began);
+		audit_finish(req);
 		auth_after_request(req);
 		/* Handlers that took a connection themselves left it here too. */
 		store_pool_put(req->app->stores, req->store);

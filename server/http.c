@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "audit.h"
 #include "dispatch.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "timeutil.h"
+#include "tls.h"
 
 /* Past the 413 limit we drain at most this much more before dropping the client. */
 #define DRAIN_LIMIT (1024 * 1024)
@@ -30,7 +33,9 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	unsigned port;
-	atomic_bool stopping; /* new connections are closed at once (on_accept) */
+	bool metrics_only;      /* [metrics] listen: serves /metrics and nothing else */
+	struct tls_holder *tls; /* not owned; NULL = plain HTTP */
+	atomic_bool stopping;   /* new connections are closed at once (on_accept) */
 };
 
 struct http_request {
@@ -270,6 +275,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		hr->started_us = time_monotonic_us();
 		hr->req.method = method;
 		hr->req.path = hr->raw_path ? hr->raw_path : url;
+		hr->req.metrics_listener = srv->metrics_only;
 		client_address(conn, &hr->req);
 		hr->req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                                    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -299,22 +305,79 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return queue_answer(conn, hr);
 }
 
+/* Who the request acted as, for the access log: an id, or what was refused. */
+static void principal_text(const struct request *req, char *out, size_t outsize)
+{
+	const struct principal *p = &req->principal;
+
+	switch (p->kind) {
+	case PRINCIPAL_USER:
+		snprintf(out, outsize, "user %s", p->user_id);
+		return;
+	case PRINCIPAL_MGMT_TOKEN:
+		snprintf(out, outsize, "token %s (%s)", p->token_id, p->token_prefix);
+		return;
+	case PRINCIPAL_DB_TOKEN:
+		snprintf(out, outsize, "database token %s", p->token_id);
+		return;
+	case PRINCIPAL_NONE:
+		break;
+	}
+	if (req->status == API_UNAUTHORIZED || req->auth_refused) {
+		char hint[STORE_AUDIT_CREDENTIAL_SIZE];
+
+		/* the credential itself never: its public prefix or its JWT's sub */
+		audit_request_hint(req, hint, sizeof(hint));
+		snprintf(out, outsize, "refused %s", hint);
+		return;
+	}
+	out[0] = '\0';
+}
+
+/* One access-log line: method, route pattern, status, duration, who, from where. */
+static void log_access(const struct http_request *hr, double ms)
+{
+	const struct request *req = &hr->req;
+	const struct route *route = req->match.route;
+	char who[STORE_AUDIT_CREDENTIAL_SIZE + 64], client[STORE_AUDIT_CLIENT_SIZE];
+	const char *pattern = route ? route->pattern : NULL;
+
+	principal_text(req, who, sizeof(who));
+	request_client_text(req, client, sizeof(client));
+	{
+		const struct log_field f[] = {
+		    LOG_TEXT("event", "access"),
+		    LOG_TEXT("method", req->method),
+		    LOG_TEXT("route", pattern),
+		    LOG_TEXT("path", req->path),
+		    LOG_INT("status", hr->http_status),
+		    LOG_REAL("duration_ms", ms),
+		    LOG_TEXT("principal", who[0] ? who : NULL),
+		    LOG_TEXT("client", client[0] ? client : NULL),
+		};
+
+		/* an unknown path has no pattern: the path as sent stands in its place */
+		log_event(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "%s %s %u %.1fms%s%s%s%s",
+		          req->method, pattern ? pattern : req->path, hr->http_status, ms,
+		          who[0] ? " by " : "", who, client[0] ? " from " : "", client);
+	}
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct http_request *hr = *con_cls;
-	const struct principal *p;
+	int64_t us;
 
 	(void)conn;
 	if (hr == NULL)
 		return;
-	p = &hr->req.principal;
+	us = time_monotonic_us() - hr->started_us;
+	if (hr->http_status != 0)
+		metrics_request(hr->req.match.route, hr->http_status, us);
 	if (srv->app->cfg.access_log && hr->http_status != 0)
-		log_info("%s %s %u %.1fms%s%s", hr->req.method, hr->req.path, hr->http_status,
-		         (double)(time_monotonic_us() - hr->started_us) / 1000.0,
-		         p->kind != PRINCIPAL_NONE ? " by " : "",
-		         p->kind != PRINCIPAL_NONE ? auth_actor_id(p) : "");
+		log_access(hr, (double)us / 1000.0);
 	else if (srv->app->cfg.access_log && hr->started &&
 	         toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,
@@ -350,6 +413,60 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
 	log_warn("libmicrohttpd: %s", line);
+}
+
+/*
+ * TLS: a connection takes a reference to the certificate set in use when it
+ * is accepted and drops it when it closes (tls.h). The reference lives in
+ * the connection's socket context, where the certificate callback, which
+ * GnuTLS calls during the handshake, finds it.
+ */
+struct tls_slot {
+	struct tls_creds *creds;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct tls_slot *slot = *socket_context;
+
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		slot = calloc(1, sizeof(*slot));
+		if (slot != NULL)
+			slot->creds = tls_acquire(srv->tls);
+		*socket_context = slot; /* NULL: the handshake fails, the connection closes */
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && slot != NULL) {
+		tls_release(slot->creds);
+		free(slot);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * GnuTLS's certificate callback. libmicrohttpd 0.9.75 sets the session's
+ * pointer to its connection (daemon.c, new_connection_prepare_), which is how
+ * the connection's slot is found.
+ */
+static int on_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                          const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                          gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                          gnutls_privkey_t *privkey)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci =
+	    conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct tls_slot *slot = ci ? ci->socket_context : NULL;
+
+	(void)req_ca_dn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (slot == NULL || slot->creds == NULL)
+		return -1;
+	tls_creds_use(slot->creds, pcert, pcert_length, privkey);
+	return 0;
 }
 
 static int open_listener(const char *host, unsigned port, char *err, size_t errlen)
@@ -425,16 +542,57 @@ int http_bind(const char *host, unsigned port, struct http_server **out, char *e
 	return 0;
 }
 
+int http_adopt(int fd, struct http_server **out, char *err, size_t errlen)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	int flags = fcntl(fd, F_GETFL);
+
+	*out = NULL;
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* libmicrohttpd's epoll threads expect what open_listener makes */
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		snprintf(err, errlen, "the passed socket %d: %s", fd, strerror(errno));
+		free(srv);
+		return -1;
+	}
+	srv->listen_fd = fd;
+	srv->port = bound_port(fd);
+	*out = srv;
+	return 0;
+}
+
+void http_serve_metrics_only(struct http_server *srv)
+{
+	srv->metrics_only = true;
+}
+
 int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads =
 	    app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(cpus > 0 ? cpus : 1);
+	/* HTTPS only when [server] tls_cert and tls_key are set (main.c loads them). */
+	struct MHD_OptionItem tls_options[] = {
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)on_certificate},
+	    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities()},
+	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 
 	srv->app = app;
+	srv->tls = app->tls;
+	if (srv->metrics_only)
+		threads = 1; /* a scrape now and then */
 	srv->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-	    on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	        (srv->tls ? MHD_USE_TLS : 0),
+	    0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    (void *)NULL, MHD_OPTION_ARRAY, srv->tls ? tls_options : no_options,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,

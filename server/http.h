@@ -18,7 +18,19 @@ struct http_server;
  */
 int http_bind(const char *host, unsigned port, struct http_server **out, char *err, size_t errlen);
 
-/* Starts the worker threads on a bound server. Returns 0, or -1 with a message in err. */
+/*
+ * Takes a listening socket passed by the service manager (socket
+ * activation) instead of binding one. Returns 0, or -1 with a message in err.
+ */
+int http_adopt(int fd, struct http_server **out, char *err, size_t errlen);
+
+/* Makes srv a listener of [metrics] listen: it answers /metrics and 404 to the rest. */
+void http_serve_metrics_only(struct http_server *srv);
+
+/*
+ * Starts the worker threads on a bound server; HTTPS with app->tls's
+ * certificates when app->tls is set. Returns 0, or -1 with a message in err.
+ */
 int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen);
 
 /* The port actually bound. */

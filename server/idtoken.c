@@ -353,12 +353,14 @@ static enum idtoken_result check_claims(const struct idtoken_verifier *v, const 
 	return IDTOKEN_OK;
 }
 
-enum idtoken_result idtoken_peek_issuer(const char *jwt, char *out, size_t outsize)
+/* A string claim of an unverified token; missing is returned when it has none. */
+static enum idtoken_result peek_string(const char *jwt, const char *claim, char *out,
+                                       size_t outsize, enum idtoken_result missing)
 {
 	const char *payload, *sig;
-	const char *iss;
+	const char *value;
 	json_t *body;
-	enum idtoken_result r = IDTOKEN_BAD_ISSUER;
+	enum idtoken_result r = missing;
 
 	if (!out || outsize == 0)
 		return IDTOKEN_MALFORMED;
@@ -371,13 +373,23 @@ enum idtoken_result idtoken_peek_issuer(const char *jwt, char *out, size_t outsi
 	body = decode_json_part(payload, (size_t)(sig - payload));
 	if (!body)
 		return IDTOKEN_MALFORMED;
-	iss = plain_string(json_object_get(body, "iss"));
-	if (iss && strlen(iss) < outsize) {
-		memcpy(out, iss, strlen(iss) + 1);
+	value = plain_string(json_object_get(body, claim));
+	if (value && strlen(value) < outsize) {
+		memcpy(out, value, strlen(value) + 1);
 		r = IDTOKEN_OK;
 	}
 	json_decref(body);
 	return r;
+}
+
+enum idtoken_result idtoken_peek_issuer(const char *jwt, char *out, size_t outsize)
+{
+	return peek_string(jwt, "iss", out, outsize, IDTOKEN_BAD_ISSUER);
+}
+
+enum idtoken_result idtoken_peek_subject(const char *jwt, char *out, size_t outsize)
+{
+	return peek_string(jwt, "sub", out, outsize, IDTOKEN_MISSING_CLAIM);
 }
 
 enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,

@@ -80,6 +80,13 @@ enum idtoken_result idtoken_parse_header(const char *jwt, struct idtoken_header 
  */
 enum idtoken_result idtoken_peek_issuer(const char *jwt, char *out, size_t outsize);
 
+/*
+ * The "sub" of an unverified token, only to name a refused token in the
+ * audit trail; never trust it. IDTOKEN_OK, IDTOKEN_MALFORMED, or
+ * IDTOKEN_MISSING_CLAIM when there is no usable "sub".
+ */
+enum idtoken_result idtoken_peek_subject(const char *jwt, char *out, size_t outsize);
+
 /* Verifies jwt at time now (seconds since the epoch) and fills out on success. */
 enum idtoken_result idtoken_verify(const struct idtoken_verifier *v, const char *jwt, int64_t now,
                                    struct idtoken_claims *out);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "metrics.h"
 #include "jwks.h"
 #include "jwtcache.h"
 #include "log.h"
@@ -339,9 +340,11 @@ static void fetch_keys(struct issuer *iss)
 		goto fail;
 	install(iss, set, res.max_age, url);
 	fetch_result_release(&res);
+	metrics_jwks_fetch(1);
 	return;
 fail:
 	fetch_result_release(&res);
+	metrics_jwks_fetch(0);
 	if (iss->source == SRC_DISCOVERY) {
 		/* the IdP may have moved its keys: ask its discovery document again next time */
 		pthread_mutex_lock(&iss->lock);

@@ -1,5 +1,6 @@
 /*
- * log.h - one line per event on stderr: "TIMESTAMP LEVEL message".
+ * log.h - one line per event on stderr, as text ("TIMESTAMP LEVEL message")
+ * or as one JSON object per line ({"ts","level","msg", fields...}).
  *
  * Thread-safe (one write(2) per line). Never pass a secret: callers log token
  * ids and prefixes, never credentials or Authorization headers.
@@ -7,15 +8,59 @@
 #ifndef MGMTD_LOG_H
 #define MGMTD_LOG_H
 
-enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * LOGL_NOTICE is for the few lines about the server's own life (starting,
+ * listening on, stopping, stopped): written whatever the level, since an
+ * operator or a supervisor reads the address from them.
+ */
+enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR, LOGL_NOTICE };
+
+enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 
 void log_set_level(enum log_level level);
 
+/* Text (the default) or JSON lines; set once at start, before threads. */
+void log_set_format(enum log_format format);
+
+/* "debug", "info", "warn", "error" in any case. Returns 0, or -1 for anything else. */
+int log_level_parse(const char *name, enum log_level *out);
+
+/* True when a line of this level would be written (to skip building costly fields). */
+bool log_enabled(enum log_level level);
+
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_debug(...) log_msg(LOGL_DEBUG, __VA_ARGS__)
-#define log_info(...)  log_msg(LOGL_INFO, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOGL_WARN, __VA_ARGS__)
-#define log_error(...) log_msg(LOGL_ERROR, __VA_ARGS__)
+/*
+ * One named value of a structured line. In JSON lines each field is a key
+ * of the object; text lines show only the message, which should say the
+ * same in words. A field whose text is NULL is left out.
+ */
+enum log_field_type { LOG_FIELD_TEXT, LOG_FIELD_INT, LOG_FIELD_REAL };
+
+struct log_field {
+	const char *key;
+	enum log_field_type type;
+	const char *text;
+	int64_t integer;
+	double real;
+};
+
+#define LOG_TEXT(k, v) ((struct log_field){.key = (k), .type = LOG_FIELD_TEXT, .text = (v)})
+#define LOG_INT(k, v)  ((struct log_field){.key = (k), .type = LOG_FIELD_INT, .integer = (v)})
+#define LOG_REAL(k, v) ((struct log_field){.key = (k), .type = LOG_FIELD_REAL, .real = (v)})
+
+/* A line with fields: the access log, admin actions. */
+void log_event(enum log_level level, const struct log_field *fields, size_t nfields,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define log_debug(...)  log_msg(LOGL_DEBUG, __VA_ARGS__)
+#define log_info(...)   log_msg(LOGL_INFO, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOGL_WARN, __VA_ARGS__)
+#define log_error(...)  log_msg(LOGL_ERROR, __VA_ARGS__)
+#define log_notice(...) log_msg(LOGL_NOTICE, __VA_ARGS__)
 
 #endif

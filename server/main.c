@@ -1,8 +1,10 @@
 /*
  * main.c - mgmtd's entry point. `serve` is here, in the order things start:
- * flags, config, store, listening socket, identity provider keys (the dev
- * IdP's issuer needs the bound port), HTTP threads, signals; shutdown runs
- * in reverse. The offline commands live in cli.c.
+ * flags, config, the data directory's lock, store, TLS certificate,
+ * listening sockets (bound, or passed by socket activation), identity
+ * provider keys (the dev IdP's issuer needs the bound port), HTTP threads,
+ * retention, then READY=1 to the service manager once /ready would answer
+ * 200; shutdown runs in reverse. The offline commands live in cli.c.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -11,16 +13,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
+#include "backup.h"
 #include "cli.h"
 #include "devidp.h"
 #include "fetch.h"
 #include "http.h"
 #include "issuers.h"
 #include "log.h"
+#include "maintenance.h"
+#include "metrics.h"
+#include "notify.h"
 #include "seed.h"
 #include "store.h"
+#include "tls.h"
+#include "version.h"
 
 static const char serve_usage[] =
     "usage: mgmtd serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--seed FILE]\n"
@@ -28,7 +38,9 @@ static const char serve_usage[] =
     "  which beat the file. --listen 127.0.0.1:0 picks a free port; the log\n"
     "  says which (\"listening on http://...\"). --data-dir :memory: keeps\n"
     "  everything in memory and writes no file. SIGTERM or SIGINT stop it\n"
-    "  gracefully; SIGHUP reloads key files and refetches key URLs.\n";
+    "  gracefully; SIGHUP reloads key files, refetches key URLs and rereads the\n"
+    "  TLS certificate and key. Under systemd it reports readiness (Type=notify),\n"
+    "  feeds the watchdog and takes sockets passed by socket activation.\n";
 
 /* The HOST of listen without brackets, and the port. */
 static int listen_address(const struct config *cfg, char *host, size_t hostsize, unsigned *port)
@@ -50,7 +62,6 @@ static int prepare_store(struct app *app, const char *seed)
 	char path[PATH_MAX], key_path[PATH_MAX], err[1024];
 	struct store_target target;
 	struct store *s = NULL;
-	enum store_status st;
 	int rc = -1;
 
 	if (cli_store_target(&app->cfg, path, &target) != 0)
@@ -59,21 +70,37 @@ static int prepare_store(struct app *app, const char *seed)
 		log_error("%s", err);
 		return -1;
 	}
-	st = store_token_key_check(s, &app->token_key);
-	if (st != STORE_OK) {
-		config_token_key_path(&app->cfg, key_path);
-		if (st == STORE_CONFLICT)
-			log_error("%s: %s", key_path, cli_key_mismatch);
-		else
-			log_error("cannot check the token key against the store: %s",
-			          store_status_name(st));
-		goto out;
-	}
 	log_info("store %s at schema version %d",
 	         target.backend == STORE_BACKEND_POSTGRES ? "on PostgreSQL"
 	         : config_in_memory(&app->cfg)            ? "in memory"
 	                                                  : path,
 	         store_schema_version(s));
+	switch (backup_check_store_key(s, &app->token_key)) {
+	case 0:
+		break;
+	case 1:
+		/*
+		 * A database that replicas share refuses the odd key: its tokens
+		 * would fail on every other replica. One server's own file only
+		 * warns, so that a restore forced on purpose can start.
+		 */
+		if (target.backend == STORE_BACKEND_POSTGRES) {
+			config_token_key_path(&app->cfg, key_path);
+			log_error("%s: %s", key_path, cli_key_mismatch);
+			goto out;
+		}
+		log_warn(
+		    "%s was made with another token.key than %s: no stored token will "
+		    "authenticate (restore the key the store was made with; docs/operations.md)",
+		    path,
+		    app->cfg.token_key_file[0] ? app->cfg.token_key_file
+		                               : "the data "
+		                                 "directory's");
+		break;
+	default:
+		log_error("cannot record the token key's fingerprint in the store");
+		goto out;
+	}
 	if (seed) {
 		/* kept for POST /_test/reset only; a seed may hold secrets */
 		if (seed_read_file(seed, &app->seed_text, &app->seed_len, err, sizeof(err)) != 0 ||
@@ -178,38 +205,186 @@ static int load_idp(struct app *app)
 	return issuers_start(app->issuers);
 }
 
-/*
- * Waits for SIGTERM or SIGINT (blocked in every thread, so they come here).
- * SIGHUP reloads the identity providers' keys meanwhile; requests go on.
- */
-static void wait_for_stop(struct app *app, const sigset_t *set)
+static void reload(struct app *app)
 {
-	for (;;) {
-		int sig = 0;
+	char err[1024], what[600];
 
-		if (sigwait(set, &sig) != 0)
-			continue;
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			return;
-		}
-		if (sig == SIGHUP) {
-			log_info("SIGHUP received: reloading key files and refetching key URLs");
-			issuers_reload(app->issuers);
-			log_info("SIGHUP: reload done");
+	notify_reloading();
+	log_info("SIGHUP received: reloading key files and refetching key URLs%s",
+	         app->tls ? ", rereading the TLS certificate and key" : "");
+	issuers_reload(app->issuers);
+	if (app->tls) {
+		/* A bad file keeps the certificate in use: HTTPS never stops for a typo. */
+		if (tls_holder_reload(app->tls, err, sizeof(err)) != 0) {
+			log_error(
+			    "SIGHUP: TLS certificate not reloaded, the old one stays in use: %s",
+			    err);
+			metrics_tls_reload(0);
+		} else {
+			tls_holder_describe(app->tls, what, sizeof(what));
+			log_info("SIGHUP: TLS certificate reloaded: %s", what);
+			metrics_tls_reload(1);
 		}
 	}
+	log_info("SIGHUP: reload done");
+	notify_reloaded();
+}
+
+/*
+ * Waits for a signal (they are blocked in every thread, so they come here)
+ * for at most timeout_ms (-1: forever). Returns the signal, or 0 on timeout.
+ */
+static int next_signal(const sigset_t *set, int timeout_ms)
+{
+	struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+	int sig;
+
+	if (timeout_ms < 0)
+		return sigwait(set, &sig) == 0 ? sig : 0;
+	sig = sigtimedwait(set, NULL, &ts);
+	return sig > 0 ? sig : 0;
+}
+
+/* Handles sig; true when it asks to stop. */
+static bool handle_signal(struct app *app, int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT) {
+		log_notice("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return true;
+	}
+	if (sig == SIGHUP)
+		reload(app);
+	return false;
+}
+
+/* What /ready answers: ready, and every identity provider's keys loaded once. */
+static bool ready_now(struct app *app, char *why, size_t whylen)
+{
+	struct issuer_health health[ISSUERS_MAX];
+	size_t n = issuers_health(app->issuers, health, ISSUERS_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		if (!health[i].loaded) {
+			snprintf(why, whylen, "waiting for the signing keys of %s %s%s%s",
+			         health[i].label, health[i].issuer, health[i].error[0] ? ": " : "",
+			         health[i].error);
+			return false;
+		}
+	return atomic_load(&app->ready);
+}
+
+/*
+ * READY=1 once /ready would answer 200: until every identity provider's keys
+ * are in, the service manager hears why it waits (STATUS=). Returns false
+ * when a stop signal came first.
+ */
+static bool wait_until_ready(struct app *app, const sigset_t *set)
+{
+	char why[1200] = "", said[1200] = "";
+
+	while (!ready_now(app, why, sizeof(why))) {
+		int sig;
+
+		if (strcmp(why, said) != 0) {
+			notify_status("%s", why);
+			memcpy(said, why, sizeof(said));
+		}
+		sig = next_signal(set, 50);
+		if (sig && handle_signal(app, sig))
+			return false;
+	}
+	return true;
+}
+
+/* Waits for SIGTERM or SIGINT; SIGHUP reloads meanwhile, while requests go on. */
+static void wait_for_stop(struct app *app, const sigset_t *set)
+{
+	while (!handle_signal(app, next_signal(set, -1)))
+		;
+}
+
+/*
+ * The listening sockets: passed by socket activation, or bound here. The
+ * metrics listener exists only with [metrics] listen (or a passed socket
+ * named "metrics").
+ */
+static int open_listeners(struct app *app, const char *host, unsigned port,
+                          struct http_server **http, struct http_server **metrics)
+{
+	char err[512], mhost[256];
+	int main_fd, metrics_fd;
+	unsigned mport;
+
+	if (notify_listen_fds(&main_fd, &metrics_fd, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (main_fd >= 0) {
+		if (http_adopt(main_fd, http, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			return -1;
+		}
+		log_info("socket activation: serving on the passed socket (port %u); [server] "
+		         "listen is not used",
+		         http_port(*http));
+	} else if (http_bind(host, port, http, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (metrics_fd >= 0 && !app->cfg.metrics_enabled) {
+		log_error(
+		    "socket activation: a \"metrics\" socket was passed but [metrics] enabled "
+		    "is false");
+		return -1;
+	}
+	if (metrics_fd >= 0) {
+		if (http_adopt(metrics_fd, metrics, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			return -1;
+		}
+	} else if (app->cfg.metrics_enabled && app->cfg.metrics_listen[0]) {
+		if (config_split_listen(app->cfg.metrics_listen, mhost, sizeof(mhost), &mport) !=
+		        0 ||
+		    http_bind(mhost, mport, metrics, err, sizeof(err)) != 0) {
+			log_error("[metrics] listen: %s", err);
+			return -1;
+		}
+	}
+	if (*metrics)
+		http_serve_metrics_only(*metrics);
+	return 0;
+}
+
+/* The host of the metrics listener, for the log line. */
+static const char *metrics_host(const struct app *app)
+{
+	static char host[256];
+	unsigned port;
+
+	if (app->cfg.metrics_listen[0] == '\0' ||
+	    config_split_listen(app->cfg.metrics_listen, host, sizeof(host), &port) != 0)
+		return "(passed socket)";
+	return host;
+}
+
+static void log_listening(const char *what, const char *host, const struct app *app,
+                          const struct http_server *srv)
+{
+	const char *scheme = app->tls ? "https" : "http";
+
+	log_notice(strchr(host, ':') ? "%s on %s://[%s]:%u" : "%s on %s://%s:%u", what, scheme,
+	           host, http_port(srv));
 }
 
 static int serve(int argc, char **argv)
 {
 	static struct app app; /* large (config paths); static keeps it off the stack */
 	struct cli_common common = {0};
-	struct http_server *http = NULL;
-	char host[256], err[512];
+	struct http_server *http = NULL, *metrics = NULL;
+	char host[256], err[1024], what[600];
 	unsigned port;
 	sigset_t stop_signals;
-	int rc = EXIT_FAILED;
+	int rc = EXIT_FAILED, lock_fd = -1;
 
 	for (int i = 1; i < argc; i++) {
 		const char **target = NULL;
@@ -251,8 +426,16 @@ static int serve(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
+	log_notice("mgmtd %s starting", version_string());
+	notify_status("opening the store");
 	if (!config_in_memory(&app.cfg) && cli_make_data_dir(app.cfg.data_dir) != 0)
 		goto out;
+	/* Held until exit: `mgmtd restore` refuses a data directory a server uses. */
+	if (!config_in_memory(&app.cfg) &&
+	    (lock_fd = backup_hold_data_dir(app.cfg.data_dir, err, sizeof(err))) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
 	if (load_token_key(&app) != 0 || prepare_store(&app, common.seed) != 0)
 		goto out;
 	if (config_failed_auth_burst(&app.cfg) > 0) {
@@ -264,13 +447,25 @@ static int serve(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (http_bind(host, port, &http, err, sizeof(err)) != 0) {
+	if (config_tls(&app.cfg)) {
+		if (tls_holder_new(app.cfg.tls_cert, app.cfg.tls_key, &app.tls, err, sizeof(err)) !=
+		    0) {
+			log_error("%s", err);
+			goto out;
+		}
+		tls_holder_describe(app.tls, what, sizeof(what));
+		log_info("TLS: HTTPS only (TLS 1.2 and 1.3), certificate %s", what);
+	}
+	if (open_listeners(&app, host, port, &http, &metrics) != 0)
+		goto out;
+	if (open_dev_idp(&app, host, http_port(http)) != 0 || load_idp(&app) != 0)
+		goto out;
+	if (http_run(http, &app, err, sizeof(err)) != 0 ||
+	    (metrics && http_run(metrics, &app, err, sizeof(err)) != 0)) {
 		log_error("%s", err);
 		goto out;
 	}
-	if (open_dev_idp(&app, host, http_port(http)) != 0 || load_idp(&app) != 0)
-		goto out;
-	if (http_run(http, &app, err, sizeof(err)) != 0) {
+	if (maintenance_start(&app, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -282,25 +477,39 @@ static int serve(int argc, char **argv)
 	if (app.cfg.testing_enabled && app.throttle == NULL && app.cfg.failed_auth_burst > 0)
 		log_info("failed-authentication throttling is off in testing mode; set [auth] "
 		         "failed_auth_burst to turn it on");
-	log_info(strchr(host, ':') ? "listening on http://[%s]:%u" : "listening on http://%s:%u",
-	         host, http_port(http));
+	log_listening("listening", host, &app, http);
+	if (metrics)
+		log_listening("serving /metrics", metrics_host(&app), &app, metrics);
 
-	wait_for_stop(&app, &stop_signals);
+	if (wait_until_ready(&app, &stop_signals)) {
+		snprintf(what, sizeof(what), "serving on port %u", http_port(http));
+		notify_ready(what);
+		if (notify_watchdog_start(&app, err, sizeof(err)) != 0)
+			log_error("%s", err); /* the service manager will restart us: say why */
+		wait_for_stop(&app, &stop_signals);
+	}
+	notify_stopping();
 	atomic_store(&app.ready, false);
 	/* Nothing may wait on an identity provider while the requests drain. */
 	issuers_cancel(app.issuers);
 	rc = EXIT_OK;
 out:
+	notify_watchdog_stop();
+	maintenance_stop();
 	http_stop(http, app.cfg.request_timeout * 1000);
+	http_stop(metrics, 1000);
 	issuers_free(app.issuers);
 	store_pool_free(app.stores);
 	throttle_free(app.throttle);
 	store_close(app.anchor);
+	tls_holder_free(app.tls);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	dev_idp_free(app.dev_idp);
 	seed_text_free(app.seed_text, app.seed_len);
 	sodium_memzero(&app.token_key, sizeof(app.token_key));
 	fetch_global_cleanup();
-	log_info("stopped");
+	log_notice("stopped");
 	return rc;
 }
 
@@ -316,6 +525,8 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0)
+		return cli_version(argc - 1, argv + 1);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "mgmtd: libsodium cannot initialise\n");
 		return EXIT_FAILED;
@@ -330,6 +541,14 @@ int main(int argc, char **argv)
 		return cli_management(argc - 1, argv + 1);
 	if (strcmp(cmd, "token") == 0)
 		return cli_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cli_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return cli_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "restore") == 0)
+		return cli_restore(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cli_verify(argc - 1, argv + 1);
 	fprintf(stderr, "mgmtd: unknown command %s\n", cmd);
 	cli_usage(stderr);
 	return EXIT_USAGE;

@@ -100,6 +100,13 @@ enum api_status api_redirect(struct request *req, const char *location)
 	return API_SEE_OTHER;
 }
 
+enum api_status api_ok_text(struct request *req, char *text, size_t len, const char *content_type)
+{
+	if (text == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	return api_raw(req, API_OK, content_type, text, len, true, NULL);
+}
+
 enum api_status api_no_content(struct request *req)
 {
 	req->status = API_NO_CONTENT;

@@ -57,6 +57,13 @@ enum api_status api_raw(struct request *req, enum api_status st, const char *con
 /* Records a 303 See Other to location (copied). */
 enum api_status api_redirect(struct request *req, const char *location);
 
+/*
+ * A 200 answer that is not JSON (/metrics): api_raw taking ownership of text
+ * (malloc'ed, len bytes; NULL = out of memory -> 500). content_type must
+ * outlive the request (a string literal).
+ */
+enum api_status api_ok_text(struct request *req, char *text, size_t len, const char *content_type);
+
 /* Records a 204 answer. */
 enum api_status api_no_content(struct request *req);
 
@@ -68,8 +75,9 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
                                const char *conflict);
 
 /*
- * Renders the recorded outcome: returns a malloc'ed body (NULL with *len 0
- * for 204) and sets *http_status. Out of memory yields a fixed 500 body.
+ * Renders the recorded JSON outcome (raw answers are http.c's): returns a
+ * malloc'ed body (NULL with *len 0 for 204) and sets *http_status. Out of
+ * memory yields a fixed 500 body.
  */
 char *reply_render(struct request *req, size_t *len, unsigned *http_status);
 

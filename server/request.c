@@ -1,6 +1,8 @@
 /*
  * request.c - lifecycle and accessors of struct request.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +47,23 @@ const char *request_query(const struct request *req, const char *key)
 		if (strcmp(req->query[i].key, key) == 0)
 			return req->query[i].value;
 	return NULL;
+}
+
+void request_client_text(const struct request *req, char *out, size_t outsize)
+{
+	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	char text[INET6_ADDRSTRLEN];
+	const char *r = NULL;
+
+	if (outsize == 0)
+		return;
+	out[0] = '\0';
+	if (!req->client_known)
+		return;
+	if (memcmp(req->client_addr, v4_mapped, sizeof(v4_mapped)) == 0)
+		r = inet_ntop(AF_INET, req->client_addr + 12, text, sizeof(text));
+	else
+		r = inet_ntop(AF_INET6, req->client_addr, text, sizeof(text));
+	if (r != NULL)
+		snprintf(out, outsize, "%s", text);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "reply.h"
 #include "router.h"
@@ -58,6 +59,7 @@ struct request {
 	bool body_too_large;
 	bool url_has_nul; /* the URL held %00, which would cut a string short */
 	bool client_known;
+	bool metrics_listener; /* came in on [metrics] listen, which serves /metrics only */
 	unsigned char client_addr[THROTTLE_ADDR_LEN]; /* IPv6, or IPv4 mapped */
 
 	/* set by dispatch.c */
@@ -67,6 +69,12 @@ struct request {
 	struct store *store;
 	int64_t now; /* ms; one clock reading for the whole request */
 	struct principal principal;
+	bool auth_refused; /* the credential was refused (401, or 403/404 of authentication) */
+	bool write_tx;     /* a change runs in a write transaction (audit_begin) */
+	bool write_tx_own; /* ... which audit_begin began (else the caller's: the fuzzers') */
+
+	/* set by the handler of a change: what it changed (audit.h) */
+	struct audit_note audit;
 
 	/* outcome */
 	enum api_status status;
@@ -90,5 +98,8 @@ const char *request_param(const struct request *req, const char *name);
 
 /* A query parameter's value or NULL when absent. */
 const char *request_query(const struct request *req, const char *key);
+
+/* The client's address as text ("127.0.0.1", "::1"); "" when unknown. */
+void request_client_text(const struct request *req, char *out, size_t outsize);
 
 #endif

@@ -30,6 +30,7 @@ enum resource {
 	RES_TABLES,
 	RES_DB_TOKENS,
 	RES_INVITES,
+	RES_AUDIT, /* the audit trail: read only */
 	RES_COUNT
 };
 
@@ -47,9 +48,10 @@ enum route_flags {
 	ROUTE_DEV_IDP = 1 << 3, /* [dev_idp] enabled */
 	ROUTE_TESTING = 1 << 4, /* [testing] enabled */
 	ROUTE_UI = 1 << 5,      /* [ui] enabled */
+	ROUTE_METRICS = 1 << 6, /* [metrics] enabled (on its own listener when it has one) */
 };
 
-#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING | ROUTE_UI)
+#define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING | ROUTE_UI | ROUTE_METRICS)
 
 typedef enum api_status (*route_handler)(struct request *req);
 

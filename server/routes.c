@@ -30,6 +30,7 @@ const struct route routes[] = {
     {"POST", ACCOUNT "/invites", api_invite_create, RES_INVITES, OP_CREATE, ROUTE_JSON_BODY},
     {"GET", ACCOUNT "/invites/{inviteId}", api_invite_get, RES_INVITES, OP_READ, 0},
     {"DELETE", ACCOUNT "/invites/{inviteId}", api_invite_revoke, RES_INVITES, OP_DELETE, 0},
+    {"GET", ACCOUNT "/audit", api_audit_list, RES_AUDIT, OP_READ, 0},
 
     {"GET", ACCOUNT "/clusters", api_cluster_list, RES_CLUSTERS, OP_READ, 0},
     {"GET", ACCOUNT "/clusters/{clusterId}", api_cluster_get, RES_CLUSTERS, OP_READ, 0},
@@ -79,6 +80,9 @@ const struct route routes[] = {
     {"GET", "/ui/", api_ui_index, RES_NONE, OP_READ, ROUTE_UI},
     {"GET", "/ui/config.json", api_ui_config, RES_NONE, OP_READ, ROUTE_UI},
     {"GET", "/ui/{file}", api_ui_file, RES_NONE, OP_READ, ROUTE_UI},
+
+    /* Prometheus scrapes, without a credential ([metrics] enabled). */
+    {"GET", "/metrics", api_metrics, RES_NONE, OP_READ, ROUTE_METRICS},
 
     /* The test harness: a test device, no credential. */
     {"POST", "/_test/reset", api_test_reset, RES_NONE, OP_UPDATE, ROUTE_TESTING},

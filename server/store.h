@@ -104,15 +104,6 @@ int store_schema_version(struct store *s);
 enum store_status store_ping(struct store *s);
 
 /*
- * Ties the store to one token key, so that replicas sharing a database
- * cannot disagree on it: records a fingerprint of key (a one-way keyed
- * hash, never the key) when the store has none, and answers CONFLICT when
- * it holds another key's. SQLite keeps no fingerprint (its key file lives
- * beside its one database file) and answers OK.
- */
-enum store_status store_token_key_check(struct store *s, const struct token_key *key);
-
-/*
  * Explicit transactions for multi-step work (the seed), one at a time: SQLite
  * BEGIN IMMEDIATE; PostgreSQL a transaction that takes an advisory lock first,
  * so that the seeds of replicas starting together run one after the other.
@@ -123,6 +114,15 @@ enum store_status store_token_key_check(struct store *s, const struct token_key 
 enum store_status store_tx_begin(struct store *s);
 enum store_status store_tx_commit(struct store *s);
 void store_tx_rollback(struct store *s);
+
+/*
+ * For work that must be atomic whoever calls it: begins a transaction unless
+ * the caller already holds one (then joins it), and says in *began which.
+ * store_tx_leave(s, began, st) then commits on STORE_OK or rolls back, but
+ * only what store_tx_enter began; it returns the final status.
+ */
+enum store_status store_tx_enter(struct store *s, bool *began);
+enum store_status store_tx_leave(struct store *s, bool began, enum store_status st);
 
 /*
  * A read snapshot: several reads see one state of the database and share one
@@ -517,5 +517,116 @@ enum store_status store_user_list_all(struct store *s, size_t max, struct store_
  * commits: other connections see the old state or the new, never between.
  */
 enum store_status store_clear_all(struct store *s);
+
+/* ---- audit trail (schema/0004_audit.sql; audit.h writes it) ---- */
+
+#define STORE_AUDIT_ACTOR_TYPE_SIZE 24
+#define STORE_AUDIT_CREDENTIAL_SIZE 300 /* a token prefix or "jwt sub=..." */
+#define STORE_AUDIT_ACTION_SIZE     64
+#define STORE_AUDIT_OBJECT_SIZE     384 /* "database/table" names fit */
+#define STORE_AUDIT_CLIENT_SIZE     64
+#define STORE_AUDIT_OUTCOME_SIZE    16
+#define STORE_AUDIT_DETAIL_SIZE     600
+
+struct store_audit_event {
+	int64_t id; /* set by store_audit_insert; rises with every row */
+	char account_id[UUID_STR_SIZE];
+	int64_t at;
+	char actor_type[STORE_AUDIT_ACTOR_TYPE_SIZE]; /* user managementToken local anonymous */
+	char actor_id[UUID_STR_SIZE];                 /* user or management-token id; "" */
+	char credential[STORE_AUDIT_CREDENTIAL_SIZE]; /* never a secret; "" */
+	char action[STORE_AUDIT_ACTION_SIZE];         /* "database.create" */
+	char object_type[32];                         /* "database"; "" */
+	char object_id[STORE_AUDIT_OBJECT_SIZE];      /* "" */
+	char client[STORE_AUDIT_CLIENT_SIZE];         /* "127.0.0.1"; "" */
+	char outcome[STORE_AUDIT_OUTCOME_SIZE];       /* success denied failed refused */
+	int status;                                   /* the HTTP status; 0 offline */
+	char detail[STORE_AUDIT_DETAIL_SIZE];         /* ""; never a secret */
+};
+
+/* What store_audit_list returns: every given condition holds. */
+struct store_audit_filter {
+	int64_t since;      /* at >= since; 0 = no bound */
+	int64_t until;      /* at < until; 0 = no bound */
+	const char *action; /* NULL = any; "database.*" matches by prefix */
+	const char *actor;  /* NULL = any; an actor id, or a credential as recorded */
+	int64_t before_id;  /* id < before_id (the cursor); 0 = from the newest */
+	size_t limit;       /* rows at most, >= 1 */
+};
+
+/*
+ * Inserts e (e->id is set) inside the caller's transaction when there is
+ * one, so that the row commits or rolls back with the change it records.
+ */
+enum store_status store_audit_insert(struct store *s, struct store_audit_event *e);
+/* Newest first (id DESC); the caller frees *out. */
+enum store_status store_audit_list(struct store *s, const char *account_id,
+                                   const struct store_audit_filter *f,
+                                   struct store_audit_event **out, size_t *n);
+/* Deletes the events with at < before; *deleted gets how many. */
+enum store_status store_audit_prune(struct store *s, int64_t before, int64_t *deleted);
+
+/* ---- retention, counts, facts ---- */
+
+/*
+ * Deletes management and database tokens that were revoked, or expired,
+ * before `before` (database tokens with their permissions), in one
+ * transaction. *mgmt and *db get how many.
+ */
+enum store_status store_tokens_prune(struct store *s, int64_t before, int64_t *mgmt, int64_t *db);
+
+enum store_token_state { TOKEN_STATE_ACTIVE = 0, TOKEN_STATE_EXPIRED, TOKEN_STATE_REVOKED };
+#define TOKEN_STATE_COUNT 3
+
+/* Tokens of every account by state at time now, for /metrics. */
+struct store_token_counts {
+	int64_t mgmt[TOKEN_STATE_COUNT];
+	int64_t db[TOKEN_STATE_COUNT];
+};
+enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out);
+
+/* A named fact (store_meta): NOT_FOUND when it was never set. */
+enum store_status store_meta_get(struct store *s, const char *name, char *out, size_t outsize);
+/* Sets (or replaces) a named fact. */
+enum store_status store_meta_set(struct store *s, const char *name, const char *value);
+/*
+ * Records value under name unless a value is recorded already, and copies
+ * the recorded one, whichever that is, to recorded: of several replicas
+ * starting at once, the first to record wins, and all of them learn which.
+ */
+enum store_status store_meta_claim(struct store *s, const char *name, const char *value,
+                                   char *recorded, size_t size);
+
+/* ---- backup, restore, verify (files of this backend) ---- */
+
+/*
+ * Copies the database at db_path into a new file dest (mode 0600; refused
+ * when dest exists) with SQLite's online backup: one consistent state, taken
+ * while servers keep writing. Returns 0, or -1 with a message in err.
+ */
+int store_backup(const char *db_path, const char *dest, char *err, size_t errlen);
+
+struct store_file_report {
+	bool integrity_ok;        /* PRAGMA integrity_check said ok */
+	char integrity[256];      /* its first complaint otherwise */
+	int schema_version;       /* PRAGMA user_version */
+	int schema_latest;        /* the newest this build knows */
+	char key_fingerprint[80]; /* as recorded; "" when none is */
+	int64_t accounts, management_tokens, database_tokens, audit_events;
+};
+
+/*
+ * Opens the database file at path read-only, without migrating or changing
+ * anything, and reports on it. Returns 0 (even when the report shows a
+ * problem), or -1 with a message in err when it cannot be read as a database.
+ */
+int store_verify_file(const char *path, struct store_file_report *out, char *err, size_t errlen);
+
+/*
+ * Replaces the database at db_path (which no server may be using) with a copy
+ * of the backup at src, through SQLite's backup API, so that stale -wal and
+ * -shm files cannot mix with it. Returns 0, or -1 with a message in err.
+ */
+int store_restore(const char *src, const char *db_path, char *err, size_t errlen);
 
 #endif

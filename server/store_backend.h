@@ -27,8 +27,6 @@ struct store_ops {
 	void (*close)(struct store *s);
 	int (*schema_version)(struct store *s);
 	enum store_status (*ping)(struct store *s);
-	/* fingerprint: token_key_fingerprint's hex text of the key in use */
-	enum store_status (*token_key_check)(struct store *s, const char *fingerprint);
 	enum store_status (*tx_begin)(struct store *s);
 	enum store_status (*tx_commit)(struct store *s);
 	void (*tx_rollback)(struct store *s);
@@ -152,6 +150,22 @@ struct store_ops {
 	                                   struct store_invite *out);
 	enum store_status (*user_list_all)(struct store *s, size_t max, struct store_user **out,
 	                                   size_t *n);
+
+	enum store_status (*tx_enter)(struct store *s, bool *began);
+	enum store_status (*tx_leave)(struct store *s, bool began, enum store_status st);
+	enum store_status (*audit_insert)(struct store *s, struct store_audit_event *e);
+	enum store_status (*audit_list)(struct store *s, const char *account_id,
+	                                const struct store_audit_filter *f,
+	                                struct store_audit_event **out, size_t *n);
+	enum store_status (*audit_prune)(struct store *s, int64_t before, int64_t *deleted);
+	enum store_status (*tokens_prune)(struct store *s, int64_t before, int64_t *mgmt,
+	                                  int64_t *db);
+	enum store_status (*token_counts)(struct store *s, int64_t now,
+	                                  struct store_token_counts *out);
+	enum store_status (*meta_get)(struct store *s, const char *name, char *out, size_t outsize);
+	enum store_status (*meta_set)(struct store *s, const char *name, const char *value);
+	enum store_status (*meta_claim)(struct store *s, const char *name, const char *value,
+	                                char *recorded, size_t size);
 };
 
 /* ---- row shapes: what both backends' SELECTs yield, decoded once ---- */
@@ -172,12 +186,16 @@ struct store_ops {
 #define INVITE_COLS                                                                                \
 	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
 	"accepted_user_id, revoked_at, revoked_by, replaced_at"
+#define AUDIT_INSERT_COLS                                                                          \
+	"account_id, at, actor_type, actor_id, credential, action, object_type, object_id, "       \
+	"client, outcome, status, detail"
 /* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
 #define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
 
 enum store_col_kind {
 	STORE_COL_TEXT,  /* char[size]; NULL reads as "" */
 	STORE_COL_INT,   /* int64_t; NULL reads as 0 */
+	STORE_COL_INT32, /* int; NULL reads as 0 */
 	STORE_COL_GROUP, /* enum user_group, stored as its name */
 };
 
@@ -197,6 +215,8 @@ struct store_row_shape {
 /* accounts (id, name, created_at) and the *_COLS lists above; db tokens: their own columns */
 extern const struct store_row_shape store_account_row, store_cluster_row, store_user_row,
     store_mgmt_token_row, store_database_row, store_table_row, store_db_token_row, store_invite_row;
+/* audit events: "id, " AUDIT_INSERT_COLS */
+extern const struct store_row_shape store_audit_row;
 
 /* A backend's view of one result row, for store_row_read. */
 struct store_row_source {

@@ -136,6 +136,11 @@ int store_backend_parse(const char *name, enum store_backend *out)
 		STORE_COL_INT, offsetof(type, f),                                                  \
 		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), int64_t : 1), #f       \
 	}
+#define INT32_COL(type, f)                                                                         \
+	{                                                                                          \
+		STORE_COL_INT32, offsetof(type, f),                                                \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), int : 1), #f           \
+	}
 #define GROUP_COL(type, f)                                                                         \
 	{                                                                                          \
 		STORE_COL_GROUP, offsetof(type, f),                                                \
@@ -223,6 +228,17 @@ static const struct store_col invite_cols[] = {
 };
 SHAPE(store_invite_row, "invites", struct store_invite, invite_cols);
 
+static const struct store_col audit_cols[] = {
+    INT_COL(struct store_audit_event, id),         TEXT_COL(struct store_audit_event, account_id),
+    INT_COL(struct store_audit_event, at),         TEXT_COL(struct store_audit_event, actor_type),
+    TEXT_COL(struct store_audit_event, actor_id),  TEXT_COL(struct store_audit_event, credential),
+    TEXT_COL(struct store_audit_event, action),    TEXT_COL(struct store_audit_event, object_type),
+    TEXT_COL(struct store_audit_event, object_id), TEXT_COL(struct store_audit_event, client),
+    TEXT_COL(struct store_audit_event, outcome),   INT32_COL(struct store_audit_event, status),
+    TEXT_COL(struct store_audit_event, detail),
+};
+SHAPE(store_audit_row, "audit_events", struct store_audit_event, audit_cols);
+
 enum store_status store_row_read(const struct store_row_shape *shape,
                                  const struct store_row_source *src, void *out)
 {
@@ -242,6 +258,12 @@ enum store_status store_row_read(const struct store_row_shape *shape,
 		case STORE_COL_INT:
 			v = src->integer(src->row, (int)i);
 			memcpy(field, &v, sizeof(v));
+			break;
+		case STORE_COL_INT32:
+			v = src->integer(src->row, (int)i);
+			if (v < INT32_MIN || v > INT32_MAX)
+				goto bad;
+			memcpy(field, &(int){(int)v}, sizeof(int));
 			break;
 		case STORE_COL_GROUP:
 			if (!src->text(src->row, (int)i, name, sizeof(name)) ||
@@ -285,14 +307,6 @@ int store_connect(const struct store_target *t, struct store **out, char *err, s
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	return store_sqlite_open(path, out, err, errlen);
-}
-
-enum store_status store_token_key_check(struct store *s, const struct token_key *key)
-{
-	char fingerprint[TOKEN_KEY_FINGERPRINT_SIZE];
-
-	token_key_fingerprint(key, fingerprint);
-	return s->ops->token_key_check(s, fingerprint);
 }
 
 void store_close(struct store *s)
@@ -660,6 +674,60 @@ enum store_status store_user_list_all(struct store *s, size_t max, struct store_
                                       size_t *n)
 {
 	return s->ops->user_list_all(s, max, out, n);
+}
+
+enum store_status store_tx_enter(struct store *s, bool *began)
+{
+	return s->ops->tx_enter(s, began);
+}
+
+enum store_status store_tx_leave(struct store *s, bool began, enum store_status st)
+{
+	return s->ops->tx_leave(s, began, st);
+}
+
+enum store_status store_audit_insert(struct store *s, struct store_audit_event *e)
+{
+	return s->ops->audit_insert(s, e);
+}
+
+enum store_status store_audit_list(struct store *s, const char *account_id,
+                                   const struct store_audit_filter *f,
+                                   struct store_audit_event **out, size_t *n)
+{
+	return s->ops->audit_list(s, account_id, f, out, n);
+}
+
+enum store_status store_audit_prune(struct store *s, int64_t before, int64_t *deleted)
+{
+	return s->ops->audit_prune(s, before, deleted);
+}
+
+enum store_status store_tokens_prune(struct store *s, int64_t before, int64_t *mgmt, int64_t *db)
+{
+	*mgmt = *db = 0;
+	return s->ops->tokens_prune(s, before, mgmt, db);
+}
+
+enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out)
+{
+	return s->ops->token_counts(s, now, out);
+}
+
+enum store_status store_meta_get(struct store *s, const char *name, char *out, size_t outsize)
+{
+	return s->ops->meta_get(s, name, out, outsize);
+}
+
+enum store_status store_meta_set(struct store *s, const char *name, const char *value)
+{
+	return s->ops->meta_set(s, name, value);
+}
+
+enum store_status store_meta_claim(struct store *s, const char *name, const char *value,
+                                   char *recorded, size_t size)
+{
+	return s->ops->meta_claim(s, name, value, recorded, size);
 }
 
 /* ---- pool ---- */

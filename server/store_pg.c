@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "store_backend.h"
 
@@ -35,7 +36,6 @@
 #define SERIAL_TX_LOCK  "7165829112210817282"
 #define CONNECT_TIMEOUT "5" /* seconds, unless the connection string says otherwise */
 #define MAX_PARAMS      12
-#define FINGERPRINT_KEY "token_key_fingerprint"
 
 enum pq_id {
 	P_BEGIN,
@@ -45,8 +45,6 @@ enum pq_id {
 	P_SERIAL_LOCK,
 	P_SCHEMA_VERSION,
 	P_PING,
-	P_KEY_RECORD,
-	P_KEY_GET,
 
 	P_ACCOUNT_INSERT,
 	P_ACCOUNT_GET,
@@ -121,6 +119,18 @@ enum pq_id {
 	P_INVITE_ACCEPT,
 	P_USER_LIST_ALL,
 
+	P_AUDIT_INSERT,
+	P_AUDIT_LIST,
+	P_AUDIT_PRUNE,
+	P_PRUNE_MGMT_TOKENS,
+	P_PRUNE_DB_PERMISSIONS,
+	P_PRUNE_DB_TOKENS,
+	P_COUNT_MGMT_TOKENS,
+	P_COUNT_DB_TOKENS,
+	P_META_GET,
+	P_META_SET,
+	P_META_CLAIM,
+
 	P_TABLE_NAMES,
 
 	PQ_COUNT
@@ -146,9 +156,6 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_SERIAL_LOCK] = "SELECT pg_advisory_xact_lock(" SERIAL_TX_LOCK ")",
     [P_SCHEMA_VERSION] = "SELECT coalesce(max(version), 0) FROM mgmtd_schema",
     [P_PING] = "SELECT 1",
-    [P_KEY_RECORD] = "INSERT INTO mgmtd_settings (name, value) VALUES ('" FINGERPRINT_KEY "', $1)"
-                     " ON CONFLICT (name) DO NOTHING",
-    [P_KEY_GET] = "SELECT value FROM mgmtd_settings WHERE name = '" FINGERPRINT_KEY "'",
 
     /* The seed's ensure: whoever inserts first wins, the others compare. */
     [P_ACCOUNT_INSERT] = "INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)"
@@ -342,6 +349,46 @@ static const char *const pq_sql[PQ_COUNT] = {
                         " AND expires_at > $3::bigint RETURNING " INVITE_COLS,
     [P_USER_LIST_ALL] = "SELECT " USER_COLS " FROM users" OLDEST_FIRST " LIMIT $1::bigint",
 
+    [P_AUDIT_INSERT] = "INSERT INTO audit_events (" AUDIT_INSERT_COLS ")"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    /*
+     * Every filter is optional (NULL); the index (account_id, id) walks the
+     * account's events newest first and stops after $8 rows. $5 is an action
+     * prefix ("database." for "database.*").
+     */
+    [P_AUDIT_LIST] = "SELECT id, " AUDIT_INSERT_COLS " FROM audit_events WHERE account_id = $1"
+                     " AND ($2::bigint IS NULL OR at >= $2::bigint)"
+                     " AND ($3::bigint IS NULL OR at < $3::bigint)"
+                     " AND ($4::text IS NULL OR action = $4::text)"
+                     " AND ($5::text IS NULL OR left(action, char_length($5::text)) = $5::text)"
+                     " AND ($6::text IS NULL OR actor_id = $6::text OR credential = $6::text)"
+                     " AND ($7::bigint IS NULL OR id < $7::bigint)"
+                     " ORDER BY id DESC LIMIT $8::bigint",
+    [P_AUDIT_PRUNE] = "DELETE FROM audit_events WHERE at < $1::bigint",
+    /* NULL < $1 is not true: a token that never expires is kept until revoked. */
+    [P_PRUNE_MGMT_TOKENS] = "DELETE FROM management_tokens WHERE revoked_at < $1::bigint"
+                            " OR expires_at < $1::bigint",
+    [P_PRUNE_DB_PERMISSIONS] = "DELETE FROM database_token_permissions WHERE token_id IN"
+                               " (SELECT id FROM database_tokens WHERE revoked_at < $1::bigint"
+                               " OR expires_at < $1::bigint)",
+    [P_PRUNE_DB_TOKENS] = "DELETE FROM database_tokens WHERE revoked_at < $1::bigint"
+                          " OR expires_at < $1::bigint",
+    /* The states of token_status_filter: revoked wins over expired. */
+    [P_COUNT_MGMT_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+                            " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
+                            " ELSE 0 END AS state, count(*) FROM management_tokens"
+                            " GROUP BY 1",
+    [P_COUNT_DB_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+                          " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
+                          " ELSE 0 END AS state, count(*) FROM database_tokens GROUP BY 1",
+    /* SQLite's store_meta is mgmtd_settings here. */
+    [P_META_GET] = "SELECT value FROM mgmtd_settings WHERE name = $1",
+    [P_META_SET] = "INSERT INTO mgmtd_settings (name, value) VALUES ($1, $2)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    /* The first replica to record wins; the others then read what it recorded. */
+    [P_META_CLAIM] = "INSERT INTO mgmtd_settings (name, value) VALUES ($1, $2)"
+                     " ON CONFLICT (name) DO NOTHING",
+
     /* Every table of ours but the bookkeeping (mgmtd_*): what store_clear_all empties. */
     [P_TABLE_NAMES] = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
                       " AND tablename NOT LIKE 'mgmtd!_%' ESCAPE '!'",
@@ -518,7 +565,7 @@ static void report_down(struct pg_store *s, const char *why)
  * Turns a failed statement into a status, logging what an operator needs
  * (the server's primary message, never the DETAIL, which can quote a row).
  */
-static enum store_status pq_fail(struct pg_store *s, const PGresult *r, const char *what)
+static enum store_status pq_status(struct pg_store *s, const PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -557,6 +604,15 @@ static enum store_status pq_fail(struct pg_store *s, const PGresult *r, const ch
 	}
 	log_error("store: %s: %s (SQLSTATE %s)", what, msg, state);
 	return STORE_ERROR;
+}
+
+/* pq_status, counted for /metrics (which ignores conflicts: they are answers). */
+static enum store_status pq_fail(struct pg_store *s, const PGresult *r, const char *what)
+{
+	enum store_status st = pq_status(s, r, what);
+
+	metrics_store_error(st);
+	return st;
 }
 
 /*
@@ -1382,27 +1438,6 @@ static int pg_schema_version(struct store *base)
 static enum store_status pg_ping(struct store *base)
 {
 	return pq_exec(pg(base), P_PING, NULL);
-}
-
-static enum store_status pg_token_key_check(struct store *base, const char *fingerprint)
-{
-	struct pg_store *s = pg(base);
-	struct pq_params p = {0};
-	enum store_status st;
-	PGresult *r;
-	bool same;
-
-	p_text(&p, fingerprint);
-	/* The first replica records its key's; a separate statement then sees the winner's. */
-	st = pq_exec(s, P_KEY_RECORD, &p);
-	if (st != STORE_OK)
-		return st;
-	r = pq_run(s, P_KEY_GET, NULL, &st);
-	if (r == NULL)
-		return st;
-	same = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), fingerprint) == 0;
-	PQclear(r);
-	return same ? STORE_OK : STORE_CONFLICT;
 }
 
 /* ---- accounts and clusters ---- */
@@ -2382,6 +2417,201 @@ static enum store_status pg_user_list_all(struct store *base, size_t max, struct
 	return fetch_list(pg(base), P_USER_LIST_ALL, &p, read_user, sizeof(**out), (void *)out, n);
 }
 
+/* ---- audit trail, retention, counts, facts ---- */
+
+static enum store_status pg_tx_enter(struct store *base, bool *began)
+{
+	return tx_enter(pg(base), began);
+}
+
+static enum store_status pg_tx_leave(struct store *base, bool began, enum store_status st)
+{
+	return tx_leave(pg(base), began, st);
+}
+
+static enum store_status pg_audit_insert(struct store *base, struct store_audit_event *e)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, e->account_id);
+	p_int(&p, e->at);
+	p_text(&p, e->actor_type);
+	p_opt_text(&p, e->actor_id);
+	p_opt_text(&p, e->credential);
+	p_text(&p, e->action);
+	p_opt_text(&p, e->object_type);
+	p_opt_text(&p, e->object_id);
+	p_opt_text(&p, e->client);
+	p_text(&p, e->outcome);
+	p_opt_int(&p, e->status);
+	p_opt_text(&p, e->detail);
+	return insert_returning_id(pg(base), P_AUDIT_INSERT, &p, &e->id);
+}
+
+static enum store_status read_audit(const PGresult *r, int row, void *out)
+{
+	return read_shape(&store_audit_row, r, row, out);
+}
+
+/* The prefix of an action filter "database.*" ("database."); false when it is not one. */
+static bool action_prefix(const char *action, char *out, size_t outsize)
+{
+	size_t len = strlen(action);
+
+	if (len < 2 || action[len - 1] != '*' || len > outsize)
+		return false;
+	/* Only the trailing '*' may be a wildcard, as for SQLite's GLOB. */
+	if (strcspn(action, "*?[]") != len - 1)
+		return false;
+	memcpy(out, action, len - 1);
+	out[len - 1] = '\0';
+	return true;
+}
+
+static enum store_status pg_audit_list(struct store *base, const char *account_id,
+                                       const struct store_audit_filter *f,
+                                       struct store_audit_event **out, size_t *n)
+{
+	char prefix[STORE_AUDIT_ACTION_SIZE + 1];
+	bool by_prefix = f->action && action_prefix(f->action, prefix, sizeof(prefix));
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_opt_int(&p, f->since);
+	p_opt_int(&p, f->until);
+	p_opt_text(&p, by_prefix ? NULL : f->action);
+	p_opt_text(&p, by_prefix ? prefix : NULL);
+	p_opt_text(&p, f->actor);
+	p_opt_int(&p, f->before_id);
+	p_int(&p, f->limit > 0 && f->limit < INT32_MAX ? (int64_t)f->limit : 1);
+	return fetch_list(pg(base), P_AUDIT_LIST, &p, read_audit, sizeof(**out), (void *)out, n);
+}
+
+/* Runs a DELETE that takes one time bound; *deleted (when given) gets how many rows. */
+static enum store_status delete_before(struct pg_store *s, enum pq_id id, int64_t before,
+                                       int64_t *deleted)
+{
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+
+	p_int(&p, before);
+	r = pq_run(s, id, &p, &st);
+	if (r == NULL)
+		return st;
+	if (deleted)
+		*deleted = atoll(PQcmdTuples(r));
+	PQclear(r);
+	return STORE_OK;
+}
+
+static enum store_status pg_audit_prune(struct store *base, int64_t before, int64_t *deleted)
+{
+	return delete_before(pg(base), P_AUDIT_PRUNE, before, deleted);
+}
+
+static enum store_status pg_tokens_prune(struct store *base, int64_t before, int64_t *mgmt,
+                                         int64_t *db)
+{
+	struct pg_store *s = pg(base);
+	enum store_status st;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = delete_before(s, P_PRUNE_MGMT_TOKENS, before, mgmt);
+	if (st == STORE_OK)
+		st = delete_before(s, P_PRUNE_DB_PERMISSIONS, before, NULL);
+	if (st == STORE_OK)
+		st = delete_before(s, P_PRUNE_DB_TOKENS, before, db);
+	return tx_leave(s, began, st);
+}
+
+static enum store_status count_states(struct pg_store *s, enum pq_id id, int64_t now,
+                                      int64_t counts[TOKEN_STATE_COUNT])
+{
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+
+	p_int(&p, now);
+	r = pq_run(s, id, &p, &st);
+	if (r == NULL)
+		return st;
+	for (int i = 0; i < TOKEN_STATE_COUNT; i++)
+		counts[i] = 0;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t state = get_int(r, i, 0);
+
+		if (state >= 0 && state < TOKEN_STATE_COUNT)
+			counts[state] = get_int(r, i, 1);
+	}
+	PQclear(r);
+	return STORE_OK;
+}
+
+static enum store_status pg_token_counts(struct store *base, int64_t now,
+                                         struct store_token_counts *out)
+{
+	struct pg_store *s = pg(base);
+	struct store_token_counts c;
+	enum store_status st;
+	bool began;
+
+	st = pg_read_begin(base, &began);
+	if (st != STORE_OK)
+		return st;
+	st = count_states(s, P_COUNT_MGMT_TOKENS, now, c.mgmt);
+	if (st == STORE_OK)
+		st = count_states(s, P_COUNT_DB_TOKENS, now, c.db);
+	pg_read_end(base, began);
+	if (st == STORE_OK)
+		*out = c;
+	return st;
+}
+
+static enum store_status pg_meta_get(struct store *base, const char *name, char *out,
+                                     size_t outsize)
+{
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+
+	p_text(&p, name);
+	r = pq_run(pg(base), P_META_GET, &p, &st);
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 0)
+		st = STORE_NOT_FOUND;
+	else if (!get_text(r, 0, 0, out, outsize))
+		st = bad_row("mgmtd_settings", "value");
+	PQclear(r);
+	return st;
+}
+
+static enum store_status pg_meta_set(struct store *base, const char *name, const char *value)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	p_text(&p, value);
+	return pq_exec(pg(base), P_META_SET, &p);
+}
+
+static enum store_status pg_meta_claim(struct store *base, const char *name, const char *value,
+                                       char *recorded, size_t size)
+{
+	struct pq_params p = {0};
+	enum store_status st;
+
+	p_text(&p, name);
+	p_text(&p, value);
+	st = pq_exec(pg(base), P_META_CLAIM, &p);
+	/* A statement of its own, so that it sees the winner's committed row. */
+	return st == STORE_OK ? pg_meta_get(base, name, recorded, size) : st;
+}
+
 /* ---- test harness ---- */
 
 /* A table or column name from our own schema, safe to put between double quotes. */
@@ -2448,7 +2678,6 @@ static const struct store_ops pg_ops = {
     .close = pg_close,
     .schema_version = pg_schema_version,
     .ping = pg_ping,
-    .token_key_check = pg_token_key_check,
     .tx_begin = pg_tx_begin,
     .tx_commit = pg_tx_commit,
     .tx_rollback = pg_tx_rollback,
@@ -2507,4 +2736,14 @@ static const struct store_ops pg_ops = {
     .invite_revoke = pg_invite_revoke,
     .invite_accept = pg_invite_accept,
     .user_list_all = pg_user_list_all,
+    .tx_enter = pg_tx_enter,
+    .tx_leave = pg_tx_leave,
+    .audit_insert = pg_audit_insert,
+    .audit_list = pg_audit_list,
+    .audit_prune = pg_audit_prune,
+    .tokens_prune = pg_tokens_prune,
+    .token_counts = pg_token_counts,
+    .meta_get = pg_meta_get,
+    .meta_set = pg_meta_set,
+    .meta_claim = pg_meta_claim,
 };

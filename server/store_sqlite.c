@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "store_backend.h"
 
@@ -103,6 +105,18 @@ enum stmt_id {
 	S_INVITE_REVOKE,
 	S_INVITE_ACCEPT,
 	S_USER_LIST_ALL,
+	/* audit trail, retention, counts, facts (schema/0004_audit.sql) */
+	S_AUDIT_INSERT,
+	S_AUDIT_LIST,
+	S_AUDIT_PRUNE,
+	S_PRUNE_MGMT_TOKENS,
+	S_PRUNE_DB_PERMISSIONS,
+	S_PRUNE_DB_TOKENS,
+	S_COUNT_MGMT_TOKENS,
+	S_COUNT_DB_TOKENS,
+	S_META_GET,
+	S_META_SET,
+	S_META_CLAIM,
 
 	STMT_COUNT
 };
@@ -279,6 +293,40 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "UPDATE invites SET accepted_at = ?3, accepted_user_id = ?4"
         " WHERE account_id = ?1 AND id = ?2 AND " INVITE_OPEN " AND expires_at > ?3",
     [S_USER_LIST_ALL] = "SELECT " USER_COLS " FROM users" OLDEST_FIRST " LIMIT ?1",
+    [S_AUDIT_INSERT] = "INSERT INTO audit_events (" AUDIT_INSERT_COLS ")"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /*
+     * Every filter is optional (NULL); the index (account_id, id) walks the
+     * account's events newest first and stops after ?8 rows.
+     */
+    [S_AUDIT_LIST] = "SELECT id, " AUDIT_INSERT_COLS " FROM audit_events WHERE account_id = ?1"
+                     " AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)"
+                     " AND (?4 IS NULL OR action = ?4) AND (?5 IS NULL OR action GLOB ?5)"
+                     " AND (?6 IS NULL OR actor_id = ?6 OR credential = ?6)"
+                     " AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8",
+    [S_AUDIT_PRUNE] = "DELETE FROM audit_events WHERE at < ?1",
+    /* NULL < ?1 is not true: a token that never expires is kept until revoked. */
+    [S_PRUNE_MGMT_TOKENS] = "DELETE FROM management_tokens WHERE revoked_at < ?1"
+                            " OR expires_at < ?1",
+    [S_PRUNE_DB_PERMISSIONS] = "DELETE FROM database_token_permissions WHERE token_id IN"
+                               " (SELECT id FROM database_tokens WHERE revoked_at < ?1"
+                               " OR expires_at < ?1)",
+    [S_PRUNE_DB_TOKENS] = "DELETE FROM database_tokens WHERE revoked_at < ?1"
+                          " OR expires_at < ?1",
+    /* The states of token_status_filter: revoked wins over expired. */
+    [S_COUNT_MGMT_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+                            " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
+                            " ELSE 0 END AS state, count(*) FROM management_tokens"
+                            " GROUP BY state",
+    [S_COUNT_DB_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+                          " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
+                          " ELSE 0 END AS state, count(*) FROM database_tokens"
+                          " GROUP BY state",
+    [S_META_GET] = "SELECT value FROM store_meta WHERE name = ?1",
+    [S_META_SET] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_META_CLAIM] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
+                     " ON CONFLICT (name) DO NOTHING",
 };
 
 /* A connection; base comes first, so a struct store * of ours is one of these. */
@@ -320,7 +368,7 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
  * Must run before anything else touches the connection, which would replace
  * the message.
  */
-static enum store_status sql_fail(struct store *s, int rc, const char *what)
+static enum store_status sql_status(struct store *s, int rc, const char *what)
 {
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
@@ -342,6 +390,42 @@ static enum store_status sql_fail(struct store *s, int rc, const char *what)
 	}
 	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(sq(s)->db), rc);
 	return STORE_ERROR;
+}
+
+/* sql_status, counted for /metrics (which ignores conflicts: they are answers). */
+static enum store_status sql_fail(struct store *s, int rc, const char *what)
+{
+	enum store_status st = sql_status(s, rc, what);
+
+	metrics_store_error(st);
+	return st;
+}
+
+/*
+ * SQLite's busy handler: waits for a lock another connection or process
+ * holds, as sqlite3_busy_timeout would (the same schedule of sleeps, up to
+ * BUSY_TIMEOUT_MS), and counts every wait for /metrics.
+ */
+static int busy_wait(void *arg, int count)
+{
+	static const int delays_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+	const int n = (int)(sizeof(delays_ms) / sizeof(delays_ms[0]));
+	int waited = 0, delay;
+
+	(void)arg;
+	for (int i = 0; i < count && i < n; i++)
+		waited += delays_ms[i];
+	if (count >= n)
+		waited += (count - n) * delays_ms[n - 1];
+	delay = count < n ? delays_ms[count] : delays_ms[n - 1];
+	if (waited + delay > BUSY_TIMEOUT_MS) {
+		delay = BUSY_TIMEOUT_MS - waited;
+		if (delay <= 0)
+			return 0; /* give up: SQLITE_BUSY */
+	}
+	metrics_store_busy_retry();
+	sqlite3_sleep(delay);
+	return 1;
 }
 
 /* The kept statement id, prepared on first use; NULL with *st set on failure. */
@@ -545,6 +629,7 @@ union any_row {
 	struct store_cluster cluster;
 	struct store_user user;
 	struct store_mgmt_token token;
+	struct store_audit_event audit;
 };
 
 /*
@@ -752,6 +837,16 @@ static enum store_status tx_leave(struct store *s, bool began, enum store_status
 		return store_tx_commit(s);
 	store_tx_rollback(s);
 	return st;
+}
+
+static enum store_status sqlite_tx_enter(struct store *s, bool *began)
+{
+	return tx_enter(s, began);
+}
+
+static enum store_status sqlite_tx_leave(struct store *s, bool began, enum store_status st)
+{
+	return tx_leave(s, began, st);
 }
 
 /* ---- open, migrate, close ---- */
@@ -1003,9 +1098,9 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
 	}
 	/* So that a UNIQUE violation can be told from a foreign-key one. */
 	sqlite3_extended_result_codes(sq(s)->db, 1);
-	rc = sqlite3_busy_timeout(sq(s)->db, BUSY_TIMEOUT_MS);
+	rc = sqlite3_busy_handler(sq(s)->db, busy_wait, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot set the busy timeout: %s", path,
+		snprintf(err, errlen, "%s: cannot set the busy handler: %s", path,
 		         sqlite3_errmsg(sq(s)->db));
 		goto fail;
 	}
@@ -1034,15 +1129,6 @@ fail:
 
 /* The file is held open by this process: nothing to reach. */
 static enum store_status sqlite_ping(struct store *s)
-{
-	return STORE_OK;
-}
-
-/*
- * The key file lives beside the one database file and no schema of ours
- * holds a fingerprint yet: nothing to compare.
- */
-static enum store_status sqlite_token_key_check(struct store *s, const char *fingerprint)
 {
 	return STORE_OK;
 }
@@ -2631,6 +2717,445 @@ static enum store_status sqlite_clear_all(struct store *s)
 	return st;
 }
 
+/* ---- audit trail ---- */
+
+static enum store_status sqlite_audit_insert(struct store *s, struct store_audit_event *e)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_AUDIT_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, e->account_id, &rc);
+	bind_int(q, 2, e->at, &rc);
+	bind_text(q, 3, e->actor_type, &rc);
+	bind_opt_text(q, 4, e->actor_id, &rc);
+	bind_opt_text(q, 5, e->credential, &rc);
+	bind_text(q, 6, e->action, &rc);
+	bind_opt_text(q, 7, e->object_type, &rc);
+	bind_opt_text(q, 8, e->object_id, &rc);
+	bind_opt_text(q, 9, e->client, &rc);
+	bind_text(q, 10, e->outcome, &rc);
+	bind_opt_int(q, 11, e->status, &rc);
+	bind_opt_text(q, 12, e->detail, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, NULL);
+	if (st == STORE_OK)
+		e->id = sqlite3_last_insert_rowid(sq(s)->db);
+	return st;
+}
+
+static enum store_status read_audit(sqlite3_stmt *q, void *out)
+{
+	return read_shape(&store_audit_row, q, out);
+}
+
+/* A glob for an action prefix ("database.*"); false when the filter is not one. */
+static bool action_glob(const char *action, char *out, size_t outsize)
+{
+	size_t len = strlen(action);
+
+	if (len < 2 || action[len - 1] != '*' || len >= outsize)
+		return false;
+	/* Only the trailing '*' may be a wildcard. */
+	if (strcspn(action, "*?[]") != len - 1)
+		return false;
+	memcpy(out, action, len + 1);
+	return true;
+}
+
+static enum store_status sqlite_audit_list(struct store *s, const char *account_id,
+                                           const struct store_audit_filter *f,
+                                           struct store_audit_event **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_AUDIT_LIST, &st);
+	char glob[STORE_AUDIT_ACTION_SIZE + 1];
+	bool prefix = f->action && action_glob(f->action, glob, sizeof(glob));
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_opt_int(q, 2, f->since, &rc);
+	bind_opt_int(q, 3, f->until, &rc);
+	bind_opt_text(q, 4, prefix ? NULL : f->action, &rc);
+	bind_opt_text(q, 5, prefix ? glob : NULL, &rc);
+	bind_opt_text(q, 6, f->actor, &rc);
+	bind_opt_int(q, 7, f->before_id, &rc);
+	bind_int(q, 8, f->limit > 0 && f->limit < INT32_MAX ? (int64_t)f->limit : 1, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_audit, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+/* Runs a DELETE that takes one time bound, counting the rows. */
+static enum store_status delete_before(struct store *s, enum stmt_id id, int64_t before,
+                                       int64_t *deleted)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id, &st);
+	int rc = SQLITE_OK, changes = 0;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, before, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, &changes);
+	if (st == STORE_OK && deleted)
+		*deleted = changes;
+	return st;
+}
+
+static enum store_status sqlite_audit_prune(struct store *s, int64_t before, int64_t *deleted)
+{
+	return delete_before(s, S_AUDIT_PRUNE, before, deleted);
+}
+
+/* ---- retention, counts, facts ---- */
+
+static enum store_status sqlite_tokens_prune(struct store *s, int64_t before, int64_t *mgmt,
+                                             int64_t *db)
+{
+	enum store_status st;
+	bool began;
+
+	*mgmt = *db = 0;
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = delete_before(s, S_PRUNE_MGMT_TOKENS, before, mgmt);
+	if (st == STORE_OK)
+		st = delete_before(s, S_PRUNE_DB_PERMISSIONS, before, NULL);
+	if (st == STORE_OK)
+		st = delete_before(s, S_PRUNE_DB_TOKENS, before, db);
+	return tx_leave(s, began, st);
+}
+
+static enum store_status count_states(struct store *s, enum stmt_id id, int64_t now,
+                                      int64_t counts[TOKEN_STATE_COUNT])
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, now, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	for (int i = 0; i < TOKEN_STATE_COUNT; i++)
+		counts[i] = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t state = col_int(q, 0);
+
+		if (state >= 0 && state < TOKEN_STATE_COUNT)
+			counts[state] = col_int(q, 1);
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, stmt_sql[id]);
+	stmt_done(q);
+	return st;
+}
+
+static enum store_status sqlite_token_counts(struct store *s, int64_t now,
+                                             struct store_token_counts *out)
+{
+	struct store_token_counts c;
+	enum store_status st;
+	bool began;
+
+	st = store_read_begin(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = count_states(s, S_COUNT_MGMT_TOKENS, now, c.mgmt);
+	if (st == STORE_OK)
+		st = count_states(s, S_COUNT_DB_TOKENS, now, c.db);
+	store_read_end(s, began);
+	if (st == STORE_OK)
+		*out = c;
+	return st;
+}
+
+static enum store_status sqlite_meta_get(struct store *s, const char *name, char *out,
+                                         size_t outsize)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_META_GET, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, name, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		st = col_text(q, 0, out, outsize) ? STORE_OK : bad_row("store_meta", "value");
+	else if (rc == SQLITE_DONE)
+		st = STORE_NOT_FOUND;
+	else
+		st = sql_fail(s, rc, stmt_sql[S_META_GET]);
+	stmt_done(q);
+	return st;
+}
+
+static enum store_status sqlite_meta_set(struct store *s, const char *name, const char *value)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_META_SET, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, name, &rc);
+	bind_text(q, 2, value, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+static enum store_status sqlite_meta_claim(struct store *s, const char *name, const char *value,
+                                           char *recorded, size_t size)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_META_CLAIM, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, name, &rc);
+	bind_text(q, 2, value, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, NULL);
+	return st == STORE_OK ? sqlite_meta_get(s, name, recorded, size) : st;
+}
+
+/* ---- backup, restore, verify ---- */
+
+/*
+ * Copies every page of src into dst in one step (one read transaction on
+ * src: a consistent state), retrying while a writer holds a lock SQLite
+ * cannot wait on inside the backup API.
+ */
+static int copy_database(sqlite3 *src, sqlite3 *dst, char *err, size_t errlen)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	int rc;
+
+	if (b == NULL) {
+		set_err(err, errlen, "cannot start the copy: %s", sqlite3_errmsg(dst));
+		return -1;
+	}
+	for (int waited = 0;; waited += 10) {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_DONE)
+			break;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= BUSY_TIMEOUT_MS) {
+			set_err(err, errlen, "the copy failed: %s", sqlite3_errstr(rc));
+			sqlite3_backup_finish(b);
+			return -1;
+		}
+		sqlite3_sleep(10);
+	}
+	rc = sqlite3_backup_finish(b);
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "the copy failed: %s", sqlite3_errmsg(dst));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens an existing database file (never creating one). */
+static int open_existing(const char *path, int flags, sqlite3 **out, char *err, size_t errlen)
+{
+	int rc;
+
+	*out = NULL;
+	if (access(path, F_OK) != 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(*out, BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "cannot open %s: %s", path,
+		        *out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+		sqlite3_close(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs sql and, when out is given, copies the first column of its first row. */
+static int query_text(sqlite3 *db, const char *sql, char *out, size_t outsize)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && out) {
+		const unsigned char *t = sqlite3_column_text(q, 0);
+
+		snprintf(out, outsize, "%s", t ? (const char *)t : "");
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int64_t query_count(sqlite3 *db, const char *table)
+{
+	char sql[96], text[32] = "";
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	if (query_text(db, sql, text, sizeof(text)) != SQLITE_OK || text[0] == '\0')
+		return -1; /* no such table in that schema version */
+	return strtoll(text, NULL, 10);
+}
+
+int store_backup(const char *db_path, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	char check[64] = "";
+	int fd, rc = -1;
+
+	if (open_existing(db_path, SQLITE_OPEN_READONLY, &src, err, errlen) != 0)
+		return -1;
+	/* O_EXCL: never write over a file, whatever it is; 0600: it holds hashes. */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create %s: %s", dest, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		set_err(err, errlen, "cannot open %s: %s", dest, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	if (copy_database(src, dst, err, errlen) != 0)
+		goto fail;
+	/* One self-contained file: no -wal beside it to forget when it is copied away. */
+	if (query_text(dst, "PRAGMA journal_mode = DELETE", NULL, 0) != SQLITE_OK ||
+	    query_text(dst, "PRAGMA quick_check", check, sizeof(check)) != SQLITE_OK ||
+	    strcmp(check, "ok") != 0) {
+		set_err(err, errlen, "the copy in %s does not check out: %s", dest,
+		        check[0] ? check : sqlite3_errmsg(dst));
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	sqlite3_close(dst);
+	dst = NULL;
+	unlink(dest);
+out:
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	return rc;
+}
+
+int store_verify_file(const char *path, struct store_file_report *out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	char text[256];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->schema_latest =
+	    schema_migration_count ? schema_migrations[schema_migration_count - 1].version : 0;
+	/* Read-write without create: a live WAL database needs its -shm; nothing is written. */
+	if (open_existing(path, SQLITE_OPEN_READWRITE, &db, err, errlen) != 0)
+		return -1;
+	rc = query_text(db, "PRAGMA integrity_check", out->integrity, sizeof(out->integrity));
+	if ((rc & 0xff) == SQLITE_CORRUPT) {
+		snprintf(out->integrity, sizeof(out->integrity), "%s", sqlite3_errmsg(db));
+	} else if (rc != SQLITE_OK) {
+		set_err(err, errlen, "%s is not a database this build can read: %s", path,
+		        sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	out->integrity_ok = strcmp(out->integrity, "ok") == 0;
+	if (query_text(db, "PRAGMA user_version", text, sizeof(text)) == SQLITE_OK)
+		out->schema_version = atoi(text);
+	if (query_text(db, "SELECT value FROM store_meta WHERE name = 'token_key_fingerprint'",
+	               out->key_fingerprint, sizeof(out->key_fingerprint)) != SQLITE_OK)
+		out->key_fingerprint[0] = '\0'; /* before schema 4 */
+	out->accounts = query_count(db, "accounts");
+	out->management_tokens = query_count(db, "management_tokens");
+	out->database_tokens = query_count(db, "database_tokens");
+	out->audit_events = query_count(db, "audit_events");
+	sqlite3_close(db);
+	return 0;
+}
+
+int store_restore(const char *src_path, const char *db_path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 16], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+	sqlite3 *src = NULL, *dst = NULL;
+	int fd, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.restoring", db_path) >= (int)sizeof(tmp) ||
+	    snprintf(wal, sizeof(wal), "%s-wal", db_path) >= (int)sizeof(wal) ||
+	    snprintf(shm, sizeof(shm), "%s-shm", db_path) >= (int)sizeof(shm)) {
+		set_err(err, errlen, "the data directory's path is too long");
+		return -1;
+	}
+	if (open_existing(src_path, SQLITE_OPEN_READONLY, &src, err, errlen) != 0)
+		return -1;
+	unlink(tmp); /* left by a restore that was interrupted */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		set_err(err, errlen, "cannot open %s: %s", tmp, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	if (copy_database(src, dst, err, errlen) != 0 ||
+	    query_text(dst, "PRAGMA journal_mode = DELETE", NULL, 0) != SQLITE_OK)
+		goto fail;
+	sqlite3_close(dst);
+	dst = NULL;
+	/*
+	 * The old database's -wal and -shm go first: left beside the new file
+	 * they would be replayed into it. Then one rename puts it in place.
+	 */
+	if ((unlink(wal) != 0 && errno != ENOENT) || (unlink(shm) != 0 && errno != ENOENT) ||
+	    rename(tmp, db_path) != 0) {
+		set_err(err, errlen, "cannot put the restored database in place: %s",
+		        strerror(errno));
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	sqlite3_close(dst);
+	dst = NULL;
+	unlink(tmp);
+out:
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	return rc;
+}
+
 /* ---- the table store_common.c calls through ---- */
 
 static const struct store_ops sqlite_ops = {
@@ -2638,7 +3163,6 @@ static const struct store_ops sqlite_ops = {
     .close = sqlite_close,
     .schema_version = sqlite_schema_version,
     .ping = sqlite_ping,
-    .token_key_check = sqlite_token_key_check,
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
@@ -2697,4 +3221,14 @@ static const struct store_ops sqlite_ops = {
     .invite_revoke = sqlite_invite_revoke,
     .invite_accept = sqlite_invite_accept,
     .user_list_all = sqlite_user_list_all,
+    .tx_enter = sqlite_tx_enter,
+    .tx_leave = sqlite_tx_leave,
+    .audit_insert = sqlite_audit_insert,
+    .audit_list = sqlite_audit_list,
+    .audit_prune = sqlite_audit_prune,
+    .tokens_prune = sqlite_tokens_prune,
+    .token_counts = sqlite_token_counts,
+    .meta_get = sqlite_meta_get,
+    .meta_set = sqlite_meta_set,
+    .meta_claim = sqlite_meta_claim,
 };

@@ -373,17 +373,3 @@ bool token_hash_equal(const unsigned char a[TOKEN_HASH_LEN], const unsigned char
 {
 	return sodium_memcmp(a, b, TOKEN_HASH_LEN) == 0;
 }
-
-void token_key_fingerprint(const struct token_key *key, char out[TOKEN_KEY_FINGERPRINT_SIZE])
-{
-	static const char label[] = "mgmtd token key fingerprint";
-	static const char scheme[] = "blake2b-v1:";
-	unsigned char digest[32];
-
-	crypto_generichash(digest, sizeof(digest), (const unsigned char *)label, sizeof(label) - 1,
-	                   key->bytes, sizeof(key->bytes));
-	memcpy(out, scheme, sizeof(scheme) - 1);
-	sodium_bin2hex(out + sizeof(scheme) - 1, TOKEN_KEY_FINGERPRINT_SIZE - (sizeof(scheme) - 1),
-	               digest, sizeof(digest));
-	sodium_memzero(digest, sizeof(digest));
-}

@@ -68,16 +68,6 @@ void token_prefix(const char *secret, char out[TOKEN_PREFIX_SIZE]);
 /* The keyed hash of a secret, as stored. */
 void token_hash(const struct token_key *key, const char *secret, unsigned char out[TOKEN_HASH_LEN]);
 
-/* "blake2b-v1:" and 64 hex digits: what token_key_fingerprint writes. */
-#define TOKEN_KEY_FINGERPRINT_SIZE 80
-
-/*
- * A fingerprint of the key that tells keys apart without revealing them:
- * BLAKE2b-256 keyed with the key over a fixed label, as scheme-tagged hex.
- * Stored by the store so that replicas with different keys refuse to start.
- */
-void token_key_fingerprint(const struct token_key *key, char out[TOKEN_KEY_FINGERPRINT_SIZE]);
-
 /* Constant-time equality of two stored hashes. */
 bool token_hash_equal(const unsigned char a[TOKEN_HASH_LEN], const unsigned char b[TOKEN_HASH_LEN]);
 

@@ -200,3 +200,27 @@ void view_list_append(json_t **list, json_t *item)
 		*list = NULL;
 	}
 }
+
+json_t *view_audit_event(const struct store_audit_event *e)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (o == NULL)
+		return NULL;
+	bad |= json_object_set_new(o, "id", json_integer(e->id));
+	bad |= json_object_set_new(o, "accountId", json_string(e->account_id));
+	bad |= json_set_time(o, "time", e->at);
+	bad |= json_object_set_new(o, "actorType", json_string(e->actor_type));
+	bad |= json_set_text(o, "actorId", e->actor_id);
+	bad |= json_set_text(o, "credential", e->credential);
+	bad |= json_object_set_new(o, "action", json_string(e->action));
+	bad |= json_set_text(o, "objectType", e->object_type);
+	bad |= json_set_text(o, "objectId", e->object_id);
+	bad |= json_set_text(o, "clientAddress", e->client);
+	bad |= json_object_set_new(o, "outcome", json_string(e->outcome));
+	if (e->status != 0)
+		bad |= json_object_set_new(o, "status", json_integer(e->status));
+	bad |= json_set_text(o, "detail", e->detail);
+	return finish(o, bad);
+}

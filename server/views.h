@@ -31,6 +31,8 @@ json_t *view_db_token(const struct store_db_token *t);
 const char *invite_status(const struct store_invite *i, int64_t now);
 /* Invite (CONTRACT 5) at time now. */
 json_t *view_invite(const struct store_invite *i, int64_t now);
+/* One event of the audit trail (GET .../audit, mgmtd audit list). */
+json_t *view_audit_event(const struct store_audit_event *e);
 
 /*
  * Appends item (a new reference, or NULL when building it failed) to *list,

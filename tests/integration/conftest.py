@@ -577,7 +577,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # The daemon
 
 _LIVE = []  # daemons whose fixture has not been torn down yet (for failure logs)
-_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
 
 
 class Daemon:
@@ -617,6 +617,8 @@ class Daemon:
         self.env = child_env()
         self.proc = None
         self.port = None
+        self.scheme = "http"  # "https" when the daemon says so ([server] tls_cert)
+        self.tls_ca = None  # a CA file that verifies its certificate, for HTTPS
         self.session = None
         self._log_offset = 0
         self._user_ids = {}
@@ -654,7 +656,7 @@ class Daemon:
         while self.port is None:
             m = _LISTENING.search(self.log_since_start())
             if m:
-                self.port = int(m.group(1))
+                self.scheme, self.port = m.group(1), int(m.group(2))
                 break
             rc = self.proc.poll()
             if rc is not None:
@@ -672,7 +674,7 @@ class Daemon:
         last = None
         while True:
             try:
-                r = self.session.get(self.url("/ready"), timeout=2)
+                r = self.session.get(self.url("/ready"), timeout=2, verify=self.verify)
                 if r.status_code == 200:
                     return self
                 last = "status %d" % r.status_code
@@ -782,9 +784,15 @@ class Daemon:
 
     # -- HTTP --
 
+    @property
+    def verify(self):
+        """requests' verify: the test CA for HTTPS (given per request, since
+        REQUESTS_CA_BUNDLE in the environment would beat a session's)."""
+        return str(self.tls_ca) if self.tls_ca is not None else True
+
     def url(self, path: str) -> str:
         assert self.port is not None, "mgmtd is not running"
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def request(self, method, path, token=None, headers=None, **kw):
         h = {}
@@ -794,6 +802,7 @@ class Daemon:
             h.update(headers)
         kw.setdefault("timeout", HTTP_TIMEOUT)
         kw.setdefault("allow_redirects", False)
+        kw.setdefault("verify", self.verify)
         s = self.session if self.session is not None else requests
         return s.request(method, self.url(path), headers=h, **kw)
 

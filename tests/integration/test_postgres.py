@@ -272,8 +272,18 @@ def test_a_replica_with_another_token_key_refuses_to_start(daemon_factory, tmp_p
     # the database keeps a fingerprint, never the key
     key = (first.data_dir / "token.key").read_bytes()
     stored = first.pg_store.psql("SELECT value FROM mgmtd_settings")
-    assert stored.startswith("blake2b-v1:") and key.hex() not in stored
+    assert stored.startswith("blake2b:") and key.hex() not in stored
     assert_status(first.get(clusters_path(), first.jwt()), 200)
+
+
+def test_backup_restore_and_verify_point_at_the_database_tools(daemon_factory, tmp_path):
+    d = daemon_factory()
+    for args in (["backup", "--to", str(tmp_path / "b.db")],
+                 ["restore", "--from", str(tmp_path / "b.db")], ["verify"]):
+        res = d.cli(*args)
+        assert res.returncode == 1, describe_cli(res)
+        assert "pg_dump" in res.stderr and "backend = postgres" in res.stderr, describe_cli(res)
+    assert not (tmp_path / "b.db").exists()
 
 
 def test_a_database_with_a_newer_schema_is_refused(daemon_factory):

@@ -6,6 +6,7 @@ localStorage or cookie. The screenshots in docs/ui/ are made here."""
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,10 @@ from conftest import (
 CONFIG = ("[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
           "[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
 SEEDED_TOKEN = make_mgmt_token()
-SHOTS = Path(os.environ.get("MGMTD_UI_SHOTS", ROOT / "docs" / "ui"))
+# Screenshots go under build/ so that a test run leaves the tree clean; `make
+# ui-screenshots` points this at docs/ui/ to refresh the ones docs/ui.md shows.
+SHOTS = Path(os.environ.get("MGMTD_UI_SHOTS", ROOT / "build" / "ui-shots"))
+STARTED = time.time()
 
 
 def ui_seed():
@@ -510,3 +514,4 @@ def test_screenshots_are_there(ui):
                  "phone-management-tokens", "phone-create-database"):
         p = SHOTS / ("%s.png" % name)
         assert p.exists() and p.stat().st_size > 1000, p
+        assert p.stat().st_mtime >= STARTED - 1, "%s was not made by this run" % p

@@ -563,8 +563,29 @@ static void test_validate(void **state)
 	config_defaults(&cfg);
 	strcpy(cfg.tls_key, "/k");
 	assert_int_equal(config_validate(&cfg, &errs), 1);
-	assert_has_line(&errs, "[server] tls_cert/tls_key: HTTPS is planned but not built yet; "
-	                       "put a TLS-terminating proxy in front");
+	assert_has_line(&errs, "[server] tls_cert and tls_key: set both (HTTPS) or neither (HTTP)");
+	strcpy(cfg.tls_cert, "/c");
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+	assert_true(config_tls(&cfg));
+
+	/* [log] level in any case; [metrics] listen only with enabled, and a good address */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.log_level, "WARN");
+	strcpy(cfg.metrics_listen, "127.0.0.1:9100");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[metrics] listen: set only with enabled = true");
+	cfg.metrics_enabled = true;
+	strcpy(cfg.log_level, "loud");
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[log] level: must be one of debug|info|warn|error");
+	strcpy(cfg.log_level, "debug");
+	strcpy(cfg.metrics_listen, "nope");
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[metrics] listen: not HOST:PORT");
 
 	config_defaults(&cfg);
 	memset(&errs, 0, sizeof(errs));
@@ -595,13 +616,13 @@ static void test_validate(void **state)
 	memset(&errs, 0, sizeof(errs));
 	strcpy(cfg.postgres_url, "postgresql://u:secret@h/db");
 	strcpy(cfg.idp.jwks_file, "/j");
-	cfg.keep_expired_days = 7;
+	cfg.keep_expired_days = 7; /* built: retention */
+	cfg.keep_audit_days = 30;
 	cfg.data_dir[0] = '\0';
-	assert_int_equal(config_validate(&cfg, &errs), 4);
+	assert_int_equal(config_validate(&cfg, &errs), 3);
 	assert_has_line(&errs, "[server] data_dir: must not be empty");
 	assert_has_line(&errs, "[store] postgres_url: set, but backend is sqlite; set backend = "
 	                       "postgres");
-	assert_has_line(&errs, "[store] keep_expired_days: ");
 	assert_has_line(&errs, "[idp] issuer: required with jwks_file, jwks_url or discovery");
 	assert_null(strstr(errs.text, "secret"));
 

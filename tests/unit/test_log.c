@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "log.h"
 
 struct capture {
@@ -60,7 +62,7 @@ static int capture_teardown(void **state)
 	dup2(c->saved_stderr, STDERR_FILENO);
 	rewind(c->file);
 	while (fgets(line, sizeof(line), c->file) != NULL)
-		if (line[0] < '0' || line[0] > '9')
+		if ((line[0] < '0' || line[0] > '9') && line[0] != '{')
 			fputs(line, stderr);
 	close(c->saved_stderr);
 	fclose(c->file);
@@ -154,6 +156,10 @@ static void test_threshold(void **state)
 	log_error("yes-error");
 	captured(c, buf, sizeof(buf));
 	assert_non_null(strstr(buf, " ERROR yes-error\n"));
+	/* the server's own life is told at every level */
+	log_notice("listening");
+	captured(c, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " NOTICE listening\n"));
 
 	log_set_level(LOGL_WARN);
 	log_info("no-info");
@@ -231,6 +237,95 @@ static void test_truncation_keeps_utf8_whole(void **state)
 	}
 }
 
+/* The last line captured, parsed as a JSON object (the caller decrefs). */
+static json_t *last_json_line(struct capture *c)
+{
+	static char buf[16384];
+	size_t n = captured(c, buf, sizeof(buf));
+	char *start;
+	json_error_t err;
+	json_t *o;
+
+	assert_true(n > 0 && buf[n - 1] == '\n');
+	buf[n - 1] = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	o = json_loads(start, 0, &err);
+	if (o == NULL)
+		fail_msg("not JSON (%s): %s", err.text, start);
+	assert_true(json_is_object(o));
+	return o;
+}
+
+static void test_json_lines(void **state)
+{
+	struct capture *c = *state;
+	json_t *o;
+
+	log_set_level(LOGL_INFO);
+	log_set_format(LOG_FORMAT_JSON);
+	log_warn("say \"hi\"\\ to\n%s", "caf\xc3\xa9 \xff\x01 end");
+	o = last_json_line(c);
+	assert_string_equal(json_string_value(json_object_get(o, "level")), "warn");
+	/* escaped, control bytes kept as escapes, a byte that is not UTF-8 as '?' */
+	assert_string_equal(json_string_value(json_object_get(o, "msg")),
+	                    "say \"hi\"\\ to\ncaf\xc3\xa9 ?\x01 end");
+	assert_true(strlen(json_string_value(json_object_get(o, "ts"))) == 24);
+	json_decref(o);
+
+	{
+		const struct log_field f[] = {
+		    LOG_TEXT("route", "/api/v0/{x}"), LOG_INT("status", 201),
+		    LOG_REAL("duration_ms", 1.5),     LOG_TEXT("skipped", NULL),
+		    LOG_TEXT("who", "a\"b"),
+		};
+
+		log_event(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "GET %s", "/x");
+	}
+	o = last_json_line(c);
+	assert_string_equal(json_string_value(json_object_get(o, "msg")), "GET /x");
+	assert_string_equal(json_string_value(json_object_get(o, "route")), "/api/v0/{x}");
+	assert_int_equal(json_integer_value(json_object_get(o, "status")), 201);
+	assert_true(json_real_value(json_object_get(o, "duration_ms")) == 1.5);
+	assert_null(json_object_get(o, "skipped"));
+	assert_string_equal(json_string_value(json_object_get(o, "who")), "a\"b");
+	json_decref(o);
+	log_set_format(LOG_FORMAT_TEXT);
+}
+
+/* A message far too long still gives one line of valid JSON, with its fields. */
+static void test_json_truncation(void **state)
+{
+	struct capture *c = *state;
+	static char big[20000];
+	const struct log_field f[] = {LOG_INT("status", 200)};
+	json_t *o;
+
+	memset(big, '"', sizeof(big) - 1); /* each one doubles when escaped */
+	big[sizeof(big) - 1] = '\0';
+	log_set_format(LOG_FORMAT_JSON);
+	log_event(LOGL_INFO, f, 1, "%s", big);
+	o = last_json_line(c);
+	assert_int_equal(json_integer_value(json_object_get(o, "status")), 200);
+	assert_true(strlen(json_string_value(json_object_get(o, "msg"))) > 1000);
+	json_decref(o);
+	log_set_format(LOG_FORMAT_TEXT);
+}
+
+static void test_level_parse(void **state)
+{
+	enum log_level l;
+
+	(void)state;
+	assert_int_equal(log_level_parse("DeBuG", &l), 0);
+	assert_int_equal(l, LOGL_DEBUG);
+	assert_int_equal(log_level_parse("error", &l), 0);
+	assert_int_equal(l, LOGL_ERROR);
+	assert_int_equal(log_level_parse("verbose", &l), -1);
+	assert_int_equal(log_level_parse(NULL, &l), -1);
+	assert_int_equal(log_level_parse("notice", &l), -1); /* not a threshold */
+}
+
 static void test_errno_preserved(void **state)
 {
 	errno = EACCES;
@@ -258,6 +353,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_truncation, capture_setup, capture_teardown),
 	    cmocka_unit_test_setup_teardown(test_truncation_keeps_utf8_whole, capture_setup,
 	                                    capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_json_lines, capture_setup, capture_teardown),
+	    cmocka_unit_test_setup_teardown(test_json_truncation, capture_setup, capture_teardown),
+	    cmocka_unit_test(test_level_parse),
 	    cmocka_unit_test_setup_teardown(test_errno_preserved, capture_setup, capture_teardown),
 	};
 

@@ -1,6 +1,7 @@
 /*
  * test_store.c - the SQLite store against a real file in a fresh directory.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -183,6 +184,9 @@ static void assert_no_open_snapshot(const char *path)
 
 /* ---- open and migrations ---- */
 
+/* The newest migration's number (the numbers may have gaps while branches merge). */
+#define LATEST_VERSION (schema_migrations[schema_migration_count - 1].version)
+
 static void test_open_creates_private_wal_file(void **state)
 {
 	struct fixture f;
@@ -206,7 +210,7 @@ static void test_open_creates_private_wal_file(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	assert_int_equal(store_schema_version(s), (int)schema_migration_count);
+	assert_int_equal(store_schema_version(s), LATEST_VERSION);
 	assert_true(schema_migration_count >= 1);
 
 	db = raw_open(f.path);
@@ -230,7 +234,7 @@ static void test_reopen_is_idempotent(void **state)
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, err, sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), (int)schema_migration_count);
+	assert_int_equal(store_schema_version(f->s), LATEST_VERSION);
 	assert_int_equal(store_account_get(f->s, ACCT, &a), STORE_OK);
 	assert_string_equal(a.name, "Example");
 
@@ -238,7 +242,7 @@ static void test_reopen_is_idempotent(void **state)
 	struct store *s2 = NULL;
 
 	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)), 0);
-	assert_int_equal(store_schema_version(s2), (int)schema_migration_count);
+	assert_int_equal(store_schema_version(s2), LATEST_VERSION);
 	store_close(s2);
 }
 
@@ -312,7 +316,7 @@ static void test_concurrent_first_open(void **state)
 			if (r[i].rc != 0)
 				fprintf(stderr, "round %d, open %d: %s\n", round, i, r[i].err);
 			assert_int_equal(r[i].rc, 0);
-			assert_int_equal(r[i].version, (int)schema_migration_count);
+			assert_int_equal(r[i].version, LATEST_VERSION);
 		}
 	}
 }
@@ -1356,6 +1360,115 @@ static void test_memory(void **state)
 	store_close(a);
 }
 
+/* ---- retention, counts, backup (the audit trail and facts: test_store_contract.c) ---- */
+
+static void test_retention_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t day = 86400000, now = 100 * day;
+	struct store_mgmt_token t1 = make_token(T1, 1, 0);              /* active */
+	struct store_mgmt_token t2 = make_token(T2, 1, now - 40 * day); /* expired long ago */
+	struct store_mgmt_token t3 = make_token(T3, 1, now - day);      /* expired yesterday */
+	struct store_mgmt_token t4 = make_token(T4, 1, 0);              /* revoked below */
+	struct store_db_token d1 = make_db_token(T1, CL1, 10), d2 = make_db_token(T2, CL1, 20);
+	struct store_mgmt_token got;
+	struct store_token_counts c;
+	unsigned char h[TOKEN_HASH_LEN];
+	int64_t mgmt = -1, db = -1;
+	char buf[32];
+	sqlite3 *raw;
+
+	databases_fixture(f->s);
+	fill_hash(h, 1);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h), STORE_OK);
+	fill_hash(h, 2);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h), STORE_OK);
+	fill_hash(h, 3);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t3, h), STORE_OK);
+	fill_hash(h, 4);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t4, h), STORE_OK);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T4, now - 31 * day, "", &got),
+	                 STORE_OK);
+	add_permission(&d1, DB_ACTION_READ, "*");
+	add_permission(&d2, DB_ACTION_READ, "*");
+	fill_hash(h, 5);
+	assert_int_equal(store_db_token_insert(f->s, &d1, h), STORE_OK);
+	fill_hash(h, 6);
+	assert_int_equal(store_db_token_insert(f->s, &d2, h), STORE_OK);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T2, now - 31 * day, &d2), STORE_OK);
+
+	assert_int_equal(store_token_counts(f->s, now, &c), STORE_OK);
+	assert_int_equal(c.mgmt[TOKEN_STATE_ACTIVE], 1);
+	assert_int_equal(c.mgmt[TOKEN_STATE_EXPIRED], 2);
+	assert_int_equal(c.mgmt[TOKEN_STATE_REVOKED], 1);
+	assert_int_equal(c.db[TOKEN_STATE_ACTIVE], 1);
+	assert_int_equal(c.db[TOKEN_STATE_REVOKED], 1);
+
+	/* Keep 30 days: the token expired yesterday and the active one stay. */
+	assert_int_equal(store_tokens_prune(f->s, now - 30 * day, &mgmt, &db), STORE_OK);
+	assert_int_equal(mgmt, 2);
+	assert_int_equal(db, 1);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T3, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T2, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T4, &got), STORE_NOT_FOUND);
+	raw = raw_open(f->path);
+	raw_text(raw, "SELECT count(*) FROM database_token_permissions", buf, sizeof(buf));
+	assert_string_equal(buf, "1"); /* the pruned token's went with it */
+	sqlite3_close(raw);
+	assert_no_open_snapshot(f->path);
+}
+
+static void test_backup_verify_restore(void **state)
+{
+	struct fixture *f = *state;
+	struct store_file_report r;
+	struct store_account a;
+	char backup[160], err[256];
+
+	add_account(f->s, ACCT, "Before");
+	assert_int_equal(store_meta_set(f->s, "token_key_fingerprint", "fp-1"), STORE_OK);
+	path_in(f, ".backup", backup, sizeof(backup));
+	assert_int_equal(store_backup(f->path, backup, err, sizeof(err)), 0);
+	/* Never over an existing file. */
+	assert_int_equal(store_backup(f->path, backup, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "exists"));
+
+	assert_int_equal(store_verify_file(backup, &r, err, sizeof(err)), 0);
+	assert_true(r.integrity_ok);
+	assert_int_equal(r.schema_version, LATEST_VERSION);
+	assert_int_equal(r.schema_latest, LATEST_VERSION);
+	assert_string_equal(r.key_fingerprint, "fp-1");
+	assert_int_equal(r.accounts, 1);
+	assert_int_equal(r.management_tokens, 0);
+
+	/* Changes after the backup are gone once it is restored. */
+	add_account(f->s, ACCT2, "After");
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_restore(backup, f->path, err, sizeof(err)), 0);
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_account_get(f->s, ACCT, &a), STORE_OK);
+	assert_int_equal(store_account_get(f->s, ACCT2, &a), STORE_NOT_FOUND);
+
+	/* A damaged file is reported, not repaired. */
+	{
+		unsigned char junk[4096];
+		int fd = open(backup, O_WRONLY);
+
+		memset(junk, 0xa5, sizeof(junk));
+		assert_true(fd >= 0);
+		/* page 3 onwards: the schema on page 1 still reads */
+		assert_int_equal(pwrite(fd, junk, sizeof(junk), 2 * 4096), (ssize_t)sizeof(junk));
+		close(fd);
+	}
+	assert_int_equal(store_verify_file(backup, &r, err, sizeof(err)), 0);
+	assert_false(r.integrity_ok);
+	unlink(backup);
+	assert_int_equal(store_verify_file(backup, &r, err, sizeof(err)), -1);
+	assert_int_equal(store_backup("/nonexistent/mgmtd.db", backup, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1385,6 +1498,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_users_by_email, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clear_all, setup, teardown),
 	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test_setup_teardown(test_retention_and_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backup_verify_restore, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "store.h"
 
 #define ACCT  "11111111-1111-4111-8111-111111111111"
@@ -470,24 +471,202 @@ static void test_transactions_and_snapshots(void **state)
 	store_close(other);
 }
 
-static void test_token_key_binding(void **state)
+/* ---- audit trail, retention, counts, facts (moved here from test_store.c) ---- */
+
+static struct store_audit_event make_event(const char *account, int64_t at, const char *action,
+                                           const char *actor)
+{
+	struct store_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	strcpy(e.account_id, account);
+	e.at = at;
+	strcpy(e.actor_type, "user");
+	strcpy(e.actor_id, actor);
+	strcpy(e.action, action);
+	strcpy(e.outcome, "success");
+	e.status = 200;
+	return e;
+}
+
+static void test_audit(void **state)
 {
 	struct fixture *f = *state;
-	struct token_key k1, k2;
-	char fp1[TOKEN_KEY_FINGERPRINT_SIZE], fp2[TOKEN_KEY_FINGERPRINT_SIZE];
+	struct store_audit_event e, *list = NULL;
+	struct store_audit_filter all = {.limit = 100}, flt;
+	int64_t ids[6], deleted = -1;
+	size_t n = 0;
 
+	e = make_event(ACCT, 100, "database.create", U1);
+	strcpy(e.object_type, "database");
+	strcpy(e.object_id, "db1");
+	strcpy(e.client, "127.0.0.1");
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[0] = e.id;
+	e = make_event(ACCT, 200, "database.delete", U2);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[1] = e.id;
+	/* The clock may go backwards (a fake one): id, not at, orders the trail. */
+	e = make_event(ACCT, 50, "management_token.create", U1);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[2] = e.id;
+	e = make_event(ACCT2, 300, "database.create", U1);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[3] = e.id;
+	e = make_event(ACCT, 400, "database_token.create", "");
+	strcpy(e.actor_type, "anonymous");
+	strcpy(e.credential, "M.V1.abcd");
+	strcpy(e.outcome, "refused");
+	e.status = 401;
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[4] = e.id;
+	assert_true(ids[0] < ids[1] && ids[1] < ids[2] && ids[2] < ids[4]);
+
+	assert_int_equal(store_audit_list(f->s, ACCT, &all, &list, &n), STORE_OK);
+	assert_int_equal(n, 4); /* not the other account's */
+	assert_int_equal(list[0].id, ids[4]);
+	assert_string_equal(list[0].credential, "M.V1.abcd");
+	assert_string_equal(list[0].actor_id, "");
+	assert_int_equal(list[0].status, 401);
+	assert_int_equal(list[3].id, ids[0]);
+	assert_string_equal(list[3].object_id, "db1");
+	assert_string_equal(list[3].client, "127.0.0.1");
+	free(list);
+
+	flt = all;
+	flt.action = "database.*"; /* a prefix: not database_token.create */
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].action, "database.delete");
+	free(list);
+	flt.action = "database.create";
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	flt.action = "data*base"; /* not a prefix: matches as written, i.e. nothing */
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 0);
+
+	flt = all;
+	flt.actor = U1;
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+	flt.actor = "M.V1.abcd";
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	flt = all;
+	flt.since = 100;
+	flt.until = 400; /* since inclusive, until exclusive */
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+
+	/* Pages: limit, then the cursor (id of the last row seen). */
+	flt = all;
+	flt.limit = 3;
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	flt.before_id = list[2].id;
+	free(list);
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, ids[0]);
+	free(list);
+
+	assert_int_equal(store_audit_prune(f->s, 150, &deleted), STORE_OK);
+	assert_int_equal(deleted, 2); /* at 100 and at 50 */
+	assert_int_equal(store_audit_list(f->s, ACCT, &all, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+
+	/* Inside a caller's transaction, the row goes with it. */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	e = make_event(ACCT, 500, "user.create", U1);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	store_tx_rollback(f->s);
+	assert_int_equal(store_audit_list(f->s, ACCT, &all, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+}
+
+static void test_meta(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64];
+
+	assert_int_equal(store_meta_get(f->s, "x", buf, sizeof(buf)), STORE_NOT_FOUND);
+	assert_int_equal(store_meta_set(f->s, "x", "one"), STORE_OK);
+	assert_int_equal(store_meta_set(f->s, "x", "two"), STORE_OK);
+	assert_int_equal(store_meta_get(f->s, "x", buf, sizeof(buf)), STORE_OK);
+	assert_string_equal(buf, "two");
+	assert_int_equal(store_meta_get(f->s, "x", buf, 2), STORE_ERROR); /* does not fit */
+}
+
+/* Of replicas recording one fact at once the first wins, and each learns which. */
+static void test_meta_claim_and_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = open_target();
+	struct token_key k1, k2;
+	char got[64];
+
+	assert_int_equal(store_meta_claim(f->s, "y", "first", got, sizeof(got)), STORE_OK);
+	assert_string_equal(got, "first");
+	assert_int_equal(store_meta_claim(other, "y", "second", got, sizeof(got)), STORE_OK);
+	assert_string_equal(got, "first");
+	/* the token key: recorded by the first start, refused (1) when another comes */
 	memset(&k1, 1, sizeof(k1));
 	memset(&k2, 2, sizeof(k2));
-	token_key_fingerprint(&k1, fp1);
-	token_key_fingerprint(&k2, fp2);
-	assert_true(strncmp(fp1, "blake2b-v1:", 11) == 0);
-	assert_int_equal(strlen(fp1), 11 + 64);
-	assert_string_not_equal(fp1, fp2);
-	assert_int_equal(store_token_key_check(f->s, &k1), STORE_OK);
-	assert_int_equal(store_token_key_check(f->s, &k1), STORE_OK);
-	/* PostgreSQL is shared by replicas and keeps the first key's fingerprint */
-	assert_int_equal(store_token_key_check(f->s, &k2),
-	                 target.backend == STORE_BACKEND_POSTGRES ? STORE_CONFLICT : STORE_OK);
+	assert_int_equal(backup_check_store_key(f->s, &k1), 0);
+	assert_int_equal(backup_check_store_key(other, &k1), 0);
+	assert_int_equal(backup_check_store_key(other, &k2), 1);
+	assert_int_equal(store_meta_get(f->s, "token_key_fingerprint", got, sizeof(got)), STORE_OK);
+	assert_true(strncmp(got, "blake2b:", 8) == 0);
+	store_close(other);
+}
+
+static void test_retention_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t day = 86400000, now = 100 * day;
+	struct store_mgmt_token t1 = make_token(T1, 0), t2 = make_token(T2, now - 40 * day), got;
+	struct store_db_token d;
+	struct store_token_counts c;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+	int64_t mgmt = -1, db = -1;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(h3, 3);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h2), STORE_OK);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, T1);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.description, "old");
+	d.created_at = 1;
+	d.permission_count = 1;
+	strcpy(d.permissions[0].resource, "*");
+	assert_int_equal(store_db_token_insert(f->s, &d, h3), STORE_OK);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, now - 31 * day, &d), STORE_OK);
+
+	assert_int_equal(store_token_counts(f->s, now, &c), STORE_OK);
+	assert_int_equal(c.mgmt[TOKEN_STATE_ACTIVE], 1);
+	assert_int_equal(c.mgmt[TOKEN_STATE_EXPIRED], 1);
+	assert_int_equal(c.mgmt[TOKEN_STATE_REVOKED], 0);
+	assert_int_equal(c.db[TOKEN_STATE_REVOKED], 1);
+	assert_int_equal(store_tokens_prune(f->s, now - 30 * day, &mgmt, &db), STORE_OK);
+	assert_int_equal(mgmt, 1);
+	assert_int_equal(db, 1); /* with its permission: the foreign key would refuse otherwise */
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T2, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &d), STORE_NOT_FOUND);
 }
 
 /* Two connections race to demote the last two admins, many times: one always stays. */
@@ -755,7 +934,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
     cmocka_unit_test_setup_teardown(test_database_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown(test_transactions_and_snapshots, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_token_key_binding, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_meta_claim_and_key, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_retention_and_counts, setup, teardown),
     cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bounded_pool, setup, teardown),
     cmocka_unit_test_setup_teardown(test_invites, setup, teardown),

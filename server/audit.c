@@ -1,0 +1,404 @@
+/*
+ * audit.c - rows of the audit trail for changes, refused changes and refused
+ * credentials, written in the change's own transaction (audit.h), and the
+ * admin-action log line that goes with each.
+ */
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "idtoken.h"
+#include "log.h"
+#include "metrics.h"
+#include "request.h"
+#include "router.h"
+#include "timeutil.h"
+#include "token.h"
+
+/* The object type of each resource, the first half of its default actions. */
+static const char *const resource_types[RES_COUNT] = {
+    [RES_NONE] = "server",
+    [RES_MGMT_TOKENS] = "management_token",
+    [RES_USERS] = "user",
+    [RES_CLUSTERS] = "cluster",
+    [RES_DATABASES] = "database",
+    [RES_TABLES] = "table",
+    [RES_DB_TOKENS] = "database_token",
+    [RES_INVITES] = "invite",
+    [RES_AUDIT] = "audit",
+};
+
+static const char *const operation_names[OP_COUNT] = {
+    [OP_READ] = "read",
+    [OP_CREATE] = "create",
+    [OP_UPDATE] = "update",
+    [OP_DELETE] = "delete",
+};
+
+void audit_note(struct request *req, const char *action, const char *object_id)
+{
+	req->audit.action = action;
+	str_copy(req->audit.object_id, sizeof(req->audit.object_id), object_id ? object_id : "");
+}
+
+void audit_detail(struct request *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->audit.detail, sizeof(req->audit.detail), fmt, ap);
+	va_end(ap);
+}
+
+/* Copies text that came from a client, keeping it printable and short. */
+static void copy_clean(char *dst, size_t dstsize, const char *src, size_t max)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)src; *p && n + 1 < dstsize && n < max;
+	     p++)
+		dst[n++] = (*p >= 0x20 && *p < 0x7f) ? (char)*p : '?';
+	dst[n] = '\0';
+}
+
+void audit_credential_hint(const char *credential, char *out, size_t outsize)
+{
+	char sub[256], prefix[TOKEN_PREFIX_SIZE];
+	size_t mark;
+
+	if (outsize == 0)
+		return;
+	out[0] = '\0';
+	if (credential == NULL || credential[0] == '\0') {
+		snprintf(out, outsize, "none");
+		return;
+	}
+	if (strncmp(credential, TOKEN_MGMT_MARK, strlen(TOKEN_MGMT_MARK)) == 0 ||
+	    strncmp(credential, TOKEN_DB_MARK, strlen(TOKEN_DB_MARK)) == 0) {
+		/* The mark and at most 4 more characters: what tokenPrefix shows anyway. */
+		mark = strncmp(credential, TOKEN_MGMT_MARK, strlen(TOKEN_MGMT_MARK)) == 0
+		           ? strlen(TOKEN_MGMT_MARK)
+		           : strlen(TOKEN_DB_MARK);
+		copy_clean(prefix, sizeof(prefix), credential, mark + 4);
+		snprintf(out, outsize, "%s", prefix);
+		return;
+	}
+	if (idtoken_looks_like_jwt(credential)) {
+		if (idtoken_peek_subject(credential, sub, sizeof(sub)) == IDTOKEN_OK) {
+			char clean[sizeof(sub)];
+
+			copy_clean(clean, sizeof(clean), sub, 200);
+			snprintf(out, outsize, "jwt sub=%s", clean);
+		} else {
+			snprintf(out, outsize, "jwt");
+		}
+		return;
+	}
+	snprintf(out, outsize, "unrecognised credential");
+}
+
+/* The credential of the Authorization header, whatever its scheme, or NULL. */
+static const char *sent_credential(const struct request *req)
+{
+	const char *h = req->authorization;
+
+	if (h == NULL)
+		return NULL;
+	if (strncasecmp(h, "Bearer ", 7) == 0)
+		h += 7;
+	else if (strncasecmp(h, "Token ", 6) == 0)
+		h += 6;
+	else
+		return "";
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+void audit_request_hint(const struct request *req, char *out, size_t outsize)
+{
+	audit_credential_hint(sent_credential(req), out, outsize);
+}
+
+static const char *outcome_of(enum api_status st)
+{
+	switch (st) {
+	case API_OK:
+	case API_NO_CONTENT:
+		return "success";
+	case API_UNAUTHORIZED:
+	case API_TOO_MANY_REQUESTS:
+		return "refused";
+	case API_FORBIDDEN:
+		return "denied";
+	default:
+		return "failed";
+	}
+}
+
+/*
+ * Text from a client (a name in a path, a message echoing a field) may not be
+ * UTF-8; the row must always render as JSON, so such text is kept as ASCII.
+ */
+static void make_clean(char *field, size_t size)
+{
+	char copy[STORE_AUDIT_DETAIL_SIZE];
+
+	if (str_is_clean_text(field))
+		return;
+	str_copy(copy, sizeof(copy), field);
+	copy_clean(field, size, copy, size);
+}
+
+static void clean_event(struct store_audit_event *e)
+{
+	make_clean(e->credential, sizeof(e->credential));
+	make_clean(e->object_id, sizeof(e->object_id));
+	make_clean(e->detail, sizeof(e->detail));
+}
+
+/* The row common to every request-made event. */
+static void event_from_request(const struct request *req, struct store_audit_event *e)
+{
+	const struct route *route = req->match.route;
+	const struct principal *p = &req->principal;
+	const char *account = request_param(req, "accountId");
+	unsigned res = route ? (unsigned)route->resource : RES_NONE;
+	unsigned op = route ? (unsigned)route->op : OP_READ;
+	const char *type =
+	    res < RES_COUNT && resource_types[res] ? resource_types[res] : "resource";
+	const char *dot;
+
+	memset(e, 0, sizeof(*e));
+	str_copy(e->account_id, sizeof(e->account_id),
+	         p->kind != PRINCIPAL_NONE ? p->account_id : (account ? account : ""));
+	e->at = req->now ? req->now : time_now_ms();
+	if (req->audit.action) {
+		str_copy(e->action, sizeof(e->action), req->audit.action);
+	} else {
+		snprintf(e->action, sizeof(e->action), "%s.%s", type,
+		         op < OP_COUNT ? operation_names[op] : "change");
+	}
+	dot = strchr(e->action, '.');
+	snprintf(e->object_type, sizeof(e->object_type), "%.*s",
+	         (int)(dot ? (size_t)(dot - e->action) : strlen(e->action)), e->action);
+	str_copy(e->object_id, sizeof(e->object_id), req->audit.object_id);
+	request_client_text(req, e->client, sizeof(e->client));
+	switch (p->kind) {
+	case PRINCIPAL_USER:
+		str_copy(e->actor_type, sizeof(e->actor_type), "user");
+		str_copy(e->actor_id, sizeof(e->actor_id), p->user_id);
+		break;
+	case PRINCIPAL_MGMT_TOKEN:
+		str_copy(e->actor_type, sizeof(e->actor_type), "managementToken");
+		str_copy(e->actor_id, sizeof(e->actor_id), p->token_id);
+		str_copy(e->credential, sizeof(e->credential), p->token_prefix);
+		break;
+	default:
+		str_copy(e->actor_type, sizeof(e->actor_type), "anonymous");
+		audit_request_hint(req, e->credential, sizeof(e->credential));
+		break;
+	}
+	str_copy(e->outcome, sizeof(e->outcome), outcome_of(req->status));
+	e->status = (int)api_http_status(req->status);
+	if (req->status != API_OK && req->status != API_NO_CONTENT)
+		str_copy(e->detail, sizeof(e->detail), req->message);
+	else
+		str_copy(e->detail, sizeof(e->detail), req->audit.detail);
+	clean_event(e);
+}
+
+/* The admin-action line: what the row says, for journald and log pipelines. */
+static void log_action(const struct store_audit_event *e)
+{
+	const struct log_field f[] = {
+	    LOG_TEXT("event", "audit"),
+	    LOG_TEXT("action", e->action),
+	    LOG_TEXT("outcome", e->outcome),
+	    LOG_INT("status", e->status),
+	    LOG_TEXT("account", e->account_id),
+	    LOG_TEXT("actor_type", e->actor_type),
+	    LOG_TEXT("actor", e->actor_id[0] ? e->actor_id : NULL),
+	    LOG_TEXT("credential", e->credential[0] ? e->credential : NULL),
+	    LOG_TEXT("object", e->object_id[0] ? e->object_id : NULL),
+	    LOG_TEXT("client", e->client[0] ? e->client : NULL),
+	};
+	char who[STORE_AUDIT_CREDENTIAL_SIZE + 64];
+
+	if (e->actor_id[0])
+		snprintf(who, sizeof(who), "%s %s", e->actor_type, e->actor_id);
+	else
+		snprintf(who, sizeof(who), "%s %s", e->actor_type, e->credential);
+	log_event(strcmp(e->outcome, "success") == 0 ? LOGL_INFO : LOGL_WARN, f,
+	          sizeof(f) / sizeof(f[0]), "audit: %s%s%s in account %s by %s%s%s: %s", e->action,
+	          e->object_id[0] ? " " : "", e->object_id, e->account_id, who,
+	          e->client[0] ? " from " : "", e->client, e->outcome);
+}
+
+/* Writes e on its own (no transaction of the caller's is open). */
+static void write_alone(struct store *s, struct store_audit_event *e)
+{
+	enum store_status st = store_audit_insert(s, e);
+
+	if (st != STORE_OK) {
+		metrics_audit_write_failed();
+		log_error("audit: could not record %s (%s) in account %s: %s", e->action,
+		          e->outcome, e->account_id, store_status_name(st));
+	}
+}
+
+enum api_status audit_begin(struct request *req)
+{
+	enum store_status st = store_tx_enter(req->store, &req->write_tx_own);
+
+	if (st != STORE_OK)
+		return api_from_store(req, st, "store", NULL);
+	req->write_tx = true;
+	return API_OK;
+}
+
+/* A refused credential: the account of the path, when it names one. */
+static void finish_refused(struct request *req)
+{
+	struct store_audit_event e;
+
+	/* Once an address is throttled its attempts are counted (metrics), not recorded. */
+	if (req->status == API_TOO_MANY_REQUESTS)
+		return;
+	if (req->match.route->flags & ROUTE_DATA_PLANE) {
+		const char *database = request_query(req, "database");
+
+		audit_note(req, "data_plane.authorize", NULL);
+		copy_clean(req->audit.object_id, sizeof(req->audit.object_id),
+		           database ? database : "", STORE_DB_NAME_SIZE);
+	}
+	event_from_request(req, &e);
+	/* the 403 and 404 of authentication refuse the credential too */
+	str_copy(e.outcome, sizeof(e.outcome), "refused");
+	if (!uuid_is_valid(e.account_id))
+		return; /* no account to file it under; the access log has it */
+	write_alone(req->store, &e);
+	log_action(&e);
+}
+
+static void finish_change(struct request *req)
+{
+	struct store_audit_event e;
+	bool success = req->status == API_OK || req->status == API_NO_CONTENT;
+	enum store_status st;
+
+	event_from_request(req, &e);
+	if (!req->write_tx) { /* refused before the transaction: 403, 503 */
+		write_alone(req->store, &e);
+		log_action(&e);
+		return;
+	}
+	req->write_tx = false;
+	if (!req->write_tx_own) {
+		/* The caller's transaction: the row goes in it, whatever the outcome. */
+		if (store_audit_insert(req->store, &e) != STORE_OK)
+			metrics_audit_write_failed();
+		log_action(&e);
+		return;
+	}
+	req->write_tx_own = false;
+	if (!success) {
+		store_tx_rollback(req->store);
+		write_alone(req->store, &e);
+		log_action(&e);
+		return;
+	}
+	st = store_audit_insert(req->store, &e);
+	if (st != STORE_OK) {
+		/* No change without its row: undo it, and say so. */
+		store_tx_rollback(req->store);
+		metrics_audit_write_failed();
+		log_error("audit: could not record %s; the change is rolled back: %s", e.action,
+		          store_status_name(st));
+		api_from_store(req, st, "audit event", NULL);
+		return;
+	}
+	/* store_tx_commit rolls back by itself when the commit fails. */
+	st = store_tx_commit(req->store);
+	if (st != STORE_OK) {
+		api_from_store(req, st, "change", NULL);
+		event_from_request(req, &e);
+		write_alone(req->store, &e);
+	}
+	log_action(&e);
+}
+
+void audit_finish(struct request *req)
+{
+	const struct route *route = req->match.route;
+
+	if (route == NULL || req->store == NULL) {
+		if (req->write_tx && req->write_tx_own) /* never: begun only with both */
+			store_tx_rollback(req->store);
+		req->write_tx = req->write_tx_own = false;
+		return;
+	}
+	if (req->auth_refused ||
+	    ((route->flags & ROUTE_DATA_PLANE) && req->status == API_UNAUTHORIZED)) {
+		finish_refused(req);
+		return;
+	}
+	if (route->resource != RES_NONE && route->op != OP_READ &&
+	    req->principal.kind != PRINCIPAL_NONE)
+		finish_change(req);
+}
+
+enum store_status audit_invite_accepted(struct request *req, const char *invite_id)
+{
+	struct store_audit_event e;
+	enum store_status st;
+
+	audit_note(req, "invite.accept", invite_id);
+	audit_detail(req, "user %s joined as %s", req->principal.user_id,
+	             user_group_name(req->principal.group));
+	event_from_request(req, &e);
+	/* the request itself may be a read, and its answer is not decided yet */
+	str_copy(e.outcome, sizeof(e.outcome), "success");
+	e.status = 200;
+	str_copy(e.detail, sizeof(e.detail), req->audit.detail);
+	clean_event(&e);
+	st = store_audit_insert(req->store, &e);
+	if (st == STORE_OK)
+		log_action(&e);
+	else
+		metrics_audit_write_failed();
+	/* the note was this row's; the request's own change (if any) names itself */
+	memset(&req->audit, 0, sizeof(req->audit));
+	return st;
+}
+
+enum store_status audit_local(struct store *s, const char *account_id, const char *actor_id,
+                              const char *action, const char *object_id, const char *detail)
+{
+	struct store_audit_event e;
+	struct passwd *pw = getpwuid(geteuid());
+	const char *dot;
+
+	memset(&e, 0, sizeof(e));
+	str_copy(e.account_id, sizeof(e.account_id), account_id);
+	e.at = time_now_ms();
+	str_copy(e.actor_type, sizeof(e.actor_type), "local");
+	str_copy(e.actor_id, sizeof(e.actor_id), actor_id ? actor_id : "");
+	/* The operating-system user: whoever could open the store's files. */
+	snprintf(e.credential, sizeof(e.credential), "unix uid %u (%s)", (unsigned)geteuid(),
+	         pw && pw->pw_name ? pw->pw_name : "?");
+	str_copy(e.action, sizeof(e.action), action);
+	dot = strchr(action, '.');
+	snprintf(e.object_type, sizeof(e.object_type), "%.*s",
+	         (int)(dot ? (size_t)(dot - action) : strlen(action)), action);
+	str_copy(e.object_id, sizeof(e.object_id), object_id ? object_id : "");
+	str_copy(e.outcome, sizeof(e.outcome), "success");
+	str_copy(e.detail, sizeof(e.detail), detail ? detail : "");
+	return store_audit_insert(s, &e);
+}
