@@ -5,7 +5,8 @@
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same with the clock decades ahead, the same against an ASan+UBSan
 #                 build, every fuzzer for 30 s
-#   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one)
+#   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one);
+#                 the integration suite runs twice, on SQLite and on PostgreSQL (BACKENDS=)
 #   make clock-ahead  unit and integration suites with the wall clock of the tests and of
 #                 every daemon CLOCK_AHEAD_YEARS (25) years ahead (libfaketime)
 #   make deps     install the Debian and npm packages the build and the tests need
@@ -25,13 +26,13 @@ DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libs
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
 	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
-	man-db
+	man-db libpq-dev postgresql
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
 NODE_DIR := tests/node
 
-PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl gnutls libsystemd
+PKGS := libmicrohttpd jansson sqlite3 libsodium libjwt inih openssl libcurl gnutls libsystemd libpq
 
 # The release this tree is; `mgmtd version` prints it with the libraries' versions.
 VERSION := 0.11.0
@@ -66,7 +67,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86:abort_o
 
 LIB_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
 LIB_OBJS := $(patsubst server/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema.o \
-	$(BUILD)/obj/ui_files.o
+	$(BUILD)/obj/schema_pg.o $(BUILD)/obj/ui_files.o
 MIGRATIONS := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
 # mgmtctl, the influxctl look-alike client (server/ctl/): its own modules in
 # build/libmgmtctl.a, plus the few server modules it shares, linked by name.
@@ -75,6 +76,7 @@ CTL_OBJS := $(patsubst server/ctl/%.c,$(BUILD)/obj/ctl/%.o,$(CTL_SRCS))
 CTL_SHARED_OBJS := $(BUILD)/obj/util.o $(BUILD)/obj/timeutil.o
 CTL_LIBS := $(shell pkg-config --libs jansson libcurl libsodium 2>/dev/null)
 
+PG_MIGRATIONS := $(sort $(wildcard schema/postgres/[0-9][0-9][0-9][0-9]_*.sql))
 UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -96,6 +98,12 @@ $(BUILD)/obj/version.o: ALL_CFLAGS += -DMGMTD_VERSION='"$(VERSION)"' \
 $(BUILD)/obj/version.o: Makefile
 
 $(BUILD)/obj/schema.o: $(BUILD)/schema.c server/schema.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/schema_pg.c: $(PG_MIGRATIONS) tests/tools/embed-schema.sh | $(BUILD)/obj
+	sh tests/tools/embed-schema.sh --prefix postgres_schema $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/schema_pg.o: $(BUILD)/schema_pg.c server/schema.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The Admin UI's files, embedded like the migrations (server/ui.h).
@@ -155,9 +163,11 @@ INTEGRATION_TESTS ?= tests/integration
 # TEST_ENV: more environment for every test process (clock-ahead sets libfaketime there).
 TEST_ENV ?=
 
+# test_store_contract runs once per backend: beside a PostgreSQL server of its own.
 unit: $(UNIT_BINS)
 	@pass=0; fail=0; for t in $(UNIT_BINS); do \
-		if $(SANITIZER_ENV) $(TEST_ENV) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+		case $$t in *test_store_contract) run="$(PYTHON) tests/tools/pgserver.py --";; *) run=;; esac; \
+		if $(SANITIZER_ENV) $(TEST_ENV) $$run $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 # The suite's window on RE2 (the engine of Go secret scanners), for the
@@ -167,15 +177,23 @@ $(RE2FIND): tests/tools/re2find.cc
 	mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -O2 -g -o $@ $< $(shell pkg-config --cflags --libs re2)
 
+# The integration suite once per store backend (BACKENDS=postgres for one):
+# the PostgreSQL pass starts a server of its own (tests/tools/pgserver.py;
+# the server itself runs on the real clock, whatever TEST_ENV says) and
+# removes it. Both passes run even when the first fails.
+BACKENDS ?= sqlite postgres
 integration: $(BUILD)/mgmtd $(BUILD)/mgmtctl $(RE2FIND)
-	$(SANITIZER_ENV) $(TEST_ENV) MGMTD_BIN=$(abspath $(BUILD)/mgmtd) MGMTD_SANITIZED=$(SANITIZE) \
-		MGMTCTL_BIN=$(abspath $(BUILD)/mgmtctl) MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider $(INTEGRATION_TESTS) $(PYTEST_ARGS)
+	@rc=0; for b in $(BACKENDS); do echo "== integration suite, $$b store"; \
+		$(SANITIZER_ENV) $(TEST_ENV) MGMTD_TEST_BACKEND=$$b MGMTD_BIN=$(abspath $(BUILD)/mgmtd) \
+		MGMTD_SANITIZED=$(SANITIZE) MGMTCTL_BIN=$(abspath $(BUILD)/mgmtctl) \
+		MGMTD_RE2FIND=$(abspath $(RE2FIND)) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(INTEGRATION_TESTS) $(PYTEST_ARGS) || rc=1; \
+	done; exit $$rc
 
 # The browser tests again, writing their screenshots into docs/ui/ (docs/ui.md
 # shows them); a plain run writes them under build/ui-shots/.
 ui-screenshots: $(BUILD)/mgmtd $(RE2FIND)
-	$(MAKE) integration INTEGRATION_TESTS=tests/integration/test_ui.py \
+	$(MAKE) integration INTEGRATION_TESTS=tests/integration/test_ui.py BACKENDS=sqlite \
 		TEST_ENV="MGMTD_UI_SHOTS=$(abspath docs/ui)"
 
 # One build and its two suites.
@@ -238,7 +256,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJS := $(patsubst server/%.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS)) $(FUZZ_DIR)/obj/schema.o \
-	$(FUZZ_DIR)/obj/ui_files.o $(FUZZ_DIR)/obj/harness.o
+	$(FUZZ_DIR)/obj/schema_pg.o $(FUZZ_DIR)/obj/ui_files.o $(FUZZ_DIR)/obj/harness.o
 # mgmtctl's modules in their own archive: ctl/config.o and config.o would be
 # one member of a single one.
 FUZZ_CTL_OBJS := $(patsubst server/ctl/%.c,$(FUZZ_DIR)/obj/ctl/%.o,$(CTL_SRCS))
@@ -255,6 +273,9 @@ $(FUZZ_DIR)/obj/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(wildcard 
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/obj/schema.o: $(BUILD)/schema.c server/schema.h | $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/schema_pg.o: $(BUILD)/schema_pg.c server/schema.h | $(FUZZ_DIR)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/obj/ui_files.o: $(BUILD)/ui_files.c server/ui.h | $(FUZZ_DIR)/obj

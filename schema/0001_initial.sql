@@ -1,6 +1,6 @@
 -- 0001_initial.sql - accounts, clusters, users and management tokens.
 --
--- Applied by store.c inside one BEGIN IMMEDIATE transaction that also sets
+-- Applied by store_sqlite.c inside one BEGIN IMMEDIATE transaction that also sets
 -- PRAGMA user_version = 1, so this file holds no BEGIN/COMMIT of its own.
 -- Times are INTEGER milliseconds since the Unix epoch. Optional values are
 -- NULL when absent (the C structs show them as "" or 0). Ids are UUID text.

@@ -1,6 +1,6 @@
 -- 0002_databases.sql - databases, tables and database tokens (CONTRACT 4).
 --
--- Applied by store.c inside one BEGIN IMMEDIATE transaction that also sets
+-- Applied by store_sqlite.c inside one BEGIN IMMEDIATE transaction that also sets
 -- PRAGMA user_version = 2. Times are INTEGER milliseconds since the Unix
 -- epoch; optional values are NULL when absent.
 

@@ -1,6 +1,6 @@
 -- 0003_invites.sql - invitations of people into an account (CONTRACT 5).
 --
--- Applied by store.c inside one BEGIN IMMEDIATE transaction that also sets
+-- Applied by store_sqlite.c inside one BEGIN IMMEDIATE transaction that also sets
 -- PRAGMA user_version = 3. Times are INTEGER milliseconds since the Unix
 -- epoch; optional values are NULL when absent.
 --

@@ -114,7 +114,9 @@ enum api_status api_dev_idp_token(struct request *req)
 
 	store = store_pool_get(req->app->stores);
 	if (store == NULL)
-		return api_fail(req, API_UNAVAILABLE, "the store cannot be opened; retry later");
+		return api_fail(req, API_UNAVAILABLE,
+		                "the store's database cannot be opened or reached; retry later");
+	req->store = store; /* dispatch_request gives it back */
 	r = dev_idp_mint(req->app->dev_idp, store, email, account_id, claims, req->now / 1000,
 	                 lifetime, &jwt, &st, why, sizeof(why));
 	switch (r) {

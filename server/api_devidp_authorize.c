@@ -244,7 +244,9 @@ static enum api_status render_page(struct request *req, enum api_status st, cons
                                    bool request_ok)
 {
 	struct page p = {0};
-	struct store *s = store_pool_get(req->app->stores);
+	struct store *s = req->store ? req->store : store_pool_get(req->app->stores);
+
+	req->store = s; /* dispatch_request gives it back */
 
 	page_raw(&p,
 	         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -346,9 +348,11 @@ enum api_status api_dev_idp_authorize_pick(struct request *req)
 
 	/* A JWT is minted and dropped here only to find out now whether the token
 	 * endpoint will be able to mint one: the same rules, in one place. */
-	s = store_pool_get(req->app->stores);
+	s = req->store ? req->store : store_pool_get(req->app->stores);
 	if (s == NULL)
-		return api_fail(req, API_UNAVAILABLE, "the store cannot be opened; retry later");
+		return api_fail(req, API_UNAVAILABLE,
+		                "the store's database cannot be opened or reached; retry later");
+	req->store = s; /* dispatch_request gives it back */
 	r = dev_idp_mint(req->app->dev_idp, s, g.email, g.account_id[0] ? g.account_id : NULL, NULL,
 	                 req->now / 1000, 60, &jwt, &st, why, sizeof(why));
 	free(jwt);
@@ -415,9 +419,11 @@ enum api_status api_dev_idp_code_grant(struct request *req)
 		    req, API_BAD_REQUEST,
 		    "invalid_grant: the code_verifier does not match the code_challenge");
 
-	s = store_pool_get(req->app->stores);
+	s = req->store ? req->store : store_pool_get(req->app->stores);
 	if (s == NULL)
-		return api_fail(req, API_UNAVAILABLE, "the store cannot be opened; retry later");
+		return api_fail(req, API_UNAVAILABLE,
+		                "the store's database cannot be opened or reached; retry later");
+	req->store = s; /* dispatch_request gives it back */
 	r = dev_idp_mint(idp, s, g.email, g.account_id[0] ? g.account_id : NULL, NULL,
 	                 req->now / 1000, DEV_IDP_LIFETIME, &access, &st, why, sizeof(why));
 	/* OpenID Connect: an ID token for the client itself when "openid" was asked for. */

@@ -209,10 +209,11 @@ static void page_code_form(struct page *p)
 /* One radio button per provisioned user (the first PAGE_MAX_USERS): "ACCOUNT EMAIL". */
 static void page_users(struct page *p, struct request *req)
 {
-	struct store *s = store_pool_get(req->app->stores);
+	struct store *s = req->store ? req->store : store_pool_get(req->app->stores);
 	struct store_user *users = NULL;
 	size_t n = 0;
 
+	req->store = s; /* dispatch_request gives it back */
 	if (!s || store_user_list_all(s, PAGE_MAX_USERS, &users, &n) != STORE_OK) {
 		fputs("<p class=\"error\">The store could not list the users: type an email.</p>\n",
 		      p->f);
@@ -326,11 +327,12 @@ static char *mint_for(struct request *req, const char *email, const char *accoun
 		        "11111111-1111-4111-8111-111111111111");
 		return NULL;
 	}
-	store = store_pool_get(req->app->stores);
+	store = req->store ? req->store : store_pool_get(req->app->stores);
 	if (!store) {
 		set_err(why, whylen, "the store cannot be opened; retry later");
 		return NULL;
 	}
+	req->store = store; /* dispatch_request gives it back */
 	r = dev_idp_mint(req->app->dev_idp, store, email, account_id, NULL, req->now / 1000,
 	                 DEV_IDP_LIFETIME, &jwt, &st, why, whylen);
 	if (r == DEV_IDP_STORE)

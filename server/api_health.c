@@ -15,7 +15,9 @@ enum api_status api_health(struct request *req)
 }
 
 /*
- * Ready: store open and migrated (main.c sets app->ready), and every
+ * Ready: store open and migrated (main.c sets app->ready), the database
+ * answering now (a replica that cannot reach PostgreSQL leaves the load
+ * balancer's rotation until it can), and every
  * identity provider's keys loaded at least once. Keys that could not be
  * refreshed since do not make the server unready (the last good set still
  * verifies), but the answer says so in "detail" and "staleIssuers".
@@ -25,10 +27,16 @@ enum api_status api_ready(struct request *req)
 	struct issuer_health health[ISSUERS_MAX];
 	json_t *answer, *stale;
 	char detail[1024] = "";
+	enum store_status st = STORE_OK;
 	size_t n, used = 0;
 
 	if (!atomic_load(&req->app->ready))
 		return api_fail(req, API_UNAVAILABLE, "not ready: still starting or shutting down");
+	req->store = store_pool_get(req->app->stores); /* dispatch_request gives it back */
+	if (req->store == NULL || (st = store_ping(req->store)) != STORE_OK)
+		return api_fail(req, API_UNAVAILABLE,
+		                "not ready: the database cannot be reached (%s)",
+		                req->store ? store_status_name(st) : "no connection");
 	n = issuers_health(req->app->issuers, health, sizeof(health) / sizeof(health[0]));
 	for (size_t i = 0; i < n; i++)
 		if (!health[i].loaded)

@@ -12,7 +12,10 @@ enum api_status api_metrics(struct request *req)
 	/* Without a store the token gauges are left out; the counters are still worth a scrape. */
 	struct store *s = store_pool_get(req->app->stores);
 	size_t len = 0;
-	char *text = metrics_render(req->app, s, &len);
+	char *text;
+
+	req->store = s; /* dispatch_request gives it back */
+	text = metrics_render(req->app, s, &len);
 
 	return api_ok_text(req, text, len, "text/plain; version=0.0.4; charset=utf-8");
 }

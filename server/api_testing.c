@@ -20,7 +20,9 @@ enum api_status api_test_reset(struct request *req)
 	char err[512];
 
 	if (store == NULL)
-		return api_fail(req, API_UNAVAILABLE, "the store cannot be opened; retry later");
+		return api_fail(req, API_UNAVAILABLE,
+		                "the store's database cannot be opened or reached; retry later");
+	req->store = store; /* dispatch_request gives it back */
 	/* One transaction: a request in flight sees the store before or after, never between. */
 	if (seed_reset_text(store, &app->token_key, app->cfg.invite_days, app->seed_text,
 	                    app->seed_len, err, sizeof(err)) != 0) {

@@ -230,7 +230,8 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 		char why[128];
 
 		return refuse(req, METRICS_CRED_JWT, r == IDTOKEN_EXPIRED ? "expired" : "invalid",
-		              API_UNAUTHORIZED, "%s", idtoken_describe(r, credential, why, sizeof(why)));
+		              API_UNAUTHORIZED, "%s",
+		              idtoken_describe(r, credential, why, sizeof(why)));
 	}
 	if (account_id == NULL)
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,

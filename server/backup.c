@@ -35,9 +35,8 @@ int backup_check_store_key(struct store *s, const struct token_key *key)
 	enum store_status st;
 
 	backup_key_fingerprint(key, have);
-	st = store_meta_get(s, FINGERPRINT_NAME, recorded, sizeof(recorded));
-	if (st == STORE_NOT_FOUND)
-		return store_meta_set(s, FINGERPRINT_NAME, have) == STORE_OK ? 0 : -1;
+	/* One statement decides between replicas starting at once with different keys. */
+	st = store_meta_claim(s, FINGERPRINT_NAME, have, recorded, sizeof(recorded));
 	if (st != STORE_OK)
 		return -1;
 	return strcmp(have, recorded) == 0 ? 0 : 1;
@@ -76,6 +75,13 @@ int backup_hold_data_dir(const char *data_dir, char *err, size_t errlen)
 /* The data directory's store and key paths; -1 (printed) for :memory:. */
 static int store_paths(const struct config *cfg, char db[PATH_MAX], char key[PATH_MAX])
 {
+	if (strcmp(cfg->store_backend, "postgres") == 0) {
+		fprintf(stderr,
+		        "mgmtd: [store] backend = postgres: back up and restore the PostgreSQL "
+		        "database with its own tools (pg_dump, base backups; docs/operations.md); "
+		        "backup, restore and verify work on SQLite files\n");
+		return -1;
+	}
 	if (config_in_memory(cfg)) {
 		fprintf(stderr,
 		        "mgmtd: data_dir is :memory:: there is no store on disk to back up, "

@@ -320,10 +320,37 @@ static int parse_format(const char *usage, const char *format, bool *json)
 	return usage_error(usage, "--format must be table or json, not %s", format);
 }
 
-/* Opens the store of the configured data directory, creating it when new. */
+const char cli_key_mismatch[] =
+    "this token key is not the one the database was set up with (the database keeps a "
+    "fingerprint of that key, and it differs); every replica and offline command must use "
+    "the same [store] token_key_file: copy it from the first replica";
+
+int cli_store_target(const struct config *cfg, char path[PATH_MAX], struct store_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (store_backend_parse(cfg->store_backend, &t->backend) != 0) {
+		fprintf(stderr, "mgmtd: [store] backend %s is not one this build knows\n",
+		        cfg->store_backend);
+		return -1;
+	}
+	if (t->backend == STORE_BACKEND_POSTGRES) {
+		t->location = cfg->postgres_url;
+		t->pool_size = cfg->postgres_pool;
+		return 0;
+	}
+	if (config_in_memory(cfg))
+		store_memory_path(path);
+	else
+		config_db_path(cfg, path);
+	t->location = path;
+	return 0;
+}
+
+/* Opens the configured store, creating it (and the data directory) when new. */
 static struct store *open_store(const struct cli_common *common, struct config *cfg)
 {
 	char path[PATH_MAX], err[512];
+	struct store_target target;
 	struct store *s = NULL;
 
 	if (cli_load_config(common, cfg) != 0)
@@ -334,10 +361,9 @@ static struct store *open_store(const struct cli_common *common, struct config *
 		        "server; offline commands need a data directory\n");
 		return NULL;
 	}
-	if (cli_make_data_dir(cfg->data_dir) != 0)
+	if (cli_make_data_dir(cfg->data_dir) != 0 || cli_store_target(cfg, path, &target) != 0)
 		return NULL;
-	config_db_path(cfg, path);
-	if (store_open(path, &s, err, sizeof(err)) != 0) {
+	if (store_connect(&target, &s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mgmtd: %s\n", err);
 		return NULL;
 	}
@@ -621,7 +647,8 @@ static int user_invite(int argc, char **argv)
 		fprintf(stderr, "mgmtd: %s\n", why);
 		goto out;
 	}
-	st = store_tx_leave(s, true, audit_local(s, a.account, NULL, "invite.create", inv.id, NULL));
+	st =
+	    store_tx_leave(s, true, audit_local(s, a.account, NULL, "invite.create", inv.id, NULL));
 	if (st != STORE_OK) {
 		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
 		goto out;
@@ -730,6 +757,12 @@ static int management_create(int argc, char **argv)
 	config_token_key_path(&cfg, key_path);
 	if (token_key_load_or_create(key_path, &key, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mgmtd: %s\n", err);
+		goto out;
+	}
+	/* On a database replicas share, only the key it records may issue tokens (main.c). */
+	if (strcmp(cfg.store_backend, "postgres") == 0 && backup_check_store_key(s, &key) != 0) {
+		fprintf(stderr, "mgmtd: %s: %s\n", key_path, cli_key_mismatch);
+		sodium_memzero(&key, sizeof(key));
 		goto out;
 	}
 	st = store_tx_begin(s);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "store.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -30,6 +31,17 @@ int cli_load_config(const struct cli_common *common, struct config *cfg);
 
 /* Creates the data directory (0700) and its missing parents. Returns 0 or -1 (printed). */
 int cli_make_data_dir(const char *path);
+
+/*
+ * Where the configured store lives: [store] backend, and for SQLite the file
+ * under data_dir (path holds it; a fresh store_memory_path name for
+ * :memory:), for PostgreSQL postgres_url and postgres_pool. t points into
+ * cfg and path. Returns 0, or -1 (printed) when the backend is unknown.
+ */
+int cli_store_target(const struct config *cfg, char path[PATH_MAX], struct store_target *t);
+
+/* Why a token key is refused when store_token_key_check answers CONFLICT. */
+extern const char cli_key_mismatch[];
 
 /* Top-level usage text. */
 void cli_usage(FILE *out);

@@ -89,9 +89,12 @@ static const struct option options[] = {
      .doc = "PEM private key of tls_cert (unencrypted; keep it 0600)"},
 
     {"store", "backend", STRING(store_backend), .choices = "sqlite|postgres", .def = "sqlite",
-     .doc = "sqlite (postgres is planned)"},
+     .doc = "sqlite (one file in data_dir) or postgres (replicas may share one database)"},
     {"store", "postgres_url", STRING(postgres_url), .def = "",
-     .doc = "planned: postgresql://user@host:port/db"},
+     .doc = "backend = postgres: libpq URL or key=value, postgresql://user@host:port/db; "
+            "empty = libpq's PG* variables and service file"},
+    {"store", "postgres_pool", INT(postgres_pool, 0, 1024), .def = "0",
+     .doc = "backend = postgres: connections per replica; 0 = one per worker thread"},
     {"store", "token_key_file", PATH(token_key_file), .def = "",
      .doc = "default <data_dir>/token.key; replicas share one key"},
     {"store", "keep_expired_days", INT(keep_expired_days, 0, 36500), .def = "0",
@@ -1157,9 +1160,22 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
 		problems += add_error(errs, "[server] tls_cert and tls_key: set both (HTTPS) or "
 		                            "neither (HTTP)");
-	if (strcmp(cfg->store_backend, "postgres") == 0 || cfg->postgres_url[0])
-		problems += add_error(errs, "[store] backend/postgres_url: the postgres backend "
-		                            "is planned but not built yet");
+	if (strcmp(cfg->store_backend, "postgres") == 0) {
+		if (config_in_memory(cfg))
+			problems += add_error(
+			    errs,
+			    "[server] data_dir: :memory: keeps a SQLite store in memory; with "
+			    "[store] backend = postgres set a data directory");
+	} else {
+		if (cfg->postgres_url[0])
+			problems +=
+			    add_error(errs, "[store] postgres_url: set, but backend is sqlite; "
+			                    "set backend = postgres (or leave postgres_url "
+			                    "empty)");
+		if (cfg->postgres_pool != 0)
+			problems += add_error(errs, "[store] postgres_pool: set, but backend is "
+			                            "sqlite; set backend = postgres (or use 0)");
+	}
 	if (cfg->metrics_listen[0]) {
 		char host[CONFIG_STR_SIZE];
 		unsigned port;

@@ -52,11 +52,12 @@ struct config {
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
 	/* [store] */
-	char store_backend[CONFIG_STR_SIZE];
-	char postgres_url[CONFIG_STR_SIZE];
-	char token_key_file[PATH_MAX]; /* empty = <data_dir>/token.key */
-	int keep_expired_days;         /* 0 = keep expired and revoked tokens forever */
-	int keep_audit_days;           /* 0 = keep the audit trail forever */
+	char store_backend[CONFIG_STR_SIZE]; /* sqlite | postgres */
+	char postgres_url[CONFIG_STR_SIZE];  /* "" = libpq's PG* variables and service file */
+	int postgres_pool;                   /* connections per replica; 0 = one per thread */
+	char token_key_file[PATH_MAX];       /* empty = <data_dir>/token.key */
+	int keep_expired_days;               /* 0 = keep expired and revoked tokens forever */
+	int keep_audit_days;                 /* 0 = keep the audit trail forever */
 	/* [idp] */
 	struct idp_config idp;
 	/* [idp NAME], in the order they first appear */

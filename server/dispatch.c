@@ -141,6 +141,7 @@ static enum api_status throttled(struct request *req)
 static enum api_status run(struct request *req, bool *read_began)
 {
 	const struct route *route;
+	enum store_status sst;
 	enum api_status st;
 
 	/* An encoded NUL would silently cut the path or a query value short. */
@@ -177,18 +178,22 @@ static enum api_status run(struct request *req, bool *read_began)
 		/* The database token is the credential; the handler checks it. */
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
-			return api_fail(req, API_UNAVAILABLE,
-			                "the store cannot be opened; retry later");
+			return api_fail(
+			    req, API_UNAVAILABLE,
+			    "the store's database cannot be opened or reached; retry later");
 	} else if (route->resource != RES_NONE) {
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
-			return api_fail(req, API_UNAVAILABLE,
-			                "the store cannot be opened; retry later");
+			return api_fail(
+			    req, API_UNAVAILABLE,
+			    "the store's database cannot be opened or reached; retry later");
 		/* A read: authentication and handler share one snapshot (store.h). */
 		if (route->op == OP_READ && !*read_began &&
-		    store_read_begin(req->store, read_began) != STORE_OK)
-			return api_fail(req, API_UNAVAILABLE,
-			                "the store is busy; retry the request");
+		    (sst = store_read_begin(req->store, read_began)) != STORE_OK)
+			return sst == STORE_UNAVAILABLE
+			           ? api_from_store(req, sst, "store", NULL)
+			           : api_fail(req, API_UNAVAILABLE,
+			                      "the store is busy; retry the request");
 		st = auth_authenticate(req, request_param(req, "accountId"));
 		if (st == API_FORBIDDEN && req->principal.invite_due) {
 			/* A first sign-in may accept an invite: a write, so outside the snapshot.
@@ -249,6 +254,9 @@ void dispatch_request(struct request *req)
 		store_read_end(req->store, read_began);
 		audit_finish(req);
 		auth_after_request(req);
+		/* Handlers that took a connection themselves left it here too. */
+		store_pool_put(req->app->stores, req->store);
+		req->store = NULL;
 	}
 }
 

@@ -59,24 +59,36 @@ static int listen_address(const struct config *cfg, char *host, size_t hostsize,
  */
 static int prepare_store(struct app *app, const char *seed)
 {
-	char path[PATH_MAX], err[1024];
+	char path[PATH_MAX], key_path[PATH_MAX], err[1024];
+	struct store_target target;
 	struct store *s = NULL;
 	int rc = -1;
 
-	if (config_in_memory(&app->cfg))
-		store_memory_path(path);
-	else
-		config_db_path(&app->cfg, path);
-	if (store_open(path, &s, err, sizeof(err)) != 0) {
+	if (cli_store_target(&app->cfg, path, &target) != 0)
+		return -1;
+	if (store_connect(&target, &s, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	log_info("store %s at schema version %d", config_in_memory(&app->cfg) ? "in memory" : path,
+	log_info("store %s at schema version %d",
+	         target.backend == STORE_BACKEND_POSTGRES ? "on PostgreSQL"
+	         : config_in_memory(&app->cfg)            ? "in memory"
+	                                                  : path,
 	         store_schema_version(s));
 	switch (backup_check_store_key(s, &app->token_key)) {
 	case 0:
 		break;
 	case 1:
+		/*
+		 * A database that replicas share refuses the odd key: its tokens
+		 * would fail on every other replica. One server's own file only
+		 * warns, so that a restore forced on purpose can start.
+		 */
+		if (target.backend == STORE_BACKEND_POSTGRES) {
+			config_token_key_path(&app->cfg, key_path);
+			log_error("%s: %s", key_path, cli_key_mismatch);
+			goto out;
+		}
 		log_warn(
 		    "%s was made with another token.key than %s: no stored token will "
 		    "authenticate (restore the key the store was made with; docs/operations.md)",
@@ -104,7 +116,7 @@ static int prepare_store(struct app *app, const char *seed)
 		}
 		log_info("seed %s applied", seed);
 	}
-	if (store_pool_new(path, &app->stores, err, sizeof(err)) != 0) {
+	if (store_pool_new_target(&target, &app->stores, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}

@@ -52,9 +52,10 @@ static void task_run(void *arg)
 	struct app *app = arg;
 	struct store *s = store_pool_get(app->stores);
 
-	if (s != NULL)
+	if (s != NULL) {
 		maintenance_pass(app, s, time_now_ms());
-	else
+		store_pool_put(app->stores, s);
+	} else
 		log_error("retention: the store cannot be opened; next pass later");
 }
 

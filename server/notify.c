@@ -79,12 +79,19 @@ void notify_stopping(void)
 	send_state("STOPPING=1\nSTATUS=stopping: finishing the requests in flight");
 }
 
-/* The watchdog's self-check: the store answers a read on this thread's connection. */
+/*
+ * The watchdog's self-check: the store answers a read on this thread's
+ * connection, or says that its database server cannot be reached, which a
+ * restart of this process would not mend (PostgreSQL: the replica waits,
+ * /ready says 503, and it reconnects by itself).
+ */
 static bool healthy(struct app *app)
 {
 	struct store *s = store_pool_get(app->stores);
+	bool ok = s != NULL && (store_schema_version(s) > 0 || store_ping(s) == STORE_UNAVAILABLE);
 
-	return s != NULL && store_schema_version(s) > 0;
+	store_pool_put(app->stores, s);
+	return ok;
 }
 
 static void watchdog_run(void *arg)

@@ -139,6 +139,10 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
 	case STORE_READONLY:
 		return api_fail(req, API_UNAVAILABLE,
 		                "the store is read-only: changes are refused; reads still work");
+	case STORE_UNAVAILABLE:
+		return api_fail(req, API_UNAVAILABLE,
+		                "the database cannot be reached; retry later (a change whose "
+		                "connection broke on the way may have been made: check first)");
 	case STORE_ERROR:
 		break;
 	}

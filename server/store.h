@@ -1,6 +1,8 @@
 /*
- * store.h - durable state. The only module that knows SQL; a second backend
- * (PostgreSQL is planned) implements this same interface.
+ * store.h - durable state, the only contract of the store. Each database
+ * has its own backend behind it (store_sqlite.c; store_backend.h says how
+ * one plugs in); what they share lives in store_common.c. Nothing above the store
+ * knows SQL or can tell the backends apart.
  *
  * A struct store is one connection and belongs to one thread at a time. The
  * server gets its thread's connection from a store_pool. Every function
@@ -8,9 +10,11 @@
  * Optional text fields are "" when absent; optional times are 0 when absent.
  * Times are milliseconds since the epoch (timeutil.h).
  *
- * Functions that must be atomic open their own BEGIN IMMEDIATE transaction
- * unless the caller already holds one (store_tx_begin), in which case they
- * run inside it.
+ * Functions that must be atomic open their own transaction (SQLite: BEGIN
+ * IMMEDIATE) unless the caller already holds one (store_tx_begin), in which
+ * case they run inside it. Every rule the store states (unique names, the
+ * last admin, the first revocation) holds across connections and processes
+ * sharing one database: the database decides, not this process's memory.
  */
 #ifndef MGMTD_STORE_H
 #define MGMTD_STORE_H
@@ -25,20 +29,51 @@
 enum store_status {
 	STORE_OK = 0,
 	STORE_NOT_FOUND,
-	STORE_CONFLICT,   /* a unique name, email, subject, id or hash is taken */
-	STORE_LAST_ADMIN, /* the change would leave the account without an admin */
-	STORE_FULL,       /* the disk or database is full: writes fail, reads go on */
-	STORE_BUSY,       /* locked past the busy timeout */
-	STORE_READONLY,   /* the file cannot be written */
-	STORE_ERROR,      /* anything else; logged with SQLite's message */
+	STORE_CONFLICT,    /* a unique name, email, subject, id or hash is taken */
+	STORE_LAST_ADMIN,  /* the change would leave the account without an admin */
+	STORE_FULL,        /* the disk or database is full: writes fail, reads go on */
+	STORE_BUSY,        /* locked past the busy timeout */
+	STORE_READONLY,    /* the file cannot be written; or the database accepts no writes */
+	STORE_UNAVAILABLE, /* the database server cannot be reached (down, restarting) */
+	STORE_ERROR,       /* anything else; logged with the database's message */
 };
 
 const char *store_status_name(enum store_status st);
 
 struct store;
 
+/* ---- where a store lives ---- */
+
+enum store_backend { STORE_BACKEND_SQLITE = 0, STORE_BACKEND_POSTGRES };
+
+/* "sqlite" or "postgres", as [store] backend names them, to the enum; 0 or -1. */
+int store_backend_parse(const char *name, enum store_backend *out);
+
+struct store_target {
+	enum store_backend backend;
+	/*
+	 * sqlite: the database file, or a store_memory_path name. postgres: a
+	 * libpq connection URL or key=value string; "" leaves everything to
+	 * libpq's PG* environment variables and service file. May hold a
+	 * password: never logged.
+	 */
+	const char *location;
+	/* store_pool_new_target: connections the threads share; 0 = one per thread. */
+	int pool_size;
+};
+
 /*
- * Opens (creating, mode 0600) the database at path, sets WAL,
+ * Opens the store of t and applies pending migrations, as store_open does
+ * for SQLite. PostgreSQL: the migrations of schema/postgres/ in order, each
+ * in its own transaction, under a session advisory lock so that replicas
+ * starting together apply each one once; a schema newer than this build is
+ * refused. Returns 0, or -1 with a message in err.
+ */
+int store_connect(const struct store_target *t, struct store **out, char *err, size_t errlen);
+
+/*
+ * The SQLite store at path (store_connect of a SQLite target). Opens
+ * (creating, mode 0600) the database at path, sets WAL,
  * synchronous=FULL, foreign_keys, busy_timeout, and applies pending
  * migrations (schema.h) in order, each in its own transaction, recording
  * the version in PRAGMA user_version. A database newer than this build is
@@ -59,10 +94,23 @@ void store_memory_path(char out[STORE_MEMORY_PATH_SIZE]);
 /* Finalizes every kept statement and closes the connection. NULL is fine. */
 void store_close(struct store *s);
 
-/* PRAGMA user_version of an open store. */
+/* The schema version of an open store (SQLite: PRAGMA user_version). */
 int store_schema_version(struct store *s);
 
-/* Explicit transactions for multi-step work (the seed). BEGIN IMMEDIATE. */
+/*
+ * Whether the database answers now (GET /ready): OK, or UNAVAILABLE and
+ * the like. SQLite, a file this process holds open, always answers OK.
+ */
+enum store_status store_ping(struct store *s);
+
+/*
+ * Explicit transactions for multi-step work (the seed), one at a time: SQLite
+ * BEGIN IMMEDIATE; PostgreSQL a transaction that takes an advisory lock first,
+ * so that the seeds of replicas starting together run one after the other.
+ * A function that fails inside such a transaction with anything but
+ * NOT_FOUND or LAST_ADMIN (which change nothing) may have spoilt it
+ * (PostgreSQL aborts a transaction at its first failed statement): roll back.
+ */
 enum store_status store_tx_begin(struct store *s);
 enum store_status store_tx_commit(struct store *s);
 void store_tx_rollback(struct store *s);
@@ -86,13 +134,23 @@ enum store_status store_read_begin(struct store *s, bool *began);
 void store_read_end(struct store *s, bool began);
 
 /*
- * One connection per thread for the server: store_pool_get opens the calling
- * thread's connection on first use. store_pool_free closes them all and must
- * run only after every thread that used the pool has stopped.
+ * Connections for the server's threads. With a pool_size of 0, one per
+ * thread: store_pool_get opens the calling thread's connection on first use
+ * and keeps it for that thread. With pool_size N, at most N connections,
+ * shared: store_pool_get lends one (waiting a while when all are lent) and
+ * store_pool_put gives it back. Call store_pool_put after every
+ * store_pool_get whatever the size (it does nothing for a per-thread pool).
+ * The connections are opened without migrating (the server migrates once at
+ * start). store_pool_free closes them all and must run only after every
+ * thread that used the pool has stopped.
  */
 struct store_pool;
+int store_pool_new_target(const struct store_target *t, struct store_pool **out, char *err,
+                          size_t errlen);
+/* store_pool_new_target of the SQLite file at path, one connection per thread. */
 int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen);
-struct store *store_pool_get(struct store_pool *pool); /* NULL when it cannot open */
+struct store *store_pool_get(struct store_pool *pool); /* NULL when it cannot open or lend */
+void store_pool_put(struct store_pool *pool, struct store *s); /* NULL s is fine */
 void store_pool_free(struct store_pool *pool);
 
 /* ---- accounts and clusters ---- */
@@ -374,8 +432,10 @@ enum store_status store_db_authorize(struct store *s, const unsigned char hash[T
                                      struct store_db_grant *out);
 
 /*
- * Asks SQLite how it runs store_db_authorize: *indexed is false when any step
- * scans a table instead of searching an index (a test guards "never a scan").
+ * Asks the database how it runs store_db_authorize: *indexed is false when
+ * any step scans a table instead of searching an index (a test guards
+ * "never a scan"; PostgreSQL is asked with sequential scans disfavoured, as
+ * its planner rightly scans tables of a few rows).
  */
 enum store_status store_db_authorize_plan(struct store *s, bool *indexed);
 /* ---- invites (CONTRACT 5) ---- */
@@ -529,6 +589,13 @@ enum store_status store_token_counts(struct store *s, int64_t now, struct store_
 enum store_status store_meta_get(struct store *s, const char *name, char *out, size_t outsize);
 /* Sets (or replaces) a named fact. */
 enum store_status store_meta_set(struct store *s, const char *name, const char *value);
+/*
+ * Records value under name unless a value is recorded already, and copies
+ * the recorded one, whichever that is, to recorded: of several replicas
+ * starting at once, the first to record wins, and all of them learn which.
+ */
+enum store_status store_meta_claim(struct store *s, const char *name, const char *value,
+                                   char *recorded, size_t size);
 
 /* ---- backup, restore, verify (files of this backend) ---- */
 

@@ -15,6 +15,15 @@ Fixtures:
                   a JWKS and an OpenID discovery document that a test rotates,
                   breaks and mends; stopped at teardown
 
+Backends: MGMTD_TEST_BACKEND=sqlite (the default) or postgres; `make integration`
+runs the suite once with each. With postgres every daemon gets a database of its
+own on one PostgreSQL server the suite starts (tests/tools/pgserver.py: initdb in a
+temp dir, a free loopback port) and removes at the end; daemon_factory(replica_of=d)
+gives a daemon d's database and token key (a replica). Daemons with data_dir
+":memory:" (a SQLite feature) run SQLite in either pass. Tests marked sqlite_only
+or postgres_only run in that pass alone (the summary header says how many were
+left out); they bring up PostgreSQL servers of their own when they stop one.
+
 Instrumented runs (the Makefile sets these):
   MGMTD_SANITIZED  non-empty when the binary is built with sanitizers (`make test
                    SANITIZE=...`): start-up is given more time.
@@ -39,6 +48,7 @@ import signal
 import subprocess
 import threading
 import time
+import sys
 import uuid
 from pathlib import Path
 
@@ -49,6 +59,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import pgserver  # noqa: E402  (tests/tools/pgserver.py)
 
 # ---------------------------------------------------------------------------
 # Fixed identities of the default seed
@@ -78,6 +91,10 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 MGMT_TOKEN_RE = re.compile(r"M\.V1\.[A-Za-z0-9_-]{49}")
 DB_TOKEN_RE = re.compile(r"apiv1_[A-Za-z0-9_-]{86}")
 B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+BACKEND = os.environ.get("MGMTD_TEST_BACKEND", "sqlite")
+if BACKEND not in ("sqlite", "postgres"):
+    raise RuntimeError("MGMTD_TEST_BACKEND must be sqlite or postgres, not %r" % BACKEND)
 
 WRAPPER = shlex.split(os.environ.get("MGMTD_WRAPPER", ""))
 SANITIZED = bool(os.environ.get("MGMTD_SANITIZED")) or bool(WRAPPER)
@@ -450,10 +467,11 @@ def default_seed() -> dict:
 
 
 def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
-                idp_section: bool = True, throttle_off: bool = True) -> str:
+                idp_section: bool = True, throttle_off: bool = True, store: str = "") -> str:
     """The daemon's config: [idp] trusting the test IdP's JWKS file (unless idp_section
-    is False), [auth], then extra (more sections). throttle_off=False leaves the
-    failed_auth_* keys unset, so that the daemon's own defaults decide."""
+    is False), [auth], store (a [store] section, or ""), then extra (more sections).
+    throttle_off=False leaves the failed_auth_* keys unset, so that the daemon's own
+    defaults decide."""
     idp = (
         "[idp]\n"
         "issuer = %s\n"
@@ -469,7 +487,90 @@ def config_text(jwks_path: Path, tokens_may_mint: bool = False, extra: str = "",
     return (idp if idp_section else "") + (
         "[auth]\n"
         "tokens_may_mint = %s\n" % ("true" if tokens_may_mint else "false")
-    ) + throttle + extra
+    ) + throttle + "\n" + store + extra
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+
+_PG = []  # the suite's shared PostgreSQL server, started at first need
+
+
+def pg_server() -> "pgserver.PgServer":
+    """The PostgreSQL server the whole session shares (started on first use)."""
+    if not _PG:
+        _PG.append(pgserver.PgServer().start())
+    return _PG[0]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    while _PG:
+        _PG.pop().remove()
+
+
+class PgStore:
+    """A database of its own on a PostgreSQL server: what one daemon, or a set of
+    replicas, stores into. drop() removes it."""
+
+    def __init__(self, server=None):
+        self.server = server or pg_server()
+        self.name = "mgmtd_" + uuid.uuid4().hex[:16]
+        self.server.create_database(self.name)
+
+    @property
+    def url(self):
+        return self.server.url(self.name)
+
+    def psql(self, sql):
+        return self.server.psql(sql, db=self.name)
+
+    def files(self):
+        """The files of this database, after a CHECKPOINT has written its rows there."""
+        self.server.psql("CHECKPOINT")
+        top = self.server.database_dir(self.name)
+        return [os.path.join(top, n) for n in sorted(os.listdir(top))
+                if os.path.isfile(os.path.join(top, n))]
+
+    def drop(self):
+        if self.server.running:
+            self.server.drop_database(self.name)
+
+
+def store_section(pg_store: PgStore = None, token_key_file=None) -> str:
+    """The [store] section of a daemon on PostgreSQL (pg_store) or SQLite (None)."""
+    lines = []
+    if pg_store is not None:
+        lines += ["backend = postgres", "postgres_url = %s" % pg_store.url]
+    if token_key_file is not None:
+        lines.append("token_key_file = %s" % token_key_file)
+    return "[store]\n" + "".join(l + "\n" for l in lines) + "\n" if lines else ""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: runs in the SQLite pass only (why: "
+                            "the marker's reason)")
+    config.addinivalue_line("markers", "postgres_only: runs in the PostgreSQL pass only")
+
+
+def pytest_collection_modifyitems(config, items):
+    other = "postgres_only" if BACKEND == "sqlite" else "sqlite_only"
+    left_out = [i for i in items if i.get_closest_marker(other)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if not i.get_closest_marker(other)]
+    config._mgmtd_left_out = len(left_out)
+
+
+def pytest_report_header(config):
+    return "mgmtd store backend: %s (MGMTD_TEST_BACKEND)" % BACKEND
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    n = getattr(config, "_mgmtd_left_out", 0)
+    if n:
+        terminalreporter.write_line(
+            "backend %s: %d test(s) of the other backend's pass left out (marked %s)"
+            % (BACKEND, n, "postgres_only" if BACKEND == "sqlite" else "sqlite_only"))
 
 
 # ---------------------------------------------------------------------------
@@ -485,7 +586,10 @@ class Daemon:
 
     def __init__(self, bin_path: str, workdir: Path, idp: Idp, seed=None,
                  tokens_may_mint=False, config_extra="", name="mgmtd", idp_section=True,
-                 data_dir=None, throttle_off=True):
+                 data_dir=None, throttle_off=True, backend=None, pg_store=None,
+                 token_key_file=None):
+        """backend: "sqlite" or "postgres"; None = the pass's (SQLite for :memory:).
+        pg_store: the PgStore to use (a replica's); None = a new one when on postgres."""
         self.bin = bin_path
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -498,8 +602,16 @@ class Daemon:
         self.seed_path = self.workdir / "seed.json"
         self.log_path = self.workdir / "mgmtd.log"
         self.jwks_path.write_text(json.dumps(idp.jwks, indent=2))
+        if backend is None:
+            memory = data_dir == ":memory:" or ":memory:" in config_extra
+            backend = "postgres" if pg_store is not None else ("sqlite" if memory else BACKEND)
+        self.backend = backend
+        self.owns_pg_store = backend == "postgres" and pg_store is None
+        self.pg_store = (pg_store or PgStore()) if backend == "postgres" else None
+        self.token_key_file = token_key_file
         self.config_path.write_text(config_text(self.jwks_path, tokens_may_mint, config_extra,
-                                                idp_section, throttle_off))
+                                                idp_section, throttle_off,
+                                                store_section(self.pg_store, token_key_file)))
         self.seed = default_seed() if seed is None else seed
         self.write_seed()
         self.env = child_env()
@@ -653,6 +765,22 @@ class Daemon:
     def log_tail(self, lines=60) -> str:
         text = self.log_bytes().decode("utf-8", "replace").splitlines()
         return "\n".join(text[-lines:])
+
+    # -- what the store keeps on disk --
+
+    def store_files(self):
+        """Every file the store writes: the data directory's, and on PostgreSQL also
+        those of this daemon's database (checkpointed first)."""
+        out = []
+        if self.data_dir != ":memory:" and Path(self.data_dir).is_dir():
+            for root, _dirs, files in os.walk(self.data_dir):
+                out += [os.path.join(root, n) for n in files]
+        if self.pg_store is not None:
+            out += self.pg_store.files()
+        return out
+
+    def store_bytes(self) -> bytes:
+        return b"".join(Path(p).read_bytes() for p in self.store_files())
 
     # -- HTTP --
 
@@ -1046,16 +1174,24 @@ class _Factory:
         self.daemons = []
 
     def __call__(self, seed=None, tokens_may_mint=False, config_extra="", start=True, env=None,
-                 idp_section=True, data_dir=None, wait_ready=True, throttle_off=True):
+                 idp_section=True, data_dir=None, wait_ready=True, throttle_off=True,
+                 replica_of=None, backend=None, pg_store=None, token_key_file=None):
         """A new daemon in a new directory; seed=None: default_seed(), False: no --seed;
         env: extra environment variables (MGMTD_<SECTION>_<KEY>); idp_section=False leaves
         the default [idp] out of the config; data_dir=":memory:" writes no data files;
         wait_ready=False returns once it listens, before /ready says 200;
-        throttle_off=False leaves failed-auth throttling to the daemon's defaults."""
+        throttle_off=False leaves failed-auth throttling to the daemon's defaults.
+        replica_of=d: d's PostgreSQL database and d's token key file (d has started
+        once, so the key exists); backend/pg_store/token_key_file as Daemon takes them."""
         name = "mgmtd-%d" % len(self.daemons)
+        if replica_of is not None:
+            assert replica_of.pg_store is not None, "replicas share a PostgreSQL database"
+            pg_store = replica_of.pg_store
+            token_key_file = replica_of.token_key_file or (replica_of.data_dir / "token.key")
         d = Daemon(self.bin, self.base / name, self.idp, seed=seed,
                    tokens_may_mint=tokens_may_mint, config_extra=config_extra, name=name,
-                   idp_section=idp_section, data_dir=data_dir, throttle_off=throttle_off)
+                   idp_section=idp_section, data_dir=data_dir, throttle_off=throttle_off,
+                   backend=backend, pg_store=pg_store, token_key_file=token_key_file)
         if env:
             d.env.update(env)
         self.daemons.append(d)
@@ -1089,6 +1225,9 @@ def _stop_all(factory: _Factory):
         if rc != 0:
             failures.append("%s exited with status %d after SIGTERM; log:\n%s"
                             % (d.name, rc, d.log_tail()))
+    for d in factory.daemons:
+        if d.owns_pg_store:
+            d.pg_store.drop()
     if failures:
         pytest.fail("\n\n".join(failures))
 

@@ -254,12 +254,21 @@ def test_a_change_whose_row_cannot_be_written_does_not_happen(audited):
     db_path = d.data_dir / "mgmtd.db"
 
     def sql(statement):
+        if d.pg_store is not None:
+            d.pg_store.psql(statement)
+            return
         res = subprocess.run(["sqlite3", str(db_path), statement], capture_output=True,
                              text=True, timeout=60)
         assert res.returncode == 0, res.stderr
 
-    sql("CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'audit refused'); END;")
+    if d.pg_store is not None:
+        sql("CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit refused'; END $$; "
+            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION no_audit();")
+    else:
+        sql("CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit refused'); END;")
     try:
         name = unique_name()
         assert_error(d.post(databases_path(), admin, json={"name": name}), 500)
@@ -268,7 +277,8 @@ def test_a_change_whose_row_cannot_be_written_does_not_happen(audited):
         assert d.post(tokens_path(), admin, json={"description": "x"}).status_code >= 500
         assert len(d.list_tokens()) == before
     finally:
-        sql("DROP TRIGGER no_audit;")
+        sql("DROP TRIGGER no_audit ON audit_events; DROP FUNCTION no_audit();"
+            if d.pg_store is not None else "DROP TRIGGER no_audit;")
     d.create_database(unique_name())  # and all is well again
 
 

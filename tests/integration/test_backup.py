@@ -1,7 +1,10 @@
 """mgmtd backup/restore/verify: a backup taken under create/revoke load restores to a
 data directory where every token acknowledged before the backup started behaves as
 before; restore refuses a running server's directory and a backup of another token.key
-(unless --force); verify reports integrity, schema and key."""
+(unless --force); verify reports integrity, schema and key.
+
+SQLite only: they work on SQLite files. On PostgreSQL the database's own tools do
+backups, and these commands say so (test_postgres.py)."""
 
 import os
 import shutil
@@ -21,6 +24,8 @@ from conftest import (
     tokens_path,
     wait_for,
 )
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def backup(d, dest):

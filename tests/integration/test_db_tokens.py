@@ -210,10 +210,11 @@ def test_secret_is_stored_only_as_a_keyed_hash(fresh_server):
     d.stop_ok()  # everything checkpointed into the files
     raw = base64.urlsafe_b64decode(secret[6:] + "==")
     assert len(raw) == 64
-    files = [p for p in d.data_dir.iterdir() if p.is_file()]
+    files = d.store_files()
     assert files
     for p in files:
-        content = p.read_bytes()
+        with open(p, "rb") as f:
+            content = f.read()
         assert_secret_absent(content, secret, where=str(p))
         assert raw[:32] not in content and raw[32:] not in content, p
 

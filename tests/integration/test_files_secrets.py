@@ -24,11 +24,8 @@ def mode(path):
 
 
 def data_files(d):
-    out = []
-    for root, _dirs, files in os.walk(d.data_dir):
-        for name in files:
-            out.append(os.path.join(root, name))
-    return out
+    """The data directory's files, and on PostgreSQL the daemon's database files."""
+    return d.store_files()
 
 
 def raw_bytes_of(secret):
@@ -56,13 +53,18 @@ def test_data_dir_and_files_are_private(fresh_server):
     key = d.data_dir / "token.key"
     db = d.data_dir / "mgmtd.db"
     assert key.is_file(), "no token.key in the data directory"
-    assert db.is_file(), "no mgmtd.db in the data directory"
+    if d.backend == "sqlite":
+        assert db.is_file(), "no mgmtd.db in the data directory"
+        assert mode(db) == 0o600, oct(mode(db))
+    else:
+        assert not db.exists(), "a SQLite file beside a PostgreSQL store"
     assert mode(key) == 0o600, oct(mode(key))
-    assert mode(db) == 0o600, oct(mode(db))
     assert key.stat().st_size == 32
     d.create_token("make the WAL grow")
-    for path in data_files(d):
-        assert mode(path) & 0o077 == 0, "%s is mode %s" % (path, oct(mode(path)))
+    for root, _dirs, files in os.walk(d.data_dir):
+        for name in files:
+            path = os.path.join(root, name)
+            assert mode(path) & 0o077 == 0, "%s is mode %s" % (path, oct(mode(path)))
     assert not (d.workdir / "token.key").exists()
 
 
@@ -122,8 +124,10 @@ def test_secrets_are_not_stored_or_logged(daemon_factory):
     d.stop_ok()
     for s in secrets:
         assert_nowhere_on_disk(d, s)
-    # and the key is not in the database either
+    # and the key is not in the database either (PostgreSQL holds a one-way fingerprint)
     key = (d.data_dir / "token.key").read_bytes()
-    with open(d.data_dir / "mgmtd.db", "rb") as f:
-        assert key not in f.read()
+    stored = b"".join(open(p, "rb").read() for p in d.store_files()
+                      if os.path.basename(p) != "token.key")
+    assert key not in stored
+    assert key.hex().encode() not in stored
     assert key not in d.log_bytes()

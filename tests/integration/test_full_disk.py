@@ -5,6 +5,8 @@ after space is freed, writes work again; nothing is corrupted (PRAGMA
 integrity_check) and every acknowledged create is still there.
 
 Mounting needs root (CI runs as root); elsewhere the test is skipped and says so.
+SQLite only: on PostgreSQL the disk is the database server's (a full pg_wal stops
+that server, which test_postgres.py's outage tests cover from mgmtd's side).
 """
 import errno
 import os
@@ -16,6 +18,8 @@ import pytest
 from conftest import assert_error, clusters_path, ok_json, tokens_path, users_path
 
 SIZE = "4m"
+
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture

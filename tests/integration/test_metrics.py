@@ -146,6 +146,7 @@ def test_a_listener_of_its_own(daemon_factory):
     assert d.get("/health").status_code == 200
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock and its busy handler; PostgreSQL waits by itself
 def test_store_busy_waits_are_counted(metered):
     """Another process holds the database's write lock for a moment: the create waits
     (busy retries) and then succeeds."""

@@ -1,9 +1,16 @@
 #!/bin/sh
-# Turns schema/NNNN_name.sql files into build/schema.c (see server/schema.h),
-# so that the daemon carries its migrations inside the binary.
+# Turns NNNN_name.sql migration files into C (see server/schema.h), so that
+# the daemon carries its migrations inside the binary:
+#   embed-schema.sh schema/0*.sql                      -> schema_migrations
+#   embed-schema.sh --prefix postgres_schema schema/postgres/0*.sql
 set -eu
-printf '/* Generated from the schema/ migrations by tests/tools/embed-schema.sh. Do not edit. */\n'
-printf '#include "schema.h"\n\nconst struct schema_migration schema_migrations[] = {\n'
+prefix=schema
+if [ "${1:-}" = "--prefix" ]; then
+	prefix=$2
+	shift 2
+fi
+printf '/* Generated from migration files by tests/tools/embed-schema.sh. Do not edit. */\n'
+printf '#include "schema.h"\n\nconst struct schema_migration %s_migrations[] = {\n' "$prefix"
 count=0
 for f in "$@"; do
 	base=$(basename "$f")
@@ -13,4 +20,4 @@ for f in "$@"; do
 	printf '\t},\n'
 	count=$((count + 1))
 done
-printf '};\n\nconst size_t schema_migration_count = %d;\n' "$count"
+printf '};\n\nconst size_t %s_migration_count = %d;\n' "$prefix" "$count"

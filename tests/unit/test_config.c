@@ -107,6 +107,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.tls_key, "");
 	assert_string_equal(cfg.store_backend, "sqlite");
 	assert_string_equal(cfg.postgres_url, "");
+	assert_int_equal(cfg.postgres_pool, 0);
 	assert_string_equal(cfg.token_key_file, "");
 	assert_int_equal(cfg.keep_expired_days, 0);
 	assert_string_equal(cfg.idp.issuer, "");
@@ -183,6 +184,7 @@ static void test_full_file(void **state)
 	                           "[store]\n"
 	                           "backend = postgres\n"
 	                           "postgres_url = postgresql://u@h:5432/db\n"
+	                           "postgres_pool = 16\n"
 	                           "token_key_file = /etc/mgmtd/token.key\n"
 	                           "keep_expired_days = 36500\n"
 	                           "[idp]\n"
@@ -212,6 +214,7 @@ static void test_full_file(void **state)
 	assert_string_equal(cfg.tls_key, "/etc/k.pem");
 	assert_string_equal(cfg.store_backend, "postgres");
 	assert_string_equal(cfg.postgres_url, "postgresql://u@h:5432/db");
+	assert_int_equal(cfg.postgres_pool, 16);
 	assert_string_equal(cfg.token_key_file, "/etc/mgmtd/token.key");
 	assert_int_equal(cfg.keep_expired_days, 36500);
 	assert_string_equal(cfg.idp.issuer, "https://idp.example.test/");
@@ -279,8 +282,9 @@ static void test_inline_comments(void **state)
 	              "tls_cert =                      ; planned: PEM files\n"
 	              "tls_key =\n"
 	              "[store]\n"
-	              "backend = sqlite                ; sqlite (postgres is planned)\n"
-	              "postgres_url =                  ; planned: postgresql://u@h:p/db\n"
+	              "backend = sqlite                ; sqlite | postgres\n"
+	              "postgres_url =                  ; postgresql://user@host:port/db\n"
+	              "postgres_pool = 0               ; connections per replica\n"
 	              "[idp]\n"
 	              "issuer = https://idp.example.test/   ; expected \"iss\"\n"
 	              "algorithms = RS256,ES256             ; allow-list\n"
@@ -587,11 +591,26 @@ static void test_validate(void **state)
 	memset(&errs, 0, sizeof(errs));
 	strcpy(cfg.store_backend, "postgres");
 	strcpy(cfg.idp.issuer, "https://i/");
-	assert_int_equal(config_validate(&cfg, &errs), 2);
-	assert_has_line(&errs, "[store] backend/postgres_url: the postgres backend is planned but "
-	                       "not built yet");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
 	assert_has_line(&errs, "[idp]: no keys for issuer; set one of jwks_file, jwks_url or "
 	                       "discovery = true");
+
+	/* postgres keeps no SQLite store, so :memory: has nothing to hold */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	strcpy(cfg.store_backend, "postgres");
+	strcpy(cfg.data_dir, ":memory:");
+	cfg.postgres_pool = 4;
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[server] data_dir: :memory: keeps a SQLite store in memory; with "
+	                       "[store] backend = postgres set a data directory");
+
+	/* postgres settings without backend = postgres would be ignored: refused instead */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	cfg.postgres_pool = 4;
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[store] postgres_pool: set, but backend is sqlite");
 
 	config_defaults(&cfg);
 	memset(&errs, 0, sizeof(errs));
@@ -602,7 +621,8 @@ static void test_validate(void **state)
 	cfg.data_dir[0] = '\0';
 	assert_int_equal(config_validate(&cfg, &errs), 3);
 	assert_has_line(&errs, "[server] data_dir: must not be empty");
-	assert_has_line(&errs, "[store] backend/postgres_url: the postgres backend is planned");
+	assert_has_line(&errs, "[store] postgres_url: set, but backend is sqlite; set backend = "
+	                       "postgres");
 	assert_has_line(&errs, "[idp] issuer: required with jwks_file, jwks_url or discovery");
 	assert_null(strstr(errs.text, "secret"));
 

@@ -1,5 +1,6 @@
 /*
- * store.c - the SQLite implementation of store.h, and the only file with SQL.
+ * store_sqlite.c - the SQLite backend of store.h (store_backend.h says how
+ * backends plug in), and with store_pg.c the only files with SQL.
  *
  * Every SQL text lives in stmt_sql[] below, indexed by enum stmt_id. A
  * connection prepares each one on first use and keeps it; every use ends in
@@ -20,7 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "schema.h"
-#include "store.h"
+#include "store_backend.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -115,30 +116,14 @@ enum stmt_id {
 	S_COUNT_DB_TOKENS,
 	S_META_GET,
 	S_META_SET,
+	S_META_CLAIM,
 
 	STMT_COUNT
 };
 
-/* Column lists shared by the SELECTs whose rows the read_* functions decode. */
-#define CLUSTER_COLS "id, account_id, name, url, created_at"
-#define USER_COLS    "id, account_id, email, first_name, last_name, grp, idp_subject, created_at"
-#define TOKEN_COLS                                                                                 \
-	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
-	"revoked_by, last_used_at"
-#define DB_COLS                                                                                    \
-	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
-	"partition_template, created_at, deleted_at"
-#define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
+/* The column lists of the shared row shapes are in store_backend.h; this one is ours. */
 #define DBTOKEN_COLS                                                                               \
 	"id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at"
-#define INVITE_COLS                                                                                \
-	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
-	"accepted_user_id, revoked_at, revoked_by, replaced_at"
-/* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
-#define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
-#define AUDIT_INSERT_COLS                                                                          \
-	"account_id, at, actor_type, actor_id, credential, action, object_type, object_id, "       \
-	"client, outcome, status, detail"
 /* Oldest first; rowid breaks ties in insertion order. */
 #define OLDEST_FIRST " ORDER BY created_at, rowid"
 
@@ -340,13 +325,32 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_META_GET] = "SELECT value FROM store_meta WHERE name = ?1",
     [S_META_SET] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_META_CLAIM] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
+                     " ON CONFLICT (name) DO NOTHING",
 };
 
-struct store {
+/* A connection; base comes first, so a struct store * of ours is one of these. */
+struct sqlite_store {
+	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
 	bool writing;                    /* holds write_lock: in store_tx_begin's transaction */
 };
+
+static const struct store_ops sqlite_ops;
+
+/*
+ * Our connection behind a struct store. A store of another backend here is
+ * a bug that would read its memory as ours: stop at once instead.
+ */
+static struct sqlite_store *sq(struct store *s)
+{
+	if (s->ops != &sqlite_ops) {
+		log_error("store: a %s store was passed to the SQLite backend", s->ops->name);
+		abort();
+	}
+	return (struct sqlite_store *)s;
+}
 
 /*
  * One writer at a time within the process. SQLite alone would make the
@@ -356,89 +360,6 @@ struct store {
  * other processes (the offline CLI) are still met by the busy timeout.
  */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-
-struct store_pool {
-	char *path;
-	pthread_key_t key; /* the calling thread's struct store *; no destructor */
-	pthread_mutex_t lock;
-	struct store **all; /* every store opened through the pool, under lock */
-	size_t n, cap;
-};
-
-const char *store_status_name(enum store_status st)
-{
-	switch (st) {
-	case STORE_OK:
-		return "ok";
-	case STORE_NOT_FOUND:
-		return "not found";
-	case STORE_CONFLICT:
-		return "conflict";
-	case STORE_LAST_ADMIN:
-		return "last admin";
-	case STORE_FULL:
-		return "store full";
-	case STORE_BUSY:
-		return "store busy";
-	case STORE_READONLY:
-		return "store read-only";
-	case STORE_ERROR:
-		break;
-	}
-	return "store error";
-}
-
-const char *user_group_name(enum user_group g)
-{
-	switch (g) {
-	case GROUP_ADMIN:
-		return "admin";
-	case GROUP_MEMBER:
-		return "member";
-	case GROUP_AUDITOR:
-		return "auditor";
-	}
-	return "unknown";
-}
-
-const char *db_action_name(enum db_action a)
-{
-	switch (a) {
-	case DB_ACTION_READ:
-		return "read";
-	case DB_ACTION_WRITE:
-		return "write";
-	}
-	return "unknown";
-}
-
-int db_action_parse(const char *name, enum db_action *out)
-{
-	if (name == NULL)
-		return -1;
-	if (strcmp(name, "read") == 0)
-		*out = DB_ACTION_READ;
-	else if (strcmp(name, "write") == 0)
-		*out = DB_ACTION_WRITE;
-	else
-		return -1;
-	return 0;
-}
-
-int user_group_parse(const char *name, enum user_group *out)
-{
-	static const enum user_group groups[] = {GROUP_ADMIN, GROUP_MEMBER, GROUP_AUDITOR};
-
-	if (name == NULL)
-		return -1;
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-		if (strcmp(name, user_group_name(groups[i])) == 0) {
-			*out = groups[i];
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* ---- result codes, statements, bindings ---- */
 
@@ -455,19 +376,19 @@ static enum store_status sql_status(struct store *s, int rc, const char *what)
 			return STORE_CONFLICT;
 		break;
 	case SQLITE_FULL:
-		log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+		log_error("store: %s: %s", what, sqlite3_errmsg(sq(s)->db));
 		return STORE_FULL;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		log_warn("store: %s: %s", what, sqlite3_errmsg(s->db));
+		log_warn("store: %s: %s", what, sqlite3_errmsg(sq(s)->db));
 		return STORE_BUSY;
 	case SQLITE_READONLY:
-		log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+		log_error("store: %s: %s", what, sqlite3_errmsg(sq(s)->db));
 		return STORE_READONLY;
 	default:
 		break;
 	}
-	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(s->db), rc);
+	log_error("store: %s: %s (code %d)", what, sqlite3_errmsg(sq(s)->db), rc);
 	return STORE_ERROR;
 }
 
@@ -512,17 +433,17 @@ static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id, enum store_statu
 {
 	int rc;
 
-	if (s->stmts[id] != NULL)
-		return s->stmts[id];
-	rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-	                        NULL);
+	if (sq(s)->stmts[id] != NULL)
+		return sq(s)->stmts[id];
+	rc = sqlite3_prepare_v3(sq(s)->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+	                        &sq(s)->stmts[id], NULL);
 	if (rc != SQLITE_OK) {
 		*st = sql_fail(s, rc, stmt_sql[id]);
-		sqlite3_finalize(s->stmts[id]);
-		s->stmts[id] = NULL;
+		sqlite3_finalize(sq(s)->stmts[id]);
+		sq(s)->stmts[id] = NULL;
 		return NULL;
 	}
-	return s->stmts[id];
+	return sq(s)->stmts[id];
 }
 
 /*
@@ -639,170 +560,63 @@ static enum store_status exec_stmt(struct store *s, enum stmt_id id)
 
 typedef enum store_status (*row_reader)(sqlite3_stmt *q, void *out);
 
+static bool source_text(void *row, int col, char *dst, size_t size)
+{
+	return col_text(row, col, dst, size);
+}
+
+static int64_t source_int(void *row, int col)
+{
+	return col_int(row, col);
+}
+
+/* A row of q through the shared decoder (store_backend.h). */
+static enum store_status read_shape(const struct store_row_shape *shape, sqlite3_stmt *q, void *out)
+{
+	struct store_row_source src = {q, source_text, source_int};
+
+	return store_row_read(shape, &src, out);
+}
+
 static enum store_status read_account(sqlite3_stmt *q, void *out)
 {
-	struct store_account *a = out;
-
-	memset(a, 0, sizeof(*a));
-	if (!col_text(q, 0, a->id, sizeof(a->id)))
-		return bad_row("accounts", "id");
-	if (!col_text(q, 1, a->name, sizeof(a->name)))
-		return bad_row("accounts", "name");
-	a->created_at = col_int(q, 2);
-	return STORE_OK;
+	return read_shape(&store_account_row, q, out);
 }
 
 static enum store_status read_cluster(sqlite3_stmt *q, void *out)
 {
-	struct store_cluster *c = out;
-
-	memset(c, 0, sizeof(*c));
-	if (!col_text(q, 0, c->id, sizeof(c->id)))
-		return bad_row("clusters", "id");
-	if (!col_text(q, 1, c->account_id, sizeof(c->account_id)))
-		return bad_row("clusters", "account_id");
-	if (!col_text(q, 2, c->name, sizeof(c->name)))
-		return bad_row("clusters", "name");
-	if (!col_text(q, 3, c->url, sizeof(c->url)))
-		return bad_row("clusters", "url");
-	c->created_at = col_int(q, 4);
-	return STORE_OK;
+	return read_shape(&store_cluster_row, q, out);
 }
 
 static enum store_status read_user(sqlite3_stmt *q, void *out)
 {
-	struct store_user *u = out;
-	char grp[16];
-
-	memset(u, 0, sizeof(*u));
-	if (!col_text(q, 0, u->id, sizeof(u->id)))
-		return bad_row("users", "id");
-	if (!col_text(q, 1, u->account_id, sizeof(u->account_id)))
-		return bad_row("users", "account_id");
-	if (!col_text(q, 2, u->email, sizeof(u->email)))
-		return bad_row("users", "email");
-	if (!col_text(q, 3, u->first_name, sizeof(u->first_name)))
-		return bad_row("users", "first_name");
-	if (!col_text(q, 4, u->last_name, sizeof(u->last_name)))
-		return bad_row("users", "last_name");
-	if (!col_text(q, 5, grp, sizeof(grp)) || user_group_parse(grp, &u->group) != 0)
-		return bad_row("users", "grp");
-	if (!col_text(q, 6, u->idp_subject, sizeof(u->idp_subject)))
-		return bad_row("users", "idp_subject");
-	u->created_at = col_int(q, 7);
-	return STORE_OK;
+	return read_shape(&store_user_row, q, out);
 }
 
 static enum store_status read_token(sqlite3_stmt *q, void *out)
 {
-	struct store_mgmt_token *t = out;
-
-	memset(t, 0, sizeof(*t));
-	if (!col_text(q, 0, t->id, sizeof(t->id)))
-		return bad_row("management_tokens", "id");
-	if (!col_text(q, 1, t->account_id, sizeof(t->account_id)))
-		return bad_row("management_tokens", "account_id");
-	if (!col_text(q, 2, t->description, sizeof(t->description)))
-		return bad_row("management_tokens", "description");
-	if (!col_text(q, 3, t->prefix, sizeof(t->prefix)))
-		return bad_row("management_tokens", "prefix");
-	t->created_at = col_int(q, 4);
-	if (!col_text(q, 5, t->created_by, sizeof(t->created_by)))
-		return bad_row("management_tokens", "created_by");
-	t->expires_at = col_int(q, 6);
-	t->revoked_at = col_int(q, 7);
-	if (!col_text(q, 8, t->revoked_by, sizeof(t->revoked_by)))
-		return bad_row("management_tokens", "revoked_by");
-	t->last_used_at = col_int(q, 9);
-	return STORE_OK;
+	return read_shape(&store_mgmt_token_row, q, out);
 }
 
 static enum store_status read_database(sqlite3_stmt *q, void *out)
 {
-	struct store_database *d = out;
-
-	memset(d, 0, sizeof(*d));
-	d->id = col_int(q, 0);
-	if (!col_text(q, 1, d->account_id, sizeof(d->account_id)))
-		return bad_row("databases", "account_id");
-	if (!col_text(q, 2, d->cluster_id, sizeof(d->cluster_id)))
-		return bad_row("databases", "cluster_id");
-	if (!col_text(q, 3, d->name, sizeof(d->name)))
-		return bad_row("databases", "name");
-	d->max_tables = col_int(q, 4);
-	d->max_columns_per_table = col_int(q, 5);
-	d->retention_period = col_int(q, 6);
-	if (!col_text(q, 7, d->partition_template, sizeof(d->partition_template)))
-		return bad_row("databases", "partition_template");
-	d->created_at = col_int(q, 8);
-	d->deleted_at = col_int(q, 9);
-	return STORE_OK;
+	return read_shape(&store_database_row, q, out);
 }
 
 static enum store_status read_table(sqlite3_stmt *q, void *out)
 {
-	struct store_table *t = out;
-
-	memset(t, 0, sizeof(*t));
-	t->id = col_int(q, 0);
-	t->database_id = col_int(q, 1);
-	if (!col_text(q, 2, t->name, sizeof(t->name)))
-		return bad_row("database_tables", "name");
-	if (!col_text(q, 3, t->partition_template, sizeof(t->partition_template)))
-		return bad_row("database_tables", "partition_template");
-	t->created_at = col_int(q, 4);
-	t->deleted_at = col_int(q, 5);
-	return STORE_OK;
+	return read_shape(&store_table_row, q, out);
 }
 
 /* The token's own columns; its permissions are read by load_permissions. */
 static enum store_status read_db_token(sqlite3_stmt *q, void *out)
 {
-	struct store_db_token *t = out;
-
-	memset(t, 0, sizeof(*t));
-	if (!col_text(q, 0, t->id, sizeof(t->id)))
-		return bad_row("database_tokens", "id");
-	if (!col_text(q, 1, t->account_id, sizeof(t->account_id)))
-		return bad_row("database_tokens", "account_id");
-	if (!col_text(q, 2, t->cluster_id, sizeof(t->cluster_id)))
-		return bad_row("database_tokens", "cluster_id");
-	if (!col_text(q, 3, t->description, sizeof(t->description)))
-		return bad_row("database_tokens", "description");
-	t->created_at = col_int(q, 4);
-	if (!col_text(q, 5, t->created_by, sizeof(t->created_by)))
-		return bad_row("database_tokens", "created_by");
-	t->expires_at = col_int(q, 6);
-	t->revoked_at = col_int(q, 7);
-	return STORE_OK;
+	return read_shape(&store_db_token_row, q, out);
 }
 
 static enum store_status read_invite(sqlite3_stmt *q, void *out)
 {
-	struct store_invite *i = out;
-	char grp[16];
-
-	memset(i, 0, sizeof(*i));
-	if (!col_text(q, 0, i->id, sizeof(i->id)))
-		return bad_row("invites", "id");
-	if (!col_text(q, 1, i->account_id, sizeof(i->account_id)))
-		return bad_row("invites", "account_id");
-	if (!col_text(q, 2, i->email, sizeof(i->email)))
-		return bad_row("invites", "email");
-	if (!col_text(q, 3, grp, sizeof(grp)) || user_group_parse(grp, &i->group) != 0)
-		return bad_row("invites", "grp");
-	i->invited_at = col_int(q, 4);
-	if (!col_text(q, 5, i->invited_by, sizeof(i->invited_by)))
-		return bad_row("invites", "invited_by");
-	i->expires_at = col_int(q, 6);
-	i->accepted_at = col_int(q, 7);
-	if (!col_text(q, 8, i->accepted_user_id, sizeof(i->accepted_user_id)))
-		return bad_row("invites", "accepted_user_id");
-	i->revoked_at = col_int(q, 9);
-	if (!col_text(q, 10, i->revoked_by, sizeof(i->revoked_by)))
-		return bad_row("invites", "revoked_by");
-	i->replaced_at = col_int(q, 11);
-	return STORE_OK;
+	return read_shape(&store_invite_row, q, out);
 }
 
 /* Room for any one row, so that fetch_one needs no allocation. */
@@ -904,7 +718,7 @@ out:
 static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *changes)
 {
 	enum store_status st = STORE_OK;
-	bool own = sqlite3_get_autocommit(s->db) && !s->writing;
+	bool own = sqlite3_get_autocommit(sq(s)->db) && !sq(s)->writing;
 	int rc;
 
 	if (own)
@@ -915,7 +729,7 @@ static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *chang
 
 	if (rc == SQLITE_DONE) {
 		if (changes != NULL)
-			*changes = sqlite3_changes(s->db);
+			*changes = sqlite3_changes(sq(s)->db);
 	} else {
 		st = sql_fail(s, rc, sqlite3_sql(q));
 	}
@@ -936,35 +750,35 @@ static enum store_status bind_failed(struct store *s, sqlite3_stmt *q, int rc)
 
 static void write_unlock(struct store *s)
 {
-	if (s->writing) {
-		s->writing = false;
+	if (sq(s)->writing) {
+		sq(s)->writing = false;
 		pthread_mutex_unlock(&write_lock);
 	}
 }
 
-void store_tx_rollback(struct store *s)
+static void sqlite_tx_rollback(struct store *s)
 {
 	if (s == NULL)
 		return;
 	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
-	if (!sqlite3_get_autocommit(s->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
+	if (!sqlite3_get_autocommit(sq(s)->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: rollback failed");
 	write_unlock(s);
 }
 
-enum store_status store_tx_begin(struct store *s)
+static enum store_status sqlite_tx_begin(struct store *s)
 {
 	enum store_status st;
 
 	pthread_mutex_lock(&write_lock);
-	s->writing = true;
+	sq(s)->writing = true;
 	st = exec_stmt(s, S_BEGIN);
 	if (st != STORE_OK)
 		write_unlock(s);
 	return st;
 }
 
-enum store_status store_tx_commit(struct store *s)
+static enum store_status sqlite_tx_commit(struct store *s)
 {
 	enum store_status st = exec_stmt(s, S_COMMIT);
 
@@ -974,24 +788,24 @@ enum store_status store_tx_commit(struct store *s)
 	return st;
 }
 
-enum store_status store_read_begin(struct store *s, bool *began)
+static enum store_status sqlite_read_begin(struct store *s, bool *began)
 {
 	enum store_status st;
 
 	*began = false;
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(sq(s)->db))
 		return STORE_OK;
 	st = exec_stmt(s, S_BEGIN_READ);
 	*began = st == STORE_OK;
 	return st;
 }
 
-void store_read_end(struct store *s, bool began)
+static void sqlite_read_end(struct store *s, bool began)
 {
-	if (!began || sqlite3_get_autocommit(s->db))
+	if (!began || sqlite3_get_autocommit(sq(s)->db))
 		return;
 	/* Nothing was written: ending the snapshot cannot lose anything. */
-	if (exec_stmt(s, S_COMMIT) != STORE_OK && !sqlite3_get_autocommit(s->db) &&
+	if (exec_stmt(s, S_COMMIT) != STORE_OK && !sqlite3_get_autocommit(sq(s)->db) &&
 	    exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: cannot end a read snapshot");
 }
@@ -1006,7 +820,7 @@ static enum store_status tx_enter(struct store *s, bool *began)
 	enum store_status st;
 
 	*began = false;
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(sq(s)->db))
 		return STORE_OK;
 	st = store_tx_begin(s);
 	if (st == STORE_OK)
@@ -1025,12 +839,12 @@ static enum store_status tx_leave(struct store *s, bool began, enum store_status
 	return st;
 }
 
-enum store_status store_tx_enter(struct store *s, bool *began)
+static enum store_status sqlite_tx_enter(struct store *s, bool *began)
 {
 	return tx_enter(s, began);
 }
 
-enum store_status store_tx_leave(struct store *s, bool began, enum store_status st)
+static enum store_status sqlite_tx_leave(struct store *s, bool began, enum store_status st)
 {
 	return tx_leave(s, began, st);
 }
@@ -1054,7 +868,7 @@ static int read_user_version(struct store *s, int *version)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int store_schema_version(struct store *s)
+static int sqlite_schema_version(struct store *s)
 {
 	int version;
 
@@ -1069,17 +883,17 @@ int store_schema_version(struct store *s)
 static int pragma(struct store *s, const char *sql, const char *expect, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	int rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
 	int ret = -1;
 
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(sq(s)->db));
 		ret = rc;
 		goto out;
 	}
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(sq(s)->db));
 		ret = rc;
 		goto out;
 	}
@@ -1133,7 +947,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 
 	if (store_tx_begin(s) != STORE_OK) {
 		snprintf(err, errlen, "migration %s: cannot begin: %s", m->name,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		return -1;
 	}
 	if (read_user_version(s, &version) != 0) {
@@ -1144,7 +958,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 		store_tx_rollback(s);
 		return 0;
 	}
-	rc = sqlite3_exec(s->db, m->sql, NULL, NULL, &msg);
+	rc = sqlite3_exec(sq(s)->db, m->sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "migration %s failed: %s", m->name,
 		         msg ? msg : sqlite3_errstr(rc));
@@ -1153,7 +967,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 	}
 	/* PRAGMA takes no parameters; the version is our own integer. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
-	rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	rc = sqlite3_exec(sq(s)->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "migration %s: cannot record the version: %s", m->name,
 		         msg ? msg : sqlite3_errstr(rc));
@@ -1162,7 +976,7 @@ static int apply_migration(struct store *s, const struct schema_migration *m, ch
 	}
 	if (store_tx_commit(s) != STORE_OK) {
 		snprintf(err, errlen, "migration %s: cannot commit: %s", m->name,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		return -1;
 	}
 	log_info("store: applied migration %s", m->name);
@@ -1187,7 +1001,7 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 	}
 	if (read_user_version(s, &version) != 0) {
 		snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		return -1;
 	}
 	for (size_t i = 0; i < schema_migration_count; i++) {
@@ -1200,7 +1014,7 @@ static int migrate(struct store *s, const char *path, char *err, size_t errlen)
 		/* Another process may have gone further meanwhile. */
 		if (read_user_version(s, &version) != 0) {
 			snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
-			         sqlite3_errmsg(s->db));
+			         sqlite3_errmsg(sq(s)->db));
 			return -1;
 		}
 	}
@@ -1243,20 +1057,23 @@ static void configure_sqlite(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-int store_open(const char *path, struct store **out, char *err, size_t errlen)
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	bool memory = is_memory_path(path);
+	struct sqlite_store *conn;
 	struct store *s;
 	int fd, rc;
 
 	*out = NULL;
 	pthread_once(&once, configure_sqlite);
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	conn->base.ops = &sqlite_ops;
+	s = &conn->base;
 	/*
 	 * Create the file ourselves so that it is 0600 whatever the umask;
 	 * SQLite gives its -wal and -shm files the database file's mode.
@@ -1270,21 +1087,21 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		close(fd);
 	}
 
-	rc = sqlite3_open_v2(path, &s->db,
+	rc = sqlite3_open_v2(path, &sq(s)->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	                         (memory ? SQLITE_OPEN_URI : 0),
 	                     NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
-		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		         sq(s)->db ? sqlite3_errmsg(sq(s)->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	/* So that a UNIQUE violation can be told from a foreign-key one. */
-	sqlite3_extended_result_codes(s->db, 1);
-	rc = sqlite3_busy_handler(s->db, busy_wait, NULL);
+	sqlite3_extended_result_codes(sq(s)->db, 1);
+	rc = sqlite3_busy_handler(sq(s)->db, busy_wait, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot set the busy handler: %s", path,
-		         sqlite3_errmsg(s->db));
+		         sqlite3_errmsg(sq(s)->db));
 		goto fail;
 	}
 	/*
@@ -1310,103 +1127,23 @@ fail:
 	return -1;
 }
 
-void store_close(struct store *s)
+/* The file is held open by this process: nothing to reach. */
+static enum store_status sqlite_ping(struct store *s)
+{
+	return STORE_OK;
+}
+
+static void sqlite_close(struct store *s)
 {
 	if (s == NULL)
 		return;
 	write_unlock(s); /* a transaction left open is rolled back by sqlite3_close */
 	for (size_t i = 0; i < STMT_COUNT; i++)
-		sqlite3_finalize(s->stmts[i]);
+		sqlite3_finalize(sq(s)->stmts[i]);
 	/* Every statement is finalized, so close cannot be left busy. */
-	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
-		log_error("store: close: %s", sqlite3_errmsg(s->db));
-	free(s);
-}
-
-/* ---- pool ---- */
-
-int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
-{
-	struct store_pool *p;
-	int rc;
-
-	*out = NULL;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail_alloc;
-	}
-	/* No destructor: store_pool_free closes every store, whatever thread opened it. */
-	rc = pthread_key_create(&p->key, NULL);
-	if (rc != 0) {
-		snprintf(err, errlen, "pthread_key_create: %s", strerror(rc));
-		goto fail_alloc;
-	}
-	rc = pthread_mutex_init(&p->lock, NULL);
-	if (rc != 0) {
-		snprintf(err, errlen, "pthread_mutex_init: %s", strerror(rc));
-		goto fail_key;
-	}
-	*out = p;
-	return 0;
-fail_key:
-	pthread_key_delete(p->key);
-fail_alloc:
-	if (p != NULL)
-		free(p->path);
-	free(p);
-	return -1;
-}
-
-struct store *store_pool_get(struct store_pool *pool)
-{
-	struct store *s = pthread_getspecific(pool->key);
-	char err[512];
-	int rc;
-
-	if (s != NULL)
-		return s;
-	if (store_open(pool->path, &s, err, sizeof(err)) != 0) {
-		log_error("store: %s", err);
-		return NULL;
-	}
-	pthread_mutex_lock(&pool->lock);
-	if (pool->n == pool->cap) {
-		size_t ncap = pool->cap ? pool->cap * 2 : 16;
-		struct store **grown = realloc(pool->all, ncap * sizeof(*grown));
-
-		if (grown == NULL) {
-			log_error("store: out of memory recording a connection");
-			goto fail;
-		}
-		pool->all = grown;
-		pool->cap = ncap;
-	}
-	rc = pthread_setspecific(pool->key, s);
-	if (rc != 0) {
-		log_error("store: pthread_setspecific: %s", strerror(rc));
-		goto fail;
-	}
-	pool->all[pool->n++] = s;
-	pthread_mutex_unlock(&pool->lock);
-	return s;
-fail:
-	pthread_mutex_unlock(&pool->lock);
-	store_close(s);
-	return NULL;
-}
-
-void store_pool_free(struct store_pool *pool)
-{
-	if (pool == NULL)
-		return;
-	for (size_t i = 0; i < pool->n; i++)
-		store_close(pool->all[i]);
-	free(pool->all);
-	pthread_key_delete(pool->key);
-	pthread_mutex_destroy(&pool->lock);
-	free(pool->path);
-	free(pool);
+	if (sq(s)->db != NULL && sqlite3_close(sq(s)->db) != SQLITE_OK)
+		log_error("store: close: %s", sqlite3_errmsg(sq(s)->db));
+	free(sq(s));
 }
 
 /* ---- accounts and clusters ---- */
@@ -1425,7 +1162,8 @@ static enum store_status account_get(struct store *s, const char *id, struct sto
 	return fetch_one(s, q, read_account, out, sizeof(*out));
 }
 
-enum store_status store_account_get(struct store *s, const char *id, struct store_account *out)
+static enum store_status sqlite_account_get(struct store *s, const char *id,
+                                            struct store_account *out)
 {
 	return account_get(s, id, out);
 }
@@ -1446,7 +1184,7 @@ static enum store_status account_insert(struct store *s, const struct store_acco
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_account_ensure(struct store *s, const struct store_account *a)
+static enum store_status sqlite_account_ensure(struct store *s, const struct store_account *a)
 {
 	struct store_account existing;
 	enum store_status st;
@@ -1481,7 +1219,7 @@ static enum store_status cluster_insert(struct store *s, const struct store_clus
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_cluster_ensure(struct store *s, const struct store_cluster *c)
+static enum store_status sqlite_cluster_ensure(struct store *s, const struct store_cluster *c)
 {
 	struct store_cluster existing;
 	enum store_status st;
@@ -1514,8 +1252,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_cluster_get(struct store *s, const char *account_id, const char *id,
-                                    struct store_cluster *out)
+static enum store_status sqlite_cluster_get(struct store *s, const char *account_id, const char *id,
+                                            struct store_cluster *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_GET, &st);
@@ -1530,8 +1268,8 @@ enum store_status store_cluster_get(struct store *s, const char *account_id, con
 	return fetch_one(s, q, read_cluster, out, sizeof(*out));
 }
 
-enum store_status store_cluster_list(struct store *s, const char *account_id,
-                                     struct store_cluster **out, size_t *n)
+static enum store_status sqlite_cluster_list(struct store *s, const char *account_id,
+                                             struct store_cluster **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_CLUSTER_LIST, &st);
@@ -1578,7 +1316,7 @@ static void bind_user_fields(sqlite3_stmt *q, const struct store_user *u, int *r
 	bind_opt_text(q, 7, u->idp_subject, rc);
 }
 
-enum store_status store_user_insert(struct store *s, const struct store_user *u)
+static enum store_status sqlite_user_insert(struct store *s, const struct store_user *u)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_INSERT, &st);
@@ -1595,33 +1333,32 @@ enum store_status store_user_insert(struct store *s, const struct store_user *u)
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
-                                 struct store_user *out)
+static enum store_status sqlite_user_get(struct store *s, const char *account_id, const char *id,
+                                         struct store_user *out)
 {
 	return user_lookup(s, S_USER_GET, account_id, id, out);
 }
 
-enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
-                                      struct store_user *out)
+static enum store_status sqlite_user_by_email(struct store *s, const char *account_id,
+                                              const char *email, struct store_user *out)
 {
 	return user_lookup(s, S_USER_BY_EMAIL, account_id, email, out);
 }
 
-enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
-                                     const char *email, struct store_user *out)
+static enum store_status sqlite_user_by_subject(struct store *s, const char *account_id,
+                                                const char *sub, struct store_user *out)
 {
-	enum store_status st = STORE_NOT_FOUND;
-
-	/* An empty subject is stored as NULL and so can match nobody. */
-	if (sub != NULL && sub[0] != '\0')
-		st = user_lookup(s, S_USER_BY_SUBJECT, account_id, sub, out);
-	if (st == STORE_NOT_FOUND && email != NULL && email[0] != '\0')
-		st = user_lookup(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, email, out);
-	return st;
+	return user_lookup(s, S_USER_BY_SUBJECT, account_id, sub, out);
 }
 
-enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
-                                  size_t *n)
+static enum store_status sqlite_user_by_email_unlinked(struct store *s, const char *account_id,
+                                                       const char *email, struct store_user *out)
+{
+	return user_lookup(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, email, out);
+}
+
+static enum store_status sqlite_user_list(struct store *s, const char *account_id,
+                                          struct store_user **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_LIST, &st);
@@ -1639,8 +1376,8 @@ enum store_status store_user_list(struct store *s, const char *account_id, struc
 	return st;
 }
 
-enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
-                                       size_t *n)
+static enum store_status sqlite_users_by_email(struct store *s, const char *email,
+                                               struct store_user **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_BY_EMAIL_ANY, &st);
@@ -1658,7 +1395,7 @@ enum store_status store_users_by_email(struct store *s, const char *email, struc
 	return st;
 }
 
-enum store_status store_admin_count(struct store *s, const char *account_id, long *count)
+static enum store_status sqlite_admin_count(struct store *s, const char *account_id, long *count)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_ADMIN_COUNT, &st);
@@ -1717,7 +1454,7 @@ static enum store_status check_last_admin(struct store *s, const char *account_i
 	return st;
 }
 
-enum store_status store_user_update(struct store *s, const struct store_user *u)
+static enum store_status sqlite_user_update(struct store *s, const struct store_user *u)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1747,7 +1484,7 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_user_delete(struct store *s, const char *account_id, const char *id)
+static enum store_status sqlite_user_delete(struct store *s, const char *account_id, const char *id)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1778,8 +1515,8 @@ out:
 
 /* ---- management tokens ---- */
 
-enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
-                                          const unsigned char hash[TOKEN_HASH_LEN])
+static enum store_status sqlite_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
+                                                  const unsigned char hash[TOKEN_HASH_LEN])
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_INSERT, &st);
@@ -1804,8 +1541,8 @@ enum store_status store_mgmt_token_insert(struct store *s, const struct store_mg
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_mgmt_token_get(struct store *s, const char *account_id, const char *id,
-                                       struct store_mgmt_token *out)
+static enum store_status sqlite_mgmt_token_get(struct store *s, const char *account_id,
+                                               const char *id, struct store_mgmt_token *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_GET, &st);
@@ -1820,9 +1557,9 @@ enum store_status store_mgmt_token_get(struct store *s, const char *account_id, 
 	return fetch_one(s, q, read_token, out, sizeof(*out));
 }
 
-enum store_status store_mgmt_token_by_hash(struct store *s,
-                                           const unsigned char hash[TOKEN_HASH_LEN],
-                                           struct store_mgmt_token *out)
+static enum store_status sqlite_mgmt_token_by_hash(struct store *s,
+                                                   const unsigned char hash[TOKEN_HASH_LEN],
+                                                   struct store_mgmt_token *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_BY_HASH, &st);
@@ -1859,9 +1596,9 @@ enum store_status store_mgmt_token_by_hash(struct store *s,
 	return st;
 }
 
-enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
-                                        enum token_status_filter filter, int64_t now,
-                                        struct store_mgmt_token **out, size_t *n)
+static enum store_status sqlite_mgmt_token_list(struct store *s, const char *account_id,
+                                                enum token_status_filter filter, int64_t now,
+                                                struct store_mgmt_token **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	enum stmt_id id;
@@ -1900,9 +1637,10 @@ enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
 	return st;
 }
 
-enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,
-                                          int64_t now, const char *revoked_by,
-                                          struct store_mgmt_token *out)
+static enum store_status sqlite_mgmt_token_revoke(struct store *s, const char *account_id,
+                                                  const char *id, int64_t now,
+                                                  const char *revoked_by,
+                                                  struct store_mgmt_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -1931,8 +1669,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
-                                         int64_t min_interval_ms)
+static enum store_status sqlite_mgmt_token_touch(struct store *s, const char *id, int64_t now,
+                                                 int64_t min_interval_ms)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_TOUCH, &st);
@@ -1957,7 +1695,7 @@ static enum store_status tx_enter_read(struct store *s, bool *began)
 	enum store_status st;
 
 	*began = false;
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(sq(s)->db))
 		return STORE_OK;
 	st = exec_stmt(s, S_BEGIN_READ);
 	if (st == STORE_OK)
@@ -1991,7 +1729,7 @@ static sqlite3_stmt *bind_db_key(struct store *s, enum stmt_id id, const char *a
 	return q;
 }
 
-enum store_status store_database_insert(struct store *s, struct store_database *d)
+static enum store_status sqlite_database_insert(struct store *s, struct store_database *d)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_DB_INSERT, &st);
@@ -2012,15 +1750,15 @@ enum store_status store_database_insert(struct store *s, struct store_database *
 	st = run_change(s, q, NULL);
 	/* Our own connection's last insert: no other statement ran in between. */
 	if (st == STORE_OK) {
-		d->id = sqlite3_last_insert_rowid(s->db);
+		d->id = sqlite3_last_insert_rowid(sq(s)->db);
 		d->deleted_at = 0;
 	}
 	return st;
 }
 
-enum store_status store_database_get(struct store *s, const char *account_id,
-                                     const char *cluster_id, const char *name,
-                                     struct store_database *out)
+static enum store_status sqlite_database_get(struct store *s, const char *account_id,
+                                             const char *cluster_id, const char *name,
+                                             struct store_database *out)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -2034,9 +1772,9 @@ enum store_status store_database_get(struct store *s, const char *account_id,
 	return fetch_one(s, q, read_database, out, sizeof(*out));
 }
 
-enum store_status store_database_get_id(struct store *s, const char *account_id,
-                                        const char *cluster_id, int64_t id,
-                                        struct store_database *out)
+static enum store_status sqlite_database_get_id(struct store *s, const char *account_id,
+                                                const char *cluster_id, int64_t id,
+                                                struct store_database *out)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -2050,9 +1788,9 @@ enum store_status store_database_get_id(struct store *s, const char *account_id,
 	return fetch_one(s, q, read_database, out, sizeof(*out));
 }
 
-enum store_status store_database_list(struct store *s, const char *account_id,
-                                      const char *cluster_id, bool deleted,
-                                      struct store_database **out, size_t *n)
+static enum store_status sqlite_database_list(struct store *s, const char *account_id,
+                                              const char *cluster_id, bool deleted,
+                                              struct store_database **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -2070,7 +1808,7 @@ enum store_status store_database_list(struct store *s, const char *account_id,
 	return st;
 }
 
-enum store_status store_database_update(struct store *s, const struct store_database *d)
+static enum store_status sqlite_database_update(struct store *s, const struct store_database *d)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -2087,8 +1825,9 @@ enum store_status store_database_update(struct store *s, const struct store_data
 	return change_one(s, q);
 }
 
-enum store_status store_database_delete(struct store *s, const char *account_id,
-                                        const char *cluster_id, const char *name, int64_t now)
+static enum store_status sqlite_database_delete(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *name,
+                                                int64_t now)
 {
 	enum store_status st = STORE_OK;
 	int rc = SQLITE_OK;
@@ -2103,9 +1842,9 @@ enum store_status store_database_delete(struct store *s, const char *account_id,
 	return change_one(s, q);
 }
 
-enum store_status store_database_rename(struct store *s, const char *account_id,
-                                        const char *cluster_id, const char *name,
-                                        const char *new_name, struct store_database *out)
+static enum store_status sqlite_database_rename(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *name,
+                                                const char *new_name, struct store_database *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2131,9 +1870,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_database_undelete(struct store *s, const char *account_id,
-                                          const char *cluster_id, int64_t id,
-                                          struct store_database *out)
+static enum store_status sqlite_database_undelete(struct store *s, const char *account_id,
+                                                  const char *cluster_id, int64_t id,
+                                                  struct store_database *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2161,7 +1900,7 @@ out:
 
 /* ---- tables ---- */
 
-enum store_status store_table_insert(struct store *s, struct store_table *t)
+static enum store_status sqlite_table_insert(struct store *s, struct store_table *t)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_INSERT, &st);
@@ -2177,15 +1916,15 @@ enum store_status store_table_insert(struct store *s, struct store_table *t)
 		return bind_failed(s, q, rc);
 	st = run_change(s, q, NULL);
 	if (st == STORE_OK) {
-		t->id = sqlite3_last_insert_rowid(s->db);
+		t->id = sqlite3_last_insert_rowid(sq(s)->db);
 		t->deleted_at = 0;
 	}
 	return st;
 }
 
 /* The table statements that take (database_id, name) and yield one row. */
-enum store_status store_table_get(struct store *s, int64_t database_id, const char *name,
-                                  struct store_table *out)
+static enum store_status sqlite_table_get(struct store *s, int64_t database_id, const char *name,
+                                          struct store_table *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_GET, &st);
@@ -2200,8 +1939,8 @@ enum store_status store_table_get(struct store *s, int64_t database_id, const ch
 	return fetch_one(s, q, read_table, out, sizeof(*out));
 }
 
-enum store_status store_table_get_id(struct store *s, int64_t database_id, int64_t id,
-                                     struct store_table *out)
+static enum store_status sqlite_table_get_id(struct store *s, int64_t database_id, int64_t id,
+                                             struct store_table *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_GET_ID, &st);
@@ -2216,8 +1955,8 @@ enum store_status store_table_get_id(struct store *s, int64_t database_id, int64
 	return fetch_one(s, q, read_table, out, sizeof(*out));
 }
 
-enum store_status store_table_list(struct store *s, int64_t database_id, bool deleted,
-                                   struct store_table **out, size_t *n)
+static enum store_status sqlite_table_list(struct store *s, int64_t database_id, bool deleted,
+                                           struct store_table **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, deleted ? S_TABLE_LIST_DELETED : S_TABLE_LIST_LIVE, &st);
@@ -2235,8 +1974,8 @@ enum store_status store_table_list(struct store *s, int64_t database_id, bool de
 	return st;
 }
 
-enum store_status store_table_delete(struct store *s, int64_t database_id, const char *name,
-                                     int64_t now)
+static enum store_status sqlite_table_delete(struct store *s, int64_t database_id, const char *name,
+                                             int64_t now)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TABLE_DELETE, &st);
@@ -2252,8 +1991,8 @@ enum store_status store_table_delete(struct store *s, int64_t database_id, const
 	return change_one(s, q);
 }
 
-enum store_status store_table_rename(struct store *s, int64_t database_id, const char *name,
-                                     const char *new_name, struct store_table *out)
+static enum store_status sqlite_table_rename(struct store *s, int64_t database_id, const char *name,
+                                             const char *new_name, struct store_table *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2280,8 +2019,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
-                                       struct store_table *out)
+static enum store_status sqlite_table_undelete(struct store *s, int64_t database_id, int64_t id,
+                                               struct store_table *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2376,16 +2115,14 @@ static enum store_status write_permissions(struct store *s, const struct store_d
 	return st;
 }
 
-enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,
-                                        const unsigned char hash[TOKEN_HASH_LEN])
+static enum store_status sqlite_db_token_insert(struct store *s, const struct store_db_token *t,
+                                                const unsigned char hash[TOKEN_HASH_LEN])
 {
 	enum store_status st;
 	sqlite3_stmt *q;
 	bool began;
 	int rc = SQLITE_OK;
 
-	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
-		return STORE_ERROR;
 	st = tx_enter(s, &began);
 	if (st != STORE_OK)
 		return st;
@@ -2424,9 +2161,9 @@ static enum store_status fetch_db_token(struct store *s, sqlite3_stmt *q,
 	return st;
 }
 
-enum store_status store_db_token_get(struct store *s, const char *account_id,
-                                     const char *cluster_id, const char *id,
-                                     struct store_db_token *out)
+static enum store_status sqlite_db_token_get(struct store *s, const char *account_id,
+                                             const char *cluster_id, const char *id,
+                                             struct store_db_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2449,8 +2186,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
-                                         struct store_db_token *out)
+static enum store_status sqlite_db_token_by_hash(struct store *s,
+                                                 const unsigned char hash[TOKEN_HASH_LEN],
+                                                 struct store_db_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2490,9 +2228,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_token_list(struct store *s, const char *account_id,
-                                      const char *cluster_id, bool include_revoked,
-                                      struct store_db_token **out, size_t *n)
+static enum store_status sqlite_db_token_list(struct store *s, const char *account_id,
+                                              const char *cluster_id, bool include_revoked,
+                                              struct store_db_token **out, size_t *n)
 {
 	struct store_db_token *rows = NULL;
 	enum store_status st;
@@ -2529,15 +2267,13 @@ out:
 	return STORE_OK;
 }
 
-enum store_status store_db_token_update(struct store *s, const struct store_db_token *t)
+static enum store_status sqlite_db_token_update(struct store *s, const struct store_db_token *t)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
 	bool began;
 	int rc = SQLITE_OK;
 
-	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
-		return STORE_ERROR;
 	st = tx_enter(s, &began);
 	if (st != STORE_OK)
 		return st;
@@ -2557,9 +2293,9 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_token_revoke(struct store *s, const char *account_id,
-                                        const char *cluster_id, const char *id, int64_t now,
-                                        struct store_db_token *out)
+static enum store_status sqlite_db_token_revoke(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *id, int64_t now,
+                                                struct store_db_token *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2586,9 +2322,10 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_db_authorize(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
-                                     enum db_action action, const char *database,
-                                     struct store_db_grant *out)
+static enum store_status sqlite_db_authorize(struct store *s,
+                                             const unsigned char hash[TOKEN_HASH_LEN],
+                                             enum db_action action, const char *database,
+                                             struct store_db_grant *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_DB_AUTHORIZE, &st);
@@ -2630,7 +2367,7 @@ enum store_status store_db_authorize(struct store *s, const unsigned char hash[T
 	return st;
 }
 
-enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
+static enum store_status sqlite_db_authorize_plan(struct store *s, bool *indexed)
 {
 	sqlite3_stmt *q = NULL;
 	char *sql;
@@ -2641,7 +2378,7 @@ enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
 	sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", stmt_sql[S_DB_AUTHORIZE]);
 	if (sql == NULL)
 		return STORE_ERROR;
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK)
 		return sql_fail(s, rc, "EXPLAIN QUERY PLAN of the data-plane check");
@@ -2736,8 +2473,8 @@ static enum store_status invite_row_insert(struct store *s, const struct store_i
 	return run_change(s, q, NULL);
 }
 
-enum store_status store_invite_insert(struct store *s, const struct store_invite *i, int64_t now,
-                                      enum invite_conflict *why)
+static enum store_status sqlite_invite_insert(struct store *s, const struct store_invite *i,
+                                              int64_t now, enum invite_conflict *why)
 {
 	struct store_invite pending;
 	struct store_user user;
@@ -2770,20 +2507,20 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_invite_get(struct store *s, const char *account_id, const char *id,
-                                   struct store_invite *out)
+static enum store_status sqlite_invite_get(struct store *s, const char *account_id, const char *id,
+                                           struct store_invite *out)
 {
 	return invite_lookup(s, S_INVITE_GET, account_id, id, out);
 }
 
-enum store_status store_invite_by_email(struct store *s, const char *account_id, const char *email,
-                                        struct store_invite *out)
+static enum store_status sqlite_invite_by_email(struct store *s, const char *account_id,
+                                                const char *email, struct store_invite *out)
 {
 	return invite_lookup(s, S_INVITE_BY_EMAIL, account_id, email, out);
 }
 
-enum store_status store_invite_list(struct store *s, const char *account_id,
-                                    struct store_invite **out, size_t *n)
+static enum store_status sqlite_invite_list(struct store *s, const char *account_id,
+                                            struct store_invite **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_INVITE_LIST, &st);
@@ -2801,8 +2538,8 @@ enum store_status store_invite_list(struct store *s, const char *account_id,
 	return st;
 }
 
-enum store_status store_invites_pending(struct store *s, const char *email, int64_t now, size_t max,
-                                        struct store_invite **out, size_t *n)
+static enum store_status sqlite_invites_pending(struct store *s, const char *email, int64_t now,
+                                                size_t max, struct store_invite **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, email ? S_INVITE_PENDING_EMAIL : S_INVITE_PENDING_ALL, &st);
@@ -2828,8 +2565,9 @@ enum store_status store_invites_pending(struct store *s, const char *email, int6
 	return st;
 }
 
-enum store_status store_invite_revoke(struct store *s, const char *account_id, const char *id,
-                                      int64_t now, const char *revoked_by, struct store_invite *out)
+static enum store_status sqlite_invite_revoke(struct store *s, const char *account_id,
+                                              const char *id, int64_t now, const char *revoked_by,
+                                              struct store_invite *out)
 {
 	enum store_status st;
 	sqlite3_stmt *q;
@@ -2860,8 +2598,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_invite_accept(struct store *s, struct store_user *u, int64_t now,
-                                      struct store_invite *out)
+static enum store_status sqlite_invite_accept(struct store *s, struct store_user *u, int64_t now,
+                                              struct store_invite *out)
 {
 	struct store_invite inv;
 	enum store_status st;
@@ -2897,8 +2635,8 @@ out:
 	return tx_leave(s, began, st);
 }
 
-enum store_status store_user_list_all(struct store *s, size_t max, struct store_user **out,
-                                      size_t *n)
+static enum store_status sqlite_user_list_all(struct store *s, size_t max, struct store_user **out,
+                                              size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_USER_LIST_ALL, &st);
@@ -2930,7 +2668,7 @@ static bool plain_name(const char *name)
 	return true;
 }
 
-enum store_status store_clear_all(struct store *s)
+static enum store_status sqlite_clear_all(struct store *s)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q;
@@ -2938,7 +2676,7 @@ enum store_status store_clear_all(struct store *s)
 	size_t n = 0;
 	int rc;
 
-	if (sqlite3_get_autocommit(s->db)) {
+	if (sqlite3_get_autocommit(sq(s)->db)) {
 		log_error("store: store_clear_all outside a transaction");
 		return STORE_ERROR;
 	}
@@ -2947,7 +2685,7 @@ enum store_status store_clear_all(struct store *s)
 	 * tables can be emptied in any order, including tables that later
 	 * migrations add. The pragma ends with the transaction by itself.
 	 */
-	rc = sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
+	rc = sqlite3_exec(sq(s)->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(s, rc, "PRAGMA defer_foreign_keys");
 	q = stmt_get(s, S_TABLE_NAMES, &st);
@@ -2972,7 +2710,7 @@ enum store_status store_clear_all(struct store *s)
 
 		/* names come from our schema and passed plain_name: no quoting issue */
 		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"", names[i]);
-		rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		rc = sqlite3_exec(sq(s)->db, sql, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			st = sql_fail(s, rc, sql);
 	}
@@ -2981,7 +2719,7 @@ enum store_status store_clear_all(struct store *s)
 
 /* ---- audit trail ---- */
 
-enum store_status store_audit_insert(struct store *s, struct store_audit_event *e)
+static enum store_status sqlite_audit_insert(struct store *s, struct store_audit_event *e)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_AUDIT_INSERT, &st);
@@ -3005,39 +2743,13 @@ enum store_status store_audit_insert(struct store *s, struct store_audit_event *
 		return bind_failed(s, q, rc);
 	st = run_change(s, q, NULL);
 	if (st == STORE_OK)
-		e->id = sqlite3_last_insert_rowid(s->db);
+		e->id = sqlite3_last_insert_rowid(sq(s)->db);
 	return st;
 }
 
 static enum store_status read_audit(sqlite3_stmt *q, void *out)
 {
-	struct store_audit_event *e = out;
-
-	memset(e, 0, sizeof(*e));
-	e->id = col_int(q, 0);
-	if (!col_text(q, 1, e->account_id, sizeof(e->account_id)))
-		return bad_row("audit_events", "account_id");
-	e->at = col_int(q, 2);
-	if (!col_text(q, 3, e->actor_type, sizeof(e->actor_type)))
-		return bad_row("audit_events", "actor_type");
-	if (!col_text(q, 4, e->actor_id, sizeof(e->actor_id)))
-		return bad_row("audit_events", "actor_id");
-	if (!col_text(q, 5, e->credential, sizeof(e->credential)))
-		return bad_row("audit_events", "credential");
-	if (!col_text(q, 6, e->action, sizeof(e->action)))
-		return bad_row("audit_events", "action");
-	if (!col_text(q, 7, e->object_type, sizeof(e->object_type)))
-		return bad_row("audit_events", "object_type");
-	if (!col_text(q, 8, e->object_id, sizeof(e->object_id)))
-		return bad_row("audit_events", "object_id");
-	if (!col_text(q, 9, e->client, sizeof(e->client)))
-		return bad_row("audit_events", "client");
-	if (!col_text(q, 10, e->outcome, sizeof(e->outcome)))
-		return bad_row("audit_events", "outcome");
-	e->status = (int)col_int(q, 11);
-	if (!col_text(q, 12, e->detail, sizeof(e->detail)))
-		return bad_row("audit_events", "detail");
-	return STORE_OK;
+	return read_shape(&store_audit_row, q, out);
 }
 
 /* A glob for an action prefix ("database.*"); false when the filter is not one. */
@@ -3054,9 +2766,9 @@ static bool action_glob(const char *action, char *out, size_t outsize)
 	return true;
 }
 
-enum store_status store_audit_list(struct store *s, const char *account_id,
-                                   const struct store_audit_filter *f,
-                                   struct store_audit_event **out, size_t *n)
+static enum store_status sqlite_audit_list(struct store *s, const char *account_id,
+                                           const struct store_audit_filter *f,
+                                           struct store_audit_event **out, size_t *n)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_AUDIT_LIST, &st);
@@ -3102,14 +2814,15 @@ static enum store_status delete_before(struct store *s, enum stmt_id id, int64_t
 	return st;
 }
 
-enum store_status store_audit_prune(struct store *s, int64_t before, int64_t *deleted)
+static enum store_status sqlite_audit_prune(struct store *s, int64_t before, int64_t *deleted)
 {
 	return delete_before(s, S_AUDIT_PRUNE, before, deleted);
 }
 
 /* ---- retention, counts, facts ---- */
 
-enum store_status store_tokens_prune(struct store *s, int64_t before, int64_t *mgmt, int64_t *db)
+static enum store_status sqlite_tokens_prune(struct store *s, int64_t before, int64_t *mgmt,
+                                             int64_t *db)
 {
 	enum store_status st;
 	bool began;
@@ -3152,7 +2865,8 @@ static enum store_status count_states(struct store *s, enum stmt_id id, int64_t 
 	return st;
 }
 
-enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out)
+static enum store_status sqlite_token_counts(struct store *s, int64_t now,
+                                             struct store_token_counts *out)
 {
 	struct store_token_counts c;
 	enum store_status st;
@@ -3170,7 +2884,8 @@ enum store_status store_token_counts(struct store *s, int64_t now, struct store_
 	return st;
 }
 
-enum store_status store_meta_get(struct store *s, const char *name, char *out, size_t outsize)
+static enum store_status sqlite_meta_get(struct store *s, const char *name, char *out,
+                                         size_t outsize)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_META_GET, &st);
@@ -3192,7 +2907,7 @@ enum store_status store_meta_get(struct store *s, const char *name, char *out, s
 	return st;
 }
 
-enum store_status store_meta_set(struct store *s, const char *name, const char *value)
+static enum store_status sqlite_meta_set(struct store *s, const char *name, const char *value)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_META_SET, &st);
@@ -3205,6 +2920,23 @@ enum store_status store_meta_set(struct store *s, const char *name, const char *
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	return run_change(s, q, NULL);
+}
+
+static enum store_status sqlite_meta_claim(struct store *s, const char *name, const char *value,
+                                           char *recorded, size_t size)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_META_CLAIM, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, name, &rc);
+	bind_text(q, 2, value, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, NULL);
+	return st == STORE_OK ? sqlite_meta_get(s, name, recorded, size) : st;
 }
 
 /* ---- backup, restore, verify ---- */
@@ -3423,3 +3155,80 @@ out:
 	sqlite3_close(src);
 	return rc;
 }
+
+/* ---- the table store_common.c calls through ---- */
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .ping = sqlite_ping,
+    .tx_begin = sqlite_tx_begin,
+    .tx_commit = sqlite_tx_commit,
+    .tx_rollback = sqlite_tx_rollback,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
+    .account_ensure = sqlite_account_ensure,
+    .account_get = sqlite_account_get,
+    .cluster_ensure = sqlite_cluster_ensure,
+    .cluster_get = sqlite_cluster_get,
+    .cluster_list = sqlite_cluster_list,
+    .user_insert = sqlite_user_insert,
+    .user_get = sqlite_user_get,
+    .user_by_email = sqlite_user_by_email,
+    .user_by_subject = sqlite_user_by_subject,
+    .user_by_email_unlinked = sqlite_user_by_email_unlinked,
+    .users_by_email = sqlite_users_by_email,
+    .user_list = sqlite_user_list,
+    .user_update = sqlite_user_update,
+    .user_delete = sqlite_user_delete,
+    .admin_count = sqlite_admin_count,
+    .mgmt_token_insert = sqlite_mgmt_token_insert,
+    .mgmt_token_get = sqlite_mgmt_token_get,
+    .mgmt_token_by_hash = sqlite_mgmt_token_by_hash,
+    .mgmt_token_list = sqlite_mgmt_token_list,
+    .mgmt_token_revoke = sqlite_mgmt_token_revoke,
+    .mgmt_token_touch = sqlite_mgmt_token_touch,
+    .database_insert = sqlite_database_insert,
+    .database_get = sqlite_database_get,
+    .database_get_id = sqlite_database_get_id,
+    .database_list = sqlite_database_list,
+    .database_update = sqlite_database_update,
+    .database_delete = sqlite_database_delete,
+    .database_rename = sqlite_database_rename,
+    .database_undelete = sqlite_database_undelete,
+    .table_insert = sqlite_table_insert,
+    .table_get = sqlite_table_get,
+    .table_get_id = sqlite_table_get_id,
+    .table_list = sqlite_table_list,
+    .table_delete = sqlite_table_delete,
+    .table_rename = sqlite_table_rename,
+    .table_undelete = sqlite_table_undelete,
+    .db_token_insert = sqlite_db_token_insert,
+    .db_token_get = sqlite_db_token_get,
+    .db_token_by_hash = sqlite_db_token_by_hash,
+    .db_token_list = sqlite_db_token_list,
+    .db_token_update = sqlite_db_token_update,
+    .db_token_revoke = sqlite_db_token_revoke,
+    .db_authorize = sqlite_db_authorize,
+    .db_authorize_plan = sqlite_db_authorize_plan,
+    .clear_all = sqlite_clear_all,
+    .invite_insert = sqlite_invite_insert,
+    .invite_get = sqlite_invite_get,
+    .invite_by_email = sqlite_invite_by_email,
+    .invite_list = sqlite_invite_list,
+    .invites_pending = sqlite_invites_pending,
+    .invite_revoke = sqlite_invite_revoke,
+    .invite_accept = sqlite_invite_accept,
+    .user_list_all = sqlite_user_list_all,
+    .tx_enter = sqlite_tx_enter,
+    .tx_leave = sqlite_tx_leave,
+    .audit_insert = sqlite_audit_insert,
+    .audit_list = sqlite_audit_list,
+    .audit_prune = sqlite_audit_prune,
+    .tokens_prune = sqlite_tokens_prune,
+    .token_counts = sqlite_token_counts,
+    .meta_get = sqlite_meta_get,
+    .meta_set = sqlite_meta_set,
+    .meta_claim = sqlite_meta_claim,
+};

@@ -1,0 +1,942 @@
+/*
+ * store_common.c - the backend-neutral half of the store: what every backend
+ * shares (status, group and action names, the checks made before a backend
+ * is called, the per-thread pool) and the store.h functions, which call the
+ * backend of the connection through its table (store_backend.h). No SQL.
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store_backend.h"
+
+/* How long store_pool_get waits for a connection when all of a bounded pool are lent. */
+#define POOL_WAIT_MS 5000
+
+struct store_pool {
+	enum store_backend backend;
+	char *location;
+	size_t size; /* 0: one connection per thread */
+	/* size 0: the thread's own store; size N: the store lent to the thread, if any */
+	pthread_key_t key;
+	pthread_mutex_t lock;
+	pthread_cond_t returned; /* size N: a store came back, or a slot freed */
+	struct store **all;      /* every store opened through the pool, under lock */
+	size_t n, cap;
+	struct store **idle; /* size N: the stores not lent, under lock */
+	size_t nidle;
+	size_t opening; /* size N: opens under way, which count against size */
+};
+
+const char *store_status_name(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_CONFLICT:
+		return "conflict";
+	case STORE_LAST_ADMIN:
+		return "last admin";
+	case STORE_FULL:
+		return "store full";
+	case STORE_BUSY:
+		return "store busy";
+	case STORE_READONLY:
+		return "store read-only";
+	case STORE_UNAVAILABLE:
+		return "store unavailable";
+	case STORE_ERROR:
+		break;
+	}
+	return "store error";
+}
+
+const char *user_group_name(enum user_group g)
+{
+	switch (g) {
+	case GROUP_ADMIN:
+		return "admin";
+	case GROUP_MEMBER:
+		return "member";
+	case GROUP_AUDITOR:
+		return "auditor";
+	}
+	return "unknown";
+}
+
+const char *db_action_name(enum db_action a)
+{
+	switch (a) {
+	case DB_ACTION_READ:
+		return "read";
+	case DB_ACTION_WRITE:
+		return "write";
+	}
+	return "unknown";
+}
+
+int db_action_parse(const char *name, enum db_action *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "read") == 0)
+		*out = DB_ACTION_READ;
+	else if (strcmp(name, "write") == 0)
+		*out = DB_ACTION_WRITE;
+	else
+		return -1;
+	return 0;
+}
+
+int user_group_parse(const char *name, enum user_group *out)
+{
+	static const enum user_group groups[] = {GROUP_ADMIN, GROUP_MEMBER, GROUP_AUDITOR};
+
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (strcmp(name, user_group_name(groups[i])) == 0) {
+			*out = groups[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int store_backend_parse(const char *name, enum store_backend *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "sqlite") == 0)
+		*out = STORE_BACKEND_SQLITE;
+	else if (strcmp(name, "postgres") == 0)
+		*out = STORE_BACKEND_POSTGRES;
+	else
+		return -1;
+	return 0;
+}
+
+/* ---- row shapes ---- */
+
+#define FIELD_OF(type, f) (((type *)0)->f)
+/* The _Generic has no default: a column whose field has another C type does not compile. */
+#define TEXT_COL(type, f)                                                                          \
+	{                                                                                          \
+		STORE_COL_TEXT, offsetof(type, f),                                                 \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), char * : 1), #f        \
+	}
+#define INT_COL(type, f)                                                                           \
+	{                                                                                          \
+		STORE_COL_INT, offsetof(type, f),                                                  \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), int64_t : 1), #f       \
+	}
+#define INT32_COL(type, f)                                                                         \
+	{                                                                                          \
+		STORE_COL_INT32, offsetof(type, f),                                                \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), int : 1), #f           \
+	}
+#define GROUP_COL(type, f)                                                                         \
+	{                                                                                          \
+		STORE_COL_GROUP, offsetof(type, f),                                                \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), enum user_group : 1),  \
+		    "grp"                                                                          \
+	}
+#define SHAPE(name, table, type, cols)                                                             \
+	const struct store_row_shape name = {table, sizeof(type), sizeof(cols) / sizeof(cols[0]),  \
+	                                     cols}
+
+static const struct store_col account_cols[] = {
+    TEXT_COL(struct store_account, id),
+    TEXT_COL(struct store_account, name),
+    INT_COL(struct store_account, created_at),
+};
+SHAPE(store_account_row, "accounts", struct store_account, account_cols);
+
+static const struct store_col cluster_cols[] = {
+    TEXT_COL(struct store_cluster, id),        TEXT_COL(struct store_cluster, account_id),
+    TEXT_COL(struct store_cluster, name),      TEXT_COL(struct store_cluster, url),
+    INT_COL(struct store_cluster, created_at),
+};
+SHAPE(store_cluster_row, "clusters", struct store_cluster, cluster_cols);
+
+static const struct store_col user_cols[] = {
+    TEXT_COL(struct store_user, id),          TEXT_COL(struct store_user, account_id),
+    TEXT_COL(struct store_user, email),       TEXT_COL(struct store_user, first_name),
+    TEXT_COL(struct store_user, last_name),   GROUP_COL(struct store_user, group),
+    TEXT_COL(struct store_user, idp_subject), INT_COL(struct store_user, created_at),
+};
+SHAPE(store_user_row, "users", struct store_user, user_cols);
+
+static const struct store_col token_cols[] = {
+    TEXT_COL(struct store_mgmt_token, id),          TEXT_COL(struct store_mgmt_token, account_id),
+    TEXT_COL(struct store_mgmt_token, description), TEXT_COL(struct store_mgmt_token, prefix),
+    INT_COL(struct store_mgmt_token, created_at),   TEXT_COL(struct store_mgmt_token, created_by),
+    INT_COL(struct store_mgmt_token, expires_at),   INT_COL(struct store_mgmt_token, revoked_at),
+    TEXT_COL(struct store_mgmt_token, revoked_by),  INT_COL(struct store_mgmt_token, last_used_at),
+};
+SHAPE(store_mgmt_token_row, "management_tokens", struct store_mgmt_token, token_cols);
+
+static const struct store_col database_cols[] = {
+    INT_COL(struct store_database, id),
+    TEXT_COL(struct store_database, account_id),
+    TEXT_COL(struct store_database, cluster_id),
+    TEXT_COL(struct store_database, name),
+    INT_COL(struct store_database, max_tables),
+    INT_COL(struct store_database, max_columns_per_table),
+    INT_COL(struct store_database, retention_period),
+    TEXT_COL(struct store_database, partition_template),
+    INT_COL(struct store_database, created_at),
+    INT_COL(struct store_database, deleted_at),
+};
+SHAPE(store_database_row, "databases", struct store_database, database_cols);
+
+static const struct store_col table_cols[] = {
+    INT_COL(struct store_table, id),         INT_COL(struct store_table, database_id),
+    TEXT_COL(struct store_table, name),      TEXT_COL(struct store_table, partition_template),
+    INT_COL(struct store_table, created_at), INT_COL(struct store_table, deleted_at),
+};
+SHAPE(store_table_row, "database_tables", struct store_table, table_cols);
+
+/* id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at */
+static const struct store_col db_token_cols[] = {
+    TEXT_COL(struct store_db_token, id),         TEXT_COL(struct store_db_token, account_id),
+    TEXT_COL(struct store_db_token, cluster_id), TEXT_COL(struct store_db_token, description),
+    INT_COL(struct store_db_token, created_at),  TEXT_COL(struct store_db_token, created_by),
+    INT_COL(struct store_db_token, expires_at),  INT_COL(struct store_db_token, revoked_at),
+};
+SHAPE(store_db_token_row, "database_tokens", struct store_db_token, db_token_cols);
+
+static const struct store_col invite_cols[] = {
+    TEXT_COL(struct store_invite, id),
+    TEXT_COL(struct store_invite, account_id),
+    TEXT_COL(struct store_invite, email),
+    GROUP_COL(struct store_invite, group),
+    INT_COL(struct store_invite, invited_at),
+    TEXT_COL(struct store_invite, invited_by),
+    INT_COL(struct store_invite, expires_at),
+    INT_COL(struct store_invite, accepted_at),
+    TEXT_COL(struct store_invite, accepted_user_id),
+    INT_COL(struct store_invite, revoked_at),
+    TEXT_COL(struct store_invite, revoked_by),
+    INT_COL(struct store_invite, replaced_at),
+};
+SHAPE(store_invite_row, "invites", struct store_invite, invite_cols);
+
+static const struct store_col audit_cols[] = {
+    INT_COL(struct store_audit_event, id),         TEXT_COL(struct store_audit_event, account_id),
+    INT_COL(struct store_audit_event, at),         TEXT_COL(struct store_audit_event, actor_type),
+    TEXT_COL(struct store_audit_event, actor_id),  TEXT_COL(struct store_audit_event, credential),
+    TEXT_COL(struct store_audit_event, action),    TEXT_COL(struct store_audit_event, object_type),
+    TEXT_COL(struct store_audit_event, object_id), TEXT_COL(struct store_audit_event, client),
+    TEXT_COL(struct store_audit_event, outcome),   INT32_COL(struct store_audit_event, status),
+    TEXT_COL(struct store_audit_event, detail),
+};
+SHAPE(store_audit_row, "audit_events", struct store_audit_event, audit_cols);
+
+enum store_status store_row_read(const struct store_row_shape *shape,
+                                 const struct store_row_source *src, void *out)
+{
+	memset(out, 0, shape->size);
+	for (size_t i = 0; i < shape->ncols; i++) {
+		const struct store_col *c = &shape->cols[i];
+		char *field = (char *)out + c->offset;
+		enum user_group g;
+		char name[16];
+		int64_t v;
+
+		switch (c->kind) {
+		case STORE_COL_TEXT:
+			if (!src->text(src->row, (int)i, field, c->size))
+				goto bad;
+			break;
+		case STORE_COL_INT:
+			v = src->integer(src->row, (int)i);
+			memcpy(field, &v, sizeof(v));
+			break;
+		case STORE_COL_INT32:
+			v = src->integer(src->row, (int)i);
+			if (v < INT32_MIN || v > INT32_MAX)
+				goto bad;
+			memcpy(field, &(int){(int)v}, sizeof(int));
+			break;
+		case STORE_COL_GROUP:
+			if (!src->text(src->row, (int)i, name, sizeof(name)) ||
+			    user_group_parse(name, &g) != 0)
+				goto bad;
+			memcpy(field, &g, sizeof(g));
+			break;
+		}
+		continue;
+	bad:
+		log_error("store: a %s row has a %s that does not fit this build; refusing it",
+		          shape->table, c->name);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+/* ---- open and close ---- */
+
+/* A connection of the backend at location; migrated too unless connect_only. */
+static int open_location(enum store_backend backend, const char *location, bool connect_only,
+                         struct store **out, char *err, size_t errlen)
+{
+	switch (backend) {
+	case STORE_BACKEND_SQLITE:
+		/* A check of user_version is all a migrated SQLite file costs. */
+		return store_sqlite_open(location, out, err, errlen);
+	case STORE_BACKEND_POSTGRES:
+		return store_pg_open(location, !connect_only, out, err, errlen);
+	}
+	*out = NULL;
+	snprintf(err, errlen, "unknown store backend %d", (int)backend);
+	return -1;
+}
+
+int store_connect(const struct store_target *t, struct store **out, char *err, size_t errlen)
+{
+	return open_location(t->backend, t->location ? t->location : "", false, out, err, errlen);
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	return store_sqlite_open(path, out, err, errlen);
+}
+
+void store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+void store_tx_rollback(struct store *s)
+{
+	if (s != NULL)
+		s->ops->tx_rollback(s);
+}
+
+void store_read_end(struct store *s, bool began)
+{
+	s->ops->read_end(s, began);
+}
+
+/* ---- through the backend ---- */
+
+int store_schema_version(struct store *s)
+{
+	return s->ops->schema_version(s);
+}
+
+enum store_status store_ping(struct store *s)
+{
+	return s->ops->ping(s);
+}
+
+enum store_status store_tx_begin(struct store *s)
+{
+	return s->ops->tx_begin(s);
+}
+
+enum store_status store_tx_commit(struct store *s)
+{
+	return s->ops->tx_commit(s);
+}
+
+enum store_status store_read_begin(struct store *s, bool *began)
+{
+	return s->ops->read_begin(s, began);
+}
+
+enum store_status store_account_ensure(struct store *s, const struct store_account *a)
+{
+	return s->ops->account_ensure(s, a);
+}
+
+enum store_status store_account_get(struct store *s, const char *id, struct store_account *out)
+{
+	return s->ops->account_get(s, id, out);
+}
+
+enum store_status store_cluster_ensure(struct store *s, const struct store_cluster *c)
+{
+	return s->ops->cluster_ensure(s, c);
+}
+
+enum store_status store_cluster_get(struct store *s, const char *account_id, const char *id,
+                                    struct store_cluster *out)
+{
+	return s->ops->cluster_get(s, account_id, id, out);
+}
+
+enum store_status store_cluster_list(struct store *s, const char *account_id,
+                                     struct store_cluster **out, size_t *n)
+{
+	return s->ops->cluster_list(s, account_id, out, n);
+}
+
+enum store_status store_user_insert(struct store *s, const struct store_user *u)
+{
+	return s->ops->user_insert(s, u);
+}
+
+enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
+                                 struct store_user *out)
+{
+	return s->ops->user_get(s, account_id, id, out);
+}
+
+enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
+                                      struct store_user *out)
+{
+	return s->ops->user_by_email(s, account_id, email, out);
+}
+
+enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
+                                       size_t *n)
+{
+	return s->ops->users_by_email(s, email, out, n);
+}
+
+enum store_status store_user_list(struct store *s, const char *account_id, struct store_user **out,
+                                  size_t *n)
+{
+	return s->ops->user_list(s, account_id, out, n);
+}
+
+enum store_status store_user_update(struct store *s, const struct store_user *u)
+{
+	return s->ops->user_update(s, u);
+}
+
+enum store_status store_user_delete(struct store *s, const char *account_id, const char *id)
+{
+	return s->ops->user_delete(s, account_id, id);
+}
+
+enum store_status store_admin_count(struct store *s, const char *account_id, long *count)
+{
+	return s->ops->admin_count(s, account_id, count);
+}
+
+enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
+                                          const unsigned char hash[TOKEN_HASH_LEN])
+{
+	return s->ops->mgmt_token_insert(s, t, hash);
+}
+
+enum store_status store_mgmt_token_get(struct store *s, const char *account_id, const char *id,
+                                       struct store_mgmt_token *out)
+{
+	return s->ops->mgmt_token_get(s, account_id, id, out);
+}
+
+enum store_status store_mgmt_token_by_hash(struct store *s,
+                                           const unsigned char hash[TOKEN_HASH_LEN],
+                                           struct store_mgmt_token *out)
+{
+	return s->ops->mgmt_token_by_hash(s, hash, out);
+}
+
+enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
+                                        enum token_status_filter filter, int64_t now,
+                                        struct store_mgmt_token **out, size_t *n)
+{
+	return s->ops->mgmt_token_list(s, account_id, filter, now, out, n);
+}
+
+enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,
+                                          int64_t now, const char *revoked_by,
+                                          struct store_mgmt_token *out)
+{
+	return s->ops->mgmt_token_revoke(s, account_id, id, now, revoked_by, out);
+}
+
+enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
+                                         int64_t min_interval_ms)
+{
+	return s->ops->mgmt_token_touch(s, id, now, min_interval_ms);
+}
+
+enum store_status store_database_insert(struct store *s, struct store_database *d)
+{
+	return s->ops->database_insert(s, d);
+}
+
+enum store_status store_database_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *name,
+                                     struct store_database *out)
+{
+	return s->ops->database_get(s, account_id, cluster_id, name, out);
+}
+
+enum store_status store_database_get_id(struct store *s, const char *account_id,
+                                        const char *cluster_id, int64_t id,
+                                        struct store_database *out)
+{
+	return s->ops->database_get_id(s, account_id, cluster_id, id, out);
+}
+
+enum store_status store_database_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool deleted,
+                                      struct store_database **out, size_t *n)
+{
+	return s->ops->database_list(s, account_id, cluster_id, deleted, out, n);
+}
+
+enum store_status store_database_update(struct store *s, const struct store_database *d)
+{
+	return s->ops->database_update(s, d);
+}
+
+enum store_status store_database_delete(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name, int64_t now)
+{
+	return s->ops->database_delete(s, account_id, cluster_id, name, now);
+}
+
+enum store_status store_database_rename(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *name,
+                                        const char *new_name, struct store_database *out)
+{
+	return s->ops->database_rename(s, account_id, cluster_id, name, new_name, out);
+}
+
+enum store_status store_database_undelete(struct store *s, const char *account_id,
+                                          const char *cluster_id, int64_t id,
+                                          struct store_database *out)
+{
+	return s->ops->database_undelete(s, account_id, cluster_id, id, out);
+}
+
+enum store_status store_table_insert(struct store *s, struct store_table *t)
+{
+	return s->ops->table_insert(s, t);
+}
+
+enum store_status store_table_get(struct store *s, int64_t database_id, const char *name,
+                                  struct store_table *out)
+{
+	return s->ops->table_get(s, database_id, name, out);
+}
+
+enum store_status store_table_get_id(struct store *s, int64_t database_id, int64_t id,
+                                     struct store_table *out)
+{
+	return s->ops->table_get_id(s, database_id, id, out);
+}
+
+enum store_status store_table_list(struct store *s, int64_t database_id, bool deleted,
+                                   struct store_table **out, size_t *n)
+{
+	return s->ops->table_list(s, database_id, deleted, out, n);
+}
+
+enum store_status store_table_delete(struct store *s, int64_t database_id, const char *name,
+                                     int64_t now)
+{
+	return s->ops->table_delete(s, database_id, name, now);
+}
+
+enum store_status store_table_rename(struct store *s, int64_t database_id, const char *name,
+                                     const char *new_name, struct store_table *out)
+{
+	return s->ops->table_rename(s, database_id, name, new_name, out);
+}
+
+enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
+                                       struct store_table *out)
+{
+	return s->ops->table_undelete(s, database_id, id, out);
+}
+
+enum store_status store_db_token_get(struct store *s, const char *account_id,
+                                     const char *cluster_id, const char *id,
+                                     struct store_db_token *out)
+{
+	return s->ops->db_token_get(s, account_id, cluster_id, id, out);
+}
+
+enum store_status store_db_token_by_hash(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                         struct store_db_token *out)
+{
+	return s->ops->db_token_by_hash(s, hash, out);
+}
+
+enum store_status store_db_token_list(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool include_revoked,
+                                      struct store_db_token **out, size_t *n)
+{
+	return s->ops->db_token_list(s, account_id, cluster_id, include_revoked, out, n);
+}
+
+enum store_status store_db_token_revoke(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *id, int64_t now,
+                                        struct store_db_token *out)
+{
+	return s->ops->db_token_revoke(s, account_id, cluster_id, id, now, out);
+}
+
+enum store_status store_db_authorize(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
+                                     enum db_action action, const char *database,
+                                     struct store_db_grant *out)
+{
+	return s->ops->db_authorize(s, hash, action, database, out);
+}
+
+enum store_status store_db_authorize_plan(struct store *s, bool *indexed)
+{
+	return s->ops->db_authorize_plan(s, indexed);
+}
+
+enum store_status store_clear_all(struct store *s)
+{
+	return s->ops->clear_all(s);
+}
+
+enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
+                                     const char *email, struct store_user *out)
+{
+	enum store_status st = STORE_NOT_FOUND;
+
+	/* An empty subject is stored as NULL and so can match nobody. */
+	if (sub != NULL && sub[0] != '\0')
+		st = s->ops->user_by_subject(s, account_id, sub, out);
+	if (st == STORE_NOT_FOUND && email != NULL && email[0] != '\0')
+		st = s->ops->user_by_email_unlinked(s, account_id, email, out);
+	return st;
+}
+
+enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,
+                                        const unsigned char hash[TOKEN_HASH_LEN])
+{
+	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return STORE_ERROR;
+	return s->ops->db_token_insert(s, t, hash);
+}
+
+enum store_status store_db_token_update(struct store *s, const struct store_db_token *t)
+{
+	if (t->permission_count > STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return STORE_ERROR;
+	return s->ops->db_token_update(s, t);
+}
+
+enum store_status store_invite_insert(struct store *s, const struct store_invite *i, int64_t now,
+                                      enum invite_conflict *why)
+{
+	*why = INVITE_CONFLICT_NONE;
+	return s->ops->invite_insert(s, i, now, why);
+}
+
+enum store_status store_invite_get(struct store *s, const char *account_id, const char *id,
+                                   struct store_invite *out)
+{
+	return s->ops->invite_get(s, account_id, id, out);
+}
+
+enum store_status store_invite_by_email(struct store *s, const char *account_id, const char *email,
+                                        struct store_invite *out)
+{
+	return s->ops->invite_by_email(s, account_id, email, out);
+}
+
+enum store_status store_invite_list(struct store *s, const char *account_id,
+                                    struct store_invite **out, size_t *n)
+{
+	return s->ops->invite_list(s, account_id, out, n);
+}
+
+enum store_status store_invites_pending(struct store *s, const char *email, int64_t now, size_t max,
+                                        struct store_invite **out, size_t *n)
+{
+	return s->ops->invites_pending(s, email, now, max, out, n);
+}
+
+enum store_status store_invite_revoke(struct store *s, const char *account_id, const char *id,
+                                      int64_t now, const char *revoked_by, struct store_invite *out)
+{
+	return s->ops->invite_revoke(s, account_id, id, now, revoked_by, out);
+}
+
+enum store_status store_invite_accept(struct store *s, struct store_user *u, int64_t now,
+                                      struct store_invite *out)
+{
+	return s->ops->invite_accept(s, u, now, out);
+}
+
+enum store_status store_user_list_all(struct store *s, size_t max, struct store_user **out,
+                                      size_t *n)
+{
+	return s->ops->user_list_all(s, max, out, n);
+}
+
+enum store_status store_tx_enter(struct store *s, bool *began)
+{
+	return s->ops->tx_enter(s, began);
+}
+
+enum store_status store_tx_leave(struct store *s, bool began, enum store_status st)
+{
+	return s->ops->tx_leave(s, began, st);
+}
+
+enum store_status store_audit_insert(struct store *s, struct store_audit_event *e)
+{
+	return s->ops->audit_insert(s, e);
+}
+
+enum store_status store_audit_list(struct store *s, const char *account_id,
+                                   const struct store_audit_filter *f,
+                                   struct store_audit_event **out, size_t *n)
+{
+	return s->ops->audit_list(s, account_id, f, out, n);
+}
+
+enum store_status store_audit_prune(struct store *s, int64_t before, int64_t *deleted)
+{
+	return s->ops->audit_prune(s, before, deleted);
+}
+
+enum store_status store_tokens_prune(struct store *s, int64_t before, int64_t *mgmt, int64_t *db)
+{
+	*mgmt = *db = 0;
+	return s->ops->tokens_prune(s, before, mgmt, db);
+}
+
+enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out)
+{
+	return s->ops->token_counts(s, now, out);
+}
+
+enum store_status store_meta_get(struct store *s, const char *name, char *out, size_t outsize)
+{
+	return s->ops->meta_get(s, name, out, outsize);
+}
+
+enum store_status store_meta_set(struct store *s, const char *name, const char *value)
+{
+	return s->ops->meta_set(s, name, value);
+}
+
+enum store_status store_meta_claim(struct store *s, const char *name, const char *value,
+                                   char *recorded, size_t size)
+{
+	return s->ops->meta_claim(s, name, value, recorded, size);
+}
+
+/* ---- pool ---- */
+
+int store_pool_new_target(const struct store_target *t, struct store_pool **out, char *err,
+                          size_t errlen)
+{
+	struct store_pool *p;
+	int rc;
+
+	*out = NULL;
+	if (t->pool_size < 0) {
+		snprintf(err, errlen, "a pool of %d connections", t->pool_size);
+		return -1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->location = strdup(t->location ? t->location : "")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail_alloc;
+	}
+	p->backend = t->backend;
+	p->size = (size_t)t->pool_size;
+	if (p->size > 0 && (p->idle = calloc(p->size, sizeof(*p->idle))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail_alloc;
+	}
+	/* No destructor: store_pool_free closes every store, whatever thread opened it. */
+	rc = pthread_key_create(&p->key, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_key_create: %s", strerror(rc));
+		goto fail_alloc;
+	}
+	rc = pthread_mutex_init(&p->lock, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_mutex_init: %s", strerror(rc));
+		goto fail_key;
+	}
+	rc = pthread_cond_init(&p->returned, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "pthread_cond_init: %s", strerror(rc));
+		goto fail_lock;
+	}
+	*out = p;
+	return 0;
+fail_lock:
+	pthread_mutex_destroy(&p->lock);
+fail_key:
+	pthread_key_delete(p->key);
+fail_alloc:
+	if (p != NULL) {
+		free(p->idle);
+		free(p->location);
+	}
+	free(p);
+	return -1;
+}
+
+int store_pool_new(const char *path, struct store_pool **out, char *err, size_t errlen)
+{
+	struct store_target t = {.backend = STORE_BACKEND_SQLITE, .location = path};
+
+	return store_pool_new_target(&t, out, err, errlen);
+}
+
+/* Under pool->lock: remembers s for store_pool_free. False when out of memory. */
+static bool pool_record(struct store_pool *pool, struct store *s)
+{
+	if (pool->n == pool->cap) {
+		size_t ncap = pool->cap ? pool->cap * 2 : 16;
+		struct store **grown = realloc(pool->all, ncap * sizeof(*grown));
+
+		if (grown == NULL) {
+			log_error("store: out of memory recording a connection");
+			return false;
+		}
+		pool->all = grown;
+		pool->cap = ncap;
+	}
+	pool->all[pool->n++] = s;
+	return true;
+}
+
+/* Under pool->lock: forgets s, which the caller closes. */
+static void pool_forget(struct store_pool *pool, struct store *s)
+{
+	for (size_t i = 0; i < pool->n; i++) {
+		if (pool->all[i] == s) {
+			pool->all[i] = pool->all[--pool->n];
+			return;
+		}
+	}
+}
+
+static struct store *pool_open(struct store_pool *pool)
+{
+	struct store *s;
+	char err[512];
+
+	if (open_location(pool->backend, pool->location, true, &s, err, sizeof(err)) != 0) {
+		log_error("store: %s", err);
+		return NULL;
+	}
+	return s;
+}
+
+/* size 0: the calling thread's own connection, opened on first use. */
+static struct store *pool_get_own(struct store_pool *pool)
+{
+	struct store *s = pthread_getspecific(pool->key);
+	int rc;
+
+	if (s != NULL)
+		return s;
+	s = pool_open(pool);
+	if (s == NULL)
+		return NULL;
+	pthread_mutex_lock(&pool->lock);
+	if (!pool_record(pool, s))
+		goto fail;
+	rc = pthread_setspecific(pool->key, s);
+	if (rc != 0) {
+		log_error("store: pthread_setspecific: %s", strerror(rc));
+		pool_forget(pool, s);
+		goto fail;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return s;
+fail:
+	pthread_mutex_unlock(&pool->lock);
+	store_close(s);
+	return NULL;
+}
+
+/* size N: an idle connection, or a new one while fewer than N exist, or wait. */
+static struct store *pool_lend(struct store_pool *pool)
+{
+	struct store *s = pthread_getspecific(pool->key);
+	struct timespec deadline;
+	int rc = 0;
+
+	if (s != NULL)
+		return s; /* already lent to this thread: the same one again */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += POOL_WAIT_MS / 1000;
+	deadline.tv_nsec += (long)(POOL_WAIT_MS % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pool->lock);
+	while (pool->nidle == 0 && pool->n + pool->opening >= pool->size && rc == 0)
+		rc = pthread_cond_timedwait(&pool->returned, &pool->lock, &deadline);
+	if (pool->nidle > 0) {
+		s = pool->idle[--pool->nidle];
+	} else if (pool->n + pool->opening < pool->size) {
+		/* Open outside the lock: a slow connect must not hold up the others. */
+		pool->opening++;
+		pthread_mutex_unlock(&pool->lock);
+		s = pool_open(pool);
+		pthread_mutex_lock(&pool->lock);
+		pool->opening--;
+		if (s != NULL && !pool_record(pool, s)) {
+			store_close(s);
+			s = NULL;
+		}
+		if (s == NULL)
+			pthread_cond_signal(&pool->returned); /* the slot is free again */
+	} else {
+		log_warn("store: all %zu connections of the pool stayed busy for %d ms", pool->size,
+		         POOL_WAIT_MS);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (s != NULL && (rc = pthread_setspecific(pool->key, s)) != 0) {
+		log_error("store: pthread_setspecific: %s", strerror(rc));
+		store_pool_put(pool, s);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *store_pool_get(struct store_pool *pool)
+{
+	return pool->size == 0 ? pool_get_own(pool) : pool_lend(pool);
+}
+
+void store_pool_put(struct store_pool *pool, struct store *s)
+{
+	if (pool == NULL || s == NULL || pool->size == 0)
+		return;
+	/* A transaction left open by an error path must not travel to the next borrower. */
+	store_tx_rollback(s);
+	pthread_setspecific(pool->key, NULL);
+	pthread_mutex_lock(&pool->lock);
+	pool->idle[pool->nidle++] = s;
+	pthread_cond_signal(&pool->returned);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void store_pool_free(struct store_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (size_t i = 0; i < pool->n; i++)
+		store_close(pool->all[i]);
+	free(pool->all);
+	free(pool->idle);
+	pthread_key_delete(pool->key);
+	pthread_cond_destroy(&pool->returned);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->location);
+	free(pool);
+}

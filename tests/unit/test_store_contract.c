@@ -1,0 +1,971 @@
+/*
+ * test_store_contract.c - store.h's promises, run against every backend:
+ * SQLite in a fresh file, and PostgreSQL when MGMTD_TEST_POSTGRES_URL names
+ * a database (`make unit` runs this binary under tests/tools/pgserver.py, so
+ * both always run there). Only store.h is used: what holds here holds for
+ * whichever backend a server is given. SQLite's own details (files, WAL,
+ * pragmas) are in test_store.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backup.h"
+#include "store.h"
+
+#define ACCT  "11111111-1111-4111-8111-111111111111"
+#define ACCT2 "22222222-2222-4222-8222-222222222222"
+#define CL1   "33333333-3333-4333-8333-333333333331"
+#define U1    "44444444-4444-4444-8444-444444444441"
+#define U2    "44444444-4444-4444-8444-444444444442"
+#define U3    "44444444-4444-4444-8444-444444444443"
+#define T1    "55555555-5555-4555-8555-555555555551"
+#define T2    "55555555-5555-4555-8555-555555555552"
+
+/* The backend under test, chosen by main() for each run of the group. */
+static struct store_target target;
+static char sqlite_dir[64], sqlite_path[128];
+
+struct fixture {
+	struct store *s;
+};
+
+static struct store *open_target(void)
+{
+	struct store *s = NULL;
+	char err[512];
+
+	if (store_connect(&target, &s, err, sizeof(err)) != 0)
+		fail_msg("store_connect: %s", err);
+	return s;
+}
+
+/* Every test starts from an empty store (and an unbound token key). */
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	if (target.backend == STORE_BACKEND_SQLITE)
+		unlink(sqlite_path);
+	f->s = open_target();
+	if (store_tx_begin(f->s) != STORE_OK || store_clear_all(f->s) != STORE_OK ||
+	    store_tx_commit(f->s) != STORE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char wal[160], shm[160];
+
+	store_close(f->s);
+	free(f);
+	if (target.backend == STORE_BACKEND_SQLITE) {
+		snprintf(wal, sizeof(wal), "%s-wal", sqlite_path);
+		snprintf(shm, sizeof(shm), "%s-shm", sqlite_path);
+		unlink(sqlite_path);
+		unlink(wal);
+		unlink(shm);
+	}
+	return 0;
+}
+
+static void add_account(struct store *s, const char *id)
+{
+	struct store_account a = {.created_at = 1000};
+
+	strcpy(a.id, id);
+	strcpy(a.name, "Account");
+	assert_int_equal(store_account_ensure(s, &a), STORE_OK);
+}
+
+static void add_cluster(struct store *s)
+{
+	struct store_cluster c = {.created_at = 1000};
+
+	strcpy(c.id, CL1);
+	strcpy(c.account_id, ACCT);
+	strcpy(c.name, "c1");
+	strcpy(c.url, "https://c1.example");
+	assert_int_equal(store_cluster_ensure(s, &c), STORE_OK);
+}
+
+static struct store_user make_user(const char *id, const char *email, enum user_group g,
+                                   const char *sub)
+{
+	struct store_user u;
+
+	memset(&u, 0, sizeof(u));
+	strcpy(u.id, id);
+	strcpy(u.account_id, ACCT);
+	strcpy(u.email, email);
+	u.group = g;
+	strcpy(u.idp_subject, sub);
+	u.created_at = 5000; /* one instant for all: ties keep insertion order */
+	return u;
+}
+
+static struct store_user make_user_at(const char *id, const char *email, enum user_group g,
+                                      const char *sub, int64_t created_at)
+{
+	struct store_user u = make_user(id, email, g, sub);
+
+	u.created_at = created_at;
+	return u;
+}
+
+static void fill_hash(unsigned char h[TOKEN_HASH_LEN], unsigned char seed)
+{
+	for (int i = 0; i < TOKEN_HASH_LEN; i++)
+		h[i] = (unsigned char)(seed * 31 + i);
+}
+
+static struct store_mgmt_token make_token(const char *id, int64_t expires_at)
+{
+	struct store_mgmt_token t;
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.id, id);
+	strcpy(t.account_id, ACCT);
+	strcpy(t.description, "a token");
+	strcpy(t.prefix, "M.V1.abcd");
+	strcpy(t.created_by, U1);
+	t.created_at = 7000;
+	t.expires_at = expires_at;
+	return t;
+}
+
+/* ---- the tests ---- */
+
+static void test_accounts_and_clusters(void **state)
+{
+	struct fixture *f = *state;
+	struct store_account a = {.created_at = 1}, got;
+	struct store_cluster *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT); /* the same again: fine */
+	strcpy(a.id, ACCT);
+	strcpy(a.name, "Another name");
+	assert_int_equal(store_account_ensure(f->s, &a), STORE_CONFLICT);
+	assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_OK);
+	assert_string_equal(got.name, "Account");
+	assert_int_equal(store_account_get(f->s, ACCT2, &got), STORE_NOT_FOUND);
+	add_cluster(f->s);
+	add_cluster(f->s);
+	assert_int_equal(store_cluster_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].url, "https://c1.example");
+	free(list);
+}
+
+static void test_users_and_emails(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user(U1, "Ann@Example.com", GROUP_ADMIN, "sub-a");
+	struct store_user b = make_user(U2, "ann@example.COM", GROUP_MEMBER, "");
+	struct store_user c = make_user(U3, "\xc3\x89le@example.com", GROUP_MEMBER, ""); /* Éle */
+	struct store_user got, *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	/* ASCII case is ignored... */
+	assert_int_equal(store_user_insert(f->s, &b), STORE_CONFLICT);
+	assert_int_equal(store_user_by_email(f->s, ACCT, "ANN@example.com", &got), STORE_OK);
+	assert_string_equal(got.id, U1);
+	assert_string_equal(got.email, "Ann@Example.com"); /* stored as given */
+	/* ...but only ASCII case: \xc3\xa9 (é) is another address than \xc3\x89 (É) */
+	assert_int_equal(store_user_insert(f->s, &c), STORE_OK);
+	strcpy(b.email, "\xc3\xa9le@example.com");
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	/* a subject is unique in the account */
+	strcpy(c.id, "44444444-4444-4444-8444-444444444449");
+	strcpy(c.email, "other@example.com");
+	strcpy(c.idp_subject, "sub-a");
+	assert_int_equal(store_user_insert(f->s, &c), STORE_CONFLICT);
+
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-a", "", &got), STORE_OK);
+	assert_string_equal(got.id, U1);
+	/* by email only for a user without a subject */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "nobody", "ann@example.com", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "nobody", "\xc3\xa9le@example.com", &got),
+	                 STORE_OK);
+	assert_string_equal(got.id, U2);
+
+	/* one instant for all three: oldest first means insertion order */
+	assert_int_equal(store_user_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].id, U1);
+	assert_string_equal(list[1].id, U3);
+	assert_string_equal(list[2].id, U2);
+	free(list);
+	assert_int_equal(store_users_by_email(f->s, "ann@EXAMPLE.com", &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	/* keys that are not UTF-8 (a URL's %ff) find nothing, and fail nothing */
+	assert_int_equal(store_user_get(f->s, ACCT, "\xff\xfe", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_by_email(f->s, ACCT, "\xff@x", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+
+	strcpy(a.id, "44444444-4444-4444-8444-444444444448");
+	assert_int_equal(store_user_update(f->s, &a), STORE_NOT_FOUND);
+	assert_int_equal(store_user_delete(f->s, ACCT, a.id), STORE_NOT_FOUND);
+}
+
+static void test_last_admin(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user(U1, "a@example.com", GROUP_ADMIN, "");
+	struct store_user b = make_user(U2, "b@example.com", GROUP_ADMIN, "");
+	long admins = 0;
+
+	add_account(f->s, ACCT);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	a.group = GROUP_MEMBER;
+	assert_int_equal(store_user_update(f->s, &a), STORE_OK);
+	b.group = GROUP_AUDITOR;
+	assert_int_equal(store_user_update(f->s, &b), STORE_LAST_ADMIN);
+	assert_int_equal(store_user_delete(f->s, ACCT, U2), STORE_LAST_ADMIN);
+	assert_int_equal(store_admin_count(f->s, ACCT, &admins), STORE_OK);
+	assert_int_equal(admins, 1);
+	/* LAST_ADMIN inside a caller's transaction leaves it usable */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_user_delete(f->s, ACCT, U2), STORE_LAST_ADMIN);
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_OK);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(store_user_delete(f->s, ACCT, U1), STORE_NOT_FOUND);
+}
+
+static void test_management_tokens(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], other[TOKEN_HASH_LEN];
+	struct store_mgmt_token t1 = make_token(T1, 0), t2 = make_token(T2, 9000), got, *list;
+	size_t n = 0;
+
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(other, 3);
+	add_account(f->s, ACCT);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h2), STORE_CONFLICT); /* id */
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h1), STORE_CONFLICT); /* hash */
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h2), STORE_OK);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
+	assert_string_equal(got.id, T2);
+	assert_int_equal(got.expires_at, 9000);
+	assert_int_equal(got.revoked_at, 0);
+	assert_string_equal(got.revoked_by, "");
+	assert_int_equal(store_mgmt_token_by_hash(f->s, other, &got), STORE_NOT_FOUND);
+
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_ACTIVE, 9000, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1); /* t2 expires at 9000: not active at 9000 */
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_EXPIRED, 9000, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T2);
+	free(list);
+
+	/* the first revocation stays, whoever revokes again */
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T1, 10000, U1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 10000);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T1, 20000, U2, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 10000);
+	assert_string_equal(got.revoked_by, U1);
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT2, T1, 30000, "", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_REVOKED, 0, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	assert_int_equal(store_mgmt_token_touch(f->s, T2, 50000, 60000), STORE_OK);
+	assert_int_equal(store_mgmt_token_touch(f->s, T2, 80000, 60000), STORE_OK); /* too soon */
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T2, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 50000);
+}
+
+static void test_databases_and_tables(void **state)
+{
+	struct fixture *f = *state;
+	struct store_database d = {.max_tables = 5, .max_columns_per_table = 7, .created_at = 100},
+	                      d2, got, *list = NULL;
+	struct store_table t = {.created_at = 100}, tgot;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "a/db");
+	strcpy(d.partition_template, "[{\"type\":\"time\",\"value\":\"%Y\"}]");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	assert_true(d.id > 0);
+	d2 = d;
+	assert_int_equal(store_database_insert(f->s, &d2), STORE_CONFLICT);
+	strcpy(d2.name, "b");
+	assert_int_equal(store_database_insert(f->s, &d2), STORE_OK);
+	assert_true(d2.id > d.id);
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "b", "a/db", &got), STORE_CONFLICT);
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "a/db", 200), STORE_OK);
+	/* a deleted database frees its name, and cannot come back while it is taken */
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "b", "a/db", &got), STORE_OK);
+	assert_int_equal(got.id, d2.id);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, d.id, &got), STORE_CONFLICT);
+	assert_int_equal(store_database_list(f->s, ACCT, CL1, true, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].deleted_at, 200);
+	assert_string_equal(list[0].partition_template, d.partition_template);
+	free(list);
+	assert_int_equal(store_database_rename(f->s, ACCT, CL1, "a/db", "b", &got), STORE_OK);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, d.id, &got), STORE_OK);
+	assert_int_equal(got.deleted_at, 0);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, d.id, &got), STORE_NOT_FOUND);
+	d.max_tables = 9;
+	assert_int_equal(store_database_update(f->s, &d), STORE_OK);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "a/db", &got), STORE_OK);
+	assert_int_equal(got.max_tables, 9);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "\xff", &got), STORE_NOT_FOUND);
+
+	t.database_id = d.id;
+	strcpy(t.name, "t1");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	assert_int_equal(store_table_insert(f->s, &t), STORE_CONFLICT);
+	assert_int_equal(store_table_delete(f->s, d.id, "t1", 300), STORE_OK);
+	assert_int_equal(store_table_delete(f->s, d.id, "t1", 300), STORE_NOT_FOUND);
+	assert_int_equal(store_table_undelete(f->s, d.id, t.id, &tgot), STORE_OK);
+	assert_int_equal(store_table_rename(f->s, d.id, "t1", "t2", &tgot), STORE_OK);
+	assert_string_equal(tgot.name, "t2");
+}
+
+static void test_database_tokens(void **state)
+{
+	struct fixture *f = *state;
+	/* names with the characters a text[] literal must escape, and a comma */
+	static const char *const names[] = {"plain", "with \"quotes\"", "back\\slash", "a,b {c}"};
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
+	struct store_db_token t, got, *list = NULL;
+	struct store_database d = {.max_tables = 1, .max_columns_per_table = 1, .created_at = 1};
+	struct store_db_grant g;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "a,b {c}");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	memset(&t, 0, sizeof(t));
+	strcpy(t.id, T1);
+	strcpy(t.account_id, ACCT);
+	strcpy(t.cluster_id, CL1);
+	strcpy(t.description, "reader");
+	t.created_at = 10;
+	for (size_t i = 0; i < 4; i++) {
+		t.permissions[i].action = i % 2 ? DB_ACTION_WRITE : DB_ACTION_READ;
+		strcpy(t.permissions[i].resource, names[i]);
+	}
+	t.permission_count = 4;
+	fill_hash(h1, 7);
+	fill_hash(h2, 8);
+	assert_int_equal(store_db_token_insert(f->s, &t, h1), STORE_OK);
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &got), STORE_OK);
+	assert_int_equal(got.permission_count, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(got.permissions[i].resource, names[i]);
+		assert_int_equal(got.permissions[i].action, t.permissions[i].action);
+	}
+	/* a token without permissions, and the list */
+	strcpy(t.id, T2);
+	t.permission_count = 0;
+	assert_int_equal(store_db_token_insert(f->s, &t, h2), STORE_OK);
+	assert_int_equal(store_db_token_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, T1);
+	assert_int_equal(list[0].permission_count, 4);
+	assert_int_equal(list[1].permission_count, 0);
+	free(list);
+
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "a,b {c}", &g), STORE_OK);
+	assert_false(g.permitted); /* that one is write */
+	assert_true(g.database_exists);
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_WRITE, "a,b {c}", &g), STORE_OK);
+	assert_true(g.permitted);
+
+	/* update replaces the permissions */
+	strcpy(t.id, T1);
+	t.permission_count = 1;
+	t.permissions[0].action = DB_ACTION_READ;
+	strcpy(t.permissions[0].resource, "*");
+	strcpy(t.description, "changed");
+	assert_int_equal(store_db_token_update(f->s, &t), STORE_OK);
+	assert_int_equal(store_db_token_by_hash(f->s, h1, &got), STORE_OK);
+	assert_int_equal(got.permission_count, 1);
+	assert_string_equal(got.description, "changed");
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "anything", &g), STORE_OK);
+	assert_true(g.permitted);
+	assert_false(g.database_exists);
+
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, 500, &got), STORE_OK);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, 900, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 500);
+	assert_int_equal(got.permission_count, 1);
+	assert_int_equal(store_db_token_list(f->s, ACCT, CL1, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	strcpy(t.id, "55555555-5555-4555-8555-555555555559");
+	assert_int_equal(store_db_token_update(f->s, &t), STORE_NOT_FOUND);
+	t.permission_count = STORE_DB_TOKEN_MAX_PERMISSIONS + 1;
+	assert_int_equal(store_db_token_update(f->s, &t), STORE_ERROR);
+}
+
+static void test_transactions_and_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = open_target();
+	struct store_account got;
+	bool began = false;
+
+	assert_int_equal(store_clear_all(f->s), STORE_ERROR); /* only inside a transaction */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	add_account(f->s, ACCT);
+	store_tx_rollback(f->s);
+	assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_NOT_FOUND);
+
+	/* a snapshot keeps seeing what was there when it began */
+	assert_int_equal(store_read_begin(other, &began), STORE_OK);
+	assert_true(began);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_NOT_FOUND);
+	add_account(f->s, ACCT);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_NOT_FOUND);
+	store_read_end(other, began);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_OK);
+
+	/* a reset empties everything at one commit */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_OK);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(store_account_get(other, ACCT, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_ping(other), STORE_OK);
+	store_close(other);
+}
+
+/* ---- audit trail, retention, counts, facts (moved here from test_store.c) ---- */
+
+static struct store_audit_event make_event(const char *account, int64_t at, const char *action,
+                                           const char *actor)
+{
+	struct store_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	strcpy(e.account_id, account);
+	e.at = at;
+	strcpy(e.actor_type, "user");
+	strcpy(e.actor_id, actor);
+	strcpy(e.action, action);
+	strcpy(e.outcome, "success");
+	e.status = 200;
+	return e;
+}
+
+static void test_audit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_audit_event e, *list = NULL;
+	struct store_audit_filter all = {.limit = 100}, flt;
+	int64_t ids[6], deleted = -1;
+	size_t n = 0;
+
+	e = make_event(ACCT, 100, "database.create", U1);
+	strcpy(e.object_type, "database");
+	strcpy(e.object_id, "db1");
+	strcpy(e.client, "127.0.0.1");
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[0] = e.id;
+	e = make_event(ACCT, 200, "database.delete", U2);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[1] = e.id;
+	/* The clock may go backwards (a fake one): id, not at, orders the trail. */
+	e = make_event(ACCT, 50, "management_token.create", U1);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[2] = e.id;
+	e = make_event(ACCT2, 300, "database.create", U1);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[3] = e.id;
+	e = make_event(ACCT, 400, "database_token.create", "");
+	strcpy(e.actor_type, "anonymous");
+	strcpy(e.credential, "M.V1.abcd");
+	strcpy(e.outcome, "refused");
+	e.status = 401;
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	ids[4] = e.id;
+	assert_true(ids[0] < ids[1] && ids[1] < ids[2] && ids[2] < ids[4]);
+
+	assert_int_equal(store_audit_list(f->s, ACCT, &all, &list, &n), STORE_OK);
+	assert_int_equal(n, 4); /* not the other account's */
+	assert_int_equal(list[0].id, ids[4]);
+	assert_string_equal(list[0].credential, "M.V1.abcd");
+	assert_string_equal(list[0].actor_id, "");
+	assert_int_equal(list[0].status, 401);
+	assert_int_equal(list[3].id, ids[0]);
+	assert_string_equal(list[3].object_id, "db1");
+	assert_string_equal(list[3].client, "127.0.0.1");
+	free(list);
+
+	flt = all;
+	flt.action = "database.*"; /* a prefix: not database_token.create */
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].action, "database.delete");
+	free(list);
+	flt.action = "database.create";
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	flt.action = "data*base"; /* not a prefix: matches as written, i.e. nothing */
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 0);
+
+	flt = all;
+	flt.actor = U1;
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+	flt.actor = "M.V1.abcd";
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	flt = all;
+	flt.since = 100;
+	flt.until = 400; /* since inclusive, until exclusive */
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+
+	/* Pages: limit, then the cursor (id of the last row seen). */
+	flt = all;
+	flt.limit = 3;
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	flt.before_id = list[2].id;
+	free(list);
+	assert_int_equal(store_audit_list(f->s, ACCT, &flt, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, ids[0]);
+	free(list);
+
+	assert_int_equal(store_audit_prune(f->s, 150, &deleted), STORE_OK);
+	assert_int_equal(deleted, 2); /* at 100 and at 50 */
+	assert_int_equal(store_audit_list(f->s, ACCT, &all, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+
+	/* Inside a caller's transaction, the row goes with it. */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	e = make_event(ACCT, 500, "user.create", U1);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	store_tx_rollback(f->s);
+	assert_int_equal(store_audit_list(f->s, ACCT, &all, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+}
+
+static void test_meta(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64];
+
+	assert_int_equal(store_meta_get(f->s, "x", buf, sizeof(buf)), STORE_NOT_FOUND);
+	assert_int_equal(store_meta_set(f->s, "x", "one"), STORE_OK);
+	assert_int_equal(store_meta_set(f->s, "x", "two"), STORE_OK);
+	assert_int_equal(store_meta_get(f->s, "x", buf, sizeof(buf)), STORE_OK);
+	assert_string_equal(buf, "two");
+	assert_int_equal(store_meta_get(f->s, "x", buf, 2), STORE_ERROR); /* does not fit */
+}
+
+/* Of replicas recording one fact at once the first wins, and each learns which. */
+static void test_meta_claim_and_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = open_target();
+	struct token_key k1, k2;
+	char got[64];
+
+	assert_int_equal(store_meta_claim(f->s, "y", "first", got, sizeof(got)), STORE_OK);
+	assert_string_equal(got, "first");
+	assert_int_equal(store_meta_claim(other, "y", "second", got, sizeof(got)), STORE_OK);
+	assert_string_equal(got, "first");
+	/* the token key: recorded by the first start, refused (1) when another comes */
+	memset(&k1, 1, sizeof(k1));
+	memset(&k2, 2, sizeof(k2));
+	assert_int_equal(backup_check_store_key(f->s, &k1), 0);
+	assert_int_equal(backup_check_store_key(other, &k1), 0);
+	assert_int_equal(backup_check_store_key(other, &k2), 1);
+	assert_int_equal(store_meta_get(f->s, "token_key_fingerprint", got, sizeof(got)), STORE_OK);
+	assert_true(strncmp(got, "blake2b:", 8) == 0);
+	store_close(other);
+}
+
+static void test_retention_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t day = 86400000, now = 100 * day;
+	struct store_mgmt_token t1 = make_token(T1, 0), t2 = make_token(T2, now - 40 * day), got;
+	struct store_db_token d;
+	struct store_token_counts c;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+	int64_t mgmt = -1, db = -1;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	fill_hash(h3, 3);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h2), STORE_OK);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, T1);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.description, "old");
+	d.created_at = 1;
+	d.permission_count = 1;
+	strcpy(d.permissions[0].resource, "*");
+	assert_int_equal(store_db_token_insert(f->s, &d, h3), STORE_OK);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, now - 31 * day, &d), STORE_OK);
+
+	assert_int_equal(store_token_counts(f->s, now, &c), STORE_OK);
+	assert_int_equal(c.mgmt[TOKEN_STATE_ACTIVE], 1);
+	assert_int_equal(c.mgmt[TOKEN_STATE_EXPIRED], 1);
+	assert_int_equal(c.mgmt[TOKEN_STATE_REVOKED], 0);
+	assert_int_equal(c.db[TOKEN_STATE_REVOKED], 1);
+	assert_int_equal(store_tokens_prune(f->s, now - 30 * day, &mgmt, &db), STORE_OK);
+	assert_int_equal(mgmt, 1);
+	assert_int_equal(db, 1); /* with its permission: the foreign key would refuse otherwise */
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T2, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &d), STORE_NOT_FOUND);
+}
+
+/* Two connections race to demote the last two admins, many times: one always stays. */
+struct racer {
+	struct store *s;
+	struct store_user user; /* demoted */
+	pthread_barrier_t *start;
+	enum store_status st;
+};
+
+static void *demote(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->start);
+	r->st = store_user_update(r->s, &r->user);
+	return NULL;
+}
+
+static void test_last_admin_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = open_target();
+	pthread_barrier_t start;
+
+	for (int round = 0; round < 30; round++) {
+		struct store_user a = make_user(U1, "a@x.com", GROUP_ADMIN, "");
+		struct store_user b = make_user(U2, "b@x.com", GROUP_ADMIN, "");
+		struct racer r1 = {f->s, a, &start, STORE_ERROR},
+		             r2 = {other, b, &start, STORE_ERROR};
+		pthread_t t1, t2;
+		long admins = -1;
+
+		/* a fresh account and users each round */
+		snprintf(a.account_id, sizeof(a.account_id),
+		         "11111111-1111-4111-8111-1111111111%02d", round);
+		strcpy(b.account_id, a.account_id);
+		snprintf(a.id, sizeof(a.id), "44444444-4444-4444-8444-4444444444%02d", round);
+		snprintf(b.id, sizeof(b.id), "44444444-4444-4444-8444-4444444445%02d", round);
+		add_account(f->s, a.account_id);
+		assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+		assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+		r1.user = a;
+		r2.user = b;
+		r1.user.group = r2.user.group = GROUP_MEMBER;
+		assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+		assert_int_equal(pthread_create(&t1, NULL, demote, &r1), 0);
+		assert_int_equal(pthread_create(&t2, NULL, demote, &r2), 0);
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		pthread_barrier_destroy(&start);
+		assert_true((r1.st == STORE_OK && r2.st == STORE_LAST_ADMIN) ||
+		            (r1.st == STORE_LAST_ADMIN && r2.st == STORE_OK));
+		assert_int_equal(store_admin_count(f->s, a.account_id, &admins), STORE_OK);
+		assert_int_equal(admins, 1);
+	}
+	store_close(other);
+}
+
+#define I1 "66666666-6666-4666-8666-666666666661"
+#define I2 "66666666-6666-4666-8666-666666666662"
+#define I3 "66666666-6666-4666-8666-666666666663"
+#define I4 "66666666-6666-4666-8666-666666666664"
+
+static struct store_invite make_invite(const char *id, const char *email, enum user_group g,
+                                       int64_t invited_at, int64_t expires_at)
+{
+	struct store_invite i;
+
+	memset(&i, 0, sizeof(i));
+	strcpy(i.id, id);
+	strcpy(i.account_id, ACCT);
+	strcpy(i.email, email);
+	i.group = g;
+	strcpy(i.invited_by, U1);
+	i.invited_at = invited_at;
+	i.expires_at = expires_at;
+	return i;
+}
+
+/* ---- invites (moved here from test_store.c: they hold for every backend) ---- */
+
+static void test_invites(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user admin = make_user_at(U1, "admin@example.com", GROUP_ADMIN, "a", 1);
+	struct store_invite a = make_invite(I1, "New@example.com", GROUP_MEMBER, 100, 200);
+	struct store_invite b = make_invite(I2, "new@EXAMPLE.com", GROUP_AUDITOR, 150, 300);
+	struct store_invite c = make_invite(I3, "admin@EXAMPLE.com", GROUP_MEMBER, 100, 200);
+	struct store_invite got, *list = NULL;
+	enum invite_conflict why = INVITE_CONFLICT_ID;
+	size_t n = 9;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &admin), STORE_OK);
+
+	assert_int_equal(store_invite_insert(f->s, &a, 100, &why), STORE_OK);
+	assert_int_equal(why, INVITE_CONFLICT_NONE);
+	assert_int_equal(store_invite_get(f->s, ACCT, I1, &got), STORE_OK);
+	assert_string_equal(got.email, "New@example.com");
+	assert_int_equal(got.group, GROUP_MEMBER);
+	assert_string_equal(got.invited_by, U1);
+	assert_int_equal(got.expires_at, 200);
+	assert_int_equal(got.accepted_at + got.revoked_at + got.replaced_at, 0);
+	assert_int_equal(store_invite_get(f->s, ACCT2, I1, &got), STORE_NOT_FOUND);
+
+	/* an existing user's email, in any case */
+	assert_int_equal(store_invite_insert(f->s, &c, 100, &why), STORE_CONFLICT);
+	assert_int_equal(why, INVITE_CONFLICT_USER);
+	/* a second invite while the first is pending, in any case */
+	assert_int_equal(store_invite_insert(f->s, &b, 199, &why), STORE_CONFLICT);
+	assert_int_equal(why, INVITE_CONFLICT_PENDING);
+	/* the same id */
+	strcpy(c.email, "other@example.com");
+	strcpy(c.id, I1);
+	assert_int_equal(store_invite_insert(f->s, &c, 100, &why), STORE_CONFLICT);
+	assert_int_equal(why, INVITE_CONFLICT_ID);
+	/* in another account the email is free */
+	strcpy(b.account_id, ACCT2);
+	assert_int_equal(store_invite_insert(f->s, &b, 150, &why), STORE_OK);
+	strcpy(b.account_id, ACCT);
+	strcpy(b.id, I4);
+
+	/* once the first expired, a new invite closes it and opens */
+	assert_int_equal(store_invite_insert(f->s, &b, 200, &why), STORE_OK);
+	assert_int_equal(store_invite_get(f->s, ACCT, I1, &got), STORE_OK);
+	assert_int_equal(got.replaced_at, 200);
+	assert_int_equal(store_invite_by_email(f->s, ACCT, "NEW@example.com", &got), STORE_OK);
+	assert_string_equal(got.id, I4);
+	assert_int_equal(store_invite_list(f->s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, I1);
+	assert_string_equal(list[1].id, I4);
+	free(list);
+
+	/* pending ones by email across accounts, and all of them */
+	assert_int_equal(store_invites_pending(f->s, "new@example.com", 250, 10, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].account_id, ACCT2);
+	assert_string_equal(list[1].id, I4);
+	free(list);
+	assert_int_equal(store_invites_pending(f->s, NULL, 250, 1, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	assert_int_equal(store_invites_pending(f->s, "new@example.com", 300, 10, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+}
+
+static void test_invite_accept_and_revoke(void **state)
+{
+	struct fixture *f = *state;
+	struct store_invite a = make_invite(I1, "new@example.com", GROUP_AUDITOR, 100, 200);
+	struct store_invite b = make_invite(I2, "late@example.com", GROUP_MEMBER, 100, 200);
+	struct store_user u = make_user_at(U2, "NEW@example.com", GROUP_MEMBER, "sub-new", 150);
+	struct store_user late = make_user_at(U3, "late@example.com", GROUP_ADMIN, "sub-late", 250);
+	struct store_invite got;
+	struct store_user user;
+	enum invite_conflict why;
+
+	add_account(f->s, ACCT);
+	assert_int_equal(store_invite_insert(f->s, &a, 100, &why), STORE_OK);
+	assert_int_equal(store_invite_insert(f->s, &b, 100, &why), STORE_OK);
+
+	/* accepted in one transaction: the user is made in the invite's group */
+	assert_int_equal(store_invite_accept(f->s, &u, 150, &got), STORE_OK);
+	assert_int_equal(u.group, GROUP_AUDITOR);
+	assert_int_equal(got.accepted_at, 150);
+	assert_string_equal(got.accepted_user_id, U2);
+	assert_int_equal(store_user_get(f->s, ACCT, U2, &user), STORE_OK);
+	assert_int_equal(user.group, GROUP_AUDITOR);
+	assert_string_equal(user.idp_subject, "sub-new");
+	/* only once */
+	strcpy(u.id, U3);
+	assert_int_equal(store_invite_accept(f->s, &u, 160, &got), STORE_NOT_FOUND);
+	/* an accepted invite cannot be revoked */
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I1, 170, U1, &got), STORE_CONFLICT);
+	assert_int_equal(got.revoked_at, 0);
+
+	/* an expired invite is not accepted, and nothing is written */
+	assert_int_equal(store_invite_accept(f->s, &late, 250, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->s, ACCT, U3, &user), STORE_NOT_FOUND);
+
+	/* revoking keeps the first revocation; a revoked invite is not accepted */
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I2, 180, U1, &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 180);
+	assert_string_equal(got.revoked_by, U1);
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I2, 190, "", &got), STORE_OK);
+	assert_int_equal(got.revoked_at, 180);
+	assert_string_equal(got.revoked_by, U1);
+	late.created_at = 185;
+	assert_int_equal(store_invite_accept(f->s, &late, 185, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_invite_revoke(f->s, ACCT, I3, 190, "", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_invite_revoke(f->s, ACCT2, I2, 190, "", &got), STORE_NOT_FOUND);
+
+	/* a user already holding the email makes the acceptance fail whole */
+	b = make_invite(I3, "taken@example.com", GROUP_ADMIN, 200, 400);
+	assert_int_equal(store_invite_insert(f->s, &b, 200, &why), STORE_OK);
+	late = make_user_at(U3, "taken@example.com", GROUP_MEMBER, "sub-new", 300);
+	assert_int_equal(store_invite_accept(f->s, &late, 300, &got), STORE_CONFLICT);
+	assert_int_equal(store_invite_get(f->s, ACCT, I3, &got), STORE_OK);
+	assert_int_equal(got.accepted_at, 0);
+	assert_int_equal(store_user_get(f->s, ACCT, U3, &user), STORE_NOT_FOUND);
+}
+
+static void test_user_list_all(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user_at(U1, "a@example.com", GROUP_ADMIN, "", 2);
+	struct store_user b = make_user_at(U2, "b@example.com", GROUP_MEMBER, "", 1);
+	struct store_user *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT2);
+	strcpy(b.account_id, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	assert_int_equal(store_user_list_all(f->s, 10, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, U2);
+	free(list);
+	assert_int_equal(store_user_list_all(f->s, 1, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+}
+
+/* A bounded pool lends at most its size, the same store again to the same thread. */
+static void test_bounded_pool(void **state)
+{
+	struct store_target t = target;
+	struct store_pool *pool = NULL;
+	struct store *a, *b;
+	char err[256];
+
+	(void)state;
+	t.pool_size = 1;
+	assert_int_equal(store_pool_new_target(&t, &pool, err, sizeof(err)), 0);
+	a = store_pool_get(pool);
+	assert_non_null(a);
+	b = store_pool_get(pool);
+	assert_ptr_equal(a, b);
+	assert_int_equal(store_ping(a), STORE_OK);
+	store_pool_put(pool, a);
+	b = store_pool_get(pool);
+	assert_ptr_equal(a, b); /* the one connection, lent again */
+	/* a transaction left open does not travel to the next borrower */
+	assert_int_equal(store_tx_begin(b), STORE_OK);
+	store_pool_put(pool, b);
+	b = store_pool_get(pool);
+	assert_int_equal(store_tx_begin(b), STORE_OK);
+	store_tx_rollback(b);
+	store_pool_put(pool, b);
+	store_pool_free(pool);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_accounts_and_clusters, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_users_and_emails, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_management_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_database_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_transactions_and_snapshots, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_meta_claim_and_key, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_retention_and_counts, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bounded_pool, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_invite_accept_and_revoke, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
+};
+
+int main(void)
+{
+	const char *pg_url = getenv("MGMTD_TEST_POSTGRES_URL");
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	strcpy(sqlite_dir, "/tmp/test_store_contract.XXXXXX");
+	if (mkdtemp(sqlite_dir) == NULL)
+		return 1;
+	snprintf(sqlite_path, sizeof(sqlite_path), "%s/mgmtd.db", sqlite_dir);
+	target.backend = STORE_BACKEND_SQLITE;
+	target.location = sqlite_path;
+	failed = cmocka_run_group_tests_name("store contract, sqlite", tests, NULL, NULL);
+	rmdir(sqlite_dir);
+	if (pg_url == NULL) {
+		printf("store contract, postgres: not run here (no MGMTD_TEST_POSTGRES_URL); `make "
+		       "unit` runs it\n");
+		return failed;
+	}
+	target.backend = STORE_BACKEND_POSTGRES;
+	target.location = pg_url;
+	return failed + cmocka_run_group_tests_name("store contract, postgres", tests, NULL, NULL);
+}
