@@ -453,3 +453,29 @@ def test_database_stop_and_start_under_load(daemon_factory, mode):
             if d.running:
                 d.stop_ok()
         srv.remove()
+
+
+def test_the_dev_idp_pages_give_their_connection_back(daemon_factory):
+    """With one pooled connection, every page and grant of the dev IdP (device
+    verification, code flow, email grant) gives its connection back: a request after
+    them is still served, and one connection is all the replica holds."""
+    import test_dev_idp_authorize as code_flow
+    from verifypage import approve, open_page
+
+    d = daemon_factory(seed=replica_seed(), config_extra="[store]\npostgres_pool = 1\n"
+                       "[dev_idp]\nenabled = true\n[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
+    for _ in range(4):
+        g = ok_json(d.post("/oauth/device/code", data={"client_id": "mgmtctl"}))
+        assert open_page(g["verification_uri"])[0].status_code == 200
+        assert approve(g["verification_uri_complete"], "admin@example.com").status_code == 200
+        verifier, challenge = code_flow.pkce()
+        params = code_flow.auth_params(d, challenge)
+        assert d.get("/oauth/authorize", params=params).status_code == 200
+        code = code_flow.code_from(d, code_flow.pick(d, params, login="%s admin@example.com"
+                                                     % ACCOUNT_A))
+        ok_json(code_flow.exchange(d, code, verifier))
+        ok_json(d.post("/oauth/token", data={"email": "admin@example.com"}))
+    ok_json(d.get(users_path(), SEEDED))
+    conns = d.pg_store.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND application_name = 'mgmtd'").strip()
+    assert conns == "1"
