@@ -236,6 +236,20 @@ static void violated(const char *what, const struct request *req, unsigned statu
 	abort();
 }
 
+/*
+ * True when the answer holds the harness's token and the client did not send
+ * it (a description, a form field may say anything, and libFuzzer learns the
+ * token from the comparisons it watches): then it came from the server.
+ */
+static bool leaks_token(const struct fuzz_server *fs, const struct request *req, const char *body,
+                        size_t len)
+{
+	if (body == NULL || memmem(body, len, fs->token, TOKEN_MGMT_LEN) == NULL)
+		return false;
+	return req->body == NULL ||
+	       memmem(req->body, req->body_len, fs->token, TOKEN_MGMT_LEN) == NULL;
+}
+
 static void check_answer(struct fuzz_server *fs, struct request *req, unsigned status,
                          const char *body, size_t len)
 {
@@ -251,10 +265,7 @@ static void check_answer(struct fuzz_server *fs, struct request *req, unsigned s
 	}
 	if (body == NULL || len == 0)
 		violated("no body", req, status, body, len);
-	/* Unless the client itself put it in the body (a description may say anything). */
-	if (memmem(body, len, fs->token, TOKEN_MGMT_LEN) != NULL &&
-	    (req->body == NULL ||
-	     memmem(req->body, req->body_len, fs->token, TOKEN_MGMT_LEN) == NULL))
+	if (leaks_token(fs, req, body, len))
 		violated("the caller's secret is in the answer", req, status, body, len);
 	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL)
@@ -292,10 +303,10 @@ static void check_raw_answer(struct fuzz_server *fs, struct request *req, unsign
 		violated("a redirect elsewhere than an http(s) URL", req, status, body, len);
 	if (status != 303 && status != 304 && (body == NULL || raw->content_type == NULL))
 		violated("a raw answer without a body or a type", req, status, body, len);
-	if (body && (memmem(body, len, "<script", 7) || memmem(body, len, "<x", 2) ||
-	             memmem(body, len, fs->token, TOKEN_MGMT_LEN)))
-		violated("the page holds markup or a secret from the request", req, status, body,
-		         len);
+	if (body && (memmem(body, len, "<script", 7) || memmem(body, len, "<x", 2)))
+		violated("the page holds markup from the request", req, status, body, len);
+	if (leaks_token(fs, req, body, len))
+		violated("the page holds the caller's secret", req, status, body, len);
 }
 
 unsigned fuzz_request(struct fuzz_server *fs, const char *method, const char *path,
