@@ -403,21 +403,20 @@ enum api_status api_dev_idp_code_grant(struct request *req)
 	    body_string(req, "redirect_uri", true, false, &uri) != API_OK ||
 	    body_string(req, "client_id", true, false, &client_id) != API_OK ||
 	    body_string(req, "code_verifier", true, false, &verifier) != API_OK)
-		return req->status;
+		return api_oauth_error(req, "invalid_request", req->message);
 	/* Taken first: a code is spent by any attempt, good or bad (RFC 6749 4.1.2). */
-	if (!authcodes_take(dev_idp_codes(idp), code, time_monotonic_us() / 1000, &g))
-		return api_fail(req, API_BAD_REQUEST,
-		                "invalid_grant: the code is unknown, used or older than %d seconds",
-		                AUTHCODE_TTL_MS / 1000);
+	if (!authcodes_take(dev_idp_codes(idp), code, time_monotonic_us() / 1000, &g)) {
+		snprintf(why, sizeof(why), "the code is unknown, used or older than %d seconds",
+		         AUTHCODE_TTL_MS / 1000);
+		return api_oauth_error(req, "invalid_grant", why);
+	}
 	if (strcmp(g.client_id, client_id) != 0 || strcmp(g.redirect_uri, uri) != 0)
-		return api_fail(req, API_BAD_REQUEST,
-		                "invalid_grant: the code was issued to another client_id or "
-		                "redirect_uri");
+		return api_oauth_error(req, "invalid_grant",
+		                       "the code was issued to another client_id or redirect_uri");
 	if (!authcode_pkce_well_formed(verifier) ||
 	    !authcode_pkce_matches(verifier, g.code_challenge))
-		return api_fail(
-		    req, API_BAD_REQUEST,
-		    "invalid_grant: the code_verifier does not match the code_challenge");
+		return api_oauth_error(req, "invalid_grant",
+		                       "the code_verifier does not match the code_challenge");
 
 	s = req->store ? req->store : store_pool_get(req->app->stores);
 	if (s == NULL)
@@ -444,7 +443,7 @@ enum api_status api_dev_idp_code_grant(struct request *req)
 	case DEV_IDP_AMBIGUOUS:
 	case DEV_IDP_BAD_CLAIMS:
 		free(access);
-		return api_fail(req, API_BAD_REQUEST, "invalid_grant: %s", why);
+		return api_oauth_error(req, "invalid_grant", why);
 	case DEV_IDP_STORE:
 		free(access);
 		return api_from_store(req, st, "user", NULL);

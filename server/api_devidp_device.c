@@ -30,21 +30,6 @@
 	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "                      \
 	"frame-ancestors 'none'; base-uri 'none'"
 
-/*
- * A 400 in the shape OAuth 2.0 clients read (RFC 6749 5.2), not mgmtd's
- * {code, message}: a device polls on "authorization_pending" and "slow_down".
- */
-static enum api_status oauth_error(struct request *req, const char *error, const char *description)
-{
-	json_t *body = json_pack("{s:s, s:s}", "error", error, "error_description", description);
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-
-	json_decref(body);
-	if (!text)
-		return api_fail(req, API_INTERNAL, "out of memory");
-	return api_raw(req, API_BAD_REQUEST, "application/json", text, strlen(text), true, NULL);
-}
-
 /* A string field of a form or JSON body; NULL when absent or not a string. */
 static const char *field(const struct request *req, const char *name)
 {
@@ -111,11 +96,12 @@ enum api_status api_dev_idp_device_token(struct request *req)
 	json_t *answer;
 
 	if (!device_code || !device_code[0])
-		return oauth_error(req, "invalid_request", "the field \"device_code\" is required");
+		return api_oauth_error(req, "invalid_request",
+		                       "the field \"device_code\" is required");
 	p = dev_devices_poll(dev_idp_devices(req->app->dev_idp), device_code, req->now,
 	                     time_monotonic_us() / 1000, &jwt, &expires_in);
 	if (p != DEV_DEVICE_GRANTED)
-		return oauth_error(req, dev_devices_poll_error(p), why[p]);
+		return api_oauth_error(req, dev_devices_poll_error(p), why[p]);
 	answer = json_pack("{s:s, s:s, s:I}", "access_token", jwt, "token_type", "Bearer",
 	                   "expires_in", (json_int_t)expires_in);
 	sodium_memzero(jwt, strlen(jwt));

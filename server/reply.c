@@ -87,6 +87,17 @@ enum api_status api_raw(struct request *req, enum api_status st, const char *con
 	return st;
 }
 
+enum api_status api_oauth_error(struct request *req, const char *error, const char *description)
+{
+	json_t *body = json_pack("{s:s, s:s}", "error", error, "error_description", description);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	if (!text)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	return api_raw(req, API_BAD_REQUEST, "application/json", text, strlen(text), true, NULL);
+}
+
 enum api_status api_redirect(struct request *req, const char *location)
 {
 	char *copy = strdup(location);

@@ -54,6 +54,14 @@ enum api_status api_ok(struct request *req, json_t *body);
 enum api_status api_raw(struct request *req, enum api_status st, const char *content_type,
                         const char *body, size_t len, bool owned, const char *csp);
 
+/*
+ * A 400 in the shape OAuth 2.0 clients read from a token endpoint (RFC 6749
+ * 5.2: {"error", "error_description"}), not {code, message}: the dev IdP's
+ * grants answer as identity providers do. error is a code such as
+ * "invalid_grant"; description is copied.
+ */
+enum api_status api_oauth_error(struct request *req, const char *error, const char *description);
+
 /* Records a 303 See Other to location (copied). */
 enum api_status api_redirect(struct request *req, const char *location);
 

@@ -87,6 +87,16 @@ def exchange(d, code, verifier, **over):
     return d.post("/oauth/token", data=form)
 
 
+def oauth_error(resp, error):
+    """A token endpoint's error as OAuth 2.0 clients read it (RFC 6749 5.2)."""
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["Content-Type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"error", "error_description"}, body
+    assert body["error"] == error and body["error_description"], body
+    return body
+
+
 def sign_in(d, login):
     verifier, challenge = pkce()
     params = auth_params(d, challenge)
@@ -192,17 +202,19 @@ def test_code_is_single_use_and_bound(dserver):
     login = ACCOUNT_A + " member@example.com"
     code = code_from(d, pick(d, params, login=login))
     assert ok_json(exchange(d, code, verifier))
-    assert_error(exchange(d, code, verifier), 400, "invalid_grant")
+    oauth_error(exchange(d, code, verifier), "invalid_grant")
 
     for over in ({"code_verifier": pkce()[0]}, {"client_id": "other"},
                  {"redirect_uri": d.url("/elsewhere/")}):
         code = code_from(d, pick(d, params, login=login))
-        assert_error(exchange(d, code, verifier, **over), 400, "invalid_grant")
+        oauth_error(exchange(d, code, verifier, **over), "invalid_grant")
         # a failed attempt spends the code
-        assert_error(exchange(d, code, verifier), 400, "invalid_grant")
-    assert_error(exchange(d, "A" * 43, verifier), 400, "invalid_grant")
-    assert_error(d.post("/oauth/token", data={"grant_type": "authorization_code",
-                                              "code": "x"}), 400, "redirect_uri")
+        oauth_error(exchange(d, code, verifier), "invalid_grant")
+    oauth_error(exchange(d, "A" * 43, verifier), "invalid_grant")
+    # a missing parameter is the request's fault, said the same way
+    body = oauth_error(d.post("/oauth/token", data={"grant_type": "authorization_code",
+                                                    "code": "x"}), "invalid_request")
+    assert "redirect_uri" in body["error_description"]
 
 
 def test_invitee_signs_in_and_becomes_a_member(dserver):
