@@ -132,6 +132,7 @@ enum pq_id {
 	P_META_CLAIM,
 
 	P_TABLE_NAMES,
+	P_IDENTITY_COLUMNS,
 
 	PQ_COUNT
 };
@@ -391,7 +392,13 @@ static const char *const pq_sql[PQ_COUNT] = {
 
     /* Every table of ours but the bookkeeping (mgmtd_*): what store_clear_all empties. */
     [P_TABLE_NAMES] = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                      " AND tablename NOT LIKE 'mgmtd!_%' ESCAPE '!'",
+                      " AND tablename NOT LIKE 'mgmtd!_%' ESCAPE '!' ORDER BY tablename",
+    /* The sequences of the id columns store_clear_all starts again from 1, as SQLite's are. */
+    [P_IDENTITY_COLUMNS] = "SELECT pg_get_serial_sequence(format('%I', table_name), column_name)"
+                           " FROM information_schema.columns"
+                           " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+                           " AND table_name NOT LIKE 'mgmtd!_%' ESCAPE '!'"
+                           " ORDER BY table_name, column_name",
 };
 
 /* A connection; base comes first, so a struct store * of ours is one of these. */
@@ -2625,11 +2632,46 @@ static bool plain_name(const char *name)
 	return true;
 }
 
+/* Runs one statement of ours that returns no rows (sql is built from plain_name names). */
+static enum store_status exec_plain(struct pg_store *s, const char *sql)
+{
+	PGresult *r = PQexec(s->conn, sql);
+	enum store_status st =
+	    PQresultStatus(r) == PGRES_COMMAND_OK ? STORE_OK : pq_fail(s, r, sql);
+
+	PQclear(r);
+	return st;
+}
+
+/* "schema.name" or "name", each part a plain_name: what pg_get_serial_sequence gives ours. */
+static bool plain_qualified_name(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	char schema[64];
+
+	if (dot == NULL)
+		return plain_name(name);
+	if ((size_t)(dot - name) >= sizeof(schema))
+		return false;
+	memcpy(schema, name, (size_t)(dot - name));
+	schema[dot - name] = '\0';
+	return plain_name(schema) && plain_name(dot + 1);
+}
+
+/*
+ * DELETE, not TRUNCATE: other connections' snapshots keep seeing the old rows
+ * until the reset commits. Ids start again from 1, so that a seed gets the
+ * ids it gets after a fresh start, on either backend. ALTER SEQUENCE RESTART
+ * is transactional (a rollback keeps the old counters, so no id is handed out
+ * twice) and locks only the sequence: readers go on, and an insert meanwhile
+ * waits for the reset to end. The sequences go first: a DELETE leaves
+ * deferred key checks pending.
+ */
 static enum store_status pg_clear_all(struct store *base)
 {
 	struct pg_store *s = pg(base);
 	enum store_status st;
-	PGresult *names;
+	PGresult *names = NULL, *seqs = NULL;
 	char sql[256];
 
 	if (!s->in_tx) {
@@ -2637,19 +2679,25 @@ static enum store_status pg_clear_all(struct store *base)
 		return STORE_ERROR;
 	}
 	/* Foreign keys are DEFERRABLE: checked at COMMIT, so any order of DELETEs will do. */
-	names = PQexec(s->conn, "SET CONSTRAINTS ALL DEFERRED");
-	st = PQresultStatus(names) == PGRES_COMMAND_OK ? STORE_OK
-	                                               : pq_fail(s, names, "SET CONSTRAINTS");
-	PQclear(names);
+	st = exec_plain(s, "SET CONSTRAINTS ALL DEFERRED");
 	if (st != STORE_OK)
 		return st;
-	names = pq_run(s, P_TABLE_NAMES, NULL, &st);
-	if (names == NULL)
-		return st;
-	/* DELETE, not TRUNCATE: other connections' snapshots keep seeing the old rows. */
-	for (int i = 0; st == STORE_OK && i < PQntuples(names); i++) {
+	seqs = pq_run(s, P_IDENTITY_COLUMNS, NULL, &st);
+	for (int i = 0; seqs && st == STORE_OK && i < PQntuples(seqs); i++) {
+		const char *seq = PQgetvalue(seqs, i, 0);
+
+		if (!plain_qualified_name(seq)) {
+			log_error("store: an id sequence this build cannot restart");
+			st = STORE_ERROR;
+			break;
+		}
+		snprintf(sql, sizeof(sql), "ALTER SEQUENCE %s RESTART", seq);
+		st = exec_plain(s, sql);
+	}
+	if (st == STORE_OK)
+		names = pq_run(s, P_TABLE_NAMES, NULL, &st);
+	for (int i = 0; names && st == STORE_OK && i < PQntuples(names); i++) {
 		const char *name = PQgetvalue(names, i, 0);
-		PGresult *r;
 
 		if (!plain_name(name)) {
 			log_error("store: a table name this build cannot clear");
@@ -2657,17 +2705,10 @@ static enum store_status pg_clear_all(struct store *base)
 			break;
 		}
 		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"", name);
-		r = PQexec(s->conn, sql);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			st = pq_fail(s, r, sql);
-		PQclear(r);
+		st = exec_plain(s, sql);
 	}
+	PQclear(seqs);
 	PQclear(names);
-	/*
-	 * Ids are not restarted, unlike SQLite's counters: that takes an
-	 * ACCESS EXCLUSIVE lock per table (readers queue, writers can deadlock
-	 * with it) or a setval that a rollback would not undo. Ids stay unique.
-	 */
 	return st;
 }
 

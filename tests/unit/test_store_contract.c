@@ -471,6 +471,48 @@ static void test_transactions_and_snapshots(void **state)
 	store_close(other);
 }
 
+/* Inserts a live database named name into CL1 and returns its id. */
+static int64_t insert_database(struct store *s, const char *name)
+{
+	struct store_database d = {.max_tables = 5, .max_columns_per_table = 7, .created_at = 100};
+
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, name);
+	assert_int_equal(store_database_insert(s, &d), STORE_OK);
+	return d.id;
+}
+
+/*
+ * A reset starts ids again from 1, as after a fresh start (a seed gets the
+ * same ids on either backend); a reset that is rolled back keeps the
+ * counters, so that no id is handed out twice.
+ */
+static void test_reset_restarts_ids(void **state)
+{
+	struct fixture *f = *state;
+	int64_t first, second;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	first = insert_database(f->s, "one");
+	second = insert_database(f->s, "two");
+	assert_true(second > first);
+
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	store_tx_rollback(f->s);
+	assert_true(insert_database(f->s, "three") > second);
+
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	assert_int_equal(insert_database(f->s, "again"), 1);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_int_equal(insert_database(f->s, "next"), 2);
+}
+
 /* ---- audit trail, retention, counts, facts (moved here from test_store.c) ---- */
 
 static struct store_audit_event make_event(const char *account, int64_t at, const char *action,
@@ -934,6 +976,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
     cmocka_unit_test_setup_teardown(test_database_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown(test_transactions_and_snapshots, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_reset_restarts_ids, setup, teardown),
     cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
     cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
     cmocka_unit_test_setup_teardown(test_meta_claim_and_key, setup, teardown),
