@@ -623,9 +623,13 @@ static enum store_status pq_fail(struct pg_store *s, const PGresult *r, const ch
 }
 
 /*
- * True when the server has hung up on an idle connection: its goodbye (an
- * error, then the end of the stream) is already on the socket, so a
- * statement sent now would be lost on the way. A poll with no wait.
+ * True when the server has spoken on an idle connection. Nothing is asked of
+ * it there (the pool's connections LISTEN to nothing), so whatever came is
+ * its goodbye: a shutdown notice or a FATAL error, then the end of the
+ * stream. libpq may have read the first without the second yet and still
+ * call the connection fine, so waiting for PQstatus to say so would send the
+ * next statement into a closed connection and fail a request that a new
+ * connection would serve. A poll with no wait.
  */
 static bool server_hung_up(struct pg_store *s)
 {
@@ -635,11 +639,11 @@ static bool server_hung_up(struct pg_store *s)
 		return true;
 	if (poll(&pfd, 1, 0) <= 0)
 		return false; /* nothing unasked arrived: the usual case */
-	if (!PQconsumeInput(s->conn) || PQstatus(s->conn) != CONNECTION_OK) {
-		report_down(s, PQerrorMessage(s->conn));
-		return true;
-	}
-	return false;
+	/* Parsed, so that the notice processor logs what the server said. */
+	if (PQconsumeInput(s->conn))
+		(void)PQisBusy(s->conn);
+	log_warn("store: the server closed an idle PostgreSQL connection; opening a new one");
+	return true;
 }
 
 /*

@@ -242,6 +242,73 @@ def test_a_small_pool_serves_more_requests_than_connections(daemon_factory):
     assert conns == "1"
 
 
+def burst(call, clients=6, each=10):
+    """Status codes of clients x each concurrent calls: enough to need every pooled connection."""
+    results, lock = [], threading.Lock()
+
+    def client():
+        for _ in range(each):
+            r = call()
+            with lock:
+                results.append(r.status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=HTTP_TIMEOUT * 3)
+    return results
+
+
+def test_pooled_connections_of_a_stopped_database_are_replaced_not_failed(daemon_factory):
+    """After a database restart, /ready says 200 once one connection works; the
+    others in the pool still hold the old server's goodbye (its notice, then the end
+    of the stream). A request that gets one of them must be served on a new
+    connection, not answered 503. The last act on each connection is a write, whose
+    COMMIT was waited for, so that nothing but the goodbye is left to read."""
+    srv = pgserver.PgServer().start()
+    try:
+        d = daemon_factory(seed=replica_seed(), pg_store=PgStore(srv),
+                           config_extra="[server]\nthreads = 6\n[store]\npostgres_pool = 3\n")
+
+        def pooled():
+            return d.pg_store.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                   "current_database() AND application_name = 'mgmtd'").strip()
+
+        def create_database():
+            return d.post(databases_path(), SEEDED, json={"name": unique_name()})
+
+        # Creates wait behind a lock, so that each one holds a connection of its own.
+        locker = threading.Thread(target=d.pg_store.psql, args=(
+            "BEGIN; LOCK TABLE databases IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT",))
+        locker.start()
+        wait_for(lambda: d.pg_store.psql("SELECT count(*) FROM pg_locks WHERE mode = "
+                                         "'AccessExclusiveLock' AND relation = "
+                                         "'databases'::regclass").strip() == "1",
+                 10, "the lock on databases")
+        created = []
+        blocked = threading.Thread(target=lambda: created.extend(burst(create_database, each=1)))
+        blocked.start()
+        wait_for(lambda: pooled() == "3", 10, "three pooled connections", d)
+        blocked.join(timeout=HTTP_TIMEOUT * 2)
+        locker.join(timeout=HTTP_TIMEOUT)
+        assert created == [200] * 6, describe_codes(created)
+
+        srv.stop("immediate")
+        srv.start()
+        wait_for(lambda: d.get("/ready").status_code == 200, 30, "/ready again", d)
+        results = burst(lambda: d.get(users_path(), SEEDED))
+        assert results == [200] * len(results), describe_codes(results)
+        assert "closed an idle PostgreSQL connection" in d.log_since_start()
+        d.stop_ok()
+    finally:
+        srv.remove()
+
+
+def describe_codes(codes):
+    return {c: codes.count(c) for c in set(codes)}
+
+
 def test_offline_commands_work_on_the_shared_database(daemon_factory):
     a, b = replicas(daemon_factory, 2)
     email = unique_email("offline")
