@@ -307,6 +307,26 @@ static int usage_error(const char *usage, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* A noun's verb: its name and what runs it (on argv from the verb on). */
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+/* Runs the verb argv[1] names among subs (ended by a NULL name), or says how. */
+static int run_subcommand(int argc, char **argv, const char *usage, const char *noun,
+                          const struct subcommand *subs)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (; subs->name != NULL; subs++)
+		if (strcmp(argv[1], subs->name) == 0)
+			return subs->run(argc - 1, argv + 1);
+	return usage_error(usage, "unknown %s command %s", noun, argv[1]);
+}
+
 /* Checks --format: table unless json is asked for, as influxctl does. */
 static int parse_format(const char *usage, const char *format, bool *json)
 {
@@ -664,17 +684,10 @@ out:
 
 int cli_user(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(user_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (strcmp(argv[1], "add") == 0)
-		return user_add(argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") == 0)
-		return user_list(argc - 1, argv + 1);
-	if (strcmp(argv[1], "invite") == 0)
-		return user_invite(argc - 1, argv + 1);
-	return usage_error(user_usage, "unknown user command %s", argv[1]);
+	static const struct subcommand subs[] = {
+	    {"add", user_add}, {"list", user_list}, {"invite", user_invite}, {NULL, NULL}};
+
+	return run_subcommand(argc, argv, user_usage, "user", subs);
 }
 
 /* ---- management ---- */
@@ -918,17 +931,12 @@ static int management_revoke(int argc, char **argv)
 
 int cli_management(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(management_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (strcmp(argv[1], "create") == 0)
-		return management_create(argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") == 0)
-		return management_list(argc - 1, argv + 1);
-	if (strcmp(argv[1], "revoke") == 0)
-		return management_revoke(argc - 1, argv + 1);
-	return usage_error(management_usage, "unknown management command %s", argv[1]);
+	static const struct subcommand subs[] = {{"create", management_create},
+	                                         {"list", management_list},
+	                                         {"revoke", management_revoke},
+	                                         {NULL, NULL}};
+
+	return run_subcommand(argc, argv, management_usage, "management", subs);
 }
 
 /* ---- token ---- */
@@ -1004,13 +1012,9 @@ out:
 
 int cli_token(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(token_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (strcmp(argv[1], "mint") == 0)
-		return token_mint(argc - 1, argv + 1);
-	return usage_error(token_usage, "unknown token command %s", argv[1]);
+	static const struct subcommand subs[] = {{"mint", token_mint}, {NULL, NULL}};
+
+	return run_subcommand(argc, argv, token_usage, "token", subs);
 }
 
 /* ---- version ---- */
@@ -1124,13 +1128,9 @@ out:
 
 int cli_audit(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(audit_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (strcmp(argv[1], "list") == 0)
-		return audit_list(argc - 1, argv + 1);
-	return usage_error(audit_usage, "unknown audit command %s", argv[1]);
+	static const struct subcommand subs[] = {{"list", audit_list}, {NULL, NULL}};
+
+	return run_subcommand(argc, argv, audit_usage, "audit", subs);
 }
 
 /* ---- backup, restore, verify ---- */

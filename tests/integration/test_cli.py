@@ -250,6 +250,21 @@ def test_help_exits_0(mgmtd_bin, args):
     assert res.stdout.strip(), "--help should print to stdout:\n" + describe_cli(res)
 
 
+@pytest.mark.parametrize("noun", ["user", "management", "token", "audit"])
+def test_a_noun_says_its_verbs(mgmtd_bin, noun):
+    """Alone: the noun's usage on stderr, exit 2; --help: on stdout, exit 0; an
+    unknown verb: named, with the usage, exit 2."""
+    alone = run_cli([mgmtd_bin, noun], timeout=10)
+    assert alone.returncode == 2 and alone.stderr.startswith("usage: mgmtd " + noun), \
+        describe_cli(alone)
+    helped = run_cli([mgmtd_bin, noun, "--help"], timeout=10)
+    assert helped.returncode == 0 and helped.stdout == alone.stderr, describe_cli(helped)
+    wrong = run_cli([mgmtd_bin, noun, "frob"], timeout=10)
+    assert wrong.returncode == 2, describe_cli(wrong)
+    assert wrong.stderr == "mgmtd: unknown %s command frob\n%s" % (noun, alone.stderr), \
+        describe_cli(wrong)
+
+
 def test_top_level_help_lists_the_commands(mgmtd_bin):
     out = run_cli([mgmtd_bin, "--help"], timeout=10).stdout
     for word in ("serve", "check-config", "user", "management"):
