@@ -10,8 +10,9 @@
  *   2: the same as JSON
  *   3: a real code of admin@example.com first, then "grant_type=...&code=CODE&" + the rest
  *   4: an If-None-Match header value against a fixed ETag
- * Raw answers (pages, redirects) are checked by the harness: no 500, no
- * markup or secret from the request in a page, redirects only to http(s).
+ * Raw answers (pages, redirects, OAuth JSON) are checked by the harness: no
+ * 500, no markup or secret from the request in a page, redirects only to
+ * http(s), JSON answers objects and their errors OAuth-shaped.
  */
 #include <stdint.h>
 #include <stdio.h>

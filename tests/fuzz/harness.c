@@ -285,6 +285,22 @@ static void check_answer(struct fuzz_server *fs, struct request *req, unsigned s
 }
 
 /*
+ * A raw JSON answer (the OAuth 2.0 token endpoints'): an object, and an error
+ * one carries its "error" code. It may quote the request: JSON with nosniff
+ * is never rendered as markup.
+ */
+static void check_raw_json(struct request *req, unsigned status, const char *body, size_t len)
+{
+	json_t *doc = json_loadb(body, len, 0, NULL);
+
+	if (!json_is_object(doc))
+		violated("a JSON answer that is not an object", req, status, body, len);
+	if (status >= 400 && !json_is_string(json_object_get(doc, "error")))
+		violated("an OAuth error without its \"error\" code", req, status, body, len);
+	json_decref(doc);
+}
+
+/*
  * A raw answer: no 500; a redirect goes to an http(s) URL; a page never holds
  * markup that came from the request (everything is escaped), nor the secret.
  */
@@ -303,7 +319,9 @@ static void check_raw_answer(struct fuzz_server *fs, struct request *req, unsign
 		violated("a redirect elsewhere than an http(s) URL", req, status, body, len);
 	if (status != 303 && status != 304 && (body == NULL || raw->content_type == NULL))
 		violated("a raw answer without a body or a type", req, status, body, len);
-	if (body && (memmem(body, len, "<script", 7) || memmem(body, len, "<x", 2)))
+	if (body && raw->content_type && strcmp(raw->content_type, "application/json") == 0)
+		check_raw_json(req, status, body, len);
+	else if (body && (memmem(body, len, "<script", 7) || memmem(body, len, "<x", 2)))
 		violated("the page holds markup from the request", req, status, body, len);
 	if (leaks_token(fs, req, body, len))
 		violated("the page holds the caller's secret", req, status, body, len);
