@@ -219,29 +219,6 @@ def test_replicas_starting_together_migrate_and_seed_once(daemon_factory):
         assert_status(d.get(tokens_path(), SEEDED), 200)
 
 
-def test_a_small_pool_serves_more_requests_than_connections(daemon_factory):
-    d = daemon_factory(seed=replica_seed(), config_extra="[store]\npostgres_pool = 1\n")
-    results = []
-    lock = threading.Lock()
-
-    def client():
-        for _ in range(15):
-            r = d.get(users_path(), SEEDED)
-            with lock:
-                results.append(r.status_code)
-
-    threads = [threading.Thread(target=client) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=HTTP_TIMEOUT * 3)
-    assert results == [200] * 90
-    # one connection of the pool (and none left over from the start)
-    conns = d.pg_store.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                            "current_database() AND application_name = 'mgmtd'").strip()
-    assert conns == "1"
-
-
 def burst(call, clients=6, each=10):
     """Status codes of clients x each concurrent calls: enough to need every pooled connection."""
     results, lock = [], threading.Lock()
@@ -260,6 +237,24 @@ def burst(call, clients=6, each=10):
     return results
 
 
+def describe_codes(codes):
+    return {c: codes.count(c) for c in set(codes)}
+
+
+def pooled_connections(d):
+    """How many connections d holds to its database, as the database counts them."""
+    return d.pg_store.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND application_name = 'mgmtd'").strip()
+
+
+def test_a_small_pool_serves_more_requests_than_connections(daemon_factory):
+    d = daemon_factory(seed=replica_seed(), config_extra="[store]\npostgres_pool = 1\n")
+    results = burst(lambda: d.get(users_path(), SEEDED), clients=6, each=15)
+    assert results == [200] * 90
+    # one connection of the pool (and none left over from the start)
+    assert pooled_connections(d) == "1"
+
+
 def test_pooled_connections_of_a_stopped_database_are_replaced_not_failed(daemon_factory):
     """After a database restart, /ready says 200 once one connection works; the
     others in the pool still hold the old server's goodbye (its notice, then the end
@@ -270,10 +265,6 @@ def test_pooled_connections_of_a_stopped_database_are_replaced_not_failed(daemon
     try:
         d = daemon_factory(seed=replica_seed(), pg_store=PgStore(srv),
                            config_extra="[server]\nthreads = 6\n[store]\npostgres_pool = 3\n")
-
-        def pooled():
-            return d.pg_store.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                                   "current_database() AND application_name = 'mgmtd'").strip()
 
         def create_database():
             return d.post(databases_path(), SEEDED, json={"name": unique_name()})
@@ -289,7 +280,7 @@ def test_pooled_connections_of_a_stopped_database_are_replaced_not_failed(daemon
         created = []
         blocked = threading.Thread(target=lambda: created.extend(burst(create_database, each=1)))
         blocked.start()
-        wait_for(lambda: pooled() == "3", 10, "three pooled connections", d)
+        wait_for(lambda: pooled_connections(d) == "3", 10, "three pooled connections", d)
         blocked.join(timeout=HTTP_TIMEOUT * 2)
         locker.join(timeout=HTTP_TIMEOUT)
         assert created == [200] * 6, describe_codes(created)
@@ -303,10 +294,6 @@ def test_pooled_connections_of_a_stopped_database_are_replaced_not_failed(daemon
         d.stop_ok()
     finally:
         srv.remove()
-
-
-def describe_codes(codes):
-    return {c: codes.count(c) for c in set(codes)}
 
 
 def test_offline_commands_work_on_the_shared_database(daemon_factory):
@@ -543,6 +530,4 @@ def test_the_dev_idp_pages_give_their_connection_back(daemon_factory):
         ok_json(code_flow.exchange(d, code, verifier))
         ok_json(d.post("/oauth/token", data={"email": "admin@example.com"}))
     ok_json(d.get(users_path(), SEEDED))
-    conns = d.pg_store.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                            "current_database() AND application_name = 'mgmtd'").strip()
-    assert conns == "1"
+    assert pooled_connections(d) == "1"
