@@ -163,7 +163,7 @@ static const struct option options[] = {
     {"metrics", "enabled", BOOL(metrics_enabled), .def = "false",
      .doc = "true: GET /metrics answers in the Prometheus text format, without a "
             "credential"},
-    {"metrics", "listen", STRING(metrics_listen), .def = "",
+    {"metrics", "listen", LISTEN(metrics_listen), .def = "",
      .doc = "HOST:PORT of a listener of its own for /metrics (then the main one has "
             "none); empty = the main listener"},
 };
@@ -456,6 +456,20 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
 	return 0;
 }
 
+/*
+ * A listen option's value: HOST:PORT or [V6]:PORT, or empty where the
+ * option's default is (a listener of its own that is not asked for).
+ */
+static bool listen_value_ok(const struct option *o, const char *value)
+{
+	char host[CONFIG_STR_SIZE];
+	unsigned port;
+
+	if (value[0] == '\0' && o->def[0] == '\0')
+		return true;
+	return config_split_listen(value, host, sizeof(host), &port) == 0;
+}
+
 /* The struct an option's offset is relative to: cfg, or idp for the [idp] rows. */
 static char *option_base(struct config *cfg, struct idp_config *idp, const struct option *o)
 {
@@ -490,8 +504,7 @@ static int option_set(char *base, const struct option *o, const char *value, con
                       struct config_errors *errs)
 {
 	char *field = base + o->offset;
-	char ex[EXCERPT_SIZE], why[256], host[CONFIG_STR_SIZE];
-	unsigned port;
+	char ex[EXCERPT_SIZE], why[256];
 	size_t len = strlen(value);
 	int iv;
 	bool bv;
@@ -511,7 +524,7 @@ static int option_set(char *base, const struct option *o, const char *value, con
 		memcpy(field, &bv, sizeof(bv));
 		return 0;
 	case OPT_LISTEN:
-		if (config_split_listen(value, host, sizeof(host), &port) != 0)
+		if (!listen_value_ok(o, value))
 			return add_error(errs,
 			                 "%s: not HOST:PORT or [V6]:PORT with a port from 0 to "
 			                 "65535: '%s'",
@@ -955,8 +968,7 @@ static int recheck_field(const char *base, const struct option *o, const char *l
                          struct config_errors *errs)
 {
 	const char *field = base + o->offset;
-	char host[CONFIG_STR_SIZE], why[256];
-	unsigned port;
+	char why[256];
 	int iv, problems = 0;
 
 	switch (o->type) {
@@ -973,7 +985,7 @@ static int recheck_field(const char *base, const struct option *o, const char *l
 	}
 	if (strnlen(field, o->size) >= o->size)
 		return add_error(errs, "[%s] %s: not a terminated string", label, o->key);
-	if (o->type == OPT_LISTEN && config_split_listen(field, host, sizeof(host), &port) != 0)
+	if (o->type == OPT_LISTEN && !listen_value_ok(o, field))
 		problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT", label, o->key);
 	if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
 		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
@@ -1176,17 +1188,9 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 			problems += add_error(errs, "[store] postgres_pool: set, but backend is "
 			                            "sqlite; set backend = postgres (or use 0)");
 	}
-	if (cfg->metrics_listen[0]) {
-		char host[CONFIG_STR_SIZE];
-		unsigned port;
-
-		if (config_split_listen(cfg->metrics_listen, host, sizeof(host), &port) != 0)
-			problems += add_error(errs, "[metrics] listen: not HOST:PORT or [V6]:PORT "
-			                            "with a port from 0 to 65535");
-		else if (!cfg->metrics_enabled)
-			problems +=
-			    add_error(errs, "[metrics] listen: set only with enabled = true");
-	}
+	/* Its form is the descriptor's (recheck_fields); here only its company. */
+	if (cfg->metrics_listen[0] && !cfg->metrics_enabled)
+		problems += add_error(errs, "[metrics] listen: set only with enabled = true");
 
 	problems += validate_idp(&cfg->idp, errs);
 	for (int i = 0; i < cfg->idp_count; i++)

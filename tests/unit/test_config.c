@@ -586,6 +586,24 @@ static void test_validate(void **state)
 	memset(&errs, 0, sizeof(errs));
 	assert_int_equal(config_validate(&cfg, &errs), 1);
 	assert_has_line(&errs, "[metrics] listen: not HOST:PORT");
+	/* in a file, a bad one is refused at its line and the field keeps its empty default */
+	{
+		char path[PATH_MAX];
+
+		config_defaults(&cfg);
+		memset(&errs, 0, sizeof(errs));
+		assert_int_equal(
+		    load_text(&cfg, "[metrics]\nenabled = true\nlisten = nope\n", &errs, path), 1);
+		assert_has_line(&errs, "%s:3: [metrics] listen: not HOST:PORT", path);
+		assert_string_equal(cfg.metrics_listen, "");
+		/* empty is its default: the main listener */
+		assert_int_equal(
+		    load_text(&cfg, "[metrics]\nenabled = true\nlisten =\n", &errs, NULL), 0);
+		assert_string_equal(cfg.metrics_listen, "");
+		/* [server] listen has a default, so empty is no listener there */
+		assert_int_equal(load_text(&cfg, "[server]\nlisten =\n", &errs, NULL), 1);
+		assert_string_equal(cfg.listen, "127.0.0.1:8080");
+	}
 
 	config_defaults(&cfg);
 	memset(&errs, 0, sizeof(errs));
