@@ -1057,13 +1057,36 @@ static void configure_sqlite(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * Creates the database file 0600 whatever the umask, when it does not exist
+ * yet; SQLite gives its -wal and -shm files the database file's mode. An
+ * existing file is never opened here: close() of any descriptor of a file
+ * drops every POSIX lock this process holds on it, SQLite's included, and
+ * another process could then delete the live WAL under our connections.
+ * O_EXCL makes the file ours alone: no connection can hold a lock on a file
+ * that did not exist a moment ago.
+ */
+static int create_db_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	return -1;
+}
+
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	bool memory = is_memory_path(path);
 	struct sqlite_store *conn;
 	struct store *s;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
 	pthread_once(&once, configure_sqlite);
@@ -1074,18 +1097,8 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
 	}
 	conn->base.ops = &sqlite_ops;
 	s = &conn->base;
-	/*
-	 * Create the file ourselves so that it is 0600 whatever the umask;
-	 * SQLite gives its -wal and -shm files the database file's mode.
-	 */
-	if (!memory) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-			goto fail;
-		}
-		close(fd);
-	}
+	if (!memory && create_db_file(path, err, errlen) != 0)
+		goto fail;
 
 	rc = sqlite3_open_v2(path, &sq(s)->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
