@@ -25,6 +25,7 @@
 static enum api_status refused(struct request *req, const char *reason, const char *message)
 {
 	metrics_auth(METRICS_CRED_DB_TOKEN, reason);
+	req->refusal_reason = reason;
 	return api_fail(req, API_UNAUTHORIZED, "%s", message);
 }
 
@@ -69,6 +70,7 @@ enum api_status api_authorize(struct request *req)
 	}
 
 	req->principal.kind = PRINCIPAL_DB_TOKEN;
+	str_copy(req->principal.account_id, sizeof(req->principal.account_id), g.account_id);
 	str_copy(req->principal.token_id, sizeof(req->principal.token_id), g.token_id);
 	if (g.revoked_at != 0)
 		return refused(req, "revoked", "the database token has been revoked");

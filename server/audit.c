@@ -69,7 +69,7 @@ static void copy_clean(char *dst, size_t dstsize, const char *src, size_t max)
 
 void audit_credential_hint(const char *credential, char *out, size_t outsize)
 {
-	char sub[256], prefix[TOKEN_PREFIX_SIZE];
+	char prefix[TOKEN_PREFIX_SIZE];
 	size_t mark;
 
 	if (outsize == 0)
@@ -89,15 +89,9 @@ void audit_credential_hint(const char *credential, char *out, size_t outsize)
 		snprintf(out, outsize, "%s", prefix);
 		return;
 	}
+	/* Nothing of a refused JWT: its claims are whatever its sender wrote. */
 	if (idtoken_looks_like_jwt(credential)) {
-		if (idtoken_peek_subject(credential, sub, sizeof(sub)) == IDTOKEN_OK) {
-			char clean[sizeof(sub)];
-
-			copy_clean(clean, sizeof(clean), sub, 200);
-			snprintf(out, outsize, "jwt sub=%s", clean);
-		} else {
-			snprintf(out, outsize, "jwt");
-		}
+		snprintf(out, outsize, "jwt");
 		return;
 	}
 	snprintf(out, outsize, "unrecognised credential");
@@ -200,6 +194,12 @@ static void event_from_request(const struct request *req, struct store_audit_eve
 		str_copy(e->actor_id, sizeof(e->actor_id), p->token_id);
 		str_copy(e->credential, sizeof(e->credential), p->token_prefix);
 		break;
+	case PRINCIPAL_DB_TOKEN:
+		/* found by its hash: what was sent is the token, and its start its prefix */
+		str_copy(e->actor_type, sizeof(e->actor_type), "databaseToken");
+		str_copy(e->actor_id, sizeof(e->actor_id), p->token_id);
+		audit_request_hint(req, e->credential, sizeof(e->credential));
+		break;
 	default:
 		str_copy(e->actor_type, sizeof(e->actor_type), "anonymous");
 		audit_request_hint(req, e->credential, sizeof(e->credential));
@@ -263,7 +263,55 @@ enum api_status audit_begin(struct request *req)
 	return API_OK;
 }
 
-/* A refused credential: the account of the path, when it names one. */
+/*
+ * Refusals that anyone can cause at will (made-up tokens, JWTs of strangers)
+ * are not the account's history: a metric (counted where they are refused)
+ * and a line from this budget, about one a second at most.
+ */
+#define REFUSAL_LOG_LINES     10
+#define REFUSAL_LOG_WINDOW_MS 10000
+static struct log_limit refusal_log = LOG_LIMIT_INIT;
+
+static void log_anonymous_refusal(const struct request *req)
+{
+	const char *account = request_param(req, "accountId");
+	char hint[STORE_AUDIT_CREDENTIAL_SIZE], acct[UUID_STR_SIZE + 8],
+	    client[STORE_AUDIT_CLIENT_SIZE], more[64] = "";
+	uint64_t held_back;
+
+	if (!log_enabled(LOGL_WARN) ||
+	    !log_limit_take(&refusal_log, REFUSAL_LOG_LINES, REFUSAL_LOG_WINDOW_MS,
+	                    time_monotonic_us() / 1000, &held_back))
+		return;
+	audit_request_hint(req, hint, sizeof(hint));
+	copy_clean(acct, sizeof(acct), account ? account : "", UUID_STR_SIZE - 1);
+	request_client_text(req, client, sizeof(client));
+	if (held_back > 0)
+		snprintf(more, sizeof(more), " (%llu more since the last such line)",
+		         (unsigned long long)held_back);
+	{
+		const struct log_field f[] = {
+		    LOG_TEXT("event", "refused"),
+		    LOG_TEXT("reason", req->refusal_reason),
+		    LOG_INT("status", api_http_status(req->status)),
+		    LOG_TEXT("account", acct[0] ? acct : NULL),
+		    LOG_TEXT("credential", hint),
+		    LOG_TEXT("client", client[0] ? client : NULL),
+		    LOG_INT("held_back", (int64_t)held_back),
+		};
+
+		log_event(LOGL_WARN, f, sizeof(f) / sizeof(f[0]),
+		          "refused credential %s (%s) for account %s from %s: no audit row%s", hint,
+		          req->refusal_reason ? req->refusal_reason : "refused",
+		          acct[0] ? acct : "-", client[0] ? client : "-", more);
+	}
+}
+
+/*
+ * A refused credential: a row in the account of the path only when the
+ * credential is a token of that account (revoked, expired); anything else
+ * is nobody the account knows.
+ */
 static void finish_refused(struct request *req)
 {
 	struct store_audit_event e;
@@ -271,6 +319,10 @@ static void finish_refused(struct request *req)
 	/* Once an address is throttled its attempts are counted (metrics), not recorded. */
 	if (req->status == API_TOO_MANY_REQUESTS)
 		return;
+	if (req->principal.kind == PRINCIPAL_NONE) {
+		log_anonymous_refusal(req);
+		return;
+	}
 	if (req->match.route->flags & ROUTE_DATA_PLANE) {
 		const char *database = request_query(req, "database");
 
@@ -281,8 +333,6 @@ static void finish_refused(struct request *req)
 	event_from_request(req, &e);
 	/* the 403 and 404 of authentication refuse the credential too */
 	str_copy(e.outcome, sizeof(e.outcome), "refused");
-	if (!uuid_is_valid(e.account_id))
-		return; /* no account to file it under; the access log has it */
 	write_alone(req->store, &e);
 	log_action(&e);
 }

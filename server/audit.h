@@ -53,7 +53,9 @@ enum api_status audit_begin(struct request *req);
 
 /*
  * dispatch.c, after every request: writes the row the outcome calls for
- * (a change, a refused change, a refused credential; nothing for a read),
+ * (a change, a refused change, a refused token of the account; nothing for
+ * a read, nor for a credential that names nobody of the account: that is a
+ * rate-limited log line, since anyone can send one),
  * commits the change with it or rolls it back, and logs the admin action. A
  * change whose row cannot be written is rolled back and answered 503.
  */
@@ -61,8 +63,9 @@ void audit_finish(struct request *req);
 
 /*
  * What may be recorded of a credential, never the credential: a management
- * or database token's public prefix ("M.V1.abcd", "apiv1_abcd"), "jwt
- * sub=SUB" with the JWT's (unverified) sub, or a word for anything else.
+ * or database token's public prefix ("M.V1.abcd", "apiv1_abcd"), "jwt" for
+ * a JWT (nothing of its claims: they are not verified here), or a word for
+ * anything else.
  */
 void audit_credential_hint(const char *credential, char *out, size_t outsize);
 

@@ -146,11 +146,22 @@ static enum api_status refuse(struct request *req, enum metrics_cred kind, const
 	va_list ap;
 
 	metrics_auth(kind, reason);
+	req->refusal_reason = reason;
 	va_start(ap, fmt);
 	vsnprintf(req->message, sizeof(req->message), fmt, ap);
 	va_end(ap);
 	req->status = st;
 	return st;
+}
+
+static void set_token_principal(struct request *req, const struct store_mgmt_token *t)
+{
+	req->principal.kind = PRINCIPAL_MGMT_TOKEN;
+	str_copy(req->principal.account_id, sizeof(req->principal.account_id), t->account_id);
+	str_copy(req->principal.token_id, sizeof(req->principal.token_id), t->id);
+	str_copy(req->principal.token_created_by, sizeof(req->principal.token_created_by),
+	         t->created_by);
+	str_copy(req->principal.token_prefix, sizeof(req->principal.token_prefix), t->prefix);
 }
 
 static enum api_status authenticate_mgmt_token(struct request *req, const char *credential,
@@ -175,6 +186,13 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 		metrics_auth(METRICS_CRED_MGMT_TOKEN, "unavailable");
 		return api_from_store(req, st, "management token", NULL);
 	}
+	/*
+	 * A token of this account is named even when it is refused: its audit
+	 * row says which one. Another account's is not (audit.c records only
+	 * credentials that exist in the account of the path).
+	 */
+	if (account_id != NULL && strcmp(t.account_id, account_id) == 0)
+		set_token_principal(req, &t);
 	if (t.revoked_at != 0)
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "revoked", API_UNAUTHORIZED,
 		              "the management token has been revoked");
@@ -186,13 +204,6 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "other_account", API_NOT_FOUND,
 		              "account not found");
 	metrics_auth(METRICS_CRED_MGMT_TOKEN, "ok");
-
-	req->principal.kind = PRINCIPAL_MGMT_TOKEN;
-	str_copy(req->principal.account_id, sizeof(req->principal.account_id), t.account_id);
-	str_copy(req->principal.token_id, sizeof(req->principal.token_id), t.id);
-	str_copy(req->principal.token_created_by, sizeof(req->principal.token_created_by),
-	         t.created_by);
-	str_copy(req->principal.token_prefix, sizeof(req->principal.token_prefix), t.prefix);
 
 	/* lastUsedAt is a hint, not a ledger: at most one write a minute per token. */
 	req->principal.last_used_due =

@@ -309,24 +309,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void principal_text(const struct request *req, char *out, size_t outsize)
 {
 	const struct principal *p = &req->principal;
+	bool refused = req->status == API_UNAUTHORIZED || req->auth_refused;
+	const char *was = refused ? "refused " : "";
 
 	switch (p->kind) {
 	case PRINCIPAL_USER:
 		snprintf(out, outsize, "user %s", p->user_id);
 		return;
 	case PRINCIPAL_MGMT_TOKEN:
-		snprintf(out, outsize, "token %s (%s)", p->token_id, p->token_prefix);
+		snprintf(out, outsize, "%stoken %s (%s)", was, p->token_id, p->token_prefix);
 		return;
 	case PRINCIPAL_DB_TOKEN:
-		snprintf(out, outsize, "database token %s", p->token_id);
+		snprintf(out, outsize, "%sdatabase token %s", was, p->token_id);
 		return;
 	case PRINCIPAL_NONE:
 		break;
 	}
-	if (req->status == API_UNAUTHORIZED || req->auth_refused) {
+	if (refused) {
 		char hint[STORE_AUDIT_CREDENTIAL_SIZE];
 
-		/* the credential itself never: its public prefix or its JWT's sub */
+		/* the credential itself never: a token's public prefix, or "jwt" */
 		audit_request_hint(req, hint, sizeof(hint));
 		snprintf(out, outsize, "refused %s", hint);
 		return;

@@ -375,3 +375,25 @@ void log_event(enum log_level level, const struct log_field *fields, size_t nfie
 out:
 	errno = saved_errno;
 }
+
+bool log_limit_take(struct log_limit *l, unsigned lines, int64_t window_ms, int64_t now_ms,
+                    uint64_t *held_back)
+{
+	bool take;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->used == 0 || now_ms - l->window_start_ms >= window_ms) {
+		l->window_start_ms = now_ms;
+		l->used = 0;
+	}
+	take = l->used < lines;
+	if (take) {
+		l->used++;
+		*held_back = l->held_back;
+		l->held_back = 0;
+	} else {
+		l->held_back++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return take;
+}

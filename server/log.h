@@ -8,6 +8,7 @@
 #ifndef MGMTD_LOG_H
 #define MGMTD_LOG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,30 @@ struct log_field {
 /* A line with fields: the access log, admin actions. */
 void log_event(enum log_level level, const struct log_field *fields, size_t nfields,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * A budget for lines that clients can cause at will (refused credentials
+ * without an audit row): at most `lines` per window of `window_ms`; what
+ * is held back is counted, and the next line let through says how many.
+ * Initialise with LOG_LIMIT_INIT; thread-safe.
+ */
+struct log_limit {
+	pthread_mutex_t lock;
+	int64_t window_start_ms;
+	unsigned used;
+	uint64_t held_back;
+};
+#define LOG_LIMIT_INIT                                                                             \
+	{                                                                                          \
+		PTHREAD_MUTEX_INITIALIZER, 0, 0, 0                                                 \
+	}
+
+/*
+ * Whether a line may be written at now_ms (a monotonic clock). When it may,
+ * *held_back is the number of lines held back since the last one let through.
+ */
+bool log_limit_take(struct log_limit *l, unsigned lines, int64_t window_ms, int64_t now_ms,
+                    uint64_t *held_back);
 
 #define log_debug(...)  log_msg(LOGL_DEBUG, __VA_ARGS__)
 #define log_info(...)   log_msg(LOGL_INFO, __VA_ARGS__)

@@ -70,7 +70,8 @@ struct request {
 	int64_t now; /* ms; one clock reading for the whole request */
 	struct principal principal;
 	bool auth_refused; /* the credential was refused (401, or 403/404 of authentication) */
-	bool write_tx;     /* a change runs in a write transaction (audit_begin) */
+	const char *refusal_reason; /* static: why, in metrics.h's words ("unknown", "revoked") */
+	bool write_tx;              /* a change runs in a write transaction (audit_begin) */
 	bool write_tx_own; /* ... which audit_begin began (else the caller's: the fuzzers') */
 
 	/* set by the handler of a change: what it changed (audit.h) */

@@ -532,7 +532,8 @@ struct store_audit_event {
 	int64_t id; /* set by store_audit_insert; rises with every row */
 	char account_id[UUID_STR_SIZE];
 	int64_t at;
-	char actor_type[STORE_AUDIT_ACTOR_TYPE_SIZE]; /* user managementToken local anonymous */
+	char actor_type[STORE_AUDIT_ACTOR_TYPE_SIZE]; /* user managementToken databaseToken local
+	                                                 anonymous */
 	char actor_id[UUID_STR_SIZE];                 /* user or management-token id; "" */
 	char credential[STORE_AUDIT_CREDENTIAL_SIZE]; /* never a secret; "" */
 	char action[STORE_AUDIT_ACTION_SIZE];         /* "database.create" */

@@ -341,6 +341,26 @@ static void test_errno_preserved(void **state)
 	assert_int_equal(errno, EACCES);
 }
 
+/* Three lines a window: the fourth is held back, and the next window's first says so. */
+static void test_limit_budget_and_held_back_count(void **state)
+{
+	struct log_limit l = LOG_LIMIT_INIT;
+	uint64_t held = 99;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_true(log_limit_take(&l, 3, 1000, 5000 + i, &held));
+		assert_int_equal(held, 0);
+	}
+	assert_false(log_limit_take(&l, 3, 1000, 5003, &held));
+	assert_false(log_limit_take(&l, 3, 1000, 5999, &held));
+	/* the window is measured from its first line: 999 ms later is still inside */
+	assert_true(log_limit_take(&l, 3, 1000, 6000, &held));
+	assert_int_equal(held, 2);
+	assert_true(log_limit_take(&l, 3, 1000, 6001, &held));
+	assert_int_equal(held, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +376,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_json_lines, capture_setup, capture_teardown),
 	    cmocka_unit_test_setup_teardown(test_json_truncation, capture_setup, capture_teardown),
 	    cmocka_unit_test(test_level_parse),
+	    cmocka_unit_test(test_limit_budget_and_held_back_count),
 	    cmocka_unit_test_setup_teardown(test_errno_preserved, capture_setup, capture_teardown),
 	};
 
