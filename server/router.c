@@ -1,6 +1,8 @@
 /*
  * router.c - matching a method and path against the route table.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "router.h"
@@ -74,67 +76,92 @@ static bool is_capture(const char *seg, size_t len)
 	return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
 }
 
-/* Where a pattern's captures are: their names (into the pattern) and segments. */
-struct captures {
-	size_t count;
-	const char *names[ROUTER_MAX_PARAMS];
-	int segment[ROUTER_MAX_PARAMS];
+/* One segment of a pattern, parsed once: a literal to compare, or a capture. */
+struct pattern_segment {
+	const char *text; /* into the pattern; for a capture, its "{name}" */
+	size_t len;
+	bool capture;
 };
 
-/*
- * Does pattern match the split path? Notes where its captures are; nothing
- * is copied (most routes do not match, and this runs for every route).
- */
-static bool pattern_matches(const char *pattern, char *const segments[], int count,
-                            struct captures *c)
+struct compiled_route {
+	int count; /* segments; -1 for a pattern that can never match */
+	struct pattern_segment segments[ROUTER_MAX_SEGMENTS];
+};
+
+static void compile_route(const char *pattern, struct compiled_route *c)
 {
 	const char *p = pattern;
-	int i = 0;
 
 	c->count = 0;
+	if (*p != '/') {
+		c->count = -1;
+		return;
+	}
+	if (p[1] == '\0')
+		return;
 	while (*p == '/') {
 		const char *start = ++p;
-		size_t len;
 
 		while (*p && *p != '/')
 			p++;
-		len = (size_t)(p - start);
-		if (i >= count)
-			return false;
-		if (is_capture(start, len)) {
-			if (c->count == ROUTER_MAX_PARAMS || segments[i][0] == '\0')
-				return false;
-			c->names[c->count] = start;
-			c->segment[c->count++] = i;
-		} else if (strncmp(start, segments[i], len) != 0 || segments[i][len] != '\0') {
-			return false;
+		if (c->count == ROUTER_MAX_SEGMENTS) {
+			c->count = -1;
+			return;
 		}
-		i++;
+		c->segments[c->count].text = start;
+		c->segments[c->count].len = (size_t)(p - start);
+		c->segments[c->count].capture = is_capture(start, (size_t)(p - start));
+		c->count++;
 	}
-	return i == count;
+}
+
+/* Compiled patterns of a table, in its order; NULL when out of memory. */
+static struct compiled_route *compile_table(const struct route *table, size_t count)
+{
+	struct compiled_route *c = calloc(count ? count : 1, sizeof(*c));
+
+	if (c != NULL)
+		for (size_t i = 0; i < count; i++)
+			compile_route(table[i].pattern, &c[i]);
+	return c;
 }
 
 /*
- * A value too long for its capture field makes the route not match (404),
- * rather than match with a cut id.
+ * The program's own table is compiled once; any other (the unit tests')
+ * at each call.
  */
-static bool captures_fit(const struct captures *c, char *const segments[])
-{
-	const size_t room = sizeof(((struct route_match *)0)->param_values[0]);
+static struct compiled_route *compiled_routes;
+static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
 
-	for (size_t k = 0; k < c->count; k++)
-		if (strnlen(segments[c->segment[k]], room) >= room)
-			return false;
-	return true;
-}
-/* Copies the captured values, which fit, into m. */
-static void take_captures(const struct captures *c, char *const segments[], struct route_match *m)
+static void compile_program_table(void)
 {
-	for (size_t k = 0; k < c->count; k++) {
-		str_copy(m->param_values[k], sizeof(m->param_values[k]), segments[c->segment[k]]);
-		m->param_names[k] = c->names[k];
+	compiled_routes = compile_table(routes, route_count);
+}
+
+/* Does the compiled pattern match the split path? Captures go into m. */
+static bool pattern_matches(const struct compiled_route *c, char *const segments[],
+                            const size_t lengths[], int count, struct route_match *m)
+{
+	size_t captures = 0;
+
+	if (c->count != count)
+		return false;
+	for (int i = 0; i < count; i++) {
+		const struct pattern_segment *ps = &c->segments[i];
+
+		if (ps->capture) {
+			/* empty: no value; too long: 404 rather than a cut id */
+			if (lengths[i] == 0 || lengths[i] > ROUTER_MAX_VALUE ||
+			    captures == ROUTER_MAX_PARAMS)
+				return false;
+			m->param_names[captures] = ps->text;
+			m->param_values[captures++] = segments[i];
+		} else if (ps->len != lengths[i] || memcmp(ps->text, segments[i], ps->len) != 0) {
+			return false;
+		}
 	}
-	m->param_count = c->count;
+	m->param_count = captures;
+	return true;
 }
 
 static void allow_add(char allow[ROUTER_ALLOW_SIZE], const char *method)
@@ -166,37 +193,54 @@ enum router_result router_match_features(const struct route *table, size_t count
                                          const char *method, const char *path,
                                          struct route_match *m)
 {
-	char copy[ROUTER_MAX_PATH];
 	char *segments[ROUTER_MAX_SEGMENTS];
-	struct captures caps;
+	size_t lengths[ROUTER_MAX_SEGMENTS];
+	struct compiled_route *compiled, *owned = NULL;
+	struct route_match found;
+	enum router_result result = ROUTER_NOT_FOUND;
 	int nseg;
-	bool path_known = false;
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
-	memset(m, 0, sizeof(*m));
-	if (!str_copy(copy, sizeof(copy), path))
+	m->route = NULL;
+	m->param_count = 0;
+	m->allow[0] = '\0';
+	if (!str_copy(m->path, sizeof(m->path), path))
 		return ROUTER_NOT_FOUND;
-	nseg = split_path(copy, segments);
+	nseg = split_path(m->path, segments);
 	if (nseg < 0)
+		return ROUTER_NOT_FOUND;
+	for (int i = 0; i < nseg; i++)
+		lengths[i] = strlen(segments[i]);
+	if (table == routes && count == route_count) {
+		pthread_once(&compile_once, compile_program_table);
+		compiled = compiled_routes;
+	} else {
+		compiled = owned = compile_table(table, count);
+	}
+	if (compiled == NULL)
 		return ROUTER_NOT_FOUND;
 
 	/* One pass: the first route of the method wins; every matching route adds to Allow. */
 	for (size_t i = 0; i < count; i++) {
 		if (table[i].flags & ROUTE_FEATURES & ~features)
 			continue;
-		if (!pattern_matches(table[i].pattern, segments, nseg, &caps) ||
-		    !captures_fit(&caps, segments))
+		if (!pattern_matches(&compiled[i], segments, lengths, nseg, &found))
 			continue;
-		path_known = true;
+		if (result == ROUTER_NOT_FOUND)
+			result = ROUTER_WRONG_METHOD;
 		allow_add(m->allow, table[i].method);
 		if (m->route == NULL && strcmp(table[i].method, want) == 0) {
-			take_captures(&caps, segments, m);
 			m->route = &table[i];
+			m->param_count = found.param_count;
+			for (size_t k = 0; k < found.param_count; k++) {
+				m->param_names[k] = found.param_names[k];
+				m->param_values[k] = found.param_values[k];
+			}
+			result = ROUTER_FOUND;
 		}
 	}
-	if (m->route)
-		return ROUTER_FOUND;
-	return path_known ? ROUTER_WRONG_METHOD : ROUTER_NOT_FOUND;
+	free(owned);
+	return result;
 }
 
 const char *route_param(const struct route_match *m, const char *name)

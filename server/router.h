@@ -67,14 +67,20 @@ struct route {
 #define ROUTER_MAX_PARAMS   4
 #define ROUTER_MAX_SEGMENTS 16
 #define ROUTER_MAX_PATH     1024
+#define ROUTER_MAX_VALUE    255 /* a longer capture matches nothing (404) */
 #define ROUTER_ALLOW_SIZE   64
 
+/*
+ * Filled by the matcher, which writes only what it sets (no memset of the
+ * whole: it is on every request's path).
+ */
 struct route_match {
 	const struct route *route;
 	size_t param_count;
-	const char *param_names[ROUTER_MAX_PARAMS]; /* point into the pattern */
-	char param_values[ROUTER_MAX_PARAMS][256];
-	char allow[ROUTER_ALLOW_SIZE]; /* "GET, POST" when the path is known */
+	const char *param_names[ROUTER_MAX_PARAMS];  /* point into the pattern */
+	const char *param_values[ROUTER_MAX_PARAMS]; /* decoded, point into path */
+	char allow[ROUTER_ALLOW_SIZE];               /* "GET, POST" when the path is known */
+	char path[ROUTER_MAX_PATH];                  /* the path, split and decoded in place */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_WRONG_METHOD, ROUTER_NOT_FOUND };
