@@ -125,6 +125,9 @@ static void test_ambiguous_parameters_are_refused(void **state)
 	    {"POST", "/write?x=1;db=secret&db=allowed", NULL, DATAPLANE_MALFORMED, NULL, R},
 	    {"POST", "/write?db=allowed%00secret", NULL, DATAPLANE_MALFORMED, NULL, R},
 	    {"POST", "/write?db=allowed#&db=secret", NULL, DATAPLANE_MALFORMED, NULL, R},
+	    {"POST", "/write?db=allowed&x=#", NULL, DATAPLANE_MALFORMED, NULL, R},
+	    {"POST", "/write?db=allowed&x=\x01", NULL, DATAPLANE_MALFORMED, NULL, R},
+	    {"POST", "/write?db=allowed&x=%FF", NULL, DATAPLANE_OK, "allowed", W},
 	    /* credentials in the URL */
 	    {"GET", "/query?db=allowed&q=SELECT+1&u=admin&p=x", NULL, DATAPLANE_MALFORMED, NULL, R},
 	    {"POST", "/write?db=allowed&p=x", NULL, DATAPLANE_MALFORMED, NULL, R},
