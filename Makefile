@@ -26,7 +26,7 @@ DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libs
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
 	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
-	man-db libpq-dev postgresql
+	man-db libpq-dev postgresql influxdb caddy
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
@@ -372,7 +372,8 @@ install: all
 	$(INSTALL) -m 0644 man/mgmtd.8 $(DESTDIR)$(MANDIR)/man8/mgmtd.8
 	$(INSTALL) -m 0644 man/mgmtd.conf.5 $(DESTDIR)$(MANDIR)/man5/mgmtd.conf.5
 	$(INSTALL) -m 0644 config/mgmtd.ini $(DESTDIR)$(DOCDIR)/mgmtd.ini.example
-	$(INSTALL) -m 0644 config/nginx-data-plane.conf README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 config/nginx-data-plane.conf config/caddy-data-plane.Caddyfile README.md \
+		$(DESTDIR)$(DOCDIR)/
 	$(SUBST) systemd/mgmtd.service.in > $(DESTDIR)$(SYSTEMDDIR)/mgmtd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/mgmtd.service
 	$(INSTALL) -m 0644 systemd/mgmtd.socket $(DESTDIR)$(SYSTEMDDIR)/mgmtd.socket

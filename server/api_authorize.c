@@ -1,21 +1,36 @@
 /*
- * api_authorize.c - GET .../clusters/{clusterId}/authorize?database=DB&action=
- * read|write (CONTRACT 4.4): the data-plane check, shaped for nginx
- * auth_request, which runs it before every write and query.
+ * api_authorize.c - GET .../clusters/{clusterId}/authorize (CONTRACT 4.4):
+ * the data-plane check a proxy in front of a database runs before every
+ * write and query (nginx auth_request, Caddy forward_auth, Traefik
+ * ForwardAuth).
+ *
+ * Two forms, told apart by the headers:
+ *  - forwarded: X-Forwarded-Method and X-Forwarded-Uri carry the original
+ *    request (with its Content-Type), and mgmtd reads database and action
+ *    from it as the database will (dataplane.h, influxql.h); the check's
+ *    own URL then has no query parameters;
+ *  - parameters: ?database=DB&action=read|write, for callers that decide
+ *    those themselves.
+ * Both at once, or half of the forwarded form, is 400.
  *
  * The database token is the credential (Bearer or Token scheme); no
  * management credential is involved and none is accepted. 204 when the
  * token is active and grants the action on the database, 401 when the
  * token is missing, malformed, unknown (also: of another cluster), revoked
- * or expired, 403 when it lacks the permission or the database does not
- * exist, 400 for bad parameters. One indexed query answers it all
- * (store_db_authorize); nothing is written, so the check never waits for
- * the disk.
+ * or expired (dispatch.c throttles these per client address), 403 when it
+ * lacks the permission, the database does not exist or a query statement
+ * is not a read of that database, 404 for a path the database has no
+ * writes or queries on, 400 for what cannot be read or could be read two
+ * ways. One indexed query answers it all (store_db_authorize); nothing is
+ * written, so the check never waits for the disk.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "api.h"
+#include "audit.h"
+#include "dataplane.h"
 #include "metrics.h"
 #include "request.h"
 #include "rules.h"
@@ -29,14 +44,71 @@ static enum api_status refused(struct request *req, const char *reason, const ch
 	return api_fail(req, API_UNAUTHORIZED, "%s", message);
 }
 
+/* The forwarded form: database and action from the original request. */
+static enum api_status forwarded_target(struct request *req, struct dataplane_target *target)
+{
+	if (req->forwarded_method == NULL || req->forwarded_uri == NULL)
+		return api_fail(req, API_BAD_REQUEST,
+		                "a forwarded request needs both X-Forwarded-Method and "
+		                "X-Forwarded-Uri");
+	if (req->repeated_headers &
+	    (REQUEST_REPEATED_FORWARDED_METHOD | REQUEST_REPEATED_FORWARDED_URI |
+	     REQUEST_REPEATED_CONTENT_TYPE))
+		return api_fail(
+		    req, API_BAD_REQUEST,
+		    "X-Forwarded-Method, X-Forwarded-Uri and Content-Type must each come "
+		    "at most once");
+	switch (
+	    dataplane_read(req->forwarded_method, req->forwarded_uri, req->content_type, target)) {
+	case DATAPLANE_OK:
+		return API_OK;
+	case DATAPLANE_MALFORMED:
+		return api_fail(req, API_BAD_REQUEST, "%s", target->why);
+	case DATAPLANE_NO_SUCH_PATH:
+		return api_fail(req, API_NOT_FOUND, "%s", target->why);
+	case DATAPLANE_REFUSED:
+		return api_fail(req, API_FORBIDDEN, "%s", target->why);
+	}
+	return api_fail(req, API_INTERNAL, "unknown data-plane verdict");
+}
+
+/* The parameter form: ?database=DB&action=read|write. */
+static enum api_status parameter_target(struct request *req, struct dataplane_target *target)
+{
+	const char *database = request_query(req, "database");
+	const char *action_name = request_query(req, "action");
+
+	if (database == NULL || database[0] == '\0')
+		return api_fail(req, API_BAD_REQUEST, "the query parameter database is required");
+	if (rule_database_name(database) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "the query parameter database: %s",
+		                rule_database_name(database));
+	if (db_action_parse(action_name, &target->action) != 0)
+		return api_fail(req, API_BAD_REQUEST,
+		                "the query parameter action must be read or write");
+	str_copy(target->database, sizeof(target->database), database);
+	return API_OK;
+}
+
 enum api_status api_authorize(struct request *req)
 {
-	const char *credential, *database, *action_name;
+	bool forwarded = req->forwarded_method != NULL || req->forwarded_uri != NULL;
+	struct dataplane_target target;
 	unsigned char hash[TOKEN_HASH_LEN];
 	struct store_db_grant g;
-	enum db_action action;
+	const char *credential;
 	enum store_status st;
+	enum api_status as;
 
+	memset(&target, 0, sizeof(target));
+	/* which of two credentials would count is a guess this check does not make */
+	if (req->repeated_headers & REQUEST_REPEATED_AUTHORIZATION)
+		return api_fail(req, API_BAD_REQUEST, "the Authorization header must come once");
+	if (forwarded && req->query_count > 0)
+		return api_fail(
+		    req, API_BAD_REQUEST,
+		    "a forwarded request (X-Forwarded-Method, X-Forwarded-Uri) and query "
+		    "parameters on the check's own URL: send one form, not both");
 	if (auth_credential(req, true, &credential) != API_OK) {
 		metrics_auth(METRICS_CRED_NONE, req->authorization ? "wrong_scheme" : "missing");
 		return req->status;
@@ -45,19 +117,12 @@ enum api_status api_authorize(struct request *req)
 	if (!token_db_well_formed(credential))
 		return refused(req, "malformed",
 		               "the credential is not a database token (apiv1_ and 86 characters)");
-	database = request_query(req, "database");
-	action_name = request_query(req, "action");
-	if (database == NULL || database[0] == '\0')
-		return api_fail(req, API_BAD_REQUEST, "the query parameter database is required");
-	if (rule_database_name(database) != NULL)
-		return api_fail(req, API_BAD_REQUEST, "the query parameter database: %s",
-		                rule_database_name(database));
-	if (db_action_parse(action_name, &action) != 0)
-		return api_fail(req, API_BAD_REQUEST,
-		                "the query parameter action must be read or write");
+	as = forwarded ? forwarded_target(req, &target) : parameter_target(req, &target);
+	if (as != API_OK)
+		return as;
 
 	token_hash(&req->app->token_key, credential, hash);
-	st = store_db_authorize(req->store, hash, action, database, &g);
+	st = store_db_authorize(req->store, hash, target.action, target.database, &g);
 	sodium_memzero(hash, sizeof(hash));
 	/* A token of another account or cluster is, here, unknown: no existence leaks. */
 	if (st == STORE_NOT_FOUND ||
@@ -72,6 +137,8 @@ enum api_status api_authorize(struct request *req)
 	req->principal.kind = PRINCIPAL_DB_TOKEN;
 	str_copy(req->principal.account_id, sizeof(req->principal.account_id), g.account_id);
 	str_copy(req->principal.token_id, sizeof(req->principal.token_id), g.token_id);
+	/* a refusal from here on is the account's business: its row names the database */
+	audit_note(req, "data_plane.authorize", target.database);
 	if (g.revoked_at != 0)
 		return refused(req, "revoked", "the database token has been revoked");
 	if (g.expires_at != 0 && g.expires_at <= req->now)
@@ -79,10 +146,11 @@ enum api_status api_authorize(struct request *req)
 	metrics_auth(METRICS_CRED_DB_TOKEN, "ok");
 	if (!g.permitted)
 		return api_fail(req, API_FORBIDDEN, "the database token may not %s database \"%s\"",
-		                action == DB_ACTION_WRITE ? "write to" : "read", database);
+		                target.action == DB_ACTION_WRITE ? "write to" : "read",
+		                target.database);
 	/* Never let traffic through to a database this control plane does not know. */
 	if (!g.database_exists)
 		return api_fail(req, API_FORBIDDEN, "there is no database \"%s\" in this cluster",
-		                database);
+		                target.database);
 	return api_no_content(req);
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "devidp.h"
 #include "issuers.h"
+#include "proxies.h"
 #include "store.h"
 #include "throttle.h"
 #include "token.h"
@@ -28,8 +29,9 @@ struct app {
 	struct dev_idp *dev_idp; /* NULL unless [dev_idp] enabled */
 	char *seed_text;         /* the --seed given at start, for POST /_test/reset; may be NULL */
 	size_t seed_len;
-	struct throttle *throttle; /* NULL when [auth] failed_auth_burst is 0 */
-	struct tls_holder *tls;    /* NULL unless [server] tls_cert and tls_key are set */
+	struct throttle *throttle;      /* NULL when [auth] failed_auth_burst is 0 */
+	struct tls_holder *tls;         /* NULL unless [server] tls_cert and tls_key are set */
+	struct proxies trusted_proxies; /* [server] trusted_proxies, parsed */
 	atomic_bool ready;
 	atomic_long in_flight; /* requests between first callback and completion */
 };

@@ -323,13 +323,9 @@ static void finish_refused(struct request *req)
 		log_anonymous_refusal(req);
 		return;
 	}
-	if (req->match.route->flags & ROUTE_DATA_PLANE) {
-		const char *database = request_query(req, "database");
-
+	/* the data-plane check notes the database it decided on (api_authorize.c) */
+	if ((req->match.route->flags & ROUTE_DATA_PLANE) && req->audit.action == NULL)
 		audit_note(req, "data_plane.authorize", NULL);
-		copy_clean(req->audit.object_id, sizeof(req->audit.object_id),
-		           database ? database : "", STORE_DB_NAME_SIZE);
-	}
 	event_from_request(req, &e);
 	/* the 403 and 404 of authentication refuse the credential too */
 	str_copy(e.outcome, sizeof(e.outcome), "refused");

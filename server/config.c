@@ -19,7 +19,9 @@
 #include <string.h>
 #include <strings.h>
 
-enum opt_type { OPT_STRING, OPT_PATH, OPT_INT, OPT_BOOL, OPT_LISTEN, OPT_ALGORITHMS };
+#include "proxies.h"
+
+enum opt_type { OPT_STRING, OPT_PATH, OPT_INT, OPT_BOOL, OPT_LISTEN, OPT_ALGORITHMS, OPT_PROXIES };
 
 /*
  * What an offset is relative to: struct config, or the struct idp_config of
@@ -57,6 +59,7 @@ struct option {
 #define INT(m, lo, hi)       .type = OPT_INT, TARGET(m, int), .min = (lo), .max = (hi)
 #define BOOL(m)              .type = OPT_BOOL, TARGET(m, bool)
 #define LISTEN(m)            .type = OPT_LISTEN, TARGET(m, char *)
+#define PROXIES(m)           .type = OPT_PROXIES, TARGET(m, char *)
 #define IDP_STRING(m)        .type = OPT_STRING, IDP_TARGET(m, char *)
 #define IDP_PATH(m)          .type = OPT_PATH, IDP_TARGET(m, char *)
 #define IDP_INT(m, lo, hi)   .type = OPT_INT, IDP_TARGET(m, int), .min = (lo), .max = (hi)
@@ -87,6 +90,9 @@ static const struct option options[] = {
             "1.3); SIGHUP rereads both"},
     {"server", "tls_key", PATH(tls_key), .def = "",
      .doc = "PEM private key of tls_cert (unencrypted; keep it 0600)"},
+    {"server", "trusted_proxies", PROXIES(trusted_proxies), .def = "",
+     .doc = "addresses and networks (127.0.0.1, 10.0.0.0/8, ::1) of proxies whose "
+            "X-Forwarded-For names the client for throttling and logs; empty = trust none"},
 
     {"store", "backend", STRING(store_backend), .choices = "sqlite|postgres", .def = "sqlite",
      .doc = "sqlite (one file in data_dir) or postgres (replicas may share one database)"},
@@ -506,6 +512,7 @@ static int option_set(char *base, const struct option *o, const char *value, con
 	char *field = base + o->offset;
 	char ex[EXCERPT_SIZE], why[256];
 	size_t len = strlen(value);
+	struct proxies proxies;
 	int iv;
 	bool bv;
 
@@ -532,6 +539,10 @@ static int option_set(char *base, const struct option *o, const char *value, con
 		break;
 	case OPT_ALGORITHMS:
 		if (algorithms_parse(value, NULL, why, sizeof(why)) != 0)
+			return add_error(errs, "%s: %s", where, why);
+		break;
+	case OPT_PROXIES:
+		if (proxies_parse(value, &proxies, why, sizeof(why)) != 0)
 			return add_error(errs, "%s: %s", where, why);
 		break;
 	case OPT_STRING:
@@ -968,6 +979,7 @@ static int recheck_field(const char *base, const struct option *o, const char *l
                          struct config_errors *errs)
 {
 	const char *field = base + o->offset;
+	struct proxies proxies;
 	char why[256];
 	int iv, problems = 0;
 
@@ -988,6 +1000,8 @@ static int recheck_field(const char *base, const struct option *o, const char *l
 	if (o->type == OPT_LISTEN && !listen_value_ok(o, field))
 		problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT", label, o->key);
 	if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
+		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
+	if (o->type == OPT_PROXIES && proxies_parse(field, &proxies, why, sizeof(why)))
 		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
 	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field, o->nocase))
 		problems +=

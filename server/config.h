@@ -51,6 +51,7 @@ struct config {
 	bool access_log;                 /* one INFO line per request */
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];
+	char trusted_proxies[CONFIG_STR_SIZE]; /* proxies.h list; "" = none */
 	/* [store] */
 	char store_backend[CONFIG_STR_SIZE]; /* sqlite | postgres */
 	char postgres_url[CONFIG_STR_SIZE];  /* "" = libpq's PG* variables and service file */

@@ -242,7 +242,11 @@ static enum api_status run(struct request *req, bool *read_began)
 		if (st != API_OK)
 			return st;
 	}
-	return route->handler(req);
+	st = route->handler(req);
+	/* A refused database token is a failed authentication like any other. */
+	if ((route->flags & ROUTE_DATA_PLANE) && st == API_UNAUTHORIZED)
+		return throttled(req);
+	return st;
 }
 
 void dispatch_request(struct request *req)

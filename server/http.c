@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -216,12 +217,55 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return hr; /* raw_path NULL (out of memory) falls back to MHD's decoded url */
 }
 
-/* The peer's address as 16 bytes (IPv4 mapped into IPv6), for the throttle. */
-static void client_address(struct MHD_Connection *conn, struct request *req)
+/* What the header pass collects beside the request's own fields. */
+struct header_scan {
+	struct request *req;
+	unsigned seen;             /* REQUEST_REPEATED_* bits of headers met once */
+	const char *forwarded_for; /* the last X-Forwarded-For */
+};
+
+/* Notes a header that must come once; a second one sets its bit in repeated_headers. */
+static void once(struct header_scan *hs, unsigned bit)
+{
+	if (hs->seen & bit)
+		hs->req->repeated_headers |= bit;
+	hs->seen |= bit;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+	struct header_scan *hs = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		once(hs, REQUEST_REPEATED_AUTHORIZATION);
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
+		once(hs, REQUEST_REPEATED_CONTENT_TYPE);
+	else if (strcasecmp(key, "X-Forwarded-Method") == 0) {
+		once(hs, REQUEST_REPEATED_FORWARDED_METHOD);
+		hs->req->forwarded_method = value;
+	} else if (strcasecmp(key, "X-Forwarded-Uri") == 0) {
+		once(hs, REQUEST_REPEATED_FORWARDED_URI);
+		hs->req->forwarded_uri = value;
+	} else if (strcasecmp(key, "X-Forwarded-For") == 0)
+		hs->forwarded_for = value; /* the last one holds the nearest proxy's entry */
+	return MHD_YES;
+}
+
+/*
+ * The client's address as 16 bytes (IPv4 mapped into IPv6), for the
+ * throttle, the access log and the audit trail: the peer's, or, when the
+ * peer is a trusted proxy ([server] trusted_proxies), the client its
+ * X-Forwarded-For names (proxies.h).
+ */
+static void client_address(struct MHD_Connection *conn, struct request *req,
+                           const char *forwarded_for)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const struct proxies *trusted = &req->app->trusted_proxies;
 
 	if (sa == NULL)
 		return;
@@ -236,6 +280,9 @@ static void client_address(struct MHD_Connection *conn, struct request *req)
 		memcpy(req->client_addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 		req->client_known = true;
 	}
+	if (req->client_known && forwarded_for != NULL && trusted->count > 0 &&
+	    proxies_contains(trusted, req->client_addr))
+		(void)proxies_client(trusted, forwarded_for, req->client_addr);
 }
 
 /* A Content-Length over the limit is answered before the body is read. */
@@ -276,7 +323,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		hr->req.method = method;
 		hr->req.path = hr->raw_path ? hr->raw_path : url;
 		hr->req.metrics_listener = srv->metrics_only;
-		client_address(conn, &hr->req);
+		{
+			struct header_scan hs = {.req = &hr->req};
+
+			MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &hs);
+			client_address(conn, &hr->req, hs.forwarded_for);
+		}
 		hr->req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                                    MHD_HTTP_HEADER_AUTHORIZATION);
 		hr->req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

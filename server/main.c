@@ -447,6 +447,11 @@ static int serve(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* validated with the rest of the config: this cannot fail here */
+	if (proxies_parse(app.cfg.trusted_proxies, &app.trusted_proxies, err, sizeof(err)) != 0) {
+		log_error("[server] trusted_proxies: %s", err);
+		goto out;
+	}
 	if (config_tls(&app.cfg)) {
 		if (tls_holder_new(app.cfg.tls_cert, app.cfg.tls_key, &app.tls, err, sizeof(err)) !=
 		    0) {

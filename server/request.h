@@ -38,6 +38,12 @@ struct raw_answer {
 	char *location;            /* owned; a redirect's target */
 };
 
+/* Headers a request must not send twice (request.repeated_headers). */
+#define REQUEST_REPEATED_AUTHORIZATION    (1u << 0)
+#define REQUEST_REPEATED_CONTENT_TYPE     (1u << 1)
+#define REQUEST_REPEATED_FORWARDED_METHOD (1u << 2)
+#define REQUEST_REPEATED_FORWARDED_URI    (1u << 3)
+
 struct query_param {
 	const char *key;   /* not owned */
 	const char *value; /* not owned; "" for a bare key */
@@ -52,6 +58,10 @@ struct request {
 	const char *authorization;
 	const char *content_type;
 	const char *if_none_match;
+	/* the original request, from a proxy in front of a database (api_authorize.c) */
+	const char *forwarded_method; /* X-Forwarded-Method */
+	const char *forwarded_uri;    /* X-Forwarded-Uri */
+	unsigned repeated_headers;    /* REQUEST_REPEATED_* */
 	struct query_param query[REQUEST_MAX_QUERY];
 	size_t query_count;
 	const char *body; /* NULL or body_len bytes (not NUL-terminated) */
@@ -60,7 +70,8 @@ struct request {
 	bool url_has_nul; /* the URL held %00, which would cut a string short */
 	bool client_known;
 	bool metrics_listener; /* came in on [metrics] listen, which serves /metrics only */
-	unsigned char client_addr[THROTTLE_ADDR_LEN]; /* IPv6, or IPv4 mapped */
+	/* IPv6, or IPv4 mapped; a trusted proxy's client (proxies.h) rather than the proxy */
+	unsigned char client_addr[THROTTLE_ADDR_LEN];
 
 	/* set by dispatch.c */
 	struct route_match match;

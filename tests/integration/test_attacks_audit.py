@@ -159,6 +159,12 @@ def test_a_refused_token_of_the_account_is_named_in_its_row(metered):
 
     assert_error(d.get(clusters_path(), revoked["accessToken"]), 401)
     assert d.authorize(db_revoked["accessToken"], "anything", "read").status_code == 401
+    # the forwarded form (a proxy passes the original request): the row names the
+    # database the check read from it
+    assert d.get(authorize_path(), headers={
+        "Authorization": "Bearer " + db_revoked["accessToken"],
+        "X-Forwarded-Method": "POST", "X-Forwarded-Uri": "/write?db=forwarded"}
+    ).status_code == 401
     # the same database token under another cluster's path is nobody there
     assert d.get(authorize_path(ACCOUNT_A, NO_SUCH_CLUSTER),
                  params={"database": "anything", "action": "read"},
@@ -172,7 +178,10 @@ def test_a_refused_token_of_the_account_is_named_in_its_row(metered):
          401),
         ("data_plane.authorize", "databaseToken", db_revoked["id"],
          db_revoked["accessToken"][:10], "refused", 401),
+        ("data_plane.authorize", "databaseToken", db_revoked["id"],
+         db_revoked["accessToken"][:10], "refused", 401),
     ], rows
+    assert [e.get("objectId") for e in rows] == [None, "anything", "forwarded"], rows
     assert all("revoked" in e["detail"] for e in rows)
     # the token ids are the actors the API filters by
     page = ok_json(d.get(audit_path(), admin, params={"actor": db_revoked["id"]}))

@@ -21,6 +21,7 @@ from conftest import (
     ok_json,
     unique_name,
 )
+from dataplane_stack import raw_request
 
 CLUSTER_A2 = "66666666-6666-4666-8666-666666666666"
 
@@ -213,3 +214,129 @@ def test_expired_token_and_token_of_another_cluster_are_401(daemon_factory):
     r = d.authorize(secrets[1], "shared", "read", cluster=CLUSTER_A)
     assert_error(r, 401)
     assert "cluster" not in r.json()["message"]
+
+
+# ---------------------------------------------------------------------------
+# The forwarded form: the original request, read as the database reads it (docs/nginx.md)
+
+
+def forwarded(d, token, method, uri, extra=None, params=None, scheme="Token"):
+    headers = {"X-Forwarded-Method": method, "X-Forwarded-Uri": uri}
+    if token is not None:
+        headers["Authorization"] = "%s %s" % (scheme, token)
+    headers.update(extra or {})
+    return d.get(authorize_path(), params=params, headers=headers)
+
+
+def test_forwarded_form_takes_database_and_action_from_the_request(server):
+    db = new_db(server)
+    w = server.create_db_token([("write", db)])["accessToken"]
+    r = server.create_db_token([("read", db)])["accessToken"]
+    for uri in ("/write?db=%s" % db, "/api/v2/write?bucket=%s" % db,
+                "/api/v3/write_lp?db=%s" % db):
+        assert_allowed(forwarded(server, w, "POST", uri))
+        assert_error(forwarded(server, r, "POST", uri), 403, contains="write")
+    for method, uri in (("GET", "/query?db=%s&q=SELECT+*+FROM+m" % db),
+                        ("POST", "/query?db=%s&q=SHOW+MEASUREMENTS" % db),
+                        ("GET", "/api/v3/query_sql?db=%s&q=SELECT+1" % db),
+                        ("GET", "/api/v3/query_influxql?db=%s&q=SELECT+*+FROM+m" % db)):
+        assert_allowed(forwarded(server, r, method, uri))
+        assert_error(forwarded(server, w, method, uri), 403, contains="read")
+    # the action is the path's, whatever the client adds
+    assert_error(forwarded(server, r, "POST", "/write?db=%s&action=read" % db), 403)
+
+
+def test_forwarded_v1_rp_names_the_database_db_slash_rp(server):
+    base = unique_name()
+    server.create_database(base + "/rp1")
+    t = server.create_db_token([("write", base + "/rp1")])["accessToken"]
+    assert_allowed(forwarded(server, t, "POST", "/write?db=%s&rp=rp1" % base))
+    assert_error(forwarded(server, t, "POST", "/write?db=%s" % base), 403)
+    assert_error(forwarded(server, t, "POST", "/write?db=%s%%2Frp1" % base), 400,
+                 contains="'/'")
+
+
+@pytest.mark.parametrize("uri, status, contains", [
+    ("/query?DB=x&db=y&q=SELECT+1", 400, "another case"),
+    ("/query?d%62=y&db=x&q=SELECT+1", 400, "encoded parameter name"),
+    ("/write?db=x&db=y", 400, "twice"),
+    ("/write?db=x%zz", 400, "escape"),
+    ("/write?db=x;y", 400, "';'"),
+    ("//write?db=x", 400, "variant"),
+    ("/write/?db=x", 400, "variant"),
+    ("/api/v2/buckets", 404, "no write or query path"),
+    ("/query?db=x&q=SELECT+*+FROM+y..m", 403, "database"),
+    ("/query?db=x&q=DROP+DATABASE+x", 403, "not a read"),
+    ("/query?db=x&q=SELECT+*+INTO+x..c+FROM+m", 403, "INTO"),
+    ("/query?db=x&q=SELECT+%27open", 400, "cannot be read"),
+    ("/write?db=x&u=a&p=b", 400, "credentials"),
+])
+def test_forwarded_refusals(server, uri, status, contains):
+    t = server.create_db_token([("read", "*"), ("write", "*")])["accessToken"]
+    method = "GET" if uri.startswith("/query") or uri.startswith("/api/v2/b") else "POST"
+    assert_error(forwarded(server, t, method, uri), status, contains=contains)
+
+
+def test_forwarded_form_body_on_query_is_400(server):
+    t = server.create_db_token([("read", "*")])["accessToken"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert_error(forwarded(server, t, "POST", "/query?db=x&q=SELECT+1", form), 400,
+                 contains="form body")
+    # on /write the body is line protocol, whatever curl labels it
+    db = new_db(server)
+    w = server.create_db_token([("write", db)])["accessToken"]
+    assert_allowed(forwarded(server, w, "POST", "/write?db=%s" % db, form))
+
+
+def test_forms_are_never_mixed(server):
+    db = new_db(server)
+    t = server.create_db_token([("write", db)])["accessToken"]
+    r = forwarded(server, t, "POST", "/write?db=%s" % db,
+                  params={"database": db, "action": "write"})
+    assert_error(r, 400, contains="both")
+    r = server.get(authorize_path(), params={"database": db, "action": "write"},
+                   headers={"Authorization": "Token " + t, "X-Forwarded-Uri": "/write?db=x"})
+    assert_error(r, 400, contains="both")
+    r = server.get(authorize_path(), headers={"Authorization": "Token " + t,
+                                              "X-Forwarded-Method": "POST"})
+    assert_error(r, 400, contains="X-Forwarded-Uri")
+
+
+@pytest.mark.parametrize("header", ["Authorization", "X-Forwarded-Uri", "X-Forwarded-Method",
+                                    "Content-Type"])
+def test_headers_that_must_come_once(server, header):
+    db = new_db(server)
+    t = server.create_db_token([("write", db)])["accessToken"]
+    headers = [("Authorization", "Token " + t), ("X-Forwarded-Method", "POST"),
+               ("X-Forwarded-Uri", "/write?db=%s" % db), ("Content-Type", "text/plain")]
+    status, _h, _b = raw_request(server.port, "GET", authorize_path(), headers)
+    assert status == 204
+    value = dict(headers)[header]
+    status, _h, body = raw_request(server.port, "GET", authorize_path(),
+                                   headers + [(header, value)])
+    assert status == 400, body
+
+
+def test_forwarded_token_of_another_account_is_unknown_and_not_its_principal(server):
+    db_b = new_db(server, ACCOUNT_B)
+    created = server.create_db_token([("write", "*")], account=ACCOUNT_B)
+    assert_error(forwarded(server, created["accessToken"], "POST", "/write?db=%s" % db_b), 401)
+    # the access log names no principal: the token is nobody in this account
+    assert ("by database token %s" % created["id"]) not in server.log_since_start()
+
+
+def test_refused_tokens_are_throttled_unless_testing_mode_turns_it_off(daemon_factory):
+    bad = make_db_token_secret()
+    # testing mode with no failed_auth_* of its own: never throttled
+    d = daemon_factory(throttle_off=False, config_extra="[testing]\nenabled = true\n")
+    for _ in range(25):
+        assert_error(forwarded(d, bad, "POST", "/write?db=x"), 401)
+    # the defaults outside testing mode: a burst of 20, then 429
+    d = daemon_factory(throttle_off=False)
+    for _ in range(20):
+        assert_error(forwarded(d, bad, "POST", "/write?db=x"), 401)
+    r = forwarded(d, bad, "POST", "/write?db=x")
+    assert_error(r, 429)
+    assert int(r.headers["Retry-After"]) >= 1
+    # the parameter form counts against the same address
+    assert_error(d.authorize(bad, "x", "write"), 429)

@@ -2,21 +2,16 @@
 asking mgmtd's /authorize before every write and query (CONTRACT 4.4).
 
 nginx runs in the foreground in its own temporary directory (pid, logs and temp paths
-there), on a free 127.0.0.1 port; the shipped file is used as is except for the lines it
-marks EDIT (addresses, account, cluster). The stub database is a Python HTTP server that
-records what reaches it, so a test can show that a refused request never got there."""
+there), as an unprivileged user when the tests run as root, on a free 127.0.0.1 port
+(dataplane_stack.Nginx); the shipped file is used as is except for the lines it marks EDIT
+(addresses, account, cluster). The stub database is a Python HTTP server that records what
+reaches it, so a test can show that a refused request never got there and that what got
+there is the request as the client sent it. test_attacks_dataplane.py puts the same file in
+front of a real InfluxDB and attacks it."""
 
 import json
-import os
-import pwd
-import shutil
-import signal
-import socket
-import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
@@ -29,10 +24,7 @@ from conftest import (
     db_tokens_path,
     unique_name,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "config" / "nginx-data-plane.conf"
-START_TIMEOUT = 10.0
+from dataplane_stack import Nginx, free_port, raw_request, shipped_nginx
 
 
 # ---------------------------------------------------------------------------
@@ -96,109 +88,12 @@ class StubDatabase:
 # nginx
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Proxy:
+    """The shipped nginx config in front of the stub, with a requests-based client."""
 
-
-def substitute(text, old, new):
-    """Replaces the one occurrence of old; the test fails if the shipped file changed shape."""
-    assert text.count(old) == 1, "config/nginx-data-plane.conf no longer has exactly one %r" % old
-    return text.replace(old, new)
-
-
-def data_plane_config(nginx_port, database_port, mgmtd_port):
-    text = SHIPPED.read_text()
-    text = substitute(text, "server 127.0.0.1:8181;  # EDIT",
-                      "server 127.0.0.1:%d;  # EDIT" % database_port)
-    text = substitute(text, "server 127.0.0.1:8080;  # EDIT",
-                      "server 127.0.0.1:%d;  # EDIT" % mgmtd_port)
-    text = substitute(text, "listen 127.0.0.1:8086;  # EDIT",
-                      "listen 127.0.0.1:%d;  # EDIT" % nginx_port)
-    text = substitute(text, 'set $mgmtd_account "11111111-1111-4111-8111-111111111111";',
-                      'set $mgmtd_account "%s";' % ACCOUNT_A)
-    text = substitute(text, 'set $mgmtd_cluster "33333333-3333-4333-8333-333333333333";',
-                      'set $mgmtd_cluster "%s";' % CLUSTER_A)
-    return text
-
-
-def main_config(tmp):
-    """nginx.conf around the shipped file: every path inside tmp."""
-    # As root, workers would run as nobody and could not enter the private tmp directory.
-    user = "user %s;\n" % pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else ""
-    return (
-        "%s"
-        "worker_processes 1;\n"
-        "pid %s/nginx.pid;\n"
-        "error_log %s/error.log info;\n"
-        "events { worker_connections 64; }\n"
-        "http {\n"
-        "    access_log %s/access.log;\n"
-        "    client_body_temp_path %s/client_body;\n"
-        "    proxy_temp_path %s/proxy;\n"
-        "    fastcgi_temp_path %s/fastcgi;\n"
-        "    uwsgi_temp_path %s/uwsgi;\n"
-        "    scgi_temp_path %s/scgi;\n"
-        "    include %s/data-plane.conf;\n"
-        "}\n" % ((user,) + (tmp,) * 9)
-    )
-
-
-class Nginx:
-    def __init__(self, binary, tmp, database_port, mgmtd_port):
-        self.bin = binary
-        self.tmp = Path(tmp)
-        self.database_port = database_port
-        self.mgmtd_port = mgmtd_port
-        self.proc = None
-        self.port = None
-        self.log = self.tmp / "stdout.log"
-
-    def argv(self, *extra):
-        return [self.bin, "-p", str(self.tmp), "-e", str(self.tmp / "error.log"),
-                "-c", str(self.tmp / "nginx.conf")] + list(extra)
-
-    def error_log(self):
-        p = self.tmp / "error.log"
-        return p.read_text(errors="replace")[-4000:] if p.exists() else ""
-
-    def start(self):
-        for _attempt in range(3):  # the free port may be taken meanwhile: try another
-            self.port = free_port()
-            (self.tmp / "data-plane.conf").write_text(
-                data_plane_config(self.port, self.database_port, self.mgmtd_port))
-            (self.tmp / "nginx.conf").write_text(main_config(self.tmp))
-            check = subprocess.run(self.argv("-t"), capture_output=True, text=True, timeout=20)
-            assert check.returncode == 0, "nginx -t refused the config:\n%s%s" % (
-                check.stdout, check.stderr)
-            with open(self.log, "ab") as out:
-                self.proc = subprocess.Popen(self.argv("-g", "daemon off;"), stdin=subprocess.DEVNULL,
-                                             stdout=out, stderr=subprocess.STDOUT)
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                        return self
-                except OSError:
-                    time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.stop()
-                pytest.fail("nginx did not listen within %.0f s:\n%s" % (START_TIMEOUT,
-                                                                          self.error_log()))
-            self.proc = None
-        pytest.fail("nginx exited at start three times:\n%s" % self.error_log())
-
-    def stop(self):
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self.proc = None
+    def __init__(self, nginx):
+        self.nginx = nginx
+        self.port = nginx.port
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -212,23 +107,15 @@ class Nginx:
 
 
 @pytest.fixture(scope="module")
-def nginx_bin():
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if path is None:
-        pytest.fail("nginx is not installed: run `make deps` (Debian package nginx)", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def stack(server, nginx_bin, tmp_path_factory):
+def stack(server):
     """mgmtd (the module's server), the stub database and nginx in front of both."""
     stub = StubDatabase()
-    proxy = Nginx(nginx_bin, tmp_path_factory.mktemp("nginx"), stub.port, server.port)
+    nginx = Nginx(shipped_nginx(server.port, stub.port, ACCOUNT_A, CLUSTER_A))
     try:
-        proxy.start()
-        yield server, stub, proxy
+        nginx.start()
+        yield server, stub, Proxy(nginx)
     finally:
-        proxy.stop()
+        nginx.remove()
         stub.stop()
 
 
@@ -361,11 +248,60 @@ def test_refusals_before_any_database_traffic(stack):
     assert r.status_code == 403  # no such database in the cluster, even for "*"
     r = proxy.request("GET", "/api/v2/buckets", token)
     assert r.status_code == 404
-    # docs/nginx.md: mgmtd's 400 for a name that decodes badly is nginx's 500
+    assert r.json()["code"] == "not found"
+    # mgmtd's 400 (a name that decodes to no database name) is nginx's 400, not its 500
     r = proxy.request("POST", "/api/v2/write?bucket=a%20b", token, data=body_line(db))
-    assert r.status_code == 500
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid"
     assert stub.seen("a%20b") == []
     assert stub.seen(db) == []
     assert stub.seen("/api/v2/buckets") == []
     assert proxy.request("POST", "/api/v2/write?bucket=%s" % db, token,
                          data=body_line(db)).status_code == 204
+
+
+# ---------------------------------------------------------------------------
+# What reaches the database is what mgmtd was shown
+
+
+def test_the_database_gets_the_request_line_unchanged(stack):
+    server, stub, proxy = stack
+    db = server.create_database(unique_name())["name"]
+    token = server.create_db_token([("read", db), ("write", db)])["accessToken"]
+    targets = ["/query?q=SELECT+%%2A+FROM+%%22m%%22&db=%s&epoch=ms&pretty=true" % db,
+               "/write?precision=s&db=%s&consistency=one" % db]
+    for method, target in zip(("GET", "POST"), targets):
+        status, _h, body = raw_request(proxy.port, method, target,
+                                       [("Authorization", "Token " + token)],
+                                       body=b"" if method == "POST" else None)
+        assert status in (200, 204), body
+    assert [r["path"] for r in stub.seen(db)] == targets
+
+
+def test_health_paths_pass_without_a_token_and_only_as_themselves(stack):
+    server, stub, proxy = stack
+    for target in ("/ping", "/ping?db=x&q=DROP+DATABASE+x", "//ping", "/%70ing"):
+        status, _h, _b = raw_request(proxy.port, "GET", target)
+        assert status == 200, target  # the stub answers 200 to anything but writes
+    assert [r["path"] for r in stub.seen("ping")][-4:] == ["/ping"] * 4
+    # only GET (and HEAD): nginx denies every other method there
+    status, _h, _b = raw_request(proxy.port, "DELETE", "/ping")
+    assert status == 403
+    status, _h, _b = raw_request(proxy.port, "POST", "/health", body=b"x")
+    assert status == 403
+
+
+def test_an_unreachable_mgmtd_is_503_and_nothing_passes(server):
+    """auth_request makes a failed subrequest a 500; the config answers 503 for it."""
+    stub = StubDatabase()
+    nginx = Nginx(shipped_nginx(free_port(), stub.port, ACCOUNT_A, CLUSTER_A))
+    try:
+        nginx.start()
+        status, _h, body = raw_request(nginx.port, "POST", "/write?db=x",
+                                       [("Authorization", "Token apiv1_" + "A" * 86)], b"m v=1")
+        assert status == 503, body
+        assert json.loads(body)["code"] == "unavailable"
+        assert stub.seen("/write") == []
+    finally:
+        nginx.remove()
+        stub.stop()

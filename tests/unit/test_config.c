@@ -1069,6 +1069,34 @@ static void test_testing_mode_throttle(void **state)
 	assert_false(config_given(&cfg, "no", "such"));
 }
 
+/* [server] trusted_proxies is checked by proxies.h's reader at every source. */
+static void test_trusted_proxies(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {0};
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_string_equal(cfg.trusted_proxies, "");
+	assert_int_equal(config_set(&cfg, "server", "trusted_proxies", "127.0.0.1, 10.0.0.0/8 ::1",
+	                            "--x", &errs),
+	                 0);
+	assert_string_equal(cfg.trusted_proxies, "127.0.0.1, 10.0.0.0/8 ::1");
+	assert_int_equal(config_set(&cfg, "server", "trusted_proxies", "10.0.0.1/8", "--x", &errs),
+	                 1);
+	assert_has_line(&errs, "--x: the address has bits set past its prefix: '10.0.0.1/8'");
+	assert_int_equal(
+	    config_set(&cfg, "server", "trusted_proxies", "proxy.example", "--x", &errs), 1);
+	assert_has_line(&errs, "--x: not an IPv4 or IPv6 address: 'proxy.example'");
+	assert_string_equal(cfg.trusted_proxies, "127.0.0.1, 10.0.0.0/8 ::1");
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+	/* a value written into the struct directly is rechecked */
+	snprintf(cfg.trusted_proxies, sizeof(cfg.trusted_proxies), "%s", "::1/200");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs,
+	                "[server] trusted_proxies: a prefix longer than 128 bits: '::1/200'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1081,6 +1109,7 @@ int main(void)
 	    cmocka_unit_test(test_split_listen),       cmocka_unit_test(test_algorithm_mask),
 	    cmocka_unit_test(test_named_sections),     cmocka_unit_test(test_url_allowed),
 	    cmocka_unit_test(test_memory_and_dev_idp), cmocka_unit_test(test_testing_mode_throttle),
+	    cmocka_unit_test(test_trusted_proxies),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
