@@ -115,6 +115,17 @@ static bool add_safety_headers(struct MHD_Response *resp, const char *csp)
 	       MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") == MHD_YES;
 }
 
+/* A 429 says when to come back. */
+static bool add_retry_after(struct MHD_Response *resp, unsigned status, int retry_after)
+{
+	char seconds[16];
+
+	if (status != 429 || retry_after <= 0)
+		return true;
+	snprintf(seconds, sizeof(seconds), "%d", retry_after);
+	return MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds) == MHD_YES;
+}
+
 /* A raw answer (request.h): a page, a file, a redirect, a 304. */
 static enum MHD_Result queue_raw(struct MHD_Connection *conn, struct http_request *hr)
 {
@@ -138,6 +149,7 @@ static enum MHD_Result queue_raw(struct MHD_Connection *conn, struct http_reques
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	                            raw->cache_control ? raw->cache_control : "no-store") !=
 	        MHD_YES ||
+	    !add_retry_after(resp, status, hr->req.retry_after) ||
 	    !add_safety_headers(resp, raw->csp)) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
@@ -179,13 +191,8 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 	                                ? "Bearer realm=\"mgmtd\", error=\"invalid_token\""
 	                                : "Bearer realm=\"mgmtd\"") != MHD_YES)
 		goto fail;
-	if (status == 429 && req->retry_after > 0) {
-		char seconds[16];
-
-		snprintf(seconds, sizeof(seconds), "%d", req->retry_after);
-		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds) != MHD_YES)
-			goto fail;
-	}
+	if (!add_retry_after(resp, status, req->retry_after))
+		goto fail;
 	/* Where a message ends is in doubt: nothing more is read from this connection. */
 	if (req->bad_framing != NULL &&
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)

@@ -198,6 +198,38 @@ static void test_str_is_clean_text(void **state)
 	assert_false(str_is_clean_text("truncated \xe2\x82"));
 }
 
+static void test_url_origin(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_true(url_origin("http://127.0.0.1:8080/", out, sizeof(out)));
+	assert_string_equal(out, "http://127.0.0.1:8080");
+	assert_true(url_origin("HTTPS://Mgmt.Example:443/a?b#c", out, sizeof(out)));
+	assert_string_equal(out, "https://mgmt.example");
+	assert_true(url_origin("http://h:80", out, sizeof(out)));
+	assert_string_equal(out, "http://h");
+	assert_true(url_origin("http://h:", out, sizeof(out)));
+	assert_string_equal(out, "http://h");
+	assert_true(url_origin("http://h:443", out, sizeof(out))); /* not http's default */
+	assert_string_equal(out, "http://h:443");
+	assert_true(url_origin("https://[::1]:8443/x", out, sizeof(out)));
+	assert_string_equal(out, "https://[::1]:8443");
+	assert_true(url_origin("https://[::1]/x", out, sizeof(out)));
+	assert_string_equal(out, "https://[::1]");
+	assert_true(url_origin("https://[::1]:443", out, sizeof(out)));
+	assert_string_equal(out, "https://[::1]");
+	assert_false(url_origin("ftp://h/", out, sizeof(out)));
+	assert_string_equal(out, "");
+	assert_false(url_origin("http:///x", out, sizeof(out)));
+	assert_false(url_origin("http://:80/", out, sizeof(out)));
+	assert_false(url_origin("http://us@h/", out, sizeof(out)));
+	assert_false(url_origin("http://h%2e/", out, sizeof(out)));
+	assert_false(url_origin(NULL, out, sizeof(out)));
+	assert_false(url_origin("http://a-rather-long-host-name.example:8080", out, 20));
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +240,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_length_valid),
 	    cmocka_unit_test(test_utf8_length_invalid),
 	    cmocka_unit_test(test_str_is_clean_text),
+	    cmocka_unit_test(test_url_origin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
