@@ -89,7 +89,7 @@ enum api_status api_dev_idp_token(struct request *req);
 /* api_devidp_authorize.c: the authorization-code grant, only while [dev_idp] is enabled */
 enum api_status api_dev_idp_authorize_page(struct request *req);
 enum api_status api_dev_idp_authorize_pick(struct request *req);
-/* POST /oauth/token with grant_type=authorization_code */
+/* POST /oauth/token with grant_type=authorization_code, or any other naming a code */
 enum api_status api_dev_idp_code_grant(struct request *req);
 
 /* api_ui.c: the Admin UI, only while [ui] is enabled */

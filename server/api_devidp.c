@@ -89,7 +89,8 @@ enum api_status api_dev_idp_token(struct request *req)
 	long lifetime;
 	json_t *answer;
 
-	if (grant_type_is(req, "authorization_code"))
+	/* A named code is spent whatever the rest of the request says (the code grant). */
+	if (grant_type_is(req, "authorization_code") || json_object_get(req->json, "code"))
 		return api_dev_idp_code_grant(req);
 	if (api_dev_idp_is_device_grant(req))
 		return api_dev_idp_device_token(req);

@@ -6,9 +6,10 @@
  *
  * A TEST DEVICE like the rest of the dev IdP: no password, anyone may pick
  * anyone. What it does check is what a real IdP checks of a public client,
- * so that the Admin UI's sign-in is exercised for real: the redirect URI and
- * client id the code was issued for, a single use within 60 s, and the PKCE
- * verifier (S256 only).
+ * so that the Admin UI's sign-in is exercised for real: the one registered
+ * client (the Admin UI) and its redirect URI, the redirect URI and client id
+ * the code was issued for, a single use within 60 s, and the PKCE verifier
+ * (S256 only). Codes go to the Admin UI and nowhere else.
  */
 #include <sodium.h>
 #include <stdarg.h>
@@ -132,16 +133,46 @@ static bool good_redirect_uri(const char *uri)
 }
 
 /*
- * Checks the authorization request; fills g (without the user) and returns
- * NULL, or a sentence saying what is wrong.
+ * The grant's one client is the Admin UI: [ui] client_id, while [ui] is
+ * enabled. Its one redirect URI is the page it signs in from and comes back
+ * to, /ui/ on the issuer's origin (server/ui/session.js: location.origin +
+ * "/ui/"): the UI can only sign in through the dev IdP from that origin
+ * anyway, since it fetches the discovery document and the token endpoint
+ * itself and mgmtd answers no cross-origin request. Compared as exact strings
+ * (RFC 9700 2.1), before anything else of the request: an unknown client or
+ * redirect URI gets the error page, never a redirect (RFC 6749 4.1.2.1).
+ * NULL when both are the UI's, else a sentence (in why) saying what is wrong.
  */
-static const char *check_request(struct request *req, struct authcode_grant *g)
+static const char *unknown_client(struct request *req, const char *client_id, const char *uri,
+                                  char *why, size_t whylen)
+{
+	const struct config *cfg = &req->app->cfg;
+	char origin[CONFIG_STR_SIZE], expected[CONFIG_STR_SIZE + 8];
+
+	if (!cfg->ui_enabled || !cfg->ui_client_id[0] || strcmp(client_id, cfg->ui_client_id) != 0)
+		return "unknown client_id: this identity provider signs in the Admin UI only (its "
+		       "[ui] client_id, while [ui] is enabled)";
+	if (!url_origin(dev_idp_issuer(req->app->dev_idp), origin, sizeof(origin)))
+		return "the issuer is no http(s) URL, so the Admin UI has no redirect_uri here";
+	snprintf(expected, sizeof(expected), "%s/ui/", origin);
+	if (strcmp(uri, expected) == 0)
+		return NULL;
+	set_err(why, whylen, "redirect_uri must be the Admin UI's, %s", expected);
+	return why;
+}
+
+/*
+ * Checks the authorization request; fills g (without the user) and returns
+ * NULL, or a sentence (perhaps in why) saying what is wrong.
+ */
+static const char *check_request(struct request *req, struct authcode_grant *g, char *why,
+                                 size_t whylen)
 {
 	const char *client_id = param(req, "client_id"), *uri = param(req, "redirect_uri");
 	const char *type = param(req, "response_type"),
 	           *method = param(req, "code_challenge_method");
 	const char *challenge = param(req, "code_challenge"), *scope = param(req, "scope");
-	const char *state = param(req, "state"), *nonce = param(req, "nonce");
+	const char *state = param(req, "state"), *nonce = param(req, "nonce"), *problem;
 
 	memset(g, 0, sizeof(*g));
 	if (!plain_param(client_id, sizeof(g->client_id) - 1, true))
@@ -149,6 +180,8 @@ static const char *check_request(struct request *req, struct authcode_grant *g)
 	if (!good_redirect_uri(uri))
 		return "redirect_uri must be an absolute http:// or https:// URL without a "
 		       "fragment";
+	if ((problem = unknown_client(req, client_id, uri, why, whylen)) != NULL)
+		return problem;
 	if (type == NULL || strcmp(type, "code") != 0)
 		return "response_type must be \"code\": this identity provider offers the "
 		       "authorization-code grant";
@@ -287,7 +320,8 @@ static enum api_status render_page(struct request *req, enum api_status st, cons
 enum api_status api_dev_idp_authorize_page(struct request *req)
 {
 	struct authcode_grant g;
-	const char *problem = check_request(req, &g);
+	char why[CONFIG_STR_SIZE + 64];
+	const char *problem = check_request(req, &g, why, sizeof(why));
 
 	return render_page(req, problem ? API_BAD_REQUEST : API_OK, problem, problem == NULL);
 }
@@ -328,11 +362,11 @@ enum api_status api_dev_idp_authorize_pick(struct request *req)
 	enum dev_idp_result r;
 	enum store_status st;
 	struct store *s;
-	char why[256], code[AUTHCODE_SIZE], *jwt = NULL, *location;
+	char why[CONFIG_STR_SIZE + 64], code[AUTHCODE_SIZE], *jwt = NULL, *location;
 	const char *space;
 	enum api_status ret;
 
-	if ((problem = check_request(req, &g)) != NULL)
+	if ((problem = check_request(req, &g, why, sizeof(why))) != NULL)
 		return render_page(req, API_BAD_REQUEST, problem, false);
 	/* "ACCOUNT-ID EMAIL" from a button, or an email typed in */
 	if (login && (space = strchr(login, ' ')) != NULL && space - login == UUID_STR_SIZE - 1) {
@@ -392,20 +426,33 @@ enum api_status api_dev_idp_code_grant(struct request *req)
 	const char *code, *uri, *client_id, *verifier;
 	struct dev_idp *idp = req->app->dev_idp;
 	char why[256], *access = NULL, *id_token = NULL;
+	json_t *named = json_object_get(req->json, "code");
+	json_t *grant = json_object_get(req->json, "grant_type");
 	struct authcode_grant g;
 	enum dev_idp_result r;
 	enum store_status st;
 	json_t *extra, *answer;
 	struct store *s;
+	bool taken = false;
 
+	/*
+	 * Taken before anything else is looked at: a request that names a code
+	 * spends it, whatever else is wrong or missing (RFC 6749 4.1.2: single
+	 * use), so that a code seen by someone else is worth one try at most.
+	 */
+	if (json_is_string(named))
+		taken = authcodes_take(dev_idp_codes(idp), json_string_value(named),
+		                       time_monotonic_us() / 1000, &g);
+	if (!json_is_string(grant) || strcmp(json_string_value(grant), "authorization_code") != 0)
+		return api_oauth_error(req, "invalid_request",
+		                       "a code is traded with grant_type=authorization_code");
 	if (body_check_fields(req, fields) != API_OK ||
 	    body_string(req, "code", true, false, &code) != API_OK ||
 	    body_string(req, "redirect_uri", true, false, &uri) != API_OK ||
 	    body_string(req, "client_id", true, false, &client_id) != API_OK ||
 	    body_string(req, "code_verifier", true, false, &verifier) != API_OK)
 		return api_oauth_error(req, "invalid_request", req->message);
-	/* Taken first: a code is spent by any attempt, good or bad (RFC 6749 4.1.2). */
-	if (!authcodes_take(dev_idp_codes(idp), code, time_monotonic_us() / 1000, &g)) {
+	if (!taken) {
 		snprintf(why, sizeof(why), "the code is unknown, used or older than %d seconds",
 		         AUTHCODE_TTL_MS / 1000);
 		return api_oauth_error(req, "invalid_grant", why);

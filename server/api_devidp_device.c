@@ -9,7 +9,10 @@
  * random token (so another site cannot make a browser approve: it cannot read
  * the page that holds the token), the person sees and confirms the code the
  * device shows, and the page is never framed and loads nothing (http.c sets
- * the headers). The routes exist only while [dev_idp] is enabled (routes.c).
+ * the headers). The grant serves one client, mgmtctl, and one client address
+ * holds only its share of the pending codes (devdevice.h), so the device
+ * cannot be used by other programs or jammed from one place. The routes
+ * exist only while [dev_idp] is enabled (routes.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +52,60 @@ static int issuer_base(const struct request *req)
 	return (int)len;
 }
 
+/*
+ * The grant has one client, mgmtctl (devdevice.h): a request naming none or
+ * another is refused, on the device code endpoint and on every poll. True
+ * when refused (the answer is recorded: return req->status).
+ */
+static bool client_refused(struct request *req)
+{
+	const char *client_id = field(req, "client_id");
+
+	if (!client_id)
+		api_oauth_error(req, "invalid_request",
+		                "the field \"client_id\" is required: \"" DEV_DEVICE_CLIENT_ID
+		                "\", the one client of this grant");
+	else if (strcmp(client_id, DEV_DEVICE_CLIENT_ID) != 0)
+		api_oauth_error(
+		    req, "invalid_client",
+		    "unknown client_id: the dev identity provider's device grant serves "
+		    "mgmtctl only (client_id \"" DEV_DEVICE_CLIENT_ID "\")");
+	else
+		return false;
+	return true;
+}
+
 enum api_status api_dev_idp_device_code(struct request *req)
 {
 	/* RFC 6749 3.1: unknown parameters (scope, audience...) are ignored */
 	const char *issuer = dev_idp_issuer(req->app->dev_idp);
-	char verify[CONFIG_STR_SIZE + 64], complete[CONFIG_STR_SIZE + 96];
+	char verify[CONFIG_STR_SIZE + 64], complete[CONFIG_STR_SIZE + 96], why[192];
 	struct dev_device_start start;
 	json_t *answer;
 	int base = issuer_base(req);
 
-	if (dev_devices_start(dev_idp_devices(req->app->dev_idp), field(req, "client_id"), req->now,
-	                      &start) != 0)
-		return api_fail(
-		    req, API_UNAVAILABLE,
-		    "too many device authorizations are pending; retry in a few minutes");
+	if (client_refused(req))
+		return req->status;
+	switch (dev_devices_start(dev_idp_devices(req->app->dev_idp), DEV_DEVICE_CLIENT_ID,
+	                          req->client_known ? req->client_addr : NULL, req->now, &start)) {
+	case DEV_DEVICE_STARTED:
+		break;
+	case DEV_DEVICE_ADDRESS_SLOTS_TAKEN:
+		snprintf(
+		    why, sizeof(why),
+		    "this address already holds %d device authorizations, the most one address "
+		    "may: finish or deny one, or retry in %ld seconds when the first expires",
+		    DEV_DEVICE_SLOTS_PER_ADDRESS, start.retry_in);
+		req->retry_after = (int)start.retry_in;
+		return api_oauth_refusal(req, API_TOO_MANY_REQUESTS, "temporarily_unavailable",
+		                         why);
+	case DEV_DEVICE_ALL_SLOTS_TAKEN:
+		snprintf(why, sizeof(why),
+		         "%d device authorizations are held, the most this server keeps: retry in "
+		         "%ld seconds",
+		         DEV_DEVICE_SLOTS, start.retry_in);
+		return api_oauth_refusal(req, API_UNAVAILABLE, "temporarily_unavailable", why);
+	}
 	snprintf(verify, sizeof(verify), "%.*s%s", base, issuer, DEV_DEVICE_VERIFY_PATH);
 	snprintf(complete, sizeof(complete), "%s?user_code=%s", verify, start.user_code);
 	answer = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "device_code", start.device_code,
@@ -95,6 +138,8 @@ enum api_status api_dev_idp_device_token(struct request *req)
 	long expires_in;
 	json_t *answer;
 
+	if (client_refused(req))
+		return req->status;
 	if (!device_code || !device_code[0])
 		return api_oauth_error(req, "invalid_request",
 		                       "the field \"device_code\" is required");

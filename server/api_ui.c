@@ -34,28 +34,11 @@ static const char *ui_issuer(const struct app *app)
 	return NULL;
 }
 
-/* The scheme://host[:port] of url when it is plainly one, for the CSP; "" otherwise. */
-static void url_origin(const char *url, char *out, size_t outsize)
-{
-	const char *host = strstr(url ? url : "", "://");
-	size_t n;
-
-	out[0] = '\0';
-	if (!host || (strncmp(url, "https", 5) != 0 && strncmp(url, "http", 4) != 0))
-		return;
-	host += 3;
-	n = strcspn(host, "/?#");
-	if (n == 0 || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                           "0123456789.-:[]") < n)
-		return;
-	snprintf(out, outsize, "%.*s%.*s", (int)(host - url), url, (int)n, host);
-}
-
 static void ui_csp(const struct app *app, char out[UI_CSP_SIZE])
 {
 	char origin[CONFIG_STR_SIZE];
 
-	url_origin(ui_issuer(app), origin, sizeof(origin));
+	url_origin(ui_issuer(app), origin, sizeof(origin)); /* "" when there is none */
 	snprintf(out, UI_CSP_SIZE,
 	         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
 	         "connect-src 'self'%s%s; form-action 'self'; frame-ancestors 'none'; "

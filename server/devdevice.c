@@ -24,11 +24,12 @@ struct slot {
 	char user_code[DEV_DEVICE_USER_CODE_SIZE];
 	char csrf_token[DEV_DEVICE_SECRET_SIZE];
 	char client_id[DEV_DEVICE_CLIENT_SIZE];
-	int64_t expires_at; /* ms, time_now_ms clock */
-	long interval;      /* seconds */
-	int64_t last_poll;  /* ms, monotonic; 0 = never polled */
-	char *jwt;          /* once approved */
-	int64_t jwt_exp;    /* s */
+	unsigned char address[THROTTLE_ADDR_LEN]; /* who asked, as throttle_address_key counts */
+	int64_t expires_at;                       /* ms, time_now_ms clock */
+	long interval;                            /* seconds */
+	int64_t last_poll;                        /* ms, monotonic; 0 = never polled */
+	char *jwt;                                /* once approved */
+	int64_t jwt_exp;                          /* s */
 };
 
 struct dev_devices {
@@ -139,21 +140,54 @@ static struct slot *by_user_code(struct dev_devices *g, const char *canonical, i
 	return NULL;
 }
 
-int dev_devices_start(struct dev_devices *g, const char *client_id, int64_t now,
-                      struct dev_device_start *out)
+/* Whole seconds (at least 1) from now until expires_at. */
+static long seconds_until(int64_t expires_at, int64_t now)
 {
+	int64_t ms = expires_at - now;
+
+	return ms <= 1000 ? 1 : (long)((ms + 999) / 1000);
+}
+
+enum dev_device_started dev_devices_start(struct dev_devices *g, const char *client_id,
+                                          const unsigned char client_addr[THROTTLE_ADDR_LEN],
+                                          int64_t now, struct dev_device_start *out)
+{
+	static const unsigned char unknown[THROTTLE_ADDR_LEN];
+	unsigned char address[THROTTLE_ADDR_LEN];
+	int64_t first_end = INT64_MAX, first_end_here = INT64_MAX;
+	enum dev_device_started rc = DEV_DEVICE_ALL_SLOTS_TAKEN;
 	struct slot *free_slot = NULL;
-	int rc = -1;
+	int here = 0;
 
 	memset(out, 0, sizeof(*out));
+	throttle_address_key(client_addr ? client_addr : unknown, address);
 	pthread_mutex_lock(&g->lock);
 	expire(g, now);
-	for (size_t i = 0; i < DEV_DEVICE_SLOTS && !free_slot; i++) {
-		if (g->slots[i].state == SLOT_FREE)
-			free_slot = &g->slots[i];
+	for (size_t i = 0; i < DEV_DEVICE_SLOTS; i++) {
+		struct slot *s = &g->slots[i];
+
+		if (s->state == SLOT_FREE) {
+			if (!free_slot)
+				free_slot = s;
+			continue;
+		}
+		if (s->expires_at < first_end)
+			first_end = s->expires_at;
+		if (memcmp(s->address, address, sizeof(address)) == 0) {
+			here++;
+			if (s->expires_at < first_end_here)
+				first_end_here = s->expires_at;
+		}
 	}
-	if (!free_slot)
+	if (here >= DEV_DEVICE_SLOTS_PER_ADDRESS) {
+		rc = DEV_DEVICE_ADDRESS_SLOTS_TAKEN;
+		out->retry_in = seconds_until(first_end_here, now);
 		goto out;
+	}
+	if (!free_slot) {
+		out->retry_in = seconds_until(first_end, now);
+		goto out;
+	}
 	/* a user code names one pending authorization: draw again on a clash */
 	do {
 		random_user_code(out->user_code);
@@ -164,11 +198,12 @@ int dev_devices_start(struct dev_devices *g, const char *client_id, int64_t now,
 	memcpy(free_slot->user_code, out->user_code, sizeof(out->user_code));
 	random_secret(free_slot->csrf_token);
 	str_copy(free_slot->client_id, sizeof(free_slot->client_id), client_id ? client_id : "");
+	memcpy(free_slot->address, address, sizeof(address));
 	free_slot->expires_at = now + (int64_t)DEV_DEVICE_LIFETIME_S * 1000;
 	free_slot->interval = DEV_DEVICE_INTERVAL_S;
 	out->expires_in = DEV_DEVICE_LIFETIME_S;
 	out->interval = DEV_DEVICE_INTERVAL_S;
-	rc = 0;
+	rc = DEV_DEVICE_STARTED;
 out:
 	pthread_mutex_unlock(&g->lock);
 	return rc;

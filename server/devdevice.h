@@ -24,13 +24,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "throttle.h"
+
 /* How long a device code may be polled, and the first polling interval. */
 #define DEV_DEVICE_LIFETIME_S 600
 #define DEV_DEVICE_INTERVAL_S 1
 /* RFC 8628 3.5: each slow_down adds this to the interval. */
 #define DEV_DEVICE_SLOW_DOWN_S 5
-/* Pending authorizations at once; a start beyond that evicts expired ones first. */
-#define DEV_DEVICE_SLOTS 128
+/*
+ * Authorizations held at once (pending, or decided and not yet polled), in
+ * all and from one client address (as throttle.h counts addresses: IPv6 by
+ * its /64), so that one address cannot take every slot for the codes'
+ * lifetime; a start beyond either first forgets the expired ones.
+ */
+#define DEV_DEVICE_SLOTS             128
+#define DEV_DEVICE_SLOTS_PER_ADDRESS 16
+/*
+ * The grant's one client: mgmtctl, which sends this client_id unless a
+ * profile sets another (DEVICE_DEFAULT_CLIENT_ID, server/ctl/device.h).
+ */
+#define DEV_DEVICE_CLIENT_ID "mgmtctl"
 
 /* "BCDF-GHJK": 8 consonants (RFC 8628 6.1) and a dash, plus NUL. */
 #define DEV_DEVICE_USER_CODE_SIZE 10
@@ -50,15 +63,24 @@ struct dev_device_start {
 	char user_code[DEV_DEVICE_USER_CODE_SIZE];
 	long expires_in; /* seconds */
 	long interval;   /* seconds */
+	long retry_in;   /* refused: seconds until a slot that was refused frees */
+};
+
+enum dev_device_started {
+	DEV_DEVICE_STARTED = 0,
+	DEV_DEVICE_ALL_SLOTS_TAKEN,     /* DEV_DEVICE_SLOTS authorizations held */
+	DEV_DEVICE_ADDRESS_SLOTS_TAKEN, /* DEV_DEVICE_SLOTS_PER_ADDRESS of client_addr's */
 };
 
 /*
- * A new pending authorization for client_id (may be ""; cut to
- * DEV_DEVICE_CLIENT_SIZE - 1 bytes). Returns 0, or -1 when every slot holds
- * an authorization that has not expired.
+ * A new pending authorization for client_id (cut to DEV_DEVICE_CLIENT_SIZE -
+ * 1 bytes), asked from client_addr (NULL: unknown, all such count as one
+ * address). Refused while the address, or everyone, holds the most that is
+ * allowed; then out->retry_in says when the first of those expires.
  */
-int dev_devices_start(struct dev_devices *g, const char *client_id, int64_t now,
-                      struct dev_device_start *out);
+enum dev_device_started dev_devices_start(struct dev_devices *g, const char *client_id,
+                                          const unsigned char client_addr[THROTTLE_ADDR_LEN],
+                                          int64_t now, struct dev_device_start *out);
 
 /*
  * Writes user_code in its canonical form ("BCDF-GHJK") into out: letters

@@ -144,6 +144,9 @@ static enum api_status run(struct request *req, bool *read_began)
 	enum store_status sst;
 	enum api_status st;
 
+	/* Where this message ends is in doubt: nothing of it is acted on. */
+	if (req->bad_framing)
+		return api_fail(req, API_BAD_REQUEST, "%s", req->bad_framing);
 	/* An encoded NUL would silently cut the path or a query value short. */
 	if (req->url_has_nul)
 		return api_fail(req, API_BAD_REQUEST,

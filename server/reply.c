@@ -87,7 +87,8 @@ enum api_status api_raw(struct request *req, enum api_status st, const char *con
 	return st;
 }
 
-enum api_status api_oauth_error(struct request *req, const char *error, const char *description)
+enum api_status api_oauth_refusal(struct request *req, enum api_status st, const char *error,
+                                  const char *description)
 {
 	json_t *body = json_pack("{s:s, s:s}", "error", error, "error_description", description);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -95,7 +96,12 @@ enum api_status api_oauth_error(struct request *req, const char *error, const ch
 	json_decref(body);
 	if (!text)
 		return api_fail(req, API_INTERNAL, "out of memory");
-	return api_raw(req, API_BAD_REQUEST, "application/json", text, strlen(text), true, NULL);
+	return api_raw(req, st, "application/json", text, strlen(text), true, NULL);
+}
+
+enum api_status api_oauth_error(struct request *req, const char *error, const char *description)
+{
+	return api_oauth_refusal(req, API_BAD_REQUEST, error, description);
 }
 
 enum api_status api_redirect(struct request *req, const char *location)

@@ -62,6 +62,14 @@ enum api_status api_raw(struct request *req, enum api_status st, const char *con
  */
 enum api_status api_oauth_error(struct request *req, const char *error, const char *description);
 
+/*
+ * The same shape with status st, for a refusal that is no fault of the
+ * request: 429 (set req->retry_after for its Retry-After) or 503, with
+ * "temporarily_unavailable" (RFC 6749 4.1.2.1).
+ */
+enum api_status api_oauth_refusal(struct request *req, enum api_status st, const char *error,
+                                  const char *description);
+
 /* Records a 303 See Other to location (copied). */
 enum api_status api_redirect(struct request *req, const char *location);
 

@@ -68,6 +68,8 @@ struct request {
 	size_t body_len;
 	bool body_too_large;
 	bool url_has_nul; /* the URL held %00, which would cut a string short */
+	/* static: why the message's framing is refused (http.c); 400, then the connection closes */
+	const char *bad_framing;
 	bool client_known;
 	bool metrics_listener; /* came in on [metrics] listen, which serves /metrics only */
 	/* IPv6, or IPv4 mapped; a trusted proxy's client (proxies.h) rather than the proxy */

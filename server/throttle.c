@@ -63,9 +63,8 @@ void throttle_free(struct throttle *t)
 	free(t);
 }
 
-/* IPv6 addresses count by their /64; IPv4 (mapped) ones whole. */
-static void table_key(const unsigned char addr[THROTTLE_ADDR_LEN],
-                      unsigned char key[THROTTLE_ADDR_LEN])
+void throttle_address_key(const unsigned char addr[THROTTLE_ADDR_LEN],
+                          unsigned char key[THROTTLE_ADDR_LEN])
 {
 	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -134,7 +133,7 @@ int throttle_fail(struct throttle *t, const unsigned char addr[THROTTLE_ADDR_LEN
 	int64_t units, wait_ms;
 	int wait_s = 0;
 
-	table_key(addr, key);
+	throttle_address_key(addr, key);
 	pthread_mutex_lock(&t->lock);
 	e = find_slot(t, key, now_ms);
 	units = refilled(t, e, now_ms);

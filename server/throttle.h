@@ -38,6 +38,13 @@ void throttle_free(struct throttle *t);
  */
 int throttle_fail(struct throttle *t, const unsigned char addr[THROTTLE_ADDR_LEN], int64_t now_ms);
 
+/*
+ * The address addr counts as: IPv6 by its /64 (the rest zeroed), IPv4 whole.
+ * Also what the dev IdP's pending device codes are bounded by (devdevice.h).
+ */
+void throttle_address_key(const unsigned char addr[THROTTLE_ADDR_LEN],
+                          unsigned char key[THROTTLE_ADDR_LEN]);
+
 /* Entries in use (for tests): never more than the slots given to throttle_new. */
 size_t throttle_entries(struct throttle *t);
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -190,4 +191,55 @@ int hex_digit_value(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+bool url_origin(const char *url, char *out, size_t outsize)
+{
+	static const char authority_bytes[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                      "0123456789.-:[]";
+	const char *scheme, *default_port, *authority, *port;
+	size_t len, port_len;
+	int n;
+
+	if (outsize > 0)
+		out[0] = '\0';
+	if (url == NULL || outsize == 0)
+		return false;
+	if (strncasecmp(url, "https://", 8) == 0) {
+		scheme = "https";
+		default_port = "443";
+		authority = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		scheme = "http";
+		default_port = "80";
+		authority = url + 7;
+	} else {
+		return false;
+	}
+	len = strcspn(authority, "/?#");
+	if (len == 0 || strspn(authority, authority_bytes) < len)
+		return false;
+	/* the port follows the last colon, unless that colon is inside [an IPv6 address] */
+	port = NULL;
+	for (size_t i = len; i > 0 && port == NULL; i--)
+		if (authority[i - 1] == ':')
+			port = authority + i - 1;
+	if (port != NULL && !memchr(port, ']', len - (size_t)(port - authority))) {
+		port++;
+		port_len = len - (size_t)(port - authority);
+		if (port_len == 0 ||
+		    (port_len == strlen(default_port) && memcmp(port, default_port, port_len) == 0))
+			len = (size_t)(port - 1 - authority);
+	}
+	if (len == 0)
+		return false;
+	n = snprintf(out, outsize, "%s://%.*s", scheme, (int)len, authority);
+	if (n < 0 || (size_t)n >= outsize) {
+		out[0] = '\0';
+		return false;
+	}
+	for (char *c = out + strlen(scheme) + 3; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	return true;
 }

@@ -51,4 +51,13 @@ void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((form
 /* The value of a hexadecimal digit (either case), or -1. */
 int hex_digit_value(char c);
 
+/*
+ * The origin of an http:// or https:// URL as a browser serializes it
+ * (location.origin): "scheme://host[:port]", scheme and host in lower case,
+ * the scheme's default port left out. False, with out "", when url is not
+ * plainly one (another scheme, no host, a byte outside letters, digits and
+ * ".-:[]" in host and port) or out is too small.
+ */
+bool url_origin(const char *url, char *out, size_t outsize);
+
 #endif

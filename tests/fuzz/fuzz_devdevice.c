@@ -71,12 +71,12 @@ static char *pending_form(struct fuzz_server *fs)
 
 	if (out == NULL)
 		abort();
-	if (dev_devices_start(dev_idp_devices(fs->app.dev_idp), "fuzz", time_now_ms(), &start) !=
-	    0) {
-		/* every slot taken by target 0 (the clock never moves): start afresh */
+	if (dev_devices_start(dev_idp_devices(fs->app.dev_idp), DEV_DEVICE_CLIENT_ID, NULL,
+	                      time_now_ms(), &start) != DEV_DEVICE_STARTED) {
+		/* the slots taken by target 0 (the clock never moves): start afresh */
 		open_dev_idp(fs);
-		if (dev_devices_start(dev_idp_devices(fs->app.dev_idp), "fuzz", time_now_ms(),
-		                      &start) != 0)
+		if (dev_devices_start(dev_idp_devices(fs->app.dev_idp), DEV_DEVICE_CLIENT_ID, NULL,
+		                      time_now_ms(), &start) != DEV_DEVICE_STARTED)
 			abort();
 	}
 	if (!dev_devices_find(dev_idp_devices(fs->app.dev_idp), start.user_code, time_now_ms(),

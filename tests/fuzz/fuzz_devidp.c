@@ -38,6 +38,9 @@ static struct fuzz_server *server(void)
 	if (fs->app.dev_idp == NULL && dev_idp_open("", "http://127.0.0.1:1", "mgmtd",
 	                                            &fs->app.dev_idp, err, sizeof(err)) != 0)
 		abort();
+	/* the grant's one client: the Admin UI, back at http://127.0.0.1:1/ui/ */
+	fs->app.cfg.ui_enabled = true;
+	snprintf(fs->app.cfg.ui_client_id, sizeof(fs->app.cfg.ui_client_id), "ui");
 	return fs;
 }
 

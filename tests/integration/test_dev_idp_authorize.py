@@ -22,7 +22,8 @@ from conftest import (
     users_path,
 )
 
-DEV_IDP = "[dev_idp]\nenabled = true\n"
+# The grant's one client is the Admin UI ([ui] client_id, redirect URI /ui/).
+DEV_IDP = "[dev_idp]\nenabled = true\n[ui]\nenabled = true\nclient_id = mgmtd-ui\n"
 CLIENT = "mgmtd-ui"
 
 
@@ -161,14 +162,14 @@ def test_bad_requests_get_a_page_saying_why(dserver, over, says):
 def test_full_flow_signs_in_with_a_working_jwt(dserver):
     d = dserver
     verifier, challenge = pkce()
-    params = auth_params(d, challenge, redirect_uri=redirect_uri(d) + "?from=x")
+    params = auth_params(d, challenge)
     resp = pick(d, params, login=ACCOUNT_A + " admin@example.com")
     assert resp.status_code == 303
     loc = resp.headers["Location"]
-    assert loc.startswith(redirect_uri(d) + "?from=x&code=")
+    assert loc.startswith(redirect_uri(d) + "?code=")
     assert "state=st%2Fate%2B%20x" in loc
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)["code"][0]
-    answer = ok_json(exchange(d, code, verifier, redirect_uri=redirect_uri(d) + "?from=x"))
+    answer = ok_json(exchange(d, code, verifier))
     assert answer["token_type"] == "Bearer"
     assert answer["expires_in"] > 0 and answer["scope"] == "openid email"
     claims = pyjwt.decode(answer["access_token"], options={"verify_signature": False})

@@ -54,8 +54,8 @@ static void test_start_gives_fresh_codes(void **state)
 	struct dev_device_start a, b;
 	char canonical[DEV_DEVICE_USER_CODE_SIZE];
 
-	assert_int_equal(dev_devices_start(*state, "cli", NOW, &a), 0);
-	assert_int_equal(dev_devices_start(*state, "cli", NOW, &b), 0);
+	assert_int_equal(dev_devices_start(*state, "cli", NULL, NOW, &a), 0);
+	assert_int_equal(dev_devices_start(*state, "cli", NULL, NOW, &b), 0);
 	assert_int_equal(strlen(a.device_code), 43);
 	assert_string_not_equal(a.device_code, b.device_code);
 	assert_string_not_equal(a.user_code, b.user_code);
@@ -72,7 +72,7 @@ static void test_approve_then_poll(void **state)
 	char *jwt = NULL;
 	long expires_in;
 
-	assert_int_equal(dev_devices_start(*state, "mgmtctl", NOW, &s), 0);
+	assert_int_equal(dev_devices_start(*state, "mgmtctl", NULL, NOW, &s), 0);
 	assert_int_equal(dev_devices_poll(*state, s.device_code, NOW, MONO, &jwt, &expires_in),
 	                 DEV_DEVICE_PENDING);
 	assert_true(dev_devices_find(*state, s.user_code, NOW, &v));
@@ -108,7 +108,7 @@ static void test_deny(void **state)
 	char *jwt;
 	long e;
 
-	assert_int_equal(dev_devices_start(*state, "", NOW, &s), 0);
+	assert_int_equal(dev_devices_start(*state, "", NULL, NOW, &s), 0);
 	assert_true(dev_devices_find(*state, "  " /* typed badly */, NOW, &v) == false);
 	assert_true(dev_devices_find(*state, s.user_code, NOW, &v));
 	assert_int_equal(dev_devices_decide(*state, s.user_code, v.csrf_token, NULL, 0, NOW),
@@ -126,7 +126,7 @@ static void test_slow_down_grows_the_interval(void **state)
 	char *jwt;
 	long e;
 
-	assert_int_equal(dev_devices_start(*state, "", NOW, &s), 0);
+	assert_int_equal(dev_devices_start(*state, "", NULL, NOW, &s), 0);
 	assert_int_equal(dev_devices_poll(*state, s.device_code, NOW, MONO, &jwt, &e),
 	                 DEV_DEVICE_PENDING);
 	assert_int_equal(dev_devices_poll(*state, s.device_code, NOW, MONO + 500, &jwt, &e),
@@ -148,7 +148,7 @@ static void test_expiry_by_the_clock(void **state)
 	char *jwt;
 	long e;
 
-	assert_int_equal(dev_devices_start(*state, "", NOW, &s), 0);
+	assert_int_equal(dev_devices_start(*state, "", NULL, NOW, &s), 0);
 	assert_true(dev_devices_find(*state, s.user_code, end - 1, &v));
 	assert_false(dev_devices_find(*state, s.user_code, end, &v));
 	assert_int_equal(
@@ -160,15 +160,85 @@ static void test_expiry_by_the_clock(void **state)
 	                 DEV_DEVICE_INVALID);
 }
 
+/* The IPv4 address 10.0.0.n, mapped into IPv6 as the request carries it. */
+static const unsigned char *ipv4(unsigned char out[THROTTLE_ADDR_LEN], unsigned char n)
+{
+	memset(out, 0, THROTTLE_ADDR_LEN);
+	out[10] = out[11] = 0xff;
+	out[12] = 10;
+	out[15] = n;
+	return out;
+}
+
 static void test_full_table_evicts_only_expired(void **state)
 {
+	int per = DEV_DEVICE_SLOTS_PER_ADDRESS;
+	int64_t end = NOW + (int64_t)DEV_DEVICE_LIFETIME_S * 1000;
+	unsigned char a[THROTTLE_ADDR_LEN];
 	struct dev_device_start s;
 
+	/* as many addresses as it takes, each with its share */
 	for (int i = 0; i < DEV_DEVICE_SLOTS; i++)
-		assert_int_equal(dev_devices_start(*state, "", NOW, &s), 0);
-	assert_int_equal(dev_devices_start(*state, "", NOW + 1000, &s), -1);
-	assert_int_equal(
-	    dev_devices_start(*state, "", NOW + (int64_t)DEV_DEVICE_LIFETIME_S * 1000, &s), 0);
+		assert_int_equal(
+		    dev_devices_start(*state, "", ipv4(a, (unsigned char)(i / per)), NOW + i, &s),
+		    DEV_DEVICE_STARTED);
+	assert_int_equal(dev_devices_start(*state, "", ipv4(a, 200), NOW + 1000, &s),
+	                 DEV_DEVICE_ALL_SLOTS_TAKEN);
+	assert_int_equal(s.retry_in, DEV_DEVICE_LIFETIME_S - 1);
+	assert_int_equal(s.device_code[0], '\0');
+	/* the first one's time is up: its slot is the next one's */
+	assert_int_equal(dev_devices_start(*state, "", ipv4(a, 200), end, &s), DEV_DEVICE_STARTED);
+	assert_int_equal(dev_devices_start(*state, "", ipv4(a, 201), end, &s),
+	                 DEV_DEVICE_ALL_SLOTS_TAKEN);
+}
+
+static void test_one_address_holds_only_its_share(void **state)
+{
+	int64_t end = NOW + (int64_t)DEV_DEVICE_LIFETIME_S * 1000;
+	unsigned char a[THROTTLE_ADDR_LEN], b[THROTTLE_ADDR_LEN], v6[THROTTLE_ADDR_LEN];
+	struct dev_device_start first, s;
+	struct dev_device_view v;
+	char *jwt;
+	long e;
+
+	ipv4(a, 1);
+	ipv4(b, 2);
+	assert_int_equal(dev_devices_start(*state, "", a, NOW, &first), DEV_DEVICE_STARTED);
+	for (int i = 1; i < DEV_DEVICE_SLOTS_PER_ADDRESS; i++)
+		assert_int_equal(dev_devices_start(*state, "", a, NOW + 1000, &s),
+		                 DEV_DEVICE_STARTED);
+	assert_int_equal(dev_devices_start(*state, "", a, NOW + 1000, &s),
+	                 DEV_DEVICE_ADDRESS_SLOTS_TAKEN);
+	assert_int_equal(s.retry_in, DEV_DEVICE_LIFETIME_S - 1);
+	/* another address is not held back */
+	assert_int_equal(dev_devices_start(*state, "", b, NOW + 1000, &s), DEV_DEVICE_STARTED);
+	/* a decided and polled authorization gives its slot back */
+	assert_true(dev_devices_find(*state, first.user_code, NOW, &v));
+	assert_int_equal(dev_devices_decide(*state, first.user_code, v.csrf_token, NULL, 0, NOW),
+	                 DEV_DEVICE_DECIDED);
+	assert_int_equal(dev_devices_start(*state, "", a, NOW + 1000, &s),
+	                 DEV_DEVICE_ADDRESS_SLOTS_TAKEN);
+	assert_int_equal(dev_devices_poll(*state, first.device_code, NOW, MONO, &jwt, &e),
+	                 DEV_DEVICE_DENIED);
+	assert_int_equal(dev_devices_start(*state, "", a, NOW + 1000, &s), DEV_DEVICE_STARTED);
+	assert_int_equal(dev_devices_start(*state, "", a, NOW + 1000, &s),
+	                 DEV_DEVICE_ADDRESS_SLOTS_TAKEN);
+	/* expired ones too */
+	assert_int_equal(dev_devices_start(*state, "", a, end + 1000, &s), DEV_DEVICE_STARTED);
+
+	/* IPv6 addresses count by their /64: another host of the same /64 is the same */
+	memset(v6, 0, sizeof(v6));
+	v6[0] = 0x20;
+	v6[1] = 0x01;
+	for (int i = 0; i < DEV_DEVICE_SLOTS_PER_ADDRESS; i++) {
+		v6[15] = (unsigned char)i;
+		assert_int_equal(dev_devices_start(*state, "", v6, NOW, &s), DEV_DEVICE_STARTED);
+	}
+	v6[15] = 0xee;
+	assert_int_equal(dev_devices_start(*state, "", v6, NOW, &s),
+	                 DEV_DEVICE_ADDRESS_SLOTS_TAKEN);
+	v6[7] = 1; /* the next /64 */
+	assert_int_equal(dev_devices_start(*state, "", v6, NOW, &s), DEV_DEVICE_STARTED);
 }
 
 static void test_discovery_fields(void **state)
@@ -195,6 +265,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_slow_down_grows_the_interval, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_by_the_clock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_table_evicts_only_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_address_holds_only_its_share, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_discovery_fields, setup, teardown),
 	};
 

@@ -198,6 +198,40 @@ static void test_str_is_clean_text(void **state)
 	assert_false(str_is_clean_text("truncated \xe2\x82"));
 }
 
+static void test_url_origin(void **state)
+{
+	static const struct {
+		const char *url, *origin; /* origin NULL: refused */
+	} cases[] = {
+	    {"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
+	    {"HTTPS://Mgmt.Example:443/a?b#c", "https://mgmt.example"},
+	    {"http://h:80", "http://h"},
+	    {"http://h:", "http://h"},
+	    {"http://h:443", "http://h:443"}, /* not http's default */
+	    {"https://[::1]:8443/x", "https://[::1]:8443"},
+	    {"https://[::1]/x", "https://[::1]"},
+	    {"https://[::1]:443", "https://[::1]"},
+	    {"ftp://h/", NULL},
+	    {"http:///x", NULL},
+	    {"http://:80/", NULL},
+	    {"http://us@h/", NULL},
+	    {"http://h%2e/", NULL},
+	    {NULL, NULL},
+	};
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = url_origin(cases[i].url, out, sizeof(out));
+
+		assert_int_equal(ok, cases[i].origin != NULL);
+		assert_string_equal(out, ok ? cases[i].origin : "");
+	}
+	/* too long for out: refused, never cut */
+	assert_false(url_origin("http://a-rather-long-host-name.example:8080", out, 20));
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_length_valid),
 	    cmocka_unit_test(test_utf8_length_invalid),
 	    cmocka_unit_test(test_str_is_clean_text),
+	    cmocka_unit_test(test_url_origin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
