@@ -563,8 +563,11 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 		json_array_foreach(list, idx, entry)
 		{
 			const char *label = json_is_object(entry) ? sections[i].label(entry) : NULL;
+			char why[RULE_WHY_SIZE];
 
-			if (label)
+			/* A label that is not text is the entry's fault, never part of the message.
+			 */
+			if (label && rule_text("label", label, why) == NULL)
 				snprintf(c->where, sizeof(c->where), "%s[%zu] (%.64s)",
 				         sections[i].name, idx, label);
 			else
