@@ -593,6 +593,31 @@ def test_mgmtctl_partition_template_and_kv_rows(mgmtctl_bin, planted, tmp_path):
     assert SHOWN in out.decode("utf-8"), out
 
 
+@pytest.mark.sqlite_only  # a PostgreSQL UTF8 database refuses bytes that are not UTF-8
+def test_stored_bytes_that_are_not_utf8_are_answered_as_replacement_characters(
+        daemon_factory, mgmtctl_bin, tmp_path):
+    """One such row neither breaks a list (it was a 500) nor reaches a terminal raw: each
+    bad byte is answered as U+FFFD."""
+    d = daemon_factory()
+    admin = d.jwt("admin")
+    token = ok_json(d.post(db_tokens_path(), admin, json={"description": "bytes"}))
+    user = ok_json(d.post(users_path(), admin, json={"email": unique_email("bytes"),
+                                                     "group": "member"}))
+    plant(d, ["UPDATE database_tokens SET description = CAST(X'61C0AF62ED' AS TEXT) "
+              "WHERE id = '%s'" % token["id"],
+              "UPDATE users SET first_name = CAST(X'F4908080' AS TEXT) WHERE id = '%s'"
+              % user["id"]])
+    listed = ok_json(d.get(db_tokens_path(), admin))
+    assert [t["description"] for t in listed if t["id"] == token["id"]] == \
+        ["a\ufffd\ufffdb\ufffd"]
+    users = ok_json(d.get(users_path(), admin))
+    assert [u.get("firstName") for u in users if u["id"] == user["id"]] == ["\ufffd" * 4]
+    ctl = Ctl(mgmtctl_bin, d, tmp_path / "home", token=admin)
+    out, err = run_bytes(ctl, "token", "list")
+    assert_nothing_raw("token list", out, err)
+    assert "a\ufffd\ufffdb\ufffd" in out.decode("utf-8")  # strict: valid UTF-8
+
+
 # ---------------------------------------------------------------------------
 # The Admin UI in Chromium
 
