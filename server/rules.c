@@ -1,6 +1,7 @@
 /*
  * rules.c - value rules shared by the API, the CLI and the seed.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -92,23 +93,21 @@ const char *rule_text(const char *field, const char *s, char why[RULE_WHY_SIZE])
 	return check_text(field, s, false, why);
 }
 
-/* Text that is neither empty nor blank. */
-static const char *check_line(const char *field, const char *s, char why[RULE_WHY_SIZE])
+/* Text that is neither empty nor blank, of at most max characters (code points). */
+static const char *check_line(const char *field, const char *s, long max, char why[RULE_WHY_SIZE])
 {
 	if (check_text(field, s, false, why) != NULL)
 		return why;
 	if (is_blank(s))
 		return refuse(why, "%s must not be empty or blank", field);
+	if (utf8_length(s) > max)
+		return refuse(why, "%s must be at most %ld characters", field, max);
 	return NULL;
 }
 
 const char *rule_description(const char *field, const char *s, char why[RULE_WHY_SIZE])
 {
-	if (check_line(field, s, why) != NULL)
-		return why;
-	if (utf8_length(s) > RULE_DESCRIPTION_MAX)
-		return refuse(why, "%s must be at most %d characters", field, RULE_DESCRIPTION_MAX);
-	return NULL;
+	return check_line(field, s, RULE_DESCRIPTION_MAX, why);
 }
 
 const char *rule_email(const char *field, const char *s, char why[RULE_WHY_SIZE])
@@ -129,11 +128,7 @@ const char *rule_email(const char *field, const char *s, char why[RULE_WHY_SIZE]
 
 const char *rule_person_name(const char *field, const char *s, char why[RULE_WHY_SIZE])
 {
-	if (check_line(field, s, why) != NULL)
-		return why;
-	if (utf8_length(s) > RULE_NAME_MAX)
-		return refuse(why, "%s must be at most %d characters", field, RULE_NAME_MAX);
-	return NULL;
+	return check_line(field, s, RULE_NAME_MAX, why);
 }
 
 const char *rule_idp_subject(const char *field, const char *s, char why[RULE_WHY_SIZE])
@@ -149,7 +144,8 @@ const char *rule_idp_subject(const char *field, const char *s, char why[RULE_WHY
 
 const char *rule_display_name(const char *field, const char *s, char why[RULE_WHY_SIZE])
 {
-	if (check_line(field, s, why) != NULL)
+	/* bytes, not characters: the store keeps 255 of them */
+	if (check_line(field, s, LONG_MAX, why) != NULL)
 		return why;
 	if (strlen(s) > RULE_DISPLAY_NAME_MAX)
 		return refuse(why, "%s must be at most %d bytes", field, RULE_DISPLAY_NAME_MAX);

@@ -41,6 +41,9 @@ bool str_copy(char *dst, size_t dstsize, const char *src);
  */
 size_t utf8_decode(const char *s, uint32_t *cp);
 
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into out; returns its length, 1 to 4. */
+size_t utf8_encode(uint32_t cp, char out[4]);
+
 /*
  * Counts the Unicode code points of a NUL-terminated string.
  * Returns -1 when s is not valid UTF-8 (overlongs, surrogates and bytes past

@@ -51,30 +51,6 @@ static int hex_run(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
-static size_t put_utf8(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* Reads the text notation back into out (room for strlen(s) bytes); returns its length. */
 static size_t unescape(const char *s, char *out)
 {
@@ -88,11 +64,11 @@ static size_t unescape(const char *s, char *out)
 			s += 2;
 		} else if (s[0] == '\\' && s[1] == 'u' && strlen(s) >= 6 &&
 		           hex_run(s + 2, 4, &v) == 0) {
-			o += put_utf8(v, out + o);
+			o += utf8_encode(v, out + o);
 			s += 6;
 		} else if (s[0] == '\\' && s[1] == 'U' && strlen(s) >= 10 &&
 		           hex_run(s + 2, 8, &v) == 0) {
-			o += put_utf8(v, out + o);
+			o += utf8_encode(v, out + o);
 			s += 10;
 		} else if (s[0] == '\\' && s[1] == 'x' && strlen(s) >= 4 &&
 		           hex_run(s + 2, 2, &v) == 0) {
