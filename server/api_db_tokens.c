@@ -83,14 +83,15 @@ static enum api_status apply_permissions(struct request *req, struct store_db_to
 static enum api_status apply_description(struct request *req, struct store_db_token *t,
                                          bool required)
 {
-	const char *description, *problem;
+	char why[RULE_WHY_SIZE];
+	const char *description;
 
 	if (body_string(req, "description", required, false, &description) != API_OK)
 		return req->status;
 	if (description == NULL)
 		return API_OK;
-	if ((problem = rule_description(description)) != NULL)
-		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	if (rule_description("description", description, why) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", why);
 	str_copy(t->description, sizeof(t->description), description);
 	return API_OK;
 }

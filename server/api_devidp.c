@@ -99,7 +99,7 @@ enum api_status api_dev_idp_token(struct request *req)
 	    body_string(req, "accountId", false, true, &account_id) != API_OK ||
 	    read_lifetime(req, &lifetime) != API_OK)
 		return req->status;
-	if ((problem = rule_email(email)) != NULL)
+	if ((problem = rule_email("email", email, why)) != NULL)
 		return api_fail(req, API_BAD_REQUEST, "%s", problem);
 	if (account_id && !uuid_is_valid(account_id))
 		return api_fail(req, API_BAD_REQUEST,

@@ -376,7 +376,7 @@ enum api_status api_dev_idp_authorize_pick(struct request *req)
 		if (!uuid_is_valid(g.account_id))
 			typed = NULL;
 	}
-	if (typed == NULL || (problem = rule_email(typed)) != NULL ||
+	if (typed == NULL || (problem = rule_email("email", typed, why)) != NULL ||
 	    !str_copy(g.email, sizeof(g.email), typed))
 		return render_page(req, API_BAD_REQUEST, problem ? problem : "choose a user", true);
 

@@ -345,10 +345,11 @@ static char *mint_for(struct request *req, const char *email, const char *accoun
 	enum dev_idp_result r;
 	enum store_status st;
 	struct store *store;
+	char email_why[RULE_WHY_SIZE];
 	const char *problem;
 	char *jwt = NULL;
 
-	if ((problem = rule_email(email)) != NULL) {
+	if ((problem = rule_email("email", email, email_why)) != NULL) {
 		set_err(why, whylen, "%s", problem);
 		return NULL;
 	}

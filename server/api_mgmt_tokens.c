@@ -74,6 +74,7 @@ enum api_status api_mgmt_token_create(struct request *req)
 	struct store_mgmt_token token;
 	char secret[TOKEN_MGMT_SIZE];
 	const char *description;
+	char why[RULE_WHY_SIZE];
 	const char *problem;
 	int64_t expires_at;
 	enum store_status st;
@@ -84,8 +85,8 @@ enum api_status api_mgmt_token_create(struct request *req)
 	    body_string(req, "description", true, false, &description) != API_OK ||
 	    body_time(req, "expiresAt", &expires_at) != API_OK)
 		return req->status;
-	if ((problem = rule_description(description)) != NULL)
-		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	if (rule_description("description", description, why) != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", why);
 	if (expires_at != 0 && (problem = rule_expiry(expires_at, req->now)) != NULL)
 		return api_fail(req, API_BAD_REQUEST, "%s", problem);
 

@@ -27,7 +27,8 @@ static bool sees_only_self(const struct request *req)
  */
 static enum api_status apply_user_fields(struct request *req, struct store_user *u, bool creating)
 {
-	const char *email, *group, *first, *last, *subject, *problem;
+	const char *email, *group, *first, *last, *subject;
+	char why[RULE_WHY_SIZE];
 
 	if (body_string(req, "email", creating, false, &email) != API_OK ||
 	    body_string(req, "group", creating, false, &group) != API_OK ||
@@ -37,19 +38,17 @@ static enum api_status apply_user_fields(struct request *req, struct store_user 
 		return req->status;
 
 	if (email) {
-		if ((problem = rule_email(email)) != NULL)
-			return api_fail(req, API_BAD_REQUEST, "%s", problem);
+		if (rule_email("email", email, why) != NULL)
+			return api_fail(req, API_BAD_REQUEST, "%s", why);
 		str_copy(u->email, sizeof(u->email), email);
 	}
 	if (group && user_group_parse(group, &u->group) != 0)
 		return api_fail(req, API_BAD_REQUEST,
 		                "group must be one of admin, member, auditor");
-	if (first && (problem = rule_person_name(first)) != NULL)
-		return api_fail(req, API_BAD_REQUEST, "firstName: %s", problem);
-	if (last && (problem = rule_person_name(last)) != NULL)
-		return api_fail(req, API_BAD_REQUEST, "lastName: %s", problem);
-	if (subject && (problem = rule_idp_subject(subject)) != NULL)
-		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	if ((first && rule_person_name("firstName", first, why) != NULL) ||
+	    (last && rule_person_name("lastName", last, why) != NULL) ||
+	    (subject && rule_idp_subject("idpSubject", subject, why) != NULL))
+		return api_fail(req, API_BAD_REQUEST, "%s", why);
 	/* Present means set (or, for null, clear); absent means keep. */
 	if (body_has(req, "firstName"))
 		str_copy(u->first_name, sizeof(u->first_name), first ? first : "");

@@ -504,7 +504,7 @@ static int user_add(int argc, char **argv)
 	struct cli_args a;
 	struct config cfg;
 	struct store *s;
-	const char *problem;
+	char why[RULE_WHY_SIZE];
 	enum store_status st;
 	int rc = parse_args(argc, argv, allowed, user_usage, &a);
 
@@ -522,11 +522,11 @@ static int user_add(int argc, char **argv)
 	if (user_group_parse(a.group, &u.group) != 0)
 		return usage_error(user_usage, "--group must be admin, member or auditor, not %s",
 		                   a.group);
-	if ((problem = rule_email(a.email)) ||
-	    (a.subject && (problem = rule_idp_subject(a.subject))) ||
-	    (a.first && (problem = rule_person_name(a.first))) ||
-	    (a.last && (problem = rule_person_name(a.last))))
-		return usage_error(user_usage, "%s", problem);
+	if (rule_email("--email", a.email, why) ||
+	    (a.subject && rule_idp_subject("--subject", a.subject, why)) ||
+	    (a.first && rule_person_name("--first-name", a.first, why)) ||
+	    (a.last && rule_person_name("--last-name", a.last, why)))
+		return usage_error(user_usage, "%s", why);
 
 	s = open_store(&a.common, &cfg);
 	if (s == NULL)
@@ -630,7 +630,6 @@ static int user_invite(int argc, char **argv)
 	struct store *s;
 	enum store_status st;
 	char why[512], expires[RFC3339_SIZE];
-	const char *problem;
 	int rc = parse_args(argc, argv, allowed, user_usage, &a);
 
 	if (rc != 0)
@@ -646,8 +645,8 @@ static int user_invite(int argc, char **argv)
 	if (user_group_parse(a.group, &group) != 0)
 		return usage_error(user_usage, "--group must be admin, member or auditor, not %s",
 		                   a.group);
-	if ((problem = rule_email(a.email)) != NULL)
-		return usage_error(user_usage, "%s", problem);
+	if (rule_email("--email", a.email, why) != NULL)
+		return usage_error(user_usage, "%s", why);
 
 	s = open_store(&a.common, &cfg);
 	if (s == NULL)
@@ -711,6 +710,7 @@ static int management_create(int argc, char **argv)
 	struct cli_args a;
 	struct config cfg;
 	struct store *s;
+	char why[RULE_WHY_SIZE];
 	const char *problem;
 	enum store_status st;
 	int64_t expires_at = 0, now = time_now_ms();
@@ -732,8 +732,8 @@ static int management_create(int argc, char **argv)
 		                   "--account, --as and --description are required");
 	if ((rc = parse_format(management_usage, a.format, &json)) != 0)
 		return rc;
-	if ((problem = rule_description(a.description)) != NULL)
-		return usage_error(management_usage, "%s", problem);
+	if (rule_description("--description", a.description, why) != NULL)
+		return usage_error(management_usage, "%s", why);
 	if (a.expires_at && time_parse_rfc3339(a.expires_at, &expires_at) != 0)
 		return usage_error(management_usage,
 		                   "--expires-at must be an RFC 3339 date-time, not %s",

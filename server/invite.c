@@ -12,10 +12,11 @@ int invite_create(struct store *s, const char *account_id, const char *email, en
                   enum store_status *st, char *why, size_t whylen)
 {
 	enum invite_conflict conflict;
+	char email_why[RULE_WHY_SIZE];
 	const char *problem;
 
 	*st = STORE_OK;
-	if ((problem = rule_email(email)) != NULL) {
+	if ((problem = rule_email("email", email, email_why)) != NULL) {
 		set_err(why, whylen, "%s", problem);
 		return -1;
 	}

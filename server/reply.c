@@ -2,6 +2,7 @@
  * reply.c - the single map from outcomes to HTTP statuses and error bodies.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "reply.h"
 #include "request.h"
 #include "timeutil.h"
+#include "util.h"
 
 struct status_info {
 	unsigned http;
@@ -219,9 +221,40 @@ int json_set_time(json_t *obj, const char *key, int64_t ms)
 	return json_object_set_new(obj, key, json_string(buf));
 }
 
+json_t *json_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *repaired, *o;
+
+	if (v != NULL || s == NULL)
+		return v;
+	/* each byte that is not UTF-8 becomes U+FFFD (3 bytes), as a browser decodes it */
+	repaired = malloc(3 * strlen(s) + 1);
+	if (repaired == NULL)
+		return NULL;
+	for (o = repaired; *s != '\0';) {
+		uint32_t cp;
+		size_t n = utf8_decode(s, &cp);
+
+		if (n == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			s++;
+		} else {
+			memcpy(o, s, n);
+			o += n;
+			s += n;
+		}
+	}
+	*o = '\0';
+	v = json_string(repaired);
+	free(repaired);
+	return v;
+}
+
 int json_set_text(json_t *obj, const char *key, const char *s)
 {
 	if (s == NULL || s[0] == '\0')
 		return 0;
-	return json_object_set_new(obj, key, json_string(s));
+	return json_object_set_new(obj, key, json_text(s));
 }

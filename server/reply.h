@@ -97,7 +97,15 @@ enum api_status api_from_store(struct request *req, enum store_status st, const 
  */
 char *reply_render(struct request *req, size_t *len, unsigned *http_status);
 
-/* JSON helpers for handlers: set key only when the value applies. */
+/*
+ * Stored text as a JSON string: as it is, or, for a row that holds bytes
+ * that are not UTF-8 (written before the text rules or by other means), with
+ * each such byte as U+FFFD, so that one row never breaks an answer. NULL
+ * only when out of memory (or s is NULL).
+ */
+json_t *json_text(const char *s);
+
+/* JSON helpers for handlers: set key only when the value applies (text through json_text). */
 int json_set_time(json_t *obj, const char *key, int64_t ms);    /* skips 0 */
 int json_set_text(json_t *obj, const char *key, const char *s); /* skips "" */
 

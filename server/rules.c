@@ -1,6 +1,7 @@
 /*
  * rules.c - value rules shared by the API, the CLI and the seed.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,66 +10,145 @@
 #include "rules.h"
 #include "util.h"
 
-static int is_blank(const char *s)
+/* printf into why; returns why, so that a rule can `return refuse(why, ...)`. */
+static const char *refuse(char why[RULE_WHY_SIZE], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *refuse(char why[RULE_WHY_SIZE], const char *fmt, ...)
 {
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return 0;
-	return 1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, RULE_WHY_SIZE, fmt, ap);
+	va_end(ap);
+	return why;
 }
 
-const char *rule_description(const char *s)
+/* What a character that text may not hold is, in the words of a message. */
+static const char *hazard_words(enum text_hazard h)
 {
-	long len = utf8_length(s);
+	switch (h) {
+	case TEXT_CONTROL:
+		return "control characters";
+	case TEXT_BIDI:
+		return "bidirectional override or isolate characters";
+	case TEXT_SEPARATOR:
+		return "line or paragraph separators";
+	case TEXT_INVISIBLE:
+	case TEXT_PLAIN:
+		break;
+	}
+	return "invisible characters";
+}
 
-	if (len < 0)
-		return "the description must be valid UTF-8";
-	if (len == 0 || is_blank(s))
-		return "the description must not be empty";
-	if (len > RULE_DESCRIPTION_MAX)
-		return "the description must be at most 1024 characters";
+/*
+ * The text rule; an identifier (strict) also refuses every default-ignorable
+ * character and every space, which would make two different values look the
+ * same. Characters are counted from 1, as a person counts them.
+ */
+static const char *check_text(const char *field, const char *s, bool strict,
+                              char why[RULE_WHY_SIZE])
+{
+	long at = 1;
+
+	for (const char *p = s; *p != '\0'; at++) {
+		enum text_hazard hazard;
+		uint32_t cp;
+		size_t n = utf8_decode(p, &cp);
+
+		if (n == 0)
+			return refuse(
+			    why, "%s must be UTF-8 text (found the byte 0x%02X at character %ld)",
+			    field, (unsigned)(unsigned char)*p, at);
+		hazard = text_hazard(cp);
+		if (hazard == TEXT_PLAIN && strict && text_is_default_ignorable(cp))
+			hazard = TEXT_INVISIBLE;
+		if (hazard != TEXT_PLAIN)
+			return refuse(why, "%s must not contain %s (found U+%04X at character %ld)",
+			              field, hazard_words(hazard), (unsigned)cp, at);
+		if (strict && text_is_space(cp))
+			return refuse(why,
+			              "%s must not contain spaces (found U+%04X at character %ld)",
+			              field, (unsigned)cp, at);
+		p += n;
+	}
 	return NULL;
 }
 
-const char *rule_email(const char *s)
+/* True when s (already checked as text) is empty or holds nothing but spaces. */
+static bool is_blank(const char *s)
+{
+	uint32_t cp;
+
+	for (size_t n; *s != '\0'; s += n) {
+		n = utf8_decode(s, &cp);
+		if (n == 0 || !text_is_space(cp))
+			return false;
+	}
+	return true;
+}
+
+const char *rule_text(const char *field, const char *s, char why[RULE_WHY_SIZE])
+{
+	return check_text(field, s, false, why);
+}
+
+/* Text that is neither empty nor blank, of at most max characters (code points). */
+static const char *check_line(const char *field, const char *s, long max, char why[RULE_WHY_SIZE])
+{
+	if (check_text(field, s, false, why) != NULL)
+		return why;
+	if (is_blank(s))
+		return refuse(why, "%s must not be empty or blank", field);
+	if (utf8_length(s) > max)
+		return refuse(why, "%s must be at most %ld characters", field, max);
+	return NULL;
+}
+
+const char *rule_description(const char *field, const char *s, char why[RULE_WHY_SIZE])
+{
+	return check_line(field, s, RULE_DESCRIPTION_MAX, why);
+}
+
+const char *rule_email(const char *field, const char *s, char why[RULE_WHY_SIZE])
 {
 	const char *at = strchr(s, '@');
 	size_t len = strlen(s);
 
 	if (len == 0)
-		return "the email must not be empty";
+		return refuse(why, "%s must not be empty", field);
 	if (len > RULE_EMAIL_MAX)
-		return "the email must be at most 320 bytes";
-	if (!str_is_clean_text(s) || strpbrk(s, " \t") != NULL)
-		return "the email must not contain spaces or control characters";
+		return refuse(why, "%s must be at most %d bytes", field, RULE_EMAIL_MAX);
+	if (check_text(field, s, true, why) != NULL)
+		return why;
 	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') != NULL)
-		return "the email must look like name@domain";
+		return refuse(why, "%s must look like name@domain", field);
 	return NULL;
 }
 
-const char *rule_person_name(const char *s)
+const char *rule_person_name(const char *field, const char *s, char why[RULE_WHY_SIZE])
 {
-	long len = utf8_length(s);
-
-	if (len < 0 || !str_is_clean_text(s))
-		return "names must be text without control characters";
-	if (len == 0 || is_blank(s))
-		return "names must not be empty (leave the field out, or send null, instead)";
-	if (len > RULE_NAME_MAX)
-		return "names must be at most 256 characters";
-	return NULL;
+	return check_line(field, s, RULE_NAME_MAX, why);
 }
 
-const char *rule_idp_subject(const char *s)
+const char *rule_idp_subject(const char *field, const char *s, char why[RULE_WHY_SIZE])
 {
 	size_t len = strlen(s);
 
 	if (len == 0)
-		return "the idpSubject must not be empty (send null to remove it)";
+		return refuse(why, "%s must not be empty", field);
 	if (len > RULE_SUBJECT_MAX)
-		return "the idpSubject must be at most 1024 bytes";
-	if (!str_is_clean_text(s))
-		return "the idpSubject must not contain control characters";
+		return refuse(why, "%s must be at most %d bytes", field, RULE_SUBJECT_MAX);
+	return check_text(field, s, false, why);
+}
+
+const char *rule_display_name(const char *field, const char *s, char why[RULE_WHY_SIZE])
+{
+	/* bytes, not characters: the store keeps 255 of them */
+	if (check_line(field, s, LONG_MAX, why) != NULL)
+		return why;
+	if (strlen(s) > RULE_DISPLAY_NAME_MAX)
+		return refuse(why, "%s must be at most %d bytes", field, RULE_DISPLAY_NAME_MAX);
 	return NULL;
 }
 
@@ -117,20 +197,6 @@ const char *rule_table_name(const char *s)
 	return NULL;
 }
 
-/* printf into why; returns why, so that a rule can `return refuse(why, ...)`. */
-static const char *refuse(char why[RULE_WHY_SIZE], const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *refuse(char why[RULE_WHY_SIZE], const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, RULE_WHY_SIZE, fmt, ap);
-	va_end(ap);
-	return why;
-}
-
 /* NULL when obj has only keys from allowed (NULL-terminated), else the first other key. */
 static const char *unknown_key(const json_t *obj, const char *const allowed[])
 {
@@ -150,7 +216,7 @@ static const char *unknown_key(const json_t *obj, const char *const allowed[])
 	return NULL;
 }
 
-/* A tag name in a partition template: clean text, 1 to 200 bytes, not "time". */
+/* A tag name in a partition template: text, 1 to 200 bytes, not "time". */
 static const char *check_tag_name(const json_t *v, const char *where, char why[RULE_WHY_SIZE])
 {
 	const char *s = json_string_value(v);
@@ -158,10 +224,11 @@ static const char *check_tag_name(const json_t *v, const char *where, char why[R
 
 	if (s == NULL)
 		return refuse(why, "%s must be a string", where);
+	if (rule_text(where, s, why) != NULL)
+		return why;
 	len = strlen(s);
-	if (len == 0 || len > RULE_TEMPLATE_VALUE_MAX || !str_is_clean_text(s))
-		return refuse(why, "%s must be 1 to 200 bytes of text without control characters",
-		              where);
+	if (len == 0 || len > RULE_TEMPLATE_VALUE_MAX)
+		return refuse(why, "%s must be 1 to 200 bytes", where);
 	/* "time" is the timestamp column, not a tag. */
 	if (strcmp(s, "time") == 0)
 		return refuse(why, "%s must not be \"time\" (a reserved name)", where);

@@ -12,22 +12,46 @@
 
 #include "store.h"
 
-#define RULE_DESCRIPTION_MAX 1024 /* code points */
-#define RULE_EMAIL_MAX       320  /* bytes */
-#define RULE_NAME_MAX        256  /* code points, first and last names */
-#define RULE_SUBJECT_MAX     1024 /* bytes */
+#define RULE_DESCRIPTION_MAX  1024 /* code points */
+#define RULE_EMAIL_MAX        320  /* bytes */
+#define RULE_NAME_MAX         256  /* code points, first and last names */
+#define RULE_SUBJECT_MAX      1024 /* bytes */
+#define RULE_DISPLAY_NAME_MAX 255  /* bytes, account and cluster names */
+#define RULE_WHY_SIZE         256
 
-/* Management-token description: non-blank, at most 1024 code points. */
-const char *rule_description(const char *s);
+/*
+ * The checks below write why a value is refused into why, naming the field
+ * as the caller calls it ("description", "firstName", "--first-name"), and
+ * return why; or NULL when the value is fine.
+ *
+ * Text (every free-text field: descriptions, names, subjects, tag names):
+ * valid UTF-8 without any character that util.h's text_hazard() flags, that
+ * is no C0 or C1 control, DEL, bidirectional override, embedding or isolate,
+ * line or paragraph separator, or invisible character; the message says
+ * which character and where, "description must not contain control
+ * characters (found U+009B at character 5)". The marks that scripts need
+ * (ZWNJ, ZWJ, LRM, RLM, ALM) are text. docs/api.md, "Text fields", says why.
+ */
+const char *rule_text(const char *field, const char *s, char why[RULE_WHY_SIZE]);
 
-/* An email: one "@" with text on both sides, no spaces or controls, bounded. */
-const char *rule_email(const char *s);
+/* A token's description: text, not blank, at most 1024 code points. */
+const char *rule_description(const char *field, const char *s, char why[RULE_WHY_SIZE]);
 
-/* A first or last name: non-empty, clean text, bounded. */
-const char *rule_person_name(const char *s);
+/*
+ * An email: text without spaces or any default-ignorable (invisible)
+ * character, the directional and joining marks included, since it names a
+ * person; one "@" with text on both sides; at most 320 bytes.
+ */
+const char *rule_email(const char *field, const char *s, char why[RULE_WHY_SIZE]);
 
-/* An IdP subject: non-empty, clean text, bounded. */
-const char *rule_idp_subject(const char *s);
+/* A first or last name: text, not blank, at most 256 code points. */
+const char *rule_person_name(const char *field, const char *s, char why[RULE_WHY_SIZE]);
+
+/* An IdP subject: text, non-empty, at most 1024 bytes. */
+const char *rule_idp_subject(const char *field, const char *s, char why[RULE_WHY_SIZE]);
+
+/* An account's or a cluster's name (the seed): text, not blank, at most 255 bytes. */
+const char *rule_display_name(const char *field, const char *s, char why[RULE_WHY_SIZE]);
 
 /* An expiry: in the future of now. */
 const char *rule_expiry(int64_t expires_at, int64_t now);
@@ -40,7 +64,6 @@ const char *rule_expiry(int64_t expires_at, int64_t now);
 #define RULE_TEMPLATE_VALUE_MAX 200    /* bytes of a tag name or time format */
 #define RULE_BUCKETS_MAX        100000 /* numberOfBuckets of a bucket part */
 #define RULE_INT32_MAX          2147483647
-#define RULE_WHY_SIZE           256
 
 /* A new database's limits when none are given (the real service's defaults). */
 #define RULE_DB_DEFAULT_MAX_TABLES  500

@@ -114,15 +114,17 @@ static int seed_account(struct seed_ctx *c, json_t *e)
 	static const char *const fields[] = {"id", "name", NULL};
 	struct store_account a;
 	const char *id, *name;
+	char why[RULE_WHY_SIZE];
 	enum store_status st;
 
 	if (check_fields(c, e, fields) || get_uuid(c, e, "id", true, &id) ||
 	    get_string(c, e, "name", true, &name))
 		return -1;
+	if (rule_display_name("name", name, why) != NULL)
+		return fail(c, "%s", why);
 	memset(&a, 0, sizeof(a));
-	if (!str_copy(a.id, sizeof(a.id), id) || !str_copy(a.name, sizeof(a.name), name) ||
-	    name[0] == '\0')
-		return fail(c, "\"name\" must be 1 to 255 bytes");
+	str_copy(a.id, sizeof(a.id), id);
+	str_copy(a.name, sizeof(a.name), name);
 	a.created_at = c->now;
 	st = store_account_ensure(c->store, &a);
 	if (st == STORE_CONFLICT)
@@ -135,6 +137,7 @@ static int seed_cluster(struct seed_ctx *c, json_t *e)
 	static const char *const fields[] = {"id", "accountId", "name", "url", NULL};
 	struct store_cluster cl;
 	const char *id, *account_id, *name, *url;
+	char why[RULE_WHY_SIZE];
 	enum store_status st;
 
 	if (check_fields(c, e, fields) || get_uuid(c, e, "id", true, &id) ||
@@ -145,8 +148,9 @@ static int seed_cluster(struct seed_ctx *c, json_t *e)
 	memset(&cl, 0, sizeof(cl));
 	str_copy(cl.id, sizeof(cl.id), id);
 	str_copy(cl.account_id, sizeof(cl.account_id), account_id);
-	if (name[0] == '\0' || !str_copy(cl.name, sizeof(cl.name), name))
-		return fail(c, "\"name\" must be 1 to 255 bytes");
+	if (rule_display_name("name", name, why) != NULL)
+		return fail(c, "%s", why);
+	str_copy(cl.name, sizeof(cl.name), name);
 	/* The real service's cluster URLs look like this; a seed may say otherwise. */
 	if (url == NULL)
 		snprintf(cl.url, sizeof(cl.url), "https://%s.a.influxdb.io", id);
@@ -171,8 +175,9 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 {
 	static const char *const fields[] = {"id",         "accountId", "email",    "group",
 	                                     "idpSubject", "firstName", "lastName", NULL};
-	const char *id, *account_id, *email, *group, *subject, *first, *last, *problem;
+	const char *id, *account_id, *email, *group, *subject, *first, *last;
 	struct store_user u, existing;
+	char why[RULE_WHY_SIZE];
 	enum store_status st;
 
 	if (check_fields(c, e, fields) || get_uuid(c, e, "id", false, &id) ||
@@ -182,10 +187,11 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 	    get_string(c, e, "firstName", false, &first) ||
 	    get_string(c, e, "lastName", false, &last) || need_account(c, account_id))
 		return -1;
-	if ((problem = rule_email(email)) || (subject && (problem = rule_idp_subject(subject))) ||
-	    (first && (problem = rule_person_name(first))) ||
-	    (last && (problem = rule_person_name(last))))
-		return fail(c, "%s", problem);
+	if (rule_email("email", email, why) ||
+	    (subject && rule_idp_subject("idpSubject", subject, why)) ||
+	    (first && rule_person_name("firstName", first, why)) ||
+	    (last && rule_person_name("lastName", last, why)))
+		return fail(c, "%s", why);
 	memset(&u, 0, sizeof(u));
 	if (user_group_parse(group, &u.group) != 0)
 		return fail(c, "\"group\" must be admin, member or auditor");
@@ -229,8 +235,9 @@ static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
 {
 	static const char *const fields[] = {"accountId", "description", "accessToken",
 	                                     "createdBy", "expiresAt",   NULL};
-	const char *account_id, *description, *secret, *created_by, *expires, *problem;
+	const char *account_id, *description, *secret, *created_by, *expires;
 	struct store_mgmt_token t, existing;
+	char why[RULE_WHY_SIZE];
 	unsigned char hash[TOKEN_HASH_LEN];
 	struct store_user creator;
 	int64_t expires_at = 0;
@@ -245,8 +252,8 @@ static int seed_mgmt_token(struct seed_ctx *c, json_t *e)
 	if (!token_mgmt_well_formed(secret))
 		return fail(c, "\"accessToken\" is not a well-formed management token "
 		               "(M.V1. + 49 characters with a valid checksum)");
-	if ((problem = rule_description(description)) != NULL)
-		return fail(c, "%s", problem);
+	if (rule_description("description", description, why) != NULL)
+		return fail(c, "%s", why);
 	/* A seed may hold an already expired token on purpose, to test expiry. */
 	if (expires && time_parse_rfc3339(expires, &expires_at) != 0)
 		return fail(c, "\"expiresAt\" must be an RFC 3339 date-time");
@@ -375,7 +382,7 @@ static int seed_db_token(struct seed_ctx *c, json_t *e)
 	static const char *const fields[] = {"accountId",   "clusterId",   "description",
 	                                     "accessToken", "permissions", "expiresAt",
 	                                     NULL};
-	const char *account_id, *cluster_id, *description, *secret, *expires, *problem;
+	const char *account_id, *cluster_id, *description, *secret, *expires;
 	struct store_db_token *t = NULL, *existing = NULL;
 	unsigned char hash[TOKEN_HASH_LEN];
 	char why[RULE_WHY_SIZE];
@@ -394,8 +401,8 @@ static int seed_db_token(struct seed_ctx *c, json_t *e)
 	if (!token_db_well_formed(secret))
 		return fail(c, "\"accessToken\" is not a well-formed database token "
 		               "(apiv1_ + 86 base64url characters)");
-	if ((problem = rule_description(description)) != NULL)
-		return fail(c, "%s", problem);
+	if (rule_description("description", description, why) != NULL)
+		return fail(c, "%s", why);
 	t = calloc(1, sizeof(*t));
 	existing = calloc(1, sizeof(*existing));
 	if (t == NULL || existing == NULL) {
@@ -556,8 +563,11 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 		json_array_foreach(list, idx, entry)
 		{
 			const char *label = json_is_object(entry) ? sections[i].label(entry) : NULL;
+			char why[RULE_WHY_SIZE];
 
-			if (label)
+			/* A label that is not text is the entry's fault, never part of the message.
+			 */
+			if (label && rule_text("label", label, why) == NULL)
 				snprintf(c->where, sizeof(c->where), "%s[%zu] (%.64s)",
 				         sections[i].name, idx, label);
 			else

@@ -1,5 +1,5 @@
 /*
- * util.c - ids, bounded string copies and UTF-8 checks.
+ * util.c - ids, bounded string copies, UTF-8 and what its characters are.
  *
  * Everything here is pure apart from uuid_v4_generate, which draws on libsodium's
  * CSPRNG (sodium_init must have run, as main does once before threads start).
@@ -92,15 +92,9 @@ bool str_copy(char *dst, size_t dstsize, const char *src)
 	return true;
 }
 
-/*
- * Decodes one code point at p. Returns the number of bytes it takes (1-4) and
- * stores the code point in *cp, or returns 0 when the sequence is not valid
- * UTF-8: a stray continuation byte, a lead byte of 0xc0/0xc1/0xf5+, a sequence
- * cut short (a NUL is never a continuation byte, so this never reads past the
- * terminator), an overlong form, a UTF-16 surrogate or a value past U+10FFFF.
- */
-static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
+size_t utf8_decode(const char *s, uint32_t *cp)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	uint32_t c = p[0];
 	uint32_t min;
 	size_t len;
@@ -135,6 +129,30 @@ static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
 	return len;
 }
 
+size_t utf8_encode(uint32_t cp, char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
 long utf8_length(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -144,7 +162,7 @@ long utf8_length(const char *s)
 		return -1;
 	while (*p != '\0') {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = utf8_decode((const char *)p, &cp);
 
 		if (n == 0)
 			return -1;
@@ -162,13 +180,57 @@ bool str_is_clean_text(const char *s)
 		return false;
 	while (*p != '\0') {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = utf8_decode((const char *)p, &cp);
 
 		if (n == 0 || cp < 0x20 || cp == 0x7f)
 			return false;
 		p += n;
 	}
 	return true;
+}
+
+enum text_hazard text_hazard(uint32_t cp)
+{
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+		return TEXT_CONTROL;
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return TEXT_BIDI;
+	if (cp == 0x2028 || cp == 0x2029)
+		return TEXT_SEPARATOR;
+	/*
+	 * Zero-width characters with no job in any script: a hidden break, the
+	 * word joiner and invisible operators, the deprecated shaping and digit
+	 * controls (U+206A-U+206F), the byte order mark, and tag characters,
+	 * which spell ASCII no one sees.
+	 */
+	if (cp == 0x200b || (cp >= 0x2060 && cp <= 0x2065) || (cp >= 0x206a && cp <= 0x206f) ||
+	    cp == 0xfeff || (cp >= 0xe0000 && cp <= 0xe007f))
+		return TEXT_INVISIBLE;
+	return TEXT_PLAIN;
+}
+
+bool text_is_default_ignorable(uint32_t cp)
+{
+	/* Unicode 15's Default_Ignorable_Code_Point (DerivedCoreProperties.txt). */
+	static const uint32_t ranges[][2] = {
+	    {0x00ad, 0x00ad},   {0x034f, 0x034f}, {0x061c, 0x061c},   {0x115f, 0x1160},
+	    {0x17b4, 0x17b5},   {0x180b, 0x180f}, {0x200b, 0x200f},   {0x202a, 0x202e},
+	    {0x2060, 0x206f},   {0x3164, 0x3164}, {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},
+	    {0xffa0, 0xffa0},   {0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+	    {0xe0000, 0xe0fff},
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+bool text_is_space(uint32_t cp)
+{
+	/* Unicode's White_Space characters that are not controls (those are refused). */
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
 void set_err(char *err, size_t errlen, const char *fmt, ...)

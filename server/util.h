@@ -32,6 +32,19 @@ bool id_parse(const char *s, int64_t *out);
 bool str_copy(char *dst, size_t dstsize, const char *src);
 
 /*
+ * Decodes the UTF-8 sequence at s: stores its code point in *cp and returns
+ * its length (1 to 4 bytes), or returns 0 when s does not start a valid
+ * sequence (a stray or missing continuation byte, a sequence cut short, an
+ * overlong form, a UTF-16 surrogate, a value past U+10FFFF). A NUL decodes as
+ * U+0000 of length 1, and never counts as a continuation, so a NUL-terminated
+ * string is never read past its end.
+ */
+size_t utf8_decode(const char *s, uint32_t *cp);
+
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into out; returns its length, 1 to 4. */
+size_t utf8_encode(uint32_t cp, char out[4]);
+
+/*
  * Counts the Unicode code points of a NUL-terminated string.
  * Returns -1 when s is not valid UTF-8 (overlongs, surrogates and bytes past
  * U+10FFFF count as invalid).
@@ -40,6 +53,35 @@ long utf8_length(const char *s);
 
 /* True when every byte of s is printable ASCII or valid UTF-8 without C0 controls. */
 bool str_is_clean_text(const char *s);
+
+/*
+ * What a code point does when text is shown to a person: nothing unusual
+ * (TEXT_PLAIN), or one of the kinds that hide, reorder or break what is
+ * around it. Text fields refuse these (rules.h) and every display of stored
+ * text shows them escaped (mgmtctl's output.c, the Admin UI's dom.js, which
+ * keeps the same list). The zero-width marks that scripts need are plain:
+ * ZWNJ and ZWJ (U+200C, U+200D: Persian, Indic scripts, emoji sequences) and
+ * the directional marks LRM, RLM and ALM (U+200E, U+200F, U+061C), which
+ * steer only the neutral characters beside them, as any Hebrew or Arabic
+ * letter does.
+ */
+enum text_hazard {
+	TEXT_PLAIN = 0,
+	TEXT_CONTROL,   /* C0 U+0000-U+001F (TAB and newlines too), DEL U+007F, C1 U+0080-U+009F */
+	TEXT_BIDI,      /* embeddings and overrides U+202A-U+202E, isolates U+2066-U+2069 */
+	TEXT_SEPARATOR, /* U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR */
+	TEXT_INVISIBLE, /* U+200B, U+2060-U+2065, U+206A-U+206F, U+FEFF, tags U+E0000-U+E007F */
+};
+enum text_hazard text_hazard(uint32_t cp);
+
+/*
+ * Unicode's Default_Ignorable_Code_Point: everything a renderer draws as
+ * nothing, the marks above included. Identifiers (emails) refuse them all.
+ */
+bool text_is_default_ignorable(uint32_t cp);
+
+/* Unicode White_Space other than the controls: U+0020, NBSP, the typographic spaces... */
+bool text_is_space(uint32_t cp);
 
 /*
  * Formats a message into err (of errlen bytes) for the "char *err, size_t

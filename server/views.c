@@ -32,7 +32,7 @@ json_t *view_mgmt_token(const struct store_mgmt_token *t, int64_t now)
 		return NULL;
 	bad |= json_object_set_new(o, "id", json_string(t->id));
 	bad |= json_object_set_new(o, "accountId", json_string(t->account_id));
-	bad |= json_object_set_new(o, "description", json_string(t->description));
+	bad |= json_object_set_new(o, "description", json_text(t->description));
 	bad |= json_object_set_new(o, "tokenPrefix", json_string(t->prefix));
 	bad |= json_object_set_new(o, "status", json_string(mgmt_token_status(t, now)));
 	bad |= json_set_time(o, "createdAt", t->created_at);
@@ -53,7 +53,7 @@ json_t *view_user(const struct store_user *u)
 		return NULL;
 	bad |= json_object_set_new(o, "id", json_string(u->id));
 	bad |= json_object_set_new(o, "accountId", json_string(u->account_id));
-	bad |= json_object_set_new(o, "email", json_string(u->email));
+	bad |= json_object_set_new(o, "email", json_text(u->email));
 	bad |= json_set_text(o, "firstName", u->first_name);
 	bad |= json_set_text(o, "lastName", u->last_name);
 	bad |= json_object_set_new(o, "group", json_string(user_group_name(u->group)));
@@ -71,10 +71,10 @@ json_t *view_cluster(const struct store_cluster *c)
 		return NULL;
 	bad |= json_object_set_new(o, "id", json_string(c->id));
 	bad |= json_object_set_new(o, "accountId", json_string(c->account_id));
-	bad |= json_object_set_new(o, "name", json_string(c->name));
+	bad |= json_object_set_new(o, "name", json_text(c->name));
 	/* Every cluster of this control plane is usable as soon as it exists. */
 	bad |= json_object_set_new(o, "state", json_string("ready"));
-	bad |= json_object_set_new(o, "url", json_string(c->url));
+	bad |= json_object_set_new(o, "url", json_text(c->url));
 	bad |= json_set_time(o, "createdAt", c->created_at);
 	return finish(o, bad);
 }
@@ -104,7 +104,7 @@ json_t *view_database(const struct store_database *d, bool with_id)
 	bad |= json_object_set_new(o, "clusterId", json_string(d->cluster_id));
 	if (with_id)
 		bad |= json_object_set_new(o, "id", json_integer(d->id));
-	bad |= json_object_set_new(o, "name", json_string(d->name));
+	bad |= json_object_set_new(o, "name", json_text(d->name));
 	bad |= json_object_set_new(o, "maxTables", json_integer(d->max_tables));
 	bad |= json_object_set_new(o, "maxColumnsPerTable", json_integer(d->max_columns_per_table));
 	bad |= json_object_set_new(o, "retentionPeriod", json_integer(d->retention_period));
@@ -121,10 +121,10 @@ json_t *view_table(const struct store_table *t, const struct store_database *db,
 		return NULL;
 	bad |= json_object_set_new(o, "accountId", json_string(db->account_id));
 	bad |= json_object_set_new(o, "clusterId", json_string(db->cluster_id));
-	bad |= json_object_set_new(o, "databaseName", json_string(db->name));
+	bad |= json_object_set_new(o, "databaseName", json_text(db->name));
 	if (with_id)
 		bad |= json_object_set_new(o, "id", json_integer(t->id));
-	bad |= json_object_set_new(o, "name", json_string(t->name));
+	bad |= json_object_set_new(o, "name", json_text(t->name));
 	bad |= set_template(o, t->partition_template);
 	return finish(o, bad);
 }
@@ -148,7 +148,7 @@ json_t *view_db_token(const struct store_db_token *t)
 	bad |= json_object_set_new(o, "accountId", json_string(t->account_id));
 	bad |= json_object_set_new(o, "clusterId", json_string(t->cluster_id));
 	bad |= json_object_set_new(o, "id", json_string(t->id));
-	bad |= json_object_set_new(o, "description", json_string(t->description));
+	bad |= json_object_set_new(o, "description", json_text(t->description));
 	bad |= json_object_set_new(o, "permissions", perms);
 	bad |= json_set_time(o, "createdAt", t->created_at);
 	bad |= json_set_time(o, "expiresAt", t->expires_at);
@@ -177,7 +177,7 @@ json_t *view_invite(const struct store_invite *i, int64_t now)
 		return NULL;
 	bad |= json_object_set_new(o, "id", json_string(i->id));
 	bad |= json_object_set_new(o, "accountId", json_string(i->account_id));
-	bad |= json_object_set_new(o, "email", json_string(i->email));
+	bad |= json_object_set_new(o, "email", json_text(i->email));
 	bad |= json_object_set_new(o, "group", json_string(user_group_name(i->group)));
 	bad |= json_object_set_new(o, "status", json_string(invite_status(i, now)));
 	bad |= json_set_time(o, "invitedAt", i->invited_at);

@@ -142,7 +142,7 @@ void auth_refused(struct ctl *c)
 
 int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
 {
-	char when[OUT_TIME_SIZE], iso[RFC3339_SIZE], *email;
+	char when[OUT_TIME_SIZE], iso[RFC3339_SIZE], *claim, *email;
 	int64_t expiry = 0;
 
 	(void)a;
@@ -162,9 +162,12 @@ int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	time_format_rfc3339(expiry, iso);
 	out_table_time(iso, "", when);
-	email = cache_jwt_claim(c->credential, "email");
+	/* the IdP's claim is text from outside, shown like the server's */
+	claim = cache_jwt_claim(c->credential, "email");
+	email = claim ? out_escape(claim) : NULL;
 	printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
 	       email ? email : "", when);
+	free(claim);
 	free(email);
 	return CTL_OK;
 }

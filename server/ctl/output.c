@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "timeutil.h"
+#include "util.h"
 
 struct out_table {
 	size_t ncols;
@@ -19,33 +21,158 @@ struct out_table {
 	size_t rows, cap;
 };
 
-/* ---- display width ---- */
+/* ---- text from outside: the one escaping every printer uses ---- */
 
-/* Decodes one UTF-8 sequence at s; returns its length (1 for a stray byte). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+enum notation {
+	NOTATION_TEXT, /* tables, key/value rows, lines: \u202e, \U000e0041, \xff, \\ */
+	NOTATION_JSON, /* inside a JSON string, as Go's encoding/json plus the hazards */
+};
+
+static const char hex[] = "0123456789abcdef";
+
+/* Where escaped text goes: a string being built, or straight to a stream. */
+struct sink {
+	struct strbuf *b;
+	FILE *f;
+};
+
+static void sink_add(struct sink *o, const char *s, size_t n)
 {
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0 && (s[1] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
-		      (s[2] & 0x3f);
-		return 3;
-	}
-	if ((s[0] & 0xf8) == 0xf0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
-		      ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		return 4;
-	}
-	*cp = 0xfffd;
-	return 1;
+	if (o->f)
+		fwrite(s, 1, n, o->f);
+	else
+		strbuf_add(o->b, s, n);
 }
+
+static void add_u16(struct sink *out, uint32_t unit)
+{
+	char e[6] = {'\\',
+	             'u',
+	             hex[(unit >> 12) & 15],
+	             hex[(unit >> 8) & 15],
+	             hex[(unit >> 4) & 15],
+	             hex[unit & 15]};
+
+	sink_add(out, e, sizeof(e));
+}
+
+/* cp as an escape: \uXXXX; past U+FFFF \UXXXXXXXX in text, a surrogate pair in JSON. */
+static void add_code_point(struct sink *out, uint32_t cp, enum notation n)
+{
+	char e[11]; /* \U, 8 digits, NUL */
+
+	if (cp <= 0xffff) {
+		add_u16(out, cp);
+	} else if (n == NOTATION_JSON) {
+		add_u16(out, 0xd800 + ((cp - 0x10000) >> 10));
+		add_u16(out, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+	} else {
+		snprintf(e, sizeof(e), "\\U%08x", (unsigned)cp);
+		sink_add(out, e, 10);
+	}
+}
+
+/* The code point at p (before end), or 0 when p does not start valid UTF-8. */
+static size_t decode(const char *p, const char *end, uint32_t *cp)
+{
+	size_t k = utf8_decode(p, cp);
+
+	return k != 0 && k <= (size_t)(end - p) ? k : 0;
+}
+
+/* True when the text notation writes what starts at p as an escape, or as a letter
+ * that a backslash before it would turn into the start of one. */
+static bool opens_escape(const char *p, const char *end)
+{
+	uint32_t cp;
+
+	if (p == end)
+		return false;
+	if (*p == '\\' || *p == 'u' || *p == 'U' || *p == 'x')
+		return true;
+	return decode(p, end, &cp) == 0 || text_hazard(cp) != TEXT_PLAIN;
+}
+
+/* Go's short escapes for the controls that have one. */
+static const char *go_short_escape(uint32_t cp)
+{
+	switch (cp) {
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Appends len bytes of s as notation n writes them. Every character that
+ * util.h's text_hazard() flags (controls, bidirectional overrides and
+ * isolates, line separators, invisible characters) becomes an escape of its
+ * code point, so a terminal never acts on it and a reader sees it; a byte
+ * that is not UTF-8 becomes \xNN (text) or \ufffd (JSON, as Go writes it).
+ * In text, a backslash is doubled only where it would otherwise read as the
+ * start of an escape, so every other text prints as it is and none is
+ * ambiguous. JSON also escapes what Go escapes: " \ < > & and the controls.
+ */
+static void escape_into(struct sink *out, const char *s, size_t len, enum notation n)
+{
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		uint32_t cp;
+		size_t k = decode(p, end, &cp);
+		const char *short_form;
+
+		if (k == 0) {
+			char e[4] = {'\\', 'x', hex[(unsigned char)*p >> 4], hex[*p & 15]};
+
+			if (n == NOTATION_JSON)
+				sink_add(out, "\\ufffd", 6);
+			else
+				sink_add(out, e, sizeof(e));
+			p++;
+			continue;
+		}
+		if (n == NOTATION_JSON && (short_form = go_short_escape(cp)) != NULL)
+			sink_add(out, short_form, 2);
+		else if (text_hazard(cp) != TEXT_PLAIN)
+			add_code_point(out, cp, n);
+		else if (n == NOTATION_JSON && (cp == '"' || cp == '\\'))
+			sink_add(out, (const char[]){'\\', (char)cp}, 2);
+		else if (n == NOTATION_JSON && (cp == '<' || cp == '>' || cp == '&'))
+			add_u16(out, cp);
+		else if (n == NOTATION_TEXT && cp == '\\' && opens_escape(p + 1, end))
+			sink_add(out, "\\\\", 2);
+		else
+			sink_add(out, p, k);
+		p += k;
+	}
+}
+
+char *out_escape(const char *s)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct sink out = {&b, NULL};
+
+	if (!strbuf_add(&b, "", 0))
+		return NULL;
+	escape_into(&out, s ? s : "", s ? strlen(s) : 0, NOTATION_TEXT);
+	if (b.failed) {
+		strbuf_release(&b, false);
+		return NULL;
+	}
+	return b.data;
+}
+
+/* ---- display width ---- */
 
 /* Columns a code point takes on a terminal, as go-runewidth counts them (roughly). */
 static int cp_width(uint32_t cp)
@@ -61,30 +188,19 @@ static int cp_width(uint32_t cp)
 	return 1;
 }
 
+/* The columns of an escaped cell (valid UTF-8, so every sequence decodes). */
 static size_t text_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t w = 0;
 
-	while (*p) {
-		uint32_t cp;
+	while (*s) {
+		uint32_t cp = 0xfffd;
+		size_t k = utf8_decode(s, &cp);
 
-		p += utf8_next(p, &cp);
+		s += k ? k : 1;
 		w += (size_t)cp_width(cp);
 	}
 	return w;
-}
-
-/* A copy of s fit for one table cell: control characters become spaces. */
-static char *cell_copy(const char *s)
-{
-	char *c = strdup(s ? s : "");
-
-	for (char *p = c; p && *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	}
-	return c;
 }
 
 /* ---- tables ---- */
@@ -114,7 +230,7 @@ struct out_table *out_table_new(size_t ncols, const char *const headers[], const
 	if (!t->headers)
 		goto fail;
 	for (size_t i = 0; i < ncols; i++) {
-		t->headers[i] = cell_copy(headers[i]);
+		t->headers[i] = out_escape(headers[i]);
 		if (!t->headers[i])
 			goto fail;
 		t->right[i] = right ? right[i] : false;
@@ -148,7 +264,7 @@ int out_table_row(struct out_table *t, const char *const cells[])
 		t->cap = cap;
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
-		t->cells[t->rows * t->ncols + i] = cell_copy(cells[i]);
+		t->cells[t->rows * t->ncols + i] = out_escape(cells[i]);
 		if (!t->cells[t->rows * t->ncols + i]) {
 			while (i-- > 0)
 				free(t->cells[t->rows * t->ncols + i]);
@@ -247,64 +363,10 @@ void out_table_free(struct out_table *t)
 
 static void json_string_go(FILE *f, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	struct sink out = {NULL, f};
 
 	fputc('"', f);
-	while (p < end) {
-		uint32_t cp;
-		size_t n;
-
-		if (*p < 0x80) {
-			unsigned char c = *p++;
-
-			switch (c) {
-			case '"':
-				fputs("\\\"", f);
-				break;
-			case '\\':
-				fputs("\\\\", f);
-				break;
-			case '\n':
-				fputs("\\n", f);
-				break;
-			case '\r':
-				fputs("\\r", f);
-				break;
-			case '\t':
-				fputs("\\t", f);
-				break;
-			case '\b':
-				fputs("\\b", f);
-				break;
-			case '\f':
-				fputs("\\f", f);
-				break;
-			case '<':
-			case '>':
-			case '&':
-				fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-				break;
-			default:
-				if (c < 0x20)
-					fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-				else
-					fputc(c, f);
-			}
-			continue;
-		}
-		n = utf8_next(p, &cp);
-		if (p + n > end || cp == 0xfffd) {
-			fputs("\\ufffd", f);
-			p += (p + n > end) ? 1 : n;
-			continue;
-		}
-		if (cp == 0x2028 || cp == 0x2029)
-			fprintf(f, "\\u%04x", (unsigned)cp);
-		else
-			fwrite(p, 1, n, f);
-		p += n;
-	}
+	escape_into(&out, s, len, NOTATION_JSON);
 	fputc('"', f);
 }
 

@@ -5,14 +5,16 @@
  * line above and below the header and one closing the table, no lines
  * between rows). A list table has upper-case headers given by the caller,
  * text cells left-aligned and numeric columns right-aligned. A key/value
- * table (one object) has no header: keys right-aligned, values left.
+ * table (one object) has no header: keys right-aligned, values left. Every
+ * header and cell goes through out_escape.
  *
  * JSON is what Go's encoding/json MarshalIndent(v, "", "  ") prints for
  * influxctl's protobuf structs: keys in the order the caller set them,
  * strings escaped as Go escapes them (<, >, & and U+2028/9 included), empty
- * arrays as [], one trailing newline. The helpers below leave out zero and
- * absent values as Go's omitempty does, and turn REST timestamps into
- * {"seconds", "nanos"} objects.
+ * arrays as [], one trailing newline; beyond Go, every character that
+ * util.h's text_hazard() flags is escaped too (out_escape below). The
+ * helpers below leave out zero and absent values as Go's omitempty does, and
+ * turn REST timestamps into {"seconds", "nanos"} objects.
  *
  * Log lines go to stderr as "level<TAB>message", like influxctl's.
  */
@@ -23,6 +25,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+/* ---- text from outside ---- */
+
+/*
+ * s as mgmtctl prints any text it did not write itself (what the server
+ * stores and answers): each character that util.h's text_hazard() flags
+ * (C0 and C1 controls, DEL, bidirectional overrides, embeddings and
+ * isolates, line and paragraph separators, invisible characters) as the
+ * escape of its code point, \u009b or \u202e (lower-case hex), \U000e0041
+ * past U+FFFF; each byte that is not UTF-8 as \xff; a backslash as \\ only
+ * where the next thing printed is \, u, U or x, so that every escape reads
+ * one way and other text prints as it is. Table cells and key/value rows go
+ * through it, and JSON strings through the same code with JSON's escapes
+ * (\u009b, a surrogate pair past U+FFFF, \ufffd for a byte that is not
+ * UTF-8), so that a terminal never receives a raw control or override.
+ * NULL is "". Returns a new string (the caller frees it), NULL when out of
+ * memory.
+ */
+char *out_escape(const char *s);
 
 /* ---- tables ---- */
 

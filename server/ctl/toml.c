@@ -137,30 +137,6 @@ void toml_free(struct toml_value *v)
 	free(v);
 }
 
-static size_t utf8_encode(unsigned long cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* The \uXXXX or \UXXXXXXXX escape after the 'u'/'U'; ndigits is 4 or 8. */
 static bool read_unicode_escape(struct parser *p, int ndigits, struct strbuf *b)
 {
@@ -183,7 +159,7 @@ static bool read_unicode_escape(struct parser *p, int ndigits, struct strbuf *b)
 		     ndigits == 4 ? 'u' : 'U', ndigits, cp);
 		return false;
 	}
-	if (!strbuf_add(b, enc, utf8_encode(cp, enc))) {
+	if (!strbuf_add(b, enc, utf8_encode((uint32_t)cp, enc))) {
 		fail(p, "out of memory");
 		return false;
 	}

@@ -1,7 +1,7 @@
 // app.js - the Admin UI's start: configuration, sign-in, the header, and the
 // router from the address's #/path to a page (pages.js).
 
-import { field, h } from "./dom.js";
+import { field, h, visible } from "./dom.js";
 import * as pages from "./pages.js";
 import {
   api,
@@ -48,9 +48,10 @@ let ctx = null;
 let expiryTimer = null;
 
 // The two live regions stay in the page (empty ones take no room), so that
-// what appears in them is announced.
+// what appears in them is announced. Messages may quote stored text: shown
+// as text is (dom.js, visible).
 function say(box, text) {
-  box.textContent = text || "";
+  box.textContent = text ? visible(text) : "";
 }
 
 function notify(text) {

@@ -1,9 +1,61 @@
 // dom.js - building the page without innerHTML: elements, tables that sort,
 // dialogs, and the formats the pages show (times, retention periods).
 
+// ---- text from outside ----
+
+// The characters that reorder, hide or break the text around them: what
+// mgmtd's text fields refuse (server/util.c, text_hazard(); keep the two lists
+// the same) and what older rows may still hold. C0 and C1 controls and DEL;
+// bidirectional embeddings, overrides (U+202A-U+202E) and isolates
+// (U+2066-U+2069); the line and paragraph separators; zero-width and other
+// invisible characters (U+200B, U+2060-U+2065, U+206A-U+206F, U+FEFF, tag
+// characters U+E0000-U+E007F); and a lone UTF-16 surrogate, which JSON can
+// carry but is no character. ZWNJ, ZWJ, LRM, RLM and ALM are text that
+// Arabic, Hebrew, Persian and emoji need.
+function mustEscape(cp) {
+  return (
+    cp < 0x20 ||
+    (cp >= 0x7f && cp <= 0x9f) ||
+    cp === 0x200b ||
+    (cp >= 0x2028 && cp <= 0x202e) ||
+    (cp >= 0x2060 && cp <= 0x206f) ||
+    cp === 0xfeff ||
+    (cp >= 0xd800 && cp <= 0xdfff) ||
+    (cp >= 0xe0000 && cp <= 0xe007f)
+  );
+}
+
+function escapeOf(cp) {
+  return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+}
+
+// Text as the page shows it, in mgmtctl's notation (docs/mgmtctl.md): every
+// mustEscape() character as the escape of its code point (\u202e, \U000e0041),
+// and a backslash doubled only where it would otherwise read as the start of
+// an escape (before \, u, U, x or an escaped character), so "C:\data" shows
+// as it is and a real U+202E never looks like one typed as "\u202e".
+export function visible(text) {
+  const chars = Array.from(String(text)); // by code point; a lone surrogate comes alone
+  let out = "";
+  chars.forEach((c, i) => {
+    const cp = c.codePointAt(0);
+    const next = chars[i + 1];
+    if (mustEscape(cp)) out += escapeOf(cp);
+    else if (c === "\\" && next !== undefined && ("\\uUx".includes(next) || mustEscape(next.codePointAt(0)))) out += "\\\\";
+    else out += c;
+  });
+  return out;
+}
+
+// The attributes that people read (or hear): shown like text.
+const READ_ATTRS = new Set(["aria-label", "title", "placeholder", "alt"]);
+
 // h("button", {class: "x", onclick: f}, "text", child...) -> element.
 // Attributes set to false, null or undefined are left out; children that are
-// strings become text nodes, so no value from the API is ever parsed as HTML.
+// strings become text nodes, so no value from the API is ever parsed as HTML,
+// and go through visible(), so no control or override reaches the page raw;
+// so do the attributes people read. `value` and data-* are data, kept as
+// they are: a page passes visible(x) as a value it shows from the API.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -12,7 +64,7 @@ export function h(tag, attrs, ...children) {
     else if (k === "class") el.className = v;
     else if (k === "value") el.value = v;
     else if (k === "checked") el.checked = !!v;
-    else el.setAttribute(k, v === true ? "" : String(v));
+    else el.setAttribute(k, v === true ? "" : READ_ATTRS.has(k) ? visible(v) : String(v));
   }
   append(el, children);
   return el;
@@ -21,7 +73,7 @@ export function h(tag, attrs, ...children) {
 function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof Node ? c : document.createTextNode(visible(c)));
   }
 }
 
@@ -198,7 +250,7 @@ export function alertBox() {
 }
 
 export function showError(box, message) {
-  box.textContent = message;
+  box.textContent = message ? visible(message) : "";
   box.hidden = !message;
 }
 

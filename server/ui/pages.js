@@ -15,6 +15,7 @@ import {
   h,
   newId,
   parseRetention,
+  visible,
   when,
 } from "./dom.js";
 import { accountPath, api, clusterPath, segment } from "./session.js";
@@ -32,7 +33,7 @@ function page(ctx, title, intro) {
   const body = h("div", { class: "page" });
   ctx.main.replaceChildren(...[heading, intro && h("p", { class: "intro" }, intro), body].filter(Boolean));
   heading.focus();
-  document.title = `${title} - mgmtd Admin`;
+  document.title = `${visible(title)} - mgmtd Admin`;
   return body;
 }
 
@@ -361,7 +362,7 @@ export async function databases(ctx) {
     const done = await formDialog(
       `Rename database ${d.name}`,
       "Rename",
-      () => field({ label: "New name", name: "name", value: d.name, required: true }),
+      () => field({ label: "New name", name: "name", value: visible(d.name), required: true }),
       (form) => api("PUT", path(`/${segment(d.name)}/rename`), { name: form.elements.name.value.trim() })
     );
     if (done) {
@@ -445,7 +446,7 @@ export async function tables(ctx, dbName) {
     const done = await formDialog(
       `Rename table ${t.name}`,
       "Rename",
-      () => field({ label: "New name", name: "name", value: t.name, required: true }),
+      () => field({ label: "New name", name: "name", value: visible(t.name), required: true }),
       (form) => api("PUT", path(`/${segment(t.name)}/rename`), { name: form.elements.name.value.trim() })
     );
     if (done) {
@@ -564,11 +565,18 @@ export async function databaseTokens(ctx) {
 
   async function edit(t) {
     const perms = permissionsEditor(await liveDatabases(), t.permissions);
+    // The description as shown (escapes for what it must not hold raw); sent
+    // only when changed, so that saving permissions never rewrites it.
+    const shown = visible(t.description);
     const done = await formDialog(
       "Edit database token",
       "Save",
-      () => [field({ label: "Description", name: "description", value: t.description, required: true }), perms.el],
-      (form) => api("PATCH", path(`/${segment(t.id)}`), { description: form.elements.description.value, permissions: perms.value() })
+      () => [field({ label: "Description", name: "description", value: shown, required: true }), perms.el],
+      (form) => {
+        const req = { permissions: perms.value() };
+        if (form.elements.description.value !== shown) req.description = form.elements.description.value;
+        return api("PATCH", path(`/${segment(t.id)}`), req);
+      }
     );
     if (done) {
       ctx.notify(`Database token "${done.description}" saved.`);

@@ -110,12 +110,111 @@ static void test_empty_list_and_wide_text(void **state)
 	out_table_print(f, t);
 	out_table_free(t);
 	text = captured(f);
-	assert_string_equal(text, "+----+-------------+\n"
-	                          "| ID | DESCRIPTION |\n"
-	                          "+----+-------------+\n"
-	                          "| a  | \xe6\x97\xa5\xe6\x9c\xac        |\n"
-	                          "| b  | line break  |\n"
-	                          "+----+-------------+\n");
+	/* the newline is shown as its escape, and the column is as wide as the escape */
+	assert_string_equal(text, "+----+-----------------+\n"
+	                          "| ID | DESCRIPTION     |\n"
+	                          "+----+-----------------+\n"
+	                          "| a  | \xe6\x97\xa5\xe6\x9c\xac            |\n"
+	                          "| b  | line\\u000abreak |\n"
+	                          "+----+-----------------+\n");
+	free(text);
+}
+
+/* out_escape(s), compared with want and freed. */
+static void assert_escaped(const char *s, const char *want)
+{
+	char *got = out_escape(s);
+
+	assert_non_null(got);
+	if (strcmp(got, want) != 0)
+		fail_msg("out_escape(\"%s\") is \"%s\", not \"%s\"", s, got, want);
+	free(got);
+}
+
+static void test_escape_shows_every_hazard(void **state)
+{
+	/* each class at both ends of its range, and the characters just outside */
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"", ""},
+	    {"plain text, caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80", NULL},
+	    {"a\x01"
+	     "b",
+	     "a\\u0001b"},
+	    {"\x1b[31mred", "\\u001b[31mred"},
+	    {"tab\there", "tab\\u0009here"},
+	    {"\x1f\x20", "\\u001f "},
+	    {"\x7e\x7f", "~\\u007f"},
+	    {"\xc2\x80", "\\u0080"}, /* first C1 */
+	    {"csi \xc2\x9b"
+	     "2J",
+	     "csi \\u009b2J"},                       /* the C1 of the issue */
+	    {"\xc2\x9f\xc2\xa0", "\\u009f\xc2\xa0"}, /* last C1; NBSP is text */
+	    {"\xe2\x80\xa9\xe2\x80\xaa", "\\u2029\\u202a"},
+	    {"abc\xe2\x80\xae"
+	     "def",
+	     "abc\\u202edef"},                                   /* RIGHT-TO-LEFT OVERRIDE */
+	    {"\xe2\x80\xae\xe2\x80\xaf", "\\u202e\xe2\x80\xaf"}, /* U+202F is a space */
+	    {"\xe2\x81\xa5\xe2\x81\xa6\xe2\x81\xa9\xe2\x81\xaa", "\\u2065\\u2066\\u2069\\u206a"},
+	    {"\xe2\x80\xa8", "\\u2028"},
+	    {"zw\xe2\x80\x8bsp", "zw\\u200bsp"},
+	    {"\xef\xbb\xbf"
+	     "bom",
+	     "\\ufeffbom"},
+	    {"\xf3\xa0\x81\x81", "\\U000e0041"}, /* TAG LATIN CAPITAL LETTER A */
+	    /* the marks scripts need are shown as they are */
+	    {"\xe2\x80\x8c\xe2\x80\x8d\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", NULL},
+	    {"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd8\xb3\xd9\x84\xd8\xa7\xd9\x85", NULL},
+	    /* bytes that are not UTF-8 */
+	    {"a\xff"
+	     "b",
+	     "a\\xffb"},
+	    {"\xc0\xaf", "\\xc0\\xaf"},
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80"},
+	    {"cut \xe2\x82", "cut \\xe2\\x82"},
+	    /* a backslash is doubled only where it would start an escape */
+	    {"C:\\data\\", "C:\\data\\"},
+	    {"\\u202e", "\\\\u202e"},
+	    {"\\U1 \\x2 \\\\", "\\\\U1 \\\\x2 \\\\\\"},
+	    {"\\\xe2\x80\xae", "\\\\\\u202e"},
+	    {"\\\xff", "\\\\\\xff"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_escaped(cases[i].in, cases[i].out ? cases[i].out : cases[i].in);
+	assert_escaped(NULL, "");
+}
+
+static void test_tables_and_json_escape_alike(void **state)
+{
+	static const char description[] = "a\xc2\x9b\xe2\x80\xae\x1b\xf3\xa0\x81\x81\xff";
+	struct out_table *t = out_kv_new();
+	FILE *f = tmpfile();
+	json_t *v;
+	char *text;
+
+	assert_int_equal(out_kv(t, "description", description), 0);
+	out_table_print(f, t);
+	out_table_free(t);
+	text = captured(f);
+	assert_string_equal(text, "+-------------+-----------------------------------+\n"
+	                          "| description | a\\u009b\\u202e\\u001b\\U000e0041\\xff |\n"
+	                          "+-------------+-----------------------------------+\n");
+	free(text);
+
+	/* JSON: the same characters as JSON escapes (one that parses back to the same text) */
+	v = json_stringn_nocheck(description, sizeof(description) - 1);
+	f = tmpfile();
+	out_json_print(f, v);
+	json_decref(v);
+	text = captured(f);
+	assert_string_equal(text, "\"a\\u009b\\u202e\\u001b\\udb40\\udc41\\ufffd\"\n");
+	v = json_loads(text, JSON_DECODE_ANY, NULL);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(v),
+	                    "a\xc2\x9b\xe2\x80\xae\x1b\xf3\xa0\x81\x81\xef\xbf\xbd");
+	json_decref(v);
 	free(text);
 }
 
@@ -254,6 +353,8 @@ int main(void)
 	    cmocka_unit_test(test_list_table_is_go_pretty_default),
 	    cmocka_unit_test(test_kv_table_is_the_create_shape),
 	    cmocka_unit_test(test_empty_list_and_wide_text),
+	    cmocka_unit_test(test_escape_shows_every_hazard),
+	    cmocka_unit_test(test_tables_and_json_escape_alike),
 	    cmocka_unit_test(test_json_is_go_marshal_indent),
 	    cmocka_unit_test(test_omitempty_helpers),
 	    cmocka_unit_test(test_table_times),

@@ -1,5 +1,5 @@
 /*
- * test_util.c - ids, bounded copies and UTF-8 checks.
+ * test_util.c - ids, bounded copies, UTF-8 and what its characters are.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,6 +232,85 @@ static void test_url_origin(void **state)
 	assert_string_equal(out, "");
 }
 
+static void test_utf8_decode(void **state)
+{
+	uint32_t cp = 0;
+
+	assert_int_equal(utf8_decode("A", &cp), 1);
+	assert_int_equal(cp, 0x41);
+	assert_int_equal(utf8_decode("", &cp), 1); /* the NUL itself */
+	assert_int_equal(cp, 0);
+	assert_int_equal(utf8_decode("\xc2\x9b", &cp), 2);
+	assert_int_equal(cp, 0x9b);
+	assert_int_equal(utf8_decode("\xe2\x80\xae!", &cp), 3);
+	assert_int_equal(cp, 0x202e);
+	assert_int_equal(utf8_decode("\xf3\xa0\x81\x81", &cp), 4);
+	assert_int_equal(cp, 0xe0041);
+	assert_int_equal(utf8_decode("\xc0\x80", &cp), 0);     /* overlong */
+	assert_int_equal(utf8_decode("\xed\xa0\x80", &cp), 0); /* surrogate */
+	assert_int_equal(utf8_decode("\xf4\x90\x80\x80", &cp), 0);
+	assert_int_equal(utf8_decode("\xe2\x80", &cp), 0); /* cut short by the NUL */
+	assert_int_equal(utf8_decode("\x9b", &cp), 0);
+}
+
+static void test_text_hazard_ranges(void **state)
+{
+	/* every range at both ends, and the code points just outside it */
+	static const struct {
+		uint32_t cp;
+		enum text_hazard want;
+	} cases[] = {
+	    {0x00, TEXT_CONTROL},      {0x09, TEXT_CONTROL},      {0x0a, TEXT_CONTROL},
+	    {0x1f, TEXT_CONTROL},      {0x20, TEXT_PLAIN},        {0x7e, TEXT_PLAIN},
+	    {0x7f, TEXT_CONTROL},      {0x80, TEXT_CONTROL},      {0x9b, TEXT_CONTROL},
+	    {0x9f, TEXT_CONTROL},      {0xa0, TEXT_PLAIN},        {0xad, TEXT_PLAIN},
+	    {0x061c, TEXT_PLAIN},      {0x200a, TEXT_PLAIN},      {0x200b, TEXT_INVISIBLE},
+	    {0x200c, TEXT_PLAIN},      {0x200d, TEXT_PLAIN},      {0x200e, TEXT_PLAIN},
+	    {0x200f, TEXT_PLAIN},      {0x2027, TEXT_PLAIN},      {0x2028, TEXT_SEPARATOR},
+	    {0x2029, TEXT_SEPARATOR},  {0x202a, TEXT_BIDI},       {0x202e, TEXT_BIDI},
+	    {0x202f, TEXT_PLAIN},      {0x205f, TEXT_PLAIN},      {0x2060, TEXT_INVISIBLE},
+	    {0x2065, TEXT_INVISIBLE},  {0x2066, TEXT_BIDI},       {0x2069, TEXT_BIDI},
+	    {0x206a, TEXT_INVISIBLE},  {0x206f, TEXT_INVISIBLE},  {0x2070, TEXT_PLAIN},
+	    {0xfefe, TEXT_PLAIN},      {0xfeff, TEXT_INVISIBLE},  {0xff00, TEXT_PLAIN},
+	    {0xdffff, TEXT_PLAIN},     {0xe0000, TEXT_INVISIBLE}, {0xe0001, TEXT_INVISIBLE},
+	    {0xe007f, TEXT_INVISIBLE}, {0xe0080, TEXT_PLAIN},     {0xe0100, TEXT_PLAIN},
+	    {0x1f600, TEXT_PLAIN},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (text_hazard(cases[i].cp) != cases[i].want)
+			fail_msg("text_hazard(U+%04X) is %d, not %d", (unsigned)cases[i].cp,
+			         (int)text_hazard(cases[i].cp), (int)cases[i].want);
+}
+
+static void test_default_ignorable_and_spaces(void **state)
+{
+	static const uint32_t ignorable[] = {
+	    0xad,   0x34f,  0x61c,   0x115f,  0x1160,  0x17b4,  0x17b5,  0x180b, 0x180f, 0x200b,
+	    0x200f, 0x202a, 0x202e,  0x2060,  0x206f,  0x3164,  0xfe00,  0xfe0f, 0xfeff, 0xffa0,
+	    0xfff0, 0xfff8, 0x1bca0, 0x1bca3, 0x1d173, 0x1d17a, 0xe0000, 0xe0fff};
+	static const uint32_t shown[] = {0x20,   0xac,   0xae,    0x34e,   0x350,   0x61b,
+	                                 0x61d,  0x115e, 0x1161,  0x180a,  0x1810,  0x200a,
+	                                 0x2010, 0x2029, 0x202f,  0x205f,  0x2070,  0xfdff,
+	                                 0xfe10, 0xfff9, 0x1bca4, 0x1d172, 0x1d17b, 0xe1000};
+	static const uint32_t spaces[] = {0x20,   0xa0,   0x1680, 0x2000, 0x200a,
+	                                  0x2028, 0x2029, 0x202f, 0x205f, 0x3000};
+	static const uint32_t not_spaces[] = {0x1f, 0x21, 0x9f, 0xa1, 0x200b, 0x2030, 0x3001};
+
+	for (size_t i = 0; i < sizeof(ignorable) / sizeof(ignorable[0]); i++)
+		if (!text_is_default_ignorable(ignorable[i]))
+			fail_msg("U+%04X is default-ignorable", (unsigned)ignorable[i]);
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (text_is_default_ignorable(shown[i]))
+			fail_msg("U+%04X is not default-ignorable", (unsigned)shown[i]);
+	for (size_t i = 0; i < sizeof(spaces) / sizeof(spaces[0]); i++)
+		if (!text_is_space(spaces[i]))
+			fail_msg("U+%04X is a space", (unsigned)spaces[i]);
+	for (size_t i = 0; i < sizeof(not_spaces) / sizeof(not_spaces[0]); i++)
+		if (text_is_space(not_spaces[i]))
+			fail_msg("U+%04X is not a space", (unsigned)not_spaces[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +322,9 @@ int main(void)
 	    cmocka_unit_test(test_utf8_length_invalid),
 	    cmocka_unit_test(test_str_is_clean_text),
 	    cmocka_unit_test(test_url_origin),
+	    cmocka_unit_test(test_utf8_decode),
+	    cmocka_unit_test(test_text_hazard_ranges),
+	    cmocka_unit_test(test_default_ignorable_and_spaces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
