@@ -26,7 +26,7 @@ DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libs
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
 	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
-	man-db libpq-dev postgresql
+	man-db libpq-dev postgresql podman runc debootstrap
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
@@ -82,7 +82,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan \
-	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall
+	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall container-test
 
 all: $(BUILD)/mgmtd $(BUILD)/mgmtctl
 
@@ -223,6 +223,7 @@ ifeq ($(SANITIZE),)
 	$(MAKE) check
 	$(MAKE) clock-ahead
 	$(MAKE) SANITIZE=address,undefined check
+	$(MAKE) container-test
 	$(MAKE) fuzz-ci
 else
 	$(MAKE) check
@@ -236,6 +237,15 @@ ubsan:
 
 sanitize:
 	$(MAKE) SANITIZE=address,undefined check
+
+# ---- the container image ----
+#
+# The Dockerfile built as it is and its image driven (tests/container/, docs/container.md):
+# podman as root on a storage of the test's own under build/container/, where the base
+# image (debootstrap) and the build's layers stay for the next run. Once per `make test`;
+# skipped, saying why, where no container engine can run.
+container-test:
+	$(PYTHON) -m pytest -q tests/container $(PYTEST_ARGS)
 
 # ---- fuzzing (clang + libFuzzer) ----
 #
