@@ -31,7 +31,8 @@ def podman():
     why = engine.why_not()
     if why:
         pytest.skip("no container engine can run here: " + why)
-    return engine
+    yield engine
+    engine.release()
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +57,11 @@ class Runner:
         self.volumes.append(name)
         return name
 
-    def __call__(self, label, env=None, volumes=(), args=()):
+    def __call__(self, label, env=None, volumes=(), args=(), host_network=False):
         name = "mgmtd-test-%s-%s" % (label, self.tag)
         self.names.append(name)
-        return self.podman.start(name, env=env, volumes=volumes, args=args)
+        return self.podman.start(name, env=env, volumes=volumes, args=args,
+                                 host_network=host_network)
 
     def close(self):
         for name in self.names:

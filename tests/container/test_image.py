@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
 import requests
 
+import pgserver  # tests/tools/pgserver.py (conftest puts tests/tools on the path)
 from conftest import ROOT
 
 ACCOUNT = "11111111-1111-4111-8111-111111111111"  # config/dev-seed.json
@@ -144,6 +144,30 @@ def test_without_the_test_devices_the_image_has_neither(run, seed_file):
     assert requests.post(c.url + "/oauth/token", data={"email": "admin@example.com"},
                          timeout=10).status_code == 404
     assert requests.post(c.url + "/_test/reset", timeout=10).status_code == 404
+
+
+def test_image_keeps_its_store_on_postgresql(run, seed_file):
+    # libpq and its libraries came along: a store on a PostgreSQL server of the test's
+    # own (on the host's loopback, so the container shares the host's network)
+    srv = pgserver.PgServer()
+    try:
+        srv.start()
+        srv.create_database("mgmtd")
+        env = dict(TEST_ENV, MGMTD_STORE_BACKEND="postgres",
+                   MGMTD_STORE_POSTGRES_URL=srv.url("mgmtd"))
+        c = run("postgres", env=env, volumes=["%s:/seed/seed.json:ro" % seed_file],
+                host_network=True)
+        c.wait_healthy()
+        jwt = dev_jwt(c)
+        r = requests.post(c.url + TOKENS, headers=bearer(jwt), timeout=10,
+                          json={"description": "on postgres"})
+        assert r.status_code == 200, r.text
+        stored = srv.psql("SELECT count(*) FROM management_tokens "
+                          "WHERE description = 'on postgres'", db="mgmtd")
+        assert stored.split() == ["1"], stored
+        assert c.stop() == 0
+    finally:
+        srv.remove()
 
 
 def test_testcontainers_runs_the_readme_curl_quickstart(podman, image):

@@ -253,6 +253,14 @@ class Podman:
         for pkg in os.listdir(doc):
             _clear(os.path.join(doc, pkg), keep=("copyright",))
 
+    def release(self):
+        """Undoes the private bind mount that containers/storage puts over its overlay
+        directory and may leave behind, so that `rm -rf build` works between runs. Call
+        it when no container of this storage runs; podman makes the mount again."""
+        path = os.path.join(self.state, "storage", "overlay")
+        if os.path.ismount(path):
+            subprocess.run(["umount", path], capture_output=True, check=False)
+
     def build_image(self, tag=IMAGE):
         """podman build of the Dockerfile as it is, in Docker's format (which keeps the
         HEALTHCHECK). Returns (seconds, build log)."""
@@ -267,13 +275,18 @@ class Podman:
 
     # -- containers --
 
-    def start(self, name, env=None, volumes=(), image=IMAGE, args=()):
+    def start(self, name, env=None, volumes=(), image=IMAGE, args=(), host_network=False):
         """podman run -d: port 8080 published on a free port of 127.0.0.1; returns the
-        Container. The HEALTHCHECK gets no timer (there is no systemd to run one);
-        `healthcheck run` still runs it."""
+        Container. host_network: in the host's network namespace instead (to reach a
+        server on the host's loopback), listening on 127.0.0.1 on a free port. The
+        HEALTHCHECK gets no timer (there is no systemd to run one); `healthcheck run`
+        still runs it."""
         port = free_port()
-        argv = ["run", "-d", "--name", name, "--health-interval", "disable",
-                "-p", "127.0.0.1:%d:8080" % port]
+        argv = ["run", "-d", "--name", name, "--health-interval", "disable"]
+        if host_network:
+            argv += ["--network", "host", "-e", "MGMTD_SERVER_LISTEN=127.0.0.1:%d" % port]
+        else:
+            argv += ["-p", "127.0.0.1:%d:8080" % port]
         for k, v in (env or {}).items():
             argv += ["-e", "%s=%s" % (k, v)]
         for v in volumes:
