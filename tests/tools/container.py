@@ -26,11 +26,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
+
+from pgserver import free_port  # the same kernel-chosen loopback port (tests/tools/)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKERFILE = os.path.join(ROOT, "Dockerfile")
@@ -105,14 +107,6 @@ def host_debian_sources(suite):
         raise RuntimeError("the machine's apt has no Debian %s repository to debootstrap "
                            "from (apt-get indextargets)" % suite)
     return found
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def http_status(url, timeout=2.0):
