@@ -4,7 +4,7 @@
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same with the clock decades ahead, the same against an ASan+UBSan
-#                 build, every fuzzer for 30 s
+#                 build, the container image built and driven, every fuzzer for 30 s
 #   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one);
 #                 the integration suite runs twice, on SQLite and on PostgreSQL (BACKENDS=)
 #   make clock-ahead  unit and integration suites with the wall clock of the tests and of
@@ -15,6 +15,8 @@
 #                 runs the unit and integration suites against one
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (60) each (build/fuzz)
 #   make memcheck a short integration run with mgmtd under valgrind memcheck
+#   make container-test  the Dockerfile built with podman and its image driven
+#                 (tests/container/, docs/container.md)
 #   make bench    mgmtd against a bare libmicrohttpd server (tests/bench/, docs/benchmarks.md)
 #   make install  binaries, man pages, example config, systemd units, sysusers.d and
 #                 tmpfiles.d snippets under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
@@ -26,7 +28,7 @@ DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libs
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
 	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
-	man-db libpq-dev postgresql influxdb caddy
+	man-db libpq-dev postgresql influxdb caddy podman runc debootstrap python3-yaml
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
@@ -82,7 +84,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan \
-	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall
+	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall container-test
 
 all: $(BUILD)/mgmtd $(BUILD)/mgmtctl
 
@@ -216,13 +218,15 @@ clock-ahead: all $(UNIT_BINS)
 		MGMTD_CLOCK_AHEAD_MIN_YEAR=$$(( $$(date -u +%Y) + $(CLOCK_AHEAD_YEARS) - 1 ))"
 
 # Everything CI runs: the plain suites, the same with the clock decades
-# ahead, the same suites against an address+undefined sanitized build, and
-# every fuzzer for 30 s. With SANITIZE given, only that build's suites.
+# ahead, the same suites against an address+undefined sanitized build, the
+# container image (once), and every fuzzer for 30 s. With SANITIZE given,
+# only that build's suites.
 test: deps
 ifeq ($(SANITIZE),)
 	$(MAKE) check
 	$(MAKE) clock-ahead
 	$(MAKE) SANITIZE=address,undefined check
+	$(MAKE) container-test
 	$(MAKE) fuzz-ci
 else
 	$(MAKE) check
@@ -236,6 +240,15 @@ ubsan:
 
 sanitize:
 	$(MAKE) SANITIZE=address,undefined check
+
+# ---- the container image ----
+#
+# The Dockerfile built as it is and its image driven (tests/container/, docs/container.md):
+# podman as root on a storage of the test's own under build/container/, where the base
+# image (debootstrap) and the build's layers stay for the next run. Once per `make test`;
+# skipped, saying why, where no container engine can run.
+container-test: $(BUILD)/mgmtd
+	MGMTD_BIN=$(abspath $(BUILD)/mgmtd) $(PYTHON) -m pytest -q tests/container $(PYTEST_ARGS)
 
 # ---- fuzzing (clang + libFuzzer) ----
 #

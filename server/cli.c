@@ -78,6 +78,8 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 		config_set(cfg, "server", "data_dir", common->data_dir, "--data-dir", &errs);
 	if (common->listen)
 		config_set(cfg, "server", "listen", common->listen, "--listen", &errs);
+	if (common->seed)
+		config_set(cfg, "server", "seed_file", common->seed, "--seed", &errs);
 	if (errs.count == 0)
 		config_validate(cfg, &errs);
 	if (errs.count > 0) {

@@ -72,6 +72,9 @@ static const struct option options[] = {
     {"server", "data_dir", PATH(data_dir), .def = "var",
      .doc = "the database (mgmtd.db), token.key and dev-idp.key live here; "
             ":memory: keeps everything in memory, writing no file"},
+    {"server", "seed_file", PATH(seed_file), .def = "",
+     .doc = "a JSON seed applied at every start, as --seed FILE (which beats it); empty = "
+            "none"},
     {"server", "threads", INT(threads, 0, 1024), .def = "0",
      .doc = "worker threads; 0 = number of CPUs"},
     {"server", "max_connections", INT(max_connections, 1, 1000000), .def = "1024",

@@ -44,6 +44,8 @@ struct config {
 	/* [server] */
 	char listen[CONFIG_STR_SIZE];
 	char data_dir[PATH_MAX];
+	/* "" = no seed; serve's --seed sets it too */
+	char seed_file[PATH_MAX];
 	int threads; /* 0 = number of CPUs */
 	int max_connections;
 	int max_connections_per_address; /* 0 = no per-address limit */

@@ -57,8 +57,9 @@ static int listen_address(const struct config *cfg, char *host, size_t hostsize,
  * thread. With data_dir = :memory: that connection stays open as the
  * anchor that keeps the in-memory database alive.
  */
-static int prepare_store(struct app *app, const char *seed)
+static int prepare_store(struct app *app)
 {
+	const char *seed = app->cfg.seed_file[0] ? app->cfg.seed_file : NULL;
 	char path[PATH_MAX], key_path[PATH_MAX], err[1024];
 	struct store_target target;
 	struct store *s = NULL;
@@ -436,7 +437,7 @@ static int serve(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	if (load_token_key(&app) != 0 || prepare_store(&app, common.seed) != 0)
+	if (load_token_key(&app) != 0 || prepare_store(&app) != 0)
 		goto out;
 	if (config_failed_auth_burst(&app.cfg) > 0) {
 		app.throttle =

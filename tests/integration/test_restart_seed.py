@@ -129,6 +129,26 @@ def test_seeded_token_authenticates_and_seed_is_idempotent(daemon_factory):
     assert_status(d.get(users_path(), secret_a), 200)
 
 
+def test_seed_file_from_the_environment_is_applied(daemon_factory):
+    # MGMTD_SERVER_SEED_FILE ([server] seed_file) seeds a server started without
+    # --seed: how a container is seeded without a config file (docs/container.md)
+    secret_a, secret_b = make_mgmt_token(), make_mgmt_token()
+    d = daemon_factory(seed=_seed_with_tokens(secret_a, secret_b), start=False)
+    d.env["MGMTD_SERVER_SEED_FILE"] = str(d.seed_path)
+    d.start(use_seed=False)
+    assert "--seed" not in d.serve_argv(use_seed=False)
+    assert_status(d.get(users_path(), secret_a), 200)
+
+
+def test_seed_flag_beats_the_seed_file_of_the_environment(daemon_factory):
+    secret_a, secret_b = make_mgmt_token(), make_mgmt_token()
+    d = daemon_factory(seed=_seed_with_tokens(secret_a, secret_b), start=False)
+    # a seed file that would stop the start, were it the one applied
+    d.env["MGMTD_SERVER_SEED_FILE"] = str(d.workdir / "no-such-seed.json")
+    d.start()
+    assert_status(d.get(users_path(), secret_a), 200)
+
+
 def test_reseeding_does_not_resurrect_a_revoked_token(daemon_factory):
     secret_a, secret_b = make_mgmt_token(), make_mgmt_token()
     d = daemon_factory(seed=_seed_with_tokens(secret_a, secret_b))
