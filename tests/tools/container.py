@@ -251,8 +251,14 @@ class Podman:
         """Undoes the private bind mount that containers/storage puts over its overlay
         directory and may leave behind, so that `rm -rf build` works between runs. Call
         it when no container of this storage runs; podman makes the mount again."""
-        path = os.path.join(self.state, "storage", "overlay")
-        if os.path.ismount(path):
+        path = os.path.realpath(os.path.join(self.state, "storage", "overlay"))
+        # a bind mount from the same file system: os.path.ismount cannot see it (same
+        # device as its parent), /proc/self/mounts can; it may be stacked
+        for _ in range(8):
+            with open("/proc/self/mounts") as f:
+                mounted = any(line.split()[1] == path for line in f)
+            if not mounted:
+                return
             subprocess.run(["umount", path], capture_output=True, check=False)
 
     def build_image(self, tag=IMAGE):
