@@ -532,32 +532,23 @@ static void principal_text(const struct request *req, char *out, size_t outsize)
 }
 
 /* One access-log line: method, route pattern, status, duration, who, from where. */
-static void log_access(const struct http_request *hr, double ms)
+static void write_access_line(const struct http_request *hr, int64_t us)
 {
 	const struct request *req = &hr->req;
-	const struct route *route = req->match.route;
 	char who[STORE_AUDIT_CREDENTIAL_SIZE + 64], client[STORE_AUDIT_CLIENT_SIZE];
-	const char *pattern = route ? route->pattern : NULL;
+	struct log_access a = {
+	    .method = req->method,
+	    .route = req->match.route ? req->match.route->pattern : NULL,
+	    .path = req->path,
+	    .status = hr->http_status,
+	    .duration_us = us,
+	    .principal = who,
+	    .client = client,
+	};
 
 	principal_text(req, who, sizeof(who));
 	request_client_text(req, client, sizeof(client));
-	{
-		const struct log_field f[] = {
-		    LOG_TEXT("event", "access"),
-		    LOG_TEXT("method", req->method),
-		    LOG_TEXT("route", pattern),
-		    LOG_TEXT("path", req->path),
-		    LOG_INT("status", hr->http_status),
-		    LOG_REAL("duration_ms", ms),
-		    LOG_TEXT("principal", who[0] ? who : NULL),
-		    LOG_TEXT("client", client[0] ? client : NULL),
-		};
-
-		/* an unknown path has no pattern: the path as sent stands in its place */
-		log_event(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), "%s %s %u %.1fms%s%s%s%s",
-		          req->method, pattern ? pattern : req->path, hr->http_status, ms,
-		          who[0] ? " by " : "", who, client[0] ? " from " : "", client);
-	}
+	log_access(&a);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -574,7 +565,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (hr->http_status != 0)
 		metrics_request(hr->req.match.route, hr->http_status, us);
 	if (srv->app->cfg.access_log && hr->http_status != 0)
-		log_access(hr, (double)us / 1000.0);
+		write_access_line(hr, us);
 	else if (srv->app->cfg.access_log && hr->started &&
 	         toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,

@@ -269,22 +269,29 @@ static void emit_json(enum log_level level, const char *ts, const char *msg, siz
 static void emit(enum log_level level, const struct log_field *fields, size_t nfields,
                  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
-static void emit(enum log_level level, const struct log_field *fields, size_t nfields,
-                 const char *fmt, va_list ap)
+/* A line whose message is already made (msglen < LOG_LINE_MAX). */
+static void emit_message(enum log_level level, const struct log_field *fields, size_t nfields,
+                         const char *msg, size_t msglen)
 {
-	char msg[LOG_LINE_MAX];
 	char ts[RFC3339_SIZE];
-	size_t msglen;
 
 	if ((unsigned)level >= N_LEVELS)
 		level = LOGL_ERROR;
 	/* The real time even under a fake clock: logs are read against other logs. */
 	time_format_rfc3339(time_real_ms(), ts);
-	msglen = format_message(msg, fmt, ap);
 	if (__atomic_load_n(&format, __ATOMIC_RELAXED) == LOG_FORMAT_JSON)
 		emit_json(level, ts, msg, msglen, fields, nfields);
 	else
 		emit_text(level, ts, msg, msglen);
+}
+
+static void emit(enum log_level level, const struct log_field *fields, size_t nfields,
+                 const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX];
+	size_t msglen = format_message(msg, fmt, ap);
+
+	emit_message(level, fields, nfields, msg, msglen);
 }
 
 static void emit_f(enum log_level level, const char *fmt, ...)
@@ -396,4 +403,63 @@ bool log_limit_take(struct log_limit *l, unsigned lines, int64_t window_ms, int6
 	}
 	pthread_mutex_unlock(&l->lock);
 	return take;
+}
+
+/* Appends the decimal digits of v. */
+static void put_uint(struct line *l, uint64_t v)
+{
+	char digits[20];
+	size_t n = 0;
+
+	do {
+		digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && n < sizeof(digits));
+	(void)put(l, digits + sizeof(digits) - n, n);
+}
+
+void log_access(const struct log_access *a)
+{
+	char msg[LOG_LINE_MAX];
+	/* the message as "%s %s %u %.1fms by %s from %s" would make it, cut like it */
+	struct line l = {msg, 0, LOG_LINE_MAX - 1};
+	int64_t tenths = a->duration_us < 0 ? 0 : (a->duration_us + 50) / 100;
+	int saved_errno = errno;
+
+	if (!log_enabled(LOGL_INFO))
+		goto out;
+	(void)puts_(&l, a->method);
+	(void)put(&l, " ", 1);
+	(void)puts_(&l, a->route ? a->route : a->path);
+	(void)put(&l, " ", 1);
+	put_uint(&l, a->status);
+	(void)put(&l, " ", 1);
+	put_uint(&l, (uint64_t)(tenths / 10));
+	(void)put(&l, ".", 1);
+	put_uint(&l, (uint64_t)(tenths % 10));
+	(void)put(&l, "ms", 2);
+	if (a->principal && a->principal[0]) {
+		(void)put(&l, " by ", 4);
+		(void)puts_(&l, a->principal);
+	}
+	if (a->client && a->client[0]) {
+		(void)put(&l, " from ", 6);
+		(void)puts_(&l, a->client);
+	}
+	{
+		const struct log_field f[] = {
+		    LOG_TEXT("event", "access"),
+		    LOG_TEXT("method", a->method),
+		    LOG_TEXT("route", a->route),
+		    LOG_TEXT("path", a->path),
+		    LOG_INT("status", a->status),
+		    LOG_REAL("duration_ms", (double)a->duration_us / 1000.0),
+		    LOG_TEXT("principal", a->principal && a->principal[0] ? a->principal : NULL),
+		    LOG_TEXT("client", a->client && a->client[0] ? a->client : NULL),
+		};
+
+		emit_message(LOGL_INFO, f, sizeof(f) / sizeof(f[0]), msg, l.len);
+	}
+out:
+	errno = saved_errno;
 }

@@ -82,6 +82,25 @@ struct log_limit {
 bool log_limit_take(struct log_limit *l, unsigned lines, int64_t window_ms, int64_t now_ms,
                     uint64_t *held_back);
 
+/*
+ * The access line of one request (http.c): the line log_event would write
+ * with the message "METHOD ROUTE STATUS D.Dms[ by PRINCIPAL][ from CLIENT]"
+ * (ROUTE: the route's pattern, or the path as sent when none matched) and
+ * the fields event=access, method, route, path, status, duration_ms,
+ * principal, client; made without printf, since every request has one.
+ */
+struct log_access {
+	const char *method;
+	const char *route; /* NULL: no route matched */
+	const char *path;
+	unsigned status;
+	int64_t duration_us;
+	const char *principal; /* NULL or "": none */
+	const char *client;    /* NULL or "": unknown */
+};
+
+void log_access(const struct log_access *a);
+
 #define log_debug(...)  log_msg(LOGL_DEBUG, __VA_ARGS__)
 #define log_info(...)   log_msg(LOGL_INFO, __VA_ARGS__)
 #define log_warn(...)   log_msg(LOGL_WARN, __VA_ARGS__)

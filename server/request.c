@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "util.h"
 
 void request_init(struct request *req, struct app *app)
 {
@@ -54,16 +55,26 @@ void request_client_text(const struct request *req, char *out, size_t outsize)
 	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char text[INET6_ADDRSTRLEN];
 	const char *r = NULL;
+	bool v4;
 
 	if (outsize == 0)
 		return;
 	out[0] = '\0';
 	if (!req->client_known)
 		return;
-	if (memcmp(req->client_addr, v4_mapped, sizeof(v4_mapped)) == 0)
+	v4 = memcmp(req->client_addr, v4_mapped, sizeof(v4_mapped)) == 0;
+	/* straight into out when it has room for any address (the usual case) */
+	if (outsize >= INET6_ADDRSTRLEN) {
+		if (inet_ntop(v4 ? AF_INET : AF_INET6,
+		              v4 ? req->client_addr + 12 : req->client_addr, out,
+		              (socklen_t)outsize) == NULL)
+			out[0] = '\0';
+		return;
+	}
+	if (v4)
 		r = inet_ntop(AF_INET, req->client_addr + 12, text, sizeof(text));
 	else
 		r = inet_ntop(AF_INET6, req->client_addr, text, sizeof(text));
 	if (r != NULL)
-		snprintf(out, outsize, "%s", text);
+		(void)str_copy(out, outsize, text); /* cut short: the caller's choice of size */
 }

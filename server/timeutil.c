@@ -206,6 +206,15 @@ int time_parse_rfc3339(const char *s, int64_t *out_ms)
 	return 0;
 }
 
+/* n decimal digits of v (0 <= v < 10^n), zero-padded, no NUL. */
+static void put_digits(char *out, int v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void time_format_rfc3339(int64_t ms, char out[RFC3339_SIZE])
 {
 	/* Not ms - days * MS_PER_DAY: that product overflows near INT64_MIN. */
@@ -222,6 +231,25 @@ void time_format_rfc3339(int64_t ms, char out[RFC3339_SIZE])
 	 * Years outside 0000-9999 (only from absurd inputs) still print, just not as
 	 * valid RFC 3339; even the extremes of int64 need at most 31 bytes.
 	 */
+	if (year >= 0 && year <= 9999) {
+		/* every answer and log line has some: digits by hand, not printf */
+		put_digits(out, (int)year, 4);
+		out[4] = '-';
+		put_digits(out + 5, mon, 2);
+		out[7] = '-';
+		put_digits(out + 8, day, 2);
+		out[10] = 'T';
+		put_digits(out + 11, (int)(rem / 3600000), 2);
+		out[13] = ':';
+		put_digits(out + 14, (int)(rem / 60000 % 60), 2);
+		out[16] = ':';
+		put_digits(out + 17, (int)(rem / 1000 % 60), 2);
+		out[19] = '.';
+		put_digits(out + 20, (int)(rem % 1000), 3);
+		out[23] = 'Z';
+		out[24] = '\0';
+		return;
+	}
 	n = snprintf(out, RFC3339_SIZE, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)year,
 	             mon, day, (int)(rem / 3600000), (int)(rem / 60000 % 60),
 	             (int)(rem / 1000 % 60), (int)(rem % 1000));

@@ -361,6 +361,80 @@ static void test_limit_budget_and_held_back_count(void **state)
 	assert_int_equal(held, 0);
 }
 
+/* The access line: the message log_event's format would make, and its fields. */
+/* The last line of what was captured, without its newline's successor. */
+static const char *last_line(char *buf)
+{
+	size_t n = strlen(buf);
+	char *p;
+
+	if (n == 0)
+		return buf;
+	buf[n - 1] = buf[n - 1] == '\n' ? '\0' : buf[n - 1];
+	p = strrchr(buf, '\n');
+	return p ? p + 1 : buf;
+}
+
+static void test_access_line(void **state)
+{
+	struct capture *c = *state;
+	char buf[4096];
+	size_t before;
+	struct log_access a = {.method = "GET",
+	                       .route = "/api/v0/accounts/{accountId}/users",
+	                       .path = "/api/v0/accounts/x/users",
+	                       .status = 200,
+	                       .duration_us = 1249,
+	                       .principal = "user u-1",
+	                       .client = "127.0.0.1"};
+	json_t *j;
+
+	log_set_level(LOGL_INFO);
+	log_access(&a);
+	captured(c, buf, sizeof(buf));
+	assert_timestamp(last_line(buf));
+	assert_string_equal(last_line(buf) + 25, "INFO GET /api/v0/accounts/{accountId}/users 200 "
+	                                         "1.2ms by user u-1 from 127.0.0.1");
+	/* no route: the path as sent; rounding to tenths; no principal, no client */
+	a.route = NULL;
+	a.path = "/nowhere\x1b[31m";
+	a.status = 404;
+	a.duration_us = 50;
+	a.principal = "";
+	a.client = NULL;
+	log_access(&a);
+	captured(c, buf, sizeof(buf));
+	assert_string_equal(last_line(buf) + 25, "INFO GET /nowhere?[31m 404 0.1ms");
+
+	log_set_format(LOG_FORMAT_JSON);
+	a.route = "/health";
+	a.duration_us = 123456;
+	a.principal = "refused jwt";
+	a.client = "::1";
+	log_access(&a);
+	captured(c, buf, sizeof(buf));
+	log_set_format(LOG_FORMAT_TEXT);
+	j = json_loads(last_line(buf), 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "msg")),
+	                    "GET /health 404 123.5ms by refused jwt from ::1");
+	assert_string_equal(json_string_value(json_object_get(j, "event")), "access");
+	assert_string_equal(json_string_value(json_object_get(j, "route")), "/health");
+	assert_string_equal(json_string_value(json_object_get(j, "path")), "/nowhere\x1b[31m");
+	assert_int_equal(json_integer_value(json_object_get(j, "status")), 404);
+	assert_true(json_real_value(json_object_get(j, "duration_ms")) > 123.45 &&
+	            json_real_value(json_object_get(j, "duration_ms")) < 123.46);
+	assert_string_equal(json_string_value(json_object_get(j, "client")), "::1");
+	json_decref(j);
+
+	/* below the level: nothing */
+	before = captured(c, buf, sizeof(buf));
+	log_set_level(LOGL_WARN);
+	log_access(&a);
+	assert_int_equal(captured(c, buf, sizeof(buf)), before);
+	log_set_level(LOGL_INFO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +451,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_json_truncation, capture_setup, capture_teardown),
 	    cmocka_unit_test(test_level_parse),
 	    cmocka_unit_test(test_limit_budget_and_held_back_count),
+	    cmocka_unit_test_setup_teardown(test_access_line, capture_setup, capture_teardown),
 	    cmocka_unit_test_setup_teardown(test_errno_preserved, capture_setup, capture_teardown),
 	};
 
