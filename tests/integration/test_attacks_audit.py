@@ -205,7 +205,7 @@ def test_an_expired_token_of_the_account_is_named_in_its_row(daemon_factory):
 
 @pytest.mark.sqlite_only
 def test_the_migration_keeps_every_row_and_id(daemon_factory, tmp_path):
-    """0005 rebuilds audit_events on SQLite (a CHECK constraint cannot change in
+    """0006 rebuilds audit_events on SQLite (a CHECK constraint cannot change in
     place): the rows, their ids and the id sequence survive it."""
     d = daemon_factory()
     admin = d.jwt("admin")
@@ -215,7 +215,7 @@ def test_the_migration_keeps_every_row_and_id(daemon_factory, tmp_path):
     db_path = d.data_dir / "mgmtd.db"
     db = sqlite3.connect(str(db_path))
     try:
-        # back to schema 4: its table, as 0004 made it, with the rows
+        # back to schema 5: the table as 0004 made it, with the rows
         rows = db.execute("SELECT * FROM audit_events ORDER BY id").fetchall()
         top = rows[-1][0]
         db.executescript("""
@@ -235,7 +235,7 @@ def test_the_migration_keeps_every_row_and_id(daemon_factory, tmp_path):
                        rows)
         # the newest row deleted: its id must never be handed out again
         db.execute("DELETE FROM audit_events WHERE id = ?", (top,))
-        db.execute("PRAGMA user_version = 4")
+        db.execute("PRAGMA user_version = 5")
         db.commit()
     finally:
         db.close()

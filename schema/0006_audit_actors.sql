@@ -1,7 +1,7 @@
--- 0005_audit_actors.sql - database tokens become actors of the audit trail.
+-- 0006_audit_actors.sql - database tokens become actors of the audit trail.
 --
 -- Applied by store_sqlite.c inside one BEGIN IMMEDIATE transaction that also
--- sets PRAGMA user_version = 5.
+-- sets PRAGMA user_version = 6.
 --
 -- A refused credential is recorded only when it is a token of the account
 -- (a revoked or expired one); a refused database token is then named as
