@@ -208,20 +208,37 @@ static void set_user_principal(struct request *req, const struct store_user *use
 	req->principal.group = user->group;
 }
 
+/*
+ * The JWT's email when users may be matched by it (a user without a subject,
+ * a pending invite): the identity provider says it verified the address
+ * ("email_verified": true), or its section trusts its addresses ([idp]
+ * trust_email) and the token does not say false. NULL otherwise: an
+ * unverified address is anyone's to claim.
+ */
+static const char *vouched_email(const struct idtoken_claims *claims, const struct issuer_ref *by)
+{
+	bool vouched = claims->email_verified == EMAIL_VERIFIED_TRUE ||
+	               (by->trust_email && claims->email_verified != EMAIL_VERIFIED_FALSE);
+
+	return claims->email[0] != '\0' && vouched ? claims->email : NULL;
+}
+
 static enum api_status authenticate_jwt(struct request *req, const char *credential,
                                         const char *account_id)
 {
 	struct app *app = req->app;
 	struct idtoken_claims claims;
+	struct issuer_ref by;
 	struct store_user user;
 	enum idtoken_result r;
 	enum store_status st;
+	const char *email;
 
 	if (issuers_count(app->issuers) == 0)
 		return refuse(req, METRICS_CRED_JWT, "no_idp", API_UNAUTHORIZED,
 		              "this server accepts no JWTs: no identity provider is configured");
 	/* Through the verified-JWT cache; the user is looked up afresh below all the same. */
-	r = issuers_verify(app->issuers, credential, req->now / 1000, &claims);
+	r = issuers_verify(app->issuers, credential, req->now / 1000, &claims, &by);
 	/* Not the caller's fault: the keys have not arrived yet. */
 	if (r == IDTOKEN_KEYS_NOT_LOADED)
 		return refuse(req, METRICS_CRED_JWT, "keys_not_loaded", API_UNAVAILABLE, "%s",
@@ -236,10 +253,11 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	if (account_id == NULL)
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
 		              "user is not provisioned in this account");
-	st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
+	email = vouched_email(&claims, &by);
+	st = store_user_for_idp(req->store, account_id, claims.sub, email, &user);
 	if (st == STORE_NOT_FOUND) {
 		/* a first sign-in may still accept an invite (dispatch.c) */
-		req->principal.invite_due = claims.email[0] != '\0';
+		req->principal.invite_due = email != NULL;
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
 		              "user is not provisioned in this account");
 	}
@@ -256,6 +274,7 @@ enum api_status auth_accept_invite(struct request *req, const char *account_id)
 {
 	struct idtoken_claims claims;
 	struct store_invite invite;
+	struct issuer_ref by;
 	struct store_user user;
 	const char *credential;
 	enum store_status st;
@@ -263,8 +282,9 @@ enum api_status auth_accept_invite(struct request *req, const char *account_id)
 
 	memset(&req->principal, 0, sizeof(req->principal));
 	if (account_id == NULL || auth_credential(req, false, &credential) != API_OK ||
-	    issuers_verify(req->app->issuers, credential, req->now / 1000, &claims) != IDTOKEN_OK ||
-	    claims.email[0] == '\0')
+	    issuers_verify(req->app->issuers, credential, req->now / 1000, &claims, &by) !=
+	        IDTOKEN_OK ||
+	    vouched_email(&claims, &by) == NULL)
 		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
 	memset(&user, 0, sizeof(user));
 	uuid_v4_generate(user.id);

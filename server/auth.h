@@ -38,7 +38,8 @@ struct principal {
 	char token_created_by[UUID_STR_SIZE];
 	char token_prefix[TOKEN_PREFIX_SIZE]; /* PRINCIPAL_MGMT_TOKEN: its public prefix */
 	bool last_used_due;                   /* lastUsedAt is to be written (auth_after_request) */
-	/* A good JWT of nobody in the account, with an email: an invite may be pending for it. */
+	/* A good JWT of nobody in the account, with an email its provider vouches for: an invite
+	 * may be pending for it. */
 	bool invite_due;
 };
 

@@ -119,6 +119,10 @@ static const struct option options[] = {
      .doc = "allow-list from RS256 RS384 RS512 ES256 ES384; never none or HS*"},
     {"idp", "leeway", IDP_INT(leeway, 0, 3600), .def = "60",
      .doc = "seconds of clock skew allowed for exp/nbf/iat"},
+    {"idp", "trust_email", IDP_BOOL(trust_email), .def = "false",
+     .doc = "true: its \"email\" claims count as verified unless the token says "
+            "\"email_verified\": false (they link users and accept invites); only for a "
+            "provider that never issues an address it has not verified"},
 
     {"auth", "tokens_may_mint", BOOL(tokens_may_mint), .def = "false",
      .doc = "true: a management token may create management tokens"},

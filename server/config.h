@@ -38,6 +38,7 @@ struct idp_config {
 	bool discovery;
 	char algorithms[CONFIG_STR_SIZE]; /* comma-separated allow-list */
 	int leeway;                       /* seconds */
+	bool trust_email; /* its emails count as verified without "email_verified": true */
 };
 
 struct config {

@@ -90,14 +90,19 @@ size_t issuers_count(const struct issuers *reg);
  */
 void issuers_reload(struct issuers *reg);
 
+/* What mgmtd makes of the JWTs of the trusted issuer that verified one. */
+struct issuer_ref {
+	bool trust_email; /* [idp] trust_email: "email" counts as verified */
+};
+
 /*
  * Verifies jwt at time now (seconds): picks the issuer by "iss", then checks
  * with its keys and rules (idtoken.h). IDTOKEN_BAD_ISSUER when no issuer is
  * trusted for that "iss"; IDTOKEN_KEYS_NOT_LOADED when its keys have never
- * been loaded. Fills out on IDTOKEN_OK.
+ * been loaded. Fills out, and by (NULL is fine), on IDTOKEN_OK.
  */
 enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t now,
-                                   struct idtoken_claims *out);
+                                   struct idtoken_claims *out, struct issuer_ref *by);
 
 /* What /ready and operators need to know about one issuer. */
 struct issuer_health {

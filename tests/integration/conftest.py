@@ -377,12 +377,16 @@ class Idp:
         )
 
     def claims(self, sub="admin-1", email=None, iss=ISSUER, aud=AUDIENCE, exp_offset=3600,
-               nbf=None, iat=None, omit=()):
+               nbf=None, iat=None, omit=(), email_verified=True):
+        """email_verified goes with an email (as IdPs that send one say whether they
+        verified it): True or False, or None to leave the claim out."""
         now = int(time.time())
         c = {"iss": iss, "aud": aud, "sub": sub, "iat": now if iat is None else iat,
              "exp": now + exp_offset}
         if email is not None:
             c["email"] = email
+            if email_verified is not None:
+                c["email_verified"] = email_verified
         if nbf is not None:
             c["nbf"] = nbf
         for name in omit:
@@ -391,7 +395,7 @@ class Idp:
 
     def make_jwt(self, sub="admin-1", email=None, key="rsa-1", alg="RS256", iss=ISSUER,
                  aud=AUDIENCE, exp_offset=3600, nbf=None, iat=None, extra_headers=None,
-                 omit=(), kid=None):
+                 omit=(), kid=None, email_verified=True):
         """A signed JWT. key: "rsa-1" or "ec-1" (in the JWKS), "rogue-rsa" or
         "rogue-ec384" (not in it). kid defaults to key for JWKS keys and to "rsa-1"
         / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds. The header
@@ -408,7 +412,7 @@ class Idp:
         if extra_headers:
             headers.update(extra_headers)
         payload = self.claims(sub=sub, email=email, iss=iss, aud=aud, exp_offset=exp_offset,
-                              nbf=nbf, iat=iat, omit=omit)
+                              nbf=nbf, iat=iat, omit=omit, email_verified=email_verified)
         token = pyjwt.encode(payload, signing, algorithm=alg, headers=headers)
         return token if isinstance(token, str) else token.decode()
 

@@ -18,11 +18,11 @@
 static char tmpdir[] = "/tmp/mgmtd-test-config-XXXXXX";
 
 /* Every MGMTD_ variable a test may set, cleared around each test. */
-static const char *const env_vars[] = {"MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",
-                                       "MGMTD_IDP_JWKS_FILE",          "MGMTD_DEV_IDP_ENABLED",
-                                       "MGMTD_IDP_ALGORITHMS",         "MGMTD_IDP_AUTH0_LEEWAY",
-                                       "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY",
-                                       "MGMTD_AUTH_FAILED_AUTH_BURST", "MGMTD_TESTING_ENABLED"};
+static const char *const env_vars[] = {
+    "MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",       "MGMTD_IDP_JWKS_FILE",
+    "MGMTD_DEV_IDP_ENABLED",        "MGMTD_IDP_ALGORITHMS",       "MGMTD_IDP_AUTH0_LEEWAY",
+    "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY", "MGMTD_AUTH_FAILED_AUTH_BURST",
+    "MGMTD_TESTING_ENABLED",        "MGMTD_IDP_AUTH0_TRUST_EMAIL"};
 
 static void clear_env(void)
 {
@@ -792,9 +792,14 @@ static void test_named_sections(void **state)
 	assert_int_equal(setenv("MGMTD_IDP_AUTH0_LEEWAY", "7", 1), 0);
 	assert_int_equal(setenv("MGMTD_IDP_KEY_CLOAK_AUDIENCE", "kc-aud", 1), 0);
 	assert_int_equal(setenv("MGMTD_IDP_KEY_CLOAK_LEEWAY", "x", 1), 0);
+	assert_int_equal(setenv("MGMTD_IDP_AUTH0_TRUST_EMAIL", "true", 1), 0);
+	assert_false(cfg.idps[0].trust_email); /* off unless a provider's section says so */
 	assert_int_equal(config_apply_env(&cfg, &errs), 1);
 	assert_has_line(&errs, "environment MGMTD_IDP_KEY_CLOAK_LEEWAY: not an integer");
 	assert_int_equal(cfg.idps[0].leeway, 7);
+	assert_true(cfg.idps[0].trust_email);
+	assert_false(cfg.idps[1].trust_email);
+	assert_false(cfg.idp.trust_email);
 	assert_string_equal(cfg.idps[1].audience, "kc-aud");
 	assert_int_equal(cfg.idp.leeway, 60);
 	clear_env();
