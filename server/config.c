@@ -592,6 +592,9 @@ static const char *idp_name_refusal(const char *name)
 		return "the section name is empty";
 	if (len >= CONFIG_IDP_NAME_SIZE)
 		return "the section name is longer than 32 characters";
+	/* users name the dev IdP so (identity.h): one name, one provider */
+	if (strcmp(name, "dev_idp") == 0)
+		return "dev_idp names the built-in dev IdP ([dev_idp]); choose another name";
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
 		      *p == '-'))
@@ -1305,7 +1308,7 @@ void config_write_example(FILE *out)
 			if (section && strcmp(section, "idp") == 0)
 				fprintf(out,
 				        "\n; More identity providers: one [idp NAME] section each "
-				        "(NAME: 1-32 of a-z 0-9 _ -),\n"
+				        "(NAME: 1-32 of a-z 0-9 _ -, not dev_idp),\n"
 				        "; with the keys of [idp]; the JWT's \"iss\" picks the "
 				        "section. Environment:\n"
 				        "; MGMTD_IDP_<NAME>_<KEY>, for sections the file has. "

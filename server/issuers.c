@@ -45,7 +45,8 @@ struct issuer {
 	char label[48];
 	enum key_source source;
 	char issuer[CONFIG_STR_SIZE];
-	bool trust_email; /* [idp] trust_email */
+	char identity[CONFIG_STR_SIZE]; /* what users record for it (identity.h) */
+	bool trust_email;               /* [idp] trust_email */
 	char audience[CONFIG_STR_SIZE];
 	char location[PATH_MAX]; /* the file or URL; for discovery, the issuer */
 	unsigned alg_mask;
@@ -536,6 +537,7 @@ int issuers_new(const struct config *cfg, const struct issuer_given *given, stru
 		                idp->algorithms, idp->leeway, err, errlen) != 0)
 			goto fail;
 		reg->count++;
+		snprintf(iss->identity, sizeof(iss->identity), "%s", idp->issuer);
 		iss->trust_email = idp->trust_email;
 		if (idp->jwks_file[0]) {
 			iss->source = SRC_FILE;
@@ -570,6 +572,8 @@ int issuers_new(const struct config *cfg, const struct issuer_given *given, stru
 		                given->audience, given->algorithms, 60, err, errlen) != 0)
 			goto fail;
 		reg->count++;
+		snprintf(iss->identity, sizeof(iss->identity), "%s",
+		         given->identity ? given->identity : given->issuer);
 		iss->source = SRC_GIVEN;
 		snprintf(iss->location, sizeof(iss->location), "%s", given->label);
 		if (jwks_parse(given->jwks_json, given->jwks_len, &set, err, errlen) != 0)
@@ -671,11 +675,13 @@ static struct issuer *find(struct issuers *reg, const char *issuer)
 	return NULL;
 }
 
-/* Fills by (when asked) with what mgmtd knows of iss. */
+/* Fills by (when asked) with what users know of iss. */
 static void refer(const struct issuer *iss, struct issuer_ref *by)
 {
-	if (by)
+	if (by) {
+		by->identity = iss->identity;
 		by->trust_email = iss->trust_email;
+	}
 }
 
 enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t now,

@@ -52,7 +52,8 @@ struct issuers;
 
 /* An issuer whose keys are given rather than fetched: the built-in dev IdP. */
 struct issuer_given {
-	const char *label; /* for messages: "[dev_idp]" */
+	const char *label;    /* for messages: "[dev_idp]" */
+	const char *identity; /* what users record for it (identity.h): "dev_idp" */
 	const char *issuer;
 	const char *audience;
 	const char *algorithms; /* allow-list, as in [idp] algorithms */
@@ -90,9 +91,10 @@ size_t issuers_count(const struct issuers *reg);
  */
 void issuers_reload(struct issuers *reg);
 
-/* What mgmtd makes of the JWTs of the trusted issuer that verified one. */
+/* Which trusted issuer verified a JWT, and what mgmtd makes of its emails. */
 struct issuer_ref {
-	bool trust_email; /* [idp] trust_email: "email" counts as verified */
+	const char *identity; /* what users record for it (identity.h); owned by the registry */
+	bool trust_email;     /* [idp] trust_email: "email" counts as verified */
 };
 
 /*

@@ -449,13 +449,17 @@ class Idp:
 # ---------------------------------------------------------------------------
 # Seed and config
 
-def default_seed() -> dict:
-    """The default seed (CONTRACT 9) as a fresh dict that a test may extend."""
+def default_seed(issuer=None) -> dict:
+    """The default seed (CONTRACT 9) as a fresh dict that a test may extend. issuer: the
+    idpIssuer of the users with a subject (required when the daemon trusts several
+    identity providers); None leaves it out, for the only one."""
     users = []
     for email, group, subject, account in USERS.values():
         u = {"accountId": account, "email": email, "group": group}
         if subject is not None:
             u["idpSubject"] = subject
+            if issuer is not None:
+                u["idpIssuer"] = issuer
         users.append(u)
     return {
         "accounts": [
@@ -832,6 +836,16 @@ class Daemon:
 
     def make_jwt_for_subject(self, sub: str, email: str = None, **kw) -> str:
         return self.idp.make_jwt(sub=sub, email=email, **kw)
+
+    def dev_jwt(self, name="admin", account=None) -> str:
+        """A JWT of the built-in dev IdP ([dev_idp] enabled) for a user of USERS (or an
+        email): what d.jwt() is for the suite's IdP, for daemons whose users are the dev
+        IdP's own (a user is one identity: one provider's subject)."""
+        email = USERS[name][0] if name in USERS else name
+        form = {"email": email}
+        if account is not None:
+            form["accountId"] = account
+        return ok_json(self.post("/oauth/token", data=form))["access_token"]
 
     def user_id(self, name_or_email: str) -> str:
         """Id of a user, looked up with GET /users as an admin of its account."""

@@ -816,15 +816,17 @@ static void test_named_sections(void **state)
 	                           "[idp a_b]\n"     /* 6 */
 	                           "[idp a-b]\n"     /* 7: same environment names */
 	                           "[idp ]\n"        /* 8 */
-	                           "[idp 123456789012345678901234567890123]\n", /* 9 */
+	                           "[idp 123456789012345678901234567890123]\n" /* 9 */
+	                           "[idp dev_idp]\n", /* 10: users name the dev IdP so */
 	                           &errs, path),
-	                 6);
+	                 7);
 	assert_has_line(&errs, "%s:2: [idp a] leeway: not an integer between 0 and 3600", path);
 	assert_has_line(&errs, "%s:3: unknown key 'tls_cert' in [idp a]", path);
 	assert_has_line(&errs, "%s:4: [idp Upper]: a section name takes only", path);
 	assert_has_line(&errs, "%s:7: [idp a-b]: too like [idp a_b]", path);
 	assert_has_line(&errs, "%s:8: [idp ]: the section name is empty", path);
 	assert_has_line(&errs, "%s:9: [idp 1234", path);
+	assert_has_line(&errs, "%s:10: [idp dev_idp]: dev_idp names the built-in dev IdP", path);
 	assert_int_equal(cfg.idp_count, 2);
 
 	/* a named section needs an issuer and exactly one source; issuers are unique */
