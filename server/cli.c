@@ -733,8 +733,12 @@ static enum store_status bind_one(struct store *s, const struct store_user *u, c
 	int64_t bound;
 
 	st = store_users_bind_issuer(s, u->account_id, u->id, issuer, &bound);
-	if (st == STORE_OK && bound == 0)
+	if (st == STORE_OK && bound == 0) {
+		/* another command or server bound or changed it since it was read */
+		fprintf(stderr, "mgmtd: user %s (%s) changed meanwhile; run the command again\n",
+		        u->id, u->email);
 		st = STORE_NOT_FOUND;
+	}
 	if (st == STORE_CONFLICT)
 		fprintf(stderr,
 		        "mgmtd: user %s (%s) of account %s: another user of the account already "
@@ -817,7 +821,11 @@ static int user_bind(int argc, char **argv)
 		goto out;
 	/* Every binding and its audit row commit together, or none does. */
 	st = store_tx_begin(s);
-	if (st == STORE_OK && a.email) {
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	if (a.email) {
 		st = find_unbound(s, a.account, a.email, &one);
 		if (st == STORE_OK)
 			st = bind_one(s, &one, issuer);
@@ -825,8 +833,10 @@ static int user_bind(int argc, char **argv)
 	}
 	while (st == STORE_OK && !a.email) {
 		st = store_users_unbound(s, a.account, BIND_BATCH, &users, &n);
-		for (size_t i = 0; st == STORE_OK && i < n; i++, total++)
+		for (size_t i = 0; st == STORE_OK && i < n; i++) {
 			st = bind_one(s, &users[i], issuer);
+			total += st == STORE_OK;
+		}
 		free(users);
 		users = NULL;
 		if (n == 0)
