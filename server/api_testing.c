@@ -24,8 +24,8 @@ enum api_status api_test_reset(struct request *req)
 		                "the store's database cannot be opened or reached; retry later");
 	req->store = store; /* dispatch_request gives it back */
 	/* One transaction: a request in flight sees the store before or after, never between. */
-	if (seed_reset_text(store, &app->token_key, app->cfg.invite_days, app->seed_text,
-	                    app->seed_len, err, sizeof(err)) != 0) {
+	if (seed_reset_text(store, &app->token_key, app->cfg.invite_days, &app->identities,
+	                    app->seed_text, app->seed_len, err, sizeof(err)) != 0) {
 		log_error("test harness: reset failed: %s", err);
 		return api_fail(req, API_UNAVAILABLE, "the reset failed: %s", err);
 	}

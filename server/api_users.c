@@ -2,23 +2,53 @@
  * api_users.c - /api/v0/accounts/{accountId}/users[/{userId}] (CONTRACT 5).
  *
  * Members see only themselves; the last admin of an account can be neither
- * demoted nor removed (the store enforces it inside its transaction).
+ * demoted nor removed (the store enforces it inside its transaction). A
+ * user's identity is (idpIssuer, idpSubject) (identity.h): idpIssuer names a
+ * configured identity provider, and a subject given without one gets the
+ * only one configured, or is refused when there are several.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "body.h"
+#include "identity.h"
 #include "request.h"
 #include "rules.h"
 #include "views.h"
 
-static const char *const user_fields[] = {"email",    "group",      "firstName",
-                                          "lastName", "idpSubject", NULL};
+static const char *const user_fields[] = {"email",      "group",     "firstName", "lastName",
+                                          "idpSubject", "idpIssuer", NULL};
 
 static bool sees_only_self(const struct request *req)
 {
 	return auth_access(&req->principal, RES_USERS, OP_READ, false) == ACCESS_SELF;
+}
+
+/*
+ * The identity fields of the body onto u: idpIssuer by its URL or section
+ * name, stored as identity.h says; a subject whose issuer the body leaves
+ * undetermined gets the only configured one (400 when there are several).
+ * Called after idpSubject was applied.
+ */
+static enum api_status apply_identity(struct request *req, struct store_user *u, const char *issuer)
+{
+	const struct identity_issuers *ids = &req->app->identities;
+	char why[1536];
+
+	if (body_has(req, "idpIssuer")) {
+		if (issuer == NULL)
+			u->idp_issuer[0] = '\0';
+		else if (identity_issuer_resolve(ids, issuer, u->idp_issuer, sizeof(u->idp_issuer),
+		                                 why, sizeof(why)) != 0)
+			return api_fail(req, API_BAD_REQUEST, "idpIssuer: %s", why);
+	}
+	if (u->idp_subject[0] && !u->idp_issuer[0] &&
+	    (body_has(req, "idpSubject") || body_has(req, "idpIssuer")) &&
+	    identity_issuer_default(ids, u->idp_issuer, sizeof(u->idp_issuer), why, sizeof(why)) !=
+	        0)
+		return api_fail(req, API_BAD_REQUEST, "idpSubject needs an idpIssuer: %s", why);
+	return API_OK;
 }
 
 /*
@@ -27,14 +57,15 @@ static bool sees_only_self(const struct request *req)
  */
 static enum api_status apply_user_fields(struct request *req, struct store_user *u, bool creating)
 {
-	const char *email, *group, *first, *last, *subject;
+	const char *email, *group, *first, *last, *subject, *issuer;
 	char why[RULE_WHY_SIZE];
 
 	if (body_string(req, "email", creating, false, &email) != API_OK ||
 	    body_string(req, "group", creating, false, &group) != API_OK ||
 	    body_string(req, "firstName", false, true, &first) != API_OK ||
 	    body_string(req, "lastName", false, true, &last) != API_OK ||
-	    body_string(req, "idpSubject", false, true, &subject) != API_OK)
+	    body_string(req, "idpSubject", false, true, &subject) != API_OK ||
+	    body_string(req, "idpIssuer", false, true, &issuer) != API_OK)
 		return req->status;
 
 	if (email) {
@@ -56,10 +87,12 @@ static enum api_status apply_user_fields(struct request *req, struct store_user 
 		str_copy(u->last_name, sizeof(u->last_name), last ? last : "");
 	if (body_has(req, "idpSubject"))
 		str_copy(u->idp_subject, sizeof(u->idp_subject), subject ? subject : "");
-	return API_OK;
+	return apply_identity(req, u, issuer);
 }
 
-#define USER_CONFLICT "a user with this email or idpSubject already exists in the account"
+#define USER_CONFLICT                                                                              \
+	"a user with this email, or with this idpSubject at this idpIssuer, already exists in "    \
+	"the account"
 
 enum api_status api_user_list(struct request *req)
 {

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "devidp.h"
+#include "identity.h"
 #include "issuers.h"
 #include "proxies.h"
 #include "store.h"
@@ -27,7 +28,9 @@ struct app {
 	struct token_key token_key;
 	struct issuers *issuers; /* the trusted identity providers; may hold none */
 	struct dev_idp *dev_idp; /* NULL unless [dev_idp] enabled */
-	char *seed_text;         /* the --seed given at start, for POST /_test/reset; may be NULL */
+	/* The issuers users may be bound to (identity.h); the dev IdP's URL once it is known. */
+	struct identity_issuers identities;
+	char *seed_text; /* the --seed given at start, for POST /_test/reset; may be NULL */
 	size_t seed_len;
 	struct throttle *throttle;      /* NULL when [auth] failed_auth_burst is 0 */
 	struct tls_holder *tls;         /* NULL unless [server] tls_cert and tls_key are set */

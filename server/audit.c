@@ -400,14 +400,15 @@ void audit_finish(struct request *req)
 		finish_change(req);
 }
 
-enum store_status audit_invite_accepted(struct request *req, const char *invite_id)
+/*
+ * The row of a change a first sign-in made (its note is in req->audit), in
+ * the caller's transaction, with the signed-in user as the actor.
+ */
+static enum store_status write_sign_in_row(struct request *req)
 {
 	struct store_audit_event e;
 	enum store_status st;
 
-	audit_note(req, "invite.accept", invite_id);
-	audit_detail(req, "user %s joined as %s", req->principal.user_id,
-	             user_group_name(req->principal.group));
 	event_from_request(req, &e);
 	/* the request itself may be a read, and its answer is not decided yet */
 	str_copy(e.outcome, sizeof(e.outcome), "success");
@@ -422,6 +423,22 @@ enum store_status audit_invite_accepted(struct request *req, const char *invite_
 	/* the note was this row's; the request's own change (if any) names itself */
 	memset(&req->audit, 0, sizeof(req->audit));
 	return st;
+}
+
+enum store_status audit_invite_accepted(struct request *req, const char *invite_id)
+{
+	audit_note(req, "invite.accept", invite_id);
+	audit_detail(req, "user %s joined as %s", req->principal.user_id,
+	             user_group_name(req->principal.group));
+	return write_sign_in_row(req);
+}
+
+enum store_status audit_user_linked(struct request *req, const char *user_id)
+{
+	audit_note(req, "user.link", user_id);
+	audit_detail(req, "matched by its verified email and bound to its identity provider's "
+	                  "subject");
+	return write_sign_in_row(req);
 }
 
 enum store_status audit_local(struct store *s, const char *account_id, const char *actor_id,

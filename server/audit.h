@@ -80,6 +80,12 @@ void audit_request_hint(const struct request *req, char *out, size_t outsize);
 enum store_status audit_invite_accepted(struct request *req, const char *invite_id);
 
 /*
+ * auth.c, when a first sign-in links a user without a subject (matched by
+ * verified email) to the JWT's identity: its row, as above.
+ */
+enum store_status audit_user_linked(struct request *req, const char *user_id);
+
+/*
  * For the offline CLI: a change made outside the server, inside the
  * caller's transaction (store_tx_begin) so that it commits with the change.
  * actor_id is the user acting (management create --as), or NULL; the row

@@ -219,20 +219,37 @@ static void set_user_principal(struct request *req, const struct store_user *use
 	req->principal.group = user->group;
 }
 
+/*
+ * The JWT's email when users may be matched by it (a user without a subject
+ * yet, a pending invite): the identity provider says it verified the
+ * address ("email_verified": true), or its section trusts its addresses
+ * ([idp] trust_email) and the token does not say false. NULL otherwise: an
+ * unverified address is anyone's to claim.
+ */
+static const char *vouched_email(const struct idtoken_claims *claims, const struct issuer_ref *by)
+{
+	bool vouched = claims->email_verified == EMAIL_VERIFIED_TRUE ||
+	               (by->trust_email && claims->email_verified != EMAIL_VERIFIED_FALSE);
+
+	return claims->email[0] != '\0' && vouched ? claims->email : NULL;
+}
+
 static enum api_status authenticate_jwt(struct request *req, const char *credential,
                                         const char *account_id)
 {
 	struct app *app = req->app;
 	struct idtoken_claims claims;
+	struct issuer_ref by;
 	struct store_user user;
 	enum idtoken_result r;
 	enum store_status st;
+	const char *email;
 
 	if (issuers_count(app->issuers) == 0)
 		return refuse(req, METRICS_CRED_JWT, "no_idp", API_UNAUTHORIZED,
 		              "this server accepts no JWTs: no identity provider is configured");
 	/* Through the verified-JWT cache; the user is looked up afresh below all the same. */
-	r = issuers_verify(app->issuers, credential, req->now / 1000, &claims);
+	r = issuers_verify(app->issuers, credential, req->now / 1000, &claims, &by);
 	/* Not the caller's fault: the keys have not arrived yet. */
 	if (r == IDTOKEN_KEYS_NOT_LOADED)
 		return refuse(req, METRICS_CRED_JWT, "keys_not_loaded", API_UNAVAILABLE, "%s",
@@ -247,68 +264,118 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 	if (account_id == NULL)
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
 		              "user is not provisioned in this account");
-	st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
-	if (st == STORE_NOT_FOUND) {
-		/* a first sign-in may still accept an invite (dispatch.c) */
-		req->principal.invite_due = claims.email[0] != '\0';
+	email = vouched_email(&claims, &by);
+	st = store_user_for_idp(req->store, account_id, by.identity, claims.sub, email, &user);
+	if (st == STORE_OK && user.idp_subject[0] != '\0') {
+		metrics_auth(METRICS_CRED_JWT, "ok");
+		set_user_principal(req, &user);
+		return API_OK;
+	}
+	if (st == STORE_OK || (st == STORE_NOT_FOUND && email != NULL)) {
+		/*
+		 * A user to link by email, or maybe a pending invite: a first
+		 * sign-in, which writes, so outside the read snapshot (dispatch.c
+		 * calls auth_first_sign_in, which counts the outcome).
+		 */
+		req->principal.first_sign_in_due = true;
+		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
+	}
+	if (st == STORE_NOT_FOUND)
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
 		              "user is not provisioned in this account");
-	}
-	if (st != STORE_OK) {
-		metrics_auth(METRICS_CRED_JWT, "unavailable");
-		return api_from_store(req, st, "user", NULL);
-	}
-	metrics_auth(METRICS_CRED_JWT, "ok");
-	set_user_principal(req, &user);
-	return API_OK;
+	metrics_auth(METRICS_CRED_JWT, "unavailable");
+	return api_from_store(req, st, "user", NULL);
 }
 
-enum api_status auth_accept_invite(struct request *req, const char *account_id)
+/*
+ * Inside the caller's transaction: links the user matched by email to the
+ * JWT's identity, or accepts the invite pending for the email, making the
+ * user; with the audit row of either. Fills *user. NOT_FOUND when neither is
+ * there (any more).
+ */
+static enum store_status first_sign_in(struct request *req, const char *account_id,
+                                       const char *issuer, const char *sub, const char *email,
+                                       struct store_user *user)
+{
+	struct store_invite invite;
+	enum store_status st;
+
+	st = store_user_for_idp(req->store, account_id, issuer, sub, email, user);
+	if (st == STORE_OK && user->idp_subject[0] != '\0')
+		return STORE_OK; /* a request of the same person got here first */
+	if (st == STORE_OK) {
+		st = store_user_link(req->store, account_id, user->id, issuer, sub);
+		if (st != STORE_OK)
+			return st;
+		str_copy(user->idp_issuer, sizeof(user->idp_issuer), issuer);
+		str_copy(user->idp_subject, sizeof(user->idp_subject), sub);
+		set_user_principal(req, user);
+		st = audit_user_linked(req, user->id);
+		if (st == STORE_OK)
+			log_info(
+			    "user %s (%s) of account %s signed in for the first time: bound to "
+			    "subject %s of %s",
+			    user->id, user->email, account_id, sub, issuer);
+		return st;
+	}
+	if (st != STORE_NOT_FOUND)
+		return st;
+	memset(user, 0, sizeof(*user));
+	uuid_v4_generate(user->id);
+	str_copy(user->account_id, sizeof(user->account_id), account_id);
+	str_copy(user->email, sizeof(user->email), email);
+	str_copy(user->idp_subject, sizeof(user->idp_subject), sub);
+	str_copy(user->idp_issuer, sizeof(user->idp_issuer), issuer);
+	user->created_at = req->now;
+	st = store_invite_accept(req->store, user, req->now, &invite);
+	if (st != STORE_OK)
+		return st;
+	set_user_principal(req, user);
+	st = audit_invite_accepted(req, invite.id);
+	if (st == STORE_OK)
+		log_info("invite %s accepted: user %s (%s) joined account %s as %s", invite.id,
+		         user->id, user->email, account_id, user_group_name(user->group));
+	return st;
+}
+
+enum api_status auth_first_sign_in(struct request *req, const char *account_id)
 {
 	struct idtoken_claims claims;
-	struct store_invite invite;
+	struct issuer_ref by;
 	struct store_user user;
-	const char *credential;
+	const char *credential, *email = NULL;
 	enum store_status st;
 	bool began = false;
 
 	memset(&req->principal, 0, sizeof(req->principal));
-	if (account_id == NULL || auth_credential(req, false, &credential) != API_OK ||
-	    issuers_verify(req->app->issuers, credential, req->now / 1000, &claims) != IDTOKEN_OK ||
-	    claims.email[0] == '\0')
-		return api_fail(req, API_FORBIDDEN, "user is not provisioned in this account");
-	memset(&user, 0, sizeof(user));
-	uuid_v4_generate(user.id);
-	str_copy(user.account_id, sizeof(user.account_id), account_id);
-	str_copy(user.email, sizeof(user.email), claims.email);
-	str_copy(user.idp_subject, sizeof(user.idp_subject), claims.sub);
-	user.created_at = req->now;
-	/* The user, the accepted invite and their audit row commit together. */
+	if (account_id != NULL && auth_credential(req, false, &credential) == API_OK &&
+	    issuers_verify(req->app->issuers, credential, req->now / 1000, &claims, &by) ==
+	        IDTOKEN_OK)
+		email = vouched_email(&claims, &by);
+	if (email == NULL)
+		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
+		              "user is not provisioned in this account");
+	/* The link or the new user, and the audit row, commit together. */
 	st = store_tx_enter(req->store, &began);
 	if (st == STORE_OK)
-		st = store_invite_accept(req->store, &user, req->now, &invite);
-	if (st == STORE_OK) {
-		set_user_principal(req, &user);
-		st = audit_invite_accepted(req, invite.id);
-		st = store_tx_leave(req->store, began, st);
-		if (st != STORE_OK)
-			memset(&req->principal, 0, sizeof(req->principal));
-		else
-			log_info("invite %s accepted: user %s (%s) joined account %s as %s",
-			         invite.id, user.id, user.email, account_id,
-			         user_group_name(user.group));
-	} else {
-		(void)store_tx_leave(req->store, began, st);
-	}
+		st = first_sign_in(req, account_id, by.identity, claims.sub, email, &user);
+	st = store_tx_leave(req->store, began, st);
 	if (st == STORE_NOT_FOUND || st == STORE_CONFLICT) {
-		/* A request of the same person may have accepted it a moment ago. */
-		st = store_user_for_idp(req->store, account_id, claims.sub, claims.email, &user);
-		if (st == STORE_NOT_FOUND)
-			return api_fail(req, API_FORBIDDEN,
-			                "user is not provisioned in this account");
+		/* A request of the same person may have done it a moment ago. */
+		st = store_user_for_idp(req->store, account_id, by.identity, claims.sub, NULL,
+		                        &user);
 	}
-	if (st != STORE_OK)
+	if (st == STORE_NOT_FOUND) {
+		memset(&req->principal, 0, sizeof(req->principal));
+		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
+		              "user is not provisioned in this account");
+	}
+	if (st != STORE_OK) {
+		memset(&req->principal, 0, sizeof(req->principal));
+		metrics_auth(METRICS_CRED_JWT, "unavailable");
 		return api_from_store(req, st, "user", NULL);
+	}
+	metrics_auth(METRICS_CRED_JWT, "ok");
 	set_user_principal(req, &user);
 	return API_OK;
 }

@@ -38,8 +38,11 @@ struct principal {
 	char token_created_by[UUID_STR_SIZE];
 	char token_prefix[TOKEN_PREFIX_SIZE]; /* PRINCIPAL_MGMT_TOKEN: its public prefix */
 	bool last_used_due;                   /* lastUsedAt is to be written (auth_after_request) */
-	/* A good JWT of nobody in the account, with an email: an invite may be pending for it. */
-	bool invite_due;
+	/*
+	 * A good JWT with an email its provider vouches for and no user of that
+	 * identity: a user to link by that email, or an invite pending for it.
+	 */
+	bool first_sign_in_due;
 };
 
 /* Minimum time between two lastUsedAt writes of one token. */
@@ -56,18 +59,22 @@ enum api_status auth_credential(struct request *req, bool token_scheme, const ch
  * Authenticates req's Authorization header for the account in the path and
  * fills req->principal. 401 for a missing or bad credential (database
  * tokens included: they never reach the Management API); 404 for a token
- * of another account; 403 for a JWT of nobody provisioned in it.
+ * of another account; 403 for a JWT of nobody provisioned in it. A JWT
+ * stands for the user with its identity: the issuer that verified it and
+ * its "sub" (identity.h); its email only ever leads to a first sign-in.
  */
 enum api_status auth_authenticate(struct request *req, const char *account_id);
 
 /*
- * After auth_authenticate answered 403 with principal.invite_due set: the
- * first sign-in of an invited person. Accepts the invite pending for the
- * JWT's email in the account, creating the user in the invite's group (one
- * store transaction, so call it outside any read snapshot), and fills
- * req->principal. 403 as before when no invite is pending.
+ * After auth_authenticate answered 403 with principal.first_sign_in_due set:
+ * a person's first sign-in, in one store transaction (so call it outside any
+ * read snapshot) with its audit row. The user without a subject whose email
+ * the JWT's verified email is gets bound to the JWT's (issuer, subject);
+ * else the invite pending for that email is accepted, creating the user in
+ * the invite's group. Fills req->principal; 403 as before when neither is
+ * there.
  */
-enum api_status auth_accept_invite(struct request *req, const char *account_id);
+enum api_status auth_first_sign_in(struct request *req, const char *account_id);
 
 enum access { ACCESS_DENY = 0, ACCESS_ALLOW, ACCESS_SELF /* only the caller's own user */ };
 

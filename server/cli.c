@@ -16,6 +16,7 @@
 #include "backup.h"
 #include "cli.h"
 #include "devidp.h"
+#include "identity.h"
 #include "invite.h"
 #include "jwks.h"
 #include "log.h"
@@ -152,11 +153,12 @@ enum {
 	OPT_TO,
 	OPT_FROM,
 	OPT_FORCE,
+	OPT_ISSUER,
 };
 
 struct cli_args {
 	struct cli_common common;
-	const char *account, *email, *group, *subject, *first, *last, *format, *as;
+	const char *account, *email, *group, *subject, *issuer, *first, *last, *format, *as;
 	const char *description, *expires_at;
 	const char *since, *until, *action, *actor, *limit, *to, *from;
 	bool print_defaults, help, force;
@@ -186,6 +188,7 @@ static const struct option all_options[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"from", required_argument, NULL, OPT_FROM},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"issuer", required_argument, NULL, OPT_ISSUER},
     {NULL, 0, NULL, 0},
 };
 
@@ -286,6 +289,9 @@ static int parse_args(int argc, char **argv, const int *allowed, const char *usa
 			break;
 		case OPT_FORCE:
 			a->force = true;
+			break;
+		case OPT_ISSUER:
+			a->issuer = optarg;
 			break;
 		}
 	}
@@ -491,17 +497,44 @@ int cli_check_config(int argc, char **argv)
 
 static const char user_usage[] =
     "usage: mgmtd user add --account ID --email EMAIL --group admin|member|auditor\n"
-    "                      [--subject SUB] [--first-name F] [--last-name L]\n"
+    "                      [--subject SUB [--issuer ISSUER]] [--first-name F] [--last-name L]\n"
     "       mgmtd user list --account ID [--format table|json]\n"
     "       mgmtd user invite --account ID --email EMAIL --group admin|member|auditor\n"
+    "       mgmtd user bind --issuer ISSUER [--account ID [--email EMAIL]]\n"
     "  All take --config FILE and --data-dir DIR, and work while the server runs.\n"
-    "  An invite stays pending for [auth] invite_days; the person's first sign-in\n"
-    "  with a JWT of that email makes the user.\n";
+    "  A user is the pair (ISSUER, SUB): ISSUER is the issuer URL or the section\n"
+    "  name of a configured identity provider (dev_idp for [dev_idp]); a --subject\n"
+    "  without --issuer gets the only one configured. An invite stays pending for\n"
+    "  [auth] invite_days; the person's first sign-in with a JWT of that verified\n"
+    "  email makes the user. bind gives subjects stored without an issuer (before\n"
+    "  mgmtd recorded issuers) the issuer ISSUER: all of them, those of one account,\n"
+    "  or one user.\n";
+
+/* The issuer u gets: --issuer, or for a --subject the only configured one. 0 or -1 (said). */
+static int cli_user_issuer(const struct config *cfg, const char *issuer, struct store_user *u)
+{
+	struct identity_issuers ids;
+	char why[1536];
+
+	identity_issuers_init(&ids, cfg, NULL);
+	if (issuer && identity_issuer_resolve(&ids, issuer, u->idp_issuer, sizeof(u->idp_issuer),
+	                                      why, sizeof(why)) != 0) {
+		fprintf(stderr, "mgmtd: --issuer: %s\n", why);
+		return -1;
+	}
+	if (!issuer && u->idp_subject[0] &&
+	    identity_issuer_default(&ids, u->idp_issuer, sizeof(u->idp_issuer), why, sizeof(why)) !=
+	        0) {
+		fprintf(stderr, "mgmtd: --subject needs --issuer: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
 
 static int user_add(int argc, char **argv)
 {
 	static const int allowed[] = {OPT_CONFIG,  OPT_DATA_DIR, OPT_ACCOUNT, OPT_EMAIL, OPT_GROUP,
-	                              OPT_SUBJECT, OPT_FIRST,    OPT_LAST,    0};
+	                              OPT_SUBJECT, OPT_ISSUER,   OPT_FIRST,   OPT_LAST,  0};
 	struct store_user u;
 	struct cli_args a;
 	struct config cfg;
@@ -534,12 +567,12 @@ static int user_add(int argc, char **argv)
 	if (s == NULL)
 		return EXIT_FAILED;
 	rc = EXIT_FAILED;
-	if (need_account(s, a.account) != 0)
+	str_copy(u.idp_subject, sizeof(u.idp_subject), a.subject ? a.subject : "");
+	if (need_account(s, a.account) != 0 || cli_user_issuer(&cfg, a.issuer, &u) != 0)
 		goto out;
 	uuid_v4_generate(u.id);
 	str_copy(u.account_id, sizeof(u.account_id), a.account);
 	str_copy(u.email, sizeof(u.email), a.email);
-	str_copy(u.idp_subject, sizeof(u.idp_subject), a.subject ? a.subject : "");
 	str_copy(u.first_name, sizeof(u.first_name), a.first ? a.first : "");
 	str_copy(u.last_name, sizeof(u.last_name), a.last ? a.last : "");
 	u.created_at = time_now_ms();
@@ -552,8 +585,11 @@ static int user_add(int argc, char **argv)
 		st = store_tx_leave(s, true, st);
 	}
 	if (st == STORE_CONFLICT) {
-		fprintf(stderr, "mgmtd: a user with email %s or subject %s already exists\n",
-		        a.email, a.subject ? a.subject : "(none)");
+		fprintf(stderr,
+		        "mgmtd: a user with email %s, or with subject %s at issuer %s, already "
+		        "exists\n",
+		        a.email, a.subject ? a.subject : "(none)",
+		        u.idp_issuer[0] ? u.idp_issuer : "(none)");
 		goto out;
 	}
 	if (st != STORE_OK) {
@@ -610,10 +646,17 @@ static int user_list(int argc, char **argv)
 		rc = print_json(list);
 		goto out;
 	}
-	printf("%-36s  %-8s  %-32s  %s\n", "ID", "GROUP", "EMAIL", "IDP SUBJECT");
-	for (size_t i = 0; i < n; i++)
-		printf("%-36s  %-8s  %-32s  %s\n", users[i].id, user_group_name(users[i].group),
-		       users[i].email, users[i].idp_subject[0] ? users[i].idp_subject : "-");
+	printf("%-36s  %-8s  %-32s  %-24s  %s\n", "ID", "GROUP", "EMAIL", "IDP SUBJECT",
+	       "IDP ISSUER");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_user *u = &users[i];
+
+		printf("%-36s  %-8s  %-32s  %-24s  %s\n", u->id, user_group_name(u->group),
+		       u->email, u->idp_subject[0] ? u->idp_subject : "-",
+		       u->idp_issuer[0]    ? u->idp_issuer
+		       : u->idp_subject[0] ? "(none: mgmtd user bind)"
+		                           : "-");
+	}
 	rc = EXIT_OK;
 out:
 	free(users);
@@ -683,10 +726,143 @@ out:
 	return rc;
 }
 
+/* Binds the unbound user u to issuer, with its audit row, and says so. */
+static enum store_status bind_one(struct store *s, const struct store_user *u, const char *issuer)
+{
+	char detail[STORE_AUDIT_DETAIL_SIZE];
+	enum store_status st;
+	int64_t bound;
+
+	st = store_users_bind_issuer(s, u->account_id, u->id, issuer, &bound);
+	if (st == STORE_OK && bound == 0) {
+		/* another command or server bound or changed it since it was read */
+		fprintf(stderr, "mgmtd: user %s (%s) changed meanwhile; run the command again\n",
+		        u->id, u->email);
+		st = STORE_NOT_FOUND;
+	}
+	if (st == STORE_CONFLICT)
+		fprintf(stderr,
+		        "mgmtd: user %s (%s) of account %s: another user of the account already "
+		        "has subject %s at %s; change one of them first\n",
+		        u->id, u->email, u->account_id, u->idp_subject, issuer);
+	if (st != STORE_OK)
+		return st;
+	snprintf(detail, sizeof(detail), "subject %.200s bound to issuer %.300s", u->idp_subject,
+	         issuer);
+	st = audit_local(s, u->account_id, NULL, "user.bind", u->id, detail);
+	if (st == STORE_OK)
+		printf("bound user %s (%s, subject %s) of account %s to %s\n", u->id, u->email,
+		       u->idp_subject, u->account_id, issuer);
+	return st;
+}
+
+/* The one user --email names, which must be unbound. */
+static enum store_status find_unbound(struct store *s, const char *account_id, const char *email,
+                                      struct store_user *out)
+{
+	enum store_status st = store_user_by_email(s, account_id, email, out);
+
+	if (st == STORE_NOT_FOUND)
+		fprintf(stderr, "mgmtd: no user %s in account %s\n", email, account_id);
+	else if (st == STORE_OK && out->idp_subject[0] == '\0')
+		fprintf(stderr,
+		        "mgmtd: user %s has no subject: nothing to bind (its first sign-in with a "
+		        "verified email binds it)\n",
+		        email);
+	else if (st == STORE_OK && out->idp_issuer[0] != '\0')
+		fprintf(stderr,
+		        "mgmtd: user %s is already bound to %s (change it with PATCH "
+		        ".../users/ID {\"idpIssuer\": ...})\n",
+		        email, out->idp_issuer);
+	if (st == STORE_OK && (out->idp_subject[0] == '\0' || out->idp_issuer[0] != '\0'))
+		return STORE_NOT_FOUND;
+	return st;
+}
+
+/* How many unbound users user_bind reads at a time. */
+#define BIND_BATCH 100
+
+static int user_bind(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_ACCOUNT,
+	                              OPT_EMAIL,  OPT_ISSUER,   0};
+	struct identity_issuers ids;
+	struct store_user *users = NULL, one;
+	char issuer[STORE_ISSUER_SIZE], why[1536];
+	struct cli_args a;
+	struct config cfg;
+	struct store *s;
+	enum store_status st;
+	size_t n, total = 0;
+	int rc = parse_args(argc, argv, allowed, user_usage, &a);
+
+	if (rc != 0)
+		return rc;
+	if (a.help) {
+		fputs(user_usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.first_operand < argc)
+		return usage_error(user_usage, "unexpected argument %s", argv[a.first_operand]);
+	if (!a.issuer)
+		return usage_error(user_usage, "%s", "--issuer is required");
+	if (a.email && !a.account)
+		return usage_error(user_usage, "%s", "--email needs --account");
+	s = open_store(&a.common, &cfg);
+	if (s == NULL)
+		return EXIT_FAILED;
+	rc = EXIT_FAILED;
+	identity_issuers_init(&ids, &cfg, NULL);
+	if (identity_issuer_resolve(&ids, a.issuer, issuer, sizeof(issuer), why, sizeof(why)) !=
+	    0) {
+		fprintf(stderr, "mgmtd: --issuer: %s\n", why);
+		goto out;
+	}
+	if (a.account && need_account(s, a.account) != 0)
+		goto out;
+	/* Every binding and its audit row commit together, or none does. */
+	st = store_tx_begin(s);
+	if (st != STORE_OK) {
+		fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	if (a.email) {
+		st = find_unbound(s, a.account, a.email, &one);
+		if (st == STORE_OK)
+			st = bind_one(s, &one, issuer);
+		total = st == STORE_OK;
+	}
+	while (st == STORE_OK && !a.email) {
+		st = store_users_unbound(s, a.account, BIND_BATCH, &users, &n);
+		for (size_t i = 0; st == STORE_OK && i < n; i++) {
+			st = bind_one(s, &users[i], issuer);
+			total += st == STORE_OK;
+		}
+		free(users);
+		users = NULL;
+		if (n == 0)
+			break;
+	}
+	st = store_tx_leave(s, true, st);
+	if (st != STORE_OK) {
+		if (st != STORE_NOT_FOUND && st != STORE_CONFLICT)
+			fprintf(stderr, "mgmtd: store error: %s\n", store_status_name(st));
+		goto out;
+	}
+	printf("%zu user%s bound to %s\n", total, total == 1 ? "" : "s", issuer);
+	rc = EXIT_OK;
+out:
+	store_close(s);
+	return rc;
+}
+
 int cli_user(int argc, char **argv)
 {
-	static const struct subcommand subs[] = {
-	    {"add", user_add}, {"list", user_list}, {"invite", user_invite}, {NULL, NULL}};
+	static const struct subcommand subs[] = {{"add", user_add},
+	                                         {"list", user_list},
+	                                         {"invite", user_invite},
+	                                         {"bind", user_bind},
+	                                         {NULL, NULL}};
 
 	return run_subcommand(argc, argv, user_usage, "user", subs);
 }

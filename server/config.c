@@ -128,6 +128,10 @@ static const struct option options[] = {
      .doc = "allow-list from RS256 RS384 RS512 ES256 ES384; never none or HS*"},
     {"idp", "leeway", IDP_INT(leeway, 0, 3600), .def = "60",
      .doc = "seconds of clock skew allowed for exp/nbf/iat"},
+    {"idp", "trust_email", IDP_BOOL(trust_email), .def = "false",
+     .doc = "true: its \"email\" claims count as verified unless the token says "
+            "\"email_verified\": false (they link users and accept invites); only for a "
+            "provider that never issues an address it has not verified"},
 
     {"auth", "tokens_may_mint", BOOL(tokens_may_mint), .def = "false",
      .doc = "true: a management token may create management tokens"},
@@ -602,6 +606,9 @@ static const char *idp_name_refusal(const char *name)
 		return "the section name is empty";
 	if (len >= CONFIG_IDP_NAME_SIZE)
 		return "the section name is longer than 32 characters";
+	/* users name the dev IdP so (identity.h): one name, one provider */
+	if (strcmp(name, "dev_idp") == 0)
+		return "dev_idp names the built-in dev IdP ([dev_idp]); choose another name";
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
 		      *p == '-'))
@@ -1318,7 +1325,7 @@ void config_write_example(FILE *out)
 			if (section && strcmp(section, "idp") == 0)
 				fprintf(out,
 				        "\n; More identity providers: one [idp NAME] section each "
-				        "(NAME: 1-32 of a-z 0-9 _ -),\n"
+				        "(NAME: 1-32 of a-z 0-9 _ -, not dev_idp),\n"
 				        "; with the keys of [idp]; the JWT's \"iss\" picks the "
 				        "section. Environment:\n"
 				        "; MGMTD_IDP_<NAME>_<KEY>, for sections the file has. "

@@ -18,7 +18,7 @@
 
 #define CONFIG_STR_SIZE 1024
 
-/* [idp NAME] sections beside the plain [idp]; NAME is 1-32 of a-z 0-9 _ - */
+/* [idp NAME] sections beside the plain [idp]; NAME is 1-32 of a-z 0-9 _ -, not dev_idp */
 #define CONFIG_MAX_IDPS      16
 #define CONFIG_IDP_NAME_SIZE 33
 
@@ -38,6 +38,7 @@ struct idp_config {
 	bool discovery;
 	char algorithms[CONFIG_STR_SIZE]; /* comma-separated allow-list */
 	int leeway;                       /* seconds */
+	bool trust_email; /* its emails count as verified unless a token says otherwise */
 };
 
 struct config {

@@ -27,6 +27,7 @@
 #include "authcode.h"
 #include "config.h"
 #include "devdevice.h"
+#include "identity.h"
 #include "idtoken.h"
 #include "util.h"
 
@@ -450,7 +451,8 @@ static enum dev_idp_result find_user(struct store *s, const char *email, const c
 	}
 	/* Users of several accounts: one JWT serves them all only if they match alike. */
 	for (size_t i = 1; i < n; i++) {
-		if (strcmp(users[i].idp_subject, users[0].idp_subject) != 0) {
+		if (strcmp(users[i].idp_subject, users[0].idp_subject) != 0 ||
+		    strcmp(users[i].idp_issuer, users[0].idp_issuer) != 0) {
 			set_err(why, whylen,
 			        "users of several accounts have this email with different "
 			        "subjects; say which account (accountId)");
@@ -462,6 +464,28 @@ static enum dev_idp_result find_user(struct store *s, const char *email, const c
 out:
 	free(users);
 	return r;
+}
+
+/*
+ * A JWT of the dev IdP stands only for users whose identity is the dev
+ * IdP's (identity.h), or who have none yet: a user bound to another
+ * identity provider is another provider's to sign in.
+ */
+static enum dev_idp_result check_bound_here(const struct store_user *user, char *why, size_t whylen)
+{
+	if (user->idp_issuer[0] ? strcmp(user->idp_issuer, IDENTITY_DEV_IDP) == 0
+	                        : user->idp_subject[0] == '\0')
+		return DEV_IDP_OK;
+	if (user->idp_issuer[0])
+		set_err(why, whylen,
+		        "this user signs in through the identity provider %.200s (its idpIssuer), "
+		        "not the dev IdP",
+		        user->idp_issuer);
+	else
+		set_err(why, whylen,
+		        "this user's idpSubject is bound to no identity provider (mgmtd user "
+		        "bind); the dev IdP cannot sign it in");
+	return DEV_IDP_UNKNOWN_USER;
 }
 
 enum dev_idp_result dev_idp_mint(const struct dev_idp *d, struct store *s, const char *email,
@@ -488,6 +512,8 @@ enum dev_idp_result dev_idp_mint(const struct dev_idp *d, struct store *s, const
 		}
 	}
 	r = find_user(s, email, account_id, now, &user, st, why, whylen);
+	if (r == DEV_IDP_OK)
+		r = check_bound_here(&user, why, whylen);
 	if (r != DEV_IDP_OK)
 		return r;
 

@@ -56,7 +56,7 @@ struct authcodes *dev_idp_codes(const struct dev_idp *d);
 
 enum dev_idp_result {
 	DEV_IDP_OK = 0,
-	DEV_IDP_UNKNOWN_USER, /* no user has this email (in this account) */
+	DEV_IDP_UNKNOWN_USER, /* no user it can sign in has this email (in this account) */
 	DEV_IDP_AMBIGUOUS,    /* users of several accounts have it: say which account */
 	DEV_IDP_BAD_CLAIMS,   /* the extra claims name a claim the IdP sets itself */
 	DEV_IDP_STORE,        /* *st says what */
@@ -67,7 +67,10 @@ enum dev_idp_result {
  * Signs a JWT for the user with this email (in account_id, or in the only
  * account that has such a user when account_id is NULL): "sub" is the user's
  * idpSubject, or the user's id when it has none (then the "email" claim,
- * which is always set, picks the user). A person with no user but a pending
+ * which is always set and verified, links the user at its first use). Only
+ * users bound to the dev IdP (idpIssuer "dev_idp", identity.h) or to no
+ * issuer yet: a user of another identity provider is DEV_IDP_UNKNOWN_USER,
+ * with why saying so. A person with no user but a pending
  * invite gets a JWT whose "sub" is the invite's id: its first use makes the
  * user, with that subject. Claims: iss, aud, sub, email,
  * email_verified, iat, exp = now + lifetime, then extra (a JSON object or

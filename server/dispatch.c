@@ -198,12 +198,12 @@ static enum api_status run(struct request *req, bool *read_began)
 			           : api_fail(req, API_UNAVAILABLE,
 			                      "the store is busy; retry the request");
 		st = auth_authenticate(req, request_param(req, "accountId"));
-		if (st == API_FORBIDDEN && req->principal.invite_due) {
-			/* A first sign-in may accept an invite: a write, so outside the snapshot.
-			 */
+		if (st == API_FORBIDDEN && req->principal.first_sign_in_due) {
+			/* A first sign-in links a user or accepts an invite: a write, so outside
+			 * the snapshot. */
 			store_read_end(req->store, *read_began);
 			*read_began = false;
-			st = auth_accept_invite(req, request_param(req, "accountId"));
+			st = auth_first_sign_in(req, request_param(req, "accountId"));
 			if (st == API_OK && route->op == OP_READ &&
 			    store_read_begin(req->store, read_began) != STORE_OK)
 				return api_fail(req, API_UNAVAILABLE,

@@ -341,13 +341,11 @@ static enum idtoken_result check_claims(const struct idtoken_verifier *v, const 
 		s = plain_string(email);
 		if (!s || strlen(s) >= sizeof(out->email))
 			return IDTOKEN_MALFORMED;
-		/*
-		 * Users are matched by email when they have no subject: an address
-		 * the IdP says it has not verified must not pick a user.
-		 */
+		memcpy(out->email, s, strlen(s) + 1);
 		verified = json_object_get(claims, "email_verified");
-		if (!json_is_false(verified))
-			memcpy(out->email, s, strlen(s) + 1);
+		out->email_verified = json_is_true(verified)    ? EMAIL_VERIFIED_TRUE
+		                      : json_is_false(verified) ? EMAIL_VERIFIED_FALSE
+		                                                : EMAIL_VERIFIED_UNSAID;
 	}
 	out->exp = exp;
 	return IDTOKEN_OK;

@@ -48,9 +48,16 @@ struct idtoken_verifier {
 	int leeway;              /* seconds */
 };
 
+/*
+ * What "email_verified" says. Only the JSON booleans OpenID Connect Core 5.1
+ * defines count: a string "true" or "false" says nothing.
+ */
+enum email_verified { EMAIL_VERIFIED_UNSAID = 0, EMAIL_VERIFIED_TRUE, EMAIL_VERIFIED_FALSE };
+
 struct idtoken_claims {
 	char sub[256];
-	char email[321];    /* empty when the token has none */
+	char email[321]; /* empty when the token has none */
+	enum email_verified email_verified;
 	int64_t exp;        /* seconds since the epoch */
 	int64_t not_before; /* the later of nbf and iat; INT64_MIN when neither is given */
 };

@@ -45,6 +45,8 @@ struct issuer {
 	char label[48];
 	enum key_source source;
 	char issuer[CONFIG_STR_SIZE];
+	char identity[CONFIG_STR_SIZE]; /* what users record for it (identity.h) */
+	bool trust_email;               /* [idp] trust_email */
 	char audience[CONFIG_STR_SIZE];
 	char location[PATH_MAX]; /* the file or URL; for discovery, the issuer */
 	unsigned alg_mask;
@@ -535,6 +537,8 @@ int issuers_new(const struct config *cfg, const struct issuer_given *given, stru
 		                idp->algorithms, idp->leeway, err, errlen) != 0)
 			goto fail;
 		reg->count++;
+		snprintf(iss->identity, sizeof(iss->identity), "%s", idp->issuer);
+		iss->trust_email = idp->trust_email;
 		if (idp->jwks_file[0]) {
 			iss->source = SRC_FILE;
 			snprintf(iss->location, sizeof(iss->location), "%s", idp->jwks_file);
@@ -568,6 +572,8 @@ int issuers_new(const struct config *cfg, const struct issuer_given *given, stru
 		                given->audience, given->algorithms, 60, err, errlen) != 0)
 			goto fail;
 		reg->count++;
+		snprintf(iss->identity, sizeof(iss->identity), "%s",
+		         given->identity ? given->identity : given->issuer);
 		iss->source = SRC_GIVEN;
 		snprintf(iss->location, sizeof(iss->location), "%s", given->label);
 		if (jwks_parse(given->jwks_json, given->jwks_len, &set, err, errlen) != 0)
@@ -669,8 +675,17 @@ static struct issuer *find(struct issuers *reg, const char *issuer)
 	return NULL;
 }
 
+/* Fills by (when asked) with what users know of iss. */
+static void refer(const struct issuer *iss, struct issuer_ref *by)
+{
+	if (by) {
+		by->identity = iss->identity;
+		by->trust_email = iss->trust_email;
+	}
+}
+
 enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t now,
-                                   struct idtoken_claims *out)
+                                   struct idtoken_claims *out, struct issuer_ref *by)
 {
 	unsigned char key[JWTCACHE_KEY_LEN];
 	char name[CONFIG_STR_SIZE];
@@ -680,6 +695,8 @@ enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t
 	uint64_t generation = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (by)
+		memset(by, 0, sizeof(*by));
 	if (!reg || !jwt || strnlen(jwt, IDTOKEN_MAX_LEN + 1) > IDTOKEN_MAX_LEN ||
 	    !idtoken_looks_like_jwt(jwt))
 		return IDTOKEN_MALFORMED;
@@ -688,6 +705,7 @@ enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t
 	if (jwtcache_get(reg->cache, key, now, &hit) && hit.issuer < reg->count &&
 	    hit.generation == atomic_load(&reg->list[hit.issuer].generation)) {
 		*out = hit.claims;
+		refer(&reg->list[hit.issuer], by);
 		return IDTOKEN_OK;
 	}
 
@@ -735,6 +753,7 @@ enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t
 		};
 
 		jwtcache_put(reg->cache, key, &e, now);
+		refer(iss, by);
 	}
 	return r;
 }

@@ -52,7 +52,8 @@ struct issuers;
 
 /* An issuer whose keys are given rather than fetched: the built-in dev IdP. */
 struct issuer_given {
-	const char *label; /* for messages: "[dev_idp]" */
+	const char *label;    /* for messages: "[dev_idp]" */
+	const char *identity; /* what users record for it (identity.h): "dev_idp" */
 	const char *issuer;
 	const char *audience;
 	const char *algorithms; /* allow-list, as in [idp] algorithms */
@@ -90,14 +91,20 @@ size_t issuers_count(const struct issuers *reg);
  */
 void issuers_reload(struct issuers *reg);
 
+/* Which trusted issuer verified a JWT, and what mgmtd makes of its emails. */
+struct issuer_ref {
+	const char *identity; /* what users record for it (identity.h); owned by the registry */
+	bool trust_email;     /* [idp] trust_email: "email" counts as verified */
+};
+
 /*
  * Verifies jwt at time now (seconds): picks the issuer by "iss", then checks
  * with its keys and rules (idtoken.h). IDTOKEN_BAD_ISSUER when no issuer is
  * trusted for that "iss"; IDTOKEN_KEYS_NOT_LOADED when its keys have never
- * been loaded. Fills out on IDTOKEN_OK.
+ * been loaded. Fills out, and by (NULL is fine), on IDTOKEN_OK.
  */
 enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t now,
-                                   struct idtoken_claims *out);
+                                   struct idtoken_claims *out, struct issuer_ref *by);
 
 /* What /ready and operators need to know about one issuer. */
 struct issuer_health {

@@ -22,6 +22,7 @@
 #include "devidp.h"
 #include "fetch.h"
 #include "http.h"
+#include "identity.h"
 #include "issuers.h"
 #include "log.h"
 #include "maintenance.h"
@@ -53,9 +54,42 @@ static int listen_address(const struct config *cfg, char *host, size_t hostsize,
 }
 
 /*
- * Migrates the store and applies the seed on one connection of the main
- * thread. With data_dir = :memory: that connection stays open as the
- * anchor that keeps the in-memory database alive.
+ * Subjects stored before issuers were recorded get the only configured
+ * issuer, or stop the start (identity.h); then the seed, whose users may
+ * name the dev IdP by its URL only when the configuration fixes it (the port
+ * is not bound yet; open_dev_idp names the real one).
+ */
+static int bind_and_seed(struct app *app, struct store *s, const char *seed)
+{
+	char err[3072];
+
+	identity_issuers_init(&app->identities, &app->cfg, NULL);
+	if (identity_bind_unbound(s, &app->identities, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (seed) {
+		/* kept for POST /_test/reset only; a seed may hold secrets */
+		if (seed_read_file(seed, &app->seed_text, &app->seed_len, err, sizeof(err)) != 0 ||
+		    seed_apply_text(s, &app->token_key, app->cfg.invite_days, &app->identities,
+		                    app->seed_text, app->seed_len, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			return -1;
+		}
+		if (!app->cfg.testing_enabled) {
+			seed_text_free(app->seed_text, app->seed_len);
+			app->seed_text = NULL;
+			app->seed_len = 0;
+		}
+		log_info("seed %s applied", seed);
+	}
+	return 0;
+}
+
+/*
+ * Migrates the store, binds old subjects and applies the seed on one
+ * connection of the main thread. With data_dir = :memory: that connection
+ * stays open as the anchor that keeps the in-memory database alive.
  */
 static int prepare_store(struct app *app)
 {
@@ -102,21 +136,8 @@ static int prepare_store(struct app *app)
 		log_error("cannot record the token key's fingerprint in the store");
 		goto out;
 	}
-	if (seed) {
-		/* kept for POST /_test/reset only; a seed may hold secrets */
-		if (seed_read_file(seed, &app->seed_text, &app->seed_len, err, sizeof(err)) != 0 ||
-		    seed_apply_text(s, &app->token_key, app->cfg.invite_days, app->seed_text,
-		                    app->seed_len, err, sizeof(err)) != 0) {
-			log_error("%s", err);
-			goto out;
-		}
-		if (!app->cfg.testing_enabled) {
-			seed_text_free(app->seed_text, app->seed_len);
-			app->seed_text = NULL;
-			app->seed_len = 0;
-		}
-		log_info("seed %s applied", seed);
-	}
+	if (bind_and_seed(app, s, seed) != 0)
+		goto out;
 	if (store_pool_new_target(&target, &app->stores, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
@@ -173,6 +194,8 @@ static int open_dev_idp(struct app *app, const char *host, unsigned port)
 		log_error("[dev_idp]: %s", err);
 		return -1;
 	}
+	/* From now on users may name the dev IdP by its URL too. */
+	identity_issuers_init(&app->identities, &app->cfg, dev_idp_issuer(app->dev_idp));
 	log_warn("[dev_idp] is enabled: TEST DEVICE. Anyone who reaches this server can get a JWT "
 	         "for any provisioned user, admins included, with POST /oauth/token. Issuer %s",
 	         issuer);
@@ -190,6 +213,7 @@ static int load_idp(struct app *app)
 
 	if (app->dev_idp) {
 		dev.label = "[dev_idp]";
+		dev.identity = IDENTITY_DEV_IDP;
 		dev.issuer = dev_idp_issuer(app->dev_idp);
 		dev.audience = dev_idp_audience(app->dev_idp);
 		dev.algorithms = "ES256";

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dbtoken.h"
+#include "identity.h"
 #include "invite.h"
 #include "mgmt.h"
 #include "rules.h"
@@ -26,6 +27,7 @@ struct seed_ctx {
 	struct store *store;
 	const struct token_key *key;
 	int invite_days;
+	const struct identity_issuers *issuers; /* NULL: none configured */
 	int64_t now;
 	char where[160];
 	char *err;
@@ -163,19 +165,54 @@ static int seed_cluster(struct seed_ctx *c, json_t *e)
 	return st == STORE_OK ? 0 : store_fail(c, st);
 }
 
+/*
+ * Whether the stored user a is the seed's b. A seed entry without
+ * idpSubject leaves the identity to the first sign-in, which links it
+ * (auth.c): whatever identity a got that way still is b (of b's issuer,
+ * when b names one), so that a restart with the same seed goes on.
+ */
+static bool same_identity(const struct store_user *a, const struct store_user *b)
+{
+	if (b->idp_subject[0] == '\0')
+		return b->idp_issuer[0] == '\0' || strcmp(a->idp_issuer, b->idp_issuer) == 0;
+	return strcmp(a->idp_subject, b->idp_subject) == 0 &&
+	       strcmp(a->idp_issuer, b->idp_issuer) == 0;
+}
+
 static bool same_user(const struct store_user *a, const struct store_user *b)
 {
-	return a->group == b->group && strcmp(a->idp_subject, b->idp_subject) == 0 &&
+	return a->group == b->group && same_identity(a, b) &&
 	       strcmp(a->first_name, b->first_name) == 0 &&
 	       strcmp(a->last_name, b->last_name) == 0 &&
 	       (b->id[0] == '\0' || strcmp(a->id, b->id) == 0);
 }
 
+/*
+ * u's issuer: idpIssuer by its URL or section name, or for a subject without
+ * one the only configured issuer (CONTRACT 9: required with several).
+ */
+static int seed_identity(struct seed_ctx *c, const char *issuer, struct store_user *u)
+{
+	static const struct identity_issuers none;
+	const struct identity_issuers *ids = c->issuers ? c->issuers : &none;
+	char why[1536];
+
+	if (issuer && identity_issuer_resolve(ids, issuer, u->idp_issuer, sizeof(u->idp_issuer),
+	                                      why, sizeof(why)) != 0)
+		return fail(c, "\"idpIssuer\": %s", why);
+	if (!issuer && u->idp_subject[0] &&
+	    identity_issuer_default(ids, u->idp_issuer, sizeof(u->idp_issuer), why, sizeof(why)) !=
+	        0)
+		return fail(c, "\"idpSubject\" needs an \"idpIssuer\": %s", why);
+	return 0;
+}
+
 static int seed_user(struct seed_ctx *c, json_t *e)
 {
-	static const char *const fields[] = {"id",         "accountId", "email",    "group",
-	                                     "idpSubject", "firstName", "lastName", NULL};
-	const char *id, *account_id, *email, *group, *subject, *first, *last;
+	static const char *const fields[] = {"id",        "accountId",  "email",
+	                                     "group",     "idpSubject", "idpIssuer",
+	                                     "firstName", "lastName",   NULL};
+	const char *id, *account_id, *email, *group, *subject, *issuer, *first, *last;
 	struct store_user u, existing;
 	char why[RULE_WHY_SIZE];
 	enum store_status st;
@@ -184,6 +221,7 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 	    get_uuid(c, e, "accountId", true, &account_id) ||
 	    get_string(c, e, "email", true, &email) || get_string(c, e, "group", true, &group) ||
 	    get_string(c, e, "idpSubject", false, &subject) ||
+	    get_string(c, e, "idpIssuer", false, &issuer) ||
 	    get_string(c, e, "firstName", false, &first) ||
 	    get_string(c, e, "lastName", false, &last) || need_account(c, account_id))
 		return -1;
@@ -201,6 +239,8 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 	str_copy(u.first_name, sizeof(u.first_name), first ? first : "");
 	str_copy(u.last_name, sizeof(u.last_name), last ? last : "");
 	str_copy(u.id, sizeof(u.id), id ? id : "");
+	if (seed_identity(c, issuer, &u) != 0)
+		return -1;
 
 	st = store_user_by_email(c->store, account_id, email, &existing);
 	if (st == STORE_OK)
@@ -214,7 +254,8 @@ static int seed_user(struct seed_ctx *c, json_t *e)
 	u.created_at = c->now;
 	st = store_user_insert(c->store, &u);
 	if (st == STORE_CONFLICT)
-		return fail(c, "its id or idpSubject is already taken by another user");
+		return fail(c, "its id, or its idpSubject at its idpIssuer, is already taken by "
+		               "another user");
 	return st == STORE_OK ? 0 : store_fail(c, st);
 }
 
@@ -582,11 +623,13 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 
 /* Parses and applies text in one transaction, after emptying the store when clear is set. */
 static int apply_text(struct store *s, const struct token_key *key, int invite_days,
-                      const char *text, size_t len, bool clear, char *err, size_t errlen)
+                      const struct identity_issuers *issuers, const char *text, size_t len,
+                      bool clear, char *err, size_t errlen)
 {
 	struct seed_ctx c = {.store = s,
 	                     .key = key,
 	                     .invite_days = invite_days,
+	                     .issuers = issuers,
 	                     .now = time_now_ms(),
 	                     .err = err,
 	                     .errlen = errlen};
@@ -630,20 +673,22 @@ static int apply_text(struct store *s, const struct token_key *key, int invite_d
 	return rc;
 }
 
-int seed_apply_text(struct store *s, const struct token_key *key, int invite_days, const char *text,
-                    size_t len, char *err, size_t errlen)
+int seed_apply_text(struct store *s, const struct token_key *key, int invite_days,
+                    const struct identity_issuers *issuers, const char *text, size_t len, char *err,
+                    size_t errlen)
 {
 	if (!text) {
 		snprintf(err, errlen, "seed: no text");
 		return -1;
 	}
-	return apply_text(s, key, invite_days, text, len, false, err, errlen);
+	return apply_text(s, key, invite_days, issuers, text, len, false, err, errlen);
 }
 
-int seed_reset_text(struct store *s, const struct token_key *key, int invite_days, const char *text,
-                    size_t len, char *err, size_t errlen)
+int seed_reset_text(struct store *s, const struct token_key *key, int invite_days,
+                    const struct identity_issuers *issuers, const char *text, size_t len, char *err,
+                    size_t errlen)
 {
-	return apply_text(s, key, invite_days, text, len, true, err, errlen);
+	return apply_text(s, key, invite_days, issuers, text, len, true, err, errlen);
 }
 
 int seed_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
@@ -713,8 +758,9 @@ void seed_text_free(char *text, size_t len)
 	free(text);
 }
 
-int seed_apply_file(struct store *s, const struct token_key *key, int invite_days, const char *path,
-                    char *err, size_t errlen)
+int seed_apply_file(struct store *s, const struct token_key *key, int invite_days,
+                    const struct identity_issuers *issuers, const char *path, char *err,
+                    size_t errlen)
 {
 	char *text;
 	size_t len;
@@ -722,7 +768,7 @@ int seed_apply_file(struct store *s, const struct token_key *key, int invite_day
 
 	if (seed_read_file(path, &text, &len, err, errlen) != 0)
 		return -1;
-	rc = seed_apply_text(s, key, invite_days, text, len, err, errlen);
+	rc = seed_apply_text(s, key, invite_days, issuers, text, len, err, errlen);
 	seed_text_free(text, len);
 	return rc;
 }

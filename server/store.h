@@ -188,6 +188,9 @@ enum store_status store_cluster_list(struct store *s, const char *account_id,
 
 enum user_group { GROUP_ADMIN = 0, GROUP_MEMBER, GROUP_AUDITOR };
 
+/* An issuer as users record it: an issuer URL of the configuration (at most 1023 bytes). */
+#define STORE_ISSUER_SIZE 1024
+
 const char *user_group_name(enum user_group g);
 int user_group_parse(const char *name, enum user_group *out); /* 0 or -1 */
 
@@ -199,22 +202,56 @@ struct store_user {
 	char last_name[1025];
 	enum user_group group;
 	char idp_subject[1025];
+	/*
+	 * Who vouches for idp_subject (identity.h says what is stored); "" for none
+	 * yet. A subject without an issuer is "unbound": it matches no JWT.
+	 */
+	char idp_issuer[STORE_ISSUER_SIZE];
 	int64_t created_at;
 };
 
-/* CONFLICT when the email, or a non-empty idp_subject, is taken in the account. */
+/*
+ * CONFLICT when the email, or the pair (idp_issuer, idp_subject) with a
+ * non-empty subject, is taken in the account.
+ */
 enum store_status store_user_insert(struct store *s, const struct store_user *u);
 enum store_status store_user_get(struct store *s, const char *account_id, const char *id,
                                  struct store_user *out);
 enum store_status store_user_by_email(struct store *s, const char *account_id, const char *email,
                                       struct store_user *out);
 /*
- * The user a verified JWT stands for in an account: the one whose
- * idp_subject is sub, else the one without idp_subject whose email is email
- * (when email is non-empty).
+ * The user a verified JWT stands for in an account: the one whose identity
+ * is (issuer, sub); else, when email is non-empty (pass only an address the
+ * identity provider vouches for), the one without idp_subject whose email
+ * it is and whose idp_issuer is empty or issuer. The caller tells the two
+ * apart by out->idp_subject (empty: matched by email, to be linked).
  */
-enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
-                                     const char *email, struct store_user *out);
+enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *issuer,
+                                     const char *sub, const char *email, struct store_user *out);
+/*
+ * Binds the user id, who has no subject yet, to (issuer, sub), unless an
+ * issuer other than issuer was set for it: the first sign-in of a user
+ * matched by email. NOT_FOUND when no such user is left (another request
+ * linked it meanwhile); CONFLICT when another user of the account has that
+ * identity.
+ */
+enum store_status store_user_link(struct store *s, const char *account_id, const char *id,
+                                  const char *issuer, const char *sub);
+/*
+ * Users with a subject but no issuer (stored before issuers were recorded,
+ * or while no identity provider was configured), of account_id or of every
+ * account (NULL), oldest first, at most max; the caller frees *out.
+ */
+enum store_status store_users_unbound(struct store *s, const char *account_id, size_t max,
+                                      struct store_user **out, size_t *n);
+/*
+ * Binds unbound subjects (above) to issuer: the one user id of account_id,
+ * or, with both NULL, every unbound user of every account. *bound says how
+ * many rows changed (0 when the user is not unbound). CONFLICT when a user
+ * would take an identity another user of its account has.
+ */
+enum store_status store_users_bind_issuer(struct store *s, const char *account_id, const char *id,
+                                          const char *issuer, int64_t *bound);
 /* Users of every account with this email (ASCII case-insensitive), oldest first; caller frees. */
 enum store_status store_users_by_email(struct store *s, const char *email, struct store_user **out,
                                        size_t *n);

@@ -47,12 +47,24 @@ struct store_ops {
 	                              struct store_user *out);
 	enum store_status (*user_by_email)(struct store *s, const char *account_id,
 	                                   const char *email, struct store_user *out);
-	/* The user whose idp_subject is sub (never empty here). */
+	/* The user whose identity is (issuer, sub) (neither empty here). */
 	enum store_status (*user_by_subject)(struct store *s, const char *account_id,
-	                                     const char *sub, struct store_user *out);
-	/* The user without an idp_subject whose email is email (never empty here). */
+	                                     const char *issuer, const char *sub,
+	                                     struct store_user *out);
+	/*
+	 * The user without an idp_subject whose email is email and whose
+	 * idp_issuer is NULL or issuer (neither empty here).
+	 */
 	enum store_status (*user_by_email_unlinked)(struct store *s, const char *account_id,
-	                                            const char *email, struct store_user *out);
+	                                            const char *issuer, const char *email,
+	                                            struct store_user *out);
+	enum store_status (*user_link)(struct store *s, const char *account_id, const char *id,
+	                               const char *issuer, const char *sub);
+	enum store_status (*users_unbound)(struct store *s, const char *account_id, size_t max,
+	                                   struct store_user **out, size_t *n);
+	/* account_id and id both NULL (every unbound user) or both set (one). */
+	enum store_status (*users_bind_issuer)(struct store *s, const char *account_id,
+	                                       const char *id, const char *issuer, int64_t *bound);
 	enum store_status (*users_by_email)(struct store *s, const char *email,
 	                                    struct store_user **out, size_t *n);
 	enum store_status (*user_list)(struct store *s, const char *account_id,
@@ -175,7 +187,8 @@ struct store_ops {
  * below, for both backends' SELECTs (their tables have the same columns).
  */
 #define CLUSTER_COLS "id, account_id, name, url, created_at"
-#define USER_COLS    "id, account_id, email, first_name, last_name, grp, idp_subject, created_at"
+#define USER_COLS                                                                                  \
+	"id, account_id, email, first_name, last_name, grp, idp_subject, idp_issuer, created_at"
 #define TOKEN_COLS                                                                                 \
 	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
 	"revoked_by, last_used_at"

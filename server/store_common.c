@@ -169,7 +169,8 @@ static const struct store_col user_cols[] = {
     TEXT_COL(struct store_user, id),          TEXT_COL(struct store_user, account_id),
     TEXT_COL(struct store_user, email),       TEXT_COL(struct store_user, first_name),
     TEXT_COL(struct store_user, last_name),   GROUP_COL(struct store_user, group),
-    TEXT_COL(struct store_user, idp_subject), INT_COL(struct store_user, created_at),
+    TEXT_COL(struct store_user, idp_subject), TEXT_COL(struct store_user, idp_issuer),
+    INT_COL(struct store_user, created_at),
 };
 SHAPE(store_user_row, "users", struct store_user, user_cols);
 
@@ -599,17 +600,49 @@ enum store_status store_clear_all(struct store *s)
 	return s->ops->clear_all(s);
 }
 
-enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *sub,
-                                     const char *email, struct store_user *out)
+static bool is_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+enum store_status store_user_for_idp(struct store *s, const char *account_id, const char *issuer,
+                                     const char *sub, const char *email, struct store_user *out)
 {
 	enum store_status st = STORE_NOT_FOUND;
 
-	/* An empty subject is stored as NULL and so can match nobody. */
-	if (sub != NULL && sub[0] != '\0')
-		st = s->ops->user_by_subject(s, account_id, sub, out);
-	if (st == STORE_NOT_FOUND && email != NULL && email[0] != '\0')
-		st = s->ops->user_by_email_unlinked(s, account_id, email, out);
+	/* Empty values are stored as NULL: an unbound subject matches no JWT. */
+	if (!is_set(issuer))
+		return STORE_NOT_FOUND;
+	if (is_set(sub))
+		st = s->ops->user_by_subject(s, account_id, issuer, sub, out);
+	if (st == STORE_NOT_FOUND && is_set(email))
+		st = s->ops->user_by_email_unlinked(s, account_id, issuer, email, out);
 	return st;
+}
+
+enum store_status store_user_link(struct store *s, const char *account_id, const char *id,
+                                  const char *issuer, const char *sub)
+{
+	if (!is_set(issuer) || !is_set(sub))
+		return STORE_ERROR;
+	return s->ops->user_link(s, account_id, id, issuer, sub);
+}
+
+enum store_status store_users_unbound(struct store *s, const char *account_id, size_t max,
+                                      struct store_user **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->ops->users_unbound(s, account_id, max, out, n);
+}
+
+enum store_status store_users_bind_issuer(struct store *s, const char *account_id, const char *id,
+                                          const char *issuer, int64_t *bound)
+{
+	*bound = 0;
+	if (!is_set(issuer) || (account_id == NULL) != (id == NULL))
+		return STORE_ERROR;
+	return s->ops->users_bind_issuer(s, account_id, id, issuer, bound);
 }
 
 enum store_status store_db_token_insert(struct store *s, const struct store_db_token *t,

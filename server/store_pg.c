@@ -60,6 +60,10 @@ enum pq_id {
 	P_USER_BY_EMAIL,
 	P_USER_BY_SUBJECT,
 	P_USER_BY_EMAIL_UNLINKED,
+	P_USER_LINK,
+	P_USERS_UNBOUND,
+	P_USERS_BIND_ALL,
+	P_USER_BIND,
 	P_USER_LIST,
 	P_USER_BY_EMAIL_ANY,
 	P_USER_CHECK,
@@ -171,20 +175,36 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = $1 AND id = $2",
     [P_CLUSTER_LIST] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = $1" OLDEST_FIRST,
 
-    [P_USER_INSERT] = "INSERT INTO users (" USER_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    [P_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     [P_USER_GET] = "SELECT " USER_COLS " FROM users WHERE account_id = $1 AND id = $2",
     [P_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE account_id = $1 AND " EMAIL_IS("$2"),
-    [P_USER_BY_SUBJECT] = "SELECT " USER_COLS " FROM users"
-                          " WHERE account_id = $1 AND idp_subject = $2",
-    [P_USER_BY_EMAIL_UNLINKED] = "SELECT " USER_COLS " FROM users WHERE account_id = $1"
-                                 " AND " EMAIL_IS("$2") " AND idp_subject IS NULL",
+    /* An identity is the pair: a subject of another issuer is another person. */
+    [P_USER_BY_SUBJECT] = "SELECT " USER_COLS " FROM users WHERE account_id = $1"
+                          " AND idp_issuer = $2 AND idp_subject = $3",
+    [P_USER_BY_EMAIL_UNLINKED] =
+        "SELECT " USER_COLS " FROM users WHERE account_id = $1"
+        " AND " EMAIL_IS("$3") " AND idp_subject IS NULL"
+                               " AND (idp_issuer IS NULL OR idp_issuer = $2)",
+    /* The same conditions as the lookup, so that two first sign-ins link once. */
+    [P_USER_LINK] = "UPDATE users SET idp_issuer = $3, idp_subject = $4 WHERE account_id = $1"
+                    " AND id = $2 AND idp_subject IS NULL"
+                    " AND (idp_issuer IS NULL OR idp_issuer = $3)",
+    [P_USERS_UNBOUND] =
+        "SELECT " USER_COLS " FROM users WHERE idp_subject IS NOT NULL"
+        " AND idp_issuer IS NULL AND ($1::text IS NULL OR account_id = $1)" OLDEST_FIRST
+        " LIMIT $2::bigint",
+    [P_USERS_BIND_ALL] = "UPDATE users SET idp_issuer = $1 WHERE idp_subject IS NOT NULL"
+                         " AND idp_issuer IS NULL",
+    [P_USER_BIND] = "UPDATE users SET idp_issuer = $3 WHERE account_id = $1 AND id = $2"
+                    " AND idp_subject IS NOT NULL AND idp_issuer IS NULL",
     [P_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE account_id = $1" OLDEST_FIRST,
     [P_USER_BY_EMAIL_ANY] = "SELECT " USER_COLS " FROM users WHERE " EMAIL_IS("$1") OLDEST_FIRST,
     /* Under P_ACCOUNT_LOCK: the user's group and the account's admins, as committed. */
     [P_USER_CHECK] = "SELECT grp, (SELECT count(*) FROM users a WHERE a.account_id = $1"
                      " AND a.grp = 'admin') FROM users WHERE account_id = $1 AND id = $2",
     [P_USER_UPDATE] = "UPDATE users SET email = $3, first_name = $4, last_name = $5, grp = $6,"
-                      " idp_subject = $7 WHERE account_id = $1 AND id = $2",
+                      " idp_subject = $7, idp_issuer = $8 WHERE account_id = $1 AND id = $2",
     [P_USER_DELETE] = "DELETE FROM users WHERE account_id = $1 AND id = $2",
     [P_ADMIN_COUNT] = "SELECT count(*) FROM users WHERE account_id = $1 AND grp = 'admin'",
 
@@ -1544,7 +1564,19 @@ static enum store_status user_lookup(struct store *base, enum pq_id id, const ch
 	return fetch_one(pg(base), id, &p, read_user, out);
 }
 
-/* $3..$7 of the user INSERT and UPDATE, which share that layout. */
+/* The user statements that take (account_id, issuer, key) and yield one user row. */
+static enum store_status user_lookup_at(struct store *base, enum pq_id id, const char *account_id,
+                                        const char *issuer, const char *key, struct store_user *out)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_text(&p, issuer);
+	p_text(&p, key);
+	return fetch_one(pg(base), id, &p, read_user, out);
+}
+
+/* $3..$8 of the user INSERT and UPDATE, which share that layout. */
 static void user_fields(struct pq_params *p, const struct store_user *u)
 {
 	p_text(p, u->email);
@@ -1552,6 +1584,7 @@ static void user_fields(struct pq_params *p, const struct store_user *u)
 	p_opt_text(p, u->last_name);
 	p_text(p, user_group_name(u->group));
 	p_opt_text(p, u->idp_subject);
+	p_opt_text(p, u->idp_issuer);
 }
 
 static enum store_status pg_user_insert(struct store *base, const struct store_user *u)
@@ -1578,15 +1611,58 @@ static enum store_status pg_user_by_email(struct store *base, const char *accoun
 }
 
 static enum store_status pg_user_by_subject(struct store *base, const char *account_id,
-                                            const char *sub, struct store_user *out)
+                                            const char *issuer, const char *sub,
+                                            struct store_user *out)
 {
-	return user_lookup(base, P_USER_BY_SUBJECT, account_id, sub, out);
+	return user_lookup_at(base, P_USER_BY_SUBJECT, account_id, issuer, sub, out);
 }
 
 static enum store_status pg_user_by_email_unlinked(struct store *base, const char *account_id,
-                                                   const char *email, struct store_user *out)
+                                                   const char *issuer, const char *email,
+                                                   struct store_user *out)
 {
-	return user_lookup(base, P_USER_BY_EMAIL_UNLINKED, account_id, email, out);
+	return user_lookup_at(base, P_USER_BY_EMAIL_UNLINKED, account_id, issuer, email, out);
+}
+
+static enum store_status pg_user_link(struct store *base, const char *account_id, const char *id,
+                                      const char *issuer, const char *sub)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_text(&p, id);
+	p_text(&p, issuer);
+	p_text(&p, sub);
+	return change_one(pg(base), P_USER_LINK, &p);
+}
+
+static enum store_status pg_users_unbound(struct store *base, const char *account_id, size_t max,
+                                          struct store_user **out, size_t *n)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_int(&p, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	return fetch_list(pg(base), P_USERS_UNBOUND, &p, read_user, sizeof(**out), (void *)out, n);
+}
+
+static enum store_status pg_users_bind_issuer(struct store *base, const char *account_id,
+                                              const char *id, const char *issuer, int64_t *bound)
+{
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+
+	if (id) {
+		p_text(&p, account_id);
+		p_text(&p, id);
+	}
+	p_text(&p, issuer);
+	r = pq_run(pg(base), id ? P_USER_BIND : P_USERS_BIND_ALL, &p, &st);
+	if (r != NULL)
+		*bound = atoll(PQcmdTuples(r));
+	PQclear(r);
+	return st;
 }
 
 static enum store_status pg_user_list(struct store *base, const char *account_id,
@@ -2739,6 +2815,9 @@ static const struct store_ops pg_ops = {
     .user_by_subject = pg_user_by_subject,
     .user_by_email_unlinked = pg_user_by_email_unlinked,
     .users_by_email = pg_users_by_email,
+    .user_link = pg_user_link,
+    .users_unbound = pg_users_unbound,
+    .users_bind_issuer = pg_users_bind_issuer,
     .user_list = pg_user_list,
     .user_update = pg_user_update,
     .user_delete = pg_user_delete,

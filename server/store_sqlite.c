@@ -45,6 +45,10 @@ enum stmt_id {
 	S_USER_BY_EMAIL,
 	S_USER_BY_SUBJECT,
 	S_USER_BY_EMAIL_NO_SUBJECT,
+	S_USER_LINK,
+	S_USERS_UNBOUND,
+	S_USERS_BIND_ALL,
+	S_USER_BIND,
 	S_USER_LIST,
 	S_USER_BY_EMAIL_ANY,
 	S_USER_GROUP,
@@ -143,21 +147,35 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1 AND id = ?2",
     [S_CLUSTER_LIST] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1" OLDEST_FIRST,
 
-    [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1 AND id = ?2",
     /* email has NOCASE collation in the schema, so = ignores ASCII case. */
     [S_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1 AND email = ?2",
-    [S_USER_BY_SUBJECT] = "SELECT " USER_COLS " FROM users"
-                          " WHERE account_id = ?1 AND idp_subject = ?2",
+    /* An identity is the pair: a subject of another issuer is another person. */
+    [S_USER_BY_SUBJECT] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1"
+                          " AND idp_issuer = ?2 AND idp_subject = ?3",
     [S_USER_BY_EMAIL_NO_SUBJECT] = "SELECT " USER_COLS " FROM users"
-                                   " WHERE account_id = ?1 AND email = ?2"
-                                   " AND idp_subject IS NULL",
+                                   " WHERE account_id = ?1 AND email = ?3"
+                                   " AND idp_subject IS NULL"
+                                   " AND (idp_issuer IS NULL OR idp_issuer = ?2)",
+    /* The same conditions as the lookup, so that two first sign-ins link once. */
+    [S_USER_LINK] = "UPDATE users SET idp_issuer = ?3, idp_subject = ?4 WHERE account_id = ?1"
+                    " AND id = ?2 AND idp_subject IS NULL"
+                    " AND (idp_issuer IS NULL OR idp_issuer = ?3)",
+    [S_USERS_UNBOUND] =
+        "SELECT " USER_COLS " FROM users WHERE idp_subject IS NOT NULL"
+        " AND idp_issuer IS NULL AND (?1 IS NULL OR account_id = ?1)" OLDEST_FIRST " LIMIT ?2",
+    [S_USERS_BIND_ALL] = "UPDATE users SET idp_issuer = ?1 WHERE idp_subject IS NOT NULL"
+                         " AND idp_issuer IS NULL",
+    [S_USER_BIND] = "UPDATE users SET idp_issuer = ?3 WHERE account_id = ?1 AND id = ?2"
+                    " AND idp_subject IS NOT NULL AND idp_issuer IS NULL",
     [S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE account_id = ?1" OLDEST_FIRST,
     [S_USER_BY_EMAIL_ANY] = "SELECT " USER_COLS " FROM users WHERE email = ?1" OLDEST_FIRST,
     [S_USER_GROUP] = "SELECT grp FROM users WHERE account_id = ?1 AND id = ?2",
     /* id, account_id and created_at never change. */
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, first_name = ?4, last_name = ?5, grp = ?6,"
-                      " idp_subject = ?7 WHERE account_id = ?1 AND id = ?2",
+                      " idp_subject = ?7, idp_issuer = ?8 WHERE account_id = ?1 AND id = ?2",
     [S_USER_DELETE] = "DELETE FROM users WHERE account_id = ?1 AND id = ?2",
     [S_ADMIN_COUNT] = "SELECT count(*) FROM users WHERE account_id = ?1 AND grp = 'admin'",
 
@@ -1302,9 +1320,9 @@ static enum store_status sqlite_cluster_list(struct store *s, const char *accoun
 
 /* ---- users ---- */
 
-/* The user statements that take (account_id, key) and yield one user row. */
-static enum store_status user_lookup(struct store *s, enum stmt_id id, const char *account_id,
-                                     const char *key, struct store_user *out)
+/* The user statements that yield one user row, with ?1..?n bound to keys[0..n-1]. */
+static enum store_status user_lookup_keys(struct store *s, enum stmt_id id,
+                                          const char *const keys[], int n, struct store_user *out)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, id, &st);
@@ -1312,14 +1330,32 @@ static enum store_status user_lookup(struct store *s, enum stmt_id id, const cha
 
 	if (q == NULL)
 		return st;
-	bind_text(q, 1, account_id, &rc);
-	bind_text(q, 2, key, &rc);
+	for (int i = 0; i < n; i++)
+		bind_text(q, i + 1, keys[i], &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	return fetch_one(s, q, read_user, out, sizeof(*out));
 }
 
-/* Binds ?3..?7 of the user INSERT and UPDATE, which share that layout. */
+/* The user statements that take (account_id, key). */
+static enum store_status user_lookup(struct store *s, enum stmt_id id, const char *account_id,
+                                     const char *key, struct store_user *out)
+{
+	const char *const keys[] = {account_id, key};
+
+	return user_lookup_keys(s, id, keys, 2, out);
+}
+
+/* The user statements that take (account_id, issuer, key). */
+static enum store_status user_lookup_at(struct store *s, enum stmt_id id, const char *account_id,
+                                        const char *issuer, const char *key, struct store_user *out)
+{
+	const char *const keys[] = {account_id, issuer, key};
+
+	return user_lookup_keys(s, id, keys, 3, out);
+}
+
+/* Binds ?3..?8 of the user INSERT and UPDATE, which share that layout. */
 static void bind_user_fields(sqlite3_stmt *q, const struct store_user *u, int *rc)
 {
 	bind_text(q, 3, u->email, rc);
@@ -1327,6 +1363,7 @@ static void bind_user_fields(sqlite3_stmt *q, const struct store_user *u, int *r
 	bind_opt_text(q, 5, u->last_name, rc);
 	bind_text(q, 6, user_group_name(u->group), rc);
 	bind_opt_text(q, 7, u->idp_subject, rc);
+	bind_opt_text(q, 8, u->idp_issuer, rc);
 }
 
 static enum store_status sqlite_user_insert(struct store *s, const struct store_user *u)
@@ -1340,7 +1377,7 @@ static enum store_status sqlite_user_insert(struct store *s, const struct store_
 	bind_text(q, 1, u->id, &rc);
 	bind_text(q, 2, u->account_id, &rc);
 	bind_user_fields(q, u, &rc);
-	bind_int(q, 8, u->created_at, &rc);
+	bind_int(q, 9, u->created_at, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	return run_change(s, q, NULL);
@@ -1359,15 +1396,83 @@ static enum store_status sqlite_user_by_email(struct store *s, const char *accou
 }
 
 static enum store_status sqlite_user_by_subject(struct store *s, const char *account_id,
-                                                const char *sub, struct store_user *out)
+                                                const char *issuer, const char *sub,
+                                                struct store_user *out)
 {
-	return user_lookup(s, S_USER_BY_SUBJECT, account_id, sub, out);
+	return user_lookup_at(s, S_USER_BY_SUBJECT, account_id, issuer, sub, out);
 }
 
 static enum store_status sqlite_user_by_email_unlinked(struct store *s, const char *account_id,
-                                                       const char *email, struct store_user *out)
+                                                       const char *issuer, const char *email,
+                                                       struct store_user *out)
 {
-	return user_lookup(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, email, out);
+	return user_lookup_at(s, S_USER_BY_EMAIL_NO_SUBJECT, account_id, issuer, email, out);
+}
+
+static enum store_status sqlite_user_link(struct store *s, const char *account_id, const char *id,
+                                          const char *issuer, const char *sub)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USER_LINK, &st);
+	int rc = SQLITE_OK, changes = 0;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	bind_text(q, 3, issuer, &rc);
+	bind_text(q, 4, sub, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, &changes);
+	if (st == STORE_OK && changes == 0)
+		st = STORE_NOT_FOUND;
+	return st;
+}
+
+static enum store_status sqlite_users_unbound(struct store *s, const char *account_id, size_t max,
+                                              struct store_user **out, size_t *n)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_USERS_UNBOUND, &st);
+	void *rows;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_opt_text(q, 1, account_id, &rc);
+	bind_int(q, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_user, sizeof(**out), &rows, n);
+	if (st == STORE_OK)
+		*out = rows;
+	return st;
+}
+
+static enum store_status sqlite_users_bind_issuer(struct store *s, const char *account_id,
+                                                  const char *id, const char *issuer,
+                                                  int64_t *bound)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id ? S_USER_BIND : S_USERS_BIND_ALL, &st);
+	int rc = SQLITE_OK, changes = 0;
+
+	if (q == NULL)
+		return st;
+	if (id) {
+		bind_text(q, 1, account_id, &rc);
+		bind_text(q, 2, id, &rc);
+		bind_text(q, 3, issuer, &rc);
+	} else {
+		bind_text(q, 1, issuer, &rc);
+	}
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, &changes);
+	if (st == STORE_OK)
+		*bound = changes;
+	return st;
 }
 
 static enum store_status sqlite_user_list(struct store *s, const char *account_id,
@@ -3192,6 +3297,9 @@ static const struct store_ops sqlite_ops = {
     .user_by_subject = sqlite_user_by_subject,
     .user_by_email_unlinked = sqlite_user_by_email_unlinked,
     .users_by_email = sqlite_users_by_email,
+    .user_link = sqlite_user_link,
+    .users_unbound = sqlite_users_unbound,
+    .users_bind_issuer = sqlite_users_bind_issuer,
     .user_list = sqlite_user_list,
     .user_update = sqlite_user_update,
     .user_delete = sqlite_user_delete,

@@ -57,6 +57,7 @@ json_t *view_user(const struct store_user *u)
 	bad |= json_set_text(o, "firstName", u->first_name);
 	bad |= json_set_text(o, "lastName", u->last_name);
 	bad |= json_object_set_new(o, "group", json_string(user_group_name(u->group)));
+	bad |= json_set_text(o, "idpIssuer", u->idp_issuer);
 	bad |= json_set_text(o, "idpSubject", u->idp_subject);
 	bad |= json_set_time(o, "createdAt", u->created_at);
 	return finish(o, bad);

@@ -3,7 +3,10 @@
  *
  * influxctl documents no columns or fields for it: the table has ID, FIRST
  * NAME, LAST NAME, EMAIL, GROUP; the JSON id, account_id, first_name,
- * last_name, email, group, idp_subject, created_at (docs/mgmtctl.md).
+ * last_name, email, group, idp_issuer, idp_subject, created_at
+ * (docs/mgmtctl.md). The identity (issuer, subject) is mgmtd's: it stays
+ * out of influxctl's table and rides in the JSON, where absent fields are
+ * left out anyway.
  */
 #include "ctl.h"
 #include "output.h"
@@ -26,6 +29,7 @@ static json_t *json(const json_t *u)
 	    out_set_string(o, "last_name", out_str(u, "lastName")) ||
 	    out_set_string(o, "email", out_str(u, "email")) ||
 	    out_set_string(o, "group", out_str(u, "group")) ||
+	    out_set_string(o, "idp_issuer", out_str(u, "idpIssuer")) ||
 	    out_set_string(o, "idp_subject", out_str(u, "idpSubject")) ||
 	    out_set_timestamp(o, "created_at", out_str(u, "createdAt"))) {
 		json_decref(o);

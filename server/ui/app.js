@@ -140,13 +140,15 @@ function showSignIn(message) {
 // ---- the signed-in shell ----
 
 // Who the credential stands for: a management token, or the user whose
-// idpSubject (else email) the JWT names.
+// identity (idpIssuer and idpSubject) the JWT names, else whose email it has.
+// Users record the dev IdP as "dev_idp", others by their issuer URL.
 async function whoAmI(cred) {
   if (cred.kind === "token") return { kind: "token", group: "token", label: "a management token" };
   const users = await api("GET", accountPath("/users"));
   const email = (cred.email || "").toLowerCase();
+  const issuer = config.signIn && config.signIn.devIdp ? "dev_idp" : cred.iss;
   const me =
-    users.find((u) => u.idpSubject && u.idpSubject === cred.sub) ||
+    users.find((u) => u.idpSubject && u.idpSubject === cred.sub && u.idpIssuer === issuer) ||
     users.find((u) => !u.idpSubject && u.email.toLowerCase() === email) ||
     (users.length === 1 ? users[0] : null);
   const group = me ? me.group : "member";

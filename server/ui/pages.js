@@ -715,6 +715,7 @@ async function usersTab(ctx, panel) {
       { key: "name", label: "Name", sort: (u) => `${u.firstName || ""} ${u.lastName || ""}`, render: (u) => [u.firstName, u.lastName].filter(Boolean).join(" ") || h("span", { class: "muted" }, "-") },
       { key: "group", label: "Group", render: (u) => badge(u.group) },
       { key: "idpSubject", label: "IdP subject", render: (u) => (u.idpSubject ? mono(u.idpSubject) : h("span", { class: "muted" }, "-")) },
+      { key: "idpIssuer", label: "IdP issuer", render: (u) => (u.idpIssuer ? mono(u.idpIssuer) : h("span", { class: "muted" }, "-")) },
       { key: "createdAt", label: "Created", render: (u) => when(u.createdAt) },
     ],
     actions: w ? (u) => [button("Change group", () => changeGroup(u)), button("Remove", () => remove(u), "danger")] : null,

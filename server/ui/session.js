@@ -161,7 +161,7 @@ export async function finishSignIn(config) {
   const jwt = jwtClaims(answer.access_token || "") ? answer.access_token : answer.id_token;
   const claims = jwtClaims(jwt || "");
   if (!claims) throw new Error("The identity provider's answer holds no JWT that mgmtd could check.");
-  setCredential({ kind: "jwt", value: jwt, account: pending.account, exp: claims.exp, sub: claims.sub, email: claims.email || "" });
+  setCredential({ kind: "jwt", value: jwt, account: pending.account, exp: claims.exp, iss: claims.iss || "", sub: claims.sub, email: claims.email || "" });
   return true;
 }
 

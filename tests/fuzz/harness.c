@@ -163,8 +163,9 @@ static struct fuzz_server *build(void)
 	config_db_path(&fs.app.cfg, fs.db_path);
 	if (store_open(fs.db_path, &s, err, sizeof(err)) != 0)
 		die(err);
-	if (seed_apply_text(s, &fs.app.token_key, 7, seed_text, sizeof(seed_text) - 1, err,
-	                    sizeof(err)) != 0)
+	identity_issuers_init(&fs.app.identities, &fs.app.cfg, NULL);
+	if (seed_apply_text(s, &fs.app.token_key, 7, &fs.app.identities, seed_text,
+	                    sizeof(seed_text) - 1, err, sizeof(err)) != 0)
 		die(err);
 	user_id(s, "admin@example.com", fs.admin_id);
 	user_id(s, "member@example.com", fs.member_id);

@@ -377,12 +377,16 @@ class Idp:
         )
 
     def claims(self, sub="admin-1", email=None, iss=ISSUER, aud=AUDIENCE, exp_offset=3600,
-               nbf=None, iat=None, omit=()):
+               nbf=None, iat=None, omit=(), email_verified=True):
+        """email_verified goes with an email (as IdPs that send one say whether they
+        verified it): True or False, or None to leave the claim out."""
         now = int(time.time())
         c = {"iss": iss, "aud": aud, "sub": sub, "iat": now if iat is None else iat,
              "exp": now + exp_offset}
         if email is not None:
             c["email"] = email
+            if email_verified is not None:
+                c["email_verified"] = email_verified
         if nbf is not None:
             c["nbf"] = nbf
         for name in omit:
@@ -391,7 +395,7 @@ class Idp:
 
     def make_jwt(self, sub="admin-1", email=None, key="rsa-1", alg="RS256", iss=ISSUER,
                  aud=AUDIENCE, exp_offset=3600, nbf=None, iat=None, extra_headers=None,
-                 omit=(), kid=None):
+                 omit=(), kid=None, email_verified=True):
         """A signed JWT. key: "rsa-1" or "ec-1" (in the JWKS), "rogue-rsa" or
         "rogue-ec384" (not in it). kid defaults to key for JWKS keys and to "rsa-1"
         / "ec-1" for the rogue ones. nbf/iat are absolute epoch seconds. The header
@@ -408,7 +412,7 @@ class Idp:
         if extra_headers:
             headers.update(extra_headers)
         payload = self.claims(sub=sub, email=email, iss=iss, aud=aud, exp_offset=exp_offset,
-                              nbf=nbf, iat=iat, omit=omit)
+                              nbf=nbf, iat=iat, omit=omit, email_verified=email_verified)
         token = pyjwt.encode(payload, signing, algorithm=alg, headers=headers)
         return token if isinstance(token, str) else token.decode()
 
@@ -445,13 +449,17 @@ class Idp:
 # ---------------------------------------------------------------------------
 # Seed and config
 
-def default_seed() -> dict:
-    """The default seed (CONTRACT 9) as a fresh dict that a test may extend."""
+def default_seed(issuer=None) -> dict:
+    """The default seed (CONTRACT 9) as a fresh dict that a test may extend. issuer: the
+    idpIssuer of the users with a subject (required when the daemon trusts several
+    identity providers); None leaves it out, for the only one."""
     users = []
     for email, group, subject, account in USERS.values():
         u = {"accountId": account, "email": email, "group": group}
         if subject is not None:
             u["idpSubject"] = subject
+            if issuer is not None:
+                u["idpIssuer"] = issuer
         users.append(u)
     return {
         "accounts": [
@@ -828,6 +836,16 @@ class Daemon:
 
     def make_jwt_for_subject(self, sub: str, email: str = None, **kw) -> str:
         return self.idp.make_jwt(sub=sub, email=email, **kw)
+
+    def dev_jwt(self, name="admin", account=None) -> str:
+        """A JWT of the built-in dev IdP ([dev_idp] enabled) for a user of USERS (or an
+        email): what d.jwt() is for the suite's IdP, for daemons whose users are the dev
+        IdP's own (a user is one identity: one provider's subject)."""
+        email = USERS[name][0] if name in USERS else name
+        form = {"email": email}
+        if account is not None:
+            form["accountId"] = account
+        return ok_json(self.post("/oauth/token", data=form))["access_token"]
 
     def user_id(self, name_or_email: str) -> str:
         """Id of a user, looked up with GET /users as an admin of its account."""

@@ -114,10 +114,15 @@ def test_jwt_without_kid_signed_by_a_rogue_key_is_401(server, idp):
 # ---------------------------------------------------------------------------
 # Matching a JWT to a provisioned user (CONTRACT 2)
 
-def test_user_without_subject_is_matched_by_email(server, make_jwt):
+def test_user_without_subject_is_matched_by_email_once(server, make_jwt):
     token = make_jwt(sub="some-idp-subject-xyz", email="emailonly@example.com")
     users = ok_json(server.get(PATH, token))
     assert SEEDED_A <= {u["email"] for u in users}  # an admin sees every user
+    # then bound to that identity: the email alone picks the user no more
+    me = next(u for u in users if u["email"] == "emailonly@example.com")
+    assert (me["idpIssuer"], me["idpSubject"]) == (ISSUER, "some-idp-subject-xyz")
+    other = make_jwt(sub="another-subject", email="emailonly@example.com")
+    assert_error(server.get(PATH, other), 403, contains="not provisioned")
 
 
 def test_user_with_subject_is_not_matched_by_email(server, make_jwt):

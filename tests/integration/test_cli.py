@@ -10,9 +10,11 @@ from conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
     AUDIENCE,
+    ISSUER,
     MGMT_TOKEN_RE,
     assert_error,
     assert_status,
+    default_seed,
     describe_cli,
     mgmt_token_checksum_ok,
     ok_json,
@@ -70,6 +72,35 @@ def test_user_add_with_subject_signs_in(server):
     mine = ok_json(server.get(users_path(), server.make_jwt_for_subject(sub)))
     assert [u["email"] for u in mine] == [email]
     assert mine[0]["idpSubject"] == sub
+    # without --issuer, the only identity provider configured
+    assert mine[0]["idpIssuer"] == ISSUER
+    line = next(l for l in cli_ok(server, "user", "list", "--account", ACCOUNT_A).stdout
+                .splitlines() if email in l)
+    assert line.split()[-2:] == [sub, ISSUER]
+
+
+def test_user_add_names_the_issuer_with_two_providers(daemon_factory):
+    d = daemon_factory(seed=default_seed(issuer=ISSUER), start=False)
+    d.config_path.write_text(d.config_path.read_text() + "[idp second]\nissuer = "
+                             "https://second-idp.test/\njwks_file = %s\n" % d.jwks_path)
+    d.start()
+    args = ["user", "add", "--account", ACCOUNT_A, "--group", "member", "--subject", "s2"]
+    res = d.cli(*args, "--email", unique_email())
+    assert res.returncode == 1 and "--subject needs --issuer" in res.stderr, describe_cli(res)
+    assert "[idp second] https://second-idp.test/" in res.stderr
+    res = d.cli(*args, "--email", unique_email(), "--issuer", "third")
+    assert res.returncode == 1 and '"third" is not an identity provider' in res.stderr, \
+        describe_cli(res)
+    email = unique_email("second")
+    cli_ok(d, *args, "--email", email, "--issuer", "second")
+    users = cli_json(d, "user", "list", "--account", ACCOUNT_A, "--format", "json")
+    mine = next(u for u in users if u["email"] == email)
+    assert (mine["idpIssuer"], mine["idpSubject"]) == ("https://second-idp.test/", "s2")
+    # the same subject at the other provider is another user; at the same one, a conflict
+    cli_ok(d, *args, "--email", unique_email(), "--issuer", ISSUER)
+    res = d.cli(*args, "--email", unique_email(), "--issuer", "https://second-idp.test/")
+    assert res.returncode == 1 and "at issuer https://second-idp.test/" in res.stderr, \
+        describe_cli(res)
 
 
 def test_user_list_table_mentions_the_users(server):

@@ -2,6 +2,7 @@
 provisioned users, publishes its keys, and that mgmtd trusts by itself."""
 
 import os
+import socket
 import stat
 
 import jwt as pyjwt
@@ -38,7 +39,8 @@ def dev(mgmtd_bin, idp, tmp_path_factory):
          "idpSubject": "both-b"},
     ]
     f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("dev"), idp)
-    d = f(seed=seed, config_extra=DEV)
+    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp)
+    d = f(seed=seed, config_extra=DEV, idp_section=False)
     yield d
     _stop_all(f)
 
@@ -159,7 +161,7 @@ def test_other_bodies(dev):
 
 
 def test_key_is_kept_private_and_survives_a_restart(daemon_factory):
-    d = daemon_factory(config_extra=DEV)
+    d = daemon_factory(config_extra=DEV, idp_section=False)
     key = d.data_dir / "dev-idp.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     assert "PRIVATE KEY" in key.read_text()
@@ -175,14 +177,14 @@ def test_key_is_kept_private_and_survives_a_restart(daemon_factory):
 
 
 def test_fixed_issuer_survives_restarts(daemon_factory):
-    d = daemon_factory(config_extra=DEV + "issuer = http://dev-idp.test\n")
+    d = daemon_factory(config_extra=DEV + "issuer = http://dev-idp.test\n", idp_section=False)
     token = access_token(d)
     d.restart()
     assert_status(d.get(users_path(), token), 200)
 
 
 def test_token_mint_offline(daemon_factory):
-    d = daemon_factory(config_extra=DEV + "issuer = http://dev-idp.test\n")
+    d = daemon_factory(config_extra=DEV + "issuer = http://dev-idp.test\n", idp_section=False)
     res = d.cli("token", "mint", "--email", "admin@example.com")
     assert res.returncode == 0, describe_cli(res)
     token = res.stdout.strip()
@@ -202,7 +204,7 @@ def test_token_mint_offline(daemon_factory):
 
 def test_token_mint_offline_needs_an_issuer_and_the_dev_idp(daemon_factory):
     # listen port 0: the issuer (this server's URL) is not known offline
-    d = daemon_factory(config_extra=DEV + "[server]\nlisten = 127.0.0.1:0\n")
+    d = daemon_factory(config_extra=DEV + "[server]\nlisten = 127.0.0.1:0\n", idp_section=False)
     res = d.cli("token", "mint", "--email", "admin@example.com")
     assert res.returncode == 1 and "[dev_idp] issuer" in res.stderr, describe_cli(res)
     plain = daemon_factory()
@@ -231,3 +233,43 @@ def test_dev_idp_and_idp_issuer_must_differ(daemon_factory):
     d = daemon_factory(config_extra=DEV + "issuer = %s\n" % ISSUER, start=False)
     res = d.cli("user", "list", "--account", ACCOUNT_A)
     assert res.returncode == 1 and "the same as [dev_idp] issuer" in res.stderr, describe_cli(res)
+
+
+def test_its_users_stay_its_own_on_another_port(daemon_factory):
+    """Users record the dev IdP as "dev_idp", not its URL: a start on another port (another
+    issuer URL) keeps every binding, also of a user it linked by email."""
+    d = daemon_factory(config_extra=DEV, idp_section=False)
+    emailonly = "emailonly@example.com"
+    ok_json(d.get(users_path(), access_token(d, email=emailonly)))  # linked: sub = its id
+    users = {u["email"]: u for u in ok_json(d.get(users_path(), access_token(d)))}
+    assert users["admin@example.com"]["idpIssuer"] == "dev_idp"
+    assert (users[emailonly]["idpIssuer"], users[emailonly]["idpSubject"]) == \
+        ("dev_idp", users[emailonly]["id"])
+    # another port, so another issuer URL: picked while the first is still bound
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        other = s.getsockname()[1]
+    argv = d.serve_argv
+    d.serve_argv = lambda use_seed=True: [
+        "127.0.0.1:%d" % other if a == "127.0.0.1:0" else a for a in argv(use_seed)]
+    first = d.port
+    d.restart()
+    assert d.port == other != first
+    for email in ("admin@example.com", emailonly):
+        assert_status(d.get(users_path(), access_token(d, email=email)), 200)
+
+
+def test_it_signs_in_no_user_of_another_provider(daemon_factory):
+    from conftest import ISSUER
+
+    seed = default_seed(issuer=ISSUER)  # the suite's IdP's users
+    seed["users"].append({"accountId": ACCOUNT_A, "email": "dev@example.com", "group": "admin",
+                          "idpSubject": "dev-1", "idpIssuer": "dev_idp"})
+    d = daemon_factory(seed=seed, config_extra=DEV)
+    assert_error(mint(d, email="admin@example.com"), 400,
+                 "signs in through the identity provider https://idp.test/")
+    # its own user, and a user no provider has linked yet, it signs in
+    assert_status(d.get(users_path(), access_token(d, email="dev@example.com")), 200)
+    assert_status(d.get(users_path(), access_token(d, email="emailonly@example.com")), 200)
+    # and the suite's IdP still signs in its own admin
+    assert_status(d.get(users_path(), d.jwt("admin")), 200)

@@ -44,7 +44,8 @@ def dserver(mgmtd_bin, idp, tmp_path_factory):
     seed["invites"] = [{"accountId": ACCOUNT_A, "email": "invitee@example.com",
                         "group": "member"}]
     f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("devidp"), idp)
-    d = f(seed=seed, config_extra=DEV_IDP)
+    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp)
+    d = f(seed=seed, config_extra=DEV_IDP, idp_section=False)
     yield d
     _stop_all(f)
 
@@ -224,7 +225,7 @@ def test_invitee_signs_in_and_becomes_a_member(dserver):
     jwt = answer["access_token"]
     me = ok_json(d.get(users_path(), jwt))
     assert [(u["email"], u["group"]) for u in me] == [("invitee@example.com", "member")]
-    invites = ok_json(d.get("/api/v0/accounts/%s/invites" % ACCOUNT_A, d.jwt("admin")))
+    invites = ok_json(d.get("/api/v0/accounts/%s/invites" % ACCOUNT_A, d.dev_jwt("admin")))
     inv = next(i for i in invites if i["email"] == "invitee@example.com")
     assert inv["status"] == "accepted"
     # the next sign-in is the user's, with the same subject
@@ -236,7 +237,7 @@ def test_invitee_signs_in_and_becomes_a_member(dserver):
 def test_email_grant_still_works_for_invitees(dserver):
     d = dserver
     email = unique_email("grant")
-    ok_json(d.post("/api/v0/accounts/%s/invites" % ACCOUNT_B, d.jwt("admin_b"),
+    ok_json(d.post("/api/v0/accounts/%s/invites" % ACCOUNT_B, d.dev_jwt("admin_b"),
                    json={"email": email, "group": "auditor"}))
     jwt = ok_json(d.post("/oauth/token", data={"email": email}))["access_token"]
     me = ok_json(d.get(users_path(ACCOUNT_B), jwt))

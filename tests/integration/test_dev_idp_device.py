@@ -35,8 +35,9 @@ def dev(mgmtd_bin, idp, tmp_path_factory):
         {"accountId": ACCOUNT_B, "email": "both@example.com", "group": "admin",
          "idpSubject": "both-b"},
     ]
+    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp)
     yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "devgrant", seed=seed,
-                             config_extra=DEV)
+                             config_extra=DEV, idp_section=False)
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from conftest import (
     assert_error,
     assert_no_content,
     assert_status,
+    default_seed,
     ok_json,
     remote_idp_config,
     users_path,
@@ -212,12 +213,16 @@ def test_discovery_with_another_issuer_is_refused(daemon_factory, jwks_server):
 
 def test_several_issuers_each_with_its_own_rules(daemon_factory, idp, jwks_server):
     jwks_server.add_key("rsa-1")  # the same kid as the file IdP's key, another key
-    d = daemon_factory(config_extra=remote_idp_config(jwks_server, name="second",
-                                                      audience="api://second"))
-    # the file IdP ([idp]) and the URL IdP ([idp second]) both work
-    assert_status(d.get(PATH, idp.make_jwt()), 200)
+    # with two providers a subject names its issuer; admin-1 of each is another person
+    seed = default_seed(issuer=ISSUER)
+    seed["users"].append({"accountId": ACCOUNT_A, "email": "second@example.com",
+                          "group": "member", "idpSubject": "admin-1", "idpIssuer": "second"})
+    d = daemon_factory(seed=seed, config_extra=remote_idp_config(jwks_server, name="second",
+                                                                 audience="api://second"))
+    # the file IdP ([idp]) and the URL IdP ([idp second]) both work, each for its own user
+    assert [u["email"] for u in ok_json(d.get(PATH, idp.make_jwt()))][0] == "admin@example.com"
     second = jwks_server.make_jwt("rsa-1", aud="api://second")
-    assert_status(d.get(PATH, second), 200)
+    assert [u["email"] for u in ok_json(d.get(PATH, second))] == ["second@example.com"]
     # each section's audience
     assert_error(d.get(PATH, jwks_server.make_jwt("rsa-1", aud=AUDIENCE)), 401,
                  contains="not meant for this service")

@@ -81,7 +81,8 @@ def test_user_list(ctl):
     golden("user_list.txt", ctl.ok("user", "list").stdout)
     users = ctl.json("user", "list")
     assert {u["email"] for u in users} >= {"admin@example.com", "member@example.com"}
-    assert list(users[0]) == ["id", "account_id", "email", "group", "idp_subject", "created_at"]
+    assert list(users[0]) == ["id", "account_id", "email", "group", "idp_issuer", "idp_subject",
+                              "created_at"]
 
 
 # ---------------------------------------------------------------------------

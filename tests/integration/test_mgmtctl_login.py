@@ -26,7 +26,9 @@ DEV = "[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
 
 @pytest.fixture(scope="module")
 def dev(mgmtd_bin, idp, tmp_path_factory):
-    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "login", config_extra=DEV)
+    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp)
+    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "login", config_extra=DEV,
+                             idp_section=False)
 
 
 @pytest.fixture
@@ -254,7 +256,7 @@ class FakeIdp:
 
 @pytest.fixture
 def fake_idp(dev):
-    f = FakeIdp(dev.jwt("admin"))
+    f = FakeIdp(dev.dev_jwt("admin"))
     yield f
     f.stop()
 
@@ -336,9 +338,9 @@ def test_no_secret_in_debug_or_trace_output(ctl, dev):
     res = as_token.fails(1, "--trace", "cluster", "get", "nope")
     outputs.append(res.stderr)
     # a revoked token, refused: the refusal is traced, the token is not
-    [traced] = [t for t in ok_json(dev.get(tokens_path(), dev.jwt("admin")))
+    [traced] = [t for t in ok_json(dev.get(tokens_path(), dev.dev_jwt("admin")))
                 if t["description"] == "traced"]
-    dev.delete(tokens_path(token_id=traced["id"]), dev.jwt("admin"))
+    dev.delete(tokens_path(token_id=traced["id"]), dev.dev_jwt("admin"))
     outputs.append(as_token.run("--trace", "cluster", "list").stderr)
 
     for text in outputs:

@@ -516,7 +516,8 @@ def test_the_dev_idp_pages_give_their_connection_back(daemon_factory):
     import test_dev_idp_authorize as code_flow
     from verifypage import approve, open_page
 
-    d = daemon_factory(seed=replica_seed(), config_extra="[store]\npostgres_pool = 1\n"
+    d = daemon_factory(seed=replica_seed(), idp_section=False,  # the dev IdP's own users
+                       config_extra="[store]\npostgres_pool = 1\n"
                        "[dev_idp]\nenabled = true\n[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
     for _ in range(4):
         g = ok_json(d.post("/oauth/device/code", data={"client_id": "mgmtctl"}))

@@ -9,6 +9,7 @@ from conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
     CLUSTER_A,
+    ISSUER,
     assert_error,
     assert_status,
     clusters_path,
@@ -233,6 +234,13 @@ def _bad_seed_cases():
     s["accounts"].append({"id": ACCOUNT_A, "name": "Another name"})
     cases["second copy of an account with other content"] = (s, "accounts[", [])
 
+    s = default_seed()
+    s["users"][0]["idpIssuer"] = "https://nobody-trusts.test/"
+    cases["user of an issuer not configured"] = (
+        s, 'users[0] (admin@example.com): "idpIssuer": "https://nobody-trusts.test/" is not an '
+           "identity provider of this server; give the issuer URL or the section name of one "
+           "of: [idp] https://idp.test/", [])
+
     return cases
 
 
@@ -267,3 +275,45 @@ def test_seed_with_a_bad_entry_after_a_good_start_keeps_the_old_state(daemon_fac
     _expect_refused(d, "users[%d]" % (len(d.seed["users"]) - 1))
     d.start(use_seed=False)
     assert_status(d.get(tokens_path(), t["accessToken"]), 200)
+
+
+# ---------------------------------------------------------------------------
+# Users' idpIssuer (CONTRACT 9): left out for the only provider, required with several
+
+SECOND_IDP = "[idp second]\nissuer = https://second-idp.test/\njwks_file = %s\n"
+
+
+def test_a_seeded_subject_needs_its_issuer_with_two_providers(daemon_factory):
+    d = daemon_factory(start=False)
+    d.config_path.write_text(d.config_path.read_text() + SECOND_IDP % d.jwks_path)
+    res = _expect_refused(d, 'users[0] (admin@example.com): "idpSubject" needs an '
+                             '"idpIssuer": 2 identity providers are configured')
+    assert "[idp second] https://second-idp.test/" in res.stderr + res.stdout
+    # named by section or URL, the seed applies, and again at the next start
+    d.seed = default_seed(issuer="second")
+    d.seed["users"][0]["idpIssuer"] = ISSUER
+    d.write_seed()
+    d.start()
+    d.restart()
+    listed = ok_json(d.get(users_path(), d.jwt("admin")))
+    issuers = {u["email"]: u.get("idpIssuer") for u in listed}
+    assert issuers["admin@example.com"] == ISSUER
+    assert issuers["member@example.com"] == "https://second-idp.test/"
+    assert issuers["emailonly@example.com"] is None
+    # another issuer for a seeded user is other content: the start stops
+    d.stop_ok()
+    d.seed["users"][0]["idpIssuer"] = "second"
+    d.write_seed()
+    _expect_refused(d, "users[0] (admin@example.com): a user with this email exists with other "
+                       "content")
+
+
+def test_a_user_linked_at_its_first_sign_in_still_matches_its_seed_entry(fresh_server):
+    """A seeded user without idpSubject gets one at its first sign-in (by verified email);
+    the same seed at the next start is still the same user."""
+    d = fresh_server
+    email = "emailonly@example.com"
+    ok_json(d.get(users_path(), d.idp.make_jwt(sub="linked-1", email=email)))
+    d.restart()
+    me = next(u for u in ok_json(d.get(users_path(), d.jwt("admin"))) if u["email"] == email)
+    assert (me["idpIssuer"], me["idpSubject"]) == (ISSUER, "linked-1")

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import (
     ACCOUNT_A,
+    ISSUER,
     USERS,
     assert_error,
     assert_no_content,
@@ -28,7 +29,9 @@ SEEDED_TOKEN = make_mgmt_token()
 
 
 def harness_seed():
-    seed = default_seed()
+    # two providers, the suite's IdP ([idp]) and the dev IdP: the seeded subjects are the
+    # suite's; the dev IdP signs in users without one (dev_jwt)
+    seed = default_seed(issuer=ISSUER)
     seed["managementTokens"] = [{"accountId": ACCOUNT_A, "description": "fixed",
                                  "accessToken": SEEDED_TOKEN, "createdBy": "admin@example.com"}]
     return seed
@@ -39,8 +42,9 @@ def harness(daemon_factory):
     return daemon_factory(seed=harness_seed(), config_extra=TESTING)
 
 
-def dev_jwt(d, email="admin@example.com"):
-    """A JWT from the dev IdP, minted at the server's (possibly fake) time."""
+def dev_jwt(d, email="emailonly@example.com"):
+    """A JWT from the dev IdP, minted at the server's (possibly fake) time, by default for
+    the admin without a subject, whom its first use links to the dev IdP."""
     return ok_json(d.post("/oauth/token", data={"email": email}))["access_token"]
 
 

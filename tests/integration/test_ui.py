@@ -67,7 +67,10 @@ def ui_seed():
 def ui(mgmtd_bin, idp, tmp_path_factory):
     base = tmp_path_factory.mktemp("ui")
     f = _Factory(mgmtd_bin, base, idp)
-    d = f(seed=ui_seed(), config_extra=CONFIG)
+    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp), and the
+    # Daemon helpers (create_database, create_token...) sign in through it too
+    d = f(seed=ui_seed(), config_extra=CONFIG, idp_section=False)
+    d.jwt = d.dev_jwt
     drv = start_driver(base / "chromium-profile")
     b = Browser(drv, d, SHOTS)
     try:
@@ -194,7 +197,7 @@ def test_admin_creates_a_database_and_a_write_token(ui):
     row = ui.row(name)
     assert "7d" in row.text and "20" in row.text and "time: %Y-%m" in row.text
     db = next(x for x in ok_json(ui.d.get(
-        "/api/v0/accounts/%s/clusters/%s/databases" % (ACCOUNT_A, CLUSTER_A), ui.d.jwt("admin")))
+        "/api/v0/accounts/%s/clusters/%s/databases" % (ACCOUNT_A, CLUSTER_A), ui.d.dev_jwt("admin")))
         if x["name"] == name)
     assert db["retentionPeriod"] == 7 * 86400 * 10**9 and db["maxTables"] == 20
 
@@ -232,9 +235,9 @@ def test_admin_edits_renames_deletes_and_undeletes(ui):
     name = unique_name("edit")
     d.create_database(name)
     ok_json(d.post("/api/v0/accounts/%s/clusters/%s/databases/%s/tables" % (ACCOUNT_A, CLUSTER_A, name),
-                   d.jwt("admin"), json={"name": "mem"}))
+                   d.dev_jwt("admin"), json={"name": "mem"}))
     tok = d.create_db_token([("read", name)], description="reader " + name)
-    user = ok_json(d.post(users_path(), d.jwt("admin"),
+    user = ok_json(d.post(users_path(), d.dev_jwt("admin"),
                           json={"email": unique_email("mover"), "group": "member"}))
     admin(ui)
 
@@ -281,7 +284,7 @@ def test_admin_edits_renames_deletes_and_undeletes(ui):
     ui.choose("Show deleted databases")
     ui.press("Undelete", ui.row(new))
     ui.wait(lambda: "undeleted" in ui.notice(), "the undelete notice")
-    live = ok_json(d.get("/api/v0/accounts/%s/clusters/%s/databases" % (ACCOUNT_A, CLUSTER_A), d.jwt("admin")))
+    live = ok_json(d.get("/api/v0/accounts/%s/clusters/%s/databases" % (ACCOUNT_A, CLUSTER_A), d.dev_jwt("admin")))
     assert new in [x["name"] for x in live]
 
     # a database token's description and permissions
@@ -294,7 +297,7 @@ def test_admin_edits_renames_deletes_and_undeletes(ui):
     ui.press("Save", dlg)
     ui.no_dialog()
     got = ok_json(d.get("/api/v0/accounts/%s/clusters/%s/tokens/%s" % (ACCOUNT_A, CLUSTER_A, tok["id"]),
-                        d.jwt("admin")))
+                        d.dev_jwt("admin")))
     assert got["description"] == "reader and writer"
     assert sorted((p["action"], p["resource"]) for p in got["permissions"]) == [
         ("read", "*"), ("write", new)]
@@ -317,7 +320,7 @@ def test_admin_edits_renames_deletes_and_undeletes(ui):
     ui.press("Remove user", dlg)
     ui.no_dialog()
     ui.wait(lambda: user["email"] not in ui.one("table").text, "the user to go")
-    assert_error(d.get(users_path(user_id=user["id"]), d.jwt("admin")), 404)
+    assert_error(d.get(users_path(user_id=user["id"]), d.dev_jwt("admin")), 404)
 
 
 def test_invite_turns_into_a_member_who_is_offered_less(ui):
@@ -360,7 +363,7 @@ def test_invite_turns_into_a_member_who_is_offered_less(ui):
     assert "Change group" not in ui.buttons() and "Remove" not in ui.buttons()
     ui.go("#/management-tokens", "Not here")
     ui.axe("member's users page")
-    invites = ok_json(ui.d.get("/api/v0/accounts/%s/invites" % ACCOUNT_A, ui.d.jwt("admin")))
+    invites = ok_json(ui.d.get("/api/v0/accounts/%s/invites" % ACCOUNT_A, ui.d.dev_jwt("admin")))
     assert next(i for i in invites if i["email"] == email)["status"] == "accepted"
 
 
@@ -400,7 +403,7 @@ def test_sign_in_with_a_management_token(ui):
     # a token that is revoked meanwhile: the next call sends the person back to sign in
     tok = next(t for t in ok_json(ui.d.get(tokens_path(), SEEDED_TOKEN)) if t["description"] == "seeded automation")
     ui.go("#/databases", "Databases")
-    assert_status(ui.d.delete(tokens_path(token_id=tok["id"]), ui.d.jwt("admin")), 204)
+    assert_status(ui.d.delete(tokens_path(token_id=tok["id"]), ui.d.dev_jwt("admin")), 204)
     ui.drv.execute_script("location.hash = '#/cluster'")
     ui.wait_h1("Sign in")
     assert "signed out" in ui.problem() and "revoked" in ui.problem()

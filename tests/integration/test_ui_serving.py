@@ -23,7 +23,7 @@ def uiserver(mgmtd_bin, idp, tmp_path_factory):
     from conftest import _Factory, _stop_all
 
     f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("uiserving"), idp)
-    yield f(config_extra=DEV + UI)
+    yield f(config_extra=DEV + UI, idp_section=False)  # the dev IdP's users
     _stop_all(f)
 
 

@@ -1,5 +1,6 @@
 """Users: list, get, create, update, delete, rights, last admin (CONTRACT 2, 5)."""
 
+import json
 import time
 
 import pytest
@@ -7,6 +8,8 @@ import pytest
 from conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
+    ISSUER,
+    Idp,
     RFC3339_MS,
     USERS,
     UUID4,
@@ -14,8 +17,12 @@ from conftest import (
     assert_no_content,
     assert_recent,
     assert_status,
+    config_text,
+    default_seed,
+    make_mgmt_token,
     ok_json,
     parse_ts,
+    store_section,
     tokens_path,
     unique_email,
     users_path,
@@ -23,7 +30,7 @@ from conftest import (
 
 RANDOM_UUID = "5d1c0b7a-2e4f-4a6b-9c8d-7e6f5a4b3c2d"
 USER_KEYS = {"id", "accountId", "email", "group", "createdAt"}
-OPTIONAL_KEYS = {"firstName", "lastName", "idpSubject"}
+OPTIONAL_KEYS = {"firstName", "lastName", "idpIssuer", "idpSubject"}
 
 
 def check_user_shape(u):
@@ -62,8 +69,9 @@ def test_seeded_users_have_the_documented_shape(server):
             assert "idpSubject" not in u
             assert set(u) == USER_KEYS
         else:
-            assert u["idpSubject"] == subject
-            assert set(u) == USER_KEYS | {"idpSubject"}
+            # the seed left the issuer out: the only configured one
+            assert (u["idpIssuer"], u["idpSubject"]) == (ISSUER, subject)
+            assert set(u) == USER_KEYS | {"idpIssuer", "idpSubject"}
     assert "admin-b@example.com" not in by_email
     assert len({u["id"] for u in users}) == len(users)
 
@@ -140,6 +148,7 @@ def test_admin_creates_a_user_with_every_field(server):
     check_user_shape(u)
     assert set(u) == USER_KEYS | OPTIONAL_KEYS
     assert u["accountId"] == ACCOUNT_A
+    assert u["idpIssuer"] == ISSUER  # a subject without one gets the only issuer
     for k, v in body.items():
         assert u[k] == v
     assert_recent(u["createdAt"])
@@ -366,3 +375,109 @@ def test_deleted_admins_jwt_is_not_provisioned(fresh_server):
     for path in (tokens_path(), users_path()):
         assert_error(d.get(path, emailonly_jwt), 403, contains="not provisioned")
     assert_error(d.post(tokens_path(), emailonly_jwt, json={"description": "x"}), 403)
+
+
+# ---------------------------------------------------------------------------
+# The identity: idpIssuer and idpSubject (CONTRACT 2, 5)
+
+SECOND = "https://second-idp.test/"
+
+
+@pytest.fixture(scope="module")
+def second_idp():
+    return Idp()
+
+
+@pytest.fixture
+def two_idps(daemon_factory, second_idp, tmp_path):
+    """A daemon trusting [idp] (the suite's IdP) and [idp second]; the seed binds its
+    subjects to the first."""
+    jwks = tmp_path / "second-jwks.json"
+    jwks.write_text(json.dumps(second_idp.jwks))
+    return daemon_factory(
+        seed=default_seed(issuer=ISSUER),
+        config_extra="[idp second]\nissuer = %s\naudience = mgmtd\njwks_file = %s\n"
+                     "algorithms = RS256\n" % (SECOND, jwks))
+
+
+def test_idp_issuer_by_url_or_section_name(two_idps, second_idp):
+    d = two_idps
+    admin = d.jwt("admin")
+    by_name = add_user(d, idpSubject="s-1", idpIssuer="second")
+    by_url = add_user(d, idpSubject="s-2", idpIssuer=SECOND)
+    first = add_user(d, idpSubject="s-1", idpIssuer=ISSUER)  # the same subject elsewhere
+    assert (by_name["idpIssuer"], by_url["idpIssuer"], first["idpIssuer"]) == \
+        (SECOND, SECOND, ISSUER)
+    # each identity signs in as its own user
+    assert [u["id"] for u in ok_json(d.get(users_path(), second_idp.make_jwt(
+        sub="s-1", iss=SECOND)))] == [by_name["id"]]
+    assert [u["id"] for u in ok_json(d.get(users_path(), d.idp.make_jwt(sub="s-1")))] == \
+        [first["id"]]
+    # one identity, one user
+    assert_error(d.post(users_path(), admin, json={"email": unique_email(), "group": "member",
+                                                   "idpSubject": "s-1", "idpIssuer": SECOND}),
+                 409, "idpSubject at this idpIssuer")
+
+
+@pytest.mark.parametrize("body, named", [
+    ({"idpSubject": "s-x"}, "idpSubject needs an idpIssuer: 2 identity providers are "
+                             "configured ([idp] https://idp.test/, [idp second] "
+                             "https://second-idp.test/)"),
+    ({"idpSubject": "s-x", "idpIssuer": "https://nowhere.test/"}, "not an identity provider"),
+    ({"idpSubject": "s-x", "idpIssuer": "dev_idp"}, "not an identity provider"),
+    ({"idpSubject": "s-x", "idpIssuer": "https://idp.test"}, "[idp second]"),  # no slash
+    ({"idpSubject": "s-x", "idpIssuer": 7}, "idpIssuer"),
+    ({"idpSubject": "s-x", "idpIssuer": ""}, "not an identity provider"),
+])
+def test_idp_issuer_refusals(two_idps, body, named):
+    body.update({"email": unique_email(), "group": "member"})
+    assert_error(two_idps.post(users_path(), two_idps.jwt("admin"), json=body), 400, named)
+
+
+def test_patch_moves_an_identity_to_another_issuer(two_idps, second_idp):
+    d = two_idps
+    admin = d.jwt("admin")
+    u = add_user(d, idpSubject="mover", idpIssuer=ISSUER)
+    path = users_path(user_id=u["id"])
+    v = ok_json(d.patch(path, admin, json={"idpIssuer": "second"}))
+    assert (v["idpIssuer"], v["idpSubject"]) == (SECOND, "mover")
+    assert_error(d.get(users_path(), d.idp.make_jwt(sub="mover")), 403, "not provisioned")
+    assert ok_json(d.get(users_path(), second_idp.make_jwt(sub="mover", iss=SECOND)))
+    # a new subject keeps the issuer; no issuer for a subject is refused with two providers
+    v = ok_json(d.patch(path, admin, json={"idpSubject": "moved"}))
+    assert (v["idpIssuer"], v["idpSubject"]) == (SECOND, "moved")
+    assert_error(d.patch(path, admin, json={"idpIssuer": None}), 400, "needs an idpIssuer")
+    # without a subject the issuer stays: only that provider may link the user by email
+    v = ok_json(d.patch(path, admin, json={"idpSubject": None}))
+    assert v["idpIssuer"] == SECOND and "idpSubject" not in v
+    assert_error(d.get(users_path(), d.idp.make_jwt(sub="first-try", email=u["email"])), 403,
+                 "not provisioned")
+    linked = second_idp.make_jwt(sub="second-try", iss=SECOND, email=u["email"])
+    assert ok_json(d.get(users_path(), linked))
+    assert ok_json(d.get(path, admin))["idpSubject"] == "second-try"
+
+
+def test_one_issuer_is_the_default_and_none_leaves_subjects_unbound(daemon_factory):
+    token = make_mgmt_token()
+    seed = default_seed()
+    seed["managementTokens"] = [{"accountId": ACCOUNT_A, "description": "t",
+                                 "accessToken": token, "createdBy": "admin@example.com"}]
+    # no identity provider: a subject waits, unbound, until one is configured
+    d = daemon_factory(idp_section=False, seed=seed)
+    u = ok_json(d.post(users_path(), token, json={"email": unique_email(), "group": "member",
+                                                  "idpSubject": "waits"}))
+    assert u["idpSubject"] == "waits" and "idpIssuer" not in u
+    assert_error(d.post(users_path(), token, json={"email": unique_email(), "group": "member",
+                                                   "idpSubject": "w", "idpIssuer": ISSUER}),
+                 400, "has none configured")
+    # one provider: the next start binds what waited; it is the default, named by URL too
+    d.stop_ok()
+    d.config_path.write_text(config_text(d.jwks_path, store=store_section(d.pg_store)))
+    d.start(use_seed=False)
+    assert ok_json(d.get(users_path(user_id=u["id"]), token))["idpIssuer"] == ISSUER
+    v = ok_json(d.post(users_path(), token, json={"email": unique_email(), "group": "member",
+                                                  "idpSubject": "x", "idpIssuer": ISSUER}))
+    assert v["idpIssuer"] == ISSUER
+    # null puts the default back: a subject never stays without its issuer
+    v = ok_json(d.patch(users_path(user_id=v["id"]), token, json={"idpIssuer": None}))
+    assert v["idpIssuer"] == ISSUER

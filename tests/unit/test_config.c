@@ -18,11 +18,11 @@
 static char tmpdir[] = "/tmp/mgmtd-test-config-XXXXXX";
 
 /* Every MGMTD_ variable a test may set, cleared around each test. */
-static const char *const env_vars[] = {"MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",
-                                       "MGMTD_IDP_JWKS_FILE",          "MGMTD_DEV_IDP_ENABLED",
-                                       "MGMTD_IDP_ALGORITHMS",         "MGMTD_IDP_AUTH0_LEEWAY",
-                                       "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY",
-                                       "MGMTD_AUTH_FAILED_AUTH_BURST", "MGMTD_TESTING_ENABLED"};
+static const char *const env_vars[] = {
+    "MGMTD_SERVER_LISTEN",          "MGMTD_SERVER_THREADS",       "MGMTD_IDP_JWKS_FILE",
+    "MGMTD_DEV_IDP_ENABLED",        "MGMTD_IDP_ALGORITHMS",       "MGMTD_IDP_AUTH0_LEEWAY",
+    "MGMTD_IDP_KEY_CLOAK_AUDIENCE", "MGMTD_IDP_KEY_CLOAK_LEEWAY", "MGMTD_AUTH_FAILED_AUTH_BURST",
+    "MGMTD_TESTING_ENABLED",        "MGMTD_IDP_AUTH0_TRUST_EMAIL"};
 
 static void clear_env(void)
 {
@@ -792,9 +792,14 @@ static void test_named_sections(void **state)
 	assert_int_equal(setenv("MGMTD_IDP_AUTH0_LEEWAY", "7", 1), 0);
 	assert_int_equal(setenv("MGMTD_IDP_KEY_CLOAK_AUDIENCE", "kc-aud", 1), 0);
 	assert_int_equal(setenv("MGMTD_IDP_KEY_CLOAK_LEEWAY", "x", 1), 0);
+	assert_int_equal(setenv("MGMTD_IDP_AUTH0_TRUST_EMAIL", "true", 1), 0);
+	assert_false(cfg.idps[0].trust_email); /* off unless a provider's section says so */
 	assert_int_equal(config_apply_env(&cfg, &errs), 1);
 	assert_has_line(&errs, "environment MGMTD_IDP_KEY_CLOAK_LEEWAY: not an integer");
 	assert_int_equal(cfg.idps[0].leeway, 7);
+	assert_true(cfg.idps[0].trust_email);
+	assert_false(cfg.idps[1].trust_email);
+	assert_false(cfg.idp.trust_email);
 	assert_string_equal(cfg.idps[1].audience, "kc-aud");
 	assert_int_equal(cfg.idp.leeway, 60);
 	clear_env();
@@ -811,15 +816,17 @@ static void test_named_sections(void **state)
 	                           "[idp a_b]\n"     /* 6 */
 	                           "[idp a-b]\n"     /* 7: same environment names */
 	                           "[idp ]\n"        /* 8 */
-	                           "[idp 123456789012345678901234567890123]\n", /* 9 */
+	                           "[idp 123456789012345678901234567890123]\n" /* 9 */
+	                           "[idp dev_idp]\n", /* 10: users name the dev IdP so */
 	                           &errs, path),
-	                 6);
+	                 7);
 	assert_has_line(&errs, "%s:2: [idp a] leeway: not an integer between 0 and 3600", path);
 	assert_has_line(&errs, "%s:3: unknown key 'tls_cert' in [idp a]", path);
 	assert_has_line(&errs, "%s:4: [idp Upper]: a section name takes only", path);
 	assert_has_line(&errs, "%s:7: [idp a-b]: too like [idp a_b]", path);
 	assert_has_line(&errs, "%s:8: [idp ]: the section name is empty", path);
 	assert_has_line(&errs, "%s:9: [idp 1234", path);
+	assert_has_line(&errs, "%s:10: [idp dev_idp]: dev_idp names the built-in dev IdP", path);
 	assert_int_equal(cfg.idp_count, 2);
 
 	/* a named section needs an issuer and exactly one source; issuers are unique */

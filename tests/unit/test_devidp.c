@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "devidp.h"
+#include "identity.h"
 #include "idtoken.h"
 #include "jwks.h"
 #include "store.h"
@@ -32,7 +33,9 @@ static char dir[] = "/tmp/test_devidp.XXXXXX";
 static char key_path[128], db_path[128];
 static struct store *st;
 
-static void add_user(const char *account, const char *id, const char *email, const char *subject)
+/* A user; one with a subject is bound to issuer (identity.h), "" leaves it unbound. */
+static void add_user_at(const char *account, const char *id, const char *email, const char *subject,
+                        const char *issuer)
 {
 	struct store_user u;
 
@@ -41,10 +44,16 @@ static void add_user(const char *account, const char *id, const char *email, con
 	strcpy(u.account_id, account);
 	strcpy(u.email, email);
 	strcpy(u.idp_subject, subject);
+	strcpy(u.idp_issuer, issuer);
 	strcpy(u.first_name, "Ada");
 	u.group = GROUP_ADMIN;
 	u.created_at = NOW * 1000;
 	assert_int_equal(store_user_insert(st, &u), STORE_OK);
+}
+
+static void add_user(const char *account, const char *id, const char *email, const char *subject)
+{
+	add_user_at(account, id, email, subject, subject[0] ? IDENTITY_DEV_IDP : "");
 }
 
 static int setup(void **state)
@@ -66,6 +75,13 @@ static int setup(void **state)
 	/* the same email in two accounts with different subjects: ambiguous */
 	add_user(ACCT, "44444444-4444-4444-8444-444444444443", "twice@example.com", "s-a");
 	add_user(ACCT2, "44444444-4444-4444-8444-444444444444", "twice@example.com", "s-b");
+	/* users another identity provider signs in, or none yet */
+	add_user_at(ACCT, "44444444-4444-4444-8444-444444444445", "okta@example.com", "okta-sub",
+	            "https://okta.example.test");
+	add_user_at(ACCT, "44444444-4444-4444-8444-444444444446", "pinned@example.com", "",
+	            "https://okta.example.test");
+	add_user_at(ACCT, "44444444-4444-4444-8444-444444444447", "unbound@example.com", "old-sub",
+	            "");
 	return 0;
 }
 
@@ -227,6 +243,25 @@ static void test_mint(void **state)
 	                 DEV_IDP_BAD_CLAIMS);
 	assert_non_null(strstr(why, "\"sub\""));
 	json_decref(extra);
+
+	/* the dev IdP signs in only its own users (idpIssuer dev_idp) and unbound emails */
+	{
+		const struct {
+			const char *email, *account, *says;
+		} others[] = {
+		    {"okta@example.com", ACCT, "https://okta.example.test"},
+		    {"pinned@example.com", NULL, "https://okta.example.test"},
+		    {"unbound@example.com", ACCT, "mgmtd user bind"},
+		};
+
+		for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+			assert_int_equal(dev_idp_mint(d, st, others[i].email, others[i].account,
+			                              NULL, NOW, 60, &jwt, &sst, why, sizeof(why)),
+			                 DEV_IDP_UNKNOWN_USER);
+			assert_null(jwt);
+			assert_non_null(strstr(why, others[i].says));
+		}
+	}
 	dev_idp_free(d);
 }
 

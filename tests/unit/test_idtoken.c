@@ -962,23 +962,38 @@ static void test_email(void **state)
 	tok = token_with("email", NULL);
 	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
 	assert_string_equal(c.email, "");
+	assert_int_equal(c.email_verified, EMAIL_VERIFIED_UNSAID);
 	assert_string_equal(c.sub, "user-1");
 	free(tok);
 
-	/* An address the IdP has not verified must not be used to match a user. */
-	claims = good_claims();
-	json_object_set_new(claims, "email_verified", json_false());
-	tok = sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", claims);
-	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
-	assert_string_equal(c.email, "");
-	free(tok);
+	/*
+	 * What "email_verified" says: only the JSON booleans OpenID Connect defines
+	 * count; without the claim, or with a string, the address is not verified
+	 * (auth.c matches users only by verified ones). The address is kept.
+	 */
+	{
+		const struct {
+			json_t *value; /* NULL: no claim */
+			enum email_verified want;
+		} cases[] = {
+		    {NULL, EMAIL_VERIFIED_UNSAID},
+		    {json_false(), EMAIL_VERIFIED_FALSE},
+		    {json_string("true"), EMAIL_VERIFIED_UNSAID},
+		    {json_string("false"), EMAIL_VERIFIED_UNSAID},
+		    {json_true(), EMAIL_VERIFIED_TRUE},
+		};
 
-	claims = good_claims();
-	json_object_set_new(claims, "email_verified", json_true());
-	tok = sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", claims);
-	assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
-	assert_string_equal(c.email, "ada@example.com");
-	free(tok);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			claims = good_claims();
+			if (cases[i].value)
+				json_object_set_new(claims, "email_verified", cases[i].value);
+			tok = sign(X.rsa_priv, JWT_ALG_RS256, "rsa1", claims);
+			assert_int_equal(idtoken_verify(&X.v, tok, NOW, &c), IDTOKEN_OK);
+			assert_string_equal(c.email, "ada@example.com");
+			assert_int_equal(c.email_verified, cases[i].want);
+			free(tok);
+		}
+	}
 }
 
 static void test_garbage(void **state)

@@ -21,6 +21,7 @@
 
 #define ACCT   "11111111-1111-4111-8111-111111111111"
 #define ACCT2  "22222222-2222-4222-8222-222222222222"
+#define ISS    "https://idp.example.test/"
 #define NOACCT "99999999-9999-4999-8999-999999999999"
 #define CL1    "33333333-3333-4333-8333-333333333331"
 #define CL2    "33333333-3333-4333-8333-333333333332"
@@ -142,6 +143,8 @@ static struct store_user make_user(const char *id, const char *email, enum user_
 	strcpy(u.email, email);
 	u.group = g;
 	strcpy(u.idp_subject, sub);
+	if (sub[0])
+		strcpy(u.idp_issuer, ISS);
 	u.created_at = created_at;
 	return u;
 }
@@ -261,6 +264,72 @@ static void test_newer_database_is_refused(void **state)
 	assert_null(s2);
 	assert_non_null(strstr(err, "999"));
 	assert_non_null(strstr(err, "newer"));
+}
+
+/*
+ * 0005_user_issuer rebuilds users: a file written at version 4 keeps every
+ * row, their order and their subjects, which stay unbound (no issuer) for
+ * the start to bind (identity.h), and a subject becomes unique per issuer.
+ */
+static void test_migration_to_issuer_bound_users(void **state)
+{
+	struct fixture f;
+	struct store *s = NULL;
+	struct store_user *list = NULL, got;
+	struct store_user again = make_user(U3, "again@example.com", GROUP_MEMBER, "sub-old", 9);
+	char err[256], sql[64];
+	size_t n = 0;
+	sqlite3 *db;
+
+	strcpy(f.dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.path, sizeof(f.path), "%s/old.db", f.dir);
+	assert_int_equal(close(open(f.path, O_RDWR | O_CREAT, 0600)), 0);
+	db = raw_open(f.path);
+	for (size_t i = 0; i < schema_migration_count && schema_migrations[i].version <= 4; i++)
+		raw_exec(db, schema_migrations[i].sql);
+	raw_exec(db, "PRAGMA user_version = 4");
+	raw_exec(db, "INSERT INTO accounts (id, name, created_at) VALUES ('" ACCT "', 'A', 1)");
+	/* one instant for both: rowid order decides, and must survive the rebuild */
+	raw_exec(db, "INSERT INTO users (id, account_id, email, first_name, grp, idp_subject, "
+	             "created_at) VALUES ('" U2 "', '" ACCT "', 'Old@example.com', 'Old', 'admin', "
+	             "'sub-old', 5)");
+	raw_exec(db, "INSERT INTO users (id, account_id, email, grp, created_at) VALUES ('" U1
+	             "', '" ACCT "', 'plain@example.com', 'member', 5)");
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f.path, &s, err, sizeof(err)), 0);
+	assert_true(store_schema_version(s) >= 5);
+	assert_int_equal(store_user_list(s, ACCT, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, U2);
+	assert_string_equal(list[0].email, "Old@example.com");
+	assert_string_equal(list[0].first_name, "Old");
+	assert_string_equal(list[0].idp_subject, "sub-old");
+	assert_string_equal(list[0].idp_issuer, "");
+	assert_int_equal(list[0].group, GROUP_ADMIN);
+	assert_string_equal(list[1].id, U1);
+	free(list);
+	assert_int_equal(store_users_unbound(s, NULL, 10, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, U2);
+	free(list);
+	/* still case-insensitive emails; the old subject at an issuer is a new identity */
+	assert_int_equal(store_user_by_email(s, ACCT, "OLD@example.com", &got), STORE_OK);
+	assert_int_equal(store_user_insert(s, &again), STORE_OK);
+	strcpy(again.id, "44444444-4444-4444-8444-44444444444b");
+	strcpy(again.email, "third@example.com");
+	assert_int_equal(store_user_insert(s, &again), STORE_CONFLICT);
+	/* the index of the old table came back */
+	db = raw_open(f.path);
+	raw_text(db,
+	         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+	         "name = 'users_by_account' AND tbl_name = 'users'",
+	         sql, sizeof(sql));
+	assert_string_equal(sql, "1");
+	sqlite3_close(db);
+	store_close(s);
+	remove_db(f.dir, f.path);
 }
 
 #define RACERS 8
@@ -459,14 +528,16 @@ static void test_users_crud(void **state)
 	assert_int_equal(store_user_by_email(f->s, ACCT, "nobody@example.com", &got),
 	                 STORE_NOT_FOUND);
 
-	/* Duplicates: email in any case, subject. */
+	/* Duplicates: email in any case, identity (issuer and subject). */
 	struct store_user dup = make_user("44444444-4444-4444-8444-444444444449", "BOB@example.com",
 	                                  GROUP_MEMBER, "", 1);
 
 	assert_int_equal(store_user_insert(f->s, &dup), STORE_CONFLICT);
 	strcpy(dup.email, "new@example.com");
 	strcpy(dup.idp_subject, "sub-ann");
+	strcpy(dup.idp_issuer, ISS);
 	assert_int_equal(store_user_insert(f->s, &dup), STORE_CONFLICT);
+	strcpy(dup.idp_issuer, "");
 	strcpy(dup.id, U1);
 	strcpy(dup.idp_subject, "");
 	assert_int_equal(store_user_insert(f->s, &dup), STORE_CONFLICT);
@@ -521,20 +592,22 @@ static void test_user_for_idp(void **state)
 	assert_int_equal(store_user_insert(f->s, &with_sub), STORE_OK);
 	assert_int_equal(store_user_insert(f->s, &no_sub), STORE_OK);
 
-	/* The subject decides, whatever the email claim says. */
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-ann", "bob@example.com", &got),
+	/* The identity decides, whatever the email claim says. */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "sub-ann", "bob@example.com", &got),
 	                 STORE_OK);
 	assert_string_equal(got.id, U1);
 	/* Email fallback only for a user without a subject, case-insensitively. */
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-unknown", "bob@example.com", &got),
-	                 STORE_OK);
+	assert_int_equal(
+	    store_user_for_idp(f->s, ACCT, ISS, "sub-unknown", "bob@example.com", &got), STORE_OK);
 	assert_string_equal(got.id, U2);
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-unknown", "ann@example.com", &got),
+	assert_int_equal(
+	    store_user_for_idp(f->s, ACCT, ISS, "sub-unknown", "ann@example.com", &got),
+	    STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "sub-unknown", "", &got),
 	                 STORE_NOT_FOUND);
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-unknown", "", &got), STORE_NOT_FOUND);
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "", "", &got), STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "", "", &got), STORE_NOT_FOUND);
 	/* Never across accounts. */
-	assert_int_equal(store_user_for_idp(f->s, ACCT2, "sub-ann", "bob@example.com", &got),
+	assert_int_equal(store_user_for_idp(f->s, ACCT2, ISS, "sub-ann", "bob@example.com", &got),
 	                 STORE_NOT_FOUND);
 	assert_no_open_snapshot(f->path);
 }
@@ -1475,6 +1548,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_open_creates_private_wal_file),
 	    cmocka_unit_test(test_concurrent_first_open),
+	    cmocka_unit_test(test_migration_to_issuer_bound_users),
 	    cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_database_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_account_ensure, setup, teardown),

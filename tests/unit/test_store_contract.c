@@ -30,6 +30,8 @@
 #define U3    "44444444-4444-4444-8444-444444444443"
 #define T1    "55555555-5555-4555-8555-555555555551"
 #define T2    "55555555-5555-4555-8555-555555555552"
+#define ISS   "https://idp.example.test/"
+#define ISS2  "https://other-idp.example.test"
 
 /* The backend under test, chosen by main() for each run of the group. */
 static struct store_target target;
@@ -114,6 +116,8 @@ static struct store_user make_user(const char *id, const char *email, enum user_
 	strcpy(u.email, email);
 	u.group = g;
 	strcpy(u.idp_subject, sub);
+	if (sub[0])
+		strcpy(u.idp_issuer, ISS);
 	u.created_at = 5000; /* one instant for all: ties keep insertion order */
 	return u;
 }
@@ -193,19 +197,22 @@ static void test_users_and_emails(void **state)
 	assert_int_equal(store_user_insert(f->s, &c), STORE_OK);
 	strcpy(b.email, "\xc3\xa9le@example.com");
 	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
-	/* a subject is unique in the account */
+	/* an identity (issuer, subject) is unique in the account */
 	strcpy(c.id, "44444444-4444-4444-8444-444444444449");
 	strcpy(c.email, "other@example.com");
 	strcpy(c.idp_subject, "sub-a");
+	strcpy(c.idp_issuer, ISS);
 	assert_int_equal(store_user_insert(f->s, &c), STORE_CONFLICT);
 
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "sub-a", "", &got), STORE_OK);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "sub-a", "", &got), STORE_OK);
 	assert_string_equal(got.id, U1);
+	assert_string_equal(got.idp_issuer, ISS);
 	/* by email only for a user without a subject */
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "nobody", "ann@example.com", &got),
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "nobody", "ann@example.com", &got),
 	                 STORE_NOT_FOUND);
-	assert_int_equal(store_user_for_idp(f->s, ACCT, "nobody", "\xc3\xa9le@example.com", &got),
-	                 STORE_OK);
+	assert_int_equal(
+	    store_user_for_idp(f->s, ACCT, ISS, "nobody", "\xc3\xa9le@example.com", &got),
+	    STORE_OK);
 	assert_string_equal(got.id, U2);
 
 	/* one instant for all three: oldest first means insertion order */
@@ -917,6 +924,145 @@ static void test_invite_accept_and_revoke(void **state)
 	assert_int_equal(store_user_get(f->s, ACCT, U3, &user), STORE_NOT_FOUND);
 }
 
+/* CONTRACT 2: a user is (issuer, subject); a subject of another issuer is another person. */
+static void test_identity_is_issuer_and_subject(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user(U1, "a@example.com", GROUP_ADMIN, "same-sub");
+	struct store_user b = make_user(U2, "b@example.com", GROUP_MEMBER, "same-sub");
+	struct store_user got;
+
+	add_account(f->s, ACCT);
+	strcpy(b.idp_issuer, ISS2);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	/* the same subject at another issuer is another user */
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "same-sub", NULL, &got), STORE_OK);
+	assert_string_equal(got.id, U1);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS2, "same-sub", NULL, &got), STORE_OK);
+	assert_string_equal(got.id, U2);
+	assert_int_equal(
+	    store_user_for_idp(f->s, ACCT, "https://third.example", "same-sub", NULL, &got),
+	    STORE_NOT_FOUND);
+	/* no issuer, no match: an unbound subject stands for nobody */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, "", "same-sub", NULL, &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, NULL, "same-sub", "a@example.com", &got),
+	                 STORE_NOT_FOUND);
+	/* an update onto the other's identity is a conflict; onto its subject alone is not */
+	strcpy(b.idp_issuer, ISS);
+	assert_int_equal(store_user_update(f->s, &b), STORE_CONFLICT);
+	strcpy(b.idp_issuer, "");
+	assert_int_equal(store_user_update(f->s, &b), STORE_OK);
+	assert_int_equal(store_user_get(f->s, ACCT, U2, &got), STORE_OK);
+	assert_string_equal(got.idp_issuer, "");
+	assert_string_equal(got.idp_subject, "same-sub");
+}
+
+/* A user without a subject is linked once, by email, to an identity of the issuer it allows. */
+static void test_link_by_email(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user free_user = make_user(U1, "free@example.com", GROUP_ADMIN, "");
+	struct store_user pinned = make_user(U2, "pinned@example.com", GROUP_MEMBER, "");
+	struct store_user got;
+
+	add_account(f->s, ACCT);
+	strcpy(pinned.idp_issuer, ISS2); /* an issuer without a subject: only ISS2 may link it */
+	assert_int_equal(store_user_insert(f->s, &free_user), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &pinned), STORE_OK);
+
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "s1", "pinned@example.com", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_user_link(f->s, ACCT, U2, ISS, "s1"), STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS2, "s2", "PINNED@example.com", &got),
+	                 STORE_OK);
+	assert_string_equal(got.id, U2);
+	assert_string_equal(got.idp_subject, "");
+	assert_int_equal(store_user_link(f->s, ACCT, U2, ISS2, "s2"), STORE_OK);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS2, "s2", NULL, &got), STORE_OK);
+	assert_string_equal(got.id, U2);
+
+	/* once linked, the email picks nobody: only the identity does */
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "free-sub", "free@example.com", &got),
+	                 STORE_OK);
+	assert_int_equal(store_user_link(f->s, ACCT, U1, ISS, "free-sub"), STORE_OK);
+	assert_int_equal(store_user_link(f->s, ACCT, U1, ISS, "another"), STORE_NOT_FOUND);
+	assert_int_equal(store_user_for_idp(f->s, ACCT, ISS, "another", "free@example.com", &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+	assert_string_equal(got.idp_issuer, ISS);
+	assert_string_equal(got.idp_subject, "free-sub");
+	/* an identity another user has cannot be linked */
+	free_user = make_user(U3, "third@example.com", GROUP_MEMBER, "");
+	assert_int_equal(store_user_insert(f->s, &free_user), STORE_OK);
+	assert_int_equal(store_user_link(f->s, ACCT, U3, ISS, "free-sub"), STORE_CONFLICT);
+	assert_int_equal(store_user_link(f->s, ACCT, U3, "", "free-sub"), STORE_ERROR);
+}
+
+/* Subjects stored without an issuer: listed, then bound all at once or one by one. */
+static void test_unbound_subjects(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user a = make_user_at(U1, "a@example.com", GROUP_ADMIN, "sub-a", 3);
+	struct store_user b = make_user_at(U2, "b@example.com", GROUP_MEMBER, "sub-b", 1);
+	struct store_user c = make_user_at(U3, "c@example.com", GROUP_MEMBER, "", 2);
+	struct store_user *list = NULL, got;
+	int64_t bound = -1;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT2);
+	a.idp_issuer[0] = b.idp_issuer[0] = '\0';
+	strcpy(b.account_id, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &a), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &b), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &c), STORE_OK); /* no subject: not unbound */
+
+	assert_int_equal(store_users_unbound(f->s, NULL, 10, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, U2); /* oldest first */
+	assert_string_equal(list[1].id, U1);
+	free(list);
+	assert_int_equal(store_users_unbound(f->s, ACCT, 10, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, U1);
+	free(list);
+	assert_int_equal(store_users_unbound(f->s, NULL, 1, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	free(list);
+
+	/* one user */
+	assert_int_equal(store_users_bind_issuer(f->s, ACCT, U1, ISS2, &bound), STORE_OK);
+	assert_int_equal(bound, 1);
+	assert_int_equal(store_users_bind_issuer(f->s, ACCT, U1, ISS, &bound), STORE_OK);
+	assert_int_equal(bound, 0); /* bound already: left alone */
+	assert_int_equal(store_users_bind_issuer(f->s, ACCT, U3, ISS, &bound), STORE_OK);
+	assert_int_equal(bound, 0); /* no subject: nothing to bind */
+	assert_int_equal(store_user_get(f->s, ACCT, U1, &got), STORE_OK);
+	assert_string_equal(got.idp_issuer, ISS2);
+	assert_int_equal(store_users_bind_issuer(f->s, ACCT, NULL, ISS, &bound), STORE_ERROR);
+
+	/* every one left */
+	assert_int_equal(store_users_bind_issuer(f->s, NULL, NULL, ISS, &bound), STORE_OK);
+	assert_int_equal(bound, 1);
+	assert_int_equal(store_user_get(f->s, ACCT2, U2, &got), STORE_OK);
+	assert_string_equal(got.idp_issuer, ISS);
+	assert_int_equal(store_user_get(f->s, ACCT, U3, &got), STORE_OK);
+	assert_string_equal(got.idp_issuer, "");
+	assert_int_equal(store_users_unbound(f->s, NULL, 10, &list, &n), STORE_OK);
+	assert_int_equal(n, 0);
+
+	/* binding onto an identity another user of the account has is a conflict */
+	c = make_user_at(U3, "c@example.com", GROUP_MEMBER, "sub-a", 2);
+	assert_int_equal(store_user_update(f->s, &c), STORE_OK); /* (ISS, sub-a) */
+	a.group = GROUP_ADMIN;
+	strcpy(a.idp_issuer, "");
+	assert_int_equal(store_user_update(f->s, &a), STORE_OK); /* unbound again */
+	assert_int_equal(store_users_bind_issuer(f->s, NULL, NULL, ISS, &bound), STORE_CONFLICT);
+	assert_int_equal(store_users_bind_issuer(f->s, ACCT, U1, ISS, &bound), STORE_CONFLICT);
+}
+
 static void test_user_list_all(void **state)
 {
 	struct fixture *f = *state;
@@ -986,6 +1132,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
     cmocka_unit_test_setup_teardown(test_invite_accept_and_revoke, setup, teardown),
     cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_identity_is_issuer_and_subject, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_link_by_email, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_unbound_subjects, setup, teardown),
 };
 
 int main(void)
