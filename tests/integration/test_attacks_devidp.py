@@ -32,7 +32,7 @@ def dev(mgmtd_bin, idp, tmp_path_factory):
     from conftest import _Factory, _stop_all
 
     f = _Factory(mgmtd_bin, tmp_path_factory.mktemp("devidp-attacks"), idp)
-    yield f(config_extra=UI)
+    yield f(config_extra=UI, idp_section=False)  # the dev IdP alone: its users
     _stop_all(f)
 
 
@@ -96,7 +96,8 @@ def test_the_ui_itself_still_gets_its_code(dev):
 
 
 def test_without_the_ui_enabled_no_client_gets_a_code(daemon_factory):
-    d = daemon_factory(config_extra="[dev_idp]\nenabled = true\n[ui]\nclient_id = mgmtd-ui\n")
+    d = daemon_factory(config_extra="[dev_idp]\nenabled = true\n[ui]\nclient_id = mgmtd-ui\n",
+                       idp_section=False)
     _v, challenge = pkce()
     params = auth_params(d, challenge)
     assert_error_page(d.get("/oauth/authorize", params=params), "unknown client_id")
@@ -177,7 +178,7 @@ def start_from(d, source):
 
 
 def test_one_address_cannot_take_every_device_code(daemon_factory):
-    d = daemon_factory(config_extra=UI)
+    d = daemon_factory(config_extra=UI, idp_section=False)
     for _ in range(PER_ADDRESS):
         status, _h, g = start_from(d, "127.0.0.2")
         assert status == 200, g
@@ -205,7 +206,7 @@ def test_one_address_cannot_take_every_device_code(daemon_factory):
 
 
 def test_every_slot_still_has_a_bound(daemon_factory):
-    d = daemon_factory(config_extra=UI)
+    d = daemon_factory(config_extra=UI, idp_section=False)
     for i in range(SLOTS):
         status, _h, g = start_from(d, "127.0.0.%d" % (10 + i // PER_ADDRESS))
         assert status == 200, (i, g)

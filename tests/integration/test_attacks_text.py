@@ -20,7 +20,7 @@ import uuid
 import pytest
 
 from browser import Browser, ROOT, start_driver
-from conftest import (ACCOUNT_A, CLUSTER_A, assert_error, assert_status, databases_path,
+from conftest import (ACCOUNT_A, CLUSTER_A, ISSUER, assert_error, assert_status, databases_path,
                       db_tokens_path, default_seed, make_mgmt_token, ok_json, run_cli,
                       tables_path, tokens_path, unique_email, unique_name, users_path)
 from ctl import Ctl, describe, mgmtctl_bin, module_daemon  # noqa: F401
@@ -86,7 +86,8 @@ def assert_refused_text(resp, field, value, ch, words):
 
 @pytest.fixture(scope="module")
 def api(mgmtd_bin, idp, tmp_path_factory):
-    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "text-api", config_extra=DEV_IDP)
+    yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "text-api", config_extra=DEV_IDP,
+                             seed=default_seed(issuer=ISSUER))
 
 
 @pytest.fixture(scope="module")
@@ -119,13 +120,17 @@ def _text_routes():
     def user_create(field):
         def send(d, s, v):
             body = {"email": unique_email("u"), "group": "member", field: "An " + v}
+            if field == "idpSubject":  # two identity providers: say whose subject it is
+                body["idpIssuer"] = ISSUER
             return d.post(users_path(), d.jwt("admin"), json=body)
         return send
 
     def user_patch(field):
         def send(d, s, v):
-            return d.patch(users_path(user_id=s["user"]), d.jwt("admin"),
-                           json={field: "An " + v})
+            body = {field: "An " + v}
+            if field == "idpSubject":
+                body["idpIssuer"] = ISSUER
+            return d.patch(users_path(user_id=s["user"]), d.jwt("admin"), json=body)
         return send
 
     def template(d, s, v):
@@ -459,8 +464,11 @@ def planted(mgmtd_bin, idp, tmp_path_factory):
     """A daemon whose store holds PLANT in every text field mgmtctl and the UI show:
     written with sqlite3 or psql behind its back, as an older version or a person with
     database access could have."""
-    gen = module_daemon(mgmtd_bin, idp, tmp_path_factory, "text-planted", config_extra=UI)
+    # the dev IdP alone: the UI signs in through it, so its users are the dev IdP's
+    gen = module_daemon(mgmtd_bin, idp, tmp_path_factory, "text-planted", config_extra=UI,
+                        idp_section=False)
     d = next(gen)
+    d.jwt = d.dev_jwt  # every API call of these tests as the dev IdP's users
     admin = d.jwt("admin")
     db = "plant-db"
     ok_json(d.post(databases_path(), admin, json={
