@@ -67,7 +67,7 @@ SUPERUSER = "postgres"
 TTL, LOOP_WAIT, RETRY_TIMEOUT = 5, 1, 2
 
 
-def _clean_env():
+def clean_env():
     """The environment of every process started here: the servers are not under
     test, so they run on the real clock and without the tests' sanitizers."""
     env = {k: v for k, v in os.environ.items()
@@ -248,7 +248,7 @@ class Node:
         try:
             self.proc = subprocess.Popen([PATRONI, self.config], stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=self.dir, env=_clean_env(),
+                                         cwd=self.dir, env=clean_env(),
                                          start_new_session=True, **c.as_user())
         finally:
             log.close()
@@ -320,7 +320,7 @@ class PatroniCluster:
         log = open(os.path.join(self.dir, log_name), "ab")
         try:
             return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=self.dir, env=_clean_env(),
+                                    stdin=subprocess.DEVNULL, cwd=self.dir, env=clean_env(),
                                     start_new_session=True, **self.as_user())
         finally:
             log.close()
@@ -533,7 +533,7 @@ class PatroniCluster:
                 "-h", node.dir, "-p", str(node.port), "-U", SUPERUSER, "-d", db, "-c", sql]
         try:
             res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                                 env=_clean_env(), cwd=self.dir, **self.as_user())
+                                 env=clean_env(), cwd=self.dir, **self.as_user())
         except subprocess.TimeoutExpired:
             if check:
                 raise
