@@ -91,9 +91,11 @@ def test_a_stopped_database_answers_503_in_bounded_time_and_comes_back(daemon_fa
         assert_status(d.get(clusters_path(), SEEDED), 200)  # every connection is open
         stopped = postmaster_of(srv)
         patroni.signal_postgres(stopped, signal.SIGSTOP)
-        # Without the bound each of these would wait for the server forever.
+        # Without the bound each of these would wait for the server forever: a change,
+        # a read (its snapshot's BEGIN and first statement go in one pipeline), /ready.
         assert_error(d.post(databases_path(), SEEDED, json={"name": unique_name()},
                             timeout=CLIENT_TIMEOUT), 503, "may have been made")
+        assert_error(d.get(databases_path(), SEEDED, timeout=CLIENT_TIMEOUT), 503, "database")
         assert_status(d.get("/ready", timeout=CLIENT_TIMEOUT), 503)
         assert "did not answer within 2000 ms" in d.log_since_start()
         patroni.signal_postgres(stopped, signal.SIGCONT)
