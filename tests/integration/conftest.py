@@ -565,7 +565,7 @@ def pytest_collection_modifyitems(config, items):
                 or (i.get_closest_marker("plain_pass_only") and (SANITIZED or CLOCK_AHEAD))]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [i for i in items if not i.get_closest_marker(other)]
+        items[:] = [i for i in items if i not in left_out]
     config._mgmtd_left_out = len(left_out)
 
 

@@ -211,7 +211,7 @@ def pair(cluster, mgmtd_bin, idp, tmp_path_factory):
 def through_haproxy(cluster, d):
     """Restarts d with the HAProxy URL (between scenarios, never during one)."""
     url = cluster.haproxy_url("mgmtd")
-    if d.env.get("MGMTD_STORE_POSTGRES_URL") == url:
+    if d.env.get("MGMTD_STORE_POSTGRES_URL", d.pg_store.url) == url:
         return
     d.stop_ok()
     d.env["MGMTD_STORE_POSTGRES_URL"] = url
@@ -524,7 +524,12 @@ def scenario(cluster, rs, capsys, name, fault, heal):
                  " / ".join("%.1f" % t for t in not_ready), acked, failed,
                  report["made"], report["not made"]))
     heal()
+    nudges = cluster.nudges
     cluster.wait_settled(timeout=120)
+    if cluster.nudges != nudges:
+        with capsys.disabled():
+            print("failover %s: afterwards Patroni left the leader without a synchronous "
+                  "standby until synchronous_mode was turned off and on" % name)
 
 
 @pytest.mark.plain_pass_only

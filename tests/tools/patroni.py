@@ -42,6 +42,7 @@ As a command it runs another command beside a cluster:
 with MGMTD_TEST_POSTGRES_URL (through HAProxy when given, else the multi-host
 URL) and MGMTD_TEST_PATRONI_DIR set for the command.
 """
+import ctypes
 import json
 import os
 import pwd
@@ -110,6 +111,16 @@ def signal_postgres(postmaster_pid, sig):
         except ProcessLookupError:
             pass
     return True
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In a child before exec (after its change of user, which would clear it): SIGTERM
+    when the process that started it dies, however it dies (a test run killed from
+    outside runs no finally). Patroni stops its PostgreSQL on SIGTERM."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def _signal_group(pgid, sig):
@@ -248,8 +259,8 @@ class Node:
         try:
             self.proc = subprocess.Popen([PATRONI, self.config], stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=self.dir, env=clean_env(),
-                                         start_new_session=True, **c.as_user())
+                                         cwd=self.dir, env=clean_env(), start_new_session=True,
+                                         preexec_fn=_die_with_parent, **c.as_user())
         finally:
             log.close()
 
@@ -300,6 +311,7 @@ class PatroniCluster:
             self._mkdir(n.dir)
         self.haproxy_port = free_port() if haproxy else None
         self.haproxy = None
+        self.nudges = 0  # times wait_settled had to make Patroni pick a synchronous standby
 
     # -- processes as the unprivileged user --
 
@@ -321,7 +333,8 @@ class PatroniCluster:
         try:
             return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=self.dir, env=clean_env(),
-                                    start_new_session=True, **self.as_user())
+                                    start_new_session=True, preexec_fn=_die_with_parent,
+                                    **self.as_user())
         finally:
             log.close()
 
@@ -454,9 +467,17 @@ class PatroniCluster:
     def wait_settled(self, timeout=120, nodes=None):
         """Waits until one node leads, answers as the primary, and (in synchronous
         mode) has a synchronous standby streaming; with nodes, until that many
-        members run. Returns the leader."""
+        members run. Returns the leader.
+
+        Patroni 3.0.2 sometimes leaves a leader without a synchronous standby after
+        an old primary rejoins, every standby streaming asynchronously, and stays so
+        (seen after SIGSTOP and SIGCONT of the primary, and after a Patroni restart
+        that adopts a running primary). After NUDGE_AFTER seconds of that, this
+        turns synchronous_mode off and on again through Patroni's REST API, which
+        makes it pick a synchronous standby afresh, and counts it in self.nudges."""
         want = len(self.nodes) if nodes is None else nodes
         deadline = time.monotonic() + timeout
+        async_since = None
         last = None
         while time.monotonic() < deadline:
             members = self.members()
@@ -466,16 +487,31 @@ class PatroniCluster:
             if lead is not None and len(running) >= want and self.is_primary(lead):
                 if not self.synchronous:
                     return lead
-                if self._role("sync_standby") is None:
-                    time.sleep(0.3)
-                    continue
                 out = lead.psql("SELECT count(*) FROM pg_stat_replication WHERE"
                                 " sync_state = 'sync' AND state = 'streaming'", check=False)
-                if out.strip().isdigit() and int(out.strip()) >= 1:
+                if self._role("sync_standby") is not None and out.strip().isdigit() \
+                        and int(out.strip()) >= 1:
                     return lead
+                async_since = async_since or time.monotonic()
+                if time.monotonic() - async_since > self.NUDGE_AFTER:
+                    self._toggle_synchronous_mode(lead)
+                    async_since = None
+            else:
+                async_since = None
             time.sleep(0.3)
         raise RuntimeError("the Patroni cluster did not settle in %d s; members: %s\n%s"
                            % (timeout, last, self.logs()))
+
+    NUDGE_AFTER = 20
+
+    def _toggle_synchronous_mode(self, lead):
+        self.nudges += 1
+        for value in (False, True):
+            status, text = _http("PATCH", lead.api + "/config", {"synchronous_mode": value},
+                                 timeout=10)
+            if status != 200:
+                raise RuntimeError("PATCH /config refused (%d): %s" % (status, text))
+            time.sleep(LOOP_WAIT * 2)
 
     # -- faults --
 
