@@ -294,8 +294,8 @@ class Client:
             j = (i + 1) % len(self.rs)
             tag = "fo-%s" % uuid.uuid4().hex[:12]
             self.create_database(i, tag)
-            self.create_token(i, j, tag)
-            self.create_db_token(i, j, tag)
+            self.create_token(i, j, tag, "mgmt")
+            self.create_token(i, j, tag, "db")
             if self.n % 4 == 0:
                 self.race(tag)
 
@@ -305,34 +305,24 @@ class Client:
             self.ledger.databases[name] = {200: "made", 503: "unsure"}.get(status, "other")
         self.other(status, "database create", (200,))
 
-    def create_token(self, i, j, tag):
-        status, body = self.change(i, "POST", tokens_path(), (200,), json={"description": tag})
-        if status != 200:
-            self.other(status, "token create")
+    def create_token(self, i, j, tag, kind):
+        """A management ("mgmt") or database ("db") token through replica i, and
+        half of them revoked through replica j."""
+        body = {"description": tag}
+        if kind == "db":
             with self.ledger.lock:
-                self.ledger.tokens[tag] = None
-            return
+                made = [n for n, s in self.ledger.databases.items() if s == "made"]
+            body["permissions"] = [{"action": "read",
+                                    "resource": random.choice(made) if made else "*"}]
+        path = tokens_path if kind == "mgmt" else db_tokens_path
+        book = self.ledger.tokens if kind == "mgmt" else self.ledger.db_tokens
+        status, made = self.change(i, "POST", path(), (200,), json=body)
         with self.ledger.lock:
-            self.ledger.tokens[tag] = (body["id"], body["accessToken"])
-        if random.random() < 0.5:
-            self.revoke(j, "mgmt", body["id"], body["accessToken"], tokens_path(token_id=body["id"]))
-
-    def create_db_token(self, i, j, tag):
-        with self.ledger.lock:
-            made = [n for n, s in self.ledger.databases.items() if s == "made"]
-        perms = [{"action": "read", "resource": random.choice(made) if made else "*"}]
-        status, body = self.change(i, "POST", db_tokens_path(), (200,),
-                                   json={"description": tag, "permissions": perms})
+            book[tag] = (made["id"], made["accessToken"]) if status == 200 else None
         if status != 200:
-            self.other(status, "db token create")
-            with self.ledger.lock:
-                self.ledger.db_tokens[tag] = None
-            return
-        with self.ledger.lock:
-            self.ledger.db_tokens[tag] = (body["id"], body["accessToken"])
-        if random.random() < 0.5:
-            self.revoke(j, "db", body["id"], body["accessToken"],
-                        db_tokens_path(token_id=body["id"]))
+            self.other(status, kind + " token create")
+        elif random.random() < 0.5:
+            self.revoke(j, kind, made["id"], made["accessToken"], path(token_id=made["id"]))
 
     def revoke(self, i, kind, token_id, secret, path):
         status, _ = self.change(i, "DELETE", path, (204,))

@@ -56,7 +56,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pgserver import bindir, free_port  # noqa: E402
+from pgserver import bindir, free_port, run_beside  # noqa: E402
 
 ETCD = "/usr/bin/etcd"
 PATRONI = "/usr/bin/patroni"
@@ -627,13 +627,8 @@ def main(argv):
     try:
         cluster.create_database("mgmtd")
         url = cluster.haproxy_url("mgmtd") if haproxy else cluster.multi_host_url("mgmtd")
-        env = dict(os.environ, MGMTD_TEST_POSTGRES_URL=url, MGMTD_TEST_PATRONI_DIR=cluster.dir)
-        proc = subprocess.Popen(argv[1:], env=env)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            return proc.wait()
+        return run_beside(argv[1:], MGMTD_TEST_POSTGRES_URL=url,
+                          MGMTD_TEST_PATRONI_DIR=cluster.dir)
     finally:
         cluster.stop()
 
