@@ -28,7 +28,14 @@ DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libs
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
 	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
-	man-db libpq-dev postgresql influxdb caddy podman runc debootstrap python3-yaml
+	man-db libpq-dev postgresql influxdb caddy podman runc debootstrap python3-yaml patroni \
+	etcd-server haproxy
+
+# Packages (package:service) whose postinst enables and starts a system service that
+# nothing uses: the tests start their own etcd and HAProxy (tests/tools/patroni.py).
+# `make deps` installs them with service starts refused (policy-rc.d) and, on a
+# systemd host, disables the services of those it installed.
+UNUSED_SERVICES := etcd-server:etcd haproxy:haproxy
 
 # npm packages of the tests, pinned by tests/node/package-lock.json and installed
 # into tests/node/node_modules with the machine's Node.js (20 or later) and npm.
@@ -145,8 +152,22 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		policy=/usr/sbin/policy-rc.d; ours=; \
+		if [ ! -e $$policy ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$policy >/dev/null && \
+			$$SUDO chmod 0755 $$policy && ours=1; \
+		fi; \
 		$$SUDO apt-get update -q && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; rc=$$?; \
+		if [ -n "$$ours" ]; then $$SUDO rm -f $$policy; fi; \
+		for ps in $(UNUSED_SERVICES); do \
+			case " $$missing " in *" $${ps%%:*} "*) \
+				if [ -d /run/systemd/system ]; then \
+					$$SUDO systemctl disable --now $${ps#*:} >/dev/null 2>&1 || true; \
+				fi;; \
+			esac; \
+		done; \
+		[ $$rc = 0 ]; \
 	fi
 	@if ! cmp -s $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; then \
 		command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ with npm"; exit 1; }; \

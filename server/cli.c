@@ -364,6 +364,7 @@ int cli_store_target(const struct config *cfg, char path[PATH_MAX], struct store
 	if (t->backend == STORE_BACKEND_POSTGRES) {
 		t->location = cfg->postgres_url;
 		t->pool_size = cfg->postgres_pool;
+		t->timeout_ms = cfg->postgres_timeout * 1000;
 		return 0;
 	}
 	if (config_in_memory(cfg))

@@ -104,6 +104,9 @@ static const struct option options[] = {
             "empty = libpq's PG* variables and service file"},
     {"store", "postgres_pool", INT(postgres_pool, 0, 1024), .def = "0",
      .doc = "backend = postgres: connections per replica; 0 = one per worker thread"},
+    {"store", "postgres_timeout", INT(postgres_timeout, 1, 3600), .def = "5",
+     .doc = "backend = postgres: seconds one statement or commit may wait for the database; "
+            "then the request answers 503 and the connection is dropped"},
     {"store", "token_key_file", PATH(token_key_file), .def = "",
      .doc = "default <data_dir>/token.key; replicas share one key"},
     {"store", "keep_expired_days", INT(keep_expired_days, 0, 36500), .def = "0",

@@ -59,6 +59,7 @@ struct config {
 	char store_backend[CONFIG_STR_SIZE]; /* sqlite | postgres */
 	char postgres_url[CONFIG_STR_SIZE];  /* "" = libpq's PG* variables and service file */
 	int postgres_pool;                   /* connections per replica; 0 = one per thread */
+	int postgres_timeout;                /* seconds a statement or commit may wait */
 	char token_key_file[PATH_MAX];       /* empty = <data_dir>/token.key */
 	int keep_expired_days;               /* 0 = keep expired and revoked tokens forever */
 	int keep_audit_days;                 /* 0 = keep the audit trail forever */

@@ -60,7 +60,15 @@ struct store_target {
 	const char *location;
 	/* store_pool_new_target: connections the threads share; 0 = one per thread. */
 	int pool_size;
+	/*
+	 * postgres: how long one statement or COMMIT may wait for the server, in
+	 * milliseconds (0: STORE_PG_TIMEOUT_MS); past it the connection is
+	 * dropped and the call answers STORE_UNAVAILABLE. SQLite ignores it.
+	 */
+	int timeout_ms;
 };
+
+#define STORE_PG_TIMEOUT_MS 5000
 
 /*
  * Opens the store of t and applies pending migrations, as store_open does

@@ -255,8 +255,10 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
 /*
  * store_pg.c: a connection to the PostgreSQL database conninfo names (a URL,
  * key=value pairs, or "" for libpq's environment); with migrate, the checks
- * and migrations store_connect promises, else the connection alone.
+ * and migrations store_connect promises, else the connection alone. Each
+ * statement and COMMIT on it waits at most timeout_ms (0: STORE_PG_TIMEOUT_MS).
  */
-int store_pg_open(const char *conninfo, bool migrate, struct store **out, char *err, size_t errlen);
+int store_pg_open(const char *conninfo, bool migrate, int timeout_ms, struct store **out, char *err,
+                  size_t errlen);
 
 #endif

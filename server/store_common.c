@@ -18,7 +18,7 @@
 #define POOL_WAIT_MS 5000
 
 struct store_pool {
-	enum store_backend backend;
+	struct store_target target; /* its location is the pool's own copy */
 	char *location;
 	size_t size; /* 0: one connection per thread */
 	/* size 0: the thread's own store; size N: the store lent to the thread, if any */
@@ -284,25 +284,27 @@ enum store_status store_row_read(const struct store_row_shape *shape,
 
 /* ---- open and close ---- */
 
-/* A connection of the backend at location; migrated too unless connect_only. */
-static int open_location(enum store_backend backend, const char *location, bool connect_only,
-                         struct store **out, char *err, size_t errlen)
+/* A connection to the store of t; migrated too unless connect_only. */
+static int open_target(const struct store_target *t, bool connect_only, struct store **out,
+                       char *err, size_t errlen)
 {
-	switch (backend) {
+	const char *location = t->location ? t->location : "";
+
+	switch (t->backend) {
 	case STORE_BACKEND_SQLITE:
 		/* A check of user_version is all a migrated SQLite file costs. */
 		return store_sqlite_open(location, out, err, errlen);
 	case STORE_BACKEND_POSTGRES:
-		return store_pg_open(location, !connect_only, out, err, errlen);
+		return store_pg_open(location, !connect_only, t->timeout_ms, out, err, errlen);
 	}
 	*out = NULL;
-	snprintf(err, errlen, "unknown store backend %d", (int)backend);
+	snprintf(err, errlen, "unknown store backend %d", (int)t->backend);
 	return -1;
 }
 
 int store_connect(const struct store_target *t, struct store **out, char *err, size_t errlen)
 {
-	return open_location(t->backend, t->location ? t->location : "", false, out, err, errlen);
+	return open_target(t, false, out, err, errlen);
 }
 
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
@@ -781,7 +783,8 @@ int store_pool_new_target(const struct store_target *t, struct store_pool **out,
 		snprintf(err, errlen, "out of memory");
 		goto fail_alloc;
 	}
-	p->backend = t->backend;
+	p->target = *t;
+	p->target.location = p->location;
 	p->size = (size_t)t->pool_size;
 	if (p->size > 0 && (p->idle = calloc(p->size, sizeof(*p->idle))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -859,7 +862,7 @@ static struct store *pool_open(struct store_pool *pool)
 	struct store *s;
 	char err[512];
 
-	if (open_location(pool->backend, pool->location, true, &s, err, sizeof(err)) != 0) {
+	if (open_target(&pool->target, true, &s, err, sizeof(err)) != 0) {
 		log_error("store: %s", err);
 		return NULL;
 	}

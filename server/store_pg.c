@@ -17,25 +17,44 @@
  * connection is reset at its next use. Nothing is ever resent: a change whose
  * connection broke may or may not have committed, and the caller answers 503
  * rather than guess.
+ *
+ * No call waits for the server without a bound (docs/scaling.md, failover): a
+ * statement or a COMMIT that gets no answer within the connection's timeout
+ * (a stopped server, a partition, a COMMIT waiting for a synchronous standby
+ * that was promoted elsewhere) drops the connection, which answers
+ * STORE_UNAVAILABLE. A connection is only ever made to a primary
+ * (target_session_attrs=primary unless the connection string says otherwise);
+ * a primary does not turn into a standby under it (a demotion restarts the
+ * server, which closes every connection), so the next connection finds the
+ * primary of the moment.
  */
+#include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "schema.h"
 #include "store_backend.h"
+#include "timeutil.h"
 
 /* pg_advisory_lock keys: "mgmtd" in ASCII, then what the lock guards. */
 #define MIGRATION_LOCK  "7165829112210817281"
 #define SERIAL_TX_LOCK  "7165829112210817282"
 #define CONNECT_TIMEOUT "5" /* seconds, unless the connection string says otherwise */
 #define MAX_PARAMS      12
+/*
+ * The retention task's deletes hold up no request and may have much to do the
+ * first time: they may take up to the task's period (maintenance.c), not the
+ * timeout of a request's statement.
+ */
+#define BULK_TIMEOUT_MS (10 * 60 * 1000)
 
 enum pq_id {
 	P_BEGIN,
@@ -430,6 +449,8 @@ struct pg_store {
 	bool begin_pending;      /* in_tx, but its BEGIN goes out with the first statement */
 	bool commit_pending;     /* a snapshot's COMMIT was sent; its answer is still to read */
 	bool down;               /* the loss was logged; the recovery will be too */
+	bool warned;             /* the server sent a WARNING since this was last cleared */
+	int timeout_ms;          /* how long one statement or COMMIT may wait for an answer */
 };
 
 static const struct store_ops pg_ops;
@@ -569,12 +590,21 @@ static void one_line(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* libpq's notices (NOTICE, WARNING from the server) go to our log, not to stderr. */
-static void on_notice(void *arg, const char *message)
+/*
+ * libpq's notices (NOTICE, WARNING from the server) go to our log, not to
+ * stderr. A WARNING is remembered: the one that comes with a COMMIT whose wait
+ * for the synchronous standby was cancelled says that it committed here but
+ * may not be on the standby, which commit() must not call a success.
+ */
+static void on_notice(void *arg, const PGresult *r)
 {
+	struct pg_store *s = arg;
+	const char *severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
 	char line[512];
 
-	one_line(message, line, sizeof(line));
+	if (severity != NULL && strcmp(severity, "WARNING") == 0)
+		s->warned = true;
+	one_line(PQresultErrorMessage(r), line, sizeof(line));
 	log_warn("store: PostgreSQL says: %s", line);
 }
 
@@ -642,6 +672,107 @@ static enum store_status pq_fail(struct pg_store *s, const PGresult *r, const ch
 	return st;
 }
 
+/* ---- waiting for the server, within a bound ---- */
+
+static int64_t deadline_after(int timeout_ms)
+{
+	return time_monotonic_us() + (int64_t)timeout_ms * 1000;
+}
+
+/*
+ * Drops a connection whose server did not answer in time. Whatever it was
+ * doing (a statement, a COMMIT waiting for a standby) may or may not complete
+ * there, and no later answer on this connection could be told apart from the
+ * next statement's. The socket is shut down under libpq, which then reads the
+ * end of the stream: the pending call fails at once with the connection's
+ * loss, and the next use connects anew.
+ */
+static void drop_late(struct pg_store *s, int timeout_ms)
+{
+	int fd = PQsocket(s->conn);
+
+	log_error("store: PostgreSQL did not answer within %d ms; dropping the connection",
+	          timeout_ms);
+	if (fd >= 0)
+		(void)shutdown(fd, SHUT_RDWR);
+	(void)PQconsumeInput(s->conn);
+}
+
+/*
+ * Reads what the server sends until PQgetResult can answer without waiting,
+ * but not past deadline (monotonic microseconds): then the connection is
+ * dropped, and PQgetResult answers at once with its loss.
+ */
+static void await_result(struct pg_store *s, int64_t deadline, int timeout_ms)
+{
+	while (PQisBusy(s->conn)) {
+		struct pollfd pfd = {.fd = PQsocket(s->conn), .events = POLLIN};
+		int64_t left = deadline - time_monotonic_us();
+		int rc;
+
+		if (pfd.fd < 0)
+			return; /* lost already: PQgetResult says so */
+		if (left <= 0) {
+			drop_late(s, timeout_ms);
+			return;
+		}
+		rc = poll(&pfd, 1, (int)((left + 999) / 1000));
+		if (rc < 0 && errno != EINTR) {
+			log_error("store: poll on the PostgreSQL connection: %s", strerror(errno));
+			drop_late(s, timeout_ms);
+			return;
+		}
+		if (rc > 0 && !PQconsumeInput(s->conn))
+			return; /* lost: PQgetResult says so */
+	}
+}
+
+static bool is_failure(const PGresult *r)
+{
+	ExecStatusType es = PQresultStatus(r);
+
+	return es == PGRES_FATAL_ERROR || es == PGRES_BAD_RESPONSE || es == PGRES_NONFATAL_ERROR;
+}
+
+/*
+ * The answer to the one command sent, as PQexec gives it (its last result, or
+ * its first failure), waiting at most timeout_ms for all of it; NULL when
+ * nothing came (the connection was lost or dropped: PQstatus says so).
+ */
+static PGresult *collect(struct pg_store *s, int timeout_ms)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	PGresult *r, *out = NULL;
+
+	for (;;) {
+		await_result(s, deadline, timeout_ms);
+		r = PQgetResult(s->conn);
+		if (r == NULL)
+			break;
+		if (out != NULL && is_failure(out)) {
+			PQclear(r);
+			continue;
+		}
+		PQclear(out);
+		out = r;
+	}
+	return out;
+}
+
+/* How long statement id may take: the retention task's deletes get longer. */
+static int timeout_of(const struct pg_store *s, enum pq_id id)
+{
+	switch (id) {
+	case P_AUDIT_PRUNE:
+	case P_PRUNE_MGMT_TOKENS:
+	case P_PRUNE_DB_PERMISSIONS:
+	case P_PRUNE_DB_TOKENS:
+		return s->timeout_ms > BULK_TIMEOUT_MS ? s->timeout_ms : BULK_TIMEOUT_MS;
+	default:
+		return s->timeout_ms;
+	}
+}
+
 /*
  * True when the server has spoken on an idle connection. Nothing is asked of
  * it there (the pool's connections LISTEN to nothing), so whatever came is
@@ -673,12 +804,16 @@ static bool server_hung_up(struct pg_store *s)
  */
 static void settle(struct pg_store *s)
 {
+	int64_t deadline = deadline_after(s->timeout_ms);
 	PGresult *r;
 
 	if (!s->commit_pending)
 		return;
 	s->commit_pending = false;
-	while ((r = PQgetResult(s->conn)) != NULL) {
+	for (;;) {
+		await_result(s, deadline, s->timeout_ms);
+		if ((r = PQgetResult(s->conn)) == NULL)
+			break;
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			pq_fail(s, r, "COMMIT of a read snapshot");
 		PQclear(r);
@@ -697,6 +832,7 @@ static enum store_status pq_usable(struct pg_store *s)
 		return STORE_OK;
 	if (s->in_tx && !s->begin_pending)
 		return STORE_UNAVAILABLE; /* the caller rolls back, which ends it here */
+	/* Bounded by connect_timeout for each host of the connection string. */
 	PQreset(s->conn);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		report_down(s, PQerrorMessage(s->conn));
@@ -718,7 +854,9 @@ static enum store_status pq_prepare(struct pg_store *s, enum pq_id id, int npara
 	snprintf(name, 16, "mgmtd_%d", (int)id);
 	if (s->prepared[id])
 		return STORE_OK;
-	r = PQprepare(s->conn, name, pq_sql[id], nparams, NULL);
+	if (!PQsendPrepare(s->conn, name, pq_sql[id], nparams, NULL))
+		return pq_fail(s, NULL, pq_sql[id]);
+	r = collect(s, s->timeout_ms);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK)
 		s->prepared[id] = true;
 	else
@@ -739,6 +877,7 @@ static PGresult *run_with_begin(struct pg_store *s, const char *name, const stru
 	PGresult *r, *out = NULL;
 	bool begun = false, synced = false;
 	int n = p ? p->n : 0, query = 0, nulls = 0;
+	int64_t deadline;
 
 	s->begin_pending = false;
 	s->in_tx = false;
@@ -756,7 +895,9 @@ static PGresult *run_with_begin(struct pg_store *s, const char *name, const stru
 	}
 	/* BEGIN's result and a NULL, the statement's and a NULL, then the sync. */
 	*st = STORE_ERROR;
+	deadline = deadline_after(s->timeout_ms);
 	while (!synced && nulls < 4) {
+		await_result(s, deadline, s->timeout_ms);
 		r = PQgetResult(s->conn);
 		if (r == NULL) {
 			if (PQstatus(s->conn) != CONNECTION_OK)
@@ -834,8 +975,12 @@ static PGresult *pq_run(struct pg_store *s, enum pq_id id, const struct pq_param
 		return NULL;
 	if (s->begin_pending)
 		return run_with_begin(s, name, p, st);
-	r = PQexecPrepared(s->conn, name, n, p ? p->values : NULL, p ? p->lengths : NULL,
-	                   p ? p->formats : NULL, 0);
+	if (!PQsendQueryPrepared(s->conn, name, n, p ? p->values : NULL, p ? p->lengths : NULL,
+	                         p ? p->formats : NULL, 0)) {
+		*st = pq_fail(s, NULL, pq_sql[id]);
+		return NULL;
+	}
+	r = collect(s, timeout_of(s, id));
 	es = PQresultStatus(r);
 	if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
 		return r;
@@ -1116,7 +1261,13 @@ static void pg_tx_rollback(struct store *base)
 	s->in_tx = false;
 }
 
-/* Ends our transaction with COMMIT; one that had failed answers ROLLBACK instead. */
+/*
+ * Ends our transaction with COMMIT; one that had failed answers ROLLBACK
+ * instead. A COMMIT that came with a WARNING is no success: the one PostgreSQL
+ * sends when a COMMIT's wait for the synchronous standby is cancelled says the
+ * change is committed here but may be missing on the standby that a failover
+ * would promote. The caller answers that it may have been made.
+ */
 static enum store_status commit(struct pg_store *s)
 {
 	enum store_status st;
@@ -1127,6 +1278,7 @@ static enum store_status commit(struct pg_store *s)
 		s->in_tx = false;
 		return STORE_OK;
 	}
+	s->warned = false;
 	r = pq_run(s, P_COMMIT, NULL, &st);
 	s->in_tx = false;
 	if (r == NULL)
@@ -1135,6 +1287,11 @@ static enum store_status commit(struct pg_store *s)
 		log_error("store: COMMIT answered %s: an earlier statement had failed",
 		          PQcmdStatus(r));
 		st = STORE_ERROR;
+	} else if (s->warned) {
+		log_error("store: COMMIT came with a warning (above): the change may not be on the "
+		          "synchronous standby; answering that it may have been made");
+		metrics_store_error(STORE_UNAVAILABLE);
+		st = STORE_UNAVAILABLE;
 	}
 	PQclear(r);
 	return st;
@@ -1394,22 +1551,26 @@ static int check_server(struct pg_store *s, char *err, size_t errlen)
 	return 0;
 }
 
-int store_pg_open(const char *conninfo, bool migrate_now, struct store **out, char *err,
-                  size_t errlen)
+int store_pg_open(const char *conninfo, bool migrate_now, int timeout_ms, struct store **out,
+                  char *err, size_t errlen)
 {
-	/* Later entries win: the connection string may override the timeout, not the encoding. */
-	const char *keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
-	                      NULL};
-	const char *values[] = {CONNECT_TIMEOUT, "mgmtd", conninfo, "UTF8", NULL};
+	/*
+	 * Later entries win: the connection string may override the timeout and
+	 * the kind of server (a primary: mgmtd writes, and a standby's reads may
+	 * miss a revocation the primary has acknowledged), not the encoding.
+	 */
+	const char *keys[] = {"connect_timeout", "application_name", "target_session_attrs",
+	                      "dbname",          "client_encoding",  NULL};
+	const char *values[] = {CONNECT_TIMEOUT, "mgmtd", "primary", conninfo, "UTF8", NULL};
 	struct pg_store *s;
 
 	*out = NULL;
 	if (conninfo[0] == '\0') {
-		/* libpq's PG* variables and service file decide everything */
-		keys[2] = "client_encoding";
-		values[2] = "UTF8";
-		keys[3] = NULL;
-		values[3] = NULL;
+		/* libpq's PG* variables and service file decide everything else */
+		keys[3] = "client_encoding";
+		values[3] = "UTF8";
+		keys[4] = NULL;
+		values[4] = NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -1417,6 +1578,7 @@ int store_pg_open(const char *conninfo, bool migrate_now, struct store **out, ch
 		return -1;
 	}
 	s->base.ops = &pg_ops;
+	s->timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_PG_TIMEOUT_MS;
 	s->conn = PQconnectdbParams(keys, values, 1);
 	if (s->conn == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1435,7 +1597,7 @@ int store_pg_open(const char *conninfo, bool migrate_now, struct store **out, ch
 		         msg);
 		goto fail;
 	}
-	PQsetNoticeProcessor(s->conn, on_notice, NULL);
+	PQsetNoticeReceiver(s->conn, on_notice, s);
 	if (migrate_now && (check_server(s, err, errlen) != 0 || migrate(s, err, errlen) != 0))
 		goto fail;
 	*out = &s->base;

@@ -166,19 +166,24 @@ class PgServer:
         return os.path.join(self.data, "base", oid)
 
 
+def run_beside(argv, **env):
+    """Runs argv with env added to ours and returns its exit status; a Ctrl-C goes
+    on to it, and its end is waited for (the caller then stops its servers)."""
+    proc = subprocess.Popen(argv, env=dict(os.environ, **env))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        return proc.wait()
+
+
 def main(argv):
     if len(argv) < 2 or argv[0] != "--":
         sys.exit("usage: pgserver.py -- COMMAND ARGS...")
     srv = PgServer().start()
     try:
         srv.create_database("mgmtd")
-        env = dict(os.environ, MGMTD_TEST_POSTGRES_URL=srv.url("mgmtd"))
-        proc = subprocess.Popen(argv[1:], env=env)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            return proc.wait()
+        return run_beside(argv[1:], MGMTD_TEST_POSTGRES_URL=srv.url("mgmtd"))
     finally:
         srv.remove()
 
