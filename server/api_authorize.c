@@ -30,6 +30,7 @@
 
 #include "api.h"
 #include "audit.h"
+#include "credcache.h"
 #include "dataplane.h"
 #include "metrics.h"
 #include "request.h"
@@ -42,6 +43,40 @@ static enum api_status refused(struct request *req, const char *reason, const ch
 	metrics_auth(METRICS_CRED_DB_TOKEN, reason);
 	req->refusal_reason = reason;
 	return api_fail(req, API_UNAUTHORIZED, "%s", message);
+}
+
+/*
+ * What the store says of credential, action and database: from this thread's
+ * cache when a read snapshot of the same change epoch answered it before
+ * (credcache.h), else from the store (then kept). The snapshot is this
+ * function's own: the check is a read, and nothing else runs in it.
+ */
+static enum store_status find_grant(struct request *req, const char *credential,
+                                    const struct dataplane_target *target,
+                                    struct store_db_grant *out)
+{
+	const char *const parts[] = {db_action_name(target->action), target->database, NULL};
+	unsigned char hash[TOKEN_HASH_LEN];
+	struct credcache_key key;
+	enum store_status st;
+	bool began = false, cacheable;
+	uint64_t epoch;
+
+	st = store_read_begin(req->store, &began);
+	if (st != STORE_OK)
+		return st;
+	cacheable = store_change_epoch(req->store, &epoch) &&
+	            credcache_key("grant", credential, parts, &key);
+	if (cacheable && credcache_get_grant(&key, epoch, out))
+		goto out;
+	token_hash(&req->app->token_key, credential, hash);
+	st = store_db_authorize(req->store, hash, target->action, target->database, out);
+	sodium_memzero(hash, sizeof(hash));
+	if (st == STORE_OK && cacheable)
+		credcache_put_grant(&key, epoch, out);
+out:
+	store_read_end(req->store, began);
+	return st;
 }
 
 /* The forwarded form: database and action from the original request. */
@@ -94,7 +129,6 @@ enum api_status api_authorize(struct request *req)
 {
 	bool forwarded = req->forwarded_method != NULL || req->forwarded_uri != NULL;
 	struct dataplane_target target;
-	unsigned char hash[TOKEN_HASH_LEN];
 	struct store_db_grant g;
 	const char *credential;
 	enum store_status st;
@@ -121,9 +155,7 @@ enum api_status api_authorize(struct request *req)
 	if (as != API_OK)
 		return as;
 
-	token_hash(&req->app->token_key, credential, hash);
-	st = store_db_authorize(req->store, hash, target.action, target.database, &g);
-	sodium_memzero(hash, sizeof(hash));
+	st = find_grant(req, credential, &target, &g);
 	/* A token of another account or cluster is, here, unknown: no existence leaks. */
 	if (st == STORE_NOT_FOUND ||
 	    (st == STORE_OK && (strcmp(g.account_id, request_param(req, "accountId")) != 0 ||

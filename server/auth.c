@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "credcache.h"
 #include "idtoken.h"
 #include "issuers.h"
 #include "log.h"
@@ -154,7 +155,7 @@ static enum api_status refuse(struct request *req, enum metrics_cred kind, const
 	return st;
 }
 
-static void set_token_principal(struct request *req, const struct store_mgmt_token *t)
+static void set_token_principal(struct request *req, const struct credcache_mgmt *t)
 {
 	req->principal.kind = PRINCIPAL_MGMT_TOKEN;
 	str_copy(req->principal.account_id, sizeof(req->principal.account_id), t->account_id);
@@ -164,21 +165,53 @@ static void set_token_principal(struct request *req, const struct store_mgmt_tok
 	str_copy(req->principal.token_prefix, sizeof(req->principal.token_prefix), t->prefix);
 }
 
+/*
+ * The management token whose secret is credential: from this thread's cache
+ * when the request's read snapshot has the epoch it was read in, else from
+ * the store by its keyed hash (and then kept).
+ */
+static enum store_status find_mgmt_token(struct request *req, const char *credential,
+                                         struct credcache_mgmt *out)
+{
+	unsigned char hash[TOKEN_HASH_LEN];
+	struct store_mgmt_token t;
+	struct credcache_key key;
+	enum store_status st;
+	uint64_t epoch;
+	bool cacheable =
+	    store_change_epoch(req->store, &epoch) && credcache_key("mgmt", credential, NULL, &key);
+
+	if (cacheable && credcache_get_mgmt(&key, epoch, out))
+		return STORE_OK;
+	token_hash(&req->app->token_key, credential, hash);
+	st = store_mgmt_token_by_hash(req->store, hash, &t);
+	sodium_memzero(hash, sizeof(hash));
+	if (st != STORE_OK)
+		return st;
+	memset(out, 0, sizeof(*out));
+	str_copy(out->id, sizeof(out->id), t.id);
+	str_copy(out->account_id, sizeof(out->account_id), t.account_id);
+	str_copy(out->created_by, sizeof(out->created_by), t.created_by);
+	str_copy(out->prefix, sizeof(out->prefix), t.prefix);
+	out->expires_at = t.expires_at;
+	out->revoked_at = t.revoked_at;
+	out->last_used_at = t.last_used_at;
+	if (cacheable)
+		credcache_put_mgmt(&key, epoch, out);
+	return STORE_OK;
+}
+
 static enum api_status authenticate_mgmt_token(struct request *req, const char *credential,
                                                const char *account_id)
 {
-	struct app *app = req->app;
-	unsigned char hash[TOKEN_HASH_LEN];
-	struct store_mgmt_token t;
+	struct credcache_mgmt t;
 	enum store_status st;
 
 	/* The checksum turns typos and truncations away before any lookup. */
 	if (!token_mgmt_well_formed(credential))
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "malformed", API_UNAUTHORIZED,
 		              "the management token is malformed (wrong length or checksum)");
-	token_hash(&app->token_key, credential, hash);
-	st = store_mgmt_token_by_hash(req->store, hash, &t);
-	sodium_memzero(hash, sizeof(hash));
+	st = find_mgmt_token(req, credential, &t);
 	if (st == STORE_NOT_FOUND)
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "unknown", API_UNAUTHORIZED,
 		              "the management token is not valid");
@@ -211,12 +244,29 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	return API_OK;
 }
 
-static void set_user_principal(struct request *req, const struct store_user *user)
+static void set_known_user_principal(struct request *req, const struct credcache_user *user)
 {
 	req->principal.kind = PRINCIPAL_USER;
 	str_copy(req->principal.account_id, sizeof(req->principal.account_id), user->account_id);
 	str_copy(req->principal.user_id, sizeof(req->principal.user_id), user->id);
 	req->principal.group = user->group;
+}
+
+/* What the principal and the cache keep of a user. */
+static void known_user_of(const struct store_user *user, struct credcache_user *out)
+{
+	memset(out, 0, sizeof(*out));
+	str_copy(out->id, sizeof(out->id), user->id);
+	str_copy(out->account_id, sizeof(out->account_id), user->account_id);
+	out->group = user->group;
+}
+
+static void set_user_principal(struct request *req, const struct store_user *user)
+{
+	struct credcache_user known;
+
+	known_user_of(user, &known);
+	set_known_user_principal(req, &known);
 }
 
 /*
@@ -265,11 +315,30 @@ static enum api_status authenticate_jwt(struct request *req, const char *credent
 		return refuse(req, METRICS_CRED_JWT, "not_provisioned", API_FORBIDDEN,
 		              "user is not provisioned in this account");
 	email = vouched_email(&claims, &by);
-	st = store_user_for_idp(req->store, account_id, by.identity, claims.sub, email, &user);
-	if (st == STORE_OK && user.idp_subject[0] != '\0') {
-		metrics_auth(METRICS_CRED_JWT, "ok");
-		set_user_principal(req, &user);
-		return API_OK;
+	{
+		/* the user bound to this identity: only that answer is kept (credcache.h) */
+		const char *const parts[] = {by.identity, account_id, NULL};
+		struct credcache_user known;
+		struct credcache_key key;
+		uint64_t epoch;
+		bool cacheable = store_change_epoch(req->store, &epoch) &&
+		                 credcache_key("user", claims.sub, parts, &key);
+
+		if (cacheable && credcache_get_user(&key, epoch, &known)) {
+			metrics_auth(METRICS_CRED_JWT, "ok");
+			set_known_user_principal(req, &known);
+			return API_OK;
+		}
+		st = store_user_for_idp(req->store, account_id, by.identity, claims.sub, email,
+		                        &user);
+		if (st == STORE_OK && user.idp_subject[0] != '\0') {
+			known_user_of(&user, &known);
+			if (cacheable)
+				credcache_put_user(&key, epoch, &known);
+			metrics_auth(METRICS_CRED_JWT, "ok");
+			set_known_user_principal(req, &known);
+			return API_OK;
+		}
 	}
 	if (st == STORE_OK || (st == STORE_NOT_FOUND && email != NULL)) {
 		/*

@@ -8,11 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "metrics.h"
 #include "router.h"
-#include "store.h"
-#include "throttle.h"
 #include "timeutil.h"
 #include "version.h"
 
@@ -42,9 +39,9 @@ static const char *const reasons[] = {
 };
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
-/* enum store_status values counted as errors, by name (store.h). */
-static const char *const store_error_names[] = {"full", "busy", "readonly", "error"};
-#define N_STORE_ERRORS (sizeof(store_error_names) / sizeof(store_error_names[0]))
+/* The store's error kinds (store_counters), by name. */
+static const char *const store_error_names[METRICS_STORE_ERROR_KINDS] = {"full", "busy", "readonly",
+                                                                         "error"};
 
 static struct {
 	atomic_ullong requests[MAX_ROUTES + 1][N_STATUSES];
@@ -53,8 +50,6 @@ static struct {
 	atomic_ullong latency_count[MAX_ROUTES + 1];
 	atomic_ullong auth[METRICS_CRED_COUNT][N_REASONS];
 	atomic_ullong jwks[2]; /* error, ok */
-	atomic_ullong store_errors[N_STORE_ERRORS];
-	atomic_ullong busy_retries;
 	atomic_ullong throttled;
 	atomic_ullong audit_failed;
 	atomic_ullong tls_reloads[2]; /* error, ok */
@@ -116,37 +111,6 @@ void metrics_auth(enum metrics_cred kind, const char *reason)
 void metrics_jwks_fetch(int ok)
 {
 	atomic_fetch_add_explicit(&m.jwks[ok ? 1 : 0], 1, memory_order_relaxed);
-}
-
-void metrics_store_error(int status)
-{
-	size_t i;
-
-	switch (status) {
-	case STORE_FULL:
-		i = 0;
-		break;
-	case STORE_BUSY:
-		i = 1;
-		break;
-	case STORE_READONLY:
-		i = 2;
-		break;
-	case STORE_OK:
-	case STORE_NOT_FOUND:
-	case STORE_CONFLICT:
-	case STORE_LAST_ADMIN:
-		return; /* answers, not errors */
-	default:
-		i = 3;
-		break;
-	}
-	atomic_fetch_add_explicit(&m.store_errors[i], 1, memory_order_relaxed);
-}
-
-void metrics_store_busy_retry(void)
-{
-	atomic_fetch_add_explicit(&m.busy_retries, 1, memory_order_relaxed);
 }
 
 void metrics_throttled(void)
@@ -316,24 +280,23 @@ static void render_auth(struct out *o)
 		}
 }
 
-static void render_tokens(struct out *o, struct store *s)
+static void render_tokens(struct out *o, const struct metrics_gauges *g)
 {
-	static const char *const states[TOKEN_STATE_COUNT] = {"active", "expired", "revoked"};
-	struct store_token_counts c;
+	static const char *const states[METRICS_TOKEN_STATES] = {"active", "expired", "revoked"};
 
-	if (s == NULL || store_token_counts(s, time_now_ms(), &c) != STORE_OK)
+	if (!g->tokens_known)
 		return; /* a scrape without the gauge rather than a failed scrape */
 	family(o, "mgmtd_tokens", "gauge",
 	       "Management and database tokens by state, all accounts.");
-	for (size_t i = 0; i < TOKEN_STATE_COUNT; i++)
+	for (size_t i = 0; i < METRICS_TOKEN_STATES; i++)
 		outf(o, "mgmtd_tokens{kind=\"management\",state=\"%s\"} %lld\n", states[i],
-		     (long long)c.mgmt[i]);
-	for (size_t i = 0; i < TOKEN_STATE_COUNT; i++)
+		     (long long)g->mgmt_tokens[i]);
+	for (size_t i = 0; i < METRICS_TOKEN_STATES; i++)
 		outf(o, "mgmtd_tokens{kind=\"database\",state=\"%s\"} %lld\n", states[i],
-		     (long long)c.db[i]);
+		     (long long)g->db_tokens[i]);
 }
 
-static void render_rest(struct out *o, struct app *app)
+static void render_rest(struct out *o, const struct metrics_gauges *g)
 {
 	family(o, "mgmtd_jwks_fetches_total", "counter",
 	       "Fetches of identity providers' keys (jwks_url, discovery) by result.");
@@ -342,19 +305,18 @@ static void render_rest(struct out *o, struct app *app)
 	family(
 	    o, "mgmtd_store_errors_total", "counter",
 	    "Store calls that failed, by kind (full disk, lock held too long, read-only, other).");
-	for (size_t i = 0; i < N_STORE_ERRORS; i++)
+	for (size_t i = 0; i < METRICS_STORE_ERROR_KINDS; i++)
 		outf(o, "mgmtd_store_errors_total{kind=\"%s\"} %llu\n", store_error_names[i],
-		     get(&m.store_errors[i]));
+		     (unsigned long long)g->store_errors[i]);
 	family(o, "mgmtd_store_busy_retries_total", "counter",
 	       "Waits for a database lock held by another connection or process.");
-	outf(o, "mgmtd_store_busy_retries_total %llu\n", get(&m.busy_retries));
+	outf(o, "mgmtd_store_busy_retries_total %llu\n", (unsigned long long)g->store_busy_retries);
 	family(o, "mgmtd_throttled_requests_total", "counter",
 	       "Failed authentications answered 429 because their address had no credit left.");
 	outf(o, "mgmtd_throttled_requests_total %llu\n", get(&m.throttled));
 	family(o, "mgmtd_throttled_addresses", "gauge",
 	       "Client addresses the failed-authentication throttle holds an entry for.");
-	outf(o, "mgmtd_throttled_addresses %zu\n",
-	     app && app->throttle ? throttle_entries(app->throttle) : (size_t)0);
+	outf(o, "mgmtd_throttled_addresses %zu\n", g->throttled_addresses);
 	family(o, "mgmtd_audit_write_failures_total", "counter",
 	       "Audit events that could not be written (a change is then rolled back).");
 	outf(o, "mgmtd_audit_write_failures_total %llu\n", get(&m.audit_failed));
@@ -371,16 +333,26 @@ static void render_rest(struct out *o, struct app *app)
 	outf(o, "mgmtd_tls_reloads_total{result=\"error\"} %llu\n", get(&m.tls_reloads[0]));
 	family(o, "mgmtd_http_requests_in_flight", "gauge",
 	       "Requests received and not yet completed.");
-	outf(o, "mgmtd_http_requests_in_flight %ld\n", app ? atomic_load(&app->in_flight) : 0L);
+	outf(o, "mgmtd_http_requests_in_flight %ld\n", g->in_flight);
 	family(o, "mgmtd_ready", "gauge", "1 while GET /ready answers 200.");
-	outf(o, "mgmtd_ready %d\n", app && atomic_load(&app->ready) ? 1 : 0);
+	outf(o, "mgmtd_ready %d\n", g->ready ? 1 : 0);
+	family(o, "mgmtd_credential_cache_lookups_total", "counter",
+	       "Lookups of the credential caches (docs/architecture.md), by result.");
+	outf(o, "mgmtd_credential_cache_lookups_total{result=\"hit\"} %llu\n",
+	     (unsigned long long)g->credcache_hits);
+	outf(o, "mgmtd_credential_cache_lookups_total{result=\"miss\"} %llu\n",
+	     (unsigned long long)g->credcache_misses);
+	family(o, "mgmtd_store_changes_heard", "gauge",
+	       "1 while the store hears of every change (PostgreSQL: its change channel "
+	       "listens), so that the credential caches may answer.");
+	outf(o, "mgmtd_store_changes_heard %d\n", g->changes_heard ? 1 : 0);
 	family(o, "mgmtd_start_time_seconds", "gauge", "When this process started, Unix time.");
 	outf(o, "mgmtd_start_time_seconds %.3f\n", (double)started_ms / 1000.0);
 	family(o, "mgmtd_build_info", "gauge", "Always 1; the version is in the label.");
 	outf(o, "mgmtd_build_info{version=\"%s\"} 1\n", version_string());
 }
 
-char *metrics_render(struct app *app, struct store *s, size_t *len)
+char *metrics_render(const struct metrics_gauges *g, size_t *len)
 {
 	struct out o = {.cap = 16384};
 
@@ -390,8 +362,8 @@ char *metrics_render(struct app *app, struct store *s, size_t *len)
 	o.buf[0] = '\0';
 	render_requests(&o);
 	render_auth(&o);
-	render_tokens(&o, s);
-	render_rest(&o, app);
+	render_tokens(&o, g);
+	render_rest(&o, g);
 	if (o.failed) {
 		free(o.buf);
 		return NULL;

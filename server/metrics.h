@@ -11,12 +11,11 @@
 #ifndef MGMTD_METRICS_H
 #define MGMTD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct app;
 struct route;
-struct store;
 
 /* What a credential was, for the authentication counters. */
 enum metrics_cred {
@@ -42,19 +41,37 @@ void metrics_request(const struct route *route, unsigned http_status, int64_t du
 void metrics_auth(enum metrics_cred kind, const char *reason);
 
 void metrics_jwks_fetch(int ok);       /* one fetch of an identity provider's keys */
-void metrics_store_error(int status);  /* an enum store_status other than OK/NOT_FOUND/CONFLICT */
-void metrics_store_busy_retry(void);   /* a wait for a lock another connection holds */
 void metrics_throttled(void);          /* a failed authentication answered 429 */
 void metrics_audit_write_failed(void); /* an audit row that could not be written */
 void metrics_tls_reload(int ok);       /* a SIGHUP reload of the certificate and key */
 void metrics_retention(int64_t mgmt, int64_t db, int64_t audit); /* rows deleted */
 
 /*
- * The whole exposition: counters, and gauges read now (tokens by state from
- * s, which may be NULL; connections in flight and throttled addresses from
- * app). Returns a malloc'ed NUL-terminated text (the caller frees), or NULL
- * when out of memory.
+ * What other modules count or know, read by the /metrics handler
+ * (api_metrics.c) just before rendering: this module only holds its own
+ * counters and asks nobody (no module it calls calls it back).
  */
-char *metrics_render(struct app *app, struct store *s, size_t *len);
+enum { METRICS_TOKEN_STATES = 3 };      /* active, expired, revoked */
+enum { METRICS_STORE_ERROR_KINDS = 4 }; /* full, busy, readonly, other */
+
+struct metrics_gauges {
+	bool tokens_known; /* false: the store could not count them (left out) */
+	int64_t mgmt_tokens[METRICS_TOKEN_STATES];
+	int64_t db_tokens[METRICS_TOKEN_STATES];
+	uint64_t store_errors[METRICS_STORE_ERROR_KINDS];
+	uint64_t store_busy_retries;
+	uint64_t credcache_hits, credcache_misses;
+	bool changes_heard; /* the credential caches may answer (store_changes_heard) */
+	size_t throttled_addresses;
+	long in_flight;
+	bool ready;
+};
+
+/*
+ * The whole exposition: the counters and the gauges given. Returns a
+ * malloc'ed NUL-terminated text (the caller frees), or NULL when out of
+ * memory.
+ */
+char *metrics_render(const struct metrics_gauges *g, size_t *len);
 
 #endif

@@ -142,6 +142,41 @@ enum store_status store_read_begin(struct store *s, bool *began);
 void store_read_end(struct store *s, bool began);
 
 /*
+ * The store's change epoch as this connection's read snapshot sees it: a
+ * number that moves whenever a change may have been committed by anyone
+ * (this server, an offline command, another replica), for caches that must
+ * never answer from before a commit (credcache.h). Call it inside a read
+ * snapshot (store_read_begin), before the reads whose answers are kept:
+ * they stay true for any later snapshot of the same epoch. False when the
+ * backend cannot tell now (no read snapshot, or inside a write transaction
+ * whose reads may be rolled back; on PostgreSQL, while its change channel
+ * is down): cache nothing then.
+ */
+bool store_change_epoch(struct store *s, uint64_t *out);
+
+/*
+ * Whether the backend hears of every change now: always on SQLite (its
+ * file tells); on PostgreSQL while the change channel listens.
+ */
+bool store_changes_heard(struct store *s);
+
+/* What every store connection of the process counted since start (for /metrics). */
+enum store_error_kind {
+	STORE_ERROR_FULL = 0,
+	STORE_ERROR_BUSY,
+	STORE_ERROR_READONLY,
+	STORE_ERROR_OTHER,
+	STORE_ERROR_KINDS
+};
+
+struct store_counters {
+	uint64_t errors[STORE_ERROR_KINDS]; /* failed calls, by kind */
+	uint64_t busy_retries;              /* waits for a lock another connection held */
+};
+
+void store_counters_read(struct store_counters *out);
+
+/*
  * Connections for the server's threads. With a pool_size of 0, one per
  * thread: store_pool_get opens the calling thread's connection on first use
  * and keeps it for that thread. With pool_size N, at most N connections,

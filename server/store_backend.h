@@ -17,6 +17,11 @@
 
 struct store_ops;
 
+/* Counting for store_counters_read: a failed call's status (answers such as NOT_FOUND are
+ * not counted), a wait for another connection's lock. */
+void store_count_error(enum store_status st);
+void store_count_busy_retry(void);
+
 struct store {
 	const struct store_ops *ops;
 };
@@ -32,6 +37,8 @@ struct store_ops {
 	void (*tx_rollback)(struct store *s);
 	enum store_status (*read_begin)(struct store *s, bool *began);
 	void (*read_end)(struct store *s, bool began);
+	bool (*change_epoch)(struct store *s, uint64_t *out);
+	bool (*changes_heard)(struct store *s);
 
 	enum store_status (*account_ensure)(struct store *s, const struct store_account *a);
 	enum store_status (*account_get)(struct store *s, const char *id,
@@ -260,5 +267,17 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
  */
 int store_pg_open(const char *conninfo, bool migrate, int timeout_ms, struct store **out, char *err,
                   size_t errlen);
+
+/*
+ * store_pg.c: the change channel of a server's pool: a thread with a
+ * connection of its own that LISTENs to the notifications every change to
+ * the database sends (a trigger of postgres/0007), so that
+ * store_change_epoch moves within moments of a change made anywhere. Started
+ * with the pool of a server (store_pool_new_target) and stopped when it is
+ * freed; while it is not listening, store_change_epoch answers false.
+ * Returns -1 (err says why) when the thread cannot be started.
+ */
+int store_pg_watch_start(const char *conninfo, int timeout_ms, char *err, size_t errlen);
+void store_pg_watch_stop(void);
 
 #endif

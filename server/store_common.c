@@ -5,6 +5,7 @@
  * backend of the connection through its table (store_backend.h). No SQL.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +350,56 @@ enum store_status store_tx_begin(struct store *s)
 enum store_status store_tx_commit(struct store *s)
 {
 	return s->ops->tx_commit(s);
+}
+
+static atomic_uint_fast64_t error_counts[STORE_ERROR_KINDS], busy_retry_count;
+
+void store_count_error(enum store_status st)
+{
+	enum store_error_kind kind;
+
+	switch (st) {
+	case STORE_FULL:
+		kind = STORE_ERROR_FULL;
+		break;
+	case STORE_BUSY:
+		kind = STORE_ERROR_BUSY;
+		break;
+	case STORE_READONLY:
+		kind = STORE_ERROR_READONLY;
+		break;
+	case STORE_OK:
+	case STORE_NOT_FOUND:
+	case STORE_CONFLICT:
+	case STORE_LAST_ADMIN:
+		return; /* answers, not errors */
+	default:
+		kind = STORE_ERROR_OTHER;
+		break;
+	}
+	atomic_fetch_add_explicit(&error_counts[kind], 1, memory_order_relaxed);
+}
+
+void store_count_busy_retry(void)
+{
+	atomic_fetch_add_explicit(&busy_retry_count, 1, memory_order_relaxed);
+}
+
+void store_counters_read(struct store_counters *out)
+{
+	for (size_t i = 0; i < STORE_ERROR_KINDS; i++)
+		out->errors[i] = atomic_load_explicit(&error_counts[i], memory_order_relaxed);
+	out->busy_retries = atomic_load_explicit(&busy_retry_count, memory_order_relaxed);
+}
+
+bool store_change_epoch(struct store *s, uint64_t *out)
+{
+	return s != NULL && s->ops->change_epoch(s, out);
+}
+
+bool store_changes_heard(struct store *s)
+{
+	return s != NULL && s->ops->changes_heard(s);
 }
 
 enum store_status store_read_begin(struct store *s, bool *began)
@@ -806,6 +857,11 @@ int store_pool_new_target(const struct store_target *t, struct store_pool **out,
 		snprintf(err, errlen, "pthread_cond_init: %s", strerror(rc));
 		goto fail_lock;
 	}
+	if (t->backend == STORE_BACKEND_POSTGRES &&
+	    store_pg_watch_start(p->location, t->timeout_ms, err, errlen) != 0) {
+		pthread_cond_destroy(&p->returned);
+		goto fail_lock;
+	}
 	*out = p;
 	return 0;
 fail_lock:
@@ -966,6 +1022,8 @@ void store_pool_free(struct store_pool *pool)
 {
 	if (pool == NULL)
 		return;
+	if (pool->target.backend == STORE_BACKEND_POSTGRES)
+		store_pg_watch_stop();
 	for (size_t i = 0; i < pool->n; i++)
 		store_close(pool->all[i]);
 	free(pool->all);

@@ -29,17 +29,20 @@
  * primary of the moment.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
-#include "metrics.h"
 #include "schema.h"
 #include "store_backend.h"
 #include "timeutil.h"
@@ -450,10 +453,14 @@ struct pg_store {
 	bool commit_pending;     /* a snapshot's COMMIT was sent; its answer is still to read */
 	bool down;               /* the loss was logged; the recovery will be too */
 	bool warned;             /* the server sent a WARNING since this was last cleared */
+	bool writing;            /* in_tx, in an explicit transaction (not a read snapshot) */
 	int timeout_ms;          /* how long one statement or COMMIT may wait for an answer */
 };
 
 static const struct store_ops pg_ops;
+
+static void note_change(void);
+static PGconn *connect_to(const char *conninfo, const char *application_name);
 
 static struct pg_store *pg(struct store *s)
 {
@@ -668,7 +675,7 @@ static enum store_status pq_fail(struct pg_store *s, const PGresult *r, const ch
 {
 	enum store_status st = pq_status(s, r, what);
 
-	metrics_store_error(st);
+	store_count_error(st);
 	return st;
 }
 
@@ -1238,7 +1245,7 @@ static enum store_status pg_tx_begin_plain(struct pg_store *s, enum pq_id begin)
 	}
 	st = pq_exec(s, begin, NULL);
 	if (st == STORE_OK)
-		s->in_tx = true;
+		s->in_tx = s->writing = true; /* an explicit transaction may write */
 	return st;
 }
 
@@ -1259,6 +1266,7 @@ static void pg_tx_rollback(struct store *base)
 	    st != STORE_UNAVAILABLE)
 		log_error("store: rollback failed");
 	s->in_tx = false;
+	s->writing = false;
 }
 
 /*
@@ -1281,6 +1289,15 @@ static enum store_status commit(struct pg_store *s)
 	s->warned = false;
 	r = pq_run(s, P_COMMIT, NULL, &st);
 	s->in_tx = false;
+	if (s->writing) {
+		/*
+		 * Whatever the answer (the change may have been made), this process's
+		 * caches move on before it answers: its next request asks the database.
+		 * Others hear of it through the change channel.
+		 */
+		s->writing = false;
+		note_change();
+	}
 	if (r == NULL)
 		return st; /* the connection broke: whether it committed is unknown */
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -1290,7 +1307,7 @@ static enum store_status commit(struct pg_store *s)
 	} else if (s->warned) {
 		log_error("store: COMMIT came with a warning (above): the change may not be on the "
 		          "synchronous standby; answering that it may have been made");
-		metrics_store_error(STORE_UNAVAILABLE);
+		store_count_error(STORE_UNAVAILABLE);
 		st = STORE_UNAVAILABLE;
 	}
 	PQclear(r);
@@ -1334,6 +1351,213 @@ static enum store_status pg_read_begin(struct store *base, bool *began)
 	s->begin_pending = true;
 	*began = true;
 	return STORE_OK;
+}
+
+/* ---- the change channel (store_backend.h: store_pg_watch_start) ---- */
+
+#define CHANNEL "mgmtd_change"
+/* How often the channel proves it is alive, and waits before reconnecting. */
+#define WATCH_PING_MS  1000
+#define WATCH_RETRY_MS 1000
+
+static struct {
+	pthread_mutex_t lock; /* start and stop */
+	pthread_t thread;
+	bool started;
+	int wake[2]; /* a byte on wake[1] stops the thread */
+	char *conninfo;
+	int timeout_ms;
+	atomic_bool listening;           /* LISTEN in place on a live connection */
+	atomic_uint_fast64_t generation; /* moves with every change heard of or made here */
+} watch = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = {-1, -1}};
+
+static void note_change(void)
+{
+	atomic_fetch_add(&watch.generation, 1);
+}
+
+/*
+ * The generation of changes, and the second it is read in: an entry a cache
+ * keeps is ignored after the next change heard of, and in any case after the
+ * second it was read in, the bound for a change whose notification is late.
+ */
+static bool pg_change_epoch(struct store *base, uint64_t *out)
+{
+	struct pg_store *s = pg(base);
+
+	if (!atomic_load(&watch.listening) || (s->in_tx && s->writing))
+		return false;
+	*out = (uint64_t)atomic_load(&watch.generation) << 32 |
+	       (uint32_t)(time_monotonic_us() / 1000000);
+	return true;
+}
+
+static bool pg_changes_heard(struct store *base)
+{
+	(void)base;
+	return atomic_load(&watch.listening);
+}
+
+/* Waits up to ms for conn's socket (fd, or -1) or the wake pipe: 1 the socket, 0 time, -1 stop. */
+static int watch_wait(int fd, int ms)
+{
+	struct pollfd p[2] = {{.fd = watch.wake[0], .events = POLLIN},
+	                      {.fd = fd, .events = POLLIN}};
+	int n = poll(p, fd >= 0 ? 2 : 1, ms);
+
+	if (n < 0 && errno != EINTR)
+		return -1;
+	if (n > 0 && p[0].revents)
+		return -1;
+	return n > 0 && fd >= 0 && p[1].revents ? 1 : 0;
+}
+
+/*
+ * One statement on the channel's connection, its result checked, waiting at
+ * most the statements' timeout: a server that stops answering is a broken
+ * channel, not a thread stuck with the caches still trusted.
+ */
+static bool watch_exec(PGconn *c, const char *sql)
+{
+	int64_t deadline = time_monotonic_us() / 1000 + watch.timeout_ms;
+	PGresult *r;
+	bool ok = true;
+
+	if (!PQsendQuery(c, sql))
+		return false;
+	while (PQisBusy(c)) {
+		int64_t now = time_monotonic_us() / 1000;
+
+		if (now >= deadline || watch_wait(PQsocket(c), (int)(deadline - now)) < 0 ||
+		    !PQconsumeInput(c))
+			return false;
+	}
+	while ((r = PQgetResult(c)) != NULL) {
+		ok = ok && (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		            PQresultStatus(r) == PGRES_TUPLES_OK);
+		PQclear(r);
+	}
+	return ok;
+}
+
+/* Listens until the connection fails (false) or the thread is told to stop (true). */
+static bool watch_listen(PGconn *c)
+{
+	int64_t next_ping = time_monotonic_us() / 1000 + WATCH_PING_MS;
+
+	if (!watch_exec(c, "LISTEN " CHANNEL))
+		return false;
+	/* anything may have changed while nobody listened */
+	note_change();
+	atomic_store(&watch.listening, true);
+	log_info("store: listening for changes on PostgreSQL channel " CHANNEL);
+	for (;;) {
+		int64_t now = time_monotonic_us() / 1000;
+		int w = watch_wait(PQsocket(c), (int)(next_ping > now ? next_ping - now : 0));
+		PGnotify *n;
+
+		if (w < 0)
+			return true;
+		if (w == 0) { /* quiet: prove the connection still answers */
+			next_ping = now + WATCH_PING_MS;
+			if (!watch_exec(c, "SELECT 1"))
+				return false;
+		} else if (!PQconsumeInput(c)) {
+			return false;
+		}
+		while ((n = PQnotifies(c)) != NULL) {
+			note_change();
+			PQfreemem(n);
+		}
+		if (PQstatus(c) != CONNECTION_OK)
+			return false;
+	}
+}
+
+static void *watch_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		PGconn *c = connect_to(watch.conninfo, "mgmtd-changes");
+		bool stop = false;
+
+		if (c != NULL && PQstatus(c) == CONNECTION_OK) {
+			stop = watch_listen(c);
+			if (!stop)
+				log_warn(
+				    "store: the change channel broke (%s); credential caches are "
+				    "off until it is back",
+				    PQerrorMessage(c));
+		}
+		atomic_store(&watch.listening, false);
+		note_change();
+		PQfinish(c);
+		if (stop || watch_wait(-1, WATCH_RETRY_MS) < 0)
+			return NULL;
+	}
+}
+
+int store_pg_watch_start(const char *conninfo, int timeout_ms, char *err, size_t errlen)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&watch.lock);
+	if (watch.started) {
+		rc = 0; /* one channel per process */
+		goto out;
+	}
+	watch.conninfo = strdup(conninfo);
+	if (watch.conninfo == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	watch.timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_PG_TIMEOUT_MS;
+	if (pipe(watch.wake) != 0) {
+		watch.wake[0] = watch.wake[1] = -1;
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if (fcntl(watch.wake[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(watch.wake[1], F_SETFD, FD_CLOEXEC) != 0) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		goto fail;
+	}
+	if (pthread_create(&watch.thread, NULL, watch_main, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the change channel's thread");
+		goto fail;
+	}
+	watch.started = true;
+	rc = 0;
+	goto out;
+fail:
+	if (watch.wake[0] >= 0) {
+		close(watch.wake[0]);
+		close(watch.wake[1]);
+	}
+	watch.wake[0] = watch.wake[1] = -1;
+	free(watch.conninfo);
+	watch.conninfo = NULL;
+out:
+	pthread_mutex_unlock(&watch.lock);
+	return rc;
+}
+
+void store_pg_watch_stop(void)
+{
+	pthread_mutex_lock(&watch.lock);
+	if (watch.started) {
+		if (write(watch.wake[1], "x", 1) < 0)
+			log_error("store: cannot stop the change channel: %s", strerror(errno));
+		pthread_join(watch.thread, NULL);
+		close(watch.wake[0]);
+		close(watch.wake[1]);
+		watch.wake[0] = watch.wake[1] = -1;
+		free(watch.conninfo);
+		watch.conninfo = NULL;
+		watch.started = false;
+		atomic_store(&watch.listening, false);
+	}
+	pthread_mutex_unlock(&watch.lock);
 }
 
 static void pg_read_end(struct store *base, bool began)
@@ -1551,20 +1775,19 @@ static int check_server(struct pg_store *s, char *err, size_t errlen)
 	return 0;
 }
 
-int store_pg_open(const char *conninfo, bool migrate_now, int timeout_ms, struct store **out,
-                  char *err, size_t errlen)
+/*
+ * A new connection to conninfo (a NULL answer is out of memory; look at
+ * PQstatus). Later entries win: the connection string may override the
+ * timeout and the kind of server (a primary: mgmtd writes, and a standby's
+ * reads may miss a revocation the primary has acknowledged), not the encoding.
+ */
+static PGconn *connect_to(const char *conninfo, const char *application_name)
 {
-	/*
-	 * Later entries win: the connection string may override the timeout and
-	 * the kind of server (a primary: mgmtd writes, and a standby's reads may
-	 * miss a revocation the primary has acknowledged), not the encoding.
-	 */
 	const char *keys[] = {"connect_timeout", "application_name", "target_session_attrs",
 	                      "dbname",          "client_encoding",  NULL};
-	const char *values[] = {CONNECT_TIMEOUT, "mgmtd", "primary", conninfo, "UTF8", NULL};
-	struct pg_store *s;
+	const char *values[] = {CONNECT_TIMEOUT, application_name, "primary",
+	                        conninfo,        "UTF8",           NULL};
 
-	*out = NULL;
 	if (conninfo[0] == '\0') {
 		/* libpq's PG* variables and service file decide everything else */
 		keys[3] = "client_encoding";
@@ -1572,6 +1795,15 @@ int store_pg_open(const char *conninfo, bool migrate_now, int timeout_ms, struct
 		keys[4] = NULL;
 		values[4] = NULL;
 	}
+	return PQconnectdbParams(keys, values, 1);
+}
+
+int store_pg_open(const char *conninfo, bool migrate_now, int timeout_ms, struct store **out,
+                  char *err, size_t errlen)
+{
+	struct pg_store *s;
+
+	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1579,7 +1811,7 @@ int store_pg_open(const char *conninfo, bool migrate_now, int timeout_ms, struct
 	}
 	s->base.ops = &pg_ops;
 	s->timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_PG_TIMEOUT_MS;
-	s->conn = PQconnectdbParams(keys, values, 1);
+	s->conn = connect_to(conninfo, "mgmtd");
 	if (s->conn == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -2966,6 +3198,8 @@ static const struct store_ops pg_ops = {
     .tx_rollback = pg_tx_rollback,
     .read_begin = pg_read_begin,
     .read_end = pg_read_end,
+    .change_epoch = pg_change_epoch,
+    .changes_heard = pg_changes_heard,
     .account_ensure = pg_account_ensure,
     .account_get = pg_account_get,
     .cluster_ensure = pg_cluster_ensure,

@@ -13,13 +13,13 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "metrics.h"
 #include "schema.h"
 #include "store_backend.h"
 
@@ -28,6 +28,7 @@
 enum stmt_id {
 	S_BEGIN,
 	S_BEGIN_READ,
+	S_TOUCH,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_USER_VERSION,
@@ -135,6 +136,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     /* Deferred: a read snapshot that takes no write lock. */
     [S_BEGIN_READ] = "BEGIN",
+    /* reads nothing, but begins the read transaction of a deferred BEGIN */
+    [S_TOUCH] = "SELECT 1 FROM store_meta LIMIT 0",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_USER_VERSION] = "PRAGMA user_version",
@@ -353,6 +356,7 @@ struct sqlite_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
 	bool writing;                    /* holds write_lock: in store_tx_begin's transaction */
+	uint32_t serial;                 /* tells this connection's epochs from others' */
 };
 
 static const struct store_ops sqlite_ops;
@@ -415,7 +419,7 @@ static enum store_status sql_fail(struct store *s, int rc, const char *what)
 {
 	enum store_status st = sql_status(s, rc, what);
 
-	metrics_store_error(st);
+	store_count_error(st);
 	return st;
 }
 
@@ -441,7 +445,7 @@ static int busy_wait(void *arg, int count)
 		if (delay <= 0)
 			return 0; /* give up: SQLITE_BUSY */
 	}
-	metrics_store_busy_retry();
+	store_count_busy_retry();
 	sqlite3_sleep(delay);
 	return 1;
 }
@@ -818,6 +822,30 @@ static enum store_status sqlite_read_begin(struct store *s, bool *began)
 	return st;
 }
 
+/*
+ * SQLite counts, per connection, the changes committed to the file by any
+ * connection of any process (its data version), and notices others' when a
+ * read transaction begins: the touch makes sure this snapshot's has.
+ */
+static bool sqlite_change_epoch(struct store *s, uint64_t *out)
+{
+	unsigned version = 0;
+
+	if (sqlite3_get_autocommit(sq(s)->db) || exec_stmt(s, S_TOUCH) != STORE_OK ||
+	    sqlite3_txn_state(sq(s)->db, "main") != SQLITE_TXN_READ ||
+	    sqlite3_file_control(sq(s)->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) !=
+	        SQLITE_OK)
+		return false;
+	*out = (uint64_t)sq(s)->serial << 32 | version;
+	return true;
+}
+
+static bool sqlite_changes_heard(struct store *s)
+{
+	(void)s;
+	return true;
+}
+
 static void sqlite_read_end(struct store *s, bool began)
 {
 	if (!began || sqlite3_get_autocommit(sq(s)->db))
@@ -1098,6 +1126,8 @@ static int create_db_file(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+static atomic_uint next_serial;
+
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -1114,6 +1144,7 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
 		return -1;
 	}
 	conn->base.ops = &sqlite_ops;
+	conn->serial = atomic_fetch_add(&next_serial, 1);
 	s = &conn->base;
 	if (!memory && create_db_file(path, err, errlen) != 0)
 		goto fail;
@@ -3286,6 +3317,8 @@ static const struct store_ops sqlite_ops = {
     .tx_rollback = sqlite_tx_rollback,
     .read_begin = sqlite_read_begin,
     .read_end = sqlite_read_end,
+    .change_epoch = sqlite_change_epoch,
+    .changes_heard = sqlite_changes_heard,
     .account_ensure = sqlite_account_ensure,
     .account_get = sqlite_account_get,
     .cluster_ensure = sqlite_cluster_ensure,
