@@ -417,18 +417,96 @@ static int need_account(struct store *s, const char *account_id)
 	return st == STORE_OK ? 0 : -1;
 }
 
+/* True when what starts at p, written as it is after a backslash, would read as an escape. */
+static bool opens_escape(const char *p)
+{
+	uint32_t cp;
+	size_t k;
+
+	if (*p == '\\' || *p == 'u' || *p == 'U' || *p == 'x')
+		return true;
+	k = *p ? utf8_decode(p, &cp) : 1;
+	return k == 0 || (*p && text_hazard(cp) != TEXT_PLAIN);
+}
+
+/*
+ * Stored text as a table shows it, in mgmtctl's notation (docs/mgmtctl.md):
+ * a character util.h's text_hazard() flags (controls, bidirectional
+ * overrides and isolates, invisible characters) becomes \uXXXX (\UXXXXXXXX
+ * past U+FFFF), a byte that is not UTF-8 \xNN, and a backslash is doubled
+ * where it would otherwise start one, so that nothing stored acts on the
+ * terminal or reads as something else. Returns s itself when it needs
+ * nothing, else buf (cut short when it fills).
+ */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	size_t used = 0;
+	const char *p;
+
+	for (p = s; *p;) {
+		uint32_t cp;
+		size_t k = utf8_decode(p, &cp);
+
+		if (k == 0 || text_hazard(cp) != TEXT_PLAIN || (*p == '\\' && opens_escape(p + 1)))
+			break;
+		p += k;
+	}
+	if (*p == '\0')
+		return s;
+	for (p = s; *p && used + 11 < size;) {
+		uint32_t cp;
+		size_t k = utf8_decode(p, &cp);
+		int n;
+
+		if (k == 0)
+			n = snprintf(buf + used, size - used, "\\x%02x", (unsigned char)*p), k = 1;
+		else if (text_hazard(cp) != TEXT_PLAIN)
+			n = cp > 0xffff
+			        ? snprintf(buf + used, size - used, "\\U%08x", (unsigned)cp)
+			        : snprintf(buf + used, size - used, "\\u%04x", (unsigned)cp);
+		else if (*p == '\\' && opens_escape(p + 1))
+			n = snprintf(buf + used, size - used, "\\\\");
+		else
+			n = snprintf(buf + used, size - used, "%.*s", (int)k, p);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+		p += k;
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
+/* A buffer for shown() of a field of n bytes: at most 6 characters a byte (\u0000). */
+#define SHOWN_SIZE(n) ((n)*6 + 1)
+
 static int print_json(json_t *value)
 {
-	int rc;
+	char *text;
+	int rc = 0;
 
 	if (value == NULL) {
 		fprintf(stderr, "mgmtd: out of memory\n");
 		return EXIT_FAILED;
 	}
-	rc = json_dumpf(value, stdout, JSON_INDENT(2));
-	fputc('\n', stdout);
+	/*
+	 * Every character past ASCII as a \u escape, and DEL (which jansson
+	 * leaves as it is; only a string can hold it) too: still the same JSON,
+	 * and nothing stored (a control, a bidirectional override) reaches a
+	 * terminal.
+	 */
+	text = json_dumps(value, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(value);
-	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+	if (text == NULL) {
+		fprintf(stderr, "mgmtd: out of memory\n");
+		return EXIT_FAILED;
+	}
+	for (const char *p = text; *p && rc != EOF; p++)
+		rc = *p == 0x7f ? fputs("\\u007f", stdout) : fputc(*p, stdout);
+	if (rc != EOF)
+		rc = fputc('\n', stdout);
+	free(text);
+	return rc == EOF ? EXIT_FAILED : EXIT_OK;
 }
 
 /* ---- check-config ---- */
@@ -651,9 +729,12 @@ static int user_list(int argc, char **argv)
 	       "IDP ISSUER");
 	for (size_t i = 0; i < n; i++) {
 		const struct store_user *u = &users[i];
+		char email[SHOWN_SIZE(sizeof(u->email))],
+		    subject[SHOWN_SIZE(sizeof(u->idp_subject))];
 
 		printf("%-36s  %-8s  %-32s  %-24s  %s\n", u->id, user_group_name(u->group),
-		       u->email, u->idp_subject[0] ? u->idp_subject : "-",
+		       shown(u->email, email, sizeof(email)),
+		       u->idp_subject[0] ? shown(u->idp_subject, subject, sizeof(subject)) : "-",
 		       u->idp_issuer[0]    ? u->idp_issuer
 		       : u->idp_subject[0] ? "(none: mgmtd user bind)"
 		                           : "-");
@@ -1044,11 +1125,13 @@ static int management_list(int argc, char **argv)
 	       "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		char expires[RFC3339_SIZE] = "never";
+		char description[SHOWN_SIZE(sizeof(tokens[i].description))];
 
 		if (tokens[i].expires_at)
 			time_format_rfc3339(tokens[i].expires_at, expires);
 		printf("%-36s  %-9s  %-7s  %-24s  %s\n", tokens[i].id, tokens[i].prefix,
-		       mgmt_token_status(&tokens[i], now), expires, tokens[i].description);
+		       mgmt_token_status(&tokens[i], now), expires,
+		       shown(tokens[i].description, description, sizeof(description)));
 	}
 	rc = EXIT_OK;
 out:
@@ -1291,12 +1374,14 @@ static int audit_list(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const struct store_audit_event *e = &events[i];
 		char when[RFC3339_SIZE], who[STORE_AUDIT_CREDENTIAL_SIZE + 64];
+		char who_shown[SHOWN_SIZE(sizeof(who))], object[SHOWN_SIZE(sizeof(e->object_id))];
 
 		time_format_rfc3339(e->at, when);
 		snprintf(who, sizeof(who), "%s %s", e->actor_type,
 		         e->actor_id[0] ? e->actor_id : e->credential);
-		printf("%-24s  %-26s  %-7s  %-52s  %s\n", when, e->action, e->outcome, who,
-		       e->object_id[0] ? e->object_id : "-");
+		printf("%-24s  %-26s  %-7s  %-52s  %s\n", when, e->action, e->outcome,
+		       shown(who, who_shown, sizeof(who_shown)),
+		       e->object_id[0] ? shown(e->object_id, object, sizeof(object)) : "-");
 	}
 	rc = EXIT_OK;
 out:

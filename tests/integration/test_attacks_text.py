@@ -739,3 +739,30 @@ def test_ui_visible_is_mgmtctl_notation(ui, mgmtctl_bin, tmp_path):
         out, _err = run_bytes(ctl, "token", "get", token_id)
         row = [line for line in out.decode("utf-8").splitlines() if "description |" in line][0]
         assert row.split("description | ", 1)[1].rstrip(" |") == want, (text, row)
+
+
+OFFLINE_COMMANDS = [
+    ("management", "list", "--account", ACCOUNT_A),
+    ("user", "list", "--account", ACCOUNT_A),
+    ("audit", "list", "--account", ACCOUNT_A),
+]
+
+
+@pytest.mark.parametrize("command", OFFLINE_COMMANDS, ids=[" ".join(c[:2]) for c in OFFLINE_COMMANDS])
+def test_offline_commands_show_escapes_never_raw(planted, command):
+    """mgmtd's own offline listings, beside the server, in both formats."""
+    res = planted.cli(*command)
+    assert res.returncode == 0, describe(res)
+    out = res.stdout.encode("utf-8")
+    assert_nothing_raw(" ".join(command), out, res.stderr.encode("utf-8"))
+    if command[0] != "audit":  # the trail keeps what it records as ASCII already
+        assert SHOWN in res.stdout, "%s does not show %r:\n%s" % (command, SHOWN, res.stdout)
+    res = planted.cli(*command, "--format", "json")
+    assert res.returncode == 0, describe(res)
+    assert_nothing_raw(" ".join(command) + " --format json", res.stdout.encode("utf-8"), b"")
+    assert all(ord(c) < 0x80 for c in res.stdout), "JSON keeps every character past ASCII escaped"
+    listed = json.dumps(json.loads(res.stdout), ensure_ascii=False)
+    if command[0] == "management":
+        assert PLANT in [t["description"] for t in json.loads(res.stdout)]
+    elif command[0] == "user":
+        assert any(u.get("firstName") == PLANT for u in json.loads(res.stdout)), listed[:500]
