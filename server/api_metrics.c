@@ -8,6 +8,7 @@
  * metrics_render, so that metrics.c calls nobody back.
  */
 #include "api.h"
+#include "commitq.h"
 #include "credcache.h"
 #include "metrics.h"
 #include "request.h"
@@ -34,6 +35,10 @@ static void read_gauges(struct request *req, struct store *s, struct metrics_gau
 	g->store_busy_retries = counters.busy_retries;
 	credcache_counts(&g->credcache_hits, &g->credcache_misses);
 	g->changes_heard = store_changes_heard(s);
+	if (app->commitq != NULL) {
+		g->shared_commits = true;
+		commitq_counts(app->commitq, &g->shared_changes, &g->commits);
+	}
 	g->throttled_addresses = app->throttle ? throttle_entries(app->throttle) : 0;
 	g->in_flight = atomic_load(&app->in_flight);
 	g->ready = atomic_load(&app->ready);

@@ -24,7 +24,8 @@ struct tls_holder;
 struct app {
 	struct config cfg;
 	struct store_pool *stores;
-	struct store *anchor; /* data_dir = :memory:: keeps the in-memory database alive */
+	struct commitq *commitq; /* NULL unless changes share commits (store_commits_serialized) */
+	struct store *anchor;    /* data_dir = :memory:: keeps the in-memory database alive */
 	struct token_key token_key;
 	struct issuers *issuers; /* the trusted identity providers; may hold none */
 	struct dev_idp *dev_idp; /* NULL unless [dev_idp] enabled */

@@ -333,6 +333,62 @@ static void finish_refused(struct request *req)
 	log_action(&e);
 }
 
+/*
+ * A change run under a savepoint of the writer's shared transaction
+ * (commitq.h): a refused one is undone alone and its row written in the
+ * transaction; a done one keeps its row beside it. Whether any of it lasts
+ * is the shared commit's to say: the admin-action line waits for it
+ * (audit_after_commit).
+ */
+static void finish_in_savepoint(struct request *req, struct store_audit_event *e, bool success)
+{
+	enum store_status st;
+
+	req->in_savepoint = false;
+	/* (store_savepoint_rollback also ends the savepoint) */
+	if (!success) {
+		if (store_savepoint_rollback(req->store) != STORE_OK)
+			log_error("audit: could not undo the refused %s", e->action);
+		if (store_audit_insert(req->store, e) != STORE_OK)
+			metrics_audit_write_failed();
+	} else if ((st = store_audit_insert(req->store, e)) != STORE_OK) {
+		/* No change without its row: undo it, and say so. */
+		(void)store_savepoint_rollback(req->store);
+		metrics_audit_write_failed();
+		log_error("audit: could not record %s; the change is rolled back: %s", e->action,
+		          store_status_name(st));
+		api_from_store(req, st, "audit event", NULL);
+		event_from_request(req, e);
+		if (store_audit_insert(req->store, e) != STORE_OK)
+			metrics_audit_write_failed();
+	} else if ((st = store_savepoint_release(req->store)) != STORE_OK) {
+		(void)store_savepoint_rollback(req->store);
+		api_from_store(req, st, "change", NULL);
+	}
+	free(req->committed_event);
+	req->committed_event = malloc(sizeof(*e));
+	if (req->committed_event != NULL)
+		*req->committed_event = *e;
+}
+
+void audit_after_commit(struct request *req, enum store_status commit_status)
+{
+	struct store_audit_event *e = req->committed_event;
+
+	if (e == NULL)
+		return;
+	req->committed_event = NULL;
+	if (commit_status == STORE_OK) {
+		log_action(e);
+	} else {
+		metrics_audit_write_failed();
+		log_error("audit: %s (%s) in account %s was not recorded: the shared commit failed "
+		          "(%s); the change was not made",
+		          e->action, e->outcome, e->account_id, store_status_name(commit_status));
+	}
+	free(e);
+}
+
 static void finish_change(struct request *req)
 {
 	struct store_audit_event e;
@@ -346,6 +402,10 @@ static void finish_change(struct request *req)
 		return;
 	}
 	req->write_tx = false;
+	if (req->in_savepoint) {
+		finish_in_savepoint(req, &e, success);
+		return;
+	}
 	if (!req->write_tx_own) {
 		/* The caller's transaction: the row goes in it, whatever the outcome. */
 		if (store_audit_insert(req->store, &e) != STORE_OK)

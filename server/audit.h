@@ -73,6 +73,13 @@ void audit_credential_hint(const char *credential, char *out, size_t outsize);
 void audit_request_hint(const struct request *req, char *out, size_t outsize);
 
 /*
+ * dispatch.c, for a change that ran in a transaction shared with others
+ * (commitq.h), once that transaction's commit is decided: the admin-action
+ * line of the row written then, or the error that it was lost.
+ */
+void audit_after_commit(struct request *req, enum store_status commit_status);
+
+/*
  * auth.c, when a first sign-in accepts an invite: the row for it, written
  * inside the transaction that made the user (the caller's), with the new
  * user (req's principal by now) as the actor.

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "body.h"
+#include "commitq.h"
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
@@ -138,7 +139,7 @@ static enum api_status throttled(struct request *req)
 	                wait);
 }
 
-static enum api_status run(struct request *req, bool *read_began)
+static enum api_status run(struct request *req, bool *read_began, bool *queue)
 {
 	const struct route *route;
 	enum store_status sst;
@@ -218,8 +219,14 @@ static enum api_status run(struct request *req, bool *read_began)
 		if (auth_access(&req->principal, route->resource, route->op,
 		                req->app->cfg.tokens_may_mint) == ACCESS_DENY)
 			return forbidden(req, route);
-		/* A change: its handler and its audit row share one transaction (audit.h). */
-		if (route->op != OP_READ && (st = audit_begin(req)) != API_OK)
+		/*
+		 * A change: its handler and its audit row share one transaction
+		 * (audit.h): the writer's, shared with other changes (commitq.h),
+		 * once the body is read; else its own, from here.
+		 */
+		*queue = route->op != OP_READ && req->app->commitq != NULL &&
+		         store_commits_serialized(req->store);
+		if (route->op != OP_READ && !*queue && (st = audit_begin(req)) != API_OK)
 			return st;
 	}
 
@@ -245,6 +252,8 @@ static enum api_status run(struct request *req, bool *read_began)
 		if (st != API_OK)
 			return st;
 	}
+	if (*queue)
+		return API_OK; /* the handler runs on the writer's thread (dispatch_change) */
 	st = route->handler(req);
 	/* A refused database token is a failed authentication like any other. */
 	if ((route->flags & ROUTE_DATA_PLANE) && st == API_UNAUTHORIZED)
@@ -252,11 +261,13 @@ static enum api_status run(struct request *req, bool *read_began)
 	return st;
 }
 
-void dispatch_request(struct request *req)
+enum dispatch_result dispatch_request(struct request *req)
 {
-	bool read_began = false;
+	bool read_began = false, queue = false;
 
-	req->status = run(req, &read_began);
+	req->status = run(req, &read_began, &queue);
+	if (queue && req->status == API_OK)
+		return DISPATCH_QUEUE;
 	if (req->store != NULL) {
 		store_read_end(req->store, read_began);
 		audit_finish(req);
@@ -264,6 +275,77 @@ void dispatch_request(struct request *req)
 		/* Handlers that took a connection themselves left it here too. */
 		store_pool_put(req->app->stores, req->store);
 		req->store = NULL;
+	}
+	return DISPATCH_DONE;
+}
+
+/*
+ * The writer's part of a queued change (commitq.h: run): inside the shared
+ * transaction, under a savepoint of its own, the handler and the audit row;
+ * a refused change is undone alone and leaves its row (audit_finish).
+ */
+static void run_change(void *change, struct store *writer)
+{
+	struct request *req = change;
+	enum store_status st;
+
+	req->store = writer;
+	st = store_savepoint(writer);
+	if (st != STORE_OK) {
+		req->status = api_from_store(req, st, "store", NULL);
+		req->store = NULL;
+		return;
+	}
+	req->write_tx = true;
+	req->in_savepoint = true;
+	req->status = req->match.route->handler(req);
+	audit_finish(req);
+	auth_after_request(req);
+	req->store = NULL;
+}
+
+/* ... and what is answered once the shared commit is decided (commitq.h: finish). */
+static void finish_change(void *change, enum store_status commit_status)
+{
+	struct request *req = change;
+	bool answered_success = req->status == API_OK || req->status == API_NO_CONTENT;
+
+	audit_after_commit(req, commit_status);
+	/* An answer of success promises a durable change: not without its commit. */
+	if (commit_status != STORE_OK && answered_success) {
+		request_drop_raw(req);
+		json_decref(req->reply);
+		req->reply = NULL;
+		api_from_store(req, commit_status, "change", NULL);
+	}
+	req->queued_done(req->queued_cls);
+}
+
+const struct commitq_ops dispatch_commit_ops = {.run = run_change, .finish = finish_change};
+
+void dispatch_queue(struct request *req, void (*done)(void *cls), void *cls)
+{
+	req->queued_done = done;
+	req->queued_cls = cls;
+	/* the worker's connection served the authentication; the writer has its own */
+	store_pool_put(req->app->stores, req->store);
+	req->store = NULL;
+	if (!commitq_submit(req->app->commitq, req)) {
+		/* stopping: the change runs here, in a transaction of its own */
+		req->store = store_pool_get(req->app->stores);
+		if (req->store == NULL) {
+			api_fail(req, API_UNAVAILABLE,
+			         "the store's database cannot be opened or reached; retry later");
+		} else if ((req->status = audit_begin(req)) == API_OK) {
+			req->status = req->match.route->handler(req);
+		}
+		if (req->store != NULL) {
+			audit_finish(req);
+			auth_after_request(req);
+			store_pool_put(req->app->stores, req->store);
+			req->store = NULL;
+		}
+		done(cls);
 	}
 }
 

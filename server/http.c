@@ -49,6 +49,8 @@ struct http_request {
 	size_t discarded;
 	int64_t started_us;
 	unsigned http_status;
+	struct MHD_Connection *conn; /* while the writer holds the change (queued) */
+	bool queued;                 /* suspended until the writer is done with the change */
 };
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -447,6 +449,14 @@ static bool declared_too_large(const char *cl)
 	return errno == ERANGE || (end != cl && n > REQUEST_MAX_BODY);
 }
 
+/* From the writer's thread: the change is answered; libmicrohttpd calls on_request again. */
+static void resume_when_done(void *cls)
+{
+	struct http_request *hr = cls;
+
+	MHD_resume_connection(hr->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -496,7 +506,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (hr->http_status != 0) /* already answered (bad framing, 413 on Content-Length) */
 		return MHD_YES;
-	dispatch_request(&hr->req);
+	if (hr->queued) { /* resumed: the writer has answered the change */
+		hr->queued = false;
+		return queue_answer(conn, hr);
+	}
+	if (dispatch_request(&hr->req) == DISPATCH_QUEUE) {
+		/*
+		 * The change waits for a commit shared with others (commitq.h); this
+		 * thread serves other connections meanwhile. Suspended before it is
+		 * queued: the writer may be done with it at once.
+		 */
+		hr->queued = true;
+		hr->conn = conn;
+		MHD_suspend_connection(conn);
+		dispatch_queue(&hr->req, resume_when_done, hr);
+		return MHD_YES;
+	}
 	return queue_answer(conn, hr);
 }
 
@@ -778,7 +803,7 @@ int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
 		threads = 1; /* a scrape now and then */
 	srv->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-	        (srv->tls ? MHD_USE_TLS : 0),
+	        MHD_ALLOW_SUSPEND_RESUME | (srv->tls ? MHD_USE_TLS : 0),
 	    0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 	    (void *)NULL, MHD_OPTION_ARRAY, srv->tls ? tls_options : no_options,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
@@ -799,17 +824,12 @@ unsigned http_port(const struct http_server *srv)
 	return srv->port;
 }
 
-void http_stop(struct http_server *srv, int drain_ms)
+void http_drain(struct http_server *srv, int drain_ms)
 {
 	int64_t deadline;
 
-	if (srv == NULL)
+	if (srv == NULL || srv->daemon == NULL)
 		return;
-	if (srv->daemon == NULL) { /* bound, never run */
-		close(srv->listen_fd);
-		free(srv);
-		return;
-	}
 	/*
 	 * Stop taking connections first; those already open keep being served.
 	 * Not with MHD_quiesce_daemon: with epoll and worker threads it races
@@ -825,6 +845,18 @@ void http_stop(struct http_server *srv, int drain_ms)
 	if (atomic_load(&srv->app->in_flight) > 0)
 		log_warn("stopping with %ld requests still in flight",
 		         atomic_load(&srv->app->in_flight));
+}
+
+void http_stop(struct http_server *srv, int drain_ms)
+{
+	if (srv == NULL)
+		return;
+	if (srv->daemon == NULL) { /* bound, never run */
+		close(srv->listen_fd);
+		free(srv);
+		return;
+	}
+	http_drain(srv, drain_ms);
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
 }

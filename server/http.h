@@ -37,9 +37,15 @@ int http_run(struct http_server *srv, struct app *app, char *err, size_t errlen)
 unsigned http_port(const struct http_server *srv);
 
 /*
- * Stops accepting, lets requests in flight finish (up to drain_ms), then
- * stops the threads and frees srv. A server that was bound but never run
- * is just closed. NULL is fine.
+ * Stops accepting and lets requests in flight finish (up to drain_ms); the
+ * threads go on serving what is open (a change the writer still holds is
+ * resumed through them). NULL is fine.
+ */
+void http_drain(struct http_server *srv, int drain_ms);
+
+/*
+ * http_drain, then stops the threads and frees srv. A server that was bound
+ * but never run is just closed. NULL is fine.
  */
 void http_stop(struct http_server *srv, int drain_ms);
 

@@ -19,7 +19,9 @@
 #include "app.h"
 #include "backup.h"
 #include "cli.h"
+#include "commitq.h"
 #include "devidp.h"
+#include "dispatch.h"
 #include "fetch.h"
 #include "http.h"
 #include "identity.h"
@@ -139,6 +141,12 @@ static int prepare_store(struct app *app)
 	if (bind_and_seed(app, s, seed) != 0)
 		goto out;
 	if (store_pool_new_target(&target, &app->stores, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	/* One writer at a time: concurrent changes share its transaction and commit. */
+	if (store_commits_serialized(s) &&
+	    (app->commitq = commitq_new(&target, &dispatch_commit_ops, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -526,6 +534,9 @@ static int serve(int argc, char **argv)
 out:
 	notify_watchdog_stop();
 	maintenance_stop();
+	/* the writer finishes (and answers) what it holds while the threads still serve */
+	http_drain(http, app.cfg.request_timeout * 1000);
+	commitq_free(app.commitq);
 	http_stop(http, app.cfg.request_timeout * 1000);
 	http_stop(metrics, 1000);
 	issuers_free(app.issuers);

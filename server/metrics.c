@@ -342,6 +342,15 @@ static void render_rest(struct out *o, const struct metrics_gauges *g)
 	     (unsigned long long)g->credcache_hits);
 	outf(o, "mgmtd_credential_cache_lookups_total{result=\"miss\"} %llu\n",
 	     (unsigned long long)g->credcache_misses);
+	if (g->shared_commits) {
+		family(o, "mgmtd_shared_commit_changes_total", "counter",
+		       "Changes committed by the writer that lets them share commits.");
+		outf(o, "mgmtd_shared_commit_changes_total %zu\n", g->shared_changes);
+		family(
+		    o, "mgmtd_shared_commits_total", "counter",
+		    "Commits of that writer: the changes divided by these is how many share one.");
+		outf(o, "mgmtd_shared_commits_total %zu\n", g->commits);
+	}
 	family(o, "mgmtd_store_changes_heard", "gauge",
 	       "1 while the store hears of every change (PostgreSQL: its change channel "
 	       "listens), so that the credential caches may answer.");

@@ -61,7 +61,9 @@ struct metrics_gauges {
 	uint64_t store_errors[METRICS_STORE_ERROR_KINDS];
 	uint64_t store_busy_retries;
 	uint64_t credcache_hits, credcache_misses;
-	bool changes_heard; /* the credential caches may answer (store_changes_heard) */
+	bool changes_heard;             /* the credential caches may answer (store_changes_heard) */
+	bool shared_commits;            /* changes share commits (commitq.h) */
+	size_t shared_changes, commits; /* ... how many changes, in how many commits */
 	size_t throttled_addresses;
 	long in_flight;
 	bool ready;

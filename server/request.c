@@ -22,6 +22,8 @@ void request_release(struct request *req)
 	req->json = NULL;
 	json_decref(req->reply);
 	req->reply = NULL;
+	free(req->committed_event);
+	req->committed_event = NULL;
 	request_drop_raw(req);
 }
 

@@ -86,6 +86,10 @@ struct request {
 	const char *refusal_reason; /* static: why, in metrics.h's words ("unknown", "revoked") */
 	bool write_tx;              /* a change runs in a write transaction (audit_begin) */
 	bool write_tx_own; /* ... which audit_begin began (else the caller's: the fuzzers') */
+	bool in_savepoint; /* ... the writer's, shared, under a savepoint of its own (commitq.h) */
+	void (*queued_done)(void *cls); /* dispatch_queue: called once the change is answered */
+	void *queued_cls;
+	struct store_audit_event *committed_event; /* owned: its line waits for the commit */
 
 	/* set by the handler of a change: what it changed (audit.h) */
 	struct audit_note audit;

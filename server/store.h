@@ -133,6 +133,23 @@ enum store_status store_tx_enter(struct store *s, bool *began);
 enum store_status store_tx_leave(struct store *s, bool began, enum store_status st);
 
 /*
+ * Inside a transaction the caller holds: a savepoint (one at a time), then
+ * either its release (what was done since stays in the transaction) or its
+ * rollback (undone; the transaction goes on). For changes that share one
+ * transaction and one commit (commitq.h), each refused on its own.
+ */
+enum store_status store_savepoint(struct store *s);
+enum store_status store_savepoint_release(struct store *s);
+enum store_status store_savepoint_rollback(struct store *s);
+
+/*
+ * Whether this store lets one writer at a time commit (SQLite): changes then
+ * gain from sharing a transaction and its commit (commitq.h). PostgreSQL
+ * commits concurrent transactions side by side and flushes them together.
+ */
+bool store_commits_serialized(struct store *s);
+
+/*
  * A read snapshot: several reads see one state of the database and share one
  * set of locks (each statement outside a transaction takes and drops its
  * own). Begins nothing, and says so in *began, when a transaction is already

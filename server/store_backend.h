@@ -38,6 +38,10 @@ struct store_ops {
 	enum store_status (*read_begin)(struct store *s, bool *began);
 	void (*read_end)(struct store *s, bool began);
 	bool (*change_epoch)(struct store *s, uint64_t *out);
+	enum store_status (*savepoint)(struct store *s);
+	enum store_status (*savepoint_release)(struct store *s);
+	enum store_status (*savepoint_rollback)(struct store *s);
+	bool commits_serialized;
 	bool (*changes_heard)(struct store *s);
 
 	enum store_status (*account_ensure)(struct store *s, const struct store_account *a);

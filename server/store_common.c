@@ -397,6 +397,26 @@ bool store_change_epoch(struct store *s, uint64_t *out)
 	return s != NULL && s->ops->change_epoch(s, out);
 }
 
+enum store_status store_savepoint(struct store *s)
+{
+	return s->ops->savepoint(s);
+}
+
+enum store_status store_savepoint_release(struct store *s)
+{
+	return s->ops->savepoint_release(s);
+}
+
+enum store_status store_savepoint_rollback(struct store *s)
+{
+	return s->ops->savepoint_rollback(s);
+}
+
+bool store_commits_serialized(struct store *s)
+{
+	return s != NULL && s->ops->commits_serialized;
+}
+
 bool store_changes_heard(struct store *s)
 {
 	return s != NULL && s->ops->changes_heard(s);

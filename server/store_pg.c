@@ -65,6 +65,9 @@ enum pq_id {
 	P_COMMIT,
 	P_ROLLBACK,
 	P_SERIAL_LOCK,
+	P_SAVEPOINT,
+	P_SAVEPOINT_RELEASE,
+	P_SAVEPOINT_ROLLBACK,
 	P_SCHEMA_VERSION,
 	P_PING,
 
@@ -181,6 +184,9 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_ROLLBACK] = "ROLLBACK",
     /* store_tx_begin's transactions (the seed) run one at a time, in every replica. */
     [P_SERIAL_LOCK] = "SELECT pg_advisory_xact_lock(" SERIAL_TX_LOCK ")",
+    [P_SAVEPOINT] = "SAVEPOINT change",
+    [P_SAVEPOINT_RELEASE] = "RELEASE SAVEPOINT change",
+    [P_SAVEPOINT_ROLLBACK] = "ROLLBACK TO SAVEPOINT change",
     [P_SCHEMA_VERSION] = "SELECT coalesce(max(version), 0) FROM mgmtd_schema",
     [P_PING] = "SELECT 1",
 
@@ -1390,6 +1396,23 @@ static bool pg_change_epoch(struct store *base, uint64_t *out)
 	*out = (uint64_t)atomic_load(&watch.generation) << 32 |
 	       (uint32_t)(time_monotonic_us() / 1000000);
 	return true;
+}
+
+static enum store_status pg_savepoint(struct store *base)
+{
+	return pq_exec(pg(base), P_SAVEPOINT, NULL);
+}
+
+static enum store_status pg_savepoint_release(struct store *base)
+{
+	return pq_exec(pg(base), P_SAVEPOINT_RELEASE, NULL);
+}
+
+static enum store_status pg_savepoint_rollback(struct store *base)
+{
+	enum store_status st = pq_exec(pg(base), P_SAVEPOINT_ROLLBACK, NULL);
+
+	return st == STORE_OK ? pq_exec(pg(base), P_SAVEPOINT_RELEASE, NULL) : st;
 }
 
 static bool pg_changes_heard(struct store *base)
@@ -3200,6 +3223,10 @@ static const struct store_ops pg_ops = {
     .read_end = pg_read_end,
     .change_epoch = pg_change_epoch,
     .changes_heard = pg_changes_heard,
+    .savepoint = pg_savepoint,
+    .savepoint_release = pg_savepoint_release,
+    .savepoint_rollback = pg_savepoint_rollback,
+    .commits_serialized = false,
     .account_ensure = pg_account_ensure,
     .account_get = pg_account_get,
     .cluster_ensure = pg_cluster_ensure,

@@ -29,6 +29,9 @@ enum stmt_id {
 	S_BEGIN,
 	S_BEGIN_READ,
 	S_TOUCH,
+	S_SAVEPOINT,
+	S_SAVEPOINT_RELEASE,
+	S_SAVEPOINT_ROLLBACK,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_USER_VERSION,
@@ -138,6 +141,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_BEGIN_READ] = "BEGIN",
     /* reads nothing, but begins the read transaction of a deferred BEGIN */
     [S_TOUCH] = "SELECT 1 FROM store_meta LIMIT 0",
+    [S_SAVEPOINT] = "SAVEPOINT change",
+    [S_SAVEPOINT_RELEASE] = "RELEASE change",
+    /* back to the savepoint, which then ends: the transaction goes on */
+    [S_SAVEPOINT_ROLLBACK] = "ROLLBACK TO change",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_USER_VERSION] = "PRAGMA user_version",
@@ -838,6 +845,23 @@ static bool sqlite_change_epoch(struct store *s, uint64_t *out)
 		return false;
 	*out = (uint64_t)sq(s)->serial << 32 | version;
 	return true;
+}
+
+static enum store_status sqlite_savepoint(struct store *s)
+{
+	return exec_stmt(s, S_SAVEPOINT);
+}
+
+static enum store_status sqlite_savepoint_release(struct store *s)
+{
+	return exec_stmt(s, S_SAVEPOINT_RELEASE);
+}
+
+static enum store_status sqlite_savepoint_rollback(struct store *s)
+{
+	enum store_status st = exec_stmt(s, S_SAVEPOINT_ROLLBACK);
+
+	return st == STORE_OK ? exec_stmt(s, S_SAVEPOINT_RELEASE) : st;
 }
 
 static bool sqlite_changes_heard(struct store *s)
@@ -3319,6 +3343,10 @@ static const struct store_ops sqlite_ops = {
     .read_end = sqlite_read_end,
     .change_epoch = sqlite_change_epoch,
     .changes_heard = sqlite_changes_heard,
+    .savepoint = sqlite_savepoint,
+    .savepoint_release = sqlite_savepoint_release,
+    .savepoint_rollback = sqlite_savepoint_rollback,
+    .commits_serialized = true,
     .account_ensure = sqlite_account_ensure,
     .account_get = sqlite_account_get,
     .cluster_ensure = sqlite_cluster_ensure,
