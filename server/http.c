@@ -217,12 +217,31 @@ fail:
  * the raw path: MHD's decoding would turn "%2F" into a segment boundary and
  * "%00" into the end of the string, so router.c decodes each segment itself.
  */
+/* A new request's state, cleared once (the request is most of it). */
+static struct http_request *http_request_new(struct http_server *srv)
+{
+	struct http_request *hr = malloc(sizeof(*hr));
+
+	if (hr == NULL)
+		return NULL;
+	request_init(&hr->req, srv->app);
+	hr->started = false;
+	hr->raw_path = NULL;
+	hr->body = NULL;
+	hr->body_cap = 0;
+	hr->discarded = 0;
+	hr->started_us = 0;
+	hr->http_status = 0;
+	hr->conn = NULL;
+	hr->queued = false;
+	return hr;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct http_request *hr = calloc(1, sizeof(*hr));
+	struct http_request *hr = http_request_new(cls);
 	size_t path_len = strcspn(uri, "?");
 
-	(void)cls;
 	(void)conn;
 	if (hr == NULL)
 		return NULL;
@@ -466,16 +485,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (hr == NULL || !hr->started) {
 		struct header_scan hs = {0};
-		bool url_has_nul = false;
 
-		if (hr == NULL)
-			hr = calloc(1, sizeof(*hr));
+		if (hr == NULL) /* on_uri ran out of memory */
+			hr = http_request_new(srv);
 		if (hr == NULL)
 			return MHD_NO;
-		url_has_nul = hr->req.url_has_nul;
-		request_init(&hr->req, srv->app);
 		hr->started = true;
-		hr->req.url_has_nul = url_has_nul;
 		hr->started_us = time_monotonic_us();
 		hr->req.method = method;
 		hr->req.path = hr->raw_path ? hr->raw_path : url;
