@@ -69,10 +69,19 @@ void jwtcache_free(struct jwtcache *c)
 	free(c);
 }
 
+static unsigned char process_key[crypto_shorthash_siphashx24_KEYBYTES];
+static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
+
+static void draw_process_key(void)
+{
+	randombytes_buf(process_key, sizeof(process_key));
+}
+
 void jwtcache_key(const char *token, unsigned char key[JWTCACHE_KEY_LEN])
 {
-	crypto_generichash(key, JWTCACHE_KEY_LEN, (const unsigned char *)token, strlen(token), NULL,
-	                   0);
+	_Static_assert(JWTCACHE_KEY_LEN == crypto_shorthash_siphashx24_BYTES, "a SipHash-128 key");
+	pthread_once(&process_key_once, draw_process_key);
+	crypto_shorthash_siphashx24(key, (const unsigned char *)token, strlen(token), process_key);
 }
 
 static struct set *set_of(struct jwtcache *c, const unsigned char key[JWTCACHE_KEY_LEN])
