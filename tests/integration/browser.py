@@ -115,14 +115,28 @@ class Browser:
     def wait_h1(self, title):
         return self.wait(lambda: self.h1() == title, "the page %r" % title)
 
+    def _settled(self, read):
+        """read() again when the page re-rendered the elements under it (a list that
+        arrived meanwhile): what a person sees once it stops moving."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for _ in range(20):
+            try:
+                return read()
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        return read()
+
     def buttons(self, root=None):
         """The texts of the buttons a person can see (and so press)."""
-        return [b.text.strip() for b in self.css("button", root) if b.is_displayed()]
+        return self._settled(lambda: [b.text.strip() for b in self.css("button", root)
+                                      if b.is_displayed()])
 
     def action_buttons(self):
         """The buttons that act (not the column headers that sort, not the tabs)."""
-        return [b.text.strip() for b in self.css('button:not(.sort):not([role="tab"])')
-                if b.is_displayed()]
+        return self._settled(lambda: [b.text.strip() for b in
+                                      self.css('button:not(.sort):not([role="tab"])')
+                                      if b.is_displayed()])
 
     def button(self, label, root=None):
         return self.wait(

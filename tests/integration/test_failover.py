@@ -127,8 +127,9 @@ def test_a_commit_waiting_for_a_missing_standby_answers_503_and_was_made(daemon_
                             timeout=CLIENT_TIMEOUT), 503, "may have been made")
         sync_standby_names(srv, "")  # releases the COMMITs that still wait
         wait_for(lambda: d.get("/ready").status_code == 200, 30, "/ready again", d)
-        names = [x["name"] for x in d.get(databases_path(), SEEDED).json()]
-        assert name in names
+        # visible once the backend that waited is released (it committed before waiting)
+        wait_for(lambda: name in [x["name"] for x in d.get(databases_path(), SEEDED).json()],
+                 30, "the 503'd database to be there", d)
         # the retry a client makes of a 503'd create tells it so
         assert_error(d.post(databases_path(), SEEDED, json={"name": name}), 409)
         d.stop_ok()
