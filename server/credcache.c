@@ -138,70 +138,61 @@ static struct entry *slot_for(const struct credcache_key *k, uint64_t epoch)
 	return &set[c->next_victim[s]];
 }
 
-bool credcache_get_mgmt(const struct credcache_key *k, uint64_t epoch, struct credcache_mgmt *out)
+/* The value of kind under k and epoch into out (size bytes), or false. */
+static bool get(const struct credcache_key *k, uint64_t epoch, enum entry_kind kind, void *out,
+                size_t size)
 {
-	const struct entry *e = find(k, epoch, ENTRY_MGMT);
+	const struct entry *e = find(k, epoch, kind);
 
 	if (e != NULL)
-		*out = e->v.mgmt;
+		memcpy(out, &e->v, size);
 	return e != NULL;
+}
+
+static void put(const struct credcache_key *k, uint64_t epoch, enum entry_kind kind, const void *v,
+                size_t size)
+{
+	struct entry *e = slot_for(k, epoch);
+
+	if (e == NULL)
+		return;
+	e->key = *k;
+	e->epoch = epoch;
+	e->kind = kind;
+	memcpy(&e->v, v, size);
+}
+
+bool credcache_get_mgmt(const struct credcache_key *k, uint64_t epoch, struct credcache_mgmt *out)
+{
+	return get(k, epoch, ENTRY_MGMT, out, sizeof(*out));
 }
 
 void credcache_put_mgmt(const struct credcache_key *k, uint64_t epoch,
                         const struct credcache_mgmt *v)
 {
-	struct entry *e = slot_for(k, epoch);
-
-	if (e == NULL)
-		return;
-	e->key = *k;
-	e->epoch = epoch;
-	e->kind = ENTRY_MGMT;
-	e->v.mgmt = *v;
+	put(k, epoch, ENTRY_MGMT, v, sizeof(*v));
 }
 
 bool credcache_get_grant(const struct credcache_key *k, uint64_t epoch, struct store_db_grant *out)
 {
-	const struct entry *e = find(k, epoch, ENTRY_GRANT);
-
-	if (e != NULL)
-		*out = e->v.grant;
-	return e != NULL;
+	return get(k, epoch, ENTRY_GRANT, out, sizeof(*out));
 }
 
 void credcache_put_grant(const struct credcache_key *k, uint64_t epoch,
                          const struct store_db_grant *v)
 {
-	struct entry *e = slot_for(k, epoch);
-
-	if (e == NULL)
-		return;
-	e->key = *k;
-	e->epoch = epoch;
-	e->kind = ENTRY_GRANT;
-	e->v.grant = *v;
+	put(k, epoch, ENTRY_GRANT, v, sizeof(*v));
 }
 
 bool credcache_get_user(const struct credcache_key *k, uint64_t epoch, struct credcache_user *out)
 {
-	const struct entry *e = find(k, epoch, ENTRY_USER);
-
-	if (e != NULL)
-		*out = e->v.user;
-	return e != NULL;
+	return get(k, epoch, ENTRY_USER, out, sizeof(*out));
 }
 
 void credcache_put_user(const struct credcache_key *k, uint64_t epoch,
                         const struct credcache_user *v)
 {
-	struct entry *e = slot_for(k, epoch);
-
-	if (e == NULL)
-		return;
-	e->key = *k;
-	e->epoch = epoch;
-	e->kind = ENTRY_USER;
-	e->v.user = *v;
+	put(k, epoch, ENTRY_USER, v, sizeof(*v));
 }
 
 void credcache_counts(uint64_t *hit_count, uint64_t *miss_count)
