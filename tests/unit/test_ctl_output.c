@@ -347,6 +347,113 @@ static void test_redaction(void **state)
 	client_forget_secrets(&c);
 }
 
+/* Prints t (streamed into f from the start) and returns what f received. */
+static char *streamed_text(FILE *f, struct out_table *t)
+{
+	out_table_print(f, t);
+	out_table_free(t);
+	return captured(f);
+}
+
+static void test_streamed_table(void **state)
+{
+	static const char *const headers[] = {"ID", "DESCRIPTION"};
+	const char *rows[][2] = {
+	    {"1", "short"}, {"2", "longer text"}, {"3", "x"}, {"4", "the widest of all"}};
+	static const char whole[] = "+----+-------------------+\n"
+	                            "| ID | DESCRIPTION       |\n"
+	                            "+----+-------------------+\n"
+	                            "| 1  | short             |\n"
+	                            "| 2  | longer text       |\n"
+	                            "| 3  | x                 |\n"
+	                            "| 4  | the widest of all |\n"
+	                            "+----+-------------------+\n";
+	struct out_table *t;
+	FILE *f;
+	char *text;
+
+	/* within the bound: exactly the table printed whole */
+	t = out_table_new(2, headers, NULL);
+	f = tmpfile();
+	out_table_stream(t, f, 1 << 20);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(out_table_row(t, rows[i]), 0);
+	assert_false(out_table_streaming(t));
+	text = streamed_text(f, t);
+	assert_string_equal(text, whole);
+	free(text);
+
+	/* past the bound after two rows: their widths hold; a wider cell widens its line only */
+	t = out_table_new(2, headers, NULL);
+	f = tmpfile();
+	/* two rows of cells: "1" "short" "2" "longer text" and four pointers */
+	out_table_stream(t, f, 1 + 5 + 1 + 11 + 4 * sizeof(char *) - 1);
+	assert_int_equal(out_table_row(t, rows[0]), 0);
+	assert_false(out_table_streaming(t));
+	assert_int_equal(out_table_row(t, rows[1]), 0);
+	assert_true(out_table_streaming(t));
+	assert_int_equal(out_table_row(t, rows[2]), 0);
+	assert_int_equal(out_table_row(t, rows[3]), 0);
+	text = streamed_text(f, t);
+	assert_string_equal(text, "+----+-------------+\n"
+	                          "| ID | DESCRIPTION |\n"
+	                          "+----+-------------+\n"
+	                          "| 1  | short       |\n"
+	                          "| 2  | longer text |\n"
+	                          "| 3  | x           |\n"
+	                          "| 4  | the widest of all |\n"
+	                          "+----+-------------+\n");
+	free(text);
+
+	/* measured first (a sorted list), then streamed: the widths of every row */
+	t = out_table_new(2, headers, NULL);
+	f = tmpfile();
+	out_table_stream(t, f, 0);
+	out_table_measure(t, true);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(out_table_row(t, rows[i]), 0);
+	assert_false(out_table_streaming(t));
+	out_table_measure(t, false);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(out_table_row(t, rows[i]), 0);
+	assert_true(out_table_streaming(t));
+	text = streamed_text(f, t);
+	assert_string_equal(text, whole);
+	free(text);
+
+	/* an empty list, streamed: the header and the closing line */
+	t = out_table_new(2, headers, NULL);
+	f = tmpfile();
+	out_table_stream(t, f, 0);
+	text = streamed_text(f, t);
+	assert_string_equal(text, "+----+-------------+\n"
+	                          "| ID | DESCRIPTION |\n"
+	                          "+----+-------------+\n"
+	                          "+----+-------------+\n");
+	free(text);
+}
+
+static void test_json_list_item_by_item(void **state)
+{
+	static const char *const lists[] = {"[]", "[{\"a\": 1}]",
+	                                    "[{\"a\": [1, {}]}, {}, {\"b\": \"<x>\"}]"};
+
+	for (size_t k = 0; k < 3; k++) {
+		json_t *list = json_loads(lists[k], 0, NULL), *item;
+		char *whole = go_json(lists[k]), *text;
+		FILE *f = tmpfile();
+		size_t i;
+
+		json_array_foreach(list, i, item) out_json_list_item(f, item, i);
+		out_json_list_end(f, json_array_size(list));
+		text = captured(f);
+		assert_string_equal(text, whole);
+		free(text);
+		free(whole);
+		json_decref(list);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +466,8 @@ int main(void)
 	    cmocka_unit_test(test_omitempty_helpers),
 	    cmocka_unit_test(test_table_times),
 	    cmocka_unit_test(test_redaction),
+	    cmocka_unit_test(test_streamed_table),
+	    cmocka_unit_test(test_json_list_item_by_item),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
