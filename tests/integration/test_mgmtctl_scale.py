@@ -2,7 +2,7 @@
 as it arrives, in table and JSON form, in bounded memory (docs/mgmtctl.md, "Long lists").
 
 A daemon whose store holds 100 000 management and 100 000 database tokens, written with
-SQL while it was stopped (tests/tools/filltokens.py). Each list is compared byte for byte
+SQL while it was stopped (tests/tools/manytokens.py). Each list is compared byte for byte
 with what go-pretty and Go's encoding/json print for the API's own list (computed here),
 and the client's peak resident memory (VmHWM, read from /proc while it runs) stays under
 a bound far below the size of the answer (about 30 MB). A small server of the test's own
@@ -29,7 +29,7 @@ from conftest import (ACCOUNT_A, CLUSTER_A, SANITIZED, WRAPPER, _Factory, _stop_
 from ctl import Ctl, describe, mgmtctl_bin  # noqa: F401
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import filltokens  # noqa: E402
+import manytokens  # noqa: E402
 
 N = 100_000
 # Peak memory of one list run, far below its answer (~30 MB) and the whole list parsed
@@ -45,7 +45,7 @@ def big(mgmtd_bin, idp, tmp_path_factory):
     d = f()
     token = d.create_token("mgmtctl at scale")["accessToken"]
     d.stop_ok()
-    filltokens.fill_daemon(d, N, ACCOUNT_A, CLUSTER_A)
+    manytokens.fill_daemon(d, N, ACCOUNT_A, CLUSTER_A)
     d.start(use_seed=False)
     d.token = token
     yield d

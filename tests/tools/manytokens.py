@@ -13,8 +13,8 @@ each database token allowed to read every database. Rows a test must find by
 description carry the row number; nothing else in the account is touched.
 
 fill_daemon(d, ...) does it to a stopped test daemon. As a command (the daemon stopped):
-    tests/tools/filltokens.py sqlite DATA_DIR/mgmtd.db N ACCOUNT CLUSTER
-    tests/tools/filltokens.py postgres POSTGRES_URL N ACCOUNT CLUSTER
+    tests/tools/manytokens.py sqlite DATA_DIR/mgmtd.db N ACCOUNT CLUSTER
+    tests/tools/manytokens.py postgres POSTGRES_URL N ACCOUNT CLUSTER
 """
 import sqlite3
 import subprocess
