@@ -24,6 +24,10 @@ WAIT = 10.0 * SLOWDOWN
 # What a secret looks like wherever the browser may have put one.
 SECRET_SHAPES = re.compile(r"M\.V1\.[A-Za-z0-9_-]{20,}|apiv1_[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 
+# The daemon config of the browser tests: the dev IdP signs in, the test harness, the UI.
+UI_CONFIG = ("[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
+             "[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
+
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import DESKTOP, PHONE, ROOT, Browser, start_driver
+from browser import DESKTOP, PHONE, ROOT, UI_CONFIG, Browser, start_driver
 from conftest import (
     ACCOUNT_A,
     CLUSTER_A,
@@ -29,8 +29,6 @@ from conftest import (
     users_path,
 )
 
-CONFIG = ("[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
-          "[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
 SEEDED_TOKEN = make_mgmt_token()
 # Screenshots go under build/ so that a test run leaves the tree clean; `make
 # ui-screenshots` points this at docs/ui/ to refresh the ones docs/ui.md shows.
@@ -69,7 +67,7 @@ def ui(mgmtd_bin, idp, tmp_path_factory):
     f = _Factory(mgmtd_bin, base, idp)
     # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp), and the
     # Daemon helpers (create_database, create_token...) sign in through it too
-    d = f(seed=ui_seed(), config_extra=CONFIG, idp_section=False)
+    d = f(seed=ui_seed(), config_extra=UI_CONFIG, idp_section=False)
     d.jwt = d.dev_jwt
     drv = start_driver(base / "chromium-profile")
     b = Browser(drv, d, SHOTS)
@@ -140,15 +138,22 @@ def test_admin_creates_uses_and_revokes_a_management_token(ui):
     row = ui.row(description)
     assert token["id"] in row.text and token["tokenPrefix"] in row.text and "active" in row.text
 
-    # search by description and by id
-    search = ui.fill("Search", description[-8:])
-    assert [r.text for r in ui.css("tbody tr") if description in r.text]
-    assert not [r for r in ui.css("tbody tr") if "seeded automation" in r.text]
+    # search (the API's ?search) by description, by prefix, and a whole id
+    def only_rows_with(text):
+        ui.wait(lambda: [r.text for r in ui.css("tbody tr")] and
+                all(text in r.text for r in ui.css("tbody tr")), "only rows with %r" % text)
+
+    search = ui.fill("Search", description[-8:].upper())
+    only_rows_with(description)
     search.clear()
-    search.send_keys(token["id"][:13])
-    assert len(ui.css("tbody tr")) == 1 and description in ui.css("tbody tr")[0].text
+    search.send_keys(token["tokenPrefix"])
+    only_rows_with(token["tokenPrefix"])
+    search.clear()
+    search.send_keys(token["id"].upper())
+    only_rows_with(token["id"])
     search.clear()
     search.send_keys(" ")
+    ui.wait(lambda: "seeded automation" in ui.one("table").text, "the whole list again")
     search.clear()
 
     # sorting by a column
@@ -358,7 +363,8 @@ def test_invite_turns_into_a_member_who_is_offered_less(ui):
     assert "Create token" in ui.buttons()  # members may issue database tokens
     assert "Revoke" not in ui.buttons() and "Edit" not in ui.buttons()
     ui.go("#/users", "Users")
-    assert [r.text.split()[0] for r in ui.css("tbody tr")] == [email]
+    ui.wait(lambda: [r.text.split()[0] for r in ui.css("tbody tr")] == [email],
+            "the member's own user, alone")
     assert "Invitations" not in ui.buttons()
     assert "Change group" not in ui.buttons() and "Remove" not in ui.buttons()
     ui.go("#/management-tokens", "Not here")
