@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SLOWDOWN
+from conftest import SLOWDOWN, _Factory, _stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -52,6 +52,26 @@ def start_driver(profile_dir: Path):
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_script_timeout(WAIT * 3)
     return drv
+
+
+def browser_session(mgmtd_bin, idp, base: Path, seed, shots_dir: Path, prepare=None):
+    """The body of a browser test module's fixture (`yield from`): a daemon with the UI
+    and the dev IdP alone (the seed's subjects are its own, idpIssuer dev_idp; the Daemon
+    helpers sign in through it too), prepare(daemon) if given, then a Browser on it;
+    at the end no secret may be where it must not, and both stop."""
+    f = _Factory(mgmtd_bin, base, idp)
+    d = f(seed=seed, config_extra=UI_CONFIG, idp_section=False)
+    d.jwt = d.dev_jwt
+    if prepare:
+        prepare(d)
+    drv = start_driver(base / "chromium-profile")
+    b = Browser(drv, d, shots_dir)
+    try:
+        yield b
+        b.check_no_secret_leaked()
+    finally:
+        drv.quit()
+        _stop_all(f)
 
 
 class Browser:

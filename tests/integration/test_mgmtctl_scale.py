@@ -12,9 +12,7 @@ before the rest has come), is cut off, or stalls."""
 import datetime as dt
 import http.server
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +24,7 @@ import pytest
 from conftest import (ACCOUNT_A, CLUSTER_A, SANITIZED, WRAPPER, _Factory, _stop_all,
                       check_no_sanitizer_report, db_tokens_path, make_mgmt_token, ok_json,
                       tokens_path)
-from ctl import Ctl, describe, mgmtctl_bin  # noqa: F401
+from ctl import Ctl, mgmtctl_bin  # noqa: F401
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import manytokens  # noqa: E402
@@ -246,10 +244,10 @@ def fake_item(i):
 
 class ListServer:
     """Answers any GET with 200 and a chunked JSON list: `first` items at once, then waits
-    for go(); then the rest and the end ("rest"), or the connection closed ("cut"), or
-    nothing until stop ("stall")."""
+    for release; then the rest and the end ("rest"), or the connection closed ("cut"), or
+    nothing until stop ("stall"). With body, that body instead, whole."""
 
-    def __init__(self, first, total, ending="rest"):
+    def __init__(self, first=0, total=0, ending="rest", body=None):
         self.first, self.total, self.ending = first, total, ending
         self.release = threading.Event()
         outer = self
@@ -263,6 +261,11 @@ class ListServer:
             def do_GET(self):
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
+                if body is not None:
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 items = [json.dumps(fake_item(i)).encode() for i in range(outer.total)]
@@ -296,8 +299,8 @@ class ListServer:
 def stub_ctl(mgmtctl_bin, tmp_path):
     servers = []
 
-    def make(first, total, ending="rest"):
-        srv = ListServer(first, total, ending)
+    def make(first=0, total=0, ending="rest", body=None):
+        srv = ListServer(first, total, ending, body)
         servers.append(srv)
         c = Ctl(mgmtctl_bin, None, tmp_path / "home", token=make_mgmt_token())
         c.env["MGMTCTL_URL"] = srv.url
@@ -388,25 +391,7 @@ def test_time_blocked_on_output_is_not_waiting_for_the_server(stub_ctl):
     (b'[{"id": "a"}] [', "text after the end of the list"),
     (b'[{"id": "a"},,{"id": "b"}]', "empty item"),
 ])
-def test_an_answer_that_is_not_a_list(mgmtctl_bin, tmp_path, body, why):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        c = Ctl(mgmtctl_bin, None, tmp_path / "home", token=make_mgmt_token())
-        c.env["MGMTCTL_URL"] = "http://127.0.0.1:%d" % httpd.server_address[1]
-        res = c.fails(1, "token", "list")
-        assert why in res.stderr and res.stderr.startswith("error\t"), res.stderr
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def test_an_answer_that_is_not_a_list(stub_ctl, body, why):
+    srv, c = stub_ctl(body=body)
+    res = c.fails(1, "token", "list")
+    assert why in res.stderr and res.stderr.startswith("error\t"), res.stderr

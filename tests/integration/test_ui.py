@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from browser import DESKTOP, PHONE, ROOT, UI_CONFIG, Browser, start_driver
+from browser import DESKTOP, PHONE, ROOT, browser_session
 from conftest import (
     ACCOUNT_A,
     CLUSTER_A,
-    _Factory,
-    _stop_all,
     assert_error,
     assert_status,
     authorize_path,
@@ -63,20 +61,7 @@ def ui_seed():
 
 @pytest.fixture(scope="module")
 def ui(mgmtd_bin, idp, tmp_path_factory):
-    base = tmp_path_factory.mktemp("ui")
-    f = _Factory(mgmtd_bin, base, idp)
-    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp), and the
-    # Daemon helpers (create_database, create_token...) sign in through it too
-    d = f(seed=ui_seed(), config_extra=UI_CONFIG, idp_section=False)
-    d.jwt = d.dev_jwt
-    drv = start_driver(base / "chromium-profile")
-    b = Browser(drv, d, SHOTS)
-    try:
-        yield b
-        b.check_no_secret_leaked()
-    finally:
-        drv.quit()
-        _stop_all(f)
+    yield from browser_session(mgmtd_bin, idp, tmp_path_factory.mktemp("ui"), ui_seed(), SHOTS)
 
 
 @pytest.fixture(autouse=True)

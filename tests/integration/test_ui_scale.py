@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import UI_CONFIG, Browser, start_driver
-from conftest import (ACCOUNT_A, CLUSTER_A, _Factory, _stop_all, assert_status, db_tokens_path,
-                      default_seed, ok_json, tokens_path)
+from browser import browser_session
+from conftest import (ACCOUNT_A, CLUSTER_A, assert_status, db_tokens_path, default_seed, ok_json,
+                      tokens_path)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import manytokens  # noqa: E402
@@ -21,12 +21,7 @@ N = 100_000
 PAGE = 100  # the UI's PAGE_SIZE (server/ui/pages.js)
 
 
-@pytest.fixture(scope="module")
-def ui(mgmtd_bin, idp, tmp_path_factory):
-    base = tmp_path_factory.mktemp("ui-scale")
-    f = _Factory(mgmtd_bin, base, idp)
-    d = f(seed=default_seed(), config_extra=UI_CONFIG, idp_section=False)
-    d.jwt = d.dev_jwt
+def fill(d):
     d.stop_ok()
     manytokens.fill_daemon(d, N, ACCOUNT_A, CLUSTER_A)
     d.start(use_seed=False)
@@ -34,15 +29,14 @@ def ui(mgmtd_bin, idp, tmp_path_factory):
     page = d.get(tokens_path(), d.dev_jwt("admin"), params={"limit": 2})
     assert len(ok_json(page)) == 2 and 'rel="next"' in page.headers.get("Link", ""), \
         "mgmtd does not page its lists (?limit, Link): the UI's pages need it"
-    drv = start_driver(base / "chromium-profile")
-    b = Browser(drv, d, base / "shots")
-    try:
+
+
+@pytest.fixture(scope="module")
+def ui(mgmtd_bin, idp, tmp_path_factory):
+    base = tmp_path_factory.mktemp("ui-scale")
+    for b in browser_session(mgmtd_bin, idp, base, default_seed(), base / "shots", fill):
         b.sign_in_idp("admin@example.com", ACCOUNT_A)
         yield b
-        b.check_no_secret_leaked()
-    finally:
-        drv.quit()
-        _stop_all(f)
 
 
 def api_page(d, path, **params):

@@ -347,19 +347,40 @@ static void test_redaction(void **state)
 	client_forget_secrets(&c);
 }
 
-/* Prints t (streamed into f from the start) and returns what f received. */
-static char *streamed_text(FILE *f, struct out_table *t)
+/* Prints t (streamed into f from the start); what f received must be want. */
+static void assert_printed(FILE *f, struct out_table *t, const char *want)
 {
+	char *text;
+
 	out_table_print(f, t);
 	out_table_free(t);
-	return captured(f);
+	text = captured(f);
+	assert_string_equal(text, want);
+	free(text);
+}
+
+/* An ID, DESCRIPTION table streamed into f past max_kept bytes of cells. */
+static struct out_table *streamed(FILE *f, size_t max_kept)
+{
+	static const char *const headers[] = {"ID", "DESCRIPTION"};
+	struct out_table *t = out_table_new(2, headers, NULL);
+
+	assert_non_null(t);
+	out_table_stream(t, f, max_kept);
+	return t;
+}
+
+static const char *const stream_rows[][2] = {
+    {"1", "short"}, {"2", "longer text"}, {"3", "x"}, {"4", "the widest of all"}};
+
+static void add_rows(struct out_table *t, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		assert_int_equal(out_table_row(t, stream_rows[i]), 0);
 }
 
 static void test_streamed_table(void **state)
 {
-	static const char *const headers[] = {"ID", "DESCRIPTION"};
-	const char *rows[][2] = {
-	    {"1", "short"}, {"2", "longer text"}, {"3", "x"}, {"4", "the widest of all"}};
 	static const char whole[] = "+----+-------------------+\n"
 	                            "| ID | DESCRIPTION       |\n"
 	                            "+----+-------------------+\n"
@@ -370,67 +391,51 @@ static void test_streamed_table(void **state)
 	                            "+----+-------------------+\n";
 	struct out_table *t;
 	FILE *f;
-	char *text;
 
 	/* within the bound: exactly the table printed whole */
-	t = out_table_new(2, headers, NULL);
 	f = tmpfile();
-	out_table_stream(t, f, 1 << 20);
-	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(out_table_row(t, rows[i]), 0);
+	t = streamed(f, 1 << 20);
+	add_rows(t, 0, 4);
 	assert_false(out_table_streaming(t));
-	text = streamed_text(f, t);
-	assert_string_equal(text, whole);
-	free(text);
+	assert_printed(f, t, whole);
 
 	/* past the bound after two rows: their widths hold; a wider cell widens its line only */
-	t = out_table_new(2, headers, NULL);
 	f = tmpfile();
 	/* two rows of cells: "1" "short" "2" "longer text" and four pointers */
-	out_table_stream(t, f, 1 + 5 + 1 + 11 + 4 * sizeof(char *) - 1);
-	assert_int_equal(out_table_row(t, rows[0]), 0);
+	t = streamed(f, 1 + 5 + 1 + 11 + 4 * sizeof(char *) - 1);
+	add_rows(t, 0, 1);
 	assert_false(out_table_streaming(t));
-	assert_int_equal(out_table_row(t, rows[1]), 0);
+	add_rows(t, 1, 2);
 	assert_true(out_table_streaming(t));
-	assert_int_equal(out_table_row(t, rows[2]), 0);
-	assert_int_equal(out_table_row(t, rows[3]), 0);
-	text = streamed_text(f, t);
-	assert_string_equal(text, "+----+-------------+\n"
-	                          "| ID | DESCRIPTION |\n"
-	                          "+----+-------------+\n"
-	                          "| 1  | short       |\n"
-	                          "| 2  | longer text |\n"
-	                          "| 3  | x           |\n"
-	                          "| 4  | the widest of all |\n"
-	                          "+----+-------------+\n");
-	free(text);
+	add_rows(t, 2, 4);
+	assert_printed(f, t,
+	               "+----+-------------+\n"
+	               "| ID | DESCRIPTION |\n"
+	               "+----+-------------+\n"
+	               "| 1  | short       |\n"
+	               "| 2  | longer text |\n"
+	               "| 3  | x           |\n"
+	               "| 4  | the widest of all |\n"
+	               "+----+-------------+\n");
 
 	/* measured first (a sorted list), then streamed: the widths of every row */
-	t = out_table_new(2, headers, NULL);
 	f = tmpfile();
-	out_table_stream(t, f, 0);
+	t = streamed(f, 0);
 	out_table_measure(t, true);
-	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(out_table_row(t, rows[i]), 0);
+	add_rows(t, 0, 4);
 	assert_false(out_table_streaming(t));
 	out_table_measure(t, false);
-	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(out_table_row(t, rows[i]), 0);
+	add_rows(t, 0, 4);
 	assert_true(out_table_streaming(t));
-	text = streamed_text(f, t);
-	assert_string_equal(text, whole);
-	free(text);
+	assert_printed(f, t, whole);
 
 	/* an empty list, streamed: the header and the closing line */
-	t = out_table_new(2, headers, NULL);
 	f = tmpfile();
-	out_table_stream(t, f, 0);
-	text = streamed_text(f, t);
-	assert_string_equal(text, "+----+-------------+\n"
-	                          "| ID | DESCRIPTION |\n"
-	                          "+----+-------------+\n"
-	                          "+----+-------------+\n");
-	free(text);
+	assert_printed(f, streamed(f, 0),
+	               "+----+-------------+\n"
+	               "| ID | DESCRIPTION |\n"
+	               "+----+-------------+\n"
+	               "+----+-------------+\n");
 }
 
 static void test_json_list_item_by_item(void **state)
