@@ -307,7 +307,8 @@ static int merge_rounds(struct extsort *s)
 int extsort_finish(struct extsort *s, extsort_fn each, void *arg)
 {
 	if (s->nruns == 0) {
-		qsort(s->batch, s->count, sizeof(*s->batch), by_key_then_seq);
+		if (s->count > 0) /* an empty list has no batch at all: qsort(NULL) is undefined */
+			qsort(s->batch, s->count, sizeof(*s->batch), by_key_then_seq);
 		for (size_t i = 0; i < s->count; i++) {
 			struct record *r = s->batch[i];
 

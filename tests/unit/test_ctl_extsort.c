@@ -123,6 +123,16 @@ static void test_memory_bound_decides_the_runs(void **state)
 	extsort_free(x);
 }
 
+static void test_nothing_to_sort(void **state)
+{
+	struct extsort *x = extsort_new(1024);
+	struct seen s = {0};
+
+	assert_int_equal(extsort_finish(x, check_order, &s), 0);
+	assert_int_equal(s.n, 0);
+	extsort_free(x);
+}
+
 static void test_a_stopped_merge(void **state)
 {
 	struct extsort *x = extsort_new(1);
@@ -162,6 +172,7 @@ int main(void)
 	    cmocka_unit_test(test_in_memory),
 	    cmocka_unit_test(test_through_temporary_files),
 	    cmocka_unit_test(test_memory_bound_decides_the_runs),
+	    cmocka_unit_test(test_nothing_to_sort),
 	    cmocka_unit_test(test_a_stopped_merge),
 	    cmocka_unit_test(test_unwritable_temporary_directory),
 	};
