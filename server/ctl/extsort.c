@@ -282,24 +282,38 @@ static int merge(struct extsort *s, FILE **runs, size_t n, FILE *out, extsort_fn
 	return rc;
 }
 
-/* Merges the first EXTSORT_FAN_IN runs into one, in their place, until few enough remain. */
+/*
+ * Merges the runs in passes, each merging consecutive groups of
+ * EXTSORT_FAN_IN into one run, until few enough remain for the last merge:
+ * every record is copied once a pass, and the groups keep the runs' order.
+ */
 static int merge_rounds(struct extsort *s)
 {
 	while (s->nruns > EXTSORT_FAN_IN) {
-		FILE *out = temp_file(s);
+		size_t kept = 0, i;
 
-		if (!out)
-			return -1;
-		if (merge(s, s->runs, EXTSORT_FAN_IN, out, NULL, NULL) != 0) {
-			fclose(out);
-			return -1;
+		for (i = 0; i < s->nruns; i += EXTSORT_FAN_IN) {
+			size_t n = s->nruns - i < EXTSORT_FAN_IN ? s->nruns - i : EXTSORT_FAN_IN;
+			FILE *out = n > 1 ? temp_file(s) : NULL;
+
+			if (n > 1 && (!out || merge(s, s->runs + i, n, out, NULL, NULL) != 0)) {
+				if (out)
+					fclose(out);
+				/* what is left stays open after what is done, for extsort_free */
+				memmove(s->runs + kept, s->runs + i,
+				        (s->nruns - i) * sizeof(*s->runs));
+				s->nruns = kept + (s->nruns - i);
+				return -1;
+			}
+			if (n == 1) {
+				out = s->runs[i];
+			} else {
+				for (size_t k = 0; k < n; k++)
+					fclose(s->runs[i + k]);
+			}
+			s->runs[kept++] = out;
 		}
-		for (size_t i = 0; i < EXTSORT_FAN_IN; i++)
-			fclose(s->runs[i]);
-		s->runs[0] = out;
-		memmove(s->runs + 1, s->runs + EXTSORT_FAN_IN,
-		        (s->nruns - EXTSORT_FAN_IN) * sizeof(*s->runs));
-		s->nruns -= EXTSORT_FAN_IN - 1;
+		s->nruns = kept;
 	}
 	return 0;
 }

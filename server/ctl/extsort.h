@@ -6,8 +6,9 @@
  * extsort_new; then they are sorted and written to a temporary file (a
  * run), and the next ones gather. At the end the records still in memory
  * are sorted and, when runs were written, written as the last run; the
- * runs are merged, at most EXTSORT_FAN_IN at a time (a longer list of runs
- * is merged in rounds), and each record is handed over in order. So memory
+ * runs are merged, at most EXTSORT_FAN_IN at a time (more runs are first
+ * merged in passes of groups of EXTSORT_FAN_IN), and each record is handed
+ * over in order. So memory
  * holds one batch of records, or one record of each run being merged,
  * whatever the number of records; the temporary files hold the rest.
  *
@@ -45,7 +46,7 @@ int extsort_finish(struct extsort *s, extsort_fn each, void *arg);
 /* Why the last call failed ("" when it did not). */
 const char *extsort_error(const struct extsort *s);
 
-/* How many runs went to temporary files (for the tests). */
+/* How many sorted batches went to temporary files as runs (for the tests). */
 size_t extsort_runs(const struct extsort *s);
 
 /* NULL is fine; closes (and so removes) the temporary files. */

@@ -1,7 +1,7 @@
 /*
  * test_ctl_extsort.c - mgmtctl's external merge sort (server/ctl/extsort.c):
  * the order of strcmp() with ties in the order of addition, in memory and
- * through temporary files (one run, several, more than one merge round),
+ * through temporary files (one run, several, merge passes before the last),
  * the memory bound deciding when a run is written, and a temporary
  * directory that cannot be written named in the error.
  */
@@ -47,15 +47,15 @@ static int check_order(void *arg, const char *data, size_t len)
 	return s->stop_at && s->n == s->stop_at ? -1 : 0;
 }
 
-/* Sorts N records with few distinct keys (many ties), holding about memory bytes. */
-static size_t sort_with(size_t memory, size_t *runs)
+/* Sorts n records with few distinct keys (many ties), holding about memory bytes. */
+static size_t sort_with(size_t memory, long n, size_t *runs)
 {
 	struct extsort *x = extsort_new(memory);
 	struct seen s = {0};
 
 	assert_non_null(x);
 	srand(7);
-	for (long i = 0; i < N; i++) {
+	for (long i = 0; i < n; i++) {
 		char key[16], data[64];
 		/* "k10" sorts before "k9", and "k" before both, as strcmp() has it */
 		int k = rand() % 23;
@@ -75,7 +75,7 @@ static void test_in_memory(void **state)
 {
 	size_t runs;
 
-	assert_int_equal(sort_with(64 * 1024 * 1024, &runs), N);
+	assert_int_equal(sort_with(64 * 1024 * 1024, N, &runs), N);
 	assert_int_equal(runs, 0);
 }
 
@@ -83,12 +83,14 @@ static void test_through_temporary_files(void **state)
 {
 	size_t runs;
 
-	/* a few runs, merged in one round */
-	assert_int_equal(sort_with(32 * 1024, &runs), N);
+	/* a few runs, merged at once */
+	assert_int_equal(sort_with(32 * 1024, N, &runs), N);
 	assert_true(runs > 1 && runs <= EXTSORT_FAN_IN);
-	/* one record a run: 2000 runs, merged in rounds of EXTSORT_FAN_IN */
-	assert_int_equal(sort_with(1, &runs), N);
-	assert_true(runs >= N);
+	/* one record a run: 300 runs, merged in two passes (19 runs, then 2) and then at once */
+	assert_int_equal(sort_with(1, 300, &runs), 300);
+	assert_int_equal(runs, 300);
+	/* 17 runs: a pass of one group of 16 and one run left as it is */
+	assert_int_equal(sort_with(1, 17, &runs), 17);
 }
 
 static void test_memory_bound_decides_the_runs(void **state)
