@@ -244,8 +244,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 			x->sink_stopped = true;
 			return 0;
 		}
-		/* time spent printing (a pager that waits for its reader) is not waiting for mgmtd
-		 */
+		/* time spent printing (into a pager that waits) is not waiting for mgmtd */
 		x->last_activity_us = time_monotonic_us();
 		return n;
 	}
@@ -263,7 +262,6 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 	struct exchange *x = userdata;
 	int64_t now = time_monotonic_us();
 
-	(void)dltotal, (void)ultotal, (void)ulnow;
 	if (dlnow != x->last_received) {
 		x->last_received = dlnow;
 		x->last_activity_us = now;
