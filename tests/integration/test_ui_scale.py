@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import browser_session
+from browser import DESKTOP, PHONE, browser_session
 from conftest import (ACCOUNT_A, CLUSTER_A, assert_status, db_tokens_path, default_seed, ok_json,
                       tokens_path)
 
@@ -177,3 +177,29 @@ def test_database_tokens(ui):
     got = ok_json(d.get(db_tokens_path(token_id=victim["id"]), d.dev_jwt("admin")))
     assert got["revokedAt"]
     assert_status(d.get(db_tokens_path(), d.dev_jwt("admin"), params={"limit": 1}), 200)
+
+
+# Each <time> in the page whose box is split over more than one line.
+BROKEN_DATES = """
+return [...document.querySelectorAll('main time')]
+  .filter(t => t.getClientRects().length !== 1).map(t => t.textContent);
+"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, (1024, 768), PHONE])
+def test_dates_never_break_inside(ui, viewport):
+    """A page of tokens with every column filled: no date is broken over two lines, and
+    a phone does not scroll sideways."""
+    ui.go("#/cluster", "Cluster")
+    ui.viewport(*viewport)
+    try:
+        ui.go("#/management-tokens", "Management tokens")
+        ui.choose("Show inactive tokens")  # revoked and expiry dates too
+        ui.wait(lambda: len(ids_shown(ui)) == PAGE, "a page of tokens")
+        assert ui.drv.execute_script("return document.querySelectorAll('main time').length") > PAGE
+        assert ui.drv.execute_script(BROKEN_DATES) == []
+        if viewport == PHONE:
+            ui.no_horizontal_scroll("management tokens on a phone")
+            ui.axe("management tokens at 100 000 (phone)")
+    finally:
+        ui.viewport(*DESKTOP)
