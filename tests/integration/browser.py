@@ -182,6 +182,17 @@ class Browser:
             el.click()
         return el
 
+    def search(self, text, enter=True):
+        """Replaces the text of the page's search box as a person does (select all,
+        Backspace, type); then Enter, so that the page asks at once rather than after a
+        pause in typing (and no question asked after a pause is still to come)."""
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.one("#token-search")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.BACKSPACE)
+        box.send_keys(text + (Keys.ENTER if enter else ""))
+
     def row(self, text):
         """The table row holding text."""
         return self.wait(lambda: [r for r in self.css("tbody tr") if text in r.text][0],

@@ -120,26 +120,24 @@ def test_admin_creates_uses_and_revokes_a_management_token(ui):
     # the secret works against the API
     assert_status(ui.d.get(users_path(), secret), 200)
     token = next(t for t in ok_json(ui.d.get(tokens_path(), secret)) if t["description"] == description)
-    row = ui.row(description)
-    assert token["id"] in row.text and token["tokenPrefix"] in row.text and "active" in row.text
+    ui.wait(lambda: all(x in ui.row(description).text
+                        for x in (token["id"], token["tokenPrefix"], "active")), "its row")
 
-    # search (the API's ?search) by description, by prefix, and a whole id
-    def only_rows_with(text):
-        ui.wait(lambda: [r.text for r in ui.css("tbody tr")] and
-                all(text in r.text for r in ui.css("tbody tr")), "only rows with %r" % text)
+    # search (the API's ?search) by description, by prefix, and a whole id: each from the
+    # whole list (which holds "seeded automation") to the rows that match alone
+    def narrow(text, want, enter=True):
+        ui.search("", enter=True)
+        ui.wait(lambda: "seeded automation" in ui.one("table").text, "the whole list")
+        ui.search(text, enter=enter)
+        ui.wait(lambda: "seeded automation" not in ui.one("table").text and
+                [r.text for r in ui.css("tbody tr")] and
+                all(want in r.text for r in ui.css("tbody tr")), "only rows with %r" % want)
 
-    search = ui.fill("Search", description[-8:].upper())
-    only_rows_with(description)
-    search.clear()
-    search.send_keys(token["tokenPrefix"])
-    only_rows_with(token["tokenPrefix"])
-    search.clear()
-    search.send_keys(token["id"].upper())
-    only_rows_with(token["id"])
-    search.clear()
-    search.send_keys(" ")
+    narrow(description[-8:].upper(), description, enter=False)  # asked after a pause
+    narrow(token["tokenPrefix"], token["tokenPrefix"])
+    narrow(token["id"].upper(), token["id"])
+    ui.search("")
     ui.wait(lambda: "seeded automation" in ui.one("table").text, "the whole list again")
-    search.clear()
 
     # sorting by a column
     def header():  # the table is drawn anew on each sort

@@ -82,17 +82,6 @@ def rows_after(ui, what, step, want):
     print("%s: %.0f ms" % (what, ms))
 
 
-def search(ui, text):
-    """Types into the search box as a person does (clearing it with the keyboard)."""
-    from selenium.webdriver.common.keys import Keys
-
-    box = ui.one("#token-search")
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.BACKSPACE)
-    if text:
-        box.send_keys(text)
-
-
 def test_management_tokens(ui):
     d = ui.d
     active = api_page(d, tokens_path(), status="active", limit=2 * PAGE)
@@ -115,7 +104,7 @@ def test_management_tokens(ui):
     # a search narrows the rows to the matching ones: description (any case)...
     want = api_page(d, tokens_path(), status="active", search="bulk token 04242")
     assert 3 < len(want) < 12
-    search(ui, "BULK TOKEN 04242")
+    ui.search("BULK TOKEN 04242")
     wait_ids(ui, [t["id"] for t in want], "the tokens whose description matches")
     assert all("bulk token 04242" in r.text for r in ui.css("tbody tr"))
     # ...inactive ones too when asked...
@@ -128,15 +117,15 @@ def test_management_tokens(ui):
     # ...the prefix...
     prefixed = api_page(d, tokens_path(), status="active", search="M.V1.AJf")
     assert 0 < len(prefixed) < PAGE
-    search(ui, "M.V1.AJf")
+    ui.search("M.V1.AJf")
     wait_ids(ui, [t["id"] for t in prefixed], "the tokens with that prefix")
     # ...a whole id, found whatever its place in the list
     last = api_page(d, tokens_path(), search="bulk token 099998")[0]
-    search(ui, last["id"])
+    ui.search(last["id"])
     wait_ids(ui, [last["id"]], "the token of that id")
-    search(ui, "no token has this")
+    ui.search("no token has this")
     ui.wait(lambda: "No management token matches." in ui.one("table").text, "no match")
-    search(ui, "")
+    ui.search("")
     wait_ids(ui, [t["id"] for t in active[:PAGE]], "the whole list again")
 
 
@@ -157,11 +146,11 @@ def test_database_tokens(ui):
     ui.drv.find_element("id", "show-revoked").click()
 
     want = api_page(d, db_tokens_path(), search="bulk token 07777")
-    search(ui, "bulk token 07777")
+    ui.search("bulk token 07777")
     wait_ids(ui, [t["id"] for t in want], "the tokens whose description matches")
 
     # revoked from the page it is on: the page is read again, and it is gone
-    search(ui, "")
+    ui.search("")
     wait_ids(ui, [t["id"] for t in live[:PAGE]], "the first page again")
     ui.press("Next page")
     wait_ids(ui, [t["id"] for t in live[PAGE:]], "the second page")
