@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "ctl.h"
+#include "jsonsplit.h"
 #include "output.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -214,8 +215,16 @@ void client_cleanup(void)
 
 struct exchange {
 	struct ctl *c;
+	CURL *h;
 	struct strbuf body;
 	bool too_large;
+	/* a sink takes a 2xx body as it comes (decided at its first byte) */
+	const struct ctl_body_sink *sink;
+	bool decided, sinking, sink_stopped;
+	/* with a sink, --timeout bounds each wait for the server, not the whole answer */
+	int64_t idle_limit_us, last_activity_us;
+	curl_off_t last_received;
+	bool idle_expired;
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -223,12 +232,45 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct exchange *x = userdata;
 	size_t n = size * nmemb;
 
+	if (x->sink && !x->decided) {
+		long status = 0;
+
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		x->sinking = status >= 200 && status < 300;
+		x->decided = true;
+	}
+	if (x->sinking) {
+		if (x->sink->take(x->sink->arg, ptr, n) != 0) {
+			x->sink_stopped = true;
+			return 0;
+		}
+		/* time spent printing (into a pager that waits) is not waiting for mgmtd */
+		x->last_activity_us = time_monotonic_us();
+		return n;
+	}
 	if (x->body.len + n > MAX_ANSWER) {
 		x->too_large = true;
 		return 0;
 	}
 	strbuf_add(&x->body, ptr, n);
 	return x->body.failed ? 0 : n;
+}
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	struct exchange *x = userdata;
+	int64_t now = time_monotonic_us();
+
+	if (dlnow != x->last_received) {
+		x->last_received = dlnow;
+		x->last_activity_us = now;
+	}
+	if (now - x->last_activity_us > x->idle_limit_us) {
+		x->idle_expired = true;
+		return 1;
+	}
+	return 0;
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
@@ -260,8 +302,17 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
                     const char *content_type, const char *body, size_t body_len,
                     struct ctl_response *out, char *err, size_t errlen)
 {
+	return client_exchange_to(c, method, url, bearer, content_type, body, body_len, NULL, out,
+	                          err, errlen);
+}
+
+int client_exchange_to(struct ctl *c, const char *method, const char *url, const char *bearer,
+                       const char *content_type, const char *body, size_t body_len,
+                       const struct ctl_body_sink *sink, struct ctl_response *out, char *err,
+                       size_t errlen)
+{
 	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL;
-	struct exchange x = {c, STRBUF_INIT, false};
+	struct exchange x = {.c = c, .body = STRBUF_INIT, .sink = sink};
 	struct curl_slist *headers = NULL, *grown;
 	const char *got_type = NULL;
 	int64_t started = time_monotonic_us();
@@ -270,6 +321,7 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
 	int result = -1;
 
 	memset(out, 0, sizeof(out[0]));
+	x.h = h;
 	if (!h) {
 		set_err(err, errlen, "cannot start an HTTP request");
 		return -1;
@@ -312,8 +364,15 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-	if (c->timeout_ms > 0)
+	if (c->timeout_ms > 0 && sink) {
+		x.idle_limit_us = c->timeout_ms * 1000;
+		x.last_activity_us = started;
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	} else if (c->timeout_ms > 0) {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	}
 	if (is_mgmtd(c, url)) {
 		if (c->settings.tls.ca)
 			curl_easy_setopt(h, CURLOPT_CAINFO, c->settings.tls.ca);
@@ -341,6 +400,20 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
 		if (x.too_large)
 			set_err(err, errlen, "%s %s: the answer is larger than %d bytes", method,
 			        url, MAX_ANSWER);
+		else if (x.sink_stopped)
+			set_err(err, errlen, "%s %s: the answer was refused while it came", method,
+			        url);
+		else if (x.idle_expired && !x.decided)
+			set_err(err, errlen, "cannot reach %s: timed out after %lld ms (--timeout)",
+			        url, (long long)c->timeout_ms);
+		else if (x.idle_expired)
+			set_err(err, errlen,
+			        "%s %s: the answer was cut off: timed out after %lld ms without a "
+			        "byte (--timeout)",
+			        method, url, (long long)c->timeout_ms);
+		else if (x.decided)
+			set_err(err, errlen, "%s %s: the answer was cut off: %s", method, url,
+			        curl_err[0] ? curl_err : curl_easy_strerror(rc));
 		else
 			set_err(err, errlen, "cannot reach %s: %s", url,
 			        curl_err[0] ? curl_err : curl_easy_strerror(rc));
@@ -471,30 +544,75 @@ static void answer_message(const struct ctl_response *r, const char *url, char *
 	json_decref(doc);
 }
 
+/*
+ * The part of every API call before the answer is read: the credential, the
+ * URL and the exchange (a 2xx body goes to sink when given). *url is set
+ * (the caller frees it) unless -1. Returns 0 when an answer came; -1 when
+ * it failed before the exchange (printed); -2 when the exchange failed, with
+ * the sentence in err (not printed).
+ */
+static int api_call(struct ctl *c, const char *method, const char *path, const json_t *body,
+                    const struct ctl_body_sink *sink, struct ctl_response *r, char **url, char *err,
+                    size_t errlen)
+{
+	char *text = NULL;
+	size_t n = strlen(c->settings.url);
+	int rc;
+
+	*url = NULL;
+	if (auth_ensure(c) != CTL_OK)
+		return -1;
+	while (n > 0 && c->settings.url[n - 1] == '/')
+		n--;
+	if (asprintf(url, "%.*s%s", (int)n, c->settings.url, path) < 0) {
+		*url = NULL;
+		out_error("out of memory");
+		return -1;
+	}
+	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
+		free(*url);
+		*url = NULL;
+		out_error("out of memory");
+		return -1;
+	}
+	rc = client_exchange_to(c, method, *url, c->credential, body ? "application/json" : NULL,
+	                        text, text ? strlen(text) : 0, sink, r, err, errlen) == 0
+	         ? 0
+	         : -2;
+	if (text) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	return rc;
+}
+
+/* A refused call: the API's message printed; a 401 removes a cached sign-in. */
+static void api_refused(struct ctl *c, const struct ctl_response *r, const char *url)
+{
+	char msg[1024];
+
+	answer_message(r, url, msg, sizeof(msg));
+	out_error("%s", msg);
+	if (r->status == 401)
+		auth_refused(c);
+}
+
 int ctl_api(struct ctl *c, const char *method, const char *path, const json_t *body,
             json_t **answer)
 {
 	struct ctl_response r;
-	char *url = NULL, *text = NULL, err[1024];
-	size_t n = strlen(c->settings.url);
+	char *url = NULL, err[1024];
 	int rc = CTL_FAILED;
 
 	if (answer)
 		*answer = NULL;
-	if (auth_ensure(c) != CTL_OK)
+	switch (api_call(c, method, path, body, NULL, &r, &url, err, sizeof(err))) {
+	case -1:
 		return CTL_FAILED;
-	while (n > 0 && c->settings.url[n - 1] == '/')
-		n--;
-	if (asprintf(&url, "%.*s%s", (int)n, c->settings.url, path) < 0 ||
-	    (body && !(text = json_dumps(body, JSON_COMPACT)))) {
-		free(url);
-		out_error("out of memory");
-		return CTL_FAILED;
-	}
-	if (client_exchange(c, method, url, c->credential, body ? "application/json" : NULL, text,
-	                    text ? strlen(text) : 0, &r, err, sizeof(err)) != 0) {
+	case -2:
 		out_error("%s", err);
-		goto out;
+		free(url);
+		return CTL_FAILED;
 	}
 	if (r.status >= 200 && r.status < 300) {
 		rc = CTL_OK;
@@ -507,17 +625,92 @@ int ctl_api(struct ctl *c, const char *method, const char *path, const json_t *b
 			}
 		}
 	} else {
-		answer_message(&r, url, err, sizeof(err));
-		out_error("%s", err);
-		if (r.status == 401)
-			auth_refused(c);
+		api_refused(c, &r, url);
+	}
+	client_response_release(&r);
+	free(url);
+	return rc;
+}
+
+/* ---- lists, item by item ---- */
+
+/* An answer longer than this for one item of a list is no answer of mgmtd's. */
+#define MAX_LIST_ITEM (1024 * 1024)
+
+struct list_sink {
+	struct ctl *c;
+	struct jsonsplit split;
+	ctl_item_fn each;
+	void *arg;
+	bool each_failed; /* each() stopped the list and said why */
+	char why[256];    /* why an item was refused, when it was not each() */
+};
+
+static int list_item(void *arg, const char *text, size_t len)
+{
+	struct list_sink *ls = arg;
+	json_error_t e;
+	json_t *item;
+	int rc;
+
+	if (ls->c->verbosity >= 2)
+		trace_lines(ls->c, "< ", text, len);
+	item = json_loadb(text, len, JSON_DECODE_ANY, &e);
+	if (!item) {
+		snprintf(ls->why, sizeof(ls->why), "item %zu of the list is not JSON: %s",
+		         ls->split.items + 1, e.text);
+		return -1;
+	}
+	rc = ls->each(ls->arg, item);
+	json_decref(item);
+	if (rc != 0)
+		ls->each_failed = true;
+	return rc;
+}
+
+static int list_take(void *arg, const char *data, size_t len)
+{
+	struct list_sink *ls = arg;
+
+	return jsonsplit_feed(&ls->split, data, len, list_item, ls);
+}
+
+int ctl_api_list(struct ctl *c, const char *path, ctl_item_fn each, void *arg)
+{
+	struct list_sink ls = {.c = c, .each = each, .arg = arg};
+	struct ctl_body_sink sink = {list_take, &ls};
+	struct ctl_response r;
+	char *url = NULL, err[1024];
+	int rc = CTL_FAILED;
+
+	jsonsplit_init(&ls.split, MAX_LIST_ITEM);
+	switch (api_call(c, "GET", path, NULL, &sink, &r, &url, err, sizeof(err))) {
+	case -1:
+		goto out;
+	case -2:
+		if (ls.each_failed)
+			; /* said */
+		else if (ls.why[0])
+			out_error("%s: %s", url, ls.why);
+		else if (ls.split.state == JSONSPLIT_FAILED)
+			out_error("%s answered something that is not a list: %s", url,
+			          ls.split.why);
+		else if (ls.split.items > 0)
+			out_error("%s (after %zu items)", err, ls.split.items);
+		else
+			out_error("%s", err);
+		goto out;
+	}
+	if (r.status < 200 || r.status >= 300) {
+		api_refused(c, &r, url);
+	} else if (jsonsplit_finish(&ls.split) != 0) {
+		out_error("%s answered something that is not a list: %s", url, ls.split.why);
+	} else {
+		rc = CTL_OK;
 	}
 	client_response_release(&r);
 out:
-	if (text) {
-		sodium_memzero(text, strlen(text));
-		free(text);
-	}
+	jsonsplit_release(&ls.split);
 	free(url);
 	return rc;
 }

@@ -65,7 +65,8 @@ const struct ctl_flag ctl_global_flags[] = {
     {"config", FLAG_VALUE, "FILE", NULL,
      "the profile file (default: ~/.config/mgmtctl/config.toml)"},
     {"profile", FLAG_VALUE, "NAME", NULL, "the connection profile to use (default: default)"},
-    {"timeout", FLAG_VALUE, "DURATION", NULL, "time limit of each API call (default: 1m0s)"},
+    {"timeout", FLAG_VALUE, "DURATION", NULL,
+     "time limit of each API call, or of each wait for more of a list (default: 1m0s)"},
     {"debug", FLAG_BOOL, NULL, NULL, "log each request and answer on stderr"},
     {"trace", FLAG_BOOL, NULL, NULL,
      "log requests and answers in full on stderr (secrets are redacted)"},
@@ -439,54 +440,6 @@ void commands_bash_completion(FILE *f)
 
 /* ---- printing, shared by the nouns ---- */
 
-static int print_list(struct ctl *c, const json_t *list, struct out_table *t, ctl_rows_fn row,
-                      ctl_json_fn json)
-{
-	size_t i;
-	json_t *item;
-	int rc = CTL_FAILED;
-
-	if (!json_is_array(list)) {
-		out_error("mgmtd answered something that is not a list");
-		goto out;
-	}
-	if (c->json) {
-		json_t *out = json_array();
-
-		json_array_foreach(list, i, item)
-		{
-			if (!out || json_array_append_new(out, json(item)) != 0) {
-				json_decref(out);
-				out = NULL;
-				break;
-			}
-		}
-		if (!out) {
-			out_error("out of memory");
-			goto out;
-		}
-		out_json_print(stdout, out);
-		json_decref(out);
-		rc = CTL_OK;
-		goto out;
-	}
-	if (!t)
-		goto oom;
-	json_array_foreach(list, i, item)
-	{
-		if (row(t, item) != 0)
-			goto oom;
-	}
-	out_table_print(stdout, t);
-	rc = CTL_OK;
-	goto out;
-oom:
-	out_error("out of memory");
-out:
-	out_table_free(t);
-	return rc;
-}
-
 int ctl_print_object(struct ctl *c, const json_t *obj, ctl_rows_fn kv, ctl_json_fn json)
 {
 	struct out_table *t;
@@ -546,65 +499,6 @@ int ctl_for_each(struct ctl *c, const struct ctl_args *a, const char *verb, cons
 		else
 			rc = CTL_FAILED;
 	}
-	return rc;
-}
-
-struct sort_item {
-	json_t *item;
-	const char *key;
-	size_t order;
-};
-
-static int by_key(const void *x, const void *y)
-{
-	const struct sort_item *a = x, *b = y;
-	int d = strcmp(a->key, b->key);
-
-	/* stable: the API's order (oldest first) breaks ties */
-	return d ? d : (a->order < b->order ? -1 : 1);
-}
-
-int ctl_sort_list(json_t *list, const char *rest_key)
-{
-	size_t n = json_array_size(list);
-	struct sort_item *items = calloc(n ? n : 1, sizeof(*items));
-
-	if (!items)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const char *key;
-
-		items[i].item = json_incref(json_array_get(list, i));
-		key = out_str(items[i].item, rest_key);
-		items[i].key = key ? key : "";
-		items[i].order = i;
-	}
-	qsort(items, n, sizeof(*items), by_key);
-	json_array_clear(list);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, items[i].item);
-	free(items);
-	return 0;
-}
-
-int ctl_show_list(struct ctl *c, const char *path, struct out_table *t, ctl_rows_fn row,
-                  ctl_json_fn json, const char *sort_key)
-{
-	json_t *list;
-	int rc;
-
-	if (ctl_api(c, "GET", path, NULL, &list) != CTL_OK) {
-		out_table_free(t);
-		return CTL_FAILED;
-	}
-	if (sort_key && json_is_array(list) && ctl_sort_list(list, sort_key) != 0) {
-		out_table_free(t);
-		json_decref(list);
-		out_error("out of memory");
-		return CTL_FAILED;
-	}
-	rc = print_list(c, list, t, row, json);
-	json_decref(list);
 	return rc;
 }
 

@@ -176,6 +176,26 @@ int client_exchange(struct ctl *c, const char *method, const char *url, const ch
                     struct ctl_response *out, char *err, size_t errlen);
 void client_response_release(struct ctl_response *r);
 
+/* Takes a 2xx answer's body as it arrives, instead of it being kept. */
+struct ctl_body_sink {
+	/* 0 to go on; anything else ends the exchange (the sink knows why) */
+	int (*take)(void *arg, const char *data, size_t len);
+	void *arg;
+};
+
+/*
+ * client_exchange with the body of a 2xx answer given to sink as it comes
+ * (out->body stays empty); other answers are kept as client_exchange keeps
+ * them. With a sink, the run's --timeout bounds each wait for the server
+ * (to connect, to answer, then between two pieces of the body) instead of
+ * the whole exchange, and time spent inside take() does not count: a long
+ * list printed into a pager that waits for its reader does not time out.
+ */
+int client_exchange_to(struct ctl *c, const char *method, const char *url, const char *bearer,
+                       const char *content_type, const char *body, size_t body_len,
+                       const struct ctl_body_sink *sink, struct ctl_response *out, char *err,
+                       size_t errlen);
+
 /* "k=v&k=v" of the NULL-terminated key, value list, percent-encoded; malloc'ed. */
 char *client_form(const char *const kv[]);
 
@@ -198,6 +218,19 @@ char *client_redact(const struct ctl *c, const char *text, size_t len);
  */
 int ctl_api(struct ctl *c, const char *method, const char *path, const json_t *body,
             json_t **answer);
+
+/* Called with each item of a list; 0 to go on, or -1 having printed why. */
+typedef int (*ctl_item_fn)(void *arg, const json_t *item);
+
+/*
+ * GETs the list at path and gives each of its items to each() as it
+ * arrives (jsonsplit.h), never holding more than one: a list of any length
+ * in bounded memory. CTL_OK once the whole list came; else CTL_FAILED,
+ * printed: an error answer as ctl_api prints it, an answer that is not a
+ * JSON array of JSON items, or a list cut off (the connection closed or
+ * --timeout passed between two pieces), after the items already given.
+ */
+int ctl_api_list(struct ctl *c, const char *path, ctl_item_fn each, void *arg);
 
 /*
  * Builds "/api/v0/accounts/{account}[/clusters/{cluster}]/seg/seg..." with
@@ -277,7 +310,7 @@ int ctl_config_show(struct ctl *c, const struct ctl_args *a);
 int ctl_version(struct ctl *c, const struct ctl_args *a);
 int ctl_completion(struct ctl *c, const struct ctl_args *a);
 
-/* ---- shared by the nouns (commands.c) ---- */
+/* ---- listing.c: lists, printed as they arrive ---- */
 
 struct out_table;
 
@@ -287,13 +320,20 @@ typedef int (*ctl_rows_fn)(struct out_table *t, const json_t *rest);
 typedef json_t *(*ctl_json_fn)(const json_t *rest);
 
 /*
- * GETs the REST list at path and prints it: as the table t (taken; a row per
- * item from row()) or, with --format json, as the array of json() of each
- * item; sorted first by the field sort_key when not NULL. CTL_OK or
- * CTL_FAILED (printed).
+ * GETs the REST list at path and prints it as it arrives, in bounded memory
+ * whatever its length (docs/mgmtctl.md, "Long lists"): as the table t (taken;
+ * a row per item from row()) or, with --format json, as the array of json()
+ * of each item. With sort_key (a REST string field; absent sorts first,
+ * equals keep the API's order) the items are sorted first, through
+ * temporary files past a bound (extsort.h), and the table is as wide as its
+ * widest cell; without, a table holds its rows up to a bound and then
+ * prints them as they come in the widths met so far (output.h). CTL_OK or
+ * CTL_FAILED (printed; a list cut off leaves its output without its end).
  */
 int ctl_show_list(struct ctl *c, const char *path, struct out_table *t, ctl_rows_fn row,
                   ctl_json_fn json, const char *sort_key);
+
+/* ---- shared by the nouns (commands.c) ---- */
 
 /* Calls method path with body (may be NULL) and prints the answer, one object, with kv() or json().
  */
@@ -314,13 +354,6 @@ int ctl_print_object(struct ctl *c, const json_t *obj, ctl_rows_fn kv, ctl_json_
  * instead of the table and the secret. CTL_OK or CTL_FAILED (printed).
  */
 int management_create_secret(struct ctl *c, const char *path, const json_t *body, ctl_json_fn json);
-
-/*
- * Sorts a REST list in place by the string field rest_key (absent sorts
- * first; REST timestamps, all of one format, sort in time order), keeping
- * the API's order among equals. 0, or -1 when out of memory.
- */
-int ctl_sort_list(json_t *list, const char *rest_key);
 
 /* One line on stdout saying what was done: "deleted database mydb". */
 void ctl_say_done(const char *done, const char *what, const char *id);

@@ -17,8 +17,13 @@ struct out_table {
 	bool kv;
 	char **headers; /* ncols, NULL for a key/value table */
 	bool *right;
-	char **cells; /* rows * ncols */
+	size_t *widths; /* per column, the widest cell met so far, headers included */
+	char **cells;   /* rows * ncols, kept until printed */
 	size_t rows, cap;
+	bool measuring; /* rows only widen the columns (out_table_measure) */
+	FILE *stream;   /* out_table_stream: where the rows go once streaming */
+	size_t max_kept, kept_bytes;
+	bool streaming; /* the header is out: each row prints as it comes */
 };
 
 /* ---- text from outside: the one escaping every printer uses ---- */
@@ -213,8 +218,9 @@ static struct out_table *table_alloc(size_t ncols)
 		return NULL;
 	t->ncols = ncols;
 	t->right = calloc(ncols, sizeof(*t->right));
-	if (!t->right) {
-		free(t);
+	t->widths = calloc(ncols, sizeof(*t->widths));
+	if (!t->right || !t->widths) {
+		out_table_free(t);
 		return NULL;
 	}
 	return t;
@@ -233,6 +239,7 @@ struct out_table *out_table_new(size_t ncols, const char *const headers[], const
 		t->headers[i] = out_escape(headers[i]);
 		if (!t->headers[i])
 			goto fail;
+		t->widths[i] = text_width(t->headers[i]);
 		t->right[i] = right ? right[i] : false;
 	}
 	return t;
@@ -252,36 +259,6 @@ struct out_table *out_kv_new(void)
 	return t;
 }
 
-int out_table_row(struct out_table *t, const char *const cells[])
-{
-	if (t->rows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		char **grown = realloc(t->cells, cap * t->ncols * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		t->cells = grown;
-		t->cap = cap;
-	}
-	for (size_t i = 0; i < t->ncols; i++) {
-		t->cells[t->rows * t->ncols + i] = out_escape(cells[i]);
-		if (!t->cells[t->rows * t->ncols + i]) {
-			while (i-- > 0)
-				free(t->cells[t->rows * t->ncols + i]);
-			return -1;
-		}
-	}
-	t->rows++;
-	return 0;
-}
-
-int out_kv(struct out_table *t, const char *key, const char *value)
-{
-	const char *cells[2] = {key, value};
-
-	return out_table_row(t, cells);
-}
-
 static void print_rule(FILE *f, const size_t *widths, size_t ncols)
 {
 	fputc('+', f);
@@ -293,12 +270,14 @@ static void print_rule(FILE *f, const size_t *widths, size_t ncols)
 	fputc('\n', f);
 }
 
+/* One line of cells; a cell wider than its column (a streamed table) widens its line only. */
 static void print_row(FILE *f, char *const *cells, const size_t *widths, const bool *right,
                       size_t ncols)
 {
 	fputc('|', f);
 	for (size_t i = 0; i < ncols; i++) {
-		size_t pad = widths[i] - text_width(cells[i]);
+		size_t w = text_width(cells[i]);
+		size_t pad = w < widths[i] ? widths[i] - w : 0;
 
 		fputc(' ', f);
 		if (right[i])
@@ -310,39 +289,129 @@ static void print_row(FILE *f, char *const *cells, const size_t *widths, const b
 	fputc('\n', f);
 }
 
-void out_table_print(FILE *f, const struct out_table *t)
+static void free_row(char **cells, size_t ncols)
 {
-	size_t *widths = calloc(t->ncols, sizeof(*widths));
-
-	if (!widths)
-		return;
-	for (size_t i = 0; i < t->ncols; i++) {
-		if (t->headers)
-			widths[i] = text_width(t->headers[i]);
-		for (size_t r = 0; r < t->rows; r++) {
-			size_t w = text_width(t->cells[r * t->ncols + i]);
-
-			if (w > widths[i])
-				widths[i] = w;
-		}
+	for (size_t i = 0; i < ncols; i++) {
+		free(cells[i]);
+		cells[i] = NULL;
 	}
-	print_rule(f, widths, t->ncols);
+}
+
+/* The rule above and below the header, the header, then the kept rows (freed when release). */
+static void print_top_and_kept(FILE *f, struct out_table *t, bool release)
+{
+	print_rule(f, t->widths, t->ncols);
 	if (t->headers) {
 		bool *left = calloc(t->ncols, sizeof(*left));
 
 		/* go-pretty's headers are left-aligned whatever their column holds */
-		if (!left) {
-			free(widths);
-			return;
-		}
-		print_row(f, t->headers, widths, left, t->ncols);
+		if (left)
+			print_row(f, t->headers, t->widths, left, t->ncols);
 		free(left);
-		print_rule(f, widths, t->ncols);
+		print_rule(f, t->widths, t->ncols);
 	}
-	for (size_t r = 0; r < t->rows; r++)
-		print_row(f, &t->cells[r * t->ncols], widths, t->right, t->ncols);
-	print_rule(f, widths, t->ncols);
-	free(widths);
+	for (size_t r = 0; r < t->rows; r++) {
+		print_row(f, &t->cells[r * t->ncols], t->widths, t->right, t->ncols);
+		if (release)
+			free_row(&t->cells[r * t->ncols], t->ncols);
+	}
+	if (release) {
+		t->rows = 0;
+		t->kept_bytes = 0;
+	}
+}
+
+void out_table_measure(struct out_table *t, bool on)
+{
+	t->measuring = on;
+}
+
+void out_table_stream(struct out_table *t, FILE *f, size_t max_kept)
+{
+	t->stream = f;
+	t->max_kept = max_kept;
+}
+
+/* Escapes the cells into row[] and widens the columns; 0, or -1 (out of memory, row[] freed). */
+static int escape_row(struct out_table *t, const char *const cells[], char **row, size_t *bytes)
+{
+	*bytes = 0;
+	for (size_t i = 0; i < t->ncols; i++) {
+		size_t w;
+
+		row[i] = out_escape(cells[i]);
+		if (!row[i]) {
+			free_row(row, i);
+			return -1;
+		}
+		w = text_width(row[i]);
+		if (w > t->widths[i] && !t->streaming)
+			t->widths[i] = w;
+		*bytes += strlen(row[i]) + sizeof(char *);
+	}
+	return 0;
+}
+
+int out_table_row(struct out_table *t, const char *const cells[])
+{
+	size_t bytes;
+	char **row;
+
+	if (t->measuring || t->streaming) {
+		char *scratch[16],
+		    **tmp = t->ncols <= 16 ? scratch : calloc(t->ncols, sizeof(*tmp));
+
+		if (!tmp || escape_row(t, cells, tmp, &bytes) != 0) {
+			if (tmp != scratch)
+				free(tmp);
+			return -1;
+		}
+		if (t->streaming)
+			print_row(t->stream, tmp, t->widths, t->right, t->ncols);
+		free_row(tmp, t->ncols);
+		if (tmp != scratch)
+			free(tmp);
+		return 0;
+	}
+	if (t->rows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		char **grown = realloc(t->cells, cap * t->ncols * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		t->cells = grown;
+		t->cap = cap;
+	}
+	row = &t->cells[t->rows * t->ncols];
+	if (escape_row(t, cells, row, &bytes) != 0)
+		return -1;
+	t->rows++;
+	t->kept_bytes += bytes;
+	if (t->stream && t->kept_bytes > t->max_kept) {
+		/* past the bound: the widths so far are the table's from here on */
+		print_top_and_kept(t->stream, t, true);
+		t->streaming = true;
+	}
+	return 0;
+}
+
+int out_kv(struct out_table *t, const char *key, const char *value)
+{
+	const char *cells[2] = {key, value};
+
+	return out_table_row(t, cells);
+}
+
+bool out_table_streaming(const struct out_table *t)
+{
+	return t->streaming;
+}
+
+void out_table_print(FILE *f, struct out_table *t)
+{
+	if (!t->streaming)
+		print_top_and_kept(f, t, false);
+	print_rule(f, t->widths, t->ncols);
 }
 
 void out_table_free(struct out_table *t)
@@ -356,6 +425,7 @@ void out_table_free(struct out_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t->right);
+	free(t->widths);
 	free(t);
 }
 
@@ -445,6 +515,18 @@ void out_json_print(FILE *f, const json_t *v)
 {
 	json_go(f, v, 0);
 	fputc('\n', f);
+}
+
+void out_json_list_item(FILE *f, const json_t *v, size_t index)
+{
+	fputs(index ? ",\n" : "[\n", f);
+	indent(f, 1);
+	json_go(f, v, 1);
+}
+
+void out_json_list_end(FILE *f, size_t count)
+{
+	fputs(count ? "\n]\n" : "[]\n", f);
 }
 
 int out_set_string(json_t *obj, const char *key, const char *s)

@@ -65,8 +65,30 @@ int out_table_row(struct out_table *t, const char *const cells[]);
 /* Shorthand for a key/value table's row. */
 int out_kv(struct out_table *t, const char *key, const char *value);
 
-/* Prints the table; a list without rows prints its header and the closing line. */
-void out_table_print(FILE *f, const struct out_table *t);
+/*
+ * Prints the table; a list without rows prints its header and the closing
+ * line. A streamed table (below) prints to its stream what it still holds,
+ * or only its closing line when its rows have gone out already.
+ */
+void out_table_print(FILE *f, struct out_table *t);
+
+/*
+ * A list of any length in bounded memory. out_table_stream: rows are kept
+ * (as usual) until their cells pass max_kept bytes; then the header and the
+ * kept rows go to f with the column widths met so far, and each later row
+ * is printed as it is added, in those widths: a wider cell later pushes the
+ * rest of its own line to the right and changes no other line. A list
+ * within the bound prints exactly as an unstreamed one.
+ *
+ * out_table_measure(t, true): rows added only widen the columns and are
+ * dropped; once every row has been measured so (a sorted list's first
+ * pass), the rows added again after out_table_measure(t, false) print in
+ * the widths of the whole list, streamed or not.
+ */
+void out_table_stream(struct out_table *t, FILE *f, size_t max_kept);
+void out_table_measure(struct out_table *t, bool on);
+/* True once a streamed table has printed its header. */
+bool out_table_streaming(const struct out_table *t);
 
 /* NULL is fine. */
 void out_table_free(struct out_table *t);
@@ -75,6 +97,13 @@ void out_table_free(struct out_table *t);
 
 /* Prints v as Go's json.MarshalIndent(v, "", "  ") would, then a newline. */
 void out_json_print(FILE *f, const json_t *v);
+
+/*
+ * A list printed item by item, as out_json_print prints the whole array:
+ * each item with its index (0 first), then the end with the count.
+ */
+void out_json_list_item(FILE *f, const json_t *v, size_t index);
+void out_json_list_end(FILE *f, size_t count);
 
 /* Each returns 0 or -1 (out of memory) and sets nothing for zero or absent values. */
 int out_set_string(json_t *obj, const char *key, const char *s);

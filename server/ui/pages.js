@@ -18,7 +18,7 @@ import {
   visible,
   when,
 } from "./dom.js";
-import { accountPath, api, clusterPath, segment } from "./session.js";
+import { accountPath, api, apiPage, clusterPath, segment } from "./session.js";
 
 export const ROLES = {
   admin: "Everything: databases, tables, database tokens, users and invitations, and management tokens.",
@@ -106,6 +106,128 @@ function secretDialog(kind, answer) {
   });
 }
 
+// ---- token lists, a page at a time ----
+
+// Rows a token page shows at once (?limit).
+const PAGE_SIZE = 100;
+
+const TOKEN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// A token list read a page at a time through mgmtd's paging extension
+// (docs/api.md; docs/ui.md, "Long lists"), so that a page shows at once
+// whatever the length of the list: the table holds one page in the API's
+// order (oldest first), Previous page and Next page move through the list
+// (the answer's Link header names the next page), and new filters start
+// again at the first page. The newest request wins: an answer that comes
+// after a later request's is dropped.
+function pagedList(table) {
+  let current = null; // the path of the page shown
+  let next = null; // the path of the next page, from the answer's Link header
+  let before = []; // the paths of the pages before it, nearest last
+  let shown = 0; // rows on the page shown
+  let asked = 0;
+  const status = h("p", { class: "pager-status", role: "status" });
+  const prev = button("Previous page", () => show(before[before.length - 1], before.slice(0, -1)));
+  const nextButton = button("Next page", () => show(next, [...before, current]));
+
+  const el = h("div", { class: "pager", hidden: true }, prev, nextButton, status);
+
+  // A list of one page shows no pager (as before paging, for most accounts).
+  function render() {
+    prev.disabled = before.length === 0;
+    nextButton.disabled = !next;
+    el.hidden = before.length === 0 && !next;
+    const from = before.length * PAGE_SIZE + 1;
+    status.textContent = shown ? `Tokens ${from}–${from + shown - 1}${next ? "" : ", the last"}` : "No more tokens.";
+  }
+
+  async function show(path, pagesBefore) {
+    const mine = ++asked;
+    prev.disabled = nextButton.disabled = true;
+    let page;
+    try {
+      page = await apiPage(path);
+    } catch (e) {
+      if (mine !== asked) return; // a later request answers instead
+      render();
+      throw e;
+    }
+    if (mine !== asked) return;
+    current = path;
+    next = page.next;
+    before = pagesBefore;
+    shown = page.items.length;
+    table.update(page.items);
+    render();
+  }
+
+  return {
+    el,
+    // The first page of the list at path with the query parameters params (its filters).
+    first(path, params) {
+      params.set("limit", String(PAGE_SIZE));
+      return show(`${path}?${params}`, []);
+    },
+    // One token found by its whole ID (or none): no pages.
+    only(items) {
+      ++asked;
+      current = null;
+      next = null;
+      before = [];
+      shown = items.length;
+      table.update(items);
+      render();
+    },
+    // The page shown, read again (after a change).
+    again() {
+      return current ? show(current, before) : Promise.resolve();
+    },
+  };
+}
+
+// What a token page's search box asks: a whole token ID is looked up (get),
+// other text goes to the list's ?search (description, and the prefix of a
+// management token) besides the page's filters (params()). Typing waits for a
+// pause before asking.
+function tokenSearch(ctx, pager, { listPath, params, get }) {
+  let timer = null;
+  let lookup = false;
+  let asked = 0;
+  const input = h("input", { id: "token-search", type: "search", maxlength: 256, autocomplete: "off" });
+  async function load() {
+    const mine = ++asked;
+    clearTimeout(timer);
+    const q = input.value.trim();
+    lookup = TOKEN_ID.test(q);
+    if (!lookup) {
+      const query = params();
+      if (q) query.set("search", q);
+      return pager.first(listPath, query);
+    }
+    let found = [];
+    try {
+      found = [await api("GET", get(q.toLowerCase()))];
+    } catch (e) {
+      if (e.status !== 404 && mine === asked) throw e;
+    }
+    if (mine === asked) pager.only(found);
+    return undefined;
+  }
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctx.run(load), 300);
+  });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") ctx.run(load); // no need to wait for the pause
+  });
+  return {
+    input,
+    load,
+    // After a change: the same page (or the same lookup) again.
+    again: () => (lookup ? load() : pager.again()),
+  };
+}
+
 // ---- management tokens ----
 
 export async function managementTokens(ctx) {
@@ -114,8 +236,6 @@ export async function managementTokens(ctx) {
     "Management tokens",
     "Management tokens let programs such as influxctl use the Management API with full access to this account. Only admins signed in through the identity provider create them."
   );
-  let tokens = [];
-  const search = h("input", { id: "token-search", type: "search", placeholder: "Description or ID" });
   const inactive = h("input", { id: "show-inactive", type: "checkbox" });
   const table = dataTable({
     caption: "Management tokens",
@@ -138,22 +258,13 @@ export async function managementTokens(ctx) {
             : null
       : null,
   });
-
-  function draw() {
-    const q = search.value.trim().toLowerCase();
-    table.update(
-      tokens.filter(
-        (t) =>
-          (inactive.checked || t.status === "active") &&
-          (!q || t.description.toLowerCase().includes(q) || t.id.includes(q))
-      )
-    );
-  }
-
-  async function load() {
-    tokens = await api("GET", accountPath("/management/tokens"));
-    draw();
-  }
+  const pager = pagedList(table);
+  const search = tokenSearch(ctx, pager, {
+    listPath: accountPath("/management/tokens"),
+    params: () => new URLSearchParams(inactive.checked ? {} : { status: "active" }),
+    get: (id) => accountPath(`/management/tokens/${segment(id)}`),
+  });
+  search.input.setAttribute("placeholder", "Description, prefix or ID");
 
   async function revoke(t) {
     if (
@@ -165,7 +276,7 @@ export async function managementTokens(ctx) {
       )
     ) {
       ctx.notify(`Management token "${t.description}" revoked.`);
-      await ctx.run(load);
+      await ctx.run(search.again);
     }
   }
 
@@ -185,12 +296,11 @@ export async function managementTokens(ctx) {
     );
     if (answer) {
       await secretDialog("management token", answer);
-      await ctx.run(load);
+      await ctx.run(search.again);
     }
   }
 
-  search.addEventListener("input", draw);
-  inactive.addEventListener("change", draw);
+  inactive.addEventListener("change", () => ctx.run(search.load));
   const mayCreate = ctx.can("mgmt", "c");
   const createButton = mayCreate
     ? button("Create token", create, "primary")
@@ -209,13 +319,14 @@ export async function managementTokens(ctx) {
   body.append(
     ctx.can("mgmt", "c") || ctx.can("mgmt", "d") ? "" : readOnlyNote(ctx, "management tokens"),
     toolbar(
-      h("div", { class: "field inline" }, h("label", { for: "token-search" }, "Search"), search),
+      h("div", { class: "field inline" }, h("label", { for: "token-search" }, "Search"), search.input),
       h("div", { class: "field inline" }, inactive, h("label", { for: "show-inactive" }, "Show inactive tokens")),
       createButton
     ),
-    table.el
+    table.el,
+    pager.el
   );
-  await load();
+  await search.load();
 }
 
 // ---- databases and tables ----
@@ -537,11 +648,14 @@ export async function databaseTokens(ctx) {
     actions: w ? (t) => (t.revokedAt ? null : [button("Edit", () => edit(t)), button("Revoke", () => revoke(t), "danger")]) : null,
   });
 
+  const pager = pagedList(table);
+  const search = tokenSearch(ctx, pager, {
+    listPath: path(),
+    params: () => new URLSearchParams(revoked.checked ? { includeRevoked: "true" } : {}),
+    get: (id) => path(`/${segment(id)}`),
+  });
+  search.input.setAttribute("placeholder", "Description or ID");
   const liveDatabases = () => api("GET", clusterPath(ctx.cluster, "/databases"));
-
-  async function load() {
-    table.update(await api("GET", path(revoked.checked ? "?includeRevoked=true" : "")));
-  }
 
   async function create() {
     const perms = permissionsEditor(await liveDatabases(), []);
@@ -559,7 +673,7 @@ export async function databaseTokens(ctx) {
     );
     if (answer) {
       await secretDialog("database token", answer);
-      await ctx.run(load);
+      await ctx.run(search.again);
     }
   }
 
@@ -580,7 +694,7 @@ export async function databaseTokens(ctx) {
     );
     if (done) {
       ctx.notify(`Database token "${done.description}" saved.`);
-      await ctx.run(load);
+      await ctx.run(search.again);
     }
   }
 
@@ -594,20 +708,22 @@ export async function databaseTokens(ctx) {
       )
     ) {
       ctx.notify(`Database token "${t.description}" revoked.`);
-      await ctx.run(load);
+      await ctx.run(search.again);
     }
   }
 
-  revoked.addEventListener("change", () => ctx.run(load));
+  revoked.addEventListener("change", () => ctx.run(search.load));
   body.append(
     ctx.can("dbtokens", "c") ? "" : readOnlyNote(ctx, "database tokens"),
     toolbar(
+      h("div", { class: "field inline" }, h("label", { for: "token-search" }, "Search"), search.input),
       h("div", { class: "field inline" }, revoked, h("label", { for: "show-revoked" }, "Show revoked tokens")),
       ctx.can("dbtokens", "c") ? button("Create token", create, "primary") : null
     ),
-    table.el
+    table.el,
+    pager.el
   );
-  await load();
+  await search.load();
 }
 
 // ---- cluster ----

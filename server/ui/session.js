@@ -188,6 +188,33 @@ export function segment(name) {
 // for 204). Every failure is an ApiError with the API's own message, or a
 // sentence saying that the network failed; a 401 also signs out.
 export async function api(method, path, body) {
+  return (await call(method, path, body)).data;
+}
+
+// One page of a list read with mgmtd's paging extension (docs/api.md:
+// ?limit=N, then the path of the next page in the answer's Link header,
+// rel="next", RFC 8288): {items, next}, next null at the end of the list.
+export async function apiPage(path) {
+  const { data, resp } = await call("GET", path);
+  return { items: data, next: nextPage(resp.headers.get("Link"), path) };
+}
+
+// The rel="next" target of a Link header, as a path on this origin; only a
+// page of the same list (same origin, same path) is followed, so that the
+// credential never goes elsewhere.
+function nextPage(header, path) {
+  if (!header) return null;
+  for (const link of header.split(/,(?=\s*<)/)) {
+    const m = link.match(/^\s*<([^>]*)>(.*)$/);
+    if (!m || !/;\s*rel\s*=\s*"?next"?\s*(;|$)/i.test(m[2])) continue;
+    const base = new URL(path, location.origin);
+    const next = new URL(m[1], base);
+    if (next.origin === base.origin && next.pathname === base.pathname) return next.pathname + next.search;
+  }
+  return null;
+}
+
+async function call(method, path, body) {
   const c = credential();
   if (!c) throw new ApiError(401, "You are signed out.");
   const headers = { Authorization: `Bearer ${c.value}` };
@@ -204,13 +231,20 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError(0, "Cannot reach mgmtd: the network request failed. Check that the server is running and try again.");
   }
-  const text = await resp.text();
+  let text;
+  try {
+    text = await resp.text();
+  } catch {
+    // mgmtd closes the connection when it fails in the middle of an answer
+    throw new ApiError(0, "mgmtd's answer was cut off (the connection closed before its end): try again.");
+  }
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = null;
   }
+  if (resp.ok && text && data === null) throw new ApiError(resp.status, `mgmtd answered ${resp.status} with a body that is not JSON.`);
   if (!resp.ok) {
     const message = data && typeof data.message === "string" ? data.message : `mgmtd answered ${resp.status} ${resp.statusText}`;
     if (resp.status === 401) {
@@ -219,5 +253,5 @@ export async function api(method, path, body) {
     }
     throw new ApiError(resp.status, message);
   }
-  return data;
+  return { data, resp };
 }

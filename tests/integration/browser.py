@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SLOWDOWN
+from conftest import SLOWDOWN, _Factory, _stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -23,6 +23,10 @@ WAIT = 10.0 * SLOWDOWN
 
 # What a secret looks like wherever the browser may have put one.
 SECRET_SHAPES = re.compile(r"M\.V1\.[A-Za-z0-9_-]{20,}|apiv1_[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ")
+
+# The daemon config of the browser tests: the dev IdP signs in, the test harness, the UI.
+UI_CONFIG = ("[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
+             "[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
 
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
@@ -48,6 +52,26 @@ def start_driver(profile_dir: Path):
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_script_timeout(WAIT * 3)
     return drv
+
+
+def browser_session(mgmtd_bin, idp, base: Path, seed, shots_dir: Path, prepare=None):
+    """The body of a browser test module's fixture (`yield from`): a daemon with the UI
+    and the dev IdP alone (the seed's subjects are its own, idpIssuer dev_idp; the Daemon
+    helpers sign in through it too), prepare(daemon) if given, then a Browser on it;
+    at the end no secret may be where it must not, and both stop."""
+    f = _Factory(mgmtd_bin, base, idp)
+    d = f(seed=seed, config_extra=UI_CONFIG, idp_section=False)
+    d.jwt = d.dev_jwt
+    if prepare:
+        prepare(d)
+    drv = start_driver(base / "chromium-profile")
+    b = Browser(drv, d, shots_dir)
+    try:
+        yield b
+        b.check_no_secret_leaked()
+    finally:
+        drv.quit()
+        _stop_all(f)
 
 
 class Browser:
@@ -171,6 +195,17 @@ class Browser:
         if not el.is_selected():
             el.click()
         return el
+
+    def search(self, text, enter=True):
+        """Replaces the text of the page's search box as a person does (select all,
+        Backspace, type); then Enter, so that the page asks at once rather than after a
+        pause in typing (and no question asked after a pause is still to come)."""
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.one("#token-search")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.BACKSPACE)
+        box.send_keys(text + (Keys.ENTER if enter else ""))
 
     def row(self, text):
         """The table row holding text."""

@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from browser import DESKTOP, PHONE, ROOT, Browser, start_driver
+from browser import DESKTOP, PHONE, ROOT, browser_session
 from conftest import (
     ACCOUNT_A,
     CLUSTER_A,
-    _Factory,
-    _stop_all,
     assert_error,
     assert_status,
     authorize_path,
@@ -29,8 +27,6 @@ from conftest import (
     users_path,
 )
 
-CONFIG = ("[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
-          "[ui]\nenabled = true\nclient_id = mgmtd-ui\n")
 SEEDED_TOKEN = make_mgmt_token()
 # Screenshots go under build/ so that a test run leaves the tree clean; `make
 # ui-screenshots` points this at docs/ui/ to refresh the ones docs/ui.md shows.
@@ -65,20 +61,7 @@ def ui_seed():
 
 @pytest.fixture(scope="module")
 def ui(mgmtd_bin, idp, tmp_path_factory):
-    base = tmp_path_factory.mktemp("ui")
-    f = _Factory(mgmtd_bin, base, idp)
-    # the dev IdP alone: the seed's subjects are its own (idpIssuer dev_idp), and the
-    # Daemon helpers (create_database, create_token...) sign in through it too
-    d = f(seed=ui_seed(), config_extra=CONFIG, idp_section=False)
-    d.jwt = d.dev_jwt
-    drv = start_driver(base / "chromium-profile")
-    b = Browser(drv, d, SHOTS)
-    try:
-        yield b
-        b.check_no_secret_leaked()
-    finally:
-        drv.quit()
-        _stop_all(f)
+    yield from browser_session(mgmtd_bin, idp, tmp_path_factory.mktemp("ui"), ui_seed(), SHOTS)
 
 
 @pytest.fixture(autouse=True)
@@ -137,19 +120,24 @@ def test_admin_creates_uses_and_revokes_a_management_token(ui):
     # the secret works against the API
     assert_status(ui.d.get(users_path(), secret), 200)
     token = next(t for t in ok_json(ui.d.get(tokens_path(), secret)) if t["description"] == description)
-    row = ui.row(description)
-    assert token["id"] in row.text and token["tokenPrefix"] in row.text and "active" in row.text
+    ui.wait(lambda: all(x in ui.row(description).text
+                        for x in (token["id"], token["tokenPrefix"], "active")), "its row")
 
-    # search by description and by id
-    search = ui.fill("Search", description[-8:])
-    assert [r.text for r in ui.css("tbody tr") if description in r.text]
-    assert not [r for r in ui.css("tbody tr") if "seeded automation" in r.text]
-    search.clear()
-    search.send_keys(token["id"][:13])
-    assert len(ui.css("tbody tr")) == 1 and description in ui.css("tbody tr")[0].text
-    search.clear()
-    search.send_keys(" ")
-    search.clear()
+    # search (the API's ?search) by description, by prefix, and a whole id: each from the
+    # whole list (which holds "seeded automation") to the rows that match alone
+    def narrow(text, want, enter=True):
+        ui.search("", enter=True)
+        ui.wait(lambda: "seeded automation" in ui.one("table").text, "the whole list")
+        ui.search(text, enter=enter)
+        ui.wait(lambda: "seeded automation" not in ui.one("table").text and
+                [r.text for r in ui.css("tbody tr")] and
+                all(want in r.text for r in ui.css("tbody tr")), "only rows with %r" % want)
+
+    narrow(description[-8:].upper(), description, enter=False)  # asked after a pause
+    narrow(token["tokenPrefix"], token["tokenPrefix"])
+    narrow(token["id"].upper(), token["id"])
+    ui.search("")
+    ui.wait(lambda: "seeded automation" in ui.one("table").text, "the whole list again")
 
     # sorting by a column
     def header():  # the table is drawn anew on each sort
@@ -358,7 +346,8 @@ def test_invite_turns_into_a_member_who_is_offered_less(ui):
     assert "Create token" in ui.buttons()  # members may issue database tokens
     assert "Revoke" not in ui.buttons() and "Edit" not in ui.buttons()
     ui.go("#/users", "Users")
-    assert [r.text.split()[0] for r in ui.css("tbody tr")] == [email]
+    ui.wait(lambda: [r.text.split()[0] for r in ui.css("tbody tr")] == [email],
+            "the member's own user, alone")
     assert "Invitations" not in ui.buttons()
     assert "Change group" not in ui.buttons() and "Remove" not in ui.buttons()
     ui.go("#/management-tokens", "Not here")

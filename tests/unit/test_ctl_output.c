@@ -347,6 +347,118 @@ static void test_redaction(void **state)
 	client_forget_secrets(&c);
 }
 
+/* Prints t (streamed into f from the start); what f received must be want. */
+static void assert_printed(FILE *f, struct out_table *t, const char *want)
+{
+	char *text;
+
+	out_table_print(f, t);
+	out_table_free(t);
+	text = captured(f);
+	assert_string_equal(text, want);
+	free(text);
+}
+
+/* An ID, DESCRIPTION table streamed into f past max_kept bytes of cells. */
+static struct out_table *streamed(FILE *f, size_t max_kept)
+{
+	static const char *const headers[] = {"ID", "DESCRIPTION"};
+	struct out_table *t = out_table_new(2, headers, NULL);
+
+	assert_non_null(t);
+	out_table_stream(t, f, max_kept);
+	return t;
+}
+
+static const char *const stream_rows[][2] = {
+    {"1", "short"}, {"2", "longer text"}, {"3", "x"}, {"4", "the widest of all"}};
+
+static void add_rows(struct out_table *t, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		assert_int_equal(out_table_row(t, stream_rows[i]), 0);
+}
+
+static void test_streamed_table(void **state)
+{
+	static const char whole[] = "+----+-------------------+\n"
+	                            "| ID | DESCRIPTION       |\n"
+	                            "+----+-------------------+\n"
+	                            "| 1  | short             |\n"
+	                            "| 2  | longer text       |\n"
+	                            "| 3  | x                 |\n"
+	                            "| 4  | the widest of all |\n"
+	                            "+----+-------------------+\n";
+	struct out_table *t;
+	FILE *f;
+
+	/* within the bound: exactly the table printed whole */
+	f = tmpfile();
+	t = streamed(f, 1 << 20);
+	add_rows(t, 0, 4);
+	assert_false(out_table_streaming(t));
+	assert_printed(f, t, whole);
+
+	/* past the bound after two rows: their widths hold; a wider cell widens its line only */
+	f = tmpfile();
+	/* two rows of cells: "1" "short" "2" "longer text" and four pointers */
+	t = streamed(f, 1 + 5 + 1 + 11 + 4 * sizeof(char *) - 1);
+	add_rows(t, 0, 1);
+	assert_false(out_table_streaming(t));
+	add_rows(t, 1, 2);
+	assert_true(out_table_streaming(t));
+	add_rows(t, 2, 4);
+	assert_printed(f, t,
+	               "+----+-------------+\n"
+	               "| ID | DESCRIPTION |\n"
+	               "+----+-------------+\n"
+	               "| 1  | short       |\n"
+	               "| 2  | longer text |\n"
+	               "| 3  | x           |\n"
+	               "| 4  | the widest of all |\n"
+	               "+----+-------------+\n");
+
+	/* measured first (a sorted list), then streamed: the widths of every row */
+	f = tmpfile();
+	t = streamed(f, 0);
+	out_table_measure(t, true);
+	add_rows(t, 0, 4);
+	assert_false(out_table_streaming(t));
+	out_table_measure(t, false);
+	add_rows(t, 0, 4);
+	assert_true(out_table_streaming(t));
+	assert_printed(f, t, whole);
+
+	/* an empty list, streamed: the header and the closing line */
+	f = tmpfile();
+	assert_printed(f, streamed(f, 0),
+	               "+----+-------------+\n"
+	               "| ID | DESCRIPTION |\n"
+	               "+----+-------------+\n"
+	               "+----+-------------+\n");
+}
+
+static void test_json_list_item_by_item(void **state)
+{
+	static const char *const lists[] = {"[]", "[{\"a\": 1}]",
+	                                    "[{\"a\": [1, {}]}, {}, {\"b\": \"<x>\"}]"};
+
+	for (size_t k = 0; k < 3; k++) {
+		json_t *list = json_loads(lists[k], 0, NULL), *item;
+		char *whole = go_json(lists[k]), *text;
+		FILE *f = tmpfile();
+		size_t i;
+
+		json_array_foreach(list, i, item) out_json_list_item(f, item, i);
+		out_json_list_end(f, json_array_size(list));
+		text = captured(f);
+		assert_string_equal(text, whole);
+		free(text);
+		free(whole);
+		json_decref(list);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +471,8 @@ int main(void)
 	    cmocka_unit_test(test_omitempty_helpers),
 	    cmocka_unit_test(test_table_times),
 	    cmocka_unit_test(test_redaction),
+	    cmocka_unit_test(test_streamed_table),
+	    cmocka_unit_test(test_json_list_item_by_item),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
