@@ -16,6 +16,7 @@
 #include "dbtoken.h"
 #include "request.h"
 #include "rules.h"
+#include "tokenlist.h"
 #include "views.h"
 
 static const char *cluster_of(const struct request *req)
@@ -26,31 +27,24 @@ static const char *cluster_of(const struct request *req)
 enum api_status api_db_token_list(struct request *req)
 {
 	const char *include = request_query(req, "includeRevoked");
-	struct store_db_token *tokens = NULL;
-	bool include_revoked = false;
-	enum store_status st;
-	size_t n = 0;
-	json_t *list;
+	struct store_token_query q = {0};
+	size_t limit;
 
 	if (api_require_cluster(req) != API_OK)
 		return req->status;
 	if (include != NULL) {
 		if (strcmp(include, "true") == 0)
-			include_revoked = true;
+			q.include_revoked = true;
 		else if (strcmp(include, "false") != 0)
 			return api_fail(req, API_BAD_REQUEST,
 			                "includeRevoked must be true or false");
 	}
-	st = store_db_token_list(req->store, req->principal.account_id, cluster_of(req),
-	                         include_revoked, &tokens, &n);
-	if (st != STORE_OK)
-		return api_from_store(req, st, "database token", NULL);
-	list = json_array();
-	for (size_t i = 0; list && i < n; i++) {
-		view_list_append(&list, view_db_token(&tokens[i]));
-	}
-	free(tokens);
-	return api_ok(req, list);
+	if (token_list_params(req, &q, &limit) != API_OK)
+		return req->status;
+	q.account_id = req->principal.account_id;
+	q.cluster_id = cluster_of(req);
+	q.now = req->now;
+	return token_list_answer(req, TOKEN_LIST_DB, &q, limit);
 }
 
 /*

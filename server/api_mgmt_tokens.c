@@ -10,6 +10,7 @@
 #include "mgmt.h"
 #include "request.h"
 #include "rules.h"
+#include "tokenlist.h"
 #include "views.h"
 
 static enum api_status parse_status_filter(struct request *req, enum token_status_filter *out)
@@ -38,27 +39,17 @@ static enum api_status parse_status_filter(struct request *req, enum token_statu
 
 enum api_status api_mgmt_token_list(struct request *req)
 {
-	struct store_mgmt_token *tokens = NULL;
-	enum token_status_filter filter;
-	enum store_status st;
-	size_t n = 0;
-	json_t *list;
+	struct store_token_query q = {0};
+	size_t limit;
 
-	if (parse_status_filter(req, &filter) != API_OK)
+	if (parse_status_filter(req, &q.filter) != API_OK ||
+	    token_list_params(req, &q, &limit) != API_OK)
 		return req->status;
-	st = store_mgmt_token_list(req->store, req->principal.account_id, filter, req->now, &tokens,
-	                           &n);
-	if (st != STORE_OK)
-		return api_from_store(req, st, "management token", NULL);
-	list = json_array();
-	for (size_t i = 0; list && i < n; i++) {
-		view_list_append(&list, view_mgmt_token(&tokens[i], req->now));
-	}
-	free(tokens);
-	return api_ok(req, list);
+	q.account_id = req->principal.account_id;
+	q.now = req->now;
+	return token_list_answer(req, TOKEN_LIST_MGMT, &q, limit);
 }
 
-/* Who the new token is recorded as created by. */
 static const char *creator_of(const struct principal *p)
 {
 	/* A token minting a token (tokens_may_mint) passes on the admin who made it. */

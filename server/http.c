@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
+#include "stream.h"
 #include "timeutil.h"
 #include "tls.h"
 
@@ -128,7 +129,49 @@ static bool add_retry_after(struct MHD_Response *resp, unsigned status, int retr
 	return MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds) == MHD_YES;
 }
 
-/* A raw answer (request.h): a page, a file, a redirect, a 304. */
+/* libmicrohttpd's content reader for a streamed list (stream.h). */
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	ssize_t n = stream_read(cls, buf, max);
+
+	(void)pos; /* the stream knows where it is */
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* the connection ends without its last chunk: the client sees a cut, not an end */
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void free_stream(void *cls)
+{
+	stream_free(cls);
+}
+
+/*
+ * The body of a raw answer: its bytes, or a stream of unknown length (sent
+ * chunked), which the response takes over.
+ */
+static struct MHD_Response *raw_response(struct raw_answer *raw)
+{
+	struct MHD_Response *resp;
+
+	if (raw->stream != NULL) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_stream,
+		                                         raw->stream, free_stream);
+		if (resp != NULL)
+			raw->stream = NULL;
+		return resp;
+	}
+	resp = MHD_create_response_from_buffer(raw->len, (void *)raw->body,
+	                                       raw->body_owned ? MHD_RESPMEM_MUST_FREE
+	                                                       : MHD_RESPMEM_PERSISTENT);
+	if (resp != NULL)
+		raw->body_owned = false; /* the response frees it now */
+	return resp;
+}
+
+/* A raw answer (request.h): a page, a file, a redirect, a 304, a list. */
 static enum MHD_Result queue_raw(struct MHD_Connection *conn, struct http_request *hr)
 {
 	struct raw_answer *raw = hr->req.raw;
@@ -136,18 +179,16 @@ static enum MHD_Result queue_raw(struct MHD_Connection *conn, struct http_reques
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(raw->len, (void *)raw->body,
-	                                       raw->body_owned ? MHD_RESPMEM_MUST_FREE
-	                                                       : MHD_RESPMEM_PERSISTENT);
+	resp = raw_response(raw);
 	if (resp == NULL)
 		return MHD_NO;
-	raw->body_owned = false; /* the response frees it now */
 	if ((raw->content_type && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                                                  raw->content_type) != MHD_YES) ||
 	    (raw->etag &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, raw->etag) != MHD_YES) ||
 	    (raw->location &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, raw->location) != MHD_YES) ||
+	    (raw->link && MHD_add_response_header(resp, MHD_HTTP_HEADER_LINK, raw->link) != MHD_YES) ||
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	                            raw->cache_control ? raw->cache_control : "no-store") !=
 	        MHD_YES ||

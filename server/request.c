@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "stream.h"
 #include "util.h"
 
 void request_init(struct request *req, struct app *app)
@@ -35,6 +36,8 @@ void request_drop_raw(struct request *req)
 		free((char *)req->raw->body);
 	free(req->raw->csp);
 	free(req->raw->location);
+	free(req->raw->link);
+	stream_free(req->raw->stream);
 	free(req->raw);
 	req->raw = NULL;
 }

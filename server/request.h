@@ -17,6 +17,8 @@
 #include "reply.h"
 #include "router.h"
 
+struct stream;
+
 #define REQUEST_MAX_QUERY    16
 #define REQUEST_MESSAGE_SIZE 512
 /* Bodies larger than this are answered 413 (CONTRACT 1). */
@@ -36,6 +38,8 @@ struct raw_answer {
 	const char *cache_control; /* static; NULL = no-store */
 	char *csp;                 /* owned; NULL = the JSON answers' policy */
 	char *location;            /* owned; a redirect's target */
+	char *link;                /* owned; a Link header (the next page of a list) */
+	struct stream *stream;     /* owned; the rest of the body, read as it goes out (stream.h) */
 };
 
 /* Headers a request must not send twice (request.repeated_headers). */

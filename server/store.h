@@ -327,6 +327,47 @@ enum store_status store_user_update(struct store *s, const struct store_user *u)
 enum store_status store_user_delete(struct store *s, const char *account_id, const char *id);
 enum store_status store_admin_count(struct store *s, const char *account_id, long *count);
 
+enum token_status_filter {
+	TOKEN_FILTER_ALL = 0,
+	TOKEN_FILTER_ACTIVE,
+	TOKEN_FILTER_EXPIRED,
+	TOKEN_FILTER_REVOKED,
+};
+
+/* ---- token lists read a batch at a time ---- */
+
+/*
+ * Where a list resumes: after the row with this sort key. Token lists are in
+ * (created_at, seq) order, seq being the row's insertion order in its
+ * backend; above the store a cursor is opaque (tokenlist.c spells it).
+ */
+struct store_cursor {
+	int64_t created_at;
+	int64_t seq;
+};
+
+/* The longest search text, and the most rows one scan answers. */
+#define STORE_SEARCH_MAX 256
+#define STORE_SCAN_MAX   1001
+
+/* Which tokens a scan answers (fields not of the scan's kind are ignored). */
+struct store_token_query {
+	const char *account_id;
+	const char *cluster_id;          /* database tokens */
+	enum token_status_filter filter; /* management tokens, by status at time now */
+	int64_t now;
+	bool include_revoked; /* database tokens */
+	/*
+	 * NULL or "": every token. Else those whose description contains it
+	 * (ASCII letters in either case), and the management tokens whose prefix
+	 * starts with it (exactly).
+	 */
+	const char *search;
+	bool has_after; /* resume after the row at after */
+	struct store_cursor after;
+	size_t max; /* 1 to STORE_SCAN_MAX rows */
+};
+
 /* ---- management tokens ---- */
 
 struct store_mgmt_token {
@@ -342,12 +383,6 @@ struct store_mgmt_token {
 	int64_t last_used_at;           /* 0 = never used */
 };
 
-enum token_status_filter {
-	TOKEN_FILTER_ALL = 0,
-	TOKEN_FILTER_ACTIVE,
-	TOKEN_FILTER_EXPIRED,
-	TOKEN_FILTER_REVOKED,
-};
 
 /* Stores t with the keyed hash of its secret. CONFLICT when id or hash exists. */
 enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
@@ -362,6 +397,18 @@ enum store_status store_mgmt_token_by_hash(struct store *s,
 enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
                                         enum token_status_filter filter, int64_t now,
                                         struct store_mgmt_token **out, size_t *n);
+/*
+ * Calls visit with each token the query selects, in list order, at most q->max
+ * of them, from one consistent read of the store that ends before this
+ * returns: no transaction is held between two scans. row and key live during
+ * the call only; a row costs what it holds (one row buffer serves the whole
+ * scan). visit returns false to stop the scan, which then answers
+ * STORE_ERROR. *rows gets how many rows were visited.
+ */
+typedef bool (*store_mgmt_token_visit)(void *ctx, const struct store_mgmt_token *row,
+                                       const struct store_cursor *key);
+enum store_status store_mgmt_token_scan(struct store *s, const struct store_token_query *q,
+                                        store_mgmt_token_visit visit, void *ctx, size_t *rows);
 /*
  * Revokes at time now by revoked_by ("" for none). A token already revoked
  * keeps its first revoked_at and revoked_by. Fills out with the row after.
@@ -499,6 +546,11 @@ enum store_status store_db_token_by_hash(struct store *s, const unsigned char ha
 enum store_status store_db_token_list(struct store *s, const char *account_id,
                                       const char *cluster_id, bool include_revoked,
                                       struct store_db_token **out, size_t *n);
+/* As store_mgmt_token_scan, for the database tokens of q->cluster_id. */
+typedef bool (*store_db_token_visit)(void *ctx, const struct store_db_token *row,
+                                     const struct store_cursor *key);
+enum store_status store_db_token_scan(struct store *s, const struct store_token_query *q,
+                                      store_db_token_visit visit, void *ctx, size_t *rows);
 /* Replaces the description and the permissions of the token t->id. */
 enum store_status store_db_token_update(struct store *s, const struct store_db_token *t);
 /*

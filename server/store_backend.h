@@ -94,6 +94,9 @@ struct store_ops {
 	enum store_status (*mgmt_token_list)(struct store *s, const char *account_id,
 	                                     enum token_status_filter filter, int64_t now,
 	                                     struct store_mgmt_token **out, size_t *n);
+	enum store_status (*mgmt_token_scan)(struct store *s, const struct store_token_query *q,
+	                                     store_mgmt_token_visit visit, void *ctx,
+	                                     size_t *rows);
 	enum store_status (*mgmt_token_revoke)(struct store *s, const char *account_id,
 	                                       const char *id, int64_t now, const char *revoked_by,
 	                                       struct store_mgmt_token *out);
@@ -145,6 +148,8 @@ struct store_ops {
 	enum store_status (*db_token_list)(struct store *s, const char *account_id,
 	                                   const char *cluster_id, bool include_revoked,
 	                                   struct store_db_token **out, size_t *n);
+	enum store_status (*db_token_scan)(struct store *s, const struct store_token_query *q,
+	                                   store_db_token_visit visit, void *ctx, size_t *rows);
 	enum store_status (*db_token_update)(struct store *s, const struct store_db_token *t);
 	enum store_status (*db_token_revoke)(struct store *s, const char *account_id,
 	                                     const char *cluster_id, const char *id, int64_t now,
@@ -249,6 +254,13 @@ struct store_row_source {
 	bool (*text)(void *row, int col, char *dst, size_t size);
 	int64_t (*integer)(void *row, int col); /* NULL becomes 0 */
 };
+
+/*
+ * As store_row_read, without zeroing out first: for a scan, which reuses one
+ * row buffer and whose shape writes every field it reads.
+ */
+enum store_status store_row_refill(const struct store_row_shape *shape,
+                                   const struct store_row_source *src, void *out);
 
 /*
  * Decodes the shape's columns of a row into out (shape->size bytes, zeroed

@@ -245,6 +245,12 @@ enum store_status store_row_read(const struct store_row_shape *shape,
                                  const struct store_row_source *src, void *out)
 {
 	memset(out, 0, shape->size);
+	return store_row_refill(shape, src, out);
+}
+
+enum store_status store_row_refill(const struct store_row_shape *shape,
+                                   const struct store_row_source *src, void *out)
+{
 	for (size_t i = 0; i < shape->ncols; i++) {
 		const struct store_col *c = &shape->cols[i];
 		char *field = (char *)out + c->offset;
@@ -522,6 +528,36 @@ enum store_status store_mgmt_token_list(struct store *s, const char *account_id,
                                         struct store_mgmt_token **out, size_t *n)
 {
 	return s->ops->mgmt_token_list(s, account_id, filter, now, out, n);
+}
+
+/* Scans are bounded and their search text too: the backends rely on it. */
+static bool token_query_ok(const struct store_token_query *q, bool db_tokens)
+{
+	if (q->account_id == NULL || (db_tokens && q->cluster_id == NULL) || q->max == 0 ||
+	    q->max > STORE_SCAN_MAX ||
+	    (q->search != NULL && strlen(q->search) > STORE_SEARCH_MAX)) {
+		log_error("store: a token scan out of bounds");
+		return false;
+	}
+	return true;
+}
+
+enum store_status store_mgmt_token_scan(struct store *s, const struct store_token_query *q,
+                                        store_mgmt_token_visit visit, void *ctx, size_t *rows)
+{
+	*rows = 0;
+	if (!token_query_ok(q, false))
+		return STORE_ERROR;
+	return s->ops->mgmt_token_scan(s, q, visit, ctx, rows);
+}
+
+enum store_status store_db_token_scan(struct store *s, const struct store_token_query *q,
+                                      store_db_token_visit visit, void *ctx, size_t *rows)
+{
+	*rows = 0;
+	if (!token_query_ok(q, true))
+		return STORE_ERROR;
+	return s->ops->db_token_scan(s, q, visit, ctx, rows);
 }
 
 enum store_status store_mgmt_token_revoke(struct store *s, const char *account_id, const char *id,

@@ -103,6 +103,7 @@ enum pq_id {
 	P_TOKEN_LIST_ACTIVE,
 	P_TOKEN_LIST_EXPIRED,
 	P_TOKEN_LIST_REVOKED,
+	P_TOKEN_SCAN,
 	P_TOKEN_REVOKE,
 	P_TOKEN_TOUCH,
 
@@ -130,6 +131,7 @@ enum pq_id {
 	P_DBTOKEN_BY_HASH,
 	P_DBTOKEN_LIST_ALL,
 	P_DBTOKEN_LIST_UNREVOKED,
+	P_DBTOKEN_SCAN,
 	P_DBTOKEN_UPDATE,
 	P_DBTOKEN_REVOKE,
 	P_DBPERM_DELETE,
@@ -257,6 +259,23 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_TOKEN_LIST_REVOKED] = "SELECT " TOKEN_COLS " FROM management_tokens"
                              " WHERE account_id = $1 AND revoked_at IS NOT NULL" OLDEST_FIRST,
     /*
+     * A batch of a list: $2 is the status filter (enum token_status_filter)
+     * at time $3, $4 the search text or NULL (ASCII case folding only, as
+     * SQLite's lower()), ($5, $6) the key the batch resumes after, $7 the
+     * most rows; the index (account_id, created_at, seq) gives them in order.
+     */
+    [P_TOKEN_SCAN] = "SELECT " TOKEN_COLS ", seq FROM management_tokens WHERE account_id = $1"
+                     " AND ($2::int = 0"
+                     " OR ($2::int = 1 AND revoked_at IS NULL"
+                     " AND (expires_at IS NULL OR expires_at > $3::bigint))"
+                     " OR ($2::int = 2 AND revoked_at IS NULL AND expires_at <= $3::bigint)"
+                     " OR ($2::int = 3 AND revoked_at IS NOT NULL))"
+                     " AND ($4::text IS NULL"
+                     " OR strpos(lower(description COLLATE \"C\"), lower($4::text COLLATE \"C\")) > 0"
+                     " OR starts_with(prefix, $4::text))"
+                     " AND (created_at, seq) > ($5::bigint, $6::bigint)"
+                     " ORDER BY created_at, seq LIMIT $7::bigint",
+    /*
      * The first revocation wins, decided on the row itself: a second one,
      * from this replica or another, waits for the first's row lock, then
      * finds revoked_at set and keeps it. The row after comes back at once.
@@ -334,6 +353,15 @@ static const char *const pq_sql[PQ_COUNT] = {
                                  " WHERE t.account_id = $1 AND t.cluster_id = $2"
                                  " AND t.revoked_at IS NULL"
                                  " ORDER BY t.created_at, t.seq, p.position",
+    /* As P_TOKEN_SCAN, the tokens first, then their permissions; $3 is include_revoked. */
+    [P_DBTOKEN_SCAN] = "WITH t AS (SELECT * FROM database_tokens WHERE account_id = $1"
+                       " AND cluster_id = $2 AND ($3::boolean OR revoked_at IS NULL)"
+                       " AND ($4::text IS NULL OR strpos(lower(description COLLATE \"C\"),"
+                       " lower($4::text COLLATE \"C\")) > 0)"
+                       " AND (created_at, seq) > ($5::bigint, $6::bigint)"
+                       " ORDER BY created_at, seq LIMIT $7::bigint)"
+                       " SELECT " DBTOKEN_COLS ", t.seq FROM t" DBTOKEN_JOIN
+                       " ORDER BY t.created_at, t.seq, p.position",
     [P_DBTOKEN_UPDATE] = "UPDATE database_tokens SET description = $4 WHERE account_id = $1"
                          " AND cluster_id = $2 AND id = $3",
     /* The first revocation wins (as P_TOKEN_REVOKE); the row after comes back with it. */
@@ -1157,10 +1185,16 @@ static enum store_status read_invite(const PGresult *r, int row, void *out)
  * Reads the database token of *row (DBTOKEN_COLS) and its permissions from
  * that row and the following ones of the same token; *row ends past them.
  */
-static enum store_status read_db_token_rows(const PGresult *r, int *row, struct store_db_token *t)
+/*
+ * The token at *row and its permissions, one per row, up to the next token's
+ * first row, where *row ends. With decode false the caller has decoded the
+ * token's own columns already (and set permission_count to 0).
+ */
+static enum store_status read_db_token_rows(const PGresult *r, int *row, struct store_db_token *t,
+                                            bool decode)
 {
 	int nrows = PQntuples(r);
-	enum store_status st = read_shape(&store_db_token_row, r, *row, t);
+	enum store_status st = decode ? read_shape(&store_db_token_row, r, *row, t) : STORE_OK;
 	char action[16];
 
 	if (st != STORE_OK)
@@ -1806,17 +1840,25 @@ static int check_server(struct pg_store *s, char *err, size_t errlen)
  */
 static PGconn *connect_to(const char *conninfo, const char *application_name)
 {
+	/*
+	 * Custom plans always: a prepared statement's generic plan, chosen while
+	 * its tables were small (every fresh store), would keep scanning them
+	 * whole as they grow, until an ANALYZE. Planning a statement of ours
+	 * costs microseconds. A conninfo with its own "options" replaces this.
+	 */
 	const char *keys[] = {"connect_timeout", "application_name", "target_session_attrs",
-	                      "dbname",          "client_encoding",  NULL};
+	                      "options",         "dbname",           "client_encoding",
+	                      NULL};
 	const char *values[] = {CONNECT_TIMEOUT, application_name, "primary",
-	                        conninfo,        "UTF8",           NULL};
+	                        "-c plan_cache_mode=force_custom_plan", conninfo, "UTF8",
+	                        NULL};
 
 	if (conninfo[0] == '\0') {
 		/* libpq's PG* variables and service file decide everything else */
-		keys[3] = "client_encoding";
-		values[3] = "UTF8";
-		keys[4] = NULL;
-		values[4] = NULL;
+		keys[4] = "client_encoding";
+		values[4] = "UTF8";
+		keys[5] = NULL;
+		values[5] = NULL;
 	}
 	return PQconnectdbParams(keys, values, 1);
 }
@@ -2279,6 +2321,60 @@ static enum store_status pg_mgmt_token_list(struct store *base, const char *acco
 	return fetch_list(pg(base), id, &p, read_token, sizeof(**out), (void *)out, n);
 }
 
+/* The query's search, resume key and size as $4 .. $7 of a scan. */
+static void p_scan(struct pq_params *p, const struct store_token_query *q)
+{
+	p_opt_text(p, q->search);
+	p_int(p, q->has_after ? q->after.created_at : INT64_MIN);
+	p_int(p, q->has_after ? q->after.seq : INT64_MIN);
+	p_int(p, (int64_t)q->max);
+}
+
+/* A scan's row buffer is reused: a row costs what it holds, not the struct's size. */
+static enum store_status refill_shape(const struct store_row_shape *shape, const PGresult *r,
+                                      int row, void *out)
+{
+	struct result_row rr = {r, row};
+	struct store_row_source src = {&rr, source_text, source_int};
+
+	return store_row_refill(shape, &src, out);
+}
+
+static enum store_status pg_mgmt_token_scan(struct store *base,
+                                            const struct store_token_query *q,
+                                            store_mgmt_token_visit visit, void *ctx,
+                                            size_t *rows)
+{
+	struct store_mgmt_token row;
+	struct pq_params p = {0};
+	struct store_cursor key;
+	enum store_status st;
+	PGresult *r;
+	int n;
+
+	p_text(&p, q->account_id);
+	p_int(&p, (int64_t)q->filter);
+	p_int(&p, q->now);
+	p_scan(&p, q);
+	r = pq_run(pg(base), P_TOKEN_SCAN, &p, &st);
+	if (r == NULL)
+		return st;
+	n = PQntuples(r);
+	for (int i = 0; st == STORE_OK && i < n; i++) {
+		st = refill_shape(&store_mgmt_token_row, r, i, &row);
+		if (st != STORE_OK)
+			break;
+		key.created_at = row.created_at;
+		key.seq = strtoll(PQgetvalue(r, i, 10), NULL, 10);
+		if (!visit(ctx, &row, &key))
+			st = STORE_ERROR;
+		else
+			(*rows)++;
+	}
+	PQclear(r);
+	return st;
+}
+
 static enum store_status pg_mgmt_token_revoke(struct store *base, const char *account_id,
                                               const char *id, int64_t now, const char *revoked_by,
                                               struct store_mgmt_token *out)
@@ -2558,7 +2654,7 @@ static enum store_status fetch_db_token(struct pg_store *s, enum pq_id id,
 		return st;
 	if (PQntuples(r) == 0)
 		st = STORE_NOT_FOUND;
-	else if ((st = read_db_token_rows(r, &row, &t)) == STORE_OK && hash != NULL &&
+	else if ((st = read_db_token_rows(r, &row, &t, true)) == STORE_OK && hash != NULL &&
 	         !hash_matches(r, 0, 10, hash))
 		st = STORE_NOT_FOUND;
 	PQclear(r);
@@ -2611,7 +2707,7 @@ static enum store_status pg_db_token_list(struct store *base, const char *accoun
 		st = STORE_ERROR;
 	}
 	while (st == STORE_OK && row < rows)
-		st = read_db_token_rows(r, &row, &tokens[count++]);
+		st = read_db_token_rows(r, &row, &tokens[count++], true);
 	PQclear(r);
 	if (st != STORE_OK) {
 		free(tokens);
@@ -2624,6 +2720,50 @@ static enum store_status pg_db_token_list(struct store *base, const char *accoun
 	*out = tokens;
 	*n = count;
 	return STORE_OK;
+}
+
+static enum store_status pg_db_token_scan(struct store *base, const struct store_token_query *q,
+                                          store_db_token_visit visit, void *ctx, size_t *rows)
+{
+	struct store_db_token *row;
+	struct pq_params p = {0};
+	struct store_cursor key;
+	enum store_status st;
+	PGresult *r;
+	int n, i = 0;
+
+	db_key(&p, q->account_id, q->cluster_id);
+	p_text(&p, q->include_revoked ? "true" : "false");
+	p_scan(&p, q);
+	r = pq_run(pg(base), P_DBTOKEN_SCAN, &p, &st);
+	if (r == NULL)
+		return st;
+	/* the one row buffer of the scan: 9 KB is more than a worker's stack should hold */
+	row = malloc(sizeof(*row));
+	if (row == NULL) {
+		log_error("store: out of memory listing database tokens");
+		st = STORE_ERROR;
+	}
+	n = PQntuples(r);
+	while (st == STORE_OK && i < n) {
+		int first = i;
+
+		row->permission_count = 0;
+		st = refill_shape(&store_db_token_row, r, i, row);
+		if (st == STORE_OK)
+			st = read_db_token_rows(r, &i, row, false);
+		if (st != STORE_OK)
+			break;
+		key.created_at = row->created_at;
+		key.seq = strtoll(PQgetvalue(r, first, 10), NULL, 10);
+		if (!visit(ctx, row, &key))
+			st = STORE_ERROR;
+		else
+			(*rows)++;
+	}
+	free(row);
+	PQclear(r);
+	return st;
 }
 
 static enum store_status pg_db_token_update(struct store *base, const struct store_db_token *t)
@@ -3249,6 +3389,7 @@ static const struct store_ops pg_ops = {
     .mgmt_token_get = pg_mgmt_token_get,
     .mgmt_token_by_hash = pg_mgmt_token_by_hash,
     .mgmt_token_list = pg_mgmt_token_list,
+    .mgmt_token_scan = pg_mgmt_token_scan,
     .mgmt_token_revoke = pg_mgmt_token_revoke,
     .mgmt_token_touch = pg_mgmt_token_touch,
     .database_insert = pg_database_insert,
@@ -3270,6 +3411,7 @@ static const struct store_ops pg_ops = {
     .db_token_get = pg_db_token_get,
     .db_token_by_hash = pg_db_token_by_hash,
     .db_token_list = pg_db_token_list,
+    .db_token_scan = pg_db_token_scan,
     .db_token_update = pg_db_token_update,
     .db_token_revoke = pg_db_token_revoke,
     .db_authorize = pg_db_authorize,

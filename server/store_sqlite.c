@@ -67,6 +67,7 @@ enum stmt_id {
 	S_TOKEN_LIST_ACTIVE,
 	S_TOKEN_LIST_EXPIRED,
 	S_TOKEN_LIST_REVOKED,
+	S_TOKEN_SCAN,
 	S_TOKEN_REVOKE,
 	S_TOKEN_TOUCH,
 
@@ -94,6 +95,7 @@ enum stmt_id {
 	S_DBTOKEN_BY_HASH,
 	S_DBTOKEN_LIST_ALL,
 	S_DBTOKEN_LIST_UNREVOKED,
+	S_DBTOKEN_SCAN,
 	S_DBTOKEN_UPDATE,
 	S_DBTOKEN_REVOKE,
 	S_DBPERM_INSERT,
@@ -208,6 +210,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
                              " AND expires_at IS NOT NULL AND expires_at <= ?2" OLDEST_FIRST,
     [S_TOKEN_LIST_REVOKED] = "SELECT " TOKEN_COLS " FROM management_tokens"
                              " WHERE account_id = ?1 AND revoked_at IS NOT NULL" OLDEST_FIRST,
+    /*
+     * A batch of a list: ?2 is the status filter (enum token_status_filter) at
+     * time ?3, ?4 the search text or NULL, (?5, ?6) the key the batch resumes
+     * after, ?7 the most rows. The index (account_id, created_at) ends in the
+     * rowid, so each batch starts where the last one stopped.
+     */
+    [S_TOKEN_SCAN] = "SELECT " TOKEN_COLS ", rowid FROM management_tokens WHERE account_id = ?1"
+                     " AND (?2 = 0"
+                     " OR (?2 = 1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))"
+                     " OR (?2 = 2 AND revoked_at IS NULL AND expires_at <= ?3)"
+                     " OR (?2 = 3 AND revoked_at IS NOT NULL))"
+                     " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0"
+                     " OR substr(prefix, 1, length(?4)) = ?4)"
+                     " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7",
     /* The first revocation wins: a second one changes nothing. */
     [S_TOKEN_REVOKE] = "UPDATE management_tokens SET revoked_at = ?3, revoked_by = ?4"
                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL",
@@ -267,6 +283,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_DBTOKEN_LIST_UNREVOKED] = "SELECT " DBTOKEN_COLS " FROM database_tokens"
                                  " WHERE account_id = ?1 AND cluster_id = ?2"
                                  " AND revoked_at IS NULL" OLDEST_FIRST,
+    /*
+     * As S_TOKEN_SCAN; ?3 is include_revoked. A token comes with its
+     * permissions, one row each (one row with NULLs when it has none).
+     */
+    [S_DBTOKEN_SCAN] = "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
+                       " t.created_by, t.expires_at, t.revoked_at, t.seq, p.action, p.resource"
+                       " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
+                       " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
+                       " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)"
+                       " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
+                       " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
+                       " ORDER BY t.created_at, t.seq, p.position",
     [S_DBTOKEN_UPDATE] = "UPDATE database_tokens SET description = ?4 WHERE account_id = ?1"
                          " AND cluster_id = ?2 AND id = ?3",
     /* The first revocation wins: a second one changes nothing. */
@@ -1810,6 +1838,57 @@ static enum store_status sqlite_mgmt_token_list(struct store *s, const char *acc
 	return st;
 }
 
+/* Binds the query's search, resume key and size to ?4 .. ?7 of a scan. */
+static void bind_scan(sqlite3_stmt *q, const struct store_token_query *query, int *rc)
+{
+	bind_opt_text(q, 4, query->search, rc);
+	bind_int(q, 5, query->has_after ? query->after.created_at : INT64_MIN, rc);
+	bind_int(q, 6, query->has_after ? query->after.seq : INT64_MIN, rc);
+	bind_int(q, 7, (int64_t)query->max, rc);
+}
+
+static enum store_status sqlite_mgmt_token_scan(struct store *s,
+                                                const struct store_token_query *query,
+                                                store_mgmt_token_visit visit, void *ctx,
+                                                size_t *rows)
+{
+	struct store_row_source src;
+	struct store_mgmt_token row;
+	enum store_status st = STORE_OK;
+	struct store_cursor key;
+	sqlite3_stmt *q;
+	int rc = SQLITE_OK;
+
+	q = stmt_get(s, S_TOKEN_SCAN, &st);
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, query->account_id, &rc);
+	bind_int(q, 2, (int64_t)query->filter, &rc);
+	bind_int(q, 3, query->now, &rc);
+	bind_scan(q, query, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	src = (struct store_row_source){q, source_text, source_int};
+	/* One statement is one read: the batch is consistent, and nothing stays open. */
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		st = store_row_refill(&store_mgmt_token_row, &src, &row);
+		if (st != STORE_OK)
+			goto out;
+		key.created_at = row.created_at;
+		key.seq = sqlite3_column_int64(q, 10);
+		if (!visit(ctx, &row, &key)) {
+			st = STORE_ERROR;
+			goto out;
+		}
+		(*rows)++;
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, stmt_sql[S_TOKEN_SCAN]);
+out:
+	stmt_done(q);
+	return st;
+}
+
 static enum store_status sqlite_mgmt_token_revoke(struct store *s, const char *account_id,
                                                   const char *id, int64_t now,
                                                   const char *revoked_by,
@@ -2438,6 +2517,92 @@ out:
 	*out = rows;
 	*n = count;
 	return STORE_OK;
+}
+
+/* Adds the permission in columns 9 and 10 of a scan's row to t. */
+static enum store_status scan_permission(sqlite3_stmt *q, struct store_db_token *t)
+{
+	struct store_db_permission *p = &t->permissions[t->permission_count];
+	char action[16];
+
+	if (sqlite3_column_type(q, 9) == SQLITE_NULL)
+		return STORE_OK; /* the LEFT JOIN's row of a token without permissions */
+	if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS)
+		return bad_row("database_token_permissions", "count");
+	if (!col_text(q, 9, action, sizeof(action)) || db_action_parse(action, &p->action) != 0)
+		return bad_row("database_token_permissions", "action");
+	if (!col_text(q, 10, p->resource, sizeof(p->resource)))
+		return bad_row("database_token_permissions", "resource");
+	t->permission_count++;
+	return STORE_OK;
+}
+
+static enum store_status sqlite_db_token_scan(struct store *s, const struct store_token_query *query,
+                                              store_db_token_visit visit, void *ctx,
+                                              size_t *rows)
+{
+	struct store_row_source src;
+	struct store_db_token *row;
+	enum store_status st = STORE_OK;
+	struct store_cursor key = {0, 0};
+	bool have = false; /* row holds a token not yet visited */
+	sqlite3_stmt *q;
+	int rc = SQLITE_OK;
+
+	/* the one row buffer of the scan: 9 KB is more than a worker's stack should hold */
+	row = malloc(sizeof(*row));
+	if (row == NULL) {
+		log_error("store: out of memory listing database tokens");
+		return STORE_ERROR;
+	}
+	q = bind_db_key(s, S_DBTOKEN_SCAN, query->account_id, query->cluster_id, &st, &rc);
+	if (q == NULL)
+		goto out_free;
+	bind_int(q, 3, query->include_revoked ? 1 : 0, &rc);
+	bind_scan(q, query, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out_free;
+	}
+	src = (struct store_row_source){q, source_text, source_int};
+	/* one statement, one read: the tokens and their permissions agree */
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(q, 8);
+
+		if (!have || seq != key.seq) {
+			if (have && !visit(ctx, row, &key)) {
+				st = STORE_ERROR;
+				goto out;
+			}
+			if (have)
+				(*rows)++;
+			st = store_row_refill(&store_db_token_row, &src, row);
+			if (st != STORE_OK)
+				goto out;
+			row->permission_count = 0;
+			key.created_at = row->created_at;
+			key.seq = seq;
+			have = true;
+		}
+		st = scan_permission(q, row);
+		if (st != STORE_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		st = sql_fail(s, rc, stmt_sql[S_DBTOKEN_SCAN]);
+		goto out;
+	}
+	if (have) {
+		if (!visit(ctx, row, &key))
+			st = STORE_ERROR;
+		else
+			(*rows)++;
+	}
+out:
+	stmt_done(q);
+out_free:
+	free(row);
+	return st;
 }
 
 static enum store_status sqlite_db_token_update(struct store *s, const struct store_db_token *t)
@@ -3369,6 +3534,7 @@ static const struct store_ops sqlite_ops = {
     .mgmt_token_get = sqlite_mgmt_token_get,
     .mgmt_token_by_hash = sqlite_mgmt_token_by_hash,
     .mgmt_token_list = sqlite_mgmt_token_list,
+    .mgmt_token_scan = sqlite_mgmt_token_scan,
     .mgmt_token_revoke = sqlite_mgmt_token_revoke,
     .mgmt_token_touch = sqlite_mgmt_token_touch,
     .database_insert = sqlite_database_insert,
@@ -3390,6 +3556,7 @@ static const struct store_ops sqlite_ops = {
     .db_token_get = sqlite_db_token_get,
     .db_token_by_hash = sqlite_db_token_by_hash,
     .db_token_list = sqlite_db_token_list,
+    .db_token_scan = sqlite_db_token_scan,
     .db_token_update = sqlite_db_token_update,
     .db_token_revoke = sqlite_db_token_revoke,
     .db_authorize = sqlite_db_authorize,

@@ -157,6 +157,59 @@ json_t *view_db_token(const struct store_db_token *t)
 	return finish(o, bad);
 }
 
+/* ,"key":"value" ("key" spelled as JSON by the caller) */
+static void text_field(struct jsontext *w, const char *key, const char *value)
+{
+	jsontext_lit(w, key);
+	jsontext_string(w, value);
+}
+
+/* The field only when the time is set, as json_set_time. */
+static void time_field(struct jsontext *w, const char *key, int64_t ms)
+{
+	if (ms == 0)
+		return;
+	jsontext_lit(w, key);
+	jsontext_time(w, ms);
+}
+
+void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, int64_t now)
+{
+	text_field(w, "{\"id\":", t->id);
+	text_field(w, ",\"accountId\":", t->account_id);
+	text_field(w, ",\"description\":", t->description);
+	text_field(w, ",\"tokenPrefix\":", t->prefix);
+	text_field(w, ",\"status\":", mgmt_token_status(t, now));
+	time_field(w, ",\"createdAt\":", t->created_at);
+	text_field(w, ",\"createdBy\":", t->created_by);
+	time_field(w, ",\"expiresAt\":", t->expires_at);
+	time_field(w, ",\"revokedAt\":", t->revoked_at);
+	if (t->revoked_by[0] != '\0')
+		text_field(w, ",\"revokedBy\":", t->revoked_by);
+	time_field(w, ",\"lastUsedAt\":", t->last_used_at);
+	jsontext_raw(w, "}", 1);
+}
+
+void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
+{
+	text_field(w, "{\"accountId\":", t->account_id);
+	text_field(w, ",\"clusterId\":", t->cluster_id);
+	text_field(w, ",\"id\":", t->id);
+	text_field(w, ",\"description\":", t->description);
+	jsontext_lit(w, ",\"permissions\":[");
+	for (size_t i = 0; i < t->permission_count; i++) {
+		text_field(w, i ? ",{\"action\":" : "{\"action\":",
+		           db_action_name(t->permissions[i].action));
+		text_field(w, ",\"resource\":", t->permissions[i].resource);
+		jsontext_raw(w, "}", 1);
+	}
+	jsontext_raw(w, "]", 1);
+	time_field(w, ",\"createdAt\":", t->created_at);
+	time_field(w, ",\"expiresAt\":", t->expires_at);
+	time_field(w, ",\"revokedAt\":", t->revoked_at);
+	jsontext_raw(w, "}", 1);
+}
+
 const char *invite_status(const struct store_invite *i, int64_t now)
 {
 	if (i->accepted_at != 0)

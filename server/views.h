@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jsontext.h"
 #include "store.h"
 
 /* "active", "expired" or "revoked" at time now. */
@@ -26,6 +27,13 @@ json_t *view_database(const struct store_database *d, bool with_id);
 json_t *view_table(const struct store_table *t, const struct store_database *db, bool with_id);
 /* DatabaseToken, without the secret. */
 json_t *view_db_token(const struct store_db_token *t);
+
+/*
+ * The same objects written as text into w (jsontext.h), the same bytes as
+ * json_dumps(view_..., JSON_COMPACT): for lists, which need no tree.
+ */
+void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, int64_t now);
+void view_db_token_text(struct jsontext *w, const struct store_db_token *t);
 
 /* "pending", "accepted", "expired" or "revoked" at time now. */
 const char *invite_status(const struct store_invite *i, int64_t now);

@@ -1,0 +1,184 @@
+/*
+ * jsontext.c - JSON text from rows, escaped as jansson escapes.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsontext.h"
+#include "timeutil.h"
+#include "util.h"
+
+void jsontext_init(struct jsontext *w)
+{
+	w->buf = NULL;
+	w->len = 0;
+	w->cap = 0;
+	w->failed = false;
+}
+
+void jsontext_release(struct jsontext *w)
+{
+	free(w->buf);
+	jsontext_init(w);
+}
+
+void jsontext_clear(struct jsontext *w)
+{
+	w->len = 0;
+	w->failed = false;
+	if (w->buf)
+		w->buf[0] = '\0';
+}
+
+bool jsontext_ok(const struct jsontext *w)
+{
+	return !w->failed;
+}
+
+char *jsontext_take(struct jsontext *w, size_t *len)
+{
+	char *text = w->buf;
+
+	*len = w->len;
+	if (w->failed || text == NULL) {
+		jsontext_release(w);
+		*len = 0;
+		return NULL;
+	}
+	jsontext_init(w);
+	return text;
+}
+
+/* Room for n more bytes and a NUL; false (and failed) when there is none. */
+static bool reserve(struct jsontext *w, size_t n)
+{
+	size_t need, cap;
+	char *grown;
+
+	if (w->failed)
+		return false;
+	if (n > SIZE_MAX - w->len - 1)
+		goto fail;
+	need = w->len + n + 1;
+	if (need <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 256;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	grown = realloc(w->buf, cap);
+	if (grown == NULL)
+		goto fail;
+	w->buf = grown;
+	w->cap = cap;
+	return true;
+fail:
+	w->failed = true;
+	return false;
+}
+
+void jsontext_raw(struct jsontext *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+void jsontext_lit(struct jsontext *w, const char *s)
+{
+	jsontext_raw(w, s, strlen(s));
+}
+
+/* The escape jansson writes for the code point c below 0x20, '"' or '\\'. */
+static size_t escape(uint32_t c, char out[8])
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	switch (c) {
+	case '"':
+		memcpy(out, "\\\"", 2);
+		return 2;
+	case '\\':
+		memcpy(out, "\\\\", 2);
+		return 2;
+	case '\b':
+		memcpy(out, "\\b", 2);
+		return 2;
+	case '\f':
+		memcpy(out, "\\f", 2);
+		return 2;
+	case '\n':
+		memcpy(out, "\\n", 2);
+		return 2;
+	case '\r':
+		memcpy(out, "\\r", 2);
+		return 2;
+	case '\t':
+		memcpy(out, "\\t", 2);
+		return 2;
+	default:
+		memcpy(out, "\\u00", 4);
+		out[4] = hex[c >> 4];
+		out[5] = hex[c & 0xf];
+		return 6;
+	}
+}
+
+void jsontext_string(struct jsontext *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	/* at most 6 bytes out for one byte in (an escape; U+FFFD is 3) */
+	if (!reserve(w, 2 + 6 * strlen(s)))
+		return;
+	w->buf[w->len++] = '"';
+	while (*p != '\0') {
+		const unsigned char *run = p;
+		uint32_t cp;
+		size_t n;
+
+		/* the common case: printable ASCII goes across as it is */
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		memcpy(w->buf + w->len, run, (size_t)(p - run));
+		w->len += (size_t)(p - run);
+		if (*p == '\0')
+			break;
+		n = utf8_decode((const char *)p, &cp);
+		if (n == 0) {
+			memcpy(w->buf + w->len, "\xef\xbf\xbd", 3);
+			w->len += 3;
+			p++;
+		} else if (cp < 0x20 || cp == '"' || cp == '\\') {
+			w->len += escape(cp, w->buf + w->len);
+			p++;
+		} else {
+			memcpy(w->buf + w->len, p, n);
+			w->len += n;
+			p += n;
+		}
+	}
+	w->buf[w->len++] = '"';
+	w->buf[w->len] = '\0';
+}
+
+void jsontext_int(struct jsontext *w, int64_t v)
+{
+	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%" PRId64, v);
+
+	jsontext_raw(w, digits, (size_t)n);
+}
+
+void jsontext_time(struct jsontext *w, int64_t ms)
+{
+	char quoted[RFC3339_SIZE + 2];
+
+	quoted[0] = '"';
+	time_format_rfc3339(ms, quoted + 1);
+	jsontext_lit(w, quoted);
+	jsontext_raw(w, "\"", 1);
+}
