@@ -4,7 +4,7 @@
 #   make run      install what is missing, build, serve on 127.0.0.1:8080 (dev config + seed)
 #   make test     install what is missing, build, run every suite: unit and integration,
 #                 the same with the clock decades ahead, the same against an ASan+UBSan
-#                 build, the container image built and driven, every fuzzer for 30 s
+#                 build, the container image built and driven, every fuzzer for 20 s
 #   make check    unit and integration suites of one build (SANITIZE=... for a sanitized one);
 #                 the integration suite runs twice, on SQLite and on PostgreSQL (BACKENDS=)
 #   make clock-ahead  unit and integration suites with the wall clock of the tests and of
@@ -231,11 +231,16 @@ check: all
 # durations stay right. The suite checks that the clock really moved
 # (MGMTD_CLOCK_AHEAD_MIN_YEAR), so a preload that did nothing cannot pass.
 CLOCK_AHEAD_YEARS ?= 25
+# Every time mgmtd compares is its own clock's (the PostgreSQL server keeps
+# the real one): the SQLite pass covers the calendar; the PostgreSQL pass
+# would repeat it and double the time (CLOCK_AHEAD_BACKENDS="sqlite postgres"
+# runs both).
+CLOCK_AHEAD_BACKENDS ?= sqlite
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
 
 clock-ahead: all $(UNIT_BINS)
 	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime is missing: run make deps"; exit 1; }
-	$(MAKE) unit integration TEST_ENV="LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+$(CLOCK_AHEAD_YEARS)y \
+	$(MAKE) unit integration BACKENDS="$(CLOCK_AHEAD_BACKENDS)" TEST_ENV="LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+$(CLOCK_AHEAD_YEARS)y \
 		MGMTD_CLOCK_AHEAD_MIN_YEAR=$$(( $$(date -u +%Y) + $(CLOCK_AHEAD_YEARS) - 1 ))"
 
 # Everything CI runs: the plain suites, the same with the clock decades
@@ -343,9 +348,9 @@ fuzz: fuzz-build
 		grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FUZZ_DIR)/$$n.log; \
 	done; echo "fuzz: $(words $(FUZZ_NAMES)) passed, 0 failed"
 
-# The CI form: 30 s each.
+# The CI form: 20 s each (make fuzz runs them longer).
 fuzz-ci:
-	$(MAKE) fuzz FUZZ_SECONDS=30
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 # ---- valgrind ----
 

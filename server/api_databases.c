@@ -57,27 +57,52 @@ enum api_status api_list_status(struct request *req, bool *deleted)
 	return api_fail(req, API_BAD_REQUEST, "status must be active or deleted");
 }
 
+/* A database list being written (api_database_list). */
+struct database_list {
+	struct jsontext text;
+	size_t rows;
+	bool with_id;
+	bool damaged; /* a stored partition template is not JSON */
+};
+
+static bool write_database(void *ctx, const struct store_database *row)
+{
+	struct database_list *l = ctx;
+
+	if (l->rows++ > 0)
+		jsontext_raw(&l->text, ",", 1);
+	if (!view_database_text(&l->text, row, l->with_id))
+		l->damaged = true;
+	return !l->damaged && jsontext_ok(&l->text);
+}
+
 enum api_status api_database_list(struct request *req)
 {
-	struct store_database *dbs = NULL;
+	struct database_list l = {.rows = 0, .damaged = false};
 	enum store_status st;
 	bool deleted;
-	size_t n = 0;
-	json_t *list;
 
 	if (api_require_cluster(req) != API_OK || api_list_status(req, &deleted) != API_OK)
 		return req->status;
-	st = store_database_list(req->store, req->principal.account_id, cluster_of(req), deleted,
-	                         &dbs, &n);
-	if (st != STORE_OK)
+	jsontext_init(&l.text);
+	jsontext_raw(&l.text, "[", 1);
+	/* Deleted ones carry their id: undelete needs it. */
+	l.with_id = deleted;
+	st = store_database_scan(req->store, req->principal.account_id, cluster_of(req), deleted,
+	                         write_database, &l);
+	if (st != STORE_OK) {
+		bool out_of_memory = !jsontext_ok(&l.text);
+
+		jsontext_release(&l.text);
+		if (l.damaged)
+			return api_fail(req, API_INTERNAL,
+			                "a stored partition template is damaged");
+		if (out_of_memory)
+			return api_fail(req, API_INTERNAL, "out of memory");
 		return api_from_store(req, st, "database", NULL);
-	list = json_array();
-	for (size_t i = 0; list && i < n; i++) {
-		/* Deleted ones carry their id: undelete needs it. */
-		view_list_append(&list, view_database(&dbs[i], deleted));
 	}
-	free(dbs);
-	return api_ok(req, list);
+	jsontext_raw(&l.text, "]", 1);
+	return api_ok_jsontext(req, &l.text);
 }
 
 enum api_status api_database_create(struct request *req)

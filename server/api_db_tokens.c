@@ -178,8 +178,13 @@ enum api_status api_db_token_get(struct request *req)
 
 	if (t == NULL)
 		return api_fail(req, API_INTERNAL, "out of memory");
-	if (api_require_cluster(req) == API_OK && load_token(req, t) == API_OK)
-		api_ok(req, view_db_token(t));
+	if (api_require_cluster(req) == API_OK && load_token(req, t) == API_OK) {
+		struct jsontext text;
+
+		jsontext_init(&text);
+		view_db_token_text(&text, t);
+		api_ok_jsontext(req, &text);
+	}
 	free(t);
 	return req->status;
 }

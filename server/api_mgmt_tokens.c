@@ -113,10 +113,14 @@ enum api_status api_mgmt_token_get(struct request *req)
 
 	if (!uuid_is_valid(id))
 		return api_fail(req, API_NOT_FOUND, "management token not found");
+	struct jsontext text;
+
 	st = store_mgmt_token_get(req->store, req->principal.account_id, id, &token);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "management token", NULL);
-	return api_ok(req, view_mgmt_token(&token, req->now));
+	jsontext_init(&text);
+	view_mgmt_token_text(&text, &token, req->now);
+	return api_ok_jsontext(req, &text);
 }
 
 enum api_status api_mgmt_token_revoke(struct request *req)

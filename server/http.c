@@ -188,7 +188,8 @@ static enum MHD_Result queue_raw(struct MHD_Connection *conn, struct http_reques
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, raw->etag) != MHD_YES) ||
 	    (raw->location &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, raw->location) != MHD_YES) ||
-	    (raw->link && MHD_add_response_header(resp, MHD_HTTP_HEADER_LINK, raw->link) != MHD_YES) ||
+	    (raw->link &&
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_LINK, raw->link) != MHD_YES) ||
 	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	                            raw->cache_control ? raw->cache_control : "no-store") !=
 	        MHD_YES ||

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "jsontext.h"
 #include "reply.h"
 #include "request.h"
 #include "timeutil.h"
@@ -124,6 +125,16 @@ enum api_status api_ok_text(struct request *req, char *text, size_t len, const c
 	if (text == NULL)
 		return api_fail(req, API_INTERNAL, "out of memory");
 	return api_raw(req, API_OK, content_type, text, len, true, NULL);
+}
+
+enum api_status api_ok_jsontext(struct request *req, struct jsontext *text)
+{
+	size_t len;
+	char *body = jsontext_take(text, &len);
+
+	if (body == NULL)
+		return api_fail(req, API_INTERNAL, "out of memory");
+	return api_raw(req, API_OK, "application/json", body, len, true, NULL);
 }
 
 enum api_status api_no_content(struct request *req)

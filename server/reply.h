@@ -80,6 +80,13 @@ enum api_status api_redirect(struct request *req, const char *location);
  */
 enum api_status api_ok_text(struct request *req, char *text, size_t len, const char *content_type);
 
+/*
+ * A 200 JSON answer already written as text (jsontext.h, views.h), taken
+ * over and emptied; a failed writer answers 500.
+ */
+struct jsontext;
+enum api_status api_ok_jsontext(struct request *req, struct jsontext *text);
+
 /* Records a 204 answer. */
 enum api_status api_no_content(struct request *req);
 

@@ -383,7 +383,6 @@ struct store_mgmt_token {
 	int64_t last_used_at;           /* 0 = never used */
 };
 
-
 /* Stores t with the keyed hash of its secret. CONFLICT when id or hash exists. */
 enum store_status store_mgmt_token_insert(struct store *s, const struct store_mgmt_token *t,
                                           const unsigned char hash[TOKEN_HASH_LEN]);
@@ -456,6 +455,15 @@ enum store_status store_database_get_id(struct store *s, const char *account_id,
 enum store_status store_database_list(struct store *s, const char *account_id,
                                       const char *cluster_id, bool deleted,
                                       struct store_database **out, size_t *n);
+/*
+ * The same rows, each given to visit in turn (one row buffer for them all;
+ * row lives during the call only). visit returns false to stop, and the
+ * scan answers STORE_ERROR.
+ */
+typedef bool (*store_database_visit)(void *ctx, const struct store_database *row);
+enum store_status store_database_scan(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool deleted,
+                                      store_database_visit visit, void *ctx);
 /* Writes the limits and retention period of the live database d->id. */
 enum store_status store_database_update(struct store *s, const struct store_database *d);
 /* Soft-deletes the live database with this name at time now. */

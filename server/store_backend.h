@@ -95,8 +95,7 @@ struct store_ops {
 	                                     enum token_status_filter filter, int64_t now,
 	                                     struct store_mgmt_token **out, size_t *n);
 	enum store_status (*mgmt_token_scan)(struct store *s, const struct store_token_query *q,
-	                                     store_mgmt_token_visit visit, void *ctx,
-	                                     size_t *rows);
+	                                     store_mgmt_token_visit visit, void *ctx, size_t *rows);
 	enum store_status (*mgmt_token_revoke)(struct store *s, const char *account_id,
 	                                       const char *id, int64_t now, const char *revoked_by,
 	                                       struct store_mgmt_token *out);
@@ -113,6 +112,9 @@ struct store_ops {
 	enum store_status (*database_list)(struct store *s, const char *account_id,
 	                                   const char *cluster_id, bool deleted,
 	                                   struct store_database **out, size_t *n);
+	enum store_status (*database_scan)(struct store *s, const char *account_id,
+	                                   const char *cluster_id, bool deleted,
+	                                   store_database_visit visit, void *ctx);
 	enum store_status (*database_update)(struct store *s, const struct store_database *d);
 	enum store_status (*database_delete)(struct store *s, const char *account_id,
 	                                     const char *cluster_id, const char *name, int64_t now);
@@ -264,7 +266,8 @@ enum store_status store_row_refill(const struct store_row_shape *shape,
 
 /*
  * Decodes the shape's columns of a row into out (shape->size bytes, zeroed
- * first). A value that does not fit the struct (a damaged or foreign row) is
+ * first, but for the bytes of large text fields past the text decoded into
+ * them). A value that does not fit the struct (a damaged or foreign row) is
  * logged and answers STORE_ERROR.
  */
 enum store_status store_row_read(const struct store_row_shape *shape,

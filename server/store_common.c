@@ -241,10 +241,42 @@ static const struct store_col audit_cols[] = {
 };
 SHAPE(store_audit_row, "audit_events", struct store_audit_event, audit_cols);
 
+/*
+ * Zeroes out (shape->size bytes) but for the text fields larger than a few
+ * words: decoding writes each of those whole (up to its NUL), and a
+ * description's or a template's 4 KB would otherwise be cleared for every
+ * row read, for nothing.
+ */
+static void zero_row(const struct store_row_shape *shape, void *out)
+{
+	enum { SMALL_TEXT = 64 };
+	char *row = out;
+	size_t pos = 0;
+
+	for (;;) {
+		const struct store_col *next = NULL;
+
+		/* the next large text field at or after pos (a shape has a dozen columns) */
+		for (size_t i = 0; i < shape->ncols; i++) {
+			const struct store_col *c = &shape->cols[i];
+
+			if (c->kind == STORE_COL_TEXT && c->size > SMALL_TEXT && c->offset >= pos &&
+			    (next == NULL || c->offset < next->offset))
+				next = c;
+		}
+		if (next == NULL)
+			break;
+		memset(row + pos, 0, next->offset - pos);
+		row[next->offset] = '\0';
+		pos = next->offset + next->size;
+	}
+	memset(row + pos, 0, shape->size - pos);
+}
+
 enum store_status store_row_read(const struct store_row_shape *shape,
                                  const struct store_row_source *src, void *out)
 {
-	memset(out, 0, shape->size);
+	zero_row(shape, out);
 	return store_row_refill(shape, src, out);
 }
 
@@ -597,6 +629,13 @@ enum store_status store_database_list(struct store *s, const char *account_id,
                                       struct store_database **out, size_t *n)
 {
 	return s->ops->database_list(s, account_id, cluster_id, deleted, out, n);
+}
+
+enum store_status store_database_scan(struct store *s, const char *account_id,
+                                      const char *cluster_id, bool deleted,
+                                      store_database_visit visit, void *ctx)
+{
+	return s->ops->database_scan(s, account_id, cluster_id, deleted, visit, ctx);
 }
 
 enum store_status store_database_update(struct store *s, const struct store_database *d)

@@ -264,17 +264,18 @@ static const char *const pq_sql[PQ_COUNT] = {
      * SQLite's lower()), ($5, $6) the key the batch resumes after, $7 the
      * most rows; the index (account_id, created_at, seq) gives them in order.
      */
-    [P_TOKEN_SCAN] = "SELECT " TOKEN_COLS ", seq FROM management_tokens WHERE account_id = $1"
-                     " AND ($2::int = 0"
-                     " OR ($2::int = 1 AND revoked_at IS NULL"
-                     " AND (expires_at IS NULL OR expires_at > $3::bigint))"
-                     " OR ($2::int = 2 AND revoked_at IS NULL AND expires_at <= $3::bigint)"
-                     " OR ($2::int = 3 AND revoked_at IS NOT NULL))"
-                     " AND ($4::text IS NULL"
-                     " OR strpos(lower(description COLLATE \"C\"), lower($4::text COLLATE \"C\")) > 0"
-                     " OR starts_with(prefix, $4::text))"
-                     " AND (created_at, seq) > ($5::bigint, $6::bigint)"
-                     " ORDER BY created_at, seq LIMIT $7::bigint",
+    [P_TOKEN_SCAN] =
+        "SELECT " TOKEN_COLS ", seq FROM management_tokens WHERE account_id = $1"
+        " AND ($2::int = 0"
+        " OR ($2::int = 1 AND revoked_at IS NULL"
+        " AND (expires_at IS NULL OR expires_at > $3::bigint))"
+        " OR ($2::int = 2 AND revoked_at IS NULL AND expires_at <= $3::bigint)"
+        " OR ($2::int = 3 AND revoked_at IS NOT NULL))"
+        " AND ($4::text IS NULL"
+        " OR strpos(lower(description COLLATE \"C\"), lower($4::text COLLATE \"C\")) > 0"
+        " OR starts_with(prefix, $4::text))"
+        " AND (created_at, seq) > ($5::bigint, $6::bigint)"
+        " ORDER BY created_at, seq LIMIT $7::bigint",
     /*
      * The first revocation wins, decided on the row itself: a second one,
      * from this replica or another, waits for the first's row lock, then
@@ -1846,12 +1847,16 @@ static PGconn *connect_to(const char *conninfo, const char *application_name)
 	 * whole as they grow, until an ANALYZE. Planning a statement of ours
 	 * costs microseconds. A conninfo with its own "options" replaces this.
 	 */
-	const char *keys[] = {"connect_timeout", "application_name", "target_session_attrs",
-	                      "options",         "dbname",           "client_encoding",
+	const char *keys[] = {"connect_timeout",
+	                      "application_name",
+	                      "target_session_attrs",
+	                      "options",
+	                      "dbname",
+	                      "client_encoding",
 	                      NULL};
-	const char *values[] = {CONNECT_TIMEOUT, application_name, "primary",
-	                        "-c plan_cache_mode=force_custom_plan", conninfo, "UTF8",
-	                        NULL};
+	const char *values[] = {
+	    CONNECT_TIMEOUT, application_name, "primary", "-c plan_cache_mode=force_custom_plan",
+	    conninfo,        "UTF8",           NULL};
 
 	if (conninfo[0] == '\0') {
 		/* libpq's PG* variables and service file decide everything else */
@@ -2340,10 +2345,8 @@ static enum store_status refill_shape(const struct store_row_shape *shape, const
 	return store_row_refill(shape, &src, out);
 }
 
-static enum store_status pg_mgmt_token_scan(struct store *base,
-                                            const struct store_token_query *q,
-                                            store_mgmt_token_visit visit, void *ctx,
-                                            size_t *rows)
+static enum store_status pg_mgmt_token_scan(struct store *base, const struct store_token_query *q,
+                                            store_mgmt_token_visit visit, void *ctx, size_t *rows)
 {
 	struct store_mgmt_token row;
 	struct pq_params p = {0};
@@ -2471,6 +2474,30 @@ static enum store_status pg_database_list(struct store *base, const char *accoun
 	db_key(&p, account_id, cluster_id);
 	return fetch_list(pg(base), deleted ? P_DB_LIST_DELETED : P_DB_LIST_LIVE, &p, read_database,
 	                  sizeof(**out), (void *)out, n);
+}
+
+static enum store_status pg_database_scan(struct store *base, const char *account_id,
+                                          const char *cluster_id, bool deleted,
+                                          store_database_visit visit, void *ctx)
+{
+	struct store_database row;
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+	int n;
+
+	db_key(&p, account_id, cluster_id);
+	r = pq_run(pg(base), deleted ? P_DB_LIST_DELETED : P_DB_LIST_LIVE, &p, &st);
+	if (r == NULL)
+		return st;
+	n = PQntuples(r);
+	for (int i = 0; st == STORE_OK && i < n; i++) {
+		st = refill_shape(&store_database_row, r, i, &row);
+		if (st == STORE_OK && !visit(ctx, &row))
+			st = STORE_ERROR;
+	}
+	PQclear(r);
+	return st;
 }
 
 static enum store_status pg_database_update(struct store *base, const struct store_database *d)
@@ -3396,6 +3423,7 @@ static const struct store_ops pg_ops = {
     .database_get = pg_database_get,
     .database_get_id = pg_database_get_id,
     .database_list = pg_database_list,
+    .database_scan = pg_database_scan,
     .database_update = pg_database_update,
     .database_delete = pg_database_delete,
     .database_rename = pg_database_rename,

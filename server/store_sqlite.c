@@ -216,14 +216,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
      * after, ?7 the most rows. The index (account_id, created_at) ends in the
      * rowid, so each batch starts where the last one stopped.
      */
-    [S_TOKEN_SCAN] = "SELECT " TOKEN_COLS ", rowid FROM management_tokens WHERE account_id = ?1"
-                     " AND (?2 = 0"
-                     " OR (?2 = 1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))"
-                     " OR (?2 = 2 AND revoked_at IS NULL AND expires_at <= ?3)"
-                     " OR (?2 = 3 AND revoked_at IS NOT NULL))"
-                     " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0"
-                     " OR substr(prefix, 1, length(?4)) = ?4)"
-                     " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7",
+    [S_TOKEN_SCAN] =
+        "SELECT " TOKEN_COLS ", rowid FROM management_tokens WHERE account_id = ?1"
+        " AND (?2 = 0"
+        " OR (?2 = 1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))"
+        " OR (?2 = 2 AND revoked_at IS NULL AND expires_at <= ?3)"
+        " OR (?2 = 3 AND revoked_at IS NOT NULL))"
+        " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0"
+        " OR substr(prefix, 1, length(?4)) = ?4)"
+        " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7",
     /* The first revocation wins: a second one changes nothing. */
     [S_TOKEN_REVOKE] = "UPDATE management_tokens SET revoked_at = ?3, revoked_by = ?4"
                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL",
@@ -2060,6 +2061,35 @@ static enum store_status sqlite_database_list(struct store *s, const char *accou
 	return st;
 }
 
+static enum store_status sqlite_database_scan(struct store *s, const char *account_id,
+                                              const char *cluster_id, bool deleted,
+                                              store_database_visit visit, void *ctx)
+{
+	enum store_status st = STORE_OK;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *q = bind_db_key(s, deleted ? S_DB_LIST_DELETED : S_DB_LIST_LIVE, account_id,
+	                              cluster_id, &st, &rc);
+	struct store_row_source src = {q, source_text, source_int};
+	struct store_database row;
+
+	if (q == NULL)
+		return st;
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		st = store_row_refill(&store_database_row, &src, &row);
+		if (st == STORE_OK && !visit(ctx, &row))
+			st = STORE_ERROR;
+		if (st != STORE_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, sqlite3_sql(q));
+out:
+	stmt_done(q);
+	return st;
+}
+
 static enum store_status sqlite_database_update(struct store *s, const struct store_database *d)
 {
 	enum store_status st = STORE_OK;
@@ -2537,9 +2567,9 @@ static enum store_status scan_permission(sqlite3_stmt *q, struct store_db_token 
 	return STORE_OK;
 }
 
-static enum store_status sqlite_db_token_scan(struct store *s, const struct store_token_query *query,
-                                              store_db_token_visit visit, void *ctx,
-                                              size_t *rows)
+static enum store_status sqlite_db_token_scan(struct store *s,
+                                              const struct store_token_query *query,
+                                              store_db_token_visit visit, void *ctx, size_t *rows)
 {
 	struct store_row_source src;
 	struct store_db_token *row;
@@ -3541,6 +3571,7 @@ static const struct store_ops sqlite_ops = {
     .database_get = sqlite_database_get,
     .database_get_id = sqlite_database_get_id,
     .database_list = sqlite_database_list,
+    .database_scan = sqlite_database_scan,
     .database_update = sqlite_database_update,
     .database_delete = sqlite_database_delete,
     .database_rename = sqlite_database_rename,

@@ -229,14 +229,7 @@ static char *next_link(struct request *req, const struct list_state *ls)
 /* A JSON answer of text (taken over), with the Link of the next page or none. */
 static enum api_status answer_text(struct request *req, struct jsontext *text, char *link)
 {
-	size_t len;
-	char *body = jsontext_take(text, &len);
-
-	if (body == NULL) {
-		free(link);
-		return api_fail(req, API_INTERNAL, "out of memory");
-	}
-	if (api_raw(req, API_OK, "application/json", body, len, true, NULL) != API_OK) {
+	if (api_ok_jsontext(req, text) != API_OK) {
 		free(link);
 		return req->status;
 	}

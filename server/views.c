@@ -1,6 +1,8 @@
 /*
  * views.c - stored objects as the JSON the API answers.
  */
+#include <stdlib.h>
+
 #include "reply.h"
 #include "views.h"
 
@@ -208,6 +210,37 @@ void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
 	time_field(w, ",\"expiresAt\":", t->expires_at);
 	time_field(w, ",\"revokedAt\":", t->revoked_at);
 	jsontext_raw(w, "}", 1);
+}
+
+bool view_database_text(struct jsontext *w, const struct store_database *d, bool with_id)
+{
+	text_field(w, "{\"accountId\":", d->account_id);
+	text_field(w, ",\"clusterId\":", d->cluster_id);
+	if (with_id) {
+		jsontext_lit(w, ",\"id\":");
+		jsontext_int(w, d->id);
+	}
+	text_field(w, ",\"name\":", d->name);
+	jsontext_lit(w, ",\"maxTables\":");
+	jsontext_int(w, d->max_tables);
+	jsontext_lit(w, ",\"maxColumnsPerTable\":");
+	jsontext_int(w, d->max_columns_per_table);
+	jsontext_lit(w, ",\"retentionPeriod\":");
+	jsontext_int(w, d->retention_period);
+	if (d->partition_template[0] != '\0') {
+		/* rare, and the one nested value: as the tree view writes it */
+		json_t *tpl = json_loads(d->partition_template, JSON_REJECT_DUPLICATES, NULL);
+		char *text = tpl ? json_dumps(tpl, JSON_COMPACT) : NULL;
+
+		json_decref(tpl);
+		if (text == NULL)
+			return false;
+		jsontext_lit(w, ",\"partitionTemplate\":");
+		jsontext_lit(w, text);
+		free(text);
+	}
+	jsontext_raw(w, "}", 1);
+	return true;
 }
 
 const char *invite_status(const struct store_invite *i, int64_t now)

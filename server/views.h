@@ -34,6 +34,8 @@ json_t *view_db_token(const struct store_db_token *t);
  */
 void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, int64_t now);
 void view_db_token_text(struct jsontext *w, const struct store_db_token *t);
+/* False when the stored partition template is not JSON (a damaged row). */
+bool view_database_text(struct jsontext *w, const struct store_database *d, bool with_id);
 
 /* "pending", "accepted", "expired" or "revoked" at time now. */
 const char *invite_status(const struct store_invite *i, int64_t now);

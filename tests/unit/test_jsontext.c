@@ -165,6 +165,49 @@ static void test_db_token_view(void **state)
 	free(t);
 }
 
+static void check_view_database(const struct store_database *d, bool with_id)
+{
+	json_t *tree = view_database(d, with_id);
+	char *want = json_dumps(tree, JSON_COMPACT);
+	struct jsontext w;
+
+	jsontext_init(&w);
+	assert_true(view_database_text(&w, d, with_id));
+	assert_true(jsontext_ok(&w));
+	assert_string_equal(w.buf, want);
+	jsontext_release(&w);
+	free(want);
+	json_decref(tree);
+}
+
+static void test_database_view(void **state)
+{
+	struct store_database *d = calloc(1, sizeof(*d));
+	struct jsontext w;
+
+	(void)state;
+	assert_non_null(d);
+	d->id = 42;
+	strcpy(d->account_id, "11111111-1111-4111-8111-111111111111");
+	strcpy(d->cluster_id, "33333333-3333-4333-8333-333333333333");
+	strcpy(d->name, "telegraf/autogen");
+	d->max_tables = 500;
+	d->max_columns_per_table = 200;
+	d->retention_period = 2592000000000000LL;
+	check_view_database(d, false);
+	check_view_database(d, true);
+	/* a template as a client sent it, spaces and all, is written as jansson writes it */
+	strcpy(d->partition_template, "[ {\"type\": \"tag\", \"value\": \"room\"}, "
+	                              "{\"type\":\"time\",\"value\":\"%Y-%m\"} ]");
+	check_view_database(d, true);
+	/* a damaged one is refused, not written */
+	strcpy(d->partition_template, "[{\"type\":");
+	jsontext_init(&w);
+	assert_false(view_database_text(&w, d, false));
+	jsontext_release(&w);
+	free(d);
+}
+
 static void test_take_and_failure(void **state)
 {
 	struct jsontext w;
@@ -184,6 +227,21 @@ static void test_take_and_failure(void **state)
 	assert_int_equal(len, strlen(text));
 	free(text);
 	assert_int_equal(w.len, 0);
+	/* integers as jansson writes them, the extremes too */
+	{
+		static const int64_t values[] = {0, 7, -7, 1234567890123, INT64_MAX, INT64_MIN};
+
+		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+			json_t *v = json_integer(values[i]);
+			char *want = json_dumps(v, JSON_ENCODE_ANY);
+
+			jsontext_int(&w, values[i]);
+			assert_string_equal(w.buf, want);
+			jsontext_clear(&w);
+			free(want);
+			json_decref(v);
+		}
+	}
 	/* a failed writer stays failed and hands nothing over */
 	jsontext_lit(&w, "x");
 	w.failed = true;
@@ -200,6 +258,7 @@ int main(void)
 	    cmocka_unit_test(test_random_bytes_as_jansson_writes_them),
 	    cmocka_unit_test(test_mgmt_token_view),
 	    cmocka_unit_test(test_db_token_view),
+	    cmocka_unit_test(test_database_view),
 	    cmocka_unit_test(test_take_and_failure),
 	};
 
