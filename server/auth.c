@@ -168,10 +168,12 @@ static void set_token_principal(struct request *req, const struct credcache_mgmt
 /*
  * The management token whose secret is credential: from this thread's cache
  * when the request's read snapshot has the epoch it was read in, else from
- * the store by its keyed hash (and then kept).
+ * the store by its keyed hash (and then kept). A credential that is not
+ * well formed is NOT_FOUND with *malformed set; only well-formed ones are
+ * ever cached, so a cached one needs no second look at its checksum.
  */
 static enum store_status find_mgmt_token(struct request *req, const char *credential,
-                                         struct credcache_mgmt *out)
+                                         struct credcache_mgmt *out, bool *malformed)
 {
 	unsigned char hash[TOKEN_HASH_LEN];
 	struct store_mgmt_token t;
@@ -181,8 +183,14 @@ static enum store_status find_mgmt_token(struct request *req, const char *creden
 	bool cacheable =
 	    store_change_epoch(req->store, &epoch) && credcache_key("mgmt", credential, NULL, &key);
 
+	*malformed = false;
 	if (cacheable && credcache_get_mgmt(&key, epoch, out))
 		return STORE_OK;
+	/* The checksum turns typos and truncations away before any lookup. */
+	if (!token_mgmt_well_formed(credential)) {
+		*malformed = true;
+		return STORE_NOT_FOUND;
+	}
 	token_hash(&req->app->token_key, credential, hash);
 	st = store_mgmt_token_by_hash(req->store, hash, &t);
 	sodium_memzero(hash, sizeof(hash));
@@ -206,12 +214,12 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 {
 	struct credcache_mgmt t;
 	enum store_status st;
+	bool malformed;
 
-	/* The checksum turns typos and truncations away before any lookup. */
-	if (!token_mgmt_well_formed(credential))
+	st = find_mgmt_token(req, credential, &t, &malformed);
+	if (malformed)
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "malformed", API_UNAUTHORIZED,
 		              "the management token is malformed (wrong length or checksum)");
-	st = find_mgmt_token(req, credential, &t);
 	if (st == STORE_NOT_FOUND)
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "unknown", API_UNAUTHORIZED,
 		              "the management token is not valid");
