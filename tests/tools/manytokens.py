@@ -94,6 +94,47 @@ def fill_daemon(d, n, account, cluster):
         fill_sqlite(d.data_dir / "mgmtd.db", n, account, cluster, now_ms)
 
 
+def ties_sql(backend: str, k: int, account: str, cluster: str, created_ms: int):
+    """k management and k database tokens all created at the same created_ms, inserted one
+    at a time in descending id order (so that id order is the reverse of insertion order),
+    described "tie token 00".. and (management) prefixed "M.V1.Tie" + one character: for the
+    order of rows that share a createdAt. Returns (sql, management ids, database ids), the
+    ids in insertion order."""
+    import uuid
+    pg = backend == "postgres"
+    hash_ = ("sha512(convert_to('%s:' || random()::text, 'UTF8'))" if pg else "randomblob(64)")
+    mgmt = sorted((str(uuid.uuid4()) for _ in range(k)), reverse=True)
+    dbt = sorted((str(uuid.uuid4()) for _ in range(k)), reverse=True)
+    stmts = ["BEGIN"]
+    for j, tid in enumerate(mgmt):
+        stmts.append("INSERT INTO management_tokens (id, account_id, description, prefix, hash, "
+                     "hash_scheme, created_at) VALUES ('%s', '%s', 'tie token %02d', 'M.V1.Tie%s', "
+                     "%s, 'hmac-sha512-v1', %d)"
+                     % (tid, account, j, ALPHABET[j % 64], hash_.replace("%s", tid), created_ms))
+    for j, tid in enumerate(dbt):
+        stmts.append("INSERT INTO database_tokens (id, account_id, cluster_id, description, hash, "
+                     "hash_scheme, created_at) VALUES ('%s', '%s', '%s', 'tie token %02d', %s, "
+                     "'hmac-sha512-v1', %d)"
+                     % (tid, account, cluster, j, hash_.replace("%s", tid), created_ms))
+        stmts.append("INSERT INTO database_token_permissions (token_id, position, action, resource) "
+                     "VALUES ('%s', 0, 'read', '*')" % tid)
+    stmts.append("COMMIT")
+    return ";\n".join(stmts) + ";\n", mgmt, dbt
+
+
+def run_sql(d, sql):
+    """Runs sql (one script) on the store of a stopped test daemon."""
+    assert d.proc is None, "stop the daemon first"
+    if d.pg_store is not None:
+        d.pg_store.psql(sql)
+        return
+    con = sqlite3.connect(str(d.data_dir / "mgmtd.db"), isolation_level=None)
+    try:
+        con.executescript(sql)
+    finally:
+        con.close()
+
+
 def main(argv):
     if len(argv) != 6 or argv[1] not in ("sqlite", "postgres"):
         sys.exit(__doc__.split("As a command")[1])
