@@ -697,10 +697,10 @@ enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t
 	memset(out, 0, sizeof(*out));
 	if (by)
 		memset(by, 0, sizeof(*by));
-	if (!reg || !jwt || strnlen(jwt, IDTOKEN_MAX_LEN + 1) > IDTOKEN_MAX_LEN ||
-	    !idtoken_looks_like_jwt(jwt))
+	if (!reg || !jwt || strnlen(jwt, IDTOKEN_MAX_LEN + 1) > IDTOKEN_MAX_LEN)
 		return IDTOKEN_MALFORMED;
 
+	/* only verified JWTs are cached: a hit needs no second look at the token's shape */
 	jwtcache_key(jwt, key);
 	if (jwtcache_get(reg->cache, key, now, &hit) && hit.issuer < reg->count &&
 	    hit.generation == atomic_load(&reg->list[hit.issuer].generation)) {
@@ -708,6 +708,8 @@ enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t
 		refer(&reg->list[hit.issuer], by);
 		return IDTOKEN_OK;
 	}
+	if (!idtoken_looks_like_jwt(jwt))
+		return IDTOKEN_MALFORMED;
 
 	r = idtoken_peek_issuer(jwt, name, sizeof(name));
 	if (r != IDTOKEN_OK)
