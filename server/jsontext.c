@@ -62,7 +62,7 @@ static bool reserve(struct jsontext *w, size_t n)
 	need = w->len + n + 1;
 	if (need <= w->cap)
 		return true;
-	cap = w->cap ? w->cap : 256;
+	cap = w->cap ? w->cap : 512; /* one token object fits */
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	grown = realloc(w->buf, cap);
@@ -125,6 +125,13 @@ static size_t escape(uint32_t c, char out[8])
 	}
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5b] = 1, /* '\\' is 0x5c */
+    [0x5d ... 0x7f] = 1,
+};
+
 void jsontext_string(struct jsontext *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -139,7 +146,7 @@ void jsontext_string(struct jsontext *w, const char *s)
 		size_t n;
 
 		/* the common case: printable ASCII goes across as it is */
-		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		while (plain_byte[*p])
 			p++;
 		memcpy(w->buf + w->len, run, (size_t)(p - run));
 		w->len += (size_t)(p - run);

@@ -159,21 +159,26 @@ json_t *view_db_token(const struct store_db_token *t)
 	return finish(o, bad);
 }
 
-/* ,"key":"value" ("key" spelled as JSON by the caller) */
-static void text_field(struct jsontext *w, const char *key, const char *value)
+/* ,"key":"value" ("key" a string literal, spelled as JSON by the caller) */
+static void put_text_field(struct jsontext *w, const char *key, size_t key_len, const char *value)
 {
-	jsontext_lit(w, key);
+	jsontext_raw(w, key, key_len);
 	jsontext_string(w, value);
 }
+#define text_field(w, key, value) put_text_field(w, key, sizeof(key) - 1, value)
 
 /* The field only when the time is set, as json_set_time. */
-static void time_field(struct jsontext *w, const char *key, int64_t ms)
+static void put_time_field(struct jsontext *w, const char *key, size_t key_len, int64_t ms)
 {
 	if (ms == 0)
 		return;
-	jsontext_lit(w, key);
+	jsontext_raw(w, key, key_len);
 	jsontext_time(w, ms);
 }
+#define time_field(w, key, ms) put_time_field(w, key, sizeof(key) - 1, ms)
+
+/* A key and its colon (a string literal) */
+#define put_key(w, key) jsontext_raw(w, key, sizeof(key) - 1)
 
 void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, int64_t now)
 {
@@ -198,10 +203,11 @@ void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
 	text_field(w, ",\"clusterId\":", t->cluster_id);
 	text_field(w, ",\"id\":", t->id);
 	text_field(w, ",\"description\":", t->description);
-	jsontext_lit(w, ",\"permissions\":[");
+	put_key(w, ",\"permissions\":[");
 	for (size_t i = 0; i < t->permission_count; i++) {
-		text_field(w, i ? ",{\"action\":" : "{\"action\":",
-		           db_action_name(t->permissions[i].action));
+		if (i > 0)
+			jsontext_raw(w, ",", 1);
+		text_field(w, "{\"action\":", db_action_name(t->permissions[i].action));
 		text_field(w, ",\"resource\":", t->permissions[i].resource);
 		jsontext_raw(w, "}", 1);
 	}
@@ -217,15 +223,15 @@ bool view_database_text(struct jsontext *w, const struct store_database *d, bool
 	text_field(w, "{\"accountId\":", d->account_id);
 	text_field(w, ",\"clusterId\":", d->cluster_id);
 	if (with_id) {
-		jsontext_lit(w, ",\"id\":");
+		put_key(w, ",\"id\":");
 		jsontext_int(w, d->id);
 	}
 	text_field(w, ",\"name\":", d->name);
-	jsontext_lit(w, ",\"maxTables\":");
+	put_key(w, ",\"maxTables\":");
 	jsontext_int(w, d->max_tables);
-	jsontext_lit(w, ",\"maxColumnsPerTable\":");
+	put_key(w, ",\"maxColumnsPerTable\":");
 	jsontext_int(w, d->max_columns_per_table);
-	jsontext_lit(w, ",\"retentionPeriod\":");
+	put_key(w, ",\"retentionPeriod\":");
 	jsontext_int(w, d->retention_period);
 	if (d->partition_template[0] != '\0') {
 		/* rare, and the one nested value: as the tree view writes it */
@@ -235,7 +241,7 @@ bool view_database_text(struct jsontext *w, const struct store_database *d, bool
 		json_decref(tpl);
 		if (text == NULL)
 			return false;
-		jsontext_lit(w, ",\"partitionTemplate\":");
+		put_key(w, ",\"partitionTemplate\":");
 		jsontext_lit(w, text);
 		free(text);
 	}

@@ -27,8 +27,8 @@
 #include "stream.h"
 #include "tokenlist.h"
 
-/* More than one batch (tokenlist.c reads 100 rows at a time). */
-#define EXTRA_TOKENS 230
+/* More than one batch (tokenlist.c reads 200 rows at a time). */
+#define EXTRA_TOKENS 450
 
 static void add_tokens(struct fuzz_server *fs)
 {
