@@ -1,0 +1,208 @@
+"""mgmtctl as a careful client (issue 20): nothing a server or an identity provider says
+reaches the terminal or the browser unchecked, and no secret leaves by a side door.
+
+Against servers of the test's own (Hostile below) that answer with the hostile values:
+verification links that are not the identity provider's https:// pages (a fake xdg-open
+records what it is given), proxies that must not see loopback traffic, text full of
+terminal controls, tokens sent where they can be read, --trace corners, tokens that
+would inject headers, FIFOs and loose files where secrets are kept, and times and sizes
+past their bounds."""
+
+import base64
+import http.server
+import json
+import os
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from conftest import ACCOUNT_A, CLUSTER_A, make_mgmt_token
+from ctl import Ctl, describe, mgmtctl_bin  # noqa: F401
+
+
+class Hostile:
+    """An HTTP server on 127.0.0.1 that answers every request with answer(req), a dict of
+    method, path, headers and body (bytes) returning (status, body, headers); body may be
+    bytes, or any JSON value. It records every request; a request whose target is an
+    absolute URL (as a client sends to a proxy) is a proxied one."""
+
+    def __init__(self, answer=None):
+        self.requests = []
+        self.answer = answer or (lambda req: (200, [], []))
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_one(self):
+                n = int(self.headers.get("Content-Length", "0") or 0)
+                req = {"method": self.command, "path": self.path,
+                       "headers": self.headers, "body": self.rfile.read(n) if n else b""}
+                outer.requests.append(req)
+                status, body, headers = outer.answer(req)
+                if not isinstance(body, bytes):
+                    body = json.dumps(body).encode()
+                self.send_response(status)
+                has_type = False
+                for k, v in headers:
+                    self.send_header(k, v)
+                    has_type = has_type or k.lower() == "content-type"
+                if not has_type:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_one
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def proxied(self):
+        return [r for r in self.requests if r["path"].startswith("http")]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def hostile():
+    servers = []
+
+    def make(answer=None):
+        s = Hostile(answer)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+def bare_ctl(mgmtctl_bin, tmp_path, url, token=None):
+    """mgmtctl pointed at url (no daemon of the suite's)."""
+    c = Ctl(mgmtctl_bin, None, tmp_path / "home", token=token)
+    c.env["MGMTCTL_URL"] = url
+    return c
+
+
+def idp_profile(ctl, idp_url, api_url=None):
+    """A profile whose identity provider's endpoints are idp_url's /device and /token."""
+    ctl.write_config(
+        '[[profile]]\nname = "default"\nproduct = "dedicated"\n'
+        'url = "%s"\naccount_id = "%s"\ncluster_id = "%s"\n'
+        '[profile.auth.oauth2]\ntoken_url = "%s/token"\ndevice_url = "%s/device"\n'
+        % (api_url or idp_url, ACCOUNT_A, CLUSTER_A, idp_url, idp_url))
+    for k in ("MGMTCTL_URL", "MGMTCTL_ACCOUNT", "MGMTCTL_CLUSTER", "MGMTCTL_TOKEN"):
+        ctl.env.pop(k, None)
+
+
+def device_idp(device_fields=None, token_answer=None):
+    """An answer() for an identity provider: /device starts a sign-in with the fields
+    given (a link on the IdP by default), /token answers token_answer (an error that ends
+    the sign-in by default)."""
+
+    def answer(req):
+        if req["path"] == "/device":
+            body = {"device_code": "dc-" + "d" * 40, "user_code": "BCDF-GHJK",
+                    "verification_uri": "%s/activate" % req["self"].url,
+                    "expires_in": 600, "interval": 1}
+            body.update(device_fields or {})
+            return 200, body, []
+        if req["path"] == "/token":
+            return token_answer(req) if token_answer else (
+                400, {"error": "access_denied", "error_description": "no"}, [])
+        return 404, {"code": "not_found", "message": "nothing here"}, []
+
+    return answer
+
+
+def start_idp(hostile, device_fields=None, token_answer=None):
+    srv = None
+
+    def answer(req):
+        req["self"] = srv
+        return device_idp(device_fields(srv) if callable(device_fields) else device_fields,
+                          token_answer)(req)
+
+    srv = hostile(answer)
+    return srv
+
+
+# ---------------------------------------------------------------------------
+# 1. Only the identity provider's https:// pages are opened
+
+def fake_opener(tmp_path):
+    """A fake xdg-open that writes each argument it is given on a line of its own (a
+    record per call, ended by "--end--"), and the PATH that finds it first."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    record = tmp_path / "opened.txt"
+    opener = bin_dir / "xdg-open"
+    opener.write_text('#!/bin/sh\nfor a in "$@"; do printf "%%s\\n" "$a"; done >> "%s"\n'
+                      'echo --end-- >> "%s"\n' % (record, record))
+    opener.chmod(0o755)
+    return record, "%s:%s" % (bin_dir, os.environ.get("PATH", "/usr/bin:/bin"))
+
+
+def wait_for(path, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return path.exists()
+
+
+HOSTILE_LINKS = [
+    ("file", "file:///etc/passwd", "not an https:// link"),
+    ("javascript", "javascript:alert(document.cookie)", "not an https:// link"),
+    ("smb", "smb://attacker.example/share", "not an https:// link"),
+    ("an option", "--help", "not an https:// link"),
+    ("an option after space", " --version", "characters no plain link has"),
+    ("another origin", "https://evil.example/activate?user_code=BCDF-GHJK",
+     "does not lead to the identity provider"),
+    ("http elsewhere", "http://evil.example/activate", "not this machine"),
+    ("a user name", "http://127.0.0.1:{port}@evil.example/activate", "not plainly written"),
+    ("a control", "http://127.0.0.1:{port}/activate\x1b]0;owned\x07", "characters no plain"),
+    ("a space", "http://127.0.0.1:{port}/activate --help", "characters no plain link has"),
+]
+
+
+@pytest.mark.parametrize("label,link,why", HOSTILE_LINKS, ids=[h[0] for h in HOSTILE_LINKS])
+def test_a_link_that_is_not_the_idps_is_printed_not_opened(mgmtctl_bin, tmp_path, hostile,
+                                                           label, link, why):
+    record, path = fake_opener(tmp_path)
+    idp = start_idp(hostile, lambda srv: {
+        "verification_uri_complete": link.replace("{port}", str(srv.port))})
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    res = ctl.fails(1, "auth", "login", env={"PATH": path, "DISPLAY": ":99"})
+    assert "warn\tthe link is not opened in a browser: " in res.stderr, describe(res)
+    assert why in res.stderr, describe(res)
+    # printed for the person to judge, escaped
+    assert "To sign in, open this link" in res.stderr
+    assert "\x1b" not in res.stderr and "\x07" not in res.stderr
+    time.sleep(0.5)  # a grandchild would have run the opener by now (checked below too)
+    assert not record.exists(), record.read_text()
+
+
+def test_the_idps_own_link_is_opened_as_one_argument(mgmtctl_bin, tmp_path, hostile):
+    record, path = fake_opener(tmp_path)
+    idp = start_idp(hostile, lambda srv: {
+        "verification_uri_complete": srv.url + "/activate?user_code=BCDF-GHJK"})
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    res = ctl.fails(1, "auth", "login", env={"PATH": path, "DISPLAY": ":99"})
+    assert "not opened" not in res.stderr, describe(res)
+    assert wait_for(record)
+    assert record.read_text().splitlines() == [idp.url + "/activate?user_code=BCDF-GHJK",
+                                               "--end--"]
