@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "jsonsplit.h"
+#include "netcheck.h"
 #include "output.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -373,6 +374,15 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 	} else if (c->timeout_ms > 0) {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	}
+	/*
+	 * Go's net/http, which influxctl uses, never sends loopback traffic to a
+	 * proxy: a proxy would otherwise receive the token meant for a server on
+	 * this machine, in clear. "" disables the proxy for this exchange alone;
+	 * other destinations keep http_proxy, https_proxy and NO_PROXY as libcurl
+	 * reads them.
+	 */
+	if (net_url_is_loopback(url))
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (is_mgmtd(c, url)) {
 		if (c->settings.tls.ca)
 			curl_easy_setopt(h, CURLOPT_CAINFO, c->settings.tls.ca);

@@ -33,10 +33,8 @@ bool net_host_is_loopback(const char *host)
 		if (n >= sizeof(bare))
 			return false;
 		memcpy(bare, host, n + 1);
-		/* "localhost." is the same name, fully qualified */
-		if (n > 1 && bare[n - 1] == '.')
-			bare[n - 1] = '\0';
-		if (strcasecmp(bare, "localhost") == 0)
+		/* "localhost." is the same name, fully qualified (RFC 6761 keeps it on loopback) */
+		if (strcasecmp(bare, "localhost") == 0 || strcasecmp(bare, "localhost.") == 0)
 			return true;
 	}
 	/* inet_pton takes only the four-part dotted form: "127.1" is a name, as for Go */

@@ -206,3 +206,51 @@ def test_the_idps_own_link_is_opened_as_one_argument(mgmtctl_bin, tmp_path, host
     assert wait_for(record)
     assert record.read_text().splitlines() == [idp.url + "/activate?user_code=BCDF-GHJK",
                                                "--end--"]
+
+
+# ---------------------------------------------------------------------------
+# 2. No proxy for loopback, as Go's net/http
+
+CLUSTERS = [{"id": CLUSTER_A, "accountId": ACCOUNT_A, "name": "direct", "state": "ready",
+             "url": "https://x.example", "createdAt": "2024-01-01T00:00:00.000Z"}]
+
+
+def api_answer(req):
+    return 200, CLUSTERS, []
+
+
+@pytest.mark.parametrize("variable", ["http_proxy", "all_proxy"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.8.9.10"])
+def test_loopback_never_goes_through_a_proxy(mgmtctl_bin, tmp_path, hostile, variable, host):
+    target = hostile(api_answer)
+    proxy = hostile(api_answer)
+    # 127.8.9.10: the rest of 127/8, where nothing listens (Linux routes it all to lo):
+    # the request fails to connect, but never reaches the proxy
+    url = "http://%s:%d" % (host, target.port)
+    token = make_mgmt_token()
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, url, token=token)
+    res = ctl.run("cluster", "list", env={variable: proxy.url})
+    assert proxy.requests == [], "the proxy saw %r" % [
+        (r["path"], dict(r["headers"])) for r in proxy.requests]
+    if host != "127.8.9.10":
+        assert res.returncode == 0, describe(res)
+        assert "direct" in res.stdout
+        [req] = target.requests
+        assert req["headers"]["Authorization"] == "Bearer " + token
+
+
+def test_other_hosts_still_go_through_the_proxy_and_no_proxy_is_honoured(mgmtctl_bin,
+                                                                          tmp_path, hostile):
+    proxy = hostile(api_answer)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, "http://mgmtd.invalid:8080",
+                   token=make_mgmt_token())
+    res = ctl.run("cluster", "list", env={"http_proxy": proxy.url})
+    assert res.returncode == 0, describe(res)
+    [req] = proxy.proxied
+    assert req["path"].startswith("http://mgmtd.invalid:8080/api/v0/accounts/")
+    # NO_PROXY as libcurl reads it (either case): straight to the host, which does not exist
+    for name in ("NO_PROXY", "no_proxy"):
+        res = ctl.run("cluster", "list", env={"http_proxy": proxy.url, name: "mgmtd.invalid"})
+        assert res.returncode == 1 and "cannot reach http://mgmtd.invalid" in res.stderr, \
+            describe(res)
+        assert len(proxy.requests) == 1

@@ -45,6 +45,7 @@ static void test_loopback_hosts(void **state)
 	    "::ffff:10.0.0.1",
 	    "10.0.0.1",
 	    "127.0.0.1.nip.io",
+	    "127.0.0.1.",
 	};
 
 	(void)state;
