@@ -254,3 +254,113 @@ def test_other_hosts_still_go_through_the_proxy_and_no_proxy_is_honoured(mgmtctl
         assert res.returncode == 1 and "cannot reach http://mgmtd.invalid" in res.stderr, \
             describe(res)
         assert len(proxy.requests) == 1
+
+
+# ---------------------------------------------------------------------------
+# 3. Server text is shown, never obeyed
+
+# ESC (an OSC that sets the window title, a CSI that clears the screen, an OSC 8
+# hyperlink), BEL, DEL, C1 CSI (U+009B), a bidi override and isolate, a zero-width space
+EVIL = ("\x1b]0;owned\x07 \x1b[2J \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ "
+        "\x7f \u009b31m \u202egnp.exe\u2066 \u200b end")
+
+
+def hazards(text):
+    """The characters of text a terminal would act on or a reader could not see (the
+    list of util.c's text_hazard(), minus the newline and TAB that mgmtctl writes)."""
+    out = []
+    for ch in text:
+        cp = ord(ch)
+        if ch in "\n\t":
+            continue
+        if (cp < 0x20 or 0x7f <= cp <= 0x9f or 0x202a <= cp <= 0x202e or
+                0x2066 <= cp <= 0x2069 or cp in (0x2028, 0x2029, 0x200b, 0xfeff) or
+                0x2060 <= cp <= 0x2065 or 0x206a <= cp <= 0x206f or
+                0xe0000 <= cp <= 0xe007f):
+            out.append("U+%04X" % cp)
+    return out
+
+
+def assert_shown_escaped(res):
+    assert hazards(res.stdout) == [] and hazards(res.stderr) == [], describe(res)
+    # and shown, so a reader can tell something odd was there
+    assert "\\u001b" in res.stdout + res.stderr, describe(res)
+
+
+def test_an_api_error_message_is_escaped(mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(lambda req: (400, {"code": "invalid", "message": EVIL}, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url, token=make_mgmt_token())
+    res = ctl.fails(1, "cluster", "list")
+    assert res.stderr.startswith("error\t\\u001b]0;owned\\u0007 ")
+    assert "\\u009b31m \\u202egnp.exe\\u2066 \\u200b end" in res.stderr
+    assert_shown_escaped(res)
+
+
+def test_the_idps_error_description_is_escaped(mgmtctl_bin, tmp_path, hostile):
+    idp = start_idp(hostile, token_answer=lambda req: (
+        400, {"error": "invalid_grant\x1b[31m", "error_description": EVIL}, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    res = ctl.fails(1, "auth", "login")
+    assert "invalid_grant\\u001b[31m: \\u001b]0;owned" in res.stderr
+    assert_shown_escaped(res)
+
+
+def test_the_user_code_and_the_link_are_escaped(mgmtctl_bin, tmp_path, hostile):
+    idp = start_idp(hostile, lambda srv: {
+        "user_code": "BCDF\x1b[8m-GHJK", "verification_uri": srv.url + "/a\x1b]0;x\x07"})
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    res = ctl.fails(1, "auth", "login")
+    assert "/a\\u001b]0;x\\u0007 in a browser and enter the code BCDF\\u001b[8m-GHJK" \
+        in res.stderr
+    assert_shown_escaped(res)
+
+
+def unsigned_jwt(claims):
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    return "%s.%s.%s" % (part({"alg": "none", "typ": "JWT"}), part(claims), "sig")
+
+
+def test_the_email_of_the_signed_in_jwt_is_escaped(mgmtctl_bin, tmp_path, hostile):
+    token = unsigned_jwt({"email": "a\x1b]0;owned\x07@example.com",
+                          "exp": int(time.time()) + 3600})
+    idp = start_idp(hostile, token_answer=lambda req: (
+        200, {"access_token": token, "token_type": "Bearer", "expires_in": 600}, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    res = ctl.ok("auth", "login")
+    assert res.stdout.startswith("signed in as a\\u001b]0;owned\\u0007@example.com;")
+    assert_shown_escaped(res)
+
+
+def test_a_body_that_is_not_json_is_escaped_in_the_trace(mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(lambda req: (502, EVIL.encode(), [("Content-Type", "text/plain"),
+                                                    ("X-Evil", "\x1b]0;hdr\x07")]))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url, token=make_mgmt_token())
+    res = ctl.fails(1, "--trace", "cluster", "list")
+    assert "debug\t< \\u001b]0;owned\\u0007 " in res.stderr
+    assert "X-Evil: \\u001b]0;hdr\\u0007" in res.stderr
+    assert_shown_escaped(res)
+
+
+def test_a_new_tokens_secret_is_escaped(mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(lambda req: (200, {"id": "x", "description": "d",
+                                     "accessToken": "M.V1.\x1b]0;owned\x07"}, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url, token=make_mgmt_token())
+    res = ctl.ok("management", "create", "--description", "d")
+    assert res.stdout.splitlines()[-1] == "M.V1.\\u001b]0;owned\\u0007"
+    assert_shown_escaped(res)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_listed_text_is_escaped_c1_and_bidi_included(mgmtctl_bin, tmp_path, hostile, fmt):
+    clusters = [dict(CLUSTERS[0], name=EVIL)]
+    srv = hostile(lambda req: (200, clusters, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url, token=make_mgmt_token())
+    res = ctl.ok("cluster", "list", "--format", fmt)
+    assert_shown_escaped(res)
+    if fmt == "json":
+        # still JSON, and it reads back to the text the server sent
+        assert json.loads(res.stdout)[0]["name"] == EVIL
