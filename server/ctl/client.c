@@ -391,6 +391,13 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 		if (c->settings.tls.key)
 			curl_easy_setopt(h, CURLOPT_SSLKEY, c->settings.tls.key);
 		if (c->settings.tls.insecure) {
+			/* influxctl says nothing; a credential sent so deserves a word */
+			if (!c->warned_insecure && strncasecmp(url, "https://", 8) == 0) {
+				c->warned_insecure = true;
+				out_warn("insecure = true: mgmtd's certificate is not verified, so "
+				         "anyone on the way can pose as mgmtd and take the "
+				         "credential; set ca in [profile.tls] instead");
+			}
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
@@ -470,6 +477,19 @@ void client_response_release(struct ctl_response *r)
 	}
 	free(r->content_type);
 	memset(r, 0, sizeof(*r));
+}
+
+void client_warn_cleartext(const char *url, const char *what, bool *once)
+{
+	char scheme[8], host[256];
+
+	if (*once || !net_url_is_cleartext_remote(url) ||
+	    !net_url_parts(url, scheme, sizeof(scheme), host, sizeof(host)))
+		return;
+	*once = true;
+	out_warn("%s goes over plain http:// to %s: anyone on the way can read it and use it; "
+	         "use https://",
+	         what, host);
 }
 
 /* ---- the API ---- */
@@ -579,6 +599,7 @@ static int api_call(struct ctl *c, const char *method, const char *path, const j
 		out_error("out of memory");
 		return -1;
 	}
+	client_warn_cleartext(*url, "the credential", &c->warned_cleartext_api);
 	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
 		free(*url);
 		*url = NULL;

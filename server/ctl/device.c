@@ -354,6 +354,8 @@ int device_sign_in(struct ctl *c, struct device_token *out)
 	memset(out, 0, sizeof(*out));
 	if (find_endpoints(c, &e) != CTL_OK)
 		goto out;
+	/* the device code goes there, and the token comes back from there */
+	client_warn_cleartext(e.token_url, "the sign-in", &c->warned_cleartext_idp);
 	form = request_form(c);
 	if (!form) {
 		out_error("out of memory");

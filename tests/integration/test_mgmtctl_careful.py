@@ -21,6 +21,7 @@ import pytest
 
 from conftest import ACCOUNT_A, CLUSTER_A, make_mgmt_token
 from ctl import Ctl, describe, mgmtctl_bin  # noqa: F401
+from test_mgmtctl_profiles import https_mgmtd  # noqa: F401
 
 
 class Hostile:
@@ -40,6 +41,7 @@ class Hostile:
             def handle_one(self):
                 n = int(self.headers.get("Content-Length", "0") or 0)
                 req = {"method": self.command, "path": self.path,
+                       "route": urllib.parse.urlsplit(self.path).path,
                        "headers": self.headers, "body": self.rfile.read(n) if n else b""}
                 outer.requests.append(req)
                 status, body, headers = outer.answer(req)
@@ -113,13 +115,15 @@ def device_idp(device_fields=None, token_answer=None):
     the sign-in by default)."""
 
     def answer(req):
-        if req["path"] == "/device":
+        if req["route"] == "/device":
             body = {"device_code": "dc-" + "d" * 40, "user_code": "BCDF-GHJK",
-                    "verification_uri": "%s/activate" % req["self"].url,
+                    "verification_uri": "%s/activate" % (
+                        req["path"].rsplit("/", 1)[0] if req["path"].startswith("http")
+                        else req["self"].url),
                     "expires_in": 600, "interval": 1}
             body.update(device_fields or {})
             return 200, body, []
-        if req["path"] == "/token":
+        if req["route"] == "/token":
             return token_answer(req) if token_answer else (
                 400, {"error": "access_denied", "error_description": "no"}, [])
         return 404, {"code": "not_found", "message": "nothing here"}, []
@@ -364,3 +368,53 @@ def test_listed_text_is_escaped_c1_and_bidi_included(mgmtctl_bin, tmp_path, host
     if fmt == "json":
         # still JSON, and it reads back to the text the server sent
         assert json.loads(res.stdout)[0]["name"] == EVIL
+
+
+# ---------------------------------------------------------------------------
+# 4. A credential sent where it can be read is said so
+
+CLEARTEXT = ("warn\tthe credential goes over plain http:// to mgmtd.invalid: anyone on the "
+             "way can read it and use it; use https://\n")
+
+
+def test_a_token_over_http_to_another_host_is_warned_about(mgmtctl_bin, tmp_path, hostile):
+    proxy = hostile(api_answer)  # stands for the network between here and mgmtd.invalid
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, "http://mgmtd.invalid:8080",
+                   token=make_mgmt_token())
+    res = ctl.ok("cluster", "list", env={"http_proxy": proxy.url})
+    assert res.stderr == CLEARTEXT, describe(res)
+    assert "direct" in res.stdout
+
+
+def test_a_token_over_http_to_loopback_is_not(mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(api_answer)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url.replace("127.0.0.1", "localhost"),
+                   token=make_mgmt_token())
+    res = ctl.ok("cluster", "list")
+    assert res.stderr == "", describe(res)
+
+
+def test_a_sign_in_over_http_to_another_host_is_warned_about(mgmtctl_bin, tmp_path, hostile):
+    proxy = start_idp(hostile)  # the IdP at idp.invalid, reached through the proxy
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, proxy.url)
+    idp_profile(ctl, "http://idp.invalid", api_url=proxy.url)
+    res = ctl.fails(1, "auth", "login", env={"http_proxy": proxy.url})
+    assert ("warn\tthe sign-in goes over plain http:// to idp.invalid: anyone on the way can "
+            "read it and use it; use https://\n") in res.stderr, describe(res)
+    assert "denied" in res.stderr
+    assert [r["route"] for r in proxy.proxied] == ["/device", "/token"]
+
+
+def test_insecure_is_warned_about(mgmtctl_bin, tmp_path, https_mgmtd):
+    url, cert = https_mgmtd
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, url, token=make_mgmt_token())
+    ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\n'
+                     '[profile.tls]\ninsecure = true\n')
+    res = ctl.ok("cluster", "list")
+    assert res.stderr == ("warn\tinsecure = true: mgmtd's certificate is not verified, so "
+                          "anyone on the way can pose as mgmtd and take the credential; set "
+                          "ca in [profile.tls] instead\n"), describe(res)
+    # verified against the CA: nothing to say
+    ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\n'
+                     '[profile.tls]\nca = "%s"\n' % cert)
+    assert ctl.ok("cluster", "list").stderr == ""
