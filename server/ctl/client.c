@@ -25,20 +25,36 @@
 
 /* ---- redaction ---- */
 
-static const char *const secret_fields[] = {
-    "accessToken", "access_token",  "device_code", "id_token",      "refresh_token", "mgmt_token",
-    "token",       "client_secret", "csrf_token",  "code_verifier", "password",      NULL,
-};
-
-static bool is_secret_field(const char *key)
+/*
+ * Whether a field (JSON key, form or query parameter) of len bytes at key
+ * carries a secret: any name holding "token" or "secret" (access_token,
+ * accessToken, refresh_token, id_token, csrf_token, client_secret...), and
+ * the OAuth names that do not say so: code (an authorization code),
+ * device_code, code_verifier, password, assertion. Judged by name, so that
+ * a field an identity provider invents is covered too.
+ */
+static bool is_secret_name(const char *key, size_t len)
 {
-	for (size_t i = 0; secret_fields[i]; i++) {
-		if (strcmp(key, secret_fields[i]) == 0)
+	static const char *const exact[] = {
+	    "code", "device_code", "code_verifier", "password", "client_assertion", "assertion",
+	};
+	char lower[64];
+
+	if (len == 0 || len >= sizeof(lower))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] - 'A' + 'a' : key[i]);
+	lower[len] = '\0';
+	if (strstr(lower, "token") || strstr(lower, "secret"))
+		return true;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		if (strcmp(lower, exact[i]) == 0)
 			return true;
 	}
 	return false;
 }
 
+/* Replaces the scalar values of secret fields, at any depth, with [REDACTED]. */
 static void redact_json(json_t *v)
 {
 	const char *key;
@@ -48,7 +64,8 @@ static void redact_json(json_t *v)
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, item)
 		{
-			if (json_is_string(item) && is_secret_field(key))
+			if (!json_is_object(item) && !json_is_array(item) && !json_is_null(item) &&
+			    is_secret_name(key, strlen(key)))
 				json_object_set_new(v, key, json_string("[REDACTED]"));
 			else
 				redact_json(item);
@@ -77,22 +94,64 @@ static size_t jwt_at(const char *s)
 	return dots == 2 ? n : 0;
 }
 
-/* Field names followed by '=' (a form) or ": " (a header) that carry secrets. */
+/* Headers whose whole value is a secret, and those that keep their scheme. */
+static const char *const secret_headers[] = {"Cookie:", "Set-Cookie:", NULL};
+static const char *const auth_headers[] = {"Authorization:", "Proxy-Authorization:", NULL};
+
+static size_t header_at(const char *s, const char *const names[])
+{
+	for (size_t i = 0; names[i]; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncasecmp(s, names[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * A form or query field that carries a secret at s ("name="), at a field's
+ * start: the length of "name=", or 0.
+ */
 static size_t secret_assignment(const char *s, const char *start)
 {
-	bool at_boundary = s == start || s[-1] == '&' || s[-1] == '?' || s[-1] == '\n';
+	bool at_boundary = s == start || s[-1] == '&' || s[-1] == '?' || s[-1] == '\n' ||
+	                   s[-1] == ' ' || s[-1] == ';';
+	size_t n = 0;
 
 	if (!at_boundary)
 		return 0;
-	for (size_t i = 0; secret_fields[i]; i++) {
-		size_t n = strlen(secret_fields[i]);
+	while (b64url_char(s[n]) || s[n] == '.')
+		n++;
+	return n > 0 && s[n] == '=' && is_secret_name(s, n) ? n + 1 : 0;
+}
 
-		if (strncmp(s, secret_fields[i], n) == 0 && s[n] == '=')
-			return n + 1;
-	}
-	if (strncasecmp(s, "Authorization:", 14) == 0)
-		return 14;
-	return 0;
+/*
+ * A JSON member holding a secret in text that did not parse as JSON (a cut
+ * body, two documents): at s, "name" then ':' then a string. Sets *value to
+ * the string's opening quote and returns the bytes up to it, or 0.
+ */
+static size_t secret_member(const char *s, const char **value)
+{
+	const char *p = s + 1, *name = p;
+
+	if (*s != '"')
+		return 0;
+	while (*p && *p != '"' && *p != '\\')
+		p++;
+	if (*p != '"' || !is_secret_name(name, (size_t)(p - name)))
+		return 0;
+	p++;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p++ != ':')
+		return 0;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p != '"')
+		return 0;
+	*value = p;
+	return (size_t)(p - s);
 }
 
 char *client_redact(const struct ctl *c, const char *text, size_t len)
@@ -102,7 +161,8 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 	struct strbuf out = STRBUF_INIT;
 	const char *p;
 
-	doc = len > 0 && (text[0] == '{' || text[0] == '[') ? json_loadb(text, len, 0, NULL) : NULL;
+	/* parsed whatever its first byte: JSON may start with whitespace */
+	doc = len > 0 ? json_loadb(text, len, 0, NULL) : NULL;
 	if (doc) {
 		redact_json(doc);
 		copy = json_dumps(doc, JSON_COMPACT);
@@ -123,30 +183,47 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 		}
 	}
 	for (p = work; *p && !out.failed;) {
+		const char *value;
 		size_t n;
 
 		if (*p == '\x01') {
 			while (*p == '\x01')
 				p++;
 			strbuf_addstr(&out, "[REDACTED]");
+		} else if ((p == work || p[-1] == '\n') && (n = header_at(p, auth_headers)) > 0) {
+			/* "Authorization: Bearer x": keep the scheme, hide the rest of the line */
+			strbuf_add(&out, p, n);
+			p += n;
+			while (*p == ' ')
+				strbuf_add(&out, p++, 1);
+			while (*p && *p != ' ' && *p != '\r' && *p != '\n')
+				strbuf_add(&out, p++, 1);
+			while (*p && *p != '\r' && *p != '\n')
+				p++;
+			strbuf_addstr(&out, " [REDACTED]");
+		} else if ((p == work || p[-1] == '\n') && (n = header_at(p, secret_headers)) > 0) {
+			/* cookies are sessions: the whole value */
+			strbuf_add(&out, p, n);
+			p += n;
+			while (*p && *p != '\r' && *p != '\n')
+				p++;
+			strbuf_addstr(&out, " [REDACTED]");
 		} else if ((n = secret_assignment(p, work)) > 0) {
 			strbuf_add(&out, p, n);
 			p += n;
-			if (p[-1] == ':') {
-				/* "Authorization: Bearer x": keep the scheme, hide the rest of the
-				 * line */
-				while (*p == ' ')
-					strbuf_add(&out, p++, 1);
-				while (*p && *p != ' ' && *p != '\r' && *p != '\n')
-					strbuf_add(&out, p++, 1);
-				while (*p && *p != '\r' && *p != '\n')
-					p++;
-				strbuf_addstr(&out, " [REDACTED]");
-			} else {
-				while (*p && *p != '&' && *p != ' ' && *p != '\r' && *p != '\n')
-					p++;
-				strbuf_addstr(&out, "[REDACTED]");
-			}
+			while (*p && *p != '&' && *p != ' ' && *p != ';' && *p != '\r' &&
+			       *p != '\n')
+				p++;
+			strbuf_addstr(&out, "[REDACTED]");
+		} else if ((n = secret_member(p, &value)) > 0) {
+			/* "name": "value" in text that is not whole JSON: the string, to its end */
+			strbuf_add(&out, p, n);
+			p = value + 1;
+			while (*p && *p != '"')
+				p += p[0] == '\\' && p[1] ? 2 : 1;
+			if (*p == '"')
+				p++;
+			strbuf_addstr(&out, "\"[REDACTED]\"");
 		} else if (strncmp(p, "M.V1.", 5) == 0 || strncmp(p, "apiv1_", 6) == 0) {
 			n = p[0] == 'M' ? 5 : 6;
 			strbuf_add(&out, p, n);

@@ -418,3 +418,31 @@ def test_insecure_is_warned_about(mgmtctl_bin, tmp_path, https_mgmtd):
     ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\n'
                      '[profile.tls]\nca = "%s"\n' % cert)
     assert ctl.ok("cluster", "list").stderr == ""
+
+
+# ---------------------------------------------------------------------------
+# 5. --trace hides secrets by parsing, whatever the first byte, and in cookies
+
+def test_trace_hides_secrets_in_bodies_starting_with_whitespace_and_cookies(
+        mgmtctl_bin, tmp_path, hostile):
+    opaque = "opaque-" + os.urandom(16).hex()
+    device_code = "dc-" + os.urandom(16).hex()
+    cookie = "sess-" + os.urandom(16).hex()
+
+    def answer(req):
+        if req["route"] == "/device":
+            body = {"device_code": device_code, "user_code": "BCDF-GHJK",
+                    "verification_uri": srv.url + "/activate", "interval": 1}
+        else:
+            body = {"access_token": opaque, "token_type": "Bearer", "expires_in": 600}
+        return 200, b" \r\n\t" + json.dumps(body).encode(), [
+            ("Set-Cookie", "session=%s; Path=/; HttpOnly" % cookie)]
+
+    srv = hostile(answer)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url)
+    idp_profile(ctl, srv.url)
+    res = ctl.ok("--trace", "auth", "login")
+    assert "debug\t< Set-Cookie: [REDACTED]" in res.stderr, describe(res)
+    for secret in (opaque, device_code, cookie):
+        assert secret not in res.stderr, describe(res)
+    assert '"[REDACTED]"' in res.stderr
