@@ -392,7 +392,7 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL;
 	struct exchange x = {.c = c, .body = STRBUF_INIT, .sink = sink};
 	struct curl_slist *headers = NULL, *grown;
-	const char *got_type = NULL;
+	const char *got_type = NULL, *why;
 	int64_t started = time_monotonic_us();
 	CURL *h = curl_easy_init();
 	CURLcode rc;
@@ -403,6 +403,11 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 	if (!h) {
 		set_err(err, errlen, "cannot start an HTTP request");
 		return -1;
+	}
+	/* a CR or LF in a token would end the header and start one of the sender's choosing */
+	if (bearer && (why = net_token_refusal(bearer)) != NULL) {
+		set_err(err, errlen, "the token is not sent to %s: %s", url, why);
+		goto out;
 	}
 	if (bearer && asprintf(&auth, "Authorization: Bearer %s", bearer) < 0)
 		auth = NULL;

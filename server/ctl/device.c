@@ -305,6 +305,13 @@ static int poll_token(struct ctl *c, const struct endpoints *e, const char *devi
 			break;
 		token = out_str(doc, "access_token");
 		error = out_str(doc, "error");
+		if (status == 200 && token && token[0] && net_token_refusal(token)) {
+			/* never cached, never sent: it would inject headers into every request */
+			out_error("the identity provider's access token cannot be used: %s",
+			          net_token_refusal(token));
+			json_decref(doc);
+			break;
+		}
 		if (status == 200 && token && token[0]) {
 			out->access_token = strdup(token);
 			out->token_type = strdup(

@@ -446,3 +446,31 @@ def test_trace_hides_secrets_in_bodies_starting_with_whitespace_and_cookies(
     for secret in (opaque, device_code, cookie):
         assert secret not in res.stderr, describe(res)
     assert '"[REDACTED]"' in res.stderr
+
+
+# ---------------------------------------------------------------------------
+# 6. A token never carries a header of its own
+
+INJECTING = "M.V1.abc\r\nX-Injected: yes"
+
+
+def test_a_token_from_the_idp_with_a_line_break_is_refused(mgmtctl_bin, tmp_path, hostile):
+    idp = start_idp(hostile, token_answer=lambda req: (
+        200, {"access_token": INJECTING, "token_type": "Bearer", "expires_in": 600}, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    res = ctl.fails(1, "cluster", "list")
+    assert ("error\tthe identity provider's access token cannot be used: it holds a control "
+            "character") in res.stderr, describe(res)
+    # not cached, and no API call went out with it
+    assert not ctl.cache_dir.exists() or list(ctl.cache_dir.iterdir()) == []
+    assert [r["route"] for r in idp.requests] == ["/device", "/token"]
+
+
+@pytest.mark.parametrize("token", [INJECTING, "M.V1.abc\nX-Injected: yes", "M.V1.a b"])
+def test_a_configured_token_with_a_control_is_not_sent(mgmtctl_bin, tmp_path, hostile, token):
+    srv = hostile(api_answer)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url, token=token)
+    res = ctl.fails(1, "cluster", "list")
+    assert "error\tthe token is not sent to %s/api/v0/" % srv.url in res.stderr, describe(res)
+    assert srv.requests == []
