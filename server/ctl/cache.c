@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "safefile.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -70,6 +71,50 @@ void cache_entry_release(struct cache_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/*
+ * The cache directory of path, checked before a file in it is read: it must
+ * be this user's directory (not a symbolic link), and is made private when
+ * it is not, so that nothing another user could put in it while it was
+ * open is trusted later. 0 to go on (also when it does not exist: there is
+ * nothing to read); -1 with *why when it is not fit.
+ */
+static int check_dir_before_reading(const char *path, char *why, size_t whylen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
+	struct stat st;
+	int rc = -1;
+
+	if (!slash || slash == path)
+		return 0;
+	if (!dir) {
+		set_err(why, whylen, "out of memory");
+		return -1;
+	}
+	if (lstat(dir, &st) != 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc)
+			set_err(why, whylen, "cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		set_err(why, whylen,
+		        "%s is not a directory of this user: the cached sign-in is "
+		        "not read",
+		        dir);
+		goto out;
+	}
+	if ((st.st_mode & 077) && chmod(dir, 0700) != 0) {
+		set_err(why, whylen, "cannot make %s private (%s): the cached sign-in is not read",
+		        dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
 int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *why, size_t whylen)
 {
 	char buf[CACHE_FILE_MAX + 1];
@@ -83,14 +128,20 @@ int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *wh
 	memset(e, 0, sizeof(*e));
 	if (why && whylen)
 		why[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (check_dir_before_reading(path, why, whylen) != 0)
+		return 1;
+	/* O_NONBLOCK inside: a FIFO planted here is refused, not waited on */
+	fd = safefile_open(path, O_NOFOLLOW, &st);
+	if (fd == -2) {
+		set_err(why, whylen, "%s is not a private file of this user: ignored", path);
+		return 1;
+	}
 	if (fd < 0) {
 		if (errno != ENOENT)
 			set_err(why, whylen, "cannot read %s: %s", path, strerror(errno));
 		return 1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077)) {
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
 		set_err(why, whylen, "%s is not a private file of this user: ignored", path);
 		goto out;
 	}

@@ -474,3 +474,89 @@ def test_a_configured_token_with_a_control_is_not_sent(mgmtctl_bin, tmp_path, ho
     res = ctl.fails(1, "cluster", "list")
     assert "error\tthe token is not sent to %s/api/v0/" % srv.url in res.stderr, describe(res)
     assert srv.requests == []
+
+
+# ---------------------------------------------------------------------------
+# 7. A FIFO where a file is expected is refused, not waited on
+
+QUICK = 10  # seconds: a run that waits on a FIFO never ends; one that refuses it is quick
+
+
+def test_a_fifo_as_the_cached_sign_in_is_refused(mgmtctl_bin, tmp_path, hostile):
+    token = unsigned_jwt({"email": "a@example.com", "exp": int(time.time()) + 3600})
+    answers = [(200, {"access_token": token, "token_type": "Bearer", "expires_in": 600}, [])]
+    idp = start_idp(hostile, token_answer=lambda req: answers[0])
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    ctl.ok("auth", "login")
+    [cached] = list(ctl.cache_dir.iterdir())
+    # someone puts a FIFO in its place (a loose cache directory lets another user do it)
+    cached.unlink()
+    os.mkfifo(cached, 0o600)
+    os.chmod(ctl.cache_dir, 0o777)
+    answers[0] = (400, {"error": "access_denied"}, [])
+    res = ctl.fails(1, "--debug", "cluster", "list", timeout=QUICK)
+    assert "is not a private file of this user: ignored" in res.stderr, describe(res)
+    assert "To sign in" in res.stderr  # so it signs in anew
+    # and the directory was made private again before anything in it was read
+    assert os.stat(ctl.cache_dir).st_mode & 0o777 == 0o700
+
+
+def test_a_fifo_as_the_config_or_the_token_file_is_refused(mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(api_answer)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o600)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url)
+    res = ctl.fails(1, "--config", fifo, "cluster", "list", timeout=QUICK)
+    assert "%s: not a regular file" % fifo in res.stderr, describe(res)
+    ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\n'
+                     '[profile.auth.token]\ntoken_file = "%s"\n' % fifo)
+    os.chmod(ctl.config_path, 0o600)
+    res = ctl.fails(1, "cluster", "list", timeout=QUICK)
+    assert "error\tthe token_file %s is not a regular file" % fifo in res.stderr, describe(res)
+    assert srv.requests == []
+
+
+# ---------------------------------------------------------------------------
+# 8. Secrets in files others can read
+
+def test_a_token_file_others_can_read_is_refused(mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(api_answer)
+    token = make_mgmt_token()
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url)
+    ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\n'
+                     '[profile.auth.token]\ntoken_file = "%s"\n' % token_file)
+    os.chmod(ctl.config_path, 0o600)
+    for mode in (0o644, 0o640, 0o604, 0o620):
+        os.chmod(token_file, mode)
+        res = ctl.fails(1, "cluster", "list")
+        assert res.stderr == (
+            "error\tthe token_file %s is open to other users (mode %04o): refused, as ssh "
+            "refuses such key files; run chmod 600 %s\n" % (token_file, mode, token_file))
+        assert srv.requests == []
+    os.chmod(token_file, 0o600)
+    res = ctl.ok("cluster", "list")
+    assert res.stderr == ""
+    assert srv.requests[0]["headers"]["Authorization"] == "Bearer " + token
+
+
+def test_a_config_holding_a_management_token_others_can_read_is_warned_about(
+        mgmtctl_bin, tmp_path, hostile):
+    srv = hostile(api_answer)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, srv.url)
+    ctl.env.pop("MGMTCTL_URL")
+    ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\nurl = "%s"\n'
+                     'mgmt_token = "%s"\n' % (srv.url, make_mgmt_token()))
+    os.chmod(ctl.config_path, 0o644)
+    res = ctl.ok("cluster", "list")
+    assert res.stderr == ("warn\t%s holds a mgmt_token and is open to other users (mode 0644): "
+                          "run chmod 600 %s\n" % (ctl.config_path, ctl.config_path))
+    os.chmod(ctl.config_path, 0o600)
+    assert ctl.ok("cluster", "list").stderr == ""
+    # a profile file without a secret may be read by anyone
+    ctl.write_config('[[profile]]\nname = "default"\nproduct = "dedicated"\nurl = "%s"\n'
+                     % srv.url)
+    os.chmod(ctl.config_path, 0o644)
+    assert ctl.ok("cluster", "list", env={"MGMTCTL_TOKEN": make_mgmt_token()}).stderr == ""
