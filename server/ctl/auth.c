@@ -103,6 +103,15 @@ static int sign_in(struct ctl *c, int64_t *expiry)
 	e.token_type = t.token_type;
 	e.expiry_ms = cache_expiry(t.access_token, t.expires_in, time_real_ms());
 	*expiry = e.expiry_ms;
+	if (e.expiry_ms <= time_real_ms() + CACHE_MARGIN_MS) {
+		/* its own exp says so: mgmtd would refuse it, and a cache of it would be stale */
+		char iso[RFC3339_SIZE];
+
+		time_format_rfc3339(e.expiry_ms, iso);
+		out_error("the identity provider's token has expired already (its exp is %s)", iso);
+		device_token_release(&t);
+		return CTL_FAILED;
+	}
 	if (cache_store(c->cache_path, &e, err, sizeof(err)) != 0)
 		out_warn("the sign-in is not cached (%s): the next command signs in again", err);
 	free(c->credential);

@@ -141,6 +141,10 @@ int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *wh
 			set_err(why, whylen, "cannot read %s: %s", path, strerror(errno));
 		return 1;
 	}
+	if (st.st_size > CACHE_FILE_MAX) {
+		set_err(why, whylen, "%s is larger than %d bytes: ignored", path, CACHE_FILE_MAX);
+		goto out;
+	}
 	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
 		set_err(why, whylen, "%s is not a private file of this user: ignored", path);
 		goto out;
@@ -259,6 +263,12 @@ int cache_store(const char *path, const struct cache_entry *e, char *err, size_t
 		set_err(err, errlen, "out of memory");
 		goto out;
 	}
+	/* what cache_load would not read back is not written: it would be a sign-in lost */
+	if (strlen(text) + 1 > CACHE_FILE_MAX) {
+		set_err(err, errlen, "the token is too large to cache (over %d bytes)",
+		        CACHE_FILE_MAX);
+		goto out;
+	}
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
@@ -362,9 +372,15 @@ int64_t cache_expiry(const char *access_token, long expires_in, int64_t now_ms)
 	json_t *claims = jwt_payload(access_token);
 	json_t *exp = claims ? json_object_get(claims, "exp") : NULL;
 
-	if (json_is_integer(exp) && json_integer_value(exp) < INT64_MAX / 1000 &&
-	    json_integer_value(exp) * 1000 < expiry)
-		expiry = json_integer_value(exp) * 1000;
+	if (json_is_integer(exp)) {
+		/* bounded before it is scaled: an exp near INT64_MIN would overflow */
+		json_int_t seconds = json_integer_value(exp);
+
+		if (seconds < 0)
+			seconds = 0;
+		if (seconds < INT64_MAX / 1000 && seconds * 1000 < expiry)
+			expiry = seconds * 1000;
+	}
 	json_decref(claims);
 	return expiry;
 }

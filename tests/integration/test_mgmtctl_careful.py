@@ -560,3 +560,49 @@ def test_a_config_holding_a_management_token_others_can_read_is_warned_about(
                      % srv.url)
     os.chmod(ctl.config_path, 0o644)
     assert ctl.ok("cluster", "list", env={"MGMTCTL_TOKEN": make_mgmt_token()}).stderr == ""
+
+
+# ---------------------------------------------------------------------------
+# 9. Times and sizes from outside are bounded
+
+def login_with(mgmtctl_bin, tmp_path, hostile, token):
+    idp = start_idp(hostile, token_answer=lambda req: (
+        200, {"access_token": token, "token_type": "Bearer", "expires_in": 600}, []))
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    idp_profile(ctl, idp.url)
+    return ctl, ctl.run("auth", "login")
+
+
+def cache_entries(ctl):
+    return list(ctl.cache_dir.iterdir()) if ctl.cache_dir.exists() else []
+
+
+@pytest.mark.parametrize("exp", [-(2 ** 63), -1, 0, 1])
+def test_a_jwt_that_expired_long_ago_is_not_cached(mgmtctl_bin, tmp_path, hostile, exp):
+    ctl, res = login_with(mgmtctl_bin, tmp_path, hostile,
+                          unsigned_jwt({"email": "a@example.com", "exp": exp}))
+    assert res.returncode == 1, describe(res)
+    assert ("error\tthe identity provider's token has expired already (its exp is "
+            "1970-01-01T00:00:0") in res.stderr
+    assert cache_entries(ctl) == []
+
+
+def test_a_jwt_with_the_largest_exp_is_kept_for_the_idps_lifetime(mgmtctl_bin, tmp_path,
+                                                                   hostile):
+    ctl, res = login_with(mgmtctl_bin, tmp_path, hostile,
+                          unsigned_jwt({"email": "a@example.com", "exp": 2 ** 63 - 1}))
+    assert res.returncode == 0, describe(res)
+    [path] = cache_entries(ctl)
+    expiry = json.loads(path.read_text())["expiry"]
+    # expires_in (600 s) from now: within the hour, whatever the calendar says
+    import datetime as dt
+    t = dt.datetime.strptime(expiry, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+    assert 0 < t.timestamp() - time.time() <= 600
+
+
+def test_a_token_too_large_to_read_back_is_not_cached(mgmtctl_bin, tmp_path, hostile):
+    ctl, res = login_with(mgmtctl_bin, tmp_path, hostile, "t" * (70 * 1024))
+    assert res.returncode == 0, describe(res)
+    assert ("warn\tthe sign-in is not cached (the token is too large to cache (over 65536 "
+            "bytes)): the next command signs in again") in res.stderr
+    assert cache_entries(ctl) == []
