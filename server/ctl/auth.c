@@ -90,30 +90,37 @@ static char *read_token_file(const char *path)
 	return token;
 }
 
-/* Signs in anew and caches the token at c->cache_path. */
+/*
+ * Signs in anew and caches the token at c->cache_path. *expiry is when the
+ * cached sign-in stops being used, or 0 when it was not cached.
+ */
 static int sign_in(struct ctl *c, int64_t *expiry)
 {
 	struct device_token t;
 	struct cache_entry e;
-	char err[512];
+	char err[512], iso[RFC3339_SIZE];
 
+	*expiry = 0;
 	if (device_sign_in(c, &t) != CTL_OK)
 		return CTL_FAILED;
 	e.access_token = t.access_token;
 	e.token_type = t.token_type;
 	e.expiry_ms = cache_expiry(t.access_token, t.expires_in, time_real_ms());
-	*expiry = e.expiry_ms;
 	if (e.expiry_ms <= time_real_ms() + CACHE_MARGIN_MS) {
-		/* its own exp says so: mgmtd would refuse it, and a cache of it would be stale */
-		char iso[RFC3339_SIZE];
-
+		/*
+		 * Its own exp has passed by this machine's clock: a cache of it would
+		 * never be read (one dated 1970 when exp is absurd). mgmtd, whose
+		 * clock may differ, judges the token itself for this command.
+		 */
 		time_format_rfc3339(e.expiry_ms, iso);
-		out_error("the identity provider's token has expired already (its exp is %s)", iso);
-		device_token_release(&t);
-		return CTL_FAILED;
-	}
-	if (cache_store(c->cache_path, &e, err, sizeof(err)) != 0)
+		out_warn("the sign-in is not cached: its exp (%s) has passed by this machine's "
+		         "clock; the next command signs in again",
+		         iso);
+	} else if (cache_store(c->cache_path, &e, err, sizeof(err)) != 0) {
 		out_warn("the sign-in is not cached (%s): the next command signs in again", err);
+	} else {
+		*expiry = e.expiry_ms;
+	}
 	free(c->credential);
 	set_credential(c, t.access_token, CRED_IDP);
 	t.access_token = NULL;
@@ -207,8 +214,12 @@ int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
 	/* the IdP's claim is text from outside, shown like the server's */
 	claim = cache_jwt_claim(c->credential, "email");
 	email = claim ? out_escape(claim) : NULL;
-	printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
-	       email ? email : "", when);
+	if (expiry > 0)
+		printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
+		       email ? email : "", when);
+	else
+		printf("signed in%s%s; the sign-in is not kept\n", email ? " as " : "",
+		       email ? email : "");
 	free(claim);
 	free(email);
 	return CTL_OK;
