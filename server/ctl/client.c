@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -16,6 +17,7 @@
 #include "jsonsplit.h"
 #include "netcheck.h"
 #include "output.h"
+#include "safefile.h"
 #include "strbuf.h"
 #include "timeutil.h"
 #include "util.h"
@@ -376,6 +378,42 @@ static bool is_mgmtd(const struct ctl *c, const char *url)
 	return strncmp(url, base, n) == 0 && (url[n] == '/' || url[n] == '\0' || url[n] == '?');
 }
 
+/*
+ * The files of [profile.tls], before libcurl opens them: each must be a
+ * regular file (a FIFO would hang the run inside OpenSSL), and a private
+ * key others may read is said once a run, with the chmod to run. A file
+ * that does not exist is left for libcurl to report. 0, or -1 with err.
+ */
+static int tls_files_check(struct ctl *c, char *err, size_t errlen)
+{
+	const struct {
+		const char *path, *name;
+	} files[] = {
+	    {c->settings.tls.ca, "ca"},
+	    {c->settings.tls.cert, "cert"},
+	    {c->settings.tls.key, "key"},
+	};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i].path || stat(files[i].path, &st) != 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			set_err(err, errlen, "the [profile.tls] %s %s is not a regular file",
+			        files[i].name, files[i].path);
+			return -1;
+		}
+		if (files[i].path == c->settings.tls.key && safefile_loose(&st) &&
+		    !c->warned_tls_key) {
+			c->warned_tls_key = true;
+			out_warn("the [profile.tls] key %s is open to other users (mode %04o): run "
+			         "chmod 600 %s",
+			         files[i].path, (unsigned)(st.st_mode & 07777), files[i].path);
+		}
+	}
+	return 0;
+}
+
 int client_exchange(struct ctl *c, const char *method, const char *url, const char *bearer,
                     const char *content_type, const char *body, size_t body_len,
                     struct ctl_response *out, char *err, size_t errlen)
@@ -466,6 +504,8 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 	if (net_url_is_loopback(url))
 		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (is_mgmtd(c, url)) {
+		if (tls_files_check(c, err, errlen) != 0)
+			goto out;
 		if (c->settings.tls.ca)
 			curl_easy_setopt(h, CURLOPT_CAINFO, c->settings.tls.ca);
 		if (c->settings.tls.cert)

@@ -103,7 +103,7 @@ struct ctl {
 	size_t secret_count;
 
 	/* warnings said once a run: credential and sign-in over http://, insecure = true */
-	bool warned_cleartext_api, warned_cleartext_idp, warned_insecure;
+	bool warned_cleartext_api, warned_cleartext_idp, warned_insecure, warned_tls_key;
 };
 
 /* ---- args.c: command lines ---- */

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_A, CLUSTER_A, make_mgmt_token
+from conftest import ACCOUNT_A, CLUSTER_A, SLOWDOWN, make_mgmt_token
 from ctl import Ctl, describe, mgmtctl_bin  # noqa: F401
 from test_mgmtctl_profiles import https_mgmtd  # noqa: F401
 
@@ -479,7 +479,8 @@ def test_a_configured_token_with_a_control_is_not_sent(mgmtctl_bin, tmp_path, ho
 # ---------------------------------------------------------------------------
 # 7. A FIFO where a file is expected is refused, not waited on
 
-QUICK = 10  # seconds: a run that waits on a FIFO never ends; one that refuses it is quick
+# seconds: a run that waits on a FIFO never ends; one that refuses it is quick
+QUICK = 10 * SLOWDOWN
 
 
 def test_a_fifo_as_the_cached_sign_in_is_refused(mgmtctl_bin, tmp_path, hostile):
@@ -606,3 +607,23 @@ def test_a_token_too_large_to_read_back_is_not_cached(mgmtctl_bin, tmp_path, hos
     assert ("warn\tthe sign-in is not cached (the token is too large to cache (over 65536 "
             "bytes)): the next command signs in again") in res.stderr
     assert cache_entries(ctl) == []
+
+
+def test_tls_files_a_fifo_refused_a_loose_key_warned_about(mgmtctl_bin, tmp_path, https_mgmtd):
+    url, cert = https_mgmtd
+    key = tmp_path / "key.pem"  # the server's own pair, offered as a client certificate
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, url, token=make_mgmt_token())
+    tls = ('[[profile]]\nname = "default"\nproduct = "dedicated"\n'
+           '[profile.tls]\nca = "%s"\ncert = "%s"\nkey = "%s"\n')
+    ctl.write_config(tls % (cert, cert, key))
+    os.chmod(key, 0o644)
+    res = ctl.ok("cluster", "list")
+    assert res.stderr == ("warn\tthe [profile.tls] key %s is open to other users (mode 0644): "
+                          "run chmod 600 %s\n" % (key, key)), describe(res)
+    os.chmod(key, 0o600)
+    assert ctl.ok("cluster", "list").stderr == ""
+    fifo = tmp_path / "ca-fifo"
+    os.mkfifo(fifo, 0o600)
+    ctl.write_config(tls % (fifo, cert, key))
+    res = ctl.fails(1, "cluster", "list", timeout=QUICK)
+    assert res.stderr == "error\tthe [profile.tls] ca %s is not a regular file\n" % fifo
