@@ -427,7 +427,7 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
                        const struct ctl_body_sink *sink, struct ctl_response *out, char *err,
                        size_t errlen)
 {
-	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL;
+	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL, *shown_url = NULL;
 	struct exchange x = {.c = c, .body = STRBUF_INIT, .sink = sink};
 	struct curl_slist *headers = NULL, *grown;
 	const char *got_type = NULL, *why;
@@ -529,8 +529,11 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 		curl_easy_setopt(h, CURLOPT_DEBUGDATA, &x);
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
-	if (c->verbosity >= 1)
-		out_debug("%s %s", method, url);
+	/* a query string may carry a secret too (?code=, ?access_token=) */
+	if (c->verbosity >= 1) {
+		shown_url = client_redact(c, url, strlen(url));
+		out_debug("%s %s", method, shown_url ? shown_url : "[unprintable]");
+	}
 	if (c->verbosity >= 2 && body && body_len)
 		trace_lines(c, "> ", body, body_len);
 
@@ -557,7 +560,8 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 			set_err(err, errlen, "cannot reach %s: %s", url,
 			        curl_err[0] ? curl_err : curl_easy_strerror(rc));
 		if (c->verbosity >= 1)
-			out_debug("%s %s failed after %lld ms", method, url,
+			out_debug("%s %s failed after %lld ms", method,
+			          shown_url ? shown_url : "[unprintable]",
 			          (long long)((time_monotonic_us() - started) / 1000));
 		goto out;
 	}
@@ -572,7 +576,8 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 		goto out;
 	}
 	if (c->verbosity >= 1)
-		out_debug("HTTP %ld from %s %s in %lld ms", out->status, method, url,
+		out_debug("HTTP %ld from %s %s in %lld ms", out->status, method,
+		          shown_url ? shown_url : "[unprintable]",
 		          (long long)((time_monotonic_us() - started) / 1000));
 	if (c->verbosity >= 2 && out->len)
 		trace_lines(c, "< ", out->body, out->len);
@@ -585,6 +590,7 @@ out:
 		free(auth);
 	}
 	free(ct);
+	free(shown_url);
 	free(x.body.data);
 	if (result != 0)
 		client_response_release(out);

@@ -627,3 +627,18 @@ def test_tls_files_a_fifo_refused_a_loose_key_warned_about(mgmtctl_bin, tmp_path
     ctl.write_config(tls % (fifo, cert, key))
     res = ctl.fails(1, "cluster", "list", timeout=QUICK)
     assert res.stderr == "error\tthe [profile.tls] ca %s is not a regular file\n" % fifo
+
+
+def test_debug_lines_hide_secrets_in_query_strings(mgmtctl_bin, tmp_path, hostile):
+    secret = "qs-" + os.urandom(12).hex()
+    idp = start_idp(hostile)
+    ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
+    ctl.write_config(
+        '[[profile]]\nname = "default"\nproduct = "dedicated"\nurl = "%s"\n'
+        '[profile.auth.oauth2]\ntoken_url = "%s/token?client_secret=%s"\n'
+        'device_url = "%s/device"\n' % (idp.url, idp.url, secret, idp.url))
+    ctl.env.pop("MGMTCTL_URL")
+    res = ctl.fails(1, "--debug", "auth", "login")
+    assert "debug\tPOST %s/token?client_secret=[REDACTED]" % idp.url in res.stderr, describe(res)
+    assert secret not in res.stderr
+    assert idp.requests[-1]["path"] == "/token?client_secret=" + secret  # sent as configured
