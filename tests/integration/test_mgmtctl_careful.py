@@ -9,13 +9,13 @@ would inject headers, FIFOs and loose files where secrets are kept, and times an
 past their bounds."""
 
 import base64
+import datetime as dt
 import http.server
 import json
 import os
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
@@ -601,8 +601,7 @@ def test_a_jwt_with_the_largest_exp_is_kept_for_the_idps_lifetime(mgmtctl_bin, t
     assert res.returncode == 0, describe(res)
     [path] = cache_entries(ctl)
     expiry = json.loads(path.read_text())["expiry"]
-    # expires_in (600 s) from now: within the hour, whatever the calendar says
-    import datetime as dt
+    # expires_in (600 s) from now, whatever the calendar says
     t = dt.datetime.strptime(expiry, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
     assert 0 < t.timestamp() - time.time() <= 600
 
