@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -19,6 +20,7 @@
 #include "ctl.h"
 #include "device.h"
 #include "output.h"
+#include "safefile.h"
 #include "timeutil.h"
 
 static void set_credential(struct ctl *c, char *credential, enum ctl_credential_kind kind)
@@ -28,16 +30,39 @@ static void set_credential(struct ctl *c, char *credential, enum ctl_credential_
 	client_add_secret(c, credential);
 }
 
-/* The token of a token_file: the text trimmed, or its "token"/"access_token" when JSON. */
+/*
+ * The token of a token_file: the text trimmed, or its "token"/"access_token"
+ * when JSON. The file must be a regular file (a FIFO would hang the run)
+ * that no other user may read or write, as ssh asks of a key file: a
+ * management token is a key to the account.
+ */
 static char *read_token_file(const char *path)
 {
 	char buf[16384], *token = NULL;
+	struct stat st;
 	ssize_t n;
 	json_t *doc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = safefile_open(path, 0, &st);
 
+	if (fd == -2) {
+		out_error("the token_file %s is not a regular file", path);
+		return NULL;
+	}
 	if (fd < 0) {
 		out_error("cannot read the token_file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (safefile_loose(&st)) {
+		out_error("the token_file %s is open to other users (mode %04o): refused, as ssh "
+		          "refuses such key files; run chmod 600 %s",
+		          path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size >= (off_t)sizeof(buf)) {
+		out_error("the token_file %s is larger than %zu bytes: no token is", path,
+		          sizeof(buf) - 1);
+		close(fd);
 		return NULL;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -65,21 +90,37 @@ static char *read_token_file(const char *path)
 	return token;
 }
 
-/* Signs in anew and caches the token at c->cache_path. */
+/*
+ * Signs in anew and caches the token at c->cache_path. *expiry is when the
+ * cached sign-in stops being used, or 0 when it was not cached.
+ */
 static int sign_in(struct ctl *c, int64_t *expiry)
 {
 	struct device_token t;
 	struct cache_entry e;
-	char err[512];
+	char err[512], iso[RFC3339_SIZE];
 
+	*expiry = 0;
 	if (device_sign_in(c, &t) != CTL_OK)
 		return CTL_FAILED;
 	e.access_token = t.access_token;
 	e.token_type = t.token_type;
 	e.expiry_ms = cache_expiry(t.access_token, t.expires_in, time_real_ms());
-	*expiry = e.expiry_ms;
-	if (cache_store(c->cache_path, &e, err, sizeof(err)) != 0)
+	if (e.expiry_ms <= time_real_ms() + CACHE_MARGIN_MS) {
+		/*
+		 * Its own exp has passed by this machine's clock: a cache of it would
+		 * never be read (one dated 1970 when exp is absurd). mgmtd, whose
+		 * clock may differ, judges the token itself for this command.
+		 */
+		time_format_rfc3339(e.expiry_ms, iso);
+		out_warn("the sign-in is not cached: its exp (%s) has passed by this machine's "
+		         "clock; the next command signs in again",
+		         iso);
+	} else if (cache_store(c->cache_path, &e, err, sizeof(err)) != 0) {
 		out_warn("the sign-in is not cached (%s): the next command signs in again", err);
+	} else {
+		*expiry = e.expiry_ms;
+	}
 	free(c->credential);
 	set_credential(c, t.access_token, CRED_IDP);
 	t.access_token = NULL;
@@ -98,6 +139,14 @@ int auth_ensure(struct ctl *c)
 	if (c->credential)
 		return CTL_OK;
 	if (s->mgmt_token) {
+		/* influxctl says nothing; a key to the account readable by others deserves a word
+		 */
+		if (s->mgmt_token_from && strcmp(s->mgmt_token_from, "profile") == 0 &&
+		    (s->config_mode & 077))
+			out_warn(
+			    "%s holds a mgmt_token and is open to other users (mode %04o): run "
+			    "chmod 600 %s",
+			    s->config_path, s->config_mode, s->config_path);
 		token = strdup(s->mgmt_token);
 		if (!token)
 			return CTL_FAILED;
@@ -165,8 +214,12 @@ int ctl_auth_login(struct ctl *c, const struct ctl_args *a)
 	/* the IdP's claim is text from outside, shown like the server's */
 	claim = cache_jwt_claim(c->credential, "email");
 	email = claim ? out_escape(claim) : NULL;
-	printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
-	       email ? email : "", when);
+	if (expiry > 0)
+		printf("signed in%s%s; the sign-in is kept until %s\n", email ? " as " : "",
+		       email ? email : "", when);
+	else
+		printf("signed in%s%s; the sign-in is not kept\n", email ? " as " : "",
+		       email ? email : "");
 	free(claim);
 	free(email);
 	return CTL_OK;

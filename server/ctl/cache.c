@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "safefile.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -70,6 +71,50 @@ void cache_entry_release(struct cache_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/*
+ * The cache directory of path, checked before a file in it is read: it must
+ * be this user's directory (not a symbolic link), and is made private when
+ * it is not, so that nothing another user could put in it while it was
+ * open is trusted later. 0 to go on (also when it does not exist: there is
+ * nothing to read); -1 with *why when it is not fit.
+ */
+static int check_dir_before_reading(const char *path, char *why, size_t whylen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
+	struct stat st;
+	int rc = -1;
+
+	if (!slash || slash == path)
+		return 0;
+	if (!dir) {
+		set_err(why, whylen, "out of memory");
+		return -1;
+	}
+	if (lstat(dir, &st) != 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc)
+			set_err(why, whylen, "cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		set_err(why, whylen,
+		        "%s is not a directory of this user: the cached sign-in is "
+		        "not read",
+		        dir);
+		goto out;
+	}
+	if ((st.st_mode & 077) && chmod(dir, 0700) != 0) {
+		set_err(why, whylen, "cannot make %s private (%s): the cached sign-in is not read",
+		        dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
 int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *why, size_t whylen)
 {
 	char buf[CACHE_FILE_MAX + 1];
@@ -83,14 +128,24 @@ int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *wh
 	memset(e, 0, sizeof(*e));
 	if (why && whylen)
 		why[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (check_dir_before_reading(path, why, whylen) != 0)
+		return 1;
+	/* O_NONBLOCK inside: a FIFO planted here is refused, not waited on */
+	fd = safefile_open(path, O_NOFOLLOW, &st);
+	if (fd == -2) {
+		set_err(why, whylen, "%s is not a private file of this user: ignored", path);
+		return 1;
+	}
 	if (fd < 0) {
 		if (errno != ENOENT)
 			set_err(why, whylen, "cannot read %s: %s", path, strerror(errno));
 		return 1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077)) {
+	if (st.st_size > CACHE_FILE_MAX) {
+		set_err(why, whylen, "%s is larger than %d bytes: ignored", path, CACHE_FILE_MAX);
+		goto out;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
 		set_err(why, whylen, "%s is not a private file of this user: ignored", path);
 		goto out;
 	}
@@ -208,6 +263,12 @@ int cache_store(const char *path, const struct cache_entry *e, char *err, size_t
 		set_err(err, errlen, "out of memory");
 		goto out;
 	}
+	/* what cache_load would not read back is not written: it would be a sign-in lost */
+	if (strlen(text) + 1 > CACHE_FILE_MAX) {
+		set_err(err, errlen, "the token is too large to cache (over %d bytes)",
+		        CACHE_FILE_MAX);
+		goto out;
+	}
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
@@ -311,9 +372,15 @@ int64_t cache_expiry(const char *access_token, long expires_in, int64_t now_ms)
 	json_t *claims = jwt_payload(access_token);
 	json_t *exp = claims ? json_object_get(claims, "exp") : NULL;
 
-	if (json_is_integer(exp) && json_integer_value(exp) < INT64_MAX / 1000 &&
-	    json_integer_value(exp) * 1000 < expiry)
-		expiry = json_integer_value(exp) * 1000;
+	if (json_is_integer(exp)) {
+		/* bounded before it is scaled: an exp near INT64_MIN would overflow */
+		json_int_t seconds = json_integer_value(exp);
+
+		if (seconds < 0)
+			seconds = 0;
+		if (seconds < INT64_MAX / 1000 && seconds * 1000 < expiry)
+			expiry = seconds * 1000;
+	}
 	json_decref(claims);
 	return expiry;
 }

@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
 
 #include "ctl.h"
 #include "jsonsplit.h"
+#include "netcheck.h"
 #include "output.h"
+#include "safefile.h"
 #include "strbuf.h"
 #include "timeutil.h"
 #include "util.h"
@@ -24,20 +27,36 @@
 
 /* ---- redaction ---- */
 
-static const char *const secret_fields[] = {
-    "accessToken", "access_token",  "device_code", "id_token",      "refresh_token", "mgmt_token",
-    "token",       "client_secret", "csrf_token",  "code_verifier", "password",      NULL,
-};
-
-static bool is_secret_field(const char *key)
+/*
+ * Whether a field (JSON key, form or query parameter) of len bytes at key
+ * carries a secret: any name holding "token" or "secret" (access_token,
+ * accessToken, refresh_token, id_token, csrf_token, client_secret...), and
+ * the OAuth names that do not say so: code (an authorization code),
+ * device_code, code_verifier, password, assertion. Judged by name, so that
+ * a field an identity provider invents is covered too.
+ */
+static bool is_secret_name(const char *key, size_t len)
 {
-	for (size_t i = 0; secret_fields[i]; i++) {
-		if (strcmp(key, secret_fields[i]) == 0)
+	static const char *const exact[] = {
+	    "code", "device_code", "code_verifier", "password", "client_assertion", "assertion",
+	};
+	char lower[64];
+
+	if (len == 0 || len >= sizeof(lower))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] - 'A' + 'a' : key[i]);
+	lower[len] = '\0';
+	if (strstr(lower, "token") || strstr(lower, "secret"))
+		return true;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		if (strcmp(lower, exact[i]) == 0)
 			return true;
 	}
 	return false;
 }
 
+/* Replaces the scalar values of secret fields, at any depth, with [REDACTED]. */
 static void redact_json(json_t *v)
 {
 	const char *key;
@@ -47,7 +66,8 @@ static void redact_json(json_t *v)
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, item)
 		{
-			if (json_is_string(item) && is_secret_field(key))
+			if (!json_is_object(item) && !json_is_array(item) && !json_is_null(item) &&
+			    is_secret_name(key, strlen(key)))
 				json_object_set_new(v, key, json_string("[REDACTED]"));
 			else
 				redact_json(item);
@@ -76,22 +96,64 @@ static size_t jwt_at(const char *s)
 	return dots == 2 ? n : 0;
 }
 
-/* Field names followed by '=' (a form) or ": " (a header) that carry secrets. */
+/* Headers whose whole value is a secret, and those that keep their scheme. */
+static const char *const secret_headers[] = {"Cookie:", "Set-Cookie:", NULL};
+static const char *const auth_headers[] = {"Authorization:", "Proxy-Authorization:", NULL};
+
+static size_t header_at(const char *s, const char *const names[])
+{
+	for (size_t i = 0; names[i]; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncasecmp(s, names[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * A form or query field that carries a secret at s ("name="), at a field's
+ * start: the length of "name=", or 0.
+ */
 static size_t secret_assignment(const char *s, const char *start)
 {
-	bool at_boundary = s == start || s[-1] == '&' || s[-1] == '?' || s[-1] == '\n';
+	bool at_boundary = s == start || s[-1] == '&' || s[-1] == '?' || s[-1] == '\n' ||
+	                   s[-1] == ' ' || s[-1] == ';';
+	size_t n = 0;
 
 	if (!at_boundary)
 		return 0;
-	for (size_t i = 0; secret_fields[i]; i++) {
-		size_t n = strlen(secret_fields[i]);
+	while (b64url_char(s[n]) || s[n] == '.')
+		n++;
+	return n > 0 && s[n] == '=' && is_secret_name(s, n) ? n + 1 : 0;
+}
 
-		if (strncmp(s, secret_fields[i], n) == 0 && s[n] == '=')
-			return n + 1;
-	}
-	if (strncasecmp(s, "Authorization:", 14) == 0)
-		return 14;
-	return 0;
+/*
+ * A JSON member holding a secret in text that did not parse as JSON (a cut
+ * body, two documents): at s, "name" then ':' then a string. Sets *value to
+ * the string's opening quote and returns the bytes up to it, or 0.
+ */
+static size_t secret_member(const char *s, const char **value)
+{
+	const char *p = s + 1, *name = p;
+
+	if (*s != '"')
+		return 0;
+	while (*p && *p != '"' && *p != '\\')
+		p++;
+	if (*p != '"' || !is_secret_name(name, (size_t)(p - name)))
+		return 0;
+	p++;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p++ != ':')
+		return 0;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p != '"')
+		return 0;
+	*value = p;
+	return (size_t)(p - s);
 }
 
 char *client_redact(const struct ctl *c, const char *text, size_t len)
@@ -101,7 +163,8 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 	struct strbuf out = STRBUF_INIT;
 	const char *p;
 
-	doc = len > 0 && (text[0] == '{' || text[0] == '[') ? json_loadb(text, len, 0, NULL) : NULL;
+	/* parsed whatever its first byte: JSON may start with whitespace */
+	doc = len > 0 ? json_loadb(text, len, 0, NULL) : NULL;
 	if (doc) {
 		redact_json(doc);
 		copy = json_dumps(doc, JSON_COMPACT);
@@ -122,30 +185,47 @@ char *client_redact(const struct ctl *c, const char *text, size_t len)
 		}
 	}
 	for (p = work; *p && !out.failed;) {
+		const char *value;
 		size_t n;
 
 		if (*p == '\x01') {
 			while (*p == '\x01')
 				p++;
 			strbuf_addstr(&out, "[REDACTED]");
+		} else if ((p == work || p[-1] == '\n') && (n = header_at(p, auth_headers)) > 0) {
+			/* "Authorization: Bearer x": keep the scheme, hide the rest of the line */
+			strbuf_add(&out, p, n);
+			p += n;
+			while (*p == ' ')
+				strbuf_add(&out, p++, 1);
+			while (*p && *p != ' ' && *p != '\r' && *p != '\n')
+				strbuf_add(&out, p++, 1);
+			while (*p && *p != '\r' && *p != '\n')
+				p++;
+			strbuf_addstr(&out, " [REDACTED]");
+		} else if ((p == work || p[-1] == '\n') && (n = header_at(p, secret_headers)) > 0) {
+			/* cookies are sessions: the whole value */
+			strbuf_add(&out, p, n);
+			p += n;
+			while (*p && *p != '\r' && *p != '\n')
+				p++;
+			strbuf_addstr(&out, " [REDACTED]");
 		} else if ((n = secret_assignment(p, work)) > 0) {
 			strbuf_add(&out, p, n);
 			p += n;
-			if (p[-1] == ':') {
-				/* "Authorization: Bearer x": keep the scheme, hide the rest of the
-				 * line */
-				while (*p == ' ')
-					strbuf_add(&out, p++, 1);
-				while (*p && *p != ' ' && *p != '\r' && *p != '\n')
-					strbuf_add(&out, p++, 1);
-				while (*p && *p != '\r' && *p != '\n')
-					p++;
-				strbuf_addstr(&out, " [REDACTED]");
-			} else {
-				while (*p && *p != '&' && *p != ' ' && *p != '\r' && *p != '\n')
-					p++;
-				strbuf_addstr(&out, "[REDACTED]");
-			}
+			while (*p && *p != '&' && *p != ' ' && *p != ';' && *p != '\r' &&
+			       *p != '\n')
+				p++;
+			strbuf_addstr(&out, "[REDACTED]");
+		} else if ((n = secret_member(p, &value)) > 0) {
+			/* "name": "value" in text that is not whole JSON: the string, to its end */
+			strbuf_add(&out, p, n);
+			p = value + 1;
+			while (*p && *p != '"')
+				p += p[0] == '\\' && p[1] ? 2 : 1;
+			if (*p == '"')
+				p++;
+			strbuf_addstr(&out, "\"[REDACTED]\"");
 		} else if (strncmp(p, "M.V1.", 5) == 0 || strncmp(p, "apiv1_", 6) == 0) {
 			n = p[0] == 'M' ? 5 : 6;
 			strbuf_add(&out, p, n);
@@ -298,6 +378,42 @@ static bool is_mgmtd(const struct ctl *c, const char *url)
 	return strncmp(url, base, n) == 0 && (url[n] == '/' || url[n] == '\0' || url[n] == '?');
 }
 
+/*
+ * The files of [profile.tls], before libcurl opens them: each must be a
+ * regular file (a FIFO would hang the run inside OpenSSL), and a private
+ * key others may read is said once a run, with the chmod to run. A file
+ * that does not exist is left for libcurl to report. 0, or -1 with err.
+ */
+static int tls_files_check(struct ctl *c, char *err, size_t errlen)
+{
+	const struct {
+		const char *path, *name;
+	} files[] = {
+	    {c->settings.tls.ca, "ca"},
+	    {c->settings.tls.cert, "cert"},
+	    {c->settings.tls.key, "key"},
+	};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i].path || stat(files[i].path, &st) != 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			set_err(err, errlen, "the [profile.tls] %s %s is not a regular file",
+			        files[i].name, files[i].path);
+			return -1;
+		}
+		if (files[i].path == c->settings.tls.key && safefile_loose(&st) &&
+		    !c->warned_tls_key) {
+			c->warned_tls_key = true;
+			out_warn("the [profile.tls] key %s is open to other users (mode %04o): run "
+			         "chmod 600 %s",
+			         files[i].path, (unsigned)(st.st_mode & 07777), files[i].path);
+		}
+	}
+	return 0;
+}
+
 int client_exchange(struct ctl *c, const char *method, const char *url, const char *bearer,
                     const char *content_type, const char *body, size_t body_len,
                     struct ctl_response *out, char *err, size_t errlen)
@@ -311,10 +427,10 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
                        const struct ctl_body_sink *sink, struct ctl_response *out, char *err,
                        size_t errlen)
 {
-	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL;
+	char curl_err[CURL_ERROR_SIZE] = "", *auth = NULL, *ct = NULL, *shown_url = NULL;
 	struct exchange x = {.c = c, .body = STRBUF_INIT, .sink = sink};
 	struct curl_slist *headers = NULL, *grown;
-	const char *got_type = NULL;
+	const char *got_type = NULL, *why;
 	int64_t started = time_monotonic_us();
 	CURL *h = curl_easy_init();
 	CURLcode rc;
@@ -325,6 +441,11 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 	if (!h) {
 		set_err(err, errlen, "cannot start an HTTP request");
 		return -1;
+	}
+	/* a CR or LF in a token would end the header and start one of the sender's choosing */
+	if (bearer && (why = net_token_refusal(bearer)) != NULL) {
+		set_err(err, errlen, "the token is not sent to %s: %s", url, why);
+		goto out;
 	}
 	if (bearer && asprintf(&auth, "Authorization: Bearer %s", bearer) < 0)
 		auth = NULL;
@@ -373,7 +494,18 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 	} else if (c->timeout_ms > 0) {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	}
+	/*
+	 * Go's net/http, which influxctl uses, never sends loopback traffic to a
+	 * proxy: a proxy would otherwise receive the token meant for a server on
+	 * this machine, in clear. "" disables the proxy for this exchange alone;
+	 * other destinations keep http_proxy, https_proxy and NO_PROXY as libcurl
+	 * reads them.
+	 */
+	if (net_url_is_loopback(url))
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (is_mgmtd(c, url)) {
+		if (tls_files_check(c, err, errlen) != 0)
+			goto out;
 		if (c->settings.tls.ca)
 			curl_easy_setopt(h, CURLOPT_CAINFO, c->settings.tls.ca);
 		if (c->settings.tls.cert)
@@ -381,6 +513,13 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 		if (c->settings.tls.key)
 			curl_easy_setopt(h, CURLOPT_SSLKEY, c->settings.tls.key);
 		if (c->settings.tls.insecure) {
+			/* influxctl says nothing; a credential sent so deserves a word */
+			if (!c->warned_insecure && strncasecmp(url, "https://", 8) == 0) {
+				c->warned_insecure = true;
+				out_warn("insecure = true: mgmtd's certificate is not verified, so "
+				         "anyone on the way can pose as mgmtd and take the "
+				         "credential; set ca in [profile.tls] instead");
+			}
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
@@ -390,8 +529,11 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 		curl_easy_setopt(h, CURLOPT_DEBUGDATA, &x);
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
-	if (c->verbosity >= 1)
-		out_debug("%s %s", method, url);
+	/* a query string may carry a secret too (?code=, ?access_token=) */
+	if (c->verbosity >= 1) {
+		shown_url = client_redact(c, url, strlen(url));
+		out_debug("%s %s", method, shown_url ? shown_url : "[unprintable]");
+	}
 	if (c->verbosity >= 2 && body && body_len)
 		trace_lines(c, "> ", body, body_len);
 
@@ -418,7 +560,8 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 			set_err(err, errlen, "cannot reach %s: %s", url,
 			        curl_err[0] ? curl_err : curl_easy_strerror(rc));
 		if (c->verbosity >= 1)
-			out_debug("%s %s failed after %lld ms", method, url,
+			out_debug("%s %s failed after %lld ms", method,
+			          shown_url ? shown_url : "[unprintable]",
 			          (long long)((time_monotonic_us() - started) / 1000));
 		goto out;
 	}
@@ -433,7 +576,8 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
 		goto out;
 	}
 	if (c->verbosity >= 1)
-		out_debug("HTTP %ld from %s %s in %lld ms", out->status, method, url,
+		out_debug("HTTP %ld from %s %s in %lld ms", out->status, method,
+		          shown_url ? shown_url : "[unprintable]",
 		          (long long)((time_monotonic_us() - started) / 1000));
 	if (c->verbosity >= 2 && out->len)
 		trace_lines(c, "< ", out->body, out->len);
@@ -446,6 +590,7 @@ out:
 		free(auth);
 	}
 	free(ct);
+	free(shown_url);
 	free(x.body.data);
 	if (result != 0)
 		client_response_release(out);
@@ -460,6 +605,19 @@ void client_response_release(struct ctl_response *r)
 	}
 	free(r->content_type);
 	memset(r, 0, sizeof(*r));
+}
+
+void client_warn_cleartext(const char *url, const char *what, bool *once)
+{
+	char scheme[8], host[256];
+
+	if (*once || !net_url_is_cleartext_remote(url) ||
+	    !net_url_parts(url, scheme, sizeof(scheme), host, sizeof(host)))
+		return;
+	*once = true;
+	out_warn("%s goes over plain http:// to %s: anyone on the way can read it and use it; "
+	         "use https://",
+	         what, host);
 }
 
 /* ---- the API ---- */
@@ -569,6 +727,7 @@ static int api_call(struct ctl *c, const char *method, const char *path, const j
 		out_error("out of memory");
 		return -1;
 	}
+	client_warn_cleartext(*url, "the credential", &c->warned_cleartext_api);
 	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
 		free(*url);
 		*url = NULL;

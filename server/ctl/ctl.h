@@ -101,6 +101,9 @@ struct ctl {
 	/* secrets met during this run, redacted from --debug/--trace output */
 	char *secrets[8];
 	size_t secret_count;
+
+	/* warnings said once a run: credential and sign-in over http://, insecure = true */
+	bool warned_cleartext_api, warned_cleartext_idp, warned_insecure, warned_tls_key;
 };
 
 /* ---- args.c: command lines ---- */
@@ -195,6 +198,14 @@ int client_exchange_to(struct ctl *c, const char *method, const char *url, const
                        const char *content_type, const char *body, size_t body_len,
                        const struct ctl_body_sink *sink, struct ctl_response *out, char *err,
                        size_t errlen);
+
+/*
+ * A warn line when url is http:// to a host that is not loopback: what (a
+ * sentence's subject: "the credential") goes there in clear, for anyone on
+ * the way to read. Nothing for https:// or loopback, nor when *once is set
+ * (it is set when warned: once a run).
+ */
+void client_warn_cleartext(const char *url, const char *what, bool *once);
 
 /* "k=v&k=v" of the NULL-terminated key, value list, percent-encoded; malloc'ed. */
 char *client_form(const char *const kv[]);

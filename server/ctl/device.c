@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "netcheck.h"
 #include "output.h"
 #include "timeutil.h"
 
@@ -115,7 +116,12 @@ out:
 	return rc;
 }
 
-/* Opens url in a browser when there is a display to show one; never waits for it. */
+/*
+ * Opens url in a browser when there is a display to show one; never waits
+ * for it. The caller has checked url (net_link_refusal): it starts with
+ * "http", so xdg-open, which takes no "--" and refuses any argument starting
+ * with '-', can only read it as the link.
+ */
 static void open_browser(const char *url)
 {
 	pid_t pid;
@@ -142,6 +148,46 @@ static void open_browser(const char *url)
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * Shows the person how to sign in, every piece of it escaped (the link and
+ * the code are the identity provider's text), and opens the link only when
+ * net_link_refusal() finds nothing wrong with it; else says why not, so that
+ * a link to somewhere else is not followed blindly. 0, or -1 (printed).
+ */
+static int show_and_open(const char *user_code, const char *uri, const char *complete,
+                         const char *idp_url)
+{
+	const char *link = complete ? complete : uri;
+	const char *why = net_link_refusal(link, idp_url);
+	char *code = out_escape(user_code), *shown = out_escape(link);
+	int rc = -1;
+
+	if (!code || !shown) {
+		out_error("out of memory");
+		goto out;
+	}
+	fflush(stdout);
+	if (complete)
+		fprintf(stderr,
+		        "To sign in, open this link in a browser and check that it shows the code "
+		        "%s:\n\n    %s\n\n",
+		        code, shown);
+	else
+		fprintf(stderr, "To sign in, open %s in a browser and enter the code %s\n\n", shown,
+		        code);
+	if (why)
+		out_warn("the link is not opened in a browser: %s", why);
+	fprintf(stderr, "Waiting for the sign-in to be approved...\n");
+	fflush(stderr);
+	if (!why)
+		open_browser(link);
+	rc = 0;
+out:
+	free(code);
+	free(shown);
+	return rc;
 }
 
 static void sleep_seconds(long seconds)
@@ -259,6 +305,13 @@ static int poll_token(struct ctl *c, const struct endpoints *e, const char *devi
 			break;
 		token = out_str(doc, "access_token");
 		error = out_str(doc, "error");
+		if (status == 200 && token && token[0] && net_token_refusal(token)) {
+			/* never cached, never sent: it would inject headers into every request */
+			out_error("the identity provider's access token cannot be used: %s",
+			          net_token_refusal(token));
+			json_decref(doc);
+			break;
+		}
 		if (status == 200 && token && token[0]) {
 			out->access_token = strdup(token);
 			out->token_type = strdup(
@@ -308,6 +361,8 @@ int device_sign_in(struct ctl *c, struct device_token *out)
 	memset(out, 0, sizeof(*out));
 	if (find_endpoints(c, &e) != CTL_OK)
 		goto out;
+	/* the device code goes there, and the token comes back from there */
+	client_warn_cleartext(e.token_url, "the sign-in", &c->warned_cleartext_idp);
 	form = request_form(c);
 	if (!form) {
 		out_error("out of memory");
@@ -335,18 +390,8 @@ int device_sign_in(struct ctl *c, struct device_token *out)
 	interval = json_long(doc, "interval", DEVICE_DEFAULT_INTERVAL);
 	expires_in = json_long(doc, "expires_in", 600);
 
-	fflush(stdout);
-	if (complete)
-		fprintf(stderr,
-		        "To sign in, open this link in a browser and check that it shows the code "
-		        "%s:\n\n    %s\n\n",
-		        user_code, complete);
-	else
-		fprintf(stderr, "To sign in, open %s in a browser and enter the code %s\n\n", uri,
-		        user_code);
-	fprintf(stderr, "Waiting for the sign-in to be approved...\n");
-	fflush(stderr);
-	open_browser(complete ? complete : uri);
+	if (show_and_open(user_code, uri, complete, e.device_url) != 0)
+		goto out;
 
 	rc = poll_token(c, &e, device_code, interval, expires_in, out);
 	if (rc == CTL_OK)

@@ -80,8 +80,15 @@ static int print_created(struct ctl *c, const json_t *rest, json_t *json_out, co
 	out_warn("please copy the token and store in a safe place");
 	out_warn("this is the *only time* you will see the token");
 	if (!c->json) {
-		printf("%s\n", secret);
+		/* the server's text like any other: a real token has nothing to escape */
+		char *shown = out_escape(secret);
+
+		if (!shown)
+			goto oom;
+		printf("%s\n", shown);
 		fflush(stdout);
+		sodium_memzero(shown, strlen(shown));
+		free(shown);
 	}
 	rc = CTL_OK;
 	goto out;

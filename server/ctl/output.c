@@ -1,6 +1,7 @@
 /*
  * output.c - influxctl's tables, JSON and log lines.
  */
+#define _GNU_SOURCE /* vasprintf */
 #include "output.h"
 
 #include <stdarg.h>
@@ -604,12 +605,27 @@ const char *out_str(const json_t *obj, const char *key)
 
 void out_log(const char *level, const char *fmt, ...)
 {
+	struct sink err = {NULL, stderr};
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
 	fflush(stdout); /* keep the order of stdout and stderr on one terminal */
 	fprintf(stderr, "%s\t", level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	/*
+	 * Messages carry text from outside (mgmtd's error messages, the IdP's
+	 * error_description, URLs from a discovery document, --trace lines): the
+	 * whole line goes through the one escaping, so that no control, OSC,
+	 * bidi override or invisible character reaches the terminal. mgmtctl's
+	 * own words are plain text, which the escaping leaves as it is.
+	 */
+	if (n >= 0)
+		escape_into(&err, msg, (size_t)n, NOTATION_TEXT);
+	else
+		fputs("(a message that could not be formatted: out of memory)", stderr);
 	fputc('\n', stderr);
+	free(msg);
 }

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "profile.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -443,8 +444,13 @@ int profile_load_text(const char *text, size_t len, const char *config_path,
 	return finish(flags, out, err, errlen);
 }
 
-/* Reads the whole file; *absent when it does not exist. */
-static char *read_file(const char *path, size_t *len, bool *absent, char *err, size_t errlen)
+/*
+ * Reads the whole file; *absent when it does not exist; *mode its
+ * permission bits. A FIFO or device is refused without being waited on
+ * (safefile.h).
+ */
+static char *read_file(const char *path, size_t *len, bool *absent, unsigned *mode, char *err,
+                       size_t errlen)
 {
 	struct stat st;
 	char *text = NULL;
@@ -452,17 +458,18 @@ static char *read_file(const char *path, size_t *len, bool *absent, char *err, s
 	int fd;
 
 	*absent = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safefile_open(path, 0, &st);
+	if (fd == -2) {
+		set_err(err, errlen, "%s: not a regular file", path);
+		return NULL;
+	}
 	if (fd < 0) {
 		if (errno == ENOENT)
 			*absent = true;
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
-		goto fail;
-	}
+	*mode = (unsigned)(st.st_mode & 07777);
 	if (st.st_size > TOML_MAX_INPUT) {
 		set_err(err, errlen, "%s: larger than %d bytes: not a profile file", path,
 		        TOML_MAX_INPUT);
@@ -500,13 +507,14 @@ int profile_load(const struct profile_flags *flags, struct ctl_settings *out, ch
 {
 	bool explicit = flags->config || env("MGMTCTL_CONFIG");
 	bool absent;
+	unsigned mode = 0;
 	size_t len = 0;
 	char *text;
 	int rc;
 
 	if (begin(flags, out, err, errlen) != 0)
 		return -1;
-	text = read_file(out->config_path, &len, &absent, err, errlen);
+	text = read_file(out->config_path, &len, &absent, &mode, err, errlen);
 	if (!text) {
 		if (!absent || explicit)
 			return -1;
@@ -519,6 +527,7 @@ int profile_load(const struct profile_flags *flags, struct ctl_settings *out, ch
 		return finish(flags, out, err, errlen);
 	}
 	out->config_found = true;
+	out->config_mode = mode;
 	rc = read_profiles(text, len, out, err, errlen);
 	sodium_memzero(text, len);
 	free(text);

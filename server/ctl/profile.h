@@ -33,6 +33,7 @@ struct profile_param {
 struct ctl_settings {
 	char *config_path; /* the file read, or the default path that does not exist */
 	bool config_found;
+	unsigned config_mode; /* the permission bits of the file read (a mgmt_token in it) */
 	char *profile_name;
 	int profile_line; /* of its [[profile]] header; 0 when no profile was read */
 

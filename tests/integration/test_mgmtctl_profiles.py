@@ -179,6 +179,7 @@ def test_every_documented_key_is_read(ctl, tmp_path):
 def test_a_token_file(ctl, server, secret, tmp_path):
     token_file = tmp_path / "token.json"
     token_file.write_text(json.dumps({"token": secret}))
+    token_file.chmod(0o600)  # a key file: refused when others may read it (careful tests)
     ctl.write_config(profile(url=server.url(""), account=ACCOUNT_A) +
                      '  [profile.auth.token]\n    token_file = "%s"\n' % token_file)
     assert CLUSTER_A in ctl.ok("cluster", "list").stdout
