@@ -204,3 +204,30 @@ def test_a_notice_ends_when_the_next_action_begins(ui):
     ui.press("Cancel", ui.dialog())
     ui.no_dialog()
     assert ui.notice() == ""
+
+
+def test_the_dev_idp_page_looks_like_the_ui(ui):
+    """The sign-in page of the dev identity provider uses the UI's stylesheet (no longer
+    the browser's default look), and still runs no script."""
+    seen = {}
+
+    def on_idp_page():
+        seen.update(ui.drv.execute_script(
+            "const s = [...document.styleSheets].map((x) => x.href);"
+            "const b = getComputedStyle(document.body);"
+            "const w = getComputedStyle(document.querySelector('.warning'));"
+            "return {sheets: s, scripts: document.scripts.length, margin: b.marginTop,"
+            " warning: w.backgroundColor, brand: !!document.querySelector('header.top .brand')};"))
+        ui.axe("dev IdP page, styled")
+        ui.scheme("dark")
+        ui.axe("dev IdP page, styled (dark)")
+        ui.scheme("light")
+        ui.viewport(*PHONE)
+        ui.no_horizontal_scroll("dev IdP page on a phone")
+        ui.viewport(*DESKTOP)
+
+    ui.sign_in_idp("admin@example.com", ACCOUNT_A, check_page=on_idp_page)
+    assert [h.split("/", 3)[3] for h in seen["sheets"]] == ["ui/app.css"], seen
+    assert seen["scripts"] == 0 and seen["brand"], seen
+    assert seen["margin"] == "0px", seen  # the UI's body, not the browser's 8px
+    assert seen["warning"] not in ("rgba(0, 0, 0, 0)", "transparent"), seen
