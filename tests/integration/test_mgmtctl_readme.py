@@ -1,4 +1,5 @@
-"""The README, every shell block after "## Quickstart" in order, run as a person pastes it
+"""The README, every shell block after "## Quickstart" in order, and docs/mgmtctl.md's quick
+start, run as a person pastes them
 (against a daemon on a port of its own: MGMTCTL_URL, and make run's URL in the text
 swapped for the daemon's; the sign-in approved on the verification page as a person would).
 
@@ -23,6 +24,15 @@ MAKE_RUN_URL = "http://127.0.0.1:8080"
 # What the ERR trap prints, on stderr, for a command that failed.
 TRAP = "trap 'echo \"FAILED rc=$? line=$LINENO: $BASH_COMMAND\" >&2' ERR\nset -o pipefail\n"
 FAILED = re.compile(r"^FAILED rc=(\d+) line=(\d+): (.*)$", re.M)
+
+
+def doc_blocks(name, start, end=None):
+    """The ```sh blocks of docs/NAME between the headings start and end (or its end)."""
+    text = (ROOT / name).read_text()
+    section = text.split(start, 1)[1]
+    if end:
+        section = section.split(end, 1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, re.S)
 
 
 def readme_blocks(text=None):
@@ -101,6 +111,20 @@ def test_every_readme_block_runs_as_written(mgmtctl_bin, mgmtd_bin, daemon_facto
     assert "break-glass" in out  # the offline management list
     # The /authorize example: the database token may write to sensors.
     assert out.rstrip().splitlines()[-1] == "204", out + stderr
+
+
+def test_the_mgmtctl_quick_start_runs_as_written(mgmtctl_bin, mgmtd_bin, daemon_factory,
+                                                 tmp_path):
+    """docs/mgmtctl.md's one shell block (the rest of it are transcripts of output)."""
+    d = daemon_factory(seed=dev_seed(), config_extra=DEV)
+    [script] = doc_blocks("docs/mgmtctl.md", "## Quick start", "\n## ")
+    rc, out, stderr, failures = run_readme(script, mgmtctl_bin, mgmtd_bin, d, tmp_path)
+    assert not failures, failures
+    assert rc == 0 and not FAILED.search(stderr), out + stderr
+    assert "signed in as admin@example.com" in out
+    # what it says it prints: the new token, last, and its expiry in the table
+    assert out.rstrip().splitlines()[-1].startswith("M.V1."), out
+    assert "CI pipeline" in out
 
 
 def test_a_hidden_failure_fails_the_run(mgmtctl_bin, mgmtd_bin, daemon_factory, tmp_path):
