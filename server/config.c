@@ -1183,6 +1183,8 @@ bool config_in_memory(const struct config *cfg)
 int config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
+	char dev_issuer[CONFIG_STR_SIZE];
+	bool have_dev_issuer;
 	size_t n;
 	int problems = recheck_fields(cfg, errs);
 
@@ -1223,6 +1225,8 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	for (int i = 0; i < cfg->idp_count; i++)
 		problems += validate_idp(&cfg->idps[i], errs);
 	n = config_idps(cfg, idps, CONFIG_MAX_IDPS + 1);
+	have_dev_issuer = cfg->dev_idp_enabled &&
+	                  config_dev_idp_issuer(cfg, 0, dev_issuer, sizeof(dev_issuer)) == 0;
 	for (size_t i = 0; i < n; i++) {
 		char a[64], b[64];
 
@@ -1239,13 +1243,27 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 			                      b, a);
 			break;
 		}
-		if (cfg->dev_idp_enabled && strcmp(idps[i]->issuer, cfg->dev_idp_issuer) == 0) {
+		/*
+		 * The dev IdP's issuer is this server's own URL unless set: serve
+		 * refuses an [idp] with it when it starts the dev IdP, so the check
+		 * must too (with listen's port; port 0 is known only once bound,
+		 * where serve alone can tell).
+		 */
+		if (have_dev_issuer && strcmp(idps[i]->issuer, dev_issuer) == 0) {
 			config_idp_label(idps[i], b, sizeof(b));
-			problems +=
-			    add_error(errs,
-			              "%s issuer: the same as [dev_idp] issuer, which mgmtd "
-			              "trusts by itself",
-			              b);
+			if (cfg->dev_idp_issuer[0])
+				problems +=
+				    add_error(errs,
+				              "%s issuer: the same as [dev_idp] issuer, which "
+				              "mgmtd trusts by itself",
+				              b);
+			else
+				problems += add_error(
+				    errs,
+				    "%s issuer: the same as the dev IdP's issuer, this server's "
+				    "own URL from [server] listen, which mgmtd trusts by itself "
+				    "(set [dev_idp] issuer to another URL, or change this one)",
+				    b);
 		}
 	}
 	if (cfg->dev_idp_issuer[0] && strncmp(cfg->dev_idp_issuer, "http://", 7) != 0 &&

@@ -350,6 +350,28 @@ def test_serve_refuses_a_config_with_an_unknown_key(daemon_factory):
     assert "%s:" % d.config_path in res.stdout + res.stderr, describe_cli(res)
 
 
+def test_an_idp_with_the_dev_idps_default_issuer_is_refused_by_both(tmp_path, mgmtd_bin):
+    """[idp] issuer equal to the dev IdP's default issuer (this server's own URL, from
+    [server] listen): serve refuses it, and check-config, which used to pass it, too."""
+    import socket
+
+    with socket.socket() as s:  # a port of the test's: the verdict comes before any bind
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:%d\n[dev_idp]\nenabled = true\n"
+                    "[idp]\nissuer = http://127.0.0.1:%d\n"
+                    "jwks_url = http://127.0.0.1:%d/jwks\n" % (port, port, port))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert "[idp] issuer: the same as the dev IdP's issuer, this server's own URL" in \
+        check.stderr, describe_cli(check)
+    serve = run_cli([mgmtd_bin, "serve", "--config", str(conf), "--data-dir", ":memory:"],
+                    cwd=tmp_path, timeout=10)
+    assert serve.returncode != 0, describe_cli(serve)
+    assert "the same as the dev IdP's issuer" in serve.stdout + serve.stderr, describe_cli(serve)
+
+
 def test_environment_beats_the_file(daemon_factory):
     d = daemon_factory(env={"MGMTD_IDP_AUDIENCE": "from-env"})
     assert_status(d.get(users_path(), d.make_jwt_for_subject("admin-1", aud="from-env")), 200)
