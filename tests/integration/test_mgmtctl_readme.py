@@ -109,6 +109,11 @@ def test_every_readme_block_runs_as_written(mgmtctl_bin, mgmtd_bin, daemon_facto
     assert re.search(r"revoked management token [0-9a-f-]{36}", out)
     assert "refused the management token" in stderr
     assert "break-glass" in out  # the offline management list
+    # the curl example: a token made over HTTP (its secret once), then the list
+    assert re.search(r'"accessToken":\s*"M\.V1\.', out), out
+    # the offline commands: the invited user, and a JWT for scripts
+    assert "new@example.com" in out
+    assert re.search(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$", out, re.M), out
     # The /authorize example: the database token may write to sensors.
     assert out.rstrip().splitlines()[-1] == "204", out + stderr
 
