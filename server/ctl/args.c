@@ -234,11 +234,10 @@ int args_parse(const struct ctl_command *cmd, const struct ctl_flag *flags, int 
 			if (names_a_flag(argv[k + 1], flags, globals ? globals->flags : NULL))
 				return args_usage_error(
 				    out,
-				    "%s needs a value, but the next word is the flag %.64s (was "
-				    "the "
-				    "value empty, such as a $(...) that failed?); give %s a value, "
-				    "or "
-				    "write %s=VALUE when the value starts with -",
+				    "%s needs a value, but the next word is the flag %.64s "
+				    "(was the value empty, such as a $(...) that failed?); "
+				    "give %s a value, or write %s=VALUE when the value "
+				    "starts with -",
 				    shown, argv[k + 1], shown, shown);
 			value = argv[++k];
 		}
