@@ -10,6 +10,7 @@
 #   make clock-ahead  unit and integration suites with the wall clock of the tests and of
 #                 every daemon CLOCK_AHEAD_YEARS (25) years ahead (libfaketime)
 #   make deps     install the Debian and npm packages the build and the tests need
+#   make deps-build  only the Debian packages building and running need (`make run` uses it)
 #   make format   clang-format every C (and C++) file in place
 #   make asan / make ubsan   sanitized builds (build/san-*); `make test SANITIZE=address,undefined`
 #                 runs the unit and integration suites against one
@@ -22,13 +23,16 @@
 #                 tmpfiles.d snippets under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
 #   make uninstall  removes them again (the configuration in SYSCONFDIR stays)
 
-# Every Debian package the build, `make run` and `make test` use.
-DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-	libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
+# The Debian packages building mgmtd and mgmtctl and `make run` need (deps-build).
+DEB_BUILD_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+	libsqlite3-dev libsodium-dev libjwt-dev libinih-dev libssl-dev libcurl4-openssl-dev \
+	libgnutls28-dev libsystemd-dev libpq-dev
+# Every Debian package the build, `make run` and `make test` use (deps).
+DEB_PACKAGES := $(DEB_BUILD_PACKAGES) libcmocka-dev sqlite3 \
 	openssl curl python3 python3-pytest python3-requests python3-jwt python3-cryptography nginx \
 	clang libclang-rt-14-dev valgrind wrk faketime libre2-dev chromium chromium-driver \
-	python3-selenium libgnutls28-dev libsystemd-dev systemd prometheus jq gnutls-bin groff-base \
-	man-db libpq-dev postgresql influxdb caddy podman runc debootstrap python3-yaml patroni \
+	python3-selenium systemd prometheus jq gnutls-bin groff-base \
+	man-db postgresql influxdb caddy podman runc debootstrap python3-yaml patroni \
 	etcd-server haproxy
 
 # Packages (package:service) whose postinst enables and starts a system service that
@@ -90,7 +94,7 @@ UI_FILES := $(sort $(wildcard server/ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test check unit integration clock-ahead ui-screenshots format clean asan \
+.PHONY: all deps deps-build deps-node run test check unit integration clock-ahead ui-screenshots format clean asan \
 	ubsan sanitize fuzz fuzz-ci fuzz-build memcheck bench install uninstall container-test
 
 all: $(BUILD)/mgmtd $(BUILD)/mgmtctl
@@ -144,9 +148,13 @@ $(BUILD)/obj $(BUILD)/obj/ctl $(BUILD)/tests:
 	mkdir -p $@
 
 # Checks first and does nothing when every package is there; apt-get update
-# runs once, only when something must be installed.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# runs once, only when something must be installed. deps-build: only what
+# building and running need (`make run` does not install the tests' tools, nor
+# their npm packages).
+deps: DEPS_DEBS = $(DEB_PACKAGES)
+deps-build: DEPS_DEBS = $(DEB_BUILD_PACKAGES)
+deps deps-build:
+	@missing=""; for p in $(DEPS_DEBS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -169,6 +177,10 @@ deps:
 		done; \
 		[ $$rc = 0 ]; \
 	fi
+
+# The tests' npm packages, for `make deps`, with the machine's own Node.js and npm.
+deps: deps-node
+deps-node:
 	@if ! cmp -s $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; then \
 		command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ with npm"; exit 1; }; \
 		echo "installing npm packages in $(NODE_DIR)"; \
@@ -176,7 +188,7 @@ deps:
 		cp $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.installed-lock; \
 	fi
 
-run: deps
+run: deps-build
 	$(MAKE) $(BUILD)/mgmtd $(BUILD)/mgmtctl
 	mkdir -p var && chmod 0700 var
 	$(BUILD)/mgmtd serve --config config/dev.ini --seed config/dev-seed.json

@@ -26,8 +26,12 @@
 #include "rules.h"
 #include "timeutil.h"
 
-/* The page runs no script and loads nothing. */
-#define PAGE_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+/*
+ * The page looks like the Admin UI it signs in to: the UI's own stylesheet
+ * (served on the same origin, since this page works only with [ui] enabled),
+ * and still nothing else: no script, no inline style.
+ */
+#define PAGE_CSP "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 /* Users and invites listed on the page; more can be typed in. */
 #define PAGE_MAX_CHOICES 100
 
@@ -256,7 +260,8 @@ static void page_choices(struct page *p, struct request *req, struct store *s)
 		page_raw(p, "<p role=\"alert\">The store could not list the users.</p>\n");
 	page_raw(p, "<form method=\"post\" action=\"authorize\">\n");
 	page_hidden_fields(p, req);
-	page_raw(p, "<h2 id=\"pick\">Choose who you are</h2>\n<ul aria-labelledby=\"pick\">\n");
+	page_raw(p, "<h2 id=\"pick\">Choose who you are</h2>\n<ul class=\"choices\" "
+	            "aria-labelledby=\"pick\">\n");
 	for (size_t i = 0; i < nu; i++)
 		page_choice(p, s, users[i].account_id, users[i].email, "", users[i].group, " in ");
 	for (size_t i = 0; i < ni; i++)
@@ -285,12 +290,16 @@ static enum api_status render_page(struct request *req, enum api_status st, cons
 	         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	         "<meta name=\"color-scheme\" content=\"light dark\">\n"
-	         "<title>Sign in - mgmtd dev identity provider</title>\n</head>\n<body>\n"
-	         "<main>\n<h1>Sign in to mgmtd (dev identity provider)</h1>\n"
-	         "<p><strong>Test device:</strong> this identity provider signs anyone in as "
-	         "any provisioned user, without a password. Never let it face a network.</p>\n");
+	         "<title>Sign in - mgmtd dev identity provider</title>\n"
+	         "<link rel=\"stylesheet\" href=\"../ui/app.css\">\n</head>\n<body>\n"
+	         "<header class=\"top\"><p class=\"brand\"><span class=\"logo\" "
+	         "aria-hidden=\"true\">&#9670;</span> mgmtd dev identity provider</p></header>\n"
+	         "<main class=\"idp\">\n<h1>Sign in to mgmtd (dev identity provider)</h1>\n"
+	         "<p class=\"warning\"><strong>Test device:</strong> this identity provider signs "
+	         "anyone in as any provisioned user, without a password. Never let it face a "
+	         "network.</p>\n");
 	if (problem) {
-		page_raw(&p, "<p role=\"alert\">");
+		page_raw(&p, "<p class=\"error\" role=\"alert\">");
 		page_text(&p, problem);
 		page_raw(&p, "</p>\n");
 	}
@@ -303,11 +312,11 @@ static enum api_status render_page(struct request *req, enum api_status st, cons
 		page_choices(&p, req, s);
 		page_raw(&p, "<form method=\"post\" action=\"authorize\">\n");
 		page_hidden_fields(&p, req);
-		page_raw(&p,
-		         "<h2>Or type an email</h2>\n<p><label for=\"email\">Email of a "
-		         "user or of a pending invite</label>\n<input id=\"email\" name=\"email\" "
-		         "type=\"email\" autocomplete=\"email\" required>\n"
-		         "<button type=\"submit\">Sign in</button></p>\n</form>\n");
+		page_raw(&p, "<h2>Or type an email</h2>\n<div class=\"field\"><label for=\"email\">"
+		             "Email of a user or of a pending invite</label>\n<input id=\"email\" "
+		             "name=\"email\" type=\"email\" autocomplete=\"email\" required>\n"
+		             "<button type=\"submit\" class=\"primary\">Sign in</button></div>\n"
+		             "</form>\n");
 	}
 	page_raw(&p, "</main>\n</body>\n</html>\n");
 	if (p.failed) {

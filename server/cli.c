@@ -81,8 +81,12 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 		config_set(cfg, "server", "listen", common->listen, "--listen", &errs);
 	if (common->seed)
 		config_set(cfg, "server", "seed_file", common->seed, "--seed", &errs);
-	if (errs.count == 0)
-		config_validate(cfg, &errs);
+	/*
+	 * Every problem at once, also those of two keys when one key is bad by
+	 * itself: a bad value is never applied (its default stays), so the
+	 * checks of the whole read a consistent configuration.
+	 */
+	config_validate(cfg, &errs);
 	if (errs.count > 0) {
 		print_errors(&errs);
 		return -1;

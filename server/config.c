@@ -189,12 +189,15 @@ _Static_assert(N_OPTIONS <= CONFIG_MAX_OPTIONS, "raise CONFIG_MAX_OPTIONS");
 
 /* Remembers that o was set from outside (file, environment, flag); [idp NAME] rows are not tracked.
  */
-static void note_given(struct config *cfg, const struct option *o)
+static void note_given(struct config *cfg, const struct option *o, const char *origin, int line)
 {
 	size_t i = (size_t)(o - options);
 
-	if (o->scope == SCOPE_CONFIG)
+	if (o->scope == SCOPE_CONFIG) {
 		cfg->given[i / 8] |= (unsigned char)(1u << (i % 8));
+		cfg->origin[i] = origin;
+		cfg->origin_line[i] = line;
+	}
 }
 
 /* Room kept at the end of config_errors.text for this line, so a full buffer says so. */
@@ -875,7 +878,7 @@ static int file_handler(void *user, const char *section, const char *name, const
 	if (option_set(option_base(c->cfg, c->idp, o), o, value, where, c->errs) != 0)
 		c->problems++;
 	else if (!c->idp || !c->idp->name[0])
-		note_given(c->cfg, o);
+		note_given(c->cfg, o, c->path, c->lineno);
 	return 1; /* keep going: every problem in the file is reported */
 }
 
@@ -933,7 +936,7 @@ int config_apply_env(struct config *cfg, struct config_errors *errs)
 		problems += env_apply(option_base(cfg, &cfg->idp, &options[i]), &options[i], NULL,
 		                      &set, errs);
 		if (set)
-			note_given(cfg, &options[i]);
+			note_given(cfg, &options[i], "environment", -1);
 	}
 	for (int n = 0; n < cfg->idp_count && n < CONFIG_MAX_IDPS; n++)
 		for (size_t i = 0; i < N_OPTIONS; i++)
@@ -963,7 +966,7 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		return add_error(errs, "%s: no value", where);
 	if (option_set(option_base(cfg, &cfg->idp, o), o, value, where, errs) != 0)
 		return 1;
-	note_given(cfg, o);
+	note_given(cfg, o, origin ? origin : "config_set", 0);
 	return 0;
 }
 
@@ -1170,6 +1173,48 @@ static int validate_ui(const struct config *cfg, bool has_idp, struct config_err
 	return problems;
 }
 
+/* Appends where [section] key was set ("FILE:LINE", "environment MGMTD_...", "--flag") to out. */
+static void append_origin(const struct config *cfg, const char *section, const char *key, char *out,
+                          size_t size)
+{
+	const struct option *o = option_find(section, key);
+	size_t i, used = strlen(out);
+	char env[128];
+
+	if (!o || o->scope != SCOPE_CONFIG || used >= size)
+		return;
+	i = (size_t)(o - options);
+	if (!(cfg->given[i / 8] & (1u << (i % 8))) || !cfg->origin[i])
+		return; /* a default: nowhere to point at */
+	if (cfg->origin_line[i] > 0)
+		snprintf(out + used, size - used, "%s%s:%d", used ? ", " : "", cfg->origin[i],
+		         cfg->origin_line[i]);
+	else if (cfg->origin_line[i] < 0) {
+		env_name(o, NULL, env, sizeof(env));
+		snprintf(out + used, size - used, "%senvironment %s", used ? ", " : "", env);
+	} else
+		snprintf(out + used, size - used, "%s%s", used ? ", " : "", cfg->origin[i]);
+}
+
+/*
+ * "FILE:LINE, FILE:LINE: " for a problem of two keys (key2 may be NULL), so
+ * that the person finds both lines; "" when both are defaults.
+ */
+static const char *where2(const struct config *cfg, const char *section1, const char *key1,
+                          const char *section2, const char *key2, char *out, size_t size)
+{
+	size_t n;
+
+	out[0] = '\0';
+	append_origin(cfg, section1, key1, out, size);
+	if (key2)
+		append_origin(cfg, section2, key2, out, size);
+	n = strlen(out);
+	if (n > 0 && n + 3 <= size)
+		memcpy(out + n, ": ", 3);
+	return out;
+}
+
 bool config_tls(const struct config *cfg)
 {
 	return cfg->tls_cert[0] != '\0' && cfg->tls_key[0] != '\0';
@@ -1183,6 +1228,8 @@ bool config_in_memory(const struct config *cfg)
 int config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
+	char dev_issuer[CONFIG_STR_SIZE], at[2 * PATH_MAX + 64];
+	bool have_dev_issuer;
 	size_t n;
 	int problems = recheck_fields(cfg, errs);
 
@@ -1190,39 +1237,60 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 		return problems; /* the checks below read the strings */
 
 	if (cfg->data_dir[0] == '\0')
-		problems += add_error(errs, "[server] data_dir: must not be empty");
+		problems +=
+		    add_error(errs, "%s[server] data_dir: must not be empty",
+		              where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)));
 	else if (strlen(cfg->data_dir) + sizeof("/dev-idp.key") > PATH_MAX)
-		problems += add_error(errs, "[server] data_dir: too long for the files under it");
+		problems +=
+		    add_error(errs, "%s[server] data_dir: too long for the files under it",
+		              where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)));
 	if (config_in_memory(cfg) && cfg->token_key_file[0])
-		problems += add_error(errs, "[store] token_key_file: not with data_dir = :memory:, "
-		                            "which writes no file and keeps its key in memory");
+		problems += add_error(
+		    errs,
+		    "%s[store] token_key_file: not with data_dir = :memory:, "
+		    "which writes no file and keeps its key in memory",
+		    where2(cfg, "store", "token_key_file", "server", "data_dir", at, sizeof(at)));
 	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
-		problems += add_error(errs, "[server] tls_cert and tls_key: set both (HTTPS) or "
-		                            "neither (HTTP)");
+		problems += add_error(
+		    errs,
+		    "%s[server] tls_cert and tls_key: set both (HTTPS) or "
+		    "neither (HTTP)",
+		    where2(cfg, "server", "tls_cert", "server", "tls_key", at, sizeof(at)));
 	if (strcmp(cfg->store_backend, "postgres") == 0) {
 		if (config_in_memory(cfg))
 			problems += add_error(
 			    errs,
-			    "[server] data_dir: :memory: keeps a SQLite store in memory; with "
-			    "[store] backend = postgres set a data directory");
+			    "%s[server] data_dir: :memory: keeps a SQLite store in memory; with "
+			    "[store] backend = postgres set a data directory",
+			    where2(cfg, "server", "data_dir", "store", "backend", at, sizeof(at)));
 	} else {
 		if (cfg->postgres_url[0])
-			problems +=
-			    add_error(errs, "[store] postgres_url: set, but backend is sqlite; "
-			                    "set backend = postgres (or leave postgres_url "
-			                    "empty)");
+			problems += add_error(
+			    errs,
+			    "%s[store] postgres_url: set, but backend is sqlite; set backend = "
+			    "postgres (or leave postgres_url empty)",
+			    where2(cfg, "store", "postgres_url", "store", "backend", at,
+			           sizeof(at)));
 		if (cfg->postgres_pool != 0)
-			problems += add_error(errs, "[store] postgres_pool: set, but backend is "
-			                            "sqlite; set backend = postgres (or use 0)");
+			problems += add_error(
+			    errs,
+			    "%s[store] postgres_pool: set, but backend is sqlite; set backend = "
+			    "postgres (or use 0)",
+			    where2(cfg, "store", "postgres_pool", "store", "backend", at,
+			           sizeof(at)));
 	}
 	/* Its form is the descriptor's (recheck_fields); here only its company. */
 	if (cfg->metrics_listen[0] && !cfg->metrics_enabled)
-		problems += add_error(errs, "[metrics] listen: set only with enabled = true");
+		problems += add_error(
+		    errs, "%s[metrics] listen: set only with enabled = true",
+		    where2(cfg, "metrics", "listen", "metrics", "enabled", at, sizeof(at)));
 
 	problems += validate_idp(&cfg->idp, errs);
 	for (int i = 0; i < cfg->idp_count; i++)
 		problems += validate_idp(&cfg->idps[i], errs);
 	n = config_idps(cfg, idps, CONFIG_MAX_IDPS + 1);
+	have_dev_issuer = cfg->dev_idp_enabled &&
+	                  config_dev_idp_issuer(cfg, 0, dev_issuer, sizeof(dev_issuer)) == 0;
 	for (size_t i = 0; i < n; i++) {
 		char a[64], b[64];
 
@@ -1239,13 +1307,27 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 			                      b, a);
 			break;
 		}
-		if (cfg->dev_idp_enabled && strcmp(idps[i]->issuer, cfg->dev_idp_issuer) == 0) {
+		/*
+		 * The dev IdP's issuer is this server's own URL unless set: serve
+		 * refuses an [idp] with it when it starts the dev IdP, so the check
+		 * must too (with listen's port; port 0 is known only once bound,
+		 * where serve alone can tell).
+		 */
+		if (have_dev_issuer && strcmp(idps[i]->issuer, dev_issuer) == 0) {
 			config_idp_label(idps[i], b, sizeof(b));
-			problems +=
-			    add_error(errs,
-			              "%s issuer: the same as [dev_idp] issuer, which mgmtd "
-			              "trusts by itself",
-			              b);
+			if (cfg->dev_idp_issuer[0])
+				problems +=
+				    add_error(errs,
+				              "%s issuer: the same as [dev_idp] issuer, which "
+				              "mgmtd trusts by itself",
+				              b);
+			else
+				problems += add_error(
+				    errs,
+				    "%s issuer: the same as the dev IdP's issuer, this server's "
+				    "own URL from [server] listen, which mgmtd trusts by itself "
+				    "(set [dev_idp] issuer to another URL, or change this one)",
+				    b);
 		}
 	}
 	if (cfg->dev_idp_issuer[0] && strncmp(cfg->dev_idp_issuer, "http://", 7) != 0 &&

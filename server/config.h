@@ -94,6 +94,13 @@ struct config {
 	/* Which options a file, the environment or a flag set (by descriptor index), not defaults.
 	 */
 	unsigned char given[CONFIG_MAX_OPTIONS / 8];
+	/*
+	 * Where each given option came from, for messages about two keys: the
+	 * file's path (the caller's string, which outlives the config) with
+	 * origin_line > 0, "environment" with -1, or a flag's name with 0.
+	 */
+	const char *origin[CONFIG_MAX_OPTIONS];
+	int origin_line[CONFIG_MAX_OPTIONS];
 };
 
 struct config_errors {

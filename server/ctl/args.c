@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,90 @@ static int flag_index(const struct ctl_flag *flags, const char *name, size_t len
 			return i;
 	}
 	return -1;
+}
+
+size_t args_edit_distance(const char *a, const char *b)
+{
+	/* optimal string alignment: a swap of two neighbours ("craete") is one edit */
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[ARGS_WORD_MAX + 1][ARGS_WORD_MAX + 1];
+
+	if (la > ARGS_WORD_MAX || lb > ARGS_WORD_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+bool args_close_enough(const char *typed, const char *candidate, size_t distance)
+{
+	/* a third of the word may be wrong: "managment" is management, "list" is not "get" */
+	size_t n = strlen(typed) > strlen(candidate) ? strlen(typed) : strlen(candidate);
+
+	return distance > 0 && distance <= 2 && distance * 3 <= n;
+}
+
+/* The defined flag nearest to name (len bytes), NULL when none is near. */
+static const char *nearest_flag(const struct ctl_flag *flags, const struct ctl_flag *more,
+                                const char *name, size_t len)
+{
+	char typed[ARGS_WORD_MAX + 1];
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	if (len > ARGS_WORD_MAX)
+		return NULL;
+	memcpy(typed, name, len);
+	typed[len] = '\0';
+	for (int set = 0; set < 2; set++) {
+		const struct ctl_flag *f = set == 0 ? flags : more;
+
+		for (int i = 0; f && f[i].name; i++) {
+			size_t d = args_edit_distance(typed, f[i].name);
+
+			if (d < best_d && args_close_enough(typed, f[i].name, d)) {
+				best = f[i].name;
+				best_d = d;
+			}
+		}
+	}
+	return best;
+}
+
+/*
+ * A word given as a flag's value that is itself one of the command's flags:
+ * mostly a value that came out empty ("--expires-at $(date -v+1d)" where that
+ * date fails), so the flag would swallow the next one.
+ */
+static bool names_a_flag(const char *word, const struct ctl_flag *flags,
+                         const struct ctl_flag *more)
+{
+	const char *name, *eq;
+	size_t len;
+
+	if (word[0] != '-' || word[1] == '\0' || (word[1] >= '0' && word[1] <= '9'))
+		return false;
+	name = word + (word[1] == '-' ? 2 : 1);
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	return (len == 4 && strncmp(name, "help", 4) == 0) || flag_index(flags, name, len) >= 0 ||
+	       flag_index(more, name, len) >= 0;
 }
 
 static void print_usage(const struct ctl_command *cmd)
@@ -131,13 +216,29 @@ int args_parse(const struct ctl_command *cmd, const struct ctl_flag *flags, int 
 			i = flag_index(globals->flags, name, len);
 			into = globals;
 		}
-		if (i < 0)
+		if (i < 0) {
+			const char *near =
+			    nearest_flag(flags, globals ? globals->flags : NULL, name, len);
+
+			if (near)
+				return args_usage_error(
+				    out, "flag provided but not defined: %s (did you mean --%s?)",
+				    shown, near);
 			return args_usage_error(out, "flag provided but not defined: %s", shown);
+		}
 		if (eq) {
 			value = eq + 1;
 		} else if (into->flags[i].kind != FLAG_BOOL) {
 			if (k + 1 >= argc)
 				return args_usage_error(out, "flag needs an argument: %s", shown);
+			if (names_a_flag(argv[k + 1], flags, globals ? globals->flags : NULL))
+				return args_usage_error(
+				    out,
+				    "%s needs a value, but the next word is the flag %.64s "
+				    "(was the value empty, such as a $(...) that failed?); "
+				    "give %s a value, or write %s=VALUE when the value "
+				    "starts with -",
+				    shown, argv[k + 1], shown, shown);
 			value = argv[++k];
 		}
 		if (store(into, i, value, shown) != CTL_OK)

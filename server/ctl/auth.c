@@ -133,6 +133,7 @@ int auth_ensure(struct ctl *c)
 	struct ctl_settings *s = &c->settings;
 	struct cache_entry e;
 	char why[512];
+	bool expired;
 	int64_t expiry;
 	char *token;
 
@@ -164,13 +165,26 @@ int auth_ensure(struct ctl *c)
 		out_error("out of memory");
 		return CTL_FAILED;
 	}
-	if (cache_load(c->cache_path, time_real_ms(), &e, why, sizeof(why)) == 0) {
+	if (cache_load(c->cache_path, time_real_ms(), &e, why, sizeof(why), &expired) == 0) {
 		set_credential(c, e.access_token, CRED_IDP);
 		e.access_token = NULL;
 		cache_entry_release(&e);
 		return CTL_OK;
 	}
-	if (why[0] && c->verbosity >= 1)
+	/*
+	 * The device sign-in waits for a person to open a link: with no terminal
+	 * (cron, CI, a pipe) nobody sees it, and the command would hang until the
+	 * code expires. Failing at once tells the script's author what to do.
+	 */
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		out_error("%s%s; run \"mgmtctl auth login\", or set mgmt_token in the profile",
+		          expired ? why : "no sign-in is cached",
+		          " and there is no terminal to sign in on");
+		return CTL_FAILED;
+	}
+	if (expired)
+		out_warn("%s: signing in again", why);
+	else if (why[0] && c->verbosity >= 1)
 		out_debug("%s", why);
 	return sign_in(c, &expiry);
 }

@@ -115,7 +115,8 @@ out:
 	return rc;
 }
 
-int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *why, size_t whylen)
+int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *why, size_t whylen,
+               bool *expired)
 {
 	char buf[CACHE_FILE_MAX + 1];
 	json_t *doc = NULL;
@@ -126,6 +127,7 @@ int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *wh
 	int fd, rc = 1;
 
 	memset(e, 0, sizeof(*e));
+	*expired = false;
 	if (why && whylen)
 		why[0] = '\0';
 	if (check_dir_before_reading(path, why, whylen) != 0)
@@ -162,7 +164,12 @@ int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *wh
 		goto out;
 	}
 	if (ms <= now_ms + CACHE_MARGIN_MS) {
-		set_err(why, whylen, "the cached sign-in has expired");
+		char when[RFC3339_SIZE];
+
+		/* said before a new prompt, so that the person knows why it appears */
+		time_format_rfc3339(ms, when);
+		set_err(why, whylen, "the cached sign-in expired at %s", when);
+		*expired = true;
 		goto out;
 	}
 	e->access_token = strdup(token);

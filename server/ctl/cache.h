@@ -14,6 +14,7 @@
 #ifndef MGMTCTL_CACHE_H
 #define MGMTCTL_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,9 +36,11 @@ char *cache_file_for(const struct ctl_settings *s);
 /*
  * Loads path. Returns 0 with *e filled when it holds a token good past
  * now + CACHE_MARGIN_MS; 1 when there is none usable (absent, expired,
- * unreadable, not private: *why says which when not absent).
+ * unreadable, not private: *why says which when not absent; *expired is true
+ * when it was there but is past its end).
  */
-int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *why, size_t whylen);
+int cache_load(const char *path, int64_t now_ms, struct cache_entry *e, char *why, size_t whylen,
+               bool *expired);
 
 /* Writes e to path (directory made first). 0, or -1 with a sentence in err. */
 int cache_store(const char *path, const struct cache_entry *e, char *err, size_t errlen);

@@ -745,13 +745,83 @@ static int api_call(struct ctl *c, const char *method, const char *path, const j
 	return rc;
 }
 
+/* The API's field names and the flags of mgmtctl that set them. */
+static const struct {
+	const char *field, *flag;
+} field_flags[] = {
+    {"expiresAt", "--expires-at"},
+    {"retentionPeriod", "--retention-period"},
+    {"maxTables", "--max-tables"},
+    {"maxColumnsPerTable", "--max-columns"},
+    {"partitionTemplate", "the partition template (--template-tag, --template-tag-bucket, "
+                          "--template-timeformat)"},
+};
+
+static bool has_flag(const struct ctl_command *cmd, const char *flag)
+{
+	for (int i = 0; cmd && cmd->flags[i].name; i++) {
+		if (strcmp(cmd->flags[i].name, flag) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool word_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/*
+ * msg with the API's field names the command has flags for written as those
+ * flags: the person typed --expires-at, not expiresAt. A field's index and
+ * path ("partitionTemplate[0].value") go with it: the flags do not number
+ * their parts.
+ */
+static void in_flag_words(const struct ctl_command *cmd, const char *msg, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = msg; *p && o + 1 < size;) {
+		const char *flag = NULL;
+		size_t n = 0;
+
+		if (p == msg || !word_char(p[-1])) {
+			for (size_t i = 0; i < sizeof(field_flags) / sizeof(field_flags[0]); i++) {
+				n = strlen(field_flags[i].field);
+				if (strncmp(p, field_flags[i].field, n) == 0 && !word_char(p[n]) &&
+				    has_flag(cmd, field_flags[i].flag[0] == '-'
+				                      ? field_flags[i].flag + 2
+				                      : "template-timeformat")) {
+					flag = field_flags[i].flag;
+					break;
+				}
+			}
+		}
+		if (!flag) {
+			out[o++] = *p++;
+			continue;
+		}
+		p += n;
+		while (*p == '[' || *p == '.') { /* [0].value.tagName */
+			p++;
+			while (word_char(*p) || *p == ']')
+				p++;
+		}
+		o += (size_t)snprintf(out + o, size - o, "%s", flag);
+		if (o >= size)
+			o = size - 1;
+	}
+	out[o] = '\0';
+}
+
 /* A refused call: the API's message printed; a 401 removes a cached sign-in. */
 static void api_refused(struct ctl *c, const struct ctl_response *r, const char *url)
 {
-	char msg[1024];
+	char msg[1024], said[1280];
 
 	answer_message(r, url, msg, sizeof(msg));
-	out_error("%s", msg);
+	in_flag_words(c->cmd, msg, said, sizeof(said));
+	out_error("%s", said);
 	if (r->status == 401)
 		auth_refused(c);
 }

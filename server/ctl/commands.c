@@ -4,6 +4,7 @@
  * the printing helpers every noun shares.
  */
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -212,6 +213,42 @@ bool commands_noun_exists(const char *noun)
 			return true;
 	}
 	return false;
+}
+
+const char *commands_nearest_noun(const char *typed)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ctl_noun_count; i++) {
+		size_t d = args_edit_distance(typed, ctl_nouns[i].name);
+
+		if (d < best_d && args_close_enough(typed, ctl_nouns[i].name, d)) {
+			best = ctl_nouns[i].name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+const struct ctl_command *commands_nearest_verb(const char *noun, const char *typed)
+{
+	const struct ctl_command *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ctl_command_count; i++) {
+		const struct ctl_command *cmd = &ctl_commands[i];
+		size_t d;
+
+		if (strcmp(cmd->noun, noun) != 0 || !cmd->verb)
+			continue;
+		d = args_edit_distance(typed, cmd->verb);
+		if (d < best_d && args_close_enough(typed, cmd->verb, d)) {
+			best = cmd;
+			best_d = d;
+		}
+	}
+	return best;
 }
 
 /* ---- help ---- */

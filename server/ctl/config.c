@@ -35,6 +35,7 @@ struct shown {
 static void credential_text(const struct ctl_settings *s, char *out, size_t size)
 {
 	struct cache_entry e;
+	bool expired;
 	char *path, iso[RFC3339_SIZE], when[OUT_TIME_SIZE];
 
 	if (s->mgmt_token) {
@@ -46,7 +47,7 @@ static void credential_text(const struct ctl_settings *s, char *out, size_t size
 		return;
 	}
 	path = cache_file_for(s);
-	if (path && cache_load(path, time_real_ms(), &e, NULL, 0) == 0) {
+	if (path && cache_load(path, time_real_ms(), &e, NULL, 0, &expired) == 0) {
 		time_format_rfc3339(e.expiry_ms, iso);
 		out_table_time(iso, "", when);
 		snprintf(out, size, "cached sign-in until %s", when);

@@ -92,6 +92,8 @@ struct ctl {
 	int64_t timeout_ms; /* per API call; 0 = none */
 	int verbosity;      /* 0, 1 (--debug), 2 (--trace) */
 	bool json;          /* --format json */
+	/* the command running: its flags name the API's fields in error messages */
+	const struct ctl_command *cmd;
 
 	/* the credential for mgmtd, once found (auth.c) */
 	char *credential;
@@ -125,6 +127,13 @@ bool args_bool(const struct ctl_args *a, const char *name);
 const char *const *args_list(const struct ctl_args *a, const char *name, size_t *n);
 bool args_given(const struct ctl_args *a, const char *name);
 
+/* Words longer than this are never near another (the edit distance's table is on the stack). */
+#define ARGS_WORD_MAX 64
+/* Edits (insert, delete, change, swap of neighbours) from a to b; SIZE_MAX past ARGS_WORD_MAX. */
+size_t args_edit_distance(const char *a, const char *b);
+/* Whether typed, distance edits from candidate, is worth a "did you mean". */
+bool args_close_enough(const char *typed, const char *candidate, size_t distance);
+
 /* "error<TAB>message", then the command's usage line; returns CTL_USAGE. */
 int args_usage_error(const struct ctl_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -151,6 +160,10 @@ void commands_help_command(FILE *f, const struct ctl_command *cmd);
 void commands_usage_line(FILE *f, const struct ctl_command *cmd);
 const struct ctl_command *commands_find(const char *noun, const char *verb);
 bool commands_noun_exists(const char *noun);
+/* For "did you mean": the noun (or the noun's command) nearest to a mistyped word; NULL when
+ * none is near. */
+const char *commands_nearest_noun(const char *typed);
+const struct ctl_command *commands_nearest_verb(const char *noun, const char *typed);
 /* The bash completion script (`mgmtctl completion bash`). */
 void commands_bash_completion(FILE *f);
 

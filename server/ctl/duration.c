@@ -35,15 +35,26 @@ static const struct unit units[] = {
     {"y", 365 * NS_PER_DAY},
 };
 
-static const struct unit *match_unit(const char *p, size_t *len)
+/*
+ * The unit is the whole run of letters after the number (bytes of UTF-8 past
+ * ASCII count as letters, for the micro signs): "2weeks" is the unknown unit
+ * "weeks", not "2w" followed by a missing number.
+ */
+static size_t unit_length(const char *p)
+{
+	size_t n = 0;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+	       (unsigned char)p[n] >= 0x80)
+		n++;
+	return n;
+}
+
+static const struct unit *match_unit(const char *p, size_t len)
 {
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		size_t n = strlen(units[i].name);
-
-		if (strncmp(p, units[i].name, n) == 0) {
-			*len = n;
+		if (strlen(units[i].name) == len && strncmp(p, units[i].name, len) == 0)
 			return &units[i];
-		}
 	}
 	return NULL;
 }
@@ -51,8 +62,8 @@ static const struct unit *match_unit(const char *p, size_t *len)
 static int fail(char *err, size_t errlen, const char *s, const char *why)
 {
 	set_err(err, errlen,
-	        "\"%s\" is not a duration: %s (write a number and a unit such as 30d, 12h, 1mo "
-	        "or 1h30m; units ns us ms s m h d w mo y)",
+	        "\"%s\" is not a duration: %s (write a number and a unit such as 30d, 12h, 2w, "
+	        "1mo or 1h30m; the units are ns us ms s m h d w mo y)",
 	        s, why);
 	return -1;
 }
@@ -99,12 +110,20 @@ int duration_parse(const char *s, int64_t *ns, char *err, size_t errlen)
 			            *p == ' ' || *p == '\t' ? "it holds a space"
 			            : *p == '+'             ? "it has a sign"
 			                                    : "a number is missing");
-		u = match_unit(p, &ulen);
+		ulen = unit_length(p);
+		u = match_unit(p, ulen);
+		if (!u && ulen > 0) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "the unit \"%.*s\" is unknown",
+			         (int)(ulen > 32 ? 32 : ulen), p);
+			return fail(err, errlen, s, why);
+		}
 		if (!u)
 			return fail(err, errlen, s,
 			            *p == '\0'                ? "a unit is missing"
 			            : *p == ' ' || *p == '\t' ? "it holds a space"
-			                                      : "the unit is unknown");
+			                                      : "a unit is missing");
 		p += ulen;
 		part = whole * (unsigned __int128)u->ns + frac * (unsigned __int128)u->ns / scale;
 		total += part;

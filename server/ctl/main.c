@@ -144,7 +144,13 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	if (!commands_noun_exists(argv[k])) {
-		rc = args_usage_error(NULL, "no command %s", argv[k]);
+		const char *near = commands_nearest_noun(argv[k]);
+
+		if (near)
+			rc = args_usage_error(NULL, "no command %s (did you mean %s?)", argv[k],
+			                      near);
+		else
+			rc = args_usage_error(NULL, "no command %s", argv[k]);
 		goto out;
 	}
 	cmd = commands_find(argv[k], NULL);
@@ -162,8 +168,16 @@ static int run(int argc, char **argv)
 		}
 		cmd = commands_find(argv[k], argv[k + 1]);
 		if (!cmd) {
+			const struct ctl_command *near =
+			    commands_nearest_verb(argv[k], argv[k + 1]);
+
 			fflush(stdout);
-			fprintf(stderr, "error\tno command %s %s\n\n", argv[k], argv[k + 1]);
+			if (near)
+				fprintf(stderr, "error\tno command %s %s (did you mean %s %s?)\n\n",
+				        argv[k], argv[k + 1], near->noun, near->verb);
+			else
+				fprintf(stderr, "error\tno command %s %s\n\n", argv[k],
+				        argv[k + 1]);
 			commands_help_noun(stderr, argv[k]);
 			rc = CTL_USAGE;
 			goto out;
@@ -181,6 +195,7 @@ static int run(int argc, char **argv)
 		if (rc != CTL_OK)
 			goto out;
 	}
+	c.cmd = cmd;
 	rc = check_needs(&c, &args);
 	if (rc == CTL_OK)
 		rc = cmd->run(&c, &args);

@@ -56,6 +56,7 @@ function say(box, text) {
 
 function notify(text) {
   say(problem, "");
+  notice.classList.remove("neutral");
   say(notice, text);
 }
 
@@ -76,14 +77,17 @@ async function run(f) {
 
 // ---- sign-in ----
 
-function showSignIn(message) {
+// message: why the sign-in page shows, as a problem (red) unless neutral, for
+// what the person asked for (signing out is not an error).
+function showSignIn(message, neutral = false) {
   ctx = null;
   clearTimeout(expiryTimer);
   nav.hidden = true;
   who.hidden = true;
   who.replaceChildren();
-  say(notice, "");
-  say(problem, message || "");
+  notice.classList.toggle("neutral", neutral);
+  say(notice, neutral ? message : "");
+  say(problem, neutral ? "" : message || "");
   const heading = h("h1", { tabindex: "-1" }, "Sign in");
   const account = field({
     label: "Account ID",
@@ -181,7 +185,7 @@ function renderHeader() {
       id: "sign-out",
       onclick: () => {
         signOut();
-        showSignIn("You are signed out.");
+        showSignIn("You are signed out.", true);
       },
     },
     "Sign out"
@@ -281,6 +285,12 @@ async function route() {
 
 async function boot() {
   whenSignedOut((message) => showSignIn(message));
+  // A dialog opening starts a new action: what earlier ones said is done with.
+  document.addEventListener("mgmtd:action", () => {
+    if (!ctx) return;
+    say(notice, "");
+    say(problem, "");
+  });
   // The skip link moves the focus without touching the #/ route.
   document.querySelector(".skip").addEventListener("click", (ev) => {
     ev.preventDefault();

@@ -85,13 +85,15 @@ export function newId(prefix) {
 
 // ---- formats ----
 
-// "2024-01-02 03:04:05 UTC" in a <time>; "-" when absent.
+// "2024-01-02 03:04:05 UTC" in a <time>; "-" when absent. The date and the
+// time of day are each unbreakable (app.css): a narrow column puts them on
+// two lines, never "2024-01-" on one and "02" on the next.
 export function when(iso) {
   if (!iso) return h("span", { class: "muted" }, "-");
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const text = d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-  return h("time", { datetime: iso }, text);
+  const [date, time] = d.toISOString().replace(/\.\d+Z$/, "").split("T");
+  return h("time", { datetime: iso }, h("span", null, date), " ", h("span", null, `${time} UTC`));
 }
 
 const UNITS = [
@@ -233,6 +235,8 @@ export function dataTable({ caption, columns, actions, empty, sortKey, sortDir }
 // A modal <dialog> with a title; content is built by body(dialog).
 // Returns the dialog, shown; it removes itself when closed.
 export function dialog(title, body, { onclose } = {}) {
+  // a new action begins: the page's notices of earlier ones are done (app.js)
+  document.dispatchEvent(new CustomEvent("mgmtd:action"));
   const titleId = newId("dialog-title");
   const d = h("dialog", { "aria-labelledby": titleId }, h("h2", { id: titleId }, title));
   append(d, [body(d)]);
@@ -246,12 +250,57 @@ export function dialog(title, body, { onclose } = {}) {
 }
 
 export function alertBox() {
-  return h("p", { class: "error", role: "alert", hidden: true });
+  return h("div", { class: "error", role: "alert", hidden: true });
 }
 
-export function showError(box, message) {
-  box.textContent = message ? visible(message) : "";
-  box.hidden = !message;
+// The API's field names in a message, as the form's labels say them: a person
+// filled in "Partition template", part 2, not partitionTemplate[1].value.
+const FIELD_WORDS = [
+  [/\bpartitionTemplate\[(\d+)\](?:\.value)?(?:\.(tagName|numberOfBuckets))?/g, (_, i, sub) => `Partition template, part ${Number(i) + 1}${sub === "tagName" ? " (tag name)" : sub === "numberOfBuckets" ? " (buckets)" : ""}`],
+  [/\bpartitionTemplate\b/g, () => "Partition template"],
+  [/\bexpiresAt\b/g, () => "Expires"],
+  [/\bretentionPeriod\b/g, () => "Retention period"],
+  [/\bmaxTables\b/g, () => "Maximum tables"],
+  [/\bmaxColumnsPerTable\b/g, () => "Maximum columns per table"],
+];
+
+export function inFieldWords(message) {
+  return FIELD_WORDS.reduce((m, [re, f]) => m.replace(re, f), String(message));
+}
+
+// Every invalid field of a form at once: take(f) runs one field's check and
+// keeps its message (which starts with the field's label); done() throws
+// them together, so that a person fixes all of them in one go.
+export class FormErrors extends Error {
+  constructor(list) {
+    super(list.join(" "));
+    this.list = list;
+  }
+}
+
+export function checks() {
+  const list = [];
+  return {
+    take(f) {
+      try {
+        return f();
+      } catch (e) {
+        list.push(e.message);
+        return undefined;
+      }
+    },
+    done() {
+      if (list.length) throw new FormErrors(list);
+    },
+  };
+}
+
+// box shows e (an Error, a FormErrors or a message), or nothing.
+export function showError(box, e) {
+  const list = !e ? [] : e.list || [typeof e === "string" ? e : e.message];
+  if (list.length > 1) box.replaceChildren(h("p", null, "Please correct these fields:"), h("ul", null, list.map((m) => h("li", null, visible(inFieldWords(m))))));
+  else box.textContent = list.length ? visible(inFieldWords(list[0])) : "";
+  box.hidden = !list.length;
 }
 
 // Asks a yes/no question; resolves true when confirmed. action(d) may run
@@ -271,7 +320,7 @@ export function confirmAction(title, message, confirmLabel, action) {
             done = true;
             d.close();
           } catch (e) {
-            showError(err, e.message);
+            showError(err, e);
             yes.disabled = false;
           }
         });
@@ -310,7 +359,7 @@ export function formDialog(title, submitLabel, fields, submit) {
             result = await submit(form);
             d.close();
           } catch (e) {
-            showError(err, e.message);
+            showError(err, e);
             ok.disabled = false;
           }
         });

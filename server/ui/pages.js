@@ -3,6 +3,7 @@
 // (ctx.can); the API refuses the rest all the same, and its message is shown.
 
 import {
+  checks,
   confirmAction,
   dataTable,
   dialog,
@@ -69,15 +70,17 @@ function secretDialog(kind, answer) {
       (d) => {
         const warnId = newId("warn");
         const status = h("p", { class: "hint", role: "status" });
-        out = h("input", {
+        // a textarea that wraps anywhere: the whole secret in view, its start too
+        out = h("textarea", {
           id: "secret-value",
           class: "secret",
           readonly: true,
-          value: secret,
+          rows: 3,
           spellcheck: "false",
           autocomplete: "off",
           "aria-describedby": warnId,
         });
+        out.value = secret;
         secret = null;
         const copy = async () => {
           try {
@@ -286,10 +289,14 @@ export async function managementTokens(ctx) {
       "Create token",
       () => [field({ label: "Description", name: "description", required: true, attrs: { maxlength: 1024 } }), expiryField()],
       async (form) => {
+        const c = checks();
         const description = form.elements.description.value;
-        if (!description.trim()) throw new Error("Description: say what the token is for.");
+        c.take(() => {
+          if (!description.trim()) throw new Error("Description: say what the token is for.");
+        });
         const req = { description };
-        const at = expiryValue(form);
+        const at = c.take(() => expiryValue(form));
+        c.done();
         if (at) req.expiresAt = at;
         return api("POST", accountPath("/management/tokens"), req);
       }
@@ -368,12 +375,24 @@ function templateEditor() {
   );
   return {
     el,
-    value() {
-      const parts = [...rows.children].map((li) => {
+    // The parts; each invalid one is kept by c (checks()) under its label.
+    value(c) {
+      const parts = [...rows.children].map((li, i) => {
         const type = li.querySelector("select").value;
         const v = li.querySelector("[name=partValue]").value.trim();
-        if (type === "bucket")
-          return { type, value: { tagName: v, numberOfBuckets: Number(li.querySelector("[name=partBuckets]").value) } };
+        const label = `Partition template, part ${i + 1} (${type === "time" ? "time format" : "tag name"})`;
+        c.take(() => {
+          if (!v) throw new Error(`${label}: fill it in, or remove the part.`);
+          const bytes = new TextEncoder().encode(v).length;
+          if (bytes > 200) throw new Error(`${label}: at most 200 bytes (this one is ${bytes}).`);
+        });
+        if (type === "bucket") {
+          const n = Number(li.querySelector("[name=partBuckets]").value);
+          c.take(() => {
+            if (!Number.isInteger(n) || n < 1 || n > 100000) throw new Error(`Partition template, part ${i + 1} (buckets): a whole number from 1 to 100000.`);
+          });
+          return { type, value: { tagName: v, numberOfBuckets: n } };
+        }
         return { type, value: v };
       });
       return parts.length ? parts : undefined;
@@ -400,17 +419,27 @@ function limitsFields(db) {
   ];
 }
 
-function limitsValue(form) {
+// The limits; each invalid one is kept by c (checks()).
+function limitsValue(form, c) {
   const n = (name, label) => {
     const v = Number(form.elements[name].value);
     if (!Number.isInteger(v) || v < 1) throw new Error(`${label}: a whole number of at least 1.`);
     return v;
   };
   return {
-    retentionPeriod: parseRetention(form.elements.retention.value),
-    maxTables: n("maxTables", "Maximum tables"),
-    maxColumnsPerTable: n("maxColumnsPerTable", "Maximum columns per table"),
+    retentionPeriod: c.take(() => parseRetention(form.elements.retention.value)),
+    maxTables: c.take(() => n("maxTables", "Maximum tables")),
+    maxColumnsPerTable: c.take(() => n("maxColumnsPerTable", "Maximum columns per table")),
   };
+}
+
+// A name field's value, trimmed; an empty one is kept by c under label.
+function nameValue(form, c, label = "Name") {
+  const v = form.elements.name.value.trim();
+  c.take(() => {
+    if (!v) throw new Error(`${label}: fill it in.`);
+  });
+  return v;
 }
 
 export async function databases(ctx) {
@@ -451,7 +480,12 @@ export async function databases(ctx) {
       "Create a database",
       "Create database",
       () => [field({ label: "Name", name: "name", required: true, hint: "1 to 64 of A-Z a-z 0-9 _ - /, not starting with _." }), limitsFields(null), tpl.el],
-      (form) => api("POST", path(), { name: form.elements.name.value.trim(), ...limitsValue(form), partitionTemplate: tpl.value() })
+      (form) => {
+        const c = checks();
+        const req = { name: nameValue(form, c), ...limitsValue(form, c), partitionTemplate: tpl.value(c) };
+        c.done();
+        return api("POST", path(), req);
+      }
     );
     if (made) {
       ctx.notify(`Database ${made.name} created.`);
@@ -460,9 +494,12 @@ export async function databases(ctx) {
   }
 
   async function edit(d) {
-    const done = await formDialog(`Edit database ${d.name}`, "Save", () => limitsFields(d), (form) =>
-      api("PATCH", path(`/${segment(d.name)}`), limitsValue(form))
-    );
+    const done = await formDialog(`Edit database ${d.name}`, "Save", () => limitsFields(d), (form) => {
+      const c = checks();
+      const req = limitsValue(form, c);
+      c.done();
+      return api("PATCH", path(`/${segment(d.name)}`), req);
+    });
     if (done) {
       ctx.notify(`Database ${d.name} saved.`);
       await ctx.run(load);
@@ -545,7 +582,12 @@ export async function tables(ctx, dbName) {
       `Create a table in ${dbName}`,
       "Create table",
       () => [field({ label: "Name", name: "name", required: true }), tpl.el],
-      (form) => api("POST", path(), { name: form.elements.name.value.trim(), partitionTemplate: tpl.value() })
+      (form) => {
+        const c = checks();
+        const req = { name: nameValue(form, c), partitionTemplate: tpl.value(c) };
+        c.done();
+        return api("POST", path(), req);
+      }
     );
     if (made) {
       ctx.notify(`Table ${made.name} created.`);
@@ -664,9 +706,17 @@ export async function databaseTokens(ctx) {
       "Create token",
       () => [field({ label: "Description", name: "description", required: true }), perms.el, expiryField()],
       (form) => {
+        const c = checks();
         const req = { description: form.elements.description.value, permissions: perms.value() };
-        if (!req.description.trim()) throw new Error("Description: say what the token is for.");
-        const at = expiryValue(form);
+        c.take(() => {
+          if (!req.description.trim()) throw new Error("Description: say what the token is for.");
+        });
+        c.take(() => {
+          // mgmtd takes a token without one, but it can neither read nor write anything
+          if (!req.permissions.length) throw new Error("Permissions: tick at least one Read or Write box; a token without a permission can do nothing.");
+        });
+        const at = c.take(() => expiryValue(form));
+        c.done();
         if (at) req.expiresAt = at;
         return api("POST", path(), req);
       }

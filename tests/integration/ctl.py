@@ -10,10 +10,13 @@ never meet another's, nor the user's.
 import datetime as dt
 import json
 import os
+import pty
 import re
 import subprocess
+import termios
 import threading
 import time
+import tty
 from pathlib import Path
 
 import pytest
@@ -128,9 +131,11 @@ class Ctl:
 
     # -- sign-in --
 
-    def start(self, *args, env=None, unset=()):
-        """Starts mgmtctl ARGS in the background (for a sign-in); see SignIn."""
-        return SignIn(self, [str(a) for a in args], self.environment(env, unset))
+    def start(self, *args, env=None, unset=(), terminal=True):
+        """Starts mgmtctl ARGS in the background (for a sign-in); see SignIn. terminal:
+        stdin and stderr are a terminal, as for a person (a command other than auth login
+        signs in only then); False: pipes, as in a script."""
+        return SignIn(self, [str(a) for a in args], self.environment(env, unset), terminal)
 
 
 def describe(res):
@@ -145,21 +150,49 @@ class SignIn:
     """A mgmtctl process that may sign in: its stderr is read as it comes, so that the test
     can wait for the verification link, approve it as a person would, and collect the end."""
 
-    def __init__(self, ctl, args, env):
+    def __init__(self, ctl, args, env, terminal=True):
         self.ctl = ctl
         self.argv = [ctl.bin] + args
-        self.proc = subprocess.Popen(WRAPPER + self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=env)
         self.err_lines = []
         self.lock = threading.Lock()
-        self.reader = threading.Thread(target=self._read, daemon=True)
+        if terminal:
+            # a pseudo-terminal for stdin and stderr, raw so that "\n" stays "\n"
+            master, slave = pty.openpty()
+            tty.setraw(slave, termios.TCSANOW)
+            try:
+                self.proc = subprocess.Popen(WRAPPER + self.argv, stdin=slave,
+                                             stdout=subprocess.PIPE, stderr=slave, text=True,
+                                             env=env)
+            finally:
+                os.close(slave)
+            self.reader = threading.Thread(target=self._read_terminal, args=(master,),
+                                           daemon=True)
+        else:
+            self.proc = subprocess.Popen(WRAPPER + self.argv, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         text=True, env=env)
+            self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self):
         for line in self.proc.stderr:
             with self.lock:
                 self.err_lines.append(line)
+        self.proc.stderr.close()
+
+    def _read_terminal(self, master):
+        try:
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: every end of the terminal's other side is closed
+                    break
+                if not chunk:
+                    break
+                with self.lock:
+                    self.err_lines.append(chunk.decode("utf-8", "replace"))
+        finally:
+            os.close(master)
 
     @property
     def stderr(self):
@@ -208,7 +241,6 @@ class SignIn:
         stdout_reader.join(timeout=10)
         self.reader.join(timeout=10)
         self.proc.stdout.close()
-        self.proc.stderr.close()
         out = out[0] if out else ""
         res = subprocess.CompletedProcess(self.argv, self.proc.returncode, out, self.stderr)
         check_no_sanitizer_report(res.stdout + res.stderr, " ".join(self.argv))

@@ -2,6 +2,8 @@
 check-config, environment overrides (CONTRACT 7, 8)."""
 
 import json
+import re
+import subprocess
 
 import pytest
 
@@ -350,7 +352,141 @@ def test_serve_refuses_a_config_with_an_unknown_key(daemon_factory):
     assert "%s:" % d.config_path in res.stdout + res.stderr, describe_cli(res)
 
 
+def test_an_idp_with_the_dev_idps_default_issuer_is_refused_by_both(tmp_path, mgmtd_bin):
+    """[idp] issuer equal to the dev IdP's default issuer (this server's own URL, from
+    [server] listen): serve refuses it, and check-config, which used to pass it, too."""
+    import socket
+
+    with socket.socket() as s:  # a port of the test's: the verdict comes before any bind
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:%d\n[dev_idp]\nenabled = true\n"
+                    "[idp]\nissuer = http://127.0.0.1:%d\n"
+                    "jwks_url = http://127.0.0.1:%d/jwks\n" % (port, port, port))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert "[idp] issuer: the same as the dev IdP's issuer, this server's own URL" in \
+        check.stderr, describe_cli(check)
+    serve = run_cli([mgmtd_bin, "serve", "--config", str(conf), "--data-dir", ":memory:"],
+                    cwd=tmp_path, timeout=10)
+    assert serve.returncode != 0, describe_cli(serve)
+    assert "the same as the dev IdP's issuer" in serve.stdout + serve.stderr, describe_cli(serve)
+
+
 def test_environment_beats_the_file(daemon_factory):
     d = daemon_factory(env={"MGMTD_IDP_AUDIENCE": "from-env"})
     assert_status(d.get(users_path(), d.make_jwt_for_subject("admin-1", aud="from-env")), 200)
     assert_error(d.get(users_path(), d.make_jwt_for_subject("admin-1", aud=AUDIENCE)), 401)
+
+
+# ---------------------------------------------------------------------------
+# check-config and serve hold a configuration to the same verdict (issue 17), for
+# configurations made from the descriptor table (`check-config --print-defaults`).
+
+def _descriptor_table(mgmtd_bin):
+    """[(section, key, default, (min, max) or None)] as --print-defaults prints them."""
+    text = run_cli([mgmtd_bin, "check-config", "--print-defaults"], timeout=10).stdout
+    rows, section, bounds = [], None, None
+    for line in text.splitlines():
+        m = re.match(r"^\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+            continue
+        m = re.match(r"^; integer (-?\d+)\.\.(-?\d+),", line)
+        if m:
+            bounds = (int(m.group(1)), int(m.group(2)))
+            continue
+        m = re.match(r"^(\w+) =(?: (.*))?$", line)
+        if m and section:
+            rows.append((section, m.group(1), m.group(2) or "", bounds))
+            bounds = None
+    return rows
+
+
+def _serve_verdict(mgmtd_bin, conf, workdir):
+    """0 when serve starts listening with conf (then stopped), else its exit status, and
+    what it said. The verdict is what happened, never how long it took."""
+    proc = subprocess.Popen([mgmtd_bin, "serve", "--config", str(conf)], cwd=workdir,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    said = []
+    try:
+        for line in proc.stdout:
+            said.append(line)
+            if "listening on" in line:
+                proc.terminate()
+                proc.wait(timeout=30)
+                return 0, "".join(said)
+        return proc.wait(timeout=30), "".join(said)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _bad_alone(section, key, default, bounds):
+    """A value the descriptor refuses for this key alone, or None."""
+    if bounds:
+        return str(bounds[1] + 1)
+    if default in ("true", "false"):
+        return "maybe"
+    return None
+
+
+def test_check_config_and_serve_agree_on_each_key_bad_alone(mgmtd_bin, tmp_path):
+    base = "[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / "data")
+    rows = [r for r in _descriptor_table(mgmtd_bin) if _bad_alone(*r) is not None]
+    assert len(rows) >= 10, rows  # the table was read
+    for section, key, default, bounds in rows:
+        conf = tmp_path / ("%s-%s.ini" % (section, key))
+        text = base if section == "server" else base + "[%s]\n" % section
+        if section == "server" and key in ("listen", "data_dir"):
+            continue
+        text += "%s = %s\n" % (key, _bad_alone(section, key, default, bounds))
+        conf.write_text(text)
+        line = text.count("\n")
+        check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+        rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+        assert check.returncode == 1 and rc != 0, (section, key, describe_cli(check), said)
+        assert "%s:%d: [%s] %s" % (conf, line, section, key) in check.stderr, describe_cli(check)
+
+
+# Pairs of keys that are good alone and refused together: both lines named, both verdicts
+# the same.
+CONFLICTS = [
+    ("server", "tls_cert = /nonexistent/cert.pem", "store", "token_key_file = /tmp/k",
+     "[server] tls_cert and tls_key", ["server tls_cert"]),
+    ("store", "postgres_url = postgresql://localhost/x", None, None,
+     "[store] postgres_url: set, but backend is sqlite", ["store postgres_url"]),
+    ("store", "postgres_pool = 3", "store", "backend = sqlite",
+     "[store] postgres_pool: set, but backend is sqlite", ["store postgres_pool",
+                                                           "store backend"]),
+    ("metrics", "listen = 127.0.0.1:0", "metrics", "enabled = false",
+     "[metrics] listen: set only with enabled = true", ["metrics listen", "metrics enabled"]),
+]
+
+
+@pytest.mark.parametrize("s1,l1,s2,l2,said,named", CONFLICTS)
+def test_check_config_names_both_keys_of_a_conflict(mgmtd_bin, tmp_path, s1, l1, s2, l2,
+                                                    said, named):
+    lines = ["[server]", "listen = 127.0.0.1:0", "data_dir = %s" % (tmp_path / "data"),
+             "threads = lots"]  # a problem of one key too: both are reported
+    where = {}
+    for section, line in ((s1, l1), (s2, l2)):
+        if not section:
+            continue
+        if "[%s]" % section not in lines:
+            lines.append("[%s]" % section)
+        lines.append(line)
+        where["%s %s" % (section, line.split(" =")[0])] = len(lines)
+    conf = tmp_path / "conflict.ini"
+    conf.write_text("\n".join(lines) + "\n")
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert "%s:4: [server] threads" % conf in check.stderr, describe_cli(check)
+    [msg] = [m for m in check.stderr.splitlines() if said in m]
+    prefix = ", ".join("%s:%d" % (conf, where[k]) for k in named)
+    assert msg.startswith(prefix + ": " + said), msg
+    rc, out = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert rc != 0, out

@@ -293,3 +293,40 @@ def test_man_pages_render_without_warnings():
         res = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(ROOT, "man", page)],
                              capture_output=True, text=True, timeout=60)
         assert res.returncode == 0 and res.stderr == "", (page, res.stderr)
+
+
+def _make_dry_run(target):
+    """What `make TARGET` would run (make -n), without running it."""
+    return subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+
+
+def test_make_run_installs_only_what_building_and_running_need():
+    """README: `make run` installs what building needs; the tests' tools and npm packages
+    are `make test`'s (issue 17: make run used to install them all)."""
+    run = _make_dry_run("run")
+    assert "npm ci" not in run
+    assert "serve --config config/dev.ini" in run
+    debs = re.findall(r"for p in ([^;]*); do", run)
+    assert len(debs) == 1, run
+    debs = set(debs[0].split())
+    assert "libmicrohttpd-dev" in debs and "libpq-dev" in debs
+    for test_only in ("chromium", "python3-pytest", "valgrind", "postgresql", "caddy", "nginx"):
+        assert test_only not in debs, test_only
+    deps = _make_dry_run("deps")
+    assert "npm ci" in deps
+    assert {"chromium", "libmicrohttpd-dev", "python3-pytest"} <= set(
+        " ".join(re.findall(r"for p in ([^;]*); do", deps)).split())
+
+
+def test_configuration_doc_is_true_about_postgresql():
+    with open(os.path.join(ROOT, "docs", "configuration.md")) as f:
+        text = f.read()
+    assert "not built yet" not in text
+    assert "`postgres` backend is built in" in text
+
+
+def test_readme_says_how_to_change_the_listen_address():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    assert "MGMTD_SERVER_LISTEN=127.0.0.1:9090 make run" in text and "--listen" in text

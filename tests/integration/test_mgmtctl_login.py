@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import stat
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -16,7 +17,7 @@ import urllib.parse
 import jwt as pyjwt
 import pytest
 
-from conftest import (ACCOUNT_A, CLUSTER_A, MGMT_TOKEN_RE, assert_secret_absent, ok_json,
+from conftest import (ACCOUNT_A, CLI_TIMEOUT, CLUSTER_A, MGMT_TOKEN_RE, assert_secret_absent, ok_json,
                       tokens_path)
 from ctl import Ctl, describe, freeze_clock, mgmtctl_bin, module_daemon, sign_in  # noqa: F401
 from verifypage import deny
@@ -100,12 +101,20 @@ def test_an_expired_sign_in_signs_in_again(ctl, dev):
         "%Y-%m-%dT%H:%M:%S.000Z")
     path.write_text(json.dumps(first))
     assert mode(path) == 0o600
-    # the next command does not send the expired token: it signs in anew
+    # in a script (no terminal) it says why it cannot go on, at once
+    res = ctl.fails(1, "cluster", "list")
+    assert res.stderr == (
+        "error\tthe cached sign-in expired at %s and there is no terminal to sign in on; "
+        'run "mgmtctl auth login", or set mgmt_token in the profile\n' % first["expiry"]), \
+        describe(res)
+    # on a terminal, the next command does not send the expired token: it says why a new
+    # sign-in is asked for, then signs in anew
     s = ctl.start("cluster", "list")
     s.approve()
     res = s.finish()
     assert res.returncode == 0, describe(res)
-    assert "To sign in" in res.stderr
+    notice = "warn\tthe cached sign-in expired at %s: signing in again\n" % first["expiry"]
+    assert res.stderr.startswith(notice), describe(res)
     _path, second = cached(ctl)
     assert parse_time(second["expiry"]).timestamp() > time.time() + 3000
 
@@ -123,6 +132,43 @@ def test_a_sign_in_expired_on_arrival_is_used_not_cached(ctl, dev):
             ") has passed by this machine's clock; the next command signs in again"
             in res.stderr), describe(res)
     assert cache_files(ctl) == []
+
+
+@pytest.mark.parametrize("stdin_tty,stderr_tty", [(False, False), (True, False),
+                                                   (False, True)])
+def test_without_a_terminal_it_fails_at_once(ctl, stdin_tty, stderr_tty):
+    """cron, CI, a pipe: nobody would see the link, so no sign-in starts and nothing
+    waits (the old mgmtctl waited here until the device code expired)."""
+    import pty
+    fds = []
+    try:
+        master, slave = pty.openpty()
+        fds += [master, slave]
+        argv = [ctl.bin, "database", "list"]
+        p = subprocess.run(argv, stdin=slave if stdin_tty else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE,
+                           stderr=slave if stderr_tty else subprocess.PIPE,
+                           env=ctl.environment(), timeout=CLI_TIMEOUT)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert p.returncode == 1 and p.stdout == b""
+    if not stderr_tty:
+        assert p.stderr.decode() == (
+            "error\tno sign-in is cached and there is no terminal to sign in on; "
+            'run "mgmtctl auth login", or set mgmt_token in the profile\n')
+    assert cache_files(ctl) == []
+
+
+def test_auth_login_signs_in_without_a_terminal(ctl):
+    """Asked for by name, the sign-in prints its link whatever the terminal: a person may
+    run it in a pipe, and the scripts' message names it."""
+    s = ctl.start("auth", "login", terminal=False)
+    s.approve()
+    res = s.finish()
+    assert res.returncode == 0 and "signed in as admin@example.com" in res.stdout, \
+        describe(res)
+    assert ctl.ok("database", "list").returncode == 0
 
 
 def test_a_refused_sign_in_is_removed(ctl, dev):
@@ -205,7 +251,7 @@ def test_the_browser_opens_when_there_is_a_display(ctl, tmp_path):
 def test_without_a_device_grant_it_says_what_to_set(mgmtctl_bin, daemon_factory, tmp_path):
     d = daemon_factory()  # no dev IdP: no discovery document on mgmtd
     ctl = Ctl(mgmtctl_bin, d, tmp_path / "home")
-    res = ctl.fails(1, "cluster", "list")
+    res = ctl.fails(1, "auth", "login")
     assert "device_url" in res.stderr and "token_url" in res.stderr
 
 

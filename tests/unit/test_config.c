@@ -161,6 +161,12 @@ static void test_example_round_trip(void **state)
 	assert_true(config_given(&got, "server", "listen"));
 	assert_true(config_given(&got, "auth", "failed_auth_burst"));
 	memset(got.given, 0, sizeof(got.given));
+	/* and each has the file's line as its origin, for messages about two keys */
+	for (size_t i = 0; i < CONFIG_MAX_OPTIONS; i++)
+		assert_true(got.origin[i] == NULL ||
+		            (got.origin[i] == path && got.origin_line[i] > 0));
+	memset(got.origin, 0, sizeof(got.origin));
+	memset(got.origin_line, 0, sizeof(got.origin_line));
 	assert_memory_equal(&want, &got, sizeof(want));
 	free(text);
 }

@@ -80,7 +80,12 @@ static void test_refusals(void **state)
 	    {"30", "unit is missing"},
 	    {"d", "number is missing"},
 	    {"1x", "unknown"},
-	    {"1D", "unknown"},
+	    {"1D", "the unit \"D\" is unknown"},
+	    /* the unit is wrong, not the number: the whole word is named, and the units listed */
+	    {"2weeks", "the unit \"weeks\" is unknown"},
+	    {"2weeks", "units are ns us ms s m h d w mo y"},
+	    {"1h30mins", "the unit \"mins\" is unknown"},
+	    {"3days", "the unit \"days\" is unknown"},
 	    {"1.d5", "unit is missing"}, /* "1." is one day, then "5" has no unit */
 	    {".d", "number is missing"},
 	    {"+1d", "sign"},
