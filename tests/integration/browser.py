@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SLOWDOWN, _Factory, _stop_all
+from conftest import ACCOUNT_A, SLOWDOWN, _Factory, _stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -343,3 +343,20 @@ class Browser:
             for s in self.secrets:
                 assert s[:24] not in text, "a secret is in %s" % where
         assert self.drv.get_cookies() == [], "the UI set cookies"
+
+
+def fresh_page(ui):
+    """For an autouse fixture: each test starts signed out in the light scheme on a
+    desktop screen, and ends with nothing secret left where it must not be."""
+    ui.offline(False)
+    ui.viewport(*DESKTOP)
+    ui.scheme("light")
+    ui.drv.get(ui.d.url("/ui/"))
+    ui.drv.execute_script("sessionStorage.clear()")
+    yield
+    ui.check_no_secret_leaked()
+
+
+def admin(ui):
+    """Signed in through the IdP as the admin of account A."""
+    return ui.sign_in_idp("admin@example.com", ACCOUNT_A)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (ACCOUNT_A, CLI_TIMEOUT, CLUSTER_A, WRAPPER, check_no_sanitizer_report,
-                      ok_json)
+from conftest import (ACCOUNT_A, CLI_TIMEOUT, CLUSTER_A, WRAPPER, assert_status,
+                      check_no_sanitizer_report, ok_json)
 from verifypage import approve
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "mgmtctl"
@@ -266,6 +266,16 @@ def freeze_clock(daemon, offset=dt.timedelta(0)):
     t = now + dt.timedelta(milliseconds=250)
     ok_json(daemon.put("/_test/clock", json={"now": t.strftime("%Y-%m-%dT%H:%M:%S.250Z")}))
     return t
+
+
+def seeded_at_frozen_clock(daemon):
+    """For a `now` fixture: the clock frozen at a computed instant, then the store back
+    to the seed (so that the seeded users and clusters are created at that instant too);
+    yields the instant, and lets the clock run again afterwards."""
+    t = freeze_clock(daemon)
+    assert_status(daemon.post("/_test/reset"), 204)
+    yield t
+    daemon.delete("/_test/clock")
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import pytest
 
 from conftest import (ACCOUNT_A, ACCOUNT_B, CLUSTER_A, CLUSTER_B, DB_TOKEN_RE, MGMT_TOKEN_RE,
                       assert_status, ok_json, tokens_path)
-from ctl import Ctl, check_golden, describe, freeze_clock, mgmtctl_bin, module_daemon  # noqa: F401
+from ctl import (Ctl, check_golden, describe, freeze_clock, mgmtctl_bin,  # noqa: F401
+                 module_daemon, seeded_at_frozen_clock)
 
 KEEP = (ACCOUNT_A, CLUSTER_A, ACCOUNT_B, CLUSTER_B)
 TESTING = "[testing]\nenabled = true\n"
@@ -31,12 +32,7 @@ def daemon(mgmtd_bin, idp, tmp_path_factory):
 
 @pytest.fixture
 def now(daemon):
-    """The clock frozen at a computed instant, then the store back to the seed (so that
-    the seeded users and clusters are created at that instant too)."""
-    t = freeze_clock(daemon)
-    assert_status(daemon.post("/_test/reset"), 204)
-    yield t
-    daemon.delete("/_test/clock")
+    yield from seeded_at_frozen_clock(daemon)
 
 
 @pytest.fixture

@@ -465,7 +465,9 @@ def test_a_token_from_the_idp_with_a_line_break_is_refused(mgmtctl_bin, tmp_path
         200, {"access_token": INJECTING, "token_type": "Bearer", "expires_in": 600}, []))
     ctl = bare_ctl(mgmtctl_bin, tmp_path, idp.url)
     idp_profile(ctl, idp.url)
-    res = ctl.fails(1, "cluster", "list")
+    # on a terminal, as a person signs in (without one mgmtctl would not start a sign-in)
+    res = ctl.start("cluster", "list").finish(timeout=QUICK)
+    assert res.returncode == 1, describe(res)
     assert ("error\tthe identity provider's access token cannot be used: it holds a control "
             "character") in res.stderr, describe(res)
     # not cached, and no API call went out with it
@@ -502,7 +504,8 @@ def test_a_fifo_as_the_cached_sign_in_is_refused(mgmtctl_bin, tmp_path, hostile)
     os.mkfifo(cached, 0o600)
     os.chmod(ctl.cache_dir, 0o777)
     answers[0] = (400, {"error": "access_denied"}, [])
-    res = ctl.fails(1, "--debug", "cluster", "list", timeout=QUICK)
+    res = ctl.start("--debug", "cluster", "list").finish(timeout=QUICK)
+    assert res.returncode == 1, describe(res)
     assert "is not a private file of this user: ignored" in res.stderr, describe(res)
     assert "To sign in" in res.stderr  # so it signs in anew
     # and the directory was made private again before anything in it was read

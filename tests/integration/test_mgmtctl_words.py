@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from conftest import assert_status
-from ctl import Ctl, describe, freeze_clock, mgmtctl_bin, module_daemon  # noqa: F401
+from ctl import (Ctl, describe, mgmtctl_bin, module_daemon,  # noqa: F401
+                 seeded_at_frozen_clock)
 
 TESTING = "[testing]\nenabled = true\n"
 
@@ -22,10 +22,7 @@ def daemon(mgmtd_bin, idp, tmp_path_factory):
 
 @pytest.fixture
 def now(daemon):
-    t = freeze_clock(daemon)
-    assert_status(daemon.post("/_test/reset"), 204)
-    yield t
-    daemon.delete("/_test/clock")
+    yield from seeded_at_frozen_clock(daemon)
 
 
 @pytest.fixture

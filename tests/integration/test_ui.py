@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import DESKTOP, PHONE, ROOT, browser_session
+from browser import PHONE, ROOT, admin, browser_session, fresh_page
 from conftest import (
     ACCOUNT_A,
     CLUSTER_A,
@@ -65,20 +65,8 @@ def ui(mgmtd_bin, idp, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def fresh_page(ui):
-    """Each test starts signed out in the light scheme on a desktop screen, and ends
-    with nothing secret left where it must not be."""
-    ui.offline(False)
-    ui.viewport(*DESKTOP)
-    ui.scheme("light")
-    ui.drv.get(ui.d.url("/ui/"))
-    ui.drv.execute_script("sessionStorage.clear()")
-    yield
-    ui.check_no_secret_leaked()
-
-
-def admin(ui):
-    return ui.sign_in_idp("admin@example.com", ACCOUNT_A)
+def each_test_on_a_fresh_page(ui):
+    yield from fresh_page(ui)
 
 
 # ---------------------------------------------------------------------------

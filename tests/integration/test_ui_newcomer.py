@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from browser import DESKTOP, PHONE, ROOT, browser_session
+from browser import DESKTOP, PHONE, ROOT, admin, browser_session, fresh_page
 from conftest import ACCOUNT_A, CLUSTER_A, default_seed, ok_json, rfc3339, unique_name
 
 SHOTS = os.environ.get("MGMTD_UI_SHOTS", ROOT / "build" / "ui-shots")
@@ -66,18 +66,8 @@ def ui(mgmtd_bin, idp, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def fresh_page(ui):
-    ui.offline(False)
-    ui.viewport(*DESKTOP)
-    ui.scheme("light")
-    ui.drv.get(ui.d.url("/ui/"))
-    ui.drv.execute_script("sessionStorage.clear()")
-    yield
-    ui.check_no_secret_leaked()
-
-
-def admin(ui):
-    return ui.sign_in_idp("admin@example.com", ACCOUNT_A)
+def each_test_on_a_fresh_page(ui):
+    yield from fresh_page(ui)
 
 
 def test_a_date_breaks_only_between_the_date_and_the_time(ui):
