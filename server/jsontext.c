@@ -94,35 +94,20 @@ void jsontext_lit(struct jsontext *w, const char *s)
 static size_t escape(uint32_t c, char out[8])
 {
 	static const char hex[] = "0123456789ABCDEF";
+	static const char shorthand[][2] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+	                                    {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
 
-	switch (c) {
-	case '"':
-		memcpy(out, "\\\"", 2);
-		return 2;
-	case '\\':
-		memcpy(out, "\\\\", 2);
-		return 2;
-	case '\b':
-		memcpy(out, "\\b", 2);
-		return 2;
-	case '\f':
-		memcpy(out, "\\f", 2);
-		return 2;
-	case '\n':
-		memcpy(out, "\\n", 2);
-		return 2;
-	case '\r':
-		memcpy(out, "\\r", 2);
-		return 2;
-	case '\t':
-		memcpy(out, "\\t", 2);
-		return 2;
-	default:
-		memcpy(out, "\\u00", 4);
-		out[4] = hex[c >> 4];
-		out[5] = hex[c & 0xf];
-		return 6;
+	out[0] = '\\';
+	for (size_t i = 0; i < sizeof(shorthand) / sizeof(shorthand[0]); i++) {
+		if ((uint32_t)(unsigned char)shorthand[i][0] == c) {
+			out[1] = shorthand[i][1];
+			return 2;
+		}
 	}
+	memcpy(out + 1, "u00", 3);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 0xf];
+	return 6;
 }
 
 /* Bytes that go into a JSON string as they are: printable ASCII but '"' and '\\'. */
