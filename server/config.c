@@ -1158,18 +1158,30 @@ static bool plain_ui_text(const char *s)
 	return true;
 }
 
+static const char *where2(const struct config *cfg, const char *section1, const char *key1,
+                          const char *section2, const char *key2, char *out, size_t size);
+
 static int validate_ui(const struct config *cfg, bool has_idp, struct config_errors *errs)
 {
+	static const char *const texts[] = {"client_id", "scopes", "audience"};
+	const char *values[] = {cfg->ui_client_id, cfg->ui_scopes, cfg->ui_audience};
+	char at[2 * PATH_MAX + 64];
 	int problems = 0;
 
-	if (!plain_ui_text(cfg->ui_client_id) || !plain_ui_text(cfg->ui_scopes) ||
-	    !plain_ui_text(cfg->ui_audience))
-		problems += add_error(errs, "[ui] client_id, scopes, audience: printable ASCII "
-		                            "without quotes, angle brackets or backslashes");
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (!plain_ui_text(values[i]))
+			problems += add_error(
+			    errs,
+			    "%s[ui] %s: printable ASCII without quotes, angle brackets or "
+			    "backslashes",
+			    where2(cfg, "ui", texts[i], NULL, NULL, at, sizeof(at)), texts[i]);
 	if (cfg->ui_enabled && !cfg->ui_client_id[0] && (has_idp || cfg->dev_idp_enabled))
-		problems += add_error(errs, "[ui] client_id: required when [ui] is enabled and an "
-		                            "identity provider is configured (the UI signs in "
-		                            "through it)");
+		problems += add_error(
+		    errs,
+		    "%s[ui] client_id: required when [ui] is enabled and an identity provider is "
+		    "configured (the UI signs in through it)",
+		    where2(cfg, "ui", "enabled", cfg->dev_idp_enabled ? "dev_idp" : NULL,
+		           cfg->dev_idp_enabled ? "enabled" : NULL, at, sizeof(at)));
 	return problems;
 }
 
@@ -1332,9 +1344,13 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	}
 	if (cfg->dev_idp_issuer[0] && strncmp(cfg->dev_idp_issuer, "http://", 7) != 0 &&
 	    strncmp(cfg->dev_idp_issuer, "https://", 8) != 0)
-		problems += add_error(errs, "[dev_idp] issuer: must be an http:// or https:// URL");
+		problems +=
+		    add_error(errs, "%s[dev_idp] issuer: must be an http:// or https:// URL",
+		              where2(cfg, "dev_idp", "issuer", NULL, NULL, at, sizeof(at)));
 	if (cfg->dev_idp_audience[0] == '\0')
-		problems += add_error(errs, "[dev_idp] audience: must not be empty");
+		problems +=
+		    add_error(errs, "%s[dev_idp] audience: must not be empty",
+		              where2(cfg, "dev_idp", "audience", NULL, NULL, at, sizeof(at)));
 	problems += validate_ui(cfg, n > 0, errs);
 	return problems;
 }

@@ -464,6 +464,12 @@ CONFLICTS = [
                                                            "store backend"]),
     ("metrics", "listen = 127.0.0.1:0", "metrics", "enabled = false",
      "[metrics] listen: set only with enabled = true", ["metrics listen", "metrics enabled"]),
+    ("ui", "enabled = true", "dev_idp", "enabled = true",
+     "[ui] client_id: required when [ui] is enabled", ["ui enabled", "dev_idp enabled"]),
+    ("ui", "scopes = openid <email>", None, None,
+     "[ui] scopes: printable ASCII without quotes", ["ui scopes"]),
+    ("dev_idp", "issuer = ftp://idp.example", None, None,
+     "[dev_idp] issuer: must be an http:// or https:// URL", ["dev_idp issuer"]),
 ]
 
 
