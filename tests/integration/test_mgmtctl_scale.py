@@ -201,6 +201,7 @@ def db_tokens(big):
 # ---------------------------------------------------------------------------
 
 @pytest.mark.plain_pass_only  # 100 000 tokens: the sanitized and clock-ahead passes add nothing
+@pytest.mark.sqlite_only("the client reads the same answers from either store (test_scale.py)")
 def test_management_list_table(ctl, mgmt_tokens):
     """In the API's order, as it arrives: the long descriptions (one in 997) come early,
     so the widths of the first rows are those of the whole list and the table is
@@ -210,12 +211,14 @@ def test_management_list_table(ctl, mgmt_tokens):
 
 
 @pytest.mark.plain_pass_only  # 100 000 tokens: the sanitized and clock-ahead passes add nothing
+@pytest.mark.sqlite_only("the client reads the same answers from either store (test_scale.py)")
 def test_management_list_json(ctl, mgmt_tokens):
     out = check_run(ctl, "management", "list", "--format", "json")
     assert out == go_json([mgmt_json(t) for t in mgmt_tokens])
 
 
 @pytest.mark.plain_pass_only  # 100 000 tokens: the sanitized and clock-ahead passes add nothing
+@pytest.mark.sqlite_only("the client reads the same answers from either store (test_scale.py)")
 def test_management_list_sorted_by_description(ctl, mgmt_tokens):
     """A sorted list goes through temporary files; equal keys keep the API's order."""
     out = check_run(ctl, "management", "list", "--sort", "description")
@@ -224,6 +227,7 @@ def test_management_list_sorted_by_description(ctl, mgmt_tokens):
 
 
 @pytest.mark.plain_pass_only  # 100 000 tokens: the sanitized and clock-ahead passes add nothing
+@pytest.mark.sqlite_only("the client reads the same answers from either store (test_scale.py)")
 def test_token_list_table_sorted_by_id(ctl, db_tokens):
     out = check_run(ctl, "token", "list")
     live = sorted((t for t in db_tokens if not t.get("revokedAt")), key=lambda t: t["id"])
@@ -232,6 +236,7 @@ def test_token_list_table_sorted_by_id(ctl, db_tokens):
 
 
 @pytest.mark.plain_pass_only  # 100 000 tokens: the sanitized and clock-ahead passes add nothing
+@pytest.mark.sqlite_only("the client reads the same answers from either store (test_scale.py)")
 def test_token_list_json_with_revoked(ctl, db_tokens):
     out = check_run(ctl, "token", "list", "--include-revoked", "--format", "json")
     assert out == go_json([db_json(t) for t in sorted(db_tokens, key=lambda t: t["id"])])

@@ -18,8 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import manytokens  # noqa: E402
 
 # A heavy module (100 000 tokens and a browser): the sanitized and clock-ahead passes
-# would only repeat the plain pass's work on the same UI code.
-pytestmark = pytest.mark.plain_pass_only
+# would only repeat the plain pass's work on the same UI code, and the PostgreSQL pass
+# the SQLite one's (the pages read the same answers from either store: test_scale.py
+# holds both backends to them).
+pytestmark = [pytest.mark.plain_pass_only,
+              pytest.mark.sqlite_only("the pages read the same answers from either store")]
 
 N = 100_000
 PAGE = 100  # the UI's PAGE_SIZE (server/ui/pages.js)
