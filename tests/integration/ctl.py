@@ -268,6 +268,19 @@ def freeze_clock(daemon, offset=dt.timedelta(0)):
     return t
 
 
+@pytest.fixture
+def now(daemon):
+    """For a module with a `daemon` fixture (with [testing]): see seeded_at_frozen_clock."""
+    yield from seeded_at_frozen_clock(daemon)
+
+
+@pytest.fixture
+def ctl(mgmtctl_bin, daemon, now, tmp_path):
+    """mgmtctl as the admin of account A, signed in through the IdP (a JWT), against a
+    module's `daemon` at the frozen clock of `now`."""
+    return Ctl(mgmtctl_bin, daemon, tmp_path / "home", token=daemon.jwt("admin"))
+
+
 def seeded_at_frozen_clock(daemon):
     """For a `now` fixture: the clock frozen at a computed instant, then the store back
     to the seed (so that the seeded users and clusters are created at that instant too);

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import (ACCOUNT_A, ACCOUNT_B, CLUSTER_A, CLUSTER_B, DB_TOKEN_RE, MGMT_TOKEN_RE,
                       assert_status, ok_json, tokens_path)
-from ctl import (Ctl, check_golden, describe, freeze_clock, mgmtctl_bin,  # noqa: F401
-                 module_daemon, seeded_at_frozen_clock)
+from ctl import (Ctl, check_golden, ctl, describe, freeze_clock, mgmtctl_bin,  # noqa: F401
+                 module_daemon, now)
 
 KEEP = (ACCOUNT_A, CLUSTER_A, ACCOUNT_B, CLUSTER_B)
 TESTING = "[testing]\nenabled = true\n"
@@ -29,16 +29,6 @@ WARNINGS = ("warn\tplease copy the token and store in a safe place\n"
 def daemon(mgmtd_bin, idp, tmp_path_factory):
     yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "mgmtctl", config_extra=TESTING)
 
-
-@pytest.fixture
-def now(daemon):
-    yield from seeded_at_frozen_clock(daemon)
-
-
-@pytest.fixture
-def ctl(mgmtctl_bin, daemon, now, tmp_path):
-    """mgmtctl as the admin of account A, signed in through the IdP (a JWT)."""
-    return Ctl(mgmtctl_bin, daemon, tmp_path / "home", token=daemon.jwt("admin"))
 
 
 def golden(name, text):

@@ -9,8 +9,7 @@ import datetime as dt
 
 import pytest
 
-from ctl import (Ctl, describe, mgmtctl_bin, module_daemon,  # noqa: F401
-                 seeded_at_frozen_clock)
+from ctl import ctl, describe, mgmtctl_bin, module_daemon, now  # noqa: F401
 
 TESTING = "[testing]\nenabled = true\n"
 
@@ -19,15 +18,6 @@ TESTING = "[testing]\nenabled = true\n"
 def daemon(mgmtd_bin, idp, tmp_path_factory):
     yield from module_daemon(mgmtd_bin, idp, tmp_path_factory, "words", config_extra=TESTING)
 
-
-@pytest.fixture
-def now(daemon):
-    yield from seeded_at_frozen_clock(daemon)
-
-
-@pytest.fixture
-def ctl(mgmtctl_bin, daemon, now, tmp_path):
-    return Ctl(mgmtctl_bin, daemon, tmp_path / "home", token=daemon.jwt("admin"))
 
 
 def error_line(res):
