@@ -8,7 +8,7 @@
  *   0: the body of POST /oauth/authorize (a form: the page's pick)
  *   1: the body of POST /oauth/token as a form, after "grant_type=authorization_code&"
  *   2: the same as JSON
- *   3: a real code of admin@example.com first, then "grant_type=...&code=CODE&" + the rest
+ *   3: a real code of member@example.com first, then "grant_type=...&code=CODE&" + the rest
  *   4: an If-None-Match header value against a fixed ETag
  * Raw answers (pages, redirects, OAuth JSON) are checked by the harness: no
  * 500, no markup or secret from the request in a page, redirects only to
@@ -28,7 +28,7 @@
 #define GOOD_PICK                                                                                  \
 	"response_type=code&client_id=ui&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fui%2F"          \
 	"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"   \
-	"&state=s&login=" FUZZ_ACCOUNT_A "+admin%40example.com"
+	"&state=s&login=" FUZZ_ACCOUNT_A "+member%40example.com"
 
 static struct fuzz_server *server(void)
 {
@@ -58,7 +58,11 @@ static void post(struct fuzz_server *fs, const char *path, const char *type, con
 	free(body);
 }
 
-/* Picks admin@example.com on the page and returns "grant_type=...&code=CODE&" (malloc'ed). */
+/*
+ * Picks member@example.com on the page and returns "grant_type=...&code=CODE&"
+ * (malloc'ed). Not the admin: its idpSubject is bound to no identity
+ * provider, and the dev IdP refuses to sign such a user in.
+ */
 static char *good_code(struct fuzz_server *fs)
 {
 	static const char form[] = "application/x-www-form-urlencoded";
