@@ -183,6 +183,40 @@ static void allow_add(char allow[ROUTER_ALLOW_SIZE], const char *method)
 	strcat(allow, method);
 }
 
+/*
+ * One pass over the table: the first route of the method wins; every matching route
+ * adds to m->allow.
+ */
+static enum router_result match_segments(const struct route *table,
+                                         const struct compiled_route *compiled, size_t count,
+                                         unsigned features, const char *want,
+                                         char *const segments[], const size_t lengths[], int nseg,
+                                         struct route_match *m)
+{
+	enum router_result result = ROUTER_NOT_FOUND;
+	struct route_match found;
+
+	for (size_t i = 0; i < count; i++) {
+		if (table[i].flags & ROUTE_FEATURES & ~features)
+			continue;
+		if (!pattern_matches(&compiled[i], segments, lengths, nseg, &found))
+			continue;
+		if (result == ROUTER_NOT_FOUND)
+			result = ROUTER_WRONG_METHOD;
+		allow_add(m->allow, table[i].method);
+		if (m->route == NULL && strcmp(table[i].method, want) == 0) {
+			m->route = &table[i];
+			m->param_count = found.param_count;
+			for (size_t k = 0; k < found.param_count; k++) {
+				m->param_names[k] = found.param_names[k];
+				m->param_values[k] = found.param_values[k];
+			}
+			result = ROUTER_FOUND;
+		}
+	}
+	return result;
+}
+
 enum router_result router_match(const struct route *table, size_t count, const char *method,
                                 const char *path, struct route_match *m)
 {
@@ -196,8 +230,7 @@ enum router_result router_match_features(const struct route *table, size_t count
 	char *segments[ROUTER_MAX_SEGMENTS];
 	size_t lengths[ROUTER_MAX_SEGMENTS];
 	struct compiled_route *compiled, *owned = NULL;
-	struct route_match found;
-	enum router_result result = ROUTER_NOT_FOUND;
+	enum router_result result;
 	int nseg;
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
@@ -220,24 +253,14 @@ enum router_result router_match_features(const struct route *table, size_t count
 	if (compiled == NULL)
 		return ROUTER_NOT_FOUND;
 
-	/* One pass: the first route of the method wins; every matching route adds to Allow. */
-	for (size_t i = 0; i < count; i++) {
-		if (table[i].flags & ROUTE_FEATURES & ~features)
-			continue;
-		if (!pattern_matches(&compiled[i], segments, lengths, nseg, &found))
-			continue;
-		if (result == ROUTER_NOT_FOUND)
-			result = ROUTER_WRONG_METHOD;
-		allow_add(m->allow, table[i].method);
-		if (m->route == NULL && strcmp(table[i].method, want) == 0) {
-			m->route = &table[i];
-			m->param_count = found.param_count;
-			for (size_t k = 0; k < found.param_count; k++) {
-				m->param_names[k] = found.param_names[k];
-				m->param_values[k] = found.param_values[k];
-			}
-			result = ROUTER_FOUND;
-		}
+	result = match_segments(table, compiled, count, features, want, segments, lengths, nseg, m);
+	/* "X/" means X on every route that has no pattern of its own ending in "/": the public
+	 * docs print some paths with a trailing slash, and a client that adds one must not
+	 * meet a 404 (docs/api.md, "Paths"). Only one slash: "X//" stays malformed. */
+	if (result == ROUTER_NOT_FOUND && nseg > 1 && lengths[nseg - 1] == 0) {
+		m->allow[0] = '\0';
+		result = match_segments(table, compiled, count, features, want, segments, lengths,
+		                        nseg - 1, m);
 	}
 	free(owned);
 	return result;

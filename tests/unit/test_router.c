@@ -93,18 +93,8 @@ static void test_wrong_method_lists_allow(void **state)
 static void test_not_found(void **state)
 {
 	static const char *const paths[] = {
-	    "",
-	    "health",
-	    "/",
-	    "/healthz",
-	    "/health/",
-	    "//health",
-	    "/a/x/things/",
-	    "/a//things",
-	    "/a/x/things/y/z",
-	    "/a/x",
-	    "/A/x/things",
-	    "/a/x/Things",
+	    "",           "health",          "/",    "/healthz",    "//health",
+	    "/a//things", "/a/x/things/y/z", "/a/x", "/A/x/things", "/a/x/Things",
 	};
 	struct route_match m;
 
@@ -134,10 +124,37 @@ static void test_trailing_slash_pattern(void **state)
 	assert_int_equal(router_match(dir, 3, "GET", "/ui/app.js", &m), ROUTER_FOUND);
 	assert_ptr_equal(m.route, &dir[2]);
 	assert_string_equal(route_param(&m, "file"), "app.js");
-	/* the empty last segment is no capture, and goes nowhere else */
-	assert_int_equal(router_match(dir, 3, "GET", "/ui/app.js/", &m), ROUTER_NOT_FOUND);
+	/* the empty last segment is no capture: "/ui/app.js/" is "/ui/app.js" */
+	assert_int_equal(router_match(dir, 3, "GET", "/ui/app.js/", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &dir[2]);
+	assert_string_equal(route_param(&m, "file"), "app.js");
 	assert_int_equal(router_match(dir, 3, "GET", "/ui//", &m), ROUTER_NOT_FOUND);
 	assert_int_equal(router_match(dir, 3, "GET", "/", &m), ROUTER_NOT_FOUND);
+}
+
+/* One trailing "/" means the path without it, for every route: found, wrong method
+ * and its Allow alike; two slashes or a slash alone stay 404. */
+static void test_trailing_slash_is_the_path_without_it(void **state)
+{
+	struct route_match m;
+
+	(void)state;
+	assert_int_equal(router_match(table, table_count, "GET", "/health/", &m), ROUTER_FOUND);
+	assert_ptr_equal(m.route, &table[0]);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/x/things/", &m), ROUTER_FOUND);
+	assert_string_equal(route_param(&m, "accountId"), "x");
+	assert_int_equal(router_match(table, table_count, "POST", "/a/x/things/", &m),
+	                 ROUTER_FOUND);
+	assert_int_equal(router_match(table, table_count, "PUT", "/a/x/things/", &m),
+	                 ROUTER_WRONG_METHOD);
+	assert_string_equal(m.allow, "GET, POST");
+	assert_int_equal(router_match(table, table_count, "GET", "/a/x/things/y/", &m),
+	                 ROUTER_FOUND);
+	assert_string_equal(route_param(&m, "thingId"), "y");
+	assert_int_equal(router_match(table, table_count, "GET", "/health//", &m),
+	                 ROUTER_NOT_FOUND);
+	assert_int_equal(router_match(table, table_count, "GET", "/a/x/things//", &m),
+	                 ROUTER_NOT_FOUND);
 }
 
 static void test_long_and_deep_paths(void **state)
@@ -339,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_method_lists_allow),
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_trailing_slash_pattern),
+	    cmocka_unit_test(test_trailing_slash_is_the_path_without_it),
 	    cmocka_unit_test(test_long_and_deep_paths),
 	    cmocka_unit_test(test_captures_are_decoded),
 	    cmocka_unit_test(test_bad_escapes_do_not_match),
