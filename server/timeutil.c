@@ -183,7 +183,13 @@ int time_parse_rfc3339(const char *s, int64_t *out_ms)
 		int sign = *p == '-' ? -1 : 1;
 
 		p++;
-		if (!read_digits(&p, 2, &off_h) || !expect(&p, ':') || !read_digits(&p, 2, &off_m))
+		/* "+hhmm" too: GNU date's %z prints it, and the Cloud Dedicated docs build
+		 * expiresAt with %z (docs/api.md, timestamps). */
+		if (!read_digits(&p, 2, &off_h))
+			return -1;
+		if (*p == ':')
+			p++;
+		if (!read_digits(&p, 2, &off_m))
 			return -1;
 		if (off_h > 23 || off_m > 59)
 			return -1;

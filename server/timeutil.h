@@ -37,7 +37,9 @@ int64_t time_monotonic_us(void);
 
 /*
  * Parses an RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS", optional fraction of any
- * length (truncated to milliseconds), then "Z" or "+hh:mm"/"-hh:mm". Lower-case
+ * length (truncated to milliseconds), then "Z" or "+hh:mm"/"-hh:mm", or the same
+ * offset without its colon ("+hhmm", ISO 8601's basic form, as `date +%z` prints it:
+ * one meaning for the API, the seed, the offline commands and mgmtctl). Lower-case
  * "t"/"z" are accepted as RFC 3339 allows. Range and calendar are checked
  * (no February 30th; leap second 60 is refused). Returns 0 and sets *out_ms, or -1.
  */

@@ -331,7 +331,7 @@ int args_instant(const struct ctl_args *a, const char *name, char out[RFC3339_SI
 	out[0] = '\0';
 	if (!v)
 		return CTL_OK;
-	if (instant_parse(v, &ms) != 0)
+	if (time_parse_rfc3339(v, &ms) != 0)
 		return args_usage_error(
 		    a,
 		    "--%s must be an RFC 3339 date-time such as "

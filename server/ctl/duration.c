@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "timeutil.h"
 #include "util.h"
 
 #define NS_PER_MINUTE (60 * NS_PER_SECOND)
@@ -171,21 +170,4 @@ void duration_format(int64_t ns, char out[DURATION_TEXT_SIZE])
 		}
 		snprintf(out + n, DURATION_TEXT_SIZE - n, "s");
 	}
-}
-
-int instant_parse(const char *s, int64_t *ms)
-{
-	char buf[80];
-	size_t len = strlen(s);
-
-	if (len + 2 > sizeof(buf))
-		return -1;
-	memcpy(buf, s, len + 1);
-	/* "...:SS+0000" -> "...:SS+00:00" */
-	if (len > 5 && (s[len - 5] == '+' || s[len - 5] == '-') && s[len - 6] >= '0' &&
-	    s[len - 6] <= '9' && strspn(s + len - 4, "0123456789") == 4) {
-		memcpy(buf + len - 2, ":", 1);
-		memcpy(buf + len - 1, s + len - 2, 3);
-	}
-	return time_parse_rfc3339(buf, ms);
 }

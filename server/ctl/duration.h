@@ -35,7 +35,5 @@ int duration_parse(const char *s, int64_t *ns, char *err, size_t errlen);
 #define DURATION_TEXT_SIZE 48
 void duration_format(int64_t ns, char out[DURATION_TEXT_SIZE]);
 
-/* An --expires-at value to ms since the epoch. Returns 0, or -1. */
-int instant_parse(const char *s, int64_t *ms);
 
 #endif

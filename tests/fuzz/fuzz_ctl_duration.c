@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ctl/duration.h"
+#include "timeutil.h"
 #include "harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (err[0] == '\0') {
 		abort();
 	}
-	(void)instant_parse(text, &ms);
+	(void)time_parse_rfc3339(text, &ms);
 	memcpy(&raw, data, size < sizeof(raw) ? size : sizeof(raw));
 	raw = raw < 0 ? -(raw + 1) : raw;
 	duration_format(raw, printed);

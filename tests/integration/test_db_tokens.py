@@ -3,6 +3,7 @@ list, get, update (permissions replaced whole), revoke; validation, rights, scop
 
 import base64
 import datetime as dt
+import subprocess
 
 import pytest
 
@@ -146,6 +147,23 @@ def test_expires_at_is_normalised(server):
     assert body["expiresAt"] == dated("{y1}-01-01T00:30:00.000Z")
     assert set(body) == TOKEN_KEYS | {"accessToken", "expiresAt"}
     assert get_token(server, body["id"])["expiresAt"] == dated("{y1}-01-01T00:30:00.000Z")
+
+
+def test_expires_at_as_the_docs_linux_example_builds_it(server):
+    # Cloud Dedicated's "Create a database token" (Linux): the expiry from GNU date's %z,
+    # which prints the offset without its colon ("+0000"); decided in docs/api.md.
+    printed = subprocess.run(["date", "-u", "-d", "+7 days", "+%Y-%m-%dT%H:%M:%S%z"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert printed.endswith("+0000"), printed
+    body = server.create_db_token(expiresAt=printed)
+    assert body["expiresAt"] == printed[:-len("+0000")] + ".000Z"
+    # another zone's basic offset is the same instant as its extended one
+    basic = server.create_db_token(expiresAt=dated("{y}-12-31T23:30:00-0100"))
+    assert basic["expiresAt"] == dated("{y1}-01-01T00:30:00.000Z")
+    for broken in ("{y}-12-31T23:30:00-010", "{y}-12-31T23:30:00-01:0", "{y}-12-31T23:30:00-2400"):
+        assert_error(server.post(db_tokens_path(), server.jwt("admin"),
+                                 json={"description": "x", "permissions": [],
+                                       "expiresAt": dated(broken)}), 400, contains="expiresAt")
 
 
 # FUTURE and PAST stand for dates computed when the test runs, never fixed ones.

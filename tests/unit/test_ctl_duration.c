@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "ctl/duration.h"
+#include "timeutil.h"
 
 #define S   1000000000LL
 #define MIN (60 * S)
@@ -177,12 +178,12 @@ static void test_instants(void **state)
 	int64_t ms;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		if (instant_parse(good[i].text, &ms) != 0)
+		if (time_parse_rfc3339(good[i].text, &ms) != 0)
 			fail_msg("%s refused", good[i].text);
 		assert_int_equal(ms, good[i].ms);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (instant_parse(bad[i], &ms) == 0)
+		if (time_parse_rfc3339(bad[i], &ms) == 0)
 			fail_msg("%s accepted", bad[i]);
 	}
 }
