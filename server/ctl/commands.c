@@ -124,7 +124,8 @@ const struct ctl_command ctl_commands[] = {
 
     {"management", "create", NULL, "", "Create a management token",
      (const struct ctl_flag[]){
-         {"description", FLAG_VALUE, "TEXT", NULL, "what the token is for (required)"},
+         {"description", FLAG_VALUE, "TEXT", NULL,
+          "what the token is for (default: \"created by mgmtctl at\" and the time)"},
          F_EXPIRES,
          F_FORMAT,
          F_END},

@@ -8,6 +8,7 @@
  * created_at, description, created_by. A create prints a key/value table,
  * two warn lines on stderr, and the secret alone on the last line of stdout.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,16 +124,25 @@ int management_create_secret(struct ctl *c, const char *path, const json_t *body
 int ctl_management_create(struct ctl *c, const struct ctl_args *a)
 {
 	const char *description = args_value(a, "description");
-	char path[512], expires[RFC3339_SIZE];
+	char path[512], expires[RFC3339_SIZE], now[RFC3339_SIZE], generated[64 + RFC3339_SIZE];
 	json_t *body;
 	int rc = args_format(c, a);
 
 	if (rc != CTL_OK)
 		return rc;
-	if (!description || !description[0])
-		return args_usage_error(a, "--description is required: say what the token is for");
+	/* A given description is never empty (influxctl 2.10.0); none at all is the docs'
+	 * "management create" example, and the API needs one: say where the token came from
+	 * (docs/mgmtctl.md). */
+	if (description && !description[0])
+		return args_usage_error(a, "--description must not be empty: say what the token is "
+		                           "for, or leave the flag out");
 	if ((rc = args_instant(a, "expires-at", expires)) != CTL_OK)
 		return rc;
+	if (!description) {
+		time_format_rfc3339(time_now_ms(), now);
+		snprintf(generated, sizeof(generated), "created by mgmtctl at %.19sZ", now);
+		description = generated;
+	}
 	body = json_pack("{s:s}", "description", description);
 	if (!body || (expires[0] && json_object_set_new(body, "expiresAt", json_string(expires)))) {
 		json_decref(body);

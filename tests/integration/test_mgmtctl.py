@@ -363,11 +363,26 @@ def test_management_create_json_and_sorting(ctl, daemon):
     assert "one of" in ctl.fails(2, "management", "list", "--sort", "size").stderr
 
 
-def test_management_create_needs_a_description(ctl):
-    res = ctl.fails(2, "management", "create")
-    assert "--description is required" in res.stderr
+def test_management_create_without_a_description_says_where_it_came_from(ctl):
+    # Cloud Dedicated's reference page: "influxctl management create", no flag at all
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    res = ctl.ok("management", "create")
+    after = dt.datetime.now(dt.timezone.utc)
+    secret = res.stdout.strip().splitlines()[-1]
+    [token] = [t for t in ctl.json("management", "list")
+               if secret.startswith(t["token_prefix"])]
+    m = re.fullmatch(r"created by mgmtctl at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)",
+                     token["description"])
+    assert m, token["description"]
+    at = dt.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    assert before <= at <= after, (before, at, after)
+
+
+def test_management_create_refuses_an_empty_description(ctl):
+    # influxctl 2.10.0: "ensure the management token description is a non-empty string"
+    res = ctl.fails(2, "management", "create", "--description", "")
+    assert "--description must not be empty" in res.stderr
     assert "usage: mgmtctl [global options] management create [command options]" in res.stderr
-    ctl.fails(2, "management", "create", "--description", "")
     # the description is a flag here, an argument for `token create`
     assert "too many arguments" in ctl.fails(2, "management", "create", "desc").stderr
 
