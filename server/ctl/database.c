@@ -4,10 +4,10 @@
  * influxctl's shapes (INFLUXCTL.md 5): the list table has DATABASE NAME,
  * RETENTION PERIOD ("infinite" for 0, else days, hours, minutes, seconds:
  * "30d", "2d12h"), MAX TABLES and MAX COLUMNS PER TABLE, the numbers
- * right-aligned and an unset limit empty; the JSON account_id, cluster_id,
- * database_name, retention_period_ns (0 included, as influxctl's own
- * example shows), max_tables, max_columns_per_table. Deleted databases are
- * told apart by id, so their list starts with an ID column. `undelete`
+ * right-aligned and an unset limit empty, after an ID column (influxctl
+ * 2.10.3 added it, live and deleted lists alike); the JSON account_id,
+ * cluster_id, id, database_name, retention_period_ns (0 included, as
+ * influxctl's own example shows), max_tables, max_columns_per_table. `undelete`
  * takes a name, as influxctl's does; the API's undelete takes the id, which
  * mgmtctl looks up among the deleted databases (the newest of that name).
  */
@@ -172,7 +172,7 @@ static json_t *json(const json_t *d)
 	return o;
 }
 
-static int row_cells(struct out_table *t, const json_t *d, bool with_id)
+static int row(struct out_table *t, const json_t *d)
 {
 	char id[OUT_INT_SIZE], retention[DURATION_TEXT_SIZE], tables[OUT_INT_SIZE],
 	    columns[OUT_INT_SIZE];
@@ -182,17 +182,7 @@ static int row_cells(struct out_table *t, const json_t *d, bool with_id)
 	retention_text(d, retention);
 	out_int_cell(d, "maxTables", tables); /* empty when unset (2.4.3) */
 	out_int_cell(d, "maxColumnsPerTable", columns);
-	return out_table_row(t, with_id ? cells : cells + 1);
-}
-
-static int row(struct out_table *t, const json_t *d)
-{
-	return row_cells(t, d, false);
-}
-
-static int row_with_id(struct out_table *t, const json_t *d)
-{
-	return row_cells(t, d, true);
+	return out_table_row(t, cells);
 }
 
 static int kv(struct out_table *t, const json_t *d)
@@ -302,10 +292,7 @@ int ctl_database_list(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	if (deleted)
 		strcat(path, "?status=deleted");
-	return ctl_show_list(c, path,
-	                     deleted ? out_table_new(5, headers, right)
-	                             : out_table_new(4, headers + 1, right + 1),
-	                     deleted ? row_with_id : row, json, NULL);
+	return ctl_show_list(c, path, out_table_new(5, headers, right), row, json, NULL);
 }
 
 int ctl_database_update(struct ctl *c, const struct ctl_args *a)

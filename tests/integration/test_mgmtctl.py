@@ -115,7 +115,7 @@ def test_retention_periods_as_influxctl_reads_and_prints_them(ctl, daemon, perio
     ctl.ok("database", "create", "db", "--retention-period", period)
     assert rest_databases(daemon)[0]["retentionPeriod"] == ns
     row = [line for line in ctl.ok("database", "list").stdout.splitlines() if "| db " in line]
-    assert row and row[0].split("|")[2].strip() == shown, row
+    assert row and row[0].split("|")[3].strip() == shown, row
 
 
 def test_database_flags_refused(ctl, daemon):

@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # Documented list tables: headers in order, and the numeric (right-aligned) columns.
 LIST_TABLES = {
     "cluster_list.txt": (["ID", "NAME", "STATE", "URL"], []),
-    "database_list.txt": (["DATABASE NAME", "RETENTION PERIOD", "MAX TABLES",
-                           "MAX COLUMNS PER TABLE"], ["MAX TABLES", "MAX COLUMNS PER TABLE"]),
-    "database_list_empty.txt": (["DATABASE NAME", "RETENTION PERIOD", "MAX TABLES",
+    # influxctl 2.10.3 added the ID column; its place is decided (docs/mgmtctl.md)
+    "database_list.txt": (["ID", "DATABASE NAME", "RETENTION PERIOD", "MAX TABLES",
+                           "MAX COLUMNS PER TABLE"], ["ID", "MAX TABLES",
+                                                      "MAX COLUMNS PER TABLE"]),
+    "database_list_empty.txt": (["ID", "DATABASE NAME", "RETENTION PERIOD", "MAX TABLES",
                                  "MAX COLUMNS PER TABLE"], []),
     "token_list.txt": (["ID", "DESCRIPTION"], []),
     "management_list.txt": (["ID", "DESCRIPTION", "PREFIX", "CREATED AT", "EXPIRES AT",
@@ -58,7 +60,8 @@ KV_TABLES = {
 JSON_OBJECTS = {
     "cluster_list.json": ["account_id", "cluster_id", "name", "url", "state", "created_at"],
     "cluster_get.json": ["account_id", "cluster_id", "name", "url", "state", "created_at"],
-    "database_list.json": ["account_id", "cluster_id", "database_name", "retention_period_ns",
+    "database_list.json": ["account_id", "cluster_id", "id", "database_name",
+                           "retention_period_ns",
                            "max_tables", "max_columns_per_table"],
     "management_list.json": ["id", "account_id", "token_prefix", "expires_at", "revoked_at",
                              "created_at", "description", "created_by"],

@@ -63,7 +63,7 @@ def test_seeded_databases_and_tokens_work_and_reseeding_is_idempotent(daemon_fac
     admin = d.jwt("admin")
     dbs = ok_json(d.get(databases_path(), admin))
     assert [x["name"] for x in dbs] == ["mydb", "big"]
-    assert dbs[1] == {"accountId": ACCOUNT_A, "clusterId": CLUSTER_A, "name": "big",
+    assert dbs[1] == {"accountId": ACCOUNT_A, "clusterId": CLUSTER_A, "id": dbs[1]["id"], "name": "big",
                       "maxTables": 10, "maxColumnsPerTable": 20,
                       "retentionPeriod": 3600000000000, "partitionTemplate": TEMPLATE}
     assert [x["name"] for x in ok_json(d.get(databases_path(ACCOUNT_B), d.jwt("admin_b")))] == ["mydb"]
