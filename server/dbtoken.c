@@ -2,6 +2,7 @@
  * dbtoken.c - database tokens come to life here.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dbtoken.h"
@@ -18,6 +19,24 @@ enum store_status dbtoken_store_secret(struct store *s, const struct token_key *
 	st = store_db_token_insert(s, t, hash);
 	sodium_memzero(hash, sizeof(hash));
 	return st;
+}
+
+void dbtoken_permission_id(const char *token_id, const struct store_db_permission *p,
+                           char out[UUID_STR_SIZE])
+{
+	/* "mgmtd/permission" NUL token id NUL action NUL resource: NULs keep the parts apart,
+	 * and no part holds one. */
+	static const char domain[] = "mgmtd/permission";
+	char name[sizeof(domain) + UUID_STR_SIZE + 8 + sizeof(p->resource)];
+	const char *action = db_action_name(p->action);
+	size_t n = 0;
+
+	memcpy(name + n, domain, sizeof(domain));
+	n += sizeof(domain);
+	n += (size_t)snprintf(name + n, sizeof(name) - n, "%s", token_id) + 1;
+	n += (size_t)snprintf(name + n, sizeof(name) - n, "%s", action ? action : "") + 1;
+	n += (size_t)snprintf(name + n, sizeof(name) - n, "%s", p->resource);
+	uuid_v8_derive(name, n < sizeof(name) ? n : sizeof(name), out);
 }
 
 enum store_status dbtoken_issue(struct store *s, const struct token_key *key,

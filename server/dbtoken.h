@@ -33,4 +33,12 @@ enum store_status dbtoken_issue(struct store *s, const struct token_key *key,
 enum store_status dbtoken_check_resources(struct store *s, const struct store_db_token *t,
                                           size_t *missing);
 
+/*
+ * The id of permission p of the database token token_id: derived, not stored, so it
+ * is the same in every answer and on every replica, stays when other permissions of
+ * the token change, and differs from token to token (docs/api.md, Database tokens).
+ */
+void dbtoken_permission_id(const char *token_id, const struct store_db_permission *p,
+                           char out[UUID_STR_SIZE]);
+
 #endif

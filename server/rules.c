@@ -360,7 +360,9 @@ const char *rule_permissions(const json_t *v,
                              struct store_db_permission out[STORE_DB_TOKEN_MAX_PERMISSIONS],
                              size_t *n, char why[RULE_WHY_SIZE])
 {
-	static const char *const keys[] = {"action", "resource", NULL};
+	/* "id" as answered, so that a token's permissions can be sent back as read; ignored,
+	 * since a permission's id follows from the token and the permission. */
+	static const char *const keys[] = {"id", "action", "resource", NULL};
 	const json_t *entry;
 	size_t i;
 
@@ -378,6 +380,8 @@ const char *rule_permissions(const json_t *v,
 			              i);
 		if ((bad = unknown_key(entry, keys)) != NULL)
 			return refuse(why, "unknown field \"%.64s\" in permissions[%zu]", bad, i);
+		if (json_object_get(entry, "id") && !json_is_string(json_object_get(entry, "id")))
+			return refuse(why, "permissions[%zu].id must be a string, as answered", i);
 		action = json_string_value(json_object_get(entry, "action"));
 		resource = json_string_value(json_object_get(entry, "resource"));
 		memset(&p, 0, sizeof(p));

@@ -16,21 +16,36 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-void uuid_v4_generate(char out[UUID_STR_SIZE])
+/* 16 bytes as a UUID of that version and RFC 4122's variant (10xx). */
+static void uuid_format(unsigned char b[16], unsigned version, char out[UUID_STR_SIZE])
 {
-	unsigned char b[16];
 	size_t o = 0;
 
-	randombytes_buf(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10xx (RFC 4122) */
-	for (size_t i = 0; i < sizeof(b); i++) {
+	b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (size_t i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[o++] = '-';
 		out[o++] = hex_digits[b[i] >> 4];
 		out[o++] = hex_digits[b[i] & 0x0f];
 	}
 	out[o] = '\0';
+}
+
+void uuid_v4_generate(char out[UUID_STR_SIZE])
+{
+	unsigned char b[16];
+
+	randombytes_buf(b, sizeof(b));
+	uuid_format(b, 4, out);
+}
+
+void uuid_v8_derive(const void *name, size_t len, char out[UUID_STR_SIZE])
+{
+	unsigned char b[16];
+
+	crypto_generichash(b, sizeof(b), name, len, NULL, 0);
+	uuid_format(b, 8, out);
 }
 
 static bool is_lower_hex(char c)

@@ -16,7 +16,15 @@
 /* Writes a fresh random (libsodium) version 4 UUID into out. */
 void uuid_v4_generate(char out[UUID_STR_SIZE]);
 
-/* True when s is a lower-case canonical UUID of version 4 (the only ids we mint). */
+/*
+ * Writes the version 8 UUID (RFC 9562) named by the len bytes at name: their
+ * BLAKE2b-128, so the same name gives the same id everywhere, and ids of different
+ * names differ as random ones do. For ids that follow from other data and are
+ * never stored (a database token's permissions).
+ */
+void uuid_v8_derive(const void *name, size_t len, char out[UUID_STR_SIZE]);
+
+/* True when s is a lower-case canonical UUID of version 4 (the ids stored objects get). */
 bool uuid_is_valid(const char *s);
 
 /*

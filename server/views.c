@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "reply.h"
+#include "dbtoken.h"
 #include "views.h"
 
 const char *mgmt_token_status(const struct store_mgmt_token *t, int64_t now)
@@ -143,11 +144,15 @@ json_t *view_db_token(const struct store_db_token *t)
 		json_decref(perms);
 		return NULL;
 	}
-	for (size_t i = 0; i < t->permission_count; i++)
+	for (size_t i = 0; i < t->permission_count; i++) {
+		char id[UUID_STR_SIZE];
+
+		dbtoken_permission_id(t->id, &t->permissions[i], id);
 		bad |=
-		    json_array_append_new(perms, json_pack("{s:s, s:s}", "action",
+		    json_array_append_new(perms, json_pack("{s:s, s:s, s:s}", "id", id, "action",
 		                                           db_action_name(t->permissions[i].action),
 		                                           "resource", t->permissions[i].resource));
+	}
 	bad |= json_object_set_new(o, "accountId", json_string(t->account_id));
 	bad |= json_object_set_new(o, "clusterId", json_string(t->cluster_id));
 	bad |= json_object_set_new(o, "id", json_string(t->id));
@@ -205,9 +210,13 @@ void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
 	text_field(w, ",\"description\":", t->description);
 	put_key(w, ",\"permissions\":[");
 	for (size_t i = 0; i < t->permission_count; i++) {
+		char id[UUID_STR_SIZE];
+
 		if (i > 0)
 			jsontext_raw(w, ",", 1);
-		text_field(w, "{\"action\":", db_action_name(t->permissions[i].action));
+		dbtoken_permission_id(t->id, &t->permissions[i], id);
+		text_field(w, "{\"id\":", id);
+		text_field(w, ",\"action\":", db_action_name(t->permissions[i].action));
 		text_field(w, ",\"resource\":", t->permissions[i].resource);
 		jsontext_raw(w, "}", 1);
 	}

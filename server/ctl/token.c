@@ -4,7 +4,7 @@
  *
  * influxctl's shapes (INFLUXCTL.md 7): the list table has ID and
  * DESCRIPTION; the JSON account_id, cluster_id, id, description,
- * permissions [{action, resource}], then created_at, expires_at and
+ * permissions [{id, action, resource}], then created_at, expires_at and
  * revoked_at when set. A create prints like `management create`. The
  * description of `token create` is its argument, unlike `management create`.
  */
@@ -27,7 +27,8 @@ static json_t *permissions_json(const json_t *perms)
 	{
 		json_t *o = json_object();
 
-		if (!out || !o || out_set_string(o, "action", out_str(p, "action")) ||
+		if (!out || !o || out_set_string(o, "id", out_str(p, "id")) ||
+		    out_set_string(o, "action", out_str(p, "action")) ||
 		    out_set_string(o, "resource", out_str(p, "resource")) ||
 		    json_array_append_new(out, o)) {
 			json_decref(o);

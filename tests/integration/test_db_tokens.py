@@ -3,6 +3,8 @@ list, get, update (permissions replaced whole), revoke; validation, rights, scop
 
 import base64
 import datetime as dt
+import hashlib
+import re
 import subprocess
 
 import pytest
@@ -44,6 +46,28 @@ def perm(action, resource):
     return {"action": action, "resource": resource}
 
 
+V8_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def derived_permission_id(token_id, action, resource):
+    """docs/api.md: a version 8 UUID of BLAKE2b-128 over the token id, action, resource."""
+    name = b"\0".join([b"mgmtd/permission", token_id.encode(), action.encode(),
+                       resource.encode()])
+    b = bytearray(hashlib.blake2b(name, digest_size=16).digest())
+    b[6] = (b[6] & 0x0F) | 0x80
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return "-".join([h[:8], h[8:12], h[12:16], h[16:20], h[20:]])
+
+
+def plain(perms):
+    """Answered permissions without their ids, each of which must be a version 8 UUID."""
+    for p in perms:
+        assert V8_UUID.fullmatch(p.get("id", "")), p
+        assert list(p) == ["id", "action", "resource"], p  # the docs' order
+    return [{k: v for k, v in p.items() if k != "id"} for p in perms]
+
+
 def token_list(d, params=None, account=ACCOUNT_A, cred=None):
     return ok_json(d.get(db_tokens_path(account), cred or d.admin_of(account), params=params))
 
@@ -63,7 +87,7 @@ def test_create_answers_the_token_and_the_secret_once(server):
     assert body["accountId"] == ACCOUNT_A and body["clusterId"] == CLUSTER_A
     assert UUID4.match(body["id"])
     assert body["description"] == "Limited Access"
-    assert body["permissions"] == [perm("read", db), perm("write", db)]
+    assert plain(body["permissions"]) == [perm("read", db), perm("write", db)]
     assert RFC3339_MS.match(body["createdAt"])
     assert_recent(body["createdAt"])
     assert DB_TOKEN_RE.fullmatch(body["accessToken"]), body["accessToken"]
@@ -81,15 +105,15 @@ def test_two_tokens_differ(server):
 def test_permissions_default_to_none_and_star_is_every_database(server):
     admin = server.jwt("admin")
     body = ok_json(server.post(db_tokens_path(), admin, json={"description": "no access"}))
-    assert body["permissions"] == []
+    assert plain(body["permissions"]) == []
     body = server.create_db_token([("write", "*"), ("read", "*")])
-    assert body["permissions"] == [perm("write", "*"), perm("read", "*")]
+    assert plain(body["permissions"]) == [perm("write", "*"), perm("read", "*")]
 
 
 def test_exact_repeats_are_dropped(server):
     db = new_db(server)
     body = server.create_db_token([("read", db), ("read", db), ("write", db)])
-    assert body["permissions"] == [perm("read", db), perm("write", db)]
+    assert plain(body["permissions"]) == [perm("read", db), perm("write", db)]
 
 
 def test_permissions_must_name_live_databases_of_the_cluster(server):
@@ -259,7 +283,7 @@ def test_update_description_keeps_permissions(server):
     body = ok_json(server.patch(db_tokens_path(token_id=t["id"]), server.jwt("admin"),
                                 json={"description": "after"}))
     assert body["description"] == "after"
-    assert body["permissions"] == [perm("read", db)]
+    assert plain(body["permissions"]) == [perm("read", db)]
     assert get_token(server, t["id"]) == body
 
 
@@ -269,11 +293,11 @@ def test_update_replaces_permissions_whole(server):
     t = server.create_db_token([("read", one), ("write", one)])
     body = ok_json(server.patch(db_tokens_path(token_id=t["id"]), admin,
                                 json={"permissions": [perm("write", two)]}))
-    assert body["permissions"] == [perm("write", two)]
+    assert plain(body["permissions"]) == [perm("write", two)]
     assert body["description"] == t["description"]
     body = ok_json(server.patch(db_tokens_path(token_id=t["id"]), admin, json={"permissions": []}))
-    assert body["permissions"] == []
-    assert get_token(server, t["id"])["permissions"] == []
+    assert plain(body["permissions"]) == []
+    assert plain(get_token(server, t["id"])["permissions"]) == []
 
 
 def test_update_errors(server):
@@ -319,7 +343,7 @@ def test_member_reads_and_creates_but_does_not_change(server):
     member = server.jwt("member")
     db = new_db(server)
     mine = server.create_db_token([("write", db)], cred=member)
-    assert mine["permissions"] == [perm("write", db)]
+    assert plain(mine["permissions"]) == [perm("write", db)]
     assert mine["id"] in [t["id"] for t in token_list(server, cred=member)]
     assert get_token(server, mine["id"], cred=member)["id"] == mine["id"]
     assert_error(server.patch(db_tokens_path(token_id=mine["id"]), member,
@@ -374,3 +398,33 @@ def test_expiry_in_the_past_by_a_second_is_refused(server):
     past = rfc3339(now_utc() - dt.timedelta(seconds=1))
     assert_error(server.post(db_tokens_path(), server.jwt("admin"),
                              json={"description": "x", "expiresAt": past}), 400)
+
+
+def test_each_permission_has_a_stable_id_as_the_docs_print(server):
+    # Cloud Dedicated's token list/get: {"id": "…", "action": "write", "resource": "mydb"}
+    one, two = new_db(server), new_db(server)
+    admin = server.jwt("admin")
+    t = server.create_db_token([("read", one), ("write", one)])
+    ids = {(p["action"], p["resource"]): p["id"] for p in t["permissions"]}
+    assert len(set(ids.values())) == 2
+    # derived as docs/api.md says
+    for (action, resource), pid in ids.items():
+        assert pid == derived_permission_id(t["id"], action, resource)
+    # the same in the get, the list, and after a change to the other permissions
+    assert get_token(server, t["id"])["permissions"] == t["permissions"]
+    listed = [x for x in ok_json(server.get(db_tokens_path(), admin)) if x["id"] == t["id"]]
+    assert listed[0]["permissions"] == t["permissions"]
+    body = ok_json(server.patch(db_tokens_path(token_id=t["id"]), admin,
+                                json={"permissions": [perm("write", one), perm("read", two)]}))
+    assert body["permissions"][0]["id"] == ids[("write", one)]
+    assert body["permissions"][1]["id"] not in ids.values()
+    # another token's same permission has another id
+    other = server.create_db_token([("read", one)])
+    assert other["permissions"][0]["id"] != ids[("read", one)]
+    # a permission sent back as read, id and all, is taken (the id follows from it)
+    again = ok_json(server.patch(db_tokens_path(token_id=t["id"]), admin,
+                                 json={"permissions": body["permissions"]}))
+    assert again["permissions"] == body["permissions"]
+    assert_error(server.patch(db_tokens_path(token_id=t["id"]), admin,
+                              json={"permissions": [dict(perm("read", one), id=7)]}), 400,
+                 contains="permissions[0].id")

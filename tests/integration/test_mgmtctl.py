@@ -247,8 +247,13 @@ def test_token_create_json(ctl, daemon):
                  "--format", "json", "Read/write token for all databases")
     golden("token_create.json", res.stdout)
     j = json.loads(res.stdout)
-    assert j["permissions"] == [{"action": "read", "resource": "*"},
-                                {"action": "write", "resource": "*"}]
+    # each permission with the id the docs print first, the same as the API's
+    assert [(p["action"], p["resource"]) for p in j["permissions"]] == [("read", "*"),
+                                                                       ("write", "*")]
+    assert [list(p) for p in j["permissions"]] == [["id", "action", "resource"]] * 2
+    rest = ok_json(daemon.get("/api/v0/accounts/%s/clusters/%s/tokens/%s"
+                              % (ACCOUNT_A, CLUSTER_A, j["id"]), daemon.jwt("admin")))
+    assert [p["id"] for p in j["permissions"]] == [p["id"] for p in rest["permissions"]]
     assert "expires_at" not in j  # never expires: no key, as omitempty leaves out
     assert DB_TOKEN_RE.fullmatch(j["access_token"])
     assert res.stderr.count("warn\t") == 2
@@ -277,7 +282,8 @@ def test_token_list_get_update_revoke(ctl, daemon):
 
     # update replaces the permissions; a description alone keeps them
     out = ctl.json("token", "update", "--read-database", "*", a["id"])
-    assert out["permissions"] == [{"action": "read", "resource": "*"}]
+    assert [{k: p[k] for k in ("action", "resource")} for p in out["permissions"]] == \
+        [{"action": "read", "resource": "*"}]
     out = ctl.json("token", "update", "--description", "renamed", a["id"])
     assert out["description"] == "renamed" and len(out["permissions"]) == 1
     assert "nothing to update" in ctl.fails(2, "token", "update", a["id"]).stderr
