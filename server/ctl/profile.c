@@ -313,8 +313,8 @@ static int read_profiles(const char *text, size_t len, struct ctl_settings *s, c
 	}
 	if (!chosen) {
 		line_error(err, errlen, s->config_path, 0,
-		           "no profile named \"%s\" (%s%s); choose one with --profile or "
-		           "MGMTCTL_PROFILE",
+		           "no profile named \"%s\" (%s%s); choose one with --profile, "
+		           "MGMTCTL_PROFILE or INFLUXCTL_PROFILE",
 		           s->profile_name, names[0] ? "profiles: " : "the file has no profiles",
 		           names);
 		goto out;
@@ -386,12 +386,45 @@ char *profile_default_path(void)
 	return path;
 }
 
+/*
+ * influxctl's INFLUXCTL_PROFILE, which its release notes call a profile name (2.10.1) and
+ * the profile file's path (2.10.2): a value with a '/' or ending in ".toml" is a path,
+ * anything else a name, so that either reading works (docs/mgmtctl.md). mgmtctl's own
+ * variables and the flags come first.
+ */
+static const char *influxctl_profile(bool want_path)
+{
+	const char *v = env("INFLUXCTL_PROFILE");
+	size_t len = v ? strlen(v) : 0;
+	bool is_path = v && (strchr(v, '/') || (len > 5 && strcmp(v + len - 5, ".toml") == 0));
+
+	return v && is_path == want_path ? v : NULL;
+}
+
+static const char *asked_profile_name(const struct profile_flags *flags)
+{
+	if (flags->profile)
+		return flags->profile;
+	if (env("MGMTCTL_PROFILE"))
+		return env("MGMTCTL_PROFILE");
+	return influxctl_profile(false);
+}
+
+static const char *asked_config_path(const struct profile_flags *flags)
+{
+	if (flags->config)
+		return flags->config;
+	if (env("MGMTCTL_CONFIG"))
+		return env("MGMTCTL_CONFIG");
+	return influxctl_profile(true);
+}
+
 /* The name and path layers, before the file is read. */
 static int begin(const struct profile_flags *flags, struct ctl_settings *s, char *err,
                  size_t errlen)
 {
-	const char *name = flags->profile ? flags->profile : env("MGMTCTL_PROFILE");
-	const char *path = flags->config ? flags->config : env("MGMTCTL_CONFIG");
+	const char *name = asked_profile_name(flags);
+	const char *path = asked_config_path(flags);
 
 	memset(s, 0, sizeof(*s));
 	s->profile_name = strdup(name ? name : PROFILE_DEFAULT_NAME);
@@ -505,7 +538,7 @@ fail:
 int profile_load(const struct profile_flags *flags, struct ctl_settings *out, char *err,
                  size_t errlen)
 {
-	bool explicit = flags->config || env("MGMTCTL_CONFIG");
+	bool explicit = asked_config_path(flags) != NULL;
 	bool absent;
 	unsigned mode = 0;
 	size_t len = 0;
@@ -519,7 +552,7 @@ int profile_load(const struct profile_flags *flags, struct ctl_settings *out, ch
 		if (!absent || explicit)
 			return -1;
 		/* no file at the default place: nothing set, unless a profile was asked for */
-		if (flags->profile || env("MGMTCTL_PROFILE")) {
+		if (asked_profile_name(flags)) {
 			set_err(err, errlen, "no profile named \"%s\": %s does not exist",
 			        out->profile_name, out->config_path);
 			return -1;

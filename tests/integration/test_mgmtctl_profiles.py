@@ -97,6 +97,54 @@ def test_choosing_the_profile(ctl):
     assert "default, staging, prod" in res.stderr
 
 
+def test_influxctl_profile_as_a_name_or_a_path(ctl, tmp_path):
+    # influxctl 2.10.1 "setting profile name using an environment variable"; 2.10.2 "the
+    # INFLUXCTL_PROFILE environment variable overrides the default connection profile file
+    # path": a value that looks like a path is one, anything else a name
+    ctl.write_config(profile(account="a-default") + profile("prod", account="a-prod"))
+    assert shown(ctl, env={"INFLUXCTL_PROFILE": "prod"})["account_id"] == "a-prod"
+    elsewhere = tmp_path / "influxctl" / "config.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(profile(account="a-file"))
+    s = shown(ctl, env={"INFLUXCTL_PROFILE": str(elsewhere)})
+    assert (s["account_id"], s["config_file"]) == ("a-file", str(elsewhere))
+    named = tmp_path / "work.toml"
+    named.write_text(profile(account="a-toml"))
+    assert shown(ctl, env={"INFLUXCTL_PROFILE": str(named)})["account_id"] == "a-toml"
+    # mgmtctl's own variables and the flags come first
+    assert shown(ctl, env={"INFLUXCTL_PROFILE": "nope", "MGMTCTL_PROFILE": "prod"})[
+        "account_id"] == "a-prod"
+    assert shown(ctl, "--profile", "default", env={"INFLUXCTL_PROFILE": "prod"})[
+        "account_id"] == "a-default"
+    assert shown(ctl, env={"INFLUXCTL_PROFILE": str(elsewhere), "MGMTCTL_CONFIG": named})[
+        "account_id"] == "a-toml"
+    # a name that is not there, or a path that is not there, is an error that says so
+    res = ctl.fails(1, "config", "show", env={"INFLUXCTL_PROFILE": "staging"})
+    assert 'no profile named "staging"' in res.stderr and "INFLUXCTL_PROFILE" in res.stderr
+    res = ctl.fails(1, "config", "show", env={"INFLUXCTL_PROFILE": str(tmp_path / "no.toml")})
+    assert "no.toml" in res.stderr
+
+
+def test_a_profile_written_for_influxctl_loads_unchanged(ctl, server, secret, tmp_path):
+    # every key of influxctl's sample config (INFLUXCTL.md 2.2, 2.4), and nothing of
+    # mgmtctl's own: MGMTCTL_URL points it at mgmtd (docs/mgmtctl.md)
+    path = tmp_path / "influxctl.toml"
+    path.write_text(
+        '[[profile]]\n  name = "default"\n  product = "dedicated"\n'
+        '  host = "cluster-id.a.influxdb.io"\n  port = "443"\n  database = "mydb"\n'
+        '  token = "apiv1_x"\n  account_id = "%s"\n  cluster_id = "%s"\n'
+        '  mgmt_token = "%s"\n'
+        '  [profile.tls]\n    insecure = false\n'
+        '  [profile.auth.oauth2]\n    client_id = "influxctl"\n'
+        '    scopes = ["openid"]\n    parameters = { audience = "" }\n'
+        '    token_url = "https://idp.example/oauth/token"\n'
+        '    device_url = "https://idp.example/oauth/device/code"\n'
+        % (ACCOUNT_A, CLUSTER_A, secret))
+    res = ctl.ok("cluster", "list", env={"INFLUXCTL_PROFILE": str(path),
+                                         "MGMTCTL_URL": server.url("")})
+    assert CLUSTER_A in res.stdout
+
+
 def test_precedence_flags_then_environment_then_file(ctl, server, secret):
     revoked = server.create_token("revoked")
     server.delete("/api/v0/accounts/%s/management/tokens/%s" % (ACCOUNT_A, revoked["id"]),
