@@ -134,9 +134,24 @@ static int seed_account(struct seed_ctx *c, json_t *e)
 	return st == STORE_OK ? 0 : store_fail(c, st);
 }
 
+/* An optional integer field from min to max; *out keeps its default when absent. */
+static int get_int(struct seed_ctx *c, json_t *entry, const char *field, int64_t min, int64_t max,
+                   int64_t *out)
+{
+	json_t *v = json_object_get(entry, field);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return fail(c, "\"%s\" must be an integer from %lld to %lld", field, (long long)min,
+		            (long long)max);
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
 static int seed_cluster(struct seed_ctx *c, json_t *e)
 {
-	static const char *const fields[] = {"id", "accountId", "name", "url", NULL};
+	static const char *const fields[] = {"id", "accountId", "name", "url", "category", NULL};
 	struct store_cluster cl;
 	const char *id, *account_id, *name, *url;
 	char why[RULE_WHY_SIZE];
@@ -148,6 +163,10 @@ static int seed_cluster(struct seed_ctx *c, json_t *e)
 	    need_account(c, account_id))
 		return -1;
 	memset(&cl, 0, sizeof(cl));
+	/* 1 as the docs' one cluster shows it; the numbers' names are not documented */
+	cl.category = 1;
+	if (get_int(c, e, "category", 0, INT32_MAX, &cl.category))
+		return -1;
 	str_copy(cl.id, sizeof(cl.id), id);
 	str_copy(cl.account_id, sizeof(cl.account_id), account_id);
 	if (rule_display_name("name", name, why) != NULL)
@@ -329,21 +348,6 @@ static int need_cluster(struct seed_ctx *c, const char *account_id, const char *
 		return fail(c, "no cluster %s in account %s (list it under \"clusters\")",
 		            cluster_id, account_id);
 	return st == STORE_OK ? 0 : store_fail(c, st);
-}
-
-/* An optional integer field from min to max; *out keeps its default when absent. */
-static int get_int(struct seed_ctx *c, json_t *entry, const char *field, int64_t min, int64_t max,
-                   int64_t *out)
-{
-	json_t *v = json_object_get(entry, field);
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return fail(c, "\"%s\" must be an integer from %lld to %lld", field, (long long)min,
-		            (long long)max);
-	*out = (int64_t)json_integer_value(v);
-	return 0;
 }
 
 static int seed_database(struct seed_ctx *c, json_t *e)

@@ -226,6 +226,7 @@ struct store_cluster {
 	char account_id[UUID_STR_SIZE];
 	char name[256];
 	char url[512];
+	int64_t category; /* the number influxctl prints; 1 unless the seed says */
 	int64_t created_at;
 };
 

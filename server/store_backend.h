@@ -204,7 +204,7 @@ struct store_ops {
  * The column lists of the rows store.h returns, in the order of the shapes
  * below, for both backends' SELECTs (their tables have the same columns).
  */
-#define CLUSTER_COLS "id, account_id, name, url, created_at"
+#define CLUSTER_COLS "id, account_id, name, url, category, created_at"
 #define USER_COLS                                                                                  \
 	"id, account_id, email, first_name, last_name, grp, idp_subject, idp_issuer, created_at"
 #define TOKEN_COLS                                                                                 \

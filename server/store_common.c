@@ -160,9 +160,9 @@ static const struct store_col account_cols[] = {
 SHAPE(store_account_row, "accounts", struct store_account, account_cols);
 
 static const struct store_col cluster_cols[] = {
-    TEXT_COL(struct store_cluster, id),        TEXT_COL(struct store_cluster, account_id),
-    TEXT_COL(struct store_cluster, name),      TEXT_COL(struct store_cluster, url),
-    INT_COL(struct store_cluster, created_at),
+    TEXT_COL(struct store_cluster, id),      TEXT_COL(struct store_cluster, account_id),
+    TEXT_COL(struct store_cluster, name),    TEXT_COL(struct store_cluster, url),
+    INT_COL(struct store_cluster, category), INT_COL(struct store_cluster, created_at),
 };
 SHAPE(store_cluster_row, "clusters", struct store_cluster, cluster_cols);
 

@@ -199,7 +199,7 @@ static const char *const pq_sql[PQ_COUNT] = {
     /* Every change that can take an admin away queues on its account's row. */
     [P_ACCOUNT_LOCK] = "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE",
 
-    [P_CLUSTER_INSERT] = "INSERT INTO clusters (" CLUSTER_COLS ") VALUES ($1, $2, $3, $4, $5)"
+    [P_CLUSTER_INSERT] = "INSERT INTO clusters (" CLUSTER_COLS ") VALUES ($1, $2, $3, $4, $5, $6)"
                          " ON CONFLICT (id) DO NOTHING",
     [P_CLUSTER_BY_ID] = "SELECT " CLUSTER_COLS " FROM clusters WHERE id = $1",
     [P_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = $1 AND id = $2",
@@ -1991,6 +1991,7 @@ static enum store_status pg_cluster_ensure(struct store *base, const struct stor
 	p_text(&p, c->account_id);
 	p_text(&p, c->name);
 	p_text(&p, c->url);
+	p_int(&p, c->category);
 	p_int(&p, c->created_at);
 	st = pq_exec(s, P_CLUSTER_INSERT, &p);
 	if (st != STORE_OK)
@@ -2001,7 +2002,8 @@ static enum store_status pg_cluster_ensure(struct store *base, const struct stor
 	st = fetch_one(s, P_CLUSTER_BY_ID, &p, read_cluster, &existing);
 	if (st == STORE_OK &&
 	    (strcmp(existing.account_id, c->account_id) != 0 ||
-	     strcmp(existing.name, c->name) != 0 || strcmp(existing.url, c->url) != 0))
+	     strcmp(existing.name, c->name) != 0 || strcmp(existing.url, c->url) != 0 ||
+	     existing.category != c->category))
 		st = STORE_CONFLICT;
 	return st;
 }

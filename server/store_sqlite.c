@@ -154,7 +154,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_ACCOUNT_INSERT] = "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)",
     [S_ACCOUNT_GET] = "SELECT id, name, created_at FROM accounts WHERE id = ?1",
 
-    [S_CLUSTER_INSERT] = "INSERT INTO clusters (" CLUSTER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_CLUSTER_INSERT] = "INSERT INTO clusters (" CLUSTER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLUSTER_BY_ID] = "SELECT " CLUSTER_COLS " FROM clusters WHERE id = ?1",
     [S_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1 AND id = ?2",
     [S_CLUSTER_LIST] = "SELECT " CLUSTER_COLS " FROM clusters WHERE account_id = ?1" OLDEST_FIRST,
@@ -1328,7 +1328,8 @@ static enum store_status cluster_insert(struct store *s, const struct store_clus
 	bind_text(q, 2, c->account_id, &rc);
 	bind_text(q, 3, c->name, &rc);
 	bind_text(q, 4, c->url, &rc);
-	bind_int(q, 5, c->created_at, &rc);
+	bind_int(q, 5, c->category, &rc);
+	bind_int(q, 6, c->created_at, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	return run_change(s, q, NULL);
@@ -1358,7 +1359,7 @@ static enum store_status sqlite_cluster_ensure(struct store *s, const struct sto
 	if (st == STORE_OK)
 		st = strcmp(existing.account_id, c->account_id) == 0 &&
 		             strcmp(existing.name, c->name) == 0 &&
-		             strcmp(existing.url, c->url) == 0
+		             strcmp(existing.url, c->url) == 0 && existing.category == c->category
 		         ? STORE_OK
 		         : STORE_CONFLICT;
 	else if (st == STORE_NOT_FOUND)

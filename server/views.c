@@ -80,6 +80,7 @@ json_t *view_cluster(const struct store_cluster *c)
 	bad |= json_object_set_new(o, "state", json_string("ready"));
 	bad |= json_object_set_new(o, "url", json_text(c->url));
 	bad |= json_set_time(o, "createdAt", c->created_at);
+	bad |= json_object_set_new(o, "category", json_integer(c->category));
 	return finish(o, bad);
 }
 

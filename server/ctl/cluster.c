@@ -3,7 +3,7 @@
  *
  * influxctl's shapes: the table has ID, NAME, STATE, URL; the key/value
  * table id, name, state, url; the JSON account_id, cluster_id, name, url,
- * state, created_at. The URL is shown without its https:// scheme, as the
+ * state, created_at, category. The URL is shown without its https:// scheme, as the
  * real service lists its clusters' hosts.
  */
 #include <string.h>
@@ -42,7 +42,9 @@ static json_t *json(const json_t *c)
 	    out_set_string(o, "name", out_str(c, "name")) ||
 	    out_set_string(o, "url", host_of(out_str(c, "url"))) ||
 	    out_set_string(o, "state", out_str(c, "state")) ||
-	    out_set_timestamp(o, "created_at", out_str(c, "createdAt"))) {
+	    out_set_timestamp(o, "created_at", out_str(c, "createdAt")) ||
+	    /* 0 left out, as influxctl's protobuf JSON (omitempty) leaves a zero out */
+	    out_set_int(o, "category", json_integer_value(json_object_get(c, "category")))) {
 		json_decref(o);
 		return NULL;
 	}

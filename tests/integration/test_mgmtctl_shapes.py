@@ -58,8 +58,10 @@ KV_TABLES = {
 # Documented JSON: each object's keys in the documented order (a key the docs show that
 # mgmtd has no value for is left out, as Go's omitempty would: cluster "category").
 JSON_OBJECTS = {
-    "cluster_list.json": ["account_id", "cluster_id", "name", "url", "state", "created_at"],
-    "cluster_get.json": ["account_id", "cluster_id", "name", "url", "state", "created_at"],
+    "cluster_list.json": ["account_id", "cluster_id", "name", "url", "state", "created_at",
+                          "category"],
+    "cluster_get.json": ["account_id", "cluster_id", "name", "url", "state", "created_at",
+                         "category"],
     "database_list.json": ["account_id", "cluster_id", "id", "database_name",
                            "retention_period_ns",
                            "max_tables", "max_columns_per_table"],

@@ -434,8 +434,12 @@ static void test_account_ensure(void **state)
 static void test_cluster_ensure_get_list(void **state)
 {
 	struct fixture *f = *state;
-	struct store_cluster c = {
-	    .id = CL1, .account_id = ACCT, .name = "b", .url = "https://b", .created_at = 200};
+	struct store_cluster c = {.id = CL1,
+	                          .account_id = ACCT,
+	                          .name = "b",
+	                          .url = "https://b",
+	                          .category = 3,
+	                          .created_at = 200};
 	struct store_cluster got, *list = (struct store_cluster *)1;
 	size_t n = 99;
 
@@ -454,6 +458,9 @@ static void test_cluster_ensure_get_list(void **state)
 	strcpy(c.name, "renamed");
 	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_CONFLICT);
 	strcpy(c.name, "b");
+	c.category = 1;
+	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_CONFLICT);
+	c.category = 3;
 	strcpy(c.account_id, ACCT2);
 	assert_int_equal(store_cluster_ensure(f->s, &c), STORE_CONFLICT);
 
@@ -466,6 +473,7 @@ static void test_cluster_ensure_get_list(void **state)
 	assert_int_equal(store_cluster_get(f->s, ACCT, CL1, &got), STORE_OK);
 	assert_string_equal(got.name, "b");
 	assert_string_equal(got.url, "https://b");
+	assert_int_equal(got.category, 3);
 	assert_string_equal(got.account_id, ACCT);
 	assert_int_equal(got.created_at, 200);
 	assert_int_equal(store_cluster_get(f->s, ACCT2, CL1, &got), STORE_NOT_FOUND);

@@ -96,12 +96,19 @@ static void add_account(struct store *s, const char *id)
 
 static void add_cluster(struct store *s)
 {
-	struct store_cluster c = {.created_at = 1000};
+	struct store_cluster c = {.created_at = 1000, .category = 7}, got;
 
 	strcpy(c.id, CL1);
 	strcpy(c.account_id, ACCT);
 	strcpy(c.name, "c1");
 	strcpy(c.url, "https://c1.example");
+	assert_int_equal(store_cluster_ensure(s, &c), STORE_OK);
+	/* the category is kept, and part of what "the same cluster" means */
+	assert_int_equal(store_cluster_get(s, ACCT, CL1, &got), STORE_OK);
+	assert_int_equal(got.category, 7);
+	c.category = 1;
+	assert_int_equal(store_cluster_ensure(s, &c), STORE_CONFLICT);
+	c.category = 7;
 	assert_int_equal(store_cluster_ensure(s, &c), STORE_OK);
 }
 
