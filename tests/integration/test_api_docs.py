@@ -68,8 +68,9 @@ SKIPPED = [
     ("docs/operations.md", "make",
      "root and systemd: installs mgmtd as a service (test_service.py)"),
     ("docs/operations.md", "# every unbound subject to one provider (a section NAME, or "
-     "its issuer URL)", "needs identity providers named okta and keycloak in the "
-     "configuration, real IdPs (test_identity_upgrade.py binds subjects)"),
+     "its issuer URL)", "a template, not a script: `--account ID` stands for an id, and it "
+     "needs identity providers named okta and keycloak in the configuration, real IdPs "
+     "(test_identity_upgrade.py binds subjects)"),
     ("docs/operations.md", "mgmtd backup --config /etc/mgmtd/mgmtd.ini --to "
      "/backup/mgmtd-$(date +%F).db", "root and systemd: stops and starts the service, "
      "writes /backup (test_backup.py)"),
