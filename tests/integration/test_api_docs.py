@@ -19,6 +19,7 @@ for a new block that neither runs here (or in test_mgmtctl_readme.py) nor is lis
 
 import datetime as dt
 import glob
+import json
 import os
 import re
 import shutil
@@ -279,18 +280,40 @@ def run_doc(name, d, tmp_path, mgmtctl_bin, mgmtd_bin):
 
 
 def days_ahead(field, days):
-    """A function making the pattern of FIELD holding the date `date -u -d '+N days'` gives,
-    when the test runs (a day either side: the block may run across midnight, and a year
-    ahead is 365 or 366 days)."""
-    def pattern():
+    """A check that FIELD holds the date `date -u -d '+N days'` gives when the test runs
+    (a day either side: the block may run across midnight, and a year ahead is 365 or 366
+    days)."""
+    def check(out):
         today = dt.datetime.now(dt.timezone.utc).date()
         dates = "|".join(str(today + dt.timedelta(days=days + k)) for k in (-1, 0, 1))
-        return r'"%s":\s*"(%s)T' % (field, dates)
-    return pattern
+        if not re.search(r'"%s":\s*"(%s)T' % (field, dates), out):
+            return "%s is not %d days ahead (%s)" % (field, days, dates)
+    return check
+
+
+def json_values(out):
+    """The JSON values curl printed one after the other."""
+    values, i, dec = [], 0, json.JSONDecoder()
+    out = out.strip()
+    while i < len(out):
+        v, i = dec.raw_decode(out, i)
+        values.append(v)
+        while i < len(out) and out[i].isspace():
+            i += 1
+    return values
+
+
+def renamed_and_back(out):
+    """The rename example's two answers: DatabaseWithId, the same id, the new name then
+    the old."""
+    got = [(v.get("id"), v.get("name")) for v in json_values(out)]
+    if got != [(1, "sensors-v2"), (1, "sensors")]:
+        return "answered %s, not database 1 as sensors-v2 then sensors" % got
 
 
 # What the docs say the blocks print, checked in each block's stdout: (file, first line
-# of the block) -> patterns (or functions that make one when the test runs).
+# of the block) -> patterns, or functions of the output that say what is wrong (None
+# when nothing is).
 OUTPUT = {
     ("docs/api.md", 'curl -s -X POST "$URL/api/v0/accounts/$ACCOUNT/management/tokens" \\'):
         [r'"accessToken":\s*"M\.V1\.', r'"description":\s*"CI pipeline"',
@@ -316,18 +339,18 @@ OUTPUT = {
         [r"^204\n204\n403$"],
     ("docs/api.md", 'curl -s -X PUT "$URL/api/v0/accounts/$ACCOUNT/clusters/$CLUSTER/'
                     'databases/sensors/rename" \\'):
-        [r'"id":\s*1,\s*"name":\s*"sensors-v2".*"id":\s*1,\s*"name":\s*"sensors"'],
+        [renamed_and_back],
     ("docs/api.md", 'ID=$(curl -s "$URL/api/v0/accounts/$ACCOUNT/clusters/$CLUSTER/'
                     'databases?status=deleted" \\'):
-        [r'"id":\s*1,\s*"name":\s*"sensors"', r'"maxTables":\s*1000'],
+        [r'"id":\s*1[,}]', r'"name":\s*"sensors"', r'"maxTables":\s*1000'],
     ("docs/api.md", 'NEW=$(curl -s -X POST "$URL/api/v0/accounts/$ACCOUNT/clusters/$CLUSTER/'
                     'tokens" \\'):
         [r'"accessToken":\s*"apiv1_[\w-]{86}"', r'"description":\s*"telegraf on host-1"',
          days_ahead("expiresAt", 365)],
     ("docs/api.md", 'curl -s -X PATCH "$URL/api/v0/accounts/$ACCOUNT/clusters/$CLUSTER/'
                     'tokens/$TOKEN_ID" \\'):
-        [r'"permissions":\s*\[\{"action":\s*"read",\s*"resource":\s*"\*"\},\s*'
-         r'\{"action":\s*"write",\s*"resource":\s*"sensors"\}\]'],
+        [r'\{"action":\s*"read",\s*"resource":\s*"\*"[,}]',
+         r'\{"action":\s*"write",\s*"resource":\s*"sensors"[,}]'],
     ("docs/configuration.md", "build/mgmtd check-config --config /etc/mgmtd/mgmtd.ini"):
         [r"^configuration OK: "],
     ("docs/identity-providers.md", 'JWT=$(curl -s -d email=admin@example.com '
@@ -343,8 +366,11 @@ def check_outputs(blocks, outs):
     found = []
     for (name, first, _text), got in zip(blocks, outs):
         for pattern in OUTPUT.get((name, first), []):
-            pattern = pattern() if callable(pattern) else pattern
-            if not re.search(pattern, got.strip(), re.M):
+            if callable(pattern):
+                wrong = pattern(got)
+                if wrong:
+                    found.append("%s, block %r: %s" % (name, first, wrong))
+            elif not re.search(pattern, got.strip(), re.M):
                 found.append("%s, block %r: its output %r lacks %r" % (name, first, got,
                                                                         pattern))
     return found
@@ -450,6 +476,14 @@ def test_commands_and_their_comments_are_read():
 
 def test_dates_in_outputs_are_those_of_the_run():
     today = dt.datetime.now(dt.timezone.utc).date()
-    pattern = days_ahead("expiresAt", 90)()
-    assert re.search(pattern, '"expiresAt":"%sT20:00:00.000Z"' % (today + dt.timedelta(90)))
-    assert not re.search(pattern, '"expiresAt":"%sT20:00:00.000Z"' % (today + dt.timedelta(80)))
+    check = days_ahead("expiresAt", 90)
+    assert check('{"expiresAt":"%sT20:00:00.000Z"}' % (today + dt.timedelta(90))) is None
+    assert "not 90 days ahead" in check('{"expiresAt":"%sT20:00:00.000Z"}'
+                                        % (today + dt.timedelta(80)))
+
+
+def test_json_checks():
+    assert json_values('{"a": {"b": 1}}{"c": 2}\n[]') == [{"a": {"b": 1}}, {"c": 2}, []]
+    assert renamed_and_back('{"id":1,"name":"sensors-v2","t":[{}]}{"id":1,"name":"sensors"}') \
+        is None
+    assert "not database 1" in renamed_and_back('{"id":1,"name":"sensors-v2"}')
