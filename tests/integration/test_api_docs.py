@@ -6,8 +6,8 @@ a port of its own (make run's URL, and the example host and config path of
 docs/operations.md, swapped for the daemon's).
 
 curl, mgmtctl and mgmtd are the real programs behind small wrappers first in PATH that
-add one line per call to a log the blocks never see: the exit code and, for curl, the
-last HTTP status (from `-D`). So a failure that `2>/dev/null`, `|| true` or a curl
+add one line per call to a log of the test's ($DOCTEST_LOG): the exit code and, for
+curl, the last HTTP status (from `-D`). So a failure that `2>/dev/null`, `|| true` or a curl
 without `-f` hides still fails the test. Every curl call must answer 200 (what the API
 answers creates, updates and reads) unless its command ends in a comment giving the
 status (`# 204`, `# 403: ...`), which is then compared; a mgmtctl or mgmtd call must exit
@@ -210,7 +210,7 @@ def run_blocks(blocks, d, tmp_path, mgmtctl_bin, mgmtd_bin, replace=()):
     mgmtd = wrapper(bindir / "mgmtd", program_wrapper("mgmtd", mgmtd_bin))
     # make (run, install...) is the reader's, never the test's: a block that calls it is
     # reported (it exits 127 here), unless its file lists it in SKIPPED
-    wrapper(bindir / "make", program_wrapper("make", "false") .replace("rc=$?", "rc=127"))
+    wrapper(bindir / "make", program_wrapper("make", "false").replace("rc=$?", "rc=127"))
     log = tmp_path / "calls.log"
     log.write_text("")
     parts = []
