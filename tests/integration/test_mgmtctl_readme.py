@@ -52,9 +52,10 @@ def expected_failures(script):
     return out
 
 
-def run_readme(script, mgmtctl_bin, mgmtd_bin, d, tmp_path):
+def run_readme(script, mgmtctl_bin, mgmtd_bin, d, tmp_path, **env_extra):
     """Runs script in a fresh checkout-like directory with its own HOME; answers the
-    device sign-in. Returns (returncode, stdout, stderr, failures in the approving)."""
+    device sign-in. env_extra: more environment (test_api_docs.py puts its recording
+    curl first in PATH). Returns (returncode, stdout, stderr, failures in the approving)."""
     home = tmp_path / "home"
     home.mkdir()
     work = tmp_path / "checkout"
@@ -67,7 +68,8 @@ def run_readme(script, mgmtctl_bin, mgmtd_bin, d, tmp_path):
     # command line.
     os.symlink(d.config_path, work / "config" / "dev.ini")
     script = TRAP + script.replace(MAKE_RUN_URL, d.url("").rstrip("/"))
-    env = clean_env(home, MGMTCTL_URL=d.url(""), MGMTD_SERVER_DATA_DIR=d.data_dir)
+    env = clean_env(home, MGMTCTL_URL=d.url(""), MGMTD_SERVER_DATA_DIR=d.data_dir,
+                    **env_extra)
     proc = subprocess.Popen(["bash", "-c", script], cwd=work, env=env, text=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
