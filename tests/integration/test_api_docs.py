@@ -349,8 +349,8 @@ OUTPUT = {
          days_ahead("expiresAt", 365)],
     ("docs/api.md", 'curl -s -X PATCH "$URL/api/v0/accounts/$ACCOUNT/clusters/$CLUSTER/'
                     'tokens/$TOKEN_ID" \\'):
-        [r'\{"action":\s*"read",\s*"resource":\s*"\*"[,}]',
-         r'\{"action":\s*"write",\s*"resource":\s*"sensors"[,}]'],
+        [r'\{"id":\s*"[0-9a-f-]{36}",\s*"action":\s*"read",\s*"resource":\s*"\*"[,}]',
+         r'\{"id":\s*"[0-9a-f-]{36}",\s*"action":\s*"write",\s*"resource":\s*"sensors"[,}]'],
     ("docs/configuration.md", "build/mgmtd check-config --config /etc/mgmtd/mgmtd.ini"):
         [r"^configuration OK: "],
     ("docs/identity-providers.md", 'JWT=$(curl -s -d email=admin@example.com '
