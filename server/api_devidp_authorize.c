@@ -25,6 +25,7 @@
 #include "request.h"
 #include "rules.h"
 #include "timeutil.h"
+#include "util.h"
 
 /*
  * The page looks like the Admin UI it signs in to: the UI's own stylesheet
@@ -339,7 +340,6 @@ enum api_status api_dev_idp_authorize_page(struct request *req)
 static char *redirect_location(const char *uri, const char *code, const char *state)
 {
 	struct page p = {0};
-	static const char hex[] = "0123456789ABCDEF";
 
 	page_raw(&p, uri);
 	page_raw(&p, strchr(uri, '?') ? "&code=" : "?code=");
@@ -347,14 +347,9 @@ static char *redirect_location(const char *uri, const char *code, const char *st
 	if (state) {
 		page_raw(&p, "&state=");
 		for (const unsigned char *c = (const unsigned char *)state; *c; c++) {
-			if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-			    (*c >= '0' && *c <= '9') || strchr("-._~", *c)) {
-				page_put(&p, (const char *)c, 1);
-			} else {
-				char esc[3] = {'%', hex[*c >> 4], hex[*c & 15]};
+			char out[3];
 
-				page_put(&p, esc, 3);
-			}
+			page_put(&p, out, uri_component_byte(*c, out));
 		}
 	}
 	if (p.failed) {

@@ -172,16 +172,10 @@ enum api_status token_list_params(struct request *req, struct store_token_query 
 /* s with every byte but RFC 3986's unreserved ones percent-encoded. */
 static void query_value(struct jsontext *w, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		char esc[3] = {'%', hex[*p >> 4], hex[*p & 0xf]};
+		char out[3];
 
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-			jsontext_raw(w, (const char *)p, 1);
-		else
-			jsontext_raw(w, esc, 3);
+		jsontext_raw(w, out, uri_component_byte(*p, out));
 	}
 }
 

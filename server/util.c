@@ -48,6 +48,21 @@ void uuid_v8_derive(const void *name, size_t len, char out[UUID_STR_SIZE])
 	uuid_format(b, 8, out);
 }
 
+size_t uri_component_byte(unsigned char c, char out[3])
+{
+	static const char upper_hex[] = "0123456789ABCDEF";
+
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_' || c == '~') {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '%';
+	out[1] = upper_hex[c >> 4];
+	out[2] = upper_hex[c & 0xf];
+	return 3;
+}
+
 static bool is_lower_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

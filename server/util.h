@@ -24,6 +24,13 @@ void uuid_v4_generate(char out[UUID_STR_SIZE]);
  */
 void uuid_v8_derive(const void *name, size_t len, char out[UUID_STR_SIZE]);
 
+/*
+ * One byte of a URI component (a query value): the byte itself when RFC 3986 leaves it
+ * unreserved (ALPHA, DIGIT, "-._~"), else "%XX" in upper-case hex. Writes 1 or 3 bytes
+ * to out, no NUL, and returns how many.
+ */
+size_t uri_component_byte(unsigned char c, char out[3]);
+
 /* True when s is a lower-case canonical UUID of version 4 (the ids stored objects get). */
 bool uuid_is_valid(const char *s);
 

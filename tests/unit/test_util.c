@@ -64,6 +64,45 @@ static void test_uuid_generate_uses_all_bits(void **state)
 	}
 }
 
+/* Every byte: the unreserved ones as themselves, the rest %XX that decodes back to it. */
+static void test_uri_component_byte(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		char out[3];
+		size_t n = uri_component_byte((unsigned char)c, out);
+		bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		                  (c >= '0' && c <= '9') || (c != 0 && strchr("-._~", c));
+
+		if (unreserved) {
+			assert_int_equal(n, 1);
+			assert_int_equal((unsigned char)out[0], c);
+		} else {
+			assert_int_equal(n, 3);
+			assert_int_equal(out[0], '%');
+			assert_int_equal(hex_digit_value(out[1]) * 16 + hex_digit_value(out[2]), c);
+			assert_false(out[1] >= 'a' && out[1] <= 'f');
+			assert_false(out[2] >= 'a' && out[2] <= 'f');
+		}
+	}
+}
+
+static void test_uuid_v8_derive(void **state)
+{
+	char a[UUID_STR_SIZE], b[UUID_STR_SIZE], c[UUID_STR_SIZE];
+
+	(void)state;
+	uuid_v8_derive("one", 3, a);
+	uuid_v8_derive("one", 3, b);
+	uuid_v8_derive("one\0", 4, c);
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '8');           /* version 8 */
+	assert_non_null(strchr("89ab", a[19])); /* RFC 4122 variant */
+	assert_false(uuid_is_valid(a));         /* not an id objects are stored with */
+}
+
 static void test_uuid_is_valid(void **state)
 {
 	assert_true(uuid_is_valid("123e4567-e89b-42d3-a456-426614174000"));
@@ -317,6 +356,8 @@ int main(void)
 	    cmocka_unit_test(test_uuid_generate_is_valid),
 	    cmocka_unit_test(test_uuid_generate_uses_all_bits),
 	    cmocka_unit_test(test_uuid_is_valid),
+	    cmocka_unit_test(test_uuid_v8_derive),
+	    cmocka_unit_test(test_uri_component_byte),
 	    cmocka_unit_test(test_str_copy),
 	    cmocka_unit_test(test_utf8_length_valid),
 	    cmocka_unit_test(test_utf8_length_invalid),
