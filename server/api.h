@@ -111,5 +111,6 @@ enum api_status api_test_reset(struct request *req);
 enum api_status api_test_clock_get(struct request *req);
 enum api_status api_test_clock_set(struct request *req);
 enum api_status api_test_clock_clear(struct request *req);
+enum api_status api_test_clock_advance(struct request *req);
 
 #endif

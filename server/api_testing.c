@@ -1,6 +1,6 @@
 /*
  * api_testing.c - the test-harness endpoints ([testing]): reset the store to
- * the seed, and set or clear a fake clock.
+ * the seed, and set, advance or clear a fake clock (frozen or running).
  *
  * A TEST DEVICE: no credential is asked. The routes exist only while
  * [testing] is enabled (routes.c).
@@ -39,7 +39,8 @@ static json_t *clock_view(int64_t now)
 	char buf[RFC3339_SIZE];
 
 	time_format_rfc3339(now, buf);
-	return json_pack("{s:s, s:b}", "now", buf, "fake", time_fake_active());
+	return json_pack("{s:s, s:b, s:b}", "now", buf, "fake", time_fake_active(), "running",
+	                 !time_fake_active() || time_fake_running());
 }
 
 enum api_status api_test_clock_get(struct request *req)
@@ -49,7 +50,8 @@ enum api_status api_test_clock_get(struct request *req)
 
 enum api_status api_test_clock_set(struct request *req)
 {
-	static const char *const fields[] = {"now", NULL};
+	static const char *const fields[] = {"now", "running", NULL};
+	json_t *running = json_object_get(req->json, "running");
 	const char *text;
 	char shown[RFC3339_SIZE];
 	int64_t ms;
@@ -61,11 +63,40 @@ enum api_status api_test_clock_set(struct request *req)
 		return api_fail(req, API_BAD_REQUEST,
 		                "the field \"now\" must be an RFC 3339 date-time such as "
 		                "2026-11-28T18:00:00Z");
-	time_fake_set(ms);
+	if (running && !json_is_boolean(running))
+		return api_fail(req, API_BAD_REQUEST,
+		                "the field \"running\" must be true or false");
 	time_format_rfc3339(ms, shown);
-	log_warn("test harness: the clock is frozen at %s", shown);
+	if (json_is_true(running)) {
+		time_fake_run_from(ms);
+		log_warn("test harness: the clock runs from %s", shown);
+	} else {
+		time_fake_set(ms);
+		log_warn("test harness: the clock is frozen at %s", shown);
+	}
 	maintenance_kick(); /* retention follows the clock: a pass at the new time */
-	return api_ok(req, clock_view(ms));
+	return api_ok(req, clock_view(time_now_ms()));
+}
+
+enum api_status api_test_clock_advance(struct request *req)
+{
+	static const char *const fields[] = {"by", NULL};
+	const char *text;
+	char shown[RFC3339_SIZE];
+	int64_t by;
+
+	if (body_check_fields(req, fields) != API_OK ||
+	    body_string(req, "by", true, false, &text) != API_OK)
+		return req->status;
+	if (time_parse_duration_ms(text, &by) != 0)
+		return api_fail(req, API_BAD_REQUEST,
+		                "the field \"by\" must be a duration such as 36h, 1h30m, 7d or "
+		                "500ms (units ms, s, m, h, d; at most a hundred years)");
+	time_fake_advance(by);
+	time_format_rfc3339(time_now_ms(), shown);
+	log_warn("test harness: the clock advanced by %s to %s", text, shown);
+	maintenance_kick();
+	return api_ok(req, clock_view(time_now_ms()));
 }
 
 enum api_status api_test_clock_clear(struct request *req)

@@ -97,6 +97,8 @@ const struct route routes[] = {
     {"PUT", "/_test/clock", api_test_clock_set, RES_NONE, OP_UPDATE,
      ROUTE_TESTING | ROUTE_JSON_BODY},
     {"DELETE", "/_test/clock", api_test_clock_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
+    {"POST", "/_test/clock/advance", api_test_clock_advance, RES_NONE, OP_UPDATE,
+     ROUTE_TESTING | ROUTE_JSON_BODY},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "timeutil.h"
@@ -18,31 +19,112 @@
 #define NO_FAKE INT64_MIN
 
 /*
- * The fake time, NO_FAKE when none. One atomic word: a request reads either
- * the old or the new value, never a torn one, and needs no lock.
+ * The frozen fake instant, or the running clock's offset from the wall clock; NO_FAKE
+ * when unset, and at most one of them set. Each is one atomic word: a request reads
+ * the old or the new value, never a torn one, and needs no lock. A switch from one to
+ * the other sets the new one before it clears the old, so that a reader in between
+ * sees one of the two clocks, never the wall clock.
  */
 static _Atomic int64_t fake_now_ms = NO_FAKE;
+static _Atomic int64_t run_offset_ms = NO_FAKE;
 
 void time_fake_set(int64_t ms)
 {
 	atomic_store(&fake_now_ms, ms == NO_FAKE ? NO_FAKE + 1 : ms);
+	atomic_store(&run_offset_ms, NO_FAKE);
+}
+
+void time_fake_run_from(int64_t ms)
+{
+	int64_t offset = ms - time_real_ms();
+
+	atomic_store(&run_offset_ms, offset == NO_FAKE ? NO_FAKE + 1 : offset);
+	atomic_store(&fake_now_ms, NO_FAKE);
+}
+
+void time_fake_advance(int64_t by_ms)
+{
+	int64_t frozen = atomic_load(&fake_now_ms);
+
+	/* A frozen clock moves by by_ms and stays frozen; a running one keeps running. */
+	while (frozen != NO_FAKE) {
+		if (atomic_compare_exchange_weak(&fake_now_ms, &frozen, frozen + by_ms))
+			return;
+	}
+	if (atomic_load(&run_offset_ms) == NO_FAKE) {
+		int64_t unset = NO_FAKE;
+
+		/* The wall clock: from now on it runs by_ms ahead of it. */
+		if (atomic_compare_exchange_strong(&run_offset_ms, &unset, by_ms))
+			return;
+	}
+	atomic_fetch_add(&run_offset_ms, by_ms);
 }
 
 void time_fake_clear(void)
 {
 	atomic_store(&fake_now_ms, NO_FAKE);
+	atomic_store(&run_offset_ms, NO_FAKE);
 }
 
 int time_fake_active(void)
 {
-	return atomic_load(&fake_now_ms) != NO_FAKE;
+	return atomic_load(&fake_now_ms) != NO_FAKE || atomic_load(&run_offset_ms) != NO_FAKE;
+}
+
+int time_fake_running(void)
+{
+	return atomic_load(&run_offset_ms) != NO_FAKE;
 }
 
 int64_t time_now_ms(void)
 {
-	int64_t fake = atomic_load(&fake_now_ms);
+	int64_t fake = atomic_load(&fake_now_ms), offset;
 
-	return fake != NO_FAKE ? fake : time_real_ms();
+	if (fake != NO_FAKE)
+		return fake;
+	offset = atomic_load(&run_offset_ms);
+	return offset != NO_FAKE ? time_real_ms() + offset : time_real_ms();
+}
+
+int time_parse_duration_ms(const char *s, int64_t *out_ms)
+{
+	/* Longest unit names first, so that "ms" is not read as "m" then "s". */
+	static const struct {
+		const char *name;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", MS_PER_DAY}};
+	const int64_t limit = 36600 * MS_PER_DAY; /* a hundred years, and some */
+	int64_t total = 0;
+	const char *p = s;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	while (*p) {
+		int64_t n = 0;
+		size_t u, len = 0;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			n = n * 10 + (*p - '0');
+			if (n > limit)
+				return -1;
+		}
+		for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+			len = strlen(units[u].name);
+			if (strncmp(p, units[u].name, len) == 0)
+				break;
+		}
+		if (u == sizeof(units) / sizeof(units[0]))
+			return -1;
+		p += len;
+		if (n > (limit - total) / units[u].ms)
+			return -1;
+		total += n * units[u].ms;
+	}
+	*out_ms = total;
+	return 0;
 }
 
 int64_t time_real_ms(void)

@@ -15,8 +15,9 @@
 /*
  * Now in milliseconds: the single clock of every expiry decision (tokens,
  * JWTs). It is the wall clock, unless a test harness has set a fake time
- * with time_fake_set ([testing] PUT /_test/clock): then it is that instant,
- * frozen until the next set or clear. Safe from any thread.
+ * ([testing] PUT /_test/clock): an instant frozen until the next change
+ * (time_fake_set), or a clock that runs from an instant at the wall clock's
+ * pace (time_fake_run_from). Safe from any thread.
  */
 int64_t time_now_ms(void);
 
@@ -26,11 +27,31 @@ int64_t time_real_ms(void);
 /* Freezes time_now_ms at ms, for every thread at once. */
 void time_fake_set(int64_t ms);
 
+/* From now on time_now_ms runs from ms, at the wall clock's pace. */
+void time_fake_run_from(int64_t ms);
+
+/*
+ * Moves the clock by by_ms: a frozen clock stays frozen at its instant plus by_ms, a
+ * running one keeps running that much later, and the wall clock becomes a running
+ * clock by_ms ahead of it.
+ */
+void time_fake_advance(int64_t by_ms);
+
 /* Back to the wall clock. */
 void time_fake_clear(void);
 
-/* True while a fake time is set. */
+/* True while a fake time, frozen or running, is set. */
 int time_fake_active(void);
+
+/* True while the fake clock runs. */
+int time_fake_running(void);
+
+/*
+ * Parses a duration of whole units, compounded, such as "36h", "1h30m", "7d",
+ * "500ms": digits then one of ms, s, m, h, d, repeated; no sign, no spaces, no
+ * fraction; at most about a hundred years. Returns 0 and sets *out_ms, or -1.
+ */
+int time_parse_duration_ms(const char *s, int64_t *out_ms);
 
 /* Monotonic clock in microseconds, for durations only. */
 int64_t time_monotonic_us(void);

@@ -19,6 +19,7 @@ from conftest import (
     make_mgmt_token,
     now_utc,
     ok_json,
+    parse_ts,
     rfc3339,
     tokens_path,
     users_path,
@@ -150,7 +151,7 @@ def test_token_expires_when_the_clock_moves(harness):
     d = harness
     t0 = now_utc()
     body = ok_json(set_clock(d, rfc3339(t0)))
-    assert body == {"now": rfc3339(t0), "fake": True}
+    assert body == {"now": rfc3339(t0), "fake": True, "running": False}
     assert ok_json(d.get("/_test/clock")) == body  # frozen
 
     jwt = dev_jwt(d)
@@ -209,10 +210,77 @@ def test_clock_offsets_and_the_past(harness):
     ({}, 400, "now"),
     ({"now": "2030-01-01T00:00:00Z", "speed": 2}, 400, "speed"),
     ({"now": 1893456000}, 400, "now"),
+    ({"now": "2030-01-01T00:00:00Z", "running": "yes"}, 400, "running"),
 ])
 def test_clock_refusals(harness, body, status, contains):
     assert_error(harness.request("PUT", "/_test/clock", json=body), status, contains=contains)
     assert ok_json(harness.get("/_test/clock"))["fake"] is False
+
+
+def clock_ms(d):
+    return parse_ts(ok_json(d.get("/_test/clock"))["now"])
+
+
+def test_a_running_clock_flows_from_its_instant(harness):
+    d = harness
+    start = (now_utc() + dt.timedelta(days=3650)).replace(microsecond=0)  # ten years on
+    body = ok_json(d.request("PUT", "/_test/clock", json={"now": rfc3339(start),
+                                                           "running": True}))
+    assert body["fake"] is True and body["running"] is True
+    first = parse_ts(body["now"])
+    assert start <= first < start + dt.timedelta(seconds=60)
+    # it runs: a later reading is later, never earlier, and near the wall clock's pace
+    wall = now_utc()
+    while now_utc() - wall < dt.timedelta(milliseconds=30):
+        pass
+    second = clock_ms(d)
+    assert second > first, (first, second)
+    # objects made now carry the running time, and expire by it
+    jwt = dev_jwt(d)
+    tok = ok_json(d.post(tokens_path(), jwt, json={
+        "description": "a minute", "expiresAt": rfc3339(second + dt.timedelta(minutes=1))}))
+    assert second <= parse_ts(tok["createdAt"]) < second + dt.timedelta(seconds=60)
+    clusters = "/api/v0/accounts/%s/clusters" % ACCOUNT_A
+    assert_status(d.get(clusters, tok["accessToken"]), 200)
+    # advancing keeps it running, later by as much
+    before = clock_ms(d)
+    body = ok_json(d.post("/_test/clock/advance", json={"by": "1h30m"}))
+    assert body["running"] is True
+    assert before + dt.timedelta(minutes=90) <= parse_ts(body["now"]) \
+        < before + dt.timedelta(minutes=90, seconds=60)
+    assert_error(d.get(clusters, tok["accessToken"]), 401, contains="expired")
+
+
+def test_advancing_a_frozen_clock_keeps_it_frozen(harness):
+    d = harness
+    t0 = now_utc().replace(microsecond=0)
+    ok_json(set_clock(d, rfc3339(t0)))
+    body = ok_json(d.post("/_test/clock/advance", json={"by": "36h"}))
+    assert body == {"now": rfc3339(t0 + dt.timedelta(hours=36)), "fake": True,
+                    "running": False}
+    body = ok_json(d.post("/_test/clock/advance", json={"by": "2d500ms"}))
+    assert parse_ts(body["now"]) == t0 + dt.timedelta(days=3.5, milliseconds=500)
+    assert ok_json(d.get("/_test/clock")) == body  # still frozen
+
+
+def test_advancing_the_real_clock_makes_it_run_ahead(harness):
+    d = harness
+    assert ok_json(d.get("/_test/clock"))["fake"] is False
+    body = ok_json(d.post("/_test/clock/advance", json={"by": "7d"}))
+    assert body["fake"] is True and body["running"] is True
+    ahead = parse_ts(body["now"]) - now_utc()
+    assert dt.timedelta(days=7) - dt.timedelta(seconds=60) < ahead \
+        <= dt.timedelta(days=7) + dt.timedelta(seconds=60)
+    assert_no_content(d.delete("/_test/clock"))
+    assert ok_json(d.get("/_test/clock"))["fake"] is False
+
+
+@pytest.mark.parametrize("by", ["", "36", "h", "-1h", "1.5h", "1h 30m", "1y", "99999999d",
+                                 None, 36])
+def test_advance_refusals(harness, by):
+    ok_json(set_clock(harness, "2030-01-01T00:00:00Z"))
+    assert_error(harness.post("/_test/clock/advance", json={"by": by}), 400, contains="by")
+    assert ok_json(harness.get("/_test/clock"))["now"] == "2030-01-01T00:00:00.000Z"
 
 
 def test_clock_needs_json(harness):

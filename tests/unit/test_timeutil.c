@@ -251,6 +251,69 @@ static void test_fake_clock(void **state)
 	assert_true(time_now_ms() >= real);
 }
 
+static void test_running_and_advanced_clock(void **state)
+{
+	int64_t real = time_real_ms();
+	int64_t ahead = real + INT64_C(10) * 365 * 86400 * 1000;
+	int64_t a, b;
+
+	(void)state;
+	/* running from an instant: at or after it, and never going back */
+	time_fake_run_from(ahead);
+	assert_true(time_fake_active());
+	assert_true(time_fake_running());
+	a = time_now_ms();
+	b = time_now_ms();
+	assert_true(a >= ahead && b >= a);
+	assert_true(a - ahead < 60000);
+	/* advanced: a running clock keeps running, that much later */
+	time_fake_advance(3600000);
+	assert_true(time_fake_running());
+	assert_true(time_now_ms() >= b + 3600000);
+	/* a frozen clock moves and stays frozen */
+	time_fake_set(ahead);
+	assert_false(time_fake_running());
+	time_fake_advance(1500);
+	assert_int_equal(time_now_ms(), ahead + 1500);
+	assert_int_equal(time_now_ms(), ahead + 1500);
+	/* the wall clock advanced becomes a running clock that far ahead */
+	time_fake_clear();
+	time_fake_advance(86400000);
+	assert_true(time_fake_running());
+	a = time_now_ms();
+	assert_true(a >= time_real_ms() + 86400000 - 1000 && a <= time_real_ms() + 86400000);
+	time_fake_clear();
+	assert_false(time_fake_active());
+	assert_false(time_fake_running());
+}
+
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t ms;
+	} good[] = {
+	    {"36h", 129600000},     {"1h30m", 5400000}, {"7d", 604800000}, {"500ms", 500},
+	    {"2d500ms", 172800500}, {"0s", 0},          {"90s", 90000},    {"1m1ms", 60001},
+	};
+	static const char *const bad[] = {
+	    "",    "36",  "h",  "-1h", "+1h", "1.5h",      "1h 30m",
+	    " 1h", "1h ", "1y", "1w",  "1H",  "99999999d", "9223372036854775807ms",
+	    "1hm", "ms",
+	};
+	int64_t ms;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (time_parse_duration_ms(good[i].text, &ms) != 0)
+			fail_msg("\"%s\" refused", good[i].text);
+		assert_int_equal(ms, good[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (time_parse_duration_ms(bad[i], &ms) == 0)
+			fail_msg("\"%s\" accepted", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +324,8 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_every_day_near_epoch),
 	    cmocka_unit_test(test_clocks),
 	    cmocka_unit_test(test_fake_clock),
+	    cmocka_unit_test(test_running_and_advanced_clock),
+	    cmocka_unit_test(test_durations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
