@@ -676,6 +676,13 @@ enum store_status store_user_list_all(struct store *s, size_t max, struct store_
  */
 enum store_status store_clear_all(struct store *s);
 
+/*
+ * Deletes the account and every row that belongs to it (clusters, users, tokens of
+ * both kinds, databases and their tables, invites, its audit trail), in one
+ * transaction (or the caller's). NOT_FOUND when there is no such account.
+ */
+enum store_status store_account_delete(struct store *s, const char *account_id);
+
 /* ---- audit trail (schema/0004_audit.sql; audit.h writes it) ---- */
 
 #define STORE_AUDIT_ACTOR_TYPE_SIZE 24

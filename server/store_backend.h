@@ -162,6 +162,7 @@ struct store_ops {
 	enum store_status (*db_authorize_plan)(struct store *s, bool *indexed);
 
 	enum store_status (*clear_all)(struct store *s);
+	enum store_status (*account_delete)(struct store *s, const char *account_id);
 
 	enum store_status (*invite_insert)(struct store *s, const struct store_invite *i,
 	                                   int64_t now, enum invite_conflict *why);

@@ -748,6 +748,11 @@ enum store_status store_clear_all(struct store *s)
 	return s->ops->clear_all(s);
 }
 
+enum store_status store_account_delete(struct store *s, const char *account_id)
+{
+	return s->ops->account_delete(s, account_id);
+}
+
 static bool is_set(const char *s)
 {
 	return s != NULL && s[0] != '\0';

@@ -161,6 +161,16 @@ enum pq_id {
 	P_META_GET,
 	P_META_SET,
 	P_META_CLAIM,
+	P_ACCOUNT_DELETE_DBPERMS,
+	P_ACCOUNT_DELETE_DBTOKENS,
+	P_ACCOUNT_DELETE_TABLES,
+	P_ACCOUNT_DELETE_DATABASES,
+	P_ACCOUNT_DELETE_MGMT,
+	P_ACCOUNT_DELETE_INVITES,
+	P_ACCOUNT_DELETE_USERS,
+	P_ACCOUNT_DELETE_AUDIT,
+	P_ACCOUNT_DELETE_CLUSTERS,
+	P_ACCOUNT_DELETE_ACCOUNT,
 
 	P_TABLE_NAMES,
 	P_IDENTITY_COLUMNS,
@@ -466,6 +476,20 @@ static const char *const pq_sql[PQ_COUNT] = {
     /* The first replica to record wins; the others then read what it recorded. */
     [P_META_CLAIM] = "INSERT INTO mgmtd_settings (name, value) VALUES ($1, $2)"
                      " ON CONFLICT (name) DO NOTHING",
+    /* An account and everything in it ([testing] DELETE /_test/tenants), children first. */
+    [P_ACCOUNT_DELETE_DBPERMS] =
+        "DELETE FROM database_token_permissions WHERE token_id IN (SELECT id"
+        " FROM database_tokens WHERE account_id = $1)",
+    [P_ACCOUNT_DELETE_DBTOKENS] = "DELETE FROM database_tokens WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_TABLES] = "DELETE FROM database_tables WHERE database_id IN (SELECT id FROM"
+                                " databases WHERE account_id = $1)",
+    [P_ACCOUNT_DELETE_DATABASES] = "DELETE FROM databases WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_MGMT] = "DELETE FROM management_tokens WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_INVITES] = "DELETE FROM invites WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_USERS] = "DELETE FROM users WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_AUDIT] = "DELETE FROM audit_events WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_CLUSTERS] = "DELETE FROM clusters WHERE account_id = $1",
+    [P_ACCOUNT_DELETE_ACCOUNT] = "DELETE FROM accounts WHERE id = $1",
 
     /* Every table of ours but the bookkeeping (mgmtd_*): what store_clear_all empties. */
     [P_TABLE_NAMES] = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
@@ -3212,6 +3236,31 @@ static enum store_status pg_tokens_prune(struct store *base, int64_t before, int
 	return tx_leave(s, began, st);
 }
 
+static enum store_status pg_account_delete(struct store *base, const char *account_id)
+{
+	struct pg_store *s = pg(base);
+	enum store_status st;
+	bool began;
+	int64_t deleted = 0;
+
+	st = tx_enter(s, &began);
+	for (int id = P_ACCOUNT_DELETE_DBPERMS; id <= P_ACCOUNT_DELETE_ACCOUNT && st == STORE_OK;
+	     id++) {
+		struct pq_params p = {0};
+		PGresult *r;
+
+		p_text(&p, account_id);
+		r = pq_run(s, (enum pq_id)id, &p, &st);
+		if (r == NULL)
+			break;
+		deleted = atoll(PQcmdTuples(r));
+		PQclear(r);
+	}
+	if (st == STORE_OK && deleted == 0) /* the last statement: the account's own row */
+		st = STORE_NOT_FOUND;
+	return tx_leave(s, began, st);
+}
+
 static enum store_status count_states(struct pg_store *s, enum pq_id id, int64_t now,
                                       int64_t counts[TOKEN_STATE_COUNT])
 {
@@ -3458,6 +3507,7 @@ static const struct store_ops pg_ops = {
     .db_authorize = pg_db_authorize,
     .db_authorize_plan = pg_db_authorize_plan,
     .clear_all = pg_clear_all,
+    .account_delete = pg_account_delete,
     .invite_insert = pg_invite_insert,
     .invite_get = pg_invite_get,
     .invite_by_email = pg_invite_by_email,

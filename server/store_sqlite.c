@@ -127,6 +127,16 @@ enum stmt_id {
 	S_META_GET,
 	S_META_SET,
 	S_META_CLAIM,
+	S_ACCOUNT_DELETE_DBPERMS,
+	S_ACCOUNT_DELETE_DBTOKENS,
+	S_ACCOUNT_DELETE_TABLES,
+	S_ACCOUNT_DELETE_DATABASES,
+	S_ACCOUNT_DELETE_MGMT,
+	S_ACCOUNT_DELETE_INVITES,
+	S_ACCOUNT_DELETE_USERS,
+	S_ACCOUNT_DELETE_AUDIT,
+	S_ACCOUNT_DELETE_CLUSTERS,
+	S_ACCOUNT_DELETE_ACCOUNT,
 
 	STMT_COUNT
 };
@@ -384,6 +394,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     [S_META_CLAIM] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
                      " ON CONFLICT (name) DO NOTHING",
+    /* An account and everything in it ([testing] DELETE /_test/tenants), children first. */
+    [S_ACCOUNT_DELETE_DBPERMS] =
+        "DELETE FROM database_token_permissions WHERE token_id IN (SELECT id"
+        " FROM database_tokens WHERE account_id = ?1)",
+    [S_ACCOUNT_DELETE_DBTOKENS] = "DELETE FROM database_tokens WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_TABLES] = "DELETE FROM database_tables WHERE database_id IN (SELECT id FROM"
+                                " databases WHERE account_id = ?1)",
+    [S_ACCOUNT_DELETE_DATABASES] = "DELETE FROM databases WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_MGMT] = "DELETE FROM management_tokens WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_INVITES] = "DELETE FROM invites WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_USERS] = "DELETE FROM users WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_AUDIT] = "DELETE FROM audit_events WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_CLUSTERS] = "DELETE FROM clusters WHERE account_id = ?1",
+    [S_ACCOUNT_DELETE_ACCOUNT] = "DELETE FROM accounts WHERE id = ?1",
 };
 
 /* A connection; base comes first, so a struct store * of ours is one of these. */
@@ -3208,6 +3232,28 @@ static enum store_status sqlite_tokens_prune(struct store *s, int64_t before, in
 	return tx_leave(s, began, st);
 }
 
+static enum store_status sqlite_account_delete(struct store *s, const char *account_id)
+{
+	enum store_status st;
+	bool began;
+	int changes = 0;
+
+	st = tx_enter(s, &began);
+	for (int id = S_ACCOUNT_DELETE_DBPERMS; id <= S_ACCOUNT_DELETE_ACCOUNT && st == STORE_OK;
+	     id++) {
+		sqlite3_stmt *q = stmt_get(s, (enum stmt_id)id, &st);
+		int rc = SQLITE_OK;
+
+		if (q == NULL)
+			break;
+		bind_text(q, 1, account_id, &rc);
+		st = rc != SQLITE_OK ? bind_failed(s, q, rc) : run_change(s, q, &changes);
+	}
+	if (st == STORE_OK && changes == 0) /* the last statement: the account's own row */
+		st = STORE_NOT_FOUND;
+	return tx_leave(s, began, st);
+}
+
 static enum store_status count_states(struct store *s, enum stmt_id id, int64_t now,
                                       int64_t counts[TOKEN_STATE_COUNT])
 {
@@ -3594,6 +3640,7 @@ static const struct store_ops sqlite_ops = {
     .db_authorize = sqlite_db_authorize,
     .db_authorize_plan = sqlite_db_authorize_plan,
     .clear_all = sqlite_clear_all,
+    .account_delete = sqlite_account_delete,
     .invite_insert = sqlite_invite_insert,
     .invite_get = sqlite_invite_get,
     .invite_by_email = sqlite_invite_by_email,

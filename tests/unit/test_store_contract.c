@@ -1070,6 +1070,76 @@ static void test_unbound_subjects(void **state)
 	assert_int_equal(store_users_bind_issuer(f->s, ACCT, U1, ISS, &bound), STORE_CONFLICT);
 }
 
+/* An account goes with everything in it; another account keeps all of its own. */
+static void test_account_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct store_cluster c2 = {.created_at = 1000, .category = 1}, cgot;
+	struct store_database d = {.max_tables = 1, .max_columns_per_table = 1, .created_at = 1},
+	                      dgot;
+	struct store_table t = {.created_at = 2};
+	struct store_db_token dt;
+	struct store_mgmt_token mt = make_token(T1, 0), mgot;
+	struct store_user u = make_user(U1, "a@example.com", GROUP_ADMIN, "sub-a");
+	struct store_user u2 = make_user("44444444-4444-4444-8444-444444444442", "b@example.com",
+	                                 GROUP_ADMIN, "sub-b");
+	struct store_audit_event e = make_event(ACCT, 100, "database.create", U1);
+	struct store_audit_event e2 = make_event(ACCT2, 100, "database.create", U1);
+	struct store_db_token dtgot;
+	struct store_account agot;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
+
+	add_account(f->s, ACCT);
+	add_account(f->s, ACCT2);
+	add_cluster(f->s);
+	strcpy(c2.id, "33333333-3333-4333-8333-333333333332");
+	strcpy(c2.account_id, ACCT2);
+	strcpy(c2.name, "c2");
+	strcpy(c2.url, "https://c2.example");
+	assert_int_equal(store_cluster_ensure(f->s, &c2), STORE_OK);
+	assert_int_equal(store_user_insert(f->s, &u), STORE_OK);
+	strcpy(u2.account_id, ACCT2);
+	assert_int_equal(store_user_insert(f->s, &u2), STORE_OK);
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	assert_int_equal(store_mgmt_token_insert(f->s, &mt, h1), STORE_OK);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "db");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	t.database_id = d.id;
+	strcpy(t.name, "cpu");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	memset(&dt, 0, sizeof(dt));
+	strcpy(dt.id, T2);
+	strcpy(dt.account_id, ACCT);
+	strcpy(dt.cluster_id, CL1);
+	strcpy(dt.description, "w");
+	dt.permission_count = 1;
+	dt.permissions[0].action = DB_ACTION_WRITE;
+	strcpy(dt.permissions[0].resource, "db");
+	dt.created_at = 3;
+	assert_int_equal(store_db_token_insert(f->s, &dt, h2), STORE_OK);
+	assert_int_equal(store_audit_insert(f->s, &e), STORE_OK);
+	assert_int_equal(store_audit_insert(f->s, &e2), STORE_OK);
+
+	assert_int_equal(store_account_delete(f->s, ACCT), STORE_OK);
+	assert_int_equal(store_account_get(f->s, ACCT, &agot), STORE_NOT_FOUND);
+	assert_int_equal(store_cluster_get(f->s, ACCT, CL1, &cgot), STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h1, &mgot), STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_by_hash(f->s, h2, &dtgot), STORE_NOT_FOUND);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "db", &dgot), STORE_NOT_FOUND);
+	/* the other account is whole */
+	assert_int_equal(store_account_get(f->s, ACCT2, &agot), STORE_OK);
+	assert_int_equal(store_cluster_get(f->s, ACCT2, c2.id, &cgot), STORE_OK);
+	/* twice: nothing left to delete */
+	assert_int_equal(store_account_delete(f->s, ACCT), STORE_NOT_FOUND);
+	/* the ids are free again: the same account can be made anew */
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	assert_int_equal(store_mgmt_token_insert(f->s, &mt, h1), STORE_OK);
+}
+
 static void test_user_list_all(void **state)
 {
 	struct fixture *f = *state;
@@ -1139,6 +1209,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
     cmocka_unit_test_setup_teardown(test_invite_accept_and_revoke, setup, teardown),
     cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
     cmocka_unit_test_setup_teardown(test_identity_is_issuer_and_subject, setup, teardown),
     cmocka_unit_test_setup_teardown(test_link_by_email, setup, teardown),
     cmocka_unit_test_setup_teardown(test_unbound_subjects, setup, teardown),
