@@ -87,6 +87,8 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 	 * checks of the whole read a consistent configuration.
 	 */
 	config_validate(cfg, &errs);
+	if (common->check_files)
+		config_check_files(cfg, &errs);
 	if (errs.count > 0) {
 		print_errors(&errs);
 		return -1;
@@ -545,6 +547,7 @@ int cli_check_config(int argc, char **argv)
 		config_write_example(stdout);
 		return EXIT_OK;
 	}
+	a.common.check_files = true; /* what serve opens at start, serve's way */
 	if (cli_load_config(&a.common, &cfg) != 0)
 		return EXIT_FAILED;
 	n = config_idps(&cfg, idps, CONFIG_MAX_IDPS + 1);

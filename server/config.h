@@ -24,6 +24,8 @@
 
 /* Room in the descriptor table (config.c checks it at compile time). */
 #define CONFIG_MAX_OPTIONS 256
+/* Room for the keys of an identity provider section (config.c checks it too). */
+#define CONFIG_IDP_KEYS 16
 
 /* data_dir value that keeps everything in memory: no file is ever written. */
 #define CONFIG_MEMORY_DIR ":memory:"
@@ -39,6 +41,13 @@ struct idp_config {
 	char algorithms[CONFIG_STR_SIZE]; /* comma-separated allow-list */
 	int leeway;                       /* seconds */
 	bool trust_email; /* its emails count as verified unless a token says otherwise */
+	/*
+	 * Where each key of the section was set, by its place among the [idp]
+	 * rows of the table, as struct config's origin and origin_line below:
+	 * messages about an identity provider name the lines they come from.
+	 */
+	const char *origin[CONFIG_IDP_KEYS];
+	int origin_line[CONFIG_IDP_KEYS];
 };
 
 struct config {
@@ -142,6 +151,14 @@ bool config_tls(const struct config *cfg);
  * source; no issuer trusted by two sections). Call after every source is applied.
  */
 int config_validate(const struct config *cfg, struct config_errors *errs);
+
+/*
+ * Checks the files the configuration names and serve opens at start (the
+ * seed, the TLS certificate and key, every jwks_file): each must be a
+ * readable regular file. Serve and check-config both call it (through
+ * cli_load_config), so neither passes what the other refuses.
+ */
+int config_check_files(const struct config *cfg, struct config_errors *errs);
 
 /*
  * The identity provider sections that are in use, plain [idp] first (when
