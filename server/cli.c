@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "store.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "token.h"
 #include "util.h"
 #include "version.h"
@@ -571,6 +572,20 @@ int cli_check_config(int argc, char **argv)
 			fprintf(stderr, "warning: %s: %s has no usable signing key\n", label,
 			        idps[i]->jwks_file);
 		jwks_free(keys);
+	}
+	/* serve refuses a certificate and key that do not go together: so does the check */
+	if (config_tls(&cfg)) {
+		struct tls_holder *tls = NULL;
+		char err[1024], at[2 * PATH_MAX + 16];
+
+		if (tls_holder_new(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s%s\n",
+			        config_where2(&cfg, "server", "tls_cert", "server", "tls_key", at,
+			                      sizeof(at)),
+			        err);
+			failed = true;
+		} else
+			tls_holder_free(tls);
 	}
 	if (failed)
 		return EXIT_FAILED;

@@ -1349,6 +1349,17 @@ static int validate_ui(const struct config *cfg, const struct idp_config *idp,
 	return problems;
 }
 
+const char *config_where2(const struct config *cfg, const char *section1, const char *key1,
+                          const char *section2, const char *key2, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (section1 && key1)
+		append_origin(cfg, section1, key1, out, size);
+	if (section2 && key2)
+		append_origin(cfg, section2, key2, out, size);
+	return end_places(out, size);
+}
+
 bool config_tls(const struct config *cfg)
 {
 	return cfg->tls_cert[0] != '\0' && cfg->tls_key[0] != '\0';

@@ -199,6 +199,14 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
  */
 int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *out, size_t outsize);
 
+/*
+ * "FILE:LINE, FILE:LINE: " (or "environment NAME", a flag) of [section1] key1
+ * and [section2] key2 (both may be NULL), for messages about them made
+ * outside this module; "" when neither was set. Returns out.
+ */
+const char *config_where2(const struct config *cfg, const char *section1, const char *key1,
+                          const char *section2, const char *key2, char *out, size_t size);
+
 /* True when a file, the environment or a flag set [section] key (not its default). */
 bool config_given(const struct config *cfg, const char *section, const char *key);
 
