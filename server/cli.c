@@ -564,7 +564,11 @@ int cli_check_config(int argc, char **argv)
 			continue;
 		}
 		if (jwks_load_file(idps[i]->jwks_file, &keys, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s jwks_file %s: %s\n", label, idps[i]->jwks_file, err);
+			char at[PATH_MAX + 64];
+
+			fprintf(stderr, "%s%s jwks_file %s: %s\n",
+			        config_idp_where(idps[i], "jwks_file", at, sizeof(at)), label,
+			        idps[i]->jwks_file, err);
 			failed = true;
 			continue;
 		}

@@ -1360,6 +1360,11 @@ const char *config_where2(const struct config *cfg, const char *section1, const 
 	return end_places(out, size);
 }
 
+const char *config_idp_where(const struct idp_config *idp, const char *key, char *out, size_t size)
+{
+	return idp_where(idp, key, NULL, NULL, out, size);
+}
+
 bool config_tls(const struct config *cfg)
 {
 	return cfg->tls_cert[0] != '\0' && cfg->tls_key[0] != '\0';

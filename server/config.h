@@ -207,6 +207,9 @@ int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *o
 const char *config_where2(const struct config *cfg, const char *section1, const char *key1,
                           const char *section2, const char *key2, char *out, size_t size);
 
+/* The same for one key of an identity provider section ([idp] or [idp NAME]). */
+const char *config_idp_where(const struct idp_config *idp, const char *key, char *out, size_t size);
+
 /* True when a file, the environment or a flag set [section] key (not its default). */
 bool config_given(const struct config *cfg, const char *section, const char *key);
 

@@ -621,3 +621,20 @@ def test_every_rule_of_two_keys_is_in_the_conflicts():
     for extra, _said, named in CONFLICTS:
         covered.update(re.sub(r"^idp \w+ ", "idp ", k) for k in named)
     assert found <= covered, sorted(found - covered)
+
+
+def test_a_jwks_file_that_is_no_jwks_is_refused_by_both_at_its_line(mgmtd_bin, tmp_path):
+    """Past the files check (it is there and readable), the keys themselves: check-config
+    loads them as serve does, and names the line of the jwks_file."""
+    bad = tmp_path / "jwks.json"
+    bad.write_text("not json\n")
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n[idp okta]\n"
+                    "issuer = https://okta.example/\njwks_file = %s\n"
+                    % (tmp_path / "data", bad))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert check.stderr.startswith("%s:6: [idp okta] jwks_file %s: " % (conf, bad)), \
+        describe_cli(check)
+    rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert rc != 0, said
