@@ -171,7 +171,21 @@ static void test_example_round_trip(void **state)
 	for (size_t i = 0; i < CONFIG_IDP_KEYS; i++)
 		assert_true(got.idp.origin[i] == NULL ||
 		            (got.idp.origin[i] == path && got.idp.origin_line[i] > 0));
-	assert_non_null(got.idp.origin[0]); /* issuer, the first [idp] row */
+	{
+		/* every [idp] key of the example has room for its origin (CONFIG_IDP_KEYS) */
+		const char *p = strstr(text, "\n[idp]\n"), *end;
+		size_t keys = 0;
+
+		assert_non_null(p);
+		end = strstr(p + 1, "\n[");
+		assert_non_null(end);
+		for (; p && p < end; p = strchr(p + 1, '\n'))
+			keys += p[1] >= 'a' && p[1] <= 'z' && strchr(p + 1, '=') &&
+			        strchr(p + 1, '=') < strchr(p + 1, '\n');
+		assert_true(keys >= 8 && keys <= CONFIG_IDP_KEYS);
+		for (size_t i = 0; i < keys; i++)
+			assert_non_null(got.idp.origin[i]);
+	}
 	memset(got.idp.origin, 0, sizeof(got.idp.origin));
 	memset(got.idp.origin_line, 0, sizeof(got.idp.origin_line));
 	assert_memory_equal(&want, &got, sizeof(want));
