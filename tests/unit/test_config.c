@@ -55,6 +55,21 @@ static void write_file(const char *text, char path[PATH_MAX])
 	assert_int_equal(close(fd), 0);
 }
 
+/*
+ * Loads text as a file over cfg from path, the caller's buffer: the config
+ * keeps pointing at it for the places of later messages (config_validate).
+ */
+static int load_text_at(struct config *cfg, const char *text, struct config_errors *errs,
+                        char path[PATH_MAX])
+{
+	int n;
+
+	write_file(text, path);
+	n = config_load_file(cfg, path, errs);
+	assert_int_equal(unlink(path), 0);
+	return n;
+}
+
 /* Loads text as a file over cfg; path (optional) gets the name used in messages. */
 static int load_text(struct config *cfg, const char *text, struct config_errors *errs,
                      char *path_out)
@@ -1194,17 +1209,17 @@ static void test_identity_provider_problems_name_their_lines(void **state)
 
 	(void)state;
 	config_defaults(&cfg);
-	assert_int_equal(load_text(&cfg,
-	                           "[idp]\n"                       /* 1 */
-	                           "issuer = https://same/\n"      /* 2 */
-	                           "jwks_file = /a\n"              /* 3 */
-	                           "jwks_url = https://same/k\n"   /* 4 */
-	                           "[idp b]\n"                     /* 5 */
-	                           "issuer = https://same/\n"      /* 6 */
-	                           "[idp c]\n"                     /* 7 */
-	                           "discovery = true\n"            /* 8 */
-	                           "issuer = http://c.example/\n", /* 9 */
-	                           &errs, path),
+	assert_int_equal(load_text_at(&cfg,
+	                              "[idp]\n"                       /* 1 */
+	                              "issuer = https://same/\n"      /* 2 */
+	                              "jwks_file = /a\n"              /* 3 */
+	                              "jwks_url = https://same/k\n"   /* 4 */
+	                              "[idp b]\n"                     /* 5 */
+	                              "issuer = https://same/\n"      /* 6 */
+	                              "[idp c]\n"                     /* 7 */
+	                              "discovery = true\n"            /* 8 */
+	                              "issuer = http://c.example/\n", /* 9 */
+	                              &errs, path),
 	                 0);
 	assert_int_equal(config_validate(&cfg, &errs), 4);
 	assert_has_line(&errs,
@@ -1246,7 +1261,7 @@ static void test_check_files(void **state)
 	         "jwks_file = %s/absent-b\n", /* 10 */
 	         tmpdir, good, tmpdir, good, tmpdir);
 	config_defaults(&cfg);
-	assert_int_equal(load_text(&cfg, text, &errs, path), 0);
+	assert_int_equal(load_text_at(&cfg, text, &errs, path), 0);
 	assert_int_equal(config_check_files(&cfg, &errs), 3);
 	assert_has_line(&errs, "%s:2: [server] seed_file %s/absent: cannot read: ", path, tmpdir);
 	assert_has_line(&errs, "%s:4: [server] tls_key %s: cannot read: not a regular file", path,
