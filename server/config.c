@@ -1512,10 +1512,51 @@ static int check_file(const char *path, size_t size, const char *at, const char 
 	return problems;
 }
 
+/*
+ * The data directory serve creates at start (cli_make_data_dir): it, or the
+ * nearest of its parents that is there, must be a directory; a path through
+ * a regular file is refused by serve and so here.
+ */
+static int check_dir(const struct config *cfg, struct config_errors *errs)
+{
+	char dir[PATH_MAX], at[PATH_MAX + 64];
+	struct stat st;
+	size_t len = strnlen(cfg->data_dir, sizeof(cfg->data_dir));
+
+	if (len == 0 || len >= sizeof(dir) || config_in_memory(cfg))
+		return 0; /* empty or too long: the descriptor says so; :memory:: no directory */
+	memcpy(dir, cfg->data_dir, len + 1);
+	for (;;) {
+		char *slash;
+
+		if (stat(dir, &st) == 0)
+			break;
+		if (errno != ENOENT)
+			return add_error(
+			    errs, "%s[server] data_dir %s: cannot reach %s: %s",
+			    where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)),
+			    cfg->data_dir, dir, strerror(errno));
+		/* not there yet: serve creates it, so look at its parent */
+		slash = strrchr(dir, '/');
+		if (!slash)
+			return 0; /* a relative name in the working directory */
+		if (slash == dir) {
+			dir[1] = '\0'; /* the root */
+			continue;
+		}
+		*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode))
+		return add_error(errs, "%s[server] data_dir %s: %s is not a directory",
+		                 where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)),
+		                 cfg->data_dir, dir);
+	return 0;
+}
+
 int config_check_files(const struct config *cfg, struct config_errors *errs)
 {
 	char at[PATH_MAX + 64], label[64];
-	int problems = 0;
+	int problems = check_dir(cfg, errs);
 
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option *o = &options[i];

@@ -155,8 +155,9 @@ int config_validate(const struct config *cfg, struct config_errors *errs);
 /*
  * Checks the files the configuration names and serve opens at start (the
  * seed, the TLS certificate and key, every jwks_file): each must be a
- * readable regular file. Serve and check-config both call it (through
- * cli_load_config), so neither passes what the other refuses.
+ * readable regular file; and the data directory, which serve creates: it,
+ * or the nearest parent that is there, must be a directory. Serve and check-config both call it
+ * (through cli_load_config), so neither passes what the other refuses.
  */
 int config_check_files(const struct config *cfg, struct config_errors *errs);
 

@@ -638,3 +638,22 @@ def test_a_jwks_file_that_is_no_jwks_is_refused_by_both_at_its_line(mgmtd_bin, t
         describe_cli(check)
     rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
     assert rc != 0, said
+
+
+@pytest.mark.parametrize("under", ["file/sub", "file"])
+def test_a_data_dir_through_a_file_is_refused_by_both_at_its_line(mgmtd_bin, tmp_path, under):
+    """serve creates the data directory and its parents; a path through (or to) a regular
+    file it cannot create: check-config says so before serve fails on it."""
+    (tmp_path / "file").write_text("")
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / under))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert check.stderr.startswith("%s:3: [server] data_dir %s: " % (conf, tmp_path / under)), \
+        describe_cli(check)
+    rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert rc != 0, said
+    # a directory that is not there yet is fine: serve makes it
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / "new/sub"))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 0, describe_cli(check)
