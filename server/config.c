@@ -1553,10 +1553,51 @@ static int check_dir(const struct config *cfg, struct config_errors *errs)
 	return 0;
 }
 
+/*
+ * [store] token_key_file, which serve reads, or creates (the file only, not
+ * its directory) when it is not there: a readable regular file, or a name in
+ * a directory that is there or is data_dir (which serve creates first).
+ */
+static int check_key_file(const struct config *cfg, struct config_errors *errs)
+{
+	char dir[PATH_MAX], at[PATH_MAX + 64];
+	const char *path = cfg->token_key_file;
+	size_t len = strnlen(path, sizeof(cfg->token_key_file)), dlen;
+	struct stat st;
+	char *slash;
+
+	if (len == 0 || len >= sizeof(dir) || config_in_memory(cfg))
+		return 0; /* none given, or a problem config_validate reports */
+	where2(cfg, "store", "token_key_file", NULL, NULL, at, sizeof(at));
+	if (stat(path, &st) == 0)
+		return check_file(path, sizeof(cfg->token_key_file), at, "[store]",
+		                  "token_key_file", errs);
+	if (errno != ENOENT)
+		return add_error(errs, "%s[store] token_key_file %s: cannot reach: %s", at, path,
+		                 strerror(errno));
+	memcpy(dir, path, len + 1);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;           /* in the working directory */
+	slash[slash == dir] = '\0'; /* "/k" lies in "/" */
+	dlen = strnlen(cfg->data_dir, sizeof(cfg->data_dir));
+	while (dlen > 1 && cfg->data_dir[dlen - 1] == '/')
+		dlen--;
+	if (strlen(dir) == dlen && strncmp(dir, cfg->data_dir, dlen) == 0)
+		return 0; /* serve makes data_dir before it makes the key */
+	if (stat(dir, &st) != 0)
+		return add_error(errs, "%s[store] token_key_file %s: cannot create it in %s: %s",
+		                 at, path, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return add_error(errs, "%s[store] token_key_file %s: %s is not a directory", at,
+		                 path, dir);
+	return 0;
+}
+
 int config_check_files(const struct config *cfg, struct config_errors *errs)
 {
 	char at[PATH_MAX + 64], label[64];
-	int problems = check_dir(cfg, errs);
+	int problems = check_dir(cfg, errs) + check_key_file(cfg, errs);
 
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option *o = &options[i];

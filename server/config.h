@@ -156,7 +156,9 @@ int config_validate(const struct config *cfg, struct config_errors *errs);
  * Checks the files the configuration names and serve opens at start (the
  * seed, the TLS certificate and key, every jwks_file): each must be a
  * readable regular file; and the data directory, which serve creates: it,
- * or the nearest parent that is there, must be a directory. Serve and check-config both call it
+ * or the nearest parent that is there, must be a directory; [store]
+ * token_key_file, when set: a readable file, or a name in a directory that
+ * is there (or is data_dir). Serve and check-config both call it
  * (through cli_load_config), so neither passes what the other refuses.
  */
 int config_check_files(const struct config *cfg, struct config_errors *errs);

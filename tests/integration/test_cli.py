@@ -657,3 +657,23 @@ def test_a_data_dir_through_a_file_is_refused_by_both_at_its_line(mgmtd_bin, tmp
     conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / "new/sub"))
     check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
     assert check.returncode == 0, describe_cli(check)
+
+
+@pytest.mark.parametrize("key_at,refused", [
+    ("nodir/token.key", True),          # serve creates the file, never its directory
+    ("data/sub/token.key", True),       # nor one under data_dir
+    ("data/token.key", False),          # data_dir itself serve makes first
+    ("token.key", False),               # a directory that is there
+])
+def test_a_token_key_file_serve_cannot_create_is_refused_by_both(mgmtd_bin, tmp_path, key_at,
+                                                                 refused):
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n[store]\n"
+                    "token_key_file = %s\n" % (tmp_path / "data", tmp_path / key_at))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert (check.returncode, rc != 0) == ((1, True) if refused else (0, False)), \
+        (describe_cli(check), said)
+    if refused:
+        assert check.stderr.startswith("%s:5: [store] token_key_file %s: "
+                                       % (conf, tmp_path / key_at)), describe_cli(check)
