@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "store.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "token.h"
 #include "util.h"
 #include "version.h"
@@ -87,6 +88,8 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 	 * checks of the whole read a consistent configuration.
 	 */
 	config_validate(cfg, &errs);
+	if (common->check_files)
+		config_check_files(cfg, &errs);
 	if (errs.count > 0) {
 		print_errors(&errs);
 		return -1;
@@ -545,6 +548,7 @@ int cli_check_config(int argc, char **argv)
 		config_write_example(stdout);
 		return EXIT_OK;
 	}
+	a.common.check_files = true; /* what serve opens at start, serve's way */
 	if (cli_load_config(&a.common, &cfg) != 0)
 		return EXIT_FAILED;
 	n = config_idps(&cfg, idps, CONFIG_MAX_IDPS + 1);
@@ -560,7 +564,11 @@ int cli_check_config(int argc, char **argv)
 			continue;
 		}
 		if (jwks_load_file(idps[i]->jwks_file, &keys, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s jwks_file %s: %s\n", label, idps[i]->jwks_file, err);
+			char at[PATH_MAX + 64];
+
+			fprintf(stderr, "%s%s jwks_file %s: %s\n",
+			        config_idp_where(idps[i], "jwks_file", at, sizeof(at)), label,
+			        idps[i]->jwks_file, err);
 			failed = true;
 			continue;
 		}
@@ -568,6 +576,20 @@ int cli_check_config(int argc, char **argv)
 			fprintf(stderr, "warning: %s: %s has no usable signing key\n", label,
 			        idps[i]->jwks_file);
 		jwks_free(keys);
+	}
+	/* serve refuses a certificate and key that do not go together: so does the check */
+	if (config_tls(&cfg)) {
+		struct tls_holder *tls = NULL;
+		char err[1024], at[2 * PATH_MAX + 16];
+
+		if (tls_holder_new(cfg.tls_cert, cfg.tls_key, &tls, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s%s\n",
+			        config_where2(&cfg, "server", "tls_cert", "server", "tls_key", at,
+			                      sizeof(at)),
+			        err);
+			failed = true;
+		} else
+			tls_holder_free(tls);
 	}
 	if (failed)
 		return EXIT_FAILED;

@@ -21,11 +21,17 @@ struct cli_common {
 	const char *data_dir;
 	const char *listen;
 	const char *seed;
+	/*
+	 * Also check the files serve opens at start (config_check_files): serve
+	 * and check-config; the offline commands open none of them.
+	 */
+	bool check_files;
 };
 
 /*
  * Builds the configuration: defaults, then the file, then MGMTD_* variables,
- * then the flags in common. Prints every problem to stderr. Returns 0 or -1.
+ * then the flags in common, then (check_files) the files it names. Prints
+ * every problem to stderr. Returns 0 or -1.
  */
 int cli_load_config(const struct cli_common *common, struct config *cfg);
 

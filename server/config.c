@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <jwt.h>
 #include <stdarg.h>
@@ -18,10 +19,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proxies.h"
 
-enum opt_type { OPT_STRING, OPT_PATH, OPT_INT, OPT_BOOL, OPT_LISTEN, OPT_ALGORITHMS, OPT_PROXIES };
+/*
+ * What a value must be. Each type has one check (value_refusal) and one rule
+ * line in the example file (option_rule), so what --print-defaults says a key
+ * takes is what the file, the environment and the flags are held to.
+ */
+enum opt_type {
+	OPT_STRING,     /* any text that fits; with choices, one of them */
+	OPT_PATH,       /* a path that fits (the file may not exist yet) */
+	OPT_FILE,       /* empty, or a file that must be there to read (config_check_files) */
+	OPT_DIR,        /* the data directory: a path with room for the files under it */
+	OPT_INT,        /* min..max */
+	OPT_BOOL,       /* true/false, yes/no, on/off, 1/0 */
+	OPT_LISTEN,     /* HOST:PORT or [V6]:PORT (or empty where the default is) */
+	OPT_ALGORITHMS, /* the JWT algorithm allow-list */
+	OPT_PROXIES,    /* addresses and networks (proxies.h) */
+	OPT_KEYS_URL,   /* empty, or a URL keys may be fetched from (config_url_allowed) */
+	OPT_WEB_URL,    /* empty, or an http:// or https:// URL */
+	OPT_UI_TEXT,    /* printable ASCII without quotes, angle brackets or backslashes */
+};
 
 /*
  * What an offset is relative to: struct config, or the struct idp_config of
@@ -40,6 +61,7 @@ struct option {
 	int min, max;        /* OPT_INT only */
 	const char *choices; /* OPT_STRING: NULL, or the allowed values, "a|b" */
 	bool nocase;         /* choices match in any case */
+	bool required;       /* OPT_STRING: the empty string is refused */
 	const char *def;     /* default, as it would be written in the file */
 	const char *doc;
 };
@@ -56,12 +78,17 @@ struct option {
 #define IDP_TARGET(m, ctype) TARGET_IN(struct idp_config, SCOPE_IDP, m, ctype)
 #define STRING(m)            .type = OPT_STRING, TARGET(m, char *)
 #define PATH(m)              .type = OPT_PATH, TARGET(m, char *)
+#define FILE_PATH(m)         .type = OPT_FILE, TARGET(m, char *)
+#define DIR_PATH(m)          .type = OPT_DIR, TARGET(m, char *)
+#define WEB_URL(m)           .type = OPT_WEB_URL, TARGET(m, char *)
+#define UI_TEXT(m)           .type = OPT_UI_TEXT, TARGET(m, char *)
 #define INT(m, lo, hi)       .type = OPT_INT, TARGET(m, int), .min = (lo), .max = (hi)
 #define BOOL(m)              .type = OPT_BOOL, TARGET(m, bool)
 #define LISTEN(m)            .type = OPT_LISTEN, TARGET(m, char *)
 #define PROXIES(m)           .type = OPT_PROXIES, TARGET(m, char *)
 #define IDP_STRING(m)        .type = OPT_STRING, IDP_TARGET(m, char *)
-#define IDP_PATH(m)          .type = OPT_PATH, IDP_TARGET(m, char *)
+#define IDP_FILE(m)          .type = OPT_FILE, IDP_TARGET(m, char *)
+#define IDP_KEYS_URL(m)      .type = OPT_KEYS_URL, IDP_TARGET(m, char *)
 #define IDP_INT(m, lo, hi)   .type = OPT_INT, IDP_TARGET(m, int), .min = (lo), .max = (hi)
 #define IDP_BOOL(m)          .type = OPT_BOOL, IDP_TARGET(m, bool)
 #define IDP_ALGS(m)          .type = OPT_ALGORITHMS, IDP_TARGET(m, char *)
@@ -69,10 +96,10 @@ struct option {
 static const struct option options[] = {
     {"server", "listen", LISTEN(listen), .def = "127.0.0.1:8080",
      .doc = "HOST:PORT or [V6]:PORT; port 0 picks any free port"},
-    {"server", "data_dir", PATH(data_dir), .def = "var",
+    {"server", "data_dir", DIR_PATH(data_dir), .def = "var",
      .doc = "the database (mgmtd.db), token.key and dev-idp.key live here; "
             ":memory: keeps everything in memory, writing no file"},
-    {"server", "seed_file", PATH(seed_file), .def = "",
+    {"server", "seed_file", FILE_PATH(seed_file), .def = "",
      .doc = "a JSON seed applied at every start, as --seed FILE (which beats it); empty = "
             "none"},
     {"server", "threads", INT(threads, 0, 1024), .def = "0",
@@ -88,10 +115,10 @@ static const struct option options[] = {
     {"server", "access_log", BOOL(access_log), .def = "true",
      .doc = "one log line per request (method, path, status, time, who); false saves a "
             "write per request"},
-    {"server", "tls_cert", PATH(tls_cert), .def = "",
+    {"server", "tls_cert", FILE_PATH(tls_cert), .def = "",
      .doc = "PEM certificate chain (leaf first); with tls_key, HTTPS only (TLS 1.2 and "
             "1.3); SIGHUP rereads both"},
-    {"server", "tls_key", PATH(tls_key), .def = "",
+    {"server", "tls_key", FILE_PATH(tls_key), .def = "",
      .doc = "PEM private key of tls_cert (unencrypted; keep it 0600)"},
     {"server", "trusted_proxies", PROXIES(trusted_proxies), .def = "",
      .doc = "addresses and networks (127.0.0.1, 10.0.0.0/8, ::1) of proxies whose "
@@ -120,9 +147,9 @@ static const struct option options[] = {
      .doc = "expected \"iss\" of identity tokens; empty = no identity provider"},
     {"idp", "audience", IDP_STRING(audience), .def = "mgmtd",
      .doc = "expected \"aud\" (the string, or one of an array)"},
-    {"idp", "jwks_file", IDP_PATH(jwks_file), .def = "",
+    {"idp", "jwks_file", IDP_FILE(jwks_file), .def = "",
      .doc = "keys, one of three: the identity provider's JWKS on disk (reread on SIGHUP)"},
-    {"idp", "jwks_url", IDP_STRING(jwks_url), .def = "",
+    {"idp", "jwks_url", IDP_KEYS_URL(jwks_url), .def = "",
      .doc = "keys, one of three: JWKS fetched over HTTPS, cached, refetched on an unknown kid"},
     {"idp", "discovery", IDP_BOOL(discovery), .def = "false",
      .doc = "keys, one of three: true finds jwks_uri in "
@@ -151,9 +178,9 @@ static const struct option options[] = {
     {"dev_idp", "enabled", BOOL(dev_idp_enabled), .def = "false",
      .doc = "TEST DEVICE: a built-in IdP whose POST /oauth/token signs a JWT for any "
             "provisioned user; never on a network"},
-    {"dev_idp", "issuer", STRING(dev_idp_issuer), .def = "",
+    {"dev_idp", "issuer", WEB_URL(dev_idp_issuer), .def = "",
      .doc = "its \"iss\"; empty = this server's own URL, http://LISTEN-HOST:PORT"},
-    {"dev_idp", "audience", STRING(dev_idp_audience), .def = "mgmtd",
+    {"dev_idp", "audience", STRING(dev_idp_audience), .required = true, .def = "mgmtd",
      .doc = "the \"aud\" of the JWTs it signs"},
 
     {"testing", "enabled", BOOL(testing_enabled), .def = "false",
@@ -164,11 +191,11 @@ static const struct option options[] = {
     {"ui", "enabled", BOOL(ui_enabled), .def = "false",
      .doc = "the Admin UI at /ui/, signing in through the identity provider (authorization "
             "code + PKCE) or with a management token"},
-    {"ui", "client_id", STRING(ui_client_id), .def = "",
+    {"ui", "client_id", UI_TEXT(ui_client_id), .def = "",
      .doc = "the UI's OAuth client id at the identity provider (a public client, no secret)"},
-    {"ui", "scopes", STRING(ui_scopes), .def = "openid email",
+    {"ui", "scopes", UI_TEXT(ui_scopes), .def = "openid email",
      .doc = "scopes the UI asks for, space-separated"},
-    {"ui", "audience", STRING(ui_audience), .def = "",
+    {"ui", "audience", UI_TEXT(ui_audience), .def = "",
      .doc = "sent as the audience parameter of the authorization request when set "
             "(some identity providers need it to issue a JWT for mgmtd)"},
     {"log", "format", STRING(log_format), .choices = "text|json", .def = "text",
@@ -187,9 +214,22 @@ static const struct option options[] = {
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 _Static_assert(N_OPTIONS <= CONFIG_MAX_OPTIONS, "raise CONFIG_MAX_OPTIONS");
 
-/* Remembers that o was set from outside (file, environment, flag); [idp NAME] rows are not tracked.
+/* The place of an [idp] row among the [idp] rows: its index in idp_config's origin. */
+static size_t idp_key_index(const struct option *o)
+{
+	size_t k = 0;
+
+	for (const struct option *p = options; p < o; p++)
+		k += p->scope == SCOPE_IDP;
+	return k;
+}
+
+/*
+ * Remembers that o was set from outside (file, environment, flag) and where:
+ * in cfg for its own rows, in idp (the section being read) for the [idp] rows.
  */
-static void note_given(struct config *cfg, const struct option *o, const char *origin, int line)
+static void note_given(struct config *cfg, struct idp_config *idp, const struct option *o,
+                       const char *origin, int line)
 {
 	size_t i = (size_t)(o - options);
 
@@ -197,6 +237,9 @@ static void note_given(struct config *cfg, const struct option *o, const char *o
 		cfg->given[i / 8] |= (unsigned char)(1u << (i % 8));
 		cfg->origin[i] = origin;
 		cfg->origin_line[i] = line;
+	} else if (idp && (i = idp_key_index(o)) < CONFIG_IDP_KEYS) {
+		idp->origin[i] = origin;
+		idp->origin_line[i] = line;
 	}
 }
 
@@ -475,18 +518,86 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
 	return 0;
 }
 
-/*
- * A listen option's value: HOST:PORT or [V6]:PORT, or empty where the
- * option's default is (a listener of its own that is not asked for).
- */
-static bool listen_value_ok(const struct option *o, const char *value)
+/* Printable ASCII without quotes, angle brackets or backslashes: it goes into URLs and pages. */
+static bool plain_ui_text(const char *s)
 {
-	char host[CONFIG_STR_SIZE];
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || strchr("\"'<>\\", *s))
+			return false;
+	return true;
+}
+
+/*
+ * Why value does not suit the text option o (any type but OPT_INT and
+ * OPT_BOOL), or NULL when it does; the one check of a text value, for the
+ * file, the environment, flags and fields written directly. why holds the
+ * detail. Values are echoed only where they cannot hold a secret.
+ */
+static const char *value_refusal(const struct option *o, const char *value, char *why,
+                                 size_t whysize)
+{
+	char host[CONFIG_STR_SIZE], ex[EXCERPT_SIZE];
+	struct proxies proxies;
+	size_t len = strlen(value);
 	unsigned port;
 
-	if (value[0] == '\0' && o->def[0] == '\0')
-		return true;
-	return config_split_listen(value, host, sizeof(host), &port) == 0;
+	if (len >= o->size) {
+		snprintf(why, whysize, "too long (at most %zu bytes)", o->size - 1);
+		return why;
+	}
+	switch (o->type) {
+	case OPT_INT:
+	case OPT_BOOL:
+		return NULL; /* not text: parse_int and parse_bool check them */
+	case OPT_STRING:
+		if (o->required && len == 0)
+			return "must not be empty";
+		if (o->choices && !choice_ok(o->choices, value, o->nocase)) {
+			snprintf(why, whysize, "must be one of %s: '%s'", o->choices,
+			         excerpt(value, ex, sizeof(ex)));
+			return why;
+		}
+		return NULL;
+	case OPT_PATH:
+	case OPT_FILE:
+		return NULL;
+	case OPT_DIR:
+		if (len == 0)
+			return "must not be empty";
+		if (len + sizeof("/dev-idp.key") > PATH_MAX)
+			return "too long for the files under it";
+		return NULL;
+	case OPT_LISTEN:
+		/* empty where the default is: a listener of its own that is not asked for */
+		if (len == 0 && o->def[0] == '\0')
+			return NULL;
+		if (config_split_listen(value, host, sizeof(host), &port) != 0) {
+			snprintf(why, whysize,
+			         "not HOST:PORT or [V6]:PORT with a port from 0 to 65535: '%s'",
+			         excerpt(value, ex, sizeof(ex)));
+			return why;
+		}
+		return NULL;
+	case OPT_ALGORITHMS:
+		return algorithms_parse(value, NULL, why, whysize) != 0 ? why : NULL;
+	case OPT_PROXIES:
+		return proxies_parse(value, &proxies, why, whysize) != 0 ? why : NULL;
+	case OPT_KEYS_URL:
+		if (len > 0 && !config_url_allowed(value))
+			return "must be an https:// URL (http:// only to 127.0.0.1, [::1] or "
+			       "localhost)";
+		return NULL;
+	case OPT_WEB_URL:
+		if (len > 0 && strncmp(value, "http://", 7) != 0 &&
+		    strncmp(value, "https://", 8) != 0)
+			return "must be an http:// or https:// URL";
+		return NULL;
+	case OPT_UI_TEXT:
+		if (!plain_ui_text(value))
+			return "printable ASCII without quotes, angle brackets or backslashes";
+		return NULL;
+	}
+	return "of an unknown type";
 }
 
 /* The struct an option's offset is relative to: cfg, or idp for the [idp] rows. */
@@ -524,8 +635,8 @@ static int option_set(char *base, const struct option *o, const char *value, con
 {
 	char *field = base + o->offset;
 	char ex[EXCERPT_SIZE], why[256];
+	const char *refusal;
 	size_t len = strlen(value);
-	struct proxies proxies;
 	int iv;
 	bool bv;
 
@@ -543,31 +654,12 @@ static int option_set(char *base, const struct option *o, const char *value, con
 			    where, excerpt(value, ex, sizeof(ex)));
 		memcpy(field, &bv, sizeof(bv));
 		return 0;
-	case OPT_LISTEN:
-		if (!listen_value_ok(o, value))
-			return add_error(errs,
-			                 "%s: not HOST:PORT or [V6]:PORT with a port from 0 to "
-			                 "65535: '%s'",
-			                 where, excerpt(value, ex, sizeof(ex)));
-		break;
-	case OPT_ALGORITHMS:
-		if (algorithms_parse(value, NULL, why, sizeof(why)) != 0)
-			return add_error(errs, "%s: %s", where, why);
-		break;
-	case OPT_PROXIES:
-		if (proxies_parse(value, &proxies, why, sizeof(why)) != 0)
-			return add_error(errs, "%s: %s", where, why);
-		break;
-	case OPT_STRING:
-		if (o->choices && !choice_ok(o->choices, value, o->nocase))
-			return add_error(errs, "%s: must be one of %s: '%s'", where, o->choices,
-			                 excerpt(value, ex, sizeof(ex)));
-		break;
-	case OPT_PATH:
+	default:
+		refusal = value_refusal(o, value, why, sizeof(why));
+		if (refusal)
+			return add_error(errs, "%s: %s", where, refusal);
 		break;
 	}
-	if (len >= o->size)
-		return add_error(errs, "%s: too long (at most %zu bytes)", where, o->size - 1);
 	/* the whole field is rewritten so no stale bytes stay behind the NUL */
 	memset(field, 0, o->size);
 	memcpy(field, value, len);
@@ -877,8 +969,8 @@ static int file_handler(void *user, const char *section, const char *name, const
 	snprintf(where, sizeof(where), "%s:%d: [%s] %s", c->path, c->lineno, c->label, o->key);
 	if (option_set(option_base(c->cfg, c->idp, o), o, value, where, c->errs) != 0)
 		c->problems++;
-	else if (!c->idp || !c->idp->name[0])
-		note_given(c->cfg, o, c->path, c->lineno);
+	else
+		note_given(c->cfg, c->idp, o, c->path, c->lineno);
 	return 1; /* keep going: every problem in the file is reported */
 }
 
@@ -936,13 +1028,17 @@ int config_apply_env(struct config *cfg, struct config_errors *errs)
 		problems += env_apply(option_base(cfg, &cfg->idp, &options[i]), &options[i], NULL,
 		                      &set, errs);
 		if (set)
-			note_given(cfg, &options[i], "environment", -1);
+			note_given(cfg, &cfg->idp, &options[i], "environment", -1);
 	}
 	for (int n = 0; n < cfg->idp_count && n < CONFIG_MAX_IDPS; n++)
-		for (size_t i = 0; i < N_OPTIONS; i++)
-			if (options[i].scope == SCOPE_IDP)
-				problems += env_apply((char *)&cfg->idps[n], &options[i],
-				                      cfg->idps[n].name, &set, errs);
+		for (size_t i = 0; i < N_OPTIONS; i++) {
+			if (options[i].scope != SCOPE_IDP)
+				continue;
+			problems += env_apply((char *)&cfg->idps[n], &options[i], cfg->idps[n].name,
+			                      &set, errs);
+			if (set)
+				note_given(cfg, &cfg->idps[n], &options[i], "environment", -1);
+		}
 	return problems;
 }
 
@@ -966,7 +1062,7 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		return add_error(errs, "%s: no value", where);
 	if (option_set(option_base(cfg, &cfg->idp, o), o, value, where, errs) != 0)
 		return 1;
-	note_given(cfg, o, origin ? origin : "config_set", 0);
+	note_given(cfg, &cfg->idp, o, origin ? origin : "config_set", 0);
 	return 0;
 }
 
@@ -995,7 +1091,7 @@ static int recheck_field(const char *base, const struct option *o, const char *l
                          struct config_errors *errs)
 {
 	const char *field = base + o->offset;
-	struct proxies proxies;
+	const char *refusal;
 	char why[256];
 	int iv, problems = 0;
 
@@ -1013,15 +1109,9 @@ static int recheck_field(const char *base, const struct option *o, const char *l
 	}
 	if (strnlen(field, o->size) >= o->size)
 		return add_error(errs, "[%s] %s: not a terminated string", label, o->key);
-	if (o->type == OPT_LISTEN && !listen_value_ok(o, field))
-		problems += add_error(errs, "[%s] %s: not HOST:PORT or [V6]:PORT", label, o->key);
-	if (o->type == OPT_ALGORITHMS && algorithms_parse(field, NULL, why, sizeof(why)))
-		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
-	if (o->type == OPT_PROXIES && proxies_parse(field, &proxies, why, sizeof(why)))
-		problems += add_error(errs, "[%s] %s: %s", label, o->key, why);
-	if (o->type == OPT_STRING && o->choices && !choice_ok(o->choices, field, o->nocase))
-		problems +=
-		    add_error(errs, "[%s] %s: must be one of %s", label, o->key, o->choices);
+	refusal = value_refusal(o, field, why, sizeof(why));
+	if (refusal)
+		problems += add_error(errs, "[%s] %s: %s", label, o->key, refusal);
 	return problems;
 }
 
@@ -1113,99 +1203,63 @@ size_t config_idps(const struct config *cfg, const struct idp_config *out[], siz
 	return n;
 }
 
-/* One identity provider section: an issuer and exactly one source of keys. */
-static int validate_idp(const struct idp_config *idp, struct config_errors *errs)
+/*
+ * Appends one place a key was set to out: "FILE:LINE" (line > 0),
+ * "environment NAME" (line < 0) or a flag's name (line 0); nothing for a
+ * default (origin NULL), which has nowhere to point at.
+ */
+static void append_place(const struct option *o, const char *idp_name, const char *origin, int line,
+                         char *out, size_t size)
 {
-	int sources = (idp->jwks_file[0] != '\0') + (idp->jwks_url[0] != '\0') + idp->discovery;
-	char label[64];
-	int problems = 0;
+	size_t used = strlen(out);
+	const char *sep = used ? ", " : "";
+	char env[160];
 
-	config_idp_label(idp, label, sizeof(label));
-	if (!idp->name[0] && !idp->issuer[0] && sources == 0)
-		return 0; /* no [idp] at all: JWTs are refused */
-	if (!idp->issuer[0])
-		return add_error(errs, "%s issuer: required%s", label,
-		                 idp->name[0] ? "" : " with jwks_file, jwks_url or discovery");
-	if (sources == 0)
-		problems += add_error(errs,
-		                      "%s: no keys for issuer; set one of jwks_file, jwks_url "
-		                      "or discovery = true",
-		                      label);
-	else if (sources > 1)
-		problems += add_error(errs,
-		                      "%s: jwks_file, jwks_url and discovery exclude each other; "
-		                      "set exactly one",
-		                      label);
-	if (idp->jwks_url[0] && !config_url_allowed(idp->jwks_url))
-		problems += add_error(errs,
-		                      "%s jwks_url: must be an https:// URL (http:// only to "
-		                      "127.0.0.1, [::1] or localhost)",
-		                      label);
-	if (idp->discovery && !config_url_allowed(idp->issuer))
-		problems += add_error(errs,
-		                      "%s discovery: the issuer must be an https:// URL (http:// "
-		                      "only to 127.0.0.1, [::1] or localhost)",
-		                      label);
-	return problems;
+	if (!origin || used >= size)
+		return;
+	if (line > 0)
+		snprintf(out + used, size - used, "%s%s:%d", sep, origin, line);
+	else if (line < 0) {
+		env_name(o, idp_name, env, sizeof(env));
+		snprintf(out + used, size - used, "%senvironment %s", sep, env);
+	} else
+		snprintf(out + used, size - used, "%s%s", sep, origin);
 }
 
-/* Printable ASCII without quotes, angle brackets or backslashes: it goes into URLs and pages. */
-static bool plain_ui_text(const char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e || strchr("\"'<>\\", *s))
-			return false;
-	return true;
-}
-
-static const char *where2(const struct config *cfg, const char *section1, const char *key1,
-                          const char *section2, const char *key2, char *out, size_t size);
-
-static int validate_ui(const struct config *cfg, bool has_idp, struct config_errors *errs)
-{
-	static const char *const texts[] = {"client_id", "scopes", "audience"};
-	const char *values[] = {cfg->ui_client_id, cfg->ui_scopes, cfg->ui_audience};
-	char at[2 * PATH_MAX + 64];
-	int problems = 0;
-
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if (!plain_ui_text(values[i]))
-			problems += add_error(
-			    errs,
-			    "%s[ui] %s: printable ASCII without quotes, angle brackets or "
-			    "backslashes",
-			    where2(cfg, "ui", texts[i], NULL, NULL, at, sizeof(at)), texts[i]);
-	if (cfg->ui_enabled && !cfg->ui_client_id[0] && (has_idp || cfg->dev_idp_enabled))
-		problems += add_error(
-		    errs,
-		    "%s[ui] client_id: required when [ui] is enabled and an identity provider is "
-		    "configured (the UI signs in through it)",
-		    where2(cfg, "ui", "enabled", cfg->dev_idp_enabled ? "dev_idp" : NULL,
-		           cfg->dev_idp_enabled ? "enabled" : NULL, at, sizeof(at)));
-	return problems;
-}
-
-/* Appends where [section] key was set ("FILE:LINE", "environment MGMTD_...", "--flag") to out. */
+/* Appends where [section] key of cfg's own rows was set ("FILE:LINE", "--flag", ...). */
 static void append_origin(const struct config *cfg, const char *section, const char *key, char *out,
                           size_t size)
 {
 	const struct option *o = option_find(section, key);
-	size_t i, used = strlen(out);
-	char env[128];
+	size_t i;
 
-	if (!o || o->scope != SCOPE_CONFIG || used >= size)
+	if (!o || o->scope != SCOPE_CONFIG)
 		return;
 	i = (size_t)(o - options);
-	if (!(cfg->given[i / 8] & (1u << (i % 8))) || !cfg->origin[i])
-		return; /* a default: nowhere to point at */
-	if (cfg->origin_line[i] > 0)
-		snprintf(out + used, size - used, "%s%s:%d", used ? ", " : "", cfg->origin[i],
-		         cfg->origin_line[i]);
-	else if (cfg->origin_line[i] < 0) {
-		env_name(o, NULL, env, sizeof(env));
-		snprintf(out + used, size - used, "%senvironment %s", used ? ", " : "", env);
-	} else
-		snprintf(out + used, size - used, "%s%s", used ? ", " : "", cfg->origin[i]);
+	if (cfg->given[i / 8] & (1u << (i % 8)))
+		append_place(o, NULL, cfg->origin[i], cfg->origin_line[i], out, size);
+}
+
+/* Appends where key of an identity provider section was set. */
+static void append_idp_origin(const struct idp_config *idp, const char *key, char *out, size_t size)
+{
+	const struct option *o = option_find("idp", key);
+	size_t k;
+
+	if (!o || (k = idp_key_index(o)) >= CONFIG_IDP_KEYS)
+		return;
+	append_place(o, idp->name[0] ? idp->name : NULL, idp->origin[k], idp->origin_line[k], out,
+	             size);
+}
+
+/* Ends a list of places with ": ", so that a message can follow it; "" stays "". */
+static const char *end_places(char *out, size_t size)
+{
+	size_t n = strlen(out);
+
+	if (n > 0 && n + 3 <= size)
+		memcpy(out + n, ": ", 3);
+	return out;
 }
 
 /*
@@ -1215,16 +1269,100 @@ static void append_origin(const struct config *cfg, const char *section, const c
 static const char *where2(const struct config *cfg, const char *section1, const char *key1,
                           const char *section2, const char *key2, char *out, size_t size)
 {
-	size_t n;
-
 	out[0] = '\0';
 	append_origin(cfg, section1, key1, out, size);
 	if (key2)
 		append_origin(cfg, section2, key2, out, size);
-	n = strlen(out);
-	if (n > 0 && n + 3 <= size)
-		memcpy(out + n, ": ", 3);
-	return out;
+	return end_places(out, size);
+}
+
+/* The same for the keys of one identity provider section, key2 and key3 may be NULL. */
+static const char *idp_where(const struct idp_config *idp, const char *key1, const char *key2,
+                             const char *key3, char *out, size_t size)
+{
+	out[0] = '\0';
+	append_idp_origin(idp, key1, out, size);
+	if (key2)
+		append_idp_origin(idp, key2, out, size);
+	if (key3)
+		append_idp_origin(idp, key3, out, size);
+	return end_places(out, size);
+}
+
+/* One identity provider section: an issuer and exactly one source of keys. */
+static int validate_idp(const struct idp_config *idp, struct config_errors *errs)
+{
+	int sources = (idp->jwks_file[0] != '\0') + (idp->jwks_url[0] != '\0') + idp->discovery;
+	char label[64], at[3 * PATH_MAX + 64];
+	int problems = 0;
+
+	config_idp_label(idp, label, sizeof(label));
+	if (!idp->name[0] && !idp->issuer[0] && sources == 0)
+		return 0; /* no [idp] at all: JWTs are refused */
+	if (!idp->issuer[0])
+		return add_error(
+		    errs, "%s%s issuer: required%s",
+		    idp_where(idp, "jwks_file", "jwks_url", "discovery", at, sizeof(at)), label,
+		    idp->name[0] ? "" : " with jwks_file, jwks_url or discovery");
+	if (sources == 0)
+		problems += add_error(errs,
+		                      "%s%s: no keys for issuer; set one of jwks_file, jwks_url "
+		                      "or discovery = true",
+		                      idp_where(idp, "issuer", NULL, NULL, at, sizeof(at)), label);
+	else if (sources > 1)
+		problems += add_error(
+		    errs,
+		    "%s%s: jwks_file, jwks_url and discovery exclude each other; set exactly one",
+		    idp_where(idp, "jwks_file", "jwks_url", "discovery", at, sizeof(at)), label);
+	if (idp->discovery && !config_url_allowed(idp->issuer))
+		problems +=
+		    add_error(errs,
+		              "%s%s discovery: the issuer must be an https:// URL (http:// "
+		              "only to 127.0.0.1, [::1] or localhost)",
+		              idp_where(idp, "discovery", "issuer", NULL, at, sizeof(at)), label);
+	return problems;
+}
+
+/* idp: the first identity provider in use, or NULL. */
+static int validate_ui(const struct config *cfg, const struct idp_config *idp,
+                       struct config_errors *errs)
+{
+	char at[2 * PATH_MAX + 64];
+	int problems = 0;
+
+	/* the form of each text is the descriptor's (recheck_fields); here only its company */
+	if (!cfg->ui_enabled || cfg->ui_client_id[0] || (!idp && !cfg->dev_idp_enabled))
+		return problems;
+	/* both lines: [ui] enabled, and the identity provider the UI would sign in through */
+	if (cfg->dev_idp_enabled)
+		where2(cfg, "ui", "enabled", "dev_idp", "enabled", at, sizeof(at));
+	else {
+		at[0] = '\0';
+		append_origin(cfg, "ui", "enabled", at, sizeof(at));
+		append_idp_origin(idp, "issuer", at, sizeof(at));
+		end_places(at, sizeof(at));
+	}
+	problems += add_error(errs,
+	                      "%s[ui] client_id: required when [ui] is enabled and an identity "
+	                      "provider is configured (the UI signs in through it)",
+	                      at);
+	return problems;
+}
+
+const char *config_where2(const struct config *cfg, const char *section1, const char *key1,
+                          const char *section2, const char *key2, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (section1 && key1)
+		append_origin(cfg, section1, key1, out, size);
+	if (section2 && key2)
+		append_origin(cfg, section2, key2, out, size);
+	return end_places(out, size);
+}
+
+const char *config_idp_where(const struct idp_config *idp, const char *key, char *out, size_t size)
+{
+	return idp_where(idp, key, NULL, NULL, out, size);
 }
 
 bool config_tls(const struct config *cfg)
@@ -1240,7 +1378,7 @@ bool config_in_memory(const struct config *cfg)
 int config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
-	char dev_issuer[CONFIG_STR_SIZE], at[2 * PATH_MAX + 64];
+	char dev_issuer[CONFIG_STR_SIZE], at[3 * PATH_MAX + 64];
 	bool have_dev_issuer;
 	size_t n;
 	int problems = recheck_fields(cfg, errs);
@@ -1248,14 +1386,6 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 	if (problems)
 		return problems; /* the checks below read the strings */
 
-	if (cfg->data_dir[0] == '\0')
-		problems +=
-		    add_error(errs, "%s[server] data_dir: must not be empty",
-		              where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)));
-	else if (strlen(cfg->data_dir) + sizeof("/dev-idp.key") > PATH_MAX)
-		problems +=
-		    add_error(errs, "%s[server] data_dir: too long for the files under it",
-		              where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)));
 	if (config_in_memory(cfg) && cfg->token_key_file[0])
 		problems += add_error(
 		    errs,
@@ -1313,10 +1443,13 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 				continue;
 			config_idp_label(idps[j], a, sizeof(a));
 			config_idp_label(idps[i], b, sizeof(b));
+			at[0] = '\0';
+			append_idp_origin(idps[j], "issuer", at, sizeof(at));
+			append_idp_origin(idps[i], "issuer", at, sizeof(at));
 			problems += add_error(errs,
-			                      "%s issuer: the same as in %s; the JWT's iss picks "
+			                      "%s%s issuer: the same as in %s; the JWT's iss picks "
 			                      "the section, so each issuer takes one section",
-			                      b, a);
+			                      end_places(at, sizeof(at)), b, a);
 			break;
 		}
 		/*
@@ -1327,31 +1460,167 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 		 */
 		if (have_dev_issuer && strcmp(idps[i]->issuer, dev_issuer) == 0) {
 			config_idp_label(idps[i], b, sizeof(b));
-			if (cfg->dev_idp_issuer[0])
+			at[0] = '\0';
+			append_idp_origin(idps[i], "issuer", at, sizeof(at));
+			if (cfg->dev_idp_issuer[0]) {
+				append_origin(cfg, "dev_idp", "issuer", at, sizeof(at));
 				problems +=
 				    add_error(errs,
-				              "%s issuer: the same as [dev_idp] issuer, which "
+				              "%s%s issuer: the same as [dev_idp] issuer, which "
 				              "mgmtd trusts by itself",
-				              b);
-			else
+				              end_places(at, sizeof(at)), b);
+			} else {
+				append_origin(cfg, "server", "listen", at, sizeof(at));
 				problems += add_error(
 				    errs,
-				    "%s issuer: the same as the dev IdP's issuer, this server's "
+				    "%s%s issuer: the same as the dev IdP's issuer, this server's "
 				    "own URL from [server] listen, which mgmtd trusts by itself "
 				    "(set [dev_idp] issuer to another URL, or change this one)",
-				    b);
+				    end_places(at, sizeof(at)), b);
+			}
 		}
 	}
-	if (cfg->dev_idp_issuer[0] && strncmp(cfg->dev_idp_issuer, "http://", 7) != 0 &&
-	    strncmp(cfg->dev_idp_issuer, "https://", 8) != 0)
-		problems +=
-		    add_error(errs, "%s[dev_idp] issuer: must be an http:// or https:// URL",
-		              where2(cfg, "dev_idp", "issuer", NULL, NULL, at, sizeof(at)));
-	if (cfg->dev_idp_audience[0] == '\0')
-		problems +=
-		    add_error(errs, "%s[dev_idp] audience: must not be empty",
-		              where2(cfg, "dev_idp", "audience", NULL, NULL, at, sizeof(at)));
-	problems += validate_ui(cfg, n > 0, errs);
+	problems += validate_ui(cfg, n > 0 ? idps[0] : NULL, errs);
+	return problems;
+}
+
+/*
+ * One file the configuration names (OPT_FILE): a regular file this process
+ * can open for reading. at is where it was set ("FILE:LINE: " or ""), label
+ * its section ("[server]", "[idp okta]").
+ */
+static int check_file(const char *path, size_t size, const char *at, const char *label,
+                      const char *key, struct config_errors *errs)
+{
+	struct stat st;
+	int fd, problems = 0;
+
+	if (strnlen(path, size) >= size || path[0] == '\0')
+		return 0; /* not terminated: recheck_fields says so; empty: no file */
+	/* O_NONBLOCK: a FIFO must not hang the check; it is refused below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return add_error(errs, "%s%s %s %s: cannot read: %s", at, label, key, path,
+		                 strerror(errno));
+	if (fstat(fd, &st) != 0)
+		problems += add_error(errs, "%s%s %s %s: cannot read: %s", at, label, key, path,
+		                      strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		problems += add_error(errs, "%s%s %s %s: cannot read: not a regular file", at,
+		                      label, key, path);
+	close(fd);
+	return problems;
+}
+
+/*
+ * The data directory serve creates at start (cli_make_data_dir): it, or the
+ * nearest of its parents that is there, must be a directory; a path through
+ * a regular file is refused by serve and so here.
+ */
+static int check_dir(const struct config *cfg, struct config_errors *errs)
+{
+	char dir[PATH_MAX], at[PATH_MAX + 64];
+	struct stat st;
+	size_t len = strnlen(cfg->data_dir, sizeof(cfg->data_dir));
+
+	if (len == 0 || len >= sizeof(dir) || config_in_memory(cfg))
+		return 0; /* empty or too long: the descriptor says so; :memory:: no directory */
+	memcpy(dir, cfg->data_dir, len + 1);
+	for (;;) {
+		char *slash;
+
+		if (stat(dir, &st) == 0)
+			break;
+		if (errno != ENOENT)
+			return add_error(
+			    errs, "%s[server] data_dir %s: cannot reach %s: %s",
+			    where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)),
+			    cfg->data_dir, dir, strerror(errno));
+		/* not there yet: serve creates it, so look at its parent */
+		slash = strrchr(dir, '/');
+		if (!slash)
+			return 0; /* a relative name in the working directory */
+		if (slash == dir) {
+			dir[1] = '\0'; /* the root */
+			continue;
+		}
+		*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode))
+		return add_error(errs, "%s[server] data_dir %s: %s is not a directory",
+		                 where2(cfg, "server", "data_dir", NULL, NULL, at, sizeof(at)),
+		                 cfg->data_dir, dir);
+	return 0;
+}
+
+/*
+ * [store] token_key_file, which serve reads, or creates (the file only, not
+ * its directory) when it is not there: a readable regular file, or a name in
+ * a directory that is there or is data_dir (which serve creates first).
+ */
+static int check_key_file(const struct config *cfg, struct config_errors *errs)
+{
+	char dir[PATH_MAX], at[PATH_MAX + 64];
+	const char *path = cfg->token_key_file;
+	size_t len = strnlen(path, sizeof(cfg->token_key_file)), dlen;
+	struct stat st;
+	char *slash;
+
+	if (len == 0 || len >= sizeof(dir) || config_in_memory(cfg))
+		return 0; /* none given, or a problem config_validate reports */
+	where2(cfg, "store", "token_key_file", NULL, NULL, at, sizeof(at));
+	if (stat(path, &st) == 0)
+		return check_file(path, sizeof(cfg->token_key_file), at, "[store]",
+		                  "token_key_file", errs);
+	if (errno != ENOENT)
+		return add_error(errs, "%s[store] token_key_file %s: cannot reach: %s", at, path,
+		                 strerror(errno));
+	memcpy(dir, path, len + 1);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;           /* in the working directory */
+	slash[slash == dir] = '\0'; /* "/k" lies in "/" */
+	dlen = strnlen(cfg->data_dir, sizeof(cfg->data_dir));
+	while (dlen > 1 && cfg->data_dir[dlen - 1] == '/')
+		dlen--;
+	if (strlen(dir) == dlen && strncmp(dir, cfg->data_dir, dlen) == 0)
+		return 0; /* serve makes data_dir before it makes the key */
+	if (stat(dir, &st) != 0)
+		return add_error(errs, "%s[store] token_key_file %s: cannot create it in %s: %s",
+		                 at, path, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return add_error(errs, "%s[store] token_key_file %s: %s is not a directory", at,
+		                 path, dir);
+	return 0;
+}
+
+int config_check_files(const struct config *cfg, struct config_errors *errs)
+{
+	char at[PATH_MAX + 64], label[64];
+	int problems = check_dir(cfg, errs) + check_key_file(cfg, errs);
+
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option *o = &options[i];
+
+		if (o->type != OPT_FILE)
+			continue;
+		if (o->scope == SCOPE_CONFIG) {
+			snprintf(label, sizeof(label), "[%s]", o->section);
+			problems +=
+			    check_file((const char *)cfg + o->offset, o->size,
+			               where2(cfg, o->section, o->key, NULL, NULL, at, sizeof(at)),
+			               label, o->key, errs);
+			continue;
+		}
+		for (int n = -1; n < cfg->idp_count && n < CONFIG_MAX_IDPS; n++) {
+			const struct idp_config *idp = n < 0 ? &cfg->idp : &cfg->idps[n];
+
+			config_idp_label(idp, label, sizeof(label));
+			problems += check_file((const char *)idp + o->offset, o->size,
+			                       idp_where(idp, o->key, NULL, NULL, at, sizeof(at)),
+			                       label, o->key, errs);
+		}
+	}
 	return problems;
 }
 
@@ -1396,17 +1665,74 @@ void config_token_key_path(const struct config *cfg, char out[PATH_MAX])
 		out[0] = '\0';
 }
 
-/* Writes one option as the example file shows it. */
+/*
+ * What value_refusal lets through for o, in words: the example file's rule
+ * line, which the tests read to make a value each key refuses. No default
+ * branch: a new type does not compile without its rule.
+ */
+static void option_rule(const struct option *o, char *out, size_t size)
+{
+	switch (o->type) {
+	case OPT_INT:
+		snprintf(out, size, "integer %d..%d", o->min, o->max);
+		return;
+	case OPT_BOOL:
+		snprintf(out, size, "boolean");
+		return;
+	case OPT_STRING:
+		if (o->choices)
+			snprintf(out, size, "one of %s%s", o->choices,
+			         o->nocase ? " in any case" : "");
+		else
+			snprintf(out, size, "text%s, at most %zu bytes",
+			         o->required ? ", not empty" : "", o->size - 1);
+		return;
+	case OPT_PATH:
+		snprintf(out, size, "path, at most %zu bytes", o->size - 1);
+		return;
+	case OPT_FILE:
+		snprintf(out, size, "empty, or the path of a readable file");
+		return;
+	case OPT_DIR:
+		snprintf(out, size, "directory path, not empty, at most %zu bytes",
+		         PATH_MAX - sizeof("/dev-idp.key"));
+		return;
+	case OPT_LISTEN:
+		snprintf(out, size, "address HOST:PORT or [V6]:PORT%s",
+		         o->def[0] ? "" : ", or empty");
+		return;
+	case OPT_ALGORITHMS:
+		snprintf(out, size, "list of RS256 RS384 RS512 ES256 ES384");
+		return;
+	case OPT_PROXIES:
+		snprintf(out, size, "list of addresses and networks");
+		return;
+	case OPT_KEYS_URL:
+		snprintf(out, size, "empty, or an https:// URL (http:// only to loopback)");
+		return;
+	case OPT_WEB_URL:
+		snprintf(out, size, "empty, or an http:// or https:// URL");
+		return;
+	case OPT_UI_TEXT:
+		snprintf(
+		    out, size,
+		    "printable ASCII without quotes, angle brackets or backslashes, at most %zu "
+		    "bytes",
+		    o->size - 1);
+		return;
+	}
+	snprintf(out, size, "unknown");
+}
+
+/* Writes one option as the example file shows it: what it does, its rule, its default. */
 static void write_option(FILE *out, const struct option *o)
 {
-	char env[128];
+	char env[128], rule[160];
 
 	env_name(o, NULL, env, sizeof(env));
+	option_rule(o, rule, sizeof(rule));
 	fprintf(out, "\n; %s\n", o->doc);
-	if (o->type == OPT_INT)
-		fprintf(out, "; integer %d..%d, environment %s\n", o->min, o->max, env);
-	else
-		fprintf(out, "; environment %s\n", env);
+	fprintf(out, "; %s, environment %s\n", rule, env);
 	fprintf(out, "%s =%s%s\n", o->key, o->def[0] ? " " : "", o->def);
 }
 

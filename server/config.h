@@ -24,6 +24,8 @@
 
 /* Room in the descriptor table (config.c checks it at compile time). */
 #define CONFIG_MAX_OPTIONS 256
+/* Room for the keys of an identity provider section (config.c checks it too). */
+#define CONFIG_IDP_KEYS 16
 
 /* data_dir value that keeps everything in memory: no file is ever written. */
 #define CONFIG_MEMORY_DIR ":memory:"
@@ -39,6 +41,13 @@ struct idp_config {
 	char algorithms[CONFIG_STR_SIZE]; /* comma-separated allow-list */
 	int leeway;                       /* seconds */
 	bool trust_email; /* its emails count as verified unless a token says otherwise */
+	/*
+	 * Where each key of the section was set, by its place among the [idp]
+	 * rows of the table, as struct config's origin and origin_line below:
+	 * messages about an identity provider name the lines they come from.
+	 */
+	const char *origin[CONFIG_IDP_KEYS];
+	int origin_line[CONFIG_IDP_KEYS];
 };
 
 struct config {
@@ -144,6 +153,17 @@ bool config_tls(const struct config *cfg);
 int config_validate(const struct config *cfg, struct config_errors *errs);
 
 /*
+ * Checks the files the configuration names and serve opens at start (the
+ * seed, the TLS certificate and key, every jwks_file): each must be a
+ * readable regular file; and the data directory, which serve creates: it,
+ * or the nearest parent that is there, must be a directory; [store]
+ * token_key_file, when set: a readable file, or a name in a directory that
+ * is there (or is data_dir). Serve and check-config both call it
+ * (through cli_load_config), so neither passes what the other refuses.
+ */
+int config_check_files(const struct config *cfg, struct config_errors *errs);
+
+/*
  * The identity provider sections that are in use, plain [idp] first (when
  * it names an issuer), then the [idp NAME] sections. Returns how many were
  * written to out (at most max).
@@ -181,6 +201,17 @@ int config_split_listen(const char *listen, char *host, size_t hostsize, unsigne
  * unknown (listen port 0 and bound_port 0) or the result does not fit.
  */
 int config_dev_idp_issuer(const struct config *cfg, unsigned bound_port, char *out, size_t outsize);
+
+/*
+ * "FILE:LINE, FILE:LINE: " (or "environment NAME", a flag) of [section1] key1
+ * and [section2] key2 (both may be NULL), for messages about them made
+ * outside this module; "" when neither was set. Returns out.
+ */
+const char *config_where2(const struct config *cfg, const char *section1, const char *key1,
+                          const char *section2, const char *key2, char *out, size_t size);
+
+/* The same for one key of an identity provider section ([idp] or [idp NAME]). */
+const char *config_idp_where(const struct idp_config *idp, const char *key, char *out, size_t size);
 
 /* True when a file, the environment or a flag set [section] key (not its default). */
 bool config_given(const struct config *cfg, const char *section, const char *key);

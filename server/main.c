@@ -421,7 +421,7 @@ static void log_listening(const char *what, const char *host, const struct app *
 static int serve(int argc, char **argv)
 {
 	static struct app app; /* large (config paths); static keeps it off the stack */
-	struct cli_common common = {0};
+	struct cli_common common = {.check_files = true};
 	struct http_server *http = NULL, *metrics = NULL;
 	char host[256], err[1024], what[600];
 	unsigned port;

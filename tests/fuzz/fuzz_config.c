@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&errs, 0, sizeof(errs));
 	config_validate(&cfg, &errs);
 	if (strstr(errs.text, "not between") || strstr(errs.text, "not a terminated") ||
-	    strstr(errs.text, "not HOST:PORT") || strstr(errs.text, "must be one of"))
+	    strstr(errs.text, "not HOST:PORT") || strstr(errs.text, "must be one of") ||
+	    strstr(errs.text, "printable ASCII") || strstr(errs.text, "must not be empty"))
 		abort();
 	return 0;
 }

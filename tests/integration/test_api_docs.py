@@ -28,8 +28,16 @@ import stat
 import pytest
 
 from ctl import mgmtctl_bin  # noqa: F401 - the fixture
-from test_mgmtctl_readme import (DEV, FAILED, MAKE_RUN_URL, ROOT, dev_seed, doc_blocks,
-                                 expected_failures, readme_blocks, run_readme)
+from test_mgmtctl_readme import (FAILED, MAKE_RUN_URL, ROOT, doc_blocks,
+                                 expected_failures, readme_blocks, run_against_daemon)
+
+DEV = "[dev_idp]\nenabled = true\n"
+
+
+def dev_seed():
+    """config/dev-seed.json, which `make run` uses."""
+    import json
+    return json.loads((ROOT / "config" / "dev-seed.json").read_text())
 
 SHELL_FENCE = re.compile(r"^( *)```(?:sh|bash|shell|console)\n(.*?)^ *```", re.S | re.M)
 
@@ -198,7 +206,7 @@ def wrapper(path, text):
 
 def run_blocks(blocks, d, tmp_path, mgmtctl_bin, mgmtd_bin, replace=()):
     """Runs the [(name, first line, text)] blocks in one bash session (through
-    run_readme, after the replacements). Returns (rc, stdout, stderr, approval failures,
+    run_against_daemon, after the replacements). Returns (rc, stdout, stderr, approval failures,
     [[(program, rc, status, args)] per block], [stdout per block])."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     bindir = tmp_path / "bin"
@@ -221,7 +229,7 @@ def run_blocks(blocks, d, tmp_path, mgmtctl_bin, mgmtd_bin, replace=()):
                      "printf '@@block %d@@\\n' >&2\n%s" % (n, n, n, text))
     # an unset variable is a block that needs what no block before made: bash stops there
     script = "set -u\n" + "\n".join(parts)
-    rc, out, err, failures = run_readme(
+    rc, out, err, failures = run_against_daemon(
         script, str(ctl), str(mgmtd), d, tmp_path,
         PATH="%s:%s" % (bindir, os.environ.get("PATH", "/usr/bin:/bin")), DOCTEST_LOG=log)
     calls = []

@@ -385,22 +385,23 @@ def test_environment_beats_the_file(daemon_factory):
 # configurations made from the descriptor table (`check-config --print-defaults`).
 
 def _descriptor_table(mgmtd_bin):
-    """[(section, key, default, (min, max) or None)] as --print-defaults prints them."""
+    """[(section, key, default, rule)] as --print-defaults prints them: each key's rule is
+    the comment line before it, "; RULE, environment MGMTD_...", or None when it has none."""
     text = run_cli([mgmtd_bin, "check-config", "--print-defaults"], timeout=10).stdout
-    rows, section, bounds = [], None, None
+    rows, section, rule = [], None, None
     for line in text.splitlines():
         m = re.match(r"^\[(\w+)\]$", line)
         if m:
-            section = m.group(1)
+            section, rule = m.group(1), None
             continue
-        m = re.match(r"^; integer (-?\d+)\.\.(-?\d+),", line)
+        m = re.match(r"^; (.+), environment MGMTD_\w+$", line)
         if m:
-            bounds = (int(m.group(1)), int(m.group(2)))
+            rule = m.group(1)
             continue
         m = re.match(r"^(\w+) =(?: (.*))?$", line)
         if m and section:
-            rows.append((section, m.group(1), m.group(2) or "", bounds))
-            bounds = None
+            rows.append((section, m.group(1), m.group(2) or "", rule))
+            rule = None
     return rows
 
 
@@ -425,66 +426,157 @@ def _serve_verdict(mgmtd_bin, conf, workdir):
             proc.wait()
 
 
-def _bad_alone(section, key, default, bounds):
-    """A value the descriptor refuses for this key alone, or None."""
-    if bounds:
-        return str(bounds[1] + 1)
-    if default in ("true", "false"):
-        return "maybe"
-    return None
-
-
-def test_check_config_and_serve_agree_on_each_key_bad_alone(mgmtd_bin, tmp_path):
-    base = "[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / "data")
-    rows = [r for r in _descriptor_table(mgmtd_bin) if _bad_alone(*r) is not None]
-    assert len(rows) >= 10, rows  # the table was read
-    for section, key, default, bounds in rows:
-        conf = tmp_path / ("%s-%s.ini" % (section, key))
-        text = base if section == "server" else base + "[%s]\n" % section
-        if section == "server" and key in ("listen", "data_dir"):
-            continue
-        text += "%s = %s\n" % (key, _bad_alone(section, key, default, bounds))
-        conf.write_text(text)
-        line = text.count("\n")
-        check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
-        rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
-        assert check.returncode == 1 and rc != 0, (section, key, describe_cli(check), said)
-        assert "%s:%d: [%s] %s" % (conf, line, section, key) in check.stderr, describe_cli(check)
-
-
-# Pairs of keys that are good alone and refused together: both lines named, both verdicts
-# the same.
-CONFLICTS = [
-    ("server", "tls_cert = /nonexistent/cert.pem", "store", "token_key_file = /tmp/k",
-     "[server] tls_cert and tls_key", ["server tls_cert"]),
-    ("store", "postgres_url = postgresql://localhost/x", None, None,
-     "[store] postgres_url: set, but backend is sqlite", ["store postgres_url"]),
-    ("store", "postgres_pool = 3", "store", "backend = sqlite",
-     "[store] postgres_pool: set, but backend is sqlite", ["store postgres_pool",
-                                                           "store backend"]),
-    ("metrics", "listen = 127.0.0.1:0", "metrics", "enabled = false",
-     "[metrics] listen: set only with enabled = true", ["metrics listen", "metrics enabled"]),
-    ("ui", "enabled = true", "dev_idp", "enabled = true",
-     "[ui] client_id: required when [ui] is enabled", ["ui enabled", "dev_idp enabled"]),
-    ("ui", "scopes = openid <email>", None, None,
-     "[ui] scopes: printable ASCII without quotes", ["ui scopes"]),
-    ("dev_idp", "issuer = ftp://idp.example", None, None,
-     "[dev_idp] issuer: must be an http:// or https:// URL", ["dev_idp issuer"]),
+# A value each printed rule refuses, made from the rule's own words (bounds, choices), so a
+# rule that changes changes the value. A rule missing here fails
+# test_every_key_has_a_rule_the_test_can_break: a new kind of key cannot slip by.
+_RULES = [
+    (r"integer (-?\d+)\.\.(-?\d+)", lambda m, d: str(int(m.group(2)) + 1)),
+    (r"boolean", lambda m, d: "maybe"),
+    (r"one of ([\w|]+)( in any case)?", lambda m, d: "x".join(m.group(1).split("|"))),
+    (r"text, not empty, at most \d+ bytes", lambda m, d: ""),
+    (r"text, at most (\d+) bytes", lambda m, d: "t" * (int(m.group(1)) + 1)),
+    (r"path, at most (\d+) bytes", lambda m, d: "/" + "p" * int(m.group(1))),
+    (r"directory path, not empty, at most (\d+) bytes", lambda m, d: ""),
+    (r"empty, or the path of a readable file", lambda m, d: str(d / "absent" / "file")),
+    (r"address HOST:PORT or \[V6\]:PORT(, or empty)?", lambda m, d: "127.0.0.1"),
+    (r"list of RS256 RS384 RS512 ES256 ES384", lambda m, d: "RS256,HS256"),
+    (r"list of addresses and networks", lambda m, d: "10.0.0.0/8, not-an-address"),
+    (r"empty, or an https:// URL \(http:// only to loopback\)",
+     lambda m, d: "http://idp.example/keys"),
+    (r"empty, or an http:// or https:// URL", lambda m, d: "ftp://idp.example"),
+    (r"printable ASCII without quotes, angle brackets or backslashes, at most \d+ bytes",
+     lambda m, d: 'openid "email"'),
 ]
 
 
-@pytest.mark.parametrize("s1,l1,s2,l2,said,named", CONFLICTS)
-def test_check_config_names_both_keys_of_a_conflict(mgmtd_bin, tmp_path, s1, l1, s2, l2,
-                                                    said, named):
+def _bad_alone(rule, tmp_path):
+    """A value the rule refuses for its key alone, or None for a rule this test does not
+    know."""
+    for pattern, make in _RULES:
+        m = re.fullmatch(pattern, rule or "")
+        if m:
+            return make(m, tmp_path)
+    return None
+
+
+def test_every_key_has_a_rule_the_test_can_break(mgmtd_bin, tmp_path):
+    rows = _descriptor_table(mgmtd_bin)
+    assert len(rows) >= 40, rows  # the table was read
+    for section, key, default, rule in rows:
+        assert rule is not None, "[%s] %s: --print-defaults gives no rule" % (section, key)
+        bad = _bad_alone(rule, tmp_path)
+        assert bad is not None, "[%s] %s: no bad value for the rule %r" % (section, key, rule)
+        assert bad != default, (section, key, rule)
+
+
+def test_check_config_and_serve_agree_on_each_key_bad_alone(mgmtd_bin, tmp_path):
+    """Each key of the table set alone to a value its printed rule refuses: check-config
+    exits 1 naming FILE:LINE: [section] key, and serve does not start."""
+    rows = _descriptor_table(mgmtd_bin)
+    assert len(rows) >= 40, rows
+    base = {"listen": "127.0.0.1:0", "data_dir": str(tmp_path / "data")}
+    for section, key, default, rule in rows:
+        bad = _bad_alone(rule, tmp_path)
+        assert bad is not None, (section, key, rule)
+        conf = tmp_path / ("%s-%s.ini" % (section, key))
+        lines = ["[server]"]
+        for k, v in base.items():
+            if not (section == "server" and k == key):
+                lines.append("%s = %s" % (k, v))
+        if section != "server":
+            lines.append("[%s]" % section)
+        lines.append(("%s = %s" % (key, bad)).rstrip())
+        conf.write_text("\n".join(lines) + "\n")
+        check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+        rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+        assert check.returncode == 1 and rc != 0, (section, key, rule, describe_cli(check),
+                                                   said)
+        assert "%s:%d: [%s] %s" % (conf, len(lines), section, key) in check.stderr, \
+            (rule, describe_cli(check))
+        # serve says it in the same words: one validation, not two
+        first = check.stderr.splitlines()[0]
+        assert first in said, (first, said)
+
+
+def test_each_keys_default_passes_its_rule(mgmtd_bin, tmp_path):
+    """The other side of the rules: the example file (every default, every rule line) is
+    a configuration check-config passes."""
+    conf = tmp_path / "defaults.ini"
+    conf.write_text(run_cli([mgmtd_bin, "check-config", "--print-defaults"],
+                            timeout=10).stdout)
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 0, describe_cli(check)
+
+
+# Keys that are good alone and refused together: every line named, both verdicts the
+# same. Each entry: the lines (section, line; "{port}" a free port of the test's, never
+# bound since both refuse before binding), what the message says, and the keys the
+# message names, in the order it names them ("SECTION KEY").
+CONFLICTS = [
+    ([("server", "tls_cert = /nonexistent/cert.pem"), ("store", "token_key_file = /tmp/k")],
+     "[server] tls_cert and tls_key", ["server tls_cert"]),
+    ([("server", "tls_key = /nonexistent/key.pem")],
+     "[server] tls_cert and tls_key", ["server tls_key"]),
+    ([("server", "data_dir = :memory:"), ("store", "token_key_file = /tmp/k")],
+     "[store] token_key_file: not with data_dir = :memory:",
+     ["store token_key_file", "server data_dir"]),
+    ([("server", "data_dir = :memory:"), ("store", "backend = postgres")],
+     "[server] data_dir: :memory: keeps a SQLite store in memory",
+     ["server data_dir", "store backend"]),
+    ([("store", "postgres_url = postgresql://localhost/x"), ("store", "backend = sqlite")],
+     "[store] postgres_url: set, but backend is sqlite", ["store postgres_url",
+                                                          "store backend"]),
+    ([("store", "postgres_pool = 3"), ("store", "backend = sqlite")],
+     "[store] postgres_pool: set, but backend is sqlite", ["store postgres_pool",
+                                                           "store backend"]),
+    ([("metrics", "listen = 127.0.0.1:0"), ("metrics", "enabled = false")],
+     "[metrics] listen: set only with enabled = true", ["metrics listen", "metrics enabled"]),
+    ([("ui", "enabled = true"), ("dev_idp", "enabled = true")],
+     "[ui] client_id: required when [ui] is enabled", ["ui enabled", "dev_idp enabled"]),
+    ([("ui", "enabled = true"), ("idp", "issuer = https://idp.example/"),
+      ("idp", "jwks_url = https://idp.example/keys")],
+     "[ui] client_id: required when [ui] is enabled", ["ui enabled", "idp issuer"]),
+    ([("idp", "jwks_url = https://idp.example/keys")],
+     "[idp] issuer: required with jwks_file, jwks_url or discovery", ["idp jwks_url"]),
+    ([("idp", "issuer = https://idp.example/")], "[idp]: no keys for issuer",
+     ["idp issuer"]),
+    ([("idp", "issuer = https://idp.example/"), ("idp", "jwks_file = /nonexistent/jwks.json"),
+      ("idp", "jwks_url = https://idp.example/keys"), ("idp", "discovery = true")],
+     "[idp]: jwks_file, jwks_url and discovery exclude each other",
+     ["idp jwks_file", "idp jwks_url", "idp discovery"]),
+    ([("idp", "issuer = http://idp.example/"), ("idp", "discovery = true")],
+     "[idp] discovery: the issuer must be an https:// URL", ["idp discovery", "idp issuer"]),
+    ([("idp", "issuer = https://idp.example/"), ("idp", "jwks_url = https://idp.example/k"),
+      ("idp b", "issuer = https://idp.example/"), ("idp b", "jwks_url = https://b.example/k")],
+     "[idp b] issuer: the same as in [idp]", ["idp issuer", "idp b issuer"]),
+    ([("server", "listen = 127.0.0.1:{port}"), ("dev_idp", "enabled = true"),
+      ("idp", "issuer = http://127.0.0.1:{port}"),
+      ("idp", "jwks_url = http://127.0.0.1:{port}/keys")],
+     "[idp] issuer: the same as the dev IdP's issuer", ["idp issuer", "server listen"]),
+    ([("dev_idp", "enabled = true"), ("dev_idp", "issuer = https://dev.example"),
+      ("idp", "issuer = https://dev.example"), ("idp", "jwks_url = https://dev.example/k")],
+     "[idp] issuer: the same as [dev_idp] issuer", ["idp issuer", "dev_idp issuer"]),
+]
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("extra,said,named", CONFLICTS, ids=lambda v: None)
+def test_check_config_names_every_key_of_a_conflict(mgmtd_bin, tmp_path, extra, said, named):
     lines = ["[server]", "listen = 127.0.0.1:0", "data_dir = %s" % (tmp_path / "data"),
              "threads = lots"]  # a problem of one key too: both are reported
-    where = {}
-    for section, line in ((s1, l1), (s2, l2)):
-        if not section:
-            continue
-        if "[%s]" % section not in lines:
+    where, current, port = {}, "server", _free_port()
+    for section, line in extra:
+        if section != current:  # a header whenever the section changes
             lines.append("[%s]" % section)
-        lines.append(line)
+            current = section
+        lines.append(line.format(port=port))
         where["%s %s" % (section, line.split(" =")[0])] = len(lines)
     conf = tmp_path / "conflict.ini"
     conf.write_text("\n".join(lines) + "\n")
@@ -496,3 +588,92 @@ def test_check_config_names_both_keys_of_a_conflict(mgmtd_bin, tmp_path, s1, l1,
     assert msg.startswith(prefix + ": " + said), msg
     rc, out = _serve_verdict(mgmtd_bin, conf, tmp_path)
     assert rc != 0, out
+    assert said in out, out
+
+
+def _keys_of_two_key_rules():
+    """Every key the checks of the whole configuration (server/config.c, from
+    validate_idp on) name in a message's places: where2, idp_where, append_origin and
+    append_idp_origin with a literal key. Each is a key of some rule of two keys."""
+    from pathlib import Path
+    src = (Path(__file__).resolve().parents[2] / "server" / "config.c").read_text()
+    body = src[src.index("static int validate_idp("):src.index("int config_check_files(")]
+    keys = set()
+    for m in re.finditer(r'where2\(cfg,\s*"(\w+)",\s*"(\w+)",\s*(?:"(\w+)",\s*"(\w+)")?',
+                         body):
+        keys.add("%s %s" % m.group(1, 2))
+        if m.group(3):
+            keys.add("%s %s" % m.group(3, 4))
+    for m in re.finditer(r'idp_where\(\w+,((?:\s*(?:"\w+"|NULL),)+)', body):
+        keys.update("idp " + k for k in re.findall(r'"(\w+)"', m.group(1)))
+    for m in re.finditer(r'append_origin\(cfg,\s*"(\w+)",\s*"(\w+)"', body):
+        keys.add("%s %s" % m.group(1, 2))
+    for m in re.finditer(r'append_idp_origin\([^,]+,\s*"(\w+)"', body):
+        keys.add("idp " + m.group(1))
+    return keys
+
+
+def test_every_rule_of_two_keys_is_in_the_conflicts():
+    """A rule of two keys added to config.c without an entry in CONFLICTS fails here."""
+    found = _keys_of_two_key_rules()
+    assert len(found) >= 15, found  # the source was read
+    covered = set()
+    for extra, _said, named in CONFLICTS:
+        covered.update(re.sub(r"^idp \w+ ", "idp ", k) for k in named)
+    assert found <= covered, sorted(found - covered)
+
+
+def test_a_jwks_file_that_is_no_jwks_is_refused_by_both_at_its_line(mgmtd_bin, tmp_path):
+    """Past the files check (it is there and readable), the keys themselves: check-config
+    loads them as serve does, and names the line of the jwks_file."""
+    bad = tmp_path / "jwks.json"
+    bad.write_text("not json\n")
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n[idp okta]\n"
+                    "issuer = https://okta.example/\njwks_file = %s\n"
+                    % (tmp_path / "data", bad))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert check.stderr.startswith("%s:6: [idp okta] jwks_file %s: " % (conf, bad)), \
+        describe_cli(check)
+    rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert rc != 0, said
+
+
+@pytest.mark.parametrize("under", ["file/sub", "file"])
+def test_a_data_dir_through_a_file_is_refused_by_both_at_its_line(mgmtd_bin, tmp_path, under):
+    """serve creates the data directory and its parents; a path through (or to) a regular
+    file it cannot create: check-config says so before serve fails on it."""
+    (tmp_path / "file").write_text("")
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / under))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert check.stderr.startswith("%s:3: [server] data_dir %s: " % (conf, tmp_path / under)), \
+        describe_cli(check)
+    rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert rc != 0, said
+    # a directory that is not there yet is fine: serve makes it
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n" % (tmp_path / "new/sub"))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 0, describe_cli(check)
+
+
+@pytest.mark.parametrize("key_at,refused", [
+    ("nodir/token.key", True),          # serve creates the file, never its directory
+    ("data/sub/token.key", True),       # nor one under data_dir
+    ("data/token.key", False),          # data_dir itself serve makes first
+    ("token.key", False),               # a directory that is there
+])
+def test_a_token_key_file_serve_cannot_create_is_refused_by_both(mgmtd_bin, tmp_path, key_at,
+                                                                 refused):
+    conf = tmp_path / "mgmtd.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\n[store]\n"
+                    "token_key_file = %s\n" % (tmp_path / "data", tmp_path / key_at))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    rc, said = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert (check.returncode, rc != 0) == ((1, True) if refused else (0, False)), \
+        (describe_cli(check), said)
+    if refused:
+        assert check.stderr.startswith("%s:5: [store] token_key_file %s: "
+                                       % (conf, tmp_path / key_at)), describe_cli(check)

@@ -186,9 +186,10 @@ def test_bad_files_at_start_are_a_clear_error(daemon_factory, pki, problem):
     else:
         extra, expect = "[server]\ntls_cert = %s\n" % crt, "set both"
     d = daemon_factory(start=False, config_extra=extra)
-    res = d.cli("check-config") if problem == "only_cert" else None
-    if res is not None:
-        assert res.returncode == 1 and expect in res.stderr, res.stderr
+    # check-config refuses what serve refuses, saying the same, naming the lines (issue 17)
+    res = d.cli("check-config")
+    assert res.returncode == 1 and expect in res.stderr, res.stderr
+    assert "%s:" % d.config_path in res.stderr, res.stderr
     import subprocess as sp
     proc = sp.run(d.serve_argv(), capture_output=True, text=True, timeout=START_TIMEOUT,
                   env=d.env, cwd=str(d.workdir))

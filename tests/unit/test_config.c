@@ -55,6 +55,21 @@ static void write_file(const char *text, char path[PATH_MAX])
 	assert_int_equal(close(fd), 0);
 }
 
+/*
+ * Loads text as a file over cfg from path, the caller's buffer: the config
+ * keeps pointing at it for the places of later messages (config_validate).
+ */
+static int load_text_at(struct config *cfg, const char *text, struct config_errors *errs,
+                        char path[PATH_MAX])
+{
+	int n;
+
+	write_file(text, path);
+	n = config_load_file(cfg, path, errs);
+	assert_int_equal(unlink(path), 0);
+	return n;
+}
+
 /* Loads text as a file over cfg; path (optional) gets the name used in messages. */
 static int load_text(struct config *cfg, const char *text, struct config_errors *errs,
                      char *path_out)
@@ -167,6 +182,27 @@ static void test_example_round_trip(void **state)
 		            (got.origin[i] == path && got.origin_line[i] > 0));
 	memset(got.origin, 0, sizeof(got.origin));
 	memset(got.origin_line, 0, sizeof(got.origin_line));
+	/* the [idp] keys too: messages about an identity provider name their lines */
+	for (size_t i = 0; i < CONFIG_IDP_KEYS; i++)
+		assert_true(got.idp.origin[i] == NULL ||
+		            (got.idp.origin[i] == path && got.idp.origin_line[i] > 0));
+	{
+		/* every [idp] key of the example has room for its origin (CONFIG_IDP_KEYS) */
+		const char *p = strstr(text, "\n[idp]\n"), *end;
+		size_t keys = 0;
+
+		assert_non_null(p);
+		end = strstr(p + 1, "\n[");
+		assert_non_null(end);
+		for (; p && p < end; p = strchr(p + 1, '\n'))
+			keys += p[1] >= 'a' && p[1] <= 'z' && strchr(p + 1, '=') &&
+			        strchr(p + 1, '=') < strchr(p + 1, '\n');
+		assert_true(keys >= 8 && keys <= CONFIG_IDP_KEYS);
+		for (size_t i = 0; i < keys; i++)
+			assert_non_null(got.idp.origin[i]);
+	}
+	memset(got.idp.origin, 0, sizeof(got.idp.origin));
+	memset(got.idp.origin_line, 0, sizeof(got.idp.origin_line));
 	assert_memory_equal(&want, &got, sizeof(want));
 	free(text);
 }
@@ -642,13 +678,17 @@ static void test_validate(void **state)
 	strcpy(cfg.idp.jwks_file, "/j");
 	cfg.keep_expired_days = 7; /* built: retention */
 	cfg.keep_audit_days = 30;
-	cfg.data_dir[0] = '\0';
-	assert_int_equal(config_validate(&cfg, &errs), 3);
-	assert_has_line(&errs, "[server] data_dir: must not be empty");
+	assert_int_equal(config_validate(&cfg, &errs), 2);
 	assert_has_line(&errs, "[store] postgres_url: set, but backend is sqlite; set backend = "
 	                       "postgres");
 	assert_has_line(&errs, "[idp] issuer: required with jwks_file, jwks_url or discovery");
 	assert_null(strstr(errs.text, "secret"));
+	/* the data directory's form is its descriptor's, checked before the rest */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	cfg.data_dir[0] = '\0';
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "[server] data_dir: must not be empty");
 
 	/* what used to be planned is built: jwks_url, discovery, [dev_idp], [testing] */
 	config_defaults(&cfg);
@@ -1110,19 +1150,156 @@ static void test_trusted_proxies(void **state)
 	                "[server] trusted_proxies: a prefix longer than 128 bits: '::1/200'");
 }
 
+/*
+ * The rules of one key (URLs, the UI's texts, the dev IdP's audience, the data
+ * directory) are the descriptor's: a file's bad value names its line, and is
+ * not applied, like any other bad value.
+ */
+static void test_one_key_rules_name_their_line(void **state)
+{
+	static struct config cfg;
+	struct config_errors errs = {0};
+	char path[PATH_MAX];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	                           "[idp]\n"                                   /* 1 */
+	                           "jwks_url = http://idp.example.test/keys\n" /* 2 */
+	                           "[dev_idp]\n"                               /* 3 */
+	                           "issuer = ftp://dev.test\n"                 /* 4 */
+	                           "audience =\n"                              /* 5 */
+	                           "[ui]\n"                                    /* 6 */
+	                           "scopes = openid <email>\n"                 /* 7 */
+	                           "[server]\n"                                /* 8 */
+	                           "data_dir =\n",                             /* 9 */
+	                           &errs, path),
+	                 5);
+	assert_has_line(&errs,
+	                "%s:2: [idp] jwks_url: must be an https:// URL (http:// only to "
+	                "127.0.0.1, [::1] or localhost)",
+	                path);
+	assert_has_line(&errs, "%s:4: [dev_idp] issuer: must be an http:// or https:// URL", path);
+	assert_has_line(&errs, "%s:5: [dev_idp] audience: must not be empty", path);
+	assert_has_line(&errs, "%s:7: [ui] scopes: printable ASCII without quotes", path);
+	assert_has_line(&errs, "%s:9: [server] data_dir: must not be empty", path);
+	/* none was applied */
+	assert_string_equal(cfg.idp.jwks_url, "");
+	assert_string_equal(cfg.dev_idp_issuer, "");
+	assert_string_equal(cfg.dev_idp_audience, "mgmtd");
+	assert_string_equal(cfg.ui_scopes, "openid email");
+	assert_string_equal(cfg.data_dir, "var");
+	/* the good forms pass */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(load_text(&cfg,
+	                           "[idp]\nissuer = https://i/\njwks_url = http://127.0.0.1:1/k\n"
+	                           "[dev_idp]\nissuer = https://dev.test\n",
+	                           &errs, NULL),
+	                 0);
+	assert_int_equal(config_validate(&cfg, &errs), 0);
+}
+
+/* Problems of an identity provider section name the lines of its keys, of both sections. */
+static void test_identity_provider_problems_name_their_lines(void **state)
+{
+	static struct config cfg;
+	struct config_errors errs = {0};
+	char path[PATH_MAX];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text_at(&cfg,
+	                              "[idp]\n"                       /* 1 */
+	                              "issuer = https://same/\n"      /* 2 */
+	                              "jwks_file = /a\n"              /* 3 */
+	                              "jwks_url = https://same/k\n"   /* 4 */
+	                              "[idp b]\n"                     /* 5 */
+	                              "issuer = https://same/\n"      /* 6 */
+	                              "[idp c]\n"                     /* 7 */
+	                              "discovery = true\n"            /* 8 */
+	                              "issuer = http://c.example/\n", /* 9 */
+	                              &errs, path),
+	                 0);
+	assert_int_equal(config_validate(&cfg, &errs), 4);
+	assert_has_line(&errs,
+	                "%s:3, %s:4: [idp]: jwks_file, jwks_url and discovery exclude each other",
+	                path, path);
+	assert_has_line(&errs, "%s:6: [idp b]: no keys for issuer", path);
+	assert_has_line(&errs, "%s:2, %s:6: [idp b] issuer: the same as in [idp]", path, path);
+	assert_has_line(&errs, "%s:8, %s:9: [idp c] discovery: the issuer must be an https:// URL",
+	                path, path);
+	/* from the environment: the variable's name */
+	config_defaults(&cfg);
+	memset(&errs, 0, sizeof(errs));
+	setenv("MGMTD_IDP_JWKS_FILE", "/j", 1);
+	assert_int_equal(config_apply_env(&cfg, &errs), 0);
+	unsetenv("MGMTD_IDP_JWKS_FILE");
+	assert_int_equal(config_validate(&cfg, &errs), 1);
+	assert_has_line(&errs, "environment MGMTD_IDP_JWKS_FILE: [idp] issuer: required");
+}
+
+/* The files serve opens at start: there, readable, regular; each named by its line. */
+static void test_check_files(void **state)
+{
+	static struct config cfg;
+	struct config_errors errs = {0};
+	char path[PATH_MAX], text[4 * PATH_MAX], good[PATH_MAX];
+
+	(void)state;
+	write_file("{}", good);
+	snprintf(text, sizeof(text),
+	         "[server]\n"                 /* 1 */
+	         "seed_file = %s/absent\n"    /* 2 */
+	         "tls_cert = %s\n"            /* 3 */
+	         "tls_key = %s\n"             /* 4 */
+	         "[idp]\n"                    /* 5 */
+	         "issuer = https://i/\n"      /* 6 */
+	         "jwks_file = %s\n"           /* 7 */
+	         "[idp b]\n"                  /* 8 */
+	         "issuer = https://b/\n"      /* 9 */
+	         "jwks_file = %s/absent-b\n", /* 10 */
+	         tmpdir, good, tmpdir, good, tmpdir);
+	config_defaults(&cfg);
+	assert_int_equal(load_text_at(&cfg, text, &errs, path), 0);
+	assert_int_equal(config_check_files(&cfg, &errs), 3);
+	assert_has_line(&errs, "%s:2: [server] seed_file %s/absent: cannot read: ", path, tmpdir);
+	assert_has_line(&errs, "%s:4: [server] tls_key %s: cannot read: not a regular file", path,
+	                tmpdir);
+	assert_has_line(&errs, "%s:10: [idp b] jwks_file %s/absent-b: cannot read: ", path, tmpdir);
+	assert_null(strstr(errs.text, ":3:"));
+	assert_null(strstr(errs.text, ":7:"));
+	/* the defaults name no file */
+	config_defaults(&cfg);
+	assert_int_equal(config_check_files(&cfg, NULL), 0);
+	assert_int_equal(unlink(good), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),           cmocka_unit_test(test_example_round_trip),
-	    cmocka_unit_test(test_full_file),          cmocka_unit_test(test_inline_comments),
-	    cmocka_unit_test(test_bad_values),         cmocka_unit_test(test_value_too_long),
-	    cmocka_unit_test(test_unknown_and_syntax), cmocka_unit_test(test_errors_bounded),
-	    cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_env_and_flags),
-	    cmocka_unit_test(test_validate),           cmocka_unit_test(test_paths),
-	    cmocka_unit_test(test_split_listen),       cmocka_unit_test(test_algorithm_mask),
-	    cmocka_unit_test(test_named_sections),     cmocka_unit_test(test_url_allowed),
-	    cmocka_unit_test(test_memory_and_dev_idp), cmocka_unit_test(test_testing_mode_throttle),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_example_round_trip),
+	    cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_inline_comments),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_value_too_long),
+	    cmocka_unit_test(test_unknown_and_syntax),
+	    cmocka_unit_test(test_errors_bounded),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_env_and_flags),
+	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_split_listen),
+	    cmocka_unit_test(test_algorithm_mask),
+	    cmocka_unit_test(test_named_sections),
+	    cmocka_unit_test(test_url_allowed),
+	    cmocka_unit_test(test_memory_and_dev_idp),
+	    cmocka_unit_test(test_testing_mode_throttle),
 	    cmocka_unit_test(test_trusted_proxies),
+	    cmocka_unit_test(test_one_key_rules_name_their_line),
+	    cmocka_unit_test(test_identity_provider_problems_name_their_lines),
+	    cmocka_unit_test(test_check_files),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
