@@ -112,5 +112,7 @@ enum api_status api_test_clock_get(struct request *req);
 enum api_status api_test_clock_set(struct request *req);
 enum api_status api_test_clock_clear(struct request *req);
 enum api_status api_test_clock_advance(struct request *req);
+enum api_status api_test_tenant_create(struct request *req);
+enum api_status api_test_tenant_delete(struct request *req);
 
 #endif

@@ -99,6 +99,10 @@ const struct route routes[] = {
     {"DELETE", "/_test/clock", api_test_clock_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
     {"POST", "/_test/clock/advance", api_test_clock_advance, RES_NONE, OP_UPDATE,
      ROUTE_TESTING | ROUTE_JSON_BODY},
+    {"POST", "/_test/tenants", api_test_tenant_create, RES_NONE, OP_CREATE,
+     ROUTE_TESTING | ROUTE_JSON_BODY},
+    {"DELETE", "/_test/tenants/{accountId}", api_test_tenant_delete, RES_NONE, OP_DELETE,
+     ROUTE_TESTING},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);
