@@ -305,6 +305,48 @@ const struct ctl_command *commands_nearest_verb(const char *noun, const char *ty
 	return best;
 }
 
+const struct ctl_group *commands_nearest_group(const char *noun, const char *typed)
+{
+	const struct ctl_group *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ctl_group_count; i++) {
+		const struct ctl_group *g = &ctl_groups[i];
+		size_t d;
+
+		if (strcmp(g->noun, noun) != 0)
+			continue;
+		d = args_edit_distance(typed, g->name);
+		if (d < best_d && args_close_enough(typed, g->name, d)) {
+			best = g;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+const struct ctl_command *commands_nearest_in_group(const struct ctl_group *g, const char *typed)
+{
+	const struct ctl_command *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ctl_command_count; i++) {
+		const struct ctl_command *cmd = &ctl_commands[i];
+		const char *verb;
+		size_t d;
+
+		if (group_of(cmd) != g)
+			continue;
+		verb = cmd->verb + strlen(g->name) + 1;
+		d = args_edit_distance(typed, verb);
+		if (d < best_d && args_close_enough(typed, verb, d)) {
+			best = cmd;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
 /* ---- help ---- */
 
 static const char *noun_summary(const char *noun)

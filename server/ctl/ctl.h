@@ -181,6 +181,10 @@ void commands_help_group(FILE *f, const struct ctl_group *g);
  * none is near. */
 const char *commands_nearest_noun(const char *typed);
 const struct ctl_command *commands_nearest_verb(const char *noun, const char *typed);
+/* The group of noun ("iceberg") nearest to a mistyped word; NULL when none is near. */
+const struct ctl_group *commands_nearest_group(const char *noun, const char *typed);
+/* The command of group g whose own verb is nearest to a mistyped word; NULL when none. */
+const struct ctl_command *commands_nearest_in_group(const struct ctl_group *g, const char *typed);
 /* The bash completion script (`mgmtctl completion bash`). */
 void commands_bash_completion(FILE *f);
 

@@ -156,8 +156,15 @@ static const struct ctl_command *group_command(const struct ctl_group *g, int ar
 	}
 	cmd = commands_find_in_group(g, argv[k]);
 	if (!cmd) {
+		const struct ctl_command *near = commands_nearest_in_group(g, argv[k]);
+
 		fflush(stdout);
-		fprintf(stderr, "error\tno command %s %s %s\n\n", g->noun, g->name, argv[k]);
+		if (near)
+			fprintf(stderr, "error\tno command %s %s %s (did you mean %s %s?)\n\n",
+			        g->noun, g->name, argv[k], near->noun, near->verb);
+		else
+			fprintf(stderr, "error\tno command %s %s %s\n\n", g->noun, g->name,
+			        argv[k]);
 		commands_help_group(stderr, g);
 		*rc = CTL_USAGE;
 	}
@@ -233,11 +240,16 @@ static int run(int argc, char **argv)
 		if (!cmd) {
 			const struct ctl_command *near =
 			    commands_nearest_verb(argv[k], argv[k + 1]);
+			const struct ctl_group *near_group =
+			    near ? NULL : commands_nearest_group(argv[k], argv[k + 1]);
 
 			fflush(stdout);
 			if (near)
 				fprintf(stderr, "error\tno command %s %s (did you mean %s %s?)\n\n",
 				        argv[k], argv[k + 1], near->noun, near->verb);
+			else if (near_group)
+				fprintf(stderr, "error\tno command %s %s (did you mean %s %s?)\n\n",
+				        argv[k], argv[k + 1], near_group->noun, near_group->name);
 			else
 				fprintf(stderr, "error\tno command %s %s\n\n", argv[k],
 				        argv[k + 1]);

@@ -269,7 +269,12 @@ def test_table_iceberg_commands(ctl, daemon):
     assert "--format" in ctl.fails(2, "table", "iceberg", "enable", "--format", "json",
                                    "icedb", "cpu").stderr
     res = ctl.fails(2, "table", "iceberg", "toggle", "icedb", "cpu")
-    assert "no command table iceberg toggle" in res.stderr
+    assert "no command table iceberg toggle\n" in res.stderr
+    # typos are answered as elsewhere, at either word
+    assert "(did you mean table iceberg enable?)" in ctl.fails(
+        2, "table", "iceberg", "enabel", "icedb", "cpu").stderr
+    assert "(did you mean table iceberg?)" in ctl.fails(
+        2, "table", "icebrg", "enable", "icedb", "cpu").stderr
     assert iceberg_of(ctl, "icedb") == {"cpu": False, "mem": False}
 
 
