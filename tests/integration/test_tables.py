@@ -301,6 +301,10 @@ def test_iceberg_routes_methods(server):
             assert allow_set(r) == {"PUT"}
     assert_error(server.put(tables_path(db, name="cpu", suffix="iceberg"), admin), 404)
     assert table_list(server, db)[0]["icebergExport"] is False
+    # the route says what to do; a body is ignored (docs/api.md), as undelete's
+    body = ok_json(server.put(tables_path(db, name="cpu", suffix="iceberg/enable"), admin,
+                              json={"enabled": False}))
+    assert body["icebergExport"] is True
 
 
 def test_iceberg_in_a_database_with_a_slash(server):
