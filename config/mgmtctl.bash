@@ -5,14 +5,15 @@
 _mgmtctl()
 {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local noun="" verb="" i w words
+    local noun="" verb="" sub="" i w words
     for ((i = 1; i < COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         case "$w" in
             --account|--cluster|--config|--profile|--timeout) ((i++)); continue ;;
             -*) continue ;;
         esac
-        if [[ -z $noun ]]; then noun=$w; elif [[ -z $verb ]]; then verb=$w; fi
+        if [[ -z $noun ]]; then noun=$w; elif [[ -z $verb ]]; then verb=$w;
+        elif [[ -z $sub ]]; then sub=$w; fi
     done
     case "$prev" in
         --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -45,7 +46,7 @@ _mgmtctl()
             config) words="show help" ;;
             database) words="create list update delete rename undelete help" ;;
             management) words="create list revoke help" ;;
-            table) words="create list delete rename undelete help" ;;
+            table) words="create list delete rename undelete iceberg help" ;;
             token) words="create list get update revoke delete help" ;;
             user) words="list help" ;;
             completion) words="bash" ;;
@@ -78,6 +79,13 @@ _mgmtctl()
             "token revoke"|"token delete") words=" --force --help" ;;
             "user list") words=" --format --help" ;;
             "config show") words=" --format --help" ;;
+            "table iceberg")
+                case "$sub" in
+                    "") words="enable disable help" ;;
+                    enable) words=" --help" ;;
+                    disable) words=" --help" ;;
+                    *) words="--help" ;;
+                esac ;;
             *) words="--help" ;;
         esac
     fi

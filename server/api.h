@@ -64,6 +64,8 @@ enum api_status api_table_create(struct request *req);
 enum api_status api_table_delete(struct request *req);
 enum api_status api_table_rename(struct request *req);
 enum api_status api_table_undelete(struct request *req);
+enum api_status api_table_iceberg_enable(struct request *req);
+enum api_status api_table_iceberg_disable(struct request *req);
 
 /* api_db_tokens.c */
 enum api_status api_db_token_list(struct request *req);

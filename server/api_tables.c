@@ -2,7 +2,8 @@
  * api_tables.c - .../clusters/{clusterId}/databases/{databaseName}/tables
  * (CONTRACT 4.2): create, soft delete, rename, undelete, inside a live
  * database; plus a list (not in the public API) so that the ids undelete
- * takes can be found.
+ * takes can be found, and the Iceberg export switch of influxctl's
+ * `table iceberg enable|disable` (not in the public API either).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,4 +148,38 @@ enum api_status api_table_undelete(struct request *req)
 	if (st != STORE_OK)
 		return api_from_store(req, st, "table", NULL);
 	return api_ok(req, view_table(&t, &db, true));
+}
+
+/*
+ * Turns the Iceberg exports of a live table on or off. Idempotent: setting
+ * what is set answers 200 with the table too, as influxctl gives no sign that
+ * it is an error, and a retried request must not fail.
+ */
+static enum api_status set_iceberg(struct request *req, bool enabled)
+{
+	const char *name = request_param(req, "tableName");
+	struct store_database db;
+	struct store_table t;
+	enum store_status st;
+
+	if (load_scope(req, &db) != API_OK)
+		return req->status;
+	if (rule_table_name(name) != NULL)
+		return api_fail(req, API_NOT_FOUND, "table not found");
+	audit_note(req, enabled ? "table.iceberg_enable" : "table.iceberg_disable", NULL);
+	snprintf(req->audit.object_id, sizeof(req->audit.object_id), "%s/%s", db.name, name);
+	st = store_table_set_iceberg(req->store, db.id, name, enabled, &t);
+	if (st != STORE_OK)
+		return api_from_store(req, st, "table", NULL);
+	return api_ok(req, view_table(&t, &db, true));
+}
+
+enum api_status api_table_iceberg_enable(struct request *req)
+{
+	return set_iceberg(req, true);
+}
+
+enum api_status api_table_iceberg_disable(struct request *req)
+{
+	return set_iceberg(req, false);
 }

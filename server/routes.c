@@ -56,6 +56,11 @@ const struct route routes[] = {
      RES_TABLES, OP_UPDATE, ROUTE_JSON_BODY},
     {"PUT", CLUSTER "/databases/{databaseName}/tables/{tableId}/undelete", api_table_undelete,
      RES_TABLES, OP_UPDATE, 0},
+    /* mgmtd extensions: influxctl table iceberg enable|disable (no body, idempotent) */
+    {"PUT", CLUSTER "/databases/{databaseName}/tables/{tableName}/iceberg/enable",
+     api_table_iceberg_enable, RES_TABLES, OP_UPDATE, 0},
+    {"PUT", CLUSTER "/databases/{databaseName}/tables/{tableName}/iceberg/disable",
+     api_table_iceberg_disable, RES_TABLES, OP_UPDATE, 0},
 
     {"GET", CLUSTER "/tokens", api_db_token_list, RES_DB_TOKENS, OP_READ, 0},
     {"POST", CLUSTER "/tokens", api_db_token_create, RES_DB_TOKENS, OP_CREATE, ROUTE_JSON_BODY},

@@ -492,6 +492,8 @@ struct store_table {
 	char partition_template[STORE_TEMPLATE_SIZE]; /* "" = none */
 	int64_t created_at;
 	int64_t deleted_at; /* 0 = live */
+	/* Iceberg exports on (influxctl table iceberg enable); off when inserted */
+	bool iceberg_export;
 };
 
 /* Inserts t (live) and sets t->id. CONFLICT when a live table of the database has its name. */
@@ -513,6 +515,14 @@ enum store_status store_table_rename(struct store *s, int64_t database_id, const
 /* As store_database_undelete, within one database. */
 enum store_status store_table_undelete(struct store *s, int64_t database_id, int64_t id,
                                        struct store_table *out);
+/*
+ * Turns Iceberg exports of the live table of the database with this name on
+ * or off and fills out with the table. Setting what is already set is no
+ * error (enable and disable are idempotent). NOT_FOUND when no live table
+ * has the name.
+ */
+enum store_status store_table_set_iceberg(struct store *s, int64_t database_id, const char *name,
+                                          bool enabled, struct store_table *out);
 
 /* ---- database tokens (CONTRACT 4.3, 4.4) ---- */
 

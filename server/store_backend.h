@@ -138,6 +138,9 @@ struct store_ops {
 	                                  const char *new_name, struct store_table *out);
 	enum store_status (*table_undelete)(struct store *s, int64_t database_id, int64_t id,
 	                                    struct store_table *out);
+	enum store_status (*table_set_iceberg)(struct store *s, int64_t database_id,
+	                                       const char *name, bool enabled,
+	                                       struct store_table *out);
 
 	enum store_status (*db_token_insert)(struct store *s, const struct store_db_token *t,
 	                                     const unsigned char hash[TOKEN_HASH_LEN]);
@@ -214,7 +217,8 @@ struct store_ops {
 #define DB_COLS                                                                                    \
 	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
 	"partition_template, created_at, deleted_at"
-#define TABLE_COLS "id, database_id, name, partition_template, created_at, deleted_at"
+#define TABLE_COLS                                                                                 \
+	"id, database_id, name, partition_template, created_at, deleted_at, iceberg_export"
 #define INVITE_COLS                                                                                \
 	"id, account_id, email, grp, invited_at, invited_by, expires_at, accepted_at, "            \
 	"accepted_user_id, revoked_at, revoked_by, replaced_at"
@@ -229,6 +233,7 @@ enum store_col_kind {
 	STORE_COL_INT,   /* int64_t; NULL reads as 0 */
 	STORE_COL_INT32, /* int; NULL reads as 0 */
 	STORE_COL_GROUP, /* enum user_group, stored as its name */
+	STORE_COL_BOOL,  /* bool, stored as the integer 0 or 1 (NULL reads as false) */
 };
 
 struct store_col {

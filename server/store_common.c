@@ -148,6 +148,11 @@ int store_backend_parse(const char *name, enum store_backend *out)
 		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), enum user_group : 1),  \
 		    "grp"                                                                          \
 	}
+#define BOOL_COL(type, f)                                                                          \
+	{                                                                                          \
+		STORE_COL_BOOL, offsetof(type, f),                                                 \
+		    sizeof(FIELD_OF(type, f)) * _Generic(FIELD_OF(type, f), bool : 1), #f          \
+	}
 #define SHAPE(name, table, type, cols)                                                             \
 	const struct store_row_shape name = {table, sizeof(type), sizeof(cols) / sizeof(cols[0]),  \
 	                                     cols}
@@ -199,9 +204,13 @@ static const struct store_col database_cols[] = {
 SHAPE(store_database_row, "databases", struct store_database, database_cols);
 
 static const struct store_col table_cols[] = {
-    INT_COL(struct store_table, id),         INT_COL(struct store_table, database_id),
-    TEXT_COL(struct store_table, name),      TEXT_COL(struct store_table, partition_template),
-    INT_COL(struct store_table, created_at), INT_COL(struct store_table, deleted_at),
+    INT_COL(struct store_table, id),
+    INT_COL(struct store_table, database_id),
+    TEXT_COL(struct store_table, name),
+    TEXT_COL(struct store_table, partition_template),
+    INT_COL(struct store_table, created_at),
+    INT_COL(struct store_table, deleted_at),
+    BOOL_COL(struct store_table, iceberg_export),
 };
 SHAPE(store_table_row, "database_tables", struct store_table, table_cols);
 
@@ -304,6 +313,13 @@ enum store_status store_row_refill(const struct store_row_shape *shape,
 			if (v < INT32_MIN || v > INT32_MAX)
 				goto bad;
 			memcpy(field, &(int){(int)v}, sizeof(int));
+			break;
+		case STORE_COL_BOOL:
+			/* the CHECK of the column allows no more; anything else is not ours */
+			v = src->integer(src->row, (int)i);
+			if (v != 0 && v != 1)
+				goto bad;
+			memcpy(field, &(bool){v == 1}, sizeof(bool));
 			break;
 		case STORE_COL_GROUP:
 			if (!src->text(src->row, (int)i, name, sizeof(name)) ||
@@ -702,6 +718,12 @@ enum store_status store_table_undelete(struct store *s, int64_t database_id, int
                                        struct store_table *out)
 {
 	return s->ops->table_undelete(s, database_id, id, out);
+}
+
+enum store_status store_table_set_iceberg(struct store *s, int64_t database_id, const char *name,
+                                          bool enabled, struct store_table *out)
+{
+	return s->ops->table_set_iceberg(s, database_id, name, enabled, out);
 }
 
 enum store_status store_db_token_get(struct store *s, const char *account_id,

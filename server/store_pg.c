@@ -125,6 +125,7 @@ enum pq_id {
 	P_TABLE_DELETE,
 	P_TABLE_RENAME,
 	P_TABLE_UNDELETE,
+	P_TABLE_ICEBERG,
 
 	P_DBTOKEN_INSERT,
 	P_DBTOKEN_GET,
@@ -340,6 +341,9 @@ static const char *const pq_sql[PQ_COUNT] = {
                        " AND name = $2 AND deleted_at IS NULL RETURNING " TABLE_COLS,
     [P_TABLE_UNDELETE] = "UPDATE database_tables SET deleted_at = NULL WHERE database_id = $1"
                          " AND id = $2 AND deleted_at IS NOT NULL RETURNING " TABLE_COLS,
+    /* RETURNING yields the row also when it already had the value: idempotent. */
+    [P_TABLE_ICEBERG] = "UPDATE database_tables SET iceberg_export = $3 WHERE database_id = $1"
+                        " AND name = $2 AND deleted_at IS NULL RETURNING " TABLE_COLS,
 
     /* The token and its permissions in one statement, so in one commit. */
     [P_DBTOKEN_INSERT] = "WITH t AS (INSERT INTO database_tokens (id, account_id, cluster_id,"
@@ -2595,8 +2599,10 @@ static enum store_status pg_table_insert(struct store *base, struct store_table 
 	p_opt_text(&p, t->partition_template);
 	p_int(&p, t->created_at);
 	st = insert_returning_id(pg(base), P_TABLE_INSERT, &p, &t->id);
-	if (st == STORE_OK)
+	if (st == STORE_OK) {
 		t->deleted_at = 0;
+		t->iceberg_export = false; /* the column's default */
+	}
 	return st;
 }
 
@@ -2660,6 +2666,18 @@ static enum store_status pg_table_undelete(struct store *base, int64_t database_
 	p_int(&p, database_id);
 	p_int(&p, id);
 	return fetch_one(pg(base), P_TABLE_UNDELETE, &p, read_table, out);
+}
+
+static enum store_status pg_table_set_iceberg(struct store *base, int64_t database_id,
+                                              const char *name, bool enabled,
+                                              struct store_table *out)
+{
+	struct pq_params p = {0};
+
+	p_int(&p, database_id);
+	p_text(&p, name);
+	p_int(&p, enabled ? 1 : 0);
+	return fetch_one(pg(base), P_TABLE_ICEBERG, &p, read_table, out);
 }
 
 /* ---- database tokens ---- */
@@ -3497,6 +3515,7 @@ static const struct store_ops pg_ops = {
     .table_delete = pg_table_delete,
     .table_rename = pg_table_rename,
     .table_undelete = pg_table_undelete,
+    .table_set_iceberg = pg_table_set_iceberg,
     .db_token_insert = pg_db_token_insert,
     .db_token_get = pg_db_token_get,
     .db_token_by_hash = pg_db_token_by_hash,

@@ -89,6 +89,7 @@ enum stmt_id {
 	S_TABLE_DELETE,
 	S_TABLE_RENAME,
 	S_TABLE_UNDELETE,
+	S_TABLE_ICEBERG,
 
 	S_DBTOKEN_INSERT,
 	S_DBTOKEN_GET,
@@ -279,6 +280,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        " AND name = ?2 AND deleted_at IS NULL",
     [S_TABLE_RENAME] = "UPDATE database_tables SET name = ?3 WHERE database_id = ?1"
                        " AND name = ?2 AND deleted_at IS NULL",
+    /* SQLite counts a row set to the value it had as changed: enabling twice finds it. */
+    [S_TABLE_ICEBERG] = "UPDATE database_tables SET iceberg_export = ?3 WHERE database_id = ?1"
+                        " AND name = ?2 AND deleted_at IS NULL",
     [S_TABLE_UNDELETE] = "UPDATE database_tables SET deleted_at = NULL WHERE database_id = ?1"
                          " AND id = ?2 AND deleted_at IS NOT NULL",
 
@@ -2225,6 +2229,7 @@ static enum store_status sqlite_table_insert(struct store *s, struct store_table
 	if (st == STORE_OK) {
 		t->id = sqlite3_last_insert_rowid(sq(s)->db);
 		t->deleted_at = 0;
+		t->iceberg_export = false; /* the column's default */
 	}
 	return st;
 }
@@ -2349,6 +2354,36 @@ static enum store_status sqlite_table_undelete(struct store *s, int64_t database
 	st = change_one(s, q);
 	if (st == STORE_OK)
 		st = store_table_get_id(s, database_id, id, out);
+out:
+	return tx_leave(s, began, st);
+}
+
+static enum store_status sqlite_table_set_iceberg(struct store *s, int64_t database_id,
+                                                  const char *name, bool enabled,
+                                                  struct store_table *out)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	bool began;
+	int rc = SQLITE_OK;
+
+	/* the change and the row read back in one transaction: no rename slips between */
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_TABLE_ICEBERG, &st);
+	if (q == NULL)
+		goto out;
+	bind_int(q, 1, database_id, &rc);
+	bind_text(q, 2, name, &rc);
+	bind_int(q, 3, enabled ? 1 : 0, &rc);
+	if (rc != SQLITE_OK) {
+		st = bind_failed(s, q, rc);
+		goto out;
+	}
+	st = change_one(s, q);
+	if (st == STORE_OK)
+		st = store_table_get(s, database_id, name, out);
 out:
 	return tx_leave(s, began, st);
 }
@@ -3630,6 +3665,7 @@ static const struct store_ops sqlite_ops = {
     .table_delete = sqlite_table_delete,
     .table_rename = sqlite_table_rename,
     .table_undelete = sqlite_table_undelete,
+    .table_set_iceberg = sqlite_table_set_iceberg,
     .db_token_insert = sqlite_db_token_insert,
     .db_token_get = sqlite_db_token_get,
     .db_token_by_hash = sqlite_db_token_by_hash,

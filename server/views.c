@@ -131,6 +131,8 @@ json_t *view_table(const struct store_table *t, const struct store_database *db,
 		bad |= json_object_set_new(o, "id", json_integer(t->id));
 	bad |= json_object_set_new(o, "name", json_text(t->name));
 	bad |= set_template(o, t->partition_template);
+	/* an mgmtd extension (influxctl table iceberg enable|disable); always present */
+	bad |= json_object_set_new(o, "icebergExport", json_boolean(t->iceberg_export));
 	return finish(o, bad);
 }
 

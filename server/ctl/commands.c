@@ -91,6 +91,12 @@ const struct ctl_noun ctl_nouns[] = {
 };
 const size_t ctl_noun_count = sizeof(ctl_nouns) / sizeof(ctl_nouns[0]);
 
+/* influxctl's words (INFLUXCTL.md 9) */
+const struct ctl_group ctl_groups[] = {
+    {"table", "iceberg", "Manage iceberg exports for a table"},
+};
+const size_t ctl_group_count = sizeof(ctl_groups) / sizeof(ctl_groups[0]);
+
 #define ACCOUNT NEEDS_ACCOUNT
 #define CLUSTER (NEEDS_ACCOUNT | NEEDS_CLUSTER)
 
@@ -152,6 +158,13 @@ const struct ctl_command ctl_commands[] = {
      "Rename a table", (const struct ctl_flag[]){F_FORMAT, F_END}, 3, 3, CLUSTER, ctl_table_rename},
     {"table", "undelete", NULL, "<DATABASE_NAME> <TABLE_ID>", "Restore a deleted table by its ID",
      (const struct ctl_flag[]){F_FORMAT, F_END}, 2, 2, CLUSTER, ctl_table_undelete},
+    /* only -h, as influxctl's (INFLUXCTL.md 9.6): a one-line confirmation, no --format */
+    {"table", "iceberg enable", NULL, "<DATABASE_NAME> <TABLE_NAME>",
+     "Enable iceberg exports for a table", (const struct ctl_flag[]){F_END}, 2, 2, CLUSTER,
+     ctl_table_iceberg_enable},
+    {"table", "iceberg disable", NULL, "<DATABASE_NAME> <TABLE_NAME>",
+     "Disable iceberg exports for a table", (const struct ctl_flag[]){F_END}, 2, 2, CLUSTER,
+     ctl_table_iceberg_disable},
 
     {"token", "create", NULL, "<TOKEN_DESCRIPTION>", "Create a database token",
      (const struct ctl_flag[]){F_PERMISSIONS, F_EXPIRES, F_FORMAT, F_END}, 1, 1, CLUSTER,
@@ -193,15 +206,56 @@ const struct ctl_command ctl_commands[] = {
 };
 const size_t ctl_command_count = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 
+static const struct ctl_group *group_of(const struct ctl_command *cmd);
+
 const struct ctl_command *commands_find(const char *noun, const char *verb)
 {
 	for (size_t i = 0; i < ctl_command_count; i++) {
 		const struct ctl_command *cmd = &ctl_commands[i];
 
-		if (strcmp(cmd->noun, noun) != 0)
+		/* a group's commands are found through it (commands_find_in_group) */
+		if (strcmp(cmd->noun, noun) != 0 || group_of(cmd))
 			continue;
 		if (!cmd->verb || (verb && (strcmp(cmd->verb, verb) == 0 ||
 		                            (cmd->alias && strcmp(cmd->alias, verb) == 0))))
+			return cmd;
+	}
+	return NULL;
+}
+
+/* The group cmd belongs to (its verb has a space), or NULL. */
+static const struct ctl_group *group_of(const struct ctl_command *cmd)
+{
+	size_t len;
+
+	if (!cmd->verb || !strchr(cmd->verb, ' '))
+		return NULL;
+	len = strcspn(cmd->verb, " ");
+	for (size_t i = 0; i < ctl_group_count; i++) {
+		const struct ctl_group *g = &ctl_groups[i];
+
+		if (strcmp(g->noun, cmd->noun) == 0 && strlen(g->name) == len &&
+		    strncmp(g->name, cmd->verb, len) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+const struct ctl_group *commands_find_group(const char *noun, const char *word)
+{
+	for (size_t i = 0; word && i < ctl_group_count; i++) {
+		if (strcmp(ctl_groups[i].noun, noun) == 0 && strcmp(ctl_groups[i].name, word) == 0)
+			return &ctl_groups[i];
+	}
+	return NULL;
+}
+
+const struct ctl_command *commands_find_in_group(const struct ctl_group *g, const char *verb)
+{
+	for (size_t i = 0; verb && i < ctl_command_count; i++) {
+		const struct ctl_command *cmd = &ctl_commands[i];
+
+		if (group_of(cmd) == g && strcmp(cmd->verb + strlen(g->name) + 1, verb) == 0)
 			return cmd;
 	}
 	return NULL;
@@ -241,10 +295,52 @@ const struct ctl_command *commands_nearest_verb(const char *noun, const char *ty
 		const struct ctl_command *cmd = &ctl_commands[i];
 		size_t d;
 
-		if (strcmp(cmd->noun, noun) != 0 || !cmd->verb)
+		if (strcmp(cmd->noun, noun) != 0 || !cmd->verb || group_of(cmd))
 			continue;
 		d = args_edit_distance(typed, cmd->verb);
 		if (d < best_d && args_close_enough(typed, cmd->verb, d)) {
+			best = cmd;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+const struct ctl_group *commands_nearest_group(const char *noun, const char *typed)
+{
+	const struct ctl_group *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ctl_group_count; i++) {
+		const struct ctl_group *g = &ctl_groups[i];
+		size_t d;
+
+		if (strcmp(g->noun, noun) != 0)
+			continue;
+		d = args_edit_distance(typed, g->name);
+		if (d < best_d && args_close_enough(typed, g->name, d)) {
+			best = g;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+const struct ctl_command *commands_nearest_in_group(const struct ctl_group *g, const char *typed)
+{
+	const struct ctl_command *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ctl_command_count; i++) {
+		const struct ctl_command *cmd = &ctl_commands[i];
+		const char *verb;
+		size_t d;
+
+		if (group_of(cmd) != g)
+			continue;
+		verb = cmd->verb + strlen(g->name) + 1;
+		d = args_edit_distance(typed, verb);
+		if (d < best_d && args_close_enough(typed, verb, d)) {
 			best = cmd;
 			best_d = d;
 		}
@@ -306,36 +402,73 @@ void commands_help_command(FILE *f, const struct ctl_command *cmd)
 	print_flags(f, cmd->flags);
 }
 
+/* Whether cmd is the first command of its group in the table (where the group is listed). */
+static bool first_of_group(size_t i, const struct ctl_group *g)
+{
+	for (size_t k = 0; k < i; k++) {
+		if (group_of(&ctl_commands[k]) == g)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The COMMANDS: lines of noun, or of group g within it when g is not NULL:
+ * a group's commands appear under the noun as the group's one line.
+ */
+static void list_commands(FILE *f, const char *noun, const struct ctl_group *g)
+{
+	size_t width = 4, skip = g ? strlen(g->name) + 1 : 0;
+
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ctl_command_count; i++) {
+			const struct ctl_command *cmd = &ctl_commands[i];
+			const struct ctl_group *in = group_of(cmd);
+			const char *summary = cmd->summary;
+			char names[64];
+
+			if (strcmp(cmd->noun, noun) != 0 || !cmd->verb)
+				continue;
+			if (g && in != g)
+				continue;
+			if (!g && in) {
+				if (!first_of_group(i, in))
+					continue;
+				snprintf(names, sizeof(names), "%s", in->name);
+				summary = in->summary;
+			} else {
+				snprintf(names, sizeof(names), "%s%s%s", cmd->verb + skip,
+				         cmd->alias ? ", " : "", cmd->alias ? cmd->alias : "");
+			}
+			if (pass == 0 && strlen(names) > width)
+				width = strlen(names);
+			else if (pass == 1)
+				fprintf(f, "   %-*s  %s\n", (int)width, names, summary);
+		}
+	}
+	fprintf(f, "   %-*s  %s\n", (int)width, "help, h",
+	        "Show the commands, or one command's help");
+}
+
 void commands_help_noun(FILE *f, const char *noun)
 {
-	size_t width = 4;
-
-	for (size_t i = 0; i < ctl_command_count; i++) {
-		const struct ctl_command *cmd = &ctl_commands[i];
-		size_t n;
-
-		if (strcmp(cmd->noun, noun) != 0 || !cmd->verb)
-			continue;
-		n = strlen(cmd->verb) + (cmd->alias ? strlen(cmd->alias) + 2 : 0);
-		if (n > width)
-			width = n;
-	}
 	fprintf(f,
 	        "NAME:\n   mgmtctl %s - %s\n\nUSAGE:\n   mgmtctl [global options] %s command "
 	        "[command options] [arguments...]\n\nCOMMANDS:\n",
 	        noun, noun_summary(noun), noun);
-	for (size_t i = 0; i < ctl_command_count; i++) {
-		const struct ctl_command *cmd = &ctl_commands[i];
-		char names[64];
+	list_commands(f, noun, NULL);
+	fprintf(f, "\nRun 'mgmtctl %s COMMAND --help' for a command's options.\n", noun);
+}
 
-		if (strcmp(cmd->noun, noun) != 0 || !cmd->verb)
-			continue;
-		snprintf(names, sizeof(names), "%s%s%s", cmd->verb, cmd->alias ? ", " : "",
-		         cmd->alias ? cmd->alias : "");
-		fprintf(f, "   %-*s  %s\n", (int)width, names, cmd->summary);
-	}
-	fprintf(f, "   %-*s  %s\n\nRun 'mgmtctl %s COMMAND --help' for a command's options.\n",
-	        (int)width, "help, h", "Show the commands, or one command's help", noun);
+void commands_help_group(FILE *f, const struct ctl_group *g)
+{
+	fprintf(f,
+	        "NAME:\n   mgmtctl %s %s - %s\n\nUSAGE:\n   mgmtctl [global options] %s %s "
+	        "command [command options] [arguments...]\n\nCOMMANDS:\n",
+	        g->noun, g->name, g->summary, g->noun, g->name);
+	list_commands(f, g->noun, g);
+	fprintf(f, "\nRun 'mgmtctl %s %s COMMAND --help' for a command's options.\n", g->noun,
+	        g->name);
 }
 
 void commands_help_top(FILE *f)
@@ -396,14 +529,15 @@ void commands_bash_completion(FILE *f)
 	    "# source it from ~/.bashrc.\n\n"
 	    "_mgmtctl()\n{\n"
 	    "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-	    "    local noun=\"\" verb=\"\" i w words\n"
+	    "    local noun=\"\" verb=\"\" sub=\"\" i w words\n"
 	    "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
 	    "        w=\"${COMP_WORDS[i]}\"\n"
 	    "        case \"$w\" in\n"
 	    "            --account|--cluster|--config|--profile|--timeout) ((i++)); continue ;;\n"
 	    "            -*) continue ;;\n"
 	    "        esac\n"
-	    "        if [[ -z $noun ]]; then noun=$w; elif [[ -z $verb ]]; then verb=$w; fi\n"
+	    "        if [[ -z $noun ]]; then noun=$w; elif [[ -z $verb ]]; then verb=$w;\n"
+	    "        elif [[ -z $sub ]]; then sub=$w; fi\n"
 	    "    done\n"
 	    "    case \"$prev\" in\n"
 	    "        --config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
@@ -437,13 +571,16 @@ void commands_bash_completion(FILE *f)
 
 		for (size_t k = 0; k < ctl_command_count; k++) {
 			const struct ctl_command *cmd = &ctl_commands[k];
+			const struct ctl_group *g = group_of(cmd);
+			const char *word = g ? g->name : cmd->verb;
 
-			if (strcmp(cmd->noun, noun) != 0 || !cmd->verb)
+			if (strcmp(cmd->noun, noun) != 0 || !cmd->verb ||
+			    (g && !first_of_group(k, g)))
 				continue;
 			if (any)
-				fprintf(f, " %s", cmd->verb);
+				fprintf(f, " %s", word);
 			else
-				fprintf(f, "            %s) words=\"%s", noun, cmd->verb);
+				fprintf(f, "            %s) words=\"%s", noun, word);
 			if (cmd->alias)
 				fprintf(f, " %s", cmd->alias);
 			any = true;
@@ -459,7 +596,7 @@ void commands_bash_completion(FILE *f)
 	for (size_t i = 0; i < ctl_command_count; i++) {
 		const struct ctl_command *cmd = &ctl_commands[i];
 
-		if (!cmd->verb)
+		if (!cmd->verb || group_of(cmd))
 			continue;
 		fprintf(f, "            \"%s %s\"", cmd->noun, cmd->verb);
 		if (cmd->alias)
@@ -467,6 +604,30 @@ void commands_bash_completion(FILE *f)
 		fprintf(f, ") words=\"");
 		words_of_flags(f, cmd->flags);
 		fprintf(f, " --help\" ;;\n");
+	}
+	/* a group's verbs, then each one's flags, by the third word */
+	for (size_t i = 0; i < ctl_group_count; i++) {
+		const struct ctl_group *g = &ctl_groups[i];
+
+		fprintf(f, "            \"%s %s\")\n                case \"$sub\" in\n", g->noun,
+		        g->name);
+		fprintf(f, "                    \"\") words=\"");
+		for (size_t k = 0; k < ctl_command_count; k++) {
+			if (group_of(&ctl_commands[k]) == g)
+				fprintf(f, "%s ", ctl_commands[k].verb + strlen(g->name) + 1);
+		}
+		fprintf(f, "help\" ;;\n");
+		for (size_t k = 0; k < ctl_command_count; k++) {
+			const struct ctl_command *cmd = &ctl_commands[k];
+
+			if (group_of(cmd) != g)
+				continue;
+			fprintf(f, "                    %s) words=\"",
+			        cmd->verb + strlen(g->name) + 1);
+			words_of_flags(f, cmd->flags);
+			fprintf(f, " --help\" ;;\n");
+		}
+		fprintf(f, "                    *) words=\"--help\" ;;\n                esac ;;\n");
 	}
 	fprintf(f, "            *) words=\"--help\" ;;\n"
 	           "        esac\n"

@@ -77,10 +77,22 @@ struct ctl_noun {
 	const char *summary;
 };
 
+/*
+ * A word under a noun that leads to verbs of its own, as influxctl's
+ * `table iceberg enable`: its commands' verb is "NAME VERB" ("iceberg enable"),
+ * so that usage lines and help print the whole command.
+ */
+struct ctl_group {
+	const char *noun, *name;
+	const char *summary;
+};
+
 extern const struct ctl_command ctl_commands[];
 extern const size_t ctl_command_count;
 extern const struct ctl_noun ctl_nouns[];
 extern const size_t ctl_noun_count;
+extern const struct ctl_group ctl_groups[];
+extern const size_t ctl_group_count;
 extern const struct ctl_flag ctl_global_flags[];
 
 /* ---- one run ---- */
@@ -160,10 +172,19 @@ void commands_help_command(FILE *f, const struct ctl_command *cmd);
 void commands_usage_line(FILE *f, const struct ctl_command *cmd);
 const struct ctl_command *commands_find(const char *noun, const char *verb);
 bool commands_noun_exists(const char *noun);
+/* The group of noun named word ("table", "iceberg"); NULL when there is none. */
+const struct ctl_group *commands_find_group(const char *noun, const char *word);
+/* The command of group g whose own verb is verb ("enable"); NULL when none. */
+const struct ctl_command *commands_find_in_group(const struct ctl_group *g, const char *verb);
+void commands_help_group(FILE *f, const struct ctl_group *g);
 /* For "did you mean": the noun (or the noun's command) nearest to a mistyped word; NULL when
  * none is near. */
 const char *commands_nearest_noun(const char *typed);
 const struct ctl_command *commands_nearest_verb(const char *noun, const char *typed);
+/* The group of noun ("iceberg") nearest to a mistyped word; NULL when none is near. */
+const struct ctl_group *commands_nearest_group(const char *noun, const char *typed);
+/* The command of group g whose own verb is nearest to a mistyped word; NULL when none. */
+const struct ctl_command *commands_nearest_in_group(const struct ctl_group *g, const char *typed);
 /* The bash completion script (`mgmtctl completion bash`). */
 void commands_bash_completion(FILE *f);
 
@@ -313,6 +334,8 @@ int ctl_table_list(struct ctl *c, const struct ctl_args *a);
 int ctl_table_delete(struct ctl *c, const struct ctl_args *a);
 int ctl_table_rename(struct ctl *c, const struct ctl_args *a);
 int ctl_table_undelete(struct ctl *c, const struct ctl_args *a);
+int ctl_table_iceberg_enable(struct ctl *c, const struct ctl_args *a);
+int ctl_table_iceberg_disable(struct ctl *c, const struct ctl_args *a);
 
 /* token.c */
 int ctl_token_create(struct ctl *c, const struct ctl_args *a);

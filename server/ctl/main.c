@@ -2,6 +2,7 @@
  * main.c - mgmtctl: global flags, the command, the settings, the run.
  *
  *   mgmtctl [global options] NOUN VERB [command options] [arguments...]
+ *   mgmtctl [global options] NOUN GROUP VERB [command options] [arguments...]
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,27 @@ static bool is_help_word(const char *w)
 	       strcmp(w, "--help") == 0 || strcmp(w, "-help") == 0;
 }
 
+/* `mgmtctl help NOUN GROUP [VERB]`: the group's help, or its command's */
+static int help_group(const struct ctl_group *g, int argc, char **argv)
+{
+	const struct ctl_command *cmd;
+
+	if (argc == 0 || is_help_word(argv[0])) {
+		commands_help_group(stdout, g);
+		return CTL_OK;
+	}
+	cmd = commands_find_in_group(g, argv[0]);
+	if (!cmd)
+		return args_usage_error(NULL, "no command %s %s %s", g->noun, g->name, argv[0]);
+	commands_help_command(stdout, cmd);
+	return CTL_OK;
+}
+
 /* `mgmtctl help [NOUN [VERB]]` */
 static int help(int argc, char **argv)
 {
 	const struct ctl_command *cmd;
+	const struct ctl_group *g;
 
 	if (argc == 0 || is_help_word(argv[0])) {
 		commands_help_top(stdout);
@@ -62,6 +80,8 @@ static int help(int argc, char **argv)
 			commands_help_noun(stdout, argv[0]);
 		return CTL_OK;
 	}
+	if ((g = commands_find_group(argv[0], argv[1])) != NULL)
+		return help_group(g, argc - 2, argv + 2);
 	cmd = commands_find(argv[0], argv[1]);
 	if (!cmd || !cmd->verb)
 		return args_usage_error(NULL, "no command %s %s", argv[0], argv[1]);
@@ -115,11 +135,48 @@ static int check_needs(const struct ctl *c, const struct ctl_args *a)
 	return CTL_OK;
 }
 
+/*
+ * The command of group g named by argv[k] (argv[k - 1] is the group), or
+ * the group's help (with no word, a help word or a help flag: rc CTL_OK) or
+ * a usage error (rc CTL_USAGE); NULL then.
+ */
+static const struct ctl_command *group_command(const struct ctl_group *g, int argc, char **argv,
+                                               int k, int *rc)
+{
+	const struct ctl_command *cmd;
+
+	*rc = CTL_OK;
+	if (k >= argc || (argv[k][0] == '-' && is_help_word(argv[k]))) {
+		commands_help_group(stdout, g);
+		return NULL;
+	}
+	if (is_help_word(argv[k])) {
+		*rc = help_group(g, k + 1 < argc ? 1 : 0, argv + k + 1);
+		return NULL;
+	}
+	cmd = commands_find_in_group(g, argv[k]);
+	if (!cmd) {
+		const struct ctl_command *near = commands_nearest_in_group(g, argv[k]);
+
+		fflush(stdout);
+		if (near)
+			fprintf(stderr, "error\tno command %s %s %s (did you mean %s %s?)\n\n",
+			        g->noun, g->name, argv[k], near->noun, near->verb);
+		else
+			fprintf(stderr, "error\tno command %s %s %s\n\n", g->noun, g->name,
+			        argv[k]);
+		commands_help_group(stderr, g);
+		*rc = CTL_USAGE;
+	}
+	return cmd;
+}
+
 static int run(int argc, char **argv)
 {
 	struct ctl c;
 	struct ctl_args globals, args;
 	const struct ctl_command *cmd;
+	const struct ctl_group *group;
 	int k = end_of_globals(argc, argv), rc, first;
 
 	memset(&c, 0, sizeof(c));
@@ -161,20 +218,38 @@ static int run(int argc, char **argv)
 			goto out;
 		}
 		if (is_help_word(argv[k + 1])) {
-			char *words[2] = {argv[k], k + 2 < argc ? argv[k + 2] : NULL};
+			/* `NOUN help [VERB]`, `NOUN help GROUP [VERB]` */
+			char *words[3] = {argv[k], NULL, NULL};
+			int n = 1;
 
-			rc = help(words[1] ? 2 : 1, words);
+			while (n < 3 && k + 1 + n < argc) {
+				words[n] = argv[k + 1 + n];
+				n++;
+			}
+			rc = help(n, words);
 			goto out;
 		}
-		cmd = commands_find(argv[k], argv[k + 1]);
+		group = commands_find_group(argv[k], argv[k + 1]);
+		if (group) {
+			cmd = group_command(group, argc, argv, k + 2, &rc);
+			if (!cmd)
+				goto out;
+		} else {
+			cmd = commands_find(argv[k], argv[k + 1]);
+		}
 		if (!cmd) {
 			const struct ctl_command *near =
 			    commands_nearest_verb(argv[k], argv[k + 1]);
+			const struct ctl_group *near_group =
+			    near ? NULL : commands_nearest_group(argv[k], argv[k + 1]);
 
 			fflush(stdout);
 			if (near)
 				fprintf(stderr, "error\tno command %s %s (did you mean %s %s?)\n\n",
 				        argv[k], argv[k + 1], near->noun, near->verb);
+			else if (near_group)
+				fprintf(stderr, "error\tno command %s %s (did you mean %s %s?)\n\n",
+				        argv[k], argv[k + 1], near_group->noun, near_group->name);
 			else
 				fprintf(stderr, "error\tno command %s %s\n\n", argv[k],
 				        argv[k + 1]);
@@ -182,7 +257,7 @@ static int run(int argc, char **argv)
 			rc = CTL_USAGE;
 			goto out;
 		}
-		first = k + 2;
+		first = group ? k + 3 : k + 2;
 	}
 	rc = args_parse(cmd, cmd->flags, argc - first, argv + first, &args, &globals);
 	if (rc != CTL_OK) {

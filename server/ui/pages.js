@@ -563,12 +563,18 @@ export async function tables(ctx, dbName) {
     columns: [
       { key: "name", label: "Name" },
       { key: "partitionTemplate", label: "Partition template", render: (t) => formatTemplate(t.partitionTemplate), sort: (t) => JSON.stringify(t.partitionTemplate || "") },
+      // influxctl table iceberg enable|disable; an mgmtd extension of the API (docs/api.md)
+      { key: "icebergExport", label: "Iceberg export", render: (t) => (t.icebergExport ? "Enabled" : "Disabled"), sort: (t) => (t.icebergExport ? 1 : 0) },
     ],
     actions: w
       ? (t) =>
           deleted.checked
             ? [button("Undelete", () => undelete(t))]
-            : [button("Rename", () => rename(t)), button("Delete", () => remove(t), "danger")]
+            : [
+                button(t.icebergExport ? "Disable Iceberg export" : "Enable Iceberg export", () => ctx.run(() => iceberg(t))),
+                button("Rename", () => rename(t)),
+                button("Delete", () => remove(t), "danger"),
+              ]
       : null,
   });
 
@@ -618,6 +624,14 @@ export async function tables(ctx, dbName) {
   async function undelete(t) {
     await api("PUT", path(`/${segment(t.id)}/undelete`));
     ctx.notify(`Table ${t.name} undeleted.`);
+    await load();
+  }
+
+  // No confirmation: the switch is undone by the same button, and mgmtd only records it.
+  async function iceberg(t) {
+    const on = !t.icebergExport;
+    const done = await api("PUT", path(`/${segment(t.name)}/iceberg/${on ? "enable" : "disable"}`));
+    ctx.notify(`Iceberg export of table ${done.name} ${done.icebergExport ? "enabled" : "disabled"}.`);
     await load();
   }
 

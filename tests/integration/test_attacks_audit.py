@@ -215,10 +215,13 @@ def test_the_migration_keeps_every_row_and_id(daemon_factory, tmp_path):
     db_path = d.data_dir / "mgmtd.db"
     db = sqlite3.connect(str(db_path))
     try:
-        # back to schema 5: the table as 0004 made it, with the rows
+        # back to schema 5: the table as 0004 made it, with the rows (and without the
+        # columns 0007 and 0008 added, which would otherwise be added twice)
         rows = db.execute("SELECT * FROM audit_events ORDER BY id").fetchall()
         top = rows[-1][0]
         db.executescript("""
+            ALTER TABLE database_tables DROP COLUMN iceberg_export;
+            ALTER TABLE clusters DROP COLUMN category;
             DROP TABLE audit_events;
             CREATE TABLE audit_events (
                 id INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL,

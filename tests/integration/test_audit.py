@@ -99,6 +99,11 @@ def test_every_change_of_a_scenario_leaves_its_row(audited):
     expected.append(("table.delete", name + "/mem", "managementToken", tok["id"]))
     ok_json(d.put(tables_path(name, name=t["id"], suffix="undelete"), mt))
     expected.append(("table.undelete", name + "/mem", "managementToken", tok["id"]))
+    for _ in range(2):  # enabling again changes nothing, and is a row of its own too
+        ok_json(d.put(tables_path(name, name="mem", suffix="iceberg/enable"), mt))
+        expected.append(("table.iceberg_enable", name + "/mem", "managementToken", tok["id"]))
+    ok_json(d.put(tables_path(name, name="mem", suffix="iceberg/disable"), mt))
+    expected.append(("table.iceberg_disable", name + "/mem", "managementToken", tok["id"]))
     new_name = unique_name()
     renamed = ok_json(d.put(databases_path(name=name, suffix="rename"), mt, json={"name": new_name}))
     expected.append(("database.rename", name, "managementToken", tok["id"]))
@@ -415,3 +420,23 @@ def test_invites_leave_their_rows(audited):
     ], rows
     accept = next(e for e in events_since(d, admin, start) if e["action"] == "invite.accept")
     assert new_user["id"] in accept["detail"] and "auditor" in accept["detail"]
+
+
+def test_iceberg_switch_rows_for_refused_and_failed_attempts(audited):
+    d = audited
+    admin = d.jwt("admin")
+    name = unique_name()
+    d.create_database(name)
+    ok_json(d.post(tables_path(name), admin, json={"name": "cpu"}))
+    start = newest_id(d, admin)
+    assert_error(d.put(tables_path(name, name="nope", suffix="iceberg/enable"), admin), 404)
+    assert_error(d.put(tables_path(name, name="cpu", suffix="iceberg/disable"), d.jwt("member")),
+                 403)
+    ok_json(d.put(tables_path(name, name="cpu", suffix="iceberg/disable"), admin))
+    got = [(e["action"], e.get("objectId"), e["outcome"], e["status"])
+           for e in events_since(d, admin, start)]
+    assert got[0] == ("table.iceberg_enable", name + "/nope", "failed", 404)
+    # the rights table refuses before the handler names the action: the route's right
+    assert got[1] == ("table.update", None, "denied", 403)
+    assert got[2] == ("table.iceberg_disable", name + "/cpu", "success", 200)
+    assert len(got) == 3, got

@@ -202,6 +202,8 @@ def test_table_commands(ctl):
     golden("table_create.txt", ctl.ok("table", "create", "mydb", "readings").stdout)
     ctl.ok("table", "create", "--template-tag", "room", "--template-timeformat", "%Y-%m",
            "mydb", "rooms")
+    # one of each in the goldens: ICEBERG EXPORT enabled and disabled
+    ctl.ok("table", "iceberg", "enable", "mydb", "rooms")
     golden("table_list.txt", ctl.ok("table", "list", "mydb").stdout)
     golden("table_list.json", ctl.ok("table", "list", "--format", "json", "mydb").stdout)
     tables = ctl.json("table", "list", "mydb")
@@ -220,6 +222,88 @@ def test_table_commands(ctl):
         "readings", "rooms_v2"]
     assert "not found" in ctl.fails(1, "table", "list", "nodb").stderr
     assert ctl.fails(2, "table", "rename", "mydb", "x").returncode == 2
+
+
+def iceberg_of(ctl, db):
+    """{table name: iceberg_export}; a false one is left out, as protobuf's JSON does."""
+    tables = ctl.json("table", "list", db)
+    assert all(t.get("iceberg_export", True) is True for t in tables), tables
+    return {t["table_name"]: t.get("iceberg_export", False) for t in tables}
+
+
+def test_table_iceberg_commands(ctl, daemon):
+    ctl.ok("database", "create", "icedb")
+    ctl.ok("table", "create", "icedb", "cpu")
+    ctl.ok("table", "create", "icedb", "mem")
+    assert iceberg_of(ctl, "icedb") == {"cpu": False, "mem": False}
+    # the decided output (docs/mgmtctl.md): one line on stdout, nothing on stderr
+    res = ctl.ok("table", "iceberg", "enable", "icedb", "cpu")
+    assert (res.stdout, res.stderr) == (
+        "enabled iceberg exports for table cpu of database icedb\n", "")
+    assert iceberg_of(ctl, "icedb") == {"cpu": True, "mem": False}
+    # idempotent, as the API is
+    assert ctl.ok("table", "iceberg", "enable", "icedb", "cpu").returncode == 0
+    assert iceberg_of(ctl, "icedb") == {"cpu": True, "mem": False}
+    # what the daemon holds, not only what mgmtctl says
+    listed = daemon.get("/api/v0/accounts/%s/clusters/%s/databases/icedb/tables"
+                        % (ACCOUNT_A, CLUSTER_A), daemon.jwt("admin")).json()
+    assert {t["name"]: t["icebergExport"] for t in listed} == {"cpu": True, "mem": False}
+    table = ctl.ok("table", "list", "icedb").stdout
+    assert re.search(r"\| +\d+ \| cpu +\| enabled +\|", table), table
+    assert re.search(r"\| +\d+ \| mem +\| disabled +\|", table), table
+    # the key/value answers of the other table commands show it too
+    assert "| iceberg export | enabled" in ctl.ok("table", "rename", "icedb", "cpu",
+                                                   "cpu2").stdout
+    assert ctl.json("table", "rename", "icedb", "cpu2", "cpu")["iceberg_export"] is True
+    res = ctl.ok("table", "iceberg", "disable", "icedb", "cpu")
+    assert res.stdout == "disabled iceberg exports for table cpu of database icedb\n"
+    assert iceberg_of(ctl, "icedb") == {"cpu": False, "mem": False}
+    assert ctl.ok("table", "iceberg", "disable", "icedb", "cpu").returncode == 0
+
+    # errors: unknown table or database (1), usage (2), and no --format (only -h)
+    res = ctl.fails(1, "table", "iceberg", "enable", "icedb", "nope")
+    assert "not found" in res.stderr and res.stdout == ""
+    assert "not found" in ctl.fails(1, "table", "iceberg", "disable", "nodb", "cpu").stderr
+    assert "not enough arguments" in ctl.fails(2, "table", "iceberg", "enable", "icedb").stderr
+    ctl.fails(2, "table", "iceberg", "enable", "icedb", "cpu", "extra")
+    assert "--format" in ctl.fails(2, "table", "iceberg", "enable", "--format", "json",
+                                   "icedb", "cpu").stderr
+    res = ctl.fails(2, "table", "iceberg", "toggle", "icedb", "cpu")
+    assert "no command table iceberg toggle\n" in res.stderr
+    # typos are answered as elsewhere, at either word
+    assert "(did you mean table iceberg enable?)" in ctl.fails(
+        2, "table", "iceberg", "enabel", "icedb", "cpu").stderr
+    assert "(did you mean table iceberg?)" in ctl.fails(
+        2, "table", "icebrg", "enable", "icedb", "cpu").stderr
+    assert iceberg_of(ctl, "icedb") == {"cpu": False, "mem": False}
+
+
+def test_table_iceberg_help(ctl):
+    group = ctl.ok("table", "iceberg").stdout
+    # influxctl's description of the group (INFLUXCTL.md 9, 9.6)
+    assert "mgmtctl table iceberg - Manage iceberg exports for a table" in group
+    assert re.search(r"^   enable +\S", group, re.M) and re.search(r"^   disable +\S", group,
+                                                                   re.M)
+    assert ctl.ok("table", "iceberg", "-h").stdout == group
+    assert ctl.ok("table", "iceberg", "--help").stdout == group
+    assert ctl.ok("table", "iceberg", "help").stdout == group
+    assert ctl.ok("help", "table", "iceberg").stdout == group
+    assert ctl.ok("table", "help", "iceberg").stdout == group
+    # the noun's help lists the group with that description, not its commands
+    table = ctl.ok("table").stdout
+    assert re.search(r"^   iceberg +Manage iceberg exports for a table$", table, re.M), table
+    assert not re.search(r"^   (iceberg )?enable", table, re.M)
+    for verb in ("enable", "disable"):
+        one = ctl.ok("table", "iceberg", verb, "-h").stdout
+        assert "mgmtctl [global options] table iceberg %s <DATABASE_NAME> <TABLE_NAME>" % verb \
+            in one
+        assert re.findall(r"^   (--\S+)", one, re.M) == ["--help,"]
+        assert ctl.ok("table", "iceberg", "help", verb).stdout == one
+        assert ctl.ok("help", "table", "iceberg", verb).stdout == one
+        assert ctl.ok("table", "help", "iceberg", verb).stdout == one
+    # the group is no verb of its own, nor are its verbs the noun's
+    assert "no command table enable" in ctl.fails(2, "table", "enable", "db", "t").stderr
+    assert "no command table iceberg x" in ctl.fails(2, "help", "table", "iceberg", "x").stderr
 
 
 # ---------------------------------------------------------------------------

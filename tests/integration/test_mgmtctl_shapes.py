@@ -34,7 +34,7 @@ LIST_TABLES = {
     "database_list_deleted.txt": (["ID", "DATABASE NAME", "RETENTION PERIOD", "MAX TABLES",
                                    "MAX COLUMNS PER TABLE"], ["ID", "MAX TABLES",
                                                               "MAX COLUMNS PER TABLE"]),
-    "table_list.txt": (["ID", "TABLE NAME"], ["ID"]),
+    "table_list.txt": (["ID", "TABLE NAME", "ICEBERG EXPORT"], ["ID"]),
     "user_list.txt": (["ID", "FIRST NAME", "LAST NAME", "EMAIL", "GROUP"], []),
 }
 
@@ -52,7 +52,7 @@ KV_TABLES = {
                                       "max columns per table", "partition template"], False),
     "database_rename.txt": (["id", "database name", "retention period", "max tables",
                              "max columns per table"], False),
-    "table_create.txt": (["table name", "database name"], False),
+    "table_create.txt": (["table name", "database name", "iceberg export"], False),
 }
 
 # Documented JSON: each object's keys in the documented order (a key the docs show that
@@ -72,8 +72,9 @@ JSON_OBJECTS = {
                           "created_at", "expires_at", "revoked_at", "access_token"],
     "management_create.json": ["id", "account_id", "token_prefix", "expires_at", "revoked_at",
                                "created_at", "description", "created_by", "access_token"],
+    # decided: iceberg_export after the fields of the REST table object (INFLUXCTL.md 9.2)
     "table_list.json": ["account_id", "cluster_id", "database_name", "id", "table_name",
-                        "partition_template"],
+                        "partition_template", "iceberg_export"],
 }
 
 BORDER = re.compile(r"^\+(-+\+)+$")

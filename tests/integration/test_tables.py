@@ -1,5 +1,6 @@
 """Tables of the Management API v0 (CONTRACT 4.2): create, delete, rename, undelete inside a
-live database; plus the table list this project adds to find the ids undelete takes."""
+live database; plus the table list this project adds to find the ids undelete takes, and the
+Iceberg export switch (influxctl table iceberg enable|disable), another mgmtd extension."""
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_create_answers_the_table(server):
     db = new_db(server)
     body = create_table(server, db, "cpu")
     assert body == {"accountId": ACCOUNT_A, "clusterId": CLUSTER_A, "databaseName": db,
-                    "name": "cpu"}
+                    "name": "cpu", "icebergExport": False}
     listed = table_list(server, db)
     assert [t["name"] for t in listed] == ["cpu"]
     assert set(listed[0]) == set(body) | {"id"}
@@ -94,7 +95,8 @@ def test_delete_rename_undelete(server):
     create_table(server, db, "cpu")
     renamed = ok_json(server.put(tables_path(db, name="cpu", suffix="rename"), admin,
                                  json={"name": "cpu2"}))
-    assert set(renamed) == {"accountId", "clusterId", "databaseName", "id", "name"}
+    assert set(renamed) == {"accountId", "clusterId", "databaseName", "id", "name",
+                            "icebergExport"}
     assert renamed["name"] == "cpu2" and renamed["databaseName"] == db
     table_id = renamed["id"]
     assert_no_content(server.delete(tables_path(db, name="cpu2"), admin))
@@ -187,6 +189,10 @@ def test_members_and_auditors_read_but_do_not_change(server, who):
     assert_error(server.put(tables_path(db, name="cpu", suffix="rename"), cred,
                             json={"name": "x"}), 403)
     assert_error(server.put(tables_path(db, name="1", suffix="undelete"), cred), 403)
+    for switch in ("iceberg/enable", "iceberg/disable"):
+        assert_error(server.put(tables_path(db, name="cpu", suffix=switch), cred), 403,
+                     contains="tables")
+    assert table_list(server, db)[0]["icebergExport"] is False
 
 
 def test_management_token_manages_tables(server):
@@ -195,6 +201,8 @@ def test_management_token_manages_tables(server):
     create_table(server, db, "cpu", cred=cred)
     table_id = ok_json(server.put(tables_path(db, name="cpu", suffix="rename"), cred,
                                   json={"name": "cpu1"}))["id"]
+    assert ok_json(server.put(tables_path(db, name="cpu1", suffix="iceberg/enable"),
+                              cred))["icebergExport"] is True
     assert_no_content(server.delete(tables_path(db, name="cpu1"), cred))
     ok_json(server.put(tables_path(db, name=table_id, suffix="undelete"), cred))
 
@@ -208,4 +216,100 @@ def test_tables_of_another_account_or_cluster_are_out_of_reach(server):
     assert_error(server.delete(tables_path(db, ACCOUNT_A, CLUSTER_B, name="cpu"), admin), 404)
     assert_error(server.delete(tables_path(db, ACCOUNT_B, name="cpu"), token_a), 404)
     assert_error(server.delete(tables_path(db, ACCOUNT_B, name="cpu"), admin), 403)
+    for switch in ("iceberg/enable", "iceberg/disable"):
+        assert_error(server.put(tables_path(db, name="cpu", suffix=switch), admin), 404)
+        assert_error(server.put(tables_path(db, ACCOUNT_B, name="cpu", suffix=switch), token_a),
+                     404)
+        assert_error(server.put(tables_path(db, ACCOUNT_B, name="cpu", suffix=switch), admin),
+                     403)
+    assert table_list(server, db, account=ACCOUNT_B)[0]["icebergExport"] is False
     assert [t["name"] for t in table_list(server, db, account=ACCOUNT_B)] == ["cpu"]
+
+
+# ---------------------------------------------------------------------------
+# Iceberg exports (influxctl table iceberg enable|disable): an mgmtd extension.
+
+def iceberg(d, db, name, on, cred=None, account=ACCOUNT_A):
+    switch = "iceberg/enable" if on else "iceberg/disable"
+    return d.put(tables_path(db, account, name=name, suffix=switch), cred or d.admin_of(account))
+
+
+def test_iceberg_export_is_off_until_enabled_and_idempotent(server):
+    db = new_db(server)
+    created = create_table(server, db, "cpu")
+    create_table(server, db, "mem")
+    assert created["icebergExport"] is False
+    assert [t["icebergExport"] for t in table_list(server, db)] == [False, False]
+
+    listed = {t["name"]: t for t in table_list(server, db)}
+    on = ok_json(iceberg(server, db, "cpu", True))
+    # the TableWithId, as rename answers it, with the setting turned on
+    assert on == dict(listed["cpu"], icebergExport=True)
+    # enabling an enabled table is no error: the same answer, still on
+    assert ok_json(iceberg(server, db, "cpu", True)) == on
+    assert {t["name"]: t["icebergExport"] for t in table_list(server, db)} == {
+        "cpu": True, "mem": False}
+
+    off = ok_json(iceberg(server, db, "cpu", False))
+    assert off == dict(on, icebergExport=False)
+    assert ok_json(iceberg(server, db, "cpu", False)) == off
+    assert ok_json(iceberg(server, db, "mem", False))["icebergExport"] is False
+    assert [t["icebergExport"] for t in table_list(server, db)] == [False, False]
+
+
+def test_iceberg_export_survives_rename_delete_and_undelete(server):
+    db = new_db(server)
+    admin = server.jwt("admin")
+    create_table(server, db, "cpu")
+    table_id = ok_json(iceberg(server, db, "cpu", True))["id"]
+    renamed = ok_json(server.put(tables_path(db, name="cpu", suffix="rename"), admin,
+                                 json={"name": "cpu2"}))
+    assert renamed["icebergExport"] is True
+    assert_no_content(server.delete(tables_path(db, name="cpu2"), admin))
+    # a deleted table cannot be switched, but keeps its setting in the deleted list
+    assert_error(iceberg(server, db, "cpu2", False), 404, contains="table")
+    assert [(t["id"], t["icebergExport"]) for t in table_list(server, db, "deleted")] == [
+        (table_id, True)]
+    back = ok_json(server.put(tables_path(db, name=table_id, suffix="undelete"), admin))
+    assert back["icebergExport"] is True
+    # a new table of the freed name does not inherit it
+    assert_no_content(server.delete(tables_path(db, name="cpu2"), admin))
+    assert create_table(server, db, "cpu2")["icebergExport"] is False
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_iceberg_unknown_table_or_database_is_404(server, on):
+    db = new_db(server)
+    create_table(server, db, "cpu")
+    assert_error(iceberg(server, db, "nope", on), 404, contains="table")
+    assert_error(iceberg(server, db, "_bad", on), 404)
+    assert_error(iceberg(server, unique_name(), "cpu", on), 404, contains="database")
+    # the name is the table's name, not its id
+    table_id = table_list(server, db)[0]["id"]
+    assert_error(iceberg(server, db, str(table_id), on), 404)
+    assert [t["icebergExport"] for t in table_list(server, db)] == [False]
+
+
+def test_iceberg_routes_methods(server):
+    db = new_db(server)
+    admin = server.jwt("admin")
+    create_table(server, db, "cpu")
+    for switch in ("iceberg/enable", "iceberg/disable"):
+        for method in (server.get, server.post, server.delete):
+            r = method(tables_path(db, name="cpu", suffix=switch), admin)
+            assert_error(r, 405)
+            assert allow_set(r) == {"PUT"}
+    assert_error(server.put(tables_path(db, name="cpu", suffix="iceberg"), admin), 404)
+    assert table_list(server, db)[0]["icebergExport"] is False
+    # the route says what to do; a body is ignored (docs/api.md), as undelete's
+    body = ok_json(server.put(tables_path(db, name="cpu", suffix="iceberg/enable"), admin,
+                              json={"enabled": False}))
+    assert body["icebergExport"] is True
+
+
+def test_iceberg_in_a_database_with_a_slash(server):
+    db = unique_name() + "/rp"
+    server.create_database(db)
+    create_table(server, db, "cpu")
+    body = ok_json(iceberg(server, db, "cpu", True))
+    assert (body["databaseName"], body["name"], body["icebergExport"]) == (db, "cpu", True)

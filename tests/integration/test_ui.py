@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import PHONE, ROOT, admin, browser_session, fresh_page
+from browser import DESKTOP, PHONE, ROOT, admin, browser_session, fresh_page
 from conftest import (
     ACCOUNT_A,
     CLUSTER_A,
@@ -299,6 +299,59 @@ def test_admin_edits_renames_deletes_and_undeletes(ui):
     assert_error(d.get(users_path(user_id=user["id"]), d.dev_jwt("admin")), 404)
 
 
+def iceberg_cell(ui, table):
+    return ui.row(table).find_element("css selector", 'td[data-label="Iceberg export"]').text
+
+
+def test_admin_switches_a_tables_iceberg_export(ui):
+    d = ui.d
+    name = unique_name("ice")
+    tables = "/api/v0/accounts/%s/clusters/%s/databases/%s/tables" % (ACCOUNT_A, CLUSTER_A, name)
+    d.create_database(name)
+    for t in ("ice_on", "ice_off"):
+        ok_json(d.post(tables, d.dev_jwt("admin"), json={"name": t}))
+
+    def exported():
+        return {t["name"]: t["icebergExport"] for t in ok_json(d.get(tables, d.dev_jwt("admin")))}
+
+    admin(ui)
+    ui.go("#/databases/%s/tables" % name, "Tables of %s" % name)
+    assert iceberg_cell(ui, "ice_on") == "Disabled" and iceberg_cell(ui, "ice_off") == "Disabled"
+    ui.press("Enable Iceberg export", ui.row("ice_on"))
+    ui.wait(lambda: "Iceberg export of table ice_on enabled" in ui.notice(), "the enable notice")
+    ui.wait(lambda: iceberg_cell(ui, "ice_on") == "Enabled", "the row to say so")
+    assert iceberg_cell(ui, "ice_off") == "Disabled"
+    assert exported() == {"ice_on": True, "ice_off": False}
+    # the row now offers the way back, and only that
+    labels = [b.text for b in ui.row("ice_on").find_elements("css selector", "button")]
+    assert "Disable Iceberg export" in labels and "Enable Iceberg export" not in labels
+    ui.axe("tables with Iceberg export")
+    ui.scheme("dark")
+    ui.axe("tables with Iceberg export (dark)")
+    ui.scheme("light")
+    ui.viewport(*PHONE)
+    ui.no_horizontal_scroll("tables with Iceberg export on a phone")
+    ui.axe("tables with Iceberg export (phone)")
+    ui.viewport(*DESKTOP)
+    ui.press("Disable Iceberg export", ui.row("ice_on"))
+    ui.wait(lambda: "Iceberg export of table ice_on disabled" in ui.notice(), "the disable notice")
+    ui.wait(lambda: iceberg_cell(ui, "ice_on") == "Disabled", "the row to say so")
+    assert exported() == {"ice_on": False, "ice_off": False}
+
+    # a table deleted meanwhile (another tab, mgmtctl): the API's 404 is shown, not swallowed
+    assert_status(d.delete(tables + "/ice_off", d.dev_jwt("admin")), 204)
+    ui.press("Enable Iceberg export", ui.row("ice_off"))
+    ui.wait(lambda: "not found" in ui.problem(), "the API's message")
+
+    # an auditor sees the setting and is offered no switch
+    ok_json(d.put(tables + "/ice_on/iceberg/enable", d.dev_jwt("admin")))
+    ui.sign_out()
+    ui.sign_in_idp("auditor@example.com", ACCOUNT_A)
+    ui.go("#/databases/%s/tables" % name, "Tables of %s" % name)
+    ui.wait(lambda: iceberg_cell(ui, "ice_on") == "Enabled", "the setting")
+    assert not [b for b in ui.action_buttons() if "Iceberg" in b]
+
+
 def test_invite_turns_into_a_member_who_is_offered_less(ui):
     email = unique_email("joiner")
     admin(ui)
@@ -345,7 +398,7 @@ def test_invite_turns_into_a_member_who_is_offered_less(ui):
 
 
 CHANGE = ("Create", "Revoke", "Delete", "Invite", "Edit", "Rename", "Remove", "Change group",
-          "Undelete", "Save")
+          "Undelete", "Save", "Enable", "Disable")
 
 
 def test_auditor_is_offered_no_change_anywhere(ui):

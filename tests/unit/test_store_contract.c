@@ -372,6 +372,73 @@ static void test_databases_and_tables(void **state)
 	assert_string_equal(tgot.name, "t2");
 }
 
+/* A table's Iceberg export setting: off at first, idempotent, kept by rename and undelete. */
+static void test_table_iceberg(void **state)
+{
+	struct fixture *f = *state;
+	struct store_database d = {.max_tables = 5, .max_columns_per_table = 7, .created_at = 100};
+	struct store_table t = {.created_at = 100}, other = {.created_at = 101}, got, *list = NULL;
+	size_t n = 0;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "db");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	t.database_id = other.database_id = d.id;
+	strcpy(t.name, "t1");
+	strcpy(other.name, "t2");
+	t.iceberg_export = true; /* ignored: a new table starts off */
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	assert_false(t.iceberg_export);
+	assert_int_equal(store_table_insert(f->s, &other), STORE_OK);
+	assert_int_equal(store_table_get(f->s, d.id, "t1", &got), STORE_OK);
+	assert_false(got.iceberg_export);
+
+	assert_int_equal(store_table_set_iceberg(f->s, d.id, "t1", true, &got), STORE_OK);
+	assert_int_equal(got.id, t.id);
+	assert_string_equal(got.name, "t1");
+	assert_true(got.iceberg_export);
+	/* enabling an enabled table is no error and changes nothing */
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_table_set_iceberg(f->s, d.id, "t1", true, &got), STORE_OK);
+	assert_int_equal(got.id, t.id);
+	assert_true(got.iceberg_export);
+	/* only that table */
+	assert_int_equal(store_table_get(f->s, d.id, "t2", &got), STORE_OK);
+	assert_false(got.iceberg_export);
+	assert_int_equal(store_table_list(f->s, d.id, false, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_true(list[0].iceberg_export);
+	assert_false(list[1].iceberg_export);
+	free(list);
+	list = NULL;
+
+	/* kept across rename, delete and undelete ("the same ... other table settings") */
+	assert_int_equal(store_table_rename(f->s, d.id, "t1", "t3", &got), STORE_OK);
+	assert_true(got.iceberg_export);
+	assert_int_equal(store_table_delete(f->s, d.id, "t3", 200), STORE_OK);
+	assert_int_equal(store_table_set_iceberg(f->s, d.id, "t3", false, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_table_list(f->s, d.id, true, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(list[0].iceberg_export);
+	free(list);
+	assert_int_equal(store_table_undelete(f->s, d.id, t.id, &got), STORE_OK);
+	assert_true(got.iceberg_export);
+
+	assert_int_equal(store_table_set_iceberg(f->s, d.id, "t3", false, &got), STORE_OK);
+	assert_false(got.iceberg_export);
+	assert_int_equal(store_table_set_iceberg(f->s, d.id, "t3", false, &got), STORE_OK);
+	assert_false(got.iceberg_export);
+	assert_int_equal(store_table_get_id(f->s, d.id, t.id, &got), STORE_OK);
+	assert_false(got.iceberg_export);
+	/* unknown names and another database's id find nothing */
+	assert_int_equal(store_table_set_iceberg(f->s, d.id, "t1", true, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_table_set_iceberg(f->s, d.id + 1000, "t3", true, &got),
+	                 STORE_NOT_FOUND);
+}
+
 static void test_database_tokens(void **state)
 {
 	struct fixture *f = *state;
@@ -1197,6 +1264,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
     cmocka_unit_test_setup_teardown(test_management_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_table_iceberg, setup, teardown),
     cmocka_unit_test_setup_teardown(test_database_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown(test_transactions_and_snapshots, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reset_restarts_ids, setup, teardown),
