@@ -12,6 +12,7 @@
 #include "request.h"
 #include "seed.h"
 #include "timeutil.h"
+#include "util.h"
 
 enum api_status api_test_reset(struct request *req)
 {
@@ -23,6 +24,10 @@ enum api_status api_test_reset(struct request *req)
 		return api_fail(req, API_UNAVAILABLE,
 		                "the store's database cannot be opened or reached; retry later");
 	req->store = store; /* dispatch_request gives it back */
+	/* A reset starts the derived ids again: each test of a suite, whatever ran before it,
+	 * gets the same ones. */
+	if (app->cfg.testing_seed != 0)
+		ids_derive_from((uint32_t)app->cfg.testing_seed);
 	/* One transaction: a request in flight sees the store before or after, never between. */
 	if (seed_reset_text(store, &app->token_key, app->cfg.invite_days, &app->identities,
 	                    app->seed_text, app->seed_len, err, sizeof(err)) != 0) {

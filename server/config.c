@@ -187,6 +187,10 @@ static const struct option options[] = {
      .doc = "TEST DEVICE: /_test/reset and /_test/clock, without credentials; failed "
             "authentications are not throttled unless [auth] failed_auth_* is set; never "
             "on a network"},
+    {"testing", "seed", INT(testing_seed, 0, 2147483647), .def = "0",
+     .doc = "not 0: ids and token secrets derive from this number, the same calls answering "
+            "the same bytes in every run (and again after each /_test/reset); guessable, so "
+            "refused unless enabled = true"},
 
     {"ui", "enabled", BOOL(ui_enabled), .def = "false",
      .doc = "the Admin UI at /ui/, signing in through the identity provider (authorization "
@@ -1422,6 +1426,12 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 			           sizeof(at)));
 	}
 	/* Its form is the descriptor's (recheck_fields); here only its company. */
+	if (cfg->testing_seed != 0 && !cfg->testing_enabled)
+		problems += add_error(
+		    errs,
+		    "%s[testing] seed: set only with enabled = true (ids and secrets derived from "
+		    "it are guessable)",
+		    where2(cfg, "testing", "seed", "testing", "enabled", at, sizeof(at)));
 	if (cfg->metrics_listen[0] && !cfg->metrics_enabled)
 		problems += add_error(
 		    errs, "%s[metrics] listen: set only with enabled = true",

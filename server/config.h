@@ -89,6 +89,7 @@ struct config {
 	char dev_idp_audience[CONFIG_STR_SIZE];
 	/* [testing] */
 	bool testing_enabled;
+	int testing_seed; /* 0: ids and secrets random */
 	/* [ui] */
 	bool ui_enabled;
 	char ui_client_id[CONFIG_STR_SIZE];

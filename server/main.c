@@ -33,6 +33,7 @@
 #include "seed.h"
 #include "store.h"
 #include "tls.h"
+#include "util.h"
 #include "version.h"
 
 static const char serve_usage[] =
@@ -455,6 +456,13 @@ static int serve(int argc, char **argv)
 	if (cli_load_config(&common, &app.cfg) != 0 ||
 	    listen_address(&app.cfg, host, sizeof(host), &port) != 0)
 		return EXIT_FAILED;
+	/* Before the seed is applied: its users without an id get derived ones too. */
+	if (app.cfg.testing_seed != 0) {
+		ids_derive_from((uint32_t)app.cfg.testing_seed);
+		log_warn("[testing] seed = %d: ids and token secrets are derived from it and "
+		         "GUESSABLE; never let this server face a network",
+		         app.cfg.testing_seed);
+	}
 	/* Block before any thread starts so that every thread inherits the mask. */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);

@@ -302,7 +302,7 @@ void token_mgmt_generate(char out[TOKEN_MGMT_SIZE])
 	unsigned char raw[MGMT_RANDOM_BYTES];
 	const size_t mark = MARK_LEN(TOKEN_MGMT_MARK);
 
-	randombytes_buf(raw, sizeof(raw));
+	id_random_bytes(raw, sizeof(raw));
 	memcpy(out, TOKEN_MGMT_MARK, mark);
 	sodium_bin2base64(out + mark, TOKEN_MGMT_BODY_LEN + 1, raw, sizeof(raw),
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -328,7 +328,7 @@ void token_db_generate(char out[TOKEN_DB_SIZE])
 	unsigned char raw[DB_RANDOM_BYTES];
 	const size_t mark = MARK_LEN(TOKEN_DB_MARK);
 
-	randombytes_buf(raw, sizeof(raw));
+	id_random_bytes(raw, sizeof(raw));
 	memcpy(out, TOKEN_DB_MARK, mark);
 	sodium_bin2base64(out + mark, TOKEN_DB_BODY_LEN + 1, raw, sizeof(raw),
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);

@@ -5,6 +5,7 @@
  * CSPRNG (sodium_init must have run, as main does once before threads start).
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,11 +33,48 @@ static void uuid_format(unsigned char b[16], unsigned version, char out[UUID_STR
 	out[o] = '\0';
 }
 
+/* The derived stream: its key and the number of the next call; off while 0. */
+static unsigned char derived_key[crypto_generichash_KEYBYTES];
+static _Atomic uint32_t derived_seed;
+static _Atomic uint64_t derived_calls;
+
+void ids_derive_from(uint32_t seed)
+{
+	static const char domain[] = "mgmtd/testing-ids";
+	unsigned char input[sizeof(domain) + 4];
+
+	memcpy(input, domain, sizeof(domain));
+	for (int i = 0; i < 4; i++)
+		input[sizeof(domain) + i] = (unsigned char)(seed >> (8 * i));
+	crypto_generichash(derived_key, sizeof(derived_key), input, sizeof(input), NULL, 0);
+	atomic_store(&derived_calls, 0);
+	atomic_store(&derived_seed, seed);
+}
+
+void id_random_bytes(void *buf, size_t n)
+{
+	unsigned char call_key[randombytes_SEEDBYTES], call[8];
+	uint64_t i;
+
+	if (atomic_load(&derived_seed) == 0) {
+		randombytes_buf(buf, n);
+		return;
+	}
+	/* the i-th call's bytes: ChaCha20 under BLAKE2b(key, i), whatever n was before */
+	i = atomic_fetch_add(&derived_calls, 1);
+	for (int k = 0; k < 8; k++)
+		call[k] = (unsigned char)(i >> (8 * k));
+	crypto_generichash(call_key, sizeof(call_key), call, sizeof(call), derived_key,
+	                   sizeof(derived_key));
+	randombytes_buf_deterministic(buf, n, call_key);
+	sodium_memzero(call_key, sizeof(call_key));
+}
+
 void uuid_v4_generate(char out[UUID_STR_SIZE])
 {
 	unsigned char b[16];
 
-	randombytes_buf(b, sizeof(b));
+	id_random_bytes(b, sizeof(b));
 	uuid_format(b, 4, out);
 }
 

@@ -13,7 +13,23 @@
 /* A lower-case UUID string, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", plus NUL. */
 #define UUID_STR_SIZE 37
 
-/* Writes a fresh random (libsodium) version 4 UUID into out. */
+/*
+ * n bytes for an id or a secret: libsodium's CSPRNG, unless ids_derive_from has
+ * switched it to a stream derived from a number ([testing] seed), whose i-th call
+ * answers the same bytes in every run. Only ids and secrets draw from it, so that
+ * the same calls, made one after another, get the same answers; keys and everything
+ * else stay random.
+ */
+void id_random_bytes(void *buf, size_t n);
+
+/*
+ * From now on id_random_bytes derives from seed (0: back to random), its stream
+ * started again from its beginning. For [testing] only: such ids and secrets are
+ * guessable.
+ */
+void ids_derive_from(uint32_t seed);
+
+/* Writes a fresh version 4 UUID (id_random_bytes) into out. */
 void uuid_v4_generate(char out[UUID_STR_SIZE]);
 
 /*

@@ -531,6 +531,8 @@ CONFLICTS = [
                                                            "store backend"]),
     ([("metrics", "listen = 127.0.0.1:0"), ("metrics", "enabled = false")],
      "[metrics] listen: set only with enabled = true", ["metrics listen", "metrics enabled"]),
+    ([("testing", "seed = 7"), ("testing", "enabled = false")],
+     "[testing] seed: set only with enabled = true", ["testing seed", "testing enabled"]),
     ([("ui", "enabled = true"), ("dev_idp", "enabled = true")],
      "[ui] client_id: required when [ui] is enabled", ["ui enabled", "dev_idp enabled"]),
     ([("ui", "enabled = true"), ("idp", "issuer = https://idp.example/"),

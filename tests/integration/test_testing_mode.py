@@ -3,6 +3,7 @@ data_dir = :memory:."""
 
 import datetime as dt
 import os
+import subprocess
 import threading
 
 import pytest
@@ -358,3 +359,61 @@ def test_seeded_users_match_the_suite(harness):
     # guards the fixtures above against a changed default seed
     assert set(emails(harness, SEEDED_TOKEN)) >= {u[0] for u in USERS.values()
                                                    if u[3] == ACCOUNT_A}
+
+
+# ---------------------------------------------------------------------------
+# Determinism: [testing] seed
+
+def same_calls(d, instant):
+    """A suite's calls, one after another; every answer's bytes, in order."""
+    answers = []
+
+    def keep(r):
+        assert r.status_code in (200, 204), (r.status_code, r.text)
+        answers.append(r.content)
+        return r
+
+    keep(d.request("PUT", "/_test/clock", json={"now": instant}))
+    t = keep(d.post("/_test/tenants", json={
+        "databases": [{"name": "mydb"}],
+        "databaseTokens": [{"description": "w", "permissions": [
+            {"action": "write", "resource": "mydb"}]}]})).json()
+    mgmt = t["managementToken"]["accessToken"]
+    base = "/api/v0/accounts/%s" % t["accountId"]
+    cluster = "%s/clusters/%s" % (base, t["clusterId"])
+    keep(d.post(cluster + "/tokens", mgmt, json={"description": "reader", "permissions": [
+        {"action": "read", "resource": "mydb"}]}))
+    keep(d.post(base + "/users", mgmt, json={"email": "m@example.com", "group": "member"}))
+    keep(d.post(base + "/invites", mgmt, json={"email": "i@example.com", "group": "member"}))
+    keep(d.get(cluster + "/tokens", mgmt))
+    keep(d.get(base + "/users", mgmt))
+    return answers
+
+
+def test_the_same_seed_answers_the_same_bytes(daemon_factory):
+    instant = rfc3339(now_utc().replace(microsecond=0))
+    seeded = TESTING.replace("enabled = true\n", "enabled = true\nseed = 42\n", 1)
+    one = daemon_factory(seed=False, config_extra=seeded, tokens_may_mint=True)
+    two = daemon_factory(seed=False, config_extra=seeded, tokens_may_mint=True)
+    first = same_calls(one, instant)
+    assert first == same_calls(two, instant)
+    assert "GUESSABLE" in one.log_since_start()
+    # a reset starts the stream again: the same calls, the same answers once more
+    assert_no_content(one.post("/_test/reset"))
+    assert same_calls(one, instant) == first
+    # another seed, or none, gives other ids and secrets
+    other = daemon_factory(seed=False, config_extra=seeded.replace("42", "43"),
+                           tokens_may_mint=True)
+    assert same_calls(other, instant)[1] != first[1]
+    random = daemon_factory(seed=False, config_extra=TESTING, tokens_may_mint=True)
+    again = daemon_factory(seed=False, config_extra=TESTING, tokens_may_mint=True)
+    assert same_calls(random, instant)[1] != same_calls(again, instant)[1]
+
+
+def test_a_seed_without_testing_mode_is_refused(daemon_factory, mgmtd_bin):
+    d = daemon_factory(seed=False, config_extra="[testing]\nseed = 42\n", start=False)
+    res = subprocess.run([mgmtd_bin, "serve", "--config", str(d.config_path), "--data-dir",
+                          str(d.data_dir), "--listen", "127.0.0.1:0"], capture_output=True,
+                         text=True, timeout=30)
+    assert res.returncode != 0
+    assert "[testing] seed: set only with enabled = true" in res.stdout + res.stderr
