@@ -5,8 +5,12 @@
  * A TEST DEVICE: no credential is asked. The routes exist only while
  * [testing] is enabled (routes.c).
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "api.h"
 #include "body.h"
+#include "journal.h"
 #include "log.h"
 #include "maintenance.h"
 #include "request.h"
@@ -108,5 +112,109 @@ enum api_status api_test_clock_clear(struct request *req)
 {
 	time_fake_clear();
 	log_info("test harness: the clock is the real one again");
+	return api_no_content(req);
+}
+
+/* ---- the request journal ---- */
+
+/*
+ * A filter from the query string (GET) or the body (verify), whichever holds the
+ * fields; false with req->status set for a malformed one.
+ */
+static bool journal_filter_of(struct request *req, bool from_body, struct journal_filter *f)
+{
+	static const char *const names[] = {"method", "route", "actor", NULL};
+	const char **slots[] = {&f->method, &f->route, &f->actor};
+	const char *v;
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; names[i]; i++) {
+		if (from_body) {
+			if (body_string(req, names[i], false, false, slots[i]) != API_OK)
+				return false;
+		} else {
+			*slots[i] = request_query(req, names[i]);
+		}
+	}
+	if (from_body) {
+		int64_t since = 0, status = 0;
+		bool present;
+
+		if (body_int(req, "since", 0, INT64_MAX, &since, &present) != API_OK ||
+		    body_int(req, "status", 100, 599, &status, &present) != API_OK)
+			return false;
+		f->since = since;
+		f->status = (unsigned)status;
+		return true;
+	}
+	if ((v = request_query(req, "since")) != NULL) {
+		int64_t n;
+
+		if (!id_parse(v, &n) && strcmp(v, "0") != 0) {
+			api_fail(req, API_BAD_REQUEST,
+			         "since must be a seq of the journal (0 or more)");
+			return false;
+		}
+		f->since = strcmp(v, "0") == 0 ? 0 : n;
+	}
+	if ((v = request_query(req, "status")) != NULL) {
+		int64_t n;
+
+		if (!id_parse(v, &n) || n < 100 || n > 599) {
+			api_fail(req, API_BAD_REQUEST, "status must be an HTTP status, 100 to 599");
+			return false;
+		}
+		f->status = (unsigned)n;
+	}
+	return true;
+}
+
+enum api_status api_test_requests_list(struct request *req)
+{
+	struct journal_filter f;
+	size_t count = 0, len = 0;
+	char *text;
+
+	if (!journal_filter_of(req, false, &f))
+		return req->status;
+	text = journal_query(req->app->journal, &f, &count, &len);
+	return api_ok_text(req, text, len, "application/json");
+}
+
+enum api_status api_test_requests_verify(struct request *req)
+{
+	static const char *const fields[] = {"method", "route", "status", "actor",
+	                                     "since",  "count", NULL};
+	struct journal_filter f;
+	int64_t expected = 0;
+	size_t seen;
+	bool present;
+
+	if (body_check_fields(req, fields) != API_OK || !journal_filter_of(req, true, &f) ||
+	    body_int(req, "count", 0, INT32_MAX, &expected, &present) != API_OK)
+		return req->status;
+	if (!present)
+		return api_fail(req, API_BAD_REQUEST,
+		                "count is required: how many requests to expect");
+	seen = journal_count(req->app->journal, &f);
+	if (seen != (size_t)expected) {
+		char what[700], status[24] = "";
+
+		if (f.status)
+			snprintf(status, sizeof(status), " answered %u", f.status);
+		snprintf(what, sizeof(what), "%.16s %.400s%s%s%.64s", f.method ? f.method : "any",
+		         f.route ? f.route : "request", status, f.actor ? " by " : "",
+		         f.actor ? f.actor : "");
+		return api_fail(req, API_PRECONDITION_FAILED,
+		                "expected %lld of %s after seq %lld, the journal holds %zu "
+		                "(GET /_test/requests lists them)",
+		                (long long)expected, what, (long long)f.since, seen);
+	}
+	return api_ok(req, json_pack("{s:I}", "count", (json_int_t)seen));
+}
+
+enum api_status api_test_requests_clear(struct request *req)
+{
+	journal_clear(req->app->journal);
 	return api_no_content(req);
 }

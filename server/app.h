@@ -34,6 +34,7 @@ struct app {
 	char *seed_text; /* the --seed given at start, for POST /_test/reset; may be NULL */
 	size_t seed_len;
 	struct throttle *throttle;      /* NULL when [auth] failed_auth_burst is 0 */
+	struct journal *journal;        /* NULL unless [testing] enabled */
 	struct tls_holder *tls;         /* NULL unless [server] tls_cert and tls_key are set */
 	struct proxies trusted_proxies; /* [server] trusted_proxies, parsed */
 	atomic_bool ready;

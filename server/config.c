@@ -191,6 +191,8 @@ static const struct option options[] = {
      .doc = "not 0: ids and token secrets derive from this number, the same calls answering "
             "the same bytes in every run (and again after each /_test/reset); guessable, so "
             "refused unless enabled = true"},
+    {"testing", "journal_entries", INT(testing_journal_entries, 1, 1000000), .def = "1000",
+     .doc = "requests GET /_test/requests keeps, in memory, the oldest dropped first"},
 
     {"ui", "enabled", BOOL(ui_enabled), .def = "false",
      .doc = "the Admin UI at /ui/, signing in through the identity provider (authorization "

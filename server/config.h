@@ -90,6 +90,7 @@ struct config {
 	/* [testing] */
 	bool testing_enabled;
 	int testing_seed; /* 0: ids and secrets random */
+	int testing_journal_entries;
 	/* [ui] */
 	bool ui_enabled;
 	char ui_client_id[CONFIG_STR_SIZE];

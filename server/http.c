@@ -21,6 +21,7 @@
 #include "audit.h"
 #include "dispatch.h"
 #include "http.h"
+#include "journal.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -633,6 +634,36 @@ static void write_access_line(const struct http_request *hr, int64_t us)
 	log_access(&a);
 }
 
+/* The request in the test harness's journal; never its own routes'. */
+static void journal_request(struct journal *j, const struct http_request *hr, int64_t us)
+{
+	const struct request *req = &hr->req;
+	const struct principal *p = &req->principal;
+	const char *kinds[] = {[PRINCIPAL_NONE] = "none",
+	                       [PRINCIPAL_USER] = "user",
+	                       [PRINCIPAL_MGMT_TOKEN] = "managementToken",
+	                       [PRINCIPAL_DB_TOKEN] = "databaseToken"};
+	const char *route = req->match.route ? req->match.route->pattern : NULL;
+	struct journal_request r = {
+	    .method = req->method,
+	    .route = route,
+	    .path = req->path,
+	    .status = hr->http_status,
+	    .actor_kind = kinds[p->kind],
+	    .actor_id = p->kind == PRINCIPAL_USER   ? p->user_id
+	                : p->kind == PRINCIPAL_NONE ? NULL
+	                                            : p->token_id,
+	    .at_ms = time_now_ms(),
+	    .duration_us = us,
+	    .body = req->json,
+	    .raw_body_len = req->body_len,
+	};
+
+	if (route && strncmp(route, "/_test/requests", 15) == 0)
+		return;
+	journal_record(j, &r);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -648,6 +679,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		metrics_request(hr->req.match.route, hr->http_status, us);
 	if (srv->app->cfg.access_log && hr->http_status != 0)
 		write_access_line(hr, us);
+	if (srv->app->journal && hr->http_status != 0)
+		journal_request(srv->app->journal, hr, us);
 	else if (srv->app->cfg.access_log && hr->started &&
 	         toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s: connection closed before an answer (code %d)", hr->req.method,

@@ -26,6 +26,7 @@
 #include "http.h"
 #include "identity.h"
 #include "issuers.h"
+#include "journal.h"
 #include "log.h"
 #include "maintenance.h"
 #include "metrics.h"
@@ -501,6 +502,11 @@ static int serve(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (app.cfg.testing_enabled &&
+	    (app.journal = journal_new((size_t)app.cfg.testing_journal_entries)) == NULL) {
+		log_error("out of memory for the request journal ([testing] journal_entries)");
+		goto out;
+	}
 	/* validated with the rest of the config: this cannot fail here */
 	if (proxies_parse(app.cfg.trusted_proxies, &app.trusted_proxies, err, sizeof(err)) != 0) {
 		log_error("[server] trusted_proxies: %s", err);
@@ -563,6 +569,7 @@ out:
 	issuers_free(app.issuers);
 	store_pool_free(app.stores);
 	throttle_free(app.throttle);
+	journal_free(app.journal); /* after http_stop: no request records any more */
 	store_close(app.anchor);
 	tls_holder_free(app.tls);
 	if (lock_fd >= 0)

@@ -33,6 +33,7 @@ static const struct status_info status_table[API_STATUS_COUNT] = {
     [API_TOO_MANY_REQUESTS] = {429, "too many failed attempts; retry later"},
     [API_INTERNAL] = {500, "internal error; the server log has the details"},
     [API_UNAVAILABLE] = {503, "the service is unavailable; retry later"},
+    [API_PRECONDITION_FAILED] = {412, "the requests made are not the ones expected"},
     [API_SEE_OTHER] = {303, ""},
     [API_NOT_MODIFIED] = {304, ""},
 };

@@ -30,8 +30,9 @@ enum api_status {
 	API_TOO_MANY_REQUESTS,
 	API_INTERNAL,
 	API_UNAVAILABLE,
-	API_SEE_OTHER,    /* 303 with a raw answer's Location */
-	API_NOT_MODIFIED, /* 304 to a conditional GET */
+	API_PRECONDITION_FAILED, /* 412: the test harness's verify found other requests */
+	API_SEE_OTHER,           /* 303 with a raw answer's Location */
+	API_NOT_MODIFIED,        /* 304 to a conditional GET */
 	API_STATUS_COUNT
 };
 
