@@ -119,5 +119,8 @@ enum api_status api_test_tenant_delete(struct request *req);
 enum api_status api_test_requests_list(struct request *req);
 enum api_status api_test_requests_verify(struct request *req);
 enum api_status api_test_requests_clear(struct request *req);
+enum api_status api_test_faults_set(struct request *req);
+enum api_status api_test_faults_get(struct request *req);
+enum api_status api_test_faults_clear(struct request *req);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "body.h"
+#include "faults.h"
 #include "journal.h"
 #include "log.h"
 #include "maintenance.h"
@@ -216,5 +217,39 @@ enum api_status api_test_requests_verify(struct request *req)
 enum api_status api_test_requests_clear(struct request *req)
 {
 	journal_clear(req->app->journal);
+	return api_no_content(req);
+}
+
+/* ---- injected faults ---- */
+
+enum api_status api_test_faults_set(struct request *req)
+{
+	static const char *const fields[] = {"rules", NULL};
+	char why[256];
+	const char *problem;
+	json_t *rules;
+
+	if (body_check_fields(req, fields) != API_OK)
+		return req->status;
+	rules = json_object_get(req->json, "rules");
+	if (rules == NULL)
+		return api_fail(req, API_BAD_REQUEST, "rules is required: an array of rules");
+	problem = faults_set(req->app->faults, rules, why, sizeof(why));
+	if (problem != NULL)
+		return api_fail(req, API_BAD_REQUEST, "%s", problem);
+	log_warn("test harness: %zu fault rule%s set", json_array_size(rules),
+	         json_array_size(rules) == 1 ? "" : "s");
+	return api_ok(req, json_pack("{s:o*}", "rules", faults_list(req->app->faults)));
+}
+
+enum api_status api_test_faults_get(struct request *req)
+{
+	return api_ok(req, json_pack("{s:o*}", "rules", faults_list(req->app->faults)));
+}
+
+enum api_status api_test_faults_clear(struct request *req)
+{
+	faults_clear(req->app->faults);
+	log_info("test harness: no fault rules any more");
 	return api_no_content(req);
 }

@@ -21,10 +21,12 @@
 #include "audit.h"
 #include "dispatch.h"
 #include "http.h"
+#include "faults.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
+#include "router.h"
 #include "stream.h"
 #include "timeutil.h"
 #include "tls.h"
@@ -252,6 +254,61 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, struct http_req
 fail:
 	MHD_destroy_response(resp);
 	return MHD_NO;
+}
+
+/*
+ * The test harness's fault for this request, if a rule picks it: true with *ret set
+ * when the request ends here (an answer of the rule's status, or a connection closed
+ * without one); a delay waits and lets it go on.
+ */
+static bool injected_fault(struct http_server *srv, struct MHD_Connection *conn,
+                           struct http_request *hr, enum MHD_Result *ret)
+{
+	struct fault_decision d = faults_decide(srv->app->faults, hr->req.method, hr->req.path);
+	const union MHD_ConnectionInfo *info;
+	struct MHD_Response *resp;
+	char body[160];
+	int len;
+
+	switch (d.action) {
+	case FAULT_NONE:
+		return false;
+	case FAULT_DELAY:
+		usleep((useconds_t)d.delay_ms * 1000);
+		return false;
+	case FAULT_STATUS:
+		len = snprintf(body, sizeof(body),
+		               "{\"code\":%u,\"message\":\"a fault the test harness injected "
+		               "(rules[%d])\"}",
+		               d.status, d.rule);
+		resp = MHD_create_response_from_buffer((size_t)len, body, MHD_RESPMEM_MUST_COPY);
+		if (resp == NULL || MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                                            "application/json") != MHD_YES) {
+			if (resp)
+				MHD_destroy_response(resp);
+			*ret = MHD_NO;
+			return true;
+		}
+		hr->http_status = d.status;
+		*ret = MHD_queue_response(conn, d.status, resp);
+		MHD_destroy_response(resp);
+		return true;
+	case FAULT_RESET:
+		/* a zero linger makes the close send RST instead of FIN */
+		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info != NULL) {
+			struct linger now = {.l_onoff = 1, .l_linger = 0};
+
+			(void)setsockopt(info->connect_fd, SOL_SOCKET, SO_LINGER, &now,
+			                 sizeof(now));
+		}
+		*ret = MHD_NO;
+		return true;
+	case FAULT_DROP:
+		*ret = MHD_NO;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -568,6 +625,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		hr->queued = false;
 		return queue_answer(conn, hr);
 	}
+	if (srv->app->faults) {
+		enum MHD_Result ret;
+
+		if (injected_fault(srv, conn, hr, &ret))
+			return ret;
+	}
 	if (dispatch_request(&hr->req) == DISPATCH_QUEUE) {
 		/*
 		 * The change waits for a commit shared with others (commitq.h); this
@@ -644,7 +707,14 @@ static void journal_request(struct journal *j, const struct http_request *hr, in
 	                       [PRINCIPAL_MGMT_TOKEN] = "managementToken",
 	                       [PRINCIPAL_DB_TOKEN] = "databaseToken"};
 	const char *route = req->match.route ? req->match.route->pattern : NULL;
-	struct journal_request r = {
+	struct route_match m;
+	struct journal_request r;
+
+	/* an injected fault answered before routing: the pattern all the same */
+	if (route == NULL &&
+	    router_match(routes, route_count, req->method, req->path, &m) == ROUTER_FOUND)
+		route = m.route->pattern;
+	r = (struct journal_request){
 	    .method = req->method,
 	    .route = route,
 	    .path = req->path,
@@ -658,7 +728,6 @@ static void journal_request(struct journal *j, const struct http_request *hr, in
 	    .body = req->json,
 	    .raw_body_len = req->body_len,
 	};
-
 	if (route && strncmp(route, "/_test/requests", 15) == 0)
 		return;
 	journal_record(j, &r);

@@ -26,6 +26,7 @@
 #include "http.h"
 #include "identity.h"
 #include "issuers.h"
+#include "faults.h"
 #include "journal.h"
 #include "log.h"
 #include "maintenance.h"
@@ -503,7 +504,8 @@ static int serve(int argc, char **argv)
 		}
 	}
 	if (app.cfg.testing_enabled &&
-	    (app.journal = journal_new((size_t)app.cfg.testing_journal_entries)) == NULL) {
+	    ((app.journal = journal_new((size_t)app.cfg.testing_journal_entries)) == NULL ||
+	     (app.faults = faults_new()) == NULL)) {
 		log_error("out of memory for the request journal ([testing] journal_entries)");
 		goto out;
 	}
@@ -570,6 +572,7 @@ out:
 	store_pool_free(app.stores);
 	throttle_free(app.throttle);
 	journal_free(app.journal); /* after http_stop: no request records any more */
+	faults_free(app.faults);
 	store_close(app.anchor);
 	tls_holder_free(app.tls);
 	if (lock_fd >= 0)

@@ -112,6 +112,10 @@ const struct route routes[] = {
     {"POST", "/_test/requests/verify", api_test_requests_verify, RES_NONE, OP_READ,
      ROUTE_TESTING | ROUTE_JSON_BODY},
     {"DELETE", "/_test/requests", api_test_requests_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
+    {"GET", "/_test/faults", api_test_faults_get, RES_NONE, OP_READ, ROUTE_TESTING},
+    {"PUT", "/_test/faults", api_test_faults_set, RES_NONE, OP_UPDATE,
+     ROUTE_TESTING | ROUTE_JSON_BODY},
+    {"DELETE", "/_test/faults", api_test_faults_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);
