@@ -242,7 +242,8 @@ static char *render(const struct journal_request *r, int64_t seq)
 		                                  (json_int_t)r->raw_body_len)) != 0)
 			goto out;
 	}
-	text = json_dumps(o, JSON_COMPACT);
+	/* durations to the microsecond, not to the last bit of a double */
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
 out:
 	json_decref(body);
 	json_decref(o);

@@ -31,7 +31,8 @@ from ctl import mgmtctl_bin  # noqa: F401 - the fixture
 from test_mgmtctl_readme import (FAILED, MAKE_RUN_URL, ROOT, doc_blocks,
                                  expected_failures, readme_blocks, run_against_daemon)
 
-DEV = "[dev_idp]\nenabled = true\n"
+# make run's config/dev.ini: the dev identity provider and the test harness
+DEV = "[dev_idp]\nenabled = true\n[testing]\nenabled = true\n"
 
 
 def dev_seed():
@@ -44,7 +45,7 @@ SHELL_FENCE = re.compile(r"^( *)```(?:sh|bash|shell|console)\n(.*?)^ *```", re.S
 # The files whose blocks run here, in document order, each in one session. A file's
 # blocks not in SKIPPED all run.
 RUN_FILES = ["docs/api.md", "docs/configuration.md", "docs/identity-providers.md",
-             "docs/operations.md"]
+             "docs/operations.md", "docs/testing.md"]
 
 # Blocks run first, before a file's own, because the file says its examples assume them.
 PRELUDE = {
