@@ -3262,13 +3262,13 @@ static enum store_status pg_account_delete(struct store *base, const char *accou
 	int64_t deleted = 0;
 
 	st = tx_enter(s, &began);
-	for (int id = P_ACCOUNT_DELETE_DBPERMS; id <= P_ACCOUNT_DELETE_ACCOUNT && st == STORE_OK;
-	     id++) {
+	for (enum pq_id id = P_ACCOUNT_DELETE_DBPERMS;
+	     id <= P_ACCOUNT_DELETE_ACCOUNT && st == STORE_OK; id++) {
 		struct pq_params p = {0};
 		PGresult *r;
 
 		p_text(&p, account_id);
-		r = pq_run(s, (enum pq_id)id, &p, &st);
+		r = pq_run(s, id, &p, &st);
 		if (r == NULL)
 			break;
 		deleted = atoll(PQcmdTuples(r));

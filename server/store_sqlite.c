@@ -3274,9 +3274,9 @@ static enum store_status sqlite_account_delete(struct store *s, const char *acco
 	int changes = 0;
 
 	st = tx_enter(s, &began);
-	for (int id = S_ACCOUNT_DELETE_DBPERMS; id <= S_ACCOUNT_DELETE_ACCOUNT && st == STORE_OK;
-	     id++) {
-		sqlite3_stmt *q = stmt_get(s, (enum stmt_id)id, &st);
+	for (enum stmt_id id = S_ACCOUNT_DELETE_DBPERMS;
+	     id <= S_ACCOUNT_DELETE_ACCOUNT && st == STORE_OK; id++) {
+		sqlite3_stmt *q = stmt_get(s, id, &st);
 		int rc = SQLITE_OK;
 
 		if (q == NULL)
