@@ -116,6 +116,7 @@ enum api_status api_test_clock_clear(struct request *req);
 enum api_status api_test_clock_advance(struct request *req);
 enum api_status api_test_tenant_create(struct request *req);
 enum api_status api_test_tenant_delete(struct request *req);
+enum api_status api_test_tenant_reset(struct request *req);
 enum api_status api_test_requests_list(struct request *req);
 enum api_status api_test_requests_verify(struct request *req);
 enum api_status api_test_requests_clear(struct request *req);

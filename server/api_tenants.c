@@ -18,6 +18,7 @@
 #include "log.h"
 #include "request.h"
 #include "seed.h"
+#include "tenants.h"
 #include "token.h"
 #include "util.h"
 
@@ -245,7 +246,8 @@ enum api_status api_test_tenant_create(struct request *req)
 		goto out;
 	}
 	answer = tenant_answer(req, &t, seed);
-	if (answer == NULL) {
+	if (answer == NULL || tenants_put(req->app->tenants, t.account_id, text, len) != 0) {
+		json_decref(answer);
 		st = api_fail(req, API_INTERNAL, "the tenant was made, but its answer was not");
 		goto out;
 	}
@@ -271,10 +273,41 @@ enum api_status api_test_tenant_delete(struct request *req)
 	if (!uuid_is_valid(account_id))
 		return api_fail(req, API_NOT_FOUND, "no such tenant");
 	st = store_account_delete(req->store, account_id);
+	tenants_forget(req->app->tenants, account_id);
 	if (st == STORE_NOT_FOUND)
 		return api_fail(req, API_NOT_FOUND, "no such tenant");
 	if (st != STORE_OK)
 		return api_from_store(req, st, "tenant", NULL);
 	log_info("test harness: tenant %s removed", account_id);
 	return api_no_content(req);
+}
+
+enum api_status api_test_tenant_reset(struct request *req)
+{
+	const char *account_id = request_param(req, "accountId");
+	char *text = NULL, err[512];
+	size_t len = 0;
+	enum api_status st;
+
+	if (!take_store(req))
+		return req->status;
+	if (uuid_is_valid(account_id))
+		text = tenants_get(req->app->tenants, account_id, &len);
+	if (text == NULL)
+		return len ? api_fail(req, API_INTERNAL, "out of memory")
+		           : api_fail(
+		                 req, API_NOT_FOUND,
+		                 "no tenant %s made by POST /_test/tenants since the last reset",
+		                 uuid_is_valid(account_id) ? account_id : "of that id");
+	/* the same ids and secrets as when it was made: its seed, applied again */
+	if (seed_replace_account_text(req->store, &req->app->token_key, req->app->cfg.invite_days,
+	                              &req->app->identities, account_id, text, len, err,
+	                              sizeof(err)) != 0)
+		st = api_fail(req, API_UNAVAILABLE, "the tenant's reset failed: %s", err);
+	else
+		st = api_no_content(req);
+	tenants_text_free(text, len);
+	if (st == API_NO_CONTENT)
+		log_info("test harness: tenant %s is back as it was made", account_id);
+	return st;
 }

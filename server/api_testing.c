@@ -16,6 +16,7 @@
 #include "maintenance.h"
 #include "request.h"
 #include "seed.h"
+#include "tenants.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -39,6 +40,8 @@ enum api_status api_test_reset(struct request *req)
 		log_error("test harness: reset failed: %s", err);
 		return api_fail(req, API_UNAVAILABLE, "the reset failed: %s", err);
 	}
+	if (app->tenants)
+		tenants_forget_all(app->tenants); /* the reset took every tenant */
 	log_info("test harness: the store is back to the %s",
 	         app->seed_text ? "seed" : "empty state");
 	return api_no_content(req);

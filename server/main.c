@@ -34,6 +34,7 @@
 #include "notify.h"
 #include "seed.h"
 #include "store.h"
+#include "tenants.h"
 #include "tls.h"
 #include "util.h"
 #include "version.h"
@@ -505,7 +506,7 @@ static int serve(int argc, char **argv)
 	}
 	if (app.cfg.testing_enabled &&
 	    ((app.journal = journal_new((size_t)app.cfg.testing_journal_entries)) == NULL ||
-	     (app.faults = faults_new()) == NULL)) {
+	     (app.faults = faults_new()) == NULL || (app.tenants = tenants_new()) == NULL)) {
 		log_error("out of memory for the request journal ([testing] journal_entries)");
 		goto out;
 	}
@@ -573,6 +574,7 @@ out:
 	throttle_free(app.throttle);
 	journal_free(app.journal); /* after http_stop: no request records any more */
 	faults_free(app.faults);
+	tenants_free(app.tenants);
 	store_close(app.anchor);
 	tls_holder_free(app.tls);
 	if (lock_fd >= 0)

@@ -108,6 +108,8 @@ const struct route routes[] = {
      ROUTE_TESTING | ROUTE_JSON_BODY},
     {"DELETE", "/_test/tenants/{accountId}", api_test_tenant_delete, RES_NONE, OP_DELETE,
      ROUTE_TESTING},
+    {"POST", "/_test/tenants/{accountId}/reset", api_test_tenant_reset, RES_NONE, OP_UPDATE,
+     ROUTE_TESTING},
     {"GET", "/_test/requests", api_test_requests_list, RES_NONE, OP_READ, ROUTE_TESTING},
     {"POST", "/_test/requests/verify", api_test_requests_verify, RES_NONE, OP_READ,
      ROUTE_TESTING | ROUTE_JSON_BODY},

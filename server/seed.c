@@ -625,10 +625,13 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 	return 0;
 }
 
-/* Parses and applies text in one transaction, after emptying the store when clear is set. */
+/*
+ * Parses and applies text in one transaction, after emptying the store when clear is
+ * set, or after deleting the account replace when it is not NULL.
+ */
 static int apply_text(struct store *s, const struct token_key *key, int invite_days,
                       const struct identity_issuers *issuers, const char *text, size_t len,
-                      bool clear, char *err, size_t errlen)
+                      bool clear, const char *replace, char *err, size_t errlen)
 {
 	struct seed_ctx c = {.store = s,
 	                     .key = key,
@@ -662,6 +665,12 @@ static int apply_text(struct store *s, const struct token_key *key, int invite_d
 		snprintf(err, errlen, "seed: cannot empty the store (%s)", store_status_name(st));
 		rc = -1;
 	}
+	if (replace && (st = store_account_delete(s, replace)) != STORE_OK &&
+	    st != STORE_NOT_FOUND) {
+		snprintf(err, errlen, "seed: cannot remove account %s (%s)", replace,
+		         store_status_name(st));
+		rc = -1;
+	}
 	if (rc == 0 && root)
 		rc = apply_all(&c, root);
 	if (rc == 0) {
@@ -685,14 +694,21 @@ int seed_apply_text(struct store *s, const struct token_key *key, int invite_day
 		snprintf(err, errlen, "seed: no text");
 		return -1;
 	}
-	return apply_text(s, key, invite_days, issuers, text, len, false, err, errlen);
+	return apply_text(s, key, invite_days, issuers, text, len, false, NULL, err, errlen);
 }
 
 int seed_reset_text(struct store *s, const struct token_key *key, int invite_days,
                     const struct identity_issuers *issuers, const char *text, size_t len, char *err,
                     size_t errlen)
 {
-	return apply_text(s, key, invite_days, issuers, text, len, true, err, errlen);
+	return apply_text(s, key, invite_days, issuers, text, len, true, NULL, err, errlen);
+}
+
+int seed_replace_account_text(struct store *s, const struct token_key *key, int invite_days,
+                              const struct identity_issuers *issuers, const char *account_id,
+                              const char *text, size_t len, char *err, size_t errlen)
+{
+	return apply_text(s, key, invite_days, issuers, text, len, false, account_id, err, errlen);
 }
 
 int seed_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)

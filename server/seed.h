@@ -40,6 +40,15 @@ int seed_reset_text(struct store *s, const struct token_key *key, int invite_day
                     size_t errlen);
 
 /*
+ * [testing] tenant reset: in one transaction, deletes the account account_id with
+ * everything in it and applies text, the seed it was made from. Returns 0, or -1
+ * (nothing changed) with err set.
+ */
+int seed_replace_account_text(struct store *s, const struct token_key *key, int invite_days,
+                              const struct identity_issuers *issuers, const char *account_id,
+                              const char *text, size_t len, char *err, size_t errlen);
+
+/*
  * Reads a seed file into *text (NUL-terminated, *len bytes without the NUL),
  * to be freed with seed_text_free, which wipes it: a seed may hold secrets.
  */

@@ -149,3 +149,41 @@ def test_tenants_need_testing_mode(daemon_factory):
     d = daemon_factory(seed=False, config_extra="[dev_idp]\nenabled = true\n")
     assert_error(d.post("/_test/tenants", json={}), 404)
     assert_error(d.delete("/_test/tenants/11111111-1111-4111-8111-111111111111"), 404)
+
+
+def test_a_tenant_reset_puts_it_back_and_leaves_the_others_alone(harness):
+    d = harness
+    one = tenant(d, databases=[{"name": "mydb"}], databaseTokens=[WRITER])
+    two = tenant(d)
+    mgmt1, mgmt2 = one["managementToken"]["accessToken"], two["managementToken"]["accessToken"]
+    writer = one["databaseTokens"][0]
+    # changes to both after they were made
+    ok_json(d.post(cluster_path(one, "/databases"), mgmt1, json={"name": "extra"}))
+    assert_no_content(d.delete(cluster_path(one, "/tokens/" + writer["id"]), mgmt1))
+    later = ok_json(d.post(cluster_path(one, "/tokens"), mgmt1, json={
+        "description": "later", "permissions": [{"action": "read", "resource": "mydb"}]}))
+    ok_json(d.post(cluster_path(two, "/databases"), mgmt2, json={"name": "kept"}))
+    authorize = {"database": "mydb", "action": "write"}
+    assert_error(d.get(cluster_path(one, "/authorize"), writer["accessToken"],
+                       params=authorize), 401)
+
+    assert_no_content(d.post("/_test/tenants/%s/reset" % one["accountId"]))
+    # as it was made: its database only, the revoked token back, the later one gone, the
+    # same management token
+    assert [x["name"] for x in ok_json(d.get(cluster_path(one, "/databases"), mgmt1))] == \
+        ["mydb"]
+    assert_status(d.get(cluster_path(one, "/authorize"), writer["accessToken"],
+                        params=authorize), 204)
+    assert_error(d.get(cluster_path(one, "/authorize"), later["accessToken"],
+                       params={"database": "mydb", "action": "read"}), 401)
+    # the other tenant kept its change
+    assert [x["name"] for x in ok_json(d.get(cluster_path(two, "/databases"), mgmt2))] == \
+        ["kept"]
+    # only tenants made here, and still there
+    assert_error(d.post("/_test/tenants/11111111-1111-4111-8111-111111111111/reset"), 404)
+    assert_error(d.post("/_test/tenants/not-an-id/reset"), 404)
+    assert_no_content(d.delete("/_test/tenants/" + two["accountId"]))
+    assert_error(d.post("/_test/tenants/%s/reset" % two["accountId"]), 404)
+    assert_no_content(d.post("/_test/reset"))
+    assert_error(d.post("/_test/tenants/%s/reset" % one["accountId"]), 404,
+                 contains="since the last reset")
