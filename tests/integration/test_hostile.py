@@ -265,7 +265,10 @@ def test_upper_case_ids_are_other_ids(hostile):
     ("/api/v0/accounts/%s/clusters/%%ff%%fe" % ACCOUNT_A, 404),
     ("/api/v0/accounts/%s/users/%s%%20" % (ACCOUNT_A, ACCOUNT_A), 404),
     ("/api/v0/accounts/%s//clusters" % ACCOUNT_A, 404),
-    ("/api/v0/accounts/%s/clusters/" % ACCOUNT_A, 404),
+    # one trailing slash is the path without it (docs/api.md, Conventions); two are not
+    ("/api/v0/accounts/%s/clusters/" % ACCOUNT_A, 200),
+    ("/api/v0/accounts/%s/clusters//" % ACCOUNT_A, 404),
+    ("/api/v0/accounts/%s/clusters/%s//" % (ACCOUNT_A, CLUSTER_A), 404),
 ])
 def test_path_tricks(hostile, path, status):
     expect(hostile, request(hostile, "GET", path), status)
