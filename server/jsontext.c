@@ -76,6 +76,11 @@ fail:
 	return false;
 }
 
+bool jsontext_reserve(struct jsontext *w, size_t n)
+{
+	return reserve(w, n);
+}
+
 void jsontext_raw(struct jsontext *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
