@@ -574,18 +574,28 @@ static void bind_blob(sqlite3_stmt *q, int i, const void *v, int len, int *rc)
  */
 static bool col_text(sqlite3_stmt *q, int col, char *dst, size_t size)
 {
+	/*
+	 * The column's value once, then its type, text and length from it: each
+	 * sqlite3_column_* call finds the column again and takes the
+	 * connection's mutex, three times per text column of every row read.
+	 * The value is "unprotected", which only matters to a connection shared
+	 * between threads; ours are opened SQLITE_OPEN_NOMUTEX, one thread each.
+	 */
+	sqlite3_value *v = sqlite3_column_value(q, col);
 	const unsigned char *t;
 	int len;
 
-	/* The type must be asked before sqlite3_column_text converts the value. */
-	if (sqlite3_column_type(q, col) == SQLITE_NULL) {
+	/* The type must be asked before sqlite3_value_text converts the value. */
+	if (v == NULL)
+		return false;
+	if (sqlite3_value_type(v) == SQLITE_NULL) {
 		dst[0] = '\0';
 		return true;
 	}
-	t = sqlite3_column_text(q, col);
+	t = sqlite3_value_text(v);
 	if (t == NULL)
 		return false;
-	len = sqlite3_column_bytes(q, col);
+	len = sqlite3_value_bytes(v);
 	if (len < 0 || (size_t)len >= size)
 		return false;
 	memcpy(dst, t, (size_t)len);
