@@ -684,12 +684,39 @@ static void refer(const struct issuer *iss, struct issuer_ref *by)
 	}
 }
 
+/* The cache's entry for the token of key, when it is still good (issuers_verify_cached). */
+static bool cached(struct issuers *reg, const unsigned char key[JWTCACHE_KEY_LEN], int64_t now,
+                   struct idtoken_claims *out, struct issuer_ref *by)
+{
+	struct jwtcache_entry hit;
+
+	if (!jwtcache_get(reg->cache, key, now, &hit) || hit.issuer >= reg->count ||
+	    hit.generation != atomic_load(&reg->list[hit.issuer].generation))
+		return false;
+	*out = hit.claims;
+	refer(&reg->list[hit.issuer], by);
+	return true;
+}
+
+bool issuers_verify_cached(struct issuers *reg, const char *jwt, int64_t now,
+                           struct idtoken_claims *out, struct issuer_ref *by)
+{
+	unsigned char key[JWTCACHE_KEY_LEN];
+
+	memset(out, 0, sizeof(*out));
+	if (by)
+		memset(by, 0, sizeof(*by));
+	if (!reg || !jwt || strnlen(jwt, IDTOKEN_MAX_LEN + 1) > IDTOKEN_MAX_LEN)
+		return false;
+	jwtcache_key(jwt, key);
+	return cached(reg, key, now, out, by);
+}
+
 enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t now,
                                    struct idtoken_claims *out, struct issuer_ref *by)
 {
 	unsigned char key[JWTCACHE_KEY_LEN];
 	char name[CONFIG_STR_SIZE];
-	struct jwtcache_entry hit;
 	struct issuer *iss;
 	enum idtoken_result r;
 	uint64_t generation = 0;
@@ -702,12 +729,8 @@ enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t
 
 	/* only verified JWTs are cached: a hit needs no second look at the token's shape */
 	jwtcache_key(jwt, key);
-	if (jwtcache_get(reg->cache, key, now, &hit) && hit.issuer < reg->count &&
-	    hit.generation == atomic_load(&reg->list[hit.issuer].generation)) {
-		*out = hit.claims;
-		refer(&reg->list[hit.issuer], by);
+	if (cached(reg, key, now, out, by))
 		return IDTOKEN_OK;
-	}
 	if (!idtoken_looks_like_jwt(jwt))
 		return IDTOKEN_MALFORMED;
 

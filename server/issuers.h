@@ -106,6 +106,16 @@ struct issuer_ref {
 enum idtoken_result issuers_verify(struct issuers *reg, const char *jwt, int64_t now,
                                    struct idtoken_claims *out, struct issuer_ref *by);
 
+/*
+ * issuers_verify's answer when jwt is in the verified-JWT cache (and still
+ * valid at now): true, with out and by (NULL is fine) filled; false for
+ * anything else, which issuers_verify must then decide. A hit proves jwt
+ * was verified before, so has a JWT's shape: the caller need not scan its
+ * every byte to tell it from other credentials.
+ */
+bool issuers_verify_cached(struct issuers *reg, const char *jwt, int64_t now,
+                           struct idtoken_claims *out, struct issuer_ref *by);
+
 /* What /ready and operators need to know about one issuer. */
 struct issuer_health {
 	char label[48]; /* "[idp]", "[idp okta]", "[dev_idp]" */

@@ -76,6 +76,11 @@ fail:
 	return false;
 }
 
+bool jsontext_reserve(struct jsontext *w, size_t n)
+{
+	return reserve(w, n);
+}
+
 void jsontext_raw(struct jsontext *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
@@ -173,10 +178,15 @@ void jsontext_int(struct jsontext *w, int64_t v)
 
 void jsontext_time(struct jsontext *w, int64_t ms)
 {
-	char quoted[RFC3339_SIZE + 2];
+	size_t n;
 
-	quoted[0] = '"';
-	time_format_rfc3339(ms, quoted + 1);
-	jsontext_lit(w, quoted);
-	jsontext_raw(w, "\"", 1);
+	/* formatted in place: a token has two or more of these */
+	if (!reserve(w, RFC3339_SIZE + 2))
+		return;
+	w->buf[w->len] = '"';
+	time_format_rfc3339(ms, w->buf + w->len + 1);
+	n = strlen(w->buf + w->len + 1);
+	w->len += 1 + n;
+	w->buf[w->len++] = '"';
+	w->buf[w->len] = '\0';
 }

@@ -26,6 +26,12 @@ void jsontext_release(struct jsontext *w);
 void jsontext_clear(struct jsontext *w);
 bool jsontext_ok(const struct jsontext *w);
 /*
+ * Room for n more bytes at once, for a text whose size is known roughly (a
+ * list): one allocation rather than a realloc at each doubling. False (and
+ * failed) when out of memory.
+ */
+bool jsontext_reserve(struct jsontext *w, size_t n);
+/*
  * Hands the text over (malloc'ed, NUL-terminated) and empties w: the caller
  * frees it. NULL when the writer failed or holds nothing.
  */

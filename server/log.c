@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,39 @@ static void write_line(const char *line, size_t len)
 	}
 }
 
+/* Does any byte of the word lie below 0x20, or equal 0x7f? (exact, for any bytes) */
+static bool word_has_control(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t del = w ^ (ones * 0x7f);
+
+	return (((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs;
+}
+
+/*
+ * Control bytes (below 0x20, and 0x7f) become '?'. Every access line passes
+ * here: eight bytes are looked at together, one at a time only in a word that
+ * holds one.
+ */
+static void blank_controls(char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, sizeof(w));
+		if (!word_has_control(w))
+			continue;
+		for (size_t k = i; k < i + 8; k++)
+			if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] == 0x7f)
+				s[k] = '?';
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			s[i] = '?';
+}
+
 static void emit_text(enum log_level level, const char *ts, const char *msg, size_t msglen)
 {
 	char buf[LOG_LINE_MAX];
@@ -209,12 +243,7 @@ static void emit_text(enum log_level level, const char *ts, const char *msg, siz
 		memcpy(buf + head + keep, "...", 3);
 		l.len = head + keep + 3;
 	}
-	for (size_t i = head; i < l.len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if (c < 0x20 || c == 0x7f)
-			buf[i] = '?';
-	}
+	blank_controls(buf + head, l.len - head);
 	buf[l.len++] = '\n';
 	write_line(buf, l.len);
 }
@@ -269,6 +298,33 @@ static void emit_json(enum log_level level, const char *ts, const char *msg, siz
 static void emit(enum log_level level, const struct log_field *fields, size_t nfields,
                  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
+/*
+ * The time of a line, real even under a fake clock. The date and time to the
+ * second are formatted once a second per thread (a busy server logs many
+ * lines a second): only the milliseconds change between.
+ */
+static void format_now(char ts[RFC3339_SIZE])
+{
+	static __thread int64_t last_second = INT64_MIN;
+	static __thread char last[RFC3339_SIZE];
+	int64_t ms = time_real_ms();
+	int64_t second = ms >= 0 ? ms / 1000 : INT64_MIN;
+	unsigned frac = (unsigned)(ms >= 0 ? ms % 1000 : 0);
+
+	if (second == INT64_MIN || second != last_second) {
+		time_format_rfc3339(ms, ts);
+		if (second != INT64_MIN && strlen(ts) == 24 && ts[19] == '.') {
+			memcpy(last, ts, RFC3339_SIZE);
+			last_second = second;
+		}
+		return;
+	}
+	memcpy(ts, last, RFC3339_SIZE);
+	ts[20] = (char)('0' + frac / 100);
+	ts[21] = (char)('0' + frac / 10 % 10);
+	ts[22] = (char)('0' + frac % 10);
+}
+
 /* A line whose message is already made (msglen < LOG_LINE_MAX). */
 static void emit_message(enum log_level level, const struct log_field *fields, size_t nfields,
                          const char *msg, size_t msglen)
@@ -278,7 +334,7 @@ static void emit_message(enum log_level level, const struct log_field *fields, s
 	if ((unsigned)level >= N_LEVELS)
 		level = LOGL_ERROR;
 	/* The real time even under a fake clock: logs are read against other logs. */
-	time_format_rfc3339(time_real_ms(), ts);
+	format_now(ts);
 	if (__atomic_load_n(&format, __ATOMIC_RELAXED) == LOG_FORMAT_JSON)
 		emit_json(level, ts, msg, msglen, fields, nfields);
 	else

@@ -9,20 +9,25 @@
 #include "util.h"
 
 /*
- * Percent-decodes one segment in place. Done after splitting, so "%2F" is a
- * '/' inside a segment (a name may hold one), never a segment boundary.
- * False for a broken escape or "%00", which would cut the value short.
+ * Percent-decodes the len bytes of one segment in place and ends it with a
+ * NUL. Done after splitting, so "%2F" is a '/' inside a segment (a name may
+ * hold one), never a segment boundary. Returns the decoded length, or -1 for
+ * a broken escape or "%00", which would cut the value short. Most segments
+ * hold no escape: those are only looked at by memchr.
  */
-static bool decode_segment(char *seg)
+static long decode_segment(char *seg, size_t len)
 {
-	char *in = seg, *out = seg;
+	char *in = memchr(seg, '%', len), *end = seg + len, *out = in;
 
-	while (*in) {
+	if (in == NULL)
+		return (long)len;
+	while (in < end) {
 		if (*in == '%') {
+			/* seg[len] is a NUL: a cut escape stops at it */
 			int hi = hex_digit_value(in[1]), lo = hi < 0 ? -1 : hex_digit_value(in[2]);
 
 			if (lo < 0 || (hi == 0 && lo == 0))
-				return false;
+				return -1;
 			*out++ = (char)(hi * 16 + lo);
 			in += 3;
 		} else {
@@ -30,14 +35,15 @@ static bool decode_segment(char *seg)
 		}
 	}
 	*out = '\0';
-	return true;
+	return (long)(out - seg);
 }
 
 /*
  * Splits a path as sent (still percent-encoded) into decoded segments in
- * place; returns the count or -1 when malformed.
+ * place, with their lengths; returns the count or -1 when malformed.
  */
-static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
+static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS],
+                      size_t lengths[ROUTER_MAX_SEGMENTS])
 {
 	int count = 0;
 	char *p;
@@ -49,6 +55,8 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 	p = path + 1;
 	for (;;) {
 		char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		long decoded;
 
 		if (slash)
 			*slash = '\0';
@@ -56,14 +64,17 @@ static int split_path(char *path, char *segments[ROUTER_MAX_SEGMENTS])
 			return -1;
 		/* A trailing "/" is an empty last segment, which only a pattern ending in "/"
 		 * takes. */
-		if (*p == '\0' && slash == NULL && count > 0) {
+		if (len == 0 && slash == NULL && count > 0) {
+			lengths[count] = 0;
 			segments[count++] = p;
 			return count;
 		}
-		if (*p == '\0') /* "//" */
+		if (len == 0) /* "//" */
 			return -1;
-		if (!decode_segment(p) || *p == '\0')
+		decoded = decode_segment(p, len);
+		if (decoded <= 0)
 			return -1;
+		lengths[count] = (size_t)decoded;
 		segments[count++] = p;
 		if (slash == NULL)
 			return count;
@@ -115,22 +126,58 @@ static void compile_route(const char *pattern, struct compiled_route *c)
 	}
 }
 
-/* Compiled patterns of a table, in its order; NULL when out of memory. */
-static struct compiled_route *compile_table(const struct route *table, size_t count)
-{
-	struct compiled_route *c = calloc(count ? count : 1, sizeof(*c));
+/*
+ * A table compiled: its patterns, in its order, and for each segment count
+ * the routes of that count, in table order (a path is only compared with
+ * patterns of as many segments: a handful instead of the whole table).
+ */
+struct compiled_table {
+	struct compiled_route *routes;
+	size_t *by_count;                      /* indexes into routes, grouped by count */
+	size_t first[ROUTER_MAX_SEGMENTS + 2]; /* count c's group: first[c] .. first[c+1] */
+};
 
-	if (c != NULL)
+static void free_compiled(struct compiled_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->routes);
+	free(t->by_count);
+	free(t);
+}
+
+/* NULL when out of memory. */
+static struct compiled_table *compile_table(const struct route *table, size_t count)
+{
+	struct compiled_table *t = calloc(1, sizeof(*t));
+	size_t n = 0;
+
+	if (t == NULL)
+		return NULL;
+	t->routes = calloc(count ? count : 1, sizeof(*t->routes));
+	t->by_count = calloc(count ? count : 1, sizeof(*t->by_count));
+	if (t->routes == NULL || t->by_count == NULL) {
+		free_compiled(t);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
+		compile_route(table[i].pattern, &t->routes[i]);
+	/* a pattern that can never match (-1) is in no group */
+	for (int c = 0; c <= ROUTER_MAX_SEGMENTS; c++) {
+		t->first[c] = n;
 		for (size_t i = 0; i < count; i++)
-			compile_route(table[i].pattern, &c[i]);
-	return c;
+			if (t->routes[i].count == c)
+				t->by_count[n++] = i;
+	}
+	t->first[ROUTER_MAX_SEGMENTS + 1] = n;
+	return t;
 }
 
 /*
  * The program's own table is compiled once; any other (the unit tests')
  * at each call.
  */
-static struct compiled_route *compiled_routes;
+static struct compiled_table *compiled_routes;
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
 
 static void compile_program_table(void)
@@ -138,27 +185,34 @@ static void compile_program_table(void)
 	compiled_routes = compile_table(routes, route_count);
 }
 
-/* Does the compiled pattern match the split path? Captures go into m. */
+/*
+ * Does the compiled pattern match the split path (of as many segments)?
+ * Captures go into m. The literals are compared from the last: the leading
+ * ones ("api", "v0", "accounts") are what most patterns share.
+ */
 static bool pattern_matches(const struct compiled_route *c, char *const segments[],
                             const size_t lengths[], int count, struct route_match *m)
 {
 	size_t captures = 0;
 
-	if (c->count != count)
-		return false;
-	for (int i = 0; i < count; i++) {
+	for (int i = count - 1; i >= 0; i--) {
 		const struct pattern_segment *ps = &c->segments[i];
 
 		if (ps->capture) {
 			/* empty: no value; too long: 404 rather than a cut id */
-			if (lengths[i] == 0 || lengths[i] > ROUTER_MAX_VALUE ||
-			    captures == ROUTER_MAX_PARAMS)
+			if (lengths[i] == 0 || lengths[i] > ROUTER_MAX_VALUE)
 				return false;
-			m->param_names[captures] = ps->text;
-			m->param_values[captures++] = segments[i];
 		} else if (ps->len != lengths[i] || memcmp(ps->text, segments[i], ps->len) != 0) {
 			return false;
 		}
+	}
+	for (int i = 0; i < count; i++) {
+		if (!c->segments[i].capture)
+			continue;
+		if (captures == ROUTER_MAX_PARAMS)
+			return false;
+		m->param_names[captures] = c->segments[i].text;
+		m->param_values[captures++] = segments[i];
 	}
 	m->param_count = captures;
 	return true;
@@ -184,22 +238,23 @@ static void allow_add(char allow[ROUTER_ALLOW_SIZE], const char *method)
 }
 
 /*
- * One pass over the table: the first route of the method wins; every matching route
- * adds to m->allow.
+ * One pass over the routes of nseg segments: the first route of the method
+ * wins; every matching route adds to m->allow.
  */
 static enum router_result match_segments(const struct route *table,
-                                         const struct compiled_route *compiled, size_t count,
-                                         unsigned features, const char *want,
-                                         char *const segments[], const size_t lengths[], int nseg,
-                                         struct route_match *m)
+                                         const struct compiled_table *compiled, unsigned features,
+                                         const char *want, char *const segments[],
+                                         const size_t lengths[], int nseg, struct route_match *m)
 {
 	enum router_result result = ROUTER_NOT_FOUND;
 	struct route_match found;
 
-	for (size_t i = 0; i < count; i++) {
+	for (size_t g = compiled->first[nseg]; g < compiled->first[nseg + 1]; g++) {
+		size_t i = compiled->by_count[g];
+
 		if (table[i].flags & ROUTE_FEATURES & ~features)
 			continue;
-		if (!pattern_matches(&compiled[i], segments, lengths, nseg, &found))
+		if (!pattern_matches(&compiled->routes[i], segments, lengths, nseg, &found))
 			continue;
 		if (result == ROUTER_NOT_FOUND)
 			result = ROUTER_WRONG_METHOD;
@@ -229,7 +284,7 @@ enum router_result router_match_features(const struct route *table, size_t count
 {
 	char *segments[ROUTER_MAX_SEGMENTS];
 	size_t lengths[ROUTER_MAX_SEGMENTS];
-	struct compiled_route *compiled, *owned = NULL;
+	struct compiled_table *compiled, *owned = NULL;
 	enum router_result result;
 	int nseg;
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
@@ -239,11 +294,9 @@ enum router_result router_match_features(const struct route *table, size_t count
 	m->allow[0] = '\0';
 	if (!str_copy(m->path, sizeof(m->path), path))
 		return ROUTER_NOT_FOUND;
-	nseg = split_path(m->path, segments);
+	nseg = split_path(m->path, segments, lengths);
 	if (nseg < 0)
 		return ROUTER_NOT_FOUND;
-	for (int i = 0; i < nseg; i++)
-		lengths[i] = strlen(segments[i]);
 	if (table == routes && count == route_count) {
 		pthread_once(&compile_once, compile_program_table);
 		compiled = compiled_routes;
@@ -253,16 +306,16 @@ enum router_result router_match_features(const struct route *table, size_t count
 	if (compiled == NULL)
 		return ROUTER_NOT_FOUND;
 
-	result = match_segments(table, compiled, count, features, want, segments, lengths, nseg, m);
+	result = match_segments(table, compiled, features, want, segments, lengths, nseg, m);
 	/* "X/" means X on every route that has no pattern of its own ending in "/": the public
 	 * docs print some paths with a trailing slash, and a client that adds one must not
 	 * meet a 404 (docs/api.md, "Paths"). Only one slash: "X//" stays malformed. */
 	if (result == ROUTER_NOT_FOUND && nseg > 1 && lengths[nseg - 1] == 0) {
 		m->allow[0] = '\0';
-		result = match_segments(table, compiled, count, features, want, segments, lengths,
-		                        nseg - 1, m);
+		result =
+		    match_segments(table, compiled, features, want, segments, lengths, nseg - 1, m);
 	}
-	free(owned);
+	free_compiled(owned);
 	return result;
 }
 

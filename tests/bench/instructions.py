@@ -10,8 +10,10 @@ sends COUNT more on the same connection, dumps the counters (`callgrind_control
 instructions of every thread of the server are counted: the listener, the worker,
 the background threads (idle ones add next to nothing).
 
-Used by tests/bench/run (`make bench`); also runnable alone for a profile:
-  tests/bench/instructions.py --annotate N -- SERVER ARGV...   (see main())
+Used by tests/bench/run (`make bench`). For a profile of every scenario, in a
+minute however loaded the machine is:
+  tests/bench/run --build build --instructions-only --keep-profiles DIR
+  callgrind_annotate --inclusive=yes DIR/GET-management-tokens-id-management-token/*
 """
 import glob
 import os
