@@ -149,29 +149,20 @@ static json_t *tenant_seed(struct request *req, struct tenant *t)
 	return seed;
 }
 
-/* The id of the token with this secret, looked up by its keyed hash. */
-static bool mgmt_token_id(struct request *req, const char *secret, char out[UUID_STR_SIZE])
+/* The id of the token (a management token's or a database token's) with this secret. */
+static bool token_id(struct request *req, const char *secret, bool management,
+                     char out[UUID_STR_SIZE])
 {
 	unsigned char hash[TOKEN_HASH_LEN];
-	struct store_mgmt_token row;
+	struct store_mgmt_token mgmt;
+	struct store_db_token db;
 	enum store_status st;
 
 	token_hash(&req->app->token_key, secret, hash);
-	st = store_mgmt_token_by_hash(req->store, hash, &row);
+	st = management ? store_mgmt_token_by_hash(req->store, hash, &mgmt)
+	                : store_db_token_by_hash(req->store, hash, &db);
 	sodium_memzero(hash, sizeof(hash));
-	return st == STORE_OK && str_copy(out, UUID_STR_SIZE, row.id);
-}
-
-static bool db_token_id(struct request *req, const char *secret, char out[UUID_STR_SIZE])
-{
-	unsigned char hash[TOKEN_HASH_LEN];
-	struct store_db_token row;
-	enum store_status st;
-
-	token_hash(&req->app->token_key, secret, hash);
-	st = store_db_token_by_hash(req->store, hash, &row);
-	sodium_memzero(hash, sizeof(hash));
-	return st == STORE_OK && str_copy(out, UUID_STR_SIZE, row.id);
+	return st == STORE_OK && str_copy(out, UUID_STR_SIZE, management ? mgmt.id : db.id);
 }
 
 /* The answer: ids, and each secret made, once. NULL when out of memory. */
@@ -181,7 +172,7 @@ static json_t *tenant_answer(struct request *req, const struct tenant *t, const 
 	char mgmt_id[UUID_STR_SIZE];
 	size_t i;
 
-	if (dbs == NULL || tokens == NULL || !mgmt_token_id(req, t->mgmt_secret, mgmt_id))
+	if (dbs == NULL || tokens == NULL || !token_id(req, t->mgmt_secret, true, mgmt_id))
 		goto out;
 	json_array_foreach(json_object_get(seed, "databases"), i, entry)
 	{
@@ -193,7 +184,7 @@ static json_t *tenant_answer(struct request *req, const struct tenant *t, const 
 		const char *secret = json_string_value(json_object_get(entry, "accessToken"));
 		char id[UUID_STR_SIZE];
 
-		if (secret == NULL || !db_token_id(req, secret, id) ||
+		if (secret == NULL || !token_id(req, secret, false, id) ||
 		    json_array_append_new(tokens,
 		                          json_pack("{s:s, s:O, s:s}", "id", id, "description",
 		                                    json_object_get(entry, "description"),

@@ -177,6 +177,34 @@ def expected_failures(script):
     return out
 
 
+def _run_script(script, cwd, env, approver):
+    """Runs script under bash in cwd; approves each device sign-in it asks for as
+    approver. Returns (returncode, stdout, stderr, failures in the approving)."""
+    proc = subprocess.Popen(["bash", "-c", script], cwd=cwd, env=env, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    err, failures = [], []
+
+    def watch():
+        for line in proc.stderr:
+            err.append(line)
+            m = VERIFY_URL.search(line)
+            if m:
+                try:
+                    r = approve(m.group(1), approver)
+                    assert r.status_code == 200, r.text
+                except Exception as e:  # noqa: BLE001 - told below, not lost in the thread
+                    failures.append(repr(e))
+                    os.killpg(proc.pid, signal.SIGKILL)  # the script and its mgmtctl
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    out = proc.stdout.read()
+    proc.wait(timeout=CLI_TIMEOUT * 6)
+    t.join(timeout=10)
+    return proc.returncode, out, "".join(err), failures
+
+
 def run_against_daemon(script, mgmtctl_bin, mgmtd_bin, d, tmp_path, **env_extra):
     """Runs script against the test daemon d (not make run's: test_api_docs.py's docs are
     not the README), in a fresh checkout-like directory with its own HOME; answers the
@@ -196,29 +224,7 @@ def run_against_daemon(script, mgmtctl_bin, mgmtd_bin, d, tmp_path, **env_extra)
     script = TRAP + script.replace(MAKE_RUN_URL, d.url("").rstrip("/"))
     env = clean_env(home, MGMTCTL_URL=d.url(""), MGMTD_SERVER_DATA_DIR=d.data_dir,
                     **env_extra)
-    proc = subprocess.Popen(["bash", "-c", script], cwd=work, env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    err, failures = [], []
-
-    def watch():
-        for line in proc.stderr:
-            err.append(line)
-            m = VERIFY_URL.search(line)
-            if m:
-                try:
-                    r = approve(m.group(1), "admin@example.com")
-                    assert r.status_code == 200, r.text
-                except Exception as e:  # noqa: BLE001 - told below, not lost in the thread
-                    failures.append(repr(e))
-                    os.killpg(proc.pid, signal.SIGKILL)  # the script and its mgmtctl
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    out = proc.stdout.read()
-    proc.wait(timeout=CLI_TIMEOUT * 6)
-    t.join(timeout=10)
-    return proc.returncode, out, "".join(err), failures
+    return _run_script(script, work, env, "admin@example.com")
 
 
 def run_readme(script, srv, tmp_path):
@@ -230,29 +236,7 @@ def run_readme(script, srv, tmp_path):
     home.mkdir()
     script = TRAP + script.replace(MAKE_RUN_URL, srv.url)
     env = clean_env(home, MGMTCTL_URL=srv.url, MGMTD_SERVER_LISTEN=srv.listen)
-    proc = subprocess.Popen(["bash", "-c", script], cwd=srv.workdir, env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    err, failures = [], []
-
-    def watch():
-        for line in proc.stderr:
-            err.append(line)
-            m = VERIFY_URL.search(line)
-            if m:
-                try:
-                    r = approve(m.group(1), DEV_ADMIN)
-                    assert r.status_code == 200, r.text
-                except Exception as e:  # noqa: BLE001 - told below, not lost in the thread
-                    failures.append(repr(e))
-                    os.killpg(proc.pid, signal.SIGKILL)  # the script and its mgmtctl
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    out = proc.stdout.read()
-    proc.wait(timeout=CLI_TIMEOUT * 6)
-    t.join(timeout=10)
-    return proc.returncode, out, "".join(err), failures
+    return _run_script(script, srv.workdir, env, DEV_ADMIN)
 
 
 def test_every_readme_block_runs_as_written(make_run, tmp_path):
