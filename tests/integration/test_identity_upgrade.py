@@ -7,8 +7,6 @@ The old store is written as mgmtd wrote it at schema version 4: the repository's
 migration files 0001-0004 (never edited once released), then rows of that shape."""
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -24,8 +22,8 @@ from conftest import (
     run_cli,
     users_path,
 )
+import oldstore
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schema"
 SECOND = "https://second-idp.test/"
 OLD_VERSION = 4
 SUBJECTS = [name for name, u in USERS.items() if u[2] is not None]
@@ -44,28 +42,7 @@ def old_rows():
 
 
 def write_old_store(d):
-    """d's store (SQLite file or PostgreSQL database) at schema version 4, with rows."""
-    if d.backend == "sqlite":
-        d.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = d.data_dir / "mgmtd.db"
-        db = sqlite3.connect(str(path))
-        for n in range(1, OLD_VERSION + 1):
-            db.executescript(next(SCHEMA.glob("%04d_*.sql" % n)).read_text())
-        db.executescript(old_rows())
-        db.execute("PRAGMA user_version = %d" % OLD_VERSION)
-        db.commit()
-        db.close()
-        path.chmod(0o600)
-        return
-    script = ["CREATE TABLE mgmtd_schema (version integer PRIMARY KEY, name text NOT NULL, "
-              "applied_at bigint NOT NULL);"]
-    for n in range(1, OLD_VERSION + 1):
-        f = next((SCHEMA / "postgres").glob("%04d_*.sql" % n))
-        script.append(f.read_text())
-        script.append("INSERT INTO mgmtd_schema VALUES (%d, '%s', 1000);" % (n, f.name))
-    script.append(old_rows())
-    d.pg_store.psql("\n".join(script))
-
+    oldstore.write_old_store(d, OLD_VERSION, OLD_VERSION, old_rows())
 
 def second_idp_section(d, second: Idp) -> str:
     jwks = d.workdir / "second-jwks.json"

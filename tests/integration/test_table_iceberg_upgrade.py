@@ -6,9 +6,6 @@ The old store is written as mgmtd wrote it just before: the repository's own mig
 files up to SQLite 0006 / PostgreSQL 0007 (never edited once released), then rows of
 that shape, as test_identity_upgrade.py does for its own migration."""
 
-import sqlite3
-from pathlib import Path
-
 from conftest import (
     ACCOUNT_A,
     CLUSTER_A,
@@ -17,8 +14,8 @@ from conftest import (
     ok_json,
     tables_path,
 )
+import oldstore
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schema"
 OLD_SQLITE, OLD_POSTGRES = 6, 7
 
 
@@ -46,27 +43,7 @@ def old_rows():
 
 
 def write_old_store(d):
-    if d.backend == "sqlite":
-        d.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = d.data_dir / "mgmtd.db"
-        db = sqlite3.connect(str(path))
-        for n in range(1, OLD_SQLITE + 1):
-            db.executescript(next(SCHEMA.glob("%04d_*.sql" % n)).read_text())
-        db.executescript(old_rows())
-        db.execute("PRAGMA user_version = %d" % OLD_SQLITE)
-        db.commit()
-        db.close()
-        path.chmod(0o600)
-        return
-    script = ["CREATE TABLE mgmtd_schema (version integer PRIMARY KEY, name text NOT NULL, "
-              "applied_at bigint NOT NULL);"]
-    for n in range(1, OLD_POSTGRES + 1):
-        f = next((SCHEMA / "postgres").glob("%04d_*.sql" % n))
-        script.append(f.read_text())
-        script.append("INSERT INTO mgmtd_schema VALUES (%d, '%s', 1000);" % (n, f.name))
-    script.append(old_rows())
-    d.pg_store.psql("\n".join(script))
-
+    oldstore.write_old_store(d, OLD_SQLITE, OLD_POSTGRES, old_rows())
 
 def test_old_tables_start_without_iceberg_export_and_can_switch(daemon_factory):
     d = daemon_factory(seed=False, start=False)
