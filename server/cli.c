@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mgmt.h"
 #include "rules.h"
+#include "seed.h"
 #include "store.h"
 #include "timeutil.h"
 #include "tls.h"
@@ -525,6 +526,42 @@ static const char check_config_usage[] =
     "  good, 1 when it is not. It does not fetch jwks_url or discovery.\n"
     "  --print-defaults prints every option with its default and exits.\n";
 
+/*
+ * The seed's entries against serve's rules: applied to an empty in-memory store with
+ * a throwaway token key, so nothing on disk is read or changed. A seed that conflicts
+ * with what the data directory already holds is still found by serve alone. 0, or -1
+ * (said).
+ */
+static int check_seed(const struct config *cfg)
+{
+	char path[STORE_MEMORY_PATH_SIZE], err[3072], at[2 * PATH_MAX + 16];
+	struct identity_issuers ids;
+	struct token_key key;
+	struct store *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	config_where2(cfg, "server", "seed_file", NULL, NULL, at, sizeof(at));
+	if (seed_read_file(cfg->seed_file, &text, &len, err, sizeof(err)) != 0)
+		goto out;
+	store_memory_path(path);
+	/* a scratch store: its migrations and the seed's own lines are no news to the reader */
+	log_set_level(LOGL_WARN);
+	if (store_open(path, &s, err, sizeof(err)) != 0)
+		goto out;
+	randombytes_buf(key.bytes, sizeof(key.bytes));
+	identity_issuers_init(&ids, cfg, NULL);
+	rc = seed_apply_text(s, &key, cfg->invite_days, &ids, text, len, err, sizeof(err));
+	sodium_memzero(&key, sizeof(key));
+out:
+	if (rc != 0)
+		fprintf(stderr, "%s[server] seed_file %s: %s\n", at, cfg->seed_file, err);
+	store_close(s);
+	seed_text_free(text, len);
+	return rc;
+}
+
 int cli_check_config(int argc, char **argv)
 {
 	static const int allowed[] = {OPT_CONFIG, OPT_DATA_DIR, OPT_PRINT_DEFAULTS, 0};
@@ -591,6 +628,8 @@ int cli_check_config(int argc, char **argv)
 		} else
 			tls_holder_free(tls);
 	}
+	if (cfg.seed_file[0] && check_seed(&cfg) != 0)
+		failed = true;
 	if (failed)
 		return EXIT_FAILED;
 	printf("configuration OK%s%s\n", a.common.config_file ? ": " : "",

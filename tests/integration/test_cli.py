@@ -2,6 +2,7 @@
 check-config, environment overrides (CONTRACT 7, 8)."""
 
 import json
+from pathlib import Path
 import re
 import subprocess
 
@@ -679,3 +680,43 @@ def test_a_token_key_file_serve_cannot_create_is_refused_by_both(mgmtd_bin, tmp_
     if refused:
         assert check.stderr.startswith("%s:5: [store] token_key_file %s: "
                                        % (conf, tmp_path / key_at)), describe_cli(check)
+
+
+# A seed whose entries break a rule: serve refuses to start, and check-config says so
+# first, naming the seed_file line and the entry, without touching the data directory.
+BAD_SEEDS = [
+    ({"clusters": [{"id": "33333333-3333-4333-8333-333333333333", "accountId": ACCOUNT_B,
+                    "name": "c"}]}, "clusters[0]"),
+    ({"accounts": [{"id": ACCOUNT_A, "name": "A"}],
+      "managementTokens": [{"accountId": ACCOUNT_A, "description": "x",
+                            "accessToken": "M.V1.not-a-token"}]}, "managementTokens[0]"),
+    ({"accounts": [{"id": ACCOUNT_A, "name": "A", "colour": "red"}]}, "colour"),
+    ("{not json", "malformed JSON"),
+]
+
+
+@pytest.mark.parametrize("seed,said", BAD_SEEDS)
+def test_check_config_and_serve_agree_on_a_seed(mgmtd_bin, tmp_path, seed, said):
+    seed_file = tmp_path / "seed.json"
+    seed_file.write_text(seed if isinstance(seed, str) else json.dumps(seed))
+    data = tmp_path / "data"
+    conf = tmp_path / "seeded.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\nseed_file = %s\n"
+                    % (data, seed_file))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 1, describe_cli(check)
+    assert "%s:4: [server] seed_file" % conf in check.stderr and said in check.stderr, \
+        describe_cli(check)
+    assert not data.exists()  # the check used a scratch store of its own
+    rc, out = _serve_verdict(mgmtd_bin, conf, tmp_path)
+    assert rc != 0 and said in out, out
+
+
+def test_check_config_passes_a_good_seed(mgmtd_bin, tmp_path):
+    data = tmp_path / "data"
+    conf = tmp_path / "seeded.ini"
+    conf.write_text("[server]\nlisten = 127.0.0.1:0\ndata_dir = %s\nseed_file = %s\n"
+                    % (data, Path(__file__).resolve().parents[2] / "config" / "dev-seed.json"))
+    check = run_cli([mgmtd_bin, "check-config", "--config", str(conf)], timeout=10)
+    assert check.returncode == 0 and check.stderr == "", describe_cli(check)
+    assert not data.exists()
