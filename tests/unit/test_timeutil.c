@@ -213,13 +213,20 @@ static void test_round_trip_every_day_near_epoch(void **state)
 
 static void test_clocks(void **state)
 {
-	int64_t before = (int64_t)time(NULL) * 1000;
-	int64_t now = time_now_ms();
-	int64_t after = ((int64_t)time(NULL) + 1) * 1000;
-	int64_t m1, m2;
+	struct timespec ts;
+	int64_t before, now, after, m1, m2;
 
-	/* The wall clock in milliseconds, whatever the date is. */
-	assert_true(now >= before && now < after);
+	/*
+	 * The wall clock in milliseconds, whatever the date is. Bounded by the same clock
+	 * read around it: time(NULL) reads a coarse clock that may still be in the second
+	 * before, and failed this test now and then.
+	 */
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	before = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = time_now_ms();
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	after = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	assert_true(now >= before && now <= after);
 	m1 = time_monotonic_us();
 	m2 = time_monotonic_us();
 	assert_true(m1 > 0);
