@@ -37,6 +37,7 @@ struct app {
 	struct journal *journal;        /* NULL unless [testing] enabled */
 	struct faults *faults;          /* NULL unless [testing] enabled */
 	struct tenants *tenants;        /* NULL unless [testing] enabled: their seeds */
+	struct snapshots *snapshots;    /* NULL unless [testing] enabled */
 	struct tls_holder *tls;         /* NULL unless [server] tls_cert and tls_key are set */
 	struct proxies trusted_proxies; /* [server] trusted_proxies, parsed */
 	atomic_bool ready;

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "seed.h"
+#include "snapshots.h"
 #include "store.h"
 #include "tenants.h"
 #include "tls.h"
@@ -169,6 +170,17 @@ static int load_token_key(struct app *app)
 {
 	char path[PATH_MAX], err[512];
 
+	if (config_in_memory(&app->cfg) && app->cfg.testing_seed != 0) {
+		/* Derived like the secrets: a snapshot exported by one run loads in the next. */
+		static const char label[] = "mgmtd [testing] seed token key";
+		uint32_t seed = (uint32_t)app->cfg.testing_seed;
+
+		return crypto_generichash(app->token_key.bytes, sizeof(app->token_key.bytes),
+		                          (const unsigned char *)&seed, sizeof(seed),
+		                          (const unsigned char *)label, sizeof(label) - 1) == 0
+		           ? 0
+		           : -1;
+	}
 	if (config_in_memory(&app->cfg)) {
 		randombytes_buf(app->token_key.bytes, sizeof(app->token_key.bytes));
 		return 0;
@@ -506,7 +518,8 @@ static int serve(int argc, char **argv)
 	}
 	if (app.cfg.testing_enabled &&
 	    ((app.journal = journal_new((size_t)app.cfg.testing_journal_entries)) == NULL ||
-	     (app.faults = faults_new()) == NULL || (app.tenants = tenants_new()) == NULL)) {
+	     (app.faults = faults_new()) == NULL || (app.tenants = tenants_new()) == NULL ||
+	     (app.snapshots = snapshots_new()) == NULL)) {
 		log_error("out of memory for the request journal ([testing] journal_entries)");
 		goto out;
 	}
@@ -575,6 +588,7 @@ out:
 	journal_free(app.journal); /* after http_stop: no request records any more */
 	faults_free(app.faults);
 	tenants_free(app.tenants);
+	snapshots_free(app.snapshots);
 	store_close(app.anchor);
 	tls_holder_free(app.tls);
 	if (lock_fd >= 0)

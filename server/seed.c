@@ -16,9 +16,11 @@
 #include "dbtoken.h"
 #include "identity.h"
 #include "invite.h"
+#include "log.h"
 #include "mgmt.h"
 #include "rules.h"
 #include "seed.h"
+#include "snapshot.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -588,6 +590,11 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 	{
 		size_t i;
 
+		if (strcmp(key, "snapshot") == 0) {
+			if (!json_is_object(value))
+				return fail(c, "\"snapshot\" must be an object");
+			continue;
+		}
 		for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 			if (strcmp(sections[i].name, key) == 0)
 				break;
@@ -597,6 +604,16 @@ static int apply_all(struct seed_ctx *c, json_t *root)
 			return fail(c, "\"%s\" must be an array", key);
 		if (sections[i].apply == NULL && json_array_size(value) > 0)
 			return fail(c, "\"%s\" is not supported by this version of mgmtd yet", key);
+	}
+	/* A snapshot's rows first: the entries after it may name what it holds. */
+	if ((value = json_object_get(root, "snapshot")) != NULL) {
+		bool loaded;
+
+		if (snapshot_load(c->store, c->key, value, &loaded, c->err, c->errlen) != 0)
+			return -1;
+		if (!loaded)
+			log_info("seed: the snapshot's accounts are in the store already; "
+			         "not loaded again");
 	}
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		json_t *list = json_object_get(root, sections[i].name);

@@ -693,6 +693,61 @@ enum store_status store_clear_all(struct store *s);
  */
 enum store_status store_account_delete(struct store *s, const char *account_id);
 
+/* ---- test harness snapshots ([testing] /_test/snapshots) ---- */
+
+/*
+ * A snapshot is the rows of every table of accounts and what belongs to them, as
+ * they are stored (keyed hashes included, never a secret), in a form both backends
+ * read and write alike: a table's columns by name, each value an integer, a text,
+ * bytes or NULL. Columns a backend keeps for its own ordering are left out and made
+ * again on load, so rows move between backends.
+ */
+enum store_value_type { STORE_VALUE_NULL = 0, STORE_VALUE_INT, STORE_VALUE_TEXT, STORE_VALUE_BLOB };
+
+/* One column's value; borrowed for the call. text is NUL-terminated; blob has len bytes. */
+struct store_value {
+	enum store_value_type type;
+	int64_t i;
+	const char *text;
+	const unsigned char *blob;
+	size_t len;
+};
+
+#define STORE_ROW_MAX_COLUMNS 32
+
+/*
+ * What store_rows_dump calls: table once for each table (parents first, every
+ * table in the order a load needs), then row for each of its rows in the order
+ * they were made. Returning false stops the dump (it then returns STORE_ERROR;
+ * the visitor knows why).
+ */
+struct store_rows_visitor {
+	bool (*table)(void *ctx, const char *table, size_t ncols, const char *const *columns);
+	bool (*row)(void *ctx, const char *table, size_t ncols, const struct store_value *values);
+	void *ctx;
+};
+
+/*
+ * Every row of every table, or only those of the account account_id (when not NULL),
+ * read in one transaction. STORE_ERROR also when the store holds a table the
+ * snapshot does not know how to take: a snapshot never silently leaves one out.
+ */
+enum store_status store_rows_dump(struct store *s, const char *account_id,
+                                  const struct store_rows_visitor *v);
+
+/*
+ * Loading a dump, inside the caller's transaction (after store_clear_all or
+ * store_account_delete): store_rows_load_begin, then store_row_load for each
+ * row (the tables in store_rows_dump's order), then store_rows_load_end, which
+ * moves the id counters past the loaded ids. Keys are checked at commit.
+ * store_row_load answers CONFLICT for a row whose key is taken, and STORE_ERROR
+ * for a table or column this store does not have (logged).
+ */
+enum store_status store_rows_load_begin(struct store *s);
+enum store_status store_row_load(struct store *s, const char *table, size_t ncols,
+                                 const char *const *columns, const struct store_value *values);
+enum store_status store_rows_load_end(struct store *s);
+
 /* ---- audit trail (schema/0004_audit.sql; audit.h writes it) ---- */
 
 #define STORE_AUDIT_ACTOR_TYPE_SIZE 24

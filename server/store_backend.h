@@ -26,6 +26,10 @@ struct store {
 	const struct store_ops *ops;
 };
 
+/* A table or column name of our own schema (lower case, digits, '_', at most 63
+ * bytes): safe to put between double quotes in SQL text. */
+bool store_plain_name(const char *name);
+
 struct store_ops {
 	const char *name; /* "sqlite", "postgres": for messages */
 
@@ -166,6 +170,20 @@ struct store_ops {
 
 	enum store_status (*clear_all)(struct store *s);
 	enum store_status (*account_delete)(struct store *s, const char *account_id);
+	/*
+	 * Snapshots: rows of table (a name store_common.c checked) where filter (SQL
+	 * with $1 for account_id, or NULL: every row) holds, ordered by order (SQL) or,
+	 * when NULL, in the order they were made; then the backend's own table names,
+	 * to find one no rule covers.
+	 */
+	enum store_status (*rows_dump)(struct store *s, const char *table, const char *filter,
+	                               const char *order, const char *account_id,
+	                               const struct store_rows_visitor *v);
+	enum store_status (*table_names)(struct store *s, char names[][64], size_t max, size_t *n);
+	enum store_status (*rows_load_begin)(struct store *s);
+	enum store_status (*row_load)(struct store *s, const char *table, size_t ncols,
+	                              const char *const *columns, const struct store_value *values);
+	enum store_status (*rows_load_end)(struct store *s);
 
 	enum store_status (*invite_insert)(struct store *s, const struct store_invite *i,
 	                                   int64_t now, enum invite_conflict *why);

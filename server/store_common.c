@@ -775,6 +775,112 @@ enum store_status store_account_delete(struct store *s, const char *account_id)
 	return s->ops->account_delete(s, account_id);
 }
 
+bool store_plain_name(const char *name)
+{
+	if (name[0] == '\0' || strlen(name) > 63)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+/* ---- snapshots ---- */
+
+/*
+ * The tables a snapshot takes, parents first (the order a load needs), and which of
+ * their rows are one account's ($1: its id). A table of the store that is neither
+ * here nor bookkeeping stops a dump: a new migration's table must be added here.
+ */
+static const struct snapshot_table {
+	const char *name;
+	const char *account_filter;
+	const char *key_order; /* NULL: the order rows were made in, as the backend keeps it */
+} snapshot_tables[] = {
+    {"accounts", "id = $1", "id"},
+    {"clusters", "account_id = $1", NULL},
+    {"users", "account_id = $1", NULL},
+    {"management_tokens", "account_id = $1", NULL},
+    {"databases", "account_id = $1", "id"},
+    {"database_tables", "database_id IN (SELECT id FROM databases WHERE account_id = $1)", "id"},
+    {"database_tokens", "account_id = $1", NULL},
+    {"database_token_permissions",
+     "token_id IN (SELECT id FROM database_tokens WHERE account_id = $1)", "token_id, position"},
+    {"invites", "account_id = $1", NULL},
+    {"audit_events", "account_id = $1", "id"},
+};
+
+/* Not state: the token key's fingerprint and SQLite's id counters (made again on load). */
+static const char *const snapshot_bookkeeping[] = {"store_meta", "sqlite_sequence"};
+
+#define SNAPSHOT_TABLE_COUNT (sizeof(snapshot_tables) / sizeof(snapshot_tables[0]))
+
+static bool snapshot_table_known(const char *name)
+{
+	for (size_t i = 0; i < SNAPSHOT_TABLE_COUNT; i++)
+		if (strcmp(snapshot_tables[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(snapshot_bookkeeping) / sizeof(snapshot_bookkeeping[0]); i++)
+		if (strcmp(snapshot_bookkeeping[i], name) == 0)
+			return true;
+	return false;
+}
+
+enum store_status store_rows_dump(struct store *s, const char *account_id,
+                                  const struct store_rows_visitor *v)
+{
+	char names[64][64];
+	size_t n = 0;
+	enum store_status st;
+	bool began;
+
+	st = store_tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = s->ops->table_names(s, names, sizeof(names) / sizeof(names[0]), &n);
+	for (size_t i = 0; i < n && st == STORE_OK; i++)
+		if (!snapshot_table_known(names[i])) {
+			log_error("store: table %s has no snapshot rule (store_common.c)",
+			          names[i]);
+			st = STORE_ERROR;
+		}
+	for (size_t i = 0; i < SNAPSHOT_TABLE_COUNT && st == STORE_OK; i++)
+		st = s->ops->rows_dump(s, snapshot_tables[i].name,
+		                       account_id ? snapshot_tables[i].account_filter : NULL,
+		                       snapshot_tables[i].key_order, account_id, v);
+	return store_tx_leave(s, began, st);
+}
+
+enum store_status store_rows_load_begin(struct store *s)
+{
+	return s->ops->rows_load_begin(s);
+}
+
+enum store_status store_row_load(struct store *s, const char *table, size_t ncols,
+                                 const char *const *columns, const struct store_value *values)
+{
+	size_t i;
+
+	for (i = 0; i < SNAPSHOT_TABLE_COUNT; i++)
+		if (strcmp(snapshot_tables[i].name, table) == 0)
+			break;
+	if (i == SNAPSHOT_TABLE_COUNT || ncols == 0 || ncols > STORE_ROW_MAX_COLUMNS) {
+		log_error("store: a snapshot row for a table it cannot hold");
+		return STORE_ERROR;
+	}
+	for (i = 0; i < ncols; i++)
+		if (!store_plain_name(columns[i])) {
+			log_error("store: a snapshot column name that is not one of ours");
+			return STORE_ERROR;
+		}
+	return s->ops->row_load(s, table, ncols, columns, values);
+}
+
+enum store_status store_rows_load_end(struct store *s)
+{
+	return s->ops->rows_load_end(s);
+}
+
 static bool is_set(const char *s)
 {
 	return s != NULL && s[0] != '\0';

@@ -499,7 +499,8 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_TABLE_NAMES] = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
                       " AND tablename NOT LIKE 'mgmtd!_%' ESCAPE '!' ORDER BY tablename",
     /* The sequences of the id columns store_clear_all starts again from 1, as SQLite's are. */
-    [P_IDENTITY_COLUMNS] = "SELECT pg_get_serial_sequence(format('%I', table_name), column_name)"
+    [P_IDENTITY_COLUMNS] = "SELECT pg_get_serial_sequence(format('%I', table_name), column_name),"
+                           " table_name, column_name"
                            " FROM information_schema.columns"
                            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
                            " AND table_name NOT LIKE 'mgmtd!_%' ESCAPE '!'"
@@ -3365,18 +3366,7 @@ static enum store_status pg_meta_claim(struct store *base, const char *name, con
 
 /* ---- test harness ---- */
 
-/* A table or column name from our own schema, safe to put between double quotes. */
-static bool plain_name(const char *name)
-{
-	if (name[0] == '\0' || strlen(name) > 63)
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
-}
-
-/* Runs one statement of ours that returns no rows (sql is built from plain_name names). */
+/* Runs one statement of ours that returns no rows (sql is built from store_plain_name names). */
 static enum store_status exec_plain(struct pg_store *s, const char *sql)
 {
 	PGresult *r = PQexec(s->conn, sql);
@@ -3394,12 +3384,12 @@ static bool plain_qualified_name(const char *name)
 	char schema[64];
 
 	if (dot == NULL)
-		return plain_name(name);
+		return store_plain_name(name);
 	if ((size_t)(dot - name) >= sizeof(schema))
 		return false;
 	memcpy(schema, name, (size_t)(dot - name));
 	schema[dot - name] = '\0';
-	return plain_name(schema) && plain_name(dot + 1);
+	return store_plain_name(schema) && store_plain_name(dot + 1);
 }
 
 /*
@@ -3443,7 +3433,7 @@ static enum store_status pg_clear_all(struct store *base)
 	for (int i = 0; names && st == STORE_OK && i < PQntuples(names); i++) {
 		const char *name = PQgetvalue(names, i, 0);
 
-		if (!plain_name(name)) {
+		if (!store_plain_name(name)) {
 			log_error("store: a table name this build cannot clear");
 			st = STORE_ERROR;
 			break;
@@ -3453,6 +3443,234 @@ static enum store_status pg_clear_all(struct store *base)
 	}
 	PQclear(seqs);
 	PQclear(names);
+	return st;
+}
+
+/* ---- snapshots ---- */
+
+static enum store_status pg_table_names(struct store *base, char names[][64], size_t max, size_t *n)
+{
+	struct pg_store *s = pg(base);
+	enum store_status st;
+	PGresult *r = pq_run(s, P_TABLE_NAMES, NULL, &st);
+
+	*n = 0;
+	for (int i = 0; r && i < PQntuples(r); i++) {
+		const char *name = PQgetvalue(r, i, 0);
+
+		if (*n == max || !store_plain_name(name)) {
+			log_error("store: a table name this build cannot handle");
+			st = STORE_ERROR;
+			break;
+		}
+		memcpy(names[(*n)++], name, strlen(name) + 1);
+	}
+	PQclear(r);
+	return st;
+}
+
+/* Field (row, col) as a snapshot value; *unescaped is bytea's copy, freed by the caller. */
+static bool field_value(const PGresult *r, int row, int col, struct store_value *out,
+                        unsigned char **unescaped)
+{
+	const char *text = PQgetvalue(r, row, col);
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (PQgetisnull(r, row, col)) {
+		out->type = STORE_VALUE_NULL;
+		return true;
+	}
+	switch (PQftype(r, col)) {
+	case 16: /* bool */
+		out->type = STORE_VALUE_INT;
+		out->i = text[0] == 't';
+		return true;
+	case 20: /* int8 */
+	case 21: /* int2 */
+	case 23: /* int4 */
+		out->type = STORE_VALUE_INT;
+		errno = 0;
+		out->i = strtoll(text, &end, 10);
+		return errno == 0 && end != text && *end == '\0';
+	case 17: /* bytea */
+		out->type = STORE_VALUE_BLOB;
+		*unescaped = PQunescapeBytea((const unsigned char *)text, &out->len);
+		out->blob = *unescaped;
+		return *unescaped != NULL;
+	default:
+		out->type = STORE_VALUE_TEXT;
+		out->text = text;
+		return true;
+	}
+}
+
+/*
+ * seq: the order rows were made in, our tie-breaker, which a snapshot leaves out and
+ * a load makes again in row order.
+ */
+static enum store_status pg_rows_dump(struct store *base, const char *table, const char *filter,
+                                      const char *order, const char *account_id,
+                                      const struct store_rows_visitor *v)
+{
+	struct pg_store *s = pg(base);
+	const char *columns[STORE_ROW_MAX_COLUMNS];
+	struct store_value values[STORE_ROW_MAX_COLUMNS];
+	int fields[STORE_ROW_MAX_COLUMNS];
+	enum store_status st;
+	PGresult *r = NULL;
+	size_t ncols = 0;
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"%s%s ORDER BY %s", table,
+	         filter ? " WHERE " : "", filter ? filter : "", order ? order : "seq");
+	st = pq_usable(s);
+	if (st != STORE_OK)
+		return st;
+	r = PQexecParams(s->conn, sql, filter ? 1 : 0, NULL, filter ? &account_id : NULL, NULL,
+	                 NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		st = pq_fail(s, r, sql);
+		goto out;
+	}
+	for (int i = 0; i < PQnfields(r); i++) {
+		if (strcmp(PQfname(r, i), "seq") == 0)
+			continue;
+		if (ncols == STORE_ROW_MAX_COLUMNS) {
+			log_error("store: table %s has more columns than a snapshot takes", table);
+			st = STORE_ERROR;
+			goto out;
+		}
+		fields[ncols] = i;
+		columns[ncols++] = PQfname(r, i);
+	}
+	if (!v->table(v->ctx, table, ncols, columns)) {
+		st = STORE_ERROR;
+		goto out;
+	}
+	for (int row = 0; row < PQntuples(r) && st == STORE_OK; row++) {
+		unsigned char *unescaped[STORE_ROW_MAX_COLUMNS] = {0};
+
+		for (size_t i = 0; i < ncols && st == STORE_OK; i++)
+			if (!field_value(r, row, fields[i], &values[i], &unescaped[i])) {
+				log_error("store: a value of %s.%s a snapshot cannot take", table,
+				          columns[i]);
+				st = STORE_ERROR;
+			}
+		if (st == STORE_OK && !v->row(v->ctx, table, ncols, values))
+			st = STORE_ERROR;
+		for (size_t i = 0; i < ncols; i++)
+			PQfreemem(unescaped[i]);
+	}
+out:
+	PQclear(r);
+	return st;
+}
+
+static enum store_status pg_rows_load_begin(struct store *base)
+{
+	struct pg_store *s = pg(base);
+
+	if (!s->in_tx) {
+		log_error("store: a snapshot load outside a transaction");
+		return STORE_ERROR;
+	}
+	/* Rows of a table may name rows loaded after them; keys are DEFERRABLE. */
+	return exec_plain(s, "SET CONSTRAINTS ALL DEFERRED");
+}
+
+/* Ids as loaded, whatever the identity would give: OVERRIDING SYSTEM VALUE. */
+static enum store_status pg_row_load(struct store *base, const char *table, size_t ncols,
+                                     const char *const *columns, const struct store_value *values)
+{
+	struct pg_store *s = pg(base);
+	const char *params[STORE_ROW_MAX_COLUMNS];
+	int lengths[STORE_ROW_MAX_COLUMNS], formats[STORE_ROW_MAX_COLUMNS];
+	char numbers[STORE_ROW_MAX_COLUMNS][24];
+	enum store_status st;
+	PGresult *r;
+	char sql[2048];
+	size_t used;
+
+	used = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO \"%s\" (", table);
+	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s\"%s\"", i ? ", " : "",
+		                         columns[i]);
+	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s$%zu",
+		                         i ? ", " : ") OVERRIDING SYSTEM VALUE VALUES (", i + 1);
+	if (used + 2 > sizeof(sql)) {
+		log_error("store: a snapshot row too wide for %s", table);
+		return STORE_ERROR;
+	}
+	memcpy(sql + used, ")", 2);
+	for (size_t i = 0; i < ncols; i++) {
+		lengths[i] = 0;
+		formats[i] = 0;
+		switch (values[i].type) {
+		case STORE_VALUE_INT:
+			snprintf(numbers[i], sizeof(numbers[i]), "%lld", (long long)values[i].i);
+			params[i] = numbers[i];
+			break;
+		case STORE_VALUE_TEXT:
+			if (utf8_length(values[i].text) < 0) {
+				log_error("store: a snapshot text of %s.%s is not UTF-8", table,
+				          columns[i]);
+				return STORE_ERROR;
+			}
+			params[i] = values[i].text;
+			break;
+		case STORE_VALUE_BLOB:
+			params[i] = (const char *)values[i].blob;
+			lengths[i] = (int)values[i].len;
+			formats[i] = 1; /* binary: bytea as is */
+			break;
+		default:
+			params[i] = NULL;
+			break;
+		}
+	}
+	st = pq_usable(s);
+	if (st != STORE_OK)
+		return st;
+	r = PQexecParams(s->conn, sql, (int)ncols, NULL, params, lengths, formats, 0);
+	st = PQresultStatus(r) == PGRES_COMMAND_OK ? STORE_OK : pq_fail(s, r, sql);
+	PQclear(r);
+	return st;
+}
+
+/*
+ * Each identity past the largest id loaded, never back: like SQLite's
+ * AUTOINCREMENT, an id handed out once (then deleted) is not handed out again.
+ */
+static enum store_status pg_rows_load_end(struct store *base)
+{
+	struct pg_store *s = pg(base);
+	enum store_status st;
+	PGresult *ids = pq_run(s, P_IDENTITY_COLUMNS, NULL, &st);
+	char sql[512];
+
+	for (int i = 0; ids && st == STORE_OK && i < PQntuples(ids); i++) {
+		const char *seq = PQgetvalue(ids, i, 0), *table = PQgetvalue(ids, i, 1),
+		           *column = PQgetvalue(ids, i, 2);
+		PGresult *r;
+
+		if (!plain_qualified_name(seq) || !store_plain_name(table) ||
+		    !store_plain_name(column)) {
+			log_error("store: an id sequence this build cannot move");
+			st = STORE_ERROR;
+			break;
+		}
+		snprintf(sql, sizeof(sql),
+		         "SELECT setval('%s', m) FROM (SELECT max(\"%s\") AS m FROM \"%s\") x"
+		         " WHERE m >= COALESCE(pg_sequence_last_value('%s'), 0)",
+		         seq, column, table, seq);
+		r = PQexec(s->conn, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			st = pq_fail(s, r, sql);
+		PQclear(r);
+	}
+	PQclear(ids);
 	return st;
 }
 
@@ -3526,6 +3744,11 @@ static const struct store_ops pg_ops = {
     .db_authorize = pg_db_authorize,
     .db_authorize_plan = pg_db_authorize_plan,
     .clear_all = pg_clear_all,
+    .rows_dump = pg_rows_dump,
+    .table_names = pg_table_names,
+    .rows_load_begin = pg_rows_load_begin,
+    .row_load = pg_row_load,
+    .rows_load_end = pg_rows_load_end,
     .account_delete = pg_account_delete,
     .invite_insert = pg_invite_insert,
     .invite_get = pg_invite_get,

@@ -3123,22 +3123,36 @@ static enum store_status sqlite_user_list_all(struct store *s, size_t max, struc
 
 /* ---- test harness ---- */
 
-/* A table name from our own schema, safe to put between double quotes. */
-static bool plain_name(const char *name)
+/* The store's tables: ours and SQLite's AUTOINCREMENT counters. */
+static enum store_status sqlite_table_names(struct store *s, char names[][64], size_t max,
+                                            size_t *n)
 {
-	if (name[0] == '\0')
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_TABLE_NAMES, &st);
+	int rc;
+
+	*n = 0;
+	if (q == NULL)
+		return st;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+
+		if (*n == max || !name || !store_plain_name(name)) {
+			stmt_done(q);
+			log_error("store: a table name this build cannot handle");
+			return STORE_ERROR;
+		}
+		memcpy(names[(*n)++], name, strlen(name) + 1);
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, stmt_sql[S_TABLE_NAMES]);
+	stmt_done(q);
+	return st;
 }
 
 static enum store_status sqlite_clear_all(struct store *s)
 {
-	enum store_status st = STORE_OK;
-	sqlite3_stmt *q;
+	enum store_status st;
 	char names[64][64];
 	size_t n = 0;
 	int rc;
@@ -3155,33 +3169,167 @@ static enum store_status sqlite_clear_all(struct store *s)
 	rc = sqlite3_exec(sq(s)->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(s, rc, "PRAGMA defer_foreign_keys");
-	q = stmt_get(s, S_TABLE_NAMES, &st);
-	if (q == NULL)
-		return st;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(q, 0);
-
-		if (n == sizeof(names) / sizeof(names[0]) || !name ||
-		    strlen(name) >= sizeof(names[0]) || !plain_name(name)) {
-			stmt_done(q);
-			log_error("store: a table name this build cannot clear");
-			return STORE_ERROR;
-		}
-		memcpy(names[n++], name, strlen(name) + 1);
-	}
-	if (rc != SQLITE_DONE)
-		st = sql_fail(s, rc, stmt_sql[S_TABLE_NAMES]);
-	stmt_done(q);
+	st = sqlite_table_names(s, names, sizeof(names) / sizeof(names[0]), &n);
 	for (size_t i = 0; i < n && st == STORE_OK; i++) {
 		char sql[96];
 
-		/* names come from our schema and passed plain_name: no quoting issue */
+		/* names come from our schema and passed store_plain_name: no quoting issue */
 		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"", names[i]);
 		rc = sqlite3_exec(sq(s)->db, sql, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			st = sql_fail(s, rc, sql);
 	}
 	return st;
+}
+
+/* Column i of the current row as a snapshot value; false for a type we never store. */
+static bool column_value(sqlite3_stmt *q, int i, struct store_value *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (sqlite3_column_type(q, i)) {
+	case SQLITE_NULL:
+		out->type = STORE_VALUE_NULL;
+		return true;
+	case SQLITE_INTEGER:
+		out->type = STORE_VALUE_INT;
+		out->i = sqlite3_column_int64(q, i);
+		return true;
+	case SQLITE_TEXT:
+		out->type = STORE_VALUE_TEXT;
+		out->text = (const char *)sqlite3_column_text(q, i);
+		return out->text != NULL;
+	case SQLITE_BLOB:
+		out->type = STORE_VALUE_BLOB;
+		out->blob = sqlite3_column_blob(q, i);
+		out->len = (size_t)sqlite3_column_bytes(q, i);
+		return out->blob != NULL || out->len == 0;
+	default:
+		return false;
+	}
+}
+
+/* rowid: the order rows were made in, which lists follow on ties. */
+static enum store_status sqlite_rows_dump(struct store *s, const char *table, const char *filter,
+                                          const char *order, const char *account_id,
+                                          const struct store_rows_visitor *v)
+{
+	const char *columns[STORE_ROW_MAX_COLUMNS];
+	struct store_value values[STORE_ROW_MAX_COLUMNS];
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = NULL;
+	char sql[512];
+	int rc, ncols;
+
+	snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"%s%s ORDER BY %s", table,
+	         filter ? " WHERE " : "", filter ? filter : "", order ? order : "rowid");
+	rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
+	if (rc == SQLITE_OK && filter)
+		rc = sqlite3_bind_text(q, 1, account_id, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		st = sql_fail(s, rc, sql);
+		goto out;
+	}
+	ncols = sqlite3_column_count(q);
+	if (ncols <= 0 || ncols > STORE_ROW_MAX_COLUMNS) {
+		log_error("store: table %s has more columns than a snapshot takes", table);
+		st = STORE_ERROR;
+		goto out;
+	}
+	for (int i = 0; i < ncols; i++)
+		columns[i] = sqlite3_column_name(q, i);
+	if (!v->table(v->ctx, table, (size_t)ncols, columns)) {
+		st = STORE_ERROR;
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		for (int i = 0; i < ncols; i++)
+			if (!column_value(q, i, &values[i])) {
+				log_error("store: a value of %s.%s a snapshot cannot take", table,
+				          columns[i]);
+				st = STORE_ERROR;
+				goto out;
+			}
+		if (!v->row(v->ctx, table, (size_t)ncols, values)) {
+			st = STORE_ERROR;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		st = sql_fail(s, rc, sql);
+out:
+	sqlite3_finalize(q);
+	return st;
+}
+
+static enum store_status sqlite_rows_load_begin(struct store *s)
+{
+	int rc;
+
+	if (sqlite3_get_autocommit(sq(s)->db)) {
+		log_error("store: a snapshot load outside a transaction");
+		return STORE_ERROR;
+	}
+	/* Rows of a table may name rows loaded after them (a database's creator, say). */
+	rc = sqlite3_exec(sq(s)->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK : sql_fail(s, rc, "PRAGMA defer_foreign_keys");
+}
+
+static enum store_status sqlite_row_load(struct store *s, const char *table, size_t ncols,
+                                         const char *const *columns,
+                                         const struct store_value *values)
+{
+	char sql[2048];
+	size_t used;
+	sqlite3_stmt *q = NULL;
+	enum store_status st;
+	int rc = SQLITE_OK;
+
+	used = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO \"%s\" (", table);
+	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s\"%s\"", i ? ", " : "",
+		                         columns[i]);
+	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s?%zu",
+		                         i ? ", " : ") VALUES (", i + 1);
+	if (used + 2 > sizeof(sql)) {
+		log_error("store: a snapshot row too wide for %s", table);
+		return STORE_ERROR;
+	}
+	memcpy(sql + used, ")", 2);
+	rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return sql_fail(s, rc, sql);
+	}
+	for (size_t i = 0; i < ncols && rc == SQLITE_OK; i++) {
+		int at = (int)i + 1;
+
+		switch (values[i].type) {
+		case STORE_VALUE_INT:
+			rc = sqlite3_bind_int64(q, at, values[i].i);
+			break;
+		case STORE_VALUE_TEXT:
+			rc = sqlite3_bind_text(q, at, values[i].text, -1, SQLITE_STATIC);
+			break;
+		case STORE_VALUE_BLOB:
+			rc = sqlite3_bind_blob(q, at, values[i].blob, (int)values[i].len,
+			                       SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(q, at);
+			break;
+		}
+	}
+	st = rc == SQLITE_OK ? run_change(s, q, NULL) : sql_fail(s, rc, sql);
+	sqlite3_finalize(q);
+	return st;
+}
+
+/* AUTOINCREMENT counters follow the largest id inserted by themselves. */
+static enum store_status sqlite_rows_load_end(struct store *s)
+{
+	(void)s;
+	return STORE_OK;
 }
 
 /* ---- audit trail ---- */
@@ -3715,6 +3863,11 @@ static const struct store_ops sqlite_ops = {
     .db_authorize = sqlite_db_authorize,
     .db_authorize_plan = sqlite_db_authorize_plan,
     .clear_all = sqlite_clear_all,
+    .rows_dump = sqlite_rows_dump,
+    .table_names = sqlite_table_names,
+    .rows_load_begin = sqlite_rows_load_begin,
+    .row_load = sqlite_row_load,
+    .rows_load_end = sqlite_rows_load_end,
     .account_delete = sqlite_account_delete,
     .invite_insert = sqlite_invite_insert,
     .invite_get = sqlite_invite_get,

@@ -107,6 +107,37 @@ char *tenants_get(struct tenants *t, const char *account_id, size_t *len)
 	return text;
 }
 
+int tenants_copy(struct tenants *dst, struct tenants *src, const char *account_id)
+{
+	struct kept *copies = NULL, *k;
+	int rc = 0;
+
+	/* Copied under src's lock, put under dst's: never both locks at once. */
+	pthread_mutex_lock(&src->lock);
+	for (struct kept *from = src->first; from && rc == 0; from = from->next) {
+		if (account_id && strcmp(from->account_id, account_id) != 0)
+			continue;
+		k = calloc(1, sizeof(*k));
+		if (k == NULL || (k->text = copy_of(from->text, from->len)) == NULL) {
+			free(k);
+			rc = -1;
+			break;
+		}
+		memcpy(k->account_id, from->account_id, sizeof(k->account_id));
+		k->len = from->len;
+		k->next = copies;
+		copies = k;
+	}
+	pthread_mutex_unlock(&src->lock);
+	while ((k = copies) != NULL) {
+		copies = k->next;
+		if (rc == 0 && tenants_put(dst, k->account_id, k->text, k->len) != 0)
+			rc = -1;
+		kept_free(k);
+	}
+	return rc;
+}
+
 void tenants_forget(struct tenants *t, const char *account_id)
 {
 	pthread_mutex_lock(&t->lock);

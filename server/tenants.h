@@ -26,6 +26,13 @@ int tenants_put(struct tenants *t, const char *account_id, const char *text, siz
 char *tenants_get(struct tenants *t, const char *account_id, size_t *len);
 void tenants_text_free(char *text, size_t len);
 
+/*
+ * Copies into dst the seeds src keeps: every one, or account_id's alone (when not
+ * NULL; none is fine). Seeds dst holds for the same accounts are replaced. -1 when
+ * out of memory (dst may then hold some of them).
+ */
+int tenants_copy(struct tenants *dst, struct tenants *src, const char *account_id);
+
 /* Forgets one tenant, or all of them. */
 void tenants_forget(struct tenants *t, const char *account_id);
 void tenants_forget_all(struct tenants *t);

@@ -25,3 +25,21 @@ test("a retry gets through one 503", async () => {
   await assert.rejects(harness.verify(1, { route: Harness.DATABASES, status: 503, since: 0, method: "POST" }), HarnessError);
   await t.delete();
 });
+
+test("a snapshot takes the tenant back before each case", async () => {
+  const t = await harness.tenant({ databases: [{ name: "mydb" }] });
+  await harness.snapshot("ready", t);
+  for (const scratch of ["one", "two"]) {
+    await harness.restore("ready");
+    const made = await fetch(t.url("/databases"), {
+      method: "POST", headers: { ...t.headers(), "Content-Type": "application/json" },
+      body: JSON.stringify({ name: scratch }) });
+    assert.equal(made.status, 200);
+    const dbs = await (await fetch(t.url("/databases"), { headers: t.headers() })).json();
+    assert.deepEqual(dbs.map((d) => d.name).sort(), ["mydb", scratch]);
+  }
+  assert.ok((await harness.exportSnapshot("ready")).snapshot.tables.accounts);
+  await harness.dropSnapshot("ready");
+  await assert.rejects(harness.restore("ready"), /404 no snapshot named ready/);
+  await t.delete();
+});

@@ -66,6 +66,24 @@ export class Harness {
 
   async reset() { await this.call("POST", "/_test/reset", undefined, 204); }
 
+  // Saves the whole store, or one tenant's account (PUT /_test/snapshots/NAME).
+  async snapshot(name, tenant) {
+    return this.call("PUT", `/_test/snapshots/${name}`,
+      tenant ? { accountId: tenant.accountId } : undefined);
+  }
+
+  // Puts the store (or the snapshot's tenant) back as it was saved, atomically.
+  async restore(name) {
+    await this.call("POST", `/_test/snapshots/${name}/restore`, undefined, 204);
+  }
+
+  // The snapshot as a seed file that `mgmtd serve --seed FILE` loads.
+  async exportSnapshot(name) { return this.call("GET", `/_test/snapshots/${name}`); }
+
+  async dropSnapshot(name) {
+    await this.call("DELETE", `/_test/snapshots/${name}`, undefined, 204);
+  }
+
   async freeze(now) { return this.call("PUT", "/_test/clock", { now }); }
 
   async advance(by) { return this.call("POST", "/_test/clock/advance", { by }); }

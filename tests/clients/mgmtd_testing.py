@@ -111,6 +111,22 @@ class Harness:
     def real_clock(self):
         self._call("DELETE", "/_test/clock", expect=204)
 
+    def snapshot(self, name, tenant=None):
+        """Saves the whole store, or one tenant's account (PUT /_test/snapshots/NAME)."""
+        body = {"accountId": tenant.account_id} if tenant else None
+        return self._call("PUT", "/_test/snapshots/" + name, json=body)
+
+    def restore(self, name):
+        """Puts the store (or the snapshot's tenant) back as it was saved, atomically."""
+        self._call("POST", "/_test/snapshots/%s/restore" % name, expect=204)
+
+    def export(self, name):
+        """The snapshot as a seed file (a dict) that `mgmtd serve --seed FILE` loads."""
+        return self._call("GET", "/_test/snapshots/" + name)
+
+    def drop_snapshot(self, name):
+        self._call("DELETE", "/_test/snapshots/" + name, expect=204)
+
     def faults(self, *rules):
         """A context in which the rules act (PUT /_test/faults); cleared on leaving."""
         return _Faults(self, rules)

@@ -320,10 +320,22 @@ def renamed_and_back(out):
         return "answered %s, not database 1 as sensors-v2 then sensors" % got
 
 
+def restored_to_mydb(out):
+    """The snapshot example: the last list, after the restore, holds mydb alone."""
+    values = json_values(out)
+    if not values or not isinstance(values[-1], list):
+        return "printed no list last"
+    names = [db.get("name") for db in values[-1]]
+    if names != ["mydb"]:
+        return "the list after the restore holds %s, not mydb alone" % names
+
+
 # What the docs say the blocks print, checked in each block's stdout: (file, first line
 # of the block) -> patterns, or functions of the output that say what is wrong (None
 # when nothing is).
 OUTPUT = {
+    ("docs/testing.md", 'curl -sf -X PUT "$URL/_test/snapshots/ready" -H \'Content-Type: '
+                        'application/json\' \\'): [r'"name":\s*"ready"', restored_to_mydb],
     ("docs/api.md", 'curl -s -X POST "$URL/api/v0/accounts/$ACCOUNT/management/tokens" \\'):
         [r'"accessToken":\s*"M\.V1\.', r'"description":\s*"CI pipeline"',
          r'"status":\s*"active"', days_ahead("expiresAt", 90)],

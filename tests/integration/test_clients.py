@@ -61,9 +61,24 @@ def test_time_and_the_admin(harness):
     harness.real_clock()
 
 
+def test_a_snapshot_takes_the_tenant_back(harness):
+    t = harness.tenant(databases=[{"name": "mydb"}])
+    harness.snapshot("ready", t)
+    for scratch in ("one", "two"):
+        harness.restore("ready")
+        requests.post(t.url("/databases"), headers=t.headers(), json={"name": scratch},
+                      timeout=10).raise_for_status()
+        dbs = requests.get(t.url("/databases"), headers=t.headers(), timeout=10).json()
+        assert sorted(d["name"] for d in dbs) == ["mydb", scratch]
+    assert set(harness.export("ready")) == {"snapshot"}
+    harness.drop_snapshot("ready")
+    with pytest.raises(HarnessError, match="404 no snapshot named ready"):
+        harness.restore("ready")
+
+
 def test_the_node_client(server):
     res = subprocess.run(["node", "--test", "example.test.mjs"], cwd=CLIENTS,
                          env=dict(os.environ, MGMTD_URL=server.url("")),
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "# pass 1" in res.stdout and "# fail 0" in res.stdout, res.stdout
+    assert "# pass 2" in res.stdout and "# fail 0" in res.stdout, res.stdout

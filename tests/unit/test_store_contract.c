@@ -1207,6 +1207,239 @@ static void test_account_delete(void **state)
 	assert_int_equal(store_mgmt_token_insert(f->s, &mt, h1), STORE_OK);
 }
 
+/* ---- snapshots: every row, out and back in, the same on each backend ---- */
+
+struct dump_text {
+	char buf[16384];
+	size_t used;
+};
+
+static void dump_printf(struct dump_text *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void dump_printf(struct dump_text *d, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(d->buf + d->used, sizeof(d->buf) - d->used, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(d->buf) - d->used);
+	d->used += (size_t)n;
+}
+
+static bool dump_table(void *ctx, const char *table, size_t ncols, const char *const *columns)
+{
+	dump_printf(ctx, "[%s]", table);
+	for (size_t i = 0; i < ncols; i++)
+		dump_printf(ctx, " %s", columns[i]);
+	dump_printf(ctx, "\n");
+	return true;
+}
+
+static bool dump_row(void *ctx, const char *table, size_t ncols, const struct store_value *v)
+{
+	(void)table;
+	for (size_t i = 0; i < ncols; i++) {
+		switch (v[i].type) {
+		case STORE_VALUE_INT:
+			dump_printf(ctx, "%lld|", (long long)v[i].i);
+			break;
+		case STORE_VALUE_TEXT:
+			dump_printf(ctx, "'%s'|", v[i].text);
+			break;
+		case STORE_VALUE_BLOB:
+			dump_printf(ctx, "x%zu:%02x%02x|", v[i].len, v[i].blob[0],
+			            v[i].blob[v[i].len - 1]);
+			break;
+		default:
+			dump_printf(ctx, "NULL|");
+		}
+	}
+	dump_printf(ctx, "\n");
+	return true;
+}
+
+/* The rows of a dump kept to be loaded again (values copied out of the store's buffers). */
+struct kept_rows {
+	char table[32][64];
+	char columns[32][STORE_ROW_MAX_COLUMNS][64];
+	size_t ncols[32];
+	size_t ntables;
+	struct {
+		size_t table;
+		struct store_value v[STORE_ROW_MAX_COLUMNS];
+		char text[STORE_ROW_MAX_COLUMNS][320];
+		unsigned char blob[STORE_ROW_MAX_COLUMNS][TOKEN_HASH_LEN];
+	} rows[64];
+	size_t nrows;
+};
+
+static bool keep_table(void *ctx, const char *table, size_t ncols, const char *const *columns)
+{
+	struct kept_rows *k = ctx;
+
+	assert_true(k->ntables < 32 && ncols <= STORE_ROW_MAX_COLUMNS);
+	strcpy(k->table[k->ntables], table);
+	for (size_t i = 0; i < ncols; i++)
+		strcpy(k->columns[k->ntables][i], columns[i]);
+	k->ncols[k->ntables++] = ncols;
+	return true;
+}
+
+static bool keep_row(void *ctx, const char *table, size_t ncols, const struct store_value *v)
+{
+	struct kept_rows *k = ctx;
+
+	(void)table;
+	assert_true(k->nrows < 64);
+	k->rows[k->nrows].table = k->ntables - 1;
+	for (size_t i = 0; i < ncols; i++) {
+		k->rows[k->nrows].v[i] = v[i];
+		if (v[i].type == STORE_VALUE_TEXT) {
+			assert_true(strlen(v[i].text) < 320);
+			strcpy(k->rows[k->nrows].text[i], v[i].text);
+			k->rows[k->nrows].v[i].text = k->rows[k->nrows].text[i];
+		} else if (v[i].type == STORE_VALUE_BLOB) {
+			assert_true(v[i].len <= TOKEN_HASH_LEN);
+			memcpy(k->rows[k->nrows].blob[i], v[i].blob, v[i].len);
+			k->rows[k->nrows].v[i].blob = k->rows[k->nrows].blob[i];
+		}
+	}
+	k->nrows++;
+	return true;
+}
+
+static void load_kept(struct store *s, const struct kept_rows *k)
+{
+	for (size_t r = 0; r < k->nrows; r++) {
+		size_t t = k->rows[r].table;
+		const char *names[STORE_ROW_MAX_COLUMNS];
+
+		for (size_t i = 0; i < k->ncols[t]; i++)
+			names[i] = k->columns[t][i];
+		assert_int_equal(store_row_load(s, k->table[t], k->ncols[t], names, k->rows[r].v),
+		                 STORE_OK);
+	}
+}
+
+static void populate_two_accounts(struct store *s)
+{
+	struct store_database d = {.max_tables = 1, .max_columns_per_table = 1, .created_at = 1};
+	struct store_table t = {.created_at = 2};
+	struct store_db_token dt;
+	struct store_mgmt_token mt = make_token(T1, 0);
+	struct store_user u = make_user(U1, "a@example.com", GROUP_ADMIN, "sub-a");
+	struct store_audit_event e = make_event(ACCT, 100, "database.create", U1);
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
+
+	add_account(s, ACCT);
+	add_account(s, ACCT2);
+	add_cluster(s);
+	assert_int_equal(store_user_insert(s, &u), STORE_OK);
+	fill_hash(h1, 1);
+	fill_hash(h2, 2);
+	assert_int_equal(store_mgmt_token_insert(s, &mt, h1), STORE_OK);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "db");
+	assert_int_equal(store_database_insert(s, &d), STORE_OK);
+	t.database_id = d.id;
+	strcpy(t.name, "cpu");
+	assert_int_equal(store_table_insert(s, &t), STORE_OK);
+	memset(&dt, 0, sizeof(dt));
+	strcpy(dt.id, T2);
+	strcpy(dt.account_id, ACCT);
+	strcpy(dt.cluster_id, CL1);
+	strcpy(dt.description, "w");
+	dt.permission_count = 2;
+	dt.permissions[0].action = DB_ACTION_WRITE;
+	strcpy(dt.permissions[0].resource, "db");
+	dt.permissions[1].action = DB_ACTION_READ;
+	strcpy(dt.permissions[1].resource, "*");
+	dt.created_at = 3;
+	assert_int_equal(store_db_token_insert(s, &dt, h2), STORE_OK);
+	assert_int_equal(store_audit_insert(s, &e), STORE_OK);
+}
+
+static void test_snapshot_rows_out_and_back(void **state)
+{
+	struct fixture *f = *state;
+	static struct dump_text before, after, one;
+	static struct kept_rows kept;
+	struct store_rows_visitor text = {dump_table, dump_row, &before};
+	struct store_rows_visitor keep = {keep_table, keep_row, &kept};
+	struct store_database d = {.max_tables = 1, .max_columns_per_table = 1, .created_at = 9},
+	                      got;
+	struct store_db_token tok;
+	unsigned char h2[TOKEN_HASH_LEN];
+
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	memset(&one, 0, sizeof(one));
+	memset(&kept, 0, sizeof(kept));
+	populate_two_accounts(f->s);
+	assert_int_equal(store_rows_dump(f->s, NULL, &text), STORE_OK);
+	assert_int_equal(store_rows_dump(f->s, NULL, &keep), STORE_OK);
+	/* parents first, and what the snapshot leaves out is not there */
+	assert_non_null(strstr(before.buf, "[accounts]"));
+	assert_true(strstr(before.buf, "[accounts]") < strstr(before.buf, "[clusters]"));
+	assert_null(strstr(before.buf, " seq"));
+	assert_null(strstr(before.buf, "[store_meta]"));
+
+	/* emptied and loaded in one transaction: the same rows, the same order */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_clear_all(f->s), STORE_OK);
+	assert_int_equal(store_rows_load_begin(f->s), STORE_OK);
+	load_kept(f->s, &kept);
+	assert_int_equal(store_rows_load_end(f->s), STORE_OK);
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	text.ctx = &after;
+	assert_int_equal(store_rows_dump(f->s, NULL, &text), STORE_OK);
+	assert_string_equal(after.buf, before.buf);
+	/* the loaded rows work as stored rows: the token by its hash, its permissions in order */
+	fill_hash(h2, 2);
+	assert_int_equal(store_db_token_by_hash(f->s, h2, &tok), STORE_OK);
+	assert_int_equal(tok.permission_count, 2);
+	assert_string_equal(tok.permissions[1].resource, "*");
+	/* the id counters are past the loaded ids */
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "next");
+	assert_int_equal(store_database_insert(f->s, &d), STORE_OK);
+	assert_int_equal(store_database_get(f->s, ACCT, CL1, "db", &got), STORE_OK);
+	assert_true(d.id > got.id);
+
+	/* loading rows whose keys are taken: a conflict, and nothing changes */
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	assert_int_equal(store_rows_load_begin(f->s), STORE_OK);
+	{
+		const char *names[STORE_ROW_MAX_COLUMNS];
+
+		for (size_t i = 0; i < kept.ncols[0]; i++)
+			names[i] = kept.columns[0][i];
+		assert_int_equal(
+		    store_row_load(f->s, kept.table[0], kept.ncols[0], names, kept.rows[0].v),
+		    STORE_CONFLICT);
+	}
+	store_tx_rollback(f->s);
+	/* a table or column that is not ours is refused before any SQL */
+	assert_int_equal(
+	    store_row_load(f->s, "sqlite_master", 1, (const char *const[]){"name"}, kept.rows[0].v),
+	    STORE_ERROR);
+	assert_int_equal(
+	    store_row_load(f->s, "accounts", 1, (const char *const[]){"id\" --"}, kept.rows[0].v),
+	    STORE_ERROR);
+
+	/* one account's rows: none of the other's */
+	text.ctx = &one;
+	assert_int_equal(store_rows_dump(f->s, ACCT2, &text), STORE_OK);
+	assert_non_null(strstr(one.buf, "'" ACCT2 "'"));
+	assert_null(strstr(one.buf, "'" ACCT "'"));
+	assert_null(strstr(one.buf, "'db'"));
+}
+
 static void test_user_list_all(void **state)
 {
 	struct fixture *f = *state;
@@ -1278,6 +1511,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_invite_accept_and_revoke, setup, teardown),
     cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
     cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_snapshot_rows_out_and_back, setup, teardown),
     cmocka_unit_test_setup_teardown(test_identity_is_issuer_and_subject, setup, teardown),
     cmocka_unit_test_setup_teardown(test_link_by_email, setup, teardown),
     cmocka_unit_test_setup_teardown(test_unbound_subjects, setup, teardown),
