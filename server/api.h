@@ -123,5 +123,10 @@ enum api_status api_test_requests_clear(struct request *req);
 enum api_status api_test_faults_set(struct request *req);
 enum api_status api_test_faults_get(struct request *req);
 enum api_status api_test_faults_clear(struct request *req);
+enum api_status api_test_delays_get(struct request *req);
+enum api_status api_test_delays_set(struct request *req);
+enum api_status api_test_delays_clear(struct request *req);
+/* Purges now what the delays make due (api_delays.c), for the clock's handlers. */
+void api_delays_purge_now(struct request *req);
 
 #endif
