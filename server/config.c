@@ -1395,6 +1395,33 @@ bool config_in_memory(const struct config *cfg)
 	return strcmp(cfg->data_dir, CONFIG_MEMORY_DIR) == 0;
 }
 
+/*
+ * The test harness's delays (delays.h) only with [testing] enabled, as its
+ * seed: a delay outside testing would slow a real deployment for nothing.
+ */
+static int validate_delays(const struct config *cfg, struct config_errors *errs)
+{
+	static const char *const keys[] = {"token_activation_seconds", "database_name_hold_seconds",
+	                                   "purge_after_days"};
+	const int values[] = {cfg->testing_token_activation_seconds,
+	                      cfg->testing_database_name_hold_seconds,
+	                      cfg->testing_purge_after_days};
+	char at[3 * PATH_MAX + 64];
+	int problems = 0;
+
+	if (cfg->testing_enabled)
+		return 0;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		if (values[i] == 0)
+			continue;
+		problems += add_error(
+		    errs,
+		    "%s[testing] %s: set only with enabled = true (a delay of the test harness)",
+		    where2(cfg, "testing", keys[i], "testing", "enabled", at, sizeof(at)), keys[i]);
+	}
+	return problems;
+}
+
 int config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
@@ -1448,24 +1475,7 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 		    "%s[testing] seed: set only with enabled = true (ids and secrets derived from "
 		    "it are guessable)",
 		    where2(cfg, "testing", "seed", "testing", "enabled", at, sizeof(at)));
-	{
-		static const char *const delays[] = {
-		    "token_activation_seconds", "database_name_hold_seconds", "purge_after_days"};
-		const int values[] = {cfg->testing_token_activation_seconds,
-		                      cfg->testing_database_name_hold_seconds,
-		                      cfg->testing_purge_after_days};
-
-		/* A delay outside testing would slow a real deployment for nothing. */
-		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-			if (values[i] != 0 && !cfg->testing_enabled)
-				problems += add_error(
-				    errs,
-				    "%s[testing] %s: set only with enabled = true (a delay of the "
-				    "test harness)",
-				    where2(cfg, "testing", delays[i], "testing", "enabled", at,
-				           sizeof(at)),
-				    delays[i]);
-	}
+	problems += validate_delays(cfg, errs);
 	if (cfg->metrics_listen[0] && !cfg->metrics_enabled)
 		problems += add_error(
 		    errs, "%s[metrics] listen: set only with enabled = true",
