@@ -128,5 +128,10 @@ enum api_status api_test_snapshot_delete(struct request *req);
 enum api_status api_test_faults_set(struct request *req);
 enum api_status api_test_faults_get(struct request *req);
 enum api_status api_test_faults_clear(struct request *req);
+enum api_status api_test_delays_get(struct request *req);
+enum api_status api_test_delays_set(struct request *req);
+enum api_status api_test_delays_clear(struct request *req);
+/* Purges now what the delays make due (api_delays.c), for the clock's handlers. */
+void api_delays_purge_now(struct request *req);
 
 #endif

@@ -4,15 +4,19 @@
  *
  * Databases are addressed by name, except undelete, which takes the integer
  * id (a deleted database's name may already belong to a new one). Deleted
- * databases keep their id and settings; their names are free at once.
+ * databases keep their id and settings; their names are free at once, unless
+ * the test harness holds them for a while, and they are kept until the test
+ * harness purges them (delays.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "body.h"
+#include "delays.h"
 #include "request.h"
 #include "rules.h"
+#include "timeutil.h"
 #include "views.h"
 
 static const char *cluster_of(const struct request *req)
@@ -64,13 +68,16 @@ enum api_status api_list_status(struct request *req, bool *deleted)
 struct database_list {
 	struct jsontext text;
 	size_t rows;
-	bool damaged; /* a stored partition template is not JSON */
+	bool damaged;         /* a stored partition template is not JSON */
+	int64_t purge_before; /* deleted before it: purged, whether the pass ran yet or not */
 };
 
 static bool write_database(void *ctx, const struct store_database *row)
 {
 	struct database_list *l = ctx;
 
+	if (row->deleted_at != 0 && row->deleted_at < l->purge_before)
+		return true;
 	if (l->rows++ > 0)
 		jsontext_raw(&l->text, ",", 1);
 	if (!view_database_text(&l->text, row, true))
@@ -80,7 +87,9 @@ static bool write_database(void *ctx, const struct store_database *row)
 
 enum api_status api_database_list(struct request *req)
 {
-	struct database_list l = {.rows = 0, .damaged = false};
+	struct database_list l = {.rows = 0,
+	                          .damaged = false,
+	                          .purge_before = delays_purge_before(req->app->delays, req->now)};
 	enum store_status st;
 	bool deleted;
 
@@ -117,6 +126,39 @@ enum api_status api_database_list(struct request *req)
 	return api_ok_jsontext(req, &l.text);
 }
 
+/*
+ * 409 when the test harness holds name (delays.h): a database of the cluster
+ * that had it was deleted less than the hold ago (and is not purged).
+ */
+static enum api_status check_name_hold(struct request *req, const char *name)
+{
+	int64_t hold = delays_name_hold_ms(req->app->delays);
+	int64_t purge_before = delays_purge_before(req->app->delays, req->now);
+	int64_t since, deleted_at = 0;
+	char deleted[RFC3339_SIZE], free_from[RFC3339_SIZE];
+	enum store_status st;
+
+	if (hold == 0)
+		return API_OK;
+	/* held while now - deleted_at < hold, that is deleted_at > now - hold */
+	since = req->now - hold + 1;
+	if (purge_before > since)
+		since = purge_before;
+	st = store_database_name_held(req->store, req->principal.account_id, cluster_of(req), name,
+	                              since, &deleted_at);
+	if (st == STORE_NOT_FOUND)
+		return API_OK;
+	if (st != STORE_OK)
+		return api_from_store(req, st, "database", NULL);
+	time_format_rfc3339(deleted_at, deleted);
+	time_format_rfc3339(deleted_at + hold, free_from);
+	return api_fail(req, API_CONFLICT,
+	                "the name \"%s\" is held: a database of this cluster of that name was "
+	                "deleted at %s, and a deleted database's name can be used again only "
+	                "from %s",
+	                name, deleted, free_from);
+}
+
 enum api_status api_database_create(struct request *req)
 {
 	static const char *const fields[] = {
@@ -146,6 +188,8 @@ enum api_status api_database_create(struct request *req)
 	str_copy(db.cluster_id, sizeof(db.cluster_id), cluster_of(req));
 	db.created_at = req->now;
 	audit_note(req, "database.create", db.name);
+	if (check_name_hold(req, name) != API_OK)
+		return req->status;
 	st = store_database_insert(req->store, &db);
 	if (st == STORE_CONFLICT)
 		return api_fail(req, API_CONFLICT,
@@ -239,6 +283,8 @@ enum api_status api_database_rename(struct request *req)
 		return api_fail(req, API_BAD_REQUEST, "%s", problem);
 	if (rule_database_name(name) != NULL)
 		return api_fail(req, API_NOT_FOUND, "database not found");
+	if (check_name_hold(req, new_name) != API_OK)
+		return req->status;
 	/* Database tokens name databases: they keep the old name (docs/api.md). */
 	st = store_database_rename(req->store, req->principal.account_id, cluster_of(req), name,
 	                           new_name, &db);
@@ -264,6 +310,9 @@ enum api_status api_database_undelete(struct request *req)
 	st = store_database_get_id(req->store, req->principal.account_id, cluster_of(req), id, &db);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "database", NULL);
+	/* Due for the purge: gone, whether the pass removed its row yet or not. */
+	if (db.deleted_at != 0 && db.deleted_at < delays_purge_before(req->app->delays, req->now))
+		return api_fail(req, API_NOT_FOUND, "database not found");
 	if (db.deleted_at == 0)
 		return api_fail(req, API_CONFLICT, "database %lld is not deleted", (long long)id);
 	st = store_database_undelete(req->store, req->principal.account_id, cluster_of(req), id,

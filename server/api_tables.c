@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "body.h"
+#include "delays.h"
 #include "request.h"
 #include "rules.h"
 #include "views.h"
@@ -30,6 +31,7 @@ enum api_status api_table_list(struct request *req)
 	bool deleted;
 	size_t n = 0;
 	json_t *list;
+	int64_t purge_before = delays_purge_before(req->app->delays, req->now);
 
 	if (load_scope(req, &db) != API_OK || api_list_status(req, &deleted) != API_OK)
 		return req->status;
@@ -38,6 +40,9 @@ enum api_status api_table_list(struct request *req)
 		return api_from_store(req, st, "table", NULL);
 	list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
+		/* due for the purge: gone, whether the pass removed its row yet or not */
+		if (tables[i].deleted_at != 0 && tables[i].deleted_at < purge_before)
+			continue;
 		view_list_append(&list, view_table(&tables[i], &db, true));
 	}
 	free(tables);
@@ -135,6 +140,9 @@ enum api_status api_table_undelete(struct request *req)
 	st = store_table_get_id(req->store, db.id, id, &t);
 	if (st != STORE_OK)
 		return api_from_store(req, st, "table", NULL);
+	/* Due for the purge: gone, whether the pass removed its row yet or not. */
+	if (t.deleted_at != 0 && t.deleted_at < delays_purge_before(req->app->delays, req->now))
+		return api_fail(req, API_NOT_FOUND, "table not found");
 	if (t.deleted_at == 0)
 		return api_fail(req, API_CONFLICT, "table %lld is not deleted", (long long)id);
 	audit_note(req, "table.undelete", NULL);

@@ -87,7 +87,8 @@ enum api_status api_test_clock_set(struct request *req)
 		time_fake_set(ms);
 		log_warn("test harness: the clock is frozen at %s", shown);
 	}
-	maintenance_kick(); /* retention follows the clock: a pass at the new time */
+	api_delays_purge_now(req); /* the purge is done when the answer comes */
+	maintenance_kick();        /* retention follows the clock: a pass at the new time */
 	return api_ok(req, clock_view(time_now_ms()));
 }
 
@@ -108,6 +109,7 @@ enum api_status api_test_clock_advance(struct request *req)
 	time_fake_advance(by);
 	time_format_rfc3339(time_now_ms(), shown);
 	log_warn("test harness: the clock advanced by %s to %s", text, shown);
+	api_delays_purge_now(req);
 	maintenance_kick();
 	return api_ok(req, clock_view(time_now_ms()));
 }

@@ -36,6 +36,7 @@ struct app {
 	struct throttle *throttle;      /* NULL when [auth] failed_auth_burst is 0 */
 	struct journal *journal;        /* NULL unless [testing] enabled */
 	struct faults *faults;          /* NULL unless [testing] enabled */
+	struct delays *delays;          /* NULL unless [testing] enabled: all of them off */
 	struct tenants *tenants;        /* NULL unless [testing] enabled: their seeds */
 	struct snapshots *snapshots;    /* NULL unless [testing] enabled */
 	struct tls_holder *tls;         /* NULL unless [server] tls_cert and tls_key are set */

@@ -193,6 +193,20 @@ static const struct option options[] = {
             "refused unless enabled = true"},
     {"testing", "journal_entries", INT(testing_journal_entries, 1, 1000000), .def = "1000",
      .doc = "requests GET /_test/requests keeps, in memory, the oldest dropped first"},
+    {"testing", "token_activation_seconds", INT(testing_token_activation_seconds, 0, 604800),
+     .def = "0",
+     .doc = "not 0: a new database token is refused at /authorize, as an unknown one, for "
+            "this many seconds after its creation (Cloud Dedicated: a few seconds to a few "
+            "minutes); only with enabled = true"},
+    {"testing", "database_name_hold_seconds", INT(testing_database_name_hold_seconds, 0, 604800),
+     .def = "0",
+     .doc = "not 0: a deleted database's name is refused (409) for a create or a rename "
+            "for this many seconds after the delete (Cloud Dedicated: two to three "
+            "minutes); only with enabled = true"},
+    {"testing", "purge_after_days", INT(testing_purge_after_days, 0, 3650), .def = "0",
+     .doc = "not 0: deleted databases and tables are purged, undelete answering 404, this "
+            "many days after the delete (Cloud Dedicated: about 7); only with enabled = "
+            "true"},
 
     {"ui", "enabled", BOOL(ui_enabled), .def = "false",
      .doc = "the Admin UI at /ui/, signing in through the identity provider (authorization "
@@ -1381,6 +1395,33 @@ bool config_in_memory(const struct config *cfg)
 	return strcmp(cfg->data_dir, CONFIG_MEMORY_DIR) == 0;
 }
 
+/*
+ * The test harness's delays (delays.h) only with [testing] enabled, as its
+ * seed: a delay outside testing would slow a real deployment for nothing.
+ */
+static int validate_delays(const struct config *cfg, struct config_errors *errs)
+{
+	static const char *const keys[] = {"token_activation_seconds", "database_name_hold_seconds",
+	                                   "purge_after_days"};
+	const int values[] = {cfg->testing_token_activation_seconds,
+	                      cfg->testing_database_name_hold_seconds,
+	                      cfg->testing_purge_after_days};
+	char at[3 * PATH_MAX + 64];
+	int problems = 0;
+
+	if (cfg->testing_enabled)
+		return 0;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		if (values[i] == 0)
+			continue;
+		problems += add_error(
+		    errs,
+		    "%s[testing] %s: set only with enabled = true (a delay of the test harness)",
+		    where2(cfg, "testing", keys[i], "testing", "enabled", at, sizeof(at)), keys[i]);
+	}
+	return problems;
+}
+
 int config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	const struct idp_config *idps[CONFIG_MAX_IDPS + 1];
@@ -1434,6 +1475,7 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 		    "%s[testing] seed: set only with enabled = true (ids and secrets derived from "
 		    "it are guessable)",
 		    where2(cfg, "testing", "seed", "testing", "enabled", at, sizeof(at)));
+	problems += validate_delays(cfg, errs);
 	if (cfg->metrics_listen[0] && !cfg->metrics_enabled)
 		problems += add_error(
 		    errs, "%s[metrics] listen: set only with enabled = true",

@@ -91,6 +91,9 @@ struct config {
 	bool testing_enabled;
 	int testing_seed; /* 0: ids and secrets random */
 	int testing_journal_entries;
+	int testing_token_activation_seconds; /* delays.h; 0 = off */
+	int testing_database_name_hold_seconds;
+	int testing_purge_after_days;
 	/* [ui] */
 	bool ui_enabled;
 	char ui_client_id[CONFIG_STR_SIZE];

@@ -26,6 +26,7 @@
 #include "http.h"
 #include "identity.h"
 #include "issuers.h"
+#include "delays.h"
 #include "faults.h"
 #include "journal.h"
 #include "log.h"
@@ -523,6 +524,17 @@ static int serve(int argc, char **argv)
 		log_error("out of memory for the request journal ([testing] journal_entries)");
 		goto out;
 	}
+	if (app.cfg.testing_enabled) {
+		const struct delays_values configured = {
+		    .token_activation_s = app.cfg.testing_token_activation_seconds,
+		    .name_hold_s = app.cfg.testing_database_name_hold_seconds,
+		    .purge_after_days = app.cfg.testing_purge_after_days};
+
+		if ((app.delays = delays_new(&configured)) == NULL) {
+			log_error("out of memory for the test harness's delays");
+			goto out;
+		}
+	}
 	/* validated with the rest of the config: this cannot fail here */
 	if (proxies_parse(app.cfg.trusted_proxies, &app.trusted_proxies, err, sizeof(err)) != 0) {
 		log_error("[server] trusted_proxies: %s", err);
@@ -587,6 +599,7 @@ out:
 	throttle_free(app.throttle);
 	journal_free(app.journal); /* after http_stop: no request records any more */
 	faults_free(app.faults);
+	delays_free(app.delays);
 	tenants_free(app.tenants);
 	snapshots_free(app.snapshots);
 	store_close(app.anchor);

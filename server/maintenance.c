@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "delays.h"
 #include "log.h"
 #include "maintenance.h"
 #include "metrics.h"
@@ -17,12 +18,15 @@
 
 static struct periodic task;
 
-int maintenance_pass(struct app *app, struct store *s, long long now_ms)
+/* Retention ([store] keep_*): only when configured, so that no pass is logged otherwise. */
+static int retention_pass(struct app *app, struct store *s, long long now_ms)
 {
 	int64_t mgmt = 0, db = 0, audit = 0;
 	enum store_status st;
 	int rc = 0;
 
+	if (app->cfg.keep_expired_days == 0 && app->cfg.keep_audit_days == 0)
+		return 0;
 	if (app->cfg.keep_expired_days > 0) {
 		st =
 		    store_tokens_prune(s, now_ms - app->cfg.keep_expired_days * DAY_MS, &mgmt, &db);
@@ -47,6 +51,36 @@ int maintenance_pass(struct app *app, struct store *s, long long now_ms)
 	return rc;
 }
 
+int maintenance_pass(struct app *app, struct store *s, long long now_ms)
+{
+	int rc = retention_pass(app, s, now_ms);
+
+	if (maintenance_purge(app, s, now_ms) != 0)
+		rc = -1;
+	return rc;
+}
+
+int maintenance_purge(struct app *app, struct store *s, long long now_ms)
+{
+	int64_t before = delays_purge_before(app->delays, now_ms);
+	int64_t databases = 0, tables = 0;
+	enum store_status st;
+
+	if (before == INT64_MIN)
+		return 0;
+	st = store_deleted_purge(s, before, &databases, &tables);
+	if (st != STORE_OK) {
+		log_error("purge: cannot delete deleted databases and tables: %s",
+		          store_status_name(st));
+		return -1;
+	}
+	if (databases > 0 || tables > 0)
+		log_info("purge: %lld deleted databases and %lld deleted tables are gone for good "
+		         "([testing] purge_after_days)",
+		         (long long)databases, (long long)tables);
+	return 0;
+}
+
 static void task_run(void *arg)
 {
 	struct app *app = arg;
@@ -63,7 +97,9 @@ int maintenance_start(struct app *app, char *err, size_t errlen)
 {
 	int rc;
 
-	if (app->cfg.keep_expired_days == 0 && app->cfg.keep_audit_days == 0)
+	/* With [testing], the purge of deleted databases may be turned on at any time. */
+	if (app->cfg.keep_expired_days == 0 && app->cfg.keep_audit_days == 0 &&
+	    !app->cfg.testing_enabled)
 		return 0;
 	rc = periodic_start(&task, PASS_INTERVAL_S * 1000000LL, task_run, app);
 	if (rc != 0) {

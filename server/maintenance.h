@@ -7,6 +7,10 @@
  * task does not run at all. It runs at start, every 10 minutes, and at once
  * when kicked (a test harness moving the fake clock): the clock is
  * time_now_ms, so retention follows a fake clock like every expiry does.
+ *
+ * With [testing] enabled the task runs always, and each pass also purges the
+ * deleted databases and tables that the test harness's purge_after_days
+ * (delays.h) has made due.
  */
 #ifndef MGMTD_MAINTENANCE_H
 #define MGMTD_MAINTENANCE_H
@@ -27,5 +31,12 @@ void maintenance_stop(void);
 
 /* One pass on store s at time now (the task's work, for tests). 0 or -1 (logged). */
 int maintenance_pass(struct app *app, struct store *s, long long now_ms);
+
+/*
+ * The purge alone, on store s at time now: what the test harness runs before
+ * it answers a move of the clock or a change of the delays, so that the purge
+ * is done when the answer comes. 0 (also when purging is off) or -1 (logged).
+ */
+int maintenance_purge(struct app *app, struct store *s, long long now_ms);
 
 #endif

@@ -125,6 +125,10 @@ const struct route routes[] = {
     {"PUT", "/_test/faults", api_test_faults_set, RES_NONE, OP_UPDATE,
      ROUTE_TESTING | ROUTE_JSON_BODY},
     {"DELETE", "/_test/faults", api_test_faults_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
+    {"GET", "/_test/delays", api_test_delays_get, RES_NONE, OP_READ, ROUTE_TESTING},
+    {"PUT", "/_test/delays", api_test_delays_set, RES_NONE, OP_UPDATE,
+     ROUTE_TESTING | ROUTE_JSON_BODY},
+    {"DELETE", "/_test/delays", api_test_delays_clear, RES_NONE, OP_DELETE, ROUTE_TESTING},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

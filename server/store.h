@@ -484,6 +484,14 @@ enum store_status store_database_rename(struct store *s, const char *account_id,
 enum store_status store_database_undelete(struct store *s, const char *account_id,
                                           const char *cluster_id, int64_t id,
                                           struct store_database *out);
+/*
+ * Whether a deleted database of the cluster had this name and was deleted at
+ * or after since (the test harness's name hold, delays.h): OK with the latest
+ * such deletion time in *deleted_at, or NOT_FOUND when there is none.
+ */
+enum store_status store_database_name_held(struct store *s, const char *account_id,
+                                           const char *cluster_id, const char *name, int64_t since,
+                                           int64_t *deleted_at);
 
 struct store_table {
 	int64_t id; /* set by store_table_insert */
@@ -587,6 +595,7 @@ struct store_db_grant {
 	char cluster_id[UUID_STR_SIZE];
 	int64_t expires_at;   /* 0 = never */
 	int64_t revoked_at;   /* 0 = not revoked */
+	int64_t created_at;   /* the token's; the test harness's activation delay counts from it */
 	bool permitted;       /* a permission names action on database or "*" */
 	bool database_exists; /* a live database of the token's cluster has this name */
 };
@@ -805,6 +814,15 @@ enum store_status store_audit_prune(struct store *s, int64_t before, int64_t *de
  * transaction. *mgmt and *db get how many.
  */
 enum store_status store_tokens_prune(struct store *s, int64_t before, int64_t *mgmt, int64_t *db);
+
+/*
+ * Deletes for good the databases deleted before `before` (with all their
+ * tables) and the tables deleted before `before`, in one transaction (or
+ * the caller's): an undelete of them is NOT_FOUND from then on. *databases
+ * and *tables get how many rows went.
+ */
+enum store_status store_deleted_purge(struct store *s, int64_t before, int64_t *databases,
+                                      int64_t *tables);
 
 enum store_token_state { TOKEN_STATE_ACTIVE = 0, TOKEN_STATE_EXPIRED, TOKEN_STATE_REVOKED };
 #define TOKEN_STATE_COUNT 3

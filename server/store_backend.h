@@ -212,6 +212,11 @@ struct store_ops {
 	enum store_status (*audit_prune)(struct store *s, int64_t before, int64_t *deleted);
 	enum store_status (*tokens_prune)(struct store *s, int64_t before, int64_t *mgmt,
 	                                  int64_t *db);
+	enum store_status (*deleted_purge)(struct store *s, int64_t before, int64_t *databases,
+	                                   int64_t *tables);
+	enum store_status (*database_name_held)(struct store *s, const char *account_id,
+	                                        const char *cluster_id, const char *name,
+	                                        int64_t since, int64_t *deleted_at);
 	enum store_status (*token_counts)(struct store *s, int64_t now,
 	                                  struct store_token_counts *out);
 	enum store_status (*meta_get)(struct store *s, const char *name, char *out, size_t outsize);

@@ -1023,6 +1023,21 @@ enum store_status store_tokens_prune(struct store *s, int64_t before, int64_t *m
 	return s->ops->tokens_prune(s, before, mgmt, db);
 }
 
+enum store_status store_deleted_purge(struct store *s, int64_t before, int64_t *databases,
+                                      int64_t *tables)
+{
+	*databases = *tables = 0;
+	return s->ops->deleted_purge(s, before, databases, tables);
+}
+
+enum store_status store_database_name_held(struct store *s, const char *account_id,
+                                           const char *cluster_id, const char *name, int64_t since,
+                                           int64_t *deleted_at)
+{
+	*deleted_at = 0;
+	return s->ops->database_name_held(s, account_id, cluster_id, name, since, deleted_at);
+}
+
 enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out)
 {
 	return s->ops->token_counts(s, now, out);

@@ -157,6 +157,9 @@ enum pq_id {
 	P_PRUNE_MGMT_TOKENS,
 	P_PRUNE_DB_PERMISSIONS,
 	P_PRUNE_DB_TOKENS,
+	P_PURGE_TABLES,
+	P_PURGE_DATABASES,
+	P_DB_NAME_HELD,
 	P_COUNT_MGMT_TOKENS,
 	P_COUNT_DB_TOKENS,
 	P_META_GET,
@@ -399,7 +402,8 @@ static const char *const pq_sql[PQ_COUNT] = {
                        "  WHERE p.token_id = t.id AND p.action = $2::text"
                        "  AND p.resource IN ($3::text, '*')),"
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
-                       "  AND d.name = $3::text AND d.deleted_at IS NULL)"
+                       "  AND d.name = $3::text AND d.deleted_at IS NULL),"
+                       " t.created_at"
                        " FROM database_tokens t WHERE t.hash = $1",
 
     /* Any conflict (the id, or a second open invite of the email) inserts nothing. */
@@ -465,6 +469,14 @@ static const char *const pq_sql[PQ_COUNT] = {
                                " OR expires_at < $1::bigint)",
     [P_PRUNE_DB_TOKENS] = "DELETE FROM database_tokens WHERE revoked_at < $1::bigint"
                           " OR expires_at < $1::bigint",
+    /* Tables first: a purged database takes its tables, live or deleted, with it. */
+    [P_PURGE_TABLES] = "DELETE FROM database_tables WHERE deleted_at < $1::bigint"
+                       " OR database_id IN (SELECT id FROM databases"
+                       " WHERE deleted_at < $1::bigint)",
+    [P_PURGE_DATABASES] = "DELETE FROM databases WHERE deleted_at < $1::bigint",
+    /* NULL when none: read as 0 */
+    [P_DB_NAME_HELD] = "SELECT max(deleted_at) FROM databases WHERE account_id = $1"
+                       " AND cluster_id = $2 AND name = $3 AND deleted_at >= $4::bigint",
     /* The states of token_status_filter: revoked wins over expired. */
     [P_COUNT_MGMT_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
                             " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
@@ -838,6 +850,8 @@ static int timeout_of(const struct pg_store *s, enum pq_id id)
 	case P_PRUNE_MGMT_TOKENS:
 	case P_PRUNE_DB_PERMISSIONS:
 	case P_PRUNE_DB_TOKENS:
+	case P_PURGE_TABLES:
+	case P_PURGE_DATABASES:
 		return s->timeout_ms > BULK_TIMEOUT_MS ? s->timeout_ms : BULK_TIMEOUT_MS;
 	default:
 		return s->timeout_ms;
@@ -2925,6 +2939,7 @@ static enum store_status pg_db_authorize(struct store *base,
 		g.revoked_at = get_int(r, 0, 4);
 		g.permitted = get_bool(r, 0, 6);
 		g.database_exists = get_bool(r, 0, 7);
+		g.created_at = get_int(r, 0, 8);
 	}
 	PQclear(r);
 	if (st == STORE_OK)
@@ -3253,6 +3268,42 @@ static enum store_status pg_tokens_prune(struct store *base, int64_t before, int
 	if (st == STORE_OK)
 		st = delete_before(s, P_PRUNE_DB_TOKENS, before, db);
 	return tx_leave(s, began, st);
+}
+
+static enum store_status pg_deleted_purge(struct store *base, int64_t before, int64_t *databases,
+                                          int64_t *tables)
+{
+	struct pg_store *s = pg(base);
+	enum store_status st;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = delete_before(s, P_PURGE_TABLES, before, tables);
+	if (st == STORE_OK)
+		st = delete_before(s, P_PURGE_DATABASES, before, databases);
+	return tx_leave(s, began, st);
+}
+
+static enum store_status pg_database_name_held(struct store *base, const char *account_id,
+                                               const char *cluster_id, const char *name,
+                                               int64_t since, int64_t *deleted_at)
+{
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+
+	p_text(&p, account_id);
+	p_text(&p, cluster_id);
+	p_text(&p, name);
+	p_int(&p, since);
+	r = pq_run(pg(base), P_DB_NAME_HELD, &p, &st);
+	if (r == NULL)
+		return st;
+	*deleted_at = PQntuples(r) > 0 ? get_int(r, 0, 0) : 0;
+	PQclear(r);
+	return *deleted_at == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
 static enum store_status pg_account_delete(struct store *base, const char *account_id)
@@ -3764,6 +3815,8 @@ static const struct store_ops pg_ops = {
     .audit_list = pg_audit_list,
     .audit_prune = pg_audit_prune,
     .tokens_prune = pg_tokens_prune,
+    .deleted_purge = pg_deleted_purge,
+    .database_name_held = pg_database_name_held,
     .token_counts = pg_token_counts,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,

@@ -124,6 +124,9 @@ enum stmt_id {
 	S_PRUNE_MGMT_TOKENS,
 	S_PRUNE_DB_PERMISSIONS,
 	S_PRUNE_DB_TOKENS,
+	S_PURGE_TABLES,
+	S_PURGE_DATABASES,
+	S_DB_NAME_HELD,
 	S_COUNT_MGMT_TOKENS,
 	S_COUNT_DB_TOKENS,
 	S_META_GET,
@@ -338,7 +341,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        "  WHERE p.token_id = t.id AND p.action = ?2"
                        "  AND p.resource IN (?3, '*')),"
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
-                       "  AND d.name = ?3 AND d.deleted_at IS NULL)"
+                       "  AND d.name = ?3 AND d.deleted_at IS NULL),"
+                       " t.created_at"
                        " FROM database_tokens t WHERE t.hash = ?1",
     /* Every table of ours and SQLite's AUTOINCREMENT counters: what store_clear_all empties. */
     [S_TABLE_NAMES] = "SELECT name FROM sqlite_schema WHERE type = 'table'"
@@ -391,6 +395,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                " OR expires_at < ?1)",
     [S_PRUNE_DB_TOKENS] = "DELETE FROM database_tokens WHERE revoked_at < ?1"
                           " OR expires_at < ?1",
+    /* Tables first: a purged database takes its tables, live or deleted, with it. */
+    [S_PURGE_TABLES] = "DELETE FROM database_tables WHERE deleted_at < ?1 OR database_id IN"
+                       " (SELECT id FROM databases WHERE deleted_at < ?1)",
+    [S_PURGE_DATABASES] = "DELETE FROM databases WHERE deleted_at < ?1",
+    /* NULL when none: read as 0 */
+    [S_DB_NAME_HELD] = "SELECT max(deleted_at) FROM databases WHERE account_id = ?1"
+                       " AND cluster_id = ?2 AND name = ?3 AND deleted_at >= ?4",
     /* The states of token_status_filter: revoked wins over expired. */
     [S_COUNT_MGMT_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
                             " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
@@ -2823,6 +2834,7 @@ static enum store_status sqlite_db_authorize(struct store *s,
 			st = STORE_NOT_FOUND;
 		g.permitted = col_int(q, 6) != 0;
 		g.database_exists = col_int(q, 7) != 0;
+		g.created_at = col_int(q, 8);
 	} else if (rc == SQLITE_DONE) {
 		st = STORE_NOT_FOUND;
 	} else {
@@ -3454,6 +3466,49 @@ static enum store_status sqlite_tokens_prune(struct store *s, int64_t before, in
 	return tx_leave(s, began, st);
 }
 
+static enum store_status sqlite_deleted_purge(struct store *s, int64_t before, int64_t *databases,
+                                              int64_t *tables)
+{
+	enum store_status st;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = delete_before(s, S_PURGE_TABLES, before, tables);
+	if (st == STORE_OK)
+		st = delete_before(s, S_PURGE_DATABASES, before, databases);
+	return tx_leave(s, began, st);
+}
+
+static enum store_status sqlite_database_name_held(struct store *s, const char *account_id,
+                                                   const char *cluster_id, const char *name,
+                                                   int64_t since, int64_t *deleted_at)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_DB_NAME_HELD, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, cluster_id, &rc);
+	bind_text(q, 3, name, &rc);
+	bind_int(q, 4, since, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*deleted_at = col_int(q, 0);
+		if (*deleted_at == 0)
+			st = STORE_NOT_FOUND;
+	} else {
+		st = sql_fail(s, rc, stmt_sql[S_DB_NAME_HELD]);
+	}
+	stmt_done(q);
+	return st;
+}
+
 static enum store_status sqlite_account_delete(struct store *s, const char *account_id)
 {
 	enum store_status st;
@@ -3883,6 +3938,8 @@ static const struct store_ops sqlite_ops = {
     .audit_list = sqlite_audit_list,
     .audit_prune = sqlite_audit_prune,
     .tokens_prune = sqlite_tokens_prune,
+    .deleted_purge = sqlite_deleted_purge,
+    .database_name_held = sqlite_database_name_held,
     .token_counts = sqlite_token_counts,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,

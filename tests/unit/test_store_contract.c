@@ -372,6 +372,82 @@ static void test_databases_and_tables(void **state)
 	assert_string_equal(tgot.name, "t2");
 }
 
+/*
+ * The test harness's name hold and purge (delays.h): which deleted databases
+ * hold a name since when, and what a purge takes: databases deleted before
+ * the bound with every table of theirs, and tables deleted before it.
+ */
+static void test_deleted_hold_and_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct store_database d = {.max_tables = 5, .max_columns_per_table = 7, .created_at = 100},
+	                      old, kept, got;
+	struct store_table t = {.created_at = 100}, tgot;
+	int64_t at = 0, databases = -1, tables = -1, old_table, kept_live, kept_deleted, stale;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.name, "x");
+	old = kept = d;
+	assert_int_equal(store_database_insert(f->s, &old), STORE_OK);
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "x", 0, &at), STORE_NOT_FOUND);
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "x", 1000), STORE_OK);
+	assert_int_equal(store_database_insert(f->s, &kept),
+	                 STORE_OK); /* the store holds nothing */
+	assert_int_equal(store_database_delete(f->s, ACCT, CL1, "x", 5000), STORE_OK);
+	/* the latest deletion at or after since */
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "x", 1000, &at), STORE_OK);
+	assert_int_equal(at, 5000);
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "x", 5000, &at), STORE_OK);
+	assert_int_equal(at, 5000);
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "x", 5001, &at),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "y", 0, &at), STORE_NOT_FOUND);
+	assert_int_equal(store_database_name_held(f->s, ACCT2, CL1, "x", 0, &at), STORE_NOT_FOUND);
+
+	/* tables: one of the old database, one live and one deleted late in the kept one,
+	 * one deleted early in it */
+	t.database_id = old.id;
+	strcpy(t.name, "t");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	old_table = t.id;
+	t.database_id = kept.id;
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	kept_live = t.id;
+	strcpy(t.name, "late");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	kept_deleted = t.id;
+	assert_int_equal(store_table_delete(f->s, kept.id, "late", 4000), STORE_OK);
+	strcpy(t.name, "early");
+	assert_int_equal(store_table_insert(f->s, &t), STORE_OK);
+	stale = t.id;
+	assert_int_equal(store_table_delete(f->s, kept.id, "early", 2000), STORE_OK);
+
+	/* nothing deleted before the bound: nothing goes */
+	assert_int_equal(store_deleted_purge(f->s, 1000, &databases, &tables), STORE_OK);
+	assert_int_equal(databases, 0);
+	assert_int_equal(tables, 0);
+	assert_int_equal(store_deleted_purge(f->s, 3000, &databases, &tables), STORE_OK);
+	assert_int_equal(databases, 1);
+	assert_int_equal(tables, 2); /* the old database's, and "early" */
+	assert_int_equal(store_database_get_id(f->s, ACCT, CL1, old.id, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_database_undelete(f->s, ACCT, CL1, old.id, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_table_get_id(f->s, old.id, old_table, &tgot), STORE_NOT_FOUND);
+	assert_int_equal(store_table_get_id(f->s, kept.id, stale, &tgot), STORE_NOT_FOUND);
+	assert_int_equal(store_table_get_id(f->s, kept.id, kept_live, &tgot), STORE_OK);
+	assert_int_equal(store_table_get_id(f->s, kept.id, kept_deleted, &tgot), STORE_OK);
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "x", 0, &at), STORE_OK);
+	assert_int_equal(at, 5000);
+	/* the kept database goes with its tables, live or deleted */
+	assert_int_equal(store_deleted_purge(f->s, 5001, &databases, &tables), STORE_OK);
+	assert_int_equal(databases, 1);
+	assert_int_equal(tables, 2);
+	assert_int_equal(store_database_get_id(f->s, ACCT, CL1, kept.id, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_database_name_held(f->s, ACCT, CL1, "x", 0, &at), STORE_NOT_FOUND);
+}
+
 /* A table's Iceberg export setting: off at first, idempotent, kept by rename and undelete. */
 static void test_table_iceberg(void **state)
 {
@@ -490,6 +566,7 @@ static void test_database_tokens(void **state)
 	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "a,b {c}", &g), STORE_OK);
 	assert_false(g.permitted); /* that one is write */
 	assert_true(g.database_exists);
+	assert_int_equal(g.created_at, 10); /* the activation delay counts from it */
 	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_WRITE, "a,b {c}", &g), STORE_OK);
 	assert_true(g.permitted);
 
@@ -1498,6 +1575,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_management_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
     cmocka_unit_test_setup_teardown(test_table_iceberg, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_deleted_hold_and_purge, setup, teardown),
     cmocka_unit_test_setup_teardown(test_database_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown(test_transactions_and_snapshots, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reset_restarts_ids, setup, teardown),
