@@ -178,19 +178,15 @@ static enum api_status run(struct request *req, bool *read_began, bool *queue)
 		                REQUEST_MAX_BODY);
 	req->now = time_now_ms();
 
-	if (route->flags & ROUTE_DATA_PLANE) {
-		/* The database token is the credential; the handler checks it. */
+	/* The data plane's database token is the credential its handler checks. */
+	if ((route->flags & (ROUTE_DATA_PLANE | ROUTE_STORE)) || route->resource != RES_NONE) {
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
 			return api_fail(
 			    req, API_UNAVAILABLE,
 			    "the store's database cannot be opened or reached; retry later");
-	} else if (route->resource != RES_NONE) {
-		req->store = store_pool_get(req->app->stores);
-		if (req->store == NULL)
-			return api_fail(
-			    req, API_UNAVAILABLE,
-			    "the store's database cannot be opened or reached; retry later");
+	}
+	if (route->resource != RES_NONE) {
 		/* A read: authentication and handler share one snapshot (store.h). */
 		if (route->op == OP_READ && !*read_began &&
 		    (sst = store_read_begin(req->store, read_began)) != STORE_OK)
