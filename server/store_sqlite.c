@@ -654,12 +654,14 @@ static enum store_status bad_row(const char *table, const char *column)
 /*
  * sqlite3_step, but a statement that would write meets the test harness's fault first
  * (store_fault_set): it answers SQLITE_READONLY or SQLITE_FULL, as the real failure
- * does, and nothing of it runs. BEGIN, COMMIT, ROLLBACK and savepoints count as
- * read-only to SQLite and go on.
+ * does, and nothing of it runs. COMMIT, ROLLBACK and savepoints count as read-only to
+ * SQLite and go on; BEGIN IMMEDIATE does not (it takes the write lock), but goes on as
+ * well, as store.h promises of both backends: what fails is the write itself.
  */
 static int step(struct store *s, sqlite3_stmt *q)
 {
-	if (s->fault != STORE_FAULT_NONE && !sqlite3_stmt_readonly(q)) {
+	if (s->fault != STORE_FAULT_NONE && q != sq(s)->stmts[S_BEGIN] &&
+	    !sqlite3_stmt_readonly(q)) {
 		switch (store_fault_on_write(s, !sqlite3_get_autocommit(sq(s)->db))) {
 		case STORE_READONLY:
 			sq(s)->injected = true;
