@@ -4,9 +4,11 @@ provider's keys unavailable, the store read-only or full, a slow commit), met in
 where the real failure would arise, so a client sees what the real failure gives. Both
 backends (MGMTD_TEST_BACKEND)."""
 
+import threading
 import time
 
 import pytest
+import requests
 
 from conftest import assert_error, assert_no_content, assert_status, ok_json
 
@@ -102,6 +104,37 @@ def test_only_the_requests_a_rule_picks_meet_it(d, t):
     ok_json(d.post(t["dbs"], t["mgmt"], json={"name": "d"}))
     assert_exact_error(d.delete(t["dbs"] + "/d", t["mgmt"]), 503, READ_ONLY)
     assert sorted(db_names(d, t)) == ["c", "d"]
+
+
+def test_changes_committed_together_meet_only_their_own_fault(d, t):
+    """On SQLite concurrent changes share one transaction and one commit (commitq.h):
+    the faulted ones are refused alone, the others are made."""
+    set_rules(d, {"method": "POST", "path": DATABASES, "inject": "store_full"})
+    answers = {}
+
+    def call(kind, i):
+        if kind == "db":
+            path, cred, body = t["dbs"], t["mgmt"], {"name": "c%d" % i}
+        else:
+            path, cred, body = t["tokens"], t["jwt"], {"description": "c%d" % i}
+        answers[(kind, i)] = requests.post(d.url(path), json=body, timeout=30,
+                                           headers={"Authorization": "Bearer " + cred})
+
+    threads = [threading.Thread(target=call, args=(kind, i))
+               for i in range(6) for kind in ("db", "token")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for (kind, i), r in answers.items():
+        if kind == "db":
+            assert_exact_error(r, 503, FULL)
+        else:
+            assert_status(r, 200)
+    assert len(answers) == 12
+    assert db_names(d, t) == []
+    described = {tok["description"] for tok in ok_json(d.get(t["tokens"], t["jwt"]))}
+    assert {"c%d" % i for i in range(6)} <= described
 
 
 def pattern(d, t, seed, run):
