@@ -39,6 +39,7 @@ struct app {
 	struct delays *delays;          /* NULL unless [testing] enabled: all of them off */
 	struct tenants *tenants;        /* NULL unless [testing] enabled: their seeds */
 	struct snapshots *snapshots;    /* NULL unless [testing] enabled */
+	struct webhook *webhook;        /* NULL unless [webhook] url is set */
 	struct tls_holder *tls;         /* NULL unless [server] tls_cert and tls_key are set */
 	struct proxies trusted_proxies; /* [server] trusted_proxies, parsed */
 	atomic_bool ready;

@@ -20,6 +20,7 @@
 #include "router.h"
 #include "timeutil.h"
 #include "token.h"
+#include "webhook.h"
 
 /* The object type of each resource, the first half of its default actions. */
 static const char *const resource_types[RES_COUNT] = {
@@ -241,10 +242,25 @@ static void log_action(const struct store_audit_event *e)
 	          e->client[0] ? " from " : "", e->client, e->outcome);
 }
 
+/*
+ * Writes e and the webhook event it tells of, if any (webhook.h), in the caller's
+ * transaction when one is open: a change, its row and its event commit together or
+ * not at all.
+ */
+static enum store_status record(struct store *s, struct store_audit_event *e)
+{
+	struct store_outbox_event event;
+	enum store_status st = store_audit_insert(s, e);
+
+	if (st == STORE_OK && webhook_enabled() && webhook_event_from_audit(e, &event))
+		st = store_outbox_insert(s, &event);
+	return st;
+}
+
 /* Writes e on its own (no transaction of the caller's is open). */
 static void write_alone(struct store *s, struct store_audit_event *e)
 {
-	enum store_status st = store_audit_insert(s, e);
+	enum store_status st = record(s, e);
 
 	if (st != STORE_OK) {
 		metrics_audit_write_failed();
@@ -349,9 +365,9 @@ static void finish_in_savepoint(struct request *req, struct store_audit_event *e
 	if (!success) {
 		if (store_savepoint_rollback(req->store) != STORE_OK)
 			log_error("audit: could not undo the refused %s", e->action);
-		if (store_audit_insert(req->store, e) != STORE_OK)
+		if (record(req->store, e) != STORE_OK)
 			metrics_audit_write_failed();
-	} else if ((st = store_audit_insert(req->store, e)) != STORE_OK) {
+	} else if ((st = record(req->store, e)) != STORE_OK) {
 		/* No change without its row: undo it, and say so. */
 		(void)store_savepoint_rollback(req->store);
 		metrics_audit_write_failed();
@@ -359,7 +375,7 @@ static void finish_in_savepoint(struct request *req, struct store_audit_event *e
 		          store_status_name(st));
 		api_from_store(req, st, "audit event", NULL);
 		event_from_request(req, e);
-		if (store_audit_insert(req->store, e) != STORE_OK)
+		if (record(req->store, e) != STORE_OK)
 			metrics_audit_write_failed();
 	} else if ((st = store_savepoint_release(req->store)) != STORE_OK) {
 		(void)store_savepoint_rollback(req->store);
@@ -408,7 +424,7 @@ static void finish_change(struct request *req)
 	}
 	if (!req->write_tx_own) {
 		/* The caller's transaction: the row goes in it, whatever the outcome. */
-		if (store_audit_insert(req->store, &e) != STORE_OK)
+		if (record(req->store, &e) != STORE_OK)
 			metrics_audit_write_failed();
 		log_action(&e);
 		return;
@@ -420,7 +436,7 @@ static void finish_change(struct request *req)
 		log_action(&e);
 		return;
 	}
-	st = store_audit_insert(req->store, &e);
+	st = record(req->store, &e);
 	if (st != STORE_OK) {
 		/* No change without its row: undo it, and say so. */
 		store_tx_rollback(req->store);
@@ -475,7 +491,7 @@ static enum store_status write_sign_in_row(struct request *req)
 	e.status = 200;
 	str_copy(e.detail, sizeof(e.detail), req->audit.detail);
 	clean_event(&e);
-	st = store_audit_insert(req->store, &e);
+	st = record(req->store, &e);
 	if (st == STORE_OK)
 		log_action(&e);
 	else
@@ -523,5 +539,5 @@ enum store_status audit_local(struct store *s, const char *account_id, const cha
 	str_copy(e.object_id, sizeof(e.object_id), object_id ? object_id : "");
 	str_copy(e.outcome, sizeof(e.outcome), "success");
 	str_copy(e.detail, sizeof(e.detail), detail ? detail : "");
-	return store_audit_insert(s, &e);
+	return record(s, &e);
 }

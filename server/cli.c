@@ -29,6 +29,7 @@
 #include "token.h"
 #include "util.h"
 #include "version.h"
+#include "webhook.h"
 #include "views.h"
 
 void cli_usage(FILE *out)
@@ -96,6 +97,9 @@ int cli_load_config(const struct cli_common *common, struct config *cfg)
 		return -1;
 	}
 	apply_log_settings(cfg);
+	/* the outbox is written by whoever changes a token, offline commands too; the
+	 * server sends it */
+	webhook_set_enabled(cfg->webhook_url[0] != '\0');
 	return 0;
 }
 

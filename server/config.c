@@ -229,6 +229,16 @@ static const struct option options[] = {
     {"metrics", "listen", LISTEN(metrics_listen), .def = "",
      .doc = "HOST:PORT of a listener of its own for /metrics (then the main one has "
             "none); empty = the main listener"},
+
+    {"webhook", "url", WEB_URL(webhook_url), .def = "",
+     .doc = "http(s) URL that token events (revoked, rotated, suspended, ...) are POSTed to, "
+            "signed, from an outbox in the store: retried until taken, across restarts; "
+            "empty = no events"},
+    {"webhook", "secret_file", FILE_PATH(webhook_secret_file), .def = "",
+     .doc = "file holding the secret of the events' X-Mgmtd-Signature (HMAC-SHA256 of the "
+            "body); required with url"},
+    {"webhook", "timeout", INT(webhook_timeout, 1, 60), .def = "5",
+     .doc = "seconds one POST may take, connection included; then it is tried again later"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -1480,6 +1490,16 @@ int config_validate(const struct config *cfg, struct config_errors *errs)
 		problems += add_error(
 		    errs, "%s[metrics] listen: set only with enabled = true",
 		    where2(cfg, "metrics", "listen", "metrics", "enabled", at, sizeof(at)));
+	if (cfg->webhook_url[0] && !cfg->webhook_secret_file[0])
+		problems += add_error(
+		    errs,
+		    "%s[webhook] url: set, but secret_file is not; events are signed with its "
+		    "secret (a file of random bytes, 0600)",
+		    where2(cfg, "webhook", "url", "webhook", "secret_file", at, sizeof(at)));
+	if (cfg->webhook_secret_file[0] && !cfg->webhook_url[0])
+		problems += add_error(
+		    errs, "%s[webhook] secret_file: set only with url",
+		    where2(cfg, "webhook", "secret_file", "webhook", "url", at, sizeof(at)));
 
 	problems += validate_idp(&cfg->idp, errs);
 	for (int i = 0; i < cfg->idp_count; i++)

@@ -105,6 +105,11 @@ struct config {
 	/* [metrics] */
 	bool metrics_enabled;
 	char metrics_listen[CONFIG_STR_SIZE]; /* "" = the main listener */
+
+	/* [webhook] */
+	char webhook_url[CONFIG_STR_SIZE]; /* "" = no events */
+	char webhook_secret_file[PATH_MAX];
+	int webhook_timeout; /* seconds */
 	/* Which options a file, the environment or a flag set (by descriptor index), not defaults.
 	 */
 	unsigned char given[CONFIG_MAX_OPTIONS / 8];

@@ -247,6 +247,74 @@ out:
 	return ret;
 }
 
+long fetch_post(const char *url, const char *const *headers, const char *body, size_t len,
+                int timeout_ms, const atomic_bool *cancel, char *err, size_t errlen)
+{
+	struct sink s = {.max_age = -1, .cancel = cancel};
+	char curl_err[CURL_ERROR_SIZE] = "";
+	struct curl_slist *list = NULL, *grown;
+	CURL *h = NULL;
+	CURLcode rc;
+	long status = -1;
+
+	if (cancel && atomic_load(cancel)) {
+		set_err(err, errlen, "shutting down");
+		return -1;
+	}
+	h = curl_easy_init();
+	list = curl_slist_append(NULL, "Content-Type: application/json");
+	for (size_t i = 0; list && headers && headers[i]; i++) {
+		grown = curl_slist_append(list, headers[i]);
+		if (grown == NULL) {
+			curl_slist_free_all(list);
+			list = NULL;
+		}
+		list = grown;
+	}
+	if (!h || !list) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "mgmtd") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK) {
+		set_err(err, errlen, "cannot set up the HTTP client");
+		goto out;
+	}
+	rc = curl_easy_perform(h);
+	/* an answer larger than we read still answered: its status counts */
+	if (rc != CURLE_OK && !(s.too_big || rc == CURLE_WRITE_ERROR)) {
+		set_err(err, errlen, "POST %s: %s", url,
+		        rc == CURLE_ABORTED_BY_CALLBACK ? "cancelled"
+		        : curl_err[0]                   ? curl_err
+		                                        : curl_easy_strerror(rc));
+		goto out;
+	}
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status == 0) {
+		set_err(err, errlen, "POST %s: no HTTP status", url);
+		status = -1;
+	}
+out:
+	free(s.buf);
+	curl_slist_free_all(list);
+	curl_easy_cleanup(h);
+	return status;
+}
+
 void fetch_result_release(struct fetch_result *r)
 {
 	if (!r)

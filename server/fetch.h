@@ -1,9 +1,9 @@
 /*
  * fetch.h - HTTP GET of the small documents an identity provider publishes
- * (JWKS, OpenID discovery), with libcurl.
+ * (JWKS, OpenID discovery), and the webhook's POSTs, with libcurl.
  *
  * fetch_global_init must run once before any thread starts (libcurl's global
- * state is not thread-safe); fetch_get may then run from any thread. Nothing
+ * state is not thread-safe); fetch_get and fetch_post may then run from any thread. Nothing
  * here logs: the caller decides what a failure means.
  */
 #ifndef MGMTD_FETCH_H
@@ -37,6 +37,17 @@ void fetch_global_cleanup(void);
  */
 int fetch_get(const char *url, const atomic_bool *cancel, struct fetch_result *out, char *err,
               size_t errlen);
+
+/*
+ * POSTs body (len bytes, Content-Type: application/json) to url (http or https;
+ * redirects are not followed: a receiver that moved says so), with headers (each
+ * "Name: value"; NULL-terminated; copied), waiting at most timeout_ms in all. The
+ * answer's body is read and dropped (at most FETCH_MAX_BODY bytes). Returns the HTTP
+ * status, or -1 with a sentence in err when no answer came (refused, timed out,
+ * cancelled).
+ */
+long fetch_post(const char *url, const char *const *headers, const char *body, size_t len,
+                int timeout_ms, const atomic_bool *cancel, char *err, size_t errlen);
 
 /* Frees the body; r may be empty. */
 void fetch_result_release(struct fetch_result *r);

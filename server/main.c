@@ -38,6 +38,7 @@
 #include "store.h"
 #include "tenants.h"
 #include "tls.h"
+#include "webhook.h"
 #include "util.h"
 #include "version.h"
 
@@ -191,6 +192,25 @@ static int load_token_key(struct app *app)
 		log_error("%s", err);
 		return -1;
 	}
+	return 0;
+}
+
+/* The webhook's sender, when [webhook] url is set: events are written from now on. */
+static int start_webhook(struct app *app, char *err, size_t errlen)
+{
+	unsigned char secret[1024];
+	size_t len = 0;
+
+	if (app->cfg.webhook_url[0] == '\0')
+		return 0;
+	if (webhook_read_secret(app->cfg.webhook_secret_file, secret, &len, err, errlen) != 0)
+		return -1;
+	app->webhook = webhook_start(app->cfg.webhook_url, secret, len,
+	                             app->cfg.webhook_timeout * 1000, app->stores, err, errlen);
+	sodium_memzero(secret, sizeof(secret));
+	if (app->webhook == NULL)
+		return -1;
+	log_info("webhook: token events go to %s", app->cfg.webhook_url);
 	return 0;
 }
 
@@ -558,7 +578,8 @@ static int serve(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	if (maintenance_start(&app, err, sizeof(err)) != 0) {
+	if (maintenance_start(&app, err, sizeof(err)) != 0 ||
+	    start_webhook(&app, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -589,6 +610,7 @@ static int serve(int argc, char **argv)
 out:
 	notify_watchdog_stop();
 	maintenance_stop();
+	webhook_stop(app.webhook); /* a POST under way ends within [webhook] timeout */
 	/* the writer finishes (and answers) what it holds while the threads still serve */
 	http_drain(http, app.cfg.request_timeout * 1000);
 	commitq_free(app.commitq);

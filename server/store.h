@@ -729,6 +729,45 @@ enum store_status store_clear_all(struct store *s);
  */
 enum store_status store_account_delete(struct store *s, const char *account_id);
 
+/* ---- the webhook's outbox (webhook.h; schema/0011_webhook_outbox.sql) ---- */
+
+#define STORE_OUTBOX_TYPE_SIZE  48
+#define STORE_OUTBOX_BODY_SIZE  2048
+#define STORE_OUTBOX_ERROR_SIZE 200
+
+/* An event waiting to be sent: its JSON body as it will go out, never a secret. */
+struct store_outbox_event {
+	char id[UUID_STR_SIZE];
+	char account_id[UUID_STR_SIZE]; /* "" when none */
+	char type[STORE_OUTBOX_TYPE_SIZE];
+	char body[STORE_OUTBOX_BODY_SIZE];
+	int64_t created_at;
+	int64_t attempts;        /* sends tried and failed so far */
+	int64_t next_attempt_at; /* not sent before */
+};
+
+/* Adds e, in the caller's transaction when it holds one (the change's). */
+enum store_status store_outbox_insert(struct store *s, const struct store_outbox_event *e);
+
+/*
+ * Up to max events due at now (next_attempt_at <= now), each moved to
+ * next_attempt_at = lease_until in the same statement, so that no other sender
+ * (another replica) takes it until the lease ends; *out (malloc'ed, in no
+ * particular order) holds them as they are after the move.
+ */
+enum store_status store_outbox_claim(struct store *s, int64_t now, int64_t lease_until, size_t max,
+                                     struct store_outbox_event **out, size_t *n);
+
+/* The receiver took it: it goes. NOT_FOUND when it is gone already. */
+enum store_status store_outbox_delivered(struct store *s, const char *id);
+
+/* A send failed: attempts and when to try again, with why (text for a person). */
+enum store_status store_outbox_retry(struct store *s, const char *id, int64_t attempts,
+                                     int64_t next_attempt_at, const char *last_error);
+
+/* How many events wait, and the oldest one's created_at (0 when none). */
+enum store_status store_outbox_pending(struct store *s, int64_t *count, int64_t *oldest);
+
 /* ---- test harness snapshots ([testing] /_test/snapshots) ---- */
 
 /*

@@ -202,6 +202,13 @@ struct store_ops {
 	enum store_status (*row_load)(struct store *s, const char *table, size_t ncols,
 	                              const char *const *columns, const struct store_value *values);
 	enum store_status (*rows_load_end)(struct store *s);
+	enum store_status (*outbox_insert)(struct store *s, const struct store_outbox_event *e);
+	enum store_status (*outbox_claim)(struct store *s, int64_t now, int64_t lease_until,
+	                                  size_t max, struct store_outbox_event **out, size_t *n);
+	enum store_status (*outbox_delivered)(struct store *s, const char *id);
+	enum store_status (*outbox_retry)(struct store *s, const char *id, int64_t attempts,
+	                                  int64_t next_attempt_at, const char *last_error);
+	enum store_status (*outbox_pending)(struct store *s, int64_t *count, int64_t *oldest);
 
 	enum store_status (*invite_insert)(struct store *s, const struct store_invite *i,
 	                                   int64_t now, enum invite_conflict *why);
@@ -266,6 +273,7 @@ struct store_ops {
 #define AUDIT_INSERT_COLS                                                                          \
 	"account_id, at, actor_type, actor_id, credential, action, object_type, object_id, "       \
 	"client, outcome, status, detail"
+#define OUTBOX_COLS "id, account_id, type, body, created_at, attempts, next_attempt_at"
 /* An invite neither accepted, revoked nor replaced (the partial unique index's condition). */
 #define INVITE_OPEN "accepted_at IS NULL AND revoked_at IS NULL AND replaced_at IS NULL"
 
@@ -295,6 +303,8 @@ extern const struct store_row_shape store_account_row, store_cluster_row, store_
     store_mgmt_token_row, store_database_row, store_table_row, store_db_token_row, store_invite_row;
 /* audit events: "id, " AUDIT_INSERT_COLS */
 extern const struct store_row_shape store_audit_row;
+/* the webhook's outbox: OUTBOX_COLS */
+extern const struct store_row_shape store_outbox_row;
 
 /* A backend's view of one result row, for store_row_read. */
 struct store_row_source {

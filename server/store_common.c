@@ -251,6 +251,17 @@ static const struct store_col audit_cols[] = {
 };
 SHAPE(store_audit_row, "audit_events", struct store_audit_event, audit_cols);
 
+static const struct store_col outbox_cols[] = {
+    TEXT_COL(struct store_outbox_event, id),
+    TEXT_COL(struct store_outbox_event, account_id),
+    TEXT_COL(struct store_outbox_event, type),
+    TEXT_COL(struct store_outbox_event, body),
+    INT_COL(struct store_outbox_event, created_at),
+    INT_COL(struct store_outbox_event, attempts),
+    INT_COL(struct store_outbox_event, next_attempt_at),
+};
+SHAPE(store_outbox_row, "webhook_outbox", struct store_outbox_event, outbox_cols);
+
 /*
  * Zeroes out (shape->size bytes) but for the text fields larger than a few
  * words: decoding writes each of those whole (up to its NUL), and a
@@ -861,6 +872,7 @@ static const struct snapshot_table {
      "token_id IN (SELECT id FROM database_tokens WHERE account_id = $1)", "token_id, position"},
     {"invites", "account_id = $1", NULL},
     {"audit_events", "account_id = $1", "id"},
+    {"webhook_outbox", "account_id = $1", "created_at, id"},
 };
 
 /* Not state: the token key's fingerprint and SQLite's id counters (made again on load). */
@@ -932,6 +944,37 @@ enum store_status store_row_load(struct store *s, const char *table, size_t ncol
 enum store_status store_rows_load_end(struct store *s)
 {
 	return s->ops->rows_load_end(s);
+}
+
+enum store_status store_outbox_insert(struct store *s, const struct store_outbox_event *e)
+{
+	return s->ops->outbox_insert(s, e);
+}
+
+enum store_status store_outbox_claim(struct store *s, int64_t now, int64_t lease_until, size_t max,
+                                     struct store_outbox_event **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (max == 0)
+		return STORE_OK;
+	return s->ops->outbox_claim(s, now, lease_until, max, out, n);
+}
+
+enum store_status store_outbox_delivered(struct store *s, const char *id)
+{
+	return s->ops->outbox_delivered(s, id);
+}
+
+enum store_status store_outbox_retry(struct store *s, const char *id, int64_t attempts,
+                                     int64_t next_attempt_at, const char *last_error)
+{
+	return s->ops->outbox_retry(s, id, attempts, next_attempt_at, last_error);
+}
+
+enum store_status store_outbox_pending(struct store *s, int64_t *count, int64_t *oldest)
+{
+	return s->ops->outbox_pending(s, count, oldest);
 }
 
 static bool is_set(const char *s)

@@ -177,6 +177,11 @@ enum pq_id {
 	P_ACCOUNT_DELETE_ACCOUNT,
 
 	P_TABLE_NAMES,
+	P_OUTBOX_INSERT,
+	P_OUTBOX_CLAIM,
+	P_OUTBOX_DELIVERED,
+	P_OUTBOX_RETRY,
+	P_OUTBOX_PENDING,
 	P_IDENTITY_COLUMNS,
 
 	PQ_COUNT
@@ -510,6 +515,17 @@ static const char *const pq_sql[PQ_COUNT] = {
     /* Every table of ours but the bookkeeping (mgmtd_*): what store_clear_all empties. */
     [P_TABLE_NAMES] = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
                       " AND tablename NOT LIKE 'mgmtd!_%' ESCAPE '!' ORDER BY tablename",
+    [P_OUTBOX_INSERT] = "INSERT INTO webhook_outbox (" OUTBOX_COLS ")"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    /* $1 now, $2 the lease's end, $3 how many; SKIP LOCKED: replicas claim apart */
+    [P_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET next_attempt_at = $2 WHERE id IN"
+                       " (SELECT id FROM webhook_outbox WHERE next_attempt_at <= $1"
+                       " ORDER BY next_attempt_at, created_at LIMIT $3 FOR UPDATE SKIP LOCKED)"
+                       " RETURNING " OUTBOX_COLS,
+    [P_OUTBOX_DELIVERED] = "DELETE FROM webhook_outbox WHERE id = $1",
+    [P_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = $2, next_attempt_at = $3,"
+                       " last_error = $4 WHERE id = $1",
+    [P_OUTBOX_PENDING] = "SELECT count(*), COALESCE(min(created_at), 0) FROM webhook_outbox",
     /* The sequences of the id columns store_clear_all starts again from 1, as SQLite's are. */
     [P_IDENTITY_COLUMNS] = "SELECT pg_get_serial_sequence(format('%I', table_name), column_name),"
                            " table_name, column_name"
@@ -3539,6 +3555,75 @@ static enum store_status pg_clear_all(struct store *base)
 	return st;
 }
 
+/* ---- the webhook's outbox ---- */
+
+static enum store_status read_outbox(const PGresult *r, int row, void *out)
+{
+	return read_shape(&store_outbox_row, r, row, out);
+}
+
+static enum store_status pg_outbox_insert(struct store *base, const struct store_outbox_event *e)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, e->id);
+	p_opt_text(&p, e->account_id);
+	p_text(&p, e->type);
+	p_text(&p, e->body);
+	p_int(&p, e->created_at);
+	p_int(&p, e->attempts);
+	p_int(&p, e->next_attempt_at);
+	return pq_exec(pg(base), P_OUTBOX_INSERT, &p);
+}
+
+static enum store_status pg_outbox_claim(struct store *base, int64_t now, int64_t lease_until,
+                                         size_t max, struct store_outbox_event **out, size_t *n)
+{
+	struct pq_params p = {0};
+
+	p_int(&p, now);
+	p_int(&p, lease_until);
+	p_int(&p, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	return fetch_list(pg(base), P_OUTBOX_CLAIM, &p, read_outbox, sizeof(**out), out, n);
+}
+
+static enum store_status pg_outbox_delivered(struct store *base, const char *id)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, id);
+	return change_one(pg(base), P_OUTBOX_DELIVERED, &p);
+}
+
+static enum store_status pg_outbox_retry(struct store *base, const char *id, int64_t attempts,
+                                         int64_t next_attempt_at, const char *last_error)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, id);
+	p_int(&p, attempts);
+	p_int(&p, next_attempt_at);
+	p_opt_text(&p, last_error);
+	return change_one(pg(base), P_OUTBOX_RETRY, &p);
+}
+
+static enum store_status pg_outbox_pending(struct store *base, int64_t *count, int64_t *oldest)
+{
+	enum store_status st;
+	PGresult *r = pq_run(pg(base), P_OUTBOX_PENDING, NULL, &st);
+
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 1) {
+		*count = get_int(r, 0, 0);
+		*oldest = get_int(r, 0, 1);
+	} else {
+		st = STORE_ERROR;
+	}
+	PQclear(r);
+	return st;
+}
+
 /* ---- snapshots ---- */
 
 static enum store_status pg_table_names(struct store *base, char names[][64], size_t max, size_t *n)
@@ -3842,6 +3927,11 @@ static const struct store_ops pg_ops = {
     .rows_load_begin = pg_rows_load_begin,
     .row_load = pg_row_load,
     .rows_load_end = pg_rows_load_end,
+    .outbox_insert = pg_outbox_insert,
+    .outbox_claim = pg_outbox_claim,
+    .outbox_delivered = pg_outbox_delivered,
+    .outbox_retry = pg_outbox_retry,
+    .outbox_pending = pg_outbox_pending,
     .account_delete = pg_account_delete,
     .invite_insert = pg_invite_insert,
     .invite_get = pg_invite_get,

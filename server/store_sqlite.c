@@ -105,6 +105,11 @@ enum stmt_id {
 	S_DBPERM_LIST,
 	S_DB_AUTHORIZE,
 	S_TABLE_NAMES,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_CLAIM,
+	S_OUTBOX_DELIVERED,
+	S_OUTBOX_RETRY,
+	S_OUTBOX_PENDING,
 
 	S_INVITE_INSERT,
 	S_INVITE_GET,
@@ -347,6 +352,17 @@ static const char *const stmt_sql[STMT_COUNT] = {
     /* Every table of ours and SQLite's AUTOINCREMENT counters: what store_clear_all empties. */
     [S_TABLE_NAMES] = "SELECT name FROM sqlite_schema WHERE type = 'table'"
                       " AND (name NOT LIKE 'sqlite!_%' ESCAPE '!' OR name = 'sqlite_sequence')",
+
+    [S_OUTBOX_INSERT] = "INSERT INTO webhook_outbox (" OUTBOX_COLS ")"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* ?1 now, ?2 the lease's end, ?3 how many: claimed and moved in one statement */
+    [S_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET next_attempt_at = ?2 WHERE id IN"
+                       " (SELECT id FROM webhook_outbox WHERE next_attempt_at <= ?1"
+                       " ORDER BY next_attempt_at, created_at LIMIT ?3) RETURNING " OUTBOX_COLS,
+    [S_OUTBOX_DELIVERED] = "DELETE FROM webhook_outbox WHERE id = ?1",
+    [S_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3,"
+                       " last_error = ?4 WHERE id = ?1",
+    [S_OUTBOX_PENDING] = "SELECT count(*), COALESCE(min(created_at), 0) FROM webhook_outbox",
 
     [S_INVITE_INSERT] = "INSERT INTO invites (id, account_id, email, grp, invited_at, invited_by,"
                         " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -3169,6 +3185,109 @@ static enum store_status sqlite_user_list_all(struct store *s, size_t max, struc
 	return st;
 }
 
+/* ---- the webhook's outbox ---- */
+
+static enum store_status read_outbox(sqlite3_stmt *q, void *out)
+{
+	return read_shape(&store_outbox_row, q, out);
+}
+
+static enum store_status sqlite_outbox_insert(struct store *s, const struct store_outbox_event *e)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_OUTBOX_INSERT, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, e->id, &rc);
+	bind_opt_text(q, 2, e->account_id, &rc);
+	bind_text(q, 3, e->type, &rc);
+	bind_text(q, 4, e->body, &rc);
+	bind_int(q, 5, e->created_at, &rc);
+	bind_int(q, 6, e->attempts, &rc);
+	bind_int(q, 7, e->next_attempt_at, &rc);
+	return rc != SQLITE_OK ? bind_failed(s, q, rc) : run_change(s, q, NULL);
+}
+
+static enum store_status sqlite_outbox_claim(struct store *s, int64_t now, int64_t lease_until,
+                                             size_t max, struct store_outbox_event **out, size_t *n)
+{
+	enum store_status st;
+	sqlite3_stmt *q;
+	void *rows = NULL;
+	int rc = SQLITE_OK;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	q = stmt_get(s, S_OUTBOX_CLAIM, &st);
+	if (q != NULL) {
+		bind_int(q, 1, now, &rc);
+		bind_int(q, 2, lease_until, &rc);
+		bind_int(q, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max, &rc);
+		st = rc != SQLITE_OK ? bind_failed(s, q, rc)
+		                     : fetch_all(s, q, read_outbox, sizeof(**out), &rows, n);
+	}
+	st = tx_leave(s, began, st);
+	if (st != STORE_OK) {
+		free(rows);
+		return st;
+	}
+	*out = rows;
+	return STORE_OK;
+}
+
+static enum store_status sqlite_outbox_delivered(struct store *s, const char *id)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_OUTBOX_DELIVERED, &st);
+	int rc = SQLITE_OK, changes = 0;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, id, &rc);
+	st = rc != SQLITE_OK ? bind_failed(s, q, rc) : run_change(s, q, &changes);
+	return st == STORE_OK && changes == 0 ? STORE_NOT_FOUND : st;
+}
+
+static enum store_status sqlite_outbox_retry(struct store *s, const char *id, int64_t attempts,
+                                             int64_t next_attempt_at, const char *last_error)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_OUTBOX_RETRY, &st);
+	int rc = SQLITE_OK, changes = 0;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, id, &rc);
+	bind_int(q, 2, attempts, &rc);
+	bind_int(q, 3, next_attempt_at, &rc);
+	bind_opt_text(q, 4, last_error, &rc);
+	st = rc != SQLITE_OK ? bind_failed(s, q, rc) : run_change(s, q, &changes);
+	return st == STORE_OK && changes == 0 ? STORE_NOT_FOUND : st;
+}
+
+static enum store_status sqlite_outbox_pending(struct store *s, int64_t *count, int64_t *oldest)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_OUTBOX_PENDING, &st);
+	int rc;
+
+	if (q == NULL)
+		return st;
+	rc = step(s, q);
+	if (rc == SQLITE_ROW) {
+		*count = col_int(q, 0);
+		*oldest = col_int(q, 1);
+	} else {
+		st = sql_fail(s, rc, stmt_sql[S_OUTBOX_PENDING]);
+	}
+	stmt_done(q);
+	return st;
+}
+
 /* ---- test harness ---- */
 
 /* The store's tables: ours and SQLite's AUTOINCREMENT counters. */
@@ -3959,6 +4078,11 @@ static const struct store_ops sqlite_ops = {
     .rows_load_begin = sqlite_rows_load_begin,
     .row_load = sqlite_row_load,
     .rows_load_end = sqlite_rows_load_end,
+    .outbox_insert = sqlite_outbox_insert,
+    .outbox_claim = sqlite_outbox_claim,
+    .outbox_delivered = sqlite_outbox_delivered,
+    .outbox_retry = sqlite_outbox_retry,
+    .outbox_pending = sqlite_outbox_pending,
     .account_delete = sqlite_account_delete,
     .invite_insert = sqlite_invite_insert,
     .invite_get = sqlite_invite_get,

@@ -1518,6 +1518,67 @@ static void test_snapshot_rows_out_and_back(void **state)
 	assert_null(strstr(one.buf, "'db'"));
 }
 
+/* ---- the webhook's outbox ---- */
+
+static void test_outbox(void **state)
+{
+	struct fixture *f = *state;
+	struct store_outbox_event e = {.created_at = 100, .next_attempt_at = 100}, *got = NULL;
+	size_t n = 0;
+	int64_t count = -1, oldest = -1;
+
+	strcpy(e.id, T1);
+	strcpy(e.account_id, ACCT);
+	strcpy(e.type, "token.revoked");
+	strcpy(e.body, "{\"type\":\"token.revoked\"}");
+	assert_int_equal(store_outbox_insert(f->s, &e), STORE_OK);
+	strcpy(e.id, T2);
+	e.account_id[0] = '\0';
+	e.created_at = e.next_attempt_at = 200;
+	assert_int_equal(store_outbox_insert(f->s, &e), STORE_OK);
+	assert_int_equal(store_outbox_insert(f->s, &e), STORE_CONFLICT); /* one id, once */
+	assert_int_equal(store_outbox_pending(f->s, &count, &oldest), STORE_OK);
+	assert_true(count == 2 && oldest == 100);
+
+	/* due at 150: the first alone, leased until 1000 */
+	assert_int_equal(store_outbox_claim(f->s, 150, 1000, 10, &got, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].id, T1);
+	assert_string_equal(got[0].account_id, ACCT);
+	assert_string_equal(got[0].body, "{\"type\":\"token.revoked\"}");
+	assert_int_equal(got[0].next_attempt_at, 1000);
+	free(got);
+	/* leased: not claimed again before the lease ends, the second now is */
+	assert_int_equal(store_outbox_claim(f->s, 500, 1000, 10, &got, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].id, T2);
+	assert_string_equal(got[0].account_id, "");
+	free(got);
+	assert_int_equal(store_outbox_claim(f->s, 999, 2000, 10, &got, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(got);
+
+	/* a failed send: attempts and the next try; a delivered one goes */
+	assert_int_equal(store_outbox_retry(f->s, T1, 1, 1500, "HTTP 503"), STORE_OK);
+	/* at 1500 both are due (T2's lease ended at 1000): the one due first comes first */
+	assert_int_equal(store_outbox_claim(f->s, 1500, 3000, 1, &got, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].id, T2);
+	free(got);
+	assert_int_equal(store_outbox_claim(f->s, 1500, 3000, 1, &got, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].id, T1);
+	assert_int_equal(got[0].attempts, 1);
+	free(got);
+	assert_int_equal(store_outbox_delivered(f->s, T1), STORE_OK);
+	assert_int_equal(store_outbox_delivered(f->s, T1), STORE_NOT_FOUND);
+	assert_int_equal(store_outbox_retry(f->s, T1, 2, 1, "x"), STORE_NOT_FOUND);
+	assert_int_equal(store_outbox_pending(f->s, &count, &oldest), STORE_OK);
+	assert_true(count == 1 && oldest == 200);
+	assert_int_equal(store_outbox_claim(f->s, 0, 1, 0, &got, &n), STORE_OK); /* none asked */
+	assert_int_equal(n, 0);
+}
+
 static void test_user_list_all(void **state)
 {
 	struct fixture *f = *state;
@@ -1653,6 +1714,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
     cmocka_unit_test_setup_teardown(test_account_delete, setup, teardown),
     cmocka_unit_test_setup_teardown(test_snapshot_rows_out_and_back, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
     cmocka_unit_test_setup_teardown(test_identity_is_issuer_and_subject, setup, teardown),
     cmocka_unit_test_setup_teardown(test_link_by_email, setup, teardown),
     cmocka_unit_test_setup_teardown(test_unbound_subjects, setup, teardown),

@@ -1,0 +1,212 @@
+"""Token events POSTed to a webhook (issue 24; docs/operations.md "Webhook"): written to an
+outbox in the change's transaction, signed with HMAC-SHA256, retried with backoff until the
+receiver takes them, across a SIGKILL; never a secret in them; on both backends, and with
+replicas sharing the outbox on PostgreSQL."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import threading
+
+import pytest
+
+from conftest import (
+    ACCOUNT_A,
+    SLOWDOWN,
+    assert_no_content,
+    assert_status,
+    db_tokens_path,
+    run_cli,
+    tokens_path,
+    wait_for,
+)
+
+SECRET = b"a webhook secret of the test"
+
+
+class Receiver:
+    """An HTTP receiver on loopback that answers `status` (or is down) and keeps what came."""
+
+    def __init__(self):
+        self.events, self.status, self.lock = [], 204, threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    status = receiver.status
+                    receiver.events.append((dict(self.headers), body, status))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/hook" % self.port
+
+    def taken(self):
+        """The events answered 2xx, as (headers, parsed body)."""
+        with self.lock:
+            return [(h, json.loads(b)) for h, b, st in self.events if 200 <= st < 300]
+
+    def tries(self):
+        with self.lock:
+            return len(self.events)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+def webhook_config(tmp_path, url, testing=True):
+    secret = tmp_path / "webhook.secret"
+    if not secret.exists():
+        secret.write_bytes(SECRET + b"\n")
+        os.chmod(secret, 0o600)
+    return ("[webhook]\nurl = %s\nsecret_file = %s\n" % (url, secret) +
+            ("[testing]\nenabled = true\n" if testing else ""))
+
+
+def signed_right(headers, body_bytes):
+    want = "sha256=" + hmac.new(SECRET, body_bytes, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(headers.get("X-Mgmtd-Signature", ""), want)
+
+
+def test_a_revocation_is_sent_signed_and_without_a_secret(daemon_factory, receiver, tmp_path):
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
+    d.create_database("mydb")
+    tok = d.create_db_token([("write", "mydb")], "to revoke")
+    mgmt = d.create_token("to revoke too")
+    assert_no_content(d.delete(db_tokens_path(token_id=tok["id"]), d.jwt("admin")))
+    assert_no_content(d.delete(tokens_path(token_id=mgmt["id"]), d.jwt("admin")))
+    wait_for(lambda: len(receiver.taken()) == 2, 10 * SLOWDOWN, "two events", d)
+    with receiver.lock:
+        raw = [(h, b) for h, b, _ in receiver.events]
+    for headers, body in raw:
+        assert signed_right(headers, body), headers
+        assert headers["Content-Type"] == "application/json"
+        for secret in (tok["accessToken"], mgmt["accessToken"]):
+            assert secret.encode() not in body and secret[-24:].encode() not in body
+    events = [e for _, e in receiver.taken()]
+    assert [(e["type"], e["token"]["kind"], e["token"]["id"]) for e in events] == [
+        ("token.revoked", "databaseToken", tok["id"]),
+        ("token.revoked", "managementToken", mgmt["id"])]
+    for (headers, e) in receiver.taken():
+        assert headers["X-Mgmtd-Event"] == e["type"]
+        assert headers["X-Mgmtd-Delivery"] == e["id"]
+        assert e["accountId"] == ACCOUNT_A and e["actor"]["type"] == "user"
+    assert len({e["id"] for e in events}) == 2
+
+
+def test_what_did_not_happen_is_not_sent(daemon_factory, receiver, tmp_path):
+    """A refused or failed change writes no event: it commits with its change or not at all."""
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
+    tok = d.create_token("kept")
+    # a member may not revoke; no such token; a create is no event of the list
+    assert_status(d.delete(tokens_path(token_id=tok["id"]), d.jwt("member")), 403)
+    assert_status(d.delete(tokens_path(token_id="99999999-9999-4999-8999-999999999999"),
+                           d.jwt("admin")), 404)
+    d.create_token("another")
+    # the next event is the first the receiver gets
+    assert_no_content(d.delete(tokens_path(token_id=tok["id"]), d.jwt("admin")))
+    wait_for(lambda: receiver.taken(), 10 * SLOWDOWN, "an event", d)
+    assert [e["token"]["id"] for _, e in receiver.taken()] == [tok["id"]]
+    assert receiver.tries() == 1
+
+
+def test_a_receiver_that_is_down_gets_it_later_with_backoff(daemon_factory, receiver, tmp_path):
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
+    receiver.status = 503
+    tok = d.create_token("revoked while the receiver is down")
+    assert_no_content(d.delete(tokens_path(token_id=tok["id"]), d.jwt("admin")))
+    wait_for(lambda: receiver.tries() == 1, 10 * SLOWDOWN, "the first try", d)
+    # the next tries wait 1 s, 2 s, 4 s by the server's clock: walked here, not slept
+    for n, delay in ((2, 1), (3, 2), (4, 4)):
+        assert receiver.tries() == n - 1
+        ok = d.post("/_test/clock/advance", json={"by": "%ds" % delay})
+        assert ok.status_code == 200, ok.text
+        wait_for(lambda: receiver.tries() == n, 10 * SLOWDOWN, "try %d" % n, d)
+    log = d.log_since_start()
+    for attempt, wait in ((1, 1), (2, 2), (3, 4), (4, 8)):
+        assert re.search(r"token\.revoked event \S+ not delivered \(attempt %d\): the receiver "
+                         r"answered HTTP 503; next in %d s" % (attempt, wait), log), log[-2000:]
+    receiver.status = 204
+    d.post("/_test/clock/advance", json={"by": "8s"})
+    wait_for(lambda: receiver.taken(), 10 * SLOWDOWN, "the delivery", d)
+    [(_, event)] = receiver.taken()
+    assert event["token"]["id"] == tok["id"]
+    assert "delivered" in d.log_since_start()
+
+
+def test_the_outbox_outlives_a_sigkill(daemon_factory, receiver, tmp_path):
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
+    receiver.status = 500
+    toks = [d.create_token("t%d" % i) for i in range(3)]
+    for t in toks:
+        assert_no_content(d.delete(tokens_path(token_id=t["id"]), d.jwt("admin")))
+    wait_for(lambda: receiver.tries() >= 3, 10 * SLOWDOWN, "the first tries", d)
+    d.kill()  # SIGKILL: no shutdown
+    receiver.status = 204
+    d.start()
+    # the restarted server's clock: the retries are due within their backoff (1 s)
+    wait_for(lambda: len(receiver.taken()) == 3, 15 * SLOWDOWN, "the three events", d)
+    assert sorted(e["token"]["id"] for _, e in receiver.taken()) == sorted(t["id"] for t in toks)
+
+
+def test_an_offline_revocation_is_sent_by_the_server(daemon_factory, receiver, tmp_path):
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url, testing=False))
+    tok = d.create_token("revoked offline")
+    res = run_cli([d.bin, "management", "revoke", "--config", str(d.config_path),
+                   "--data-dir", str(d.data_dir), "--account", ACCOUNT_A, tok["id"]],
+                  cwd=d.workdir, timeout=30)
+    assert res.returncode == 0, res.stdout + res.stderr
+    wait_for(lambda: receiver.taken(), 10 * SLOWDOWN, "the event", d)
+    [(_, event)] = receiver.taken()
+    assert (event["type"], event["token"]["id"], event["actor"]["type"]) == (
+        "token.revoked", tok["id"], "local")
+
+
+def test_a_url_needs_its_secret(daemon_factory, tmp_path):
+    d = daemon_factory(config_extra="[webhook]\nurl = http://127.0.0.1:9/hook\n", start=False)
+    res = run_cli(d.serve_argv(), cwd=d.workdir, timeout=10 * SLOWDOWN)
+    assert res.returncode != 0
+    assert "[webhook] url: set, but secret_file is not" in res.stdout + res.stderr
+    empty = tmp_path / "empty.secret"
+    empty.write_bytes(b"")
+    d2 = daemon_factory(config_extra="[webhook]\nurl = http://127.0.0.1:9/hook\n"
+                                     "secret_file = %s\n" % empty, start=False)
+    res = run_cli(d2.serve_argv(), cwd=d2.workdir, timeout=10 * SLOWDOWN)
+    assert res.returncode != 0
+    assert "empty: the signature needs a secret" in res.stdout + res.stderr
+
+
+@pytest.mark.postgres_only
+def test_replicas_share_the_outbox_and_send_each_event_once(daemon_factory, receiver, tmp_path):
+    a = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
+    b = daemon_factory(replica_of=a, config_extra=webhook_config(tmp_path, receiver.url))
+    toks = [a.create_token("t%d" % i) for i in range(12)]
+    for i, t in enumerate(toks):
+        d = a if i % 2 else b
+        assert_no_content(d.delete(tokens_path(token_id=t["id"]), d.jwt("admin")))
+    wait_for(lambda: len(receiver.taken()) >= 12, 15 * SLOWDOWN, "twelve events", a)
+    ids = [e["token"]["id"] for _, e in receiver.taken()]
+    assert sorted(ids) == sorted(t["id"] for t in toks)  # each once: no replica sent twice
