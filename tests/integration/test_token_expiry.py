@@ -209,3 +209,109 @@ def test_metrics_count_live_tokens_expiring_within_1_7_30_days(d):
     assert (g[("management", "1d")], g[("management", "7d")], g[("management", "30d")]) == \
         (0, 2, 3)
     assert g[("database", "7d")] == 1
+
+
+# ---------------------------------------------------------------------------
+# the warning as a token enters [tokens] expiry_warning_days
+
+WARN_RE = re.compile(r"WARN token expiring: (management|database) token (\S+) of account (\S+)")
+
+
+def warned(d):
+    """{token id: times warned} from the whole log of d (every start)."""
+    out = {}
+    for m in WARN_RE.finditer(d.log_bytes().decode("utf-8", "replace")):
+        out[m.group(2)] = out.get(m.group(2), 0) + 1
+    return out
+
+
+def wait_warned(d, token_ids):
+    wait_for(lambda: set(token_ids) <= set(warned(d)), 30,
+             "the expiry warning of %s" % ", ".join(token_ids), daemon=d)
+
+
+def mark(d, name):
+    """A line in the log after which every earlier pass is done: the warning of a token
+    made to expire at once within the window (the pass runs in order)."""
+    tok = ok_json(d.post(tokens_path(), long_jwt(d), json={
+        "description": "mark " + name, "expiresAt": iso(clock_now(d) + dt.timedelta(hours=1))}))
+    d.post("/_test/clock/advance", json={"by": "1ms"})  # a pass now
+    wait_warned(d, [tok["id"]])
+    return tok["id"]
+
+
+def test_warning_once_per_token_as_it_enters_the_window(daemon_factory):
+    d = daemon_factory(config_extra=TESTING + "[tokens]\nexpiry_warning_days = 7\n")
+    freeze_clock(d)
+    now = clock_now(d)
+    admin = long_jwt(d)
+    db = d.create_database(unique_name(), cred=admin)["name"]
+    secret_desc = "deploy bot"
+    m_in = d.create_token(secret_desc, expiresAt=iso(now + 10 * DAY))
+    m_out = d.create_token("later", expiresAt=iso(now + 20 * DAY))
+    m_never = d.create_token("never")
+    m_rev = d.create_token("revoked", expiresAt=iso(now + 9 * DAY))
+    assert_no_content(d.delete(tokens_path(token_id=m_rev["id"]), admin))
+    t_in = d.create_db_token([("read", db)], "ingest", cred=admin,
+                             expiresAt=iso(now + 10 * DAY))
+    first = mark(d, "start")
+    got = warned(d)
+    assert m_in["id"] not in got and t_in["id"] not in got  # not yet in the window
+
+    advance(d, "3d1h")  # 10 days - 3d1h < 7 days: both enter the window
+    wait_warned(d, [m_in["id"], t_in["id"]])
+    log = d.log_bytes().decode()
+    line = next(l for l in log.splitlines() if m_in["id"] in l and "token expiring" in l)
+    assert ACCOUNT_A in line and secret_desc in line and "management" in line
+    assert iso(now + 10 * DAY)[:19] in line  # expiresAt
+    assert m_in["accessToken"] not in log and t_in["accessToken"] not in log
+    db_line = next(l for l in log.splitlines() if t_in["id"] in l and "token expiring" in l)
+    assert "database" in db_line and CLUSTER_A in db_line and "ingest" in db_line
+
+    # more passes, later in the window: no second line
+    advance(d, "1d")
+    mark(d, "after")
+    got = warned(d)
+    assert got[m_in["id"]] == 1 and got[t_in["id"]] == 1 and got[first] == 1
+    assert m_out["id"] not in got and m_never["id"] not in got and m_rev["id"] not in got
+
+    # a restart does not warn again (the store remembers)
+    d.restart()
+    freeze_clock(d, offset=dt.timedelta(days=4, hours=2))
+    mark(d, "restarted")
+    got = warned(d)
+    assert got[m_in["id"]] == 1 and got[t_in["id"]] == 1
+
+
+def test_warning_off_with_zero(daemon_factory):
+    d = daemon_factory(config_extra=TESTING + "[tokens]\nexpiry_warning_days = 0\n")
+    freeze_clock(d)
+    tok = d.create_token("soon", expiresAt=iso(clock_now(d) + dt.timedelta(hours=1)))
+    ok_json(d.post("/_test/clock/advance", json={"by": "1m"}))
+    # the listing answers after the pass the advance kicked has had every chance to run;
+    # nothing is claimed, so the list filter still shows the token live
+    assert tok["id"] in ids(ok_json(d.get(tokens_path(), long_jwt(d),
+                                          params={"expiringWithin": "1d"})))
+    assert warned(d) == {}
+
+
+@pytest.mark.postgres_only
+def test_warning_once_across_replicas(daemon_factory):
+    a = daemon_factory(config_extra=TESTING)
+    b = daemon_factory(replica_of=a, config_extra=TESTING)
+    freeze_clock(a)
+    now = clock_now(a)
+    freeze_clock(b)
+    toks = [a.create_token("replicated %d" % i, expiresAt=iso(now + 10 * DAY))["id"]
+            for i in range(20)]
+    # both replicas reach the window and run their passes, at the same fake time
+    ok_json(a.put("/_test/clock", json={"now": iso(now + 4 * DAY)}))
+    ok_json(b.put("/_test/clock", json={"now": iso(now + 4 * DAY)}))
+    wait_for(lambda: set(toks) <= set(warned(a)) | set(warned(b)), 30,
+             "the warnings of the replicated tokens")
+    # more passes on both
+    for d in (a, b):
+        mark(d, d.name)
+    wa, wb = warned(a), warned(b)
+    for t in toks:
+        assert wa.get(t, 0) + wb.get(t, 0) == 1, t
