@@ -315,3 +315,38 @@ def test_warning_once_across_replicas(daemon_factory):
     wa, wb = warned(a), warned(b)
     for t in toks:
         assert wa.get(t, 0) + wb.get(t, 0) == 1, t
+
+
+# ---------------------------------------------------------------------------
+# mgmtctl --expiring-within
+
+def test_mgmtctl_expiring_within(d, mgmtctl_bin, tmp_path):  # noqa: F811
+    freeze_clock(d)
+    now = clock_now(d)
+    made = make_mgmt_tokens(d, now)
+    db = d.create_database(unique_name())["name"]
+    t_soon = d.create_db_token([("read", db)], "soon", expiresAt=iso(now + 2 * DAY))
+    d.create_db_token([("read", db)], "later", expiresAt=iso(now + 9 * DAY))
+    d.create_db_token([("read", db)], "never")
+    ctl = Ctl(mgmtctl_bin, d, tmp_path / "home", token=d.jwt())
+
+    listed = ctl.json("management", "list", "--expiring-within", "7d")
+    assert sorted(t["id"] for t in listed) == sorted([made["in1d"], made["at7d"]])
+    # influxctl's duration words: 1w is 7d, 36h is a day and a half
+    assert sorted(t["id"] for t in ctl.json("management", "list", "--expiring-within", "1w")) \
+        == sorted([made["in1d"], made["at7d"]])
+    assert [t["id"] for t in ctl.json("management", "list", "--expiring-within", "36h")] == \
+        [made["in1d"]]
+    table = ctl.ok("management", "list", "--expiring-within", "1d").stdout
+    assert made["in1d"] in table and made["at7d"] not in table
+
+    assert [t["id"] for t in ctl.json("token", "list", "--expiring-within", "7d")] == \
+        [t_soon["id"]]
+    assert [t["id"] for t in ctl.json("token", "list", "--include-revoked",
+                                      "--expiring-within", "1d")] == []
+
+    for bad in ("0", "soon", "-1d"):
+        res = ctl.run("management", "list", "--expiring-within", bad)
+        assert res.returncode != 0 and "--expiring-within" in res.stderr, res.stderr
+        res = ctl.run("token", "list", "--expiring-within", bad)
+        assert res.returncode != 0 and "--expiring-within" in res.stderr, res.stderr
