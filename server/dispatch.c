@@ -139,6 +139,28 @@ static enum api_status throttled(struct request *req)
 	                wait);
 }
 
+/*
+ * The store's part of the request's named fault (faults.h), on the connection that
+ * serves it; store_fault_set(s, STORE_FAULT_NONE, 0) takes it off again.
+ */
+static void store_fault_of(const struct request *req, struct store *s)
+{
+	switch (req->fault) {
+	case FAULT_STORE_READ_ONLY:
+		store_fault_set(s, STORE_FAULT_READ_ONLY, 0);
+		break;
+	case FAULT_STORE_FULL:
+		store_fault_set(s, STORE_FAULT_FULL, 0);
+		break;
+	case FAULT_SLOW_COMMIT:
+		store_fault_set(s, STORE_FAULT_SLOW_COMMIT, req->fault_delay_ms);
+		break;
+	case FAULT_IDP_KEYS_UNAVAILABLE: /* auth.c's */
+	case FAULT_NAMED_NONE:
+		break;
+	}
+}
+
 static enum api_status run(struct request *req, bool *read_began, bool *queue)
 {
 	const struct route *route;
@@ -178,19 +200,17 @@ static enum api_status run(struct request *req, bool *read_began, bool *queue)
 		                REQUEST_MAX_BODY);
 	req->now = time_now_ms();
 
-	if (route->flags & ROUTE_DATA_PLANE) {
-		/* The database token is the credential; the handler checks it. */
+	/* The data plane's database token is the credential its handler checks. */
+	if ((route->flags & (ROUTE_DATA_PLANE | ROUTE_STORE)) || route->resource != RES_NONE) {
 		req->store = store_pool_get(req->app->stores);
 		if (req->store == NULL)
 			return api_fail(
 			    req, API_UNAVAILABLE,
 			    "the store's database cannot be opened or reached; retry later");
-	} else if (route->resource != RES_NONE) {
-		req->store = store_pool_get(req->app->stores);
-		if (req->store == NULL)
-			return api_fail(
-			    req, API_UNAVAILABLE,
-			    "the store's database cannot be opened or reached; retry later");
+		/* an injected fault meets this request's store (faults.h); /_test/ never has one */
+		store_fault_of(req, req->store);
+	}
+	if (route->resource != RES_NONE) {
 		/* A read: authentication and handler share one snapshot (store.h). */
 		if (route->op == OP_READ && !*read_began &&
 		    (sst = store_read_begin(req->store, read_began)) != STORE_OK)
@@ -272,6 +292,7 @@ enum dispatch_result dispatch_request(struct request *req)
 		store_read_end(req->store, read_began);
 		audit_finish(req);
 		auth_after_request(req);
+		store_fault_set(req->store, STORE_FAULT_NONE, 0);
 		/* Handlers that took a connection themselves left it here too. */
 		store_pool_put(req->app->stores, req->store);
 		req->store = NULL;
@@ -298,9 +319,13 @@ static void run_change(void *change, struct store *writer)
 	}
 	req->write_tx = true;
 	req->in_savepoint = true;
+	/* this change's alone: the others of the transaction meet no fault (a slow commit
+	 * it owes stays owed to the shared COMMIT) */
+	store_fault_of(req, writer);
 	req->status = req->match.route->handler(req);
 	audit_finish(req);
 	auth_after_request(req);
+	store_fault_set(writer, STORE_FAULT_NONE, 0);
 	req->store = NULL;
 }
 
@@ -336,12 +361,15 @@ void dispatch_queue(struct request *req, void (*done)(void *cls), void *cls)
 		if (req->store == NULL) {
 			api_fail(req, API_UNAVAILABLE,
 			         "the store's database cannot be opened or reached; retry later");
-		} else if ((req->status = audit_begin(req)) == API_OK) {
-			req->status = req->match.route->handler(req);
+		} else {
+			store_fault_of(req, req->store);
+			if ((req->status = audit_begin(req)) == API_OK)
+				req->status = req->match.route->handler(req);
 		}
 		if (req->store != NULL) {
 			audit_finish(req);
 			auth_after_request(req);
+			store_fault_set(req->store, STORE_FAULT_NONE, 0);
 			store_pool_put(req->app->stores, req->store);
 			req->store = NULL;
 		}

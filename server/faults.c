@@ -17,6 +17,7 @@ struct rule {
 	char method[16]; /* "" = any */
 	char path[512];
 	enum fault_action action;
+	enum fault_named named;
 	unsigned status;
 	int delay_ms;
 	double probability;
@@ -51,6 +52,21 @@ void faults_free(struct faults *f)
 	free(f);
 }
 
+static const char *const named_names[] = {
+    [FAULT_NAMED_NONE] = NULL,
+    [FAULT_IDP_KEYS_UNAVAILABLE] = "idp_keys_unavailable",
+    [FAULT_STORE_READ_ONLY] = "store_read_only",
+    [FAULT_STORE_FULL] = "store_full",
+    [FAULT_SLOW_COMMIT] = "slow_commit",
+};
+
+#define NAMED_COUNT (sizeof(named_names) / sizeof(named_names[0]))
+
+const char *fault_named_name(enum fault_named n)
+{
+	return (size_t)n < NAMED_COUNT ? named_names[n] : NULL;
+}
+
 /* SplitMix64: small, and the same numbers from the same seed everywhere. */
 static uint64_t next_random(uint64_t *state)
 {
@@ -77,8 +93,9 @@ static const char *refuse(char *buf, size_t size, const char *fmt, ...)
 /* One rule from its JSON; NULL or why not. */
 static const char *parse_rule(const json_t *o, size_t i, struct rule *r, char *buf, size_t size)
 {
-	static const char *const keys[] = {"method", "path",        "status", "delayMs", "drop",
-	                                   "reset",  "probability", "seed",   "times",   NULL};
+	static const char *const keys[] = {"method", "path",  "status", "delayMs",
+	                                   "drop",   "reset", "inject", "probability",
+	                                   "seed",   "times", NULL};
 	const char *key, *method, *path;
 	json_t *v;
 	int actions = 0;
@@ -127,6 +144,28 @@ static const char *parse_rule(const json_t *o, size_t i, struct rule *r, char *b
 		r->delay_ms = (int)json_integer_value(v);
 		actions++;
 	}
+	if ((v = json_object_get(o, "inject")) != NULL) {
+		const char *name = json_string_value(v);
+
+		for (size_t k = 1; name != NULL && k < NAMED_COUNT; k++)
+			if (strcmp(named_names[k], name) == 0)
+				r->named = (enum fault_named)k;
+		if (r->named == FAULT_NAMED_NONE)
+			return refuse(buf, size,
+			              "rules[%zu].inject must be one of idp_keys_unavailable, "
+			              "store_read_only, store_full, slow_commit",
+			              i);
+		/* slow_commit's delayMs is how long each commit waits, not an action of its own */
+		if (r->named == FAULT_SLOW_COMMIT && json_object_get(o, "delayMs") == NULL)
+			return refuse(buf, size,
+			              "rules[%zu]: inject slow_commit needs delayMs, how long each "
+			              "commit waits (1 to 60000)",
+			              i);
+		if (r->named == FAULT_SLOW_COMMIT)
+			actions--;
+		r->action = FAULT_INJECT;
+		actions++;
+	}
 	if ((v = json_object_get(o, "drop")) != NULL) {
 		if (!json_is_true(v))
 			return refuse(buf, size, "rules[%zu].drop can only be true", i);
@@ -141,7 +180,9 @@ static const char *parse_rule(const json_t *o, size_t i, struct rule *r, char *b
 	}
 	if (actions != 1)
 		return refuse(buf, size,
-		              "rules[%zu] must do exactly one of status, delayMs, drop, reset", i);
+		              "rules[%zu] must do exactly one of status, delayMs, drop, reset, "
+		              "inject",
+		              i);
 	r->probability = 1.0;
 	if ((v = json_object_get(o, "probability")) != NULL) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
@@ -204,6 +245,8 @@ static const char *action_name(enum fault_action a)
 		return "drop";
 	case FAULT_RESET:
 		return "reset";
+	case FAULT_INJECT:
+		return "inject";
 	case FAULT_NONE:
 		break;
 	}
@@ -223,22 +266,32 @@ json_t *faults_list(struct faults *f)
 		    json_pack("{s:s, s:s, s:f, s:I, s:I}", "method", r->method[0] ? r->method : "*",
 		              "path", r->path, "probability", r->probability, "seed",
 		              (json_int_t)r->seed, "applied", (json_int_t)r->applied);
-		json_t *what = r->action == FAULT_STATUS  ? json_integer(r->status)
-		               : r->action == FAULT_DELAY ? json_integer(r->delay_ms)
-		                                          : json_true();
+		json_t *what = r->action == FAULT_STATUS   ? json_integer(r->status)
+		               : r->action == FAULT_DELAY  ? json_integer(r->delay_ms)
+		               : r->action == FAULT_INJECT ? json_string(fault_named_name(r->named))
+		                                           : json_true();
 
-		if (o == NULL || what == NULL ||
-		    json_object_set_new(o, action_name(r->action), what) != 0 ||
-		    (r->times && json_object_set_new(o, "times", json_integer(r->times)) != 0) ||
-		    json_array_append_new(out, o) != 0) {
-			json_decref(o);
-			json_decref(out);
-			out = NULL;
-			break;
+		/* set_new and append_new take their value even when they fail */
+		if (o == NULL) {
+			json_decref(what);
+			goto oom;
 		}
+		if (json_object_set_new(o, action_name(r->action), what) != 0 ||
+		    (r->named == FAULT_SLOW_COMMIT &&
+		     json_object_set_new(o, "delayMs", json_integer(r->delay_ms)) != 0) ||
+		    (r->times && json_object_set_new(o, "times", json_integer(r->times)) != 0)) {
+			json_decref(o);
+			goto oom;
+		}
+		if (json_array_append_new(out, o) != 0)
+			goto oom;
 	}
 	pthread_mutex_unlock(&f->lock);
 	return out;
+oom:
+	pthread_mutex_unlock(&f->lock);
+	json_decref(out);
+	return NULL;
 }
 
 void faults_clear(struct faults *f)
@@ -270,6 +323,7 @@ struct fault_decision faults_decide(struct faults *f, const char *method, const 
 		d.action = r->action;
 		d.status = r->status;
 		d.delay_ms = r->delay_ms;
+		d.named = r->named;
 		d.rule = (int)i;
 		break;
 	}

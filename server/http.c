@@ -260,7 +260,8 @@ fail:
 /*
  * The test harness's fault for this request, if a rule picks it: true with *ret set
  * when the request ends here (an answer of the rule's status, or a connection closed
- * without one); a delay waits and lets it go on.
+ * without one); a delay waits and lets it go on, as does a named fault, which the
+ * request carries to where it is met.
  */
 static bool injected_fault(struct http_server *srv, struct MHD_Connection *conn,
                            struct http_request *hr, enum MHD_Result *ret)
@@ -273,6 +274,10 @@ static bool injected_fault(struct http_server *srv, struct MHD_Connection *conn,
 
 	switch (d.action) {
 	case FAULT_NONE:
+		return false;
+	case FAULT_INJECT: /* met further in: dispatch.c, auth.c, the store */
+		hr->req.fault = d.named;
+		hr->req.fault_delay_ms = d.delay_ms;
 		return false;
 	case FAULT_DELAY:
 		usleep((useconds_t)d.delay_ms * 1000);

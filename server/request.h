@@ -14,6 +14,7 @@
 #include "app.h"
 #include "audit.h"
 #include "auth.h"
+#include "faults.h"
 #include "reply.h"
 #include "router.h"
 
@@ -78,6 +79,10 @@ struct request {
 	bool metrics_listener; /* came in on [metrics] listen, which serves /metrics only */
 	/* IPv6, or IPv4 mapped; a trusted proxy's client (proxies.h) rather than the proxy */
 	unsigned char client_addr[THROTTLE_ADDR_LEN];
+	/* the test harness's named fault this request meets (faults.h: inject), and
+	 * slow_commit's delay; dispatch.c hands it to the store, auth.c meets the IdP's */
+	enum fault_named fault;
+	int fault_delay_ms;
 
 	/* set by dispatch.c */
 	struct route_match match;

@@ -49,6 +49,9 @@ enum route_flags {
 	ROUTE_TESTING = 1 << 4, /* [testing] enabled */
 	ROUTE_UI = 1 << 5,      /* [ui] enabled */
 	ROUTE_METRICS = 1 << 6, /* [metrics] enabled (on its own listener when it has one) */
+	/* No credential (RES_NONE), but the handler works on the store: the dispatcher lends
+	 * it a connection (or answers 503) and takes it back. */
+	ROUTE_STORE = 1 << 7,
 };
 
 #define ROUTE_FEATURES (ROUTE_DEV_IDP | ROUTE_TESTING | ROUTE_UI | ROUTE_METRICS)

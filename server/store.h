@@ -177,6 +177,33 @@ bool store_change_epoch(struct store *s, uint64_t *out);
  */
 bool store_changes_heard(struct store *s);
 
+/*
+ * The test harness's named store faults (faults.h), for one request: dispatch.c sets
+ * one on the request's connection before its handler runs and sets STORE_FAULT_NONE
+ * once the request is done with it (store_pool_put does too). While one is set:
+ *   STORE_FAULT_READ_ONLY  every statement that would write fails with STORE_READONLY
+ *                          and changes nothing, as on a read-only database; reads,
+ *                          BEGIN, COMMIT, ROLLBACK and savepoints work;
+ *   STORE_FAULT_FULL       the same with STORE_FULL, as on a full disk;
+ *   STORE_FAULT_SLOW_COMMIT (delay_ms) a write inside a transaction owes that
+ *                          transaction's COMMIT a wait of delay_ms, which it makes
+ *                          before it commits (a rollback forgets it); a write outside
+ *                          one, its own commit, waits before it runs. What is owed
+ *                          outlives STORE_FAULT_NONE, so that a change sharing a
+ *                          transaction with others (commitq.h) still delays its commit.
+ * Both backends meet them where the real failures would arise (SQLite: a statement
+ * that is not sqlite3_stmt_readonly; PostgreSQL: an INSERT, UPDATE or DELETE) and
+ * count and log them as the real ones, so everything above answers as it would.
+ */
+enum store_fault {
+	STORE_FAULT_NONE = 0,
+	STORE_FAULT_READ_ONLY,
+	STORE_FAULT_FULL,
+	STORE_FAULT_SLOW_COMMIT,
+};
+
+void store_fault_set(struct store *s, enum store_fault f, int delay_ms);
+
 /* What every store connection of the process counted since start (for /metrics). */
 enum store_error_kind {
 	STORE_ERROR_FULL = 0,

@@ -24,11 +24,29 @@ void store_count_busy_retry(void);
 
 struct store {
 	const struct store_ops *ops;
+	/* the test harness's fault for the request on this connection (store_fault_set) */
+	enum store_fault fault;
+	int fault_delay_ms;
+	int commit_owed_ms; /* STORE_FAULT_SLOW_COMMIT: what the open transaction's COMMIT waits */
 };
 
 /* A table or column name of our own schema (lower case, digits, '_', at most 63
  * bytes): safe to put between double quotes in SQL text. */
 bool store_plain_name(const char *name);
+
+/*
+ * The backends' side of store_fault_set, called where a statement that writes is about
+ * to run (in_tx: inside a transaction that a COMMIT will end): STORE_OK to run it, or
+ * the status the real failure maps to (not counted yet: the backend counts and logs it
+ * as it would the real one). A slow commit is owed here, or waited for at once outside
+ * a transaction.
+ */
+enum store_status store_fault_on_write(struct store *s, bool in_tx);
+
+/* Before a COMMIT of a transaction that wrote: waits what is owed to it. After a ROLLBACK:
+ * forgets it. */
+void store_fault_before_commit(struct store *s);
+void store_fault_after_rollback(struct store *s);
 
 struct store_ops {
 	const char *name; /* "sqlite", "postgres": for messages */

@@ -4,6 +4,7 @@
  * is called, the per-thread pool) and the store.h functions, which call the
  * backend of the connection through its table (store_backend.h). No SQL.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -408,6 +409,58 @@ enum store_status store_tx_begin(struct store *s)
 enum store_status store_tx_commit(struct store *s)
 {
 	return s->ops->tx_commit(s);
+}
+
+/* ---- the test harness's faults (store.h: store_fault_set) ---- */
+
+void store_fault_set(struct store *s, enum store_fault f, int delay_ms)
+{
+	if (s == NULL)
+		return;
+	s->fault = f;
+	s->fault_delay_ms = f == STORE_FAULT_SLOW_COMMIT && delay_ms > 0 ? delay_ms : 0;
+}
+
+static void wait_ms(int ms)
+{
+	struct timespec left = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	/* a signal cuts the wait short; the rest is still waited for */
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+}
+
+enum store_status store_fault_on_write(struct store *s, bool in_tx)
+{
+	switch (s->fault) {
+	case STORE_FAULT_NONE:
+		break;
+	case STORE_FAULT_READ_ONLY:
+		return STORE_READONLY;
+	case STORE_FAULT_FULL:
+		return STORE_FULL;
+	case STORE_FAULT_SLOW_COMMIT:
+		if (!in_tx)
+			wait_ms(s->fault_delay_ms);
+		else if (s->commit_owed_ms < s->fault_delay_ms)
+			s->commit_owed_ms = s->fault_delay_ms;
+		break;
+	}
+	return STORE_OK;
+}
+
+void store_fault_before_commit(struct store *s)
+{
+	int ms = s->commit_owed_ms;
+
+	s->commit_owed_ms = 0;
+	if (ms > 0)
+		wait_ms(ms);
+}
+
+void store_fault_after_rollback(struct store *s)
+{
+	s->commit_owed_ms = 0;
 }
 
 static atomic_uint_fast64_t error_counts[STORE_ERROR_KINDS], busy_retry_count;
@@ -1273,6 +1326,11 @@ struct store *store_pool_get(struct store_pool *pool)
 
 void store_pool_put(struct store_pool *pool, struct store *s)
 {
+	/* a fault is one request's: never the next one's on this connection */
+	if (s != NULL) {
+		s->fault = STORE_FAULT_NONE;
+		s->commit_owed_ms = 0;
+	}
 	if (pool == NULL || s == NULL || pool->size == 0)
 		return;
 	/* A transaction left open by an error path must not travel to the next borrower. */

@@ -1067,6 +1067,42 @@ static PGresult *run_with_begin(struct pg_store *s, const char *name, const stru
 	return out;
 }
 
+/* Whether sql changes rows: an INSERT, UPDATE or DELETE, or a WITH that holds one. */
+static bool statement_writes(const char *sql)
+{
+	static const char *const verbs[] = {"INSERT ", "UPDATE ", "DELETE "};
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strncmp(sql, verbs[i], strlen(verbs[i])) == 0)
+			return true;
+		if (strncmp(sql, "WITH ", 5) == 0 && strstr(sql, verbs[i]) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The test harness's fault (store_fault_set) for statement id, met where the server's
+ * error would arrive: STORE_OK to run it, else the status of the real failure (SQLSTATE
+ * 25006 read_only_sql_transaction, 53100 disk_full), counted and logged as that is.
+ */
+static enum store_status injected_fault(struct pg_store *s, enum pq_id id)
+{
+	enum store_status st;
+
+	if (s->base.fault == STORE_FAULT_NONE || !statement_writes(pq_sql[id]))
+		return STORE_OK;
+	st = store_fault_on_write(&s->base, s->in_tx && s->writing);
+	if (st != STORE_OK) {
+		log_error("store: %s: %s (a fault the test harness injected)", pq_sql[id],
+		          st == STORE_FULL
+		              ? "could not extend file: No space left on device"
+		              : "cannot execute this statement in a read-only transaction");
+		store_count_error(st);
+	}
+	return st;
+}
+
 /*
  * Runs statement id with p (NULL: none), preparing it first on this
  * connection. Returns the result (the caller PQclears it), or NULL with *st
@@ -1090,6 +1126,9 @@ static PGresult *pq_run(struct pg_store *s, enum pq_id id, const struct pq_param
 		return NULL;
 	}
 	*st = pq_usable(s);
+	if (*st != STORE_OK)
+		return NULL;
+	*st = injected_fault(s, id);
 	if (*st != STORE_OK)
 		return NULL;
 	*st = pq_prepare(s, id, n, name);
@@ -1375,6 +1414,7 @@ static void pg_tx_rollback(struct store *base)
 	struct pg_store *s = pg(base);
 	enum store_status st;
 
+	store_fault_after_rollback(base);
 	if (!s->in_tx)
 		return;
 	if (s->begin_pending) { /* nothing went out */
@@ -1407,6 +1447,8 @@ static enum store_status commit(struct pg_store *s)
 		s->in_tx = false;
 		return STORE_OK;
 	}
+	if (s->writing)
+		store_fault_before_commit(&s->base);
 	s->warned = false;
 	r = pq_run(s, P_COMMIT, NULL, &st);
 	s->in_tx = false;

@@ -471,6 +471,7 @@ struct sqlite_store {
 	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared lazily, finalized in store_close */
 	bool writing;                    /* holds write_lock: in store_tx_begin's transaction */
 	bool reading;                    /* in a read snapshot: S_SNAPSHOT stands on its row */
+	bool injected;                   /* the last failure was the test harness's (step) */
 	uint32_t serial;                 /* tells this connection's epochs from others' */
 };
 
@@ -507,6 +508,12 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
  */
 static enum store_status sql_status(struct store *s, int rc, const char *what)
 {
+	if (sq(s)->injected) { /* SQLite's own message is some earlier call's */
+		sq(s)->injected = false;
+		log_error("store: %s: %s (a fault the test harness injected)", what,
+		          sqlite3_errstr(rc));
+		return (rc & 0xff) == SQLITE_FULL ? STORE_FULL : STORE_READONLY;
+	}
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
 		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -687,6 +694,31 @@ static enum store_status bad_row(const char *table, const char *column)
 	return STORE_ERROR;
 }
 
+/*
+ * sqlite3_step, but a statement that would write meets the test harness's fault first
+ * (store_fault_set): it answers SQLITE_READONLY or SQLITE_FULL, as the real failure
+ * does, and nothing of it runs. COMMIT, ROLLBACK and savepoints count as read-only to
+ * SQLite and go on; BEGIN IMMEDIATE does not (it takes the write lock), but goes on as
+ * well, as store.h promises of both backends: what fails is the write itself.
+ */
+static int step(struct store *s, sqlite3_stmt *q)
+{
+	if (s->fault != STORE_FAULT_NONE && q != sq(s)->stmts[S_BEGIN] &&
+	    !sqlite3_stmt_readonly(q)) {
+		switch (store_fault_on_write(s, !sqlite3_get_autocommit(sq(s)->db))) {
+		case STORE_READONLY:
+			sq(s)->injected = true;
+			return SQLITE_READONLY;
+		case STORE_FULL:
+			sq(s)->injected = true;
+			return SQLITE_FULL;
+		default:
+			break;
+		}
+	}
+	return sqlite3_step(q);
+}
+
 /* Runs a statement that takes no parameters and yields no rows. */
 static enum store_status exec_stmt(struct store *s, enum stmt_id id)
 {
@@ -696,7 +728,7 @@ static enum store_status exec_stmt(struct store *s, enum stmt_id id)
 
 	if (q == NULL)
 		return st;
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc != SQLITE_DONE)
 		st = sql_fail(s, rc, stmt_sql[id]);
 	stmt_done(q);
@@ -795,7 +827,7 @@ static enum store_status fetch_one(struct store *s, sqlite3_stmt *q, row_reader 
 		stmt_done(q);
 		return STORE_ERROR;
 	}
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW)
 		st = read(q, &tmp);
 	else if (rc == SQLITE_DONE)
@@ -821,7 +853,7 @@ static enum store_status fetch_all(struct store *s, sqlite3_stmt *q, row_reader 
 	size_t count = 0, cap = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		if (count == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			char *grown;
@@ -870,7 +902,7 @@ static enum store_status run_change(struct store *s, sqlite3_stmt *q, int *chang
 
 	if (own)
 		pthread_mutex_lock(&write_lock);
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (own)
 		pthread_mutex_unlock(&write_lock);
 
@@ -907,6 +939,7 @@ static void sqlite_tx_rollback(struct store *s)
 {
 	if (s == NULL)
 		return;
+	store_fault_after_rollback(s);
 	/* SQLite rolls back by itself after some errors (full, I/O, busy). */
 	if (!sqlite3_get_autocommit(sq(s)->db) && exec_stmt(s, S_ROLLBACK) != STORE_OK)
 		log_error("store: rollback failed");
@@ -927,7 +960,10 @@ static enum store_status sqlite_tx_begin(struct store *s)
 
 static enum store_status sqlite_tx_commit(struct store *s)
 {
-	enum store_status st = exec_stmt(s, S_COMMIT);
+	enum store_status st;
+
+	store_fault_before_commit(s);
+	st = exec_stmt(s, S_COMMIT);
 
 	if (st != STORE_OK)
 		store_tx_rollback(s);
@@ -955,7 +991,7 @@ static enum store_status sqlite_read_begin(struct store *s, bool *began)
 	q = stmt_get(s, S_SNAPSHOT, &st);
 	if (q == NULL)
 		return st;
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc != SQLITE_ROW) {
 		st = sql_fail(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, stmt_sql[S_SNAPSHOT]);
 		stmt_done(q);
@@ -1068,7 +1104,7 @@ static int read_user_version(struct store *s, int *version)
 
 	if (q == NULL)
 		return -1;
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW)
 		*version = sqlite3_column_int(q, 0);
 	else
@@ -1100,7 +1136,7 @@ static int pragma(struct store *s, const char *sql, const char *expect, char *er
 		ret = rc;
 		goto out;
 	}
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(sq(s)->db));
 		ret = rc;
@@ -1719,7 +1755,7 @@ static enum store_status sqlite_admin_count(struct store *s, const char *account
 	bind_text(q, 1, account_id, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW)
 		*count = (long)sqlite3_column_int64(q, 0);
 	else
@@ -1749,7 +1785,7 @@ static enum store_status check_last_admin(struct store *s, const char *account_i
 	bind_text(q, 2, id, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW) {
 		if (!col_text(q, 0, grp, sizeof(grp)) || user_group_parse(grp, &g) != 0)
 			st = bad_row("users", "grp");
@@ -1885,7 +1921,7 @@ static enum store_status sqlite_mgmt_token_by_hash(struct store *s,
 	bind_blob(q, 1, hash, TOKEN_HASH_LEN, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW) {
 		st = read_token(q, &t);
 		/*
@@ -1984,7 +2020,7 @@ static enum store_status sqlite_mgmt_token_scan(struct store *s,
 		return bind_failed(s, q, rc);
 	src = (struct store_row_source){q, source_text, source_int};
 	/* One statement is one read: the batch is consistent, and nothing stays open. */
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		st = store_row_refill(&store_mgmt_token_row, &src, &row);
 		if (st != STORE_OK)
 			goto out;
@@ -2206,7 +2242,7 @@ static enum store_status sqlite_database_scan(struct store *s, const char *accou
 		return st;
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		st = store_row_refill(&store_database_row, &src, &row);
 		if (st == STORE_OK && !visit(ctx, &row))
 			st = STORE_ERROR;
@@ -2505,7 +2541,7 @@ static enum store_status load_permissions(struct store *s, struct store_db_token
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	t->permission_count = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		struct store_db_permission *p = &t->permissions[t->permission_count];
 
 		if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS) {
@@ -2650,7 +2686,7 @@ static enum store_status sqlite_db_token_by_hash(struct store *s,
 		st = bind_failed(s, q, rc);
 		goto out;
 	}
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW) {
 		st = read_db_token(q, out);
 		/* As for management tokens: the answer rests on a constant-time compare. */
@@ -2757,7 +2793,7 @@ static enum store_status sqlite_db_token_scan(struct store *s,
 	}
 	src = (struct store_row_source){q, source_text, source_int};
 	/* one statement, one read: the tokens and their permissions agree */
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(q, 9);
 
 		if (!have || seq != key.seq) {
@@ -2870,7 +2906,7 @@ static enum store_status sqlite_db_authorize(struct store *s,
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	memset(&g, 0, sizeof(g));
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW) {
 		if (!col_text(q, 0, g.token_id, sizeof(g.token_id)) ||
 		    !col_text(q, 1, g.account_id, sizeof(g.account_id)) ||
@@ -2914,7 +2950,7 @@ static enum store_status sqlite_db_authorize_plan(struct store *s, bool *indexed
 	if (rc != SQLITE_OK)
 		return sql_fail(s, rc, "EXPLAIN QUERY PLAN of the data-plane check");
 	/* Each row's fourth column describes one step: "SEARCH ..." or "SCAN ...". */
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		const unsigned char *detail = sqlite3_column_text(q, 3);
 
 		if (detail != NULL && strncmp((const char *)detail, "SCAN", 4) == 0) {
@@ -3602,7 +3638,7 @@ static enum store_status count_states(struct store *s, enum stmt_id id, int64_t 
 		counts[i] = 0;
 	for (int i = 0; i < STORE_EXPIRING_WINDOWS; i++)
 		expiring[i] = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = step(s, q)) == SQLITE_ROW) {
 		int64_t state = col_int(q, 0);
 
 		if (state >= 0 && state < TOKEN_STATE_COUNT)
@@ -3725,7 +3761,7 @@ static enum store_status sqlite_meta_get(struct store *s, const char *name, char
 	bind_text(q, 1, name, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
-	rc = sqlite3_step(q);
+	rc = step(s, q);
 	if (rc == SQLITE_ROW)
 		st = col_text(q, 0, out, outsize) ? STORE_OK : bad_row("store_meta", "value");
 	else if (rc == SQLITE_DONE)

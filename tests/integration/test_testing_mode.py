@@ -3,6 +3,7 @@ data_dir = :memory:."""
 
 import datetime as dt
 import os
+import re
 import subprocess
 import threading
 
@@ -62,11 +63,17 @@ def emails(d, token):
 # Off unless enabled
 
 def test_routes_do_not_exist_unless_enabled(server):
-    for method, path in [("POST", "/_test/reset"), ("PUT", "/_test/clock"),
-                         ("DELETE", "/_test/clock"), ("GET", "/_test/clock"),
-                         ("PATCH", "/_test/clock")]:
+    """Every route of the harness (ROUTE_TESTING in server/routes.c), and a method none has:
+    no such path, as on a server that never heard of them."""
+    from test_trailing_slash import route_table
+    testing = [(m, p) for m, p, flags in route_table() if "ROUTE_TESTING" in flags]
+    assert len(testing) >= 20 and ("PUT", "/_test/snapshots/{name}") in testing
+    for method, pattern in testing + [("PATCH", "/_test/clock")]:
+        path = re.sub(r"\{accountId\}", "11111111-1111-4111-8111-111111111111",
+                      re.sub(r"\{name\}", "s", pattern))
         r = server.request(method, path, json={"now": "2030-01-01T00:00:00Z"})
         assert_error(r, 404)
+        assert "no such path" in r.text, (method, path, r.text)
         assert "Allow" not in r.headers
 
 

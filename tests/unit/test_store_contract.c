@@ -21,6 +21,7 @@
 
 #include "backup.h"
 #include "store.h"
+#include "timeutil.h"
 
 #define ACCT  "11111111-1111-4111-8111-111111111111"
 #define ACCT2 "22222222-2222-4222-8222-222222222222"
@@ -1688,6 +1689,67 @@ static void test_bounded_pool(void **state)
 	store_pool_free(pool);
 }
 
+/*
+ * The test harness's store faults (store_fault_set): a write fails as the real
+ * failure does and leaves nothing, reads and the transaction's own statements go on,
+ * and NONE takes the fault off; a slow commit waits before the COMMIT it is owed to.
+ */
+static void test_faults(void **state)
+{
+	struct fixture *f = *state;
+	struct store_account got;
+	int64_t started;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	store_fault_set(f->s, STORE_FAULT_READ_ONLY, 0);
+	{
+		struct store_database d = {.max_tables = 5, .max_columns_per_table = 7};
+
+		strcpy(d.account_id, ACCT);
+		strcpy(d.cluster_id, CL1);
+		strcpy(d.name, "refused");
+		assert_int_equal(store_database_insert(f->s, &d), STORE_READONLY);
+		/* inside a transaction too, which stays usable for reads and its ROLLBACK */
+		assert_int_equal(store_tx_begin(f->s), STORE_OK);
+		assert_int_equal(store_database_insert(f->s, &d), STORE_READONLY);
+		assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_OK);
+		store_tx_rollback(f->s);
+		store_fault_set(f->s, STORE_FAULT_FULL, 0);
+		assert_int_equal(store_database_insert(f->s, &d), STORE_FULL);
+		assert_int_equal(store_account_get(f->s, ACCT, &got), STORE_OK);
+		store_fault_set(f->s, STORE_FAULT_NONE, 0);
+		{
+			struct store_database none;
+
+			assert_int_equal(store_database_get(f->s, ACCT, CL1, "refused", &none),
+			                 STORE_NOT_FOUND);
+		}
+	}
+	insert_database(f->s, "after");
+
+	/* a write in a transaction owes its COMMIT the delay, even once the fault is off */
+	store_fault_set(f->s, STORE_FAULT_SLOW_COMMIT, 150);
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	insert_database(f->s, "slow");
+	store_fault_set(f->s, STORE_FAULT_NONE, 0);
+	started = time_monotonic_us();
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	assert_true(time_monotonic_us() - started >= 150 * 1000);
+	/* a rollback forgets what was owed: the next commit does not wait for it */
+	store_fault_set(f->s, STORE_FAULT_SLOW_COMMIT, 60000);
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	insert_database(f->s, "rolled-back");
+	store_tx_rollback(f->s);
+	store_fault_set(f->s, STORE_FAULT_NONE, 0);
+	assert_int_equal(store_tx_begin(f->s), STORE_OK);
+	insert_database(f->s, "quick");
+	started = time_monotonic_us();
+	assert_int_equal(store_tx_commit(f->s), STORE_OK);
+	/* half the forgotten 60 s: no machine is that slow to commit one row */
+	assert_true(time_monotonic_us() - started < 30 * 1000000LL);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_accounts_and_clusters, setup, teardown),
     cmocka_unit_test_setup_teardown(test_users_and_emails, setup, teardown),
@@ -1706,6 +1768,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_token_expiry, setup, teardown),
     cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bounded_pool, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
     cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
     cmocka_unit_test_setup_teardown(test_invite_accept_and_revoke, setup, teardown),
     cmocka_unit_test_setup_teardown(test_user_list_all, setup, teardown),
