@@ -65,7 +65,7 @@ _mgmtctl()
             "database rename") words=" --format --help" ;;
             "database undelete") words=" --format --help" ;;
             "management create") words=" --description --expires-at --format --help" ;;
-            "management list") words=" --format --sort --help" ;;
+            "management list") words=" --format --sort --expiring-within --help" ;;
             "management revoke") words=" --force --help" ;;
             "table create") words=" --template-tag --template-tag-bucket --template-timeformat --format --help" ;;
             "table list") words=" --filter-status --format --help" ;;
@@ -73,7 +73,7 @@ _mgmtctl()
             "table rename") words=" --format --help" ;;
             "table undelete") words=" --format --help" ;;
             "token create") words=" --read-database --write-database --expires-at --format --help" ;;
-            "token list") words=" --format --sort --include-revoked --help" ;;
+            "token list") words=" --format --sort --include-revoked --expiring-within --help" ;;
             "token get") words=" --format --include-revoked --help" ;;
             "token update") words=" --description --read-database --write-database --format --help" ;;
             "token revoke"|"token delete") words=" --force --help" ;;

@@ -21,8 +21,9 @@
  * lacks the permission, the database does not exist or a query statement
  * is not a read of that database, 404 for a path the database has no
  * writes or queries on, 400 for what cannot be read or could be read two
- * ways. One indexed query answers it all (store_db_authorize); nothing is
- * written, so the check never waits for the disk.
+ * ways. One indexed query answers it all (store_db_authorize). The only
+ * write is the token's lastUsedAt, at most once a minute per token, after the
+ * answer is decided (auth_after_request).
  */
 #include <sodium.h>
 #include <stdbool.h>
@@ -187,6 +188,13 @@ enum api_status api_authorize(struct request *req)
 	if (g.expires_at != 0 && g.expires_at <= req->now)
 		return refused(req, "expired", "the database token has expired");
 	metrics_auth(METRICS_CRED_DB_TOKEN, "ok");
+	/*
+	 * lastUsedAt, as for management tokens: written after the answer is
+	 * decided (auth_after_request), at most once a minute per token; the
+	 * cached grant carries the time, so most checks write nothing.
+	 */
+	req->principal.last_used_due =
+	    g.last_used_at == 0 || req->now - g.last_used_at >= AUTH_LAST_USED_INTERVAL_MS;
 	if (!g.permitted)
 		return api_fail(req, API_FORBIDDEN, "the database token may not %s database \"%s\"",
 		                target.action == DB_ACTION_WRITE ? "write to" : "read",

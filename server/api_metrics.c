@@ -28,6 +28,12 @@ static void read_gauges(struct request *req, struct store *s, struct metrics_gau
 			g->mgmt_tokens[i] = tokens.mgmt[i];
 			g->db_tokens[i] = tokens.db[i];
 		}
+		for (size_t i = 0; i < METRICS_EXPIRING_WINDOWS && i < STORE_EXPIRING_WINDOWS;
+		     i++) {
+			g->expiring_days[i] = store_expiring_days[i];
+			g->mgmt_expiring[i] = tokens.mgmt_expiring[i];
+			g->db_expiring[i] = tokens.db_expiring[i];
+		}
 	}
 	store_counters_read(&counters);
 	for (size_t i = 0; i < METRICS_STORE_ERROR_KINDS && i < STORE_ERROR_KINDS; i++)

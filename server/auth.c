@@ -114,12 +114,22 @@ void auth_after_request(struct request *req)
 	const struct principal *p = &req->principal;
 	enum store_status st;
 
-	if (p->kind != PRINCIPAL_MGMT_TOKEN || !p->last_used_due || req->store == NULL)
+	if (!p->last_used_due || req->store == NULL)
 		return;
-	st = store_mgmt_token_touch(req->store, p->token_id, req->now, AUTH_LAST_USED_INTERVAL_MS);
-	if (st != STORE_OK)
-		log_warn("could not record lastUsedAt of management token %s: %s", p->token_id,
-		         store_status_name(st));
+	if (p->kind == PRINCIPAL_MGMT_TOKEN) {
+		st = store_mgmt_token_touch(req->store, p->token_id, req->now,
+		                            AUTH_LAST_USED_INTERVAL_MS);
+		if (st != STORE_OK)
+			log_warn("could not record lastUsedAt of management token %s: %s",
+			         p->token_id, store_status_name(st));
+	} else if (p->kind == PRINCIPAL_DB_TOKEN) {
+		/* set by /authorize (api_authorize.c), the hot path: a write a minute at most */
+		st = store_db_token_touch(req->store, p->token_id, req->now,
+		                          AUTH_LAST_USED_INTERVAL_MS);
+		if (st != STORE_OK)
+			log_warn("could not record lastUsedAt of database token %s: %s",
+			         p->token_id, store_status_name(st));
+	}
 }
 
 const char *auth_actor_id(const struct principal *p)

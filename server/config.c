@@ -175,6 +175,10 @@ static const struct option options[] = {
     {"auth", "invite_days", INT(invite_days, 1, 3650), .def = "7",
      .doc = "days an invite stays pending before it expires"},
 
+    {"tokens", "expiry_warning_days", INT(expiry_warning_days, 0, 3650), .def = "7",
+     .doc = "log a warning once per token, of either kind, as it comes within this many "
+            "days of its expiresAt; 0 = never"},
+
     {"dev_idp", "enabled", BOOL(dev_idp_enabled), .def = "false",
      .doc = "TEST DEVICE: a built-in IdP whose POST /oauth/token signs a JWT for any "
             "provisioned user; never on a network"},

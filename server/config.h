@@ -83,6 +83,8 @@ struct config {
 	int failed_auth_per_minute; /* credits back a minute */
 	int failed_auth_addresses;  /* slots of the per-address table */
 	int invite_days;            /* how long an invite stays pending */
+	/* [tokens] */
+	int expiry_warning_days; /* expiry.h: the warning window; 0 = no warnings */
 	/* [dev_idp] */
 	bool dev_idp_enabled;
 	char dev_idp_issuer[CONFIG_STR_SIZE]; /* "" = http://LISTEN-HOST:PORT */

@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "delays.h"
+#include "expiry.h"
 #include "log.h"
 #include "maintenance.h"
 #include "metrics.h"
@@ -57,6 +58,8 @@ int maintenance_pass(struct app *app, struct store *s, long long now_ms)
 
 	if (maintenance_purge(app, s, now_ms) != 0)
 		rc = -1;
+	if (expiry_warn_pass(s, now_ms, app->cfg.expiry_warning_days) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -99,7 +102,7 @@ int maintenance_start(struct app *app, char *err, size_t errlen)
 
 	/* With [testing], the purge of deleted databases may be turned on at any time. */
 	if (app->cfg.keep_expired_days == 0 && app->cfg.keep_audit_days == 0 &&
-	    !app->cfg.testing_enabled)
+	    app->cfg.expiry_warning_days == 0 && !app->cfg.testing_enabled)
 		return 0;
 	rc = periodic_start(&task, PASS_INTERVAL_S * 1000000LL, task_run, app);
 	if (rc != 0) {

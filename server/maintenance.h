@@ -8,6 +8,9 @@
  * when kicked (a test harness moving the fake clock): the clock is
  * time_now_ms, so retention follows a fake clock like every expiry does.
  *
+ * Each pass also logs the expiry warnings that are due ([tokens]
+ * expiry_warning_days, expiry.h); the task runs when they are on (the default).
+ *
  * With [testing] enabled the task runs always, and each pass also purges the
  * deleted databases and tables that the test harness's purge_after_days
  * (delays.h) has made due.

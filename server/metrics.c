@@ -294,6 +294,14 @@ static void render_tokens(struct out *o, const struct metrics_gauges *g)
 	for (size_t i = 0; i < METRICS_TOKEN_STATES; i++)
 		outf(o, "mgmtd_tokens{kind=\"database\",state=\"%s\"} %lld\n", states[i],
 		     (long long)g->db_tokens[i]);
+	family(o, "mgmtd_tokens_expiring", "gauge",
+	       "Active tokens that expire within 1, 7 and 30 days, all accounts.");
+	for (size_t i = 0; i < METRICS_EXPIRING_WINDOWS; i++)
+		outf(o, "mgmtd_tokens_expiring{kind=\"management\",within=\"%dd\"} %lld\n",
+		     g->expiring_days[i], (long long)g->mgmt_expiring[i]);
+	for (size_t i = 0; i < METRICS_EXPIRING_WINDOWS; i++)
+		outf(o, "mgmtd_tokens_expiring{kind=\"database\",within=\"%dd\"} %lld\n",
+		     g->expiring_days[i], (long long)g->db_expiring[i]);
 }
 
 static void render_rest(struct out *o, const struct metrics_gauges *g)

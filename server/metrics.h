@@ -52,12 +52,17 @@ void metrics_retention(int64_t mgmt, int64_t db, int64_t audit); /* rows deleted
  * counters and asks nobody (no module it calls calls it back).
  */
 enum { METRICS_TOKEN_STATES = 3 };      /* active, expired, revoked */
+enum { METRICS_EXPIRING_WINDOWS = 3 };  /* within 1, 7 and 30 days */
 enum { METRICS_STORE_ERROR_KINDS = 4 }; /* full, busy, readonly, other */
 
 struct metrics_gauges {
 	bool tokens_known; /* false: the store could not count them (left out) */
 	int64_t mgmt_tokens[METRICS_TOKEN_STATES];
 	int64_t db_tokens[METRICS_TOKEN_STATES];
+	/* active tokens expiring within expiring_days[i] days (the store's windows) */
+	int expiring_days[METRICS_EXPIRING_WINDOWS];
+	int64_t mgmt_expiring[METRICS_EXPIRING_WINDOWS];
+	int64_t db_expiring[METRICS_EXPIRING_WINDOWS];
 	uint64_t store_errors[METRICS_STORE_ERROR_KINDS];
 	uint64_t store_busy_retries;
 	uint64_t credcache_hits, credcache_misses;

@@ -386,6 +386,12 @@ struct store_token_query {
 	int64_t now;
 	bool include_revoked; /* database tokens */
 	/*
+	 * 0: no such filter. Else only live tokens (neither revoked nor expired
+	 * at now) whose expires_at is at most now + expiring_within (ms):
+	 * ?expiringWithin, combined with every other field.
+	 */
+	int64_t expiring_within;
+	/*
 	 * NULL or "": every token. Else those whose description contains it
 	 * (ASCII letters in either case), and the management tokens whose prefix
 	 * starts with it (exactly).
@@ -585,6 +591,7 @@ struct store_db_token {
 	char created_by[UUID_STR_SIZE]; /* user or management-token id; "" when unknown */
 	int64_t expires_at;             /* 0 = never */
 	int64_t revoked_at;             /* 0 = not revoked */
+	int64_t last_used_at;           /* 0 = never used (set by store_db_token_touch) */
 };
 
 /* Stores t, its permissions and the keyed hash of its secret. CONFLICT when id or hash exists. */
@@ -615,6 +622,10 @@ enum store_status store_db_token_revoke(struct store *s, const char *account_id,
                                         const char *cluster_id, const char *id, int64_t now,
                                         struct store_db_token *out);
 
+/* As store_mgmt_token_touch, for the database token id (the data-plane check). */
+enum store_status store_db_token_touch(struct store *s, const char *id, int64_t now,
+                                       int64_t min_interval_ms);
+
 /* What the data-plane check needs to know, from one indexed query. */
 struct store_db_grant {
 	char token_id[UUID_STR_SIZE];
@@ -625,6 +636,7 @@ struct store_db_grant {
 	int64_t created_at;   /* the token's; the test harness's activation delay counts from it */
 	bool permitted;       /* a permission names action on database or "*" */
 	bool database_exists; /* a live database of the token's cluster has this name */
+	int64_t last_used_at; /* 0 = never; whether a touch is due */
 };
 
 /*
@@ -893,12 +905,45 @@ enum store_status store_deleted_purge(struct store *s, int64_t before, int64_t *
 enum store_token_state { TOKEN_STATE_ACTIVE = 0, TOKEN_STATE_EXPIRED, TOKEN_STATE_REVOKED };
 #define TOKEN_STATE_COUNT 3
 
-/* Tokens of every account by state at time now, for /metrics. */
+/* The windows of store_token_counts' expiring counts, in days: 1, 7 and 30. */
+#define STORE_EXPIRING_WINDOWS 3
+#define STORE_DAY_MS           (86400 * (int64_t)1000)
+extern const int store_expiring_days[STORE_EXPIRING_WINDOWS];
+
+/*
+ * Tokens of every account by state at time now, for /metrics; and the
+ * active ones whose expires_at is at most now + store_expiring_days[i].
+ */
 struct store_token_counts {
 	int64_t mgmt[TOKEN_STATE_COUNT];
 	int64_t db[TOKEN_STATE_COUNT];
+	int64_t mgmt_expiring[STORE_EXPIRING_WINDOWS];
+	int64_t db_expiring[STORE_EXPIRING_WINDOWS];
 };
 enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out);
+
+/* A token whose coming expiry store_tokens_expiry_claim picked. */
+struct store_expiring_token {
+	bool management; /* else a database token */
+	char id[UUID_STR_SIZE];
+	char account_id[UUID_STR_SIZE];
+	char cluster_id[UUID_STR_SIZE]; /* database tokens; "" otherwise */
+	char description[4097];
+	int64_t expires_at;
+};
+
+/*
+ * Claims the live tokens of both kinds, of every account, that expire after
+ * now and at most at before, and were not claimed yet: marks them claimed at
+ * now and returns them, in one statement per kind, so that of several
+ * processes sharing the store each token goes to exactly one, once for good.
+ * At most max tokens a call (call again while *n == max). The caller frees
+ * *out (NULL when *n is 0), also on failure: what *out then holds was
+ * claimed before the failure and is the caller's to announce.
+ */
+enum store_status store_tokens_expiry_claim(struct store *s, int64_t now, int64_t before,
+                                            size_t max, struct store_expiring_token **out,
+                                            size_t *n);
 
 /* A named fact (store_meta): NOT_FOUND when it was never set. */
 enum store_status store_meta_get(struct store *s, const char *name, char *out, size_t outsize);

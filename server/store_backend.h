@@ -248,6 +248,12 @@ struct store_ops {
 	enum store_status (*meta_set)(struct store *s, const char *name, const char *value);
 	enum store_status (*meta_claim)(struct store *s, const char *name, const char *value,
 	                                char *recorded, size_t size);
+	/* token expiry and use (issue 24) */
+	enum store_status (*db_token_touch)(struct store *s, const char *id, int64_t now,
+	                                    int64_t min_interval_ms);
+	enum store_status (*tokens_expiry_claim)(struct store *s, int64_t now, int64_t before,
+	                                         size_t max, struct store_expiring_token **out,
+	                                         size_t *n);
 };
 
 /* ---- row shapes: what both backends' SELECTs yield, decoded once ---- */

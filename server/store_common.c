@@ -215,12 +215,16 @@ static const struct store_col table_cols[] = {
 };
 SHAPE(store_table_row, "database_tables", struct store_table, table_cols);
 
-/* id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at */
+/*
+ * id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at,
+ * last_used_at
+ */
 static const struct store_col db_token_cols[] = {
-    TEXT_COL(struct store_db_token, id),         TEXT_COL(struct store_db_token, account_id),
-    TEXT_COL(struct store_db_token, cluster_id), TEXT_COL(struct store_db_token, description),
-    INT_COL(struct store_db_token, created_at),  TEXT_COL(struct store_db_token, created_by),
-    INT_COL(struct store_db_token, expires_at),  INT_COL(struct store_db_token, revoked_at),
+    TEXT_COL(struct store_db_token, id),          TEXT_COL(struct store_db_token, account_id),
+    TEXT_COL(struct store_db_token, cluster_id),  TEXT_COL(struct store_db_token, description),
+    INT_COL(struct store_db_token, created_at),   TEXT_COL(struct store_db_token, created_by),
+    INT_COL(struct store_db_token, expires_at),   INT_COL(struct store_db_token, revoked_at),
+    INT_COL(struct store_db_token, last_used_at),
 };
 SHAPE(store_db_token_row, "database_tokens", struct store_db_token, db_token_cols);
 
@@ -1132,6 +1136,25 @@ enum store_status store_database_name_held(struct store *s, const char *account_
 {
 	*deleted_at = 0;
 	return s->ops->database_name_held(s, account_id, cluster_id, name, since, deleted_at);
+}
+
+const int store_expiring_days[STORE_EXPIRING_WINDOWS] = {1, 7, 30};
+
+enum store_status store_db_token_touch(struct store *s, const char *id, int64_t now,
+                                       int64_t min_interval_ms)
+{
+	return s->ops->db_token_touch(s, id, now, min_interval_ms);
+}
+
+enum store_status store_tokens_expiry_claim(struct store *s, int64_t now, int64_t before,
+                                            size_t max, struct store_expiring_token **out,
+                                            size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (max == 0)
+		return STORE_OK;
+	return s->ops->tokens_expiry_claim(s, now, before, max, out, n);
 }
 
 enum store_status store_token_counts(struct store *s, int64_t now, struct store_token_counts *out)

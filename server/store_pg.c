@@ -165,6 +165,9 @@ enum pq_id {
 	P_META_GET,
 	P_META_SET,
 	P_META_CLAIM,
+	P_DBTOKEN_TOUCH,
+	P_MGMT_EXPIRY_CLAIM,
+	P_DB_EXPIRY_CLAIM,
 	P_ACCOUNT_DELETE_DBPERMS,
 	P_ACCOUNT_DELETE_DBTOKENS,
 	P_ACCOUNT_DELETE_TABLES,
@@ -191,7 +194,35 @@ enum pq_id {
 /* A database token row and one of its permissions (NULL when it has none). */
 #define DBTOKEN_COLS                                                                               \
 	"t.id, t.account_id, t.cluster_id, t.description, t.created_at, t.created_by, "            \
-	"t.expires_at, t.revoked_at, p.action, p.resource"
+	"t.expires_at, t.revoked_at, t.last_used_at, p.action, p.resource"
+/* Where DBTOKEN_COLS' permission columns are, and what follows them. */
+#define DBTOKEN_COL_ACTION   9
+#define DBTOKEN_COL_RESOURCE 10
+#define DBTOKEN_COL_AFTER    11
+/*
+ * ?expiringWithin in a scan (store_token_query): $8 the window (ms) or NULL
+ * for none, $9 now. Live tokens only, as the window means to warn of them.
+ */
+#define EXPIRING_WITHIN                                                                            \
+	" AND ($8::bigint IS NULL OR (revoked_at IS NULL AND expires_at > $9::bigint"              \
+	" AND expires_at <= $9::bigint + $8::bigint))"
+/*
+ * Claims tokens entering the expiry warning window (store_tokens_expiry_claim):
+ * $1 now, $2 the window's end, $3 the most rows. A replica that meets a row
+ * another one is claiming skips it, and the outer condition is checked again
+ * on the locked row: each token is claimed by one replica, once.
+ */
+#define EXPIRY_CLAIM(table, cluster)                                                               \
+	"UPDATE " table " SET expiry_warned_at = $1::bigint WHERE expiry_warned_at IS NULL"        \
+	" AND id IN (SELECT id FROM " table " WHERE expiry_warned_at IS NULL"                      \
+	" AND revoked_at IS NULL AND expires_at > $1::bigint AND expires_at <= $2::bigint"         \
+	" ORDER BY expires_at, seq LIMIT $3::bigint FOR UPDATE SKIP LOCKED)"                       \
+	" RETURNING id, account_id, " cluster ", description, expires_at"
+/* Of the active tokens (state 0), those expiring by $2, $3, $4 (store_expiring_days). */
+#define COUNT_EXPIRING                                                                             \
+	" count(*) FILTER (WHERE expires_at <= $2::bigint),"                                       \
+	" count(*) FILTER (WHERE expires_at <= $3::bigint),"                                       \
+	" count(*) FILTER (WHERE expires_at <= $4::bigint)"
 #define DBTOKEN_JOIN " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
 /* ASCII case folding only, as SQLite's NOCASE: lower() under the C collation. */
 #define EMAIL_IS(param) "lower(email COLLATE \"C\") = lower(" param "::text COLLATE \"C\")"
@@ -292,7 +323,7 @@ static const char *const pq_sql[PQ_COUNT] = {
         " OR ($2::int = 3 AND revoked_at IS NOT NULL))"
         " AND ($4::text IS NULL"
         " OR strpos(lower(description COLLATE \"C\"), lower($4::text COLLATE \"C\")) > 0"
-        " OR starts_with(prefix, $4::text))"
+        " OR starts_with(prefix, $4::text))" EXPIRING_WITHIN
         " AND (created_at, seq) > ($5::bigint, $6::bigint)"
         " ORDER BY created_at, seq LIMIT $7::bigint",
     /*
@@ -380,7 +411,7 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_DBTOKEN_SCAN] = "WITH t AS (SELECT * FROM database_tokens WHERE account_id = $1"
                        " AND cluster_id = $2 AND ($3::boolean OR revoked_at IS NULL)"
                        " AND ($4::text IS NULL OR strpos(lower(description COLLATE \"C\"),"
-                       " lower($4::text COLLATE \"C\")) > 0)"
+                       " lower($4::text COLLATE \"C\")) > 0)" EXPIRING_WITHIN
                        " AND (created_at, seq) > ($5::bigint, $6::bigint)"
                        " ORDER BY created_at, seq LIMIT $7::bigint)"
                        " SELECT " DBTOKEN_COLS ", t.seq FROM t" DBTOKEN_JOIN
@@ -408,7 +439,7 @@ static const char *const pq_sql[PQ_COUNT] = {
                        "  AND p.resource IN ($3::text, '*')),"
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
                        "  AND d.name = $3::text AND d.deleted_at IS NULL),"
-                       " t.created_at"
+                       " t.created_at, t.last_used_at"
                        " FROM database_tokens t WHERE t.hash = $1",
 
     /* Any conflict (the id, or a second open invite of the email) inserts nothing. */
@@ -483,13 +514,14 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_DB_NAME_HELD] = "SELECT max(deleted_at) FROM databases WHERE account_id = $1"
                        " AND cluster_id = $2 AND name = $3 AND deleted_at >= $4::bigint",
     /* The states of token_status_filter: revoked wins over expired. */
-    [P_COUNT_MGMT_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
-                            " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
-                            " ELSE 0 END AS state, count(*) FROM management_tokens"
-                            " GROUP BY 1",
-    [P_COUNT_DB_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
-                          " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
-                          " ELSE 0 END AS state, count(*) FROM database_tokens GROUP BY 1",
+    [P_COUNT_MGMT_TOKENS] =
+        "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+        " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
+        " ELSE 0 END AS state, count(*)," COUNT_EXPIRING " FROM management_tokens GROUP BY 1",
+    [P_COUNT_DB_TOKENS] =
+        "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+        " WHEN expires_at IS NOT NULL AND expires_at <= $1::bigint THEN 1"
+        " ELSE 0 END AS state, count(*)," COUNT_EXPIRING " FROM database_tokens GROUP BY 1",
     /* SQLite's store_meta is mgmtd_settings here. */
     [P_META_GET] = "SELECT value FROM mgmtd_settings WHERE name = $1",
     [P_META_SET] = "INSERT INTO mgmtd_settings (name, value) VALUES ($1, $2)"
@@ -497,6 +529,11 @@ static const char *const pq_sql[PQ_COUNT] = {
     /* The first replica to record wins; the others then read what it recorded. */
     [P_META_CLAIM] = "INSERT INTO mgmtd_settings (name, value) VALUES ($1, $2)"
                      " ON CONFLICT (name) DO NOTHING",
+    /* As P_TOKEN_TOUCH: at most one write a minute per token on the data-plane path. */
+    [P_DBTOKEN_TOUCH] = "UPDATE database_tokens SET last_used_at = $2::bigint WHERE id = $1"
+                        " AND (last_used_at IS NULL OR last_used_at <= $2::bigint - $3::bigint)",
+    [P_MGMT_EXPIRY_CLAIM] = EXPIRY_CLAIM("management_tokens", "''"),
+    [P_DB_EXPIRY_CLAIM] = EXPIRY_CLAIM("database_tokens", "cluster_id"),
     /* An account and everything in it ([testing] DELETE /_test/tenants), children first. */
     [P_ACCOUNT_DELETE_DBPERMS] =
         "DELETE FROM database_token_permissions WHERE token_id IN (SELECT id"
@@ -1301,14 +1338,14 @@ static enum store_status read_db_token_rows(const PGresult *r, int *row, struct 
 	for (; *row < nrows && strcmp(PQgetvalue(r, *row, 0), t->id) == 0; (*row)++) {
 		struct store_db_permission *p = &t->permissions[t->permission_count];
 
-		if (PQgetisnull(r, *row, 8))
+		if (PQgetisnull(r, *row, DBTOKEN_COL_ACTION))
 			continue; /* the LEFT JOIN's row of a token without permissions */
 		if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS)
 			return bad_row("database_token_permissions", "count");
-		if (!get_text(r, *row, 8, action, sizeof(action)) ||
+		if (!get_text(r, *row, DBTOKEN_COL_ACTION, action, sizeof(action)) ||
 		    db_action_parse(action, &p->action) != 0)
 			return bad_row("database_token_permissions", "action");
-		if (!get_text(r, *row, 9, p->resource, sizeof(p->resource)))
+		if (!get_text(r, *row, DBTOKEN_COL_RESOURCE, p->resource, sizeof(p->resource)))
 			return bad_row("database_token_permissions", "resource");
 		t->permission_count++;
 	}
@@ -2447,6 +2484,8 @@ static void p_scan(struct pq_params *p, const struct store_token_query *q)
 	p_int(p, q->has_after ? q->after.created_at : INT64_MIN);
 	p_int(p, q->has_after ? q->after.seq : INT64_MIN);
 	p_int(p, (int64_t)q->max);
+	p_opt_int(p, q->expiring_within);
+	p_int(p, q->now);
 }
 
 /* A scan's row buffer is reused: a row costs what it holds, not the struct's size. */
@@ -2514,6 +2553,80 @@ static enum store_status pg_mgmt_token_touch(struct store *base, const char *id,
 	p_int(&p, now);
 	p_int(&p, min_interval_ms);
 	return pq_exec(pg(base), P_TOKEN_TOUCH, &p);
+}
+
+static enum store_status pg_db_token_touch(struct store *base, const char *id, int64_t now,
+                                           int64_t min_interval_ms)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, id);
+	p_int(&p, now);
+	p_int(&p, min_interval_ms);
+	return pq_exec(pg(base), P_DBTOKEN_TOUCH, &p);
+}
+
+/*
+ * One kind's claim, appended to *out (*n rows, at most max in all). Each
+ * statement commits on its own: a claimed row is claimed for good, and its
+ * warning is logged by the caller right after.
+ */
+static enum store_status claim_kind(struct pg_store *s, enum pq_id id, bool management, int64_t now,
+                                    int64_t before, size_t max, struct store_expiring_token **out,
+                                    size_t *n)
+{
+	struct store_expiring_token *grown;
+	struct pq_params p = {0};
+	enum store_status st;
+	PGresult *r;
+	int count;
+
+	p_int(&p, now);
+	p_int(&p, before);
+	p_int(&p, (int64_t)(max - *n));
+	r = pq_run(s, id, &p, &st);
+	if (r == NULL)
+		return st;
+	count = PQntuples(r);
+	if (count == 0)
+		goto out;
+	grown = realloc(*out, (*n + (size_t)count) * sizeof(**out));
+	if (grown == NULL) {
+		log_error("store: out of memory claiming expiring tokens");
+		st = STORE_ERROR;
+		goto out;
+	}
+	*out = grown;
+	for (int i = 0; i < count; i++) {
+		struct store_expiring_token *t = &grown[*n];
+
+		memset(t, 0, sizeof(*t));
+		t->management = management;
+		if (!get_text(r, i, 0, t->id, sizeof(t->id)) ||
+		    !get_text(r, i, 1, t->account_id, sizeof(t->account_id)) ||
+		    !get_text(r, i, 2, t->cluster_id, sizeof(t->cluster_id)) ||
+		    !get_text(r, i, 3, t->description, sizeof(t->description))) {
+			st = bad_row("tokens", "expiry claim");
+			goto out;
+		}
+		t->expires_at = get_int(r, i, 4);
+		(*n)++;
+	}
+out:
+	PQclear(r);
+	return st;
+}
+
+static enum store_status pg_tokens_expiry_claim(struct store *base, int64_t now, int64_t before,
+                                                size_t max, struct store_expiring_token **out,
+                                                size_t *n)
+{
+	enum store_status st;
+
+	st = claim_kind(pg(base), P_MGMT_EXPIRY_CLAIM, true, now, before, max, out, n);
+	if (st == STORE_OK && *n < max)
+		st = claim_kind(pg(base), P_DB_EXPIRY_CLAIM, false, now, before, max, out, n);
+	return st;
 }
 
 /* ---- databases ---- */
@@ -2810,7 +2923,7 @@ static enum store_status fetch_db_token(struct pg_store *s, enum pq_id id,
 	if (PQntuples(r) == 0)
 		st = STORE_NOT_FOUND;
 	else if ((st = read_db_token_rows(r, &row, &t, true)) == STORE_OK && hash != NULL &&
-	         !hash_matches(r, 0, 10, hash))
+	         !hash_matches(r, 0, DBTOKEN_COL_AFTER, hash))
 		st = STORE_NOT_FOUND;
 	PQclear(r);
 	if (st == STORE_OK)
@@ -2910,7 +3023,7 @@ static enum store_status pg_db_token_scan(struct store *base, const struct store
 		if (st != STORE_OK)
 			break;
 		key.created_at = row->created_at;
-		key.seq = strtoll(PQgetvalue(r, first, 10), NULL, 10);
+		key.seq = strtoll(PQgetvalue(r, first, DBTOKEN_COL_AFTER), NULL, 10);
 		if (!visit(ctx, row, &key))
 			st = STORE_ERROR;
 		else
@@ -2998,6 +3111,7 @@ static enum store_status pg_db_authorize(struct store *base,
 		g.permitted = get_bool(r, 0, 6);
 		g.database_exists = get_bool(r, 0, 7);
 		g.created_at = get_int(r, 0, 8);
+		g.last_used_at = get_int(r, 0, 9);
 	}
 	PQclear(r);
 	if (st == STORE_OK)
@@ -3390,23 +3504,31 @@ static enum store_status pg_account_delete(struct store *base, const char *accou
 }
 
 static enum store_status count_states(struct pg_store *s, enum pq_id id, int64_t now,
-                                      int64_t counts[TOKEN_STATE_COUNT])
+                                      int64_t counts[TOKEN_STATE_COUNT],
+                                      int64_t expiring[STORE_EXPIRING_WINDOWS])
 {
 	struct pq_params p = {0};
 	enum store_status st;
 	PGresult *r;
 
 	p_int(&p, now);
+	for (int i = 0; i < STORE_EXPIRING_WINDOWS; i++)
+		p_int(&p, now + store_expiring_days[i] * STORE_DAY_MS);
 	r = pq_run(s, id, &p, &st);
 	if (r == NULL)
 		return st;
 	for (int i = 0; i < TOKEN_STATE_COUNT; i++)
 		counts[i] = 0;
+	for (int i = 0; i < STORE_EXPIRING_WINDOWS; i++)
+		expiring[i] = 0;
 	for (int i = 0; i < PQntuples(r); i++) {
 		int64_t state = get_int(r, i, 0);
 
 		if (state >= 0 && state < TOKEN_STATE_COUNT)
 			counts[state] = get_int(r, i, 1);
+		/* only active tokens are about to expire */
+		for (int w = 0; state == TOKEN_STATE_ACTIVE && w < STORE_EXPIRING_WINDOWS; w++)
+			expiring[w] = get_int(r, i, 2 + w);
 	}
 	PQclear(r);
 	return STORE_OK;
@@ -3423,9 +3545,9 @@ static enum store_status pg_token_counts(struct store *base, int64_t now,
 	st = pg_read_begin(base, &began);
 	if (st != STORE_OK)
 		return st;
-	st = count_states(s, P_COUNT_MGMT_TOKENS, now, c.mgmt);
+	st = count_states(s, P_COUNT_MGMT_TOKENS, now, c.mgmt, c.mgmt_expiring);
 	if (st == STORE_OK)
-		st = count_states(s, P_COUNT_DB_TOKENS, now, c.db);
+		st = count_states(s, P_COUNT_DB_TOKENS, now, c.db, c.db_expiring);
 	pg_read_end(base, began);
 	if (st == STORE_OK)
 		*out = c;
@@ -3950,6 +4072,8 @@ static const struct store_ops pg_ops = {
     .deleted_purge = pg_deleted_purge,
     .database_name_held = pg_database_name_held,
     .token_counts = pg_token_counts,
+    .db_token_touch = pg_db_token_touch,
+    .tokens_expiry_claim = pg_tokens_expiry_claim,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
     .meta_claim = pg_meta_claim,

@@ -137,6 +137,9 @@ enum stmt_id {
 	S_META_GET,
 	S_META_SET,
 	S_META_CLAIM,
+	S_DBTOKEN_TOUCH,
+	S_MGMT_EXPIRY_CLAIM,
+	S_DB_EXPIRY_CLAIM,
 	S_ACCOUNT_DELETE_DBPERMS,
 	S_ACCOUNT_DELETE_DBTOKENS,
 	S_ACCOUNT_DELETE_TABLES,
@@ -153,9 +156,31 @@ enum stmt_id {
 
 /* The column lists of the shared row shapes are in store_backend.h; this one is ours. */
 #define DBTOKEN_COLS                                                                               \
-	"id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at"
+	"id, account_id, cluster_id, description, created_at, created_by, expires_at, "            \
+	"revoked_at, "                                                                             \
+	"last_used_at"
+/*
+ * ?expiringWithin in a scan (store_token_query): ?8 the window (ms) or NULL
+ * for none, ?9 now. Live tokens only, as the window means to warn of them.
+ */
+#define EXPIRING_WITHIN                                                                            \
+	" AND (?8 IS NULL OR (revoked_at IS NULL AND expires_at > ?9 AND expires_at <= ?9 + ?8))"
+/*
+ * Claims tokens entering the expiry warning window (store_tokens_expiry_claim):
+ * ?1 now, ?2 the window's end, ?3 the most rows. Picking and marking are one
+ * statement under the write lock: no other connection claims the same row.
+ */
+#define EXPIRY_CLAIM(table, cluster)                                                               \
+	"UPDATE " table " SET expiry_warned_at = ?1 WHERE rowid IN (SELECT rowid FROM " table      \
+	" WHERE expiry_warned_at IS NULL AND revoked_at IS NULL AND expires_at > ?1"               \
+	" AND expires_at <= ?2 ORDER BY expires_at, rowid LIMIT ?3)"                               \
+	" RETURNING id, account_id, " cluster ", description, expires_at"
 /* Oldest first; rowid breaks ties in insertion order. */
 #define OLDEST_FIRST " ORDER BY created_at, rowid"
+/* Of the active tokens (state 0), those expiring by ?2, ?3, ?4 (store_expiring_days). */
+#define COUNT_EXPIRING                                                                             \
+	" count(*) FILTER (WHERE expires_at <= ?2), count(*) FILTER (WHERE expires_at <= ?3),"     \
+	" count(*) FILTER (WHERE expires_at <= ?4)"
 
 static const char *const stmt_sql[STMT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -249,7 +274,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " OR (?2 = 2 AND revoked_at IS NULL AND expires_at <= ?3)"
         " OR (?2 = 3 AND revoked_at IS NOT NULL))"
         " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0"
-        " OR substr(prefix, 1, length(?4)) = ?4)"
+        " OR substr(prefix, 1, length(?4)) = ?4)" EXPIRING_WITHIN
         " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7",
     /* The first revocation wins: a second one changes nothing. */
     [S_TOKEN_REVOKE] = "UPDATE management_tokens SET revoked_at = ?3, revoked_by = ?4"
@@ -317,14 +342,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
      * As S_TOKEN_SCAN; ?3 is include_revoked. A token comes with its
      * permissions, one row each (one row with NULLs when it has none).
      */
-    [S_DBTOKEN_SCAN] = "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
-                       " t.created_by, t.expires_at, t.revoked_at, t.seq, p.action, p.resource"
-                       " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
-                       " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
-                       " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)"
-                       " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
-                       " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
-                       " ORDER BY t.created_at, t.seq, p.position",
+    [S_DBTOKEN_SCAN] =
+        "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
+        " t.created_by, t.expires_at, t.revoked_at, t.last_used_at, t.seq,"
+        " p.action, p.resource"
+        " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
+        " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
+        " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)" EXPIRING_WITHIN
+        " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
+        " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
+        " ORDER BY t.created_at, t.seq, p.position",
     [S_DBTOKEN_UPDATE] = "UPDATE database_tokens SET description = ?4 WHERE account_id = ?1"
                          " AND cluster_id = ?2 AND id = ?3",
     /* The first revocation wins: a second one changes nothing. */
@@ -347,7 +374,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        "  AND p.resource IN (?3, '*')),"
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
                        "  AND d.name = ?3 AND d.deleted_at IS NULL),"
-                       " t.created_at"
+                       " t.created_at, t.last_used_at"
                        " FROM database_tokens t WHERE t.hash = ?1",
     /* Every table of ours and SQLite's AUTOINCREMENT counters: what store_clear_all empties. */
     [S_TABLE_NAMES] = "SELECT name FROM sqlite_schema WHERE type = 'table'"
@@ -419,19 +446,24 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_DB_NAME_HELD] = "SELECT max(deleted_at) FROM databases WHERE account_id = ?1"
                        " AND cluster_id = ?2 AND name = ?3 AND deleted_at >= ?4",
     /* The states of token_status_filter: revoked wins over expired. */
-    [S_COUNT_MGMT_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
-                            " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
-                            " ELSE 0 END AS state, count(*) FROM management_tokens"
-                            " GROUP BY state",
-    [S_COUNT_DB_TOKENS] = "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
-                          " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
-                          " ELSE 0 END AS state, count(*) FROM database_tokens"
-                          " GROUP BY state",
+    [S_COUNT_MGMT_TOKENS] =
+        "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+        " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
+        " ELSE 0 END AS state, count(*)," COUNT_EXPIRING " FROM management_tokens GROUP BY state",
+    [S_COUNT_DB_TOKENS] =
+        "SELECT CASE WHEN revoked_at IS NOT NULL THEN 2"
+        " WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 1"
+        " ELSE 0 END AS state, count(*)," COUNT_EXPIRING " FROM database_tokens GROUP BY state",
     [S_META_GET] = "SELECT value FROM store_meta WHERE name = ?1",
     [S_META_SET] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     [S_META_CLAIM] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2)"
                      " ON CONFLICT (name) DO NOTHING",
+    /* As S_TOKEN_TOUCH: at most one write a minute per token on the data-plane path. */
+    [S_DBTOKEN_TOUCH] = "UPDATE database_tokens SET last_used_at = ?2 WHERE id = ?1"
+                        " AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+    [S_MGMT_EXPIRY_CLAIM] = EXPIRY_CLAIM("management_tokens", "''"),
+    [S_DB_EXPIRY_CLAIM] = EXPIRY_CLAIM("database_tokens", "cluster_id"),
     /* An account and everything in it ([testing] DELETE /_test/tenants), children first. */
     [S_ACCOUNT_DELETE_DBPERMS] =
         "DELETE FROM database_token_permissions WHERE token_id IN (SELECT id"
@@ -1977,6 +2009,8 @@ static void bind_scan(sqlite3_stmt *q, const struct store_token_query *query, in
 	bind_int(q, 5, query->has_after ? query->after.created_at : INT64_MIN, rc);
 	bind_int(q, 6, query->has_after ? query->after.seq : INT64_MIN, rc);
 	bind_int(q, 7, (int64_t)query->max, rc);
+	bind_opt_int(q, 8, query->expiring_within, rc);
+	bind_int(q, 9, query->now, rc);
 }
 
 static enum store_status sqlite_mgmt_token_scan(struct store *s,
@@ -2058,6 +2092,23 @@ static enum store_status sqlite_mgmt_token_touch(struct store *s, const char *id
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_TOUCH, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, id, &rc);
+	bind_int(q, 2, now, &rc);
+	bind_int(q, 3, min_interval_ms, &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	return run_change(s, q, NULL);
+}
+
+static enum store_status sqlite_db_token_touch(struct store *s, const char *id, int64_t now,
+                                               int64_t min_interval_ms)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, S_DBTOKEN_TOUCH, &st);
 	int rc = SQLITE_OK;
 
 	if (q == NULL)
@@ -2655,9 +2706,9 @@ static enum store_status sqlite_db_token_by_hash(struct store *s,
 	if (rc == SQLITE_ROW) {
 		st = read_db_token(q, out);
 		/* As for management tokens: the answer rests on a constant-time compare. */
-		got = sqlite3_column_blob(q, 8);
+		got = sqlite3_column_blob(q, 9);
 		if (st == STORE_OK &&
-		    (got == NULL || sqlite3_column_bytes(q, 8) != TOKEN_HASH_LEN ||
+		    (got == NULL || sqlite3_column_bytes(q, 9) != TOKEN_HASH_LEN ||
 		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
 			st = STORE_NOT_FOUND;
 	} else if (rc == SQLITE_DONE) {
@@ -2711,19 +2762,19 @@ out:
 	return STORE_OK;
 }
 
-/* Adds the permission in columns 9 and 10 of a scan's row to t. */
+/* Adds the permission in columns 10 and 11 of a scan's row to t. */
 static enum store_status scan_permission(sqlite3_stmt *q, struct store_db_token *t)
 {
 	struct store_db_permission *p = &t->permissions[t->permission_count];
 	char action[16];
 
-	if (sqlite3_column_type(q, 9) == SQLITE_NULL)
+	if (sqlite3_column_type(q, 10) == SQLITE_NULL)
 		return STORE_OK; /* the LEFT JOIN's row of a token without permissions */
 	if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS)
 		return bad_row("database_token_permissions", "count");
-	if (!col_text(q, 9, action, sizeof(action)) || db_action_parse(action, &p->action) != 0)
+	if (!col_text(q, 10, action, sizeof(action)) || db_action_parse(action, &p->action) != 0)
 		return bad_row("database_token_permissions", "action");
-	if (!col_text(q, 10, p->resource, sizeof(p->resource)))
+	if (!col_text(q, 11, p->resource, sizeof(p->resource)))
 		return bad_row("database_token_permissions", "resource");
 	t->permission_count++;
 	return STORE_OK;
@@ -2759,7 +2810,7 @@ static enum store_status sqlite_db_token_scan(struct store *s,
 	src = (struct store_row_source){q, source_text, source_int};
 	/* one statement, one read: the tokens and their permissions agree */
 	while ((rc = step(s, q)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(q, 8);
+		int64_t seq = sqlite3_column_int64(q, 9);
 
 		if (!have || seq != key.seq) {
 			if (have && !visit(ctx, row, &key)) {
@@ -2887,6 +2938,7 @@ static enum store_status sqlite_db_authorize(struct store *s,
 		g.permitted = col_int(q, 6) != 0;
 		g.database_exists = col_int(q, 7) != 0;
 		g.created_at = col_int(q, 8);
+		g.last_used_at = col_int(q, 9);
 	} else if (rc == SQLITE_DONE) {
 		st = STORE_NOT_FOUND;
 	} else {
@@ -3687,7 +3739,8 @@ static enum store_status sqlite_account_delete(struct store *s, const char *acco
 }
 
 static enum store_status count_states(struct store *s, enum stmt_id id, int64_t now,
-                                      int64_t counts[TOKEN_STATE_COUNT])
+                                      int64_t counts[TOKEN_STATE_COUNT],
+                                      int64_t expiring[STORE_EXPIRING_WINDOWS])
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, id, &st);
@@ -3696,15 +3749,22 @@ static enum store_status count_states(struct store *s, enum stmt_id id, int64_t 
 	if (q == NULL)
 		return st;
 	bind_int(q, 1, now, &rc);
+	for (int i = 0; i < STORE_EXPIRING_WINDOWS; i++)
+		bind_int(q, 2 + i, now + store_expiring_days[i] * STORE_DAY_MS, &rc);
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	for (int i = 0; i < TOKEN_STATE_COUNT; i++)
 		counts[i] = 0;
+	for (int i = 0; i < STORE_EXPIRING_WINDOWS; i++)
+		expiring[i] = 0;
 	while ((rc = step(s, q)) == SQLITE_ROW) {
 		int64_t state = col_int(q, 0);
 
 		if (state >= 0 && state < TOKEN_STATE_COUNT)
 			counts[state] = col_int(q, 1);
+		/* only active tokens are about to expire */
+		for (int i = 0; state == TOKEN_STATE_ACTIVE && i < STORE_EXPIRING_WINDOWS; i++)
+			expiring[i] = col_int(q, 2 + i);
 	}
 	if (rc != SQLITE_DONE)
 		st = sql_fail(s, rc, stmt_sql[id]);
@@ -3722,12 +3782,89 @@ static enum store_status sqlite_token_counts(struct store *s, int64_t now,
 	st = store_read_begin(s, &began);
 	if (st != STORE_OK)
 		return st;
-	st = count_states(s, S_COUNT_MGMT_TOKENS, now, c.mgmt);
+	st = count_states(s, S_COUNT_MGMT_TOKENS, now, c.mgmt, c.mgmt_expiring);
 	if (st == STORE_OK)
-		st = count_states(s, S_COUNT_DB_TOKENS, now, c.db);
+		st = count_states(s, S_COUNT_DB_TOKENS, now, c.db, c.db_expiring);
 	store_read_end(s, began);
 	if (st == STORE_OK)
 		*out = c;
+	return st;
+}
+
+/* A row of S_*_EXPIRY_CLAIM's RETURNING: id, account_id, cluster_id, description, expires_at. */
+static enum store_status read_expiring(sqlite3_stmt *q, void *out)
+{
+	struct store_expiring_token *t = out;
+
+	memset(t, 0, sizeof(*t));
+	if (!col_text(q, 0, t->id, sizeof(t->id)) ||
+	    !col_text(q, 1, t->account_id, sizeof(t->account_id)) ||
+	    !col_text(q, 2, t->cluster_id, sizeof(t->cluster_id)) ||
+	    !col_text(q, 3, t->description, sizeof(t->description)))
+		return bad_row("tokens", "expiry claim");
+	t->expires_at = col_int(q, 4);
+	return STORE_OK;
+}
+
+/* One kind's claim, appended to *out (*n rows, at most max in all). */
+static enum store_status claim_kind(struct store *s, enum stmt_id id, bool management, int64_t now,
+                                    int64_t before, size_t max, struct store_expiring_token **out,
+                                    size_t *n)
+{
+	struct store_expiring_token *rows, *grown;
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, id, &st);
+	size_t count;
+	void *raw;
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_int(q, 1, now, &rc);
+	bind_int(q, 2, before, &rc);
+	bind_int(q, 3, (int64_t)(max - *n), &rc);
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = fetch_all(s, q, read_expiring, sizeof(**out), &raw, &count);
+	if (st != STORE_OK || count == 0)
+		return st;
+	rows = raw;
+	grown = realloc(*out, (*n + count) * sizeof(**out));
+	if (grown == NULL) {
+		free(rows);
+		log_error("store: out of memory claiming expiring tokens");
+		return STORE_ERROR;
+	}
+	for (size_t i = 0; i < count; i++) {
+		rows[i].management = management;
+		grown[*n + i] = rows[i];
+	}
+	free(rows);
+	*out = grown;
+	*n += count;
+	return STORE_OK;
+}
+
+static enum store_status sqlite_tokens_expiry_claim(struct store *s, int64_t now, int64_t before,
+                                                    size_t max, struct store_expiring_token **out,
+                                                    size_t *n)
+{
+	enum store_status st;
+	bool began;
+
+	st = tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = claim_kind(s, S_MGMT_EXPIRY_CLAIM, true, now, before, max, out, n);
+	if (st == STORE_OK && *n < max)
+		st = claim_kind(s, S_DB_EXPIRY_CLAIM, false, now, before, max, out, n);
+	st = tx_leave(s, began, st);
+	if (st != STORE_OK) {
+		/* rolled back: nothing was claimed */
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return st;
 }
 
@@ -4101,6 +4238,8 @@ static const struct store_ops sqlite_ops = {
     .deleted_purge = sqlite_deleted_purge,
     .database_name_held = sqlite_database_name_held,
     .token_counts = sqlite_token_counts,
+    .db_token_touch = sqlite_db_token_touch,
+    .tokens_expiry_claim = sqlite_tokens_expiry_claim,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
     .meta_claim = sqlite_meta_claim,

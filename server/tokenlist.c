@@ -10,6 +10,7 @@
 #include "jsontext.h"
 #include "request.h"
 #include "stream.h"
+#include "timeutil.h"
 #include "tokenlist.h"
 #include "util.h"
 #include "views.h"
@@ -138,6 +139,7 @@ enum api_status token_list_params(struct request *req, struct store_token_query 
 	const char *limit_text = request_query(req, "limit");
 	const char *after = request_query(req, "after");
 	const char *search = request_query(req, "search");
+	const char *expiring = request_query(req, "expiringWithin");
 	int64_t n;
 
 	*limit = 0;
@@ -155,6 +157,15 @@ enum api_status token_list_params(struct request *req, struct store_token_query 
 			return api_fail(req, API_BAD_REQUEST,
 			                "after must be the cursor of a Link header of this list");
 		q->has_after = true;
+	}
+	q->expiring_within = 0;
+	if (expiring != NULL) {
+		if (time_parse_duration_ms(expiring, &q->expiring_within) != 0 ||
+		    q->expiring_within <= 0)
+			return api_fail(
+			    req, API_BAD_REQUEST,
+			    "expiringWithin must be a positive duration such as 7d, 36h "
+			    "or 1d12h (units ms, s, m, h, d)");
 	}
 	q->search = NULL;
 	if (search != NULL && search[0] != '\0') {
@@ -186,7 +197,7 @@ static void query_value(struct jsontext *w, const char *s)
  */
 static char *next_link(struct request *req, const struct list_state *ls)
 {
-	static const char *const filters[] = {"status", "includeRevoked"};
+	static const char *const filters[] = {"status", "includeRevoked", "expiringWithin"};
 	struct jsontext w;
 	char number[48];
 	size_t len;

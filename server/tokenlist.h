@@ -2,7 +2,8 @@
  * tokenlist.h - the two token lists (management tokens, database tokens) as
  * the API answers them: whole, streamed a batch at a time (stream.h), or a
  * page at a time with mgmtd's paging extension (?limit, ?after, and the next
- * page's address in a Link header), and narrowed by ?search.
+ * page's address in a Link header), and narrowed by ?search and
+ * ?expiringWithin.
  */
 #ifndef MGMTD_TOKENLIST_H
 #define MGMTD_TOKENLIST_H
@@ -23,7 +24,8 @@ enum token_list_kind {
 #define TOKEN_LIST_PAGE_MAX 1000
 
 /*
- * Reads ?limit, ?after and ?search into q (q->search points into the
+ * Reads ?limit, ?after, ?search and ?expiringWithin (mgmtd's extension: a
+ * duration as timeutil.h reads it) into q (q->search points into the
  * request) and *limit (0 = the whole list). API_OK, or a 400 recorded.
  */
 enum api_status token_list_params(struct request *req, struct store_token_query *q, size_t *limit);

@@ -164,6 +164,7 @@ json_t *view_db_token(const struct store_db_token *t)
 	bad |= json_set_time(o, "createdAt", t->created_at);
 	bad |= json_set_time(o, "expiresAt", t->expires_at);
 	bad |= json_set_time(o, "revokedAt", t->revoked_at);
+	bad |= json_set_time(o, "lastUsedAt", t->last_used_at);
 	return finish(o, bad);
 }
 
@@ -227,6 +228,7 @@ void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
 	time_field(w, ",\"createdAt\":", t->created_at);
 	time_field(w, ",\"expiresAt\":", t->expires_at);
 	time_field(w, ",\"revokedAt\":", t->revoked_at);
+	time_field(w, ",\"lastUsedAt\":", t->last_used_at);
 	jsontext_raw(w, "}", 1);
 }
 

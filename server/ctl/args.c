@@ -323,6 +323,30 @@ int args_int(const struct ctl_args *a, const char *name, long long min, long lon
 	return CTL_OK;
 }
 
+int args_expiring_within(const struct ctl_args *a, char *path, size_t pathsize)
+{
+	const char *v = args_value(a, "expiring-within");
+	char err[160];
+	int64_t ns, ms;
+	size_t len = strlen(path);
+	int n;
+
+	if (!v)
+		return CTL_OK;
+	if (duration_parse(v, &ns, err, sizeof(err)) != 0)
+		return args_usage_error(a, "--expiring-within: %s", err);
+	if (ns <= 0)
+		return args_usage_error(a, "--expiring-within must be longer than 0, such as 7d");
+	ms = ns / 1000000 + (ns % 1000000 != 0);
+	n = snprintf(path + len, pathsize - len, "%sexpiringWithin=%lldms",
+	             strchr(path, '?') ? "&" : "?", (long long)ms);
+	if (n < 0 || (size_t)n >= pathsize - len) {
+		out_error("the list's address is too long");
+		return CTL_FAILED;
+	}
+	return CTL_OK;
+}
+
 int args_instant(const struct ctl_args *a, const char *name, char out[RFC3339_SIZE])
 {
 	const char *v = args_value(a, name);

@@ -54,6 +54,11 @@
 		"write-database", FLAG_LIST, "DATABASE_NAME", NULL,                                \
 		    "grant write permission on a database (\"*\" for every one); repeatable"       \
 	}
+#define F_EXPIRING                                                                                 \
+	{                                                                                          \
+		"expiring-within", FLAG_VALUE, "DURATION", NULL,                                   \
+		    "only live tokens that expire within this time, such as 7d (mgmtd's own)"      \
+	}
 #define F_EXPIRES                                                                                  \
 	{                                                                                          \
 		"expires-at", FLAG_VALUE, "RFC3339", NULL,                                         \
@@ -142,6 +147,7 @@ const struct ctl_command ctl_commands[] = {
                                 "created id description prefix expires revoked",
                                 "sort by created (the default), id, description, prefix, "
                                 "expires or revoked"},
+                               F_EXPIRING,
                                F_END},
      0, 0, ACCOUNT, ctl_management_list},
     {"management", "revoke", NULL, "<TOKEN_ID> [<TOKEN_ID_N>...]", "Revoke management tokens",
@@ -175,6 +181,7 @@ const struct ctl_command ctl_commands[] = {
          {"sort", FLAG_VALUE, "COLUMN", "id description",
           "sort by id (the default) or description"},
          {"include-revoked", FLAG_BOOL, NULL, NULL, "list revoked tokens too"},
+         F_EXPIRING,
          F_END},
      0, 0, CLUSTER, ctl_token_list},
     {"token", "get", NULL, "<TOKEN_ID>", "Show one database token",

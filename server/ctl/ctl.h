@@ -159,6 +159,14 @@ int args_format(struct ctl *c, const struct ctl_args *a);
  */
 int args_instant(const struct ctl_args *a, const char *name, char out[RFC3339_SIZE]);
 
+/*
+ * --expiring-within DURATION (duration.h, as --retention-period) as the query
+ * of a token list, "?expiringWithin=<ms>ms" appended to path (of size
+ * pathsize); nothing when the flag is not given. The API's unit is whole
+ * milliseconds: a fraction of one counts as one. CTL_OK or CTL_USAGE (printed).
+ */
+int args_expiring_within(const struct ctl_args *a, char *path, size_t pathsize);
+
 /* An integer flag of at least min, when given. CTL_OK or CTL_USAGE (printed). */
 int args_int(const struct ctl_args *a, const char *name, long long min, long long max,
              long long *out, bool *given);

@@ -179,6 +179,8 @@ int ctl_management_list(struct ctl *c, const struct ctl_args *a)
 	}
 	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", NULL) != 0)
 		return CTL_FAILED;
+	if ((rc = args_expiring_within(a, path, sizeof(path))) != CTL_OK)
+		return rc;
 	/* the API lists oldest first: "created", the default, needs no sorting */
 	return ctl_show_list(c, path, out_table_new(6, headers, NULL), row, json, key);
 }

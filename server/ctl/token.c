@@ -180,6 +180,8 @@ int ctl_token_list(struct ctl *c, const struct ctl_args *a)
 		return CTL_FAILED;
 	if (args_bool(a, "include-revoked"))
 		strcat(path, "?includeRevoked=true");
+	if ((rc = args_expiring_within(a, path, sizeof(path))) != CTL_OK)
+		return rc;
 	/* sorted by id unless told otherwise, as influxctl's --sort default */
 	return ctl_show_list(c, path, out_table_new(2, headers, NULL), row, json,
 	                     sort && strcmp(sort, "description") == 0 ? "description" : "id");

@@ -31,6 +31,7 @@
 #define U3    "44444444-4444-4444-8444-444444444443"
 #define T1    "55555555-5555-4555-8555-555555555551"
 #define T2    "55555555-5555-4555-8555-555555555552"
+#define T3    "55555555-5555-4555-8555-555555555553"
 #define ISS   "https://idp.example.test/"
 #define ISS2  "https://other-idp.example.test"
 
@@ -870,6 +871,125 @@ static void test_retention_and_counts(void **state)
 	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &d), STORE_NOT_FOUND);
 }
 
+/* Scan visitors: the last digit of each token id seen, appended to ctx. */
+static bool collect_id(void *ctx, const struct store_mgmt_token *row,
+                       const struct store_cursor *key)
+{
+	char *ids = ctx;
+
+	(void)key;
+	strcat(ids, row->id[35] == '1' ? "1" : row->id[35] == '2' ? "2" : "3");
+	return true;
+}
+
+static bool collect_db_id(void *ctx, const struct store_db_token *row,
+                          const struct store_cursor *key)
+{
+	char *ids = ctx;
+
+	(void)key;
+	strcat(ids, row->id[35] == '1' ? "1" : row->id[35] == '2' ? "2" : "3");
+	return true;
+}
+
+/* Issue 24: lastUsedAt of database tokens, ?expiringWithin, the counts and the claim. */
+static void test_token_expiry(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t day = STORE_DAY_MS, now = 100 * day;
+	struct store_mgmt_token m1 = make_token(T1, now + day), m2 = make_token(T2, now + 7 * day),
+	                        m3 = make_token(T3, now + 7 * day + 1);
+	struct store_token_query q = {
+	    .account_id = ACCT, .cluster_id = CL1, .now = now, .max = 100, .include_revoked = true};
+	struct store_expiring_token *claimed;
+	struct store_token_counts c;
+	struct store_db_token d, got;
+	struct store_db_grant g;
+	unsigned char h[4][TOKEN_HASH_LEN];
+	char ids[16] = "";
+	size_t rows = 0, n = 0;
+
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	for (int i = 0; i < 4; i++)
+		fill_hash(h[i], 40 + i);
+	assert_int_equal(store_mgmt_token_insert(f->s, &m1, h[0]), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &m2, h[1]), STORE_OK);
+	assert_int_equal(store_mgmt_token_insert(f->s, &m3, h[2]), STORE_OK);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, T1);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.description, "ingest");
+	d.created_at = 1;
+	d.expires_at = now + 2 * day;
+	d.permission_count = 1;
+	strcpy(d.permissions[0].resource, "*");
+	assert_int_equal(store_db_token_insert(f->s, &d, h[3]), STORE_OK);
+
+	/* lastUsedAt: written, then not again within the interval */
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 0);
+	assert_int_equal(store_db_token_touch(f->s, T1, 50000, 60000), STORE_OK);
+	assert_int_equal(store_db_token_touch(f->s, T1, 80000, 60000), STORE_OK); /* too soon */
+	assert_int_equal(store_db_token_get(f->s, ACCT, CL1, T1, &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 50000);
+	assert_int_equal(store_db_authorize(f->s, h[3], DB_ACTION_READ, "x", &g), STORE_OK);
+	assert_int_equal(g.last_used_at, 50000);
+	assert_int_equal(store_db_token_touch(f->s, T1, 110000, 60000), STORE_OK);
+	assert_int_equal(store_db_token_by_hash(f->s, h[3], &got), STORE_OK);
+	assert_int_equal(got.last_used_at, 110000);
+	assert_int_equal(got.permission_count, 1);
+
+	/* expiring within 7 days: the boundary is in, a millisecond past it out */
+	q.expiring_within = 7 * day;
+	assert_int_equal(store_mgmt_token_scan(f->s, &q, collect_id, ids, &rows), STORE_OK);
+	assert_string_equal(ids, "12");
+	ids[0] = '\0';
+	q.expiring_within = day;
+	assert_int_equal(store_db_token_scan(f->s, &q, collect_db_id, ids, &rows), STORE_OK);
+	assert_string_equal(ids, "");
+	q.expiring_within = 2 * day;
+	assert_int_equal(store_db_token_scan(f->s, &q, collect_db_id, ids, &rows), STORE_OK);
+	assert_string_equal(ids, "1");
+	ids[0] = '\0';
+	q.now = now + 2 * day; /* then it has expired */
+	assert_int_equal(store_db_token_scan(f->s, &q, collect_db_id, ids, &rows), STORE_OK);
+	assert_string_equal(ids, "");
+
+	/* counts: 1, 7 and 30 days */
+	assert_int_equal(store_token_counts(f->s, now, &c), STORE_OK);
+	assert_int_equal(c.mgmt_expiring[0], 1);
+	assert_int_equal(c.mgmt_expiring[1], 2);
+	assert_int_equal(c.mgmt_expiring[2], 3);
+	assert_int_equal(c.db_expiring[0], 0);
+	assert_int_equal(c.db_expiring[1], 1);
+
+	/* the claim: once per token, revoked ones never */
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T2, now, "", &m2), STORE_OK);
+	assert_int_equal(store_tokens_expiry_claim(f->s, now, now + 7 * day + 1, 2, &claimed, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 2); /* at most max; in no promised order */
+	assert_true(claimed[0].management && claimed[1].management);
+	assert_string_equal(claimed[0].cluster_id, "");
+	assert_true((strcmp(claimed[0].id, T1) == 0 && strcmp(claimed[1].id, T3) == 0) ||
+	            (strcmp(claimed[0].id, T3) == 0 && strcmp(claimed[1].id, T1) == 0));
+	free(claimed);
+	assert_int_equal(store_tokens_expiry_claim(f->s, now, now + 7 * day + 1, 2, &claimed, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_false(claimed[0].management);
+	assert_string_equal(claimed[0].id, T1);
+	assert_string_equal(claimed[0].cluster_id, CL1);
+	assert_string_equal(claimed[0].description, "ingest");
+	assert_int_equal(claimed[0].expires_at, now + 2 * day);
+	free(claimed);
+	assert_int_equal(store_tokens_expiry_claim(f->s, now, now + 30 * day, 10, &claimed, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(claimed);
+}
+
 /* Two connections race to demote the last two admins, many times: one always stays. */
 struct racer {
 	struct store *s;
@@ -1706,6 +1826,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
     cmocka_unit_test_setup_teardown(test_meta_claim_and_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_retention_and_counts, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_token_expiry, setup, teardown),
     cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bounded_pool, setup, teardown),
     cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
