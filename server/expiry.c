@@ -7,6 +7,7 @@
 #include "log.h"
 #include "store.h"
 #include "timeutil.h"
+#include "webhook.h"
 
 /* Tokens claimed per store call: a bounded allocation however many expire at once. */
 #define CLAIM_BATCH 100
@@ -47,13 +48,28 @@ int64_t expiry_warn_pass(struct store *s, int64_t now_ms, int days)
 	if (days <= 0)
 		return 0;
 	do {
-		st = store_tokens_expiry_claim(s, now_ms, now_ms + days * STORE_DAY_MS, CLAIM_BATCH,
-		                               &batch, &n);
-		/* claimed is claimed for good: announce it even when the call failed after */
-		for (size_t i = 0; i < n; i++)
+		bool began;
+
+		/* the claim and the webhook's events commit together: announced once, sent once */
+		n = 0;
+		batch = NULL;
+		st = store_tx_enter(s, &began);
+		if (st == STORE_OK)
+			st = store_tokens_expiry_claim(s, now_ms, now_ms + days * STORE_DAY_MS,
+			                               CLAIM_BATCH, &batch, &n);
+		for (size_t i = 0; st == STORE_OK && webhook_enabled() && i < n; i++) {
+			struct store_outbox_event event;
+
+			if (webhook_event_expiring(&batch[i], now_ms, &event))
+				st = store_outbox_insert(s, &event);
+		}
+		if (began)
+			st = store_tx_leave(s, began, st);
+		for (size_t i = 0; st == STORE_OK && i < n; i++)
 			announce(&batch[i]);
 		free(batch);
-		announced += (int64_t)n;
+		if (st == STORE_OK)
+			announced += (int64_t)n;
 	} while (st == STORE_OK && n == CLAIM_BATCH);
 	if (st != STORE_OK) {
 		log_error("expiry warning: cannot read the tokens about to expire: %s",

@@ -5,7 +5,8 @@
  *
  * Once per token for good: the store records the warning in the same
  * statement that picks the token (store_tokens_expiry_claim), so a restart
- * does not repeat it and of several PostgreSQL replicas only one logs it.
+ * does not repeat it and of several PostgreSQL replicas only one logs it; the
+ * webhook's "token.expiring" event (webhook.h) commits with that claim.
  * Run from the maintenance pass (maintenance.h), on its clock: a fake clock
  * moved by the test harness moves the window too. A token already within the
  * window when it is made, or when the window is widened, is announced at the

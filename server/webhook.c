@@ -52,52 +52,72 @@ static const struct {
     {"suspend", "token.suspended", true},
     {"resume", "token.resumed", true},
     {"used_after_rotation", "token.used_after_rotation", false},
-    {"expiring", "token.expiring", true},
-    {"expired", "token.expired", true},
 };
+
+/*
+ * The event of type about token_id (a management token when management) of account_id,
+ * at the instant at, made by actor (type and id; "" for none), with the token's expiresAt
+ * when expires_at is not 0. False (logged) when it does not fit.
+ */
+static bool make_event(const char *type, const char *account_id, bool management,
+                       const char *token_id, const char *actor_type, const char *actor_id,
+                       int64_t at, int64_t expires_at, struct store_outbox_event *out)
+{
+	char when[RFC3339_SIZE], expires[RFC3339_SIZE];
+	json_t *body;
+	char *text;
+
+	memset(out, 0, sizeof(*out));
+	uuid_v4_generate(out->id);
+	str_copy(out->account_id, sizeof(out->account_id), account_id);
+	str_copy(out->type, sizeof(out->type), type);
+	out->created_at = at;
+	out->next_attempt_at = at;
+	time_format_rfc3339(at, when);
+	time_format_rfc3339(expires_at, expires);
+	/* what comes here never holds a secret (store.h): neither does the event */
+	body = json_pack("{s:s,s:s,s:s,s:s*,s:{s:s,s:s,s:s*},s:{s:s,s:s*}}", "id", out->id, "type",
+	                 type, "occurredAt", when, "accountId", account_id[0] ? account_id : NULL,
+	                 "token", "kind", management ? "managementToken" : "databaseToken", "id",
+	                 token_id, "expiresAt", expires_at ? expires : NULL, "actor", "type",
+	                 actor_type, "id", actor_id[0] ? actor_id : NULL);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL || !str_copy(out->body, sizeof(out->body), text)) {
+		free(text);
+		log_error("webhook: cannot write the %s event of %s", type, token_id);
+		return false;
+	}
+	free(text);
+	return true;
+}
 
 bool webhook_event_from_audit(const struct store_audit_event *row, struct store_outbox_event *out)
 {
-	const char *dot = strchr(row->action, '.'), *kind, *type = NULL;
-	char at[RFC3339_SIZE];
-	json_t *body;
-	char *text;
+	const char *dot = strchr(row->action, '.'), *type = NULL;
+	bool management;
 
 	if (dot == NULL)
 		return false;
 	if (strncmp(row->action, "management_token.", (size_t)(dot - row->action) + 1) == 0)
-		kind = "managementToken";
+		management = true;
 	else if (strncmp(row->action, "database_token.", (size_t)(dot - row->action) + 1) == 0)
-		kind = "databaseToken";
+		management = false;
 	else
 		return false;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(dot + 1, kinds[i].verb) == 0 &&
 		    (!kinds[i].success || strcmp(row->outcome, "success") == 0))
 			type = kinds[i].type;
-	if (type == NULL)
-		return false;
-	memset(out, 0, sizeof(*out));
-	uuid_v4_generate(out->id);
-	str_copy(out->account_id, sizeof(out->account_id), row->account_id);
-	str_copy(out->type, sizeof(out->type), type);
-	out->created_at = row->at;
-	out->next_attempt_at = row->at;
-	time_format_rfc3339(row->at, at);
-	/* the audit row's fields never hold a secret (store.h): neither does the event */
-	body = json_pack("{s:s,s:s,s:s,s:s*,s:{s:s,s:s},s:{s:s,s:s*}}", "id", out->id, "type", type,
-	                 "occurredAt", at, "accountId", row->account_id[0] ? row->account_id : NULL,
-	                 "token", "kind", kind, "id", row->object_id, "actor", "type",
-	                 row->actor_type, "id", row->actor_id[0] ? row->actor_id : NULL);
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (text == NULL || !str_copy(out->body, sizeof(out->body), text)) {
-		free(text);
-		log_error("webhook: cannot write the %s event of %s", type, row->object_id);
-		return false;
-	}
-	free(text);
-	return true;
+	return type != NULL && make_event(type, row->account_id, management, row->object_id,
+	                                  row->actor_type, row->actor_id, row->at, 0, out);
+}
+
+bool webhook_event_expiring(const struct store_expiring_token *t, int64_t now,
+                            struct store_outbox_event *out)
+{
+	return make_event("token.expiring", t->account_id, t->management, t->id, "mgmtd", "", now,
+	                  t->expires_at, out);
 }
 
 int64_t webhook_backoff_ms(int64_t attempts)

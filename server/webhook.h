@@ -38,6 +38,10 @@ bool webhook_enabled(void);
  */
 bool webhook_event_from_audit(const struct store_audit_event *row, struct store_outbox_event *out);
 
+/* The "token.expiring" event of a token the expiry warning claimed (expiry.h), at now. */
+bool webhook_event_expiring(const struct store_expiring_token *t, int64_t now,
+                            struct store_outbox_event *out);
+
 /* The delay before attempt number attempts + 1 (ms): 1 s, doubled each time, at most 1 h. */
 int64_t webhook_backoff_ms(int64_t attempts);
 

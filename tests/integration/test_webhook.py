@@ -3,6 +3,7 @@ outbox in the change's transaction, signed with HMAC-SHA256, retried with backof
 receiver takes them, across a SIGKILL; never a secret in them; on both backends, and with
 replicas sharing the outbox on PostgreSQL."""
 
+import datetime as dt
 import hashlib
 import hmac
 import http.server
@@ -19,6 +20,7 @@ from conftest import (
     assert_no_content,
     assert_status,
     db_tokens_path,
+    ok_json,
     run_cli,
     tokens_path,
     wait_for,
@@ -170,6 +172,27 @@ def test_the_outbox_outlives_a_sigkill(daemon_factory, receiver, tmp_path):
     # the restarted server's clock: the retries are due within their backoff (1 s)
     wait_for(lambda: len(receiver.taken()) == 3, 15 * SLOWDOWN, "the three events", d)
     assert sorted(e["token"]["id"] for _, e in receiver.taken()) == sorted(t["id"] for t in toks)
+
+
+def test_a_token_entering_the_expiry_window_is_sent_once(daemon_factory, receiver, tmp_path):
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url) +
+                       "[tokens]\nexpiry_warning_days = 7\n")
+    now = dt.datetime.fromisoformat(ok_json(d.get("/_test/clock"))["now"].replace("Z", "+00:00"))
+    soon = d.create_token("expires soon", expiresAt=(now + dt.timedelta(days=2)).isoformat())
+    d.create_token("expires late", expiresAt=(now + dt.timedelta(days=30)).isoformat())
+    assert d.post("/_test/clock/advance", json={"by": "1s"}).status_code == 200  # a pass
+    wait_for(lambda: receiver.taken(), 10 * SLOWDOWN, "the expiring event", d)
+    # a later pass sends only what is new: the passes run in order, so once the new
+    # token's event is there, a second one of the first would be there too
+    marker = d.create_token("marker", expiresAt=(now + dt.timedelta(days=3)).isoformat())
+    assert d.post("/_test/clock/advance", json={"by": "1s"}).status_code == 200
+    wait_for(lambda: len(receiver.taken()) >= 2, 10 * SLOWDOWN, "the marker's event", d)
+    assert [e["token"]["id"] for _, e in receiver.taken()] == [soon["id"], marker["id"]]
+    event = receiver.taken()[0][1]
+    assert (event["type"], event["token"]["id"], event["token"]["kind"]) == (
+        "token.expiring", soon["id"], "managementToken")
+    assert event["token"]["expiresAt"][:19] == (now + dt.timedelta(days=2)).isoformat()[:19]
+    assert event["actor"] == {"type": "mgmtd"}
 
 
 def test_an_offline_revocation_is_sent_by_the_server(daemon_factory, receiver, tmp_path):
