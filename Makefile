@@ -268,7 +268,8 @@ SANITIZED_POSTGRES_TESTS ?= $(addprefix tests/integration/,test_postgres.py test
 	test_failover.py test_shared_commits.py test_mgmt_tokens.py test_db_tokens.py \
 	test_databases.py test_tables.py test_users.py test_invites.py test_audit.py \
 	test_attacks_audit.py test_authorize.py test_clusters.py test_restart_seed.py \
-	test_seed_databases.py test_identity_upgrade.py test_testing_mode.py)
+	test_seed_databases.py test_identity_upgrade.py test_testing_mode.py test_snapshots.py \
+	test_webhook.py test_testing_named_faults.py test_token_expiry.py)
 
 test: deps
 ifeq ($(SANITIZE),)
