@@ -437,7 +437,7 @@ enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_
  * (by_previous); whether the previous secret is still within its grace is the
  * caller's to decide on its own clock, as for expires_at. CONFLICT for a
  * revoked token or one expired at now; NOT_FOUND for an unknown one. Fills out
- * with the row after.
+ * with the row after. A management token's prefix becomes the new secret's.
  *
  * Suspension (suspend true) sets suspended_at = now and suspended_by (kept
  * when already suspended); resumption (suspend false) clears them (nothing to
@@ -447,8 +447,9 @@ enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_
  * than min_interval_ms ago.
  */
 enum store_status store_mgmt_token_rotate(struct store *s, const char *account_id, const char *id,
-                                          const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
-                                          int64_t previous_until, struct store_mgmt_token *out);
+                                          const unsigned char hash[TOKEN_HASH_LEN],
+                                          const char *prefix, int64_t now, int64_t previous_until,
+                                          struct store_mgmt_token *out);
 enum store_status store_mgmt_token_suspend(struct store *s, const char *account_id, const char *id,
                                            bool suspend, int64_t now, const char *by,
                                            struct store_mgmt_token *out);

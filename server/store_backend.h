@@ -114,7 +114,8 @@ struct store_ops {
 	enum store_status (*mgmt_token_rotate)(struct store *s, const char *account_id,
 	                                       const char *id,
 	                                       const unsigned char hash[TOKEN_HASH_LEN],
-	                                       int64_t now, int64_t previous_until, bool *changed);
+	                                       const char *prefix, int64_t now,
+	                                       int64_t previous_until, bool *changed);
 	enum store_status (*mgmt_token_suspend)(struct store *s, const char *account_id,
 	                                        const char *id, bool suspend, int64_t now,
 	                                        const char *by, bool *changed);

@@ -657,8 +657,9 @@ static enum store_status lifecycle_unchanged(bool rotation, int64_t revoked_at, 
 }
 
 enum store_status store_mgmt_token_rotate(struct store *s, const char *account_id, const char *id,
-                                          const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
-                                          int64_t previous_until, struct store_mgmt_token *out)
+                                          const unsigned char hash[TOKEN_HASH_LEN],
+                                          const char *prefix, int64_t now, int64_t previous_until,
+                                          struct store_mgmt_token *out)
 {
 	enum store_status st;
 	bool began, changed = false;
@@ -667,7 +668,8 @@ enum store_status store_mgmt_token_rotate(struct store *s, const char *account_i
 	st = store_tx_enter(s, &began);
 	if (st != STORE_OK)
 		return st;
-	st = s->ops->mgmt_token_rotate(s, account_id, id, hash, now, previous_until, &changed);
+	st = s->ops->mgmt_token_rotate(s, account_id, id, hash, prefix, now, previous_until,
+	                               &changed);
 	if (st == STORE_OK)
 		st = store_mgmt_token_get(s, account_id, id, out);
 	if (st == STORE_OK && !changed)

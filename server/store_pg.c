@@ -331,7 +331,7 @@ static const char *const pq_sql[PQ_COUNT] = {
      */
     [P_TOKEN_ROTATE] = "UPDATE management_tokens SET previous_hash = hash,"
                        " previous_hash_scheme = hash_scheme, previous_expires_at = $5::bigint,"
-                       " previous_last_used_at = NULL, hash = $3, hash_scheme = $4"
+                       " previous_last_used_at = NULL, hash = $3, hash_scheme = $4, prefix = $7"
                        " WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL"
                        " AND (expires_at IS NULL OR expires_at > $6::bigint)",
     [P_TOKEN_SUSPEND] = "UPDATE management_tokens SET suspended_at = $3::bigint,"
@@ -2561,7 +2561,8 @@ static enum store_status change_flag(struct pg_store *s, enum pq_id id, const st
 
 static enum store_status pg_mgmt_token_rotate(struct store *base, const char *account_id,
                                               const char *id,
-                                              const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
+                                              const unsigned char hash[TOKEN_HASH_LEN],
+                                              const char *prefix, int64_t now,
                                               int64_t previous_until, bool *changed)
 {
 	struct pq_params p = {0};
@@ -2572,6 +2573,7 @@ static enum store_status pg_mgmt_token_rotate(struct store *base, const char *ac
 	p_text(&p, TOKEN_HASH_SCHEME);
 	p_int(&p, previous_until);
 	p_int(&p, now);
+	p_text(&p, prefix);
 	return change_flag(pg(base), P_TOKEN_ROTATE, &p, changed);
 }
 

@@ -277,7 +277,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
      */
     [S_TOKEN_ROTATE] = "UPDATE management_tokens SET previous_hash = hash,"
                        " previous_hash_scheme = hash_scheme, previous_expires_at = ?5,"
-                       " previous_last_used_at = NULL, hash = ?3, hash_scheme = ?4"
+                       " previous_last_used_at = NULL, hash = ?3, hash_scheme = ?4, prefix = ?7"
                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL"
                        " AND (expires_at IS NULL OR expires_at > ?6)",
     /* The first suspension stays until a resumption. */
@@ -2114,8 +2114,8 @@ static enum store_status change_flag(struct store *s, sqlite3_stmt *q, int rc, b
 static enum store_status sqlite_mgmt_token_rotate(struct store *s, const char *account_id,
                                                   const char *id,
                                                   const unsigned char hash[TOKEN_HASH_LEN],
-                                                  int64_t now, int64_t previous_until,
-                                                  bool *changed)
+                                                  const char *prefix, int64_t now,
+                                                  int64_t previous_until, bool *changed)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_ROTATE, &st);
@@ -2129,6 +2129,7 @@ static enum store_status sqlite_mgmt_token_rotate(struct store *s, const char *a
 	bind_text(q, 4, TOKEN_HASH_SCHEME, &rc);
 	bind_int(q, 5, previous_until, &rc);
 	bind_int(q, 6, now, &rc);
+	bind_text(q, 7, prefix, &rc);
 	return change_flag(s, q, rc, changed);
 }
 

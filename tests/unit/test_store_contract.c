@@ -618,9 +618,11 @@ static void test_token_lifecycle(void **state)
 	assert_int_equal(got.previous_expires_at, 0);
 
 	/* rotate: the new hash is current, the old one previous until 8000 */
-	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h2, 7500, 8000, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h2, "M.V1.new1", 7500, 8000, &got),
+	                 STORE_OK);
 	assert_int_equal(got.previous_expires_at, 8000);
 	assert_string_equal(got.description, "a token");
+	assert_string_equal(got.prefix, "M.V1.new1");
 	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
 	assert_false(got.by_previous);
 	assert_int_equal(store_mgmt_token_by_hash(f->s, h1, &got), STORE_OK);
@@ -632,7 +634,8 @@ static void test_token_lifecycle(void **state)
 	assert_int_equal(got.previous_last_used_at, 7600); /* at most once a minute */
 
 	/* rotate again: the oldest hash is gone, only the newest previous remains */
-	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h3, 7800, 9999, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h3, "M.V1.new1", 7800, 9999, &got),
+	                 STORE_OK);
 	assert_int_equal(got.previous_last_used_at, 0);
 	assert_int_equal(store_mgmt_token_by_hash(f->s, h1, &got), STORE_NOT_FOUND);
 	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
@@ -640,13 +643,14 @@ static void test_token_lifecycle(void **state)
 	assert_int_equal(got.previous_expires_at, 9999);
 
 	/* rotation: unknown, other account, expired (t2 at 9000), revoked */
-	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T2, h1, 7800, 7800, &got),
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T2, h1, "M.V1.new1", 7800, 7800, &got),
 	                 STORE_NOT_FOUND);
 	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h1), STORE_OK);
-	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT2, T2, h1, 7800, 7800, &got),
-	                 STORE_NOT_FOUND);
+	assert_int_equal(
+	    store_mgmt_token_rotate(f->s, ACCT2, T2, h1, "M.V1.new1", 7800, 7800, &got),
+	    STORE_NOT_FOUND);
 	fill_hash(h1, 14);
-	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T2, h1, 9000, 9000, &got),
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T2, h1, "M.V1.new1", 9000, 9000, &got),
 	                 STORE_CONFLICT);
 
 	/* suspend: idempotent, keeps the first; list filters; resume idempotent */
@@ -676,7 +680,7 @@ static void test_token_lifecycle(void **state)
 	                 STORE_NOT_FOUND);
 	/* a revoked token is neither rotated, suspended nor resumed */
 	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T1, 8600, U1, &got), STORE_OK);
-	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h1, 8700, 8700, &got),
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h1, "M.V1.new1", 8700, 8700, &got),
 	                 STORE_CONFLICT);
 	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, true, 8700, U1, &got),
 	                 STORE_CONFLICT);
