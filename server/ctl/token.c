@@ -167,6 +167,36 @@ int ctl_token_create(struct ctl *c, const struct ctl_args *a)
 	return rc;
 }
 
+/* ---- lifecycle (mgmtd extensions, docs/tokens.md "Lifecycle") ---- */
+
+int ctl_token_rotate(struct ctl *c, const struct ctl_args *a)
+{
+	char path[512];
+
+	if (ctl_path(c, true, path, sizeof(path), "tokens", a->pos[0], "rotate", NULL) != 0)
+		return CTL_FAILED;
+	return management_rotate_secret(c, a, path, json);
+}
+
+static int token_verb(struct ctl *c, const struct ctl_args *a, const char *verb, const char *done)
+{
+	char path[512];
+
+	if (ctl_path(c, true, path, sizeof(path), "tokens", a->pos[0], verb, NULL) != 0)
+		return CTL_FAILED;
+	return management_post_verb(c, path, done, "database token", a->pos[0]);
+}
+
+int ctl_token_suspend(struct ctl *c, const struct ctl_args *a)
+{
+	return token_verb(c, a, "suspend", "suspended");
+}
+
+int ctl_token_resume(struct ctl *c, const struct ctl_args *a)
+{
+	return token_verb(c, a, "resume", "resumed");
+}
+
 int ctl_token_list(struct ctl *c, const struct ctl_args *a)
 {
 	static const char *const headers[] = {"ID", "DESCRIPTION"};

@@ -26,6 +26,7 @@ from conftest import (
     rfc3339,
     tokens_path,
 )
+from ctl import Ctl, mgmtctl_bin  # noqa: F401 (a fixture)
 
 CONFIG = "[testing]\nenabled = true\n[metrics]\nenabled = true\n[server]\nthreads = 2\n"
 SESSIONS = 6  # kept-alive connections: more than the worker threads, so every cache is warm
@@ -392,3 +393,58 @@ def test_a_replica_honours_the_end_of_a_grace_and_a_suspension(daemon_factory):
     while time.monotonic() < deadline and mgmt_use(b, sessions, new, times=1) != {200}:
         pass
     assert mgmt_use(b, sessions, new) == {200}
+
+
+# ---------------------------------------------------------------------------
+# mgmtctl (mgmtd extensions): rotate prints as create does, suspend and resume say so
+
+
+def test_mgmtctl_rotate_suspend_resume_both_kinds(lc, mgmtctl_bin, tmp_path):
+    d = lc
+    ctl = Ctl(mgmtctl_bin, d, tmp_path / "home", token=d.jwt("admin"))
+    tok = d.create_token("by mgmtctl")
+    res = ctl.ok("management", "rotate", tok["id"], "--grace", "10m")
+    secret = res.stdout.strip().splitlines()[-1]
+    assert MGMT_TOKEN_RE.fullmatch(secret) and secret != tok["accessToken"]
+    assert tok["id"] in res.stdout
+    until = rfc3339(d.t0 + dt.timedelta(minutes=10))
+    assert "the previous token keeps working until %s" % until in res.stderr
+    assert "only time" in res.stderr
+    assert ok_json(d.get(clusters_path(), secret)) is not None
+    assert ok_json(d.get(clusters_path(), tok["accessToken"])) is not None
+
+    out = ctl.json("management", "rotate", tok["id"], "--grace", "0")
+    assert out["id"] == tok["id"] and MGMT_TOKEN_RE.fullmatch(out["access_token"])
+    assert "the previous token no longer works" in ctl.run(
+        "management", "rotate", tok["id"], "--grace", "0", "--format", "json").stderr
+    for bad in ("1.5s", "soon", "8d"):
+        r = ctl.run("management", "rotate", tok["id"], "--grace", bad)
+        assert r.returncode != 0, bad
+
+    assert ctl.ok("management", "suspend", tok["id"]).stdout == \
+        "suspended management token %s\n" % tok["id"]
+    assert ok_json(d.get(mgmt_path(tok["id"]), d.jwt()))["status"] == "suspended"
+    assert ctl.ok("management", "resume", tok["id"]).stdout == \
+        "resumed management token %s\n" % tok["id"]
+    assert ok_json(d.get(mgmt_path(tok["id"]), d.jwt()))["status"] == "active"
+
+    cid = cluster_id(d)
+    ctl = Ctl(mgmtctl_bin, d, tmp_path / "home2", token=d.jwt("admin"), cluster=cid)
+    dbt = d.create_db_token([("read", "*")])
+    res = ctl.ok("token", "rotate", dbt["id"])  # the default grace, an hour
+    secret = res.stdout.strip().splitlines()[-1]
+    assert DB_TOKEN_RE.fullmatch(secret) and secret != dbt["accessToken"]
+    assert "until %s" % rfc3339(d.t0 + dt.timedelta(hours=1)) in res.stderr
+    assert ctl.ok("token", "suspend", dbt["id"]).stdout == \
+        "suspended database token %s\n" % dbt["id"]
+    got = ok_json(d.get(db_tokens_path(cluster=cid, token_id=dbt["id"]), d.jwt()))
+    assert got["suspendedAt"]
+    assert ctl.ok("token", "resume", dbt["id"]).stdout == \
+        "resumed database token %s\n" % dbt["id"]
+    # refusals come back as errors: a revoked token
+    assert_no_content(d.delete(db_tokens_path(cluster=cid, token_id=dbt["id"]), d.jwt()))
+    r = ctl.run("token", "suspend", dbt["id"])
+    assert r.returncode != 0 and "revoked" in r.stderr
+    # members may not
+    member = Ctl(mgmtctl_bin, d, tmp_path / "home3", token=d.jwt("member"), cluster=cid)
+    assert member.run("management", "suspend", tok["id"]).returncode != 0
