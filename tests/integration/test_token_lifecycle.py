@@ -233,6 +233,43 @@ def test_revoke_after_rotate_ends_every_secret_and_revoked_or_expired_cannot_rot
                  contains="expired")
 
 
+def test_a_rotation_racing_a_revocation_leaves_no_secret_working(lc):
+    """Rotations and a revocation sent at once, on several connections: whichever commits
+    first, the token ends revoked and neither the old secret nor any new one works."""
+    import threading
+
+    d = lc
+    for _ in range(3):
+        tok = d.create_token("race")
+        jwt = d.jwt()
+        secrets, codes = [tok["accessToken"]], []
+        lock = threading.Lock()
+
+        def rotate():
+            r = requests.post(d.url(mgmt_path(tok["id"], "rotate")), json={"graceSeconds": 600},
+                              headers={"Authorization": "Bearer %s" % jwt}, timeout=HTTP_TIMEOUT)
+            with lock:
+                codes.append(r.status_code)
+                if r.status_code == 200:
+                    secrets.append(r.json()["accessToken"])
+
+        def revoke():
+            r = requests.delete(d.url(mgmt_path(tok["id"])),
+                                headers={"Authorization": "Bearer %s" % jwt}, timeout=HTTP_TIMEOUT)
+            with lock:
+                codes.append(r.status_code)
+
+        threads = [threading.Thread(target=f) for f in (rotate, rotate, revoke, rotate)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert set(codes) <= {200, 204, 409}, codes
+        assert 204 in codes
+        for secret in secrets:
+            assert_error(d.get(clusters_path(), secret), 401)
+
+
 # ---------------------------------------------------------------------------
 # Management tokens: suspension
 
