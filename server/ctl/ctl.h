@@ -417,6 +417,13 @@ int management_create_secret(struct ctl *c, const char *path, const json_t *body
 int management_rotate_secret(struct ctl *c, const struct ctl_args *a, const char *path,
                              ctl_json_fn json);
 
+/*
+ * Adds the lifecycle's keys (mgmtd extensions) to influxctl's JSON of a token,
+ * after influxctl's own and only when set: suspended_at and
+ * previous_secret_expires_at, timestamps as influxctl prints them. 0 or -1.
+ */
+int lifecycle_json(json_t *o, const json_t *rest);
+
 /* suspend and resume of both kinds: POSTs to path, then ctl_say_done(done, what, id). */
 int management_post_verb(struct ctl *c, const char *path, const char *done, const char *what,
                          const char *id);

@@ -20,6 +20,13 @@
 #include "output.h"
 #include "timeutil.h"
 
+int lifecycle_json(json_t *o, const json_t *rest)
+{
+	return out_set_timestamp(o, "suspended_at", out_str(rest, "suspendedAt")) ||
+	       out_set_timestamp(o, "previous_secret_expires_at",
+	                         out_str(rest, "previousSecretExpiresAt"));
+}
+
 static json_t *json(const json_t *t)
 {
 	json_t *o = json_object();
@@ -31,7 +38,7 @@ static json_t *json(const json_t *t)
 	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt")) ||
 	    out_set_timestamp(o, "created_at", out_str(t, "createdAt")) ||
 	    out_set_string(o, "description", out_str(t, "description")) ||
-	    out_set_string(o, "created_by", out_str(t, "createdBy"))) {
+	    out_set_string(o, "created_by", out_str(t, "createdBy")) || lifecycle_json(o, t)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -50,7 +50,7 @@ static json_t *json(const json_t *t)
 	    json_object_set_new(o, "permissions", perms) ||
 	    out_set_timestamp(o, "created_at", out_str(t, "createdAt")) ||
 	    out_set_timestamp(o, "expires_at", out_str(t, "expiresAt")) ||
-	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt"))) {
+	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt")) || lifecycle_json(o, t)) {
 		if (!o)
 			json_decref(perms);
 		json_decref(o);

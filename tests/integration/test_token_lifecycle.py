@@ -461,6 +461,9 @@ def test_mgmtctl_rotate_suspend_resume_both_kinds(lc, mgmtctl_bin, tmp_path):
     assert ctl.ok("management", "suspend", tok["id"]).stdout == \
         "suspended management token %s\n" % tok["id"]
     assert ok_json(d.get(mgmt_path(tok["id"]), d.jwt()))["status"] == "suspended"
+    # the JSON of the lists keeps influxctl's keys, and adds the lifecycle's when set
+    listed = [t for t in ctl.json("management", "list") if t["id"] == tok["id"]]
+    assert listed[0]["suspended_at"]["seconds"] == int(d.t0.timestamp())
     assert ctl.ok("management", "resume", tok["id"]).stdout == \
         "resumed management token %s\n" % tok["id"]
     assert ok_json(d.get(mgmt_path(tok["id"]), d.jwt()))["status"] == "active"
@@ -476,6 +479,8 @@ def test_mgmtctl_rotate_suspend_resume_both_kinds(lc, mgmtctl_bin, tmp_path):
         "suspended database token %s\n" % dbt["id"]
     got = ok_json(d.get(db_tokens_path(cluster=cid, token_id=dbt["id"]), d.jwt()))
     assert got["suspendedAt"]
+    shown = [t for t in ctl.json("token", "list") if t["id"] == dbt["id"]][0]
+    assert "suspended_at" in shown and "previous_secret_expires_at" in shown
     assert ctl.ok("token", "resume", dbt["id"]).stdout == \
         "resumed database token %s\n" % dbt["id"]
     # refusals come back as errors: a revoked token
