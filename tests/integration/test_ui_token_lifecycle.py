@@ -29,6 +29,17 @@ def each_test_on_a_fresh_page(ui):
     yield from fresh_page(ui)
 
 
+def press_in_row(ui, label, text):
+    """Presses the button label of the row holding text. The table is drawn anew after
+    each change, so the row is looked up again until the press lands."""
+    def attempt():
+        row = ui.row(text)
+        [b for b in row.find_elements("tag name", "button") if b.text.strip() == label][0].click()
+        return True
+
+    ui.wait(attempt, "to press %r in the row of %r" % (label, text))
+
+
 def test_admin_rotates_suspends_and_resumes_a_management_token(ui):
     description = "ui rotated " + unique_name("t")
     tok = ok_json(ui.d.post(tokens_path(), ui.d.dev_jwt("admin"), json={"description": description}))
@@ -36,7 +47,7 @@ def test_admin_rotates_suspends_and_resumes_a_management_token(ui):
     ui.secrets.add(old)
     admin(ui)
     ui.go("#/management-tokens", "Management tokens")
-    ui.press("Rotate", ui.row(description))
+    press_in_row(ui, "Rotate", description)
     dlg = ui.dialog()
     assert description in dlg.text and tok["id"] in dlg.text
     ui.fill("Grace", "10m", dlg)
@@ -51,12 +62,12 @@ def test_admin_rotates_suspends_and_resumes_a_management_token(ui):
     got = ok_json(ui.d.get(tokens_path(token_id=tok["id"]), ui.d.dev_jwt("admin")))
     assert got["previousSecretExpiresAt"]
 
-    ui.press("Suspend", ui.row(description))
+    press_in_row(ui, "Suspend", description)
     ui.wait(lambda: "suspended" in ui.notice(), "the notice")
     ui.choose("Show inactive tokens")
     ui.wait(lambda: "suspended" in ui.row(description).text, "the suspended row")
     assert_error(ui.d.get(users_path(), new), 401, "suspended")
-    ui.press("Resume", ui.row(description))
+    press_in_row(ui, "Resume", description)
     ui.wait(lambda: "resumed" in ui.notice(), "the notice")
     ui.wait(lambda: "active" in ui.row(description).text, "the active row")
     assert_status(ui.d.get(users_path(), new), 200)
@@ -71,21 +82,21 @@ def test_admin_rotates_and_suspends_a_database_token(ui):
     ui.secrets.add(tok["accessToken"])
     admin(ui)
     ui.go("#/database-tokens", "Database tokens")
-    ui.press("Rotate", ui.row(description))
+    press_in_row(ui, "Rotate", description)
     dlg = ui.dialog()
     ui.fill("Grace", "0", dlg)
     ui.press("Rotate token", dlg)
     assert "no longer works" in ui.one("#secret-note").text
     new = ui.read_secret()
     assert new.startswith("apiv1_") and new != tok["accessToken"]
-    ui.press("Suspend", ui.row(description))
+    press_in_row(ui, "Suspend", description)
     ui.wait(lambda: "suspended" in ui.notice(), "the notice")
-    ui.button("Resume", ui.row(description))
+    ui.wait(lambda: "Resume" in ui.row(description).text, "the suspended row")
     got = ok_json(ui.d.get(db_tokens_path(cluster=cluster, token_id=tok["id"]), jwt))
     assert got["suspendedAt"]
-    ui.press("Resume", ui.row(description))
+    press_in_row(ui, "Resume", description)
     ui.wait(lambda: "resumed" in ui.notice(), "the notice")
-    ui.button("Suspend", ui.row(description))
+    ui.wait(lambda: "Suspend" in ui.row(description).text, "the resumed row")
 
 
 def test_auditor_is_offered_no_lifecycle_action(ui):
