@@ -45,9 +45,9 @@ _mgmtctl()
             cluster) words="list get help" ;;
             config) words="show help" ;;
             database) words="create list update delete rename undelete help" ;;
-            management) words="create list revoke help" ;;
+            management) words="create list revoke rotate suspend resume help" ;;
             table) words="create list delete rename undelete iceberg help" ;;
-            token) words="create list get update revoke delete help" ;;
+            token) words="create list get update revoke delete rotate suspend resume help" ;;
             user) words="list help" ;;
             completion) words="bash" ;;
             *) words="" ;;
@@ -67,6 +67,9 @@ _mgmtctl()
             "management create") words=" --description --expires-at --format --help" ;;
             "management list") words=" --format --sort --expiring-within --help" ;;
             "management revoke") words=" --force --help" ;;
+            "management rotate") words=" --grace --format --help" ;;
+            "management suspend") words=" --help" ;;
+            "management resume") words=" --help" ;;
             "table create") words=" --template-tag --template-tag-bucket --template-timeformat --format --help" ;;
             "table list") words=" --filter-status --format --help" ;;
             "table delete") words=" --force --help" ;;
@@ -77,6 +80,9 @@ _mgmtctl()
             "token get") words=" --format --include-revoked --help" ;;
             "token update") words=" --description --read-database --write-database --format --help" ;;
             "token revoke"|"token delete") words=" --force --help" ;;
+            "token rotate") words=" --grace --format --help" ;;
+            "token suspend") words=" --help" ;;
+            "token resume") words=" --help" ;;
             "user list") words=" --format --help" ;;
             "config show") words=" --format --help" ;;
             "table iceberg")

@@ -74,6 +74,14 @@ enum api_status api_db_token_get(struct request *req);
 enum api_status api_db_token_update(struct request *req);
 enum api_status api_db_token_revoke(struct request *req);
 
+/* api_token_lifecycle.c (mgmtd extensions: rotation, suspension, resumption) */
+enum api_status api_mgmt_token_rotate(struct request *req);
+enum api_status api_mgmt_token_suspend(struct request *req);
+enum api_status api_mgmt_token_resume(struct request *req);
+enum api_status api_db_token_rotate(struct request *req);
+enum api_status api_db_token_suspend(struct request *req);
+enum api_status api_db_token_resume(struct request *req);
+
 /* api_audit.c */
 enum api_status api_audit_list(struct request *req);
 

@@ -34,6 +34,8 @@
 #include "credcache.h"
 #include "dataplane.h"
 #include "delays.h"
+#include "lifecycle.h"
+#include "log.h"
 #include "metrics.h"
 #include "request.h"
 #include "rules.h"
@@ -79,6 +81,26 @@ static enum store_status find_grant(struct request *req, const char *credential,
 out:
 	store_read_end(req->store, began);
 	return st;
+}
+
+/*
+ * A use of a rotated token's previous secret within its grace: counted, and
+ * recorded at most once a minute (the one write this check makes, and only
+ * for a client that has not switched yet).
+ */
+static void previous_secret_used(struct request *req, const struct store_db_grant *g)
+{
+	enum store_status st;
+
+	metrics_previous_secret_use(true);
+	if (g->previous_last_used_at != 0 &&
+	    req->now - g->previous_last_used_at < LIFECYCLE_PREVIOUS_USE_INTERVAL_MS)
+		return;
+	st = store_db_token_touch_previous(req->store, g->token_id, req->now,
+	                                   LIFECYCLE_PREVIOUS_USE_INTERVAL_MS);
+	if (st != STORE_OK)
+		log_warn("could not record previousSecretLastUsedAt of database token %s: %s",
+		         g->token_id, store_status_name(st));
 }
 
 /* The forwarded form: database and action from the original request. */
@@ -187,6 +209,21 @@ enum api_status api_authorize(struct request *req)
 		return refused(req, "revoked", "the database token has been revoked");
 	if (g.expires_at != 0 && g.expires_at <= req->now)
 		return refused(req, "expired", "the database token has expired");
+	/*
+	 * A rotated-away secret past its grace (decided on this request's clock,
+	 * never cached): refused, and named in a throttled audit row.
+	 */
+	if (g.by_previous && g.previous_expires_at <= req->now) {
+		if (lifecycle_late_use_audit_due(g.token_id, req->now))
+			audit_note(req, "database_token.used_after_rotation", g.token_id);
+		else
+			memset(&req->principal, 0, sizeof(req->principal));
+		return refused(req, "used_after_rotation",
+		               "the database token's secret was replaced by a rotation and its "
+		               "grace has ended; use the new secret");
+	}
+	if (g.suspended_at != 0)
+		return refused(req, "suspended", "the database token is suspended");
 	metrics_auth(METRICS_CRED_DB_TOKEN, "ok");
 	/*
 	 * lastUsedAt, as for management tokens: written after the answer is
@@ -195,6 +232,8 @@ enum api_status api_authorize(struct request *req)
 	 */
 	req->principal.last_used_due =
 	    g.last_used_at == 0 || req->now - g.last_used_at >= AUTH_LAST_USED_INTERVAL_MS;
+	if (g.by_previous)
+		previous_secret_used(req, &g);
 	if (!g.permitted)
 		return api_fail(req, API_FORBIDDEN, "the database token may not %s database \"%s\"",
 		                target.action == DB_ACTION_WRITE ? "write to" : "read",

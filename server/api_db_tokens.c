@@ -145,7 +145,7 @@ enum api_status api_db_token_create(struct request *req)
 		goto out;
 	}
 	audit_note(req, "database_token.create", t->id);
-	answer = view_db_token(t);
+	answer = view_db_token(t, req->now);
 	if (answer && json_object_set_new(answer, "accessToken", json_string(secret)) != 0) {
 		json_decref(answer);
 		answer = NULL;
@@ -181,7 +181,7 @@ enum api_status api_db_token_get(struct request *req)
 		struct jsontext text;
 
 		jsontext_init(&text);
-		view_db_token_text(&text, t);
+		view_db_token_text(&text, t, req->now);
 		api_ok_jsontext(req, &text);
 	}
 	free(t);
@@ -220,7 +220,7 @@ enum api_status api_db_token_update(struct request *req)
 		api_from_store(req, st, "database token", NULL);
 		goto out;
 	}
-	api_ok(req, view_db_token(t));
+	api_ok(req, view_db_token(t, req->now));
 out:
 	free(t);
 	return req->status;

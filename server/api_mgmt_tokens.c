@@ -22,6 +22,7 @@ static enum api_status parse_status_filter(struct request *req, enum token_statu
 	    {"active", TOKEN_FILTER_ACTIVE},
 	    {"expired", TOKEN_FILTER_EXPIRED},
 	    {"revoked", TOKEN_FILTER_REVOKED},
+	    {"suspended", TOKEN_FILTER_SUSPENDED}, /* mgmtd extension */
 	};
 	const char *value = request_query(req, "status");
 
@@ -34,7 +35,8 @@ static enum api_status parse_status_filter(struct request *req, enum token_statu
 			return API_OK;
 		}
 	}
-	return api_fail(req, API_BAD_REQUEST, "status must be one of active, expired, revoked");
+	return api_fail(req, API_BAD_REQUEST,
+	                "status must be one of active, expired, revoked, suspended");
 }
 
 enum api_status api_mgmt_token_list(struct request *req)

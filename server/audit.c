@@ -42,6 +42,23 @@ static const char *const operation_names[OP_COUNT] = {
     [OP_DELETE] = "delete",
 };
 
+/*
+ * The verb of a lifecycle route of a token (".../{tokenId}/rotate" and the
+ * like, mgmtd extensions), or NULL: a request refused before its handler ran
+ * (403) is then named "management_token.rotate", not after the revocation
+ * whose rights it shares.
+ */
+static const char *token_verb(const struct request *req)
+{
+	static const char mark[] = "{tokenId}/";
+	const char *at;
+
+	if (req->match.route == NULL)
+		return NULL;
+	at = strstr(req->match.route->pattern, mark);
+	return at != NULL ? at + sizeof(mark) - 1 : NULL;
+}
+
 void audit_note(struct request *req, const char *action, const char *object_id)
 {
 	req->audit.action = action;
@@ -168,7 +185,7 @@ static void event_from_request(const struct request *req, struct store_audit_eve
 	unsigned op = route ? (unsigned)route->op : OP_READ;
 	const char *type =
 	    res < RES_COUNT && resource_types[res] ? resource_types[res] : "resource";
-	const char *dot;
+	const char *dot, *verb;
 
 	memset(e, 0, sizeof(*e));
 	str_copy(e->account_id, sizeof(e->account_id),
@@ -176,6 +193,8 @@ static void event_from_request(const struct request *req, struct store_audit_eve
 	e->at = req->now ? req->now : time_now_ms();
 	if (req->audit.action) {
 		str_copy(e->action, sizeof(e->action), req->audit.action);
+	} else if ((verb = token_verb(req)) != NULL) {
+		snprintf(e->action, sizeof(e->action), "%s.%s", type, verb);
 	} else {
 		snprintf(e->action, sizeof(e->action), "%s.%s", type,
 		         op < OP_COUNT ? operation_names[op] : "change");

@@ -12,6 +12,7 @@
 #include "credcache.h"
 #include "idtoken.h"
 #include "issuers.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -114,20 +115,32 @@ void auth_after_request(struct request *req)
 	const struct principal *p = &req->principal;
 	enum store_status st;
 
-	if (!p->last_used_due || req->store == NULL)
+	if (req->store == NULL)
 		return;
-	if (p->kind == PRINCIPAL_MGMT_TOKEN) {
-		st = store_mgmt_token_touch(req->store, p->token_id, req->now,
-		                            AUTH_LAST_USED_INTERVAL_MS);
-		if (st != STORE_OK)
-			log_warn("could not record lastUsedAt of management token %s: %s",
-			         p->token_id, store_status_name(st));
-	} else if (p->kind == PRINCIPAL_DB_TOKEN) {
+	if (p->kind == PRINCIPAL_DB_TOKEN && p->last_used_due) {
 		/* set by /authorize (api_authorize.c), the hot path: a write a minute at most */
 		st = store_db_token_touch(req->store, p->token_id, req->now,
 		                          AUTH_LAST_USED_INTERVAL_MS);
 		if (st != STORE_OK)
 			log_warn("could not record lastUsedAt of database token %s: %s",
+			         p->token_id, store_status_name(st));
+		return;
+	}
+	if (p->kind != PRINCIPAL_MGMT_TOKEN)
+		return;
+	if (p->last_used_due) {
+		st = store_mgmt_token_touch(req->store, p->token_id, req->now,
+		                            AUTH_LAST_USED_INTERVAL_MS);
+		if (st != STORE_OK)
+			log_warn("could not record lastUsedAt of management token %s: %s",
+			         p->token_id, store_status_name(st));
+	}
+	if (p->previous_used_due) {
+		st = store_mgmt_token_touch_previous(req->store, p->token_id, req->now,
+		                                     LIFECYCLE_PREVIOUS_USE_INTERVAL_MS);
+		if (st != STORE_OK)
+			log_warn("could not record previousSecretLastUsedAt of management token "
+			         "%s: %s",
 			         p->token_id, store_status_name(st));
 	}
 }
@@ -214,6 +227,10 @@ static enum store_status find_mgmt_token(struct request *req, const char *creden
 	out->expires_at = t.expires_at;
 	out->revoked_at = t.revoked_at;
 	out->last_used_at = t.last_used_at;
+	out->by_previous = t.by_previous;
+	out->previous_expires_at = t.previous_expires_at;
+	out->previous_last_used_at = t.previous_last_used_at;
+	out->suspended_at = t.suspended_at;
 	if (cacheable)
 		credcache_put_mgmt(&key, epoch, out);
 	return STORE_OK;
@@ -250,6 +267,25 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	if (t.expires_at != 0 && t.expires_at <= req->now)
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "expired", API_UNAUTHORIZED,
 		              "the management token has expired");
+	/*
+	 * A rotated-away secret past its grace: refused as a revoked one, and
+	 * named in the audit trail (throttled) so that an operator finds the
+	 * client nobody updated.
+	 */
+	if (t.by_previous && t.previous_expires_at <= req->now) {
+		if (req->principal.kind == PRINCIPAL_MGMT_TOKEN) {
+			if (lifecycle_late_use_audit_due(t.id, req->now))
+				audit_note(req, "management_token.used_after_rotation", t.id);
+			else
+				memset(&req->principal, 0, sizeof(req->principal));
+		}
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "used_after_rotation", API_UNAUTHORIZED,
+		              "the management token's secret was replaced by a rotation and its "
+		              "grace has ended; use the new secret");
+	}
+	if (t.suspended_at != 0)
+		return refuse(req, METRICS_CRED_MGMT_TOKEN, "suspended", API_UNAUTHORIZED,
+		              "the management token is suspended");
 	/* A token never reaches another account, nor learns whether it exists. */
 	if (account_id == NULL || strcmp(t.account_id, account_id) != 0)
 		return refuse(req, METRICS_CRED_MGMT_TOKEN, "other_account", API_NOT_FOUND,
@@ -259,6 +295,13 @@ static enum api_status authenticate_mgmt_token(struct request *req, const char *
 	/* lastUsedAt is a hint, not a ledger: at most one write a minute per token. */
 	req->principal.last_used_due =
 	    t.last_used_at == 0 || req->now - t.last_used_at >= AUTH_LAST_USED_INTERVAL_MS;
+	if (t.by_previous) {
+		/* within the grace: allowed, counted, and recorded like lastUsedAt */
+		metrics_previous_secret_use(false);
+		req->principal.previous_used_due =
+		    t.previous_last_used_at == 0 ||
+		    req->now - t.previous_last_used_at >= LIFECYCLE_PREVIOUS_USE_INTERVAL_MS;
+	}
 	return API_OK;
 }
 

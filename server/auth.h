@@ -38,6 +38,7 @@ struct principal {
 	char token_created_by[UUID_STR_SIZE];
 	char token_prefix[TOKEN_PREFIX_SIZE]; /* PRINCIPAL_MGMT_TOKEN: its public prefix */
 	bool last_used_due;                   /* lastUsedAt is to be written (auth_after_request) */
+	bool previous_used_due; /* a rotated token's previous secret was used: record it (idem) */
 	/*
 	 * A good JWT with an email its provider vouches for and no user of that
 	 * identity: a user to link by that email, or an invite pending for it.

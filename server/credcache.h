@@ -44,6 +44,15 @@ struct credcache_mgmt {
 	int64_t expires_at;
 	int64_t revoked_at;
 	int64_t last_used_at;
+	/*
+	 * The lifecycle as the row has it: the verdict on a previous secret's
+	 * grace is made on each use from previous_expires_at and the clock, never
+	 * kept (its end is a time, not a change that moves the epoch).
+	 */
+	bool by_previous; /* the credential is the token's previous secret */
+	int64_t previous_expires_at;
+	int64_t previous_last_used_at;
+	int64_t suspended_at;
 };
 
 /* What authentication needs of a user matched by a JWT's identity. */

@@ -35,7 +35,8 @@ static const char *const cred_names[METRICS_CRED_COUNT] = {
 static const char *const reasons[] = {
     "ok",      "missing",         "wrong_scheme",  "malformed", "unknown",
     "revoked", "expired",         "other_account", "invalid",   "not_provisioned",
-    "no_idp",  "keys_not_loaded", "unavailable",   "other",
+    "no_idp",  "keys_not_loaded", "unavailable",   "suspended", "used_after_rotation",
+    "other",
 };
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
@@ -51,6 +52,7 @@ static struct {
 	atomic_ullong auth[METRICS_CRED_COUNT][N_REASONS];
 	atomic_ullong jwks[2]; /* error, ok */
 	atomic_ullong throttled;
+	atomic_ullong previous_secret_uses[2]; /* management tokens, database tokens */
 	atomic_ullong audit_failed;
 	atomic_ullong tls_reloads[2]; /* error, ok */
 	atomic_ullong retention[3];   /* management tokens, database tokens, audit events */
@@ -116,6 +118,12 @@ void metrics_jwks_fetch(int ok)
 void metrics_throttled(void)
 {
 	atomic_fetch_add_explicit(&m.throttled, 1, memory_order_relaxed);
+}
+
+void metrics_previous_secret_use(bool database_token)
+{
+	atomic_fetch_add_explicit(&m.previous_secret_uses[database_token ? 1 : 0], 1,
+	                          memory_order_relaxed);
 }
 
 void metrics_audit_write_failed(void)
@@ -325,6 +333,13 @@ static void render_rest(struct out *o, const struct metrics_gauges *g)
 	family(o, "mgmtd_throttled_addresses", "gauge",
 	       "Client addresses the failed-authentication throttle holds an entry for.");
 	outf(o, "mgmtd_throttled_addresses %zu\n", g->throttled_addresses);
+	family(o, "mgmtd_token_previous_secret_uses_total", "counter",
+	       "Uses of a rotated token's previous secret during its grace (clients not yet "
+	       "switched).");
+	outf(o, "mgmtd_token_previous_secret_uses_total{kind=\"management_token\"} %llu\n",
+	     get(&m.previous_secret_uses[0]));
+	outf(o, "mgmtd_token_previous_secret_uses_total{kind=\"database_token\"} %llu\n",
+	     get(&m.previous_secret_uses[1]));
 	family(o, "mgmtd_audit_write_failures_total", "counter",
 	       "Audit events that could not be written (a change is then rolled back).");
 	outf(o, "mgmtd_audit_write_failures_total %llu\n", get(&m.audit_failed));

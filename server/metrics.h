@@ -36,9 +36,13 @@ void metrics_request(const struct route *route, unsigned http_status, int64_t du
 /*
  * One authentication. reason is one of: ok missing wrong_scheme malformed
  * unknown revoked expired other_account invalid not_provisioned no_idp
- * keys_not_loaded unavailable (anything else counts as "other").
+ * keys_not_loaded unavailable suspended used_after_rotation (anything else
+ * counts as "other").
  */
 void metrics_auth(enum metrics_cred kind, const char *reason);
+
+/* An accepted use of a rotated token's previous secret, during its grace. */
+void metrics_previous_secret_use(bool database_token);
 
 void metrics_jwks_fetch(int ok);       /* one fetch of an identity provider's keys */
 void metrics_throttled(void);          /* a failed authentication answered 429 */

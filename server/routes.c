@@ -20,6 +20,13 @@ const struct route routes[] = {
      0},
     {"DELETE", ACCOUNT "/management/tokens/{tokenId}", api_mgmt_token_revoke, RES_MGMT_TOKENS,
      OP_DELETE, 0},
+    /* mgmtd extensions: the rights of revocation (docs/tokens.md "Lifecycle") */
+    {"POST", ACCOUNT "/management/tokens/{tokenId}/rotate", api_mgmt_token_rotate, RES_MGMT_TOKENS,
+     OP_DELETE, 0},
+    {"POST", ACCOUNT "/management/tokens/{tokenId}/suspend", api_mgmt_token_suspend,
+     RES_MGMT_TOKENS, OP_DELETE, 0},
+    {"POST", ACCOUNT "/management/tokens/{tokenId}/resume", api_mgmt_token_resume, RES_MGMT_TOKENS,
+     OP_DELETE, 0},
 
     {"GET", ACCOUNT "/users", api_user_list, RES_USERS, OP_READ, 0},
     {"POST", ACCOUNT "/users", api_user_create, RES_USERS, OP_CREATE, ROUTE_JSON_BODY},
@@ -68,6 +75,11 @@ const struct route routes[] = {
     {"PATCH", CLUSTER "/tokens/{tokenId}", api_db_token_update, RES_DB_TOKENS, OP_UPDATE,
      ROUTE_JSON_BODY},
     {"DELETE", CLUSTER "/tokens/{tokenId}", api_db_token_revoke, RES_DB_TOKENS, OP_DELETE, 0},
+    /* mgmtd extensions: the rights of revocation (docs/tokens.md "Lifecycle") */
+    {"POST", CLUSTER "/tokens/{tokenId}/rotate", api_db_token_rotate, RES_DB_TOKENS, OP_DELETE, 0},
+    {"POST", CLUSTER "/tokens/{tokenId}/suspend", api_db_token_suspend, RES_DB_TOKENS, OP_DELETE,
+     0},
+    {"POST", CLUSTER "/tokens/{tokenId}/resume", api_db_token_resume, RES_DB_TOKENS, OP_DELETE, 0},
 
     /* The data-plane check: a database token, not a management credential. */
     {"GET", CLUSTER "/authorize", api_authorize, RES_NONE, OP_READ, ROUTE_DATA_PLANE},

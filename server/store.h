@@ -360,6 +360,7 @@ enum token_status_filter {
 	TOKEN_FILTER_ACTIVE,
 	TOKEN_FILTER_EXPIRED,
 	TOKEN_FILTER_REVOKED,
+	TOKEN_FILTER_SUSPENDED, /* mgmtd extension: suspended, neither revoked nor expired */
 };
 
 /* ---- token lists read a batch at a time ---- */
@@ -415,6 +416,12 @@ struct store_mgmt_token {
 	int64_t revoked_at;             /* 0 = not revoked */
 	char revoked_by[UUID_STR_SIZE]; /* user or management-token id; "" when unknown */
 	int64_t last_used_at;           /* 0 = never used */
+	/* lifecycle (mgmtd extension): see "rotation and suspension" below */
+	int64_t previous_expires_at;      /* 0 = no previous secret; else its grace ends then */
+	int64_t previous_last_used_at;    /* 0 = the previous secret was not used since rotation */
+	int64_t suspended_at;             /* 0 = not suspended */
+	char suspended_by[UUID_STR_SIZE]; /* "" when unknown or not suspended */
+	bool by_previous; /* set by store_mgmt_token_by_hash: the hash was the previous one */
 };
 
 /* Stores t with the keyed hash of its secret. CONFLICT when id or hash exists. */
@@ -452,6 +459,35 @@ enum store_status store_mgmt_token_revoke(struct store *s, const char *account_i
 /* Sets last_used_at = now unless it was set less than min_interval_ms ago. */
 enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_t now,
                                          int64_t min_interval_ms);
+
+/*
+ * ---- rotation and suspension (both kinds; mgmtd extensions) ----
+ *
+ * A rotation stores the hash of a new secret and keeps the current one as
+ * the previous hash, valid until previous_until (<= now: ended at once). One
+ * previous secret at most: rotating again drops the oldest. The hash lookups
+ * (*_by_hash, store_db_authorize) find a token by either hash and say which
+ * (by_previous); whether the previous secret is still within its grace is the
+ * caller's to decide on its own clock, as for expires_at. CONFLICT for a
+ * revoked token or one expired at now; NOT_FOUND for an unknown one. Fills out
+ * with the row after. A management token's prefix becomes the new secret's.
+ *
+ * Suspension (suspend true) sets suspended_at = now and suspended_by (kept
+ * when already suspended); resumption (suspend false) clears them (nothing to
+ * do when not suspended). Both are CONFLICT for a revoked token.
+ *
+ * *_touch_previous sets previous_last_used_at = now unless it was set less
+ * than min_interval_ms ago.
+ */
+enum store_status store_mgmt_token_rotate(struct store *s, const char *account_id, const char *id,
+                                          const unsigned char hash[TOKEN_HASH_LEN],
+                                          const char *prefix, int64_t now, int64_t previous_until,
+                                          struct store_mgmt_token *out);
+enum store_status store_mgmt_token_suspend(struct store *s, const char *account_id, const char *id,
+                                           bool suspend, int64_t now, const char *by,
+                                           struct store_mgmt_token *out);
+enum store_status store_mgmt_token_touch_previous(struct store *s, const char *id, int64_t now,
+                                                  int64_t min_interval_ms);
 
 /* ---- databases and tables (CONTRACT 4.1, 4.2) ---- */
 
@@ -592,6 +628,12 @@ struct store_db_token {
 	int64_t expires_at;             /* 0 = never */
 	int64_t revoked_at;             /* 0 = not revoked */
 	int64_t last_used_at;           /* 0 = never used (set by store_db_token_touch) */
+	/* lifecycle (mgmtd extension), as in struct store_mgmt_token */
+	int64_t previous_expires_at;
+	int64_t previous_last_used_at;
+	int64_t suspended_at;
+	char suspended_by[UUID_STR_SIZE];
+	bool by_previous; /* set by store_db_token_by_hash */
 };
 
 /* Stores t, its permissions and the keyed hash of its secret. CONFLICT when id or hash exists. */
@@ -621,6 +663,16 @@ enum store_status store_db_token_update(struct store *s, const struct store_db_t
 enum store_status store_db_token_revoke(struct store *s, const char *account_id,
                                         const char *cluster_id, const char *id, int64_t now,
                                         struct store_db_token *out);
+/* As store_mgmt_token_rotate, suspend and touch_previous, for database tokens. */
+enum store_status store_db_token_rotate(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *id,
+                                        const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
+                                        int64_t previous_until, struct store_db_token *out);
+enum store_status store_db_token_suspend(struct store *s, const char *account_id,
+                                         const char *cluster_id, const char *id, bool suspend,
+                                         int64_t now, const char *by, struct store_db_token *out);
+enum store_status store_db_token_touch_previous(struct store *s, const char *id, int64_t now,
+                                                int64_t min_interval_ms);
 
 /* As store_mgmt_token_touch, for the database token id (the data-plane check). */
 enum store_status store_db_token_touch(struct store *s, const char *id, int64_t now,
@@ -637,6 +689,10 @@ struct store_db_grant {
 	bool permitted;       /* a permission names action on database or "*" */
 	bool database_exists; /* a live database of the token's cluster has this name */
 	int64_t last_used_at; /* 0 = never; whether a touch is due */
+	int64_t suspended_at; /* 0 = not suspended */
+	bool by_previous;     /* the hash was the token's previous one (a rotation's) */
+	int64_t previous_expires_at;   /* when by_previous: the end of its grace */
+	int64_t previous_last_used_at; /* when by_previous: its last recorded use; 0 = none */
 };
 
 /*

@@ -123,6 +123,22 @@ struct store_ops {
 	                                       struct store_mgmt_token *out);
 	enum store_status (*mgmt_token_touch)(struct store *s, const char *id, int64_t now,
 	                                      int64_t min_interval_ms);
+	/*
+	 * The lifecycle changes as conditional UPDATEs (store_common.c wraps them in
+	 * a transaction and reads the row after): rotate only a token neither revoked
+	 * nor expired at now, suspend or resume only one not revoked. *changed says
+	 * whether a row was updated.
+	 */
+	enum store_status (*mgmt_token_rotate)(struct store *s, const char *account_id,
+	                                       const char *id,
+	                                       const unsigned char hash[TOKEN_HASH_LEN],
+	                                       const char *prefix, int64_t now,
+	                                       int64_t previous_until, bool *changed);
+	enum store_status (*mgmt_token_suspend)(struct store *s, const char *account_id,
+	                                        const char *id, bool suspend, int64_t now,
+	                                        const char *by, bool *changed);
+	enum store_status (*mgmt_token_touch_previous)(struct store *s, const char *id, int64_t now,
+	                                               int64_t min_interval_ms);
 
 	enum store_status (*database_insert)(struct store *s, struct store_database *d);
 	enum store_status (*database_get)(struct store *s, const char *account_id,
@@ -181,6 +197,15 @@ struct store_ops {
 	enum store_status (*db_token_revoke)(struct store *s, const char *account_id,
 	                                     const char *cluster_id, const char *id, int64_t now,
 	                                     struct store_db_token *out);
+	enum store_status (*db_token_rotate)(struct store *s, const char *account_id,
+	                                     const char *cluster_id, const char *id,
+	                                     const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
+	                                     int64_t previous_until, bool *changed);
+	enum store_status (*db_token_suspend)(struct store *s, const char *account_id,
+	                                      const char *cluster_id, const char *id, bool suspend,
+	                                      int64_t now, const char *by, bool *changed);
+	enum store_status (*db_token_touch_previous)(struct store *s, const char *id, int64_t now,
+	                                             int64_t min_interval_ms);
 	enum store_status (*db_authorize)(struct store *s, const unsigned char hash[TOKEN_HASH_LEN],
 	                                  enum db_action action, const char *database,
 	                                  struct store_db_grant *out);
@@ -265,9 +290,23 @@ struct store_ops {
 #define CLUSTER_COLS "id, account_id, name, url, category, created_at"
 #define USER_COLS                                                                                  \
 	"id, account_id, email, first_name, last_name, grp, idp_subject, idp_issuer, created_at"
+/* A token's lifecycle columns (schema/0009_token_lifecycle.sql), the same for both kinds. */
+#define LIFECYCLE_COLS "previous_expires_at, previous_last_used_at, suspended_at, suspended_by"
+#define LIFECYCLE_COLS_OF_T                                                                        \
+	"t.previous_expires_at, t.previous_last_used_at, t.suspended_at, t.suspended_by"
+#define LIFECYCLE_NCOLS 4
 #define TOKEN_COLS                                                                                 \
 	"id, account_id, description, prefix, created_at, created_by, expires_at, revoked_at, "    \
-	"revoked_by, last_used_at"
+	"revoked_by, last_used_at, " LIFECYCLE_COLS
+/* How many columns TOKEN_COLS has: what a statement selects after them starts there. */
+#define TOKEN_NCOLS (10 + LIFECYCLE_NCOLS)
+/* The columns of database tokens' own (before the backends' additions), and their count. */
+#define DBTOKEN_OWN_NCOLS (9 + LIFECYCLE_NCOLS)
+/*
+ * What a lookup by hash answers besides the row: the filter is one index
+ * search on each of the two unique hashes.
+ */
+#define BY_HASH_FILTER(param) " WHERE hash = " param " OR previous_hash = " param
 #define DB_COLS                                                                                    \
 	"id, account_id, cluster_id, name, max_tables, max_columns_per_table, retention_period, "  \
 	"partition_template, created_at, deleted_at"

@@ -182,11 +182,20 @@ static const struct store_col user_cols[] = {
 SHAPE(store_user_row, "users", struct store_user, user_cols);
 
 static const struct store_col token_cols[] = {
-    TEXT_COL(struct store_mgmt_token, id),          TEXT_COL(struct store_mgmt_token, account_id),
-    TEXT_COL(struct store_mgmt_token, description), TEXT_COL(struct store_mgmt_token, prefix),
-    INT_COL(struct store_mgmt_token, created_at),   TEXT_COL(struct store_mgmt_token, created_by),
-    INT_COL(struct store_mgmt_token, expires_at),   INT_COL(struct store_mgmt_token, revoked_at),
-    TEXT_COL(struct store_mgmt_token, revoked_by),  INT_COL(struct store_mgmt_token, last_used_at),
+    TEXT_COL(struct store_mgmt_token, id),
+    TEXT_COL(struct store_mgmt_token, account_id),
+    TEXT_COL(struct store_mgmt_token, description),
+    TEXT_COL(struct store_mgmt_token, prefix),
+    INT_COL(struct store_mgmt_token, created_at),
+    TEXT_COL(struct store_mgmt_token, created_by),
+    INT_COL(struct store_mgmt_token, expires_at),
+    INT_COL(struct store_mgmt_token, revoked_at),
+    TEXT_COL(struct store_mgmt_token, revoked_by),
+    INT_COL(struct store_mgmt_token, last_used_at),
+    INT_COL(struct store_mgmt_token, previous_expires_at),
+    INT_COL(struct store_mgmt_token, previous_last_used_at),
+    INT_COL(struct store_mgmt_token, suspended_at),
+    TEXT_COL(struct store_mgmt_token, suspended_by),
 };
 SHAPE(store_mgmt_token_row, "management_tokens", struct store_mgmt_token, token_cols);
 
@@ -217,14 +226,22 @@ SHAPE(store_table_row, "database_tables", struct store_table, table_cols);
 
 /*
  * id, account_id, cluster_id, description, created_at, created_by, expires_at, revoked_at,
- * last_used_at
+ * last_used_at, then LIFECYCLE_COLS
  */
 static const struct store_col db_token_cols[] = {
-    TEXT_COL(struct store_db_token, id),          TEXT_COL(struct store_db_token, account_id),
-    TEXT_COL(struct store_db_token, cluster_id),  TEXT_COL(struct store_db_token, description),
-    INT_COL(struct store_db_token, created_at),   TEXT_COL(struct store_db_token, created_by),
-    INT_COL(struct store_db_token, expires_at),   INT_COL(struct store_db_token, revoked_at),
+    TEXT_COL(struct store_db_token, id),
+    TEXT_COL(struct store_db_token, account_id),
+    TEXT_COL(struct store_db_token, cluster_id),
+    TEXT_COL(struct store_db_token, description),
+    INT_COL(struct store_db_token, created_at),
+    TEXT_COL(struct store_db_token, created_by),
+    INT_COL(struct store_db_token, expires_at),
+    INT_COL(struct store_db_token, revoked_at),
     INT_COL(struct store_db_token, last_used_at),
+    INT_COL(struct store_db_token, previous_expires_at),
+    INT_COL(struct store_db_token, previous_last_used_at),
+    INT_COL(struct store_db_token, suspended_at),
+    TEXT_COL(struct store_db_token, suspended_by),
 };
 SHAPE(store_db_token_row, "database_tokens", struct store_db_token, db_token_cols);
 
@@ -687,6 +704,110 @@ enum store_status store_mgmt_token_touch(struct store *s, const char *id, int64_
                                          int64_t min_interval_ms)
 {
 	return s->ops->mgmt_token_touch(s, id, now, min_interval_ms);
+}
+
+/*
+ * What a lifecycle change that updated no row means, from the row as it is:
+ * NOT_FOUND (no such token), OK (a suspension or resumption with nothing to
+ * do) or CONFLICT (revoked; for a rotation, also expired).
+ */
+static enum store_status lifecycle_unchanged(bool rotation, int64_t revoked_at, int64_t expires_at,
+                                             int64_t now)
+{
+	if (revoked_at != 0)
+		return STORE_CONFLICT;
+	if (rotation)
+		return expires_at != 0 && expires_at <= now ? STORE_CONFLICT : STORE_ERROR;
+	return STORE_OK;
+}
+
+enum store_status store_mgmt_token_rotate(struct store *s, const char *account_id, const char *id,
+                                          const unsigned char hash[TOKEN_HASH_LEN],
+                                          const char *prefix, int64_t now, int64_t previous_until,
+                                          struct store_mgmt_token *out)
+{
+	enum store_status st;
+	bool began, changed = false;
+
+	/* The update and the row read after it: one transaction, one state. */
+	st = store_tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = s->ops->mgmt_token_rotate(s, account_id, id, hash, prefix, now, previous_until,
+	                               &changed);
+	if (st == STORE_OK)
+		st = store_mgmt_token_get(s, account_id, id, out);
+	if (st == STORE_OK && !changed)
+		st = lifecycle_unchanged(true, out->revoked_at, out->expires_at, now);
+	return store_tx_leave(s, began, st);
+}
+
+enum store_status store_mgmt_token_suspend(struct store *s, const char *account_id, const char *id,
+                                           bool suspend, int64_t now, const char *by,
+                                           struct store_mgmt_token *out)
+{
+	enum store_status st;
+	bool began, changed = false;
+
+	st = store_tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = s->ops->mgmt_token_suspend(s, account_id, id, suspend, now, by, &changed);
+	if (st == STORE_OK)
+		st = store_mgmt_token_get(s, account_id, id, out);
+	if (st == STORE_OK && !changed)
+		st = lifecycle_unchanged(false, out->revoked_at, out->expires_at, now);
+	return store_tx_leave(s, began, st);
+}
+
+enum store_status store_mgmt_token_touch_previous(struct store *s, const char *id, int64_t now,
+                                                  int64_t min_interval_ms)
+{
+	return s->ops->mgmt_token_touch_previous(s, id, now, min_interval_ms);
+}
+
+enum store_status store_db_token_rotate(struct store *s, const char *account_id,
+                                        const char *cluster_id, const char *id,
+                                        const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
+                                        int64_t previous_until, struct store_db_token *out)
+{
+	enum store_status st;
+	bool began, changed = false;
+
+	st = store_tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = s->ops->db_token_rotate(s, account_id, cluster_id, id, hash, now, previous_until,
+	                             &changed);
+	if (st == STORE_OK)
+		st = store_db_token_get(s, account_id, cluster_id, id, out);
+	if (st == STORE_OK && !changed)
+		st = lifecycle_unchanged(true, out->revoked_at, out->expires_at, now);
+	return store_tx_leave(s, began, st);
+}
+
+enum store_status store_db_token_suspend(struct store *s, const char *account_id,
+                                         const char *cluster_id, const char *id, bool suspend,
+                                         int64_t now, const char *by, struct store_db_token *out)
+{
+	enum store_status st;
+	bool began, changed = false;
+
+	st = store_tx_enter(s, &began);
+	if (st != STORE_OK)
+		return st;
+	st = s->ops->db_token_suspend(s, account_id, cluster_id, id, suspend, now, by, &changed);
+	if (st == STORE_OK)
+		st = store_db_token_get(s, account_id, cluster_id, id, out);
+	if (st == STORE_OK && !changed)
+		st = lifecycle_unchanged(false, out->revoked_at, out->expires_at, now);
+	return store_tx_leave(s, began, st);
+}
+
+enum store_status store_db_token_touch_previous(struct store *s, const char *id, int64_t now,
+                                                int64_t min_interval_ms)
+{
+	return s->ops->db_token_touch_previous(s, id, now, min_interval_ms);
 }
 
 enum store_status store_database_insert(struct store *s, struct store_database *d)

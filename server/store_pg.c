@@ -106,6 +106,11 @@ enum pq_id {
 	P_TOKEN_SCAN,
 	P_TOKEN_REVOKE,
 	P_TOKEN_TOUCH,
+	P_TOKEN_LIST_SUSPENDED,
+	P_TOKEN_ROTATE,
+	P_TOKEN_SUSPEND,
+	P_TOKEN_RESUME,
+	P_TOKEN_TOUCH_PREVIOUS,
 
 	P_DB_INSERT,
 	P_DB_GET,
@@ -135,6 +140,10 @@ enum pq_id {
 	P_DBTOKEN_SCAN,
 	P_DBTOKEN_UPDATE,
 	P_DBTOKEN_REVOKE,
+	P_DBTOKEN_ROTATE,
+	P_DBTOKEN_SUSPEND,
+	P_DBTOKEN_RESUME,
+	P_DBTOKEN_TOUCH_PREVIOUS,
 	P_DBPERM_DELETE,
 	P_DBPERM_INSERT,
 	P_DB_AUTHORIZE,
@@ -194,11 +203,12 @@ enum pq_id {
 /* A database token row and one of its permissions (NULL when it has none). */
 #define DBTOKEN_COLS                                                                               \
 	"t.id, t.account_id, t.cluster_id, t.description, t.created_at, t.created_by, "            \
-	"t.expires_at, t.revoked_at, t.last_used_at, p.action, p.resource"
-/* Where DBTOKEN_COLS' permission columns are, and what follows them. */
-#define DBTOKEN_COL_ACTION   9
-#define DBTOKEN_COL_RESOURCE 10
-#define DBTOKEN_COL_AFTER    11
+	"t.expires_at, t.revoked_at, t.last_used_at, " LIFECYCLE_COLS_OF_T ", p.action, p.resource"
+/* Where a permission's action and resource are in such a row, and what follows them. */
+#define DBTOKEN_ACTION_COL   DBTOKEN_OWN_NCOLS
+#define DBTOKEN_RESOURCE_COL (DBTOKEN_OWN_NCOLS + 1)
+#define DBTOKEN_AFTER_COL    (DBTOKEN_OWN_NCOLS + 2)
+#define DBTOKEN_JOIN         " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
 /*
  * ?expiringWithin in a scan (store_token_query): $8 the window (ms) or NULL
  * for none, $9 now. Live tokens only, as the window means to warn of them.
@@ -223,7 +233,6 @@ enum pq_id {
 	" count(*) FILTER (WHERE expires_at <= $2::bigint),"                                       \
 	" count(*) FILTER (WHERE expires_at <= $3::bigint),"                                       \
 	" count(*) FILTER (WHERE expires_at <= $4::bigint)"
-#define DBTOKEN_JOIN " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
 /* ASCII case folding only, as SQLite's NOCASE: lower() under the C collation. */
 #define EMAIL_IS(param) "lower(email COLLATE \"C\") = lower(" param "::text COLLATE \"C\")"
 /* Oldest first; seq (an identity) breaks ties in insertion order. */
@@ -295,12 +304,14 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM management_tokens"
                     " WHERE account_id = $1 AND id = $2",
     /* The hash comes last so that read_token sees the same columns as elsewhere. */
-    [P_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS ", hash FROM management_tokens WHERE hash = $1",
+    [P_TOKEN_BY_HASH] =
+        "SELECT " TOKEN_COLS ", hash, previous_hash FROM management_tokens" BY_HASH_FILTER("$1"),
     /* $2, where used, is now; the four filters partition the tokens. */
     [P_TOKEN_LIST_ALL] = "SELECT " TOKEN_COLS " FROM management_tokens"
                          " WHERE account_id = $1" OLDEST_FIRST,
     [P_TOKEN_LIST_ACTIVE] = "SELECT " TOKEN_COLS " FROM management_tokens"
                             " WHERE account_id = $1 AND revoked_at IS NULL"
+                            " AND suspended_at IS NULL"
                             " AND (expires_at IS NULL OR expires_at > $2::bigint)" OLDEST_FIRST,
     [P_TOKEN_LIST_EXPIRED] =
         "SELECT " TOKEN_COLS " FROM management_tokens"
@@ -317,10 +328,12 @@ static const char *const pq_sql[PQ_COUNT] = {
     [P_TOKEN_SCAN] =
         "SELECT " TOKEN_COLS ", seq FROM management_tokens WHERE account_id = $1"
         " AND ($2::int = 0"
-        " OR ($2::int = 1 AND revoked_at IS NULL"
+        " OR ($2::int = 1 AND revoked_at IS NULL AND suspended_at IS NULL"
         " AND (expires_at IS NULL OR expires_at > $3::bigint))"
         " OR ($2::int = 2 AND revoked_at IS NULL AND expires_at <= $3::bigint)"
-        " OR ($2::int = 3 AND revoked_at IS NOT NULL))"
+        " OR ($2::int = 3 AND revoked_at IS NOT NULL)"
+        " OR ($2::int = 4 AND revoked_at IS NULL AND suspended_at IS NOT NULL"
+        " AND (expires_at IS NULL OR expires_at > $3::bigint)))"
         " AND ($4::text IS NULL"
         " OR strpos(lower(description COLLATE \"C\"), lower($4::text COLLATE \"C\")) > 0"
         " OR starts_with(prefix, $4::text))" EXPIRING_WITHIN
@@ -338,6 +351,32 @@ static const char *const pq_sql[PQ_COUNT] = {
     /* Skipping recent touches spares a write on every authenticated request. */
     [P_TOKEN_TOUCH] = "UPDATE management_tokens SET last_used_at = $2::bigint WHERE id = $1"
                       " AND (last_used_at IS NULL OR last_used_at <= $2::bigint - $3::bigint)",
+    /* Revoked wins over expired, expired over suspended (token_status_filter). */
+    [P_TOKEN_LIST_SUSPENDED] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                               " WHERE account_id = $1 AND revoked_at IS NULL"
+                               " AND suspended_at IS NOT NULL"
+                               " AND (expires_at IS NULL OR expires_at > $2::bigint)" OLDEST_FIRST,
+    /*
+     * The current hash becomes the previous one (SET reads the row as it was),
+     * the oldest goes; $5 ends its grace, $6 is now. A rotation racing a
+     * revocation waits for the row lock and then sees revoked_at.
+     */
+    [P_TOKEN_ROTATE] = "UPDATE management_tokens SET previous_hash = hash,"
+                       " previous_hash_scheme = hash_scheme, previous_expires_at = $5::bigint,"
+                       " previous_last_used_at = NULL, hash = $3, hash_scheme = $4, prefix = $7"
+                       " WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL"
+                       " AND (expires_at IS NULL OR expires_at > $6::bigint)",
+    [P_TOKEN_SUSPEND] = "UPDATE management_tokens SET suspended_at = $3::bigint,"
+                        " suspended_by = $4::text"
+                        " WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL"
+                        " AND suspended_at IS NULL",
+    [P_TOKEN_RESUME] = "UPDATE management_tokens SET suspended_at = NULL, suspended_by = NULL"
+                       " WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL"
+                       " AND suspended_at IS NOT NULL",
+    [P_TOKEN_TOUCH_PREVIOUS] = "UPDATE management_tokens SET previous_last_used_at = $2::bigint"
+                               " WHERE id = $1 AND previous_hash IS NOT NULL"
+                               " AND (previous_last_used_at IS NULL"
+                               " OR previous_last_used_at <= $2::bigint - $3::bigint)",
 
     [P_DB_INSERT] = "INSERT INTO databases (account_id, cluster_id, name, max_tables,"
                     " max_columns_per_table, retention_period, partition_template, created_at)"
@@ -398,8 +437,9 @@ static const char *const pq_sql[PQ_COUNT] = {
                       " WHERE t.account_id = $1 AND t.cluster_id = $2 AND t.id = $3"
                       " ORDER BY p.position",
     /* The hash comes last, after the columns read_db_token_rows reads. */
-    [P_DBTOKEN_BY_HASH] = "SELECT " DBTOKEN_COLS ", t.hash FROM database_tokens t" DBTOKEN_JOIN
-                          " WHERE t.hash = $1 ORDER BY p.position",
+    [P_DBTOKEN_BY_HASH] = "SELECT " DBTOKEN_COLS ", t.hash, t.previous_hash"
+                          " FROM database_tokens t" DBTOKEN_JOIN
+                          " WHERE t.hash = $1 OR t.previous_hash = $1 ORDER BY p.position",
     [P_DBTOKEN_LIST_ALL] = "SELECT " DBTOKEN_COLS " FROM database_tokens t" DBTOKEN_JOIN
                            " WHERE t.account_id = $1 AND t.cluster_id = $2"
                            " ORDER BY t.created_at, t.seq, p.position",
@@ -423,6 +463,24 @@ static const char *const pq_sql[PQ_COUNT] = {
                          " SET revoked_at = coalesce(revoked_at, $4::bigint)"
                          " WHERE account_id = $1 AND cluster_id = $2 AND id = $3 RETURNING *)"
                          " SELECT " DBTOKEN_COLS " FROM t" DBTOKEN_JOIN " ORDER BY p.position",
+    /* As P_TOKEN_ROTATE; $6 ends the previous secret's grace, $7 is now. */
+    [P_DBTOKEN_ROTATE] =
+        "UPDATE database_tokens SET previous_hash = hash,"
+        " previous_hash_scheme = hash_scheme, previous_expires_at = $6::bigint,"
+        " previous_last_used_at = NULL, hash = $4, hash_scheme = $5"
+        " WHERE account_id = $1 AND cluster_id = $2 AND id = $3"
+        " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $7::bigint)",
+    [P_DBTOKEN_SUSPEND] = "UPDATE database_tokens SET suspended_at = $4::bigint,"
+                          " suspended_by = $5::text"
+                          " WHERE account_id = $1 AND cluster_id = $2 AND id = $3"
+                          " AND revoked_at IS NULL AND suspended_at IS NULL",
+    [P_DBTOKEN_RESUME] = "UPDATE database_tokens SET suspended_at = NULL, suspended_by = NULL"
+                         " WHERE account_id = $1 AND cluster_id = $2 AND id = $3"
+                         " AND revoked_at IS NULL AND suspended_at IS NOT NULL",
+    [P_DBTOKEN_TOUCH_PREVIOUS] = "UPDATE database_tokens SET previous_last_used_at = $2::bigint"
+                                 " WHERE id = $1 AND previous_hash IS NOT NULL"
+                                 " AND (previous_last_used_at IS NULL"
+                                 " OR previous_last_used_at <= $2::bigint - $3::bigint)",
     [P_DBPERM_DELETE] = "DELETE FROM database_token_permissions WHERE token_id = $1",
     [P_DBPERM_INSERT] = "INSERT INTO database_token_permissions (token_id, position, action,"
                         " resource) SELECT $1, p.ord - 1, p.action, p.resource"
@@ -439,8 +497,9 @@ static const char *const pq_sql[PQ_COUNT] = {
                        "  AND p.resource IN ($3::text, '*')),"
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
                        "  AND d.name = $3::text AND d.deleted_at IS NULL),"
-                       " t.created_at, t.last_used_at"
-                       " FROM database_tokens t WHERE t.hash = $1",
+                       " t.created_at, t.previous_hash, t.previous_expires_at, t.suspended_at,"
+                       " t.previous_last_used_at, t.last_used_at"
+                       " FROM database_tokens t WHERE t.hash = $1 OR t.previous_hash = $1",
 
     /* Any conflict (the id, or a second open invite of the email) inserts nothing. */
     [P_INVITE_INSERT] = "INSERT INTO invites (id, account_id, email, grp, invited_at, invited_by,"
@@ -1241,6 +1300,27 @@ static bool hash_matches(const PGresult *r, int row, int col,
 	return same;
 }
 
+/*
+ * A row found by hash or previous hash (columns col and previous_col): which
+ * of them is hash (*previous), or false for neither. Both are compared.
+ */
+static bool which_hash2(const PGresult *r, int row, int col, int previous_col,
+                        const unsigned char hash[TOKEN_HASH_LEN], bool *previous)
+{
+	bool current = hash_matches(r, row, col, hash);
+	bool prev = hash_matches(r, row, previous_col, hash);
+
+	*previous = !current && prev;
+	return current || prev;
+}
+
+/* which_hash2 with the previous hash in the column after the hash. */
+static bool which_hash(const PGresult *r, int row, int col,
+                       const unsigned char hash[TOKEN_HASH_LEN], bool *previous)
+{
+	return which_hash2(r, row, col, col + 1, hash, previous);
+}
+
 static enum store_status bad_row(const char *table, const char *column)
 {
 	log_error("store: a %s row has a %s that does not fit this build; refusing it", table,
@@ -1338,14 +1418,14 @@ static enum store_status read_db_token_rows(const PGresult *r, int *row, struct 
 	for (; *row < nrows && strcmp(PQgetvalue(r, *row, 0), t->id) == 0; (*row)++) {
 		struct store_db_permission *p = &t->permissions[t->permission_count];
 
-		if (PQgetisnull(r, *row, DBTOKEN_COL_ACTION))
+		if (PQgetisnull(r, *row, DBTOKEN_ACTION_COL))
 			continue; /* the LEFT JOIN's row of a token without permissions */
 		if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS)
 			return bad_row("database_token_permissions", "count");
-		if (!get_text(r, *row, DBTOKEN_COL_ACTION, action, sizeof(action)) ||
+		if (!get_text(r, *row, DBTOKEN_ACTION_COL, action, sizeof(action)) ||
 		    db_action_parse(action, &p->action) != 0)
 			return bad_row("database_token_permissions", "action");
-		if (!get_text(r, *row, DBTOKEN_COL_RESOURCE, p->resource, sizeof(p->resource)))
+		if (!get_text(r, *row, DBTOKEN_RESOURCE_COL, p->resource, sizeof(p->resource)))
 			return bad_row("database_token_permissions", "resource");
 		t->permission_count++;
 	}
@@ -2439,7 +2519,8 @@ static enum store_status pg_mgmt_token_by_hash(struct store *base,
 		return st;
 	if (PQntuples(r) == 0)
 		st = STORE_NOT_FOUND;
-	else if ((st = read_token(r, 0, &t)) == STORE_OK && !hash_matches(r, 0, 10, hash))
+	else if ((st = read_token(r, 0, &t)) == STORE_OK &&
+	         !which_hash(r, 0, TOKEN_NCOLS, hash, &t.by_previous))
 		st = STORE_NOT_FOUND;
 	PQclear(r);
 	if (st == STORE_OK)
@@ -2469,6 +2550,10 @@ static enum store_status pg_mgmt_token_list(struct store *base, const char *acco
 		break;
 	case TOKEN_FILTER_REVOKED:
 		id = P_TOKEN_LIST_REVOKED;
+		break;
+	case TOKEN_FILTER_SUSPENDED:
+		id = P_TOKEN_LIST_SUSPENDED;
+		p_int(&p, now);
 		break;
 	default:
 		log_error("store: unknown token filter %d", (int)filter);
@@ -2521,7 +2606,7 @@ static enum store_status pg_mgmt_token_scan(struct store *base, const struct sto
 		if (st != STORE_OK)
 			break;
 		key.created_at = row.created_at;
-		key.seq = strtoll(PQgetvalue(r, i, 10), NULL, 10);
+		key.seq = strtoll(PQgetvalue(r, i, TOKEN_NCOLS), NULL, 10);
 		if (!visit(ctx, &row, &key))
 			st = STORE_ERROR;
 		else
@@ -2555,15 +2640,68 @@ static enum store_status pg_mgmt_token_touch(struct store *base, const char *id,
 	return pq_exec(pg(base), P_TOKEN_TOUCH, &p);
 }
 
-static enum store_status pg_db_token_touch(struct store *base, const char *id, int64_t now,
-                                           int64_t min_interval_ms)
+/* Runs a change and says whether it updated a row. */
+static enum store_status change_flag(struct pg_store *s, enum pq_id id, const struct pq_params *p,
+                                     bool *changed)
+{
+	enum store_status st;
+	PGresult *r = pq_run(s, id, p, &st);
+
+	*changed = r != NULL && st == STORE_OK && atol(PQcmdTuples(r)) > 0;
+	PQclear(r);
+	return st;
+}
+
+static enum store_status pg_mgmt_token_rotate(struct store *base, const char *account_id,
+                                              const char *id,
+                                              const unsigned char hash[TOKEN_HASH_LEN],
+                                              const char *prefix, int64_t now,
+                                              int64_t previous_until, bool *changed)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_text(&p, id);
+	p_hash(&p, hash);
+	p_text(&p, TOKEN_HASH_SCHEME);
+	p_int(&p, previous_until);
+	p_int(&p, now);
+	p_text(&p, prefix);
+	return change_flag(pg(base), P_TOKEN_ROTATE, &p, changed);
+}
+
+static enum store_status pg_mgmt_token_suspend(struct store *base, const char *account_id,
+                                               const char *id, bool suspend, int64_t now,
+                                               const char *by, bool *changed)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, account_id);
+	p_text(&p, id);
+	if (suspend) {
+		p_int(&p, now);
+		p_opt_text(&p, by);
+	}
+	return change_flag(pg(base), suspend ? P_TOKEN_SUSPEND : P_TOKEN_RESUME, &p, changed);
+}
+
+/* Sets a lastUsedAt column (one of the *_TOUCH* statements): (id, now, min_interval_ms). */
+static enum store_status touch_row(struct store *base, enum pq_id qid, const char *id,
+                                        int64_t now, int64_t min_interval_ms)
 {
 	struct pq_params p = {0};
 
 	p_text(&p, id);
 	p_int(&p, now);
 	p_int(&p, min_interval_ms);
-	return pq_exec(pg(base), P_DBTOKEN_TOUCH, &p);
+	return pq_exec(pg(base), qid, &p);
+}
+
+/* The database token's lastUsedAt, as the management token's (P_DBTOKEN_TOUCH). */
+static enum store_status pg_db_token_touch(struct store *base, const char *id, int64_t now,
+                                           int64_t min_interval_ms)
+{
+	return touch_row(base, P_DBTOKEN_TOUCH, id, now, min_interval_ms);
 }
 
 /*
@@ -2627,6 +2765,12 @@ static enum store_status pg_tokens_expiry_claim(struct store *base, int64_t now,
 	if (st == STORE_OK && *n < max)
 		st = claim_kind(pg(base), P_DB_EXPIRY_CLAIM, false, now, before, max, out, n);
 	return st;
+}
+
+static enum store_status pg_mgmt_token_touch_previous(struct store *base, const char *id,
+                                                      int64_t now, int64_t min_interval_ms)
+{
+	return touch_row(base, P_TOKEN_TOUCH_PREVIOUS, id, now, min_interval_ms);
 }
 
 /* ---- databases ---- */
@@ -2923,7 +3067,7 @@ static enum store_status fetch_db_token(struct pg_store *s, enum pq_id id,
 	if (PQntuples(r) == 0)
 		st = STORE_NOT_FOUND;
 	else if ((st = read_db_token_rows(r, &row, &t, true)) == STORE_OK && hash != NULL &&
-	         !hash_matches(r, 0, DBTOKEN_COL_AFTER, hash))
+	         !which_hash(r, 0, DBTOKEN_AFTER_COL, hash, &t.by_previous))
 		st = STORE_NOT_FOUND;
 	PQclear(r);
 	if (st == STORE_OK)
@@ -3023,7 +3167,7 @@ static enum store_status pg_db_token_scan(struct store *base, const struct store
 		if (st != STORE_OK)
 			break;
 		key.created_at = row->created_at;
-		key.seq = strtoll(PQgetvalue(r, first, DBTOKEN_COL_AFTER), NULL, 10);
+		key.seq = strtoll(PQgetvalue(r, first, DBTOKEN_AFTER_COL), NULL, 10);
 		if (!visit(ctx, row, &key))
 			st = STORE_ERROR;
 		else
@@ -3080,6 +3224,43 @@ static enum store_status pg_db_token_revoke(struct store *base, const char *acco
 	return fetch_db_token(pg(base), P_DBTOKEN_REVOKE, &p, NULL, out);
 }
 
+static enum store_status pg_db_token_rotate(struct store *base, const char *account_id,
+                                            const char *cluster_id, const char *id,
+                                            const unsigned char hash[TOKEN_HASH_LEN], int64_t now,
+                                            int64_t previous_until, bool *changed)
+{
+	struct pq_params p = {0};
+
+	db_key(&p, account_id, cluster_id);
+	p_text(&p, id);
+	p_hash(&p, hash);
+	p_text(&p, TOKEN_HASH_SCHEME);
+	p_int(&p, previous_until);
+	p_int(&p, now);
+	return change_flag(pg(base), P_DBTOKEN_ROTATE, &p, changed);
+}
+
+static enum store_status pg_db_token_suspend(struct store *base, const char *account_id,
+                                             const char *cluster_id, const char *id, bool suspend,
+                                             int64_t now, const char *by, bool *changed)
+{
+	struct pq_params p = {0};
+
+	db_key(&p, account_id, cluster_id);
+	p_text(&p, id);
+	if (suspend) {
+		p_int(&p, now);
+		p_opt_text(&p, by);
+	}
+	return change_flag(pg(base), suspend ? P_DBTOKEN_SUSPEND : P_DBTOKEN_RESUME, &p, changed);
+}
+
+static enum store_status pg_db_token_touch_previous(struct store *base, const char *id, int64_t now,
+                                                    int64_t min_interval_ms)
+{
+	return touch_row(base, P_DBTOKEN_TOUCH_PREVIOUS, id, now, min_interval_ms);
+}
+
 static enum store_status pg_db_authorize(struct store *base,
                                          const unsigned char hash[TOKEN_HASH_LEN],
                                          enum db_action action, const char *database,
@@ -3103,7 +3284,7 @@ static enum store_status pg_db_authorize(struct store *base,
 	           !get_text(r, 0, 1, g.account_id, sizeof(g.account_id)) ||
 	           !get_text(r, 0, 2, g.cluster_id, sizeof(g.cluster_id))) {
 		st = bad_row("database_tokens", "id");
-	} else if (!hash_matches(r, 0, 5, hash)) {
+	} else if (!which_hash2(r, 0, 5, 9, hash, &g.by_previous)) {
 		st = STORE_NOT_FOUND;
 	} else {
 		g.expires_at = get_int(r, 0, 3);
@@ -3111,7 +3292,10 @@ static enum store_status pg_db_authorize(struct store *base,
 		g.permitted = get_bool(r, 0, 6);
 		g.database_exists = get_bool(r, 0, 7);
 		g.created_at = get_int(r, 0, 8);
-		g.last_used_at = get_int(r, 0, 9);
+		g.previous_expires_at = get_int(r, 0, 10);
+		g.suspended_at = get_int(r, 0, 11);
+		g.previous_last_used_at = get_int(r, 0, 12);
+		g.last_used_at = get_int(r, 0, 13);
 	}
 	PQclear(r);
 	if (st == STORE_OK)
@@ -4017,6 +4201,9 @@ static const struct store_ops pg_ops = {
     .mgmt_token_scan = pg_mgmt_token_scan,
     .mgmt_token_revoke = pg_mgmt_token_revoke,
     .mgmt_token_touch = pg_mgmt_token_touch,
+    .mgmt_token_rotate = pg_mgmt_token_rotate,
+    .mgmt_token_suspend = pg_mgmt_token_suspend,
+    .mgmt_token_touch_previous = pg_mgmt_token_touch_previous,
     .database_insert = pg_database_insert,
     .database_get = pg_database_get,
     .database_get_id = pg_database_get_id,
@@ -4041,6 +4228,9 @@ static const struct store_ops pg_ops = {
     .db_token_scan = pg_db_token_scan,
     .db_token_update = pg_db_token_update,
     .db_token_revoke = pg_db_token_revoke,
+    .db_token_rotate = pg_db_token_rotate,
+    .db_token_suspend = pg_db_token_suspend,
+    .db_token_touch_previous = pg_db_token_touch_previous,
     .db_authorize = pg_db_authorize,
     .db_authorize_plan = pg_db_authorize_plan,
     .clear_all = pg_clear_all,

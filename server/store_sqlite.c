@@ -71,6 +71,11 @@ enum stmt_id {
 	S_TOKEN_SCAN,
 	S_TOKEN_REVOKE,
 	S_TOKEN_TOUCH,
+	S_TOKEN_LIST_SUSPENDED,
+	S_TOKEN_ROTATE,
+	S_TOKEN_SUSPEND,
+	S_TOKEN_RESUME,
+	S_TOKEN_TOUCH_PREVIOUS,
 
 	S_DB_INSERT,
 	S_DB_GET,
@@ -100,6 +105,10 @@ enum stmt_id {
 	S_DBTOKEN_SCAN,
 	S_DBTOKEN_UPDATE,
 	S_DBTOKEN_REVOKE,
+	S_DBTOKEN_ROTATE,
+	S_DBTOKEN_SUSPEND,
+	S_DBTOKEN_RESUME,
+	S_DBTOKEN_TOUCH_PREVIOUS,
 	S_DBPERM_INSERT,
 	S_DBPERM_DELETE,
 	S_DBPERM_LIST,
@@ -157,8 +166,7 @@ enum stmt_id {
 /* The column lists of the shared row shapes are in store_backend.h; this one is ours. */
 #define DBTOKEN_COLS                                                                               \
 	"id, account_id, cluster_id, description, created_at, created_by, expires_at, "            \
-	"revoked_at, "                                                                             \
-	"last_used_at"
+	"revoked_at, last_used_at, " LIFECYCLE_COLS
 /*
  * ?expiringWithin in a scan (store_token_query): ?8 the window (ms) or NULL
  * for none, ?9 now. Live tokens only, as the window means to warn of them.
@@ -249,12 +257,14 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM management_tokens"
                     " WHERE account_id = ?1 AND id = ?2",
     /* The hash comes last so that read_token sees the same columns as elsewhere. */
-    [S_TOKEN_BY_HASH] = "SELECT " TOKEN_COLS ", hash FROM management_tokens WHERE hash = ?1",
+    [S_TOKEN_BY_HASH] =
+        "SELECT " TOKEN_COLS ", hash, previous_hash FROM management_tokens" BY_HASH_FILTER("?1"),
     /* ?2, where used, is now; the four filters partition the tokens. */
     [S_TOKEN_LIST_ALL] = "SELECT " TOKEN_COLS " FROM management_tokens"
                          " WHERE account_id = ?1" OLDEST_FIRST,
     [S_TOKEN_LIST_ACTIVE] = "SELECT " TOKEN_COLS " FROM management_tokens"
                             " WHERE account_id = ?1 AND revoked_at IS NULL"
+                            " AND suspended_at IS NULL"
                             " AND (expires_at IS NULL OR expires_at > ?2)" OLDEST_FIRST,
     [S_TOKEN_LIST_EXPIRED] = "SELECT " TOKEN_COLS " FROM management_tokens"
                              " WHERE account_id = ?1 AND revoked_at IS NULL"
@@ -267,21 +277,48 @@ static const char *const stmt_sql[STMT_COUNT] = {
      * after, ?7 the most rows. The index (account_id, created_at) ends in the
      * rowid, so each batch starts where the last one stopped.
      */
-    [S_TOKEN_SCAN] =
-        "SELECT " TOKEN_COLS ", rowid FROM management_tokens WHERE account_id = ?1"
-        " AND (?2 = 0"
-        " OR (?2 = 1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))"
-        " OR (?2 = 2 AND revoked_at IS NULL AND expires_at <= ?3)"
-        " OR (?2 = 3 AND revoked_at IS NOT NULL))"
-        " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0"
-        " OR substr(prefix, 1, length(?4)) = ?4)" EXPIRING_WITHIN
-        " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7",
+    [S_TOKEN_SCAN] = "SELECT " TOKEN_COLS ", rowid FROM management_tokens WHERE account_id = ?1"
+                     " AND (?2 = 0"
+                     " OR (?2 = 1 AND revoked_at IS NULL AND suspended_at IS NULL"
+                     " AND (expires_at IS NULL OR expires_at > ?3))"
+                     " OR (?2 = 2 AND revoked_at IS NULL AND expires_at <= ?3)"
+                     " OR (?2 = 3 AND revoked_at IS NOT NULL)"
+                     " OR (?2 = 4 AND revoked_at IS NULL AND suspended_at IS NOT NULL"
+                     " AND (expires_at IS NULL OR expires_at > ?3)))"
+                     " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0"
+                     " OR substr(prefix, 1, length(?4)) = ?4)" EXPIRING_WITHIN
+                     " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7",
     /* The first revocation wins: a second one changes nothing. */
     [S_TOKEN_REVOKE] = "UPDATE management_tokens SET revoked_at = ?3, revoked_by = ?4"
                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL",
     /* Skipping recent touches spares a write on every authenticated request. */
     [S_TOKEN_TOUCH] = "UPDATE management_tokens SET last_used_at = ?2 WHERE id = ?1"
                       " AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",
+    /* Revoked wins over expired, expired over suspended (token_status_filter). */
+    [S_TOKEN_LIST_SUSPENDED] = "SELECT " TOKEN_COLS " FROM management_tokens"
+                               " WHERE account_id = ?1 AND revoked_at IS NULL"
+                               " AND suspended_at IS NOT NULL"
+                               " AND (expires_at IS NULL OR expires_at > ?2)" OLDEST_FIRST,
+    /*
+     * The current hash becomes the previous one (SET reads the row as it was),
+     * the oldest goes; ?5 ends its grace, ?6 is now.
+     */
+    [S_TOKEN_ROTATE] = "UPDATE management_tokens SET previous_hash = hash,"
+                       " previous_hash_scheme = hash_scheme, previous_expires_at = ?5,"
+                       " previous_last_used_at = NULL, hash = ?3, hash_scheme = ?4, prefix = ?7"
+                       " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL"
+                       " AND (expires_at IS NULL OR expires_at > ?6)",
+    /* The first suspension stays until a resumption. */
+    [S_TOKEN_SUSPEND] = "UPDATE management_tokens SET suspended_at = ?3, suspended_by = ?4"
+                        " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL"
+                        " AND suspended_at IS NULL",
+    [S_TOKEN_RESUME] = "UPDATE management_tokens SET suspended_at = NULL, suspended_by = NULL"
+                       " WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL"
+                       " AND suspended_at IS NOT NULL",
+    [S_TOKEN_TOUCH_PREVIOUS] = "UPDATE management_tokens SET previous_last_used_at = ?2"
+                               " WHERE id = ?1 AND previous_hash IS NOT NULL"
+                               " AND (previous_last_used_at IS NULL"
+                               " OR previous_last_used_at <= ?2 - ?3)",
 
     [S_DB_INSERT] = "INSERT INTO databases (account_id, cluster_id, name, max_tables,"
                     " max_columns_per_table, retention_period, partition_template, created_at)"
@@ -332,7 +369,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_DBTOKEN_GET] = "SELECT " DBTOKEN_COLS " FROM database_tokens WHERE account_id = ?1"
                       " AND cluster_id = ?2 AND id = ?3",
     /* The hash comes last so that read_db_token sees the same columns as elsewhere. */
-    [S_DBTOKEN_BY_HASH] = "SELECT " DBTOKEN_COLS ", hash FROM database_tokens WHERE hash = ?1",
+    [S_DBTOKEN_BY_HASH] =
+        "SELECT " DBTOKEN_COLS ", hash, previous_hash FROM database_tokens" BY_HASH_FILTER("?1"),
     [S_DBTOKEN_LIST_ALL] = "SELECT " DBTOKEN_COLS " FROM database_tokens WHERE account_id = ?1"
                            " AND cluster_id = ?2" OLDEST_FIRST,
     [S_DBTOKEN_LIST_UNREVOKED] = "SELECT " DBTOKEN_COLS " FROM database_tokens"
@@ -342,21 +380,37 @@ static const char *const stmt_sql[STMT_COUNT] = {
      * As S_TOKEN_SCAN; ?3 is include_revoked. A token comes with its
      * permissions, one row each (one row with NULLs when it has none).
      */
-    [S_DBTOKEN_SCAN] =
-        "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
-        " t.created_by, t.expires_at, t.revoked_at, t.last_used_at, t.seq,"
-        " p.action, p.resource"
-        " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
-        " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
-        " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)" EXPIRING_WITHIN
-        " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
-        " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
-        " ORDER BY t.created_at, t.seq, p.position",
+    [S_DBTOKEN_SCAN] = "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
+                       " t.created_by, t.expires_at, t.revoked_at, t.last_used_at, "
+                       LIFECYCLE_COLS_OF_T ", t.seq, p.action, p.resource"
+                       " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
+                       " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
+                       " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)"
+                       EXPIRING_WITHIN
+                       " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
+                       " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
+                       " ORDER BY t.created_at, t.seq, p.position",
     [S_DBTOKEN_UPDATE] = "UPDATE database_tokens SET description = ?4 WHERE account_id = ?1"
                          " AND cluster_id = ?2 AND id = ?3",
     /* The first revocation wins: a second one changes nothing. */
     [S_DBTOKEN_REVOKE] = "UPDATE database_tokens SET revoked_at = ?4 WHERE account_id = ?1"
                          " AND cluster_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+    /* As S_TOKEN_ROTATE; ?6 ends the previous secret's grace, ?7 is now. */
+    [S_DBTOKEN_ROTATE] = "UPDATE database_tokens SET previous_hash = hash,"
+                         " previous_hash_scheme = hash_scheme, previous_expires_at = ?6,"
+                         " previous_last_used_at = NULL, hash = ?4, hash_scheme = ?5"
+                         " WHERE account_id = ?1 AND cluster_id = ?2 AND id = ?3"
+                         " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?7)",
+    [S_DBTOKEN_SUSPEND] = "UPDATE database_tokens SET suspended_at = ?4, suspended_by = ?5"
+                          " WHERE account_id = ?1 AND cluster_id = ?2 AND id = ?3"
+                          " AND revoked_at IS NULL AND suspended_at IS NULL",
+    [S_DBTOKEN_RESUME] = "UPDATE database_tokens SET suspended_at = NULL, suspended_by = NULL"
+                         " WHERE account_id = ?1 AND cluster_id = ?2 AND id = ?3"
+                         " AND revoked_at IS NULL AND suspended_at IS NOT NULL",
+    [S_DBTOKEN_TOUCH_PREVIOUS] = "UPDATE database_tokens SET previous_last_used_at = ?2"
+                                 " WHERE id = ?1 AND previous_hash IS NOT NULL"
+                                 " AND (previous_last_used_at IS NULL"
+                                 " OR previous_last_used_at <= ?2 - ?3)",
     [S_DBPERM_INSERT] = "INSERT INTO database_token_permissions (token_id, position, action,"
                         " resource) VALUES (?1, ?2, ?3, ?4)",
     [S_DBPERM_DELETE] = "DELETE FROM database_token_permissions WHERE token_id = ?1",
@@ -374,8 +428,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        "  AND p.resource IN (?3, '*')),"
                        " EXISTS (SELECT 1 FROM databases d WHERE d.cluster_id = t.cluster_id"
                        "  AND d.name = ?3 AND d.deleted_at IS NULL),"
-                       " t.created_at, t.last_used_at"
-                       " FROM database_tokens t WHERE t.hash = ?1",
+                       " t.created_at, t.previous_hash, t.previous_expires_at, t.suspended_at,"
+                       " t.previous_last_used_at, t.last_used_at"
+                       " FROM database_tokens t WHERE t.hash = ?1 OR t.previous_hash = ?1",
     /* Every table of ours and SQLite's AUTOINCREMENT counters: what store_clear_all empties. */
     [S_TABLE_NAMES] = "SELECT name FROM sqlite_schema WHERE type = 'table'"
                       " AND (name NOT LIKE 'sqlite!_%' ESCAPE '!' OR name = 'sqlite_sequence')",
@@ -1922,6 +1977,29 @@ static enum store_status sqlite_mgmt_token_get(struct store *s, const char *acco
 	return fetch_one(s, q, read_token, out, sizeof(*out));
 }
 
+/* Whether column col of q holds exactly hash: compared in constant time. */
+static bool hash_in_column(sqlite3_stmt *q, int col, const unsigned char hash[TOKEN_HASH_LEN])
+{
+	const void *got = sqlite3_column_blob(q, col);
+
+	return got != NULL && sqlite3_column_bytes(q, col) == TOKEN_HASH_LEN &&
+	       sodium_memcmp(got, hash, TOKEN_HASH_LEN) == 0;
+}
+
+/*
+ * A row found by hash or previous hash (columns col and col + 1): which of
+ * them is hash (*previous), or false for neither.
+ */
+static bool which_hash(sqlite3_stmt *q, int col, const unsigned char hash[TOKEN_HASH_LEN],
+                       bool *previous)
+{
+	bool current = hash_in_column(q, col, hash);
+	bool prev = hash_in_column(q, col + 1, hash);
+
+	*previous = !current && prev;
+	return current || prev;
+}
+
 static enum store_status sqlite_mgmt_token_by_hash(struct store *s,
                                                    const unsigned char hash[TOKEN_HASH_LEN],
                                                    struct store_mgmt_token *out)
@@ -1929,7 +2007,6 @@ static enum store_status sqlite_mgmt_token_by_hash(struct store *s,
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_TOKEN_BY_HASH, &st);
 	struct store_mgmt_token t;
-	const void *got;
 	int rc = SQLITE_OK;
 
 	if (q == NULL)
@@ -1945,10 +2022,7 @@ static enum store_status sqlite_mgmt_token_by_hash(struct store *s,
 		 * row for a hash that is already right; the final compare,
 		 * on which the answer rests, is.
 		 */
-		got = sqlite3_column_blob(q, 10);
-		if (st == STORE_OK &&
-		    (got == NULL || sqlite3_column_bytes(q, 10) != TOKEN_HASH_LEN ||
-		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
+		if (st == STORE_OK && !which_hash(q, TOKEN_NCOLS, hash, &t.by_previous))
 			st = STORE_NOT_FOUND;
 	} else if (rc == SQLITE_DONE) {
 		st = STORE_NOT_FOUND;
@@ -1983,6 +2057,9 @@ static enum store_status sqlite_mgmt_token_list(struct store *s, const char *acc
 		break;
 	case TOKEN_FILTER_REVOKED:
 		id = S_TOKEN_LIST_REVOKED;
+		break;
+	case TOKEN_FILTER_SUSPENDED:
+		id = S_TOKEN_LIST_SUSPENDED;
 		break;
 	default:
 		log_error("store: unknown token filter %d", (int)filter);
@@ -2041,7 +2118,7 @@ static enum store_status sqlite_mgmt_token_scan(struct store *s,
 		if (st != STORE_OK)
 			goto out;
 		key.created_at = row.created_at;
-		key.seq = sqlite3_column_int64(q, 10);
+		key.seq = sqlite3_column_int64(q, TOKEN_NCOLS);
 		if (!visit(ctx, &row, &key)) {
 			st = STORE_ERROR;
 			goto out;
@@ -2104,11 +2181,66 @@ static enum store_status sqlite_mgmt_token_touch(struct store *s, const char *id
 	return run_change(s, q, NULL);
 }
 
-static enum store_status sqlite_db_token_touch(struct store *s, const char *id, int64_t now,
-                                               int64_t min_interval_ms)
+/* Runs a bound change and says whether it updated a row. */
+static enum store_status change_flag(struct store *s, sqlite3_stmt *q, int rc, bool *changed)
+{
+	enum store_status st;
+	int changes = 0;
+
+	if (rc != SQLITE_OK)
+		return bind_failed(s, q, rc);
+	st = run_change(s, q, &changes);
+	*changed = st == STORE_OK && changes > 0;
+	return st;
+}
+
+static enum store_status sqlite_mgmt_token_rotate(struct store *s, const char *account_id,
+                                                  const char *id,
+                                                  const unsigned char hash[TOKEN_HASH_LEN],
+                                                  const char *prefix, int64_t now,
+                                                  int64_t previous_until, bool *changed)
 {
 	enum store_status st = STORE_OK;
-	sqlite3_stmt *q = stmt_get(s, S_DBTOKEN_TOUCH, &st);
+	sqlite3_stmt *q = stmt_get(s, S_TOKEN_ROTATE, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	bind_blob(q, 3, hash, TOKEN_HASH_LEN, &rc);
+	bind_text(q, 4, TOKEN_HASH_SCHEME, &rc);
+	bind_int(q, 5, previous_until, &rc);
+	bind_int(q, 6, now, &rc);
+	bind_text(q, 7, prefix, &rc);
+	return change_flag(s, q, rc, changed);
+}
+
+static enum store_status sqlite_mgmt_token_suspend(struct store *s, const char *account_id,
+                                                   const char *id, bool suspend, int64_t now,
+                                                   const char *by, bool *changed)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, suspend ? S_TOKEN_SUSPEND : S_TOKEN_RESUME, &st);
+	int rc = SQLITE_OK;
+
+	if (q == NULL)
+		return st;
+	bind_text(q, 1, account_id, &rc);
+	bind_text(q, 2, id, &rc);
+	if (suspend) {
+		bind_int(q, 3, now, &rc);
+		bind_opt_text(q, 4, by, &rc);
+	}
+	return change_flag(s, q, rc, changed);
+}
+
+/* Sets a lastUsedAt column (one of the *_TOUCH* statements): (id, now, min_interval_ms). */
+static enum store_status touch_row(struct store *s, enum stmt_id sid, const char *id,
+                                        int64_t now, int64_t min_interval_ms)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q = stmt_get(s, sid, &st);
 	int rc = SQLITE_OK;
 
 	if (q == NULL)
@@ -2119,6 +2251,19 @@ static enum store_status sqlite_db_token_touch(struct store *s, const char *id, 
 	if (rc != SQLITE_OK)
 		return bind_failed(s, q, rc);
 	return run_change(s, q, NULL);
+}
+
+/* The database token's lastUsedAt, as the management token's (S_DBTOKEN_TOUCH). */
+static enum store_status sqlite_db_token_touch(struct store *s, const char *id, int64_t now,
+                                               int64_t min_interval_ms)
+{
+	return touch_row(s, S_DBTOKEN_TOUCH, id, now, min_interval_ms);
+}
+
+static enum store_status sqlite_mgmt_token_touch_previous(struct store *s, const char *id,
+                                                          int64_t now, int64_t min_interval_ms)
+{
+	return touch_row(s, S_TOKEN_TOUCH_PREVIOUS, id, now, min_interval_ms);
 }
 
 /*
@@ -2687,7 +2832,6 @@ static enum store_status sqlite_db_token_by_hash(struct store *s,
 {
 	enum store_status st;
 	sqlite3_stmt *q;
-	const void *got;
 	bool began;
 	int rc = SQLITE_OK;
 
@@ -2706,10 +2850,7 @@ static enum store_status sqlite_db_token_by_hash(struct store *s,
 	if (rc == SQLITE_ROW) {
 		st = read_db_token(q, out);
 		/* As for management tokens: the answer rests on a constant-time compare. */
-		got = sqlite3_column_blob(q, 9);
-		if (st == STORE_OK &&
-		    (got == NULL || sqlite3_column_bytes(q, 9) != TOKEN_HASH_LEN ||
-		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
+		if (st == STORE_OK && !which_hash(q, DBTOKEN_OWN_NCOLS, hash, &out->by_previous))
 			st = STORE_NOT_FOUND;
 	} else if (rc == SQLITE_DONE) {
 		st = STORE_NOT_FOUND;
@@ -2762,19 +2903,25 @@ out:
 	return STORE_OK;
 }
 
-/* Adds the permission in columns 10 and 11 of a scan's row to t. */
+/* The columns of a scan's row after the token's own: its seq, then one permission. */
+#define SCAN_SEQ_COL      DBTOKEN_OWN_NCOLS
+#define SCAN_ACTION_COL   (DBTOKEN_OWN_NCOLS + 1)
+#define SCAN_RESOURCE_COL (DBTOKEN_OWN_NCOLS + 2)
+
+/* Adds the permission in the action and resource columns of a scan's row to t. */
 static enum store_status scan_permission(sqlite3_stmt *q, struct store_db_token *t)
 {
 	struct store_db_permission *p = &t->permissions[t->permission_count];
 	char action[16];
 
-	if (sqlite3_column_type(q, 10) == SQLITE_NULL)
+	if (sqlite3_column_type(q, SCAN_ACTION_COL) == SQLITE_NULL)
 		return STORE_OK; /* the LEFT JOIN's row of a token without permissions */
 	if (t->permission_count == STORE_DB_TOKEN_MAX_PERMISSIONS)
 		return bad_row("database_token_permissions", "count");
-	if (!col_text(q, 10, action, sizeof(action)) || db_action_parse(action, &p->action) != 0)
+	if (!col_text(q, SCAN_ACTION_COL, action, sizeof(action)) ||
+	    db_action_parse(action, &p->action) != 0)
 		return bad_row("database_token_permissions", "action");
-	if (!col_text(q, 11, p->resource, sizeof(p->resource)))
+	if (!col_text(q, SCAN_RESOURCE_COL, p->resource, sizeof(p->resource)))
 		return bad_row("database_token_permissions", "resource");
 	t->permission_count++;
 	return STORE_OK;
@@ -2810,7 +2957,7 @@ static enum store_status sqlite_db_token_scan(struct store *s,
 	src = (struct store_row_source){q, source_text, source_int};
 	/* one statement, one read: the tokens and their permissions agree */
 	while ((rc = step(s, q)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(q, 9);
+		int64_t seq = sqlite3_column_int64(q, SCAN_SEQ_COL);
 
 		if (!have || seq != key.seq) {
 			if (have && !visit(ctx, row, &key)) {
@@ -2903,6 +3050,53 @@ out:
 	return tx_leave(s, began, st);
 }
 
+static enum store_status sqlite_db_token_rotate(struct store *s, const char *account_id,
+                                                const char *cluster_id, const char *id,
+                                                const unsigned char hash[TOKEN_HASH_LEN],
+                                                int64_t now, int64_t previous_until, bool *changed)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q;
+	int rc = SQLITE_OK;
+
+	q = bind_db_key(s, S_DBTOKEN_ROTATE, account_id, cluster_id, &st, &rc);
+	if (q == NULL)
+		return st;
+	bind_text(q, 3, id, &rc);
+	bind_blob(q, 4, hash, TOKEN_HASH_LEN, &rc);
+	bind_text(q, 5, TOKEN_HASH_SCHEME, &rc);
+	bind_int(q, 6, previous_until, &rc);
+	bind_int(q, 7, now, &rc);
+	return change_flag(s, q, rc, changed);
+}
+
+static enum store_status sqlite_db_token_suspend(struct store *s, const char *account_id,
+                                                 const char *cluster_id, const char *id,
+                                                 bool suspend, int64_t now, const char *by,
+                                                 bool *changed)
+{
+	enum store_status st = STORE_OK;
+	sqlite3_stmt *q;
+	int rc = SQLITE_OK;
+
+	q = bind_db_key(s, suspend ? S_DBTOKEN_SUSPEND : S_DBTOKEN_RESUME, account_id, cluster_id,
+	                &st, &rc);
+	if (q == NULL)
+		return st;
+	bind_text(q, 3, id, &rc);
+	if (suspend) {
+		bind_int(q, 4, now, &rc);
+		bind_opt_text(q, 5, by, &rc);
+	}
+	return change_flag(s, q, rc, changed);
+}
+
+static enum store_status sqlite_db_token_touch_previous(struct store *s, const char *id,
+                                                        int64_t now, int64_t min_interval_ms)
+{
+	return touch_row(s, S_DBTOKEN_TOUCH_PREVIOUS, id, now, min_interval_ms);
+}
+
 static enum store_status sqlite_db_authorize(struct store *s,
                                              const unsigned char hash[TOKEN_HASH_LEN],
                                              enum db_action action, const char *database,
@@ -2911,7 +3105,6 @@ static enum store_status sqlite_db_authorize(struct store *s,
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, S_DB_AUTHORIZE, &st);
 	struct store_db_grant g;
-	const void *got;
 	int rc = SQLITE_OK;
 
 	if (q == NULL)
@@ -2930,15 +3123,20 @@ static enum store_status sqlite_db_authorize(struct store *s,
 			st = bad_row("database_tokens", "id");
 		g.expires_at = col_int(q, 3);
 		g.revoked_at = col_int(q, 4);
-		got = sqlite3_column_blob(q, 5);
-		if (st == STORE_OK &&
-		    (got == NULL || sqlite3_column_bytes(q, 5) != TOKEN_HASH_LEN ||
-		     sodium_memcmp(got, hash, TOKEN_HASH_LEN) != 0))
-			st = STORE_NOT_FOUND;
+		/* the hash (5) or the previous hash (9) */
+		if (st == STORE_OK && !hash_in_column(q, 5, hash)) {
+			if (hash_in_column(q, 9, hash))
+				g.by_previous = true;
+			else
+				st = STORE_NOT_FOUND;
+		}
 		g.permitted = col_int(q, 6) != 0;
 		g.database_exists = col_int(q, 7) != 0;
 		g.created_at = col_int(q, 8);
-		g.last_used_at = col_int(q, 9);
+		g.previous_expires_at = col_int(q, 10);
+		g.suspended_at = col_int(q, 11);
+		g.previous_last_used_at = col_int(q, 12);
+		g.last_used_at = col_int(q, 13);
 	} else if (rc == SQLITE_DONE) {
 		st = STORE_NOT_FOUND;
 	} else {
@@ -4183,6 +4381,9 @@ static const struct store_ops sqlite_ops = {
     .mgmt_token_scan = sqlite_mgmt_token_scan,
     .mgmt_token_revoke = sqlite_mgmt_token_revoke,
     .mgmt_token_touch = sqlite_mgmt_token_touch,
+    .mgmt_token_rotate = sqlite_mgmt_token_rotate,
+    .mgmt_token_suspend = sqlite_mgmt_token_suspend,
+    .mgmt_token_touch_previous = sqlite_mgmt_token_touch_previous,
     .database_insert = sqlite_database_insert,
     .database_get = sqlite_database_get,
     .database_get_id = sqlite_database_get_id,
@@ -4207,6 +4408,9 @@ static const struct store_ops sqlite_ops = {
     .db_token_scan = sqlite_db_token_scan,
     .db_token_update = sqlite_db_token_update,
     .db_token_revoke = sqlite_db_token_revoke,
+    .db_token_rotate = sqlite_db_token_rotate,
+    .db_token_suspend = sqlite_db_token_suspend,
+    .db_token_touch_previous = sqlite_db_token_touch_previous,
     .db_authorize = sqlite_db_authorize,
     .db_authorize_plan = sqlite_db_authorize_plan,
     .clear_all = sqlite_clear_all,

@@ -67,7 +67,7 @@ static bool visit_db(void *ctx, const struct store_db_token *row, const struct s
 	struct list_state *ls = ctx;
 
 	if (take_row(ls, key))
-		view_db_token_text(ls->out, row);
+		view_db_token_text(ls->out, row, ls->q.now);
 	return jsontext_ok(ls->out);
 }
 

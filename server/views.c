@@ -13,7 +13,32 @@ const char *mgmt_token_status(const struct store_mgmt_token *t, int64_t now)
 		return "revoked";
 	if (t->expires_at != 0 && t->expires_at <= now)
 		return "expired";
+	/* mgmtd extension: refused until resumed; an expired token stays expired */
+	if (t->suspended_at != 0)
+		return "suspended";
 	return "active";
+}
+
+/* The end of a rotation's grace while it runs at now; 0 when none runs. */
+static int64_t grace_until(int64_t previous_expires_at, int64_t now)
+{
+	return previous_expires_at > now ? previous_expires_at : 0;
+}
+
+/*
+ * The lifecycle fields (mgmtd extensions, docs/api.md): never a secret, only
+ * whether a previous one still works and until when.
+ */
+static int lifecycle_fields(json_t *o, int64_t previous_expires_at, int64_t previous_last_used_at,
+                            int64_t suspended_at, const char *suspended_by, int64_t now)
+{
+	int bad = 0;
+
+	bad |= json_set_time(o, "previousSecretExpiresAt", grace_until(previous_expires_at, now));
+	bad |= json_set_time(o, "previousSecretLastUsedAt", previous_last_used_at);
+	bad |= json_set_time(o, "suspendedAt", suspended_at);
+	bad |= json_set_text(o, "suspendedBy", suspended_by);
+	return bad;
 }
 
 /* Takes ownership of obj; frees it and answers NULL when any setter failed. */
@@ -44,6 +69,8 @@ json_t *view_mgmt_token(const struct store_mgmt_token *t, int64_t now)
 	bad |= json_set_time(o, "revokedAt", t->revoked_at);
 	bad |= json_set_text(o, "revokedBy", t->revoked_by);
 	bad |= json_set_time(o, "lastUsedAt", t->last_used_at);
+	bad |= lifecycle_fields(o, t->previous_expires_at, t->previous_last_used_at,
+	                        t->suspended_at, t->suspended_by, now);
 	return finish(o, bad);
 }
 
@@ -136,7 +163,7 @@ json_t *view_table(const struct store_table *t, const struct store_database *db,
 	return finish(o, bad);
 }
 
-json_t *view_db_token(const struct store_db_token *t)
+json_t *view_db_token(const struct store_db_token *t, int64_t now)
 {
 	json_t *o = json_object();
 	json_t *perms = json_array();
@@ -165,6 +192,8 @@ json_t *view_db_token(const struct store_db_token *t)
 	bad |= json_set_time(o, "expiresAt", t->expires_at);
 	bad |= json_set_time(o, "revokedAt", t->revoked_at);
 	bad |= json_set_time(o, "lastUsedAt", t->last_used_at);
+	bad |= lifecycle_fields(o, t->previous_expires_at, t->previous_last_used_at,
+	                        t->suspended_at, t->suspended_by, now);
 	return finish(o, bad);
 }
 
@@ -189,6 +218,18 @@ static void put_time_field(struct jsontext *w, const char *key, size_t key_len, 
 /* A key and its colon (a string literal) */
 #define put_key(w, key) jsontext_raw(w, key, sizeof(key) - 1)
 
+/* As lifecycle_fields, into text. */
+static void lifecycle_text(struct jsontext *w, int64_t previous_expires_at,
+                           int64_t previous_last_used_at, int64_t suspended_at,
+                           const char *suspended_by, int64_t now)
+{
+	time_field(w, ",\"previousSecretExpiresAt\":", grace_until(previous_expires_at, now));
+	time_field(w, ",\"previousSecretLastUsedAt\":", previous_last_used_at);
+	time_field(w, ",\"suspendedAt\":", suspended_at);
+	if (suspended_by[0] != '\0')
+		text_field(w, ",\"suspendedBy\":", suspended_by);
+}
+
 void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, int64_t now)
 {
 	text_field(w, "{\"id\":", t->id);
@@ -203,10 +244,12 @@ void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, 
 	if (t->revoked_by[0] != '\0')
 		text_field(w, ",\"revokedBy\":", t->revoked_by);
 	time_field(w, ",\"lastUsedAt\":", t->last_used_at);
+	lifecycle_text(w, t->previous_expires_at, t->previous_last_used_at, t->suspended_at,
+	               t->suspended_by, now);
 	jsontext_raw(w, "}", 1);
 }
 
-void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
+void view_db_token_text(struct jsontext *w, const struct store_db_token *t, int64_t now)
 {
 	text_field(w, "{\"accountId\":", t->account_id);
 	text_field(w, ",\"clusterId\":", t->cluster_id);
@@ -229,6 +272,8 @@ void view_db_token_text(struct jsontext *w, const struct store_db_token *t)
 	time_field(w, ",\"expiresAt\":", t->expires_at);
 	time_field(w, ",\"revokedAt\":", t->revoked_at);
 	time_field(w, ",\"lastUsedAt\":", t->last_used_at);
+	lifecycle_text(w, t->previous_expires_at, t->previous_last_used_at, t->suspended_at,
+	               t->suspended_by, now);
 	jsontext_raw(w, "}", 1);
 }
 

@@ -14,7 +14,7 @@
 #include "jsontext.h"
 #include "store.h"
 
-/* "active", "expired" or "revoked" at time now. */
+/* "active", "expired" or "revoked" at time now; or "suspended" (an mgmtd extension). */
 const char *mgmt_token_status(const struct store_mgmt_token *t, int64_t now);
 
 json_t *view_mgmt_token(const struct store_mgmt_token *t, int64_t now);
@@ -26,14 +26,14 @@ json_t *view_database(const struct store_database *d, bool with_id);
 /* Table of database db; with_id adds "id" (TableWithId). */
 json_t *view_table(const struct store_table *t, const struct store_database *db, bool with_id);
 /* DatabaseToken, without the secret. */
-json_t *view_db_token(const struct store_db_token *t);
+json_t *view_db_token(const struct store_db_token *t, int64_t now);
 
 /*
  * The same objects written as text into w (jsontext.h), the same bytes as
  * json_dumps(view_..., JSON_COMPACT): for lists, which need no tree.
  */
 void view_mgmt_token_text(struct jsontext *w, const struct store_mgmt_token *t, int64_t now);
-void view_db_token_text(struct jsontext *w, const struct store_db_token *t);
+void view_db_token_text(struct jsontext *w, const struct store_db_token *t, int64_t now);
 /* False when the stored partition template is not JSON (a damaged row). */
 bool view_database_text(struct jsontext *w, const struct store_database *d, bool with_id);
 

@@ -25,6 +25,11 @@
 	{                                                                                          \
 		"force", FLAG_BOOL, NULL, NULL, "do not ask for confirmation before " what         \
 	}
+#define F_GRACE                                                                                    \
+	{                                                                                          \
+		"grace", FLAG_VALUE, "DURATION", NULL,                                             \
+		    "how long the previous secret keeps working: 0 to 7d (default 1h)"             \
+	}
 #define F_STATUS(what)                                                                             \
 	{                                                                                          \
 		"filter-status", FLAG_VALUE, "STATUS", "active deleted",                           \
@@ -152,6 +157,14 @@ const struct ctl_command ctl_commands[] = {
      0, 0, ACCOUNT, ctl_management_list},
     {"management", "revoke", NULL, "<TOKEN_ID> [<TOKEN_ID_N>...]", "Revoke management tokens",
      (const struct ctl_flag[]){F_FORCE("revoking"), F_END}, 1, -1, ACCOUNT, ctl_management_revoke},
+    /* mgmtd extensions (docs/tokens.md "Lifecycle"): no question asked, nothing is lost */
+    {"management", "rotate", NULL, "<TOKEN_ID>",
+     "Give a management token a new secret; the old one works for a grace period",
+     (const struct ctl_flag[]){F_GRACE, F_FORMAT, F_END}, 1, 1, ACCOUNT, ctl_management_rotate},
+    {"management", "suspend", NULL, "<TOKEN_ID>", "Refuse a management token until it is resumed",
+     (const struct ctl_flag[]){F_END}, 1, 1, ACCOUNT, ctl_management_suspend},
+    {"management", "resume", NULL, "<TOKEN_ID>", "Let a suspended management token work again",
+     (const struct ctl_flag[]){F_END}, 1, 1, ACCOUNT, ctl_management_resume},
 
     {"table", "create", NULL, "<DATABASE_NAME> <TABLE_NAME>", "Create a table",
      (const struct ctl_flag[]){F_TEMPLATE, F_FORMAT, F_END}, 2, 2, CLUSTER, ctl_table_create},
@@ -199,6 +212,14 @@ const struct ctl_command ctl_commands[] = {
      1, 1, CLUSTER, ctl_token_update},
     {"token", "revoke", "delete", "<TOKEN_ID> [<TOKEN_ID_N>...]", "Revoke database tokens",
      (const struct ctl_flag[]){F_FORCE("revoking"), F_END}, 1, -1, CLUSTER, ctl_token_revoke},
+    /* mgmtd extensions, as for management tokens */
+    {"token", "rotate", NULL, "<TOKEN_ID>",
+     "Give a database token a new secret; the old one works for a grace period",
+     (const struct ctl_flag[]){F_GRACE, F_FORMAT, F_END}, 1, 1, CLUSTER, ctl_token_rotate},
+    {"token", "suspend", NULL, "<TOKEN_ID>", "Refuse a database token until it is resumed",
+     (const struct ctl_flag[]){F_END}, 1, 1, CLUSTER, ctl_token_suspend},
+    {"token", "resume", NULL, "<TOKEN_ID>", "Let a suspended database token work again",
+     (const struct ctl_flag[]){F_END}, 1, 1, CLUSTER, ctl_token_resume},
 
     {"user", "list", NULL, "", "List the users of the account",
      (const struct ctl_flag[]){F_FORMAT, F_END}, 0, 0, ACCOUNT, ctl_user_list},

@@ -351,11 +351,17 @@ int ctl_token_list(struct ctl *c, const struct ctl_args *a);
 int ctl_token_get(struct ctl *c, const struct ctl_args *a);
 int ctl_token_update(struct ctl *c, const struct ctl_args *a);
 int ctl_token_revoke(struct ctl *c, const struct ctl_args *a);
+int ctl_token_rotate(struct ctl *c, const struct ctl_args *a);
+int ctl_token_suspend(struct ctl *c, const struct ctl_args *a);
+int ctl_token_resume(struct ctl *c, const struct ctl_args *a);
 
 /* management.c */
 int ctl_management_create(struct ctl *c, const struct ctl_args *a);
 int ctl_management_list(struct ctl *c, const struct ctl_args *a);
 int ctl_management_revoke(struct ctl *c, const struct ctl_args *a);
+int ctl_management_rotate(struct ctl *c, const struct ctl_args *a);
+int ctl_management_suspend(struct ctl *c, const struct ctl_args *a);
+int ctl_management_resume(struct ctl *c, const struct ctl_args *a);
 
 /* user.c */
 int ctl_user_list(struct ctl *c, const struct ctl_args *a);
@@ -409,6 +415,26 @@ int ctl_print_object(struct ctl *c, const json_t *obj, ctl_rows_fn kv, ctl_json_
  * instead of the table and the secret. CTL_OK or CTL_FAILED (printed).
  */
 int management_create_secret(struct ctl *c, const char *path, const json_t *body, ctl_json_fn json);
+
+/*
+ * The rotations of both kinds (mgmtd extensions): POSTs {"graceSeconds": N}
+ * (from --grace; without it the server's default) to path and prints as
+ * management_create_secret, with one more warn line saying until when the
+ * previous secret works.
+ */
+int management_rotate_secret(struct ctl *c, const struct ctl_args *a, const char *path,
+                             ctl_json_fn json);
+
+/*
+ * Adds the lifecycle's keys (mgmtd extensions) to influxctl's JSON of a token,
+ * after influxctl's own and only when set: suspended_at and
+ * previous_secret_expires_at, timestamps as influxctl prints them. 0 or -1.
+ */
+int lifecycle_json(json_t *o, const json_t *rest);
+
+/* suspend and resume of both kinds: POSTs to path, then ctl_say_done(done, what, id). */
+int management_post_verb(struct ctl *c, const char *path, const char *done, const char *what,
+                         const char *id);
 
 /* One line on stdout saying what was done: "deleted database mydb". */
 void ctl_say_done(const char *done, const char *what, const char *id);

@@ -1,5 +1,6 @@
 /*
- * management.c - `management create|list|revoke`: management tokens.
+ * management.c - `management create|list|revoke`: management tokens; and the
+ * mgmtd extensions `management rotate|suspend|resume`.
  *
  * influxctl's shapes (INFLUXCTL.md 8): the list table has ID, DESCRIPTION,
  * PREFIX, CREATED AT, EXPIRES AT, REVOKED AT, where "never" and "not
@@ -19,6 +20,13 @@
 #include "output.h"
 #include "timeutil.h"
 
+int lifecycle_json(json_t *o, const json_t *rest)
+{
+	return out_set_timestamp(o, "suspended_at", out_str(rest, "suspendedAt")) ||
+	       out_set_timestamp(o, "previous_secret_expires_at",
+	                         out_str(rest, "previousSecretExpiresAt"));
+}
+
 static json_t *json(const json_t *t)
 {
 	json_t *o = json_object();
@@ -30,7 +38,7 @@ static json_t *json(const json_t *t)
 	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt")) ||
 	    out_set_timestamp(o, "created_at", out_str(t, "createdAt")) ||
 	    out_set_string(o, "description", out_str(t, "description")) ||
-	    out_set_string(o, "created_by", out_str(t, "createdBy"))) {
+	    out_set_string(o, "created_by", out_str(t, "createdBy")) || lifecycle_json(o, t)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -101,8 +109,10 @@ out:
 	return rc;
 }
 
-int management_create_secret(struct ctl *c, const char *path, const json_t *body,
-                             ctl_json_fn json_of)
+/* POSTs body to path and prints the secret answered; a rotation also says how long the last
+ * one lives. */
+static int post_secret(struct ctl *c, const char *path, const json_t *body, ctl_json_fn json_of,
+                       bool rotation)
 {
 	json_t *created = NULL, *secret;
 	int rc = CTL_FAILED;
@@ -114,11 +124,60 @@ int management_create_secret(struct ctl *c, const char *path, const json_t *body
 		out_error("mgmtd's answer holds no token");
 	} else {
 		client_add_secret(c, json_string_value(secret));
+		if (rotation && out_str(created, "previousSecretExpiresAt"))
+			out_warn("the previous token keeps working until %s, then is refused",
+			         out_str(created, "previousSecretExpiresAt"));
+		else if (rotation)
+			out_warn("the previous token no longer works");
 		rc = print_created(c, created, json_of(created), json_string_value(secret));
 		sodium_memzero((char *)json_string_value(secret), json_string_length(secret));
 	}
 	json_decref(created);
 	return rc;
+}
+
+int management_create_secret(struct ctl *c, const char *path, const json_t *body,
+                             ctl_json_fn json_of)
+{
+	return post_secret(c, path, body, json_of, false);
+}
+
+int management_rotate_secret(struct ctl *c, const struct ctl_args *a, const char *path,
+                             ctl_json_fn json_of)
+{
+	const char *grace = args_value(a, "grace");
+	char err[160];
+	int64_t ns = 0;
+	json_t *body;
+	int rc = args_format(c, a);
+
+	if (rc != CTL_OK)
+		return rc;
+	if (grace && duration_parse(grace, &ns, err, sizeof(err)) != 0)
+		return args_usage_error(a, "--grace: %s", err);
+	/* whole seconds, as the API takes them; the server checks the maximum */
+	if (grace && ns % NS_PER_SECOND != 0)
+		return args_usage_error(a, "--grace takes whole seconds, such as 90s, 1h or 7d");
+	body = json_object();
+	if (!body || (grace && json_object_set_new(body, "graceSeconds",
+	                                           json_integer(ns / NS_PER_SECOND)))) {
+		json_decref(body);
+		out_error("out of memory");
+		return CTL_FAILED;
+	}
+	rc = post_secret(c, path, body, json_of, true);
+	json_decref(body);
+	return rc;
+}
+
+/* The verbs after a token's path that answer the token: "suspend", "resume". */
+int management_post_verb(struct ctl *c, const char *path, const char *done, const char *what,
+                         const char *id)
+{
+	if (ctl_api(c, "POST", path, NULL, NULL) != CTL_OK)
+		return CTL_FAILED;
+	ctl_say_done(done, what, id);
+	return CTL_OK;
 }
 
 int ctl_management_create(struct ctl *c, const struct ctl_args *a)
@@ -198,4 +257,37 @@ int ctl_management_revoke(struct ctl *c, const struct ctl_args *a)
 {
 	return ctl_for_each(c, a, "Revoke", "revoked", "management token",
 	                    "It stops working at once; this cannot be undone.", revoke_one);
+}
+
+/* ---- lifecycle (mgmtd extensions, docs/tokens.md "Lifecycle") ---- */
+
+int ctl_management_rotate(struct ctl *c, const struct ctl_args *a)
+{
+	char path[512];
+
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", a->pos[0], "rotate",
+	             NULL) != 0)
+		return CTL_FAILED;
+	return management_rotate_secret(c, a, path, json);
+}
+
+static int management_verb(struct ctl *c, const struct ctl_args *a, const char *verb,
+                           const char *done)
+{
+	char path[512];
+
+	if (ctl_path(c, false, path, sizeof(path), "management", "tokens", a->pos[0], verb, NULL) !=
+	    0)
+		return CTL_FAILED;
+	return management_post_verb(c, path, done, "management token", a->pos[0]);
+}
+
+int ctl_management_suspend(struct ctl *c, const struct ctl_args *a)
+{
+	return management_verb(c, a, "suspend", "suspended");
+}
+
+int ctl_management_resume(struct ctl *c, const struct ctl_args *a)
+{
+	return management_verb(c, a, "resume", "resumed");
 }

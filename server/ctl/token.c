@@ -50,7 +50,7 @@ static json_t *json(const json_t *t)
 	    json_object_set_new(o, "permissions", perms) ||
 	    out_set_timestamp(o, "created_at", out_str(t, "createdAt")) ||
 	    out_set_timestamp(o, "expires_at", out_str(t, "expiresAt")) ||
-	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt"))) {
+	    out_set_timestamp(o, "revoked_at", out_str(t, "revokedAt")) || lifecycle_json(o, t)) {
 		if (!o)
 			json_decref(perms);
 		json_decref(o);
@@ -165,6 +165,36 @@ int ctl_token_create(struct ctl *c, const struct ctl_args *a)
 		rc = management_create_secret(c, path, body, json);
 	json_decref(body);
 	return rc;
+}
+
+/* ---- lifecycle (mgmtd extensions, docs/tokens.md "Lifecycle") ---- */
+
+int ctl_token_rotate(struct ctl *c, const struct ctl_args *a)
+{
+	char path[512];
+
+	if (ctl_path(c, true, path, sizeof(path), "tokens", a->pos[0], "rotate", NULL) != 0)
+		return CTL_FAILED;
+	return management_rotate_secret(c, a, path, json);
+}
+
+static int token_verb(struct ctl *c, const struct ctl_args *a, const char *verb, const char *done)
+{
+	char path[512];
+
+	if (ctl_path(c, true, path, sizeof(path), "tokens", a->pos[0], verb, NULL) != 0)
+		return CTL_FAILED;
+	return management_post_verb(c, path, done, "database token", a->pos[0]);
+}
+
+int ctl_token_suspend(struct ctl *c, const struct ctl_args *a)
+{
+	return token_verb(c, a, "suspend", "suspended");
+}
+
+int ctl_token_resume(struct ctl *c, const struct ctl_args *a)
+{
+	return token_verb(c, a, "resume", "resumed");
 }
 
 int ctl_token_list(struct ctl *c, const struct ctl_args *a)

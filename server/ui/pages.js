@@ -59,8 +59,8 @@ function button(label, onclick, cls) {
 }
 
 // Shows a secret once. Closing the dialog removes it from the page and drops
-// every reference this code held.
-function secretDialog(kind, answer) {
+// every reference this code held. note: a sentence more (a rotation's grace).
+function secretDialog(kind, answer, note) {
   let secret = answer.accessToken;
   delete answer.accessToken;
   return new Promise((resolve) => {
@@ -93,6 +93,7 @@ function secretDialog(kind, answer) {
         };
         return [
           h("p", { class: "warning", id: warnId }, "Copy it now: it will not be shown again. mgmtd keeps only a hash of it."),
+          note ? h("p", { class: "note", id: "secret-note" }, note) : null,
           h("div", { class: "field" }, h("label", { for: "secret-value" }, "Secret"), out),
           status,
           h("div", { class: "buttons" }, button("Copy", copy), button("Close", () => d.close())),
@@ -107,6 +108,60 @@ function secretDialog(kind, answer) {
       }
     );
   });
+}
+
+// ---- token lifecycle (mgmtd extensions: docs/tokens.md, "Lifecycle") ----
+
+// The rotation of a token at path (".../{tokenId}"): asks for the grace, shows
+// the new secret once, and says until when the previous one works.
+async function rotateToken(ctx, kind, t, path) {
+  const answer = await formDialog(
+    `Rotate ${kind}`,
+    "Rotate token",
+    () => [
+      h("p", null, `"${t.description}" (${t.id}) gets a new secret; its id, permissions and expiry stay.`),
+      field({
+        label: "Grace",
+        name: "grace",
+        value: "1h",
+        required: true,
+        hint: "How long the previous secret keeps working while programs switch: 0 (it ends now) up to 7d, such as 10m, 1h or 1d.",
+      }),
+    ],
+    async (form) => {
+      let ns;
+      try {
+        ns = parseRetention(form.elements.grace.value);
+      } catch {
+        throw new Error("Grace: a duration such as 0, 10m, 1h or 7d.");
+      }
+      return api("POST", `${path}/rotate`, { graceSeconds: Math.round(ns / 1e9) });
+    }
+  );
+  if (!answer) return false;
+  const until = answer.previousSecretExpiresAt;
+  await secretDialog(
+    kind,
+    answer,
+    until
+      ? ["The previous secret keeps working until ", when(until), ` (${remaining(until)}), then is refused.`]
+      : ["The previous secret no longer works."]
+  );
+  return true;
+}
+
+// "in 59 minutes": what is left of a grace, by this browser's clock.
+function remaining(iso) {
+  const s = Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000));
+  if (s >= 86400) return `about ${Math.round(s / 86400)} day(s) left`;
+  if (s >= 3600) return `about ${Math.round(s / 3600)} hour(s) left`;
+  return `about ${Math.max(1, Math.round(s / 60))} minute(s) left`;
+}
+
+// Suspends or resumes the token at path; no question: each undoes the other.
+async function setSuspended(ctx, kind, t, path, suspend) {
+  await api("POST", `${path}/${suspend ? "suspend" : "resume"}`);
+  ctx.notify(`${kind[0].toUpperCase()}${kind.slice(1)} "${t.description}" ${suspend ? "suspended: it is refused until resumed" : "resumed"}.`);
 }
 
 // ---- token lists, a page at a time ----
@@ -253,12 +308,15 @@ export async function managementTokens(ctx) {
       { key: "expiresAt", label: "Expires", render: (t) => (t.expiresAt ? when(t.expiresAt) : "never") },
       { key: "revokedAt", label: "Revoked", render: (t) => when(t.revokedAt) },
       { key: "lastUsedAt", label: "Last used", render: (t) => when(t.lastUsedAt) },
+      { key: "previousSecretExpiresAt", label: "Previous secret until", render: (t) => when(t.previousSecretExpiresAt) },
     ],
     actions: ctx.can("mgmt", "d")
       ? (t) =>
           t.status === "active"
-            ? button(`Revoke`, () => revoke(t), "danger")
-            : null
+            ? [button("Rotate", () => lifecycle(t, "rotate")), button("Suspend", () => lifecycle(t, "suspend")), button(`Revoke`, () => revoke(t), "danger")]
+            : t.status === "suspended"
+              ? [button("Resume", () => lifecycle(t, "resume")), button(`Revoke`, () => revoke(t), "danger")]
+              : null
       : null,
   });
   const pager = pagedList(table);
@@ -268,6 +326,16 @@ export async function managementTokens(ctx) {
     get: (id) => accountPath(`/management/tokens/${segment(id)}`),
   });
   search.input.setAttribute("placeholder", "Description, prefix or ID");
+
+  async function lifecycle(t, verb) {
+    const path = accountPath(`/management/tokens/${segment(t.id)}`);
+    if (verb === "rotate") {
+      if (!(await rotateToken(ctx, "management token", t, path))) return;
+    } else {
+      await ctx.run(() => setSuspended(ctx, "management token", t, path, verb === "suspend"));
+    }
+    await ctx.run(search.again);
+  }
 
   async function revoke(t) {
     if (
@@ -700,9 +768,31 @@ export async function databaseTokens(ctx) {
       { key: "createdAt", label: "Created", render: (t) => when(t.createdAt) },
       { key: "expiresAt", label: "Expires", render: (t) => (t.expiresAt ? when(t.expiresAt) : "never") },
       { key: "revokedAt", label: "Revoked", render: (t) => when(t.revokedAt) },
+      { key: "suspendedAt", label: "Suspended", render: (t) => when(t.suspendedAt) },
+      { key: "previousSecretExpiresAt", label: "Previous secret until", render: (t) => when(t.previousSecretExpiresAt) },
     ],
-    actions: w ? (t) => (t.revokedAt ? null : [button("Edit", () => edit(t)), button("Revoke", () => revoke(t), "danger")]) : null,
+    actions: w
+      ? (t) =>
+          t.revokedAt
+            ? null
+            : [
+                button("Edit", () => edit(t)),
+                button("Rotate", () => lifecycle(t, "rotate")),
+                t.suspendedAt ? button("Resume", () => lifecycle(t, "resume")) : button("Suspend", () => lifecycle(t, "suspend")),
+                button("Revoke", () => revoke(t), "danger"),
+              ]
+      : null,
   });
+
+  async function lifecycle(t, verb) {
+    const p = path(`/${segment(t.id)}`);
+    if (verb === "rotate") {
+      if (!(await rotateToken(ctx, "database token", t, p))) return;
+    } else {
+      await ctx.run(() => setSuspended(ctx, "database token", t, p, verb === "suspend"));
+    }
+    await ctx.run(search.again);
+  }
 
   const pager = pagedList(table);
   const search = tokenSearch(ctx, pager, {

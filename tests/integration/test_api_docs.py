@@ -45,12 +45,14 @@ SHELL_FENCE = re.compile(r"^( *)```(?:sh|bash|shell|console)\n(.*?)^ *```", re.S
 # The files whose blocks run here, in document order, each in one session. A file's
 # blocks not in SKIPPED all run.
 RUN_FILES = ["docs/api.md", "docs/configuration.md", "docs/identity-providers.md",
-             "docs/operations.md", "docs/testing.md"]
+             "docs/operations.md", "docs/testing.md", "docs/tokens.md"]
 
 # Blocks run first, before a file's own, because the file says its examples assume them.
 PRELUDE = {
     # "$TOKEN and $ACCOUNT as in docs/api.md"
     "docs/operations.md": [("docs/api.md", 0), ("docs/api.md", 1)],
+    # "$URL, $ACCOUNT and $JWT as in docs/api.md"
+    "docs/tokens.md": [("docs/api.md", 0), ("docs/api.md", 1)],
 }
 
 # The shell blocks that do not run against a test daemon: (file, first line, why).

@@ -602,5 +602,6 @@ def test_completion_completes(ctl, tmp_path):
         'comp mgmtctl database list --format ""\n')
     out = subprocess.run(["bash", str(probe), script], capture_output=True, text=True,
                          timeout=30, check=True).stdout.splitlines()
-    assert out == ["token", "create list get update revoke delete help", "--read-database",
+    assert out == ["token", "create list get update revoke delete rotate suspend resume help",
+                   "--read-database",
                    "id description", "table json"]

@@ -125,16 +125,24 @@ static void test_mgmt_token_view(void **state)
 	check_view_mgmt(&t, 1700000000200);
 	t.description[0] = '\0';
 	check_view_mgmt(&t, 1700000000200);
+	/* suspended, and a rotation's grace, before and at its end */
+	t.revoked_at = 0;
+	t.suspended_at = 1700000000150;
+	strcpy(t.suspended_by, "22222222-2222-4222-8222-222222222222");
+	t.previous_expires_at = 1700000000300;
+	t.previous_last_used_at = 1700000000100;
+	check_view_mgmt(&t, 1700000000200);
+	check_view_mgmt(&t, 1700000000300);
 }
 
-static void check_view_db(const struct store_db_token *t)
+static void check_view_db(const struct store_db_token *t, int64_t now)
 {
-	json_t *tree = view_db_token(t);
+	json_t *tree = view_db_token(t, now);
 	char *want = json_dumps(tree, JSON_COMPACT);
 	struct jsontext w;
 
 	jsontext_init(&w);
-	view_db_token_text(&w, t);
+	view_db_token_text(&w, t, now);
 	assert_true(jsontext_ok(&w));
 	assert_string_equal(w.buf, want);
 	jsontext_release(&w);
@@ -153,7 +161,7 @@ static void test_db_token_view(void **state)
 	strcpy(t->cluster_id, "33333333-3333-4333-8333-333333333333");
 	strcpy(t->description, "tab\there");
 	t->created_at = 1700000000123;
-	check_view_db(t); /* no permissions: [] */
+	check_view_db(t, 1700000000200); /* no permissions: [] */
 	t->permission_count = 2;
 	t->permissions[0].action = DB_ACTION_READ;
 	strcpy(t->permissions[0].resource, "*");
@@ -161,7 +169,14 @@ static void test_db_token_view(void **state)
 	strcpy(t->permissions[1].resource, "telegraf/autogen");
 	t->expires_at = 1800000000000;
 	t->revoked_at = 1750000000000;
-	check_view_db(t);
+	check_view_db(t, 1700000000200);
+	/* the lifecycle's fields (mgmtd extensions): a grace shown only while it runs */
+	t->previous_expires_at = 1700000000300;
+	t->previous_last_used_at = 1700000000100;
+	t->suspended_at = 1700000000150;
+	strcpy(t->suspended_by, "22222222-2222-4222-8222-222222222222");
+	check_view_db(t, 1700000000200);
+	check_view_db(t, 1700000000300);
 	free(t);
 }
 

@@ -599,6 +599,144 @@ static void test_database_tokens(void **state)
 	assert_int_equal(store_db_token_update(f->s, &t), STORE_ERROR);
 }
 
+/* Rotation keeps the previous hash until told, suspension comes and goes (both kinds). */
+static void test_token_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+	struct store_mgmt_token t1 = make_token(T1, 0), t2 = make_token(T2, 9000), got, *list;
+	struct store_db_token d, dgot;
+	struct store_db_grant g;
+	size_t n = 0;
+
+	fill_hash(h1, 11);
+	fill_hash(h2, 12);
+	fill_hash(h3, 13);
+	add_account(f->s, ACCT);
+	add_cluster(f->s);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t1, h1), STORE_OK);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h1, &got), STORE_OK);
+	assert_false(got.by_previous);
+	assert_int_equal(got.previous_expires_at, 0);
+
+	/* rotate: the new hash is current, the old one previous until 8000 */
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h2, "M.V1.new1", 7500, 8000, &got),
+	                 STORE_OK);
+	assert_int_equal(got.previous_expires_at, 8000);
+	assert_string_equal(got.description, "a token");
+	assert_string_equal(got.prefix, "M.V1.new1");
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
+	assert_false(got.by_previous);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h1, &got), STORE_OK);
+	assert_true(got.by_previous);
+	assert_string_equal(got.id, T1);
+	assert_int_equal(store_mgmt_token_touch_previous(f->s, T1, 7600, 60000), STORE_OK);
+	assert_int_equal(store_mgmt_token_touch_previous(f->s, T1, 7700, 60000), STORE_OK);
+	assert_int_equal(store_mgmt_token_get(f->s, ACCT, T1, &got), STORE_OK);
+	assert_int_equal(got.previous_last_used_at, 7600); /* at most once a minute */
+
+	/* rotate again: the oldest hash is gone, only the newest previous remains */
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h3, "M.V1.new1", 7800, 9999, &got),
+	                 STORE_OK);
+	assert_int_equal(got.previous_last_used_at, 0);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h1, &got), STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_by_hash(f->s, h2, &got), STORE_OK);
+	assert_true(got.by_previous);
+	assert_int_equal(got.previous_expires_at, 9999);
+
+	/* rotation: unknown, other account, expired (t2 at 9000), revoked */
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T2, h1, "M.V1.new1", 7800, 7800, &got),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_mgmt_token_insert(f->s, &t2, h1), STORE_OK);
+	assert_int_equal(
+	    store_mgmt_token_rotate(f->s, ACCT2, T2, h1, "M.V1.new1", 7800, 7800, &got),
+	    STORE_NOT_FOUND);
+	fill_hash(h1, 14);
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T2, h1, "M.V1.new1", 9000, 9000, &got),
+	                 STORE_CONFLICT);
+
+	/* suspend: idempotent, keeps the first; list filters; resume idempotent */
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, true, 8100, U1, &got), STORE_OK);
+	assert_int_equal(got.suspended_at, 8100);
+	assert_string_equal(got.suspended_by, U1);
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, true, 8200, U2, &got), STORE_OK);
+	assert_int_equal(got.suspended_at, 8100);
+	assert_string_equal(got.suspended_by, U1);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_SUSPENDED, 8300, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T1);
+	free(list);
+	assert_int_equal(store_mgmt_token_list(f->s, ACCT, TOKEN_FILTER_ACTIVE, 8300, &list, &n),
+	                 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, T2);
+	free(list);
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, false, 8400, U1, &got), STORE_OK);
+	assert_int_equal(got.suspended_at, 0);
+	assert_string_equal(got.suspended_by, "");
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, false, 8500, U1, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT,
+	                                          "55555555-5555-4555-8555-555555555553", true,
+	                                          8500, U1, &got),
+	                 STORE_NOT_FOUND);
+	/* a revoked token is neither rotated, suspended nor resumed */
+	assert_int_equal(store_mgmt_token_revoke(f->s, ACCT, T1, 8600, U1, &got), STORE_OK);
+	assert_int_equal(store_mgmt_token_rotate(f->s, ACCT, T1, h1, "M.V1.new1", 8700, 8700, &got),
+	                 STORE_CONFLICT);
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, true, 8700, U1, &got),
+	                 STORE_CONFLICT);
+	assert_int_equal(store_mgmt_token_suspend(f->s, ACCT, T1, false, 8700, U1, &got),
+	                 STORE_CONFLICT);
+
+	/* database tokens: the same, and the data-plane check by either hash */
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, T1);
+	strcpy(d.account_id, ACCT);
+	strcpy(d.cluster_id, CL1);
+	strcpy(d.description, "db");
+	d.created_at = 10;
+	d.permission_count = 1;
+	d.permissions[0].action = DB_ACTION_READ;
+	strcpy(d.permissions[0].resource, "*");
+	fill_hash(h1, 21);
+	fill_hash(h2, 22);
+	fill_hash(h3, 23);
+	assert_int_equal(store_db_token_insert(f->s, &d, h1), STORE_OK);
+	assert_int_equal(store_db_token_rotate(f->s, ACCT, CL1, T1, h2, 100, 200, &dgot), STORE_OK);
+	assert_int_equal(dgot.previous_expires_at, 200);
+	assert_int_equal(dgot.permission_count, 1);
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "x", &g), STORE_OK);
+	assert_true(g.by_previous);
+	assert_int_equal(g.previous_expires_at, 200);
+	assert_true(g.permitted);
+	assert_int_equal(store_db_authorize(f->s, h2, DB_ACTION_READ, "x", &g), STORE_OK);
+	assert_false(g.by_previous);
+	assert_int_equal(store_db_token_by_hash(f->s, h1, &dgot), STORE_OK);
+	assert_true(dgot.by_previous);
+	assert_int_equal(dgot.permission_count, 1);
+	assert_int_equal(store_db_token_touch_previous(f->s, T1, 150, 60000), STORE_OK);
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "x", &g), STORE_OK);
+	assert_int_equal(g.previous_last_used_at, 150);
+	assert_int_equal(store_db_token_rotate(f->s, ACCT, CL1, T1, h3, 160, 300, &dgot), STORE_OK);
+	assert_int_equal(store_db_authorize(f->s, h1, DB_ACTION_READ, "x", &g), STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_suspend(f->s, ACCT, CL1, T1, true, 170, U1, &dgot),
+	                 STORE_OK);
+	assert_int_equal(dgot.suspended_at, 170);
+	assert_int_equal(store_db_authorize(f->s, h3, DB_ACTION_READ, "x", &g), STORE_OK);
+	assert_int_equal(g.suspended_at, 170);
+	assert_int_equal(store_db_token_suspend(f->s, ACCT, CL1, T1, false, 180, U1, &dgot),
+	                 STORE_OK);
+	assert_int_equal(dgot.suspended_at, 0);
+	assert_int_equal(store_db_token_suspend(f->s, ACCT, CL1, T2, true, 180, U1, &dgot),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_db_token_revoke(f->s, ACCT, CL1, T1, 190, &dgot), STORE_OK);
+	assert_int_equal(store_db_token_rotate(f->s, ACCT, CL1, T1, h1, 195, 300, &dgot),
+	                 STORE_CONFLICT);
+	assert_int_equal(store_db_token_suspend(f->s, ACCT, CL1, T1, true, 195, U1, &dgot),
+	                 STORE_CONFLICT);
+}
+
 static void test_transactions_and_snapshots(void **state)
 {
 	struct fixture *f = *state;
@@ -1816,6 +1954,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_users_and_emails, setup, teardown),
     cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
     cmocka_unit_test_setup_teardown(test_management_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_token_lifecycle, setup, teardown),
     cmocka_unit_test_setup_teardown(test_databases_and_tables, setup, teardown),
     cmocka_unit_test_setup_teardown(test_table_iceberg, setup, teardown),
     cmocka_unit_test_setup_teardown(test_deleted_hold_and_purge, setup, teardown),
