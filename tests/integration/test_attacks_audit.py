@@ -216,10 +216,14 @@ def test_the_migration_keeps_every_row_and_id(daemon_factory, tmp_path):
     db = sqlite3.connect(str(db_path))
     try:
         # back to schema 5: the table as 0004 made it, with the rows (and without the
-        # columns 0007, 0008 and 0009 added, which would otherwise be added twice)
+        # columns and tables 0007 to 0011 added, which would otherwise be added twice)
         rows = db.execute("SELECT * FROM audit_events ORDER BY id").fetchall()
         top = rows[-1][0]
         db.executescript("""
+            DROP TABLE webhook_outbox;
+            ALTER TABLE database_tokens DROP COLUMN last_used_at;
+            ALTER TABLE database_tokens DROP COLUMN expiry_warned_at;
+            ALTER TABLE management_tokens DROP COLUMN expiry_warned_at;
             DROP INDEX management_tokens_previous_hash;
             DROP INDEX database_tokens_previous_hash;
             ALTER TABLE management_tokens DROP COLUMN previous_hash;

@@ -119,6 +119,26 @@ def test_a_revocation_is_sent_signed_and_without_a_secret(daemon_factory, receiv
     assert len({e["id"] for e in events}) == 2
 
 
+def test_the_lifecycle_is_sent(daemon_factory, receiver, tmp_path):
+    d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
+    admin = d.jwt("admin")
+    tok = d.create_token("rotated")
+    base = tokens_path(token_id=tok["id"])
+    rotated = ok_json(d.post(base + "/rotate", admin, json={"graceSeconds": 0}))
+    assert_status(d.get(tokens_path(), tok["accessToken"]), 401)  # the old secret, too late
+    ok_json(d.post(base + "/suspend", admin))
+    ok_json(d.post(base + "/resume", admin))
+    want = ["token.rotated", "token.used_after_rotation", "token.suspended", "token.resumed"]
+    wait_for(lambda: len(receiver.taken()) >= len(want), 10 * SLOWDOWN, "four events", d)
+    events = [e for _, e in receiver.taken()]
+    assert sorted(e["type"] for e in events) == sorted(want)
+    assert {e["token"]["id"] for e in events} == {tok["id"]}
+    with receiver.lock:
+        bodies = b"".join(b for _, b, _ in receiver.events)
+    for secret in (tok["accessToken"], rotated["accessToken"]):
+        assert secret.encode() not in bodies
+
+
 def test_what_did_not_happen_is_not_sent(daemon_factory, receiver, tmp_path):
     """A refused or failed change writes no event: it commits with its change or not at all."""
     d = daemon_factory(config_extra=webhook_config(tmp_path, receiver.url))
