@@ -165,6 +165,29 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	return s->cancel && atomic_load(s->cancel) ? 1 : 0;
 }
 
+/*
+ * What every request of ours sets: http or https only, a time limit in all, no signals
+ * (threads), the answer's body into s (bounded), cancellation through s. Every value is
+ * one libcurl 7.88 knows: a failure is a bug or out of memory.
+ */
+static bool common_options(CURL *h, const char *url, long timeout_ms, struct curl_slist *headers,
+                           char curl_err[CURL_ERROR_SIZE], struct sink *s)
+{
+	return curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_USERAGENT, "mgmtd") == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_WRITEDATA, s) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_XFERINFODATA, s) == CURLE_OK &&
+	       curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
+}
+
 int fetch_get(const char *url, const atomic_bool *cancel, struct fetch_result *out, char *err,
               size_t errlen)
 {
@@ -188,30 +211,16 @@ int fetch_get(const char *url, const atomic_bool *cancel, struct fetch_result *o
 		set_err(err, errlen, "out of memory");
 		goto out;
 	}
-	/* Every setopt below takes a value libcurl 7.88 knows; any failure is a bug or OOM. */
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	if (!common_options(h, url, FETCH_TIMEOUT_MS, headers, curl_err, &s) ||
 	    /* a redirect must not downgrade to plain HTTP */
 	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS) != CURLE_OK ||
-	    /* threads: libcurl must not use signals for its timeouts */
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)FETCH_TIMEOUT_MS) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)FETCH_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCH_MAX_BODY) !=
 	        CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT, "mgmtd") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_HEADERDATA, &s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK) {
+	    curl_easy_setopt(h, CURLOPT_HEADERDATA, &s) != CURLE_OK) {
 		set_err(err, errlen, "cannot set up the HTTP client");
 		goto out;
 	}
@@ -275,23 +284,11 @@ long fetch_post(const char *url, const char *const *headers, const char *body, s
 		set_err(err, errlen, "out of memory");
 		goto out;
 	}
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	if (!common_options(h, url, timeout_ms, list, curl_err, &s) ||
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT, "mgmtd") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK) {
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK) {
 		set_err(err, errlen, "cannot set up the HTTP client");
 		goto out;
 	}
