@@ -35,6 +35,15 @@ struct store {
 bool store_plain_name(const char *name);
 
 /*
+ * A snapshot row's INSERT: INSERT INTO "table" ("c1", ...)<between>VALUES (<mark>1, ...),
+ * with the backend's placeholder mark ('?' or '$') and what goes before VALUES (" " or
+ * " OVERRIDING SYSTEM VALUE "). Names were checked (store_row_load). False when it does
+ * not fit size.
+ */
+bool store_row_insert_sql(char *out, size_t size, const char *table, size_t ncols,
+                          const char *const *columns, const char *between, char mark);
+
+/*
  * The backends' side of store_fault_set, called where a statement that writes is about
  * to run (in_tx: inside a transaction that a COMMIT will end): STORE_OK to run it, or
  * the status the real failure maps to (not counted yet: the backend counts and logs it

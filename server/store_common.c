@@ -975,6 +975,23 @@ bool store_plain_name(const char *name)
 }
 
 /* ---- snapshots ---- */
+bool store_row_insert_sql(char *out, size_t size, const char *table, size_t ncols,
+                          const char *const *columns, const char *between, char mark)
+{
+	size_t used = (size_t)snprintf(out, size, "INSERT INTO \"%s\" (", table);
+
+	for (size_t i = 0; i < ncols && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s\"%s\"", i ? ", " : "",
+		                         columns[i]);
+	if (used < size)
+		used += (size_t)snprintf(out + used, size - used, ")%sVALUES (", between);
+	for (size_t i = 0; i < ncols && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%c%zu", i ? ", " : "", mark,
+		                         i + 1);
+	if (used < size)
+		used += (size_t)snprintf(out + used, size - used, ")");
+	return used < size;
+}
 
 /*
  * The tables a snapshot takes, parents first (the order a load needs), and which of

@@ -203,7 +203,8 @@ enum pq_id {
 /* A database token row and one of its permissions (NULL when it has none). */
 #define DBTOKEN_COLS                                                                               \
 	"t.id, t.account_id, t.cluster_id, t.description, t.created_at, t.created_by, "            \
-	"t.expires_at, t.revoked_at, t.last_used_at, " LIFECYCLE_COLS_OF_T ", p.action, p.resource"
+	"t.expires_at, t.revoked_at, t.last_used_at, " LIFECYCLE_COLS_OF_T                         \
+	", p.action, p.resource"
 /* Where a permission's action and resource are in such a row, and what follows them. */
 #define DBTOKEN_ACTION_COL   DBTOKEN_OWN_NCOLS
 #define DBTOKEN_RESOURCE_COL (DBTOKEN_OWN_NCOLS + 1)
@@ -2686,8 +2687,8 @@ static enum store_status pg_mgmt_token_suspend(struct store *base, const char *a
 }
 
 /* Sets a lastUsedAt column (one of the *_TOUCH* statements): (id, now, min_interval_ms). */
-static enum store_status touch_row(struct store *base, enum pq_id qid, const char *id,
-                                        int64_t now, int64_t min_interval_ms)
+static enum store_status touch_row(struct store *base, enum pq_id qid, const char *id, int64_t now,
+                                   int64_t min_interval_ms)
 {
 	struct pq_params p = {0};
 
@@ -4074,20 +4075,12 @@ static enum store_status pg_row_load(struct store *base, const char *table, size
 	enum store_status st;
 	PGresult *r;
 	char sql[2048];
-	size_t used;
 
-	used = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO \"%s\" (", table);
-	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
-		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s\"%s\"", i ? ", " : "",
-		                         columns[i]);
-	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
-		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s$%zu",
-		                         i ? ", " : ") OVERRIDING SYSTEM VALUE VALUES (", i + 1);
-	if (used + 2 > sizeof(sql)) {
+	if (!store_row_insert_sql(sql, sizeof(sql), table, ncols, columns,
+	                          " OVERRIDING SYSTEM VALUE ", '$')) {
 		log_error("store: a snapshot row too wide for %s", table);
 		return STORE_ERROR;
 	}
-	memcpy(sql + used, ")", 2);
 	for (size_t i = 0; i < ncols; i++) {
 		lengths[i] = 0;
 		formats[i] = 0;

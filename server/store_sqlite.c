@@ -380,16 +380,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
      * As S_TOKEN_SCAN; ?3 is include_revoked. A token comes with its
      * permissions, one row each (one row with NULLs when it has none).
      */
-    [S_DBTOKEN_SCAN] = "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
-                       " t.created_by, t.expires_at, t.revoked_at, t.last_used_at, "
-                       LIFECYCLE_COLS_OF_T ", t.seq, p.action, p.resource"
-                       " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
-                       " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
-                       " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)"
-                       EXPIRING_WITHIN
-                       " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
-                       " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
-                       " ORDER BY t.created_at, t.seq, p.position",
+    [S_DBTOKEN_SCAN] =
+        "SELECT t.id, t.account_id, t.cluster_id, t.description, t.created_at,"
+        " t.created_by, t.expires_at, t.revoked_at, t.last_used_at, " LIFECYCLE_COLS_OF_T
+        ", t.seq, p.action, p.resource"
+        " FROM (SELECT " DBTOKEN_COLS ", rowid AS seq FROM database_tokens"
+        " WHERE account_id = ?1 AND cluster_id = ?2 AND (?3 OR revoked_at IS NULL)"
+        " AND (?4 IS NULL OR instr(lower(description), lower(?4)) > 0)" EXPIRING_WITHIN
+        " AND (created_at, rowid) > (?5, ?6) ORDER BY created_at, rowid LIMIT ?7) t"
+        " LEFT JOIN database_token_permissions p ON p.token_id = t.id"
+        " ORDER BY t.created_at, t.seq, p.position",
     [S_DBTOKEN_UPDATE] = "UPDATE database_tokens SET description = ?4 WHERE account_id = ?1"
                          " AND cluster_id = ?2 AND id = ?3",
     /* The first revocation wins: a second one changes nothing. */
@@ -2236,8 +2236,8 @@ static enum store_status sqlite_mgmt_token_suspend(struct store *s, const char *
 }
 
 /* Sets a lastUsedAt column (one of the *_TOUCH* statements): (id, now, min_interval_ms). */
-static enum store_status touch_row(struct store *s, enum stmt_id sid, const char *id,
-                                        int64_t now, int64_t min_interval_ms)
+static enum store_status touch_row(struct store *s, enum stmt_id sid, const char *id, int64_t now,
+                                   int64_t min_interval_ms)
 {
 	enum store_status st = STORE_OK;
 	sqlite3_stmt *q = stmt_get(s, sid, &st);
@@ -3696,23 +3696,14 @@ static enum store_status sqlite_row_load(struct store *s, const char *table, siz
                                          const struct store_value *values)
 {
 	char sql[2048];
-	size_t used;
 	sqlite3_stmt *q = NULL;
 	enum store_status st;
 	int rc = SQLITE_OK;
 
-	used = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO \"%s\" (", table);
-	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
-		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s\"%s\"", i ? ", " : "",
-		                         columns[i]);
-	for (size_t i = 0; i < ncols && used < sizeof(sql); i++)
-		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s?%zu",
-		                         i ? ", " : ") VALUES (", i + 1);
-	if (used + 2 > sizeof(sql)) {
+	if (!store_row_insert_sql(sql, sizeof(sql), table, ncols, columns, " ", '?')) {
 		log_error("store: a snapshot row too wide for %s", table);
 		return STORE_ERROR;
 	}
-	memcpy(sql + used, ")", 2);
 	rc = sqlite3_prepare_v2(sq(s)->db, sql, -1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(q);
