@@ -137,6 +137,8 @@ def test_names_listing_replacing_and_dropping(harness):
                                                                 "999999999999"}), 404, "account")
     assert_error(d.put("/_test/snapshots/x", json={"accountId": "nope"}), 400, "accountId")
     assert_error(d.put("/_test/snapshots/x", json={"other": 1}), 400, "other")
+    assert take(d, "9" + "a" * 63)["name"] == "9" + "a" * 63  # 64, a digit first: the bound
+    assert_no_content(d.delete("/_test/snapshots/" + "9" + "a" * 63))
     first = take(d, "x")
     d.create_database("between")
     second = take(d, "x")  # the same name: replaced
